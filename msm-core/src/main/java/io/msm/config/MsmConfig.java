@@ -1,0 +1,720 @@
+package io.msm.config;
+
+import io.msm.spi.TranscoderFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The validated, immutable configuration of one msm session manager.
+ *
+ * <p>Built from the raw attribute strings of the {@code <Manager>} element by {@link Builder#build(ClassLoader)},
+ * which checks every attribute and throws one {@link InvalidConfigurationException} naming every bad attribute and
+ * value. Attribute names, defaults and meaning follow memcached-session-manager, so migrating is a className change.
+ */
+public final class MsmConfig {
+
+    // ------------------------------------------------------------------ attribute names
+    public static final String MEMCACHED_NODES = "memcachedNodes";
+    public static final String FAILOVER_NODES = "failoverNodes";
+    public static final String STICKY = "sticky";
+    public static final String LOCKING_MODE = "lockingMode";
+    public static final String LOCK_EXPIRATION = "lockExpiration";
+    public static final String OPERATION_TIMEOUT = "operationTimeout";
+    public static final String REQUEST_URI_IGNORE_PATTERN = "requestUriIgnorePattern";
+    public static final String SESSION_ATTRIBUTE_FILTER = "sessionAttributeFilter";
+    public static final String SESSION_BACKUP_ASYNC = "sessionBackupAsync";
+    public static final String BACKUP_THREAD_COUNT = "backupThreadCount";
+    public static final String SESSION_BACKUP_TIMEOUT = "sessionBackupTimeout";
+    public static final String TRANSCODER_FACTORY_CLASS = "transcoderFactoryClass";
+    public static final String COPY_COLLECTIONS_FOR_SERIALIZATION = "copyCollectionsForSerialization";
+    public static final String CUSTOM_CONVERTER = "customConverter";
+    public static final String ENABLE_STATISTICS = "enableStatistics";
+    public static final String MEMCACHED_PROTOCOL = "memcachedProtocol";
+    public static final String USERNAME = "username";
+    public static final String PASSWORD = "password";
+    public static final String STORAGE_KEY_PREFIX = "storageKeyPrefix";
+    public static final String ENABLED = "enabled";
+    public static final String MAX_INACTIVE_INTERVAL = "maxInactiveInterval";
+
+    /** Every attribute this configuration understands, in documentation order. */
+    public static final List<String> ATTRIBUTES = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
+            LOCK_EXPIRATION, OPERATION_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_ATTRIBUTE_FILTER,
+            SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
+            COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
+            PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL);
+
+    // ------------------------------------------------------------------ defaults
+    /** Defaults to {@code true}: sessions live in one Tomcat and are backed up to memcached. */
+    public static final boolean DEFAULT_STICKY = true;
+    public static final LockingMode DEFAULT_LOCKING_MODE = LockingMode.NONE;
+    /** Seconds a non-sticky lock lives in memcached if its owner dies. */
+    public static final int DEFAULT_LOCK_EXPIRATION_SECONDS = 5;
+    /** Milliseconds a request thread waits for memcached at most. */
+    public static final int DEFAULT_OPERATION_TIMEOUT_MILLIS = 1000;
+    public static final boolean DEFAULT_SESSION_BACKUP_ASYNC = true;
+    /** Milliseconds a synchronous backup ({@code sessionBackupAsync="false"}) waits for memcached. */
+    public static final int DEFAULT_SESSION_BACKUP_TIMEOUT_MILLIS = 100;
+    public static final String DEFAULT_TRANSCODER_FACTORY_CLASS =
+            "io.msm.serializer.java.JavaSerializationTranscoderFactory";
+    public static final boolean DEFAULT_COPY_COLLECTIONS_FOR_SERIALIZATION = false;
+    public static final boolean DEFAULT_ENABLE_STATISTICS = true;
+    public static final MemcachedProtocol DEFAULT_MEMCACHED_PROTOCOL = MemcachedProtocol.TEXT;
+    public static final boolean DEFAULT_ENABLED = true;
+
+    /** Defaults to the number of processors. */
+    public static int defaultBackupThreadCount() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Class names of memcached-session-manager's serializers, mapped to ours, so an unchanged {@code context.xml}
+     * keeps working after the className change (with a warning to update it).
+     */
+    private static final Map<String, String> ANCHOR_TRANSCODER_ALIASES = Map.of(
+            "de.javakaffee.web.msm.JavaSerializationTranscoderFactory", DEFAULT_TRANSCODER_FACTORY_CLASS);
+
+    private static final Pattern NODE_WITH_ID = Pattern.compile("([A-Za-z0-9_]+):(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");
+    private static final Pattern NODE_WITHOUT_ID = Pattern.compile("(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_]+");
+    private static final Pattern LIST_SEPARATOR = Pattern.compile("[,\\s]+");
+
+    private final List<MemcachedNode> nodes;
+    private final boolean nodeIdsInSessionIds;
+    private final boolean sticky;
+    private final LockingMode lockingMode;
+    private final Pattern lockingUriPattern;
+    private final int lockExpirationSeconds;
+    private final int operationTimeoutMillis;
+    private final Pattern requestUriIgnorePattern;
+    private final Pattern sessionAttributeFilter;
+    private final boolean sessionBackupAsync;
+    private final int backupThreadCount;
+    private final int sessionBackupTimeoutMillis;
+    private final String transcoderFactoryClass;
+    private final boolean copyCollectionsForSerialization;
+    private final List<String> customConverters;
+    private final boolean enableStatistics;
+    private final MemcachedProtocol memcachedProtocol;
+    private final String username;
+    private final String password;
+    private final StorageKeyPrefix storageKeyPrefix;
+    private final boolean enabled;
+    private final Integer maxInactiveInterval;
+    private final List<String> warnings;
+
+    private MsmConfig(Parser p) {
+        this.nodes = p.nodes;
+        this.nodeIdsInSessionIds = p.nodeIdsInSessionIds;
+        this.sticky = p.sticky;
+        this.lockingMode = p.lockingMode;
+        this.lockingUriPattern = p.lockingUriPattern;
+        this.lockExpirationSeconds = p.lockExpiration;
+        this.operationTimeoutMillis = p.operationTimeout;
+        this.requestUriIgnorePattern = p.requestUriIgnorePattern;
+        this.sessionAttributeFilter = p.sessionAttributeFilter;
+        this.sessionBackupAsync = p.sessionBackupAsync;
+        this.backupThreadCount = p.backupThreadCount;
+        this.sessionBackupTimeoutMillis = p.sessionBackupTimeout;
+        this.transcoderFactoryClass = p.transcoderFactoryClass;
+        this.copyCollectionsForSerialization = p.copyCollections;
+        this.customConverters = p.customConverters;
+        this.enableStatistics = p.enableStatistics;
+        this.memcachedProtocol = p.protocol;
+        this.username = p.username;
+        this.password = p.password;
+        this.storageKeyPrefix = p.storageKeyPrefix;
+        this.enabled = p.enabled;
+        this.maxInactiveInterval = p.maxInactiveInterval;
+        this.warnings = Collections.unmodifiableList(p.warnings);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The nodes of {@code memcachedNodes}, in configured order, with {@link MemcachedNode#isFailover()} set. */
+    public List<MemcachedNode> nodes() {
+        return nodes;
+    }
+
+    /** {@code false} only for a single node configured as {@code host:port}: then session ids carry no node id. */
+    public boolean nodeIdsInSessionIds() {
+        return nodeIdsInSessionIds;
+    }
+
+    /** {@code sticky}; defaults to {@value #DEFAULT_STICKY}. */
+    public boolean sticky() {
+        return sticky;
+    }
+
+    /** {@code lockingMode}; defaults to {@link LockingMode#NONE}. */
+    public LockingMode lockingMode() {
+        return lockingMode;
+    }
+
+    /** The regex of {@code lockingMode="uriPattern:<regex>"}, empty for other modes. */
+    public Optional<Pattern> lockingUriPattern() {
+        return Optional.ofNullable(lockingUriPattern);
+    }
+
+    /** {@code lockExpiration} in seconds; defaults to {@value #DEFAULT_LOCK_EXPIRATION_SECONDS}. */
+    public int lockExpirationSeconds() {
+        return lockExpirationSeconds;
+    }
+
+    /** {@code operationTimeout} in milliseconds; defaults to {@value #DEFAULT_OPERATION_TIMEOUT_MILLIS}. */
+    public int operationTimeoutMillis() {
+        return operationTimeoutMillis;
+    }
+
+    /** {@code requestUriIgnorePattern}, matched against the whole request path (without query string). */
+    public Optional<Pattern> requestUriIgnorePattern() {
+        return Optional.ofNullable(requestUriIgnorePattern);
+    }
+
+    /** {@code sessionAttributeFilter}: only attributes whose names match are stored; empty stores all. */
+    public Optional<Pattern> sessionAttributeFilter() {
+        return Optional.ofNullable(sessionAttributeFilter);
+    }
+
+    /** {@code sessionBackupAsync}; defaults to {@value #DEFAULT_SESSION_BACKUP_ASYNC}. */
+    public boolean sessionBackupAsync() {
+        return sessionBackupAsync;
+    }
+
+    /** {@code backupThreadCount}; defaults to {@link #defaultBackupThreadCount()}. */
+    public int backupThreadCount() {
+        return backupThreadCount;
+    }
+
+    /** {@code sessionBackupTimeout} in ms; defaults to {@value #DEFAULT_SESSION_BACKUP_TIMEOUT_MILLIS}. */
+    public int sessionBackupTimeoutMillis() {
+        return sessionBackupTimeoutMillis;
+    }
+
+    /** {@code transcoderFactoryClass}, after mapping memcached-session-manager's class names to ours. */
+    public String transcoderFactoryClass() {
+        return transcoderFactoryClass;
+    }
+
+    public boolean copyCollectionsForSerialization() {
+        return copyCollectionsForSerialization;
+    }
+
+    /** The class names of {@code customConverter}, in order. */
+    public List<String> customConverters() {
+        return customConverters;
+    }
+
+    public boolean enableStatistics() {
+        return enableStatistics;
+    }
+
+    public MemcachedProtocol memcachedProtocol() {
+        return memcachedProtocol;
+    }
+
+    /** The SASL user name, if configured. */
+    public Optional<String> username() {
+        return Optional.ofNullable(username);
+    }
+
+    /** The SASL password, if configured. Never log it. */
+    public Optional<String> password() {
+        return Optional.ofNullable(password);
+    }
+
+    public StorageKeyPrefix storageKeyPrefix() {
+        return storageKeyPrefix;
+    }
+
+    /** {@code enabled}; when {@code false} the manager behaves like a plain in-memory manager. */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /**
+     * {@code maxInactiveInterval} in seconds, overriding the context's session timeout for new sessions; empty when
+     * not set. {@code <= 0} means sessions never expire.
+     */
+    public OptionalInt maxInactiveInterval() {
+        return maxInactiveInterval == null ? OptionalInt.empty() : OptionalInt.of(maxInactiveInterval);
+    }
+
+    /** Doubtful but legal settings, each naming the values involved and what msm does; log each once at start. */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /** The effective configuration, one attribute per line, with the password masked. */
+    @Override
+    public String toString() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(MEMCACHED_NODES, nodes);
+        m.put(STICKY, sticky);
+        m.put(LOCKING_MODE, lockingMode + (lockingUriPattern == null ? "" : ":" + lockingUriPattern));
+        m.put(LOCK_EXPIRATION, lockExpirationSeconds + "s");
+        m.put(OPERATION_TIMEOUT, operationTimeoutMillis + "ms");
+        m.put(REQUEST_URI_IGNORE_PATTERN, requestUriIgnorePattern);
+        m.put(SESSION_ATTRIBUTE_FILTER, sessionAttributeFilter);
+        m.put(SESSION_BACKUP_ASYNC, sessionBackupAsync);
+        m.put(BACKUP_THREAD_COUNT, backupThreadCount);
+        m.put(SESSION_BACKUP_TIMEOUT, sessionBackupTimeoutMillis + "ms");
+        m.put(TRANSCODER_FACTORY_CLASS, transcoderFactoryClass);
+        m.put(COPY_COLLECTIONS_FOR_SERIALIZATION, copyCollectionsForSerialization);
+        m.put(CUSTOM_CONVERTER, customConverters);
+        m.put(ENABLE_STATISTICS, enableStatistics);
+        m.put(MEMCACHED_PROTOCOL, memcachedProtocol.name().toLowerCase(Locale.ROOT));
+        m.put(USERNAME, username);
+        m.put(PASSWORD, password == null ? null : "******");
+        m.put(STORAGE_KEY_PREFIX, storageKeyPrefix);
+        m.put(ENABLED, enabled);
+        m.put(MAX_INACTIVE_INTERVAL, maxInactiveInterval);
+        StringBuilder sb = new StringBuilder("MsmConfig{");
+        m.forEach((k, v) -> sb.append("\n  ").append(k).append('=').append(v));
+        return sb.append("\n}").toString();
+    }
+
+    // ====================================================================== builder
+
+    /**
+     * Collects raw attribute strings (as written in {@code context.xml}); {@link #build(ClassLoader)} validates them
+     * all at once. {@code null} or blank means "not set, use the default".
+     */
+    public static final class Builder {
+        private final Map<String, String> raw = new HashMap<>();
+
+        private Builder() {
+        }
+
+        /**
+         * Records one attribute.
+         *
+         * @throws IllegalArgumentException if {@code attribute} is not one of {@link #ATTRIBUTES}
+         */
+        public Builder set(String attribute, String value) {
+            if (!ATTRIBUTES.contains(attribute)) {
+                throw new IllegalArgumentException("unknown msm attribute " + attribute);
+            }
+            raw.put(attribute, value);
+            return this;
+        }
+
+        /** The raw value recorded for {@code attribute}, or {@code null}. */
+        public String get(String attribute) {
+            return raw.get(attribute);
+        }
+
+        /**
+         * Validates every attribute.
+         *
+         * @param classLoader loads {@code transcoderFactoryClass} and {@code customConverter} classes (the webapp's)
+         * @throws InvalidConfigurationException naming every bad attribute and value
+         */
+        public MsmConfig build(ClassLoader classLoader) {
+            Parser p = new Parser(raw, classLoader);
+            p.parse();
+            if (!p.problems.isEmpty()) {
+                throw new InvalidConfigurationException(p.problems);
+            }
+            return new MsmConfig(p);
+        }
+    }
+
+    /** One-shot parser: every attribute is checked; problems are collected, never thrown one by one. */
+    private static final class Parser {
+        private final Map<String, String> raw;
+        private final ClassLoader classLoader;
+        final List<String> problems = new ArrayList<>();
+        final List<String> warnings = new ArrayList<>();
+
+        List<MemcachedNode> nodes = List.of();
+        boolean nodeIdsInSessionIds = true;
+        boolean sticky;
+        LockingMode lockingMode;
+        Pattern lockingUriPattern;
+        int lockExpiration;
+        int operationTimeout;
+        Pattern requestUriIgnorePattern;
+        Pattern sessionAttributeFilter;
+        boolean sessionBackupAsync;
+        int backupThreadCount;
+        int sessionBackupTimeout;
+        String transcoderFactoryClass;
+        boolean copyCollections;
+        List<String> customConverters = List.of();
+        boolean enableStatistics;
+        MemcachedProtocol protocol;
+        String username;
+        String password;
+        StorageKeyPrefix storageKeyPrefix;
+        boolean enabled;
+        Integer maxInactiveInterval;
+
+        Parser(Map<String, String> raw, ClassLoader classLoader) {
+            this.raw = raw;
+            this.classLoader = classLoader;
+        }
+
+        void parse() {
+            parseNodes();
+            sticky = bool(STICKY, DEFAULT_STICKY);
+            parseLockingMode();
+            lockExpiration = positiveInt(LOCK_EXPIRATION, DEFAULT_LOCK_EXPIRATION_SECONDS, "seconds");
+            operationTimeout = positiveInt(OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT_MILLIS, "milliseconds");
+            requestUriIgnorePattern = regex(REQUEST_URI_IGNORE_PATTERN);
+            sessionAttributeFilter = regex(SESSION_ATTRIBUTE_FILTER);
+            sessionBackupAsync = bool(SESSION_BACKUP_ASYNC, DEFAULT_SESSION_BACKUP_ASYNC);
+            backupThreadCount = positiveInt(BACKUP_THREAD_COUNT, defaultBackupThreadCount(), "threads");
+            sessionBackupTimeout = positiveInt(SESSION_BACKUP_TIMEOUT, DEFAULT_SESSION_BACKUP_TIMEOUT_MILLIS,
+                    "milliseconds");
+            parseTranscoder();
+            copyCollections = bool(COPY_COLLECTIONS_FOR_SERIALIZATION, DEFAULT_COPY_COLLECTIONS_FOR_SERIALIZATION);
+            parseCustomConverters();
+            enableStatistics = bool(ENABLE_STATISTICS, DEFAULT_ENABLE_STATISTICS);
+            parseProtocolAndCredentials();
+            parseStorageKeyPrefix();
+            enabled = bool(ENABLED, DEFAULT_ENABLED);
+            parseMaxInactiveInterval();
+            addWarnings();
+        }
+
+        private String value(String attribute) {
+            String v = raw.get(attribute);
+            return v == null || v.isBlank() ? null : v.trim();
+        }
+
+        private void problem(String attribute, String expectation) {
+            problems.add(attribute + "=\"" + raw.get(attribute) + "\": " + expectation);
+        }
+
+        private boolean bool(String attribute, boolean dflt) {
+            String v = value(attribute);
+            if (v == null) {
+                return dflt;
+            }
+            if (v.equalsIgnoreCase("true")) {
+                return true;
+            }
+            if (v.equalsIgnoreCase("false")) {
+                return false;
+            }
+            problem(attribute, "expected true or false");
+            return dflt;
+        }
+
+        private int positiveInt(String attribute, int dflt, String unit) {
+            String v = value(attribute);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                int i = Integer.parseInt(v);
+                if (i > 0) {
+                    return i;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            problem(attribute, "expected a positive whole number of " + unit);
+            return dflt;
+        }
+
+        private Pattern regex(String attribute) {
+            String v = raw.get(attribute);
+            if (v == null || v.isEmpty()) {
+                return null;
+            }
+            return compile(attribute, v, "");
+        }
+
+        private Pattern compile(String attribute, String regex, String context) {
+            try {
+                return Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                problem(attribute, context + "not a valid regular expression: "
+                        + e.getDescription() + " near index " + e.getIndex());
+                return null;
+            }
+        }
+
+        private void parseNodes() {
+            String v = value(MEMCACHED_NODES);
+            if (v == null) {
+                problem(MEMCACHED_NODES, "required, e.g. n1:host1:11211,n2:host2:11211");
+                return;
+            }
+            String[] entries = LIST_SEPARATOR.split(v);
+            List<MemcachedNode> parsed = new ArrayList<>();
+            Set<String> ids = new LinkedHashSet<>();
+            Set<String> addresses = new LinkedHashSet<>();
+            List<String> bad = new ArrayList<>();
+            for (String entry : entries) {
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                Matcher withId = NODE_WITH_ID.matcher(entry);
+                Matcher withoutId = NODE_WITHOUT_ID.matcher(entry);
+                String id;
+                String host;
+                String port;
+                if (withId.matches()) {
+                    id = withId.group(1);
+                    host = withId.group(2);
+                    port = withId.group(3);
+                } else if (withoutId.matches() && entries.length == 1) {
+                    host = withoutId.group(1);
+                    port = withoutId.group(2);
+                    id = null;
+                } else {
+                    bad.add("\"" + entry + "\" is not <id>:<host>:<port>"
+                            + (entries.length == 1 ? " (or a single <host>:<port>)" : ""));
+                    continue;
+                }
+                String bareHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+                int portNumber = Integer.parseInt(port);
+                if (portNumber < 1 || portNumber > 65535) {
+                    bad.add("\"" + entry + "\": port " + port + " is not in 1..65535");
+                    continue;
+                }
+                if (new InetSocketAddress(bareHost, portNumber).isUnresolved()) {
+                    bad.add("\"" + entry + "\": host " + bareHost + " cannot be resolved");
+                    continue;
+                }
+                if (id == null) {
+                    nodeIdsInSessionIds = false;
+                    id = bareHost.indexOf(':') >= 0 ? "[" + bareHost + "]:" + port : bareHost + ":" + port;
+                } else if (!ids.add(id)) {
+                    bad.add("node id " + id + " is used twice");
+                    continue;
+                }
+                if (!addresses.add(bareHost + "/" + portNumber)) {
+                    bad.add("address " + host + ":" + port + " is listed twice");
+                    continue;
+                }
+                parsed.add(new MemcachedNode(id, bareHost, portNumber, false));
+            }
+            if (!bad.isEmpty()) {
+                problem(MEMCACHED_NODES, String.join("; ", bad));
+                return;
+            }
+            if (parsed.isEmpty()) {
+                problem(MEMCACHED_NODES, "required, e.g. n1:host1:11211,n2:host2:11211");
+                return;
+            }
+            nodes = parsed;
+            parseFailoverNodes();
+        }
+
+        private void parseFailoverNodes() {
+            String v = value(FAILOVER_NODES);
+            if (v == null) {
+                nodes = List.copyOf(nodes);
+                return;
+            }
+            if (!nodeIdsInSessionIds) {
+                problem(FAILOVER_NODES, "needs node ids: write memcachedNodes as <id>:<host>:<port>,...");
+                return;
+            }
+            Set<String> failover = new LinkedHashSet<>();
+            List<String> unknown = new ArrayList<>();
+            for (String id : LIST_SEPARATOR.split(v)) {
+                if (id.isEmpty()) {
+                    continue;
+                }
+                if (!NODE_ID.matcher(id).matches() || nodes.stream().noneMatch(n -> n.id().equals(id))) {
+                    unknown.add(id);
+                } else {
+                    failover.add(id);
+                }
+            }
+            if (!unknown.isEmpty()) {
+                List<String> known = new ArrayList<>();
+                nodes.forEach(n -> known.add(n.id()));
+                problem(FAILOVER_NODES, "unknown node id" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+                        + " (memcachedNodes has " + String.join(", ", known) + ")");
+                return;
+            }
+            if (failover.size() == nodes.size()) {
+                problem(FAILOVER_NODES, "every node is a failover node; at least one node must be primary");
+                return;
+            }
+            List<MemcachedNode> marked = new ArrayList<>();
+            for (MemcachedNode n : nodes) {
+                marked.add(failover.contains(n.id()) ? n.asFailover() : n);
+            }
+            nodes = List.copyOf(marked);
+        }
+
+        private void parseLockingMode() {
+            lockingMode = DEFAULT_LOCKING_MODE;
+            String v = value(LOCKING_MODE);
+            if (v == null) {
+                return;
+            }
+            if (v.startsWith("uriPattern:")) {
+                String regex = v.substring("uriPattern:".length());
+                if (regex.isEmpty()) {
+                    problem(LOCKING_MODE, "uriPattern: needs a regular expression, e.g. uriPattern:/cart/.*");
+                    return;
+                }
+                lockingUriPattern = compile(LOCKING_MODE, regex, "uriPattern: ");
+                lockingMode = LockingMode.URI_PATTERN;
+                return;
+            }
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "none": lockingMode = LockingMode.NONE; break;
+                case "all": lockingMode = LockingMode.ALL; break;
+                case "auto": lockingMode = LockingMode.AUTO; break;
+                default: problem(LOCKING_MODE, "expected none, all, auto or uriPattern:<regex>");
+            }
+        }
+
+        private void parseTranscoder() {
+            String v = value(TRANSCODER_FACTORY_CLASS);
+            transcoderFactoryClass = v == null ? DEFAULT_TRANSCODER_FACTORY_CLASS : v;
+            String alias = ANCHOR_TRANSCODER_ALIASES.get(transcoderFactoryClass);
+            if (alias != null) {
+                warnings.add(TRANSCODER_FACTORY_CLASS + "=\"" + transcoderFactoryClass
+                        + "\" is memcached-session-manager's class; using msm's " + alias + " (update context.xml)");
+                transcoderFactoryClass = alias;
+            }
+            Class<?> c = loadClass(TRANSCODER_FACTORY_CLASS, transcoderFactoryClass);
+            if (c == null) {
+                return;
+            }
+            if (!TranscoderFactory.class.isAssignableFrom(c)) {
+                problem(TRANSCODER_FACTORY_CLASS, c.getName() + " does not implement " + TranscoderFactory.class.getName());
+                return;
+            }
+            try {
+                c.getConstructor();
+            } catch (NoSuchMethodException e) {
+                problem(TRANSCODER_FACTORY_CLASS, c.getName() + " has no public no-argument constructor");
+            }
+        }
+
+        private void parseCustomConverters() {
+            String v = value(CUSTOM_CONVERTER);
+            if (v == null) {
+                return;
+            }
+            List<String> names = new ArrayList<>();
+            for (String name : LIST_SEPARATOR.split(v)) {
+                if (!name.isEmpty()) {
+                    names.add(name);
+                }
+            }
+            List<String> missing = new ArrayList<>();
+            for (String name : names) {
+                if (loadClassQuietly(name) == null) {
+                    missing.add(name);
+                }
+            }
+            if (!missing.isEmpty()) {
+                problem(CUSTOM_CONVERTER, "class" + (missing.size() > 1 ? "es " : " ") + String.join(", ", missing)
+                        + " not found by the webapp class loader");
+            }
+            customConverters = List.copyOf(names);
+        }
+
+        private Class<?> loadClass(String attribute, String name) {
+            Class<?> c = loadClassQuietly(name);
+            if (c == null) {
+                problem(attribute, "class " + name + " not found by the webapp class loader");
+            }
+            return c;
+        }
+
+        private Class<?> loadClassQuietly(String name) {
+            try {
+                return Class.forName(name, false, classLoader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                return null;
+            }
+        }
+
+        private void parseProtocolAndCredentials() {
+            protocol = DEFAULT_MEMCACHED_PROTOCOL;
+            String v = value(MEMCACHED_PROTOCOL);
+            if (v != null) {
+                switch (v.toLowerCase(Locale.ROOT)) {
+                    case "text": protocol = MemcachedProtocol.TEXT; break;
+                    case "binary": protocol = MemcachedProtocol.BINARY; break;
+                    default: problem(MEMCACHED_PROTOCOL, "expected text or binary");
+                }
+            }
+            username = value(USERNAME);
+            password = raw.get(PASSWORD) == null || raw.get(PASSWORD).isEmpty() ? null : raw.get(PASSWORD);
+            if (username != null || password != null) {
+                if (v != null && protocol != MemcachedProtocol.BINARY) {
+                    problem(MEMCACHED_PROTOCOL, "SASL (username/password) needs memcachedProtocol=\"binary\"");
+                } else if (v == null) {
+                    problems.add(MEMCACHED_PROTOCOL + " (not set, text): SASL (username/password) needs "
+                            + "memcachedProtocol=\"binary\"");
+                }
+                if (username == null) {
+                    problems.add(USERNAME + " (not set): a password is configured, so a username is needed too");
+                }
+                if (password == null) {
+                    problems.add(PASSWORD + " (not set): a username is configured, so a password is needed too");
+                }
+            }
+        }
+
+        private void parseStorageKeyPrefix() {
+            String v = raw.get(STORAGE_KEY_PREFIX);
+            Object parsed = StorageKeyPrefix.parse(v == null ? StorageKeyPrefix.DEFAULT : v);
+            if (parsed instanceof StorageKeyPrefix) {
+                storageKeyPrefix = (StorageKeyPrefix) parsed;
+            } else {
+                problem(STORAGE_KEY_PREFIX, (String) parsed);
+            }
+        }
+
+        private void parseMaxInactiveInterval() {
+            String v = value(MAX_INACTIVE_INTERVAL);
+            if (v == null) {
+                return;
+            }
+            try {
+                maxInactiveInterval = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                problem(MAX_INACTIVE_INTERVAL, "expected a whole number of seconds (<= 0: never expire)");
+            }
+        }
+
+        private void addWarnings() {
+            if (!problems.isEmpty()) {
+                return;
+            }
+            if (sticky && (value(LOCKING_MODE) != null || value(LOCK_EXPIRATION) != null)) {
+                warnings.add(LOCKING_MODE + "/" + LOCK_EXPIRATION + " only apply with sticky=\"false\"; ignored in "
+                        + "sticky mode");
+            }
+            if (!sessionBackupAsync && sessionBackupTimeout > operationTimeout) {
+                warnings.add(SESSION_BACKUP_TIMEOUT + "=\"" + sessionBackupTimeout + "\" is above " + OPERATION_TIMEOUT
+                        + "=\"" + operationTimeout + "\"; a request may wait up to " + sessionBackupTimeout
+                        + " ms for its backup");
+            }
+            if (sessionBackupAsync && value(SESSION_BACKUP_TIMEOUT) != null) {
+                warnings.add(SESSION_BACKUP_TIMEOUT + " only applies with " + SESSION_BACKUP_ASYNC
+                        + "=\"false\"; asynchronous backups wait up to " + OPERATION_TIMEOUT + "=\"" + operationTimeout
+                        + "\" on the backup threads");
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.msm.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code storageKeyPrefix} attribute: which parts make up the prefix of every memcached key of a webapp, so that
+ * several webapps (or several versions of one) can share one memcached. A comma separated list of tokens:
+ * <ul>
+ *   <li>{@code static:<text>} - the given text</li>
+ *   <li>{@code host} / {@code host.hash} - the Tomcat host name, or a short hash of it</li>
+ *   <li>{@code context} / {@code context.hash} - the context path ({@code ROOT} for the root context), or a short
+ *       hash of it</li>
+ *   <li>{@code webappVersion} - the parallel-deployment version ({@code app##2}); empty when there is none</li>
+ * </ul>
+ * Non-empty parts are joined with {@code _} and followed by {@code _}. Defaults to {@value #DEFAULT}.
+ */
+public final class StorageKeyPrefix {
+    public static final String DEFAULT = "webappVersion";
+
+    private enum Kind { STATIC, HOST, HOST_HASH, CONTEXT, CONTEXT_HASH, WEBAPP_VERSION }
+
+    private static final class Part {
+        final Kind kind;
+        final String text;
+
+        Part(Kind kind, String text) {
+            this.kind = kind;
+            this.text = text;
+        }
+    }
+
+    private final String spec;
+    private final List<Part> parts;
+
+    private StorageKeyPrefix(String spec, List<Part> parts) {
+        this.spec = spec;
+        this.parts = Collections.unmodifiableList(parts);
+    }
+
+    /** Parses the attribute value; returns an error text (not an exception) so config validation can collect it. */
+    static Object parse(String spec) {
+        List<Part> parts = new ArrayList<>();
+        for (String raw : spec.split(",")) {
+            String token = raw.trim();
+            if (token.isEmpty()) {
+                continue;
+            }
+            if (token.startsWith("static:")) {
+                String text = token.substring("static:".length());
+                if (text.isEmpty() || !isKeySafe(text)) {
+                    return "static:<text> needs a non-empty text without whitespace or control characters";
+                }
+                parts.add(new Part(Kind.STATIC, text));
+                continue;
+            }
+            switch (token.toLowerCase(Locale.ROOT)) {
+                case "host": parts.add(new Part(Kind.HOST, null)); break;
+                case "host.hash": parts.add(new Part(Kind.HOST_HASH, null)); break;
+                case "context": parts.add(new Part(Kind.CONTEXT, null)); break;
+                case "context.hash": parts.add(new Part(Kind.CONTEXT_HASH, null)); break;
+                case "webappversion": parts.add(new Part(Kind.WEBAPP_VERSION, null)); break;
+                default:
+                    return "unknown token \"" + token
+                            + "\" (expected static:<text>, host, host.hash, context, context.hash, webappVersion)";
+            }
+        }
+        return new StorageKeyPrefix(spec, parts);
+    }
+
+    /**
+     * The prefix for one webapp.
+     *
+     * @param host the host name, e.g. {@code localhost}
+     * @param contextPath the context path, {@code ""} for the root context
+     * @param webappVersion the parallel-deployment version, {@code ""} when there is none
+     */
+    public String resolve(String host, String contextPath, String webappVersion) {
+        StringBuilder sb = new StringBuilder();
+        for (Part p : parts) {
+            String value;
+            switch (p.kind) {
+                case STATIC: value = p.text; break;
+                case HOST: value = host; break;
+                case HOST_HASH: value = shortHash(host); break;
+                case CONTEXT: value = contextName(contextPath); break;
+                case CONTEXT_HASH: value = shortHash(contextName(contextPath)); break;
+                case WEBAPP_VERSION: value = webappVersion == null ? "" : webappVersion; break;
+                default: throw new AssertionError(p.kind);
+            }
+            if (!value.isEmpty()) {
+                sb.append(sanitize(value)).append('_');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String contextName(String contextPath) {
+        if (contextPath == null || contextPath.isEmpty() || contextPath.equals("/")) {
+            return "ROOT";
+        }
+        return contextPath.startsWith("/") ? contextPath.substring(1) : contextPath;
+    }
+
+    private static String shortHash(String s) {
+        return Integer.toHexString((s == null ? "" : s).hashCode());
+    }
+
+    private static boolean isKeySafe(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** memcached keys may not hold whitespace or control characters. */
+    private static String sanitize(String s) {
+        if (isKeySafe(s)) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            sb.append(c <= ' ' || c == 0x7f ? '_' : c);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return spec;
+    }
+}

@@ -1,0 +1,72 @@
+package io.msm.engine;
+
+import io.msm.codec.SessionData;
+import java.util.Map;
+
+/** The outcome of looking a session up in memcached. */
+public final class LoadResult {
+
+    /** What the look-up found. */
+    public enum Status {
+        /** The session was read; {@link #data()} and {@link #attributes()} hold it. */
+        FOUND,
+        /** memcached has no such session (expired, never stored, or lost). */
+        NOT_FOUND,
+        /** memcached could not be asked: the node is unavailable, timed out or failed. */
+        UNAVAILABLE,
+        /** The stored bytes are not a readable session; {@link #reason()} says why. */
+        UNREADABLE,
+        /** The id is not an msm session id of this configuration; memcached was not asked. */
+        INVALID_ID
+    }
+
+    private final Status status;
+    private final SessionData data;
+    private final Map<String, Object> attributes;
+    private final long contentHash;
+    private final String reason;
+
+    private LoadResult(Status status, SessionData data, Map<String, Object> attributes, long contentHash,
+            String reason) {
+        this.status = status;
+        this.data = data;
+        this.attributes = attributes;
+        this.contentHash = contentHash;
+        this.reason = reason;
+    }
+
+    static LoadResult found(SessionData data, Map<String, Object> attributes, long contentHash) {
+        return new LoadResult(Status.FOUND, data, attributes, contentHash, null);
+    }
+
+    static LoadResult of(Status status, String reason) {
+        return new LoadResult(status, null, null, 0, reason);
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    public boolean isFound() {
+        return status == Status.FOUND;
+    }
+
+    /** The stored session; only when {@link #isFound()}. */
+    public SessionData data() {
+        return data;
+    }
+
+    /** The deserialized attributes; only when {@link #isFound()}. */
+    public Map<String, Object> attributes() {
+        return attributes;
+    }
+
+    long contentHash() {
+        return contentHash;
+    }
+
+    /** Why the session was not found or not readable. */
+    public String reason() {
+        return reason;
+    }
+}

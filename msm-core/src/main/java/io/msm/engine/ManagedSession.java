@@ -1,0 +1,32 @@
+package io.msm.engine;
+
+import io.msm.codec.SessionData;
+import java.util.Map;
+
+/**
+ * A container's session as the engine sees it. Implemented by the adapter's session class; every method may be called
+ * from a backup thread while requests use the session.
+ */
+public interface ManagedSession {
+
+    /** The current id. */
+    String id();
+
+    /** {@code false} once the session is invalidated or expiring: it must not be stored again. */
+    boolean isActive();
+
+    /** Seconds; {@code <= 0} never expires. */
+    int maxInactiveInterval();
+
+    /** When the last request for this session started (ms since the epoch). */
+    long thisAccessedTime();
+
+    /** The metadata to store (id, times, auth state, notes); the engine adds the attribute bytes. */
+    SessionData.Builder metadata();
+
+    /** A point-in-time shallow copy of the attributes. */
+    Map<String, Object> attributes();
+
+    /** The engine's bookkeeping for this session, created by {@link SessionEngine#newState()}. */
+    SessionState state();
+}

@@ -1,0 +1,801 @@
+package io.msm.engine;
+
+import io.msm.MsmException;
+import io.msm.codec.BlobCodec;
+import io.msm.codec.SessionData;
+import io.msm.codec.UnreadableBlobException;
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.node.NodeAvailability;
+import io.msm.node.NodeSelector;
+import io.msm.node.SessionIdFormat;
+import io.msm.node.SessionIdFormat.SessionId;
+import io.msm.spi.SessionAttributesTranscoder;
+import io.msm.spi.TranscoderContext;
+import io.msm.spi.TranscoderException;
+import io.msm.spi.TranscoderFactory;
+import io.msm.stats.MsmStatistics;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.stats.MsmStatistics.Timer;
+import io.msm.store.Expiration;
+import io.msm.store.MemcachedSessionStore;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.Collection;
+import java.util.ConcurrentModificationException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The container-neutral session engine behind an msm manager (sticky mode): it names new sessions, loads sessions a
+ * Tomcat does not hold, decides after each request whether a session must be written or its expiry refreshed, writes
+ * on the backup threads (or the request thread when {@code sessionBackupAsync="false"}), moves sessions off
+ * unavailable nodes, and re-stores what could not be stored once a node returns.
+ *
+ * <p>Per session, all memcached work runs through one <em>runner</em> at a time, in order. A backup requested while
+ * another runs for the same session is coalesced into a follow-up run that serializes the session again, so the
+ * final state is always written, never skipped.
+ */
+public final class SessionEngine implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    /** How often suspect (timed-out) nodes are probed. */
+    static final long PROBE_INTERVAL_MILLIS = 500;
+    /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
+    static final long EXPIRY_MARGIN_MILLIS = 1000;
+    private static final int SERIALIZATION_ATTEMPTS = 3;
+
+    private final MsmConfig config;
+    private final EngineContext ctx;
+    private final String logPrefix;
+    private final MsmStatistics stats;
+    private final SessionIdFormat ids;
+    private final SessionStore store;
+    private final NodeAvailability availability;
+    private final NodeSelector selector;
+    private final SessionAttributesTranscoder transcoder;
+    private final Pattern attributeFilter;
+    private final ThreadPoolExecutor backupPool;
+    private final ScheduledExecutorService prober;
+    /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
+    private final Set<ManagedSession> unsaved = ConcurrentHashMap.newKeySet();
+    /** Nodes for which an outage was logged, so each outage is logged once. */
+    private final Set<String> reportedDown = ConcurrentHashMap.newKeySet();
+    private volatile boolean stopping;
+
+    private SessionEngine(MsmConfig config, EngineContext ctx,
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
+        this.config = config;
+        this.ctx = ctx;
+        this.logPrefix = "[" + ctx.name() + "] ";
+        if (ctx.jvmRoute() != null && !SessionIdFormat.isRoute(ctx.jvmRoute())) {
+            throw new MsmException(logPrefix + "jvmRoute \"" + ctx.jvmRoute()
+                    + "\" cannot be part of a session id: use letters, digits, '_', '-' or '.'");
+        }
+        this.stats = new MsmStatistics(config.enableStatistics());
+        List<MemcachedNode> nodes = config.nodes();
+        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
+        this.transcoder = createTranscoder(config, ctx);
+        this.attributeFilter = config.sessionAttributeFilter().orElse(null);
+        this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
+        this.backupPool.allowCoreThreadTimeOut(true);
+        this.prober = Executors.newSingleThreadScheduledExecutor(daemonThreads("msm-probe-" + ctx.name()));
+        NodeAvailability[] holder = new NodeAvailability[1];
+        this.store = storeFactory.apply(new MemcachedSessionStore.ConnectionListener() {
+            @Override
+            public void connected(String nodeId) {
+                if (holder[0] != null) {
+                    holder[0].connected(nodeId);
+                }
+            }
+
+            @Override
+            public void disconnected(String nodeId) {
+                nodeDown(nodeId, "connection lost");
+            }
+        });
+        this.availability = new NodeAvailability(store::isConnected, this::probe, this::nodeRecovered);
+        holder[0] = availability;
+        this.selector = new NodeSelector(nodes, availability::isAvailable);
+        prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts an engine: builds the transcoder, connects to every node and waits (at most {@code operationTimeout})
+     * for the connections, so the first requests find the nodes up.
+     *
+     * @throws MsmException if the transcoder cannot be built or the clients cannot be created
+     */
+    public static SessionEngine start(MsmConfig config, EngineContext ctx) {
+        SessionEngine engine = new SessionEngine(config, ctx, listener -> {
+            try {
+                return new MemcachedSessionStore(config, listener);
+            } catch (IOException e) {
+                throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
+                        + config.nodes() + ": " + e.getMessage(), e);
+            }
+        });
+        engine.awaitConnections(config.operationTimeoutMillis());
+        return engine;
+    }
+
+    /** Starts an engine on a given store (tests). */
+    static SessionEngine start(MsmConfig config, EngineContext ctx,
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
+        return new SessionEngine(config, ctx, storeFactory);
+    }
+
+    private static SessionAttributesTranscoder createTranscoder(MsmConfig config, EngineContext ctx) {
+        TranscoderFactory factory;
+        try {
+            factory = (TranscoderFactory) Class.forName(config.transcoderFactoryClass(), true, ctx.classLoader())
+                    .getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+            throw new MsmException("[" + ctx.name() + "] cannot create " + MsmConfig.TRANSCODER_FACTORY_CLASS + " "
+                    + config.transcoderFactoryClass() + ": " + e, e);
+        }
+        return factory.createTranscoder(new TranscoderContext() {
+            @Override
+            public ClassLoader classLoader() {
+                return ctx.classLoader();
+            }
+
+            @Override
+            public boolean copyCollectionsForSerialization() {
+                return config.copyCollectionsForSerialization();
+            }
+
+            @Override
+            public List<String> customConverterClassNames() {
+                return config.customConverters();
+            }
+
+            @Override
+            public String name() {
+                return ctx.name();
+            }
+        });
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private void awaitConnections(long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        for (MemcachedNode n : config.nodes()) {
+            while (!store.isConnected(n.id()) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (!store.isConnected(n.id())) {
+                nodeDown(n.id(), "not reachable at start (" + store.describe(n.id()) + ")");
+            }
+        }
+    }
+
+    // ====================================================================== ids and nodes
+
+    public MsmConfig config() {
+        return config;
+    }
+
+    public MsmStatistics statistics() {
+        return stats;
+    }
+
+    /** A fresh state object for a new or loaded session. */
+    public SessionState newState() {
+        return new SessionState();
+    }
+
+    /** The id of a new session: {@code random} plus an available node and this Tomcat's jvmRoute. */
+    public String newSessionId(String random) {
+        return ids.format(random, selector.forNewSession(), ctx.jvmRoute());
+    }
+
+    /** {@code true} if {@code id} is a well-formed session id of this configuration (routes to a known node). */
+    public boolean isValidId(String id) {
+        SessionId p = ids.parse(id);
+        return p != null && selector.isKnown(p.nodeId());
+    }
+
+    /**
+     * Where a session held by this Tomcat should live: with this Tomcat's jvmRoute and on an available node (a
+     * primary one if any is available). Counts a node or Tomcat failover when the answer differs.
+     *
+     * @return the new id, or {@code null} if {@code id} is right as it is (or not an msm id)
+     */
+    public String relocate(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null) {
+            return null;
+        }
+        String node = config.nodeIdsInSessionIds() ? selector.relocation(p.nodeId()) : null;
+        boolean routeChanged = !equalsNullable(p.jvmRoute(), ctx.jvmRoute());
+        if (node == null && !routeChanged) {
+            return null;
+        }
+        if (node != null) {
+            stats.count(Counter.NODE_FAILOVERS);
+        }
+        if (routeChanged) {
+            stats.count(Counter.TOMCAT_FAILOVERS);
+        }
+        return ids.format(p.random(), node != null ? node : p.nodeId(), ctx.jvmRoute());
+    }
+
+    private static boolean equalsNullable(String a, String b) {
+        return a == null ? b == null : a.equals(b);
+    }
+
+    /** {@code true} if a request for {@code path} must neither load nor store sessions. */
+    public boolean isIgnored(String path) {
+        Pattern p = config.requestUriIgnorePattern().orElse(null);
+        return p != null && path != null && p.matcher(path).matches();
+    }
+
+    private String key(String id) {
+        return ctx.keyPrefix() + id;
+    }
+
+    // ====================================================================== load
+
+    /**
+     * Reads a session this Tomcat does not hold. Never throws: every failure is a {@link LoadResult} status, logged
+     * and counted.
+     */
+    public LoadResult load(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null || !selector.isKnown(p.nodeId())) {
+            return LoadResult.of(LoadResult.Status.INVALID_ID, "not an msm session id of this configuration");
+        }
+        String node = p.nodeId();
+        if (!availability.isAvailable(node)) {
+            stats.count(Counter.LOAD_FAILURES);
+            return LoadResult.of(LoadResult.Status.UNAVAILABLE, "memcached node " + node + " is unavailable");
+        }
+        long start = System.nanoTime();
+        byte[] blob;
+        try {
+            blob = store.get(node, key(id), config.operationTimeoutMillis());
+        } catch (StoreException e) {
+            storeFailed(e);
+            stats.count(Counter.LOAD_FAILURES);
+            return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
+        }
+        if (blob == null) {
+            stats.count(Counter.SESSIONS_NOT_FOUND);
+            return LoadResult.of(LoadResult.Status.NOT_FOUND, "not in memcached");
+        }
+        try {
+            SessionData data = BlobCodec.decode(blob);
+            if (!data.id().equals(id)) {
+                throw new TranscoderException("the blob stored under this id belongs to session " + data.id());
+            }
+            if (!data.isValid()) {
+                stats.count(Counter.SESSIONS_NOT_FOUND);
+                return LoadResult.of(LoadResult.Status.NOT_FOUND, "stored session is invalidated");
+            }
+            Map<String, Object> attributes = transcoder.deserialize(data.attributes());
+            stats.count(Counter.SESSIONS_LOADED);
+            stats.time(Timer.LOAD, System.nanoTime() - start);
+            return LoadResult.found(data, attributes, BlobCodec.contentHash(blob));
+        } catch (UnreadableBlobException | TranscoderException e) {
+            stats.count(Counter.UNREADABLE_SESSIONS);
+            String reason = e.getMessage();
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " in memcached node " + node
+                    + " is unreadable (" + reason + "); the request gets a new session");
+            return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
+        } catch (RuntimeException e) {
+            // A transcoder broke its contract; still never fail the request.
+            stats.count(Counter.UNREADABLE_SESSIONS);
+            LOG.log(Level.WARNING, logPrefix + "session " + id + " in memcached node " + node
+                    + " could not be read; the request gets a new session", e);
+            return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
+        }
+    }
+
+    /** Records that {@code session} was just built from {@code loaded}, as memcached holds it. */
+    public void loaded(ManagedSession session, LoadResult loaded) {
+        SessionState st = session.state();
+        st.storedId = loaded.data().id();
+        st.storedHash = loaded.contentHash();
+        st.stored = true;
+        // memcached does not say when the copy expires; refresh it on the first request that only reads it.
+        st.storeExpiresAt = 0;
+    }
+
+    // ====================================================================== request lifecycle
+
+    /** A new session was created in this Tomcat; it is stored at the end of the request. */
+    public void created(ManagedSession session) {
+        stats.count(Counter.SESSIONS_CREATED);
+        session.state().metadataChanged();
+    }
+
+    /** A request started using {@code session}. */
+    public void requestStarted(ManagedSession session) {
+        session.state().requestStarted();
+    }
+
+    /**
+     * A request that used {@code session} ended: store the session if it may have changed (and its stored form
+     * differs), or refresh the stored copy's expiry if only read. In synchronous mode a needed write happens before
+     * this method returns (bounded by {@code sessionBackupTimeout}); otherwise it is queued on the backup threads.
+     */
+    public void requestEnded(ManagedSession session) {
+        long now = ctx.clock().getAsLong();
+        SessionState st = session.state();
+        if (st.requestEnded(now)) {
+            run(session, true, !config.sessionBackupAsync());
+        } else if (needsTouch(session, st, now)) {
+            run(session, false, false);
+        }
+    }
+
+    /** Stores the session now, on a backup thread (e.g. after it moved to another node outside a request end). */
+    public void store(ManagedSession session) {
+        session.state().metadataChanged();
+        run(session, true, false);
+    }
+
+    /**
+     * The session was invalidated or expired in this Tomcat: delete it from memcached. Synchronous mode deletes
+     * before returning (so a logout is effective on every Tomcat at once); asynchronous mode queues it.
+     */
+    public void expired(ManagedSession session) {
+        unsaved.remove(session);
+        // Always through the runner: a write still running for this session finishes first, then is deleted.
+        run(session, false, !config.sessionBackupAsync());
+    }
+
+    private boolean needsTouch(ManagedSession s, SessionState st, long now) {
+        int mi = s.maxInactiveInterval();
+        return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + EXPIRY_MARGIN_MILLIS;
+    }
+
+    /** Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). */
+    static int slackSeconds(int maxInactiveSeconds) {
+        return Math.max(2, Math.min(60, maxInactiveSeconds / 10));
+    }
+
+    // ====================================================================== the per-session runner
+
+    /**
+     * Asks the session's runner to write (if changed) or to refresh the expiry. Starts the runner if none runs;
+     * otherwise the running one picks the request up (coalescing).
+     *
+     * @param wait run on this thread / wait until done, bounded by {@code sessionBackupTimeout}
+     */
+    private void run(ManagedSession s, boolean write, boolean wait) {
+        SessionState st = s.state();
+        long seq;
+        boolean start;
+        synchronized (st) {
+            if (write) {
+                st.writeWanted = true;
+            } else {
+                st.touchWanted = true;
+            }
+            seq = ++st.requested;
+            start = !st.running;
+            if (start) {
+                st.running = true;
+            }
+        }
+        if (start && wait) {
+            drain(s, st, seq);
+        } else if (start) {
+            submitDrain(s, st);
+        } else {
+            stats.count(Counter.BACKUPS_COALESCED);
+            if (wait) {
+                awaitCompleted(s, st, seq, 2L * config.sessionBackupTimeoutMillis());
+            }
+        }
+    }
+
+    private void submitDrain(ManagedSession s, SessionState st) {
+        try {
+            backupPool.execute(() -> drain(s, st, Long.MAX_VALUE));
+        } catch (RejectedExecutionException e) {
+            synchronized (st) {
+                st.running = false;
+                st.completed = st.requested;
+                st.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Runs the session's pending work until every request up to {@code untilSeq} is done, then either stops (nothing
+     * more requested) or hands the rest to a backup thread (a request thread never works for later requests).
+     */
+    private void drain(ManagedSession s, SessionState st, long untilSeq) {
+        while (true) {
+            long seq;
+            synchronized (st) {
+                if (st.completed >= st.requested) {
+                    st.running = false;
+                    st.notifyAll();
+                    return;
+                }
+                if (st.completed >= untilSeq) {
+                    break;
+                }
+                seq = st.requested;
+            }
+            try {
+                runOnce(s, st);
+            } catch (RuntimeException | Error e) {
+                stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, logPrefix + "backup of session " + s.id() + " failed", e);
+            }
+            synchronized (st) {
+                st.completed = seq;
+                st.notifyAll();
+            }
+        }
+        submitDrain(s, st);
+    }
+
+    private void awaitCompleted(ManagedSession s, SessionState st, long seq, long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        synchronized (st) {
+            while (st.completed < seq) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    stats.count(Counter.BACKUP_TIMEOUTS);
+                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + s.id()
+                            + " after " + maxMillis + " ms; it continues in the background");
+                    return;
+                }
+                try {
+                    st.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void runOnce(ManagedSession s, SessionState st) {
+        boolean write;
+        boolean touch;
+        synchronized (st) {
+            write = st.writeWanted;
+            touch = st.touchWanted;
+            st.writeWanted = false;
+            st.touchWanted = false;
+        }
+        if (!s.isActive()) {
+            deleteStored(st);
+            return;
+        }
+        if (write && writeIfChanged(s, st)) {
+            return;
+        }
+        if (write || touch) {
+            touchIfNeeded(s, st);
+        }
+    }
+
+    /** @return {@code true} if a write was attempted (so no touch is needed) */
+    private boolean writeIfChanged(ManagedSession s, SessionState st) {
+        long start = System.nanoTime();
+        SessionData.Builder meta = s.metadata();
+        String id = meta.build().id();
+        byte[] attributes = serialize(s, id);
+        if (attributes == null) {
+            return true;
+        }
+        byte[] blob = BlobCodec.encode(meta.attributes(attributes).build());
+        long hash = BlobCodec.contentHash(blob);
+        if (st.stored && hash == st.storedHash && id.equals(st.storedId)) {
+            stats.count(Counter.BACKUPS_UNCHANGED);
+            unsaved.remove(s);
+            return false;
+        }
+        SessionId p = ids.parse(id);
+        if (p == null) {
+            LOG.log(Level.WARNING, () -> logPrefix + "session id " + id + " is not an msm id; not stored");
+            return true;
+        }
+        String node = p.nodeId();
+        if (!availability.isAvailable(node)) {
+            stats.count(Counter.BACKUP_FAILURES);
+            unsaved.add(s);
+            return true;
+        }
+        long now = ctx.clock().getAsLong();
+        long ttl = ttlSeconds(s, st, now);
+        long timeout = config.sessionBackupAsync() ? config.operationTimeoutMillis() : config.sessionBackupTimeoutMillis();
+        try {
+            store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
+        } catch (StoreException e) {
+            storeFailed(e);
+            stats.count(Counter.BACKUP_FAILURES);
+            unsaved.add(s);
+            return true;
+        }
+        String previous = st.storedId;
+        st.storedId = id;
+        st.storedHash = hash;
+        st.stored = true;
+        st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
+        unsaved.remove(s);
+        stats.count(Counter.BACKUPS);
+        stats.storedSize(blob.length);
+        stats.time(Timer.BACKUP, System.nanoTime() - start);
+        if (previous != null && !previous.equals(id)) {
+            deleteKey(previous);
+        }
+        return true;
+    }
+
+    private byte[] serialize(ManagedSession s, String id) {
+        for (int attempt = 1; ; attempt++) {
+            long start = System.nanoTime();
+            try {
+                byte[] bytes = transcoder.serialize(filter(s.attributes()));
+                stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
+                return bytes;
+            } catch (RuntimeException e) {
+                if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
+                    continue; // a request changed a collection while we serialized it: read it again
+                }
+                stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " cannot be serialized, not stored: " + e);
+                return null;
+            }
+        }
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Map<String, Object> filter(Map<String, Object> attributes) {
+        if (attributeFilter == null) {
+            return attributes;
+        }
+        Map<String, Object> kept = new LinkedHashMap<>();
+        attributes.forEach((k, v) -> {
+            if (attributeFilter.matcher(k).matches()) {
+                kept.put(k, v);
+            }
+        });
+        return kept;
+    }
+
+    /** Seconds memcached should keep the session: its remaining inactive time plus slack; 0 for never. */
+    private long ttlSeconds(ManagedSession s, SessionState st, long now) {
+        int mi = s.maxInactiveInterval();
+        if (mi <= 0) {
+            return 0;
+        }
+        long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
+        long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
+        return Math.max(1, mi - idleSeconds) + slackSeconds(mi);
+    }
+
+    private void touchIfNeeded(ManagedSession s, SessionState st) {
+        long now = ctx.clock().getAsLong();
+        String id = s.id();
+        if (!st.isStoredAs(id) || !needsTouch(s, st, now)) {
+            return;
+        }
+        SessionId p = ids.parse(id);
+        if (p == null || !availability.isAvailable(p.nodeId())) {
+            return;
+        }
+        long ttl = ttlSeconds(s, st, now);
+        boolean touched;
+        try {
+            touched = store.touch(p.nodeId(), key(id), Expiration.of(ttl, now), config.operationTimeoutMillis());
+        } catch (StoreException e) {
+            storeFailed(e);
+            return;
+        }
+        if (touched) {
+            st.storeExpiresAt = now + ttl * 1000;
+            stats.count(Counter.TOUCHES);
+        } else {
+            // memcached lost the copy (evicted, flushed or restarted): store it again.
+            st.stored = false;
+            writeIfChanged(s, st);
+        }
+    }
+
+    private void deleteStored(SessionState st) {
+        String id = st.storedId;
+        st.stored = false;
+        st.storedId = null;
+        if (id != null) {
+            deleteKey(id);
+        }
+    }
+
+    private void deleteKey(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null || !availability.isAvailable(p.nodeId())) {
+            return; // it expires by its TTL
+        }
+        try {
+            store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
+            stats.count(Counter.DELETES);
+        } catch (StoreException e) {
+            storeFailed(e);
+        }
+    }
+
+    // ====================================================================== node health
+
+    private void storeFailed(StoreException e) {
+        if (e.isTimeout() && availability.timedOut(e.nodeId())) {
+            nodeDown(e.nodeId(), e.getMessage());
+        } else {
+            LOG.log(Level.DEBUG, () -> logPrefix + e.getMessage());
+        }
+    }
+
+    private void nodeDown(String nodeId, String why) {
+        if (!stopping && reportedDown.add(nodeId)) {
+            LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is unavailable (" + why
+                    + "); sessions are served from memory and stored again when a node is available");
+        }
+    }
+
+    private boolean probe(String nodeId) {
+        try {
+            store.get(nodeId, ctx.keyPrefix() + "msm:probe", config.operationTimeoutMillis());
+            return true;
+        } catch (StoreException e) {
+            return false;
+        }
+    }
+
+    private void probeSuspects() {
+        try {
+            if (availability.hasSuspects()) {
+                availability.probeSuspects();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, logPrefix + "probing memcached nodes failed", e);
+        }
+    }
+
+    private void nodeRecovered(String nodeId) {
+        if (stopping) {
+            return;
+        }
+        if (reportedDown.remove(nodeId)) {
+            LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
+                    + unsaved.size() + " session(s) changed meanwhile");
+        }
+        if (unsaved.isEmpty()) {
+            return;
+        }
+        try {
+            backupPool.execute(() -> {
+                for (ManagedSession s : unsaved) {
+                    SessionId p = ids.parse(s.id());
+                    if (p != null && availability.isAvailable(p.nodeId())) {
+                        run(s, true, false);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** Ids of nodes currently available, for status pages and tests. */
+    public List<String> availableNodes() {
+        return config.nodes().stream().map(MemcachedNode::id).filter(availability::isAvailable)
+                .collect(java.util.stream.Collectors.toList());
+    }
+
+    /** Sessions whose latest state is not in memcached yet (their node was unavailable). */
+    public int unsavedSessions() {
+        return unsaved.size();
+    }
+
+    /** Backups queued or running. */
+    public int pendingBackups() {
+        return backupPool.getQueue().size() + backupPool.getActiveCount();
+    }
+
+    /**
+     * Waits until no backup is queued or running (tests, and before measuring memcached's counters).
+     *
+     * @return {@code true} if idle within {@code maxMillis}
+     */
+    public boolean awaitIdle(long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        while (System.nanoTime() < deadline) {
+            if (backupPool.getQueue().isEmpty() && backupPool.getActiveCount() == 0) {
+                return true;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
+    // ====================================================================== stop
+
+    /**
+     * Stores what is not yet stored of the given sessions (e.g. changes made by passivation listeners), waits for
+     * all backups (bounded), and closes the memcached clients. Sessions are not deleted: they continue on other
+     * Tomcats.
+     */
+    public void stop(Collection<? extends ManagedSession> residents) {
+        for (ManagedSession s : residents) {
+            if (s.isActive() && (s.state().takeUnconsideredChanges() || unsaved.contains(s))) {
+                run(s, true, false);
+            }
+        }
+        stopping = true;
+        long budget = Math.max(2000, 3L * config.operationTimeoutMillis());
+        backupPool.shutdown();
+        try {
+            if (!backupPool.awaitTermination(budget, TimeUnit.MILLISECONDS)) {
+                LOG.log(Level.WARNING, logPrefix + "backups still running after " + budget + " ms at stop: "
+                        + backupPool.getQueue().size() + " queued; they are abandoned");
+                backupPool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            backupPool.shutdownNow();
+        }
+        close();
+    }
+
+    /** Stops at once: abandons queued backups and closes the clients. */
+    @Override
+    public void close() {
+        stopping = true;
+        backupPool.shutdownNow();
+        prober.shutdownNow();
+        store.close();
+    }
+}

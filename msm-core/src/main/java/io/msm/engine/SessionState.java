@@ -1,0 +1,79 @@
+package io.msm.engine;
+
+/**
+ * The engine's bookkeeping for one resident session: what requests changed, the backup runner's progress, and what
+ * memcached holds. One per session, held by the adapter's session object; all fields are guarded by {@code this}
+ * except the {@code volatile} ones.
+ */
+public final class SessionState {
+    // change tracking: set by requests, consumed when the last concurrent request ends
+    private volatile boolean accessed;
+    private volatile boolean metadataChanged;
+    private int inFlight;
+
+    // backup runner coordination (guarded by this)
+    long requested;
+    long completed;
+    boolean running;
+    boolean writeWanted;
+    boolean touchWanted;
+
+    // what memcached holds; written only by the runner, which is exclusive per session
+    volatile boolean stored;
+    volatile long storedHash;
+    volatile String storedId;
+    /** When memcached will drop the stored copy (ms since the epoch). */
+    volatile long storeExpiresAt;
+    /** When the last request for this session ended (ms since the epoch). */
+    volatile long lastRequestEnd;
+
+    /** A fresh state; adapters normally get one from {@link SessionEngine#newState()}. */
+    public SessionState() {
+    }
+
+    /** A request read, wrote or removed an attribute: the session may have changed. */
+    public void attributeAccessed() {
+        accessed = true;
+    }
+
+    /** Id, principal, auth type, timeout or a carried note changed: the session must be stored. */
+    public void metadataChanged() {
+        metadataChanged = true;
+    }
+
+    synchronized void requestStarted() {
+        inFlight++;
+    }
+
+    /**
+     * Ends one request. Flags are cleared only when no other request for the session is still running: a request
+     * may change an object it read earlier, and its own end must still see that it accessed the session.
+     *
+     * @return {@code true} if the session may have changed since it was last considered for backup
+     */
+    synchronized boolean requestEnded(long now) {
+        lastRequestEnd = now;
+        if (inFlight > 0) {
+            inFlight--;
+        }
+        boolean changed = accessed || metadataChanged;
+        if (inFlight == 0) {
+            accessed = false;
+            metadataChanged = false;
+        }
+        return changed;
+    }
+
+    /** Changes not yet considered for backup (e.g. made by a passivation listener outside any request). */
+    synchronized boolean takeUnconsideredChanges() {
+        boolean changed = accessed || metadataChanged;
+        accessed = false;
+        metadataChanged = false;
+        return changed;
+    }
+
+    /** {@code true} if the session is stored in memcached under {@code id}. */
+    public boolean isStoredAs(String id) {
+        return stored && id.equals(storedId);
+    }
+}

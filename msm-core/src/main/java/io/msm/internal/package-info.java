@@ -1,0 +1,2 @@
+/** Implementation details; not API. */
+package io.msm.internal;

@@ -1,0 +1,150 @@
+package io.msm.stats;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAccumulator;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters and timings of one session manager, cheap to record from many threads. When statistics are disabled
+ * ({@code enableStatistics="false"}) recording does nothing and every value reads 0. Adapters expose these as
+ * attributes of the Manager's JMX MBean.
+ */
+public final class MsmStatistics {
+
+    /** What is counted. */
+    public enum Counter {
+        /** Sessions created by this manager. */
+        SESSIONS_CREATED,
+        /** Sessions read from memcached (a Tomcat met a session it did not hold). */
+        SESSIONS_LOADED,
+        /** Look-ups in memcached that found nothing (expired, never stored, or lost). */
+        SESSIONS_NOT_FOUND,
+        /** Look-ups that could not ask memcached (node unavailable, timeout, error). */
+        LOAD_FAILURES,
+        /** Blobs in memcached that could not be read (corrupt, truncated, wrong format, unknown classes). */
+        UNREADABLE_SESSIONS,
+        /** Sessions written to memcached. */
+        BACKUPS,
+        /** Backups skipped because the session's stored form had not changed. */
+        BACKUPS_UNCHANGED,
+        /** Backup requests folded into a backup already running for the same session. */
+        BACKUPS_COALESCED,
+        /** Backups that failed (node unavailable, timeout, serialization error). */
+        BACKUP_FAILURES,
+        /** Synchronous backups a request stopped waiting for after {@code sessionBackupTimeout}. */
+        BACKUP_TIMEOUTS,
+        /** Expiry refreshes ({@code touch}) of sessions that were only read. */
+        TOUCHES,
+        /** Session keys deleted from memcached (invalidation, expiry, id change). */
+        DELETES,
+        /** Sessions moved to another memcached node because theirs was unavailable (new id, new cookie). */
+        NODE_FAILOVERS,
+        /** Sessions taken over from another Tomcat (jvmRoute changed). */
+        TOMCAT_FAILOVERS
+    }
+
+    /** What is timed. */
+    public enum Timer {
+        /** Writing one session to memcached, serialization included. */
+        BACKUP,
+        /** Serializing one session's attributes. */
+        SERIALIZATION,
+        /** Reading one session from memcached, deserialization included. */
+        LOAD
+    }
+
+    private final boolean enabled;
+    private final LongAdder[] counters = new LongAdder[Counter.values().length];
+    private final LongAdder[] timerCounts = new LongAdder[Timer.values().length];
+    private final LongAdder[] timerNanos = new LongAdder[Timer.values().length];
+    private final LongAccumulator[] timerMaxNanos = new LongAccumulator[Timer.values().length];
+    private final LongAdder storedBytes = new LongAdder();
+    private final LongAccumulator maxStoredBytes = new LongAccumulator(Math::max, 0);
+
+    public MsmStatistics(boolean enabled) {
+        this.enabled = enabled;
+        for (int i = 0; i < counters.length; i++) {
+            counters[i] = new LongAdder();
+        }
+        for (int i = 0; i < timerCounts.length; i++) {
+            timerCounts[i] = new LongAdder();
+            timerNanos[i] = new LongAdder();
+            timerMaxNanos[i] = new LongAccumulator(Math::max, 0);
+        }
+    }
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void count(Counter c) {
+        if (enabled) {
+            counters[c.ordinal()].increment();
+        }
+    }
+
+    public void time(Timer t, long nanos) {
+        if (enabled) {
+            timerCounts[t.ordinal()].increment();
+            timerNanos[t.ordinal()].add(nanos);
+            timerMaxNanos[t.ordinal()].accumulate(nanos);
+        }
+    }
+
+    public void storedSize(int bytes) {
+        if (enabled) {
+            storedBytes.add(bytes);
+            maxStoredBytes.accumulate(bytes);
+        }
+    }
+
+    public long get(Counter c) {
+        return counters[c.ordinal()].sum();
+    }
+
+    public long count(Timer t) {
+        return timerCounts[t.ordinal()].sum();
+    }
+
+    /** Mean duration in milliseconds, 0 when nothing was timed. */
+    public double meanMillis(Timer t) {
+        long n = timerCounts[t.ordinal()].sum();
+        return n == 0 ? 0 : timerNanos[t.ordinal()].sum() / 1e6 / n;
+    }
+
+    public double maxMillis(Timer t) {
+        return timerMaxNanos[t.ordinal()].get() / 1e6;
+    }
+
+    /** Mean size of stored session blobs in bytes. */
+    public long meanStoredBytes() {
+        long n = get(Counter.BACKUPS);
+        return n == 0 ? 0 : storedBytes.sum() / n;
+    }
+
+    public long maxStoredBytes() {
+        return maxStoredBytes.get();
+    }
+
+    /** Every value by a stable name, e.g. for a status page or a test. */
+    public Map<String, Number> snapshot() {
+        Map<String, Number> m = new LinkedHashMap<>();
+        for (Counter c : Counter.values()) {
+            m.put(c.name(), get(c));
+        }
+        for (Timer t : Timer.values()) {
+            m.put(t.name() + "_COUNT", count(t));
+            m.put(t.name() + "_MEAN_MS", meanMillis(t));
+            m.put(t.name() + "_MAX_MS", maxMillis(t));
+        }
+        m.put("MEAN_STORED_BYTES", meanStoredBytes());
+        m.put("MAX_STORED_BYTES", maxStoredBytes());
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+}

@@ -1,0 +1,230 @@
+package io.msm.store;
+
+import io.msm.config.MemcachedNode;
+import io.msm.config.MemcachedProtocol;
+import io.msm.config.MsmConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import net.spy.memcached.CachedData;
+import net.spy.memcached.ConnectionFactoryBuilder;
+import net.spy.memcached.ConnectionObserver;
+import net.spy.memcached.FailureMode;
+import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.auth.AuthDescriptor;
+import net.spy.memcached.transcoders.Transcoder;
+
+/**
+ * {@link SessionStore} on spymemcached: one client per memcached node, so each key goes exactly to the node its
+ * session id names and one node's trouble never queues behind another's. Failure mode {@code Cancel}: operations for
+ * a node whose connection is down fail at once instead of waiting.
+ */
+public final class MemcachedSessionStore implements SessionStore {
+
+    /** How many seconds spymemcached waits at most between reconnect attempts to a dead node. */
+    static final long MAX_RECONNECT_DELAY_SECONDS = 2;
+
+    static {
+        // spymemcached logs to stderr by default; send it to java.util.logging (Tomcat's logging) unless chosen.
+        if (System.getProperty("net.spy.log.LoggerImpl") == null) {
+            System.setProperty("net.spy.log.LoggerImpl", "net.spy.memcached.compat.log.SunLogger");
+        }
+    }
+
+    /** Connection events, e.g. to drive node availability. Called on spymemcached's I/O thread: must be fast. */
+    public interface ConnectionListener {
+        void connected(String nodeId);
+
+        void disconnected(String nodeId);
+    }
+
+    private final Map<String, MemcachedClient> clients;
+
+    public MemcachedSessionStore(MsmConfig config, ConnectionListener listener) throws IOException {
+        Map<String, MemcachedClient> m = new LinkedHashMap<>();
+        try {
+            for (MemcachedNode node : config.nodes()) {
+                m.put(node.id(), connect(config, node, listener));
+            }
+        } catch (IOException | RuntimeException e) {
+            m.values().forEach(MemcachedClient::shutdown);
+            throw e;
+        }
+        this.clients = Map.copyOf(m);
+    }
+
+    private static MemcachedClient connect(MsmConfig config, MemcachedNode node, ConnectionListener listener)
+            throws IOException {
+        String id = node.id();
+        ConnectionObserver observer = new ConnectionObserver() {
+            @Override
+            public void connectionEstablished(SocketAddress address, int reconnectCount) {
+                listener.connected(id);
+            }
+
+            @Override
+            public void connectionLost(SocketAddress address) {
+                listener.disconnected(id);
+            }
+        };
+        ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
+                .setProtocol(config.memcachedProtocol() == MemcachedProtocol.BINARY
+                        ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT)
+                .setOpTimeout(config.operationTimeoutMillis())
+                .setFailureMode(FailureMode.Cancel)
+                .setMaxReconnectDelay(MAX_RECONNECT_DELAY_SECONDS)
+                .setUseNagleAlgorithm(false)
+                .setDaemon(true)
+                .setInitialObservers(List.of(observer));
+        if (config.username().isPresent()) {
+            b.setAuthDescriptor(AuthDescriptor.typical(config.username().get(), config.password().orElse("")));
+        }
+        return new MemcachedClient(b.build(), List.of(new InetSocketAddress(node.host(), node.port())));
+    }
+
+    private MemcachedClient client(String op, String nodeId, String key) {
+        MemcachedClient c = clients.get(nodeId);
+        if (c == null) {
+            throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
+        }
+        return c;
+    }
+
+    @Override
+    public byte[] get(String nodeId, String key, long timeoutMillis) {
+        long start = System.nanoTime();
+        try {
+            return await("get", nodeId, key, client("get", nodeId, key).asyncGet(key, BYTES), timeoutMillis, start);
+        } catch (RuntimeException e) {
+            throw wrap("get", nodeId, key, start, e);
+        }
+    }
+
+    @Override
+    public void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
+        long start = System.nanoTime();
+        net.spy.memcached.internal.OperationFuture<Boolean> f;
+        try {
+            f = client("set", nodeId, key).set(key, exp, value, BYTES);
+        } catch (RuntimeException e) {
+            throw wrap("set", nodeId, key, start, e);
+        }
+        Boolean ok = await("set", nodeId, key, f, timeoutMillis, start);
+        if (!Boolean.TRUE.equals(ok)) {
+            throw StoreException.failed("set", key, nodeId, elapsed(start),
+                    "memcached answered " + f.getStatus().getMessage() + " (" + value.length + " bytes)", null);
+        }
+    }
+
+    @Override
+    public boolean touch(String nodeId, String key, int exp, long timeoutMillis) {
+        long start = System.nanoTime();
+        try {
+            return Boolean.TRUE.equals(await("touch", nodeId, key, client("touch", nodeId, key).touch(key, exp),
+                    timeoutMillis, start));
+        } catch (RuntimeException e) {
+            throw wrap("touch", nodeId, key, start, e);
+        }
+    }
+
+    @Override
+    public boolean delete(String nodeId, String key, long timeoutMillis) {
+        long start = System.nanoTime();
+        try {
+            return Boolean.TRUE.equals(await("delete", nodeId, key, client("delete", nodeId, key).delete(key),
+                    timeoutMillis, start));
+        } catch (RuntimeException e) {
+            throw wrap("delete", nodeId, key, start, e);
+        }
+    }
+
+    private <T> T await(String op, String nodeId, String key, Future<T> f, long timeoutMillis, long start) {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw StoreException.timeout(op, key, nodeId, elapsed(start), describe(nodeId));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw StoreException.failed(op, key, nodeId, elapsed(start), cause.toString() + " (" + describe(nodeId) + ")",
+                    cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw StoreException.failed(op, key, nodeId, elapsed(start), "interrupted", e);
+        }
+    }
+
+    private StoreException wrap(String op, String nodeId, String key, long start, RuntimeException e) {
+        if (e instanceof StoreException) {
+            return (StoreException) e;
+        }
+        return StoreException.failed(op, key, nodeId, elapsed(start), e.toString(), e);
+    }
+
+    private static long elapsed(long startNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    @Override
+    public boolean isConnected(String nodeId) {
+        MemcachedClient c = clients.get(nodeId);
+        return c != null && !c.getAvailableServers().isEmpty();
+    }
+
+    @Override
+    public String describe(String nodeId) {
+        MemcachedClient c = clients.get(nodeId);
+        if (c == null) {
+            return "unknown node";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (net.spy.memcached.MemcachedNode n : c.getNodeLocator().getAll()) {
+            sb.append(n.getSocketAddress()).append(n.isActive() ? " connected" : " disconnected");
+            if (n.getReconnectCount() > 0) {
+                sb.append(", ").append(n.getReconnectCount()).append(" reconnect attempts");
+            }
+            if (n.getBytesRemainingToWrite() > 0) {
+                sb.append(", ").append(n.getBytesRemainingToWrite()).append(" bytes waiting to be written");
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        for (MemcachedClient c : clients.values()) {
+            c.shutdown(1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Stores our blobs as they are: flags 0, no compression, no size limit of its own (memcached's -I decides). */
+    private static final Transcoder<byte[]> BYTES = new Transcoder<>() {
+        @Override
+        public boolean asyncDecode(CachedData d) {
+            return false;
+        }
+
+        @Override
+        public CachedData encode(byte[] o) {
+            return new CachedData(0, o, Integer.MAX_VALUE);
+        }
+
+        @Override
+        public byte[] decode(CachedData d) {
+            return d.getData();
+        }
+
+        @Override
+        public int getMaxSize() {
+            return Integer.MAX_VALUE;
+        }
+    };
+}

@@ -1,0 +1,48 @@
+package io.msm.store;
+
+import io.msm.MsmException;
+
+/**
+ * A memcached operation failed: the node is down or unknown, it timed out, or memcached refused it. The message names
+ * the operation, key, node and elapsed time.
+ */
+public final class StoreException extends MsmException {
+    private static final long serialVersionUID = 1L;
+
+    private final String nodeId;
+    private final boolean timeout;
+
+    private StoreException(String nodeId, boolean timeout, String message, Throwable cause) {
+        super(message, cause);
+        this.nodeId = nodeId;
+        this.timeout = timeout;
+    }
+
+    /** The node did not answer within the timeout. */
+    public static StoreException timeout(String op, String key, String node, long elapsedMillis, String nodeState) {
+        return new StoreException(node, true, op + " of " + key + " on memcached node " + node + " timed out after "
+                + elapsedMillis + " ms (" + nodeState + ")", null);
+    }
+
+    /** The operation failed for {@code reason}. */
+    public static StoreException failed(String op, String key, String node, long elapsedMillis, String reason, Throwable cause) {
+        return new StoreException(node, false, op + " of " + key + " on memcached node " + node + " failed after "
+                + elapsedMillis + " ms: " + reason, cause);
+    }
+
+    /** The node is known to be down; no call was made. */
+    public static StoreException unavailable(String op, String key, String node) {
+        return new StoreException(node, false, op + " of " + key + " skipped: memcached node " + node
+                + " is unavailable", null);
+    }
+
+    /** The id of the node the operation was for. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** {@code true} if the node did not answer in time (it may be paused or overloaded rather than down). */
+    public boolean isTimeout() {
+        return timeout;
+    }
+}

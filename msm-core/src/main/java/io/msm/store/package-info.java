@@ -1,0 +1,2 @@
+/** Storage of session bytes on memcached nodes. Implementation detail; not API. */
+package io.msm.store;

@@ -1,0 +1,172 @@
+package io.msm.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.testing.TestTranscoderFactory;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MsmConfigTest {
+
+    private static MsmConfig.Builder valid() {
+        return MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:11211,n2:127.0.0.1:11212")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
+    }
+
+    private static MsmConfig build(MsmConfig.Builder b) {
+        return b.build(MsmConfigTest.class.getClassLoader());
+    }
+
+    @Test
+    void defaultsFollowTheAnchor() {
+        MsmConfig c = build(valid());
+        assertEquals(2, c.nodes().size());
+        assertEquals("n1", c.nodes().get(0).id());
+        assertEquals(11212, c.nodes().get(1).port());
+        assertTrue(c.nodeIdsInSessionIds());
+        assertTrue(c.sticky());
+        assertEquals(LockingMode.NONE, c.lockingMode());
+        assertEquals(5, c.lockExpirationSeconds());
+        assertEquals(1000, c.operationTimeoutMillis());
+        assertTrue(c.sessionBackupAsync());
+        assertEquals(100, c.sessionBackupTimeoutMillis());
+        assertEquals(Runtime.getRuntime().availableProcessors(), c.backupThreadCount());
+        assertEquals(MemcachedProtocol.TEXT, c.memcachedProtocol());
+        assertTrue(c.enableStatistics());
+        assertTrue(c.enabled());
+        assertFalse(c.maxInactiveInterval().isPresent());
+        assertEquals("", c.storageKeyPrefix().resolve("localhost", "/app", ""));
+        assertTrue(c.warnings().isEmpty());
+    }
+
+    @Test
+    void singleNodeWithoutIdCarriesNoNodeIdInSessionIds() {
+        MsmConfig c = build(valid().set(MsmConfig.MEMCACHED_NODES, "127.0.0.1:11211"));
+        assertFalse(c.nodeIdsInSessionIds());
+        assertEquals("127.0.0.1:11211", c.nodes().get(0).id());
+    }
+
+    @Test
+    void nodesMaySeparateWithWhitespaceAndUseIpv6() {
+        MsmConfig c = build(valid().set(MsmConfig.MEMCACHED_NODES, " n1:127.0.0.1:1 \n n_2:[::1]:2 "));
+        assertEquals(List.of("n1", "n_2"), List.of(c.nodes().get(0).id(), c.nodes().get(1).id()));
+        assertEquals("::1", c.nodes().get(1).host());
+    }
+
+    @Test
+    void failoverNodesAreMarked() {
+        MsmConfig c = build(valid().set(MsmConfig.FAILOVER_NODES, "n2"));
+        assertFalse(c.nodes().get(0).isFailover());
+        assertTrue(c.nodes().get(1).isFailover());
+    }
+
+    @Test
+    void oneErrorNamesEveryBadAttributeAndValue() {
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> build(
+                MsmConfig.builder()
+                        .set(MsmConfig.MEMCACHED_NODES, "n1:localhost")
+                        .set(MsmConfig.FAILOVER_NODES, "n9")
+                        .set(MsmConfig.REQUEST_URI_IGNORE_PATTERN, "*.png")
+                        .set(MsmConfig.TRANSCODER_FACTORY_CLASS, "com.example.NoSuchFactory")
+                        .set(MsmConfig.STICKY, "yes")
+                        .set(MsmConfig.OPERATION_TIMEOUT, "-5")));
+        String m = e.getMessage();
+        assertTrue(m.contains("memcachedNodes=\"n1:localhost\""), m);
+        assertTrue(m.contains("<id>:<host>:<port>"), m);
+        assertTrue(m.contains("requestUriIgnorePattern=\"*.png\""), m);
+        assertTrue(m.contains("transcoderFactoryClass=\"com.example.NoSuchFactory\""), m);
+        assertTrue(m.contains("sticky=\"yes\""), m);
+        assertTrue(m.contains("operationTimeout=\"-5\""), m);
+        assertEquals(5, e.problems().size(), m); // failoverNodes cannot be checked without valid nodes
+    }
+
+    @Test
+    void unknownFailoverNodeIsNamed() {
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.FAILOVER_NODES, "n3")));
+        assertTrue(e.getMessage().contains("failoverNodes=\"n3\": unknown node id n3 (memcachedNodes has n1, n2)"),
+                e.getMessage());
+    }
+
+    @Test
+    void everyNodeFailoverIsRefused() {
+        assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.FAILOVER_NODES, "n1,n2")));
+    }
+
+    @Test
+    void duplicateIdsAndAddressesAreRefused() {
+        assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n1:127.0.0.1:2")));
+        assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:1")));
+        assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:70000")));
+    }
+
+    @Test
+    void classThatIsNoFactoryIsRefused() {
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.TRANSCODER_FACTORY_CLASS, String.class.getName())));
+        assertTrue(e.getMessage().contains("does not implement io.msm.spi.TranscoderFactory"), e.getMessage());
+    }
+
+    @Test
+    void saslNeedsBinaryProtocolAndBothCredentials() {
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.USERNAME, "u")));
+        assertTrue(e.getMessage().contains("memcachedProtocol"), e.getMessage());
+        assertTrue(e.getMessage().contains("password (not set)"), e.getMessage());
+        MsmConfig c = build(valid().set(MsmConfig.USERNAME, "u").set(MsmConfig.PASSWORD, "secret")
+                .set(MsmConfig.MEMCACHED_PROTOCOL, "binary"));
+        assertEquals(MemcachedProtocol.BINARY, c.memcachedProtocol());
+        assertFalse(c.toString().contains("secret"), "password must be masked");
+    }
+
+    @Test
+    void lockingModes() {
+        assertEquals(LockingMode.AUTO, build(valid().set(MsmConfig.LOCKING_MODE, "auto")).lockingMode());
+        MsmConfig c = build(valid().set(MsmConfig.LOCKING_MODE, "uriPattern:/cart/.*"));
+        assertEquals(LockingMode.URI_PATTERN, c.lockingMode());
+        assertEquals("/cart/.*", c.lockingUriPattern().get().pattern());
+        assertThrows(InvalidConfigurationException.class, () -> build(valid().set(MsmConfig.LOCKING_MODE, "some")));
+        assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.LOCKING_MODE, "uriPattern:(")));
+    }
+
+    @Test
+    void storageKeyPrefixTokens() {
+        MsmConfig c = build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "static:shop, host ,context,webappVersion"));
+        assertEquals("shop_localhost_app_3_", c.storageKeyPrefix().resolve("localhost", "/app", "3"));
+        assertEquals("shop_localhost_ROOT_", c.storageKeyPrefix().resolve("localhost", "", ""));
+        MsmConfig hashed = build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "context.hash"));
+        assertEquals(Integer.toHexString("app".hashCode()) + "_", hashed.storageKeyPrefix().resolve("h", "/app", ""));
+        assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "nonsense")));
+    }
+
+    @Test
+    void anchorSerializerClassNameIsMappedWithAWarning() {
+        MsmConfig.Builder b = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, "de.javakaffee.web.msm.JavaSerializationTranscoderFactory");
+        // the mapped class lives in msm-serializer-java, which core's tests do not see
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> build(b));
+        assertTrue(e.getMessage().contains(MsmConfig.DEFAULT_TRANSCODER_FACTORY_CLASS), e.getMessage());
+    }
+
+    @Test
+    void oddButLegalValuesWarn() {
+        MsmConfig c = build(valid().set(MsmConfig.SESSION_BACKUP_ASYNC, "false")
+                .set(MsmConfig.SESSION_BACKUP_TIMEOUT, "5000"));
+        assertEquals(1, c.warnings().size(), c.warnings().toString());
+        assertTrue(c.warnings().get(0).contains("sessionBackupTimeout=\"5000\""));
+    }
+
+    @Test
+    void unknownAttributeIsAProgrammingError() {
+        assertThrows(IllegalArgumentException.class, () -> MsmConfig.builder().set("memcachedNode", "x"));
+    }
+}

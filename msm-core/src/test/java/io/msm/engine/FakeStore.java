@@ -1,0 +1,138 @@
+package io.msm.engine;
+
+import io.msm.store.MemcachedSessionStore;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/** An in-memory store that honours TTLs on an injected clock, counts calls, and can be taken down or slowed. */
+final class FakeStore implements SessionStore {
+    private static final class Item {
+        final byte[] value;
+        final long expiresAt;
+
+        Item(byte[] value, long expiresAt) {
+            this.value = value;
+            this.expiresAt = expiresAt;
+        }
+    }
+
+    private final Map<String, Item> items = new ConcurrentHashMap<>();
+    private final LongSupplier clock;
+    final MemcachedSessionStore.ConnectionListener listener;
+    final Set<String> disconnected = ConcurrentHashMap.newKeySet();
+    final Set<String> timingOut = ConcurrentHashMap.newKeySet();
+    final AtomicInteger gets = new AtomicInteger();
+    final AtomicInteger sets = new AtomicInteger();
+    final AtomicInteger touches = new AtomicInteger();
+    final AtomicInteger deletes = new AtomicInteger();
+    volatile CountDownLatch setGate;
+    volatile CountDownLatch setEntered;
+
+    FakeStore(LongSupplier clock, MemcachedSessionStore.ConnectionListener listener) {
+        this.clock = clock;
+        this.listener = listener;
+    }
+
+    private void check(String op, String node, String key) {
+        if (disconnected.contains(node)) {
+            throw StoreException.unavailable(op, key, node);
+        }
+        if (timingOut.contains(node)) {
+            throw StoreException.timeout(op, key, node, 1, "fake timeout");
+        }
+    }
+
+    private long expiry(int exp) {
+        return exp == 0 ? Long.MAX_VALUE : clock.getAsLong() + exp * 1000L;
+    }
+
+    private Item live(String node, String key) {
+        Item i = items.get(node + "/" + key);
+        if (i != null && i.expiresAt <= clock.getAsLong()) {
+            items.remove(node + "/" + key);
+            return null;
+        }
+        return i;
+    }
+
+    @Override
+    public byte[] get(String node, String key, long timeoutMillis) {
+        gets.incrementAndGet();
+        check("get", node, key);
+        Item i = live(node, key);
+        return i == null ? null : i.value;
+    }
+
+    @Override
+    public void set(String node, String key, int exp, byte[] value, long timeoutMillis) {
+        sets.incrementAndGet();
+        CountDownLatch entered = setEntered;
+        if (entered != null) {
+            entered.countDown();
+        }
+        CountDownLatch gate = setGate;
+        if (gate != null) {
+            try {
+                gate.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        check("set", node, key);
+        items.put(node + "/" + key, new Item(value, expiry(exp)));
+    }
+
+    @Override
+    public boolean touch(String node, String key, int exp, long timeoutMillis) {
+        touches.incrementAndGet();
+        check("touch", node, key);
+        Item i = live(node, key);
+        if (i == null) {
+            return false;
+        }
+        items.put(node + "/" + key, new Item(i.value, expiry(exp)));
+        return true;
+    }
+
+    @Override
+    public boolean delete(String node, String key, long timeoutMillis) {
+        deletes.incrementAndGet();
+        check("delete", node, key);
+        return items.remove(node + "/" + key) != null;
+    }
+
+    @Override
+    public boolean isConnected(String node) {
+        return !disconnected.contains(node);
+    }
+
+    @Override
+    public String describe(String node) {
+        return isConnected(node) ? "connected" : "disconnected";
+    }
+
+    @Override
+    public void close() {
+    }
+
+    /** The stored bytes, honouring expiry, without counting a call. */
+    byte[] peek(String node, String key) {
+        Item i = live(node, key);
+        return i == null ? null : i.value;
+    }
+
+    int calls() {
+        return gets.get() + sets.get() + touches.get() + deletes.get();
+    }
+
+    void put(String node, String key, byte[] value) {
+        items.put(node + "/" + key, new Item(value, Long.MAX_VALUE));
+    }
+}

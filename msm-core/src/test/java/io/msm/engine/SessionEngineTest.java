@@ -1,0 +1,345 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.codec.BlobCodec;
+import io.msm.codec.SessionData;
+import io.msm.config.MsmConfig;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.testing.TestTranscoderFactory;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The engine's decisions (what to write, when to touch, coalescing, outages) on a fake store and a fake clock. */
+class SessionEngineTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private FakeStore store;
+    private SessionEngine engine;
+
+    private SessionEngine engine(String... attributes) {
+        MsmConfig.Builder b = MsmConfig.builder()
+                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .set(MsmConfig.BACKUP_THREAD_COUNT, "2");
+        for (int i = 0; i < attributes.length; i += 2) {
+            b.set(attributes[i], attributes[i + 1]);
+        }
+        MsmConfig config = b.build(getClass().getClassLoader());
+        engine = SessionEngine.start(config, new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_",
+                clock::get), listener -> store = new FakeStore(clock::get, listener));
+        return engine;
+    }
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private TestSession newSession(String nodeId) {
+        TestSession s = new TestSession("ABC" + clock.get() % 1000 + "-" + nodeId + ".tc1", clock.get());
+        engine.created(s);
+        return s;
+    }
+
+    /** One request: start, body, end. */
+    private void request(TestSession s, Runnable body) {
+        engine.requestStarted(s);
+        body.run();
+        engine.requestEnded(s);
+    }
+
+    private void idle() {
+        assertTrue(engine.awaitIdle(5000), "backups did not finish");
+    }
+
+    private Map<String, Object> stored(TestSession s, String node) {
+        byte[] blob = store.peek(node, "p_" + s.id());
+        assertNotNull(blob, "nothing stored for " + s.id());
+        SessionData d = BlobCodec.decode(blob);
+        return new TestTranscoderFactory().createTranscoder(null).deserialize(d.attributes());
+    }
+
+    @Test
+    void newSessionIsStoredOnceWhenItsFirstRequestEnds() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertEquals(1, store.sets.get());
+        assertEquals(1, store.calls());
+        assertEquals(Map.of("count", 1), stored(s, "n1"));
+        assertEquals(1, engine.statistics().get(Counter.BACKUPS));
+    }
+
+    @Test
+    void requestThatTouchesNoAttributeCostsNoCall() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        int before = store.calls();
+        request(s, () -> { });
+        idle();
+        assertEquals(before, store.calls());
+        assertEquals(0, engine.statistics().get(Counter.BACKUPS_UNCHANGED), "not even serialized");
+    }
+
+    @Test
+    void readOnlyRequestIsSerializedButNotWritten() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        int before = store.calls();
+        request(s, () -> s.state().attributeAccessed());
+        idle();
+        assertEquals(before, store.calls());
+        assertEquals(1, engine.statistics().get(Counter.BACKUPS_UNCHANGED));
+    }
+
+    @Test
+    void changeWhileABackupRunsIsWrittenAfterIt() throws Exception {
+        engine();
+        TestSession s = newSession("n1");
+        store.setGate = new CountDownLatch(1);
+        store.setEntered = new CountDownLatch(1);
+        request(s, () -> s.set("count", 1));
+        assertTrue(store.setEntered.await(5, TimeUnit.SECONDS));
+        // the first write is stuck in memcached; two more requests change the session meanwhile
+        request(s, () -> s.set("count", 2));
+        request(s, () -> s.set("count", 3));
+        store.setGate.countDown();
+        idle();
+        assertEquals(Map.of("count", 3), stored(s, "n1"), "the final state must be stored");
+        assertEquals(2, store.sets.get(), "the two later changes are coalesced into one write");
+        assertEquals(2, engine.statistics().get(Counter.BACKUPS_COALESCED));
+    }
+
+    @Test
+    void syncModeWritesBeforeTheRequestEnds() {
+        engine(MsmConfig.SESSION_BACKUP_ASYNC, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 7));
+        assertEquals(1, store.sets.get(), "written on the request thread");
+        assertEquals(Map.of("count", 7), stored(s, "n1"));
+    }
+
+    @Test
+    void flagsSurviveUntilTheLastConcurrentRequestEnds() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        engine.requestStarted(s); // A: reads an object it will change later
+        s.state().attributeAccessed();
+        engine.requestStarted(s); // B: a request that ends first
+        engine.requestEnded(s);
+        idle();
+        s.attributes.put("count", 2); // A changes the object in place, without setAttribute
+        engine.requestEnded(s);
+        idle();
+        assertEquals(Map.of("count", 2), stored(s, "n1"));
+    }
+
+    @Test
+    void onlyReadSessionStaysInTheStoreAndIdleOneExpires() {
+        engine();
+        TestSession s = newSession("n1");
+        s.maxInactive = 60; // stored for 60 + 6 s slack
+        request(s, () -> s.set("count", 1));
+        idle();
+        for (int i = 0; i < 40; i++) { // 200 s of read-only requests every 5 s
+            clock.addAndGet(5000);
+            s.thisAccessed = clock.get();
+            request(s, () -> s.state().attributeAccessed());
+            idle();
+            assertNotNull(store.peek("n1", "p_" + s.id()), "expired from the store at " + i * 5 + " s");
+        }
+        assertEquals(1, store.sets.get(), "never rewritten");
+        // a touch buys 6 s of slack, so the read 5 s later needs none: every other read touches
+        assertEquals(20, engine.statistics().get(Counter.TOUCHES));
+        clock.addAndGet(67_000);
+        assertNull(store.peek("n1", "p_" + s.id()), "idle past maxInactiveInterval + slack: gone");
+    }
+
+    @Test
+    void touchIsSkippedWhileTheStoredCopyOutlivesTheSession() {
+        engine();
+        TestSession s = newSession("n1");
+        s.maxInactive = 1800; // slack 60 s
+        request(s, () -> s.set("count", 1));
+        idle();
+        clock.addAndGet(30_000);
+        request(s, () -> s.state().attributeAccessed());
+        idle();
+        assertEquals(0, store.touches.get());
+        clock.addAndGet(31_000);
+        request(s, () -> { });
+        idle();
+        assertEquals(1, store.touches.get(), "a request that only reads also refreshes");
+    }
+
+    @Test
+    void touchOfALostCopyStoresTheSessionAgain() {
+        engine();
+        TestSession s = newSession("n1");
+        s.maxInactive = 20;
+        request(s, () -> s.set("count", 1));
+        idle();
+        store.delete("n1", "p_" + s.id(), 0); // evicted or memcached restarted
+        clock.addAndGet(10_000);
+        request(s, () -> { });
+        idle();
+        assertEquals(Map.of("count", 1), stored(s, "n1"));
+    }
+
+    @Test
+    void sessionChangedWhileItsNodeIsDownIsStoredWhenItReturns() {
+        engine();
+        TestSession s = newSession("n1");
+        store.disconnected.add("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertEquals(0, store.sets.get(), "an unavailable node is not even called");
+        assertEquals(1, engine.unsavedSessions());
+        store.disconnected.remove("n1");
+        store.listener.connected("n1");
+        idle();
+        assertEquals(Map.of("count", 1), stored(s, "n1"));
+        assertEquals(0, engine.unsavedSessions());
+    }
+
+    @Test
+    void timedOutNodeIsSkippedUntilAProbeAnswers() throws Exception {
+        engine();
+        TestSession s = newSession("n1");
+        store.timingOut.add("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertEquals(java.util.List.of("n2"), engine.availableNodes());
+        int calls = store.sets.get();
+        request(s, () -> s.set("count", 2));
+        idle();
+        assertEquals(calls, store.sets.get(), "a suspect node is skipped without a call");
+        store.timingOut.remove("n1");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (engine.unsavedSessions() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        idle();
+        assertEquals(java.util.List.of("n1", "n2"), engine.availableNodes());
+        assertEquals(Map.of("count", 2), stored(s, "n1"), "the probe brought n1 back and the change was stored");
+    }
+
+    @Test
+    void newIdIsStoredBeforeTheOldKeyIsDeleted() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        String oldId = s.id;
+        s.id = "XYZ-n2.tc1";
+        s.state().metadataChanged();
+        request(s, () -> { });
+        idle();
+        assertEquals(Map.of("count", 1), stored(s, "n2"));
+        assertNull(store.peek("n1", "p_" + oldId));
+    }
+
+    @Test
+    void expiredSessionIsDeleted() {
+        engine(MsmConfig.SESSION_BACKUP_ASYNC, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        s.active = false;
+        engine.expired(s);
+        assertNull(store.peek("n1", "p_" + s.id()), "deleted before expired() returns in sync mode");
+        assertEquals(1, engine.statistics().get(Counter.DELETES));
+    }
+
+    @Test
+    void relocationFollowsNodeAvailabilityAndJvmRoute() {
+        engine();
+        assertNull(engine.relocate("ABC-n1.tc1"));
+        assertEquals("ABC-n1.tc1", engine.relocate("ABC-n1.tc2"));
+        assertEquals(1, engine.statistics().get(Counter.TOMCAT_FAILOVERS));
+        store.disconnected.add("n1");
+        assertEquals("ABC-n2.tc1", engine.relocate("ABC-n1.tc1"));
+        assertEquals(1, engine.statistics().get(Counter.NODE_FAILOVERS));
+        assertNull(engine.relocate("not an id"));
+    }
+
+    @Test
+    void loadOutcomes() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 5));
+        idle();
+        LoadResult found = engine.load(s.id());
+        assertTrue(found.isFound());
+        assertEquals(Map.of("count", 5), found.attributes());
+
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load("NOPE-n1.tc1").status());
+        assertEquals(LoadResult.Status.INVALID_ID, engine.load("NOPE-n9.tc1").status());
+        int calls = store.calls();
+        assertEquals(LoadResult.Status.INVALID_ID, engine.load("garbage id").status());
+        assertEquals(calls, store.calls(), "a malformed id never reaches memcached");
+
+        store.put("n1", "p_BAD-n1.tc1", "definitely not a session blob, long enough".getBytes());
+        LoadResult bad = engine.load("BAD-n1.tc1");
+        assertEquals(LoadResult.Status.UNREADABLE, bad.status());
+        assertTrue(bad.reason().contains("magic"), bad.reason());
+
+        store.put("n1", "p_OTHER-n1.tc1", store.peek("n1", "p_" + s.id()));
+        assertEquals(LoadResult.Status.UNREADABLE, engine.load("OTHER-n1.tc1").status(),
+                "a blob copied under another session's key is refused");
+        assertEquals(2, engine.statistics().get(Counter.UNREADABLE_SESSIONS));
+
+        store.disconnected.add("n1");
+        assertEquals(LoadResult.Status.UNAVAILABLE, engine.load(s.id()).status());
+    }
+
+    @Test
+    void attributeFilterDecidesWhatIsStored() {
+        engine(MsmConfig.SESSION_ATTRIBUTE_FILTER, "keep.*");
+        TestSession s = newSession("n1");
+        request(s, () -> {
+            s.set("keepMe", 1);
+            s.set("dropMe", 2);
+        });
+        idle();
+        assertEquals(Map.of("keepMe", 1), stored(s, "n1"));
+    }
+
+    @Test
+    void ttlOfVeryLongTimeoutsBecomesAbsolute() {
+        assertEquals(100, io.msm.store.Expiration.of(100, 0));
+        assertEquals(0, io.msm.store.Expiration.of(0, 0));
+        int thirtyOneDays = 31 * 24 * 3600;
+        assertEquals(1_000_000 + thirtyOneDays, io.msm.store.Expiration.of(thirtyOneDays, 1_000_000_000L));
+    }
+
+    @Test
+    void storedBlobCarriesTheMetadata() {
+        engine();
+        TestSession s = newSession("n2");
+        s.maxInactive = 77;
+        request(s, () -> s.set("a", "b"));
+        idle();
+        SessionData d = BlobCodec.decode(store.peek("n2", "p_" + s.id()));
+        assertEquals(s.id(), d.id());
+        assertEquals(77, d.maxInactiveInterval());
+        assertArrayEquals(new TestTranscoderFactory().createTranscoder(null).serialize(Map.of("a", "b")),
+                d.attributes());
+    }
+}

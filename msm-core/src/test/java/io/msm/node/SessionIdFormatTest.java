@@ -1,0 +1,54 @@
+package io.msm.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+
+class SessionIdFormatTest {
+    private final SessionIdFormat withNodes = new SessionIdFormat(true, null);
+
+    @Test
+    void formatsAndParses() {
+        String id = withNodes.format("9A1FC3", "n1", "tc1");
+        assertEquals("9A1FC3-n1.tc1", id);
+        SessionIdFormat.SessionId p = withNodes.parse(id);
+        assertEquals("9A1FC3", p.random());
+        assertEquals("n1", p.nodeId());
+        assertEquals("tc1", p.jvmRoute());
+        assertEquals("9A1FC3-n_2", withNodes.format("9A1FC3", "n_2", null));
+        assertNull(withNodes.parse("9A1FC3-n_2").jvmRoute());
+    }
+
+    @Test
+    void routesMayHoldDotsAndDashes() {
+        SessionIdFormat.SessionId p = withNodes.parse("ABC-n1.tc-1.eu");
+        assertEquals("n1", p.nodeId());
+        assertEquals("tc-1.eu", p.jvmRoute());
+        assertEquals("ABC-n2.tc-1.eu", withNodes.withNodeId(p, "n2"));
+        assertEquals("ABC-n1.tc2", withNodes.withJvmRoute(p, "tc2"));
+    }
+
+    @Test
+    void refusesWhatIsNotAnMsmId() {
+        assertNull(withNodes.parse(null));
+        assertNull(withNodes.parse(""));
+        assertNull(withNodes.parse("ABC"));
+        assertNull(withNodes.parse("ABC.tc1"));
+        assertNull(withNodes.parse("-n1"));
+        assertNull(withNodes.parse("ABC-"));
+        assertNull(withNodes.parse("AB C-n1"));
+        assertNull(withNodes.parse("ABC-n1.tc 1"));
+        assertNull(withNodes.parse("ABC-n1."));
+        assertNull(withNodes.parse("ABC-n-1")); // random part may not hold '-'
+        assertNull(withNodes.parse("A".repeat(SessionIdFormat.MAX_LENGTH) + "-n1"));
+    }
+
+    @Test
+    void withoutNodeIdsEveryIdRoutesToTheSingleNode() {
+        SessionIdFormat single = new SessionIdFormat(false, "127.0.0.1:11211");
+        assertEquals("ABC.tc1", single.format("ABC", "ignored", "tc1"));
+        assertEquals("127.0.0.1:11211", single.parse("ABC.tc1").nodeId());
+        assertNull(single.parse("ABC-n1"));
+    }
+}
