@@ -1,0 +1,207 @@
+package io.msm.serializer.java;
+
+import io.msm.spi.SessionAttributesTranscoder;
+import io.msm.spi.TranscoderException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InvalidClassException;
+import java.io.NotSerializableException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+import java.io.Serializable;
+import java.lang.System.Logger.Level;
+import java.lang.reflect.Proxy;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Java serialization of session attributes: an int count, then name and value per attribute, in one object stream.
+ *
+ * <p>Attributes whose values are not serializable are left out (Tomcat's own session persistence does the same) and
+ * reported once per attribute name and class. Reading resolves classes through the webapp class loader and applies
+ * a JEP 290 filter that refuses known deserialization gadget classes and bounds depth, references and array sizes.
+ */
+public final class JavaSerializationTranscoder implements SessionAttributesTranscoder {
+
+    private static final System.Logger LOG = System.getLogger("io.msm.serializer.java");
+
+    /**
+     * The default JEP 290 filter: limits, then known gadget-chain classes refused. Everything else is allowed (a
+     * session may hold any of the webapp's serializable classes).
+     */
+    public static final String DEFAULT_FILTER = String.join(";",
+            "maxdepth=200", "maxrefs=1000000", "maxarray=10000000",
+            "!org.apache.commons.collections.functors.*",
+            "!org.apache.commons.collections4.functors.*",
+            "!org.apache.commons.beanutils.BeanComparator",
+            "!org.codehaus.groovy.runtime.*",
+            "!org.apache.xalan.xsltc.trax.TemplatesImpl",
+            "!com.sun.org.apache.xalan.internal.xsltc.trax.*",
+            "!org.springframework.beans.factory.*",
+            "!org.springframework.aop.*",
+            "!com.mchange.v2.c3p0.*",
+            "!org.hibernate.engine.spi.*",
+            "!org.hibernate.tuple.component.*",
+            "!bsh.*",
+            "!com.sun.rowset.*",
+            "!javax.management.BadAttributeValueExpException",
+            "!java.rmi.server.UnicastRemoteObject",
+            "!java.rmi.server.RemoteObjectInvocationHandler",
+            "!sun.rmi.*",
+            "!com.sun.jndi.*",
+            "!org.mozilla.javascript.*",
+            "!org.python.core.*",
+            "!clojure.*",
+            "!com.rometools.rome.feed.impl.*",
+            "!com.sun.syndication.feed.impl.*",
+            "!net.sf.json.*",
+            "!org.apache.wicket.util.upload.*",
+            "!org.jboss.interceptor.*",
+            "!org.apache.myfaces.*",
+            "!com.vaadin.data.util.*");
+
+    private final ClassLoader classLoader;
+    private final boolean copyCollections;
+    private final String name;
+    private final ObjectInputFilter filter = ObjectInputFilter.Config.createFilter(DEFAULT_FILTER);
+    private final Set<String> reportedUnserializable = ConcurrentHashMap.newKeySet();
+
+    JavaSerializationTranscoder(ClassLoader classLoader, boolean copyCollections, String name) {
+        this.classLoader = classLoader;
+        this.copyCollections = copyCollections;
+        this.name = name;
+    }
+
+    @Override
+    public byte[] serialize(Map<String, Object> attributes) {
+        Map<String, Object> serializable = new LinkedHashMap<>();
+        attributes.forEach((k, v) -> {
+            if (v == null || v instanceof Serializable) {
+                serializable.put(k, copyCollections ? ShallowCopy.of(v) : v);
+            } else {
+                reportUnserializable(k, v, "does not implement java.io.Serializable");
+            }
+        });
+        try {
+            return write(serializable);
+        } catch (NotSerializableException e) {
+            // Something nested is not serializable: find the attributes at fault, store the others.
+            serializable.entrySet().removeIf(entry -> {
+                try {
+                    write(Map.of(entry.getKey(), entry.getValue()));
+                    return false;
+                } catch (IOException inner) {
+                    reportUnserializable(entry.getKey(), entry.getValue(), inner.toString());
+                    return true;
+                }
+            });
+            try {
+                return write(serializable);
+            } catch (IOException again) {
+                throw new TranscoderException("cannot serialize session attributes: " + again, again);
+            }
+        } catch (IOException e) {
+            throw new TranscoderException("cannot serialize session attributes: " + e, e);
+        }
+    }
+
+    private void reportUnserializable(String attribute, Object value, String why) {
+        String key = attribute + "/" + value.getClass().getName();
+        if (reportedUnserializable.add(key)) {
+            LOG.log(Level.WARNING, () -> "[" + name + "] session attribute " + attribute + " ("
+                    + value.getClass().getName() + ") is not stored in memcached: " + why
+                    + " (reported once per attribute and class)");
+        }
+    }
+
+    private static byte[] write(Map<String, Object> attributes) throws IOException {
+        Buffer buffer = new Buffer();
+        try (ObjectOutputStream out = new ObjectOutputStream(buffer)) {
+            out.writeInt(attributes.size());
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                out.writeObject(e.getKey());
+                out.writeObject(e.getValue());
+            }
+        }
+        return buffer.toByteArray();
+    }
+
+    @Override
+    public Map<String, Object> deserialize(byte[] data) {
+        try (ObjectInputStream in = new WebappObjectInputStream(data, classLoader)) {
+            in.setObjectInputFilter(filter);
+            int count = in.readInt();
+            if (count < 0 || count > data.length) {
+                throw new TranscoderException("bad attribute count " + count);
+            }
+            Map<String, Object> attributes = new LinkedHashMap<>(Math.max(4, count * 2));
+            for (int i = 0; i < count; i++) {
+                Object key = in.readObject();
+                if (!(key instanceof String)) {
+                    throw new TranscoderException("attribute name " + i + " is not a string");
+                }
+                attributes.put((String) key, in.readObject());
+            }
+            return attributes;
+        } catch (ClassNotFoundException e) {
+            throw new TranscoderException("class " + e.getMessage() + " not found by the webapp class loader", e);
+        } catch (InvalidClassException e) {
+            throw new TranscoderException("class " + e.classname + " cannot be read: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            if (e instanceof TranscoderException) {
+                throw (TranscoderException) e;
+            }
+            throw new TranscoderException("cannot read session attributes: " + e, e);
+        }
+    }
+
+    /** Resolves classes and proxy interfaces through the webapp class loader. */
+    private static final class WebappObjectInputStream extends ObjectInputStream {
+        private final ClassLoader loader;
+
+        WebappObjectInputStream(byte[] data, ClassLoader loader) throws IOException {
+            super(new ByteArrayInputStream(data));
+            this.loader = loader;
+        }
+
+        @Override
+        protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+            try {
+                return Class.forName(desc.getName(), false, loader);
+            } catch (ClassNotFoundException e) {
+                return super.resolveClass(desc); // primitives and their arrays
+            }
+        }
+
+        @Override
+        @SuppressWarnings("deprecation")
+        protected Class<?> resolveProxyClass(String[] interfaces) throws IOException, ClassNotFoundException {
+            Class<?>[] resolved = new Class<?>[interfaces.length];
+            for (int i = 0; i < interfaces.length; i++) {
+                resolved[i] = Class.forName(interfaces[i], false, loader);
+            }
+            try {
+                return Proxy.getProxyClass(loader, resolved);
+            } catch (IllegalArgumentException e) {
+                throw new ClassNotFoundException("proxy for " + String.join(", ", interfaces), e);
+            }
+        }
+    }
+
+    /** A ByteArrayOutputStream that hands out its array without a copy when it is exactly full. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer() {
+            super(512);
+        }
+
+        @Override
+        public synchronized byte[] toByteArray() {
+            return count == buf.length ? buf : super.toByteArray();
+        }
+    }
+}
