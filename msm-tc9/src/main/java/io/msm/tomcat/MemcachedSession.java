@@ -1,0 +1,230 @@
+package io.msm.tomcat;
+
+import io.msm.codec.SessionData;
+import io.msm.engine.ManagedSession;
+import io.msm.engine.SessionState;
+import java.security.Principal;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.catalina.authenticator.Constants;
+import org.apache.catalina.session.StandardSession;
+
+/**
+ * A Tomcat session whose every change is noticed, so msm stores it after a request that may have changed it and
+ * never after one that did not. Reading, writing or removing an attribute marks it as possibly changed (an object
+ * read from the session may be changed in place); so do a new id, principal, auth type, timeout, or the FORM login
+ * notes msm carries across Tomcats.
+ */
+public class MemcachedSession extends StandardSession implements ManagedSession {
+    private static final long serialVersionUID = 1L;
+
+    /** Session notes that FORM authentication needs on whichever Tomcat the next request lands. */
+    static final String[] CARRIED_NOTES = {Constants.FORM_REQUEST_NOTE, Constants.SESSION_ID_NOTE};
+
+    private final transient SessionState state;
+    /** Request ends already handled by msm's valve; the matching {@link #endAccess()} calls do nothing more. */
+    private final transient AtomicInteger skipEndAccess = new AtomicInteger();
+
+    MemcachedSession(MemcachedSessionManager manager) {
+        super(manager);
+        this.state = manager.newSessionState();
+    }
+
+    private MemcachedSessionManager msm() {
+        return (MemcachedSessionManager) manager;
+    }
+
+    // ------------------------------------------------------------------ request bracket
+
+    /** Tomcat calls this when a request obtains the session. */
+    @Override
+    public void access() {
+        super.access();
+        msm().accessed(this);
+    }
+
+    /** Tomcat calls this when a request that obtained the session is recycled (after the response). */
+    @Override
+    public void endAccess() {
+        super.endAccess();
+        if (skipEndAccess.getAndUpdate(n -> n > 0 ? n - 1 : 0) == 0 && manager instanceof MemcachedSessionManager) {
+            msm().accessEnded(this);
+        }
+    }
+
+    void skipNextEndAccess() {
+        skipEndAccess.incrementAndGet();
+    }
+
+    // ------------------------------------------------------------------ change tracking
+
+    @Override
+    public Object getAttribute(String name) {
+        Object value = super.getAttribute(name);
+        if (state != null) {
+            state.attributeAccessed();
+        }
+        return value;
+    }
+
+    @Override
+    public void setAttribute(String name, Object value, boolean notify) {
+        super.setAttribute(name, value, notify);
+        state.attributeAccessed();
+    }
+
+    @Override
+    public void removeAttribute(String name, boolean notify) {
+        super.removeAttribute(name, notify);
+        state.attributeAccessed();
+    }
+
+    @Override
+    public void setPrincipal(Principal principal) {
+        boolean changed = !Objects.equals(this.principal, principal);
+        super.setPrincipal(principal);
+        if (changed && state != null) {
+            state.metadataChanged();
+        }
+    }
+
+    @Override
+    public void setAuthType(String authType) {
+        boolean changed = !Objects.equals(this.authType, authType);
+        super.setAuthType(authType);
+        if (changed && state != null) {
+            state.metadataChanged();
+        }
+    }
+
+    @Override
+    public void setMaxInactiveInterval(int interval) {
+        boolean changed = this.maxInactiveInterval != interval;
+        super.setMaxInactiveInterval(interval);
+        if (changed && state != null) {
+            state.metadataChanged();
+        }
+    }
+
+    @Override
+    public void setNote(String name, Object value) {
+        super.setNote(name, value);
+        if (isCarried(name)) {
+            state.metadataChanged();
+        }
+    }
+
+    @Override
+    public void removeNote(String name) {
+        boolean present = getNote(name) != null;
+        super.removeNote(name);
+        if (present && isCarried(name)) {
+            state.metadataChanged();
+        }
+    }
+
+    private static boolean isCarried(String note) {
+        for (String n : CARRIED_NOTES) {
+            if (n.equals(note)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void expire(boolean notify) {
+        boolean wasValid = this.isValid;
+        super.expire(notify);
+        if (wasValid && !this.isValid && manager instanceof MemcachedSessionManager) {
+            msm().sessionEnded(this);
+        }
+    }
+
+    // ------------------------------------------------------------------ ManagedSession
+
+    @Override
+    public String id() {
+        return getIdInternal();
+    }
+
+    @Override
+    public boolean isActive() {
+        return isValid && !expiring;
+    }
+
+    @Override
+    public int maxInactiveInterval() {
+        return getMaxInactiveInterval();
+    }
+
+    @Override
+    public long thisAccessedTime() {
+        return getThisAccessedTimeInternal();
+    }
+
+    @Override
+    public SessionData.Builder metadata() {
+        SessionData.Builder b = SessionData.builder(getIdInternal())
+                .creationTime(getCreationTimeInternal())
+                .lastAccessedTime(getLastAccessedTimeInternal())
+                .thisAccessedTime(getThisAccessedTimeInternal())
+                .maxInactiveInterval(getMaxInactiveInterval())
+                .isNew(isNew)
+                .isValid(isValid)
+                .authType(authType)
+                .principal(AuthStateCodec.encodePrincipal(principal));
+        for (String name : CARRIED_NOTES) {
+            byte[] encoded = AuthStateCodec.encodeNote(name, getNote(name));
+            if (encoded != null) {
+                b.note(name, encoded);
+            }
+        }
+        return b;
+    }
+
+    @Override
+    public Map<String, Object> attributes() {
+        Map<String, Object> copy = new HashMap<>(attributes);
+        Object userPrincipal = AuthStateCodec.separateUserPrincipal(principal);
+        if (userPrincipal != null) {
+            copy.put(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE, userPrincipal);
+        }
+        return copy;
+    }
+
+    @Override
+    public SessionState state() {
+        return state;
+    }
+
+    /**
+     * Fills this (empty) session from its stored form, without firing attribute listeners. The session counts as
+     * accessed now: memcached holding it means it has not expired.
+     */
+    void restore(SessionData data, Map<String, Object> storedAttributes, long now) {
+        this.creationTime = data.creationTime();
+        this.lastAccessedTime = now;
+        this.thisAccessedTime = now;
+        this.maxInactiveInterval = data.maxInactiveInterval();
+        this.isNew = false;
+        this.isValid = true;
+        this.authType = data.authType();
+        Map<String, Object> attrs = new HashMap<>(storedAttributes);
+        Object userPrincipal = attrs.remove(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
+        this.principal = AuthStateCodec.decodePrincipal(data.principal(), userPrincipal);
+        for (Map.Entry<String, byte[]> note : data.notes().entrySet()) {
+            Object value = AuthStateCodec.decodeNote(note.getKey(), note.getValue());
+            if (value != null) {
+                super.setNote(note.getKey(), value);
+            }
+        }
+        attrs.forEach((k, v) -> {
+            if (k != null && v != null) {
+                attributes.put(k, v);
+            }
+        });
+    }
+}

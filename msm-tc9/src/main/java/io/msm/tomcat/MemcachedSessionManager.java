@@ -1,0 +1,707 @@
+package io.msm.tomcat;
+
+import io.msm.MsmException;
+import io.msm.config.InvalidConfigurationException;
+import io.msm.config.MsmConfig;
+import io.msm.engine.EngineContext;
+import io.msm.engine.LoadResult;
+import io.msm.engine.SessionEngine;
+import io.msm.engine.SessionState;
+import io.msm.stats.MsmStatistics;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.stats.MsmStatistics.Timer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.catalina.Container;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.Session;
+import org.apache.catalina.authenticator.Constants;
+import org.apache.catalina.session.ManagerBase;
+import org.apache.catalina.session.StandardSession;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
+/**
+ * A Tomcat session manager that keeps every session in memcached, so any Tomcat of a cluster can serve it and the
+ * crash of one Tomcat or one memcached node loses none.
+ *
+ * <pre>{@code
+ * <Manager className="io.msm.tomcat.MemcachedSessionManager"
+ *          memcachedNodes="n1:host1:11211,n2:host2:11211" failoverNodes="n2"/>
+ * }</pre>
+ *
+ * <p>Sticky mode: a session lives in the Tomcat the balancer sends its user to (its id ends in that Tomcat's
+ * jvmRoute) and is backed up to memcached after each request that changed it. Another Tomcat loads it from memcached
+ * when the user arrives there, and takes it over (new jvmRoute, new cookie). A session whose memcached node is down
+ * moves to a live node (new id, new cookie). Requests never fail because memcached fails.
+ *
+ * <p>Attributes are the ones of memcached-session-manager; every setter takes the raw text of {@code context.xml},
+ * and the configuration is validated as a whole at start (see {@link MsmConfig}). Statistics are attributes of this
+ * manager's JMX MBean ({@code Catalina:type=Manager,...}), named {@code msm*}.
+ */
+public class MemcachedSessionManager extends ManagerBase {
+    private static final Log log = LogFactory.getLog(MemcachedSessionManager.class);
+
+    private final MsmConfig.Builder attributes = MsmConfig.builder();
+    private final ConcurrentHashMap<String, CompletableFuture<MemcachedSession>> loading = new ConcurrentHashMap<>();
+    private volatile SessionEngine engine;
+    private SessionTrackingValve valve;
+    private String logPrefix = "[msm] ";
+
+    // ====================================================================== attributes (raw strings)
+
+    public void setMemcachedNodes(String v) {
+        attributes.set(MsmConfig.MEMCACHED_NODES, v);
+    }
+
+    public String getMemcachedNodes() {
+        return attributes.get(MsmConfig.MEMCACHED_NODES);
+    }
+
+    public void setFailoverNodes(String v) {
+        attributes.set(MsmConfig.FAILOVER_NODES, v);
+    }
+
+    public String getFailoverNodes() {
+        return attributes.get(MsmConfig.FAILOVER_NODES);
+    }
+
+    public void setSticky(String v) {
+        attributes.set(MsmConfig.STICKY, v);
+    }
+
+    public String getSticky() {
+        return attributes.get(MsmConfig.STICKY);
+    }
+
+    public void setLockingMode(String v) {
+        attributes.set(MsmConfig.LOCKING_MODE, v);
+    }
+
+    public String getLockingMode() {
+        return attributes.get(MsmConfig.LOCKING_MODE);
+    }
+
+    public void setLockExpiration(String v) {
+        attributes.set(MsmConfig.LOCK_EXPIRATION, v);
+    }
+
+    public String getLockExpiration() {
+        return attributes.get(MsmConfig.LOCK_EXPIRATION);
+    }
+
+    public void setOperationTimeout(String v) {
+        attributes.set(MsmConfig.OPERATION_TIMEOUT, v);
+    }
+
+    public String getOperationTimeout() {
+        return attributes.get(MsmConfig.OPERATION_TIMEOUT);
+    }
+
+    public void setRequestUriIgnorePattern(String v) {
+        attributes.set(MsmConfig.REQUEST_URI_IGNORE_PATTERN, v);
+    }
+
+    public String getRequestUriIgnorePattern() {
+        return attributes.get(MsmConfig.REQUEST_URI_IGNORE_PATTERN);
+    }
+
+    public void setSessionAttributeFilter(String v) {
+        attributes.set(MsmConfig.SESSION_ATTRIBUTE_FILTER, v);
+    }
+
+    public String getSessionAttributeFilter() {
+        return attributes.get(MsmConfig.SESSION_ATTRIBUTE_FILTER);
+    }
+
+    public void setSessionBackupAsync(String v) {
+        attributes.set(MsmConfig.SESSION_BACKUP_ASYNC, v);
+    }
+
+    public String getSessionBackupAsync() {
+        return attributes.get(MsmConfig.SESSION_BACKUP_ASYNC);
+    }
+
+    public void setBackupThreadCount(String v) {
+        attributes.set(MsmConfig.BACKUP_THREAD_COUNT, v);
+    }
+
+    public String getBackupThreadCount() {
+        return attributes.get(MsmConfig.BACKUP_THREAD_COUNT);
+    }
+
+    public void setSessionBackupTimeout(String v) {
+        attributes.set(MsmConfig.SESSION_BACKUP_TIMEOUT, v);
+    }
+
+    public String getSessionBackupTimeout() {
+        return attributes.get(MsmConfig.SESSION_BACKUP_TIMEOUT);
+    }
+
+    public void setTranscoderFactoryClass(String v) {
+        attributes.set(MsmConfig.TRANSCODER_FACTORY_CLASS, v);
+    }
+
+    public String getTranscoderFactoryClass() {
+        return attributes.get(MsmConfig.TRANSCODER_FACTORY_CLASS);
+    }
+
+    public void setCopyCollectionsForSerialization(String v) {
+        attributes.set(MsmConfig.COPY_COLLECTIONS_FOR_SERIALIZATION, v);
+    }
+
+    public String getCopyCollectionsForSerialization() {
+        return attributes.get(MsmConfig.COPY_COLLECTIONS_FOR_SERIALIZATION);
+    }
+
+    public void setCustomConverter(String v) {
+        attributes.set(MsmConfig.CUSTOM_CONVERTER, v);
+    }
+
+    public String getCustomConverter() {
+        return attributes.get(MsmConfig.CUSTOM_CONVERTER);
+    }
+
+    public void setEnableStatistics(String v) {
+        attributes.set(MsmConfig.ENABLE_STATISTICS, v);
+    }
+
+    public String getEnableStatistics() {
+        return attributes.get(MsmConfig.ENABLE_STATISTICS);
+    }
+
+    public void setMemcachedProtocol(String v) {
+        attributes.set(MsmConfig.MEMCACHED_PROTOCOL, v);
+    }
+
+    public String getMemcachedProtocol() {
+        return attributes.get(MsmConfig.MEMCACHED_PROTOCOL);
+    }
+
+    public void setUsername(String v) {
+        attributes.set(MsmConfig.USERNAME, v);
+    }
+
+    public String getUsername() {
+        return attributes.get(MsmConfig.USERNAME);
+    }
+
+    /** The SASL password. Write-only: there is deliberately no getter, so JMX never shows it. */
+    public void setPassword(String v) {
+        attributes.set(MsmConfig.PASSWORD, v);
+    }
+
+    public void setStorageKeyPrefix(String v) {
+        attributes.set(MsmConfig.STORAGE_KEY_PREFIX, v);
+    }
+
+    public String getStorageKeyPrefix() {
+        return attributes.get(MsmConfig.STORAGE_KEY_PREFIX);
+    }
+
+    public void setEnabled(String v) {
+        attributes.set(MsmConfig.ENABLED, v);
+    }
+
+    public String getEnabled() {
+        return attributes.get(MsmConfig.ENABLED);
+    }
+
+    /** Seconds; overrides the context's session timeout for new sessions. {@code <= 0}: never expire. */
+    public void setMaxInactiveInterval(String v) {
+        attributes.set(MsmConfig.MAX_INACTIVE_INTERVAL, v);
+    }
+
+    public String getMaxInactiveInterval() {
+        return attributes.get(MsmConfig.MAX_INACTIVE_INTERVAL);
+    }
+
+    // ====================================================================== lifecycle
+
+    /**
+     * Installs msm's valve when the manager joins its context - before Tomcat adds authenticator valves at start - so
+     * that logins already see msm's view of the session.
+     */
+    @Override
+    public void setContext(Context context) {
+        Context old = getContext();
+        super.setContext(context);
+        if (old != null && valve != null && old != context) {
+            old.getPipeline().removeValve(valve);
+            valve = null;
+        }
+        if (context != null && valve == null) {
+            valve = new SessionTrackingValve(this);
+            context.getPipeline().addValve(valve);
+        }
+    }
+
+    @Override
+    protected void startInternal() throws LifecycleException {
+        super.startInternal();
+        Context context = getContext();
+        String name = contextName(context);
+        logPrefix = "[" + name + "] ";
+        ClassLoader loader = context.getLoader() != null && context.getLoader().getClassLoader() != null
+                ? context.getLoader().getClassLoader() : getClass().getClassLoader();
+        MsmConfig config;
+        try {
+            config = attributes.build(loader);
+        } catch (InvalidConfigurationException e) {
+            throw new LifecycleException(logPrefix + e.getMessage(), e);
+        }
+        config.warnings().forEach(w -> log.warn(logPrefix + w));
+        if (!config.enabled()) {
+            log.info(logPrefix + "msm is disabled (enabled=\"false\"): sessions stay in this Tomcat's memory only");
+            setState(LifecycleState.STARTING);
+            return;
+        }
+        if (!config.sticky()) {
+            throw new LifecycleException(logPrefix + MsmConfig.STICKY
+                    + "=\"false\": non-sticky mode is not available in this msm version; remove the attribute or set "
+                    + "it to true");
+        }
+        if (!(valve != null && valve.getContainer() == context)) {
+            throw new LifecycleException(logPrefix + "msm's valve is missing from the context's pipeline");
+        }
+        String hostName = context.getParent() != null ? context.getParent().getName() : "";
+        String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getPath(), context.getWebappVersion());
+        try {
+            engine = SessionEngine.start(config,
+                    new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis));
+        } catch (MsmException e) {
+            throw new LifecycleException(e.getMessage(), e);
+        }
+        if (log.isDebugEnabled()) {
+            log.debug(logPrefix + "effective configuration: " + config);
+        }
+        log.info(logPrefix + "msm started: sticky sessions backed up to memcached " + config.nodes()
+                + (getJvmRoute() == null ? "" : ", jvmRoute " + getJvmRoute())
+                + (config.sessionBackupAsync() ? ", asynchronous backup" : ", synchronous backup"));
+        setState(LifecycleState.STARTING);
+    }
+
+    /**
+     * Stores what is not stored yet and leaves the sessions in memcached for the other Tomcats: sessions are
+     * passivated (activation listeners are told), never expired, on stop.
+     */
+    @Override
+    protected void stopInternal() throws LifecycleException {
+        setState(LifecycleState.STOPPING);
+        SessionEngine e = engine;
+        engine = null;
+        if (e != null) {
+            List<MemcachedSession> residents = new ArrayList<>();
+            Context context = getContext();
+            ClassLoader old = context.bind(false, null);
+            try {
+                for (Session s : findSessions()) {
+                    if (s instanceof MemcachedSession && ((MemcachedSession) s).isActive()) {
+                        MemcachedSession ms = (MemcachedSession) s;
+                        ms.passivate();
+                        residents.add(ms);
+                    }
+                }
+            } finally {
+                context.unbind(false, old);
+            }
+            e.stop(residents);
+            log.info(logPrefix + "msm stopped; " + residents.size() + " session(s) left in memcached");
+        }
+        sessions.clear();
+        super.stopInternal();
+    }
+
+    private static String contextName(Context context) {
+        String path = context.getPath();
+        String host = context.getParent() != null ? context.getParent().getName() : "";
+        return host + (path == null || path.isEmpty() ? "/" : path);
+    }
+
+    /** Nothing to load: sessions come from memcached when a request needs them. */
+    @Override
+    public void load() {
+    }
+
+    /** Nothing to unload: sessions are in memcached already; see {@link #stopInternal()}. */
+    @Override
+    public void unload() {
+    }
+
+    // ====================================================================== sessions
+
+    @Override
+    protected StandardSession getNewSession() {
+        return new MemcachedSession(this);
+    }
+
+    SessionState newSessionState() {
+        SessionEngine e = engine;
+        return e != null ? e.newState() : new SessionState();
+    }
+
+    /**
+     * Creates a session with an msm id. A client-supplied id is never adopted: msm ids name the memcached node and
+     * this Tomcat.
+     */
+    @Override
+    public Session createSession(String requestedId) {
+        SessionEngine e = engine;
+        if (e == null) {
+            return super.createSession(requestedId);
+        }
+        Session s = super.createSession(null);
+        e.config().maxInactiveInterval().ifPresent(s::setMaxInactiveInterval);
+        if (s instanceof MemcachedSession) {
+            e.created((MemcachedSession) s);
+        }
+        return s;
+    }
+
+    @Override
+    protected String generateSessionId() {
+        SessionEngine e = engine;
+        if (e == null) {
+            return super.generateSessionId();
+        }
+        String id;
+        do {
+            id = e.newSessionId(getSessionIdGenerator().generateSessionId(null));
+        } while (sessions.containsKey(id));
+        return id;
+    }
+
+    /**
+     * Finds a session in memory or, if this Tomcat does not hold it, in memcached. A session found in memcached is
+     * taken over: it gets this Tomcat's jvmRoute (and a live node) in its id, and the response a new cookie.
+     * Never throws for a memcached failure: the session is then just not found.
+     */
+    @Override
+    public Session findSession(String id) {
+        Session s = sessions.get(id == null ? "" : id);
+        if (s != null || id == null) {
+            return s;
+        }
+        SessionEngine e = engine;
+        if (e == null) {
+            return null;
+        }
+        RequestContext rc = RequestContext.current();
+        if (rc != null && (rc.manager != this || rc.ignored || rc.ended || rc.isMissing(id))) {
+            // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
+            return null;
+        }
+        if (!e.isValidId(id)) {
+            return null;
+        }
+        MemcachedSession loaded = load(e, id);
+        if (loaded == null) {
+            if (rc != null) {
+                rc.missing(id);
+            }
+            return null;
+        }
+        if (rc != null) {
+            relocate(e, loaded, rc);
+        }
+        return loaded;
+    }
+
+    private MemcachedSession load(SessionEngine e, String id) {
+        CompletableFuture<MemcachedSession> mine = new CompletableFuture<>();
+        CompletableFuture<MemcachedSession> other = loading.putIfAbsent(id, mine);
+        if (other != null) {
+            try {
+                return other.get(2L * e.config().operationTimeoutMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (Exception ex) {
+                if (ex instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            }
+        }
+        MemcachedSession result = null;
+        try {
+            Session resident = sessions.get(id);
+            if (resident instanceof MemcachedSession) {
+                result = (MemcachedSession) resident;
+                return result;
+            }
+            LoadResult r = e.load(id);
+            if (r.isFound()) {
+                result = restore(e, r);
+            }
+            return result;
+        } catch (RuntimeException | LinkageError ex) {
+            log.warn(logPrefix + "session " + id + " could not be restored from memcached; the request gets a new "
+                    + "session", ex);
+            return null;
+        } finally {
+            mine.complete(result);
+            loading.remove(id, mine);
+        }
+    }
+
+    private MemcachedSession restore(SessionEngine e, LoadResult r) {
+        MemcachedSession s = (MemcachedSession) createEmptySession();
+        s.restore(r.data(), r.attributes(), System.currentTimeMillis());
+        s.setId(r.data().id(), false);
+        e.loaded(s, r);
+        Context context = getContext();
+        ClassLoader old = context.bind(false, null);
+        try {
+            s.activate();
+        } finally {
+            context.unbind(false, old);
+        }
+        return s;
+    }
+
+    /**
+     * Gives {@code s} the id it should have here (this jvmRoute, an available node) and the client the matching
+     * cookie. Skipped if the response is already committed: the client could not learn the new id.
+     *
+     * @return {@code true} if the id changed
+     */
+    private boolean relocate(SessionEngine e, MemcachedSession s, RequestContext rc) {
+        String newId = e.relocate(s.getIdInternal());
+        if (newId == null || rc.request.getResponse() == null || rc.request.getResponse().isCommitted()) {
+            return false;
+        }
+        changeSessionId(s, newId, true, true);
+        rc.request.changeSessionId(newId);
+        return true;
+    }
+
+    /**
+     * Every id change (Tomcat failover, node failover, {@code HttpServletRequest.changeSessionId()}, session-fixation
+     * protection at login) ends here: the session is stored under its new id and the old key deleted after that.
+     */
+    @Override
+    protected void changeSessionId(Session session, String newId, boolean notifySessionListeners,
+            boolean notifyContainerListeners) {
+        String oldId = session.getIdInternal();
+        super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
+        if (session instanceof MemcachedSession) {
+            MemcachedSession ms = (MemcachedSession) session;
+            // FORM login checks this note against the requested id; it tracks the session's current id.
+            if (oldId != null && oldId.equals(ms.getNote(Constants.SESSION_ID_NOTE))) {
+                ms.setNote(Constants.SESSION_ID_NOTE, newId);
+            }
+            ms.state().metadataChanged();
+        }
+    }
+
+    // ====================================================================== request hooks (valve and session)
+
+    boolean isActiveMsm() {
+        return engine != null;
+    }
+
+    boolean isIgnored(String path) {
+        SessionEngine e = engine;
+        return e != null && e.isIgnored(path);
+    }
+
+    /** Start of a (not ignored) request: a session held here whose node is down moves to a live node now. */
+    void requestStarting(RequestContext rc) {
+        SessionEngine e = engine;
+        String requested = rc.request.getRequestedSessionId();
+        if (e == null || requested == null) {
+            return;
+        }
+        Session s = sessions.get(requested);
+        if (s instanceof MemcachedSession && ((MemcachedSession) s).isActive()) {
+            MemcachedSession ms = (MemcachedSession) s;
+            if (relocate(e, ms, rc)) {
+                e.store(ms);
+            }
+        }
+    }
+
+    /** A request obtained {@code s} ({@code Session.access()}). */
+    void accessed(MemcachedSession s) {
+        SessionEngine e = engine;
+        RequestContext rc = RequestContext.current();
+        if (rc != null && rc.manager == this) {
+            if (rc.ignored) {
+                s.skipNextEndAccess();
+                return;
+            }
+            rc.track(s);
+        }
+        if (e != null) {
+            e.requestStarted(s);
+        }
+    }
+
+    /** A request that obtained {@code s} was recycled ({@code Session.endAccess()}) without the valve ending it. */
+    void accessEnded(MemcachedSession s) {
+        SessionEngine e = engine;
+        if (e != null && s.isActive()) {
+            e.requestEnded(s);
+        }
+    }
+
+    /**
+     * End of a request that did not go asynchronous, before the response is sent: each session it used is ended
+     * here, so a synchronous backup completes before the client sees the response.
+     */
+    void requestFinished(RequestContext rc) {
+        rc.ended = true;
+        SessionEngine e = engine;
+        if (e == null || rc.ignored) {
+            return;
+        }
+        for (MemcachedSession s : rc.sessions) {
+            if (s.isActive()) {
+                s.skipNextEndAccess();
+                e.requestEnded(s);
+            }
+        }
+    }
+
+    /** The session was invalidated or expired here: remove it from memcached. */
+    void sessionEnded(MemcachedSession s) {
+        SessionEngine e = engine;
+        if (e != null) {
+            e.expired(s);
+        }
+    }
+
+    /** The engine, while started (tests and tools). */
+    public SessionEngine engine() {
+        return engine;
+    }
+
+    // ====================================================================== JMX statistics
+
+    private MsmStatistics stats() {
+        SessionEngine e = engine;
+        return e == null ? null : e.statistics();
+    }
+
+    private long counter(Counter c) {
+        MsmStatistics s = stats();
+        return s == null ? 0 : s.get(c);
+    }
+
+    private double meanMillis(Timer t) {
+        MsmStatistics s = stats();
+        return s == null ? 0 : s.meanMillis(t);
+    }
+
+    private double maxMillis(Timer t) {
+        MsmStatistics s = stats();
+        return s == null ? 0 : s.maxMillis(t);
+    }
+
+    public long getMsmSessionsCreated() {
+        return counter(Counter.SESSIONS_CREATED);
+    }
+
+    public long getMsmSessionsLoaded() {
+        return counter(Counter.SESSIONS_LOADED);
+    }
+
+    public long getMsmSessionsNotFound() {
+        return counter(Counter.SESSIONS_NOT_FOUND);
+    }
+
+    public long getMsmLoadFailures() {
+        return counter(Counter.LOAD_FAILURES);
+    }
+
+    public long getMsmUnreadableSessions() {
+        return counter(Counter.UNREADABLE_SESSIONS);
+    }
+
+    public long getMsmBackups() {
+        return counter(Counter.BACKUPS);
+    }
+
+    public long getMsmBackupsUnchanged() {
+        return counter(Counter.BACKUPS_UNCHANGED);
+    }
+
+    public long getMsmBackupsCoalesced() {
+        return counter(Counter.BACKUPS_COALESCED);
+    }
+
+    public long getMsmBackupFailures() {
+        return counter(Counter.BACKUP_FAILURES);
+    }
+
+    public long getMsmBackupTimeouts() {
+        return counter(Counter.BACKUP_TIMEOUTS);
+    }
+
+    public long getMsmTouches() {
+        return counter(Counter.TOUCHES);
+    }
+
+    public long getMsmDeletes() {
+        return counter(Counter.DELETES);
+    }
+
+    public long getMsmNodeFailovers() {
+        return counter(Counter.NODE_FAILOVERS);
+    }
+
+    public long getMsmTomcatFailovers() {
+        return counter(Counter.TOMCAT_FAILOVERS);
+    }
+
+    public double getMsmBackupMeanMillis() {
+        return meanMillis(Timer.BACKUP);
+    }
+
+    public double getMsmBackupMaxMillis() {
+        return maxMillis(Timer.BACKUP);
+    }
+
+    public double getMsmSerializationMeanMillis() {
+        return meanMillis(Timer.SERIALIZATION);
+    }
+
+    public double getMsmLoadMeanMillis() {
+        return meanMillis(Timer.LOAD);
+    }
+
+    public double getMsmLoadMaxMillis() {
+        return maxMillis(Timer.LOAD);
+    }
+
+    public long getMsmMeanStoredBytes() {
+        MsmStatistics s = stats();
+        return s == null ? 0 : s.meanStoredBytes();
+    }
+
+    public long getMsmMaxStoredBytes() {
+        MsmStatistics s = stats();
+        return s == null ? 0 : s.maxStoredBytes();
+    }
+
+    /** Sessions whose latest state is not in memcached yet because their node was unavailable. */
+    public int getMsmUnsavedSessions() {
+        SessionEngine e = engine;
+        return e == null ? 0 : e.unsavedSessions();
+    }
+
+    /** Memcached node ids currently available, comma separated. */
+    public String getMsmAvailableNodes() {
+        SessionEngine e = engine;
+        return e == null ? "" : String.join(",", e.availableNodes());
+    }
+
+    @Override
+    public String toString() {
+        Container c = getContext();
+        return getClass().getSimpleName() + "[" + (c == null ? "" : c.getName()) + "]";
+    }
+}

@@ -1,0 +1,72 @@
+package io.msm.tomcat;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.catalina.connector.Request;
+
+/**
+ * What msm knows about the request a thread is serving: which manager's webapp it belongs to, whether it is
+ * ignored, which sessions it used, and which ids it already failed to find (so Tomcat's repeated look-ups of one
+ * unknown id cost one memcached call, and one log line).
+ */
+final class RequestContext {
+    private static final ThreadLocal<RequestContext> CURRENT = new ThreadLocal<>();
+
+    final MemcachedSessionManager manager;
+    final Request request;
+    final boolean ignored;
+    final List<MemcachedSession> sessions = new ArrayList<>(1);
+    private Set<String> missing;
+    /** Set once the request is over: look-ups then only see sessions in memory. */
+    boolean ended;
+
+    private RequestContext(MemcachedSessionManager manager, Request request, boolean ignored) {
+        this.manager = manager;
+        this.request = request;
+        this.ignored = ignored;
+    }
+
+    static RequestContext enter(MemcachedSessionManager manager, Request request, boolean ignored) {
+        RequestContext rc = new RequestContext(manager, request, ignored);
+        CURRENT.set(rc);
+        return rc;
+    }
+
+    /** Re-installs an outer request's context after a nested (cross-context) dispatch. */
+    static void restore(RequestContext outer) {
+        CURRENT.set(outer);
+    }
+
+    static void leave() {
+        CURRENT.remove();
+    }
+
+    /** The current thread's request context, or {@code null} on a non-request thread. */
+    static RequestContext current() {
+        return CURRENT.get();
+    }
+
+    /** Records that the request uses {@code s}; {@code true} the first time. */
+    boolean track(MemcachedSession s) {
+        for (MemcachedSession known : sessions) {
+            if (known == s) {
+                return false;
+            }
+        }
+        sessions.add(s);
+        return true;
+    }
+
+    void missing(String id) {
+        if (missing == null) {
+            missing = new HashSet<>(2);
+        }
+        missing.add(id);
+    }
+
+    boolean isMissing(String id) {
+        return missing != null && missing.contains(id);
+    }
+}
