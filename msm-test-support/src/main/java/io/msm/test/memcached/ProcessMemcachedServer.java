@@ -1,0 +1,395 @@
+package io.msm.test.memcached;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A memcached server run as a local child process. Signals: {@link #kill()} is {@link Process#destroyForcibly()},
+ * which is SIGKILL on Linux and macOS; {@link #stop()} is {@link Process#destroy()} (SIGTERM); {@link #pause()}
+ * and {@link #resume()} run {@code kill -STOP} / {@code kill -CONT}. The output of each server goes to
+ * {@code memcached-<port>.log} in the log directory, one header line per start.
+ */
+final class ProcessMemcachedServer extends AbstractMemcachedServer {
+
+    private static final int TAIL_BYTES = 2_000;
+    private static final Duration STATE_CHANGE_TIMEOUT = Duration.ofSeconds(2);
+
+    private final Path binary;
+    private final Path logDir;
+
+    /** The child we started; {@code null} before the first start. */
+    private Process process;
+    /**
+     * The memcached process itself: the child, or, when the configured binary is a wrapper script that does not
+     * {@code exec}, the descendant that answered the readiness probe.
+     */
+    private ProcessHandle server;
+    private boolean paused;
+
+    ProcessMemcachedServer(int index, Path binary, List<String> extraArgs, Path logDir) {
+        super(index, extraArgs);
+        this.binary = binary;
+        this.logDir = logDir;
+    }
+
+    @Override
+    synchronized String startOnFreePort() {
+        if (port >= 0) {
+            throw new IllegalStateException(this + " was already started once");
+        }
+        StartFailure last = null;
+        int attempts = 0;
+        while (attempts < PORT_ATTEMPTS) {
+            attempts++;
+            int candidate = freePort();
+            try {
+                launch(candidate);
+                port = candidate;
+                return this + " (pid " + server.pid() + ")";
+            } catch (StartFailure failure) {
+                last = failure;
+                if (!failure.portProblem) {
+                    break;
+                }
+            }
+        }
+        throw new IllegalStateException("Could not start memcached #" + index + " (" + attempts
+                + (attempts == 1 ? " attempt" : " attempts, each on a new port") + "): " + last.getMessage());
+    }
+
+    @Override
+    public synchronized void start() {
+        if (port < 0) {
+            startOnFreePort();
+            return;
+        }
+        if (isRunning()) {
+            throw new IllegalStateException(this + " is already running; kill() or stop() it first");
+        }
+        try {
+            launch(port);
+        } catch (StartFailure failure) {
+            throw new IllegalStateException("Could not restart memcached #" + index + ": " + failure.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (!isRunning()) {
+            return;
+        }
+        server.destroy();
+        if (paused) {
+            // A stopped process only acts on SIGTERM once it is continued.
+            signal("CONT");
+        }
+        if (!awaitExit(EXIT_TIMEOUT)) {
+            server.destroyForcibly();
+        }
+        reap();
+    }
+
+    @Override
+    public synchronized void kill() {
+        if (!isRunning()) {
+            return;
+        }
+        server.destroyForcibly();
+        reap();
+    }
+
+    @Override
+    public synchronized void pause() {
+        if (!isRunning()) {
+            throw new IllegalStateException(this + " is not running; cannot pause it");
+        }
+        if (paused) {
+            return;
+        }
+        signal("STOP");
+        awaitState(true);
+        paused = true;
+    }
+
+    @Override
+    public synchronized void resume() {
+        if (!paused) {
+            return;
+        }
+        if (isRunning()) {
+            signal("CONT");
+            awaitState(false);
+        }
+        paused = false;
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return server != null && server.isAlive();
+    }
+
+    @Override
+    public synchronized boolean isPaused() {
+        return paused && isRunning();
+    }
+
+    @Override
+    void destroyNow() {
+        ProcessHandle s;
+        Process p;
+        synchronized (this) {
+            s = server;
+            p = process;
+        }
+        if (s != null) {
+            s.destroyForcibly();
+        }
+        if (p != null) {
+            p.destroyForcibly();
+        }
+    }
+
+    /** The command line for a port; package-private for tests. */
+    List<String> command(int port) {
+        List<String> command = new ArrayList<>(List.of(binary.toString(),
+                "-l", HOST, "-p", String.valueOf(port), "-U", "0", "-m", "64", "-t", "1", "-c", "1024"));
+        if (runningAsRoot() && !extraArgs.contains("-u") && extraArgs.stream().noneMatch(a -> a.startsWith("--user"))) {
+            // memcached refuses to start as root unless told which user to run as.
+            command.add("-u");
+            command.add("root");
+        }
+        command.addAll(extraArgs);
+        return command;
+    }
+
+    /** Starts memcached on {@code port} and waits until that very process answers. */
+    private void launch(int port) throws StartFailure {
+        List<String> command = command(port);
+        String commandLine = String.join(" ", command);
+        Path log = logDir.resolve("memcached-" + port + ".log");
+        long offset;
+        try {
+            Files.createDirectories(logDir);
+            Files.writeString(log, "### " + Instant.now() + " " + commandLine + System.lineSeparator(),
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            offset = Files.size(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write memcached log " + log, e);
+        }
+        Process started;
+        try {
+            started = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(Redirect.appendTo(log.toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new StartFailure("cannot execute `" + commandLine + "`: " + e.getMessage(), false);
+        }
+        closeQuietly(started.getOutputStream());
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            if (!started.isAlive()) {
+                String tail = tail(log, offset);
+                throw new StartFailure(failure(commandLine, "exited with code " + exitCode(started), tail, log),
+                        tail.contains("Address already in use") || tail.contains("failed to listen"));
+            }
+            long pid = probe(port);
+            if (pid >= 0) {
+                Optional<ProcessHandle> answering = ownProcess(started, pid);
+                if (answering.isPresent()) {
+                    process = started;
+                    server = answering.get();
+                    paused = false;
+                    registerAlive();
+                    return;
+                }
+                started.destroyForcibly();
+                waitForQuietly(started);
+                throw new StartFailure(failure(commandLine, "port " + port + " is answered by another memcached (pid "
+                        + pid + "); exit code " + exitCode(started), tail(log, offset), log), true);
+            }
+            if (System.nanoTime() > deadline) {
+                started.destroyForcibly();
+                waitForQuietly(started);
+                throw new StartFailure(failure(commandLine, "did not answer `version` within "
+                        + START_TIMEOUT.toSeconds() + " s; killed, exit code " + exitCode(started),
+                        tail(log, offset), log), true);
+            }
+            sleep(POLL_MILLIS);
+        }
+    }
+
+    private static Optional<ProcessHandle> ownProcess(Process started, long pid) {
+        if (started.pid() == pid) {
+            return Optional.of(started.toHandle());
+        }
+        return started.descendants().filter(h -> h.pid() == pid).findFirst();
+    }
+
+    private static String failure(String commandLine, String what, String tail, Path log) {
+        return "`" + commandLine + "` " + what + "; output (" + log + "):"
+                + (tail.isEmpty() ? " (none)" : System.lineSeparator() + tail);
+    }
+
+    /** Waits (bounded) for the server and the child to be gone, then forgets them. */
+    private void reap() {
+        boolean exited = awaitExit(EXIT_TIMEOUT);
+        if (exited && process != null && process.isAlive()) {
+            // A wrapper script whose memcached child is gone.
+            process.destroyForcibly();
+            waitForQuietly(process);
+        }
+        paused = false;
+        if (!exited || (process != null && process.isAlive())) {
+            throw new IllegalStateException(this + " (pid " + server.pid() + ") did not exit within "
+                    + EXIT_TIMEOUT.toSeconds() + " s");
+        }
+        unregisterAlive();
+    }
+
+    private boolean awaitExit(Duration timeout) {
+        try {
+            if (server.pid() == process.pid()) {
+                return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            server.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + this + " to exit", e);
+        } catch (ExecutionException | TimeoutException e) {
+            return !server.isAlive();
+        }
+    }
+
+    /** Sends a signal with {@code kill -SIG pid}, bounded. */
+    private void signal(String name) {
+        long pid = server.pid();
+        List<String> command = List.of("kill", "-" + name, String.valueOf(pid));
+        try {
+            Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+            closeQuietly(kill.getOutputStream());
+            if (!kill.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                kill.destroyForcibly();
+                throw new IllegalStateException("`" + String.join(" ", command) + "` did not finish");
+            }
+            if (kill.exitValue() != 0) {
+                String output;
+                try (InputStream in = kill.getInputStream()) {
+                    output = new String(in.readNBytes(TAIL_BYTES), StandardCharsets.UTF_8).trim();
+                }
+                throw new IllegalStateException("`" + String.join(" ", command) + "` failed with exit code "
+                        + kill.exitValue() + ": " + output);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run `" + String.join(" ", command) + "`", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling " + this, e);
+        }
+    }
+
+    /**
+     * Waits until the kernel reports the process stopped (state {@code T}) or not stopped, so that a test acting
+     * right after {@link #pause()} or {@link #resume()} sees the new state. Without {@code /proc} it trusts the
+     * signal.
+     */
+    private void awaitState(boolean stopped) {
+        Path stat = Path.of("/proc", String.valueOf(server.pid()), "stat");
+        if (!Files.isReadable(stat)) {
+            return;
+        }
+        long deadline = System.nanoTime() + STATE_CHANGE_TIMEOUT.toNanos();
+        while (true) {
+            String content;
+            try {
+                content = Files.readString(stat, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return; // the process is gone; callers see that through isRunning()
+            }
+            // "pid (comm) S ...": comm may contain spaces and parentheses, the state follows the last ')'.
+            int close = content.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < content.length() ? content.charAt(close + 2) : '?';
+            boolean isStopped = state == 'T' || state == 't';
+            if (isStopped == stopped) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(this + " did not become " + (stopped ? "stopped" : "continued")
+                        + " within " + STATE_CHANGE_TIMEOUT.toSeconds() + " s (state " + state + ")");
+            }
+            sleep(POLL_MILLIS);
+        }
+    }
+
+    private static boolean runningAsRoot() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("Uid:")) {
+                    String[] ids = line.substring(4).trim().split("\\s+");
+                    return ids[0].equals("0") || (ids.length > 1 && ids[1].equals("0"));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: fall through
+        }
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    private static String tail(Path log, long offset) {
+        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
+            long from = Math.max(offset, file.length() - TAIL_BYTES);
+            byte[] bytes = new byte[(int) (file.length() - from)];
+            file.seek(from);
+            file.readFully(bytes);
+            return new String(bytes, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
+    private static String exitCode(Process p) {
+        return p.isAlive() ? "(still running)" : String.valueOf(p.exitValue());
+    }
+
+    private static void waitForQuietly(Process p) {
+        try {
+            p.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable closeable) {
+        try {
+            closeable.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+
+    /** Why one start attempt failed, and whether another port might help. */
+    private static final class StartFailure extends Exception {
+        final boolean portProblem;
+
+        StartFailure(String message, boolean portProblem) {
+            super(message, null, false, false);
+            this.portProblem = portProblem;
+        }
+    }
+}
