@@ -6,6 +6,7 @@ import io.msm.codec.SessionData;
 import io.msm.codec.UnreadableBlobException;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
+import io.msm.node.ConnectionWatch;
 import io.msm.node.NodeAvailability;
 import io.msm.node.NodeSelector;
 import io.msm.node.SessionIdFormat;
@@ -73,14 +74,17 @@ public final class SessionEngine implements AutoCloseable {
     private final Pattern attributeFilter;
     private final ThreadPoolExecutor backupPool;
     private final ScheduledExecutorService prober;
+    private final ConnectionWatch watch;
+    /** The last reason a node became unavailable, for the log line. */
+    private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     private final Set<ManagedSession> unsaved = ConcurrentHashMap.newKeySet();
-    /** Nodes for which an outage was logged, so each outage is logged once. */
-    private final Set<String> reportedDown = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    /** Backup tasks submitted and not finished (ThreadPoolExecutor's own counts are approximate). */
+    private final AtomicInteger tasks = new AtomicInteger();
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
-            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
         this.config = config;
         this.ctx = ctx;
         this.logPrefix = "[" + ctx.name() + "] ";
@@ -98,20 +102,42 @@ public final class SessionEngine implements AutoCloseable {
         this.backupPool.allowCoreThreadTimeOut(true);
         this.prober = Executors.newSingleThreadScheduledExecutor(daemonThreads("msm-probe-" + ctx.name()));
         NodeAvailability[] holder = new NodeAvailability[1];
+        java.util.function.Consumer<String> changed = nodeId -> {
+            if (holder[0] != null) {
+                holder[0].changed(nodeId);
+            }
+        };
         this.store = storeFactory.apply(new MemcachedSessionStore.ConnectionListener() {
             @Override
             public void connected(String nodeId) {
-                if (holder[0] != null) {
-                    holder[0].connected(nodeId);
-                }
+                changed.accept(nodeId);
             }
 
             @Override
             public void disconnected(String nodeId) {
-                nodeDown(nodeId, "connection lost");
+                lastProblem.put(nodeId, "connection lost");
+                changed.accept(nodeId);
             }
         });
-        this.availability = new NodeAvailability(store::isConnected, this::probe, this::nodeRecovered);
+        ConnectionWatch w = null;
+        if (watchConnections) {
+            try {
+                w = new ConnectionWatch(nodes, "msm-watch-" + ctx.name(), config.operationTimeoutMillis(),
+                        (nodeId, up) -> {
+                            if (!up) {
+                                lastProblem.put(nodeId, "connection closed by memcached");
+                            }
+                            changed.accept(nodeId);
+                        });
+            } catch (IOException e) {
+                store.close();
+                throw new MsmException(logPrefix + "cannot watch memcached connections: " + e, e);
+            }
+        }
+        this.watch = w;
+        ConnectionWatch watchRef = w;
+        this.availability = new NodeAvailability(store::isConnected,
+                nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
         holder[0] = availability;
         this.selector = new NodeSelector(nodes, availability::isAvailable);
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
@@ -132,15 +158,15 @@ public final class SessionEngine implements AutoCloseable {
                 throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
                         + config.nodes() + ": " + e.getMessage(), e);
             }
-        });
+        }, true);
         engine.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
 
-    /** Starts an engine on a given store (tests). */
+    /** Starts an engine on a given store, without a connection watch (tests). */
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
-        return new SessionEngine(config, ctx, storeFactory);
+        return new SessionEngine(config, ctx, storeFactory, false);
     }
 
     private static SessionAttributesTranscoder createTranscoder(MsmConfig config, EngineContext ctx) {
@@ -187,7 +213,7 @@ public final class SessionEngine implements AutoCloseable {
     private void awaitConnections(long maxMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         for (MemcachedNode n : config.nodes()) {
-            while (!store.isConnected(n.id()) && System.nanoTime() < deadline) {
+            while (!availability.isAvailable(n.id()) && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {
@@ -195,9 +221,10 @@ public final class SessionEngine implements AutoCloseable {
                     return;
                 }
             }
-            if (!store.isConnected(n.id())) {
-                nodeDown(n.id(), "not reachable at start (" + store.describe(n.id()) + ")");
+            if (!availability.isAvailable(n.id())) {
+                lastProblem.put(n.id(), "not reachable at start: " + store.describe(n.id()));
             }
+            availability.changed(n.id());
         }
     }
 
@@ -423,9 +450,26 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} on a backup thread, counted for {@link #awaitIdle(long)}. */
+    private void execute(Runnable task) {
+        tasks.incrementAndGet();
+        try {
+            backupPool.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    tasks.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            tasks.decrementAndGet();
+            throw e;
+        }
+    }
+
     private void submitDrain(ManagedSession s, SessionState st) {
         try {
-            backupPool.execute(() -> drain(s, st, Long.MAX_VALUE));
+            execute(() -> drain(s, st, Long.MAX_VALUE));
         } catch (RejectedExecutionException e) {
             synchronized (st) {
                 st.running = false;
@@ -666,15 +710,18 @@ public final class SessionEngine implements AutoCloseable {
     // ====================================================================== node health
 
     private void storeFailed(StoreException e) {
-        if (e.isTimeout() && availability.timedOut(e.nodeId())) {
-            nodeDown(e.nodeId(), e.getMessage());
-        } else {
-            LOG.log(Level.DEBUG, () -> logPrefix + e.getMessage());
+        LOG.log(Level.DEBUG, () -> logPrefix + e.getMessage());
+        if (e.isTimeout()) {
+            lastProblem.put(e.nodeId(), e.getMessage());
+            availability.timedOut(e.nodeId());
         }
     }
 
-    private void nodeDown(String nodeId, String why) {
-        if (!stopping && reportedDown.add(nodeId)) {
+    private void availabilityChanged(String nodeId, boolean available) {
+        if (available) {
+            nodeRecovered(nodeId);
+        } else if (!stopping) {
+            String why = lastProblem.getOrDefault(nodeId, "unavailable");
             LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is unavailable (" + why
                     + "); sessions are served from memory and stored again when a node is available");
         }
@@ -703,15 +750,13 @@ public final class SessionEngine implements AutoCloseable {
         if (stopping) {
             return;
         }
-        if (reportedDown.remove(nodeId)) {
-            LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
-                    + unsaved.size() + " session(s) changed meanwhile");
-        }
+        LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
+                + unsaved.size() + " session(s) changed meanwhile");
         if (unsaved.isEmpty()) {
             return;
         }
         try {
-            backupPool.execute(() -> {
+            execute(() -> {
                 for (ManagedSession s : unsaved) {
                     SessionId p = ids.parse(s.id());
                     if (p != null && availability.isAvailable(p.nodeId())) {
@@ -737,7 +782,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Backups queued or running. */
     public int pendingBackups() {
-        return backupPool.getQueue().size() + backupPool.getActiveCount();
+        return tasks.get();
     }
 
     /**
@@ -748,7 +793,7 @@ public final class SessionEngine implements AutoCloseable {
     public boolean awaitIdle(long maxMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         while (System.nanoTime() < deadline) {
-            if (backupPool.getQueue().isEmpty() && backupPool.getActiveCount() == 0) {
+            if (tasks.get() == 0) {
                 return true;
             }
             try {
@@ -796,6 +841,9 @@ public final class SessionEngine implements AutoCloseable {
         stopping = true;
         backupPool.shutdownNow();
         prober.shutdownNow();
+        if (watch != null) {
+            watch.close();
+        }
         store.close();
     }
 }

@@ -1,61 +1,71 @@
 package io.msm.node;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
 /**
  * Which memcached nodes can be used right now, answered from memory so a request never waits to find out.
  *
- * <p>A node is available when its connection is up and it is not <em>suspect</em>. A node becomes suspect when an
- * operation on it times out (a paused or overloaded memcached keeps its connection open but does not answer); from
- * then on requests skip it without calling it, and only {@link #probeSuspects()} (run by a background thread) calls
- * it, until it answers. A lost connection makes a node unavailable at once; spymemcached reconnects by itself and
- * {@link #connected(String)} makes it available again. Each return to availability is reported to the recovery
- * listener, which re-sends what could not be stored meanwhile.
+ * <p>A node is available when the client's connection is up, the {@link ConnectionWatch} socket is open (a dead
+ * process is noticed at once, before any operation fails) and it is not <em>suspect</em>. A node becomes suspect
+ * when an operation on it times out: a paused or overloaded memcached keeps its connections open but does not
+ * answer. Requests then skip it without calling it; only {@link #probeSuspects()} (run by a background thread)
+ * calls it, until it answers.
+ *
+ * <p>Every change of a node's availability is reported once: to the listener with {@code true} when it became
+ * available (re-send what could not be stored meanwhile) and {@code false} when it stopped being available.
  */
 public final class NodeAvailability {
-    private final Predicate<String> isConnected;
+    private final Predicate<String> clientConnected;
+    private final Predicate<String> watchUp;
     private final Predicate<String> prober;
-    private final Consumer<String> onRecovered;
+    private final BiConsumer<String, Boolean> listener;
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
+    private final Map<String, Boolean> reported = new ConcurrentHashMap<>();
 
     /**
-     * @param isConnected whether the client's connection to a node is up (no I/O)
+     * @param clientConnected whether the client's connection to a node is up (no I/O)
+     * @param watchUp whether the node's watch connection is open (no I/O)
      * @param prober calls a node once with a bounded timeout; {@code true} if it answered
-     * @param onRecovered told the id of a node that became available again; must return quickly
+     * @param listener told {@code (nodeId, available)} on every change; must return quickly
      */
-    public NodeAvailability(Predicate<String> isConnected, Predicate<String> prober, Consumer<String> onRecovered) {
-        this.isConnected = isConnected;
+    public NodeAvailability(Predicate<String> clientConnected, Predicate<String> watchUp, Predicate<String> prober,
+            BiConsumer<String, Boolean> listener) {
+        this.clientConnected = clientConnected;
+        this.watchUp = watchUp;
         this.prober = prober;
-        this.onRecovered = onRecovered;
+        this.listener = listener;
     }
 
     public boolean isAvailable(String nodeId) {
-        return !suspects.contains(nodeId) && isConnected.test(nodeId);
+        return !suspects.contains(nodeId) && watchUp.test(nodeId) && clientConnected.test(nodeId);
     }
 
-    /**
-     * An operation on the node timed out: skip the node until a probe succeeds.
-     *
-     * @return {@code true} if the node just became suspect (log it once)
-     */
-    public boolean timedOut(String nodeId) {
-        return suspects.add(nodeId);
+    /** One of the inputs of {@code nodeId} changed (connection events); reports a resulting change. */
+    public void changed(String nodeId) {
+        boolean now = isAvailable(nodeId);
+        Boolean before = reported.put(nodeId, now);
+        if (before == null ? !now : before != now) {
+            listener.accept(nodeId, now);
+        }
     }
 
-    /** The node's connection came up (again). */
-    public void connected(String nodeId) {
-        suspects.remove(nodeId);
-        onRecovered.accept(nodeId);
+    /** An operation on the node timed out: skip the node until a probe succeeds. */
+    public void timedOut(String nodeId) {
+        if (suspects.add(nodeId)) {
+            changed(nodeId);
+        }
     }
 
-    /** Probes each suspect node whose connection is up; run periodically off the request path. */
+    /** Probes each suspect node whose connections are up; run periodically off the request path. */
     public void probeSuspects() {
         for (String nodeId : suspects) {
-            if (isConnected.test(nodeId) && prober.test(nodeId) && suspects.remove(nodeId)) {
-                onRecovered.accept(nodeId);
+            if (watchUp.test(nodeId) && clientConnected.test(nodeId) && prober.test(nodeId)
+                    && suspects.remove(nodeId)) {
+                changed(nodeId);
             }
         }
     }

@@ -122,6 +122,18 @@ final class FakeStore implements SessionStore {
     public void close() {
     }
 
+    /** The node's connection drops, as spymemcached reports it. */
+    void disconnect(String node) {
+        disconnected.add(node);
+        listener.disconnected(node);
+    }
+
+    /** The node's connection is back. */
+    void reconnect(String node) {
+        disconnected.remove(node);
+        listener.connected(node);
+    }
+
     /** The stored bytes, honouring expiry, without counting a call. */
     byte[] peek(String node, String key) {
         Item i = live(node, key);

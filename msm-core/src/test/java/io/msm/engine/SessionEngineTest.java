@@ -207,13 +207,12 @@ class SessionEngineTest {
     void sessionChangedWhileItsNodeIsDownIsStoredWhenItReturns() {
         engine();
         TestSession s = newSession("n1");
-        store.disconnected.add("n1");
+        store.disconnect("n1");
         request(s, () -> s.set("count", 1));
         idle();
         assertEquals(0, store.sets.get(), "an unavailable node is not even called");
         assertEquals(1, engine.unsavedSessions());
-        store.disconnected.remove("n1");
-        store.listener.connected("n1");
+        store.reconnect("n1");
         idle();
         assertEquals(Map.of("count", 1), stored(s, "n1"));
         assertEquals(0, engine.unsavedSessions());
@@ -273,7 +272,7 @@ class SessionEngineTest {
         assertNull(engine.relocate("ABC-n1.tc1"));
         assertEquals("ABC-n1.tc1", engine.relocate("ABC-n1.tc2"));
         assertEquals(1, engine.statistics().get(Counter.TOMCAT_FAILOVERS));
-        store.disconnected.add("n1");
+        store.disconnect("n1");
         assertEquals("ABC-n2.tc1", engine.relocate("ABC-n1.tc1"));
         assertEquals(1, engine.statistics().get(Counter.NODE_FAILOVERS));
         assertNull(engine.relocate("not an id"));
@@ -305,7 +304,7 @@ class SessionEngineTest {
                 "a blob copied under another session's key is refused");
         assertEquals(2, engine.statistics().get(Counter.UNREADABLE_SESSIONS));
 
-        store.disconnected.add("n1");
+        store.disconnect("n1");
         assertEquals(LoadResult.Status.UNAVAILABLE, engine.load(s.id()).status());
     }
 

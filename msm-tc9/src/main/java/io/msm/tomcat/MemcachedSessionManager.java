@@ -371,9 +371,15 @@ public class MemcachedSessionManager extends ManagerBase {
         }
         String id;
         do {
-            id = e.newSessionId(getSessionIdGenerator().generateSessionId(null));
+            id = e.newSessionId(randomPart(getSessionIdGenerator().generateSessionId(null)));
         } while (sessions.containsKey(id));
         return id;
+    }
+
+    /** Tomcat's generator appends its jvmRoute even when asked not to; msm places the route itself. */
+    private static String randomPart(String generated) {
+        int dot = generated.indexOf('.');
+        return dot < 0 ? generated : generated.substring(0, dot);
     }
 
     /**
@@ -558,8 +564,15 @@ public class MemcachedSessionManager extends ManagerBase {
         if (e == null || rc.ignored) {
             return;
         }
+        boolean idsOnlyInCookies = rc.request.isRequestedSessionIdFromCookie()
+                || !getContext().getServletContext().getEffectiveSessionTrackingModes()
+                        .contains(javax.servlet.SessionTrackingMode.URL);
         for (MemcachedSession s : rc.sessions) {
             if (s.isActive()) {
+                if (idsOnlyInCookies) {
+                    // its node may have died while the request ran: store it on a live one right away
+                    relocate(e, s, rc);
+                }
                 s.skipNextEndAccess();
                 e.requestEnded(s);
             }

@@ -1,0 +1,175 @@
+package io.msm.it;
+
+import io.msm.tomcat.MemcachedSessionManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.authenticator.BasicAuthenticator;
+import org.apache.catalina.authenticator.FormAuthenticator;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.LoginConfig;
+import org.apache.tomcat.util.descriptor.web.SecurityCollection;
+import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
+
+/** An embedded Tomcat 9 on a free loopback port with the test webapp at "/" managed by msm. */
+final class EmbeddedTomcat implements AutoCloseable {
+    private final Tomcat tomcat = new Tomcat();
+    private final String route;
+    private final Context context;
+    private final MemcachedSessionManager manager = new MemcachedSessionManager();
+    private boolean stopped;
+
+    private EmbeddedTomcat(String route, Map<String, String> attributes, String login) {
+        this.route = route;
+        Path base;
+        try {
+            base = Files.createTempDirectory("msm-tomcat-" + route);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        tomcat.setBaseDir(base.toString());
+        tomcat.setHostname("127.0.0.1");
+        tomcat.getEngine().setName("engine-" + route);
+        tomcat.getEngine().setJvmRoute(route);
+        tomcat.getConnector().setPort(0);
+        tomcat.getConnector().setProperty("address", "127.0.0.1");
+        tomcat.getHost().setAutoDeploy(false);
+        context = tomcat.addContext("", base.toString());
+        attributes.forEach((k, v) -> setAttribute(manager, k, v));
+        context.setManager(manager);
+        TestApp.install(context, route);
+        if (login != null) {
+            configureLogin(login);
+        }
+    }
+
+    static Builder on(String route) {
+        return new Builder(route);
+    }
+
+    /** Configures and starts Tomcats. */
+    static final class Builder {
+        private final String route;
+        private final Map<String, String> attributes = new LinkedHashMap<>();
+        private String login;
+
+        private Builder(String route) {
+            this.route = route;
+        }
+
+        Builder with(String attribute, String value) {
+            attributes.put(attribute, value);
+            return this;
+        }
+
+        Builder formLogin() {
+            login = "FORM";
+            return this;
+        }
+
+        Builder basicLogin() {
+            login = "BASIC";
+            return this;
+        }
+
+        EmbeddedTomcat start() {
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login);
+            t.startTomcat();
+            return t;
+        }
+
+        /** Starts Tomcat even if the context fails (tests of bad configuration). */
+        EmbeddedTomcat startAllowingFailure() {
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login);
+            try {
+                t.tomcat.start();
+            } catch (LifecycleException e) {
+                // the context's state tells
+            }
+            return t;
+        }
+    }
+
+    private static void setAttribute(MemcachedSessionManager m, String name, String value) {
+        String setter = "set" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
+        try {
+            MemcachedSessionManager.class.getMethod(setter, String.class).invoke(m, value);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalArgumentException("no attribute " + name, e);
+        }
+    }
+
+    private void configureLogin(String method) {
+        LoginConfig lc = "FORM".equals(method)
+                ? new LoginConfig("FORM", null, "/login.html", "/error.html")
+                : new LoginConfig("BASIC", "msm", null, null);
+        context.setLoginConfig(lc);
+        SecurityConstraint constraint = new SecurityConstraint();
+        constraint.addAuthRole("user");
+        SecurityCollection collection = new SecurityCollection();
+        collection.addPattern("/protected/*");
+        constraint.addCollection(collection);
+        context.addConstraint(constraint);
+        context.addSecurityRole("user");
+        // added after the manager: msm's valve must see the request first
+        context.getPipeline().addValve("FORM".equals(method) ? new FormAuthenticator() : new BasicAuthenticator());
+        tomcat.addUser("alice", "secret");
+        tomcat.addRole("alice", "user");
+    }
+
+    private void startTomcat() {
+        try {
+            tomcat.start();
+        } catch (LifecycleException e) {
+            throw new IllegalStateException("Tomcat " + route + " did not start", e);
+        }
+        if (context.getState() != LifecycleState.STARTED) {
+            throw new IllegalStateException("context on " + route + " is " + context.getState());
+        }
+    }
+
+    String route() {
+        return route;
+    }
+
+    int port() {
+        return tomcat.getConnector().getLocalPort();
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + port() + path;
+    }
+
+    MemcachedSessionManager manager() {
+        return manager;
+    }
+
+    Context context() {
+        return context;
+    }
+
+    /** Graceful stop, as an operator's shutdown. */
+    void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        try {
+            tomcat.stop();
+            tomcat.destroy();
+        } catch (LifecycleException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,230 @@
+package io.msm.it;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+import javax.servlet.http.HttpSession;
+import javax.servlet.http.HttpSessionActivationListener;
+import javax.servlet.http.HttpSessionEvent;
+import javax.servlet.http.HttpSessionIdListener;
+import javax.servlet.http.HttpSessionListener;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+
+/** The webapp every integration test deploys: small servlets that use the session the ways real apps do. */
+final class TestApp {
+    /** Session events seen by every Tomcat of the test JVM, e.g. {@code created tc1 <id>}. */
+    static final List<String> EVENTS = new CopyOnWriteArrayList<>();
+
+    private TestApp() {
+    }
+
+    static void install(Context ctx, String route) {
+        servlet(ctx, "counter", "/counter", new Counter(route));
+        servlet(ctx, "read", "/read", new Read(route));
+        servlet(ctx, "none", "/none", new NoAttribute());
+        servlet(ctx, "invalidate", "/invalidate", new Invalidate());
+        servlet(ctx, "rotate", "/rotate", new Rotate());
+        servlet(ctx, "cart", "/cart", new Cart());
+        servlet(ctx, "activation", "/activation", new Activation());
+        servlet(ctx, "png", "*.png", new Image());
+        servlet(ctx, "protected", "/protected/*", new Protected());
+        servlet(ctx, "login", "/login.html", new Text("LOGIN-PAGE"));
+        servlet(ctx, "loginError", "/error.html", new Text("LOGIN-ERROR"));
+        ctx.addApplicationListener(SessionEvents.class.getName());
+        ctx.addParameter("route", route);
+    }
+
+    private static void servlet(Context ctx, String name, String pattern, HttpServlet servlet) {
+        Tomcat.addServlet(ctx, name, servlet).addMapping(pattern);
+    }
+
+    static void write(HttpServletResponse resp, String text) throws IOException {
+        resp.setContentType("text/plain");
+        resp.getWriter().print(text);
+    }
+
+    /** {@code count=N id=ID route=R}: the counter after this request. */
+    static final class Counter extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final String route;
+
+        Counter(String route) {
+            this.route = route;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            Integer c = (Integer) s.getAttribute("count");
+            c = c == null ? 1 : c + 1;
+            s.setAttribute("count", c);
+            write(resp, "count=" + c + " id=" + s.getId() + " route=" + route);
+        }
+    }
+
+    /** Reads the counter, never changes the session. */
+    static final class Read extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final String route;
+
+        Read(String route) {
+            this.route = route;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            write(resp, s == null ? "no-session" : "count=" + s.getAttribute("count") + " id=" + s.getId()
+                    + " route=" + route);
+        }
+    }
+
+    /** Looks the session up but touches no attribute. */
+    static final class NoAttribute extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            write(resp, s == null ? "no-session" : "id=" + s.getId());
+        }
+    }
+
+    static final class Invalidate extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            if (s != null) {
+                s.invalidate();
+            }
+            write(resp, "invalidated");
+        }
+    }
+
+    /** {@code HttpServletRequest.changeSessionId()}, as frameworks do after login. */
+    static final class Rotate extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            req.getSession();
+            write(resp, "id=" + req.changeSessionId());
+        }
+    }
+
+    /** Adds an item to a list held in the session, changing it in place (no setAttribute after the first). */
+    static final class Cart extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            List<String> items = (List<String>) s.getAttribute("cart");
+            if (items == null) {
+                items = new ArrayList<>();
+                s.setAttribute("cart", items);
+            }
+            String add = req.getParameter("add");
+            if (add != null) {
+                items.add(add);
+            }
+            write(resp, "cart=" + items);
+        }
+    }
+
+    static final class Activation extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            if (s.getAttribute("probe") == null) {
+                s.setAttribute("probe", new ActivationProbe());
+            }
+            write(resp, "id=" + s.getId());
+        }
+    }
+
+    /** Mapped to {@code *.png}: creates a session, as a careless filter on static content would. */
+    static final class Image extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            s.setAttribute("png", req.getRequestURI());
+            write(resp, "image id=" + s.getId());
+        }
+    }
+
+    static final class Protected extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            write(resp, "user=" + req.getRemoteUser() + " x=" + req.getParameter("x") + " method=" + req.getMethod());
+        }
+    }
+
+    static final class Text extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final String text;
+
+        Text(String text) {
+            this.text = text;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            write(resp, text);
+        }
+    }
+
+    /** Records session lifecycle events with the jvmRoute of the Tomcat that fired them. */
+    public static final class SessionEvents implements HttpSessionListener, HttpSessionIdListener {
+        private static String route(HttpSessionEvent e) {
+            return e.getSession().getServletContext().getInitParameter("route");
+        }
+
+        @Override
+        public void sessionCreated(HttpSessionEvent e) {
+            EVENTS.add("created " + route(e) + " " + e.getSession().getId());
+        }
+
+        @Override
+        public void sessionDestroyed(HttpSessionEvent e) {
+            EVENTS.add("destroyed " + route(e) + " " + e.getSession().getId());
+        }
+
+        @Override
+        public void sessionIdChanged(HttpSessionEvent e, String oldId) {
+            EVENTS.add("idChanged " + route(e) + " " + oldId + " " + e.getSession().getId());
+        }
+    }
+
+    /** A session attribute that records activation and passivation. */
+    public static final class ActivationProbe implements HttpSessionActivationListener, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void sessionWillPassivate(HttpSessionEvent e) {
+            EVENTS.add("passivate " + e.getSession().getServletContext().getInitParameter("route") + " "
+                    + e.getSession().getId());
+        }
+
+        @Override
+        public void sessionDidActivate(HttpSessionEvent e) {
+            EVENTS.add("activate " + e.getSession().getServletContext().getInitParameter("route") + " "
+                    + e.getSession().getId());
+        }
+    }
+}
