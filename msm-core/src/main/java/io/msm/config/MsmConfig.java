@@ -509,6 +509,7 @@ public final class MsmConfig {
             }
             if (!bad.isEmpty()) {
                 problem(MEMCACHED_NODES, String.join("; ", bad));
+                checkFailoverIdsAgainst(mentionedIds(entries));
                 return;
             }
             if (parsed.isEmpty()) {
@@ -517,6 +518,37 @@ public final class MsmConfig {
             }
             nodes = parsed;
             parseFailoverNodes();
+        }
+
+        /** Ids written in memcachedNodes, including those of entries that are otherwise bad. */
+        private List<String> mentionedIds(String[] entries) {
+            List<String> ids = new ArrayList<>();
+            for (String entry : entries) {
+                int colon = entry.indexOf(':');
+                if (colon > 0 && NODE_ID.matcher(entry.substring(0, colon)).matches()) {
+                    ids.add(entry.substring(0, colon));
+                }
+            }
+            return ids;
+        }
+
+        /** With a bad memcachedNodes, still report failover ids that are named nowhere. */
+        private void checkFailoverIdsAgainst(List<String> known) {
+            String v = value(FAILOVER_NODES);
+            if (v == null) {
+                return;
+            }
+            List<String> unknown = new ArrayList<>();
+            for (String id : LIST_SEPARATOR.split(v)) {
+                if (!id.isEmpty() && !known.contains(id)) {
+                    unknown.add(id);
+                }
+            }
+            if (!unknown.isEmpty()) {
+                problem(FAILOVER_NODES, "unknown node id" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+                        + " (memcachedNodes names " + (known.isEmpty() ? "no valid id" : String.join(", ", known))
+                        + ")");
+            }
         }
 
         private void parseFailoverNodes() {

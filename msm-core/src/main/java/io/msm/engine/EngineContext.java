@@ -1,7 +1,10 @@
 package io.msm.engine;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /** What the container adapter tells the engine about the webapp it serves. */
 public final class EngineContext {
@@ -10,6 +13,7 @@ public final class EngineContext {
     private final String jvmRoute;
     private final String keyPrefix;
     private final LongSupplier clock;
+    private final Supplier<Collection<? extends ManagedSession>> residents;
 
     /**
      * @param name shown in every log line, e.g. the context path
@@ -17,13 +21,21 @@ public final class EngineContext {
      * @param jvmRoute this Tomcat's jvmRoute, or null
      * @param keyPrefix the resolved {@code storageKeyPrefix}
      * @param clock milliseconds since the epoch; tests inject their own
+     * @param residents the sessions this container holds now (checked against a memcached node that returns)
      */
-    public EngineContext(String name, ClassLoader classLoader, String jvmRoute, String keyPrefix, LongSupplier clock) {
+    public EngineContext(String name, ClassLoader classLoader, String jvmRoute, String keyPrefix, LongSupplier clock,
+            Supplier<Collection<? extends ManagedSession>> residents) {
         this.name = Objects.requireNonNull(name);
         this.classLoader = Objects.requireNonNull(classLoader);
         this.jvmRoute = jvmRoute == null || jvmRoute.isEmpty() ? null : jvmRoute;
         this.keyPrefix = Objects.requireNonNull(keyPrefix);
         this.clock = Objects.requireNonNull(clock);
+        this.residents = Objects.requireNonNull(residents);
+    }
+
+    /** A context for a container that does not list its sessions. */
+    public EngineContext(String name, ClassLoader classLoader, String jvmRoute, String keyPrefix, LongSupplier clock) {
+        this(name, classLoader, jvmRoute, keyPrefix, clock, List::of);
     }
 
     public String name() {
@@ -45,5 +57,10 @@ public final class EngineContext {
 
     public LongSupplier clock() {
         return clock;
+    }
+
+    /** The sessions the container holds now. */
+    public Collection<? extends ManagedSession> residents() {
+        return residents.get();
     }
 }

@@ -61,6 +61,8 @@ public final class SessionEngine implements AutoCloseable {
     /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
     static final long EXPIRY_MARGIN_MILLIS = 1000;
     private static final int SERIALIZATION_ATTEMPTS = 3;
+    /** Read to test a node; never written. */
+    private static final String PROBE_KEY = "msm:probe";
 
     private final MsmConfig config;
     private final EngineContext ctx;
@@ -126,6 +128,8 @@ public final class SessionEngine implements AutoCloseable {
                         (nodeId, up) -> {
                             if (!up) {
                                 lastProblem.put(nodeId, "connection closed by memcached");
+                                // let the client find out too, or it would keep a dead connection for "up"
+                                store.checkConnection(nodeId, ctx.keyPrefix() + PROBE_KEY);
                             }
                             changed.accept(nodeId);
                         });
@@ -382,16 +386,16 @@ public final class SessionEngine implements AutoCloseable {
         long now = ctx.clock().getAsLong();
         SessionState st = session.state();
         if (st.requestEnded(now)) {
-            run(session, true, !config.sessionBackupAsync());
+            run(session, Work.WRITE, !config.sessionBackupAsync());
         } else if (needsTouch(session, st, now)) {
-            run(session, false, false);
+            run(session, Work.TOUCH, false);
         }
     }
 
     /** Stores the session now, on a backup thread (e.g. after it moved to another node outside a request end). */
     public void store(ManagedSession session) {
         session.state().metadataChanged();
-        run(session, true, false);
+        run(session, Work.WRITE, false);
     }
 
     /**
@@ -401,7 +405,7 @@ public final class SessionEngine implements AutoCloseable {
     public void expired(ManagedSession session) {
         unsaved.remove(session);
         // Always through the runner: a write still running for this session finishes first, then is deleted.
-        run(session, false, !config.sessionBackupAsync());
+        run(session, Work.TOUCH, !config.sessionBackupAsync());
     }
 
     private boolean needsTouch(ManagedSession s, SessionState st, long now) {
@@ -416,21 +420,31 @@ public final class SessionEngine implements AutoCloseable {
 
     // ====================================================================== the per-session runner
 
+    /** What a session's runner is asked to do. */
+    private enum Work {
+        /** Store the session if its stored form changed (then refresh the expiry if needed). */
+        WRITE,
+        /** Refresh the stored copy's expiry if it would expire before the session. */
+        TOUCH,
+        /** Check that memcached still holds the copy (a node returned, maybe restarted empty); store it if not. */
+        VERIFY
+    }
+
     /**
-     * Asks the session's runner to write (if changed) or to refresh the expiry. Starts the runner if none runs;
-     * otherwise the running one picks the request up (coalescing).
+     * Asks the session's runner for some work. Starts the runner if none runs; otherwise the running one picks the
+     * request up (coalescing).
      *
      * @param wait run on this thread / wait until done, bounded by {@code sessionBackupTimeout}
      */
-    private void run(ManagedSession s, boolean write, boolean wait) {
+    private void run(ManagedSession s, Work work, boolean wait) {
         SessionState st = s.state();
         long seq;
         boolean start;
         synchronized (st) {
-            if (write) {
-                st.writeWanted = true;
-            } else {
-                st.touchWanted = true;
+            switch (work) {
+                case WRITE: st.writeWanted = true; break;
+                case TOUCH: st.touchWanted = true; break;
+                default: st.verifyWanted = true;
             }
             seq = ++st.requested;
             start = !st.running;
@@ -535,11 +549,14 @@ public final class SessionEngine implements AutoCloseable {
     private void runOnce(ManagedSession s, SessionState st) {
         boolean write;
         boolean touch;
+        boolean verify;
         synchronized (st) {
             write = st.writeWanted;
             touch = st.touchWanted;
+            verify = st.verifyWanted;
             st.writeWanted = false;
             st.touchWanted = false;
+            st.verifyWanted = false;
         }
         if (!s.isActive()) {
             deleteStored(st);
@@ -548,8 +565,8 @@ public final class SessionEngine implements AutoCloseable {
         if (write && writeIfChanged(s, st)) {
             return;
         }
-        if (write || touch) {
-            touchIfNeeded(s, st);
+        if (write || touch || verify) {
+            touchIfNeeded(s, st, verify);
         }
     }
 
@@ -657,10 +674,11 @@ public final class SessionEngine implements AutoCloseable {
         return Math.max(1, mi - idleSeconds) + slackSeconds(mi);
     }
 
-    private void touchIfNeeded(ManagedSession s, SessionState st) {
+    /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
+    private void touchIfNeeded(ManagedSession s, SessionState st, boolean always) {
         long now = ctx.clock().getAsLong();
         String id = s.id();
-        if (!st.isStoredAs(id) || !needsTouch(s, st, now)) {
+        if (!st.isStoredAs(id) || !(always || needsTouch(s, st, now))) {
             return;
         }
         SessionId p = ids.parse(id);
@@ -676,7 +694,7 @@ public final class SessionEngine implements AutoCloseable {
             return;
         }
         if (touched) {
-            st.storeExpiresAt = now + ttl * 1000;
+            st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
             stats.count(Counter.TOUCHES);
         } else {
             // memcached lost the copy (evicted, flushed or restarted): store it again.
@@ -729,7 +747,7 @@ public final class SessionEngine implements AutoCloseable {
 
     private boolean probe(String nodeId) {
         try {
-            store.get(nodeId, ctx.keyPrefix() + "msm:probe", config.operationTimeoutMillis());
+            store.get(nodeId, ctx.keyPrefix() + PROBE_KEY, config.operationTimeoutMillis());
             return true;
         } catch (StoreException e) {
             return false;
@@ -752,15 +770,20 @@ public final class SessionEngine implements AutoCloseable {
         }
         LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
                 + unsaved.size() + " session(s) changed meanwhile");
-        if (unsaved.isEmpty()) {
-            return;
-        }
         try {
             execute(() -> {
                 for (ManagedSession s : unsaved) {
                     SessionId p = ids.parse(s.id());
                     if (p != null && availability.isAvailable(p.nodeId())) {
-                        run(s, true, false);
+                        run(s, Work.WRITE, false);
+                    }
+                }
+                // the node may have restarted empty: make sure it still holds what we stored there
+                for (ManagedSession s : ctx.residents()) {
+                    String storedId = s.state().storedId;
+                    SessionId p = storedId == null ? null : ids.parse(storedId);
+                    if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !unsaved.contains(s)) {
+                        run(s, Work.VERIFY, false);
                     }
                 }
             });
@@ -816,7 +839,7 @@ public final class SessionEngine implements AutoCloseable {
     public void stop(Collection<? extends ManagedSession> residents) {
         for (ManagedSession s : residents) {
             if (s.isActive() && (s.state().takeUnconsideredChanges() || unsaved.contains(s))) {
-                run(s, true, false);
+                run(s, Work.WRITE, false);
             }
         }
         stopping = true;

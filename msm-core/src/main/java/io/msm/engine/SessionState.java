@@ -17,6 +17,7 @@ public final class SessionState {
     boolean running;
     boolean writeWanted;
     boolean touchWanted;
+    boolean verifyWanted;
 
     // what memcached holds; written only by the runner, which is exclusive per session
     volatile boolean stored;

@@ -174,6 +174,18 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     @Override
+    public void checkConnection(String nodeId, String probeKey) {
+        MemcachedClient c = clients.get(nodeId);
+        if (c != null) {
+            try {
+                c.asyncGet(probeKey, BYTES);
+            } catch (RuntimeException e) {
+                // the client is shutting down or already knows
+            }
+        }
+    }
+
+    @Override
     public boolean isConnected(String nodeId) {
         MemcachedClient c = clients.get(nodeId);
         return c != null && !c.getAvailableServers().isEmpty();

@@ -21,6 +21,12 @@ public interface SessionStore extends AutoCloseable {
     /** Deletes the key; {@code false} if it was absent. */
     boolean delete(String nodeId, String key, long timeoutMillis);
 
+    /**
+     * Makes the client notice a connection that died while idle: sends one harmless request and does not wait. (An
+     * idle spymemcached connection is not watched, so its client only learns of a dead peer when it next writes.)
+     */
+    void checkConnection(String nodeId, String probeKey);
+
     /** Whether the client holds an open connection to the node (no I/O). */
     boolean isConnected(String nodeId);
 

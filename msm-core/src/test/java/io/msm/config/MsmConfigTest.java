@@ -80,7 +80,8 @@ class MsmConfigTest {
         assertTrue(m.contains("transcoderFactoryClass=\"com.example.NoSuchFactory\""), m);
         assertTrue(m.contains("sticky=\"yes\""), m);
         assertTrue(m.contains("operationTimeout=\"-5\""), m);
-        assertEquals(5, e.problems().size(), m); // failoverNodes cannot be checked without valid nodes
+        assertTrue(m.contains("failoverNodes=\"n9\": unknown node id n9 (memcachedNodes names n1)"), m);
+        assertEquals(6, e.problems().size(), m);
     }
 
     @Test

@@ -109,6 +109,10 @@ final class FakeStore implements SessionStore {
     }
 
     @Override
+    public void checkConnection(String node, String probeKey) {
+    }
+
+    @Override
     public boolean isConnected(String node) {
         return !disconnected.contains(node);
     }

@@ -273,7 +273,8 @@ public class MemcachedSessionManager extends ManagerBase {
         String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getPath(), context.getWebappVersion());
         try {
             engine = SessionEngine.start(config,
-                    new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis));
+                    new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
+                            this::residentSessions));
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
@@ -315,6 +316,16 @@ public class MemcachedSessionManager extends ManagerBase {
         }
         sessions.clear();
         super.stopInternal();
+    }
+
+    private List<MemcachedSession> residentSessions() {
+        List<MemcachedSession> list = new ArrayList<>(sessions.size());
+        for (Session s : sessions.values()) {
+            if (s instanceof MemcachedSession) {
+                list.add((MemcachedSession) s);
+            }
+        }
+        return list;
     }
 
     private static String contextName(Context context) {
