@@ -772,7 +772,8 @@ public final class SessionEngine implements AutoCloseable {
                 + unsaved.size() + " session(s) changed meanwhile");
         try {
             execute(() -> {
-                for (ManagedSession s : unsaved) {
+                Set<ManagedSession> writing = new java.util.HashSet<>(unsaved);
+                for (ManagedSession s : writing) {
                     SessionId p = ids.parse(s.id());
                     if (p != null && availability.isAvailable(p.nodeId())) {
                         run(s, Work.WRITE, false);
@@ -782,7 +783,7 @@ public final class SessionEngine implements AutoCloseable {
                 for (ManagedSession s : ctx.residents()) {
                     String storedId = s.state().storedId;
                     SessionId p = storedId == null ? null : ids.parse(storedId);
-                    if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !unsaved.contains(s)) {
+                    if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
                         run(s, Work.VERIFY, false);
                     }
                 }

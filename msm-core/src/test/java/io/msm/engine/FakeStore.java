@@ -138,6 +138,11 @@ final class FakeStore implements SessionStore {
         listener.connected(node);
     }
 
+    /** The node loses everything (a restart), without counting calls. */
+    void wipe(String node) {
+        items.keySet().removeIf(k -> k.startsWith(node + "/"));
+    }
+
     /** The stored bytes, honouring expiry, without counting a call. */
     byte[] peek(String node, String key) {
         Item i = live(node, key);

@@ -21,8 +21,10 @@ import org.junit.jupiter.api.Test;
 /** The engine's decisions (what to write, when to touch, coalescing, outages) on a fake store and a fake clock. */
 class SessionEngineTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
     private FakeStore store;
     private SessionEngine engine;
+    private final java.util.List<TestSession> residents = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private SessionEngine engine(String... attributes) {
         MsmConfig.Builder b = MsmConfig.builder()
@@ -34,7 +36,7 @@ class SessionEngineTest {
         }
         MsmConfig config = b.build(getClass().getClassLoader());
         engine = SessionEngine.start(config, new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_",
-                clock::get), listener -> store = new FakeStore(clock::get, listener));
+                clock::get, () -> residents), listener -> store = new FakeStore(clock::get, listener));
         return engine;
     }
 
@@ -46,7 +48,7 @@ class SessionEngineTest {
     }
 
     private TestSession newSession(String nodeId) {
-        TestSession s = new TestSession("ABC" + clock.get() % 1000 + "-" + nodeId + ".tc1", clock.get());
+        TestSession s = new TestSession("ABC" + ids.incrementAndGet() + "-" + nodeId + ".tc1", clock.get());
         engine.created(s);
         return s;
     }
@@ -216,6 +218,30 @@ class SessionEngineTest {
         idle();
         assertEquals(Map.of("count", 1), stored(s, "n1"));
         assertEquals(0, engine.unsavedSessions());
+    }
+
+    @Test
+    void nodeThatReturnsEmptyGetsEveryUnchangedSessionBack() {
+        engine();
+        TestSession changed = newSession("n1");
+        TestSession unchanged = newSession("n1");
+        TestSession elsewhere = newSession("n2");
+        residents.addAll(java.util.List.of(changed, unchanged, elsewhere));
+        for (TestSession s : residents) {
+            request(s, () -> s.set("count", 1));
+        }
+        idle();
+        store.disconnect("n1");
+        store.wipe("n1"); // memcached restarts empty
+        request(changed, () -> changed.set("count", 2));
+        idle();
+        int callsBefore = store.calls();
+        store.reconnect("n1");
+        idle();
+        assertEquals(Map.of("count", 2), stored(changed, "n1"), "changed meanwhile: stored");
+        assertEquals(Map.of("count", 1), stored(unchanged, "n1"), "unchanged but lost: stored again");
+        assertEquals(callsBefore + 3, store.calls(), "one set for the changed session, a touch and a set "
+                + "for the lost one, nothing for n2's session");
     }
 
     @Test

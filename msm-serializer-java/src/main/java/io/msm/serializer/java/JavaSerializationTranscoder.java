@@ -133,8 +133,9 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
 
     @Override
     public Map<String, Object> deserialize(byte[] data) {
+        RecordingFilter recording = new RecordingFilter(filter);
         try (ObjectInputStream in = new WebappObjectInputStream(data, classLoader)) {
-            in.setObjectInputFilter(filter);
+            in.setObjectInputFilter(recording);
             int count = in.readInt();
             if (count < 0 || count > data.length) {
                 throw new TranscoderException("bad attribute count " + count);
@@ -151,12 +152,39 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         } catch (ClassNotFoundException e) {
             throw new TranscoderException("class " + e.getMessage() + " not found by the webapp class loader", e);
         } catch (InvalidClassException e) {
+            if (recording.rejected != null) {
+                throw new TranscoderException("class " + recording.rejected.getName()
+                        + " refused by msm's deserialization filter (" + e.getMessage() + ")", e);
+            }
+            if (e.classname == null) {
+                throw new TranscoderException("session attributes exceed the deserialization filter's limits ("
+                        + e.getMessage() + ")", e);
+            }
             throw new TranscoderException("class " + e.classname + " cannot be read: " + e.getMessage(), e);
         } catch (IOException | RuntimeException | StackOverflowError e) {
             if (e instanceof TranscoderException) {
                 throw (TranscoderException) e;
             }
             throw new TranscoderException("cannot read session attributes: " + e, e);
+        }
+    }
+
+    /** Remembers which class the filter refused, so the error can name it. */
+    private static final class RecordingFilter implements ObjectInputFilter {
+        private final ObjectInputFilter delegate;
+        Class<?> rejected;
+
+        RecordingFilter(ObjectInputFilter delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Status checkInput(FilterInfo info) {
+            Status status = delegate.checkInput(info);
+            if (status == Status.REJECTED && info.serialClass() != null && rejected == null) {
+                rejected = info.serialClass();
+            }
+            return status;
         }
     }
 

@@ -1,0 +1,170 @@
+package io.msm.serializer.java;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.spi.SessionAttributesTranscoder;
+import io.msm.spi.TranscoderContext;
+import io.msm.spi.TranscoderException;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JavaSerializationTranscoderTest {
+
+    static SessionAttributesTranscoder transcoder(ClassLoader loader, boolean copyCollections) {
+        return new JavaSerializationTranscoderFactory().createTranscoder(new TranscoderContext() {
+            @Override
+            public ClassLoader classLoader() {
+                return loader;
+            }
+
+            @Override
+            public boolean copyCollectionsForSerialization() {
+                return copyCollections;
+            }
+
+            @Override
+            public List<String> customConverterClassNames() {
+                return List.of();
+            }
+
+            @Override
+            public String name() {
+                return "/test";
+            }
+        });
+    }
+
+    private final SessionAttributesTranscoder java = transcoder(getClass().getClassLoader(), false);
+
+    /** A user object of the kind sessions hold. */
+    static final class User implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final String name;
+        final List<String> roles;
+
+        User(String name, List<String> roles) {
+            this.name = name;
+            this.roles = roles;
+        }
+    }
+
+    @Test
+    void roundTripsWhatSessionsHold() {
+        Map<String, Object> in = new LinkedHashMap<>();
+        in.put("count", 42);
+        in.put("name", "alice");
+        in.put("date", LocalDate.of(2026, 11, 21));
+        in.put("cart", new ArrayList<>(List.of("apple", "pear")));
+        in.put("user", new User("alice", List.of("admin")));
+        in.put("bytes", new byte[] {1, 2, 3});
+        Map<String, Object> out = java.deserialize(java.serialize(in));
+        assertEquals(in.keySet(), out.keySet());
+        assertEquals(42, out.get("count"));
+        assertEquals(LocalDate.of(2026, 11, 21), out.get("date"));
+        assertEquals(List.of("apple", "pear"), out.get("cart"));
+        assertEquals("alice", ((User) out.get("user")).name);
+        assertArrayEquals(new byte[] {1, 2, 3}, (byte[]) out.get("bytes"));
+        assertEquals(Map.of(), java.deserialize(java.serialize(Map.of())));
+    }
+
+    @Test
+    void unserializableAttributesAreLeftOutTheRestIsStored() {
+        Map<String, Object> in = new HashMap<>();
+        in.put("ok", "yes");
+        in.put("thread", new Object());
+        in.put("nested", new ArrayList<>(List.of(new Object())));
+        Map<String, Object> out = java.deserialize(java.serialize(in));
+        assertEquals(Map.of("ok", "yes"), out);
+    }
+
+    @Test
+    void copyCollectionsSerializesAClone() {
+        ArrayList<String> list = new ArrayList<>(List.of("a"));
+        Object copy = ShallowCopy.of(list);
+        assertNotSame(list, copy);
+        assertEquals(list, copy);
+        assertEquals(ArrayList.class, copy.getClass());
+        Map<String, Object> out = transcoder(getClass().getClassLoader(), true)
+                .deserialize(transcoder(getClass().getClassLoader(), true).serialize(Map.of("l", list)));
+        assertEquals(List.of("a"), out.get("l"));
+    }
+
+    @Test
+    void garbageAndTruncationGiveOnlyTranscoderException() {
+        byte[] good = java.serialize(Map.of("user", new User("bob", List.of("x")), "n", 1));
+        for (int len = 0; len < good.length; len++) {
+            byte[] cut = Arrays.copyOf(good, len);
+            assertThrows(TranscoderException.class, () -> java.deserialize(cut), "length " + len);
+        }
+        Random r = new Random(7);
+        for (int i = 0; i < 5000; i++) {
+            byte[] m = good.clone();
+            m[r.nextInt(m.length)] = (byte) r.nextInt(256);
+            try {
+                java.deserialize(m);
+            } catch (TranscoderException expected) {
+                // the documented outcome
+            }
+        }
+    }
+
+    /** Compiles {@code source} (one public class) into a fresh class loader, as a webapp's WEB-INF/classes. */
+    static ClassLoader webapp(Path dir, String className, String source) throws IOException {
+        Path file = dir.resolve(className.replace('.', '/') + ".java");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, source);
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        assertEquals(0, javac.run(null, null, null, "-d", dir.toString(), file.toString()));
+        return new URLClassLoader(new URL[] {dir.toUri().toURL()}, JavaSerializationTranscoderTest.class
+                .getClassLoader());
+    }
+
+    @Test
+    void classesAreResolvedThroughTheWebappLoader(@TempDir Path dir) throws Exception {
+        ClassLoader webapp = webapp(dir, "com.shop.Cart",
+                "package com.shop; public class Cart implements java.io.Serializable {"
+                        + " public java.util.List<String> items = new java.util.ArrayList<>(); }");
+        Object cart = webapp.loadClass("com.shop.Cart").getConstructor().newInstance();
+        byte[] bytes = transcoder(webapp, false).serialize(Map.of("cart", cart));
+        Object back = transcoder(webapp, false).deserialize(bytes).get("cart");
+        assertEquals("com.shop.Cart", back.getClass().getName());
+        assertEquals(webapp, back.getClass().getClassLoader());
+        TranscoderException e = assertThrows(TranscoderException.class, () -> java.deserialize(bytes));
+        assertTrue(e.getMessage().contains("com.shop.Cart"), e.getMessage());
+    }
+
+    @Test
+    void knownGadgetClassesAreRefused(@TempDir Path dir) throws Exception {
+        // a stand-in with the name of a real gadget-chain class (commons-collections' InvokerTransformer)
+        ClassLoader webapp = webapp(dir, "org.apache.commons.collections.functors.InvokerTransformer",
+                "package org.apache.commons.collections.functors; public class InvokerTransformer"
+                        + " implements java.io.Serializable { }");
+        Object gadget = webapp.loadClass("org.apache.commons.collections.functors.InvokerTransformer")
+                .getConstructor().newInstance();
+        byte[] bytes = transcoder(webapp, false).serialize(Map.of("x", gadget));
+        TranscoderException e = assertThrows(TranscoderException.class,
+                () -> transcoder(webapp, false).deserialize(bytes));
+        assertTrue(e.getMessage().contains("InvokerTransformer"), e.getMessage());
+        assertTrue(e.getMessage().contains("REJECTED"), e.getMessage());
+    }
+}
