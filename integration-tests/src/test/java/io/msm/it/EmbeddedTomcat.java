@@ -25,7 +25,7 @@ final class EmbeddedTomcat implements AutoCloseable {
     private final MemcachedSessionManager manager = new MemcachedSessionManager();
     private boolean stopped;
 
-    private EmbeddedTomcat(String route, Map<String, String> attributes, String login) {
+    private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext) {
         this.route = route;
         Path base;
         try {
@@ -47,6 +47,14 @@ final class EmbeddedTomcat implements AutoCloseable {
         if (login != null) {
             configureLogin(login);
         }
+        if (otherContext) {
+            context.setCrossContext(true);
+            Context other = tomcat.addContext("/other", base.toString());
+            MemcachedSessionManager otherManager = new MemcachedSessionManager();
+            attributes.forEach((k, v) -> setAttribute(otherManager, k, v));
+            other.setManager(otherManager);
+            TestApp.install(other, route);
+        }
     }
 
     static Builder on(String route) {
@@ -58,6 +66,7 @@ final class EmbeddedTomcat implements AutoCloseable {
         private final String route;
         private final Map<String, String> attributes = new LinkedHashMap<>();
         private String login;
+        private boolean otherContext;
 
         private Builder(String route) {
             this.route = route;
@@ -78,15 +87,21 @@ final class EmbeddedTomcat implements AutoCloseable {
             return this;
         }
 
+        /** Adds a second msm webapp at /other, reachable from "/" by cross-context dispatch. */
+        Builder withOtherContext() {
+            otherContext = true;
+            return this;
+        }
+
         EmbeddedTomcat start() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext);
             t.startTomcat();
             return t;
         }
 
         /** Starts Tomcat even if the context fails (tests of bad configuration). */
         EmbeddedTomcat startAllowingFailure() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext);
             try {
                 t.tomcat.start();
             } catch (LifecycleException e) {

@@ -59,6 +59,8 @@ class PausedNodeIT extends MsmIT {
         assertEquals(200, p.status);
         Browser.Page again = new Browser().get(tc2.url("/counter"));
         slowest = Math.max(slowest, again.millis);
+        System.out.printf("PausedNodeIT sessionBackupAsync=%s: slowest request with a paused node: %d ms "
+                + "(operationTimeout %d ms)%n", async, slowest, OPERATION_TIMEOUT);
         assertTrue(slowest < OPERATION_TIMEOUT + MARGIN, "slowest request took " + slowest + " ms");
         assertEquals(7, user.get(tc2.url("/counter")).count(), "the moved session is found by tc2");
 

@@ -34,6 +34,10 @@ final class TestApp {
         servlet(ctx, "activation", "/activation", new Activation());
         servlet(ctx, "png", "*.png", new Image());
         servlet(ctx, "protected", "/protected/*", new Protected());
+        servlet(ctx, "logout", "/logout", new Logout());
+        servlet(ctx, "set", "/set", new SetAttribute());
+        servlet(ctx, "dump", "/dump", new Dump());
+        servlet(ctx, "dispatch", "/dispatch", new Dispatch());
         servlet(ctx, "login", "/login.html", new Text("LOGIN-PAGE"));
         servlet(ctx, "loginError", "/error.html", new Text("LOGIN-ERROR"));
         ctx.addApplicationListener(SessionEvents.class.getName());
@@ -186,6 +190,79 @@ final class TestApp {
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             write(resp, text);
+        }
+    }
+
+    /** Invalidates the session, then looks it up again in the same request, as frameworks do after logout. */
+    static final class Logout extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            if (s != null) {
+                s.invalidate();
+            }
+            HttpSession after = req.getSession(false);
+            write(resp, "after=" + (after == null ? "none" : after.getId()));
+        }
+    }
+
+    /** {@code /set?name=n&value=v[&sleep=ms]}: sets an attribute, optionally slowly. */
+    static final class SetAttribute extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            String sleep = req.getParameter("sleep");
+            if (sleep != null) {
+                try {
+                    Thread.sleep(Long.parseLong(sleep));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            s.setAttribute(req.getParameter("name"), req.getParameter("value"));
+            write(resp, "id=" + s.getId());
+        }
+    }
+
+    /** Every attribute, sorted: {@code a=1,b=2 id=...}. */
+    static final class Dump extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            if (s == null) {
+                write(resp, "no-session");
+                return;
+            }
+            java.util.TreeMap<String, Object> all = new java.util.TreeMap<>();
+            for (String n : java.util.Collections.list(s.getAttributeNames())) {
+                all.put(n, s.getAttribute(n));
+            }
+            StringBuilder sb = new StringBuilder();
+            all.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ",").append(k).append(':').append(v));
+            write(resp, "attrs=" + sb + " id=" + s.getId());
+        }
+    }
+
+    /** Includes {@code /other/counter} of the webapp at /other (cross-context). */
+    static final class Dispatch extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp)
+                throws IOException, javax.servlet.ServletException {
+            javax.servlet.ServletContext other = getServletContext().getContext("/other");
+            if (other == null) {
+                write(resp, "no-cross-context");
+                return;
+            }
+            resp.setContentType("text/plain");
+            other.getRequestDispatcher("/counter").include(req, resp);
         }
     }
 

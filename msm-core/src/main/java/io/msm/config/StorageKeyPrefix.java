@@ -97,6 +97,16 @@ public final class StorageKeyPrefix {
         return sb.toString();
     }
 
+    /** {@code true} if two webapps on one host get different prefixes ({@code context}, {@code context.hash} or a {@code static:} text). */
+    public boolean distinguishesWebapps() {
+        for (Part p : parts) {
+            if (p.kind == Kind.CONTEXT || p.kind == Kind.CONTEXT_HASH || p.kind == Kind.STATIC) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static String contextName(String contextPath) {
         if (contextPath == null || contextPath.isEmpty() || contextPath.equals("/")) {
             return "ROOT";

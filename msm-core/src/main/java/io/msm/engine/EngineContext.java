@@ -14,6 +14,7 @@ public final class EngineContext {
     private final String keyPrefix;
     private final LongSupplier clock;
     private final Supplier<Collection<? extends ManagedSession>> residents;
+    private String owner;
 
     /**
      * @param name shown in every log line, e.g. the context path
@@ -57,6 +58,21 @@ public final class EngineContext {
 
     public LongSupplier clock() {
         return clock;
+    }
+
+    /**
+     * Marks every stored session as belonging to {@code owner} (e.g. the context path): a blob of another owner is not
+     * loaded, so webapps sharing a memcached without a distinguishing {@code storageKeyPrefix} never adopt each
+     * other's sessions.
+     */
+    public EngineContext ownedBy(String owner) {
+        this.owner = owner;
+        return this;
+    }
+
+    /** The owner of this webapp's sessions, or {@code null}. */
+    public String owner() {
+        return owner;
     }
 
     /** The sessions the container holds now. */

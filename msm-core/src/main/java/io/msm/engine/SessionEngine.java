@@ -63,6 +63,8 @@ public final class SessionEngine implements AutoCloseable {
     private static final int SERIALIZATION_ATTEMPTS = 3;
     /** Read to test a node; never written. */
     private static final String PROBE_KEY = "msm:probe";
+    /** Blob note naming the webapp a session belongs to. */
+    static final String OWNER_NOTE = "io.msm.owner";
 
     private final MsmConfig config;
     private final EngineContext ctx;
@@ -74,6 +76,7 @@ public final class SessionEngine implements AutoCloseable {
     private final NodeSelector selector;
     private final SessionAttributesTranscoder transcoder;
     private final Pattern attributeFilter;
+    private final byte[] ownerNote;
     private final ThreadPoolExecutor backupPool;
     private final ScheduledExecutorService prober;
     private final ConnectionWatch watch;
@@ -81,6 +84,15 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     private final Set<ManagedSession> unsaved = ConcurrentHashMap.newKeySet();
+    /**
+     * Ids of sessions that ended here (invalidated, expired), until memcached confirmed their deletion or their
+     * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
+     */
+    private final Map<String, Long> ended = new ConcurrentHashMap<>();
+    /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
+    private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
+    /** Nodes with a probe queued after a short (synchronous backup) timeout. */
+    private final Set<String> probing = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     /** Backup tasks submitted and not finished (ThreadPoolExecutor's own counts are approximate). */
     private final AtomicInteger tasks = new AtomicInteger();
@@ -99,6 +111,7 @@ public final class SessionEngine implements AutoCloseable {
         this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
         this.transcoder = createTranscoder(config, ctx);
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
+        this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
         this.backupPool.allowCoreThreadTimeOut(true);
@@ -126,7 +139,7 @@ public final class SessionEngine implements AutoCloseable {
             try {
                 w = new ConnectionWatch(nodes, "msm-watch-" + ctx.name(), config.operationTimeoutMillis(),
                         (nodeId, up) -> {
-                            if (!up) {
+                            if (!up && !stopping) {
                                 lastProblem.put(nodeId, "connection closed by memcached");
                                 // let the client find out too, or it would keep a dead connection for "up"
                                 store.checkConnection(nodeId, ctx.keyPrefix() + PROBE_KEY);
@@ -260,7 +273,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /**
      * Where a session held by this Tomcat should live: with this Tomcat's jvmRoute and on an available node (a
-     * primary one if any is available). Counts a node or Tomcat failover when the answer differs.
+     * primary one if any is available).
      *
      * @return the new id, or {@code null} if {@code id} is right as it is (or not an msm id)
      */
@@ -274,13 +287,22 @@ public final class SessionEngine implements AutoCloseable {
         if (node == null && !routeChanged) {
             return null;
         }
-        if (node != null) {
+        return ids.format(p.random(), node != null ? node : p.nodeId(), ctx.jvmRoute());
+    }
+
+    /** The adapter moved a session from {@code oldId} to {@code newId} (see {@link #relocate(String)}): counted. */
+    public void relocated(String oldId, String newId) {
+        SessionId from = ids.parse(oldId);
+        SessionId to = ids.parse(newId);
+        if (from == null || to == null) {
+            return;
+        }
+        if (!from.nodeId().equals(to.nodeId())) {
             stats.count(Counter.NODE_FAILOVERS);
         }
-        if (routeChanged) {
+        if (!equalsNullable(from.jvmRoute(), to.jvmRoute())) {
             stats.count(Counter.TOMCAT_FAILOVERS);
         }
-        return ids.format(p.random(), node != null ? node : p.nodeId(), ctx.jvmRoute());
     }
 
     private static boolean equalsNullable(String a, String b) {
@@ -308,6 +330,10 @@ public final class SessionEngine implements AutoCloseable {
         if (p == null || !selector.isKnown(p.nodeId())) {
             return LoadResult.of(LoadResult.Status.INVALID_ID, "not an msm session id of this configuration");
         }
+        if (ended.containsKey(id)) {
+            stats.count(Counter.SESSIONS_NOT_FOUND);
+            return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session ended in this Tomcat");
+        }
         String node = p.nodeId();
         if (!availability.isAvailable(node)) {
             stats.count(Counter.LOAD_FAILURES);
@@ -318,7 +344,7 @@ public final class SessionEngine implements AutoCloseable {
         try {
             blob = store.get(node, key(id), config.operationTimeoutMillis());
         } catch (StoreException e) {
-            storeFailed(e);
+            storeFailed(e, config.operationTimeoutMillis());
             stats.count(Counter.LOAD_FAILURES);
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
         }
@@ -335,6 +361,12 @@ public final class SessionEngine implements AutoCloseable {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "stored session is invalidated");
             }
+            byte[] owner = data.notes().get(OWNER_NOTE);
+            if (ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)) {
+                stats.count(Counter.SESSIONS_NOT_FOUND);
+                return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp "
+                        + new String(owner, java.nio.charset.StandardCharsets.UTF_8));
+            }
             Map<String, Object> attributes = transcoder.deserialize(data.attributes());
             stats.count(Counter.SESSIONS_LOADED);
             stats.time(Timer.LOAD, System.nanoTime() - start);
@@ -345,7 +377,7 @@ public final class SessionEngine implements AutoCloseable {
             LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " in memcached node " + node
                     + " is unreadable (" + reason + "); the request gets a new session");
             return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             // A transcoder broke its contract; still never fail the request.
             stats.count(Counter.UNREADABLE_SESSIONS);
             LOG.log(Level.WARNING, logPrefix + "session " + id + " in memcached node " + node
@@ -404,8 +436,24 @@ public final class SessionEngine implements AutoCloseable {
      */
     public void expired(ManagedSession session) {
         unsaved.remove(session);
+        SessionState st = session.state();
+        long keepUntil = keepTombstoneUntil(session.maxInactiveInterval());
+        ended.put(session.id(), keepUntil);
+        String stored = st.storedId;
+        if (stored != null) {
+            ended.put(stored, keepUntil);
+        }
+        for (String attempted : st.attempted) {
+            ended.put(attempted, keepUntil);
+        }
         // Always through the runner: a write still running for this session finishes first, then is deleted.
         run(session, Work.TOUCH, !config.sessionBackupAsync());
+    }
+
+    /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
+    private long keepTombstoneUntil(int maxInactiveSeconds) {
+        long seconds = maxInactiveSeconds > 0 ? maxInactiveSeconds + slackSeconds(maxInactiveSeconds) : 24 * 3600;
+        return ctx.clock().getAsLong() + seconds * 1000;
     }
 
     private boolean needsTouch(ManagedSession s, SessionState st, long now) {
@@ -453,13 +501,13 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         if (start && wait) {
-            drain(s, st, seq);
+            drain(s, st, seq, true);
         } else if (start) {
             submitDrain(s, st);
         } else {
             stats.count(Counter.BACKUPS_COALESCED);
             if (wait) {
-                awaitCompleted(s, st, seq, 2L * config.sessionBackupTimeoutMillis());
+                awaitCompleted(s, st, seq, config.sessionBackupTimeoutMillis());
             }
         }
     }
@@ -483,12 +531,16 @@ public final class SessionEngine implements AutoCloseable {
 
     private void submitDrain(ManagedSession s, SessionState st) {
         try {
-            execute(() -> drain(s, st, Long.MAX_VALUE));
-        } catch (RejectedExecutionException e) {
+            execute(() -> drain(s, st, Long.MAX_VALUE, false));
+        } catch (RejectedExecutionException | Error e) {
+            // stopping, or no thread could be started: give up this round; the next request starts a runner again
             synchronized (st) {
                 st.running = false;
                 st.completed = st.requested;
                 st.notifyAll();
+            }
+            if (e instanceof Error) {
+                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + s.id(), e);
             }
         }
     }
@@ -496,8 +548,10 @@ public final class SessionEngine implements AutoCloseable {
     /**
      * Runs the session's pending work until every request up to {@code untilSeq} is done, then either stops (nothing
      * more requested) or hands the rest to a backup thread (a request thread never works for later requests).
+     *
+     * @param requestThread on a request thread only the write itself is done; touches and deletes are deferred
      */
-    private void drain(ManagedSession s, SessionState st, long untilSeq) {
+    private void drain(ManagedSession s, SessionState st, long untilSeq, boolean requestThread) {
         while (true) {
             long seq;
             synchronized (st) {
@@ -512,7 +566,7 @@ public final class SessionEngine implements AutoCloseable {
                 seq = st.requested;
             }
             try {
-                runOnce(s, st);
+                runOnce(s, st, requestThread);
             } catch (RuntimeException | Error e) {
                 stats.count(Counter.BACKUP_FAILURES);
                 LOG.log(Level.WARNING, logPrefix + "backup of session " + s.id() + " failed", e);
@@ -546,7 +600,7 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    private void runOnce(ManagedSession s, SessionState st) {
+    private void runOnce(ManagedSession s, SessionState st, boolean requestThread) {
         boolean write;
         boolean touch;
         boolean verify;
@@ -559,21 +613,42 @@ public final class SessionEngine implements AutoCloseable {
             st.verifyWanted = false;
         }
         if (!s.isActive()) {
-            deleteStored(st);
+            unsaved.remove(s);
+            deleteStored(st); // a synchronous logout deletes before its response
             return;
         }
-        if (write && writeIfChanged(s, st)) {
+        if (write && writeIfChanged(s, st, requestThread)) {
             return;
         }
-        if (write || touch || verify) {
+        if (!(write || touch || verify)) {
+            return;
+        }
+        if (requestThread) {
+            defer(st, verify ? Work.VERIFY : Work.TOUCH); // memcached calls beyond the write go to a backup thread
+        } else {
             touchIfNeeded(s, st, verify);
         }
     }
 
+    /** Asks the running runner for more work, from inside it (it hands the work to a backup thread). */
+    private static void defer(SessionState st, Work work) {
+        synchronized (st) {
+            if (work == Work.VERIFY) {
+                st.verifyWanted = true;
+            } else {
+                st.touchWanted = true;
+            }
+            st.requested++;
+        }
+    }
+
     /** @return {@code true} if a write was attempted (so no touch is needed) */
-    private boolean writeIfChanged(ManagedSession s, SessionState st) {
+    private boolean writeIfChanged(ManagedSession s, SessionState st, boolean requestThread) {
         long start = System.nanoTime();
         SessionData.Builder meta = s.metadata();
+        if (ownerNote != null) {
+            meta.note(OWNER_NOTE, ownerNote);
+        }
         String id = meta.build().id();
         byte[] attributes = serialize(s, id);
         if (attributes == null) {
@@ -594,18 +669,20 @@ public final class SessionEngine implements AutoCloseable {
         String node = p.nodeId();
         if (!availability.isAvailable(node)) {
             stats.count(Counter.BACKUP_FAILURES);
-            unsaved.add(s);
+            markUnsaved(s);
             return true;
         }
         long now = ctx.clock().getAsLong();
         long ttl = ttlSeconds(s, st, now);
-        long timeout = config.sessionBackupAsync() ? config.operationTimeoutMillis() : config.sessionBackupTimeoutMillis();
+        long timeout = requestThread ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         try {
             store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
         } catch (StoreException e) {
-            storeFailed(e);
+            storeFailed(e, timeout);
+            // a timed-out set may still land: remember the key so it is deleted once the session lives elsewhere
+            st.attempted.add(id);
             stats.count(Counter.BACKUP_FAILURES);
-            unsaved.add(s);
+            markUnsaved(s);
             return true;
         }
         String previous = st.storedId;
@@ -617,10 +694,35 @@ public final class SessionEngine implements AutoCloseable {
         stats.count(Counter.BACKUPS);
         stats.storedSize(blob.length);
         stats.time(Timer.BACKUP, System.nanoTime() - start);
+        // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
-            deleteKey(previous);
+            st.attempted.add(previous);
+        }
+        st.attempted.remove(id);
+        if (!st.attempted.isEmpty()) {
+            if (requestThread) {
+                defer(st, Work.TOUCH);
+            } else {
+                deleteObsolete(st);
+            }
         }
         return true;
+    }
+
+    private void markUnsaved(ManagedSession s) {
+        if (s.isActive()) {
+            unsaved.add(s);
+        }
+    }
+
+    /** Deletes the keys of former ids of a session (it is stored under its current id). */
+    private void deleteObsolete(SessionState st) {
+        for (String old : st.attempted) {
+            if (!old.equals(st.storedId)) {
+                deleteKey(old);
+            }
+            st.attempted.remove(old);
+        }
     }
 
     private byte[] serialize(ManagedSession s, String id) {
@@ -634,6 +736,7 @@ public final class SessionEngine implements AutoCloseable {
                 if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
                     continue; // a request changed a collection while we serialized it: read it again
                 }
+                // not retried here: the session's next request tries again
                 stats.count(Counter.BACKUP_FAILURES);
                 LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " cannot be serialized, not stored: " + e);
                 return null;
@@ -676,6 +779,9 @@ public final class SessionEngine implements AutoCloseable {
 
     /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
     private void touchIfNeeded(ManagedSession s, SessionState st, boolean always) {
+        if (!st.attempted.isEmpty() && st.stored) {
+            deleteObsolete(st);
+        }
         long now = ctx.clock().getAsLong();
         String id = s.id();
         if (!st.isStoredAs(id) || !(always || needsTouch(s, st, now))) {
@@ -690,7 +796,7 @@ public final class SessionEngine implements AutoCloseable {
         try {
             touched = store.touch(p.nodeId(), key(id), Expiration.of(ttl, now), config.operationTimeoutMillis());
         } catch (StoreException e) {
-            storeFailed(e);
+            storeFailed(e, config.operationTimeoutMillis());
             return;
         }
         if (touched) {
@@ -699,7 +805,7 @@ public final class SessionEngine implements AutoCloseable {
         } else {
             // memcached lost the copy (evicted, flushed or restarted): store it again.
             st.stored = false;
-            writeIfChanged(s, st);
+            writeIfChanged(s, st, false);
         }
     }
 
@@ -708,30 +814,77 @@ public final class SessionEngine implements AutoCloseable {
         st.stored = false;
         st.storedId = null;
         if (id != null) {
-            deleteKey(id);
+            st.attempted.add(id);
+        }
+        for (String old : st.attempted) {
+            deleteKey(old);
+            st.attempted.remove(old);
         }
     }
 
+    /** Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. */
     private void deleteKey(String id) {
         SessionId p = ids.parse(id);
-        if (p == null || !availability.isAvailable(p.nodeId())) {
-            return; // it expires by its TTL
+        if (p == null) {
+            return;
+        }
+        if (!availability.isAvailable(p.nodeId())) {
+            pendingDeletes.put(id, p.nodeId());
+            return;
         }
         try {
             store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
             stats.count(Counter.DELETES);
+            pendingDeletes.remove(id);
+            ended.remove(id);
         } catch (StoreException e) {
-            storeFailed(e);
+            storeFailed(e, config.operationTimeoutMillis());
+            pendingDeletes.put(id, p.nodeId());
         }
+    }
+
+    /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
+    private void purgeEnded() {
+        long now = ctx.clock().getAsLong();
+        ended.entrySet().removeIf(e -> {
+            boolean expired = e.getValue() < now;
+            if (expired) {
+                pendingDeletes.remove(e.getKey());
+            }
+            return expired;
+        });
     }
 
     // ====================================================================== node health
 
-    private void storeFailed(StoreException e) {
+    /**
+     * A node failed an operation. A timeout at {@code operationTimeout} makes it suspect at once; a shorter one (a
+     * synchronous backup's {@code sessionBackupTimeout}) only queues a probe at {@code operationTimeout}, so a brief
+     * hiccup does not move every session off a healthy node.
+     */
+    private void storeFailed(StoreException e, long timeoutMillis) {
         LOG.log(Level.DEBUG, () -> logPrefix + e.getMessage());
-        if (e.isTimeout()) {
-            lastProblem.put(e.nodeId(), e.getMessage());
-            availability.timedOut(e.nodeId());
+        if (!e.isTimeout()) {
+            return;
+        }
+        String node = e.nodeId();
+        lastProblem.put(node, e.getMessage());
+        if (timeoutMillis >= config.operationTimeoutMillis()) {
+            availability.timedOut(node);
+        } else if (probing.add(node)) {
+            try {
+                prober.execute(() -> {
+                    try {
+                        if (!probe(node)) {
+                            availability.timedOut(node);
+                        }
+                    } finally {
+                        probing.remove(node);
+                    }
+                });
+            } catch (RejectedExecutionException stopping) {
+                probing.remove(node);
+            }
         }
     }
 
@@ -756,6 +909,7 @@ public final class SessionEngine implements AutoCloseable {
 
     private void probeSuspects() {
         try {
+            purgeEnded();
             if (availability.hasSuspects()) {
                 availability.probeSuspects();
             }
@@ -779,6 +933,11 @@ public final class SessionEngine implements AutoCloseable {
                         run(s, Work.WRITE, false);
                     }
                 }
+                pendingDeletes.forEach((id, node) -> {
+                    if (node.equals(nodeId)) {
+                        deleteKey(id);
+                    }
+                });
                 // the node may have restarted empty: make sure it still holds what we stored there
                 for (ManagedSession s : ctx.residents()) {
                     String storedId = s.state().storedId;
@@ -802,6 +961,11 @@ public final class SessionEngine implements AutoCloseable {
     /** Sessions whose latest state is not in memcached yet (their node was unavailable). */
     public int unsavedSessions() {
         return unsaved.size();
+    }
+
+    /** Keys waiting to be deleted until their node is available again. */
+    public int pendingDeletes() {
+        return pendingDeletes.size();
     }
 
     /** Backups queued or running. */

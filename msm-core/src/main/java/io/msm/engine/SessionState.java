@@ -27,6 +27,8 @@ public final class SessionState {
     volatile long storeExpiresAt;
     /** When the last request for this session ended (ms since the epoch). */
     volatile long lastRequestEnd;
+    /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
+    final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A fresh state; adapters normally get one from {@link SessionEngine#newState()}. */
     public SessionState() {

@@ -42,6 +42,8 @@ public final class ConnectionWatch implements AutoCloseable {
         SocketChannel channel;
         long connectStarted;
         long retryAt;
+        /** The socket closed while up: one immediate reconnect decides whether the node is down. */
+        boolean recheck;
 
         Watched(String id) {
             this.id = id;
@@ -94,12 +96,13 @@ public final class ConnectionWatch implements AutoCloseable {
                         if (key.isConnectable()) {
                             if (w.channel.finishConnect()) {
                                 key.interestOps(SelectionKey.OP_READ);
+                                w.recheck = false;
                                 set(w.id, true);
                             }
                         } else if (key.isReadable()) {
                             sink.clear();
                             if (w.channel.read(sink) < 0) {
-                                lost(w, now);
+                                closed(w, now);
                             }
                         }
                     } catch (IOException | RuntimeException e) {
@@ -126,6 +129,7 @@ public final class ConnectionWatch implements AutoCloseable {
             w.connectStarted = now;
             if (ch.connect(addresses.get(w.id))) {
                 ch.register(selector, SelectionKey.OP_READ, w);
+                w.recheck = false;
                 set(w.id, true);
             } else {
                 ch.register(selector, SelectionKey.OP_CONNECT, w);
@@ -135,7 +139,23 @@ public final class ConnectionWatch implements AutoCloseable {
         }
     }
 
+    /**
+     * The peer closed the socket. A dead memcached refuses the immediate reconnect (reported down within one
+     * round trip); one that only closed an idle connection ({@code -o idle_timeout}) accepts it and stays up.
+     */
+    private void closed(Watched w, long now) {
+        closeQuietly(w.channel);
+        w.channel = null;
+        if (Boolean.TRUE.equals(up.get(w.id)) && !w.recheck) {
+            w.recheck = true;
+            connect(w, now);
+        } else {
+            lost(w, now);
+        }
+    }
+
     private void lost(Watched w, long now) {
+        w.recheck = false;
         closeQuietly(w.channel);
         w.channel = null;
         w.retryAt = now + RETRY_MILLIS;
@@ -144,7 +164,7 @@ public final class ConnectionWatch implements AutoCloseable {
 
     private void set(String id, boolean isUp) {
         Boolean before = up.put(id, isUp);
-        if (before == null || before != isUp) {
+        if (!closed && (before == null || before != isUp)) {
             listener.accept(id, isUp);
         }
     }

@@ -45,7 +45,7 @@ public final class NodeAvailability {
     }
 
     /** One of the inputs of {@code nodeId} changed (connection events); reports a resulting change. */
-    public void changed(String nodeId) {
+    public synchronized void changed(String nodeId) {
         boolean now = isAvailable(nodeId);
         Boolean before = reported.put(nodeId, now);
         if (before == null ? !now : before != now) {

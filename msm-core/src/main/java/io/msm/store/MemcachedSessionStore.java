@@ -153,6 +153,9 @@ public final class MemcachedSessionStore implements SessionStore {
             throw StoreException.timeout(op, key, nodeId, elapsed(start), describe(nodeId));
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof TimeoutException) { // spymemcached's own operation timeout
+                throw StoreException.timeout(op, key, nodeId, elapsed(start), describe(nodeId));
+            }
             throw StoreException.failed(op, key, nodeId, elapsed(start), cause.toString() + " (" + describe(nodeId) + ")",
                     cause);
         } catch (InterruptedException e) {

@@ -34,6 +34,11 @@ final class FakeStore implements SessionStore {
     final AtomicInteger deletes = new AtomicInteger();
     volatile CountDownLatch setGate;
     volatile CountDownLatch setEntered;
+    volatile CountDownLatch deleteGate;
+    /** Operations that time out once each, then work again. */
+    final AtomicInteger timeoutsLeft = new AtomicInteger();
+    /** Thread names of touch and delete calls. */
+    final java.util.List<String> touchAndDeleteThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     FakeStore(LongSupplier clock, MemcachedSessionStore.ConnectionListener listener) {
         this.clock = clock;
@@ -44,7 +49,7 @@ final class FakeStore implements SessionStore {
         if (disconnected.contains(node)) {
             throw StoreException.unavailable(op, key, node);
         }
-        if (timingOut.contains(node)) {
+        if (timingOut.contains(node) || timeoutsLeft.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
             throw StoreException.timeout(op, key, node, 1, "fake timeout");
         }
     }
@@ -92,6 +97,7 @@ final class FakeStore implements SessionStore {
     @Override
     public boolean touch(String node, String key, int exp, long timeoutMillis) {
         touches.incrementAndGet();
+        touchAndDeleteThreads.add(Thread.currentThread().getName());
         check("touch", node, key);
         Item i = live(node, key);
         if (i == null) {
@@ -104,6 +110,15 @@ final class FakeStore implements SessionStore {
     @Override
     public boolean delete(String node, String key, long timeoutMillis) {
         deletes.incrementAndGet();
+        touchAndDeleteThreads.add(Thread.currentThread().getName());
+        CountDownLatch gate = deleteGate;
+        if (gate != null) {
+            try {
+                gate.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         check("delete", node, key);
         return items.remove(node + "/" + key) != null;
     }

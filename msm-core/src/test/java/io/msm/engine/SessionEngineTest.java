@@ -297,11 +297,129 @@ class SessionEngineTest {
         engine();
         assertNull(engine.relocate("ABC-n1.tc1"));
         assertEquals("ABC-n1.tc1", engine.relocate("ABC-n1.tc2"));
+        assertEquals(0, engine.statistics().get(Counter.TOMCAT_FAILOVERS), "counted only once applied");
+        engine.relocated("ABC-n1.tc2", "ABC-n1.tc1");
         assertEquals(1, engine.statistics().get(Counter.TOMCAT_FAILOVERS));
         store.disconnect("n1");
         assertEquals("ABC-n2.tc1", engine.relocate("ABC-n1.tc1"));
+        engine.relocated("ABC-n1.tc1", "ABC-n2.tc1");
         assertEquals(1, engine.statistics().get(Counter.NODE_FAILOVERS));
         assertNull(engine.relocate("not an id"));
+    }
+
+    @Test
+    void endedSessionIsNeverLoadedAgainWhileItsDeleteIsPending() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "alice"));
+        idle();
+        store.deleteGate = new CountDownLatch(1); // the asynchronous delete is slow
+        s.active = false;
+        engine.expired(s);
+        int gets = store.gets.get();
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(s.id()).status(), "a logout sticks at once");
+        assertEquals(gets, store.gets.get(), "without asking memcached");
+        store.deleteGate.countDown();
+        idle();
+        assertNull(store.peek("n1", "p_" + s.id()));
+    }
+
+    @Test
+    void deleteWhileTheNodeIsDownIsRetriedWhenItReturns() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "alice"));
+        idle();
+        store.disconnect("n1");
+        s.active = false;
+        engine.expired(s);
+        idle();
+        assertNotNull(store.peek("n1", "p_" + s.id()), "could not be deleted yet");
+        store.reconnect("n1");
+        idle();
+        assertNull(store.peek("n1", "p_" + s.id()), "deleted once n1 returned");
+    }
+
+    @Test
+    void copyWrittenByATimedOutSetIsDeletedOnceTheSessionIsStoredElsewhere() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        String firstId = s.id;
+        s.id = "XYZ-n2.tc1"; // moved to n2, whose write times out but lands anyway
+        s.state().metadataChanged();
+        store.timeoutsLeft.set(1);
+        request(s, () -> { });
+        idle();
+        store.put("n2", "p_XYZ-n2.tc1", store.peek("n1", "p_" + firstId)); // what the timed-out set left
+        s.id = "QRS-n1.tc1";
+        s.state().metadataChanged();
+        request(s, () -> { });
+        idle();
+        assertNotNull(store.peek("n1", "p_QRS-n1.tc1"));
+        assertNotNull(store.peek("n2", "p_XYZ-n2.tc1"), "n2 timed out: suspect, so its delete waits");
+        assertEquals(1, engine.pendingDeletes());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (engine.pendingDeletes() > 0 && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
+        idle();
+        assertNull(store.peek("n2", "p_XYZ-n2.tc1"), "the copy of the timed-out write is removed");
+        assertNull(store.peek("n1", "p_" + firstId), "and the first copy");
+    }
+
+    @Test
+    void synchronousModeOnlyWritesOnTheRequestThread() {
+        engine(MsmConfig.SESSION_BACKUP_ASYNC, "false");
+        TestSession s = newSession("n1");
+        s.maxInactive = 20; // slack 2 s
+        request(s, () -> s.set("count", 1));
+        clock.addAndGet(10_000);
+        request(s, () -> s.state().attributeAccessed()); // read only: needs a touch
+        idle(); // (a write coalesced with it would make the touch unnecessary)
+        s.id = "NEW-n2.tc1"; // and an id change: the old key must go
+        s.state().metadataChanged();
+        request(s, () -> { });
+        idle();
+        assertEquals(1, store.touches.get());
+        assertEquals(1, store.deletes.get());
+        String test = Thread.currentThread().getName();
+        assertTrue(store.touchAndDeleteThreads.stream().noneMatch(test::equals), store.touchAndDeleteThreads
+                .toString());
+    }
+
+    @Test
+    void shortSynchronousTimeoutOfAHealthyNodeIsNotAnOutage() throws Exception {
+        engine(MsmConfig.SESSION_BACKUP_ASYNC, "false");
+        TestSession s = newSession("n1");
+        store.timeoutsLeft.set(1); // one hiccup
+        request(s, () -> s.set("count", 1));
+        Thread.sleep(200); // the probe at operationTimeout answers
+        assertEquals(java.util.List.of("n1", "n2"), engine.availableNodes());
+        store.timingOut.add("n1"); // a real outage: the probe fails too
+        request(s, () -> s.set("count", 2));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (engine.availableNodes().contains("n1") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(java.util.List.of("n2"), engine.availableNodes());
+    }
+
+    @Test
+    void endedSessionIsNotKeptAsUnsaved() {
+        engine();
+        TestSession s = newSession("n1");
+        store.disconnect("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertEquals(1, engine.unsavedSessions());
+        s.active = false;
+        engine.expired(s);
+        idle();
+        store.reconnect("n1");
+        idle();
+        assertEquals(0, engine.unsavedSessions());
     }
 
     @Test

@@ -24,6 +24,8 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     static final String[] CARRIED_NOTES = {Constants.FORM_REQUEST_NOTE, Constants.SESSION_ID_NOTE};
 
     private final transient SessionState state;
+    /** Ids this session had before msm moved it (failovers); aliases until it ends. */
+    final transient java.util.Set<String> formerIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Request ends already handled by msm's valve; the matching {@link #endAccess()} calls do nothing more. */
     private final transient AtomicInteger skipEndAccess = new AtomicInteger();
 

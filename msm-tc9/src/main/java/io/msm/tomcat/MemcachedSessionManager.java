@@ -49,6 +49,12 @@ public class MemcachedSessionManager extends ManagerBase {
 
     private final MsmConfig.Builder attributes = MsmConfig.builder();
     private final ConcurrentHashMap<String, CompletableFuture<MemcachedSession>> loading = new ConcurrentHashMap<>();
+    /**
+     * Former ids of sessions msm moved here (Tomcat or node failover) to their current id, so parallel requests still
+     * carrying the old cookie reach the same session. Only moves alias: a move keeps the id's secret random part;
+     * a new id for session-fixation protection is never aliased.
+     */
+    private final ConcurrentHashMap<String, String> movedIds = new ConcurrentHashMap<>();
     private volatile SessionEngine engine;
     private SessionTrackingValve valve;
     private String logPrefix = "[msm] ";
@@ -269,12 +275,18 @@ public class MemcachedSessionManager extends ManagerBase {
         if (!(valve != null && valve.getContainer() == context)) {
             throw new LifecycleException(logPrefix + "msm's valve is missing from the context's pipeline");
         }
+        if (context.getCrossContext() && !config.storageKeyPrefix().distinguishesWebapps()) {
+            log.warn(logPrefix + "crossContext=\"true\": webapps that share a session id by cross-context dispatch "
+                    + "also share its memcached key unless " + MsmConfig.STORAGE_KEY_PREFIX + " names the context; "
+                    + MsmConfig.STORAGE_KEY_PREFIX + "=\"" + config.storageKeyPrefix() + "\", consider \"context,"
+                    + "webappVersion\"");
+        }
         String hostName = context.getParent() != null ? context.getParent().getName() : "";
         String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getPath(), context.getWebappVersion());
         try {
             engine = SessionEngine.start(config,
                     new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                            this::residentSessions));
+                            this::residentSessions).ownedBy(context.getPath()));
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
@@ -315,6 +327,7 @@ public class MemcachedSessionManager extends ManagerBase {
             log.info(logPrefix + "msm stopped; " + residents.size() + " session(s) left in memcached");
         }
         sessions.clear();
+        movedIds.clear();
         super.stopInternal();
     }
 
@@ -366,10 +379,18 @@ public class MemcachedSessionManager extends ManagerBase {
         if (e == null) {
             return super.createSession(requestedId);
         }
-        Session s = super.createSession(null);
+        RequestContext rc = RequestContext.current();
+        // A cross-context dispatch asks the target webapp for a session with the caller's id (an id msm made):
+        // share it, as Tomcat does. Anything else - a client's cookie - is never adopted.
+        boolean crossContext = requestedId != null && rc != null && rc.manager != this && e.isValidId(requestedId)
+                && !sessions.containsKey(requestedId);
+        Session s = super.createSession(crossContext ? requestedId : null);
         e.config().maxInactiveInterval().ifPresent(s::setMaxInactiveInterval);
         if (s instanceof MemcachedSession) {
             e.created((MemcachedSession) s);
+            if (rc != null && rc.manager == this) {
+                rc.created.add(s.getIdInternal());
+            }
         }
         return s;
     }
@@ -409,6 +430,14 @@ public class MemcachedSessionManager extends ManagerBase {
             return null;
         }
         RequestContext rc = RequestContext.current();
+        String current = movedIds.get(id);
+        if (current != null) {
+            Session moved = sessions.get(current);
+            if (moved != null) {
+                tellClient(rc, id, current);
+                return moved;
+            }
+        }
         if (rc != null && (rc.manager != this || rc.ignored || rc.ended || rc.isMissing(id))) {
             // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
             return null;
@@ -416,20 +445,30 @@ public class MemcachedSessionManager extends ManagerBase {
         if (!e.isValidId(id)) {
             return null;
         }
-        MemcachedSession loaded = load(e, id);
+        MemcachedSession loaded = load(e, id, rc);
         if (loaded == null) {
             if (rc != null) {
                 rc.missing(id);
             }
             return null;
         }
-        if (rc != null) {
-            relocate(e, loaded, rc);
-        }
+        tellClient(rc, id, loaded.getIdInternal());
         return loaded;
     }
 
-    private MemcachedSession load(SessionEngine e, String id) {
+    /** If this request asked for {@code askedId} and the session now has {@code actualId}, send the new cookie. */
+    private static void tellClient(RequestContext rc, String askedId, String actualId) {
+        if (rc != null && !askedId.equals(actualId) && rc.isOwn(askedId) && rc.request.getResponse() != null
+                && !rc.request.getResponse().isCommitted()) {
+            rc.request.changeSessionId(actualId);
+        }
+    }
+
+    /**
+     * Loads {@code id} once, however many requests ask at the same time; the session is taken over (moved to this
+     * Tomcat's id) before the others get it, so they all share one object.
+     */
+    private MemcachedSession load(SessionEngine e, String id, RequestContext rc) {
         CompletableFuture<MemcachedSession> mine = new CompletableFuture<>();
         CompletableFuture<MemcachedSession> other = loading.putIfAbsent(id, mine);
         if (other != null) {
@@ -452,6 +491,10 @@ public class MemcachedSessionManager extends ManagerBase {
             LoadResult r = e.load(id);
             if (r.isFound()) {
                 result = restore(e, r);
+                String newId = e.relocate(id);
+                if (newId != null && rc != null && rc.isOwn(id) && !sessions.containsKey(newId)) {
+                    move(e, result, newId);
+                }
             }
             return result;
         } catch (RuntimeException | LinkageError ex) {
@@ -480,19 +523,33 @@ public class MemcachedSessionManager extends ManagerBase {
     }
 
     /**
-     * Gives {@code s} the id it should have here (this jvmRoute, an available node) and the client the matching
-     * cookie. Skipped if the response is already committed: the client could not learn the new id.
+     * Gives the request's own session the id it should have here (this jvmRoute, an available node) and the client
+     * the matching cookie. Skipped if the response is already committed (the client could not learn the new id) or
+     * the session is not this request's (a thread may touch another request's session).
      *
      * @return {@code true} if the id changed
      */
     private boolean relocate(SessionEngine e, MemcachedSession s, RequestContext rc) {
-        String newId = e.relocate(s.getIdInternal());
-        if (newId == null || rc.request.getResponse() == null || rc.request.getResponse().isCommitted()) {
+        String oldId = s.getIdInternal();
+        String newId = e.relocate(oldId);
+        if (newId == null || !rc.isOwn(oldId) || rc.request.getResponse() == null
+                || rc.request.getResponse().isCommitted() || sessions.containsKey(newId)) {
             return false;
         }
-        changeSessionId(s, newId, true, true);
-        rc.request.changeSessionId(newId);
+        move(e, s, newId);
+        tellClient(rc, oldId, newId);
         return true;
+    }
+
+    /** Moves a session to {@code newId}, keeping its former ids as aliases. */
+    private void move(SessionEngine e, MemcachedSession s, String newId) {
+        String oldId = s.getIdInternal();
+        changeSessionId(s, newId, true, true);
+        e.relocated(oldId, newId);
+        s.formerIds.add(oldId);
+        for (String former : s.formerIds) {
+            movedIds.put(former, newId);
+        }
     }
 
     /**
@@ -592,6 +649,9 @@ public class MemcachedSessionManager extends ManagerBase {
 
     /** The session was invalidated or expired here: remove it from memcached. */
     void sessionEnded(MemcachedSession s) {
+        for (String former : s.formerIds) {
+            movedIds.remove(former);
+        }
         SessionEngine e = engine;
         if (e != null) {
             e.expired(s);
@@ -715,6 +775,12 @@ public class MemcachedSessionManager extends ManagerBase {
     public int getMsmUnsavedSessions() {
         SessionEngine e = engine;
         return e == null ? 0 : e.unsavedSessions();
+    }
+
+    /** Keys of ended or moved sessions waiting to be deleted until their node is available again. */
+    public int getMsmPendingDeletes() {
+        SessionEngine e = engine;
+        return e == null ? 0 : e.pendingDeletes();
     }
 
     /** Memcached node ids currently available, comma separated. */

@@ -18,6 +18,8 @@ final class RequestContext {
     final Request request;
     final boolean ignored;
     final List<MemcachedSession> sessions = new ArrayList<>(1);
+    /** Ids of sessions this request created. */
+    final Set<String> created = new HashSet<>(2);
     private Set<String> missing;
     /** Set once the request is over: look-ups then only see sessions in memory. */
     boolean ended;
@@ -57,6 +59,11 @@ final class RequestContext {
         }
         sessions.add(s);
         return true;
+    }
+
+    /** {@code true} if {@code id} is this request's own session: the one it asked for or one it created. */
+    boolean isOwn(String id) {
+        return id.equals(request.getRequestedSessionId()) || created.contains(id);
     }
 
     void missing(String id) {

@@ -35,7 +35,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
      * session may hold any of the webapp's serializable classes).
      */
     public static final String DEFAULT_FILTER = String.join(";",
-            "maxdepth=200", "maxrefs=1000000", "maxarray=10000000",
+            "maxdepth=100", "maxrefs=1000000", "maxarray=10000000",
             "!org.apache.commons.collections.functors.*",
             "!org.apache.commons.collections4.functors.*",
             "!org.apache.commons.beanutils.BeanComparator",
@@ -133,7 +133,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
 
     @Override
     public Map<String, Object> deserialize(byte[] data) {
-        RecordingFilter recording = new RecordingFilter(filter);
+        RecordingFilter recording = new RecordingFilter(filter, data.length);
         try (ObjectInputStream in = new WebappObjectInputStream(data, classLoader)) {
             in.setObjectInputFilter(recording);
             int count = in.readInt();
@@ -161,7 +161,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                         + e.getMessage() + ")", e);
             }
             throw new TranscoderException("class " + e.classname + " cannot be read: " + e.getMessage(), e);
-        } catch (IOException | RuntimeException | StackOverflowError e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             if (e instanceof TranscoderException) {
                 throw (TranscoderException) e;
             }
@@ -169,17 +169,31 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         }
     }
 
-    /** Remembers which class the filter refused, so the error can name it. */
+    /**
+     * Applies the pattern filter, bounds allocation by the input, and remembers which class was refused so the error
+     * can name it. Every array element takes at least one byte of the stream, so arrays that together declare more
+     * elements than the stream has bytes are refused before they are allocated: a small hostile blob cannot make
+     * the reader allocate more than a few times its own size.
+     */
     private static final class RecordingFilter implements ObjectInputFilter {
         private final ObjectInputFilter delegate;
+        private final long streamBytes;
+        private long arrayElements;
         Class<?> rejected;
 
-        RecordingFilter(ObjectInputFilter delegate) {
+        RecordingFilter(ObjectInputFilter delegate, long streamBytes) {
             this.delegate = delegate;
+            this.streamBytes = streamBytes;
         }
 
         @Override
         public Status checkInput(FilterInfo info) {
+            if (info.arrayLength() >= 0) {
+                arrayElements += info.arrayLength();
+                if (arrayElements > streamBytes) {
+                    return Status.REJECTED;
+                }
+            }
             Status status = delegate.checkInput(info);
             if (status == Status.REJECTED && info.serialClass() != null && rejected == null) {
                 rejected = info.serialClass();

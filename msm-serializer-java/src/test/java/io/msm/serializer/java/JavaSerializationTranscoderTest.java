@@ -128,6 +128,34 @@ class JavaSerializationTranscoderTest {
         }
     }
 
+    @Test
+    void smallBlobDeclaringHugeArraysIsRefusedBeforeAllocating() {
+        Object[] chain = new Object[1];
+        Object[] link = chain;
+        for (int i = 0; i < 90; i++) {
+            Object[] next = new Object[1];
+            link[0] = next;
+            link = next;
+        }
+        byte[] bytes = java.serialize(Map.of("x", chain));
+        // each nested array after the first is: TC_ARRAY TC_REFERENCE <handle:4> <length:4>; make every length 9M
+        int patched = 0;
+        for (int i = 0; i + 10 <= bytes.length; i++) {
+            if (bytes[i] == 0x75 && bytes[i + 1] == 0x71 && bytes[i + 6] == 0 && bytes[i + 7] == 0 && bytes[i + 8] == 0
+                    && bytes[i + 9] == 1) {
+                bytes[i + 7] = (byte) 0x89; // 0x00895440 = 9,000,000 elements: under maxarray, 72 MB each
+                bytes[i + 8] = (byte) 0x54;
+                bytes[i + 9] = (byte) 0x40;
+                patched++;
+            }
+        }
+        assertEquals(90, patched, "the stream layout this test relies on");
+        long start = System.nanoTime();
+        TranscoderException e = assertThrows(TranscoderException.class, () -> java.deserialize(bytes));
+        assertTrue(e.getMessage().contains("limits"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 1_000_000_000L, "refused at once, " + bytes.length + " bytes");
+    }
+
     /** Compiles {@code source} (one public class) into a fresh class loader, as a webapp's WEB-INF/classes. */
     static ClassLoader webapp(Path dir, String className, String source) throws IOException {
         Path file = dir.resolve(className.replace('.', '/') + ".java");

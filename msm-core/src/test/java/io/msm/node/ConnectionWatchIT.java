@@ -1,0 +1,63 @@
+package io.msm.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.testing.TestTranscoderFactory;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The connection watch on real memcached processes. */
+class ConnectionWatchIT {
+    @RegisterExtension
+    static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(1).withArgs("-o", "idle_timeout=1");
+
+    private static ConnectionWatch watch(List<String> events) throws Exception {
+        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(ConnectionWatchIT.class.getClassLoader());
+        return new ConnectionWatch(config.nodes(), "watch-test", 1000, (id, up) -> events.add(id + (up ? " up" : " down")));
+    }
+
+    private static long awaitMillis(long maxMillis, BooleanSupplier condition) throws InterruptedException {
+        long start = System.nanoTime();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - start > maxMillis * 1_000_000) {
+                throw new AssertionError("not within " + maxMillis + " ms");
+            }
+            Thread.sleep(1);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    @Test
+    void noticesAKilledNodeAtOnceAndItsReturn() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        try (ConnectionWatch w = watch(events)) {
+            awaitMillis(2000, () -> w.isUp("n1"));
+            MEMCACHED.server(0).kill();
+            long down = awaitMillis(1000, () -> !w.isUp("n1"));
+            System.out.println("ConnectionWatchIT: killed node noticed after " + down + " ms");
+            assertTrue(down < 100, "noticed after " + down + " ms");
+            MEMCACHED.server(0).start();
+            awaitMillis(2000, () -> w.isUp("n1"));
+            assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+        }
+    }
+
+    @Test
+    void memcachedClosingAnIdleConnectionIsNoOutage() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        try (ConnectionWatch w = watch(events)) {
+            awaitMillis(2000, () -> w.isUp("n1"));
+            // memcached drops connections idle for 1 s (it checks every few seconds): the watch is closed repeatedly
+            awaitMillis(10_000, () -> MEMCACHED.server(0).stat("idle_kicks") >= 2);
+            assertEquals(List.of("n1 up"), events, "and the watch reconnected without reporting an outage");
+        }
+    }
+}
