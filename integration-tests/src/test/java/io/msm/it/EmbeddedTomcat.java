@@ -19,6 +19,9 @@ import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
 
 /** An embedded Tomcat 9 on a free loopback port with the test webapp at "/" managed by msm. */
 final class EmbeddedTomcat implements AutoCloseable {
+    /** System property naming the serializer every Tomcat of the suite uses (unset: msm's default). */
+    static final String TRANSCODER_PROPERTY = "msm.it.transcoderFactoryClass";
+
     private final Tomcat tomcat = new Tomcat();
     private final String route;
     private final Context context;
@@ -41,6 +44,10 @@ final class EmbeddedTomcat implements AutoCloseable {
         tomcat.getConnector().setProperty("address", "127.0.0.1");
         tomcat.getHost().setAutoDeploy(false);
         context = tomcat.addContext("", base.toString());
+        String transcoder = System.getProperty(TRANSCODER_PROPERTY);
+        if (transcoder != null && !transcoder.isBlank() && !attributes.containsKey("transcoderFactoryClass")) {
+            setAttribute(manager, "transcoderFactoryClass", transcoder); // the suite runs once per serializer
+        }
         attributes.forEach((k, v) -> setAttribute(manager, k, v));
         context.setManager(manager);
         TestApp.install(context, route);

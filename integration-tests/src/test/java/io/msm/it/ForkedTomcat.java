@@ -31,6 +31,10 @@ final class ForkedTomcat implements AutoCloseable {
         if (logging != null) {
             cmd.add("-Djava.util.logging.config.file=" + logging);
         }
+        String transcoder = System.getProperty(EmbeddedTomcat.TRANSCODER_PROPERTY);
+        if (transcoder != null) {
+            cmd.add("-D" + EmbeddedTomcat.TRANSCODER_PROPERTY + "=" + transcoder);
+        }
         cmd.add(ForkedTomcatMain.class.getName());
         cmd.add(route);
         cmd.addAll(List.of(attributes));
