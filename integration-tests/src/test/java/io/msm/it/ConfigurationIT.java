@@ -33,12 +33,12 @@ class ConfigurationIT extends MsmIT {
     }
 
     @Test
-    void nonStickyModeIsRefusedUntilItExists() {
+    void sessionLockingIsRefusedUntilItExists() {
         try (LogCapture log = LogCapture.of("org.apache.catalina")) {
             EmbeddedTomcat t = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes())
-                    .with("sticky", "false").startAllowingFailure());
+                    .with("sticky", "false").with("lockingMode", "all").startAllowingFailure());
             assertNotEquals(LifecycleState.STARTED, t.context().getState());
-            assertEquals(1, log.containing("sticky=\"false\"").size());
+            assertEquals(1, log.containing("lockingMode=\"all\"").size());
         }
     }
 

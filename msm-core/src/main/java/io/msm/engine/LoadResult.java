@@ -25,22 +25,36 @@ public final class LoadResult {
     private final Map<String, Object> attributes;
     private final long contentHash;
     private final String reason;
+    private final byte[] blob;
+    private final boolean secondary;
 
     private LoadResult(Status status, SessionData data, Map<String, Object> attributes, long contentHash,
-            String reason) {
+            String reason, byte[] blob, boolean secondary) {
         this.status = status;
         this.data = data;
         this.attributes = attributes;
         this.contentHash = contentHash;
         this.reason = reason;
+        this.blob = blob;
+        this.secondary = secondary;
     }
 
-    static LoadResult found(SessionData data, Map<String, Object> attributes, long contentHash) {
-        return new LoadResult(Status.FOUND, data, attributes, contentHash, null);
+    static LoadResult found(SessionData data, Map<String, Object> attributes, long contentHash, byte[] blob,
+            boolean secondary) {
+        return new LoadResult(Status.FOUND, data, attributes, contentHash, null, blob, secondary);
     }
 
     static LoadResult of(Status status, String reason) {
-        return new LoadResult(status, null, null, 0, reason);
+        return new LoadResult(status, null, null, 0, reason, null, false);
+    }
+
+    byte[] blob() {
+        return blob;
+    }
+
+    /** {@code true} if the session was read from its secondary copy (its primary node could not answer). */
+    public boolean fromSecondary() {
+        return secondary;
     }
 
     public Status status() {

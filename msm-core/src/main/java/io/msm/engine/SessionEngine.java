@@ -63,6 +63,8 @@ public final class SessionEngine implements AutoCloseable {
     private static final int SERIALIZATION_ATTEMPTS = 3;
     /** Read to test a node; never written. */
     private static final String PROBE_KEY = "msm:probe";
+    /** Prefix of the key of a session's secondary copy (non-sticky mode). */
+    static final String BAK_PREFIX = "bak:";
     /** Blob note naming the webapp a session belongs to. */
     static final String OWNER_NOTE = "io.msm.owner";
 
@@ -77,6 +79,8 @@ public final class SessionEngine implements AutoCloseable {
     private final SessionAttributesTranscoder transcoder;
     private final Pattern attributeFilter;
     private final byte[] ownerNote;
+    /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
+    private final boolean sticky;
     private final ThreadPoolExecutor backupPool;
     private final ScheduledExecutorService prober;
     private final ConnectionWatch watch;
@@ -111,6 +115,7 @@ public final class SessionEngine implements AutoCloseable {
         this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
         this.transcoder = createTranscoder(config, ctx);
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
+        this.sticky = config.sticky();
         this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
@@ -262,7 +267,12 @@ public final class SessionEngine implements AutoCloseable {
 
     /** The id of a new session: {@code random} plus an available node and this Tomcat's jvmRoute. */
     public String newSessionId(String random) {
-        return ids.format(random, selector.forNewSession(), ctx.jvmRoute());
+        return ids.format(random, selector.forNewSession(), route());
+    }
+
+    /** The jvmRoute ids carry: this Tomcat's in sticky mode, none in non-sticky mode (any Tomcat serves them). */
+    private String route() {
+        return sticky ? ctx.jvmRoute() : null;
     }
 
     /** {@code true} if {@code id} is a well-formed session id of this configuration (routes to a known node). */
@@ -283,11 +293,11 @@ public final class SessionEngine implements AutoCloseable {
             return null;
         }
         String node = config.nodeIdsInSessionIds() ? selector.relocation(p.nodeId()) : null;
-        boolean routeChanged = !equalsNullable(p.jvmRoute(), ctx.jvmRoute());
+        boolean routeChanged = !equalsNullable(p.jvmRoute(), route());
         if (node == null && !routeChanged) {
             return null;
         }
-        return ids.format(p.random(), node != null ? node : p.nodeId(), ctx.jvmRoute());
+        return ids.format(p.random(), node != null ? node : p.nodeId(), route());
     }
 
     /** The adapter moved a session from {@code oldId} to {@code newId} (see {@link #relocate(String)}): counted. */
@@ -335,18 +345,28 @@ public final class SessionEngine implements AutoCloseable {
             return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session ended in this Tomcat");
         }
         String node = p.nodeId();
-        if (!availability.isAvailable(node)) {
-            stats.count(Counter.LOAD_FAILURES);
-            return LoadResult.of(LoadResult.Status.UNAVAILABLE, "memcached node " + node + " is unavailable");
-        }
         long start = System.nanoTime();
-        byte[] blob;
-        try {
-            blob = store.get(node, key(id), config.operationTimeoutMillis());
-        } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+        byte[] blob = null;
+        String failure = null;
+        if (availability.isAvailable(node)) {
+            try {
+                blob = store.get(node, key(id), config.operationTimeoutMillis());
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+                failure = e.getMessage();
+            }
+        } else {
+            failure = "memcached node " + node + " is unavailable";
+        }
+        boolean secondary = false;
+        if (failure != null && !sticky) {
+            // the primary cannot answer (a clean miss is a miss: never resurrect an old secondary copy)
+            blob = loadSecondary(id, node);
+            secondary = blob != null;
+        }
+        if (blob == null && failure != null) {
             stats.count(Counter.LOAD_FAILURES);
-            return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
+            return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
         if (blob == null) {
             stats.count(Counter.SESSIONS_NOT_FOUND);
@@ -369,8 +389,11 @@ public final class SessionEngine implements AutoCloseable {
             }
             Map<String, Object> attributes = transcoder.deserialize(data.attributes());
             stats.count(Counter.SESSIONS_LOADED);
+            if (secondary) {
+                stats.count(Counter.SECONDARY_LOADS);
+            }
             stats.time(Timer.LOAD, System.nanoTime() - start);
-            return LoadResult.found(data, attributes, BlobCodec.contentHash(blob));
+            return LoadResult.found(data, attributes, BlobCodec.contentHash(blob), blob, secondary);
         } catch (UnreadableBlobException | TranscoderException e) {
             stats.count(Counter.UNREADABLE_SESSIONS);
             String reason = e.getMessage();
@@ -386,11 +409,48 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
+    /** The secondary copy of {@code id}, looked for on every available node but its primary; {@code null} if none. */
+    private byte[] loadSecondary(String id, String primaryNode) {
+        for (MemcachedNode n : config.nodes()) {
+            if (n.id().equals(primaryNode) || !availability.isAvailable(n.id())) {
+                continue;
+            }
+            try {
+                byte[] blob = store.get(n.id(), BAK_PREFIX + key(id), config.operationTimeoutMillis());
+                if (blob != null) {
+                    return blob;
+                }
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+            }
+        }
+        return null;
+    }
+
+    /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
+    private String secondaryNode(String primaryNode) {
+        List<MemcachedNode> nodes = config.nodes();
+        int start = 0;
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i).id().equals(primaryNode)) {
+                start = i;
+            }
+        }
+        for (int i = 1; i < nodes.size(); i++) {
+            String candidate = nodes.get((start + i) % nodes.size()).id();
+            if (availability.isAvailable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
     /** Records that {@code session} was just built from {@code loaded}, as memcached holds it. */
     public void loaded(ManagedSession session, LoadResult loaded) {
         SessionState st = session.state();
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
+        st.lastBlob = sticky ? null : loaded.blob();
         st.stored = true;
         // memcached does not say when the copy expires; refresh it on the first request that only reads it.
         st.storeExpiresAt = 0;
@@ -418,7 +478,8 @@ public final class SessionEngine implements AutoCloseable {
         long now = ctx.clock().getAsLong();
         SessionState st = session.state();
         if (st.requestEnded(now)) {
-            run(session, Work.WRITE, !config.sessionBackupAsync());
+            // non-sticky: the user's next request may reach another Tomcat, so the write completes first
+            run(session, Work.WRITE, !sticky || !config.sessionBackupAsync());
         } else if (needsTouch(session, st, now)) {
             run(session, Work.TOUCH, false);
         }
@@ -447,7 +508,7 @@ public final class SessionEngine implements AutoCloseable {
             ended.put(attempted, keepUntil);
         }
         // Always through the runner: a write still running for this session finishes first, then is deleted.
-        run(session, Work.TOUCH, !config.sessionBackupAsync());
+        run(session, Work.TOUCH, !sticky || !config.sessionBackupAsync());
     }
 
     /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
@@ -674,7 +735,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         long now = ctx.clock().getAsLong();
         long ttl = ttlSeconds(s, st, now);
-        long timeout = requestThread ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
+        long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         try {
             store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
         } catch (StoreException e) {
@@ -694,6 +755,10 @@ public final class SessionEngine implements AutoCloseable {
         stats.count(Counter.BACKUPS);
         stats.storedSize(blob.length);
         stats.time(Timer.BACKUP, System.nanoTime() - start);
+        if (!sticky) {
+            st.lastBlob = blob;
+            writeSecondary(s, st); // sent now, not waited for
+        }
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
             st.attempted.add(previous);
@@ -802,10 +867,83 @@ public final class SessionEngine implements AutoCloseable {
         if (touched) {
             st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
             stats.count(Counter.TOUCHES);
+            if (!sticky) {
+                touchSecondary(s, st, p.nodeId(), Expiration.of(ttl, now));
+            }
         } else {
             // memcached lost the copy (evicted, flushed or restarted): store it again.
             st.stored = false;
             writeIfChanged(s, st, false);
+        }
+    }
+
+    /**
+     * Sends the secondary copy of the session's last stored blob to the next available node (non-sticky), without
+     * waiting: it leaves before the response, so a primary node dying right after the response cannot make the
+     * secondary copy miss this change, yet the request does not wait for a second answer.
+     */
+    private void writeSecondary(ManagedSession s, SessionState st) {
+        byte[] blob = st.lastBlob;
+        String id = st.storedId;
+        SessionId p = id == null ? null : ids.parse(id);
+        if (blob == null || p == null || !id.equals(s.id())) {
+            return;
+        }
+        String node = secondaryNode(p.nodeId());
+        if (node == null) {
+            return; // no second node available: the primary is the only copy for now
+        }
+        long now = ctx.clock().getAsLong();
+        tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
+        store.setAsync(node, BAK_PREFIX + key(id), Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
+            try {
+                if (!ok) {
+                    stats.count(Counter.BACKUP_FAILURES);
+                    return;
+                }
+                stats.count(Counter.SECONDARY_WRITES);
+                String previous = st.bakNode;
+                st.bakNode = node;
+                if (previous != null && !previous.equals(node)) {
+                    try {
+                        execute(() -> deleteSecondaryOn(previous, id));
+                    } catch (RejectedExecutionException stopping) {
+                        // it expires by its TTL
+                    }
+                }
+            } finally {
+                tasks.decrementAndGet();
+            }
+        });
+    }
+
+    private void touchSecondary(ManagedSession s, SessionState st, String primaryNode, int exp) {
+        String node = st.bakNode != null && availability.isAvailable(st.bakNode) ? st.bakNode
+                : secondaryNode(primaryNode);
+        if (node == null) {
+            return;
+        }
+        try {
+            if (store.touch(node, BAK_PREFIX + key(s.id()), exp, config.operationTimeoutMillis())) {
+                st.bakNode = node;
+                stats.count(Counter.TOUCHES);
+            } else {
+                writeSecondary(s, st); // missing there: write it from the blob this Tomcat holds
+            }
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+        }
+    }
+
+    private void deleteSecondaryOn(String node, String id) {
+        if (!availability.isAvailable(node)) {
+            return; // it expires by its TTL
+        }
+        try {
+            store.delete(node, BAK_PREFIX + key(id), config.operationTimeoutMillis());
+            stats.count(Counter.DELETES);
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
         }
     }
 
@@ -831,6 +969,14 @@ public final class SessionEngine implements AutoCloseable {
         if (!availability.isAvailable(p.nodeId())) {
             pendingDeletes.put(id, p.nodeId());
             return;
+        }
+        if (!sticky) {
+            // the secondary copy may sit on any other node
+            for (MemcachedNode n : config.nodes()) {
+                if (!n.id().equals(p.nodeId())) {
+                    deleteSecondaryOn(n.id(), id);
+                }
+            }
         }
         try {
             store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());

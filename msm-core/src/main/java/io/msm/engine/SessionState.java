@@ -27,6 +27,10 @@ public final class SessionState {
     volatile long storeExpiresAt;
     /** When the last request for this session ended (ms since the epoch). */
     volatile long lastRequestEnd;
+    /** Non-sticky: the last blob stored or loaded, for the secondary copy. */
+    volatile byte[] lastBlob;
+    /** Non-sticky: the node holding the secondary copy, if known. */
+    volatile String bakNode;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -65,6 +69,11 @@ public final class SessionState {
             metadataChanged = false;
         }
         return changed;
+    }
+
+    /** How many requests use the session right now. */
+    public synchronized int requestsInFlight() {
+        return inFlight;
     }
 
     /** Changes not yet considered for backup (e.g. made by a passivation listener outside any request). */

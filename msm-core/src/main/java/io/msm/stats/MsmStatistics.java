@@ -41,7 +41,11 @@ public final class MsmStatistics {
         /** Sessions moved to another memcached node because theirs was unavailable (new id, new cookie). */
         NODE_FAILOVERS,
         /** Sessions taken over from another Tomcat (jvmRoute changed). */
-        TOMCAT_FAILOVERS
+        TOMCAT_FAILOVERS,
+        /** Secondary copies written (non-sticky mode). */
+        SECONDARY_WRITES,
+        /** Sessions read from their secondary copy because the primary node could not answer (non-sticky). */
+        SECONDARY_LOADS
     }
 
     /** What is timed. */

@@ -124,6 +124,28 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     @Override
+    public void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done) {
+        MemcachedClient c = clients.get(nodeId);
+        if (c == null) {
+            done.accept(false);
+            return;
+        }
+        try {
+            c.set(key, exp, value, BYTES).addListener(f -> {
+                boolean ok;
+                try {
+                    ok = Boolean.TRUE.equals(f.get());
+                } catch (Exception e) {
+                    ok = false;
+                }
+                done.accept(ok);
+            });
+        } catch (RuntimeException e) {
+            done.accept(false);
+        }
+    }
+
+    @Override
     public boolean touch(String nodeId, String key, int exp, long timeoutMillis) {
         long start = System.nanoTime();
         try {

@@ -15,6 +15,13 @@ public interface SessionStore extends AutoCloseable {
     /** Stores the value; throws if memcached did not store it. */
     void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis);
 
+    /**
+     * Sends a {@code set} without waiting for its answer: the request leaves at once (in order with other requests
+     * to the node), and {@code done} is told later whether memcached stored it. Used for the secondary copy, so a
+     * response never waits for it yet it is on its way before the response is sent.
+     */
+    void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done);
+
     /** Resets the expiration; {@code false} if the key is absent. */
     boolean touch(String nodeId, String key, int exp, long timeoutMillis);
 

@@ -95,6 +95,16 @@ final class FakeStore implements SessionStore {
     }
 
     @Override
+    public void setAsync(String node, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done) {
+        try {
+            set(node, key, exp, value, 0);
+            done.accept(true);
+        } catch (StoreException e) {
+            done.accept(false);
+        }
+    }
+
+    @Override
     public boolean touch(String node, String key, int exp, long timeoutMillis) {
         touches.incrementAndGet();
         touchAndDeleteThreads.add(Thread.currentThread().getName());

@@ -203,12 +203,11 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     }
 
     /**
-     * Fills this (empty) session from its stored form, without firing attribute listeners. The session counts as
-     * accessed now: memcached holding it means it has not expired.
+     * Fills this (empty) session from its stored form, without firing attribute listeners.
      */
-    void restore(SessionData data, Map<String, Object> storedAttributes, long now) {
+    void restore(SessionData data, Map<String, Object> storedAttributes, long now, long lastAccessed) {
         this.creationTime = data.creationTime();
-        this.lastAccessedTime = now;
+        this.lastAccessedTime = lastAccessed;
         this.thisAccessedTime = now;
         this.maxInactiveInterval = data.maxInactiveInterval();
         this.isNew = false;

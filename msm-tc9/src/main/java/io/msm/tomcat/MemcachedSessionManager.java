@@ -267,10 +267,9 @@ public class MemcachedSessionManager extends ManagerBase {
             setState(LifecycleState.STARTING);
             return;
         }
-        if (!config.sticky()) {
-            throw new LifecycleException(logPrefix + MsmConfig.STICKY
-                    + "=\"false\": non-sticky mode is not available in this msm version; remove the attribute or set "
-                    + "it to true");
+        if (!config.sticky() && config.lockingMode() != io.msm.config.LockingMode.NONE) {
+            throw new LifecycleException(logPrefix + MsmConfig.LOCKING_MODE + "=\"" + getLockingMode()
+                    + "\": session locking is not available in this msm version; use lockingMode=\"none\"");
         }
         if (!(valve != null && valve.getContainer() == context)) {
             throw new LifecycleException(logPrefix + "msm's valve is missing from the context's pipeline");
@@ -293,9 +292,11 @@ public class MemcachedSessionManager extends ManagerBase {
         if (log.isDebugEnabled()) {
             log.debug(logPrefix + "effective configuration: " + config);
         }
-        log.info(logPrefix + "msm started: sticky sessions backed up to memcached " + config.nodes()
-                + (getJvmRoute() == null ? "" : ", jvmRoute " + getJvmRoute())
-                + (config.sessionBackupAsync() ? ", asynchronous backup" : ", synchronous backup"));
+        log.info(logPrefix + "msm started: " + (config.sticky()
+                ? "sticky sessions backed up to memcached " + config.nodes()
+                        + (getJvmRoute() == null ? "" : ", jvmRoute " + getJvmRoute())
+                        + (config.sessionBackupAsync() ? ", asynchronous backup" : ", synchronous backup")
+                : "non-sticky sessions in memcached " + config.nodes() + " (lockingMode " + config.lockingMode() + ")"));
         setState(LifecycleState.STARTING);
     }
 
@@ -422,10 +423,10 @@ public class MemcachedSessionManager extends ManagerBase {
     @Override
     public Session findSession(String id) {
         Session s = sessions.get(id == null ? "" : id);
-        if (s != null || id == null) {
+        SessionEngine e = engine;
+        if (id == null || s != null && (e == null || isCurrent(e, s))) {
             return s;
         }
-        SessionEngine e = engine;
         if (e == null) {
             return null;
         }
@@ -456,6 +457,22 @@ public class MemcachedSessionManager extends ManagerBase {
         return loaded;
     }
 
+    /**
+     * Whether a session in memory is the current one. Sticky: always (it lives here). Non-sticky: only while a request
+     * on this Tomcat uses it (parallel requests share it); otherwise another Tomcat may have changed it since.
+     */
+    private static boolean isCurrent(SessionEngine e, Session s) {
+        return e.config().sticky() || s instanceof MemcachedSession
+                && ((MemcachedSession) s).state().requestsInFlight() > 0;
+    }
+
+    /** Non-sticky: a session no request uses any more leaves memory (memcached holds it). */
+    private void dropIfIdle(SessionEngine e, MemcachedSession s) {
+        if (!e.config().sticky() && s.state().requestsInFlight() == 0 && sessions.get(s.getIdInternal()) == s) {
+            super.remove(s, false);
+        }
+    }
+
     /** If this request asked for {@code askedId} and the session now has {@code actualId}, send the new cookie. */
     private static void tellClient(RequestContext rc, String askedId, String actualId) {
         if (rc != null && !askedId.equals(actualId) && rc.isOwn(askedId) && rc.request.getResponse() != null
@@ -484,7 +501,7 @@ public class MemcachedSessionManager extends ManagerBase {
         MemcachedSession result = null;
         try {
             Session resident = sessions.get(id);
-            if (resident instanceof MemcachedSession) {
+            if (resident instanceof MemcachedSession && isCurrent(e, resident)) {
                 result = (MemcachedSession) resident;
                 return result;
             }
@@ -509,7 +526,12 @@ public class MemcachedSessionManager extends ManagerBase {
 
     private MemcachedSession restore(SessionEngine e, LoadResult r) {
         MemcachedSession s = (MemcachedSession) createEmptySession();
-        s.restore(r.data(), r.attributes(), System.currentTimeMillis());
+        long now = System.currentTimeMillis();
+        // sticky: memcached holding the session means it is alive, so it counts as accessed now;
+        // non-sticky: the stored times are those of the last request that changed it
+        long lastAccessed = e.config().sticky() ? now
+                : Math.max(r.data().lastAccessedTime(), r.data().thisAccessedTime());
+        s.restore(r.data(), r.attributes(), now, lastAccessed);
         s.setId(r.data().id(), false);
         e.loaded(s, r);
         Context context = getContext();
@@ -619,6 +641,7 @@ public class MemcachedSessionManager extends ManagerBase {
         SessionEngine e = engine;
         if (e != null && s.isActive()) {
             e.requestEnded(s);
+            dropIfIdle(e, s);
         }
     }
 
@@ -643,6 +666,7 @@ public class MemcachedSessionManager extends ManagerBase {
                 }
                 s.skipNextEndAccess();
                 e.requestEnded(s);
+                dropIfIdle(e, s);
             }
         }
     }

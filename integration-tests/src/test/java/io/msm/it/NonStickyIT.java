@@ -1,0 +1,143 @@
+package io.msm.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Non-sticky sessions (issue 3): any request may reach any Tomcat; memcached holds the session. */
+class NonStickyIT extends MsmIT {
+
+    private EmbeddedTomcat nonSticky(String route, String... more) {
+        String[] attributes = new String[more.length + 2];
+        attributes[0] = "sticky";
+        attributes[1] = "false";
+        System.arraycopy(more, 0, attributes, 2, more.length);
+        return tomcat(route, attributes);
+    }
+
+    @Test
+    void requestsAlternatingBetweenTomcatsCountWithoutAGap() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        for (int i = 1; i <= 50; i++) {
+            EmbeddedTomcat t = i % 2 == 1 ? tc1 : tc2;
+            assertEquals(i, b.get(t.url("/counter")).count(), "request " + i + " on " + t.route());
+        }
+        String id = b.sessionId();
+        assertFalse(id.contains("."), "non-sticky ids carry no jvmRoute: " + id);
+        assertEquals(0, tc1.manager().getActiveSessions() + tc2.manager().getActiveSessions(),
+                "no Tomcat keeps the session between requests");
+    }
+
+    @Test
+    void killedPrimaryNodeContinuesFromTheSecondaryCopy() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        for (int i = 1; i <= 10; i++) {
+            assertEquals(i, b.get((i % 2 == 1 ? tc1 : tc2).url("/counter")).count());
+        }
+        String id = b.sessionId();
+        String node = nodeOf(id);
+        String other = node.equals("n1") ? "n2" : "n1";
+        awaitBackups(tc1);
+        awaitBackups(tc2);
+        assertNotNull(server(other).get("bak:" + id), "the secondary copy is on the other node");
+        server(node).kill();
+        await("both Tomcats to notice", 1000, () -> !tc1.manager().getMsmAvailableNodes().contains(node)
+                && !tc2.manager().getMsmAvailableNodes().contains(node));
+        Browser.Page p = b.get(tc1.url("/counter"));
+        assertEquals(11, p.count(), "continued from the secondary copy");
+        assertNotNull(p.setCookie("JSESSIONID"), "the session moved to a live node: new cookie");
+        assertEquals(other, nodeOf(b.sessionId()));
+        assertEquals(1, tc1.manager().engine().statistics().get(io.msm.stats.MsmStatistics.Counter.SECONDARY_LOADS));
+        for (int i = 12; i <= 20; i++) {
+            assertEquals(i, b.get((i % 2 == 1 ? tc1 : tc2).url("/counter")).count());
+        }
+    }
+
+    @Test
+    void killedTomcatLosesNothing() {
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        try (ForkedTomcat tc1 = ForkedTomcat.start("tc1", "memcachedNodes", nodes(), "sticky", "false")) {
+            for (int i = 1; i <= 20; i++) {
+                assertEquals(i, b.get(i % 2 == 1 ? tc1.url("/counter") : tc2.url("/counter")).count());
+            }
+            tc1.kill();
+        }
+        for (int i = 21; i <= 30; i++) {
+            assertEquals(i, b.get(tc2.url("/counter")).count());
+        }
+    }
+
+    @Test
+    void requestThreadCallsAreOneForReadingAndTwoForChanging() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        Browser b = new Browser();
+        b.get(tc1.url("/counter"));
+        awaitBackups(tc1);
+        String id = b.sessionId();
+
+        MemcachedCalls before = MemcachedCalls.of(MEMCACHED.servers());
+        assertEquals("1", b.get(tc1.url("/read")).field("count"));
+        awaitBackups(tc1);
+        // on the request thread one get (the load); afterwards the expiry of both copies is refreshed
+        assertEquals(Map.of("cmd_get", 1L, "cmd_touch", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+
+        before = MemcachedCalls.of(MEMCACHED.servers());
+        assertEquals(2, b.get(tc1.url("/counter")).count());
+        byte[] primaryRightAfterTheResponse = server(nodeOf(id)).get(id);
+        awaitBackups(tc1);
+        // on the request thread the load and the primary set; the secondary set is sent without waiting
+        // (the second get is this test's own look at the primary copy)
+        assertEquals(Map.of("cmd_get", 2L, "cmd_set", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        assertNotNull(primaryRightAfterTheResponse);
+        tc1.stop();
+        EmbeddedTomcat tc2 = nonSticky("tc2", "requestUriIgnorePattern", ".*\\.png$");
+        assertEquals(3, b.get(tc2.url("/counter")).count(), "the primary write was complete with the response");
+        awaitBackups(tc2);
+
+        // Tomcat's authenticator looks up the session of every request with a cookie: a load, then the refresh
+        before = MemcachedCalls.of(MEMCACHED.servers());
+        b.get(tc2.url("/login.html"));
+        awaitBackups(tc2);
+        assertEquals(Map.of("cmd_get", 1L, "cmd_touch", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        // requestUriIgnorePattern spares requests that never need the session
+        before = MemcachedCalls.of(MEMCACHED.servers());
+        b.get(tc2.url("/logo.png"));
+        awaitBackups(tc2);
+        assertEquals(Map.of(), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+    }
+
+    @Test
+    void sessionReadEvery5sStaysAliveAndIdleOneIsGoneEverywhere() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "maxInactiveInterval", "8");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "maxInactiveInterval", "8");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        long start = System.nanoTime();
+        int reads = 0;
+        while (System.nanoTime() - start < 30_000_000_000L) {
+            Thread.sleep(5000);
+            assertEquals("1", b.get((reads++ % 2 == 0 ? tc2 : tc1).url("/read")).field("count"),
+                    "alive after " + (System.nanoTime() - start) / 1_000_000_000 + " s");
+        }
+        awaitBackups(tc1);
+        awaitBackups(tc2);
+        Thread.sleep(10_000);
+        assertNull(server(nodeOf(id)).get(id), "idle 10 s: gone from memcached");
+        assertEquals("no-session", b.get(tc1.url("/read")).body);
+        assertEquals("no-session", b.get(tc2.url("/read")).body);
+        String other = nodeOf(id).equals("n1") ? "n2" : "n1";
+        assertNull(server(other).get("bak:" + id), "and its secondary copy");
+        assertTrue(reads >= 6);
+    }
+}
