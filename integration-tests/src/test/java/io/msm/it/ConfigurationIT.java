@@ -33,12 +33,16 @@ class ConfigurationIT extends MsmIT {
     }
 
     @Test
-    void sessionLockingIsRefusedUntilItExists() {
+    void badLockingAttributesAreNamed() {
         try (LogCapture log = LogCapture.of("org.apache.catalina")) {
             EmbeddedTomcat t = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes())
-                    .with("sticky", "false").with("lockingMode", "all").startAllowingFailure());
+                    .with("sticky", "false").with("lockingMode", "uriPattern:(").with("lockFailure", "retry")
+                    .startAllowingFailure());
             assertNotEquals(LifecycleState.STARTED, t.context().getState());
-            assertEquals(1, log.containing("lockingMode=\"all\"").size());
+            List<String> m = log.containing("2 invalid attributes");
+            assertEquals(1, m.size());
+            assertTrue(m.get(0).contains("lockingMode=\"uriPattern:(\""), m.get(0));
+            assertTrue(m.get(0).contains("lockFailure=\"retry\": expected proceed or fail"), m.get(0));
         }
     }
 

@@ -117,6 +117,48 @@ class NonStickyIT extends MsmIT {
     }
 
     @Test
+    void killedMemcachedNodeUnderLoadResetsNoSessionAndLosesNoUpdate() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        int clients = 4;
+        int requests = 200;
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        java.util.List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            results.add(pool.submit(() -> {
+                Browser b = new Browser();
+                for (int i = 1; i <= requests; i++) {
+                    Browser.Page p = b.get((i % 2 == 1 ? tc1 : tc2).url("/counter"));
+                    if (p.status != 200) {
+                        return "request " + i + " failed: " + p;
+                    }
+                    if (p.count() != i) {
+                        return "request " + i + " counted " + p.count() + (killed.get() ? " after the kill" : "");
+                    }
+                }
+                return null;
+            }));
+        }
+        Thread.sleep(400);
+        server("n1").kill();
+        killed.set(true);
+        int reset = 0;
+        for (java.util.concurrent.Future<String> f : results) {
+            String problem = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            if (problem != null) {
+                System.out.println("NonStickyIT: " + problem);
+                reset++;
+            }
+        }
+        pool.shutdown();
+        System.out.printf("NonStickyIT: memcached n1 killed under load: %d of %d clients saw a reset, failure or "
+                + "lost update; secondary loads %d%n", reset, clients,
+                tc1.manager().getMsmSecondaryLoads() + tc2.manager().getMsmSecondaryLoads());
+        assertEquals(0, reset);
+    }
+
+    @Test
     void sessionReadEvery5sStaysAliveAndIdleOneIsGoneEverywhere() throws Exception {
         EmbeddedTomcat tc1 = nonSticky("tc1", "maxInactiveInterval", "8");
         EmbeddedTomcat tc2 = nonSticky("tc2", "maxInactiveInterval", "8");

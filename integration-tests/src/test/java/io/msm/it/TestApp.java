@@ -38,6 +38,9 @@ final class TestApp {
         servlet(ctx, "set", "/set", new SetAttribute());
         servlet(ctx, "dump", "/dump", new Dump());
         servlet(ctx, "dispatch", "/dispatch", new Dispatch());
+        org.apache.catalina.Wrapper async = Tomcat.addServlet(ctx, "asyncCounter", new AsyncCounter(route));
+        async.setAsyncSupported(true);
+        async.addMapping("/async-counter");
         servlet(ctx, "login", "/login.html", new Text("LOGIN-PAGE"));
         servlet(ctx, "loginError", "/error.html", new Text("LOGIN-ERROR"));
         ctx.addApplicationListener(SessionEvents.class.getName());
@@ -190,6 +193,35 @@ final class TestApp {
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             write(resp, text);
+        }
+    }
+
+    /** The counter, incremented on a container thread after {@code startAsync}. */
+    static final class AsyncCounter extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final String route;
+
+        AsyncCounter(String route) {
+            this.route = route;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) {
+            HttpSession s = req.getSession();
+            javax.servlet.AsyncContext ac = req.startAsync();
+            ac.start(() -> {
+                try {
+                    Thread.sleep(20);
+                    Integer c = (Integer) s.getAttribute("count");
+                    c = c == null ? 1 : c + 1;
+                    s.setAttribute("count", c);
+                    write(resp, "count=" + c + " id=" + s.getId() + " route=" + route);
+                } catch (IOException | InterruptedException e) {
+                    resp.setStatus(500);
+                } finally {
+                    ac.complete();
+                }
+            });
         }
     }
 

@@ -32,6 +32,8 @@ public final class MsmConfig {
     public static final String STICKY = "sticky";
     public static final String LOCKING_MODE = "lockingMode";
     public static final String LOCK_EXPIRATION = "lockExpiration";
+    /** Ours: what a request does when it cannot take its session's lock ({@code proceed} or {@code fail}). */
+    public static final String LOCK_FAILURE = "lockFailure";
     public static final String OPERATION_TIMEOUT = "operationTimeout";
     public static final String REQUEST_URI_IGNORE_PATTERN = "requestUriIgnorePattern";
     public static final String SESSION_ATTRIBUTE_FILTER = "sessionAttributeFilter";
@@ -51,7 +53,7 @@ public final class MsmConfig {
 
     /** Every attribute this configuration understands, in documentation order. */
     public static final List<String> ATTRIBUTES = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
-            LOCK_EXPIRATION, OPERATION_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_ATTRIBUTE_FILTER,
+            LOCK_EXPIRATION, LOCK_FAILURE, OPERATION_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_ATTRIBUTE_FILTER,
             SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
             PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL);
@@ -62,6 +64,11 @@ public final class MsmConfig {
     public static final LockingMode DEFAULT_LOCKING_MODE = LockingMode.NONE;
     /** Seconds a non-sticky lock lives in memcached if its owner dies. */
     public static final int DEFAULT_LOCK_EXPIRATION_SECONDS = 5;
+    /**
+     * Defaults to {@link LockFailure#PROCEED}: a request that cannot take its session's lock within
+     * {@code operationTimeout} runs without it (counted), as memcached-session-manager did.
+     */
+    public static final LockFailure DEFAULT_LOCK_FAILURE = LockFailure.PROCEED;
     /** Milliseconds a request thread waits for memcached at most. */
     public static final int DEFAULT_OPERATION_TIMEOUT_MILLIS = 1000;
     public static final boolean DEFAULT_SESSION_BACKUP_ASYNC = true;
@@ -97,6 +104,7 @@ public final class MsmConfig {
     private final LockingMode lockingMode;
     private final Pattern lockingUriPattern;
     private final int lockExpirationSeconds;
+    private final LockFailure lockFailure;
     private final int operationTimeoutMillis;
     private final Pattern requestUriIgnorePattern;
     private final Pattern sessionAttributeFilter;
@@ -122,6 +130,7 @@ public final class MsmConfig {
         this.lockingMode = p.lockingMode;
         this.lockingUriPattern = p.lockingUriPattern;
         this.lockExpirationSeconds = p.lockExpiration;
+        this.lockFailure = p.lockFailure;
         this.operationTimeoutMillis = p.operationTimeout;
         this.requestUriIgnorePattern = p.requestUriIgnorePattern;
         this.sessionAttributeFilter = p.sessionAttributeFilter;
@@ -173,6 +182,11 @@ public final class MsmConfig {
     /** {@code lockExpiration} in seconds; defaults to {@value #DEFAULT_LOCK_EXPIRATION_SECONDS}. */
     public int lockExpirationSeconds() {
         return lockExpirationSeconds;
+    }
+
+    /** {@code lockFailure}; defaults to {@link #DEFAULT_LOCK_FAILURE}. */
+    public LockFailure lockFailure() {
+        return lockFailure;
     }
 
     /** {@code operationTimeout} in milliseconds; defaults to {@value #DEFAULT_OPERATION_TIMEOUT_MILLIS}. */
@@ -267,6 +281,7 @@ public final class MsmConfig {
         m.put(STICKY, sticky);
         m.put(LOCKING_MODE, lockingMode + (lockingUriPattern == null ? "" : ":" + lockingUriPattern));
         m.put(LOCK_EXPIRATION, lockExpirationSeconds + "s");
+        m.put(LOCK_FAILURE, lockFailure.name().toLowerCase(Locale.ROOT));
         m.put(OPERATION_TIMEOUT, operationTimeoutMillis + "ms");
         m.put(REQUEST_URI_IGNORE_PATTERN, requestUriIgnorePattern);
         m.put(SESSION_ATTRIBUTE_FILTER, sessionAttributeFilter);
@@ -347,6 +362,7 @@ public final class MsmConfig {
         LockingMode lockingMode;
         Pattern lockingUriPattern;
         int lockExpiration;
+        LockFailure lockFailure;
         int operationTimeout;
         Pattern requestUriIgnorePattern;
         Pattern sessionAttributeFilter;
@@ -374,6 +390,7 @@ public final class MsmConfig {
             sticky = bool(STICKY, DEFAULT_STICKY);
             parseLockingMode();
             lockExpiration = positiveInt(LOCK_EXPIRATION, DEFAULT_LOCK_EXPIRATION_SECONDS, "seconds");
+            parseLockFailure();
             operationTimeout = positiveInt(OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT_MILLIS, "milliseconds");
             requestUriIgnorePattern = regex(REQUEST_URI_IGNORE_PATTERN);
             sessionAttributeFilter = regex(SESSION_ATTRIBUTE_FILTER);
@@ -615,6 +632,19 @@ public final class MsmConfig {
             }
         }
 
+        private void parseLockFailure() {
+            lockFailure = DEFAULT_LOCK_FAILURE;
+            String v = value(LOCK_FAILURE);
+            if (v == null) {
+                return;
+            }
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "proceed": lockFailure = LockFailure.PROCEED; break;
+                case "fail": lockFailure = LockFailure.FAIL; break;
+                default: problem(LOCK_FAILURE, "expected proceed or fail");
+            }
+        }
+
         private void parseTranscoder() {
             String v = value(TRANSCODER_FACTORY_CLASS);
             transcoderFactoryClass = v == null ? DEFAULT_TRANSCODER_FACTORY_CLASS : v;
@@ -733,9 +763,10 @@ public final class MsmConfig {
             if (!problems.isEmpty()) {
                 return;
             }
-            if (sticky && (value(LOCKING_MODE) != null || value(LOCK_EXPIRATION) != null)) {
-                warnings.add(LOCKING_MODE + "/" + LOCK_EXPIRATION + " only apply with sticky=\"false\"; ignored in "
-                        + "sticky mode");
+            if (sticky && (value(LOCKING_MODE) != null || value(LOCK_EXPIRATION) != null
+                    || value(LOCK_FAILURE) != null)) {
+                warnings.add(LOCKING_MODE + "/" + LOCK_EXPIRATION + "/" + LOCK_FAILURE + " only apply with sticky=\"false\";"
+                        + " ignored in sticky mode");
             }
             if (!sessionBackupAsync && sessionBackupTimeout > operationTimeout) {
                 warnings.add(SESSION_BACKUP_TIMEOUT + "=\"" + sessionBackupTimeout + "\" is above " + OPERATION_TIMEOUT

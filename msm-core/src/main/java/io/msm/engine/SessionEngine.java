@@ -63,6 +63,15 @@ public final class SessionEngine implements AutoCloseable {
     private static final int SERIALIZATION_ATTEMPTS = 3;
     /** Read to test a node; never written. */
     private static final String PROBE_KEY = "msm:probe";
+    /** How long a read of a secondary copy waits for a copy still in flight (non-sticky, after a node failed). */
+    static final long SECONDARY_GRACE_MILLIS = 25;
+    /** Prefix of the key of a session's lock (non-sticky mode). */
+    static final String LOCK_PREFIX = "lock:";
+    /** The first pause between attempts to take a busy lock; doubled up to {@link #LOCK_BACKOFF_MAX_MILLIS}. */
+    static final long LOCK_BACKOFF_START_MILLIS = 5;
+    static final long LOCK_BACKOFF_MAX_MILLIS = 50;
+    /** auto locking learns at most this many paths. */
+    static final int MAX_LEARNED_PATHS = 10_000;
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */
     static final String BAK_PREFIX = "bak:";
     /** Blob note naming the webapp a session belongs to. */
@@ -95,6 +104,9 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
     /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
     private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
+    /** lockingMode="auto": paths seen to leave the session unchanged; they take no lock. */
+    private final Set<String> readOnlyPaths = ConcurrentHashMap.newKeySet();
+    private final java.security.SecureRandom random = new java.security.SecureRandom();
     /** Nodes with a probe queued after a short (synchronous backup) timeout. */
     private final Set<String> probing = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
@@ -329,6 +341,110 @@ public final class SessionEngine implements AutoCloseable {
         return ctx.keyPrefix() + id;
     }
 
+    // ====================================================================== locks (non-sticky)
+
+    /** Whether a request for {@code path} takes its session's lock, by {@code lockingMode}. */
+    public boolean needsLock(String path) {
+        if (sticky) {
+            return false;
+        }
+        switch (config.lockingMode()) {
+            case ALL: return true;
+            case AUTO: return !readOnlyPaths.contains(path);
+            case URI_PATTERN: return path != null && config.lockingUriPattern().get().matcher(path).matches();
+            default: return false;
+        }
+    }
+
+    /**
+     * lockingMode="auto" learns from each request: a path whose request left the session unchanged takes no lock
+     * from then on; one whose request changed it takes the lock again.
+     */
+    public void learn(String path, boolean changed) {
+        if (path == null || config.lockingMode() != io.msm.config.LockingMode.AUTO) {
+            return;
+        }
+        if (changed) {
+            readOnlyPaths.remove(path);
+        } else if (readOnlyPaths.size() < MAX_LEARNED_PATHS) {
+            readOnlyPaths.add(path);
+        }
+    }
+
+    /**
+     * Takes the lock of session {@code id}: an {@code add} of a unique owner token that expires after
+     * {@code lockExpiration} (so a crashed owner frees it), retried with a growing pause while another owner holds
+     * it, for at most {@code operationTimeout}.
+     *
+     * @return the lock, or {@code null} if it could not be taken in time or the node is unavailable (counted)
+     */
+    public SessionLock lock(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null) {
+            return null;
+        }
+        String node = p.nodeId();
+        String key = LOCK_PREFIX + key(id);
+        byte[] token = new byte[16];
+        random.nextBytes(token);
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis());
+        long pause = LOCK_BACKOFF_START_MILLIS;
+        boolean waited = false;
+        while (availability.isAvailable(node)) {
+            long cas;
+            try {
+                cas = store.add(node, key, Expiration.of(config.lockExpirationSeconds(), ctx.clock().getAsLong()),
+                        token, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+                break;
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + id + " failed", e);
+                break;
+            }
+            if (cas >= 0) {
+                stats.count(Counter.LOCKS_ACQUIRED);
+                if (waited) {
+                    stats.count(Counter.LOCK_WAITS);
+                    stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
+                }
+                return new SessionLock(id, node, key, token, cas);
+            }
+            waited = true;
+            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > deadline) {
+                break;
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pause = Math.min(LOCK_BACKOFF_MAX_MILLIS, pause * 2);
+        }
+        stats.count(Counter.LOCK_TIMEOUTS);
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + node
+                + " not taken after " + waitedMillis + " ms");
+        return null;
+    }
+
+    /** Releases a lock; only if it is still this owner's (a lock that expired and was taken by another stays). */
+    public void unlock(SessionLock lock) {
+        if (lock == null) {
+            return;
+        }
+        try {
+            store.compareAndDelete(lock.node, lock.key, lock.token, lock.cas, config.operationTimeoutMillis());
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + lock.sessionId + " failed; it "
+                    + "expires after lockExpiration", e);
+        }
+    }
+
     // ====================================================================== load
 
     /**
@@ -409,8 +525,18 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    /** The secondary copy of {@code id}, looked for on every available node but its primary; {@code null} if none. */
+    /**
+     * The secondary copy of {@code id}, looked for on every available node but its primary; {@code null} if none.
+     * Secondary copies are sent without waiting for them, so the copy of the very last change may still be on its
+     * way from another Tomcat: this rare path (once per session, when its node failed) first waits
+     * {@link #SECONDARY_GRACE_MILLIS} for it to land.
+     */
     private byte[] loadSecondary(String id, String primaryNode) {
+        try {
+            Thread.sleep(SECONDARY_GRACE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (MemcachedNode n : config.nodes()) {
             if (n.id().equals(primaryNode) || !availability.isAvailable(n.id())) {
                 continue;
@@ -471,18 +597,42 @@ public final class SessionEngine implements AutoCloseable {
 
     /**
      * A request that used {@code session} ended: store the session if it may have changed (and its stored form
-     * differs), or refresh the stored copy's expiry if only read. In synchronous mode a needed write happens before
-     * this method returns (bounded by {@code sessionBackupTimeout}); otherwise it is queued on the backup threads.
+     * differs), or refresh the stored copy's expiry if only read. In synchronous and non-sticky mode a needed write
+     * happens before this method returns (bounded by {@code sessionBackupTimeout} or {@code operationTimeout});
+     * otherwise it is queued on the backup threads.
+     *
+     * @return {@code true} if a change was stored before returning (synchronous and non-sticky mode)
      */
-    public void requestEnded(ManagedSession session) {
+    public boolean requestEnded(ManagedSession session) {
         long now = ctx.clock().getAsLong();
         SessionState st = session.state();
         if (st.requestEnded(now)) {
             // non-sticky: the user's next request may reach another Tomcat, so the write completes first
-            run(session, Work.WRITE, !sticky || !config.sessionBackupAsync());
+            long hashBefore = st.storedHash;
+            boolean storedBefore = st.stored;
+            String idBefore = st.storedId;
+            boolean wait = !sticky || !config.sessionBackupAsync();
+            run(session, Work.WRITE, wait);
+            return wait && (st.storedHash != hashBefore || st.stored != storedBefore
+                    || !java.util.Objects.equals(st.storedId, idBefore));
         } else if (needsTouch(session, st, now)) {
             run(session, Work.TOUCH, false);
         }
+        return false;
+    }
+
+    /**
+     * {@code true} if the session's latest state is not in memcached (its last write failed). Non-sticky mode then
+     * moves the session to a live node and calls {@link #storeNow(ManagedSession)} before the response.
+     */
+    public boolean isUnsaved(ManagedSession session) {
+        return unsaved.contains(session);
+    }
+
+    /** Stores the session on this thread (waiting at most {@code operationTimeout}); {@code true} if stored. */
+    public boolean storeNow(ManagedSession session) {
+        run(session, Work.WRITE, true);
+        return session.state().isStoredAs(session.id()) && !unsaved.contains(session);
     }
 
     /** Stores the session now, on a backup thread (e.g. after it moved to another node outside a request end). */

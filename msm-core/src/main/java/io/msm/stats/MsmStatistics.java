@@ -45,7 +45,13 @@ public final class MsmStatistics {
         /** Secondary copies written (non-sticky mode). */
         SECONDARY_WRITES,
         /** Sessions read from their secondary copy because the primary node could not answer (non-sticky). */
-        SECONDARY_LOADS
+        SECONDARY_LOADS,
+        /** Session locks taken (non-sticky). */
+        LOCKS_ACQUIRED,
+        /** Session locks taken only after waiting for another owner. */
+        LOCK_WAITS,
+        /** Requests that could not take their session's lock within operationTimeout. */
+        LOCK_TIMEOUTS
     }
 
     /** What is timed. */
@@ -55,7 +61,9 @@ public final class MsmStatistics {
         /** Serializing one session's attributes. */
         SERIALIZATION,
         /** Reading one session from memcached, deserialization included. */
-        LOAD
+        LOAD,
+        /** Waiting for a session lock another owner held. */
+        LOCK_WAIT
     }
 
     private final boolean enabled;

@@ -46,6 +46,7 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     private final Map<String, MemcachedClient> clients;
+    private final boolean binary;
 
     public MemcachedSessionStore(MsmConfig config, ConnectionListener listener) throws IOException {
         Map<String, MemcachedClient> m = new LinkedHashMap<>();
@@ -58,6 +59,7 @@ public final class MemcachedSessionStore implements SessionStore {
             throw e;
         }
         this.clients = Map.copyOf(m);
+        this.binary = config.memcachedProtocol() == MemcachedProtocol.BINARY;
     }
 
     private static MemcachedClient connect(MsmConfig config, MemcachedNode node, ConnectionListener listener)
@@ -120,6 +122,56 @@ public final class MemcachedSessionStore implements SessionStore {
         if (!Boolean.TRUE.equals(ok)) {
             throw StoreException.failed("set", key, nodeId, elapsed(start),
                     "memcached answered " + f.getStatus().getMessage() + " (" + value.length + " bytes)", null);
+        }
+    }
+
+    @Override
+    public long add(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
+        long start = System.nanoTime();
+        net.spy.memcached.internal.OperationFuture<Boolean> f;
+        try {
+            f = client("add", nodeId, key).add(key, exp, value, BYTES);
+        } catch (RuntimeException e) {
+            throw wrap("add", nodeId, key, start, e);
+        }
+        if (!Boolean.TRUE.equals(await("add", nodeId, key, f, timeoutMillis, start))) {
+            return -1;
+        }
+        if (!binary) {
+            return 0; // the text protocol does not report the CAS of a stored item
+        }
+        try {
+            Long cas = f.getCas();
+            return cas == null || cas < 0 ? 0 : cas;
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public boolean compareAndDelete(String nodeId, String key, byte[] expected, long cas, long timeoutMillis) {
+        long start = System.nanoTime();
+        try {
+            MemcachedClient c = client("delete", nodeId, key);
+            long version = cas;
+            if (version <= 0) {
+                net.spy.memcached.CASValue<byte[]> current = await("gets", nodeId, key, c.asyncGets(key, BYTES),
+                        timeoutMillis, start);
+                if (current == null || !java.util.Arrays.equals(current.getValue(), expected)) {
+                    return false; // gone, or another owner's
+                }
+                version = current.getCas();
+            }
+            long left = Math.max(1, timeoutMillis - elapsed(start));
+            if (binary) {
+                return Boolean.TRUE.equals(await("delete", nodeId, key, c.delete(key, version), left, start));
+            }
+            // text protocol: classic delete has no CAS, so replace our exact version with an already-expired item
+            net.spy.memcached.CASResponse r = await("cas", nodeId, key, c.asyncCAS(key, version, -1, expected, BYTES),
+                    left, start);
+            return r == net.spy.memcached.CASResponse.OK;
+        } catch (RuntimeException e) {
+            throw wrap("delete", nodeId, key, start, e);
         }
     }
 

@@ -22,6 +22,22 @@ public interface SessionStore extends AutoCloseable {
      */
     void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done);
 
+    /**
+     * Stores the value only if the key does not exist ({@code add}).
+     *
+     * @return the item's CAS if memcached reported it, {@code 0} if stored with an unknown CAS, {@code -1} if the key
+     *     exists
+     */
+    long add(String nodeId, String key, int exp, byte[] value, long timeoutMillis);
+
+    /**
+     * Deletes the key only if it still holds {@code expected} (and, when {@code cas > 0}, that exact version): an
+     * atomic check-and-delete, so a lock is only ever released by its owner.
+     *
+     * @return {@code true} if deleted
+     */
+    boolean compareAndDelete(String nodeId, String key, byte[] expected, long cas, long timeoutMillis);
+
     /** Resets the expiration; {@code false} if the key is absent. */
     boolean touch(String nodeId, String key, int exp, long timeoutMillis);
 

@@ -15,7 +15,8 @@ public final class StoreException extends MsmException {
     private StoreException(String nodeId, boolean timeout, String message, Throwable cause) {
         super(message, cause);
         this.nodeId = nodeId;
-        this.timeout = timeout;
+        // an operation the client cancelled because its connection broke says as much about the node as a timeout
+        this.timeout = timeout || cause instanceof java.util.concurrent.CancellationException;
     }
 
     /** The node did not answer within the timeout. */
@@ -41,7 +42,10 @@ public final class StoreException extends MsmException {
         return nodeId;
     }
 
-    /** {@code true} if the node did not answer in time (it may be paused or overloaded rather than down). */
+    /**
+     * {@code true} if the node did not answer in time or its connection broke during the operation: the node itself
+     * is in trouble (as opposed to a refused item).
+     */
     public boolean isTimeout() {
         return timeout;
     }

@@ -94,6 +94,33 @@ final class FakeStore implements SessionStore {
         items.put(node + "/" + key, new Item(value, expiry(exp)));
     }
 
+    final AtomicInteger adds = new AtomicInteger();
+    final AtomicInteger casDeletes = new AtomicInteger();
+
+    @Override
+    public synchronized long add(String node, String key, int exp, byte[] value, long timeoutMillis) {
+        adds.incrementAndGet();
+        check("add", node, key);
+        if (live(node, key) != null) {
+            return -1;
+        }
+        items.put(node + "/" + key, new Item(value, expiry(exp)));
+        return 0;
+    }
+
+    @Override
+    public synchronized boolean compareAndDelete(String node, String key, byte[] expected, long cas,
+            long timeoutMillis) {
+        casDeletes.incrementAndGet();
+        check("delete", node, key);
+        Item i = live(node, key);
+        if (i == null || !java.util.Arrays.equals(i.value, expected)) {
+            return false;
+        }
+        items.remove(node + "/" + key);
+        return true;
+    }
+
     @Override
     public void setAsync(String node, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done) {
         try {
@@ -175,7 +202,7 @@ final class FakeStore implements SessionStore {
     }
 
     int calls() {
-        return gets.get() + sets.get() + touches.get() + deletes.get();
+        return gets.get() + sets.get() + touches.get() + deletes.get() + adds.get() + casDeletes.get();
     }
 
     void put(String node, String key, byte[] value) {

@@ -2,6 +2,7 @@ package io.msm.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -404,6 +405,49 @@ class SessionEngineTest {
             Thread.sleep(20);
         }
         assertEquals(java.util.List.of("n2"), engine.availableNodes());
+    }
+
+    @Test
+    void lockIsExclusiveWaitsBoundedAndIsReleasedOnlyByItsOwner() {
+        engine(MsmConfig.STICKY, "false", MsmConfig.LOCKING_MODE, "all", MsmConfig.OPERATION_TIMEOUT, "150");
+        SessionLock first = engine.lock("ABC-n1");
+        assertNotNull(first);
+        long start = System.nanoTime();
+        assertNull(engine.lock("ABC-n1"), "held by another owner");
+        long waited = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(waited >= 100 && waited < 400, "backed off until operationTimeout: " + waited + " ms");
+        assertEquals(1, engine.statistics().get(Counter.LOCK_TIMEOUTS));
+        engine.unlock(first);
+        SessionLock second = engine.lock("ABC-n1");
+        assertNotNull(second, "free after its owner released it");
+        // the second owner's lock expires (lockExpiration) and a third owner takes it
+        clock.addAndGet(6000);
+        SessionLock third = engine.lock("ABC-n1");
+        assertNotNull(third);
+        engine.unlock(second); // late: must not remove the third owner's lock
+        assertNotNull(store.peek("n1", "lock:p_ABC-n1"));
+        engine.unlock(third);
+        assertNull(store.peek("n1", "lock:p_ABC-n1"));
+    }
+
+    @Test
+    void lockingModesDecideWhichRequestsLock() {
+        engine(MsmConfig.STICKY, "false", MsmConfig.LOCKING_MODE, "auto");
+        assertTrue(engine.needsLock("/cart"));
+        engine.learn("/cart", false);
+        assertFalse(engine.needsLock("/cart"), "seen to only read the session");
+        engine.learn("/cart", true);
+        assertTrue(engine.needsLock("/cart"), "a write makes it lock again");
+        engine.close();
+        engine(MsmConfig.STICKY, "false", MsmConfig.LOCKING_MODE, "uriPattern:/cart/.*");
+        assertTrue(engine.needsLock("/cart/add"));
+        assertFalse(engine.needsLock("/home"));
+        engine.close();
+        engine(MsmConfig.STICKY, "false");
+        assertFalse(engine.needsLock("/cart/add"), "none");
+        engine.close();
+        engine(MsmConfig.LOCKING_MODE, "all");
+        assertFalse(engine.needsLock("/cart/add"), "sticky mode never locks");
     }
 
     @Test

@@ -101,6 +101,15 @@ public class MemcachedSessionManager extends ManagerBase {
         return attributes.get(MsmConfig.LOCK_EXPIRATION);
     }
 
+    /** What a request does when it cannot take its session's lock: {@code proceed} (default) or {@code fail} (503). */
+    public void setLockFailure(String v) {
+        attributes.set(MsmConfig.LOCK_FAILURE, v);
+    }
+
+    public String getLockFailure() {
+        return attributes.get(MsmConfig.LOCK_FAILURE);
+    }
+
     public void setOperationTimeout(String v) {
         attributes.set(MsmConfig.OPERATION_TIMEOUT, v);
     }
@@ -266,10 +275,6 @@ public class MemcachedSessionManager extends ManagerBase {
             log.info(logPrefix + "msm is disabled (enabled=\"false\"): sessions stay in this Tomcat's memory only");
             setState(LifecycleState.STARTING);
             return;
-        }
-        if (!config.sticky() && config.lockingMode() != io.msm.config.LockingMode.NONE) {
-            throw new LifecycleException(logPrefix + MsmConfig.LOCKING_MODE + "=\"" + getLockingMode()
-                    + "\": session locking is not available in this msm version; use lockingMode=\"none\"");
         }
         if (!(valve != null && valve.getContainer() == context)) {
             throw new LifecycleException(logPrefix + "msm's valve is missing from the context's pipeline");
@@ -604,6 +609,37 @@ public class MemcachedSessionManager extends ManagerBase {
         return e != null && e.isIgnored(path);
     }
 
+    /**
+     * Start of a (not ignored) request in non-sticky mode with locking: takes the lock of the requested session.
+     *
+     * @return {@code false} if the lock could not be taken and {@code lockFailure="fail"} (answer 503)
+     */
+    boolean lockIfNeeded(RequestContext rc) {
+        SessionEngine e = engine;
+        String requested = rc.request.getRequestedSessionId();
+        if (e == null || requested == null || !e.isValidId(requested) || !e.needsLock(path(rc))) {
+            return true;
+        }
+        rc.lock = e.lock(requested);
+        return rc.lock != null || e.config().lockFailure() == io.msm.config.LockFailure.PROCEED;
+    }
+
+    /** Releases the request's session lock, if it holds one. */
+    void unlock(RequestContext rc) {
+        SessionEngine e = engine;
+        io.msm.engine.SessionLock lock = rc.lock;
+        rc.lock = null;
+        if (e != null && lock != null) {
+            e.unlock(lock);
+        }
+    }
+
+    /** The path lockingMode decides on: the decoded request path (no path parameters, no query). */
+    private static String path(RequestContext rc) {
+        String decoded = rc.request.getDecodedRequestURI();
+        return decoded != null ? decoded : rc.request.getRequestURI();
+    }
+
     /** Start of a (not ignored) request: a session held here whose node is down moves to a live node now. */
     void requestStarting(RequestContext rc) {
         SessionEngine e = engine;
@@ -658,6 +694,7 @@ public class MemcachedSessionManager extends ManagerBase {
         boolean idsOnlyInCookies = rc.request.isRequestedSessionIdFromCookie()
                 || !getContext().getServletContext().getEffectiveSessionTrackingModes()
                         .contains(javax.servlet.SessionTrackingMode.URL);
+        boolean changed = false;
         for (MemcachedSession s : rc.sessions) {
             if (s.isActive()) {
                 if (idsOnlyInCookies) {
@@ -665,9 +702,19 @@ public class MemcachedSessionManager extends ManagerBase {
                     relocate(e, s, rc);
                 }
                 s.skipNextEndAccess();
-                e.requestEnded(s);
+                changed |= e.requestEnded(s);
+                if (!e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies && relocate(e, s, rc)) {
+                    // non-sticky: the write failed (its node died meanwhile); the next request may reach any
+                    // Tomcat, so store the session on a live node before answering, under its new id
+                    changed |= e.storeNow(s);
+                }
                 dropIfIdle(e, s);
+            } else {
+                changed = true; // invalidated
             }
+        }
+        if (!rc.sessions.isEmpty()) {
+            e.learn(path(rc), changed);
         }
     }
 
@@ -763,6 +810,30 @@ public class MemcachedSessionManager extends ManagerBase {
 
     public long getMsmTomcatFailovers() {
         return counter(Counter.TOMCAT_FAILOVERS);
+    }
+
+    public long getMsmSecondaryWrites() {
+        return counter(Counter.SECONDARY_WRITES);
+    }
+
+    public long getMsmSecondaryLoads() {
+        return counter(Counter.SECONDARY_LOADS);
+    }
+
+    public long getMsmLocksAcquired() {
+        return counter(Counter.LOCKS_ACQUIRED);
+    }
+
+    public long getMsmLockWaits() {
+        return counter(Counter.LOCK_WAITS);
+    }
+
+    public long getMsmLockTimeouts() {
+        return counter(Counter.LOCK_TIMEOUTS);
+    }
+
+    public double getMsmLockWaitMeanMillis() {
+        return meanMillis(Timer.LOCK_WAIT);
     }
 
     public double getMsmBackupMeanMillis() {

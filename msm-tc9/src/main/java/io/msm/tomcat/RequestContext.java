@@ -23,6 +23,8 @@ final class RequestContext {
     private Set<String> missing;
     /** Set once the request is over: look-ups then only see sessions in memory. */
     boolean ended;
+    /** The session lock this request holds (non-sticky locking), or {@code null}. */
+    io.msm.engine.SessionLock lock;
 
     private RequestContext(MemcachedSessionManager manager, Request request, boolean ignored) {
         this.manager = manager;

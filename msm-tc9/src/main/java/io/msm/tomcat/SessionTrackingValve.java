@@ -1,6 +1,8 @@
 package io.msm.tomcat;
 
 import java.io.IOException;
+import javax.servlet.AsyncEvent;
+import javax.servlet.AsyncListener;
 import javax.servlet.ServletException;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
@@ -8,9 +10,10 @@ import org.apache.catalina.valves.ValveBase;
 
 /**
  * msm's valve, first in the context's pipeline: marks the request as msm's (or as ignored by
- * {@code requestUriIgnorePattern}), moves a session off an unavailable node before the webapp runs, and ends the
- * request's sessions before the response is sent (so a synchronous backup is done when the client sees the answer).
- * Requests that go asynchronous end their sessions when Tomcat recycles them.
+ * {@code requestUriIgnorePattern}), takes the session's lock (non-sticky locking), moves a session off an unavailable
+ * node before the webapp runs, and ends the request's sessions before the response is sent (so a synchronous or
+ * non-sticky write is done when the client sees the answer), then releases the lock. Requests that go asynchronous
+ * do this when their async cycle completes.
  */
 final class SessionTrackingValve extends ValveBase {
     private final MemcachedSessionManager manager;
@@ -28,23 +31,80 @@ final class SessionTrackingValve extends ValveBase {
         }
         RequestContext outer = RequestContext.current();
         RequestContext rc = RequestContext.enter(manager, request, manager.isIgnored(request.getRequestURI()));
+        boolean async = false;
         try {
             if (!rc.ignored) {
+                if (!manager.lockIfNeeded(rc)) {
+                    response.setHeader("Retry-After", "1");
+                    response.sendError(503); // lockFailure="fail": better no answer than a lost update
+                    return;
+                }
                 manager.requestStarting(rc);
             }
             getNext().invoke(request, response);
+            async = request.isAsyncStarted();
+            if (async) {
+                request.getAsyncContext().addListener(new AsyncEnd(manager, rc));
+            }
         } finally {
             try {
-                if (!request.isAsyncStarted()) {
+                if (!async) {
                     manager.requestFinished(rc);
                 }
             } finally {
+                if (!async) {
+                    manager.unlock(rc);
+                }
                 if (outer != null) {
                     RequestContext.restore(outer);
                 } else {
                     RequestContext.leave();
                 }
             }
+        }
+    }
+
+    /** Ends an asynchronous request when its async cycle completes: stores its sessions, releases its lock. */
+    private static final class AsyncEnd implements AsyncListener {
+        private final MemcachedSessionManager manager;
+        private final RequestContext rc;
+        private boolean done;
+
+        AsyncEnd(MemcachedSessionManager manager, RequestContext rc) {
+            this.manager = manager;
+            this.rc = rc;
+        }
+
+        private synchronized void end() {
+            if (done) {
+                return;
+            }
+            done = true;
+            try {
+                manager.requestFinished(rc);
+            } finally {
+                manager.unlock(rc);
+            }
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            end();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            end();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            // Tomcat completes a timed-out cycle next: onComplete ends it
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            event.getAsyncContext().addListener(this); // a new async cycle: stay registered
         }
     }
 }

@@ -1,0 +1,167 @@
+package io.msm.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Non-sticky session locking (issue 3 items 4, 5, 8): owner-tokened locks in memcached. */
+class LockingIT extends MsmIT {
+    private static final int CLIENTS = 8;
+    private static final int INCREMENTS = 25;
+
+    private EmbeddedTomcat nonSticky(String route, String... more) {
+        String[] attributes = new String[more.length + 2];
+        attributes[0] = "sticky";
+        attributes[1] = "false";
+        System.arraycopy(more, 0, attributes, 2, more.length);
+        return tomcat(route, attributes);
+    }
+
+    /** 8 clients sharing one session send 25 increments each, spread over both Tomcats; returns the final count. */
+    private int parallelIncrements(EmbeddedTomcat tc1, EmbeddedTomcat tc2) throws Exception {
+        Browser first = new Browser();
+        first.get(tc1.url("/set?name=start&value=1"));
+        String id = first.sessionId();
+        ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+        List<Future<?>> clients = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            int client = c;
+            clients.add(pool.submit(() -> {
+                Browser b = new Browser();
+                b.setCookie("JSESSIONID", id);
+                for (int i = 0; i < INCREMENTS; i++) {
+                    Browser.Page p = b.get(((client + i) % 2 == 0 ? tc1 : tc2).url("/counter"));
+                    assertEquals(200, p.status, p.body);
+                }
+            }));
+        }
+        for (Future<?> f : clients) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        return first.get(tc1.url("/read")).count();
+    }
+
+    @Test
+    void lockingAllLosesNoUpdateOfParallelRequests() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all");
+        int count = parallelIncrements(tc1, tc2);
+        long waits = tc1.manager().getMsmLockWaits() + tc2.manager().getMsmLockWaits();
+        System.out.printf("LockingIT lockingMode=all: %d of %d increments counted; %d lock waits, %d timeouts%n",
+                count, CLIENTS * INCREMENTS, waits, tc1.manager().getMsmLockTimeouts() + tc2.manager()
+                        .getMsmLockTimeouts());
+        assertEquals(CLIENTS * INCREMENTS, count);
+        assertEquals(0, tc1.manager().getMsmLockTimeouts() + tc2.manager().getMsmLockTimeouts());
+        assertTrue(waits > 0, "the requests really ran in parallel");
+    }
+
+    @Test
+    void withoutLockingParallelUpdatesAreLost() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        int count = parallelIncrements(tc1, tc2);
+        System.out.printf("LockingIT lockingMode=none: %d of %d increments counted, %d lost%n", count,
+                CLIENTS * INCREMENTS, CLIENTS * INCREMENTS - count);
+        assertTrue(count <= CLIENTS * INCREMENTS);
+    }
+
+    @Test
+    void autoLearnsThatAPathOnlyReadsTheSession() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "auto");
+        Browser b = new Browser();
+        b.get(tc1.url("/counter"));
+        awaitBackups(tc1);
+        MemcachedCalls before = MemcachedCalls.of(MEMCACHED.servers());
+        b.get(tc1.url("/read")); // first time: locked (add, then gets + cas to release; memcached counts cas as a set)
+        awaitBackups(tc1);
+        Map<String, Long> first = MemcachedCalls.of(MEMCACHED.servers()).since(before);
+        assertEquals(Map.of("cmd_get", 2L, "cmd_set", 2L, "cas_hits", 1L, "cmd_touch", 2L), first);
+        before = MemcachedCalls.of(MEMCACHED.servers());
+        b.get(tc1.url("/read")); // learned: no lock calls any more
+        awaitBackups(tc1);
+        assertEquals(Map.of("cmd_get", 1L, "cmd_touch", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        before = MemcachedCalls.of(MEMCACHED.servers());
+        assertEquals(2, b.get(tc1.url("/counter")).count()); // a path that writes keeps its lock
+        awaitBackups(tc1);
+        assertEquals(1L, MemcachedCalls.of(MEMCACHED.servers()).since(before).get("cas_hits"));
+    }
+
+    @Test
+    void lockOfACrashedOwnerFreesItselfAfterLockExpiration() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockExpiration", "2", "operationTimeout", "4000");
+        Browser b = new Browser();
+        b.get(tc1.url("/counter"));
+        String id = b.sessionId();
+        // a request on a Tomcat that then crashed left its lock behind
+        server(nodeOf(id)).set("lock:" + id, "crashed-owner".getBytes(StandardCharsets.US_ASCII), 2);
+        Browser.Page p = b.get(tc1.url("/counter"));
+        assertEquals(2, p.count());
+        assertTrue(p.millis >= 900 && p.millis < 3500, "waited for the stale lock to expire: " + p.millis + " ms");
+        assertNull(server(nodeOf(id)).get("lock:" + id), "released after the request");
+    }
+
+    @Test
+    void lateReleaseNeverDeletesAnotherOwnersLock() throws Exception {
+        // tc1's lock lives 1 s but its request takes 2.5 s; tc2 takes the lock once it expired and holds it longer
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockExpiration", "1", "operationTimeout", "4000");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockExpiration", "10", "operationTimeout", "4000");
+        Browser b = new Browser();
+        b.get(tc1.url("/set?name=x&value=0"));
+        String id = b.sessionId();
+        String lockKey = "lock:" + id;
+        Browser b2 = new Browser();
+        b2.setCookie("JSESSIONID", id);
+        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
+                () -> b.get(tc1.url("/set?name=a&value=1&sleep=2500")));
+        Thread.sleep(200);
+        CompletableFuture<Browser.Page> second = CompletableFuture.supplyAsync(
+                () -> b2.get(tc2.url("/set?name=b&value=2&sleep=3000")));
+        assertEquals(200, slow.get(10, TimeUnit.SECONDS).status);
+        assertNotNull(server(nodeOf(id)).get(lockKey), "tc1's late release left tc2's lock alone");
+        assertEquals(200, second.get(10, TimeUnit.SECONDS).status);
+        assertNull(server(nodeOf(id)).get(lockKey), "tc2 released its own lock");
+    }
+
+    @Test
+    void lockFailureFailAnswers503() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "operationTimeout", "300", "lockFailure", "fail");
+        Browser b = new Browser();
+        b.get(tc1.url("/counter"));
+        String id = b.sessionId();
+        server(nodeOf(id)).set("lock:" + id, "someone-else".getBytes(StandardCharsets.US_ASCII), 30);
+        Browser.Page p = b.get(tc1.url("/counter"));
+        assertEquals(503, p.status);
+        assertEquals("1", p.response.headers().firstValue("Retry-After").orElse(null));
+        assertTrue(p.millis < 300 + 300, "gave up after operationTimeout: " + p.millis + " ms");
+        assertEquals(1, tc1.manager().getMsmLockTimeouts());
+        server(nodeOf(id)).set("lock:" + id, new byte[0], -1);
+        assertEquals("1", b.get(tc1.url("/read")).field("count"), "the refused request changed nothing");
+    }
+
+    @Test
+    void asyncRequestsStoreTheirSessionAndReleaseTheLockWhenTheyComplete() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all");
+        Browser b = new Browser();
+        for (int i = 1; i <= 6; i++) {
+            Browser.Page p = b.get((i % 2 == 1 ? tc1 : tc2).url("/async-counter"));
+            assertEquals(i, p.count(), p.body);
+        }
+        String id = b.sessionId();
+        assertNull(server(nodeOf(id)).get("lock:" + id));
+        assertEquals(0, tc1.manager().getMsmLockTimeouts() + tc2.manager().getMsmLockTimeouts());
+    }
+}

@@ -1,0 +1,23 @@
+package io.msm.engine;
+
+/** A session's lock in memcached, held by one owner (non-sticky mode). Release it with {@link SessionEngine#unlock}. */
+public final class SessionLock {
+    final String sessionId;
+    final String node;
+    final String key;
+    final byte[] token;
+    final long cas;
+
+    SessionLock(String sessionId, String node, String key, byte[] token, long cas) {
+        this.sessionId = sessionId;
+        this.node = node;
+        this.key = key;
+        this.token = token;
+        this.cas = cas;
+    }
+
+    /** The id of the session this lock was taken for. */
+    public String sessionId() {
+        return sessionId;
+    }
+}
