@@ -12,7 +12,7 @@ import java.util.Random;
  * The session payloads: {@code typical} (a logged-in user, a cart of 20 items with prices and dates, a few strings
  * and lists) and {@code large} (the same plus 300 recently viewed products with descriptions: about 100 KB in Java
  * serialization). Deterministic (fixed seed and clock). Dates are {@code java.util.Date}, which every serializer
- * compared here can store; see {@code BENCHMARKS.md} for {@code java.time}.
+ * compared here could store.
  */
 public final class Sessions {
     private Sessions() {

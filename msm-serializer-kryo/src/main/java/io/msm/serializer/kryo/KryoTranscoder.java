@@ -53,7 +53,7 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
     private static final class Worker {
         final Kryo kryo;
         Output output = new Output(4096, -1);
-        final Input input = new Input();
+        final Input input = new BoundedInput();
 
         Worker(Kryo kryo) {
             this.kryo = kryo;

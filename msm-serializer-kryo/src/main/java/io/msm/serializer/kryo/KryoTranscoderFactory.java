@@ -1,7 +1,9 @@
 package io.msm.serializer.kryo;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.SerializerFactory;
+import com.esotericsoftware.kryo.serializers.DefaultArraySerializers;
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer;
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.CompatibleFieldSerializerConfig;
 import com.esotericsoftware.kryo.serializers.EnumNameSerializer;
@@ -37,7 +39,8 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
  *
  * <p><b>Security.</b> Reading never instantiates a class on {@link #DEFAULT_DENIED_CLASSES} or on a
  * {@link KryoCustomizer#deniedClasses() customizer's list} (such attributes are also refused when writing).
- * Registration is optional: a {@link KryoCustomizer} may call {@code kryo.setRegistrationRequired(true)} and register
+ * Declared lengths of strings, arrays, collections and maps are checked against the bytes left before anything is
+ * allocated. Registration is optional: a {@link KryoCustomizer} may call {@code kryo.setRegistrationRequired(true)} and register
  * the application's classes, after which nothing else is read.
  *
  * <p><b>{@code copyCollectionsForSerialization}.</b> Collections are always written from a snapshot of their
@@ -158,6 +161,31 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
         }
     }
 
+    /** Kryo's array serializers, behind a check of the declared length against the bytes left. */
+    private static void installBoundedArrays(Kryo kryo) {
+        kryo.addDefaultSerializer(byte[].class, BoundedInput.boundedArray(new DefaultArraySerializers.ByteArraySerializer()));
+        kryo.addDefaultSerializer(char[].class, BoundedInput.boundedArray(new DefaultArraySerializers.CharArraySerializer()));
+        kryo.addDefaultSerializer(short[].class,
+                BoundedInput.boundedArray(new DefaultArraySerializers.ShortArraySerializer()));
+        kryo.addDefaultSerializer(int[].class, BoundedInput.boundedArray(new DefaultArraySerializers.IntArraySerializer()));
+        kryo.addDefaultSerializer(long[].class, BoundedInput.boundedArray(new DefaultArraySerializers.LongArraySerializer()));
+        kryo.addDefaultSerializer(float[].class,
+                BoundedInput.boundedArray(new DefaultArraySerializers.FloatArraySerializer()));
+        kryo.addDefaultSerializer(double[].class,
+                BoundedInput.boundedArray(new DefaultArraySerializers.DoubleArraySerializer()));
+        kryo.addDefaultSerializer(boolean[].class,
+                BoundedInput.boundedArray(new DefaultArraySerializers.BooleanArraySerializer()));
+        kryo.addDefaultSerializer(String[].class,
+                BoundedInput.boundedArray(new DefaultArraySerializers.StringArraySerializer()));
+        kryo.addDefaultSerializer(Object[].class, new SerializerFactory.BaseSerializerFactory<Serializer<Object[]>>() {
+            @Override
+            @SuppressWarnings({"rawtypes", "unchecked"})
+            public Serializer<Object[]> newSerializer(Kryo k, Class type) {
+                return BoundedInput.boundedArray(new DefaultArraySerializers.ObjectArraySerializer(k, type));
+            }
+        });
+    }
+
     static Kryo newKryo(ClassLoader loader, ClassPolicy policy, JdkSerializers.JavaSerializer java, boolean retry,
             List<KryoCustomizer> customizers, String name) {
         MsmKryo kryo = new MsmKryo(policy, java, retry);
@@ -175,6 +203,7 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
         kryo.setDefaultSerializer(new SerializerFactory.CompatibleFieldSerializerFactory(fields));
         kryo.addDefaultSerializer(Enum.class, EnumNameSerializer.class);
         RecordSerializer.install(kryo);
+        installBoundedArrays(kryo);
         Registrations.apply(kryo, java, retry);
         for (KryoCustomizer c : customizers) {
             try {

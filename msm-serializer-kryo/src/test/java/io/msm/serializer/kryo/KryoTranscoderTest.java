@@ -160,6 +160,41 @@ class KryoTranscoderTest {
         assertTrue(System.nanoTime() - start < 500_000_000L);
     }
 
+    @Test
+    void hugeDeclaredArrayAndStringLengthsAreRefusedBeforeAllocating() {
+        byte[] good = kryo.serialize(Map.of("b", new byte[] {1, 2, 3}));
+        int at = indexOfSequence(good, new byte[] {42, 1, 4}); // byte[]'s registration (id 40), new reference, 3 + 1
+        assertTrue(at > 0, "the layout this test relies on");
+        byte[] hostile = new byte[good.length + 4];
+        System.arraycopy(good, 0, hostile, 0, at + 2);
+        byte[] huge = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07};
+        System.arraycopy(huge, 0, hostile, at + 2, huge.length);
+        System.arraycopy(good, at + 3, hostile, at + 2 + huge.length, good.length - at - 3);
+        TranscoderException e = assertThrows(TranscoderException.class, () -> kryo.deserialize(hostile));
+        assertTrue(e.getMessage().contains("declared"), e.getMessage());
+
+        // an attribute name declaring about a billion UTF-8 characters, in a 12-byte blob
+        byte[] name = {KryoTranscoder.MAGIC, KryoTranscoder.FORMAT_VERSION, 1, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
+            (byte) 0xFF, 0x07, (byte) 0xC3, (byte) 0xA9, 0, 0};
+        long start = System.nanoTime();
+        e = assertThrows(TranscoderException.class, () -> kryo.deserialize(name));
+        assertTrue(e.getMessage().contains("declared"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 500_000_000L);
+    }
+
+    private static int indexOfSequence(byte[] data, byte[] seq) {
+        outer:
+        for (int i = 0; i + seq.length <= data.length; i++) {
+            for (int j = 0; j < seq.length; j++) {
+                if (data[i + j] != seq[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     // ------------------------------------------------------------------ deny list and registration
 
     @Test
