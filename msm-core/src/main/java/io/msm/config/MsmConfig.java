@@ -91,7 +91,9 @@ public final class MsmConfig {
      * keeps working after the className change (with a warning to update it).
      */
     private static final Map<String, String> ANCHOR_TRANSCODER_ALIASES = Map.of(
-            "de.javakaffee.web.msm.JavaSerializationTranscoderFactory", DEFAULT_TRANSCODER_FACTORY_CLASS);
+            "de.javakaffee.web.msm.JavaSerializationTranscoderFactory", DEFAULT_TRANSCODER_FACTORY_CLASS,
+            "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory",
+            "io.msm.serializer.kryo.KryoTranscoderFactory");
 
     private static final Pattern NODE_WITH_ID = Pattern.compile("([A-Za-z0-9_]+):(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");
     private static final Pattern NODE_WITHOUT_ID = Pattern.compile("(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");

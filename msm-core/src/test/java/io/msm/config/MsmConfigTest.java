@@ -159,6 +159,14 @@ class MsmConfigTest {
     }
 
     @Test
+    void anchorKryoClassNameIsMappedToOurs() {
+        MsmConfig.Builder b = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory");
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> build(b));
+        assertTrue(e.getMessage().contains("io.msm.serializer.kryo.KryoTranscoderFactory not found"), e.getMessage());
+    }
+
+    @Test
     void oddButLegalValuesWarn() {
         MsmConfig c = build(valid().set(MsmConfig.SESSION_BACKUP_ASYNC, "false")
                 .set(MsmConfig.SESSION_BACKUP_TIMEOUT, "5000"));

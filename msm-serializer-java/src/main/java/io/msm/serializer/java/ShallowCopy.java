@@ -14,19 +14,33 @@ final class ShallowCopy {
     private ShallowCopy() {
     }
 
+    /** Attempts at cloning a collection another thread keeps changing, before giving up to the engine's retry. */
+    static final int ATTEMPTS = 20;
+
     static Object of(Object value) {
         if (!(value instanceof Collection || value instanceof Map) || !(value instanceof Cloneable)
                 || !value.getClass().getName().startsWith("java.util.")) {
             return value;
         }
+        Method clone;
         try {
-            Method clone = value.getClass().getMethod("clone");
-            return clone.invoke(value);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            if (e.getCause() instanceof java.util.ConcurrentModificationException) {
-                throw (java.util.ConcurrentModificationException) e.getCause();
-            }
+            clone = value.getClass().getMethod("clone");
+        } catch (NoSuchMethodException e) {
             return value;
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return clone.invoke(value);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                Throwable cause = e.getCause();
+                if (!(cause instanceof java.util.ConcurrentModificationException)) {
+                    return value;
+                }
+                if (attempt == ATTEMPTS) {
+                    throw (java.util.ConcurrentModificationException) cause;
+                }
+                Thread.onSpinWait(); // a clone takes microseconds: try again between the writer's changes
+            }
         }
     }
 }
