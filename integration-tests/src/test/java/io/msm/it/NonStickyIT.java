@@ -36,6 +36,22 @@ class NonStickyIT extends MsmIT {
     }
 
     @Test
+    void lastAccessedTimeIsThatOfTheLastRequestOnAnyTomcat() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        b.get(tc1.url("/counter")); // the last change
+        Thread.sleep(3000);
+        long readAt = System.currentTimeMillis();
+        assertEquals("1", b.get(tc2.url("/read")).field("count")); // only reads
+        awaitBackups(tc2);
+        Thread.sleep(3000);
+        long last = Long.parseLong(b.get(tc1.url("/last-access")).field("last"));
+        assertTrue(Math.abs(last - readAt) <= 1500,
+                "getLastAccessedTime() on tc1 is the read on tc2: off by " + (last - readAt) + " ms");
+    }
+
+    @Test
     void killedPrimaryNodeContinuesFromTheSecondaryCopy() {
         EmbeddedTomcat tc1 = nonSticky("tc1");
         EmbeddedTomcat tc2 = nonSticky("tc2");

@@ -37,6 +37,7 @@ final class TestApp {
         servlet(ctx, "logout", "/logout", new Logout());
         servlet(ctx, "set", "/set", new SetAttribute());
         servlet(ctx, "dump", "/dump", new Dump());
+        servlet(ctx, "lastAccess", "/last-access", new LastAccess());
         servlet(ctx, "dispatch", "/dispatch", new Dispatch());
         org.apache.catalina.Wrapper async = Tomcat.addServlet(ctx, "asyncCounter", new AsyncCounter(route));
         async.setAsyncSupported(true);
@@ -257,6 +258,17 @@ final class TestApp {
             }
             s.setAttribute(req.getParameter("name"), req.getParameter("value"));
             write(resp, "id=" + s.getId());
+        }
+    }
+
+    /** {@code last=<ms>}: the session's getLastAccessedTime(). */
+    static final class LastAccess extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            write(resp, s == null ? "no-session" : "last=" + s.getLastAccessedTime());
         }
     }
 

@@ -27,9 +27,10 @@ public final class LoadResult {
     private final String reason;
     private final byte[] blob;
     private final boolean secondary;
+    private final long lastAccessedTime;
 
     private LoadResult(Status status, SessionData data, Map<String, Object> attributes, long contentHash,
-            String reason, byte[] blob, boolean secondary) {
+            String reason, byte[] blob, boolean secondary, long lastAccessedTime) {
         this.status = status;
         this.data = data;
         this.attributes = attributes;
@@ -37,15 +38,24 @@ public final class LoadResult {
         this.reason = reason;
         this.blob = blob;
         this.secondary = secondary;
+        this.lastAccessedTime = lastAccessedTime;
     }
 
     static LoadResult found(SessionData data, Map<String, Object> attributes, long contentHash, byte[] blob,
-            boolean secondary) {
-        return new LoadResult(Status.FOUND, data, attributes, contentHash, null, blob, secondary);
+            boolean secondary, long lastAccessedTime) {
+        return new LoadResult(Status.FOUND, data, attributes, contentHash, null, blob, secondary, lastAccessedTime);
     }
 
     static LoadResult of(Status status, String reason) {
-        return new LoadResult(status, null, null, 0, reason, null, false);
+        return new LoadResult(status, null, null, 0, reason, null, false, 0);
+    }
+
+    /**
+     * When the session was last accessed on any Tomcat, as well as memcached tells (non-sticky mode); the stored
+     * times otherwise. Only when {@link #isFound()}.
+     */
+    public long lastAccessedTime() {
+        return lastAccessedTime;
     }
 
     byte[] blob() {

@@ -463,10 +463,18 @@ public final class SessionEngine implements AutoCloseable {
         String node = p.nodeId();
         long start = System.nanoTime();
         byte[] blob = null;
+        int ttl = io.msm.store.StoredValue.UNKNOWN_TTL;
         String failure = null;
         if (availability.isAvailable(node)) {
             try {
-                blob = store.get(node, key(id), config.operationTimeoutMillis());
+                if (sticky) {
+                    blob = store.get(node, key(id), config.operationTimeoutMillis());
+                } else {
+                    // non-sticky: the remaining TTL tells when any Tomcat last refreshed the session (one call)
+                    io.msm.store.StoredValue v = store.getWithTtl(node, key(id), config.operationTimeoutMillis());
+                    blob = v.value();
+                    ttl = v.ttlSeconds();
+                }
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
                 failure = e.getMessage();
@@ -509,7 +517,8 @@ public final class SessionEngine implements AutoCloseable {
                 stats.count(Counter.SECONDARY_LOADS);
             }
             stats.time(Timer.LOAD, System.nanoTime() - start);
-            return LoadResult.found(data, attributes, BlobCodec.contentHash(blob), blob, secondary);
+            return LoadResult.found(data, attributes, BlobCodec.contentHash(blob), blob, secondary,
+                    lastAccessed(data, ttl));
         } catch (UnreadableBlobException | TranscoderException e) {
             stats.count(Counter.UNREADABLE_SESSIONS);
             String reason = e.getMessage();
@@ -523,6 +532,22 @@ public final class SessionEngine implements AutoCloseable {
                     + " could not be read; the request gets a new session", e);
             return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
         }
+    }
+
+    /**
+     * When the session was last accessed on any Tomcat (non-sticky). Every access refreshes the stored copy to
+     * {@code maxInactiveInterval + slack} seconds, so its remaining TTL dates that access to about a second; without
+     * a TTL (binary protocol, old memcached, a secondary copy) it is the time of the last request that changed it.
+     */
+    private long lastAccessed(SessionData data, int ttl) {
+        long fromBlob = Math.max(data.lastAccessedTime(), data.thisAccessedTime());
+        int mi = data.maxInactiveInterval();
+        if (sticky || ttl < 0 || mi <= 0) {
+            return fromBlob;
+        }
+        long now = ctx.clock().getAsLong();
+        long sinceRefresh = Math.max(0, (long) mi + slackSeconds(mi) - ttl) * 1000;
+        return Math.min(now, Math.max(fromBlob, now - sinceRefresh));
     }
 
     /**

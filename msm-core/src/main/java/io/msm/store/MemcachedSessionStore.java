@@ -45,11 +45,24 @@ public final class MemcachedSessionStore implements SessionStore {
         void disconnected(String nodeId);
     }
 
-    private final Map<String, MemcachedClient> clients;
+    private final Map<String, Client> clients;
     private final boolean binary;
+    /** Cleared when a node answers that it does not know meta commands (memcached before 1.6). */
+    private volatile boolean metaCommands = true;
+
+    /** spymemcached's client, opened up to send operations it does not know itself (meta commands). */
+    private static final class Client extends MemcachedClient {
+        Client(net.spy.memcached.ConnectionFactory cf, List<InetSocketAddress> addresses) throws IOException {
+            super(cf, addresses);
+        }
+
+        void enqueue(String key, net.spy.memcached.ops.Operation op) {
+            mconn.enqueueOperation(key, op);
+        }
+    }
 
     public MemcachedSessionStore(MsmConfig config, ConnectionListener listener) throws IOException {
-        Map<String, MemcachedClient> m = new LinkedHashMap<>();
+        Map<String, Client> m = new LinkedHashMap<>();
         try {
             for (MemcachedNode node : config.nodes()) {
                 m.put(node.id(), connect(config, node, listener));
@@ -62,7 +75,7 @@ public final class MemcachedSessionStore implements SessionStore {
         this.binary = config.memcachedProtocol() == MemcachedProtocol.BINARY;
     }
 
-    private static MemcachedClient connect(MsmConfig config, MemcachedNode node, ConnectionListener listener)
+    private static Client connect(MsmConfig config, MemcachedNode node, ConnectionListener listener)
             throws IOException {
         String id = node.id();
         ConnectionObserver observer = new ConnectionObserver() {
@@ -88,11 +101,11 @@ public final class MemcachedSessionStore implements SessionStore {
         if (config.username().isPresent()) {
             b.setAuthDescriptor(AuthDescriptor.typical(config.username().get(), config.password().orElse("")));
         }
-        return new MemcachedClient(b.build(), List.of(new InetSocketAddress(node.host(), node.port())));
+        return new Client(b.build(), List.of(new InetSocketAddress(node.host(), node.port())));
     }
 
-    private MemcachedClient client(String op, String nodeId, String key) {
-        MemcachedClient c = clients.get(nodeId);
+    private Client client(String op, String nodeId, String key) {
+        Client c = clients.get(nodeId);
         if (c == null) {
             throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
         }
@@ -106,6 +119,27 @@ public final class MemcachedSessionStore implements SessionStore {
             return await("get", nodeId, key, client("get", nodeId, key).asyncGet(key, BYTES), timeoutMillis, start);
         } catch (RuntimeException e) {
             throw wrap("get", nodeId, key, start, e);
+        }
+    }
+
+    @Override
+    public StoredValue getWithTtl(String nodeId, String key, long timeoutMillis) {
+        if (binary || !metaCommands) {
+            return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
+        }
+        long start = System.nanoTime();
+        java.util.concurrent.CompletableFuture<StoredValue> f = new java.util.concurrent.CompletableFuture<>();
+        try {
+            client("mg", nodeId, key).enqueue(key, new MetaGetOperation(key, f));
+            return await("mg", nodeId, key, f, timeoutMillis, start);
+        } catch (StoreException e) {
+            if (e.getCause() instanceof MetaGetOperation.MetaCommandException) {
+                metaCommands = false; // memcached before 1.6: plain gets from now on
+                return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            throw wrap("mg", nodeId, key, start, e);
         }
     }
 
@@ -152,7 +186,7 @@ public final class MemcachedSessionStore implements SessionStore {
     public boolean compareAndDelete(String nodeId, String key, byte[] expected, long cas, long timeoutMillis) {
         long start = System.nanoTime();
         try {
-            MemcachedClient c = client("delete", nodeId, key);
+            Client c = client("delete", nodeId, key);
             long version = cas;
             if (version <= 0) {
                 net.spy.memcached.CASValue<byte[]> current = await("gets", nodeId, key, c.asyncGets(key, BYTES),
@@ -177,7 +211,7 @@ public final class MemcachedSessionStore implements SessionStore {
 
     @Override
     public void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done) {
-        MemcachedClient c = clients.get(nodeId);
+        Client c = clients.get(nodeId);
         if (c == null) {
             done.accept(false);
             return;
@@ -252,7 +286,7 @@ public final class MemcachedSessionStore implements SessionStore {
 
     @Override
     public void checkConnection(String nodeId, String probeKey) {
-        MemcachedClient c = clients.get(nodeId);
+        Client c = clients.get(nodeId);
         if (c != null) {
             try {
                 c.asyncGet(probeKey, BYTES);

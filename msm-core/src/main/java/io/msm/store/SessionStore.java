@@ -12,6 +12,12 @@ public interface SessionStore extends AutoCloseable {
     /** The value, or {@code null} if the key is absent. */
     byte[] get(String nodeId, String key, long timeoutMillis);
 
+    /**
+     * The value and its remaining time to live in one round trip where the protocol allows it (memcached 1.6 meta
+     * get on the text protocol); otherwise a plain get with {@link StoredValue#UNKNOWN_TTL}.
+     */
+    StoredValue getWithTtl(String nodeId, String key, long timeoutMillis);
+
     /** Stores the value; throws if memcached did not store it. */
     void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis);
 

@@ -76,6 +76,16 @@ final class FakeStore implements SessionStore {
     }
 
     @Override
+    public io.msm.store.StoredValue getWithTtl(String node, String key, long timeoutMillis) {
+        byte[] v = get(node, key, timeoutMillis);
+        Item i = items.get(node + "/" + key);
+        int ttl = v == null || i == null ? io.msm.store.StoredValue.UNKNOWN_TTL
+                : i.expiresAt == Long.MAX_VALUE ? io.msm.store.StoredValue.NO_EXPIRY
+                : (int) ((i.expiresAt - clock.getAsLong()) / 1000);
+        return new io.msm.store.StoredValue(v, ttl);
+    }
+
+    @Override
     public void set(String node, String key, int exp, byte[] value, long timeoutMillis) {
         sets.incrementAndGet();
         CountDownLatch entered = setEntered;

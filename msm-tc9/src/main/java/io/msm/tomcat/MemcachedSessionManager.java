@@ -533,9 +533,8 @@ public class MemcachedSessionManager extends ManagerBase {
         MemcachedSession s = (MemcachedSession) createEmptySession();
         long now = System.currentTimeMillis();
         // sticky: memcached holding the session means it is alive, so it counts as accessed now;
-        // non-sticky: the stored times are those of the last request that changed it
-        long lastAccessed = e.config().sticky() ? now
-                : Math.max(r.data().lastAccessedTime(), r.data().thisAccessedTime());
+        // non-sticky: when any Tomcat last accessed it, dated by memcached (see SessionEngine.lastAccessed)
+        long lastAccessed = e.config().sticky() ? now : r.lastAccessedTime();
         s.restore(r.data(), r.attributes(), now, lastAccessed);
         s.setId(r.data().id(), false);
         e.loaded(s, r);

@@ -1,0 +1,136 @@
+package io.msm.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.testing.TestTranscoderFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The spymemcached store on a real memcached: meta get, locks' add and owner-only delete, both protocols. */
+class MemcachedSessionStoreIT {
+    @RegisterExtension
+    static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(1);
+
+    private static MemcachedSessionStore store(String protocol) throws Exception {
+        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
+                .set(MsmConfig.MEMCACHED_PROTOCOL, protocol)
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(MemcachedSessionStoreIT.class.getClassLoader());
+        MemcachedSessionStore s = new MemcachedSessionStore(config, new MemcachedSessionStore.ConnectionListener() {
+            @Override
+            public void connected(String nodeId) {
+            }
+
+            @Override
+            public void disconnected(String nodeId) {
+            }
+        });
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (!s.isConnected("n1") && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return s;
+    }
+
+    @Test
+    void metaGetReturnsValueAndRemainingTtlInOneCall() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            byte[] value = "hello".getBytes(StandardCharsets.US_ASCII);
+            s.set("n1", "k", 100, value, 1000);
+            long getsBefore = MEMCACHED.server(0).stat("cmd_get");
+            StoredValue v = s.getWithTtl("n1", "k", 1000);
+            assertArrayEquals(value, v.value());
+            assertTrue(v.ttlSeconds() >= 98 && v.ttlSeconds() <= 100, "ttl " + v.ttlSeconds());
+            assertEquals(1, MEMCACHED.server(0).stat("cmd_get") - getsBefore, "one call");
+            s.set("n1", "forever", 0, value, 1000);
+            assertEquals(StoredValue.NO_EXPIRY, s.getWithTtl("n1", "forever", 1000).ttlSeconds());
+            assertNull(s.getWithTtl("n1", "missing", 1000).value());
+        }
+    }
+
+    @Test
+    void metaGetKeepsTheConnectionInStepWithLargeValuesAndOtherOperations() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            byte[] big = new byte[700_000]; // arrives in many reads
+            new Random(1).nextBytes(big);
+            s.set("n1", "big", 60, big, 2000);
+            List<CompletableFuture<Void>> parallel = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                parallel.add(CompletableFuture.runAsync(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        String key = "k" + thread + "-" + i;
+                        byte[] v = key.getBytes(StandardCharsets.US_ASCII);
+                        s.set("n1", key, 60, v, 2000);
+                        assertArrayEquals(v, s.getWithTtl("n1", key, 2000).value());
+                        assertArrayEquals(v, s.get("n1", key, 2000));
+                        if (i % 50 == 0) {
+                            assertArrayEquals(big, s.getWithTtl("n1", "big", 2000).value());
+                        }
+                    }
+                }));
+            }
+            for (CompletableFuture<Void> f : parallel) {
+                f.get();
+            }
+        }
+    }
+
+    @Test
+    void binaryProtocolFallsBackToAPlainGet() throws Exception {
+        try (MemcachedSessionStore s = store("binary")) {
+            s.set("n1", "k", 100, new byte[] {1}, 1000);
+            StoredValue v = s.getWithTtl("n1", "k", 1000);
+            assertArrayEquals(new byte[] {1}, v.value());
+            assertEquals(StoredValue.UNKNOWN_TTL, v.ttlSeconds());
+        }
+    }
+
+    @Test
+    void metaGetOnAKilledNodeFailsAtOnce() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            MEMCACHED.server(0).kill();
+            long start = System.nanoTime();
+            assertThrows(StoreException.class, () -> {
+                for (int i = 0; i < 3; i++) { // the first may still find the old connection
+                    s.getWithTtl("n1", "k", 1000);
+                }
+            });
+            assertTrue((System.nanoTime() - start) / 1_000_000 < 1500);
+        }
+    }
+
+    @Test
+    void lockIsAddedAndDeletedOnlyByItsOwnerOnBothProtocols() throws Exception {
+        for (String protocol : List.of("text", "binary")) {
+            try (MemcachedSessionStore s = store(protocol)) {
+                byte[] mine = ("mine-" + protocol).getBytes(StandardCharsets.US_ASCII);
+                byte[] theirs = ("theirs-" + protocol).getBytes(StandardCharsets.US_ASCII);
+                String key = "lock:" + protocol;
+                long cas = s.add("n1", key, 5, mine, 1000);
+                assertTrue(cas >= 0);
+                assertEquals(-1, s.add("n1", key, 5, theirs, 1000), "taken");
+                assertFalse(s.compareAndDelete("n1", key, theirs, 0, 1000), "not their lock");
+                assertTrue(s.compareAndDelete("n1", key, mine, cas, 1000));
+                assertNull(s.get("n1", key, 1000));
+                // a stale owner (its lock expired and was taken again) cannot delete the new one
+                s.add("n1", key, 5, theirs, 1000);
+                assertFalse(s.compareAndDelete("n1", key, mine, 0, 1000));
+                assertArrayEquals(theirs, s.get("n1", key, 1000));
+                MEMCACHED.server(0).flushAll();
+            }
+        }
+    }
+}
