@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.spi.SessionAttributesTranscoder;
-import io.msm.spi.TranscoderContext;
+import io.msm.test.transcoder.TranscoderContract;
 import io.msm.spi.TranscoderException;
 import java.io.IOException;
 import java.io.Serializable;
@@ -31,27 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class JavaSerializationTranscoderTest {
 
     static SessionAttributesTranscoder transcoder(ClassLoader loader, boolean copyCollections) {
-        return new JavaSerializationTranscoderFactory().createTranscoder(new TranscoderContext() {
-            @Override
-            public ClassLoader classLoader() {
-                return loader;
-            }
-
-            @Override
-            public boolean copyCollectionsForSerialization() {
-                return copyCollections;
-            }
-
-            @Override
-            public List<String> customConverterClassNames() {
-                return List.of();
-            }
-
-            @Override
-            public String name() {
-                return "/test";
-            }
-        });
+        return new JavaSerializationTranscoderFactory().createTranscoder(
+                TranscoderContract.context(loader, copyCollections, List.of(), "/test"));
     }
 
     private final SessionAttributesTranscoder java = transcoder(getClass().getClassLoader(), false);

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.spi.SessionAttributesTranscoder;
-import io.msm.spi.TranscoderContext;
+import io.msm.test.transcoder.TranscoderContract;
 import io.msm.spi.TranscoderException;
 import java.io.Serializable;
 import java.net.URL;
@@ -33,27 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 class KryoTranscoderTest {
 
     static SessionAttributesTranscoder kryo(ClassLoader loader, boolean copyCollections, List<String> converters) {
-        return new KryoTranscoderFactory().createTranscoder(new TranscoderContext() {
-            @Override
-            public ClassLoader classLoader() {
-                return loader;
-            }
-
-            @Override
-            public boolean copyCollectionsForSerialization() {
-                return copyCollections;
-            }
-
-            @Override
-            public List<String> customConverterClassNames() {
-                return converters;
-            }
-
-            @Override
-            public String name() {
-                return "/kryo-test";
-            }
-        });
+        return new KryoTranscoderFactory().createTranscoder(
+                TranscoderContract.context(loader, copyCollections, converters, "/kryo-test"));
     }
 
     private final SessionAttributesTranscoder kryo = kryo(getClass().getClassLoader(), false, List.of());

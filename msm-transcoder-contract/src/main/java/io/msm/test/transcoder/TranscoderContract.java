@@ -122,7 +122,13 @@ public abstract class TranscoderContract {
 
     protected final SessionAttributesTranscoder transcoder(ClassLoader loader, boolean copyCollections,
             List<String> customConverters) {
-        return factory().createTranscoder(new TranscoderContext() {
+        return factory().createTranscoder(context(loader, copyCollections, customConverters, "/contract"));
+    }
+
+    /** A transcoder context for tests: the given class loader, options and name. */
+    public static TranscoderContext context(ClassLoader loader, boolean copyCollections,
+            List<String> customConverters, String name) {
+        return new TranscoderContext() {
             @Override
             public ClassLoader classLoader() {
                 return loader;
@@ -140,9 +146,9 @@ public abstract class TranscoderContract {
 
             @Override
             public String name() {
-                return "/contract";
+                return name;
             }
-        });
+        };
     }
 
     protected final SessionAttributesTranscoder transcoder() {
