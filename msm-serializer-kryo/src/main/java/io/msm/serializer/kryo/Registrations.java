@@ -115,7 +115,7 @@ final class Registrations {
         t.add(21, int[].class, null);
         t.add(22, long[].class, null);
         t.add(23, InvocationHandler.class, new JdkSerializers.ProxySerializer());
-        t.add(24, ClosureSerializer.Closure.class, new ClosureSerializer());
+        t.add(24, ClosureSerializer.Closure.class, SharedClosureSerializer.INSTANCE);
         t.add(25, Class.class, null);
 
         // 40..: mutable collections and maps
@@ -288,5 +288,14 @@ final class Registrations {
             Class<?> type = wrap.apply(backing.apply(null)).getClass();
             add(offset, type, new WrapperSerializer(backing, wrap, map, sorted, sync, retry));
         }
+    }
+
+    /**
+     * ClosureSerializer is stateless, but its constructor retries reflective access to SerializedLambda and logs a
+     * warning with a stack trace each time that is denied (always, without --add-opens): one instance per JVM, so
+     * at most one such warning instead of one per pooled Kryo.
+     */
+    private static final class SharedClosureSerializer {
+        static final ClosureSerializer INSTANCE = new ClosureSerializer();
     }
 }
