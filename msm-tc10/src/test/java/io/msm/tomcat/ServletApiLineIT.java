@@ -1,6 +1,7 @@
 package io.msm.tomcat;
 
 import io.msm.test.jars.ArtifactScan;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.junit.jupiter.api.Test;
 
@@ -8,6 +9,8 @@ import org.junit.jupiter.api.Test;
 class ServletApiLineIT {
     @Test
     void tc10JarRefersToJakartaServletOnly() {
-        ArtifactScan.assertServletApiLine(Paths.get(System.getProperty("msm.artifact")), "jakarta", "javax");
+        Path jar = Paths.get(System.getProperty("msm.artifact"));
+        ArtifactScan.assertServletApiLine(jar, "jakarta", "javax");
+        ArtifactScan.assertOtherMsmArtifactsServletFree(jar);
     }
 }

@@ -1,6 +1,7 @@
 package io.msm.tomcat;
 
 import io.msm.test.jars.ArtifactScan;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.junit.jupiter.api.Test;
 
@@ -8,6 +9,8 @@ import org.junit.jupiter.api.Test;
 class ServletApiLineIT {
     @Test
     void tc9JarRefersToJavaxServletOnly() {
-        ArtifactScan.assertServletApiLine(Paths.get(System.getProperty("msm.artifact")), "javax", "jakarta");
+        Path jar = Paths.get(System.getProperty("msm.artifact"));
+        ArtifactScan.assertServletApiLine(jar, "javax", "jakarta");
+        ArtifactScan.assertOtherMsmArtifactsServletFree(jar);
     }
 }

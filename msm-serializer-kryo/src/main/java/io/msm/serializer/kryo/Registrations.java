@@ -4,6 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers;
+import com.esotericsoftware.minlog.Log;
 import io.msm.serializer.kryo.JdkSerializers.BuiltCollectionSerializer;
 import io.msm.serializer.kryo.JdkSerializers.CollectionSerializer;
 import io.msm.serializer.kryo.JdkSerializers.MapSerializer;
@@ -291,11 +292,22 @@ final class Registrations {
     }
 
     /**
-     * ClosureSerializer is stateless, but its constructor retries reflective access to SerializedLambda and logs a
-     * warning with a stack trace each time that is denied (always, without --add-opens): one instance per JVM, so
-     * at most one such warning instead of one per pooled Kryo.
+     * ClosureSerializer is stateless, but its constructor tries reflective access to SerializedLambda's private members
+     * and, denied as it always is without --add-opens, logs a warning with a stack trace at every Tomcat start. The
+     * access is optional (it then resolves lambdas through their capturing class, which works), so the warning is
+     * noise: one instance per class loader, built with minlog's warnings off for that moment.
      */
     private static final class SharedClosureSerializer {
-        static final ClosureSerializer INSTANCE = new ClosureSerializer();
+        static final ClosureSerializer INSTANCE = create();
+
+        private static ClosureSerializer create() {
+            boolean warn = Log.WARN;
+            Log.WARN = false;
+            try {
+                return new ClosureSerializer();
+            } finally {
+                Log.WARN = warn;
+            }
+        }
     }
 }

@@ -69,20 +69,26 @@ public final class ArtifactScan {
     }
 
     /**
-     * Asserts that a Tomcat adapter jar is built for one servlet API: {@code adapterJar} refers to
-     * {@code ownApi} (e.g. "jakarta"; this also proves the scan reads the classes) and never to
-     * {@code foreignApi}, and no other msm artifact on the class path (msm-core, serializers) refers to either.
+     * Asserts that a jar is built for one servlet API: it refers to {@code ownApi} (e.g. "jakarta"; this also
+     * proves the scan reads its classes) and never to {@code foreignApi}.
      */
-    public static void assertServletApiLine(Path adapterJar, String ownApi, String foreignApi) {
-        Assertions.assertTrue(Files.isRegularFile(adapterJar), "not built: " + adapterJar);
-        List<String> foreign = code(entriesContaining(adapterJar, foreignApi + "/servlet", foreignApi + ".servlet"));
-        Assertions.assertEquals(List.of(), foreign, adapterJar + " refers to " + foreignApi + ".servlet");
-        Assertions.assertFalse(entriesContaining(adapterJar, ownApi + "/servlet/").isEmpty(),
-                adapterJar + " has no reference to " + ownApi + ".servlet at all: wrong jar, or the scan is broken");
-        Path module = adapterJar.toAbsolutePath().getParent();
+    public static void assertServletApiLine(Path jar, String ownApi, String foreignApi) {
+        Assertions.assertTrue(Files.isRegularFile(jar), "not built: " + jar);
+        List<String> foreign = code(entriesContaining(jar, foreignApi + "/servlet", foreignApi + ".servlet"));
+        Assertions.assertEquals(List.of(), foreign, jar + " refers to " + foreignApi + ".servlet");
+        Assertions.assertFalse(entriesContaining(jar, ownApi + "/servlet/").isEmpty(),
+                jar + " has no reference to " + ownApi + ".servlet at all: wrong jar, or the scan is broken");
+    }
+
+    /**
+     * Asserts that no msm artifact on the class path other than those of the module that built {@code ownJar}
+     * (msm-core, the serializers) refers to any servlet API.
+     */
+    public static void assertOtherMsmArtifactsServletFree(Path ownJar) {
+        Path module = ownJar.toAbsolutePath().getParent();
         List<Path> others = new ArrayList<>();
         for (Path p : msmArtifactsOnClassPath()) {
-            if (!p.toAbsolutePath().startsWith(module)) { // the adapter itself, as its jar or its target/classes
+            if (!p.toAbsolutePath().startsWith(module)) { // the module itself, as its jar or its target/classes
                 others.add(p);
             }
         }
@@ -92,6 +98,85 @@ public final class ArtifactScan {
                     code(entriesContaining(other, "javax/servlet", "javax.servlet", "jakarta/servlet", "jakarta.servlet")),
                     other + " must not depend on a servlet API");
         }
+    }
+
+    /**
+     * Asserts what a bundle for tomcat/lib must be: msm's classes and the third-party ones relocated under
+     * {@code io/msm/shaded/}, nothing else at the top level, and no class referring to a third-party package by its
+     * original name (which would load the webapp's or Tomcat's copy, or fail).
+     */
+    public static void assertBundle(Path jar, String... relocatedPackages) {
+        Assertions.assertTrue(Files.isRegularFile(jar), "not built: " + jar);
+        List<String> names = new ArrayList<>();
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            zip.stream().forEach(e -> names.add(e.getName()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> stray = new ArrayList<>();
+        for (String n : names) {
+            if (!n.startsWith("io/msm/") && !n.startsWith("META-INF/") && !n.equals("io/")) {
+                stray.add(n);
+            }
+        }
+        Assertions.assertEquals(List.of(), stray, "entries outside io/msm/ and META-INF/");
+        for (String required : List.of("io/msm/tomcat/MemcachedSessionManager.class",
+                "io/msm/serializer/java/JavaSerializationTranscoderFactory.class",
+                "io/msm/serializer/kryo/KryoTranscoderFactory.class",
+                "io/msm/shaded/net/spy/memcached/MemcachedClient.class",
+                "io/msm/shaded/com/esotericsoftware/kryo/Kryo.class",
+                "io/msm/shaded/org/objenesis/ObjenesisStd.class",
+                "META-INF/THIRD-PARTY-NOTICES.txt")) {
+            Assertions.assertTrue(names.contains(required), jar + " lacks " + required);
+        }
+        List<String> unrelocated = new ArrayList<>();
+        for (String pkg : relocatedPackages) {
+            for (String form : new String[] {pkg.replace('.', '/') + "/", pkg + "."}) {
+                boolean internal = form.endsWith("/");
+                String shaded = internal ? "io/msm/shaded/" : "io.msm.shaded.";
+                // internal names (a/b/C) appear only in class references and descriptors; dotted ones count where
+                // a string constant starts with them (Class.forName("a.b.C")), not inside a message text
+                for (String hit : entriesContainingUnprefixed(jar, form, shaded, !internal)) {
+                    unrelocated.add(hit);
+                }
+            }
+        }
+        Assertions.assertEquals(List.of(), code(unrelocated), "references to third-party packages not relocated");
+    }
+
+    /**
+     * Class entries containing {@code needle} at least once not directly preceded by {@code prefix} (and, if
+     * {@code constantStart}, at the start of a constant pool UTF-8 entry: tag 1, two length bytes).
+     */
+    private static List<String> entriesContainingUnprefixed(Path jar, String needle, String prefix,
+            boolean constantStart) {
+        byte[] n = needle.getBytes(StandardCharsets.UTF_8);
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        List<String> hits = new ArrayList<>();
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                if (e.isDirectory() || !e.getName().endsWith(".class")) {
+                    continue;
+                }
+                byte[] content;
+                try (InputStream in = zip.getInputStream(e)) {
+                    content = in.readAllBytes();
+                }
+                for (int i = indexOf(content, n, 0); i >= 0; i = indexOf(content, n, i + 1)) {
+                    boolean prefixed = i >= p.length && startsAt(content, p, i - p.length);
+                    boolean atStart = i >= 3 && content[i - 3] == 1;
+                    if (!prefixed && (atStart || !constantStart)) {
+                        hits.add(jar + "!" + e.getName() + ": " + needle);
+                        break;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return hits;
     }
 
     /** Drops hits in Maven's build metadata (a pom.xml may name an API in a comment or an enforcer ban). */
@@ -125,9 +210,22 @@ public final class ArtifactScan {
         }
     }
 
+    private static boolean startsAt(byte[] haystack, byte[] needle, int at) {
+        for (int j = 0; j < needle.length; j++) {
+            if (haystack[at + j] != needle[j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static int indexOf(byte[] haystack, byte[] needle) {
+        return indexOf(haystack, needle, 0);
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle, int from) {
         outer:
-        for (int i = 0; i <= haystack.length - needle.length; i++) {
+        for (int i = from; i <= haystack.length - needle.length; i++) {
             for (int j = 0; j < needle.length; j++) {
                 if (haystack[i + j] != needle[j]) {
                     continue outer;

@@ -1,0 +1,21 @@
+package io.msm.bundle;
+
+import io.msm.test.jars.ArtifactScan;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.Test;
+
+/** What msm-bundle-tc9.jar holds: all of msm for Tomcat's lib/, relocated, for the javax.servlet line only. */
+class BundleContentIT {
+    private final Path jar = Paths.get(System.getProperty("msm.artifact"));
+
+    @Test
+    void everythingIsInsideAndRelocated() {
+        ArtifactScan.assertBundle(jar, "net.spy", "com.esotericsoftware", "org.objenesis");
+    }
+
+    @Test
+    void refersToJavaxServletOnly() {
+        ArtifactScan.assertServletApiLine(jar, "javax", "jakarta");
+    }
+}

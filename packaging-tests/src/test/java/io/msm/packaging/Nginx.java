@@ -1,0 +1,115 @@
+package io.msm.packaging;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
+
+/** An nginx in the foreground with a configuration of our own, on a free loopback port. */
+final class Nginx implements AutoCloseable {
+    final int port;
+    private final Path dir;
+    private final Process process;
+
+    private Nginx(int port, Path dir, Process process) {
+        this.port = port;
+        this.dir = dir;
+        this.process = process;
+    }
+
+    /** The nginx binary on PATH or in /usr/sbin, or null. */
+    static Path binary() {
+        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin:/usr/local/sbin";
+        for (String d : path.split(File.pathSeparator)) {
+            Path candidate = Paths.get(d, "nginx");
+            if (!d.isEmpty() && Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /** Starts nginx whose http block holds {@code http} (upstreams, maps) and one server proxying to {@code target}. */
+    static Nginx start(Path dir, String http, String target) throws IOException, InterruptedException {
+        TomcatInstance.deleteRecursively(dir);
+        Files.createDirectories(dir.resolve("logs"));
+        int port = TomcatInstance.freePort();
+        boolean root = "root".equals(System.getProperty("user.name"));
+        String conf = "daemon off;\n"
+                + "worker_processes 1;\n"
+                + (root ? "user root;\n" : "") // its workers would otherwise run as nobody, unable to use dir
+                + "pid " + dir.resolve("nginx.pid") + ";\n"
+                + "error_log " + dir.resolve("logs/error.log") + " warn;\n"
+                + "events { worker_connections 64; }\n"
+                + "http {\n"
+                + "  access_log " + dir.resolve("logs/access.log") + ";\n"
+                + "  client_body_temp_path " + dir.resolve("client_body") + ";\n"
+                + "  proxy_temp_path " + dir.resolve("proxy") + ";\n"
+                + "  fastcgi_temp_path " + dir.resolve("fastcgi") + ";\n"
+                + "  uwsgi_temp_path " + dir.resolve("uwsgi") + ";\n"
+                + "  scgi_temp_path " + dir.resolve("scgi") + ";\n"
+                + http
+                + "  server {\n"
+                + "    listen 127.0.0.1:" + port + ";\n"
+                + "    location / {\n"
+                + "      proxy_pass http://" + target + ";\n"
+                + "      proxy_connect_timeout 2s;\n"
+                + "      proxy_next_upstream error timeout;\n"
+                + "    }\n"
+                + "  }\n"
+                + "}\n";
+        Path file = dir.resolve("nginx.conf");
+        Files.writeString(file, conf, StandardCharsets.UTF_8);
+        Process p = new ProcessBuilder(binary().toString(), "-p", dir.toString(), "-c", file.toString(),
+                "-e", dir.resolve("logs/error.log").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("logs/console.log").toFile())
+                .start();
+        Nginx nginx = new Nginx(port, dir, p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            if (!p.isAlive()) {
+                throw new AssertionError("nginx exited:\n" + nginx.log() + "\n" + conf);
+            }
+            try {
+                new Socket("127.0.0.1", port).close();
+                return nginx;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    nginx.close();
+                    throw new AssertionError("nginx not listening:\n" + nginx.log());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    String log() {
+        try {
+            return Files.readString(dir.resolve("logs/console.log")) + Files.readString(dir.resolve("logs/error.log"));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy(); // SIGTERM: fast shutdown of master and workers
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,331 @@
+package io.msm.packaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.test.memcached.MemcachedServer;
+import java.io.IOException;
+import java.net.CookieManager;
+import java.net.CookiePolicy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * msm as an operator installs it: a real Apache Tomcat distribution of each line from Maven Central, only the
+ * msm bundle in lib/, the Manager in conf/context.xml, two instances started with bin/catalina.sh, two memcached
+ * nodes. The failover story runs over HTTP, sticky (Java serializer) and non-sticky (Kryo): a Tomcat is killed
+ * (SIGKILL), then the memcached node of the session. With nginx installed it runs again through nginx: round-robin
+ * for non-sticky, routing on the jvmRoute in the session cookie for sticky.
+ */
+class PackagingIT {
+    @RegisterExtension
+    static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
+
+    private static final Path DOWNLOADS = Paths.get(System.getProperty("msm.packaging.downloads"));
+    private static final Path WORK = Paths.get(System.getProperty("msm.packaging.work"));
+    private static final Map<String, Path> HOMES = new HashMap<>();
+
+    private final List<AutoCloseable> running = new ArrayList<>();
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (String line : List.of("9.0", "10.1", "11.0")) {
+            cases.add(Arguments.of(line, "sticky"));
+            cases.add(Arguments.of(line, "non-sticky"));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "Tomcat {0}, {1}")
+    @MethodSource("cases")
+    void failoverStory(String line, String mode) throws Exception {
+        TomcatInstance[] tc = cluster(line, mode);
+        Client user = new Client();
+        if (mode.equals("sticky")) {
+            // Asynchronous backup: each change is awaited in memcached, so the kill loses nothing by design.
+            String id = user.get(tc[0], 1, "tc1").session;
+            byte[] stored = awaitStored(id, null);
+            user.get(tc[0], 2, "tc1");
+            awaitStored(id, stored);
+            tc[0].kill();
+            Reply taken = user.get(tc[1], 3, "tc2");
+            assertEquals(random(id), random(taken.session), "tc2 took over the session");
+            assertTrue(taken.session.endsWith(".tc2"), taken.session);
+            killNodeOf(taken.session);
+            Reply moved = user.get(tc[1], 4, "tc2");
+            assertNotEquals(node(taken.session), node(moved.session), "moved to the live memcached node");
+        } else {
+            assertEquals("yes", user.get(tc[0], 1, "tc1").customizer, "the customConverter ran with the bundle's Kryo");
+            user.get(tc[1], 2, "tc2");
+            user.get(tc[0], 3, "tc1");
+            String id = user.get(tc[1], 4, "tc2").session;
+            tc[0].kill();
+            user.get(tc[1], 5, "tc2");
+            killNodeOf(id);
+            user.get(tc[1], 6, "tc2");
+        }
+        assertCleanLogs(tc[1]);
+    }
+
+    @ParameterizedTest(name = "Tomcat {0}, {1}, through nginx")
+    @MethodSource("cases")
+    void failoverStoryThroughNginx(String line, String mode) throws Exception {
+        assumeTrue(Nginx.binary() != null, "nginx is not installed (.ci/run installs it)");
+        TomcatInstance[] tc = cluster(line, mode);
+        Path dir = WORK.resolve("nginx-" + line + "-" + mode);
+        String servers = "server 127.0.0.1:" + tc[0].port + " max_fails=1 fail_timeout=30s; "
+                + "server 127.0.0.1:" + tc[1].port + " max_fails=1 fail_timeout=30s;";
+        Client user = new Client();
+        if (mode.equals("sticky")) {
+            // The jvmRoute at the end of the session id picks the Tomcat; the other one is its backup.
+            String http = "  map $cookie_JSESSIONID $tomcat {\n"
+                    + "    ~\\.tc1$ tc1;\n    ~\\.tc2$ tc2;\n    default tomcats;\n  }\n"
+                    + "  upstream tc1 { server 127.0.0.1:" + tc[0].port + "; server 127.0.0.1:" + tc[1].port + " backup; }\n"
+                    + "  upstream tc2 { server 127.0.0.1:" + tc[1].port + "; server 127.0.0.1:" + tc[0].port + " backup; }\n"
+                    + "  upstream tomcats { " + servers + " }\n";
+            Nginx nginx = track(Nginx.start(dir, http, "$tomcat"));
+            Reply first = user.get(nginx, 1, null);
+            String home = first.tomcat;
+            assertTrue(first.session.endsWith("." + home), first.session);
+            byte[] stored = awaitStored(first.session, null);
+            for (int count = 2; count <= 3; count++) {
+                assertEquals(first.session, user.get(nginx, count, home).session, "nginx keeps the user on " + home);
+                stored = awaitStored(first.session, stored);
+            }
+            (home.equals("tc1") ? tc[0] : tc[1]).kill();
+            String other = home.equals("tc1") ? "tc2" : "tc1";
+            Reply taken = user.get(nginx, 4, other);
+            assertTrue(taken.session.endsWith("." + other), "the new cookie routes to " + other + ": " + taken.session);
+            user.get(nginx, 5, other);
+            killNodeOf(taken.session);
+            user.get(nginx, 6, other);
+        } else {
+            Nginx nginx = track(Nginx.start(dir, "  upstream tomcats { " + servers + " }\n", "tomcats"));
+            Set<String> served = new HashSet<>();
+            for (int i = 1; i <= 6; i++) {
+                served.add(user.get(nginx, i, null).tomcat);
+            }
+            assertEquals(Set.of("tc1", "tc2"), served, "round-robin reached both Tomcats");
+            tc[0].kill();
+            user.get(nginx, 7, "tc2");
+            String id = user.get(nginx, 8, "tc2").session;
+            killNodeOf(id);
+            user.get(nginx, 9, "tc2");
+        }
+    }
+
+    /** Two Tomcats of the line with msm from the bundle, started in parallel. */
+    private TomcatInstance[] cluster(String line, String mode) throws Exception {
+        Path home = home(line);
+        Path bundle = DOWNLOADS.resolve(line.equals("9.0") ? "msm-bundle-tc9.jar" : "msm-bundle-tc10.jar");
+        Path webapp = Paths.get(PackagingIT.class.getResource("/webapp/counter.jsp").toURI()).getParent();
+        String contextXml = readmeContextXml(MEMCACHED.nodesAttribute("n1", "n2"));
+        if (mode.equals("non-sticky")) {
+            contextXml = contextXml.replace("memcachedNodes=", "sticky=\"false\"\n             "
+                    + "transcoderFactoryClass=\"io.msm.serializer.kryo.KryoTranscoderFactory\"\n             "
+                    + "customConverter=\"com.example.shop.ShopKryoCustomizer\"\n             memcachedNodes=");
+        }
+        TomcatInstance[] tc = new TomcatInstance[2];
+        for (int i = 0; i < 2; i++) {
+            String route = "tc" + (i + 1);
+            tc[i] = TomcatInstance.create(home, WORK.resolve(line + "-" + mode + "-" + route), route, bundle, webapp,
+                    contextXml);
+            if (mode.equals("non-sticky")) {
+                compileCustomizer(bundle, tc[i].webappClasses());
+            }
+            track(tc[i].start());
+        }
+        CompletableFuture<?>[] ready = new CompletableFuture<?>[2];
+        for (int i = 0; i < 2; i++) {
+            TomcatInstance t = tc[i];
+            ready[i] = CompletableFuture.runAsync(() -> {
+                try {
+                    t.awaitReady(Duration.ofSeconds(90));
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+        CompletableFuture.allOf(ready).join();
+        return tc;
+    }
+
+    /** The distribution of a line, unpacked once per run with tar (which keeps bin/*.sh executable). */
+    private static synchronized Path home(String line) throws IOException, InterruptedException {
+        Path home = HOMES.get(line);
+        if (home != null) {
+            return home;
+        }
+        String version = System.getProperty("msm.packaging.dist" + line.substring(0, line.indexOf('.')));
+        Path archive = DOWNLOADS.resolve("tomcat-" + version + ".tar.gz");
+        Path dist = Files.createDirectories(WORK.resolve("dist"));
+        home = dist.resolve("apache-tomcat-" + version);
+        if (!Files.isDirectory(home)) {
+            Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", dist.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(tar.getInputStream().readAllBytes());
+            assertEquals(0, tar.waitFor(), "tar: " + out);
+        }
+        assertTrue(Files.isExecutable(home.resolve("bin/catalina.sh")), home + "/bin/catalina.sh");
+        HOMES.put(line, home);
+        return home;
+    }
+
+    /**
+     * The conf/context.xml of the README's install section (the block after its "tested: packaging-tests
+     * context.xml" mark), with memcachedNodes pointed at this test's memcached: an operator following the README
+     * gets this configuration.
+     */
+    static String readmeContextXml(String nodes) throws IOException {
+        String readme = Files.readString(Paths.get(System.getProperty("msm.packaging.readme")));
+        Matcher m = Pattern.compile("<!-- tested: packaging-tests context.xml -->\\s*```xml\\n(.*?)```", Pattern.DOTALL)
+                .matcher(readme);
+        assertTrue(m.find(), "README.md has no tested context.xml block");
+        String xml = m.group(1);
+        Matcher attribute = Pattern.compile("memcachedNodes=\"[^\"]*\"").matcher(xml);
+        assertTrue(attribute.find(), "the README's context.xml sets no memcachedNodes");
+        return attribute.replaceFirst("memcachedNodes=\"" + nodes + "\"");
+    }
+
+    /** Compiles the webapp's customConverter against the bundle, as a webapp's build would, into WEB-INF/classes. */
+    private static void compileCustomizer(Path bundle, Path classes) throws Exception {
+        Path source = Paths.get(PackagingIT.class.getResource("/customizer/com/example/shop/ShopKryoCustomizer.java")
+                .toURI());
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        java.io.StringWriter out = new java.io.StringWriter();
+        boolean ok = javac.getTask(out, null, null,
+                List.of("--release", "11", "-classpath", bundle.toString(), "-d", classes.toString()), null,
+                javac.getStandardFileManager(null, null, null).getJavaFileObjects(source.toFile())).call();
+        assertTrue(ok, "compiling the customizer against " + bundle + ":\n" + out);
+    }
+
+    /**
+     * Waits until memcached holds a stored form of the session other than {@code previous} (null: any), and returns
+     * it. Awaited after each change, it is that change: the only backup in flight.
+     */
+    private static byte[] awaitStored(String sessionId, byte[] previous) throws InterruptedException {
+        MemcachedServer server = MEMCACHED.server(node(sessionId).equals("n1") ? 0 : 1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            byte[] now = server.get(sessionId);
+            if (now != null && !Arrays.equals(previous, now)) {
+                return now;
+            }
+            assertTrue(System.nanoTime() < deadline, "the change of " + sessionId + " never reached memcached");
+            Thread.sleep(10);
+        }
+    }
+
+    private static void killNodeOf(String sessionId) {
+        String node = node(sessionId);
+        MemcachedServer server = MEMCACHED.server(node.equals("n1") ? 0 : 1);
+        server.kill();
+    }
+
+    private static void assertCleanLogs(TomcatInstance t) throws IOException {
+        List<String> lines = t.msmLines();
+        assertTrue(lines.stream().anyMatch(l -> l.contains("msm started")), () -> "no start line:\n" + t.console());
+        assertTrue(lines.stream().noneMatch(l -> l.contains("SEVERE")), () -> String.join("\n", lines));
+    }
+
+    static String node(String sessionId) {
+        String base = sessionId.split("\\.", 2)[0];
+        return base.substring(base.lastIndexOf('-') + 1);
+    }
+
+    static String random(String sessionId) {
+        String base = sessionId.split("\\.", 2)[0];
+        return base.substring(0, base.lastIndexOf('-'));
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        running.add(resource);
+        return resource;
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            running.get(i).close();
+        }
+        running.clear();
+    }
+
+    /** The answer of counter.jsp: "count=N tomcat=tcX session=ID". */
+    static final class Reply {
+        final int count;
+        final String tomcat;
+        final String session;
+        final String customizer;
+
+        Reply(String body) {
+            Map<String, String> f = new HashMap<>();
+            for (String part : body.trim().split(" ")) {
+                String[] kv = part.split("=", 2);
+                f.put(kv[0], kv.length > 1 ? kv[1] : "");
+            }
+            count = Integer.parseInt(f.get("count"));
+            tomcat = f.get("tomcat");
+            session = f.get("session");
+            customizer = f.get("customizer");
+        }
+    }
+
+    /** One user: a cookie jar shared by all 127.0.0.1 ports, as behind one balancer address. */
+    static final class Client {
+        private final HttpClient http = HttpClient.newBuilder()
+                .cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+
+        Reply get(TomcatInstance t, int expectedCount, String expectedTomcat) throws Exception {
+            return get(t.url("/counter.jsp"), expectedCount, expectedTomcat, t.console());
+        }
+
+        Reply get(Nginx n, int expectedCount, String expectedTomcat) throws Exception {
+            return get(n.url("/counter.jsp"), expectedCount, expectedTomcat, n.log());
+        }
+
+        private Reply get(String url, int expectedCount, String expectedTomcat, String log)
+                throws IOException, InterruptedException {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), () -> url + ": " + r.body() + "\n" + log);
+            Reply reply = new Reply(r.body());
+            System.out.printf("PackagingIT: GET %s -> %s%n", url, r.body().trim());
+            assertEquals(expectedCount, reply.count, () -> url + ": " + r.body());
+            if (expectedTomcat != null) {
+                assertEquals(expectedTomcat, reply.tomcat, () -> url + ": " + r.body());
+            }
+            return reply;
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.msm.packaging;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * One Tomcat of a real distribution, as an operator sets it up: CATALINA_HOME is the unpacked distribution,
+ * CATALINA_BASE its own directory with the distribution's conf/ plus our server.xml and context.xml, the msm bundle
+ * alone in lib/, the test webapp as webapps/ROOT, started with {@code bin/catalina.sh run}.
+ */
+final class TomcatInstance implements AutoCloseable {
+    private static final HttpClient PROBE = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final String route;
+    final int port;
+    private final Path home;
+    private final Path base;
+    private Process process;
+
+    private TomcatInstance(String route, int port, Path home, Path base) {
+        this.route = route;
+        this.port = port;
+        this.home = home;
+        this.base = base;
+    }
+
+    /** Lays out CATALINA_BASE under {@code base}; {@code contextXml} is the whole conf/context.xml. */
+    static TomcatInstance create(Path home, Path base, String route, Path bundle, Path webapp, String contextXml)
+            throws IOException {
+        int port = freePort();
+        deleteRecursively(base);
+        Path conf = Files.createDirectories(base.resolve("conf"));
+        try (Stream<Path> files = Files.list(home.resolve("conf"))) {
+            for (Path f : files.filter(Files::isRegularFile).collect(Collectors.toList())) {
+                Files.copy(f, conf.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(conf.resolve("server.xml"), serverXml(port, route));
+        Files.writeString(conf.resolve("context.xml"), contextXml);
+        Files.copy(bundle, Files.createDirectories(base.resolve("lib")).resolve(bundle.getFileName()));
+        Path root = Files.createDirectories(base.resolve("webapps").resolve("ROOT"));
+        try (Stream<Path> files = Files.list(webapp)) {
+            for (Path f : files.collect(Collectors.toList())) {
+                Files.copy(f, root.resolve(f.getFileName()));
+            }
+        }
+        for (String dir : List.of("logs", "temp", "work")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        return new TomcatInstance(route, port, home, base);
+    }
+
+    private static String serverXml(int port, String route) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n"
+                + "  <Service name=\"Catalina\">\n"
+                + "    <Connector port=\"" + port + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\""
+                + " connectionTimeout=\"20000\"/>\n"
+                + "    <Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"" + route + "\">\n"
+                + "      <Host name=\"localhost\" appBase=\"webapps\" unpackWARs=\"true\" autoDeploy=\"false\"/>\n"
+                + "    </Engine>\n"
+                + "  </Service>\n"
+                + "</Server>\n";
+    }
+
+    /** The webapp's WEB-INF/classes (created). */
+    Path webappClasses() throws IOException {
+        return Files.createDirectories(base.resolve("webapps/ROOT/WEB-INF/classes"));
+    }
+
+    /** {@code bin/catalina.sh run}: the script execs the JVM, so this process is Tomcat's. */
+    TomcatInstance start() throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin").resolve("catalina.sh").toString(), "run");
+        Map<String, String> env = pb.environment();
+        env.put("CATALINA_HOME", home.toString());
+        env.put("CATALINA_BASE", base.toString());
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("CATALINA_OPTS", "-Xmx256m -Dmsm.packaging.route=" + route);
+        env.remove("CATALINA_PID");
+        env.remove("JAVA_OPTS");
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("logs").resolve("console.log").toFile()));
+        process = pb.start();
+        return this;
+    }
+
+    /** Waits until the webapp answers (the distribution, msm and the context all started). */
+    void awaitReady(Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError(route + " exited with " + process.exitValue() + "\n" + console());
+            }
+            try {
+                HttpResponse<String> r = PROBE.send(HttpRequest.newBuilder(URI.create(url("/ready.txt")))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(route + " not ready within " + max + "\n" + console());
+    }
+
+    /** SIGKILL, like a crash: no shutdown hook, nothing flushed. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    /** The end of Tomcat's console output, for failure messages. */
+    String console() {
+        try {
+            List<String> lines = Files.readAllLines(base.resolve("logs").resolve("console.log"), StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException e) {
+            return "(no console output: " + e + ")";
+        }
+    }
+
+    /** msm's own log lines (and any SEVERE), from the start of the console output. */
+    List<String> msmLines() throws IOException {
+        return Files.readAllLines(base.resolve("logs").resolve("console.log"), StandardCharsets.UTF_8).stream()
+                .filter(l -> l.contains("io.msm") || l.contains("SEVERE"))
+                .collect(Collectors.toList());
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroy(); // SIGTERM: Tomcat's shutdown hook stops it cleanly
+            try {
+                if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).collect(Collectors.toList())) {
+                Files.delete(p);
+            }
+        }
+    }
+}
