@@ -1,11 +1,13 @@
 package io.msm.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.msm.test.net.DelayingProxy;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +51,28 @@ class NonStickyIT extends MsmIT {
         long last = Long.parseLong(b.get(tc1.url("/last-access")).field("last"));
         assertTrue(Math.abs(last - readAt) <= 1500,
                 "getLastAccessedTime() on tc1 is the read on tc2: off by " + (last - readAt) + " ms");
+    }
+
+    @Test
+    void secondaryCopyIsCurrentWhenTheResponseArrives() {
+        // Each Tomcat sends its secondary copy over its own connection. tc1's path to memcached is slow (40 ms each
+        // way in); a copy only sent, not answered, before tc1's response would land after the copy of the user's
+        // next request on tc2 and replace the newer copy with an older one.
+        try (DelayingProxy slow1 = DelayingProxy.to(server("n1").port(), 40);
+                DelayingProxy slow2 = DelayingProxy.to(server("n2").port(), 40)) {
+            EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("sticky", "false")
+                    .with("memcachedNodes", "n1:127.0.0.1:" + slow1.port() + ",n2:127.0.0.1:" + slow2.port())
+                    .start());
+            EmbeddedTomcat tc2 = nonSticky("tc2");
+            Browser b = new Browser();
+            for (int i = 1; i <= 10; i++) {
+                assertEquals(i, b.get((i % 2 == 1 ? tc1 : tc2).url("/counter")).count());
+                String id = b.sessionId();
+                String other = nodeOf(id).equals("n1") ? "n2" : "n1";
+                assertArrayEquals(server(nodeOf(id)).get(id), server(other).get("bak:" + id),
+                        "after response " + i + " the secondary copy is the primary's");
+            }
+        }
     }
 
     @Test

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -552,9 +553,9 @@ public final class SessionEngine implements AutoCloseable {
 
     /**
      * The secondary copy of {@code id}, looked for on every available node but its primary; {@code null} if none.
-     * Secondary copies are sent without waiting for them, so the copy of the very last change may still be on its
-     * way from another Tomcat: this rare path (once per session, when its node failed) first waits
-     * {@link #SECONDARY_GRACE_MILLIS} for it to land.
+     * A request waits for its secondary copy at most {@code sessionBackupTimeout}, so the copy of the very last change
+     * may still be on its way from another Tomcat: this rare path (once per session, when its node failed) first
+     * waits {@link #SECONDARY_GRACE_MILLIS} for it to land.
      */
     private byte[] loadSecondary(String id, String primaryNode) {
         try {
@@ -932,7 +933,9 @@ public final class SessionEngine implements AutoCloseable {
         stats.time(Timer.BACKUP, System.nanoTime() - start);
         if (!sticky) {
             st.lastBlob = blob;
-            writeSecondary(s, st); // sent now, not waited for
+            // On a request thread it is awaited (briefly): the user's next request, maybe on another Tomcat, must
+            // not find its newer secondary copy overwritten by this one arriving late over this Tomcat's connection.
+            writeSecondary(s, st, requestThread);
         }
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
@@ -1053,11 +1056,13 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * Sends the secondary copy of the session's last stored blob to the next available node (non-sticky), without
-     * waiting: it leaves before the response, so a primary node dying right after the response cannot make the
-     * secondary copy miss this change, yet the request does not wait for a second answer.
+     * Sends the secondary copy of the session's last stored blob to the next available node (non-sticky). With
+     * {@code await}, waits for memcached's answer at most {@code sessionBackupTimeout}: requests of one user come one
+     * after the other, possibly on different Tomcats, each over its own connection, so a copy only sent (not
+     * answered) before the response could land after the next request's newer copy and replace it. A secondary node
+     * too slow to answer in time is probed and, if it does not answer, taken out like a timed-out primary.
      */
-    private void writeSecondary(ManagedSession s, SessionState st) {
+    private void writeSecondary(ManagedSession s, SessionState st, boolean await) {
         byte[] blob = st.lastBlob;
         String id = st.storedId;
         SessionId p = id == null ? null : ids.parse(id);
@@ -1069,6 +1074,7 @@ public final class SessionEngine implements AutoCloseable {
             return; // no second node available: the primary is the only copy for now
         }
         long now = ctx.clock().getAsLong();
+        CountDownLatch answered = new CountDownLatch(1);
         tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
         store.setAsync(node, BAK_PREFIX + key(id), Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
             try {
@@ -1088,8 +1094,21 @@ public final class SessionEngine implements AutoCloseable {
                 }
             } finally {
                 tasks.decrementAndGet();
+                answered.countDown();
             }
         });
+        if (!await) {
+            return;
+        }
+        long timeout = config.sessionBackupTimeoutMillis();
+        try {
+            if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
+                storeFailed(StoreException.timeout("set", BAK_PREFIX + key(id), node, timeout, "secondary copy"),
+                        timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void touchSecondary(ManagedSession s, SessionState st, String primaryNode, int exp) {
@@ -1103,7 +1122,7 @@ public final class SessionEngine implements AutoCloseable {
                 st.bakNode = node;
                 stats.count(Counter.TOUCHES);
             } else {
-                writeSecondary(s, st); // missing there: write it from the blob this Tomcat holds
+                writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
             }
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
