@@ -417,7 +417,9 @@ public final class MsmConfig {
         }
 
         private void problem(String attribute, String expectation) {
-            problems.add(attribute + "=\"" + raw.get(attribute) + "\": " + expectation);
+            String value = raw.get(attribute);
+            problems.add((value == null ? attribute + " (not set, its default)" : attribute + "=\"" + value + "\"")
+                    + ": " + expectation);
         }
 
         private boolean bool(String attribute, boolean dflt) {
