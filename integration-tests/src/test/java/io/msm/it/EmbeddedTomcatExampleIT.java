@@ -3,6 +3,8 @@ package io.msm.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import io.msm.tomcat.MemcachedSessionManager;
+import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
@@ -33,6 +35,11 @@ class EmbeddedTomcatExampleIT extends MsmIT {
 
         String node = nodeOf(browser.sessionId());
         server(node).kill(); // and its memcached node dies
+        MemcachedSessionManager manager =
+                (MemcachedSessionManager) ((Context) second.getHost().findChild("")).getManager();
+        // msm's watch connection notices within milliseconds; a request before that is served from memory and the
+        // session moves at the next one
+        await("tc2 to notice that " + node + " died", 1000, () -> !manager.getMsmAvailableNodes().contains(node));
         assertEquals(4, browser.get(url(second)).count());
         assertNotEquals(node, nodeOf(browser.sessionId()), "moved to the live node");
         assertEquals(randomOf(id), randomOf(browser.sessionId()));

@@ -48,6 +48,19 @@ class ReadmeSnippetsTest {
         assertTrue(checked.stream().anyMatch(c -> c.startsWith("integration-tests-spring-boot/")), checked::toString);
     }
 
+    @Test
+    void everyAttributeHasARowInTheConfigurationReference() throws IOException {
+        String readme = read(ROOT.resolve("README.md"));
+        String reference = readme.substring(readme.indexOf("## Configuration"), readme.indexOf("## Choosing a serializer"));
+        List<String> missing = new ArrayList<>();
+        for (String attribute : io.msm.config.MsmConfig.ATTRIBUTES) {
+            if (!reference.contains("\n| `" + attribute + "` |")) {
+                missing.add(attribute);
+            }
+        }
+        assertEquals(List.of(), missing, "attributes without a row in README.md's configuration reference");
+    }
+
     /** The lines strictly between the "snippet:begin" and "snippet:end" lines. */
     private static String tagged(String source, String path) {
         int begin = source.indexOf("snippet:begin");

@@ -487,6 +487,11 @@ public final class MsmConfig {
                 if (entry.isEmpty()) {
                     continue;
                 }
+                if (entry.startsWith("http://") || entry.startsWith("https://")) {
+                    bad.add("\"" + entry + "\" is a Couchbase/Membase bucket URL, which msm does not support: list"
+                            + " memcached nodes as <id>:<host>:<port>");
+                    continue;
+                }
                 Matcher withId = NODE_WITH_ID.matcher(entry);
                 Matcher withoutId = NODE_WITHOUT_ID.matcher(entry);
                 String id;

@@ -178,4 +178,13 @@ class MsmConfigTest {
     void unknownAttributeIsAProgrammingError() {
         assertThrows(IllegalArgumentException.class, () -> MsmConfig.builder().set("memcachedNode", "x"));
     }
+
+    @Test
+    void couchbaseBucketUrlsOfTheOldManagerAreRefusedByName() {
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+                () -> MsmConfig.builder().set("memcachedNodes", "http://10.0.0.1:8091/pools")
+                        .build(getClass().getClassLoader()));
+        assertTrue(e.getMessage().contains("Couchbase/Membase bucket URL"), e.getMessage());
+        assertTrue(e.getMessage().contains("memcachedNodes=\"http://10.0.0.1:8091/pools\""), e.getMessage());
+    }
 }

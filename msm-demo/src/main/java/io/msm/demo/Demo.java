@@ -113,6 +113,7 @@ public final class Demo {
         MemcachedProcess dead = node.equals("n1") ? n1 : n2;
         dead.kill();
         narrate("memcached " + dead.id + ", which holds the session, is killed (kill -9)");
+        awaitNoticed(tc2, dead.id);
         ok &= request(tc2, "tc2", ++expected, "moved to the live node; the browser got the new cookie");
         dead.start();
         tc1 = tomcat("tc1", tc1Port, nodes); // a new Tomcat process, as after a crash
@@ -142,6 +143,16 @@ public final class Demo {
         out.printf("  %d  GET %-17s %-10s %7d  %s%s%n", ++step, url(tomcat).substring(7), served, count,
                 lastSession, note.isEmpty() ? "" : "\n" + " ".repeat(47) + "^ " + note);
         return r.statusCode() == 200 && count == expectedCount && served.equals(expectedTomcat);
+    }
+
+    /** msm's watch connection notices a dead node within milliseconds; the narration waits for it (at most 2 s). */
+    private static void awaitNoticed(Tomcat tomcat, String node) throws InterruptedException {
+        MemcachedSessionManager manager = (MemcachedSessionManager) ((Context) tomcat.getHost().findChild(""))
+                .getManager();
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (manager.getMsmAvailableNodes().contains(node) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
     }
 
     private void narrate(String what) {
