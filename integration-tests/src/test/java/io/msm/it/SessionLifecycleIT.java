@@ -66,6 +66,26 @@ class SessionLifecycleIT extends MsmIT {
     }
 
     @Test
+    void readingOnlyImmutableValuesSerializesNothingButReadingAMutableOneDoes() {
+        EmbeddedTomcat tc1 = tomcat("tc1");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        b.get(tc1.url("/cart?add=apple"));
+        awaitBackups(tc1);
+        io.msm.stats.MsmStatistics stats = tc1.manager().engine().statistics();
+        long serializations = stats.count(io.msm.stats.MsmStatistics.Timer.SERIALIZATION);
+        for (int i = 0; i < 5; i++) {
+            assertEquals("1", b.get(tc1.url("/read")).field("count")); // reads an Integer
+        }
+        awaitBackups(tc1);
+        assertEquals(serializations, stats.count(io.msm.stats.MsmStatistics.Timer.SERIALIZATION),
+                "an Integer read from the session cannot have changed it");
+        b.get(tc1.url("/cart")); // reads a list, which the request could have changed in place
+        awaitBackups(tc1);
+        assertEquals(serializations + 1, stats.count(io.msm.stats.MsmStatistics.Timer.SERIALIZATION));
+    }
+
+    @Test
     void ignoredRequestsNeitherLoadNorStoreSessions() {
         EmbeddedTomcat tc1 = tomcat("tc1", "requestUriIgnorePattern", ".*\\.(png|css)$");
         EmbeddedTomcat tc2 = tomcat("tc2", "requestUriIgnorePattern", ".*\\.(png|css)$");

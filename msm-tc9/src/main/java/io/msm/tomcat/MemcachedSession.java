@@ -1,6 +1,7 @@
 package io.msm.tomcat;
 
 import io.msm.codec.SessionData;
+import io.msm.engine.ImmutableValues;
 import io.msm.engine.ManagedSession;
 import io.msm.engine.SessionState;
 import java.security.Principal;
@@ -13,9 +14,9 @@ import org.apache.catalina.session.StandardSession;
 
 /**
  * A Tomcat session whose every change is noticed, so msm stores it after a request that may have changed it and
- * never after one that did not. Reading, writing or removing an attribute marks it as possibly changed (an object
- * read from the session may be changed in place); so do a new id, principal, auth type, timeout, or the FORM login
- * notes msm carries across Tomcats.
+ * never after one that did not. Writing or removing an attribute marks it as possibly changed, and so does reading
+ * one whose value could be changed in place (not a String, boxed number, java.time value, UUID or enum); so do a
+ * new id, principal, auth type, timeout, or the FORM login notes msm carries across Tomcats.
  */
 public class MemcachedSession extends StandardSession implements ManagedSession {
     private static final long serialVersionUID = 1L;
@@ -65,7 +66,9 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public Object getAttribute(String name) {
         Object value = super.getAttribute(name);
-        if (state != null) {
+        // a value that cannot change in place (a String, an Integer, ...) cannot have changed the session: a request
+        // that reads only such values is stored without serializing anything
+        if (state != null && !ImmutableValues.cannotChange(value)) {
             state.attributeAccessed();
         }
         return value;

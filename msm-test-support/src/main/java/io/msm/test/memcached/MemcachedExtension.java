@@ -252,6 +252,19 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
         }
     }
 
+    /**
+     * Starts the servers outside JUnit (benchmarks, tools); {@link #stopServers()} ends them. Inside JUnit the
+     * extension's callbacks do this.
+     */
+    public synchronized void startServers() {
+        startAll();
+    }
+
+    /** Stops servers started with {@link #startServers()}. */
+    public synchronized void stopServers() {
+        shutdownAll();
+    }
+
     /** Starts all servers; on failure kills those already started. Package-private for tests. */
     synchronized void startAll() {
         if (servers != null) {

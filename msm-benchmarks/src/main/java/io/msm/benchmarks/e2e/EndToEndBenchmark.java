@@ -1,0 +1,362 @@
+package io.msm.benchmarks.e2e;
+
+import io.msm.benchmarks.model.Sessions;
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.test.memcached.MemcachedServer;
+import io.msm.tomcat.MemcachedSessionManager;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+import javax.servlet.http.HttpSession;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.session.StandardManager;
+import org.apache.catalina.startup.Tomcat;
+
+/**
+ * End-to-end request cost: one embedded Tomcat 9 on loopback, real memcached processes, and a bounded load generator
+ * (keep-alive clients, each with its own session cookie), for every row (StandardManager: no replication, the ceiling;
+ * msm sticky and non-sticky with each serializer) and workload (a request that changes a typical ~2 KB session, one
+ * that only reads it, one that changes a ~100 KB session). Reports requests/s, p50 and p99 latency, memcached calls
+ * per request (memcached's own {@code stats}) and server CPU time per request (process CPU minus the load
+ * generator's threads).
+ *
+ * <p>Run: {@code mvn -q -pl msm-benchmarks -am package -DskipTests && java -cp msm-benchmarks/target/benchmarks.jar
+ * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 5] [--measure 10] [--rows a,b] [--workloads x,y]}
+ */
+public final class EndToEndBenchmark {
+    /** What a row puts on the Tomcat: no attributes = StandardManager. */
+    static final Map<String, Map<String, String>> ROWS = new LinkedHashMap<>();
+
+    static {
+        ROWS.put("StandardManager", Map.of());
+        ROWS.put("msm sticky java", Map.of("sticky", "true"));
+        ROWS.put("msm sticky kryo", Map.of("sticky", "true",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        ROWS.put("msm non-sticky java", Map.of("sticky", "false"));
+        ROWS.put("msm non-sticky kryo", Map.of("sticky", "false",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+    }
+
+    /** Workload name -> request path. */
+    static final Map<String, String> WORKLOADS = new LinkedHashMap<>();
+
+    static {
+        WORKLOADS.put("change 2KB", "/change");
+        WORKLOADS.put("read 2KB", "/read");
+        WORKLOADS.put("change 100KB", "/large");
+    }
+
+    private static final int MAX_SAMPLES_PER_CLIENT = 2_000_000;
+    private static final List<Logger> QUIET = new ArrayList<>();
+
+    private EndToEndBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = options(args);
+        int clients = Integer.parseInt(opts.getOrDefault("clients", "4"));
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
+        int measure = Integer.parseInt(opts.getOrDefault("measure", "10"));
+        List<String> rows = select(opts.get("rows"), new ArrayList<>(ROWS.keySet()));
+        List<String> workloads = select(opts.get("workloads"), new ArrayList<>(WORKLOADS.keySet()));
+        for (String name : List.of("org.apache", "io.msm", "net.spy")) {
+            Logger l = Logger.getLogger(name);
+            l.setLevel(Level.WARNING);
+            QUIET.add(l);
+        }
+        MemcachedExtension memcached = MemcachedExtension.servers(2);
+        memcached.startServers();
+        System.out.printf(Locale.ROOT, "End-to-end benchmark: Java %s, %d CPUs, %d keep-alive clients, %d s warm-up + %d s"
+                + " measured per cell, memcached %s%n", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(), clients, warmup, measure,
+                memcached.server(0).stats().get("version"));
+        Map<String, Map<String, Result>> results = new LinkedHashMap<>();
+        try {
+            for (String row : rows) {
+                for (String workload : workloads) {
+                    // A fresh Tomcat per cell: no session or JIT state of another workload carries over.
+                    Tomcat tomcat = start(ROWS.get(row), memcached.nodesAttribute("n1", "n2"));
+                    try {
+                        Result r = run(tomcat.getConnector().getLocalPort(), WORKLOADS.get(workload), clients,
+                                warmup, measure, memcached.servers(), tomcat);
+                        results.computeIfAbsent(workload, w -> new LinkedHashMap<>()).put(row, r);
+                        System.out.printf(Locale.ROOT, "  %-14s %-22s %s%n", workload, row, r);
+                    } finally {
+                        tomcat.stop();
+                        tomcat.destroy();
+                    }
+                    for (MemcachedServer s : memcached.servers()) {
+                        s.flushAll();
+                    }
+                }
+            }
+        } finally {
+            memcached.stopServers();
+        }
+        System.out.println();
+        System.out.println(table(results));
+    }
+
+    static String table(Map<String, Map<String, Result>> results) {
+        StringBuilder t = new StringBuilder("| workload | row | req/s | x StandardManager | p50 µs | p99 µs |"
+                + " memcached calls/req | server CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|\n");
+        results.forEach((workload, rows) -> {
+            Result base = rows.get("StandardManager");
+            rows.forEach((row, r) -> t.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %d | %d | %.2f | %.0f | %d |%n",
+                    workload, row, r.perSecond, base == null ? "" : String.format(Locale.ROOT, "%.2f",
+                            r.perSecond / base.perSecond), r.p50Micros, r.p99Micros, r.callsPerRequest,
+                    r.cpuMicrosPerRequest, r.errors)));
+        });
+        return t.toString();
+    }
+
+    /** One cell's figures. */
+    static final class Result {
+        double perSecond;
+        long requests;
+        long errors;
+        long p50Micros;
+        long p99Micros;
+        double callsPerRequest;
+        double cpuMicrosPerRequest;
+        String msm = "";
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%,9.0f req/s  p50 %5d µs  p99 %6d µs  %.2f memcached calls/req"
+                    + "  %5.0f µs CPU/req  %d errors%s", perSecond, p50Micros, p99Micros, callsPerRequest,
+                    cpuMicrosPerRequest, errors, msm.isEmpty() ? "" : "\n" + " ".repeat(40) + msm);
+        }
+    }
+
+    private static final int WARMUP = 0;
+    private static final int MEASURE = 1;
+    private static final int STOP = 2;
+
+    static Result run(int port, String path, int clients, int warmupSeconds, int measureSeconds,
+            List<MemcachedServer> servers, Tomcat tomcat) throws Exception {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        int[] phase = {WARMUP};
+        Object lock = new Object();
+        int[][] samples = new int[clients][];
+        long[] counts = new long[clients];
+        long[] errors = new long[clients];
+        long[] cpu = new long[clients];
+        CountDownLatch done = new CountDownLatch(clients);
+        for (int c = 0; c < clients; c++) {
+            int id = c;
+            samples[c] = new int[MAX_SAMPLES_PER_CLIENT];
+            Thread t = new Thread(() -> {
+                long cpuAtStart = -1;
+                try (KeepAliveClient client = new KeepAliveClient(port)) {
+                    while (true) {
+                        int p;
+                        synchronized (lock) {
+                            p = phase[0];
+                        }
+                        if (p == STOP) {
+                            break;
+                        }
+                        if (p == MEASURE && cpuAtStart < 0) {
+                            cpuAtStart = threads.getCurrentThreadCpuTime();
+                        }
+                        long start = System.nanoTime();
+                        int status;
+                        try {
+                            status = client.get(path);
+                        } catch (IOException e) {
+                            status = -1;
+                            client.disconnect();
+                        }
+                        long micros = (System.nanoTime() - start) / 1000;
+                        if (p == MEASURE) {
+                            if (status != 200) {
+                                errors[id]++;
+                            }
+                            if (counts[id] < MAX_SAMPLES_PER_CLIENT) {
+                                samples[id][(int) counts[id]] = (int) Math.min(Integer.MAX_VALUE, micros);
+                            }
+                            counts[id]++;
+                        }
+                    }
+                } finally {
+                    cpu[id] = cpuAtStart < 0 ? 0 : threads.getCurrentThreadCpuTime() - cpuAtStart;
+                    done.countDown();
+                }
+            }, "load-" + c);
+            t.setDaemon(true);
+            t.start();
+        }
+        Thread.sleep(warmupSeconds * 1000L);
+        MemcachedSessionManager msm = tomcat.getHost().findChild("") instanceof Context
+                && ((Context) tomcat.getHost().findChild("")).getManager() instanceof MemcachedSessionManager
+                ? (MemcachedSessionManager) ((Context) tomcat.getHost().findChild("")).getManager() : null;
+        io.msm.stats.MsmStatistics stats = msm == null || msm.engine() == null ? null : msm.engine().statistics();
+        long[] statsBefore = msmCounts(stats);
+        Map<String, Long> before = calls(servers);
+        long cpuBefore = os.getProcessCpuTime();
+        long start = System.nanoTime();
+        synchronized (lock) {
+            phase[0] = MEASURE;
+        }
+        Thread.sleep(measureSeconds * 1000L);
+        synchronized (lock) {
+            phase[0] = STOP;
+        }
+        long elapsed = System.nanoTime() - start;
+        done.await();
+        long cpuAfter = os.getProcessCpuTime();
+        if (msm != null && msm.engine() != null) {
+            msm.engine().awaitIdle(5000); // the asynchronous backups of the measured requests
+        }
+        Map<String, Long> after = calls(servers);
+        long[] statsAfter = msmCounts(stats);
+
+        Result r = new Result();
+        long total = 0;
+        int kept = 0;
+        for (int c = 0; c < clients; c++) {
+            total += counts[c];
+            kept += (int) Math.min(counts[c], MAX_SAMPLES_PER_CLIENT);
+            r.errors += errors[c];
+        }
+        int[] all = new int[kept];
+        int at = 0;
+        for (int c = 0; c < clients; c++) {
+            int n = (int) Math.min(counts[c], MAX_SAMPLES_PER_CLIENT);
+            System.arraycopy(samples[c], 0, all, at, n);
+            at += n;
+        }
+        Arrays.sort(all);
+        r.requests = total;
+        r.perSecond = total / (elapsed / 1e9);
+        r.p50Micros = all.length == 0 ? 0 : all[(int) (all.length * 0.50)];
+        r.p99Micros = all.length == 0 ? 0 : all[Math.min(all.length - 1, (int) (all.length * 0.99))];
+        long callDelta = 0;
+        for (String k : after.keySet()) {
+            callDelta += after.get(k) - before.getOrDefault(k, 0L);
+        }
+        r.callsPerRequest = total == 0 ? 0 : (double) callDelta / total;
+        long clientCpu = Arrays.stream(cpu).sum();
+        r.cpuMicrosPerRequest = total == 0 ? 0 : (cpuAfter - cpuBefore - clientCpu) / 1000.0 / total;
+        if (stats != null && total > 0) {
+            r.msm = String.format(Locale.ROOT, "per request: %.2f serializations (mean %.3f ms), %.2f loads (mean %.3f"
+                    + " ms), %.2f backups, %.2f unchanged", (statsAfter[0] - statsBefore[0]) / (double) total,
+                    stats.meanMillis(io.msm.stats.MsmStatistics.Timer.SERIALIZATION),
+                    (statsAfter[1] - statsBefore[1]) / (double) total,
+                    stats.meanMillis(io.msm.stats.MsmStatistics.Timer.LOAD),
+                    (statsAfter[2] - statsBefore[2]) / (double) total, (statsAfter[3] - statsBefore[3]) / (double) total);
+        }
+        return r;
+    }
+
+    private static long[] msmCounts(io.msm.stats.MsmStatistics s) {
+        if (s == null) {
+            return new long[4];
+        }
+        return new long[] {s.count(io.msm.stats.MsmStatistics.Timer.SERIALIZATION),
+            s.count(io.msm.stats.MsmStatistics.Timer.LOAD), s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS),
+            s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS_UNCHANGED)};
+    }
+
+    /** The commands memcached counted, summed over the servers: gets, sets (incl. add/cas), touches, deletes. */
+    static Map<String, Long> calls(List<MemcachedServer> servers) {
+        Map<String, Long> sum = new LinkedHashMap<>();
+        for (MemcachedServer s : servers) {
+            Map<String, String> stats = s.stats();
+            for (String k : List.of("cmd_get", "cmd_set", "cmd_touch", "delete_hits", "delete_misses")) {
+                sum.merge(k, Long.parseLong(stats.getOrDefault(k, "0")), Long::sum);
+            }
+        }
+        return sum;
+    }
+
+    static Tomcat start(Map<String, String> msmAttributes, String nodes) throws Exception {
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(Files.createTempDirectory("msm-e2e").toString());
+        tomcat.setHostname("127.0.0.1");
+        tomcat.getEngine().setJvmRoute("tc1");
+        tomcat.getConnector().setPort(0);
+        tomcat.getConnector().setProperty("address", "127.0.0.1");
+        tomcat.getHost().setAutoDeploy(false);
+        Context context = tomcat.addContext("", null);
+        if (msmAttributes.isEmpty()) {
+            context.setManager(new StandardManager());
+        } else {
+            MemcachedSessionManager manager = new MemcachedSessionManager();
+            manager.setMemcachedNodes(nodes);
+            for (Map.Entry<String, String> a : msmAttributes.entrySet()) {
+                MemcachedSessionManager.class.getMethod("set" + Character.toUpperCase(a.getKey().charAt(0))
+                        + a.getKey().substring(1), String.class).invoke(manager, a.getValue());
+            }
+            context.setManager(manager);
+        }
+        Tomcat.addServlet(context, "session", new SessionServlet()).addMapping("/");
+        tomcat.start();
+        if (context.getState() != org.apache.catalina.LifecycleState.STARTED) {
+            throw new LifecycleException("context did not start");
+        }
+        return tomcat;
+    }
+
+    /** /change and /large set one attribute of the session; /read only reads it. */
+    static final class SessionServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            String path = request.getServletPath();
+            HttpSession session = request.getSession();
+            Integer counter = (Integer) session.getAttribute("counter");
+            if (counter == null) {
+                Sessions.build(path.equals("/large") ? "large" : "typical").forEach(session::setAttribute);
+                counter = 0;
+                session.setAttribute("counter", counter);
+            } else if (!path.equals("/read")) {
+                session.setAttribute("counter", counter + 1);
+            }
+            response.setContentType("text/plain");
+            response.getWriter().write("ok " + counter);
+        }
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("expected --option value, got " + args[i]);
+            }
+            o.put(args[i].substring(2), args[i + 1]);
+        }
+        return o;
+    }
+
+    private static List<String> select(String wanted, List<String> all) {
+        if (wanted == null) {
+            return all;
+        }
+        List<String> picked = new ArrayList<>();
+        for (String w : wanted.split(",")) {
+            String match = all.stream().filter(a -> a.equalsIgnoreCase(w.trim())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown: " + w + "; one of " + all));
+            picked.add(match);
+        }
+        return picked;
+    }
+}
