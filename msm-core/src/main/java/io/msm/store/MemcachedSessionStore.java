@@ -32,9 +32,11 @@ public final class MemcachedSessionStore implements SessionStore {
     static final long MAX_RECONNECT_DELAY_SECONDS = 2;
 
     static {
-        // spymemcached logs to stderr by default; send it to java.util.logging (Tomcat's logging) unless chosen.
+        // spymemcached logs to stderr by default; send it to System.Logger (Tomcat's logging), its INFO chatter at
+        // DEBUG, unless chosen. (In the bundles the property name is relocated with spymemcached, so a webapp's own
+        // spymemcached keeps its own choice.)
         if (System.getProperty("net.spy.log.LoggerImpl") == null) {
-            System.setProperty("net.spy.log.LoggerImpl", "net.spy.memcached.compat.log.SunLogger");
+            System.setProperty("net.spy.log.LoggerImpl", io.msm.internal.SpymemcachedLogger.class.getName());
         }
     }
 

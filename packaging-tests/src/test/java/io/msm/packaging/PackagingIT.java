@@ -274,6 +274,9 @@ class PackagingIT {
         List<String> lines = t.msmLines();
         assertTrue(lines.stream().anyMatch(l -> l.contains("msm started")), () -> "no start line:\n" + t.console());
         assertTrue(lines.stream().noneMatch(l -> l.contains("SEVERE")), () -> String.join("\n", lines));
+        // INFO is msm's start and stop only: no connection chatter from (relocated) spymemcached
+        assertTrue(lines.stream().noneMatch(l -> l.contains(" INFO ") && l.contains("net.spy")),
+                () -> String.join("\n", lines));
     }
 
     static String node(String sessionId) {
