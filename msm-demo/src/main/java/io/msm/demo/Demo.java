@@ -49,6 +49,8 @@ public final class Demo {
     private Tomcat tc1;
     private Tomcat tc2;
     private int step;
+    /** The session id the last request answered with. */
+    private String lastSession;
 
     Demo(PrintStream out) {
         this.out = out;
@@ -124,8 +126,6 @@ public final class Demo {
                 + " nothing was lost." : "UNEXPECTED: the counter skipped or repeated a step (see above).");
         return ok ? 0 : 1;
     }
-
-    private String lastSession;
 
     private boolean request(Tomcat tomcat, String expectedTomcat, int expectedCount, String note)
             throws IOException, InterruptedException {

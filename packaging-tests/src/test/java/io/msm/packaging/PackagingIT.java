@@ -230,7 +230,7 @@ class PackagingIT {
      * it. Awaited after each change, it is that change: the only backup in flight.
      */
     private static byte[] awaitStored(String sessionId, byte[] previous) throws InterruptedException {
-        MemcachedServer server = MEMCACHED.server(node(sessionId).equals("n1") ? 0 : 1);
+        MemcachedServer server = serverOf(sessionId);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (true) {
             byte[] now = server.get(sessionId);
@@ -265,9 +265,12 @@ class PackagingIT {
     }
 
     private static void killNodeOf(String sessionId) {
-        String node = node(sessionId);
-        MemcachedServer server = MEMCACHED.server(node.equals("n1") ? 0 : 1);
-        server.kill();
+        serverOf(sessionId).kill();
+    }
+
+    /** The memcached server of the node a session id names (n1 or n2). */
+    private static MemcachedServer serverOf(String sessionId) {
+        return MEMCACHED.server(node(sessionId).equals("n1") ? 0 : 1);
     }
 
     private static void assertCleanLogs(TomcatInstance t) throws IOException {

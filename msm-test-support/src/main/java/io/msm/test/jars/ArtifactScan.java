@@ -11,6 +11,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
@@ -36,28 +37,35 @@ public final class ArtifactScan {
      * {@code artifact!entry: needle}.
      */
     public static List<String> entriesContaining(Path artifact, String... needles) {
-        List<byte[]> patterns = new ArrayList<>();
-        for (String n : needles) {
-            patterns.add(n.getBytes(StandardCharsets.UTF_8));
-        }
         List<String> hits = new ArrayList<>();
+        forEachEntry(artifact, (name, content) -> {
+            for (String needle : needles) {
+                if (indexOf(content, needle.getBytes(StandardCharsets.UTF_8), 0) >= 0) {
+                    hits.add(artifact + "!" + name + ": " + needle);
+                }
+            }
+        });
+        return hits;
+    }
+
+    /** Calls {@code visit} with the name and whole content of every file of a jar or under a directory. */
+    private static void forEachEntry(Path artifact, BiConsumer<String, byte[]> visit) {
         try {
             if (Files.isDirectory(artifact)) {
                 try (Stream<Path> files = Files.walk(artifact)) {
                     for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                        match(artifact + "!" + artifact.relativize(f), Files.readAllBytes(f), needles, patterns, hits);
+                        visit.accept(artifact.relativize(f).toString().replace('\\', '/'), Files.readAllBytes(f));
                     }
                 }
-            } else {
-                try (ZipFile zip = new ZipFile(artifact.toFile())) {
-                    Enumeration<? extends ZipEntry> entries = zip.entries();
-                    while (entries.hasMoreElements()) {
-                        ZipEntry e = entries.nextElement();
-                        if (e.isDirectory()) {
-                            continue;
-                        }
+                return;
+            }
+            try (ZipFile zip = new ZipFile(artifact.toFile())) {
+                Enumeration<? extends ZipEntry> entries = zip.entries();
+                while (entries.hasMoreElements()) {
+                    ZipEntry e = entries.nextElement();
+                    if (!e.isDirectory()) {
                         try (InputStream in = zip.getInputStream(e)) {
-                            match(artifact + "!" + e.getName(), in.readAllBytes(), needles, patterns, hits);
+                            visit.accept(e.getName(), in.readAllBytes());
                         }
                     }
                 }
@@ -65,7 +73,6 @@ public final class ArtifactScan {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + artifact, e);
         }
-        return hits;
     }
 
     /**
@@ -153,29 +160,19 @@ public final class ArtifactScan {
         byte[] n = needle.getBytes(StandardCharsets.UTF_8);
         byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
         List<String> hits = new ArrayList<>();
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                if (e.isDirectory() || !e.getName().endsWith(".class")) {
-                    continue;
-                }
-                byte[] content;
-                try (InputStream in = zip.getInputStream(e)) {
-                    content = in.readAllBytes();
-                }
-                for (int i = indexOf(content, n, 0); i >= 0; i = indexOf(content, n, i + 1)) {
-                    boolean prefixed = i >= p.length && startsAt(content, p, i - p.length);
-                    boolean atStart = i >= 3 && content[i - 3] == 1;
-                    if (!prefixed && (atStart || !constantStart)) {
-                        hits.add(jar + "!" + e.getName() + ": " + needle);
-                        break;
-                    }
+        forEachEntry(jar, (name, content) -> {
+            if (!name.endsWith(".class")) {
+                return;
+            }
+            for (int i = indexOf(content, n, 0); i >= 0; i = indexOf(content, n, i + 1)) {
+                boolean prefixed = i >= p.length && startsAt(content, p, i - p.length);
+                boolean atStart = i >= 3 && content[i - 3] == 1;
+                if (!prefixed && (atStart || !constantStart)) {
+                    hits.add(jar + "!" + name + ": " + needle);
+                    return;
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
         return hits;
     }
 
@@ -201,15 +198,6 @@ public final class ArtifactScan {
         return found;
     }
 
-    private static void match(String name, byte[] content, String[] needles, List<byte[]> patterns,
-            List<String> hits) {
-        for (int i = 0; i < patterns.size(); i++) {
-            if (indexOf(content, patterns.get(i)) >= 0) {
-                hits.add(name + ": " + needles[i]);
-            }
-        }
-    }
-
     private static boolean startsAt(byte[] haystack, byte[] needle, int at) {
         for (int j = 0; j < needle.length; j++) {
             if (haystack[at + j] != needle[j]) {
@@ -219,19 +207,11 @@ public final class ArtifactScan {
         return true;
     }
 
-    static int indexOf(byte[] haystack, byte[] needle) {
-        return indexOf(haystack, needle, 0);
-    }
-
     static int indexOf(byte[] haystack, byte[] needle, int from) {
-        outer:
         for (int i = from; i <= haystack.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
+            if (startsAt(haystack, needle, i)) {
+                return i;
             }
-            return i;
         }
         return -1;
     }
