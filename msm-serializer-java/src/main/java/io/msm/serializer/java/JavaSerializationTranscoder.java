@@ -14,6 +14,7 @@ import java.io.ObjectStreamClass;
 import java.io.Serializable;
 import java.lang.System.Logger.Level;
 import java.lang.reflect.Proxy;
+import java.util.ConcurrentModificationException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -89,6 +90,8 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         });
         try {
             return write(serializable);
+        } catch (RuntimeException e) {
+            throw copyRaced(e);
         } catch (NotSerializableException e) {
             // Something nested is not serializable: find the attributes at fault, store the others.
             serializable.entrySet().removeIf(entry -> {
@@ -108,6 +111,22 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         } catch (IOException e) {
             throw new TranscoderException("cannot serialize session attributes: " + e, e);
         }
+    }
+
+    /**
+     * With {@code copyCollectionsForSerialization}, a collection cloned while another thread changed it can be
+     * inconsistent without the clone failing (e.g. an {@code ArrayList} whose size exceeds its array, which then
+     * throws {@code ArrayIndexOutOfBoundsException} while it is written). That is the same concurrent change the copy
+     * is for, so it is reported as one: the engine serializes the session again.
+     */
+    private RuntimeException copyRaced(RuntimeException e) {
+        if (!copyCollections || e instanceof ConcurrentModificationException) {
+            return e;
+        }
+        ConcurrentModificationException raced = new ConcurrentModificationException(
+                "a collection attribute changed while it was copied for serialization: " + e);
+        raced.initCause(e);
+        return raced;
     }
 
     private void reportUnserializable(String attribute, Object value, String why) {
