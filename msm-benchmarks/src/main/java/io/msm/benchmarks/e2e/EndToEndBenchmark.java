@@ -204,9 +204,9 @@ public final class EndToEndBenchmark {
             t.start();
         }
         Thread.sleep(warmupSeconds * 1000L);
-        MemcachedSessionManager msm = tomcat.getHost().findChild("") instanceof Context
-                && ((Context) tomcat.getHost().findChild("")).getManager() instanceof MemcachedSessionManager
-                ? (MemcachedSessionManager) ((Context) tomcat.getHost().findChild("")).getManager() : null;
+        org.apache.catalina.Manager manager = ((Context) tomcat.getHost().findChild("")).getManager();
+        MemcachedSessionManager msm = manager instanceof MemcachedSessionManager
+                ? (MemcachedSessionManager) manager : null; // null: the StandardManager row
         io.msm.stats.MsmStatistics stats = msm == null || msm.engine() == null ? null : msm.engine().statistics();
         long[] statsBefore = msmCounts(stats);
         Map<String, Long> before = calls(servers);
