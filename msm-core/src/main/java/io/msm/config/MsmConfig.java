@@ -50,13 +50,26 @@ public final class MsmConfig {
     public static final String STORAGE_KEY_PREFIX = "storageKeyPrefix";
     public static final String ENABLED = "enabled";
     public static final String MAX_INACTIVE_INTERVAL = "maxInactiveInterval";
+    /** Ours: a JEP 290 filter pattern checked before msm's own when session bytes are deserialized. */
+    public static final String DESERIALIZATION_FILTER = "deserializationFilter";
+    /** Ours: {@code none}, {@code sign} or {@code encrypt} (see {@link SessionProtection}). */
+    public static final String SESSION_PROTECTION = "sessionProtection";
+    /** Ours: base64 keys for {@code sessionProtection}, the first one writes. Secret: never logged. */
+    public static final String SESSION_KEYS = "sessionKeys";
+    /** Ours: a file with one base64 key per line, instead of {@code sessionKeys}. */
+    public static final String SESSION_KEY_FILE = "sessionKeyFile";
+    /** Ours: blobs of at least this many bytes are deflated. */
+    public static final String COMPRESSION_THRESHOLD = "compressionThreshold";
+    /** Ours: an attribute whose serialized form is larger is not stored in memcached. */
+    public static final String MAX_ATTRIBUTE_SIZE = "maxAttributeSize";
 
     /** Every attribute this configuration understands, in documentation order. */
     public static final List<String> ATTRIBUTES = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
             LOCK_EXPIRATION, LOCK_FAILURE, OPERATION_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_ATTRIBUTE_FILTER,
             SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
-            PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL);
+            PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL, DESERIALIZATION_FILTER, SESSION_PROTECTION,
+            SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE);
 
     // ------------------------------------------------------------------ defaults
     /** Defaults to {@code true}: sessions live in one Tomcat and are backed up to memcached. */
@@ -80,6 +93,11 @@ public final class MsmConfig {
     public static final boolean DEFAULT_ENABLE_STATISTICS = true;
     public static final MemcachedProtocol DEFAULT_MEMCACHED_PROTOCOL = MemcachedProtocol.TEXT;
     public static final boolean DEFAULT_ENABLED = true;
+    public static final SessionProtection DEFAULT_SESSION_PROTECTION = SessionProtection.NONE;
+    /** Bytes: blobs this large or larger are deflated (memcached refuses items over 1 MB by default). */
+    public static final int DEFAULT_COMPRESSION_THRESHOLD = 256 * 1024;
+    /** Bytes; 0: no limit. */
+    public static final int DEFAULT_MAX_ATTRIBUTE_SIZE = 0;
 
     /** Defaults to the number of processors. */
     public static int defaultBackupThreadCount() {
@@ -123,6 +141,12 @@ public final class MsmConfig {
     private final StorageKeyPrefix storageKeyPrefix;
     private final boolean enabled;
     private final Integer maxInactiveInterval;
+    private final String deserializationFilter;
+    private final SessionProtection sessionProtection;
+    private final List<byte[]> sessionKeys;
+    private final String sessionKeyFile;
+    private final int compressionThreshold;
+    private final int maxAttributeSize;
     private final List<String> warnings;
 
     private MsmConfig(Parser p) {
@@ -149,6 +173,12 @@ public final class MsmConfig {
         this.storageKeyPrefix = p.storageKeyPrefix;
         this.enabled = p.enabled;
         this.maxInactiveInterval = p.maxInactiveInterval;
+        this.deserializationFilter = p.deserializationFilter;
+        this.sessionProtection = p.sessionProtection;
+        this.sessionKeys = p.sessionKeys;
+        this.sessionKeyFile = p.sessionKeyFile;
+        this.compressionThreshold = p.compressionThreshold;
+        this.maxAttributeSize = p.maxAttributeSize;
         this.warnings = Collections.unmodifiableList(p.warnings);
     }
 
@@ -270,6 +300,39 @@ public final class MsmConfig {
         return maxInactiveInterval == null ? OptionalInt.empty() : OptionalInt.of(maxInactiveInterval);
     }
 
+    /**
+     * {@code deserializationFilter}: a JEP 290 pattern ({@link java.io.ObjectInputFilter.Config#createFilter}) checked
+     * before msm's built-in one; its limits apply to the Java serializer, its class patterns to both serializers.
+     */
+    public Optional<String> deserializationFilter() {
+        return Optional.ofNullable(deserializationFilter);
+    }
+
+    /** {@code sessionProtection}; defaults to {@link SessionProtection#NONE}. */
+    public SessionProtection sessionProtection() {
+        return sessionProtection;
+    }
+
+    /**
+     * The keys of {@code sessionKeys} or {@code sessionKeyFile} (each at least 32 bytes), the writing key first;
+     * empty with {@link SessionProtection#NONE}. Secret: never log them.
+     */
+    public List<byte[]> sessionKeys() {
+        List<byte[]> copy = new ArrayList<>();
+        sessionKeys.forEach(k -> copy.add(k.clone()));
+        return copy;
+    }
+
+    /** {@code compressionThreshold} in bytes, 0 = never compress; defaults to {@value #DEFAULT_COMPRESSION_THRESHOLD}. */
+    public int compressionThreshold() {
+        return compressionThreshold;
+    }
+
+    /** {@code maxAttributeSize} in bytes, 0 = no limit (the default). */
+    public int maxAttributeSize() {
+        return maxAttributeSize;
+    }
+
     /** Doubtful but legal settings, each naming the values involved and what msm does; log each once at start. */
     public List<String> warnings() {
         return warnings;
@@ -300,6 +363,12 @@ public final class MsmConfig {
         m.put(STORAGE_KEY_PREFIX, storageKeyPrefix);
         m.put(ENABLED, enabled);
         m.put(MAX_INACTIVE_INTERVAL, maxInactiveInterval);
+        m.put(DESERIALIZATION_FILTER, deserializationFilter);
+        m.put(SESSION_PROTECTION, sessionProtection.name().toLowerCase(Locale.ROOT));
+        m.put(SESSION_KEYS, sessionKeys.isEmpty() ? null : sessionKeys.size() + " key(s), not shown");
+        m.put(SESSION_KEY_FILE, sessionKeyFile);
+        m.put(COMPRESSION_THRESHOLD, compressionThreshold);
+        m.put(MAX_ATTRIBUTE_SIZE, maxAttributeSize);
         StringBuilder sb = new StringBuilder("MsmConfig{");
         m.forEach((k, v) -> sb.append("\n  ").append(k).append('=').append(v));
         return sb.append("\n}").toString();
@@ -381,6 +450,12 @@ public final class MsmConfig {
         StorageKeyPrefix storageKeyPrefix;
         boolean enabled;
         Integer maxInactiveInterval;
+        String deserializationFilter;
+        SessionProtection sessionProtection;
+        List<byte[]> sessionKeys = List.of();
+        String sessionKeyFile;
+        int compressionThreshold;
+        int maxAttributeSize;
 
         Parser(Map<String, String> raw, ClassLoader classLoader) {
             this.raw = raw;
@@ -408,6 +483,11 @@ public final class MsmConfig {
             parseStorageKeyPrefix();
             enabled = bool(ENABLED, DEFAULT_ENABLED);
             parseMaxInactiveInterval();
+            parseDeserializationFilter();
+            parseSessionProtection();
+            compressionThreshold = nonNegativeInt(COMPRESSION_THRESHOLD, DEFAULT_COMPRESSION_THRESHOLD,
+                    "bytes (0: never compress)");
+            maxAttributeSize = nonNegativeInt(MAX_ATTRIBUTE_SIZE, DEFAULT_MAX_ATTRIBUTE_SIZE, "bytes (0: no limit)");
             addWarnings();
         }
 
@@ -451,6 +531,23 @@ public final class MsmConfig {
                 // reported below
             }
             problem(attribute, "expected a positive whole number of " + unit);
+            return dflt;
+        }
+
+        private int nonNegativeInt(String attribute, int dflt, String unit) {
+            String v = value(attribute);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                int i = Integer.parseInt(v);
+                if (i >= 0) {
+                    return i;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            problem(attribute, "expected a whole number >= 0 of " + unit);
             return dflt;
         }
 
@@ -765,6 +862,127 @@ public final class MsmConfig {
                 maxInactiveInterval = Integer.parseInt(v);
             } catch (NumberFormatException e) {
                 problem(MAX_INACTIVE_INTERVAL, "expected a whole number of seconds (<= 0: never expire)");
+            }
+        }
+
+        private void parseDeserializationFilter() {
+            deserializationFilter = value(DESERIALIZATION_FILTER);
+            if (deserializationFilter == null) {
+                return;
+            }
+            try {
+                java.io.ObjectInputFilter.Config.createFilter(deserializationFilter);
+            } catch (IllegalArgumentException e) {
+                problem(DESERIALIZATION_FILTER, "not a valid JEP 290 filter pattern (" + e.getMessage()
+                        + "), e.g. com.example.**;java.base/*;!*");
+                deserializationFilter = null;
+            }
+        }
+
+        private void parseSessionProtection() {
+            sessionProtection = DEFAULT_SESSION_PROTECTION;
+            String v = value(SESSION_PROTECTION);
+            if (v != null) {
+                switch (v.toLowerCase(Locale.ROOT)) {
+                    case "none": sessionProtection = SessionProtection.NONE; break;
+                    case "sign": sessionProtection = SessionProtection.SIGN; break;
+                    case "encrypt": sessionProtection = SessionProtection.ENCRYPT; break;
+                    default: problem(SESSION_PROTECTION, "expected none, sign or encrypt");
+                }
+            }
+            String inline = raw.get(SESSION_KEYS) == null || raw.get(SESSION_KEYS).isBlank() ? null : raw.get(SESSION_KEYS);
+            sessionKeyFile = value(SESSION_KEY_FILE);
+            if (inline != null && sessionKeyFile != null) {
+                problems.add(SESSION_KEYS + " and " + SESSION_KEY_FILE + " are both set: use one of them");
+                return;
+            }
+            List<byte[]> keys = new ArrayList<>();
+            if (inline != null) {
+                parseKeys(SESSION_KEYS + " (value not shown)", List.of(LIST_SEPARATOR.split(inline.trim())), keys);
+            } else if (sessionKeyFile != null) {
+                readKeyFile(keys);
+            }
+            boolean keysGiven = inline != null || sessionKeyFile != null;
+            if (sessionProtection == SessionProtection.NONE) {
+                if (keysGiven) {
+                    problems.add((v == null ? SESSION_PROTECTION + " (not set, none)" : SESSION_PROTECTION + "=\"" + v
+                            + "\"") + ": keys are configured (" + (inline != null ? SESSION_KEYS : SESSION_KEY_FILE)
+                            + "), so set sessionProtection=\"sign\" or \"encrypt\" (or remove the keys)");
+                }
+                return;
+            }
+            if (!keysGiven) {
+                problem(SESSION_PROTECTION, "needs keys: set " + SESSION_KEYS + " (base64, e.g. from `openssl rand"
+                        + " -base64 32`) or " + SESSION_KEY_FILE);
+                return;
+            }
+            sessionKeys = List.copyOf(keys);
+        }
+
+        private void readKeyFile(List<byte[]> keys) {
+            java.nio.file.Path file = java.nio.file.Path.of(sessionKeyFile);
+            String base = System.getProperty("catalina.base");
+            if (!file.isAbsolute() && base != null) {
+                file = java.nio.file.Path.of(base).resolve(file);
+            }
+            List<String> lines;
+            try {
+                lines = java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.US_ASCII);
+            } catch (java.io.IOException | RuntimeException e) {
+                problem(SESSION_KEY_FILE, "cannot read " + file.toAbsolutePath() + " (" + e.getClass().getSimpleName()
+                        + ")");
+                return;
+            }
+            List<String> entries = new ArrayList<>();
+            for (String line : lines) {
+                String t = line.trim();
+                if (!t.isEmpty() && !t.startsWith("#")) {
+                    entries.add(t);
+                }
+            }
+            parseKeys(SESSION_KEY_FILE + "=\"" + sessionKeyFile + "\"", entries, keys);
+            try {
+                Set<java.nio.file.attribute.PosixFilePermission> perms = java.nio.file.Files.getPosixFilePermissions(file);
+                if (perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+                    warnings.add(SESSION_KEY_FILE + "=\"" + sessionKeyFile + "\" is readable by every user of this "
+                            + "machine; chmod o-r it");
+                }
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                // not a POSIX file system: nothing to check
+            }
+        }
+
+        /** Decodes base64 keys; problems name the key's position, never its value. */
+        private void parseKeys(String what, List<String> entries, List<byte[]> keys) {
+            if (entries.isEmpty()) {
+                problems.add(what + ": no key found (one base64 key per entry, at least "
+                        + io.msm.codec.BlobSealer.MIN_KEY_BYTES + " bytes)");
+                return;
+            }
+            List<String> bad = new ArrayList<>();
+            Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < entries.size(); i++) {
+                String where = "key " + (i + 1) + " of " + entries.size();
+                byte[] k;
+                try {
+                    k = java.util.Base64.getDecoder().decode(entries.get(i));
+                } catch (IllegalArgumentException e) {
+                    bad.add(where + " is not base64");
+                    continue;
+                }
+                if (k.length < io.msm.codec.BlobSealer.MIN_KEY_BYTES) {
+                    bad.add(where + " has " + k.length + " bytes, at least " + io.msm.codec.BlobSealer.MIN_KEY_BYTES
+                            + " are needed (e.g. `openssl rand -base64 32`)");
+                    continue;
+                }
+                if (!seen.add(entries.get(i))) {
+                    bad.add(where + " repeats an earlier key");
+                    continue;
+                }
+                keys.add(k);
+            }
+            if (!bad.isEmpty()) {
+                problems.add(what + ": " + String.join("; ", bad));
             }
         }
 

@@ -3,7 +3,9 @@ package io.msm.engine;
 import io.msm.MsmException;
 import io.msm.codec.BlobCodec;
 import io.msm.codec.SessionData;
+import io.msm.codec.BlobSealer;
 import io.msm.codec.UnreadableBlobException;
+import io.msm.codec.UntrustedBlobException;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.node.ConnectionWatch;
@@ -98,6 +100,10 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     private final Set<ManagedSession> unsaved = ConcurrentHashMap.newKeySet();
+    /** Names of attributes reported as over maxAttributeSize (each is reported once). */
+    private final Set<String> reportedLargeAttributes = ConcurrentHashMap.newKeySet();
+    /** Signs, encrypts and compresses blobs on their way to memcached, and checks them on the way back. */
+    private final BlobSealer sealer;
     /**
      * Ids of sessions that ended here (invalidated, expired), until memcached confirmed their deletion or their
      * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
@@ -127,6 +133,7 @@ public final class SessionEngine implements AutoCloseable {
         List<MemcachedNode> nodes = config.nodes();
         this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
         this.transcoder = createTranscoder(config, ctx);
+        this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
         this.sticky = config.sticky();
         this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -232,6 +239,11 @@ public final class SessionEngine implements AutoCloseable {
             @Override
             public String name() {
                 return ctx.name();
+            }
+
+            @Override
+            public java.util.Optional<String> deserializationFilter() {
+                return config.deserializationFilter();
             }
         });
     }
@@ -498,7 +510,8 @@ public final class SessionEngine implements AutoCloseable {
             return LoadResult.of(LoadResult.Status.NOT_FOUND, "not in memcached");
         }
         try {
-            SessionData data = BlobCodec.decode(blob);
+            byte[] opened = sealer.open(blob);
+            SessionData data = BlobCodec.decode(opened);
             if (!data.id().equals(id)) {
                 throw new TranscoderException("the blob stored under this id belongs to session " + data.id());
             }
@@ -518,8 +531,15 @@ public final class SessionEngine implements AutoCloseable {
                 stats.count(Counter.SECONDARY_LOADS);
             }
             stats.time(Timer.LOAD, System.nanoTime() - start);
-            return LoadResult.found(data, attributes, BlobCodec.contentHash(blob), blob, secondary,
+            return LoadResult.found(data, attributes, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl));
+        } catch (UntrustedBlobException e) {
+            stats.count(Counter.UNTRUSTED_SESSIONS);
+            String reason = e.getMessage();
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " in memcached node " + node
+                    + " is refused, not written with this manager's keys (" + reason + "); the request gets a new"
+                    + " session");
+            return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
         } catch (UnreadableBlobException | TranscoderException e) {
             stats.count(Counter.UNREADABLE_SESSIONS);
             String reason = e.getMessage();
@@ -891,13 +911,14 @@ public final class SessionEngine implements AutoCloseable {
         if (attributes == null) {
             return true;
         }
-        byte[] blob = BlobCodec.encode(meta.attributes(attributes).build());
-        long hash = BlobCodec.contentHash(blob);
+        byte[] encoded = BlobCodec.encode(meta.attributes(attributes).build());
+        long hash = BlobCodec.contentHash(encoded);
         if (st.stored && hash == st.storedHash && id.equals(st.storedId)) {
             stats.count(Counter.BACKUPS_UNCHANGED);
             unsaved.remove(s);
             return false;
         }
+        byte[] blob = sealer.seal(encoded);
         SessionId p = ids.parse(id);
         if (p == null) {
             LOG.log(Level.WARNING, () -> logPrefix + "session id " + id + " is not an msm id; not stored");
@@ -916,6 +937,9 @@ public final class SessionEngine implements AutoCloseable {
             store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
         } catch (StoreException e) {
             storeFailed(e, timeout);
+            if (e.isTooLarge()) {
+                reportTooLarge(st, id, blob.length, e);
+            }
             // a timed-out set may still land: remember the key so it is deleted once the session lives elsewhere
             st.attempted.add(id);
             stats.count(Counter.BACKUP_FAILURES);
@@ -952,6 +976,19 @@ public final class SessionEngine implements AutoCloseable {
         return true;
     }
 
+    /** memcached refused the blob as larger than its item size: said once per session, counted every time. */
+    private void reportTooLarge(SessionState st, String id, int size, StoreException e) {
+        stats.count(Counter.OVERSIZED_SESSIONS);
+        if (!st.tooLargeReported) {
+            st.tooLargeReported = true;
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " is " + size + " bytes stored, more than "
+                    + "memcached accepts for one item (memcached -I, 1 MB by default): it is not in memcached and is "
+                    + "lost if this Tomcat stops. Make it smaller, lower " + MsmConfig.COMPRESSION_THRESHOLD
+                    + " (now " + config.compressionThreshold() + "), set " + MsmConfig.MAX_ATTRIBUTE_SIZE
+                    + ", or raise memcached's -I (" + e.getMessage() + ")");
+        }
+    }
+
     private void markUnsaved(ManagedSession s) {
         if (s.isActive()) {
             unsaved.add(s);
@@ -972,7 +1009,12 @@ public final class SessionEngine implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             long start = System.nanoTime();
             try {
-                byte[] bytes = transcoder.serialize(filter(s.attributes()));
+                Map<String, Object> attributes = filter(s.attributes());
+                byte[] bytes = transcoder.serialize(attributes);
+                int cap = config.maxAttributeSize();
+                if (cap > 0 && bytes.length > cap) {
+                    bytes = withoutLargeAttributes(attributes, cap, id, bytes);
+                }
                 stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
                 return bytes;
             } catch (RuntimeException e) {
@@ -985,6 +1027,31 @@ public final class SessionEngine implements AutoCloseable {
                 return null;
             }
         }
+    }
+
+    /**
+     * {@code maxAttributeSize}: the session's bytes exceed the cap, so some attribute may: each is serialized alone,
+     * and those larger than the cap are left out of the stored copy (they stay in this Tomcat's memory). Said once
+     * per attribute name, counted every time.
+     */
+    private byte[] withoutLargeAttributes(Map<String, Object> attributes, int cap, String id, byte[] all) {
+        Map<String, Object> kept = new LinkedHashMap<>(attributes);
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            Map<String, Object> one = new java.util.HashMap<>(1);
+            one.put(e.getKey(), e.getValue());
+            int size = transcoder.serialize(one).length;
+            if (size > cap) {
+                kept.remove(e.getKey());
+                stats.count(Counter.ATTRIBUTES_TOO_LARGE);
+                if (reportedLargeAttributes.add(e.getKey())) {
+                    LOG.log(Level.WARNING, () -> logPrefix + "attribute " + e.getKey() + " of session " + id + " is "
+                            + size + " bytes serialized, over " + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + cap
+                            + "\": it is not stored in memcached (it stays in this Tomcat's memory; said once per"
+                            + " attribute name)");
+                }
+            }
+        }
+        return kept.size() == attributes.size() ? all : transcoder.serialize(kept);
     }
 
     private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {

@@ -1,6 +1,7 @@
 package io.msm.spi;
 
 import java.util.List;
+import java.util.Optional;
 
 /** What a {@link TranscoderFactory} gets to build a transcoder for one webapp. */
 public interface TranscoderContext {
@@ -19,4 +20,12 @@ public interface TranscoderContext {
 
     /** A name for log lines, e.g. the context path. */
     String name();
+
+    /**
+     * {@code deserializationFilter}: a JEP 290 pattern ({@link java.io.ObjectInputFilter.Config#createFilter}) the
+     * transcoder applies before its own class policy when reading. Already validated. Empty when not configured.
+     */
+    default Optional<String> deserializationFilter() {
+        return Optional.empty();
+    }
 }

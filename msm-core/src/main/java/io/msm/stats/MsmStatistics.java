@@ -51,7 +51,16 @@ public final class MsmStatistics {
         /** Session locks taken only after waiting for another owner. */
         LOCK_WAITS,
         /** Requests that could not take their session's lock within operationTimeout. */
-        LOCK_TIMEOUTS
+        LOCK_TIMEOUTS,
+        /**
+         * Blobs refused because {@code sessionProtection} is on and they were not signed or encrypted with one of the
+         * configured keys, or were altered: someone else wrote to memcached, or the keys differ between Tomcats.
+         */
+        UNTRUSTED_SESSIONS,
+        /** Backups memcached refused as larger than its item size limit. */
+        OVERSIZED_SESSIONS,
+        /** Attributes left out of a backup because they exceeded {@code maxAttributeSize}. */
+        ATTRIBUTES_TOO_LARGE
     }
 
     /** What is timed. */

@@ -156,8 +156,12 @@ public final class MemcachedSessionStore implements SessionStore {
         }
         Boolean ok = await("set", nodeId, key, f, timeoutMillis, start);
         if (!Boolean.TRUE.equals(ok)) {
-            throw StoreException.failed("set", key, nodeId, elapsed(start),
-                    "memcached answered " + f.getStatus().getMessage() + " (" + value.length + " bytes)", null);
+            String answer = f.getStatus().getMessage();
+            String reason = "memcached answered " + answer + " (" + value.length + " bytes)";
+            if (answer != null && answer.toLowerCase(java.util.Locale.ROOT).contains("too large")) {
+                throw StoreException.tooLarge("set", key, nodeId, elapsed(start), reason);
+            }
+            throw StoreException.failed("set", key, nodeId, elapsed(start), reason, null);
         }
     }
 

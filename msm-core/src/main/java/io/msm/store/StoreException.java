@@ -11,10 +11,16 @@ public final class StoreException extends MsmException {
 
     private final String nodeId;
     private final boolean timeout;
+    private final boolean tooLarge;
 
     private StoreException(String nodeId, boolean timeout, String message, Throwable cause) {
+        this(nodeId, timeout, false, message, cause);
+    }
+
+    private StoreException(String nodeId, boolean timeout, boolean tooLarge, String message, Throwable cause) {
         super(message, cause);
         this.nodeId = nodeId;
+        this.tooLarge = tooLarge;
         // an operation the client cancelled because its connection broke says as much about the node as a timeout
         this.timeout = timeout || cause instanceof java.util.concurrent.CancellationException;
     }
@@ -29,6 +35,12 @@ public final class StoreException extends MsmException {
     public static StoreException failed(String op, String key, String node, long elapsedMillis, String reason, Throwable cause) {
         return new StoreException(node, false, op + " of " + key + " on memcached node " + node + " failed after "
                 + elapsedMillis + " ms: " + reason, cause);
+    }
+
+    /** memcached refused the value as larger than its item size limit. */
+    public static StoreException tooLarge(String op, String key, String node, long elapsedMillis, String reason) {
+        return new StoreException(node, false, true, op + " of " + key + " on memcached node " + node
+                + " refused after " + elapsedMillis + " ms: " + reason, null);
     }
 
     /** The node is known to be down; no call was made. */
@@ -48,5 +60,10 @@ public final class StoreException extends MsmException {
      */
     public boolean isTimeout() {
         return timeout;
+    }
+
+    /** {@code true} if memcached refused the value as larger than its item size (the node is fine). */
+    public boolean isTooLarge() {
+        return tooLarge;
     }
 }

@@ -187,4 +187,75 @@ class MsmConfigTest {
         assertTrue(e.getMessage().contains("Couchbase/Membase bucket URL"), e.getMessage());
         assertTrue(e.getMessage().contains("memcachedNodes=\"http://10.0.0.1:8091/pools\""), e.getMessage());
     }
+
+    private static final String KEY_1 = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+    private static final String KEY_2 = java.util.Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+    @Test
+    void sessionProtectionTakesKeysInlineOrFromAFileAndNeverShowsThem(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        MsmConfig defaults = build(valid());
+        assertEquals(SessionProtection.NONE, defaults.sessionProtection());
+        assertTrue(defaults.sessionKeys().isEmpty());
+        assertEquals(MsmConfig.DEFAULT_COMPRESSION_THRESHOLD, defaults.compressionThreshold());
+        assertEquals(0, defaults.maxAttributeSize());
+
+        MsmConfig inline = build(valid().set(MsmConfig.SESSION_PROTECTION, "sign")
+                .set(MsmConfig.SESSION_KEYS, KEY_2 + ", " + KEY_1));
+        assertEquals(SessionProtection.SIGN, inline.sessionProtection());
+        assertEquals(2, inline.sessionKeys().size());
+        assertEquals('0', inline.sessionKeys().get(0)[0], "the first key writes");
+        assertFalse(inline.toString().contains(KEY_1) || inline.toString().contains(KEY_2), inline.toString());
+
+        java.nio.file.Path file = dir.resolve("keys");
+        java.nio.file.Files.writeString(file, "# current\n" + KEY_1 + "\n\n# previous\n" + KEY_2 + "\n");
+        java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString(
+                "rw-------"));
+        MsmConfig fromFile = build(valid().set(MsmConfig.SESSION_PROTECTION, "encrypt")
+                .set(MsmConfig.SESSION_KEY_FILE, file.toString()));
+        assertEquals(SessionProtection.ENCRYPT, fromFile.sessionProtection());
+        assertEquals(2, fromFile.sessionKeys().size());
+        assertEquals(0, fromFile.sessionKeys().get(0)[0]);
+        assertTrue(fromFile.warnings().isEmpty(), fromFile.warnings().toString());
+
+        java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString(
+                "rw-r--r--"));
+        MsmConfig readable = build(valid().set(MsmConfig.SESSION_PROTECTION, "encrypt")
+                .set(MsmConfig.SESSION_KEY_FILE, file.toString()));
+        assertTrue(readable.warnings().toString().contains("readable by every user"), readable.warnings().toString());
+    }
+
+    @Test
+    void badSecurityAttributesAreNamedWithoutRevealingKeys(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String shortKey = java.util.Base64.getEncoder().encodeToString(new byte[16]);
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.SESSION_PROTECTION, "hmac")
+                .set(MsmConfig.SESSION_KEYS, shortKey + " not*base64 " + KEY_1 + " " + KEY_1)
+                .set(MsmConfig.COMPRESSION_THRESHOLD, "-1")
+                .set(MsmConfig.MAX_ATTRIBUTE_SIZE, "big")
+                .set(MsmConfig.DESERIALIZATION_FILTER, "maxdepth=x;com.example.*")));
+        String m = e.getMessage();
+        assertTrue(m.contains("sessionProtection=\"hmac\": expected none, sign or encrypt"), m);
+        assertTrue(m.contains("key 1 of 4 has 16 bytes, at least 32"), m);
+        assertTrue(m.contains("key 2 of 4 is not base64"), m);
+        assertTrue(m.contains("key 4 of 4 repeats an earlier key"), m);
+        assertFalse(m.contains(shortKey) || m.contains(KEY_1) || m.contains("not*base64"), m);
+        assertTrue(m.contains("compressionThreshold=\"-1\": expected a whole number >= 0"), m);
+        assertTrue(m.contains("maxAttributeSize=\"big\""), m);
+        assertTrue(m.contains("deserializationFilter=\"maxdepth=x;com.example.*\": not a valid JEP 290 filter"), m);
+
+        assertTrue(assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.SESSION_PROTECTION, "sign"))).getMessage().contains("needs keys"));
+        assertTrue(assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.SESSION_KEYS, KEY_1))).getMessage()
+                .contains("sessionProtection (not set, none): keys are configured"));
+        assertTrue(assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.SESSION_PROTECTION, "sign").set(MsmConfig.SESSION_KEYS, KEY_1)
+                .set(MsmConfig.SESSION_KEY_FILE, "/x"))).getMessage().contains("both set"));
+        String missing = dir.resolve("nope").toString();
+        assertTrue(assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.SESSION_PROTECTION, "sign").set(MsmConfig.SESSION_KEY_FILE, missing))).getMessage()
+                .contains("sessionKeyFile=\"" + missing + "\": cannot read"));
+    }
 }

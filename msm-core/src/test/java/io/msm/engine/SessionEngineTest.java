@@ -529,4 +529,40 @@ class SessionEngineTest {
         assertArrayEquals(new TestTranscoderFactory().createTranscoder(null).serialize(Map.of("a", "b")),
                 d.attributes());
     }
+
+    @Test
+    void signingManagerRefusesBlobsItDidNotSign() {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS, key);
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 5));
+        idle();
+        assertEquals(Map.of("count", 5), engine.load(s.id()).attributes());
+        byte[] planted = BlobCodec.encode(SessionData.builder(s.id()).attributes(new TestTranscoderFactory()
+                .createTranscoder(null).serialize(Map.of("count", 6))).build());
+        store.put("n1", "p_" + s.id(), planted);
+        LoadResult refused = engine.load(s.id());
+        assertEquals(LoadResult.Status.UNREADABLE, refused.status());
+        assertTrue(refused.reason().contains("neither signed nor encrypted"), refused.reason());
+        assertEquals(1, engine.statistics().get(Counter.UNTRUSTED_SESSIONS));
+        assertEquals(0, engine.statistics().get(Counter.UNREADABLE_SESSIONS));
+    }
+
+    @Test
+    void attributeOverMaxAttributeSizeStaysInMemoryOnly() {
+        engine(MsmConfig.MAX_ATTRIBUTE_SIZE, "100");
+        TestSession s = newSession("n1");
+        request(s, () -> {
+            s.set("small", "x");
+            s.set("big", "y".repeat(500));
+        });
+        idle();
+        assertEquals(Map.of("small", "x"), stored(s, "n1"));
+        assertEquals(1, engine.statistics().get(Counter.ATTRIBUTES_TOO_LARGE));
+        assertEquals("y".repeat(500), s.attributes().get("big"));
+        request(s, () -> s.set("small", "z"));
+        idle();
+        assertEquals(Map.of("small", "z"), stored(s, "n1"));
+        assertEquals(2, engine.statistics().get(Counter.ATTRIBUTES_TOO_LARGE), "counted every time, logged once");
+    }
 }

@@ -236,6 +236,56 @@ public class MemcachedSessionManager extends ManagerBase {
         return attributes.get(MsmConfig.MAX_INACTIVE_INTERVAL);
     }
 
+    /** A JEP 290 pattern checked before msm's built-in deserialization filter (both serializers). */
+    public void setDeserializationFilter(String v) {
+        attributes.set(MsmConfig.DESERIALIZATION_FILTER, v);
+    }
+
+    public String getDeserializationFilter() {
+        return attributes.get(MsmConfig.DESERIALIZATION_FILTER);
+    }
+
+    /** {@code none}, {@code sign} (HMAC-SHA256) or {@code encrypt} (AES-256-GCM). */
+    public void setSessionProtection(String v) {
+        attributes.set(MsmConfig.SESSION_PROTECTION, v);
+    }
+
+    public String getSessionProtection() {
+        return attributes.get(MsmConfig.SESSION_PROTECTION);
+    }
+
+    /** Base64 keys, the first writes. Write-only: there is deliberately no getter, so JMX never shows them. */
+    public void setSessionKeys(String v) {
+        attributes.set(MsmConfig.SESSION_KEYS, v);
+    }
+
+    /** A file with one base64 key per line (relative paths are resolved against {@code catalina.base}). */
+    public void setSessionKeyFile(String v) {
+        attributes.set(MsmConfig.SESSION_KEY_FILE, v);
+    }
+
+    public String getSessionKeyFile() {
+        return attributes.get(MsmConfig.SESSION_KEY_FILE);
+    }
+
+    /** Bytes: blobs at least this large are deflated; 0 never. */
+    public void setCompressionThreshold(String v) {
+        attributes.set(MsmConfig.COMPRESSION_THRESHOLD, v);
+    }
+
+    public String getCompressionThreshold() {
+        return attributes.get(MsmConfig.COMPRESSION_THRESHOLD);
+    }
+
+    /** Bytes: an attribute whose serialized form is larger is not stored in memcached; 0 no limit. */
+    public void setMaxAttributeSize(String v) {
+        attributes.set(MsmConfig.MAX_ATTRIBUTE_SIZE, v);
+    }
+
+    public String getMaxAttributeSize() {
+        return attributes.get(MsmConfig.MAX_ATTRIBUTE_SIZE);
+    }
+
     // ====================================================================== lifecycle
 
     /**
@@ -829,6 +879,18 @@ public class MemcachedSessionManager extends ManagerBase {
 
     public long getMsmLockTimeouts() {
         return counter(Counter.LOCK_TIMEOUTS);
+    }
+
+    public long getMsmUntrustedSessions() {
+        return counter(Counter.UNTRUSTED_SESSIONS);
+    }
+
+    public long getMsmOversizedSessions() {
+        return counter(Counter.OVERSIZED_SESSIONS);
+    }
+
+    public long getMsmAttributesTooLarge() {
+        return counter(Counter.ATTRIBUTES_TOO_LARGE);
     }
 
     public double getMsmLockWaitMeanMillis() {

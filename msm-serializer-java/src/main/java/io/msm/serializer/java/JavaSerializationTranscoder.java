@@ -31,12 +31,15 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
 
     private static final System.Logger LOG = System.getLogger("io.msm.serializer.java");
 
+    /** The default JEP 290 limits: object nesting, references and array lengths in one session. */
+    public static final String DEFAULT_LIMITS = String.join(";", "maxdepth=100", "maxrefs=1000000", "maxarray=10000000");
+
     /**
      * The default JEP 290 filter: limits, then known gadget-chain classes refused. Everything else is allowed (a
-     * session may hold any of the webapp's serializable classes).
+     * session may hold any of the webapp's serializable classes). A {@code deserializationFilter} pattern goes between
+     * the two: its limits replace these, its class patterns are checked before the refused classes.
      */
-    public static final String DEFAULT_FILTER = String.join(";",
-            "maxdepth=100", "maxrefs=1000000", "maxarray=10000000",
+    public static final String DEFAULT_FILTER = String.join(";", DEFAULT_LIMITS,
             "!org.apache.commons.collections.functors.*",
             "!org.apache.commons.collections4.functors.*",
             "!org.apache.commons.beanutils.BeanComparator",
@@ -69,13 +72,25 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
     private final ClassLoader classLoader;
     private final boolean copyCollections;
     private final String name;
-    private final ObjectInputFilter filter = ObjectInputFilter.Config.createFilter(DEFAULT_FILTER);
+    private final ObjectInputFilter filter;
     private final Set<String> reportedUnserializable = ConcurrentHashMap.newKeySet();
 
-    JavaSerializationTranscoder(ClassLoader classLoader, boolean copyCollections, String name) {
+    /**
+     * @param configuredFilter a {@code deserializationFilter} pattern, or {@code null}
+     */
+    JavaSerializationTranscoder(ClassLoader classLoader, boolean copyCollections, String name, String configuredFilter) {
+        this.filter = ObjectInputFilter.Config.createFilter(effectiveFilter(configuredFilter));
         this.classLoader = classLoader;
         this.copyCollections = copyCollections;
         this.name = name;
+    }
+
+    /** The filter pattern used with a {@code deserializationFilter} pattern (or {@code null}). */
+    static String effectiveFilter(String configured) {
+        if (configured == null || configured.isBlank()) {
+            return DEFAULT_FILTER;
+        }
+        return DEFAULT_LIMITS + ";" + configured.trim() + ";" + DEFAULT_FILTER.substring(DEFAULT_LIMITS.length() + 1);
     }
 
     @Override

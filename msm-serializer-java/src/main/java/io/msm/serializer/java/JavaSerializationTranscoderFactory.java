@@ -15,6 +15,6 @@ public final class JavaSerializationTranscoderFactory implements TranscoderFacto
     @Override
     public SessionAttributesTranscoder createTranscoder(TranscoderContext context) {
         return new JavaSerializationTranscoder(context.classLoader(), context.copyCollectionsForSerialization(),
-                context.name());
+                context.name(), context.deserializationFilter().orElse(null));
     }
 }

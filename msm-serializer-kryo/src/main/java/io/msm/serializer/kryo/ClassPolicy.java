@@ -1,5 +1,6 @@
 package io.msm.serializer.kryo;
 
+import java.io.ObjectInputFilter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -9,14 +10,25 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The deny list: classes that are never instantiated from memcached bytes (and never written, so the problem shows
  * at backup time). Patterns are a class name, or a package followed by {@code .*} meaning that package and all below.
- * Array types are judged by their component type.
+ * Array types are judged by their component type. A configured {@code deserializationFilter} (a JEP 290 pattern; only
+ * its class patterns matter here) is asked first: a class it rejects is refused, a class it allows skips the deny list.
  */
 final class ClassPolicy {
+    private final ObjectInputFilter configured;
     private final List<String> exact = new ArrayList<>();
     private final List<String> prefixes = new ArrayList<>();
     private final Set<Class<?>> allowed = ConcurrentHashMap.newKeySet();
 
     ClassPolicy(Collection<String> patterns) {
+        this(patterns, null);
+    }
+
+    /**
+     * @param filterPattern a {@code deserializationFilter} pattern, or {@code null}
+     */
+    ClassPolicy(Collection<String> patterns, String filterPattern) {
+        this.configured = filterPattern == null || filterPattern.isBlank() ? null
+                : ObjectInputFilter.Config.createFilter(filterPattern);
         for (String p : patterns) {
             String pattern = p.trim();
             if (pattern.isEmpty()) {
@@ -42,6 +54,16 @@ final class ClassPolicy {
         if (c.isPrimitive() || allowed.contains(c)) {
             return null;
         }
+        if (configured != null) {
+            ObjectInputFilter.Status verdict = configured.checkInput(new ClassOnly(c));
+            if (verdict == ObjectInputFilter.Status.REJECTED) {
+                return "deserializationFilter";
+            }
+            if (verdict == ObjectInputFilter.Status.ALLOWED) {
+                allowed.add(c);
+                return null;
+            }
+        }
         String name = c.getName();
         for (String e : exact) {
             if (e.equals(name)) {
@@ -55,5 +77,39 @@ final class ClassPolicy {
         }
         allowed.add(c);
         return null;
+    }
+
+    /** A class alone, as a JEP 290 filter sees it: no depth, references, stream bytes or array length to judge. */
+    private static final class ClassOnly implements ObjectInputFilter.FilterInfo {
+        private final Class<?> type;
+
+        ClassOnly(Class<?> type) {
+            this.type = type;
+        }
+
+        @Override
+        public Class<?> serialClass() {
+            return type;
+        }
+
+        @Override
+        public long arrayLength() {
+            return -1;
+        }
+
+        @Override
+        public long depth() {
+            return 1;
+        }
+
+        @Override
+        public long references() {
+            return 0;
+        }
+
+        @Override
+        public long streamBytes() {
+            return 0;
+        }
     }
 }

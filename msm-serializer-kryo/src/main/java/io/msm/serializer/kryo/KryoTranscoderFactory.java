@@ -128,7 +128,7 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
         }
         ClassPolicy policy;
         try {
-            policy = new ClassPolicy(denied);
+            policy = new ClassPolicy(denied, context.deserializationFilter().orElse(null));
         } catch (IllegalArgumentException e) {
             throw new TranscoderException("customConverter: " + e.getMessage(), e);
         }

@@ -146,8 +146,9 @@ final class MsmKryo extends Kryo {
         public Registration registerImplicit(Class type) {
             String denied = policy.denyingPattern(type);
             if (denied != null) {
-                throw new KryoException("class " + type.getName() + " is refused by msm's Kryo deny list ("
-                        + denied + ")");
+                throw new KryoException("class " + type.getName() + " is refused by "
+                        + (denied.equals("deserializationFilter") ? "the configured deserializationFilter"
+                        : "msm's Kryo deny list (" + denied + ")"));
             }
             Class<?> named = type;
             while (named.isArray()) {

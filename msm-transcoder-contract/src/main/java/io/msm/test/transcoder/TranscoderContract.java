@@ -128,7 +128,18 @@ public abstract class TranscoderContract {
     /** A transcoder context for tests: the given class loader, options and name. */
     public static TranscoderContext context(ClassLoader loader, boolean copyCollections,
             List<String> customConverters, String name) {
+        return context(loader, copyCollections, customConverters, name, null);
+    }
+
+    /** A transcoder context for tests, with a {@code deserializationFilter} pattern (or {@code null}). */
+    public static TranscoderContext context(ClassLoader loader, boolean copyCollections,
+            List<String> customConverters, String name, String deserializationFilter) {
         return new TranscoderContext() {
+            @Override
+            public java.util.Optional<String> deserializationFilter() {
+                return java.util.Optional.ofNullable(deserializationFilter);
+            }
+
             @Override
             public ClassLoader classLoader() {
                 return loader;
@@ -523,12 +534,18 @@ public abstract class TranscoderContract {
 
     /** Compiles {@code source} (one public class) into {@code dir} and returns a class loader for it, as a webapp's. */
     protected static ClassLoader webapp(Path dir, String className, String source) throws IOException {
+        return webapp(dir, className, source, TranscoderContract.class.getClassLoader());
+    }
+
+    /** As {@link #webapp(Path, String, String)}, with classes of {@code parent} visible to the compiled one. */
+    protected static ClassLoader webapp(Path dir, String className, String source, ClassLoader parent)
+            throws IOException {
         Path file = dir.resolve(className.replace('.', '/') + ".java");
         Files.createDirectories(file.getParent());
         Files.writeString(file, source);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertEquals(0, javac.run(null, null, null, "--release", "17", "-d", dir.toString(), file.toString()));
-        return new URLClassLoader(new URL[] {dir.toUri().toURL()}, TranscoderContract.class.getClassLoader());
+        return new URLClassLoader(new URL[] {dir.toUri().toURL()}, parent);
     }
 
     @Test
@@ -549,6 +566,38 @@ public abstract class TranscoderContract {
         // a loader that cannot see the class: the error names it
         TranscoderException e = assertThrows(TranscoderException.class, () -> transcoder().deserialize(bytes));
         assertTrue(e.getMessage().contains("com.shop.Cart"), e.getMessage());
+    }
+
+    /**
+     * {@code deserializationFilter} is checked before the serializer's own class policy: here an allowlist (the
+     * webapp's package, the JDK's base module, nothing else) refuses a class it does not list, as written by a
+     * Tomcat without the filter; what it lists still reads.
+     */
+    @Test
+    void configuredDeserializationFilterRefusesWhatItDoesNotAllow(@TempDir Path dir) throws Exception {
+        ClassLoader shop = webapp(dir.resolve("shop"), "com.shop.Cart",
+                "package com.shop; public class Cart implements java.io.Serializable {"
+                        + " public java.util.List<String> items = new java.util.ArrayList<>(); }");
+        ClassLoader both = webapp(dir.resolve("other"), "com.other.Gadget",
+                "package com.other; public class Gadget implements java.io.Serializable { public String cmd = \"x\"; }",
+                shop);
+        Object cart = both.loadClass("com.shop.Cart").getConstructor().newInstance();
+        Object gadget = both.loadClass("com.other.Gadget").getConstructor().newInstance();
+        String allowlist = "com.shop.*;java.base/*;!*";
+        SessionAttributesTranscoder filtered = factory().createTranscoder(context(both, false, List.of(), "/f",
+                allowlist));
+        SessionAttributesTranscoder open = transcoder(both, false, List.of());
+        byte[] cartOnly = open.serialize(Map.of("cart", cart, "n", 1));
+        Map<String, Object> back = filtered.deserialize(cartOnly);
+        assertEquals("com.shop.Cart", back.get("cart").getClass().getName());
+        byte[] planted = open.serialize(Map.of("cart", cart, "x", List.of(gadget)));
+        TranscoderException e = assertThrows(TranscoderException.class, () -> filtered.deserialize(planted));
+        assertTrue(e.getMessage().contains("com.other.Gadget"), e.getMessage());
+        // a pattern that rejects one class, and leaves the rest to the defaults
+        SessionAttributesTranscoder noCarts = factory().createTranscoder(context(both, false, List.of(), "/f",
+                "!com.shop.Cart"));
+        assertThrows(TranscoderException.class, () -> noCarts.deserialize(cartOnly));
+        assertEquals(Map.of("n", 2), noCarts.deserialize(open.serialize(Map.of("n", 2))));
     }
 
     @Test
