@@ -281,10 +281,14 @@ public final class BlobSealer {
         Inflater inf = new Inflater();
         try {
             inf.setInput(body);
-            byte[] out = new byte[size];
+            // grown as bytes really come out: a small blob declaring a huge size allocates little
+            byte[] out = new byte[(int) Math.min(size, Math.max(4096L, body.length * 4L))];
             int n = 0;
             while (n < size) {
-                int got = inf.inflate(out, n, size - n);
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, (int) Math.min(size, out.length * 2L));
+                }
+                int got = inf.inflate(out, n, out.length - n);
                 if (got == 0 && (inf.finished() || inf.needsInput() || inf.needsDictionary())) {
                     break;
                 }

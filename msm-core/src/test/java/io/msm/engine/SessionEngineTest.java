@@ -477,10 +477,12 @@ class SessionEngineTest {
         assertEquals(Map.of("count", 5), found.attributes());
 
         assertEquals(LoadResult.Status.NOT_FOUND, engine.load("NOPE-n1.tc1").status());
-        assertEquals(LoadResult.Status.INVALID_ID, engine.load("NOPE-n9.tc1").status());
         int calls = store.calls();
+        assertEquals(LoadResult.Status.INVALID_ID, engine.load("NOPE-n9.tc1").status(), "unknown node");
         assertEquals(LoadResult.Status.INVALID_ID, engine.load("garbage id").status());
-        assertEquals(calls, store.calls(), "a malformed id never reaches memcached");
+        assertEquals(LoadResult.Status.INVALID_ID, engine.load("A".repeat(300) + "-n1.tc1").status(), "too long");
+        assertEquals(LoadResult.Status.INVALID_ID, engine.load("AB\r\nset x-n1.tc1").status(), "control characters");
+        assertEquals(calls, store.calls(), "bad ids never reach memcached");
 
         store.put("n1", "p_BAD-n1.tc1", "definitely not a session blob, long enough".getBytes());
         LoadResult bad = engine.load("BAD-n1.tc1");

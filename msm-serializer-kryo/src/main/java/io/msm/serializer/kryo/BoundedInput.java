@@ -13,6 +13,69 @@ import com.esotericsoftware.kryo.io.Output;
  */
 final class BoundedInput extends Input {
 
+    // Kryo allocates the array of these before reading a byte (BigInteger, BigDecimal, BitSet and other serializers
+    // call them with a length read from the blob): the bytes left bound the length first. Found by the fuzz test.
+
+    @Override
+    public byte[] readBytes(int length) {
+        check(this, length);
+        return super.readBytes(length);
+    }
+
+    @Override
+    public int[] readInts(int length) {
+        check(this, length * 4L);
+        return super.readInts(length);
+    }
+
+    @Override
+    public int[] readInts(int length, boolean optimizePositive) {
+        check(this, length);
+        return super.readInts(length, optimizePositive);
+    }
+
+    @Override
+    public long[] readLongs(int length) {
+        check(this, length * 8L);
+        return super.readLongs(length);
+    }
+
+    @Override
+    public long[] readLongs(int length, boolean optimizePositive) {
+        check(this, length);
+        return super.readLongs(length, optimizePositive);
+    }
+
+    @Override
+    public float[] readFloats(int length) {
+        check(this, length * 4L);
+        return super.readFloats(length);
+    }
+
+    @Override
+    public double[] readDoubles(int length) {
+        check(this, length * 8L);
+        return super.readDoubles(length);
+    }
+
+    @Override
+    public short[] readShorts(int length) {
+        check(this, length * 2L);
+        return super.readShorts(length);
+    }
+
+    @Override
+    public char[] readChars(int length) {
+        check(this, length * 2L);
+        return super.readChars(length);
+    }
+
+    @Override
+    public boolean[] readBooleans(int length) {
+        check(this, length);
+        return super.readBooleans(length);
+    }
+
     @Override
     public String readString() {
         checkStringLength();
@@ -36,7 +99,7 @@ final class BoundedInput extends Input {
 
     static void check(Input input, long count) {
         long remaining = input.limit() - input.position();
-        if (count > remaining) {
+        if (count > remaining || count < 0) {
             throw new KryoException("declared " + count + " items, but only " + remaining + " bytes follow");
         }
     }

@@ -200,7 +200,7 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
         fields.setChunkedEncoding(false);
         fields.setIgnoreSyntheticFields(false); // inner classes keep their outer instance
         fields.setSerializeTransient(false);
-        kryo.setDefaultSerializer(new SerializerFactory.CompatibleFieldSerializerFactory(fields));
+        kryo.setDefaultSerializer(BoundedFieldSerializer.factory(fields));
         kryo.addDefaultSerializer(Enum.class, EnumNameSerializer.class);
         RecordSerializer.install(kryo);
         installBoundedArrays(kryo);

@@ -342,4 +342,27 @@ class KryoTranscoderTest {
             writer.join();
         }
     }
+
+    /**
+     * Inputs the fuzz test found (kept as files): a class's field-name count of two billion, a BitSet of a billion
+     * longs. Each is refused with the documented exception after allocating little.
+     */
+    @Test
+    void fuzzFindingsAreRefusedCheaply() throws Exception {
+        SessionAttributesTranscoder t = new KryoTranscoderFactory().createTranscoder(TranscoderContract.context(
+                getClass().getClassLoader(), false, List.of(), "/fuzz"));
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (String name : List.of("field-name-count.bin", "bitset-length.bin")) {
+            byte[] input;
+            try (java.io.InputStream in = getClass().getResourceAsStream("/fuzz-regressions/" + name)) {
+                input = in.readAllBytes();
+            }
+            long before = threads.getCurrentThreadAllocatedBytes();
+            TranscoderException e = assertThrows(TranscoderException.class, () -> t.deserialize(input), name);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 2 << 20, name + " allocated " + allocated + " bytes");
+            assertTrue(e.getMessage().contains("declared"), name + ": " + e.getMessage());
+        }
+    }
 }

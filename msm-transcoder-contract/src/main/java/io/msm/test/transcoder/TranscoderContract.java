@@ -11,6 +11,7 @@ import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.spi.TranscoderContext;
 import io.msm.spi.TranscoderException;
 import io.msm.spi.TranscoderFactory;
+import io.msm.test.fuzz.Fuzzer;
 import io.msm.test.transcoder.ContractTypes.Color;
 import io.msm.test.transcoder.ContractTypes.Greeter;
 import io.msm.test.transcoder.ContractTypes.Node;
@@ -528,6 +529,32 @@ public abstract class TranscoderContract {
                 // the documented outcome
             }
         }
+    }
+
+    /**
+     * Random and mutated bytes (from a fixed seed, bounded in count and time): the only outcome for bad input is
+     * {@link TranscoderException}; no input allocates beyond 64 bytes per input byte + 8 MB, none hangs.
+     */
+    @Test
+    void fuzzedBytesGiveOnlyTranscoderExceptionBoundedAllocationAndNoHang() {
+        SessionAttributesTranscoder t = transcoder();
+        List<byte[]> corpus = new ArrayList<>();
+        corpus.add(t.serialize(Map.of()));
+        corpus.add(t.serialize(Map.of("user", new User("bob", List.of("admin", "dev"), LocalDate.of(2021, 5, 6)),
+                "n", 1, "s", "text")));
+        Map<String, Object> nested = new LinkedHashMap<>();
+        nested.put("list", arrayList("a", "b", "c"));
+        nested.put("map", new HashMap<>(Map.of("k", 1L, "l", 2.5d)));
+        nested.put("array", new int[] {1, 2, 3});
+        nested.put("strings", new String[] {"x", null, "z"});
+        nested.put("bytes", new byte[64]);
+        nested.put("date", LocalDate.of(2020, 1, 1));
+        corpus.add(t.serialize(nested));
+        Fuzzer.Report r = Fuzzer.of(20261121L, corpus).bounded(10_000, Duration.ofSeconds(20))
+                .allocationLimit(64, 8 << 20)
+                .run(getClass().getSimpleName(), TranscoderException.class, t::deserialize);
+        System.out.println(getClass().getSimpleName() + " fuzz: " + r);
+        assertTrue(r.refused > 0, r.toString());
     }
 
     // ------------------------------------------------------------------ the webapp class loader
