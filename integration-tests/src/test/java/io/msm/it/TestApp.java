@@ -36,6 +36,7 @@ final class TestApp {
         servlet(ctx, "protected", "/protected/*", new Protected());
         servlet(ctx, "logout", "/logout", new Logout());
         servlet(ctx, "set", "/set", new SetAttribute());
+        servlet(ctx, "big", "/big", new BigAttribute());
         servlet(ctx, "dump", "/dump", new Dump());
         servlet(ctx, "lastAccess", "/last-access", new LastAccess());
         servlet(ctx, "dispatch", "/dispatch", new Dispatch());
@@ -258,6 +259,28 @@ final class TestApp {
             }
             s.setAttribute(req.getParameter("name"), req.getParameter("value"));
             write(resp, "id=" + s.getId());
+        }
+    }
+
+    /**
+     * Sets attribute {@code name} to a string of {@code size} characters: random letters with {@code random=true}
+     * (incompressible), else one repeated letter. {@code length=N id=ID}.
+     */
+    static final class BigAttribute extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            int size = Integer.parseInt(req.getParameter("size"));
+            char[] chars = new char[size];
+            java.util.Random random = new java.util.Random(size);
+            boolean noise = Boolean.parseBoolean(req.getParameter("random"));
+            for (int i = 0; i < size; i++) {
+                chars[i] = noise ? (char) ('!' + random.nextInt(90)) : 'a';
+            }
+            s.setAttribute(req.getParameter("name"), new String(chars));
+            write(resp, "length=" + size + " id=" + s.getId());
         }
     }
 

@@ -47,7 +47,19 @@ public final class MemcachedSessionStore implements SessionStore {
         void disconnected(String nodeId);
     }
 
+    /**
+     * Values up to this size are sent without checking the node's item size limit (memcached's default is 1 MB;
+     * nobody runs it with less than this).
+     */
+    static final int CHECKED_ABOVE_BYTES = 512 * 1024;
+    /** memcached's default item size limit ({@code -I 1m}), assumed when a node cannot say. */
+    static final int DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
+    /** Room for memcached's item header, CAS and flags next to key and value. */
+    private static final int ITEM_OVERHEAD = 128;
+
     private final Map<String, Client> clients;
+    /** Each node's {@code item_size_max} ({@code stats settings}), asked when a large value first goes there. */
+    private final Map<String, Integer> itemSizeMax = new java.util.concurrent.ConcurrentHashMap<>();
     private final boolean binary;
     /** Cleared when a node answers that it does not know meta commands (memcached before 1.6). */
     private volatile boolean metaCommands = true;
@@ -77,17 +89,18 @@ public final class MemcachedSessionStore implements SessionStore {
         this.binary = config.memcachedProtocol() == MemcachedProtocol.BINARY;
     }
 
-    private static Client connect(MsmConfig config, MemcachedNode node, ConnectionListener listener)
-            throws IOException {
+    private Client connect(MsmConfig config, MemcachedNode node, ConnectionListener listener) throws IOException {
         String id = node.id();
         ConnectionObserver observer = new ConnectionObserver() {
             @Override
             public void connectionEstablished(SocketAddress address, int reconnectCount) {
+                itemSizeMax.remove(id); // maybe restarted with another -I
                 listener.connected(id);
             }
 
             @Override
             public void connectionLost(SocketAddress address) {
+                itemSizeMax.remove(id);
                 listener.disconnected(id);
             }
         };
@@ -112,6 +125,41 @@ public final class MemcachedSessionStore implements SessionStore {
             throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
         }
         return c;
+    }
+
+    /**
+     * Refuses a value the node would refuse, without sending it: memcached answers an oversized text-protocol set by
+     * closing the connection, which would cost every session on that node its connection.
+     */
+    private void checkSize(String op, String nodeId, String key, byte[] value) {
+        if (value.length <= CHECKED_ABOVE_BYTES) {
+            return;
+        }
+        Integer limit = itemSizeMax.get(nodeId);
+        if (limit == null) {
+            limit = askItemSizeMax(nodeId);
+        }
+        if (value.length + key.length() + ITEM_OVERHEAD > limit) {
+            throw StoreException.tooLarge(op, key, nodeId, 0, value.length + " bytes, memcached node " + nodeId
+                    + " takes items of at most " + limit + " bytes (its -I); not sent");
+        }
+    }
+
+    private int askItemSizeMax(String nodeId) {
+        Client c = clients.get(nodeId);
+        try {
+            for (Map<String, String> settings : c.getStats("settings").values()) {
+                String v = settings.get("item_size_max");
+                if (v != null) {
+                    int limit = Integer.parseInt(v.trim());
+                    itemSizeMax.put(nodeId, limit);
+                    return limit;
+                }
+            }
+        } catch (RuntimeException e) {
+            // no answer: assume memcached's default, and ask again next time
+        }
+        return DEFAULT_ITEM_SIZE_MAX;
     }
 
     @Override
@@ -149,6 +197,7 @@ public final class MemcachedSessionStore implements SessionStore {
     public void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
         net.spy.memcached.internal.OperationFuture<Boolean> f;
+        checkSize("set", nodeId, key, value);
         try {
             f = client("set", nodeId, key).set(key, exp, value, BYTES);
         } catch (RuntimeException e) {
@@ -169,6 +218,7 @@ public final class MemcachedSessionStore implements SessionStore {
     public long add(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
         net.spy.memcached.internal.OperationFuture<Boolean> f;
+        checkSize("add", nodeId, key, value);
         try {
             f = client("add", nodeId, key).add(key, exp, value, BYTES);
         } catch (RuntimeException e) {
@@ -223,6 +273,7 @@ public final class MemcachedSessionStore implements SessionStore {
             return;
         }
         try {
+            checkSize("set", nodeId, key, value);
             c.set(key, exp, value, BYTES).addListener(f -> {
                 boolean ok;
                 try {
