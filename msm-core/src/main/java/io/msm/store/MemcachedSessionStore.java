@@ -114,7 +114,10 @@ public final class MemcachedSessionStore implements SessionStore {
                 .setDaemon(true)
                 .setInitialObservers(List.of(observer));
         if (config.username().isPresent()) {
-            b.setAuthDescriptor(AuthDescriptor.typical(config.username().get(), config.password().orElse("")));
+            // no fixed mechanism list: spymemcached asks memcached which it offers and uses the first the JDK has
+            // (AuthDescriptor.typical insists on CRAM-MD5 first, so it fails against the usual mech_list: plain)
+            b.setAuthDescriptor(new AuthDescriptor(null, new net.spy.memcached.auth.PlainCallbackHandler(
+                    config.username().get(), config.password().orElse(""))));
         }
         return new Client(b.build(), List.of(new InetSocketAddress(node.host(), node.port())));
     }
