@@ -1164,7 +1164,8 @@ public final class SessionEngine implements AutoCloseable {
                 answered.countDown();
             }
         });
-        if (!await) {
+        if (!await || probing.contains(node)) {
+            // a node already being probed after such a wait timed out: the next requests do not wait for it too
             return;
         }
         long timeout = config.sessionBackupTimeoutMillis();

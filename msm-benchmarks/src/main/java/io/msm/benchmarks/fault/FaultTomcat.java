@@ -1,0 +1,68 @@
+package io.msm.benchmarks.fault;
+
+import io.msm.tomcat.MemcachedSessionManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+import javax.servlet.http.HttpSession;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+
+/**
+ * One Tomcat of the fault suite, in its own JVM so that it can be killed with SIGKILL: an embedded Tomcat 9 with msm
+ * and a counter servlet. Arguments: {@code <jvmRoute> <memcachedNodes> <sticky> [<attribute>=<value>...]} (more
+ * Manager attributes). Prints {@code PORT <n>} once it serves, then runs until killed.
+ */
+public final class FaultTomcat {
+    private static final Logger[] QUIET = {Logger.getLogger("org.apache"), Logger.getLogger("net.spy")};
+
+    private FaultTomcat() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        for (Logger l : QUIET) {
+            l.setLevel(Level.WARNING);
+        }
+        Tomcat tomcat = new Tomcat();
+        tomcat.setBaseDir(Files.createTempDirectory("msm-fault-" + args[0]).toString());
+        tomcat.setHostname("127.0.0.1");
+        tomcat.getEngine().setJvmRoute(args[0]);
+        tomcat.getConnector().setPort(0);
+        tomcat.getConnector().setProperty("address", "127.0.0.1");
+        tomcat.getHost().setAutoDeploy(false);
+        Context context = tomcat.addContext("", null);
+        MemcachedSessionManager manager = new MemcachedSessionManager();
+        manager.setMemcachedNodes(args[1]);
+        manager.setSticky(args[2]);
+        for (int i = 3; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            MemcachedSessionManager.class.getMethod("set" + Character.toUpperCase(kv[0].charAt(0)) + kv[0].substring(1),
+                    String.class).invoke(manager, kv[1]);
+        }
+        context.setManager(manager);
+        Tomcat.addServlet(context, "count", new Count()).addMapping("/count");
+        tomcat.start();
+        System.out.println("PORT " + tomcat.getConnector().getLocalPort());
+        System.out.flush();
+        tomcat.getServer().await();
+    }
+
+    /** {@code count=N}: the session's counter after this request. */
+    static final class Count extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            Integer c = (Integer) s.getAttribute("count");
+            int next = c == null ? 1 : c + 1;
+            s.setAttribute("count", next);
+            resp.setContentType("text/plain");
+            resp.getWriter().print("count=" + next);
+        }
+    }
+}

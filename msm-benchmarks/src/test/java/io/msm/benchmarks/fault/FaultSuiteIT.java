@@ -1,0 +1,55 @@
+package io.msm.benchmarks.fault;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fault suite in every build (about two minutes): for every fault in both modes, no failed request; no lost
+ * session; while a node is paused, p99 below operationTimeout + 50 ms. The table goes to
+ * {@code target/reliability.md}; RELIABILITY.md records a run.
+ */
+class FaultSuiteIT {
+    private static final int USERS = 8;
+    private static final long THINK_MILLIS = 10;
+
+    @Test
+    void noFailedRequestAndNoLostSessionUnderAnyFaultInEitherMode() throws Exception {
+        FaultSuite suite = new FaultSuite(USERS, THINK_MILLIS);
+        List<FaultSuite.Result> results = new ArrayList<>();
+        for (boolean sticky : new boolean[] {true, false}) {
+            for (FaultSuite.Fault f : FaultSuite.Fault.values()) {
+                FaultSuite.Result r = suite.run(sticky, f);
+                System.out.println(r + " " + r.problems);
+                results.add(r);
+            }
+        }
+        StringBuilder table = new StringBuilder(FaultSuite.HEADER).append('\n');
+        results.forEach(r -> table.append(r).append('\n'));
+        Files.writeString(Path.of("target", "reliability.md"), table);
+        for (FaultSuite.Result r : results) {
+            String what = r.mode + ", " + r.fault.description + ": " + r.problems;
+            assertTrue(r.requests > 1000, what + " (only " + r.requests + " requests)");
+            assertEquals(0, r.failedRequests, "failed requests; " + what);
+            assertEquals(0, r.lostSessions, "lost sessions; " + what);
+            if (r.fault == FaultSuite.Fault.PAUSE_MEMCACHED) {
+                assertTrue(r.p99DuringMillis < MsmConfig.DEFAULT_OPERATION_TIMEOUT_MILLIS + 50,
+                        "p99 " + r.p99DuringMillis + " ms while the node is paused; " + what);
+            }
+        }
+    }
+
+    /** The same check finds losses where there is no replication: msm disabled, a Tomcat killed. */
+    @Test
+    void withoutReplicationAKilledTomcatLosesItsSessions() throws Exception {
+        FaultSuite.Result r = new FaultSuite(USERS, THINK_MILLIS, List.of("enabled=false"))
+                .run(true, FaultSuite.Fault.KILL_TOMCAT);
+        assertTrue(r.lostSessions > 0, r.toString());
+    }
+}
