@@ -38,6 +38,11 @@ import org.apache.catalina.startup.Tomcat;
  * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 5] [--measure 10] [--rows a,b] [--workloads x,y]}
  */
 public final class EndToEndBenchmark {
+    /** A row with this key runs its Tomcat in a JVM of its own; the value is the Manager class. */
+    static final String OWN_JVM = "ownJvm";
+    static final String OWN_JVM_BASE = "StandardManager (own JVM)";
+    private static final String MSM_MANAGER = "io.msm.tomcat.MemcachedSessionManager";
+
     /** What a row puts on the Tomcat: no attributes = StandardManager. */
     static final Map<String, Map<String, String>> ROWS = new LinkedHashMap<>();
 
@@ -49,6 +54,16 @@ public final class EndToEndBenchmark {
         ROWS.put("msm non-sticky java", Map.of("sticky", "false"));
         ROWS.put("msm non-sticky kryo", Map.of("sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        // In JVMs of their own, as the anchor must be: the ratios of these rows are to "StandardManager (own JVM)".
+        ROWS.put(OWN_JVM_BASE, Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager"));
+        ROWS.put("msm sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true"));
+        ROWS.put("msm sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
+        ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        ROWS.put("anchor 2.3.2 sticky java", Map.of(OWN_JVM, AnchorTomcat.ANCHOR_MANAGER, "sticky", "true"));
+        ROWS.put("anchor 2.3.2 non-sticky java", Map.of(OWN_JVM, AnchorTomcat.ANCHOR_MANAGER, "sticky", "false"));
     }
 
     /** Workload name -> request path. */
@@ -89,16 +104,35 @@ public final class EndToEndBenchmark {
             for (String row : rows) {
                 for (String workload : workloads) {
                     // A fresh Tomcat per cell: no session or JIT state of another workload carries over.
-                    Tomcat tomcat = start(ROWS.get(row), memcached.nodesAttribute("n1", "n2"));
-                    try {
-                        Result r = run(tomcat.getConnector().getLocalPort(), WORKLOADS.get(workload), clients,
-                                warmup, measure, memcached.servers(), tomcat);
-                        results.computeIfAbsent(workload, w -> new LinkedHashMap<>()).put(row, r);
-                        System.out.printf(Locale.ROOT, "  %-14s %-22s %s%n", workload, row, r);
-                    } finally {
-                        tomcat.stop();
-                        tomcat.destroy();
+                    String nodes = memcached.nodesAttribute("n1", "n2");
+                    String managerClass = ROWS.get(row).get(OWN_JVM);
+                    Result r;
+                    if (managerClass != null) {
+                        List<String> attributes = new ArrayList<>();
+                        ROWS.get(row).forEach((k, v) -> {
+                            if (!k.equals(OWN_JVM)) {
+                                attributes.add(k + "=" + v);
+                            }
+                        });
+                        if (!managerClass.endsWith("StandardManager")) {
+                            attributes.add("memcachedNodes=" + nodes);
+                        }
+                        try (AnchorTomcat external = AnchorTomcat.fork(managerClass, attributes)) {
+                            r = run(external.port, WORKLOADS.get(workload), clients, warmup, measure,
+                                    memcached.servers(), null, external);
+                        }
+                    } else {
+                        Tomcat tomcat = start(ROWS.get(row), nodes);
+                        try {
+                            r = run(tomcat.getConnector().getLocalPort(), WORKLOADS.get(workload), clients,
+                                    warmup, measure, memcached.servers(), tomcat, null);
+                        } finally {
+                            tomcat.stop();
+                            tomcat.destroy();
+                        }
                     }
+                    results.computeIfAbsent(workload, w -> new LinkedHashMap<>()).put(row, r);
+                    System.out.printf(Locale.ROOT, "  %-14s %-28s %s%n", workload, row, r);
                     for (MemcachedServer s : memcached.servers()) {
                         s.flushAll();
                     }
@@ -115,11 +149,13 @@ public final class EndToEndBenchmark {
         StringBuilder t = new StringBuilder("| workload | row | req/s | x StandardManager | p50 µs | p99 µs |"
                 + " memcached calls/req | server CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|\n");
         results.forEach((workload, rows) -> {
-            Result base = rows.get("StandardManager");
-            rows.forEach((row, r) -> t.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %d | %d | %.2f | %.0f | %d |%n",
-                    workload, row, r.perSecond, base == null ? "" : String.format(Locale.ROOT, "%.2f",
-                            r.perSecond / base.perSecond), r.p50Micros, r.p99Micros, r.callsPerRequest,
-                    r.cpuMicrosPerRequest, r.errors)));
+            rows.forEach((row, r) -> {
+                Result base = rows.get(ROWS.get(row).containsKey(OWN_JVM) ? OWN_JVM_BASE : "StandardManager");
+                t.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %d | %d | %.2f | %.0f | %d |%n",
+                        workload, row, r.perSecond, base == null ? "" : String.format(Locale.ROOT, "%.2f",
+                                r.perSecond / base.perSecond), r.p50Micros, r.p99Micros, r.callsPerRequest,
+                        r.cpuMicrosPerRequest, r.errors));
+            });
         });
         return t.toString();
     }
@@ -147,8 +183,12 @@ public final class EndToEndBenchmark {
     private static final int MEASURE = 1;
     private static final int STOP = 2;
 
+    /**
+     * Measures one cell: the Tomcat is {@code tomcat} (in this JVM) or {@code external} (its own JVM, whose CPU time
+     * is read from the operating system).
+     */
     static Result run(int port, String path, int clients, int warmupSeconds, int measureSeconds,
-            List<MemcachedServer> servers, Tomcat tomcat) throws Exception {
+            List<MemcachedServer> servers, Tomcat tomcat, AnchorTomcat external) throws Exception {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -204,13 +244,14 @@ public final class EndToEndBenchmark {
             t.start();
         }
         Thread.sleep(warmupSeconds * 1000L);
-        org.apache.catalina.Manager manager = ((Context) tomcat.getHost().findChild("")).getManager();
+        org.apache.catalina.Manager manager = tomcat == null ? null
+                : ((Context) tomcat.getHost().findChild("")).getManager();
         MemcachedSessionManager msm = manager instanceof MemcachedSessionManager
                 ? (MemcachedSessionManager) manager : null; // null: the StandardManager row
         io.msm.stats.MsmStatistics stats = msm == null || msm.engine() == null ? null : msm.engine().statistics();
         long[] statsBefore = msmCounts(stats);
         Map<String, Long> before = calls(servers);
-        long cpuBefore = os.getProcessCpuTime();
+        long cpuBefore = external != null ? external.cpuNanos() : os.getProcessCpuTime();
         long start = System.nanoTime();
         synchronized (lock) {
             phase[0] = MEASURE;
@@ -221,7 +262,7 @@ public final class EndToEndBenchmark {
         }
         long elapsed = System.nanoTime() - start;
         done.await();
-        long cpuAfter = os.getProcessCpuTime();
+        long cpuAfter = external != null ? external.cpuNanos() : os.getProcessCpuTime();
         if (msm != null && msm.engine() != null) {
             msm.engine().awaitIdle(5000); // the asynchronous backups of the measured requests
         }
@@ -253,7 +294,7 @@ public final class EndToEndBenchmark {
             callDelta += after.get(k) - before.getOrDefault(k, 0L);
         }
         r.callsPerRequest = total == 0 ? 0 : (double) callDelta / total;
-        long clientCpu = Arrays.stream(cpu).sum();
+        long clientCpu = external != null ? 0 : Arrays.stream(cpu).sum(); // in-process: the clients' share
         r.cpuMicrosPerRequest = total == 0 ? 0 : (cpuAfter - cpuBefore - clientCpu) / 1000.0 / total;
         if (stats != null && total > 0) {
             r.msm = String.format(Locale.ROOT, "per request: %.2f serializations (mean %.3f ms), %.2f loads (mean %.3f"
@@ -287,7 +328,8 @@ public final class EndToEndBenchmark {
         return sum;
     }
 
-    static Tomcat start(Map<String, String> msmAttributes, String nodes) throws Exception {
+    /** An embedded Tomcat on a free 127.0.0.1 port, jvmRoute tc1, not started; its root context is {@code /}. */
+    static Tomcat newTomcat() throws IOException {
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(Files.createTempDirectory("msm-e2e").toString());
         tomcat.setHostname("127.0.0.1");
@@ -295,7 +337,13 @@ public final class EndToEndBenchmark {
         tomcat.getConnector().setPort(0);
         tomcat.getConnector().setProperty("address", "127.0.0.1");
         tomcat.getHost().setAutoDeploy(false);
-        Context context = tomcat.addContext("", null);
+        tomcat.addContext("", null);
+        return tomcat;
+    }
+
+    static Tomcat start(Map<String, String> msmAttributes, String nodes) throws Exception {
+        Tomcat tomcat = newTomcat();
+        Context context = (Context) tomcat.getHost().findChild("");
         if (msmAttributes.isEmpty()) {
             context.setManager(new StandardManager());
         } else {
