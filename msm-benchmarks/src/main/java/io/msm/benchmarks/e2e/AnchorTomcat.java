@@ -102,7 +102,7 @@ final class AnchorTomcat implements AutoCloseable {
         for (String name : List.of("org.apache", "de.javakaffee", "net.spy")) {
             Logger.getLogger(name).setLevel(Level.WARNING);
         }
-        Tomcat tomcat = EndToEndBenchmark.newTomcat();
+        Tomcat tomcat = EndToEndBenchmark.newTomcat("tc1");
         Context context = (Context) tomcat.getHost().findChild("");
         Class<?> type = Class.forName(args[0]);
         Manager manager = (Manager) type.getConstructor().newInstance();

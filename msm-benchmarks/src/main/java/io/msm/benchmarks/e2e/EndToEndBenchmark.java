@@ -328,12 +328,12 @@ public final class EndToEndBenchmark {
         return sum;
     }
 
-    /** An embedded Tomcat on a free 127.0.0.1 port, jvmRoute tc1, not started; its root context is {@code /}. */
-    static Tomcat newTomcat() throws IOException {
+    /** An embedded Tomcat on a free 127.0.0.1 port, not started; its root context is {@code /}. */
+    static Tomcat newTomcat(String jvmRoute) throws IOException {
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(Files.createTempDirectory("msm-e2e").toString());
         tomcat.setHostname("127.0.0.1");
-        tomcat.getEngine().setJvmRoute("tc1");
+        tomcat.getEngine().setJvmRoute(jvmRoute);
         tomcat.getConnector().setPort(0);
         tomcat.getConnector().setProperty("address", "127.0.0.1");
         tomcat.getHost().setAutoDeploy(false);
@@ -342,7 +342,11 @@ public final class EndToEndBenchmark {
     }
 
     static Tomcat start(Map<String, String> msmAttributes, String nodes) throws Exception {
-        Tomcat tomcat = newTomcat();
+        return start(msmAttributes, nodes, "tc1");
+    }
+
+    static Tomcat start(Map<String, String> msmAttributes, String nodes, String jvmRoute) throws Exception {
+        Tomcat tomcat = newTomcat(jvmRoute);
         Context context = (Context) tomcat.getHost().findChild("");
         if (msmAttributes.isEmpty()) {
             context.setManager(new StandardManager());

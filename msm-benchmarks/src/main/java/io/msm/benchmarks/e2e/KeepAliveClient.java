@@ -28,6 +28,11 @@ final class KeepAliveClient implements AutoCloseable {
         return sessionId;
     }
 
+    /** The session cookie to send from now on; {@code null}: none, so the next request starts a new session. */
+    void sessionId(String id) {
+        this.sessionId = id;
+    }
+
     /** Sends GET {@code path}; returns the status code. The body is read and dropped. */
     int get(String path) throws IOException {
         if (socket == null) {
