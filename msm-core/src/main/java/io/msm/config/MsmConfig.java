@@ -62,6 +62,8 @@ public final class MsmConfig {
     public static final String COMPRESSION_THRESHOLD = "compressionThreshold";
     /** Ours: an attribute whose serialized form is larger is not stored in memcached. */
     public static final String MAX_ATTRIBUTE_SIZE = "maxAttributeSize";
+    /** Ours: sticky asynchronous backups of one session start at most this often (ms); changes between are folded. */
+    public static final String MIN_BACKUP_INTERVAL = "minBackupInterval";
 
     /** Every attribute this configuration understands, in documentation order. */
     public static final List<String> ATTRIBUTES = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
@@ -69,7 +71,7 @@ public final class MsmConfig {
             SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
             PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL, DESERIALIZATION_FILTER, SESSION_PROTECTION,
-            SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE);
+            SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE, MIN_BACKUP_INTERVAL);
 
     // ------------------------------------------------------------------ defaults
     /** Defaults to {@code true}: sessions live in one Tomcat and are backed up to memcached. */
@@ -98,6 +100,8 @@ public final class MsmConfig {
     public static final int DEFAULT_COMPRESSION_THRESHOLD = 256 * 1024;
     /** Bytes; 0: no limit. */
     public static final int DEFAULT_MAX_ATTRIBUTE_SIZE = 0;
+    /** Milliseconds; 0: a session's next backup starts as soon as its previous one ends. */
+    public static final int DEFAULT_MIN_BACKUP_INTERVAL_MILLIS = 0;
 
     /** Defaults to the number of processors. */
     public static int defaultBackupThreadCount() {
@@ -147,6 +151,7 @@ public final class MsmConfig {
     private final String sessionKeyFile;
     private final int compressionThreshold;
     private final int maxAttributeSize;
+    private final int minBackupIntervalMillis;
     private final List<String> warnings;
 
     private MsmConfig(Parser p) {
@@ -179,6 +184,7 @@ public final class MsmConfig {
         this.sessionKeyFile = p.sessionKeyFile;
         this.compressionThreshold = p.compressionThreshold;
         this.maxAttributeSize = p.maxAttributeSize;
+        this.minBackupIntervalMillis = p.minBackupInterval;
         this.warnings = Collections.unmodifiableList(p.warnings);
     }
 
@@ -333,6 +339,14 @@ public final class MsmConfig {
         return maxAttributeSize;
     }
 
+    /**
+     * {@code minBackupInterval} in ms (sticky mode, asynchronous backups): two backups of one session start at least
+     * this far apart; changes made meanwhile go into the next one. 0 (the default): no minimum.
+     */
+    public int minBackupIntervalMillis() {
+        return minBackupIntervalMillis;
+    }
+
     /** Doubtful but legal settings, each naming the values involved and what msm does; log each once at start. */
     public List<String> warnings() {
         return warnings;
@@ -369,6 +383,7 @@ public final class MsmConfig {
         m.put(SESSION_KEY_FILE, sessionKeyFile);
         m.put(COMPRESSION_THRESHOLD, compressionThreshold);
         m.put(MAX_ATTRIBUTE_SIZE, maxAttributeSize);
+        m.put(MIN_BACKUP_INTERVAL, minBackupIntervalMillis + "ms");
         StringBuilder sb = new StringBuilder("MsmConfig{");
         m.forEach((k, v) -> sb.append("\n  ").append(k).append('=').append(v));
         return sb.append("\n}").toString();
@@ -456,6 +471,7 @@ public final class MsmConfig {
         String sessionKeyFile;
         int compressionThreshold;
         int maxAttributeSize;
+        int minBackupInterval;
 
         Parser(Map<String, String> raw, ClassLoader classLoader) {
             this.raw = raw;
@@ -488,6 +504,8 @@ public final class MsmConfig {
             compressionThreshold = nonNegativeInt(COMPRESSION_THRESHOLD, DEFAULT_COMPRESSION_THRESHOLD,
                     "bytes (0: never compress)");
             maxAttributeSize = nonNegativeInt(MAX_ATTRIBUTE_SIZE, DEFAULT_MAX_ATTRIBUTE_SIZE, "bytes (0: no limit)");
+            minBackupInterval = nonNegativeInt(MIN_BACKUP_INTERVAL, DEFAULT_MIN_BACKUP_INTERVAL_MILLIS,
+                    "milliseconds (0: no minimum)");
             addWarnings();
         }
 
@@ -999,6 +1017,10 @@ public final class MsmConfig {
                 warnings.add(SESSION_BACKUP_TIMEOUT + "=\"" + sessionBackupTimeout + "\" is above " + OPERATION_TIMEOUT
                         + "=\"" + operationTimeout + "\"; a request may wait up to " + sessionBackupTimeout
                         + " ms for its backup");
+            }
+            if ((!sticky || !sessionBackupAsync) && minBackupInterval > 0) {
+                warnings.add(MIN_BACKUP_INTERVAL + "=\"" + minBackupInterval + "\" only applies to sticky sessions with "
+                        + SESSION_BACKUP_ASYNC + "=\"true\"; ignored");
             }
             if (sessionBackupAsync && value(SESSION_BACKUP_TIMEOUT) != null) {
                 warnings.add(SESSION_BACKUP_TIMEOUT + " only applies with " + SESSION_BACKUP_ASYNC

@@ -100,6 +100,10 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     private final Set<ManagedSession> unsaved = ConcurrentHashMap.newKeySet();
+    /** minBackupInterval in ns, 0 when it does not apply (non-sticky, synchronous backups, or not set). */
+    private final long minBackupIntervalNanos;
+    /** Sessions whose next backup waits for minBackupInterval; their runner stays "running" meanwhile. */
+    private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
     /** Names of attributes reported as over maxAttributeSize (each is reported once). */
     private final Set<String> reportedLargeAttributes = ConcurrentHashMap.newKeySet();
     /** Signs, encrypts and compresses blobs on their way to memcached, and checks them on the way back. */
@@ -134,6 +138,8 @@ public final class SessionEngine implements AutoCloseable {
         this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
         this.transcoder = createTranscoder(config, ctx);
         this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
+        this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
+                ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
         this.sticky = config.sticky();
         this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -822,6 +828,13 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 seq = st.requested;
             }
+            if (!requestThread && minBackupIntervalNanos > 0 && !stopping && s.isActive()) {
+                long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
+                if (st.lastWriteNanos != 0 && wait > 0) {
+                    delay(s, st, wait);
+                    return; // the runner stays running: what requests ask meanwhile goes into the delayed run
+                }
+            }
             try {
                 runOnce(s, st, requestThread);
             } catch (RuntimeException | Error e) {
@@ -834,6 +847,43 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         submitDrain(s, st);
+    }
+
+    /**
+     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for {@link #awaitIdle(long)};
+     * {@link #stop(Collection)} runs every delayed backup at once.
+     */
+    private void delay(ManagedSession s, SessionState st, long nanos) {
+        tasks.incrementAndGet();
+        Runnable resume = new Runnable() {
+            @Override
+            public void run() {
+                if (delayed.remove(st, this)) {
+                    try {
+                        submitDrain(s, st);
+                    } finally {
+                        tasks.decrementAndGet();
+                    }
+                }
+            }
+        };
+        delayed.put(st, resume);
+        try {
+            prober.schedule(resume, nanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stoppingNow) {
+            resume.run();
+            return;
+        }
+        if (stopping) {
+            resume.run(); // stop() may have flushed the delayed runs before this one was registered
+        }
+    }
+
+    /** Runs every backup waiting for minBackupInterval now (at stop). */
+    private void flushDelayed() {
+        for (Map.Entry<SessionState, Runnable> e : delayed.entrySet()) {
+            e.getValue().run();
+        }
     }
 
     private void awaitCompleted(ManagedSession s, SessionState st, long seq, long maxMillis) {
@@ -933,6 +983,7 @@ public final class SessionEngine implements AutoCloseable {
         long now = ctx.clock().getAsLong();
         long ttl = ttlSeconds(s, st, now);
         long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
+        st.lastWriteNanos = System.nanoTime();
         try {
             store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
         } catch (StoreException e) {
@@ -1416,6 +1467,7 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         stopping = true;
+        flushDelayed();
         long budget = Math.max(2000, 3L * config.operationTimeoutMillis());
         backupPool.shutdown();
         try {

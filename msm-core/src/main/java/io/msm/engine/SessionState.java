@@ -29,6 +29,8 @@ public final class SessionState {
     volatile long lastRequestEnd;
     /** Non-sticky: the last blob stored or loaded, for the secondary copy. */
     volatile byte[] lastBlob;
+    /** When the last write of this session started ({@link System#nanoTime()}), for minBackupInterval. */
+    volatile long lastWriteNanos;
     /** memcached refused this session as too large, and that was logged. */
     volatile boolean tooLargeReported;
     /** Non-sticky: the node holding the secondary copy, if known. */

@@ -567,4 +567,32 @@ class SessionEngineTest {
         assertEquals(Map.of("small", "z"), stored(s, "n1"));
         assertEquals(2, engine.statistics().get(Counter.ATTRIBUTES_TOO_LARGE), "counted every time, logged once");
     }
+
+    @Test
+    void minBackupIntervalFoldsChangesOfAHotSessionAndStopStoresTheLastOne() throws Exception {
+        engine(MsmConfig.MIN_BACKUP_INTERVAL, "400");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertEquals(Map.of("count", 1), stored(s, "n1"), "a session's first backup is not delayed");
+        int setsAfterFirst = store.sets.get();
+        long start = System.nanoTime();
+        for (int i = 2; i <= 20; i++) {
+            int n = i;
+            request(s, () -> s.set("count", n));
+        }
+        if (System.nanoTime() - start < 300_000_000L) { // (on a very slow machine the interval may be over)
+            Thread.sleep(50);
+            assertEquals(Map.of("count", 1), stored(s, "n1"), "within the interval the changes wait");
+        }
+        idle(); // counts the delayed backup
+        assertEquals(Map.of("count", 20), stored(s, "n1"));
+        assertTrue(store.sets.get() - setsAfterFirst <= 2, (store.sets.get() - setsAfterFirst) + " sets for 19 changes");
+
+        residents.add(s);
+        request(s, () -> s.set("count", 21));
+        engine.stop(residents);
+        assertEquals(Map.of("count", 21), stored(s, "n1"), "stop stores a delayed change at once");
+        engine = null;
+    }
 }

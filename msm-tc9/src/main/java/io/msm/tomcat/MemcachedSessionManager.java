@@ -286,6 +286,15 @@ public class MemcachedSessionManager extends ManagerBase {
         return attributes.get(MsmConfig.MAX_ATTRIBUTE_SIZE);
     }
 
+    /** Milliseconds (sticky, asynchronous backups): two backups of one session start at least this far apart. */
+    public void setMinBackupInterval(String v) {
+        attributes.set(MsmConfig.MIN_BACKUP_INTERVAL, v);
+    }
+
+    public String getMinBackupInterval() {
+        return attributes.get(MsmConfig.MIN_BACKUP_INTERVAL);
+    }
+
     // ====================================================================== lifecycle
 
     /**

@@ -51,6 +51,9 @@ public final class EndToEndBenchmark {
         ROWS.put("msm sticky java", Map.of("sticky", "true"));
         ROWS.put("msm sticky kryo", Map.of("sticky", "true",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        ROWS.put("msm sticky java minBackupInterval=100", Map.of("sticky", "true", "minBackupInterval", "100"));
+        ROWS.put("msm sticky kryo minBackupInterval=100", Map.of("sticky", "true", "minBackupInterval", "100",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         ROWS.put("msm non-sticky java", Map.of("sticky", "false"));
         ROWS.put("msm non-sticky kryo", Map.of("sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
@@ -59,6 +62,8 @@ public final class EndToEndBenchmark {
         ROWS.put("msm sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true"));
         ROWS.put("msm sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        ROWS.put("msm sticky java minBackupInterval=100 (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
+                "minBackupInterval", "100"));
         ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
         ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
