@@ -1088,9 +1088,7 @@ public final class SessionEngine implements AutoCloseable {
     private byte[] withoutLargeAttributes(Map<String, Object> attributes, int cap, String id, byte[] all) {
         Map<String, Object> kept = new LinkedHashMap<>(attributes);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            Map<String, Object> one = new java.util.HashMap<>(1);
-            one.put(e.getKey(), e.getValue());
-            int size = transcoder.serialize(one).length;
+            int size = transcoder.serialize(java.util.Collections.singletonMap(e.getKey(), e.getValue())).length;
             if (size > cap) {
                 kept.remove(e.getKey());
                 stats.count(Counter.ATTRIBUTES_TOO_LARGE);

@@ -1,5 +1,6 @@
 package io.msm.benchmarks.e2e;
 
+import io.msm.benchmarks.ForkedJvm;
 import io.msm.benchmarks.model.Sessions;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.memcached.MemcachedServer;
@@ -122,7 +123,7 @@ public final class EndToEndBenchmark {
                         if (!managerClass.endsWith("StandardManager")) {
                             attributes.add("memcachedNodes=" + nodes);
                         }
-                        try (AnchorTomcat external = AnchorTomcat.fork(managerClass, attributes)) {
+                        try (ForkedJvm external = AnchorTomcat.fork(managerClass, attributes)) {
                             r = run(external.port, WORKLOADS.get(workload), clients, warmup, measure,
                                     memcached.servers(), null, external);
                         }
@@ -193,7 +194,7 @@ public final class EndToEndBenchmark {
      * is read from the operating system).
      */
     static Result run(int port, String path, int clients, int warmupSeconds, int measureSeconds,
-            List<MemcachedServer> servers, Tomcat tomcat, AnchorTomcat external) throws Exception {
+            List<MemcachedServer> servers, Tomcat tomcat, ForkedJvm external) throws Exception {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -334,7 +335,7 @@ public final class EndToEndBenchmark {
     }
 
     /** An embedded Tomcat on a free 127.0.0.1 port, not started; its root context is {@code /}. */
-    static Tomcat newTomcat(String jvmRoute) throws IOException {
+    public static Tomcat newTomcat(String jvmRoute) throws IOException {
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(Files.createTempDirectory("msm-e2e").toString());
         tomcat.setHostname("127.0.0.1");
@@ -359,8 +360,7 @@ public final class EndToEndBenchmark {
             MemcachedSessionManager manager = new MemcachedSessionManager();
             manager.setMemcachedNodes(nodes);
             for (Map.Entry<String, String> a : msmAttributes.entrySet()) {
-                MemcachedSessionManager.class.getMethod("set" + Character.toUpperCase(a.getKey().charAt(0))
-                        + a.getKey().substring(1), String.class).invoke(manager, a.getValue());
+                ForkedJvm.setProperty(manager, a.getKey(), a.getValue());
             }
             context.setManager(manager);
         }

@@ -107,7 +107,8 @@ public final class ScaleBenchmark {
             m1.engine().awaitIdle(600_000);
             double moveSeconds = (System.nanoTime() - moveStart) / 1e9;
             long relocated = moved.stream().filter(id -> id.contains("-n2.")).count();
-            System.out.printf(Locale.ROOT, "memcached node n1 killed (noticed in %d ms): %,d of its sessions moved to n2"
+            System.out.printf(Locale.ROOT, "memcached node n1 killed (noticed in %d ms): %,d of its sessions moved to"
+                    + " n2"
                     + " by one request each in %.2f s (%,.0f/s), stored there after %.2f s%n",
                     (moveStart - waitStart) / 1_000_000, relocated, requestsSeconds, onN1.size() / requestsSeconds,
                     moveSeconds);

@@ -1,16 +1,13 @@
 package io.msm.benchmarks.fault;
 
+import io.msm.benchmarks.ForkedJvm;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.memcached.MemcachedServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -172,58 +169,29 @@ public final class FaultSuite {
         return result;
     }
 
-    /** A forked Tomcat. */
+    /** A forked Tomcat (FaultTomcat) and whether the suite killed it. */
     static final class Node {
         final String route;
-        final Process process;
+        final ForkedJvm jvm;
         final int port;
         volatile boolean dead;
 
-        private Node(String route, Process process, int port) {
+        private Node(String route, ForkedJvm jvm) {
             this.route = route;
-            this.process = process;
-            this.port = port;
+            this.jvm = jvm;
+            this.port = jvm.port;
         }
 
         static Node start(String route, String nodes, boolean sticky, List<String> attributes)
                 throws IOException, InterruptedException {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    FaultTomcat.class.getName(), route, nodes, String.valueOf(sticky)));
-            command.addAll(attributes);
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            List<String> seen = new ArrayList<>();
-            String line;
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith("PORT ")) {
-                    Node n = new Node(route, p, Integer.parseInt(line.substring(5).trim()));
-                    Thread drain = new Thread(() -> {
-                        try {
-                            while (out.readLine() != null) {
-                                // keep the pipe empty; the Tomcat's warnings are not part of the result
-                            }
-                        } catch (IOException ignored) {
-                            // the process died
-                        }
-                    }, "drain-" + route);
-                    drain.setDaemon(true);
-                    drain.start();
-                    return n;
-                }
-                seen.add(line);
-                if (System.nanoTime() > deadline) {
-                    break;
-                }
-            }
-            p.destroyForcibly().waitFor();
-            throw new IllegalStateException("Tomcat " + route + " did not start: " + String.join("\n", seen));
+            List<String> args = new ArrayList<>(List.of(route, nodes, String.valueOf(sticky)));
+            args.addAll(attributes);
+            return new Node(route, ForkedJvm.start(FaultTomcat.class.getName(), List.of(), List.of("-Xmx256m"), args));
         }
 
-        void kill() throws InterruptedException {
+        void kill() {
             dead = true;
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            jvm.close();
         }
     }
 

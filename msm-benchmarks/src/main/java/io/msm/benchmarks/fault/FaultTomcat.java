@@ -1,8 +1,9 @@
 package io.msm.benchmarks.fault;
 
+import io.msm.benchmarks.ForkedJvm;
+import io.msm.benchmarks.e2e.EndToEndBenchmark;
 import io.msm.tomcat.MemcachedSessionManager;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.servlet.http.HttpServlet;
@@ -27,27 +28,19 @@ public final class FaultTomcat {
         for (Logger l : QUIET) {
             l.setLevel(Level.WARNING);
         }
-        Tomcat tomcat = new Tomcat();
-        tomcat.setBaseDir(Files.createTempDirectory("msm-fault-" + args[0]).toString());
-        tomcat.setHostname("127.0.0.1");
-        tomcat.getEngine().setJvmRoute(args[0]);
-        tomcat.getConnector().setPort(0);
-        tomcat.getConnector().setProperty("address", "127.0.0.1");
-        tomcat.getHost().setAutoDeploy(false);
-        Context context = tomcat.addContext("", null);
+        Tomcat tomcat = EndToEndBenchmark.newTomcat(args[0]);
+        Context context = (Context) tomcat.getHost().findChild("");
         MemcachedSessionManager manager = new MemcachedSessionManager();
         manager.setMemcachedNodes(args[1]);
         manager.setSticky(args[2]);
         for (int i = 3; i < args.length; i++) {
             String[] kv = args[i].split("=", 2);
-            MemcachedSessionManager.class.getMethod("set" + Character.toUpperCase(kv[0].charAt(0)) + kv[0].substring(1),
-                    String.class).invoke(manager, kv[1]);
+            ForkedJvm.setProperty(manager, kv[0], kv[1]);
         }
         context.setManager(manager);
         Tomcat.addServlet(context, "count", new Count()).addMapping("/count");
         tomcat.start();
-        System.out.println("PORT " + tomcat.getConnector().getLocalPort());
-        System.out.flush();
+        ForkedJvm.announce(tomcat.getConnector().getLocalPort());
         tomcat.getServer().await();
     }
 

@@ -14,6 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * its class patterns matter here) is asked first: a class it rejects is refused, a class it allows skips the deny list.
  */
 final class ClassPolicy {
+    /** What {@link #denyingPattern(Class)} returns for a class the configured deserializationFilter rejects. */
+    static final String CONFIGURED_FILTER = "deserializationFilter";
+
     private final ObjectInputFilter configured;
     private final List<String> exact = new ArrayList<>();
     private final List<String> prefixes = new ArrayList<>();
@@ -57,7 +60,7 @@ final class ClassPolicy {
         if (configured != null) {
             ObjectInputFilter.Status verdict = configured.checkInput(new ClassOnly(c));
             if (verdict == ObjectInputFilter.Status.REJECTED) {
-                return "deserializationFilter";
+                return CONFIGURED_FILTER;
             }
             if (verdict == ObjectInputFilter.Status.ALLOWED) {
                 allowed.add(c);

@@ -147,7 +147,7 @@ final class MsmKryo extends Kryo {
             String denied = policy.denyingPattern(type);
             if (denied != null) {
                 throw new KryoException("class " + type.getName() + " is refused by "
-                        + (denied.equals("deserializationFilter") ? "the configured deserializationFilter"
+                        + (denied.equals(ClassPolicy.CONFIGURED_FILTER) ? "the configured deserializationFilter"
                         : "msm's Kryo deny list (" + denied + ")"));
             }
             Class<?> named = type;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -103,9 +104,8 @@ public final class Fuzzer {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         AtomicReference<AssertionError> failure = new AtomicReference<>();
         AtomicLong inputStarted = new AtomicLong(System.nanoTime());
-        AtomicReference<String> current = new AtomicReference<>("");
         AtomicReference<byte[]> currentInput = new AtomicReference<>(new byte[0]);
-        java.util.concurrent.atomic.AtomicInteger currentIndex = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger currentIndex = new AtomicInteger();
         long[] results = new long[5];
         Thread worker = new Thread(() -> {
             Random r = new Random(seed);
@@ -114,9 +114,9 @@ public final class Fuzzer {
             int i = 0;
             for (; i < count && System.nanoTime() < end; i++) {
                 byte[] input = next(r);
-                current.set(describe(name, i, input));
+                int index = i;
                 currentInput.set(input);
-                currentIndex.set(i);
+                currentIndex.set(index);
                 long before = threads.getThreadAllocatedBytes(tid);
                 long start = System.nanoTime();
                 inputStarted.set(start);
@@ -125,8 +125,8 @@ public final class Fuzzer {
                     results[1]++;
                 } catch (Throwable t) {
                     if (!documented.isInstance(t)) {
-                        failure.set(new AssertionError(current.get() + " threw " + t + " (only "
-                                + documented.getName() + " is documented)" + save(name, currentIndex.get(), input), t));
+                        failure.set(violation(name, index, input, "threw " + t + " (only " + documented.getName()
+                                + " is documented)", t));
                         return;
                     }
                     results[2]++;
@@ -137,9 +137,8 @@ public final class Fuzzer {
                 results[4] = Math.max(results[4], took);
                 long limit = bytesPerInputByte * input.length + allocationSlack;
                 if (allocated > limit) {
-                    failure.set(new AssertionError(current.get() + " allocated " + allocated + " bytes, more than "
-                            + limit + " (" + bytesPerInputByte + " per input byte + " + allocationSlack + ")"
-                            + save(name, currentIndex.get(), input)));
+                    failure.set(violation(name, index, input, "allocated " + allocated + " bytes, more than "
+                            + limit + " (" + bytesPerInputByte + " per input byte + " + allocationSlack + ")", null));
                     return;
                 }
             }
@@ -153,9 +152,9 @@ public final class Fuzzer {
                 worker.join(100);
                 if (worker.isAlive() && System.nanoTime() - inputStarted.get() > hangNanos) {
                     StackTraceElement[] stack = worker.getStackTrace();
-                    throw new AssertionError(current.get() + " has run for more than " + hangLimit.toMillis()
-                            + " ms (a hang?) at " + Arrays.toString(Arrays.copyOf(stack, Math.min(stack.length, 8)))
-                            + save(name, currentIndex.get(), currentInput.get()));
+                    throw violation(name, currentIndex.get(), currentInput.get(), "has run for more than "
+                            + hangLimit.toMillis() + " ms (a hang?) at "
+                            + Arrays.toString(Arrays.copyOf(stack, Math.min(stack.length, 8))), null);
                 }
             }
         } catch (InterruptedException e) {
@@ -168,11 +167,17 @@ public final class Fuzzer {
         return new Report((int) results[0], (int) results[1], (int) results[2], results[3], results[4]);
     }
 
+    /** A failure naming the input (replayable: seed, index, bytes, and the saved file). */
+    private AssertionError violation(String name, int index, byte[] input, String what, Throwable cause) {
+        return new AssertionError(describe(name, index, input) + " " + what + save(name, index, input), cause);
+    }
+
     /** Keeps a failing input for replay: {@code target/fuzz/<name>-<seed>-<index>.bin} (or the temp dir). */
     private String save(String name, int index, byte[] input) {
         try {
             java.nio.file.Path dir = java.nio.file.Files.isDirectory(java.nio.file.Path.of("target"))
-                    ? java.nio.file.Path.of("target", "fuzz") : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+                    ? java.nio.file.Path.of("target", "fuzz")
+                    : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
             java.nio.file.Files.createDirectories(dir);
             java.nio.file.Path file = dir.resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + "-" + seed + "-" + index
                     + ".bin");
