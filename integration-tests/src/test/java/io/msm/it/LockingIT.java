@@ -88,11 +88,12 @@ class LockingIT extends MsmIT {
         b.get(tc1.url("/read")); // first time: locked (add, then gets + cas to release; memcached counts cas as a set)
         awaitBackups(tc1);
         Map<String, Long> first = MemcachedCalls.of(MEMCACHED.servers()).since(before);
-        assertEquals(Map.of("cmd_get", 2L, "cmd_set", 2L, "cas_hits", 1L, "cmd_touch", 2L), first);
+        // the load refreshes the expiry in its own call (memcached counts that meta get as a touch)
+        assertEquals(Map.of("cmd_get", 1L, "cmd_set", 2L, "cas_hits", 1L, "cmd_touch", 1L), first);
         before = MemcachedCalls.of(MEMCACHED.servers());
         b.get(tc1.url("/read")); // learned: no lock calls any more
         awaitBackups(tc1);
-        assertEquals(Map.of("cmd_get", 1L, "cmd_touch", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        assertEquals(Map.of("cmd_touch", 1L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
         before = MemcachedCalls.of(MEMCACHED.servers());
         assertEquals(2, b.get(tc1.url("/counter")).count()); // a path that writes keeps its lock
         awaitBackups(tc1);

@@ -128,27 +128,29 @@ class NonStickyIT extends MsmIT {
         MemcachedCalls before = MemcachedCalls.of(MEMCACHED.servers());
         assertEquals("1", b.get(tc1.url("/read")).field("count"));
         awaitBackups(tc1);
-        // on the request thread one get (the load); afterwards the expiry of both copies is refreshed
-        assertEquals(Map.of("cmd_get", 1L, "cmd_touch", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        // one call: the load, which also refreshes the primary copy's expiry (a meta get with a new TTL, counted by
+        // memcached as a touch); the secondary copy, written moments ago, is not touched
+        assertEquals(Map.of("cmd_touch", 1L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
 
         before = MemcachedCalls.of(MEMCACHED.servers());
         assertEquals(2, b.get(tc1.url("/counter")).count());
         byte[] primaryRightAfterTheResponse = server(nodeOf(id)).get(id);
         awaitBackups(tc1);
-        // on the request thread the load and the primary set; the secondary set is sent without waiting
-        // (the second get is this test's own look at the primary copy)
-        assertEquals(Map.of("cmd_get", 2L, "cmd_set", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        // on the request thread the load (with its refresh) and the primary and secondary sets, sent together (the get
+        // is this test's own look at the primary copy)
+        assertEquals(Map.of("cmd_touch", 1L, "cmd_get", 1L, "cmd_set", 2L),
+                MemcachedCalls.of(MEMCACHED.servers()).since(before));
         assertNotNull(primaryRightAfterTheResponse);
         tc1.stop();
         EmbeddedTomcat tc2 = nonSticky("tc2", "requestUriIgnorePattern", ".*\\.png$");
         assertEquals(3, b.get(tc2.url("/counter")).count(), "the primary write was complete with the response");
         awaitBackups(tc2);
 
-        // Tomcat's authenticator looks up the session of every request with a cookie: a load, then the refresh
+        // Tomcat's authenticator looks up the session of every request with a cookie: the load (with the refresh)
         before = MemcachedCalls.of(MEMCACHED.servers());
         b.get(tc2.url("/login.html"));
         awaitBackups(tc2);
-        assertEquals(Map.of("cmd_get", 1L, "cmd_touch", 2L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
+        assertEquals(Map.of("cmd_touch", 1L), MemcachedCalls.of(MEMCACHED.servers()).since(before));
         // requestUriIgnorePattern spares requests that never need the session
         before = MemcachedCalls.of(MEMCACHED.servers());
         b.get(tc2.url("/logo.png"));

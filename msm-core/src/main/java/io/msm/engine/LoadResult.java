@@ -28,9 +28,10 @@ public final class LoadResult {
     private final byte[] blob;
     private final boolean secondary;
     private final long lastAccessedTime;
+    private final long storeExpiresAt;
 
     private LoadResult(Status status, SessionData data, Map<String, Object> attributes, long contentHash,
-            String reason, byte[] blob, boolean secondary, long lastAccessedTime) {
+            String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt) {
         this.status = status;
         this.data = data;
         this.attributes = attributes;
@@ -39,15 +40,23 @@ public final class LoadResult {
         this.blob = blob;
         this.secondary = secondary;
         this.lastAccessedTime = lastAccessedTime;
+        this.storeExpiresAt = storeExpiresAt;
     }
 
+    /** @param storeExpiresAt when the stored copy expires, if the load refreshed it for this session; else 0 */
     static LoadResult found(SessionData data, Map<String, Object> attributes, long contentHash, byte[] blob,
-            boolean secondary, long lastAccessedTime) {
-        return new LoadResult(Status.FOUND, data, attributes, contentHash, null, blob, secondary, lastAccessedTime);
+            boolean secondary, long lastAccessedTime, long storeExpiresAt) {
+        return new LoadResult(Status.FOUND, data, attributes, contentHash, null, blob, secondary, lastAccessedTime,
+                storeExpiresAt);
     }
 
     static LoadResult of(Status status, String reason) {
-        return new LoadResult(status, null, null, 0, reason, null, false, 0);
+        return new LoadResult(status, null, null, 0, reason, null, false, 0, 0);
+    }
+
+    /** When memcached's copy expires, if the load itself refreshed it to this session's timeout; 0 if unknown. */
+    long storeExpiresAt() {
+        return storeExpiresAt;
     }
 
     /**

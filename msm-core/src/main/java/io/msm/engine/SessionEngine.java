@@ -63,6 +63,8 @@ public final class SessionEngine implements AutoCloseable {
     static final long PROBE_INTERVAL_MILLIS = 500;
     /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
     static final long EXPIRY_MARGIN_MILLIS = 1000;
+    /** How long a secondary copy's refresh time is remembered: the longest half slack, with margin. */
+    private static final long SECONDARY_REFRESH_KEPT_MILLIS = 60_000;
     private static final int SERIALIZATION_ATTEMPTS = 3;
     /** Read to test a node; never written. */
     private static final String PROBE_KEY = "msm:probe";
@@ -123,6 +125,17 @@ public final class SessionEngine implements AutoCloseable {
     private volatile boolean stopping;
     /** Backup tasks submitted and not finished (ThreadPoolExecutor's own counts are approximate). */
     private final AtomicInteger tasks = new AtomicInteger();
+    /**
+     * maxInactiveInterval of the session last created or loaded here (non-sticky): a load refreshes the stored copy's
+     * expiration in the same round trip for this timeout, the one nearly every session of a webapp has; -1 before
+     * any session was seen.
+     */
+    private volatile int usualMaxInactive = -1;
+    /**
+     * Non-sticky: when this Tomcat last refreshed each session's secondary copy (id to clock millis). A read-only
+     * request refreshes it at most every half slack, so it outlives the session's timeout from any access.
+     */
+    private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -483,16 +496,27 @@ public final class SessionEngine implements AutoCloseable {
         long start = System.nanoTime();
         byte[] blob = null;
         int ttl = io.msm.store.StoredValue.UNKNOWN_TTL;
+        int refreshedFor = -1;
+        long refreshedAt = 0;
         String failure = null;
         if (availability.isAvailable(node)) {
             try {
                 if (sticky) {
                     blob = store.get(node, key(id), config.operationTimeoutMillis());
                 } else {
-                    // non-sticky: the remaining TTL tells when any Tomcat last refreshed the session (one call)
-                    io.msm.store.StoredValue v = store.getWithTtl(node, key(id), config.operationTimeoutMillis());
+                    // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session, and
+                    // the same call refreshes it for this access (for the usual timeout; another one is touched)
+                    refreshedFor = usualMaxInactive;
+                    int refresh = refreshedFor > 0
+                            ? Expiration.of((long) refreshedFor + slackSeconds(refreshedFor), ctx.clock().getAsLong())
+                            : io.msm.store.SessionStore.KEEP_EXPIRATION;
+                    io.msm.store.StoredValue v = store.getWithTtl(node, key(id), refresh,
+                            config.operationTimeoutMillis());
                     blob = v.value();
                     ttl = v.ttlSeconds();
+                    if (v.refreshed()) {
+                        refreshedAt = ctx.clock().getAsLong();
+                    }
                 }
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
@@ -536,9 +560,15 @@ public final class SessionEngine implements AutoCloseable {
             if (secondary) {
                 stats.count(Counter.SECONDARY_LOADS);
             }
+            int mi = data.maxInactiveInterval();
+            long storeExpiresAt = 0; // unknown: refreshed on the request's end
+            if (refreshedAt > 0 && mi == refreshedFor) {
+                storeExpiresAt = refreshedAt + ((long) mi + slackSeconds(mi)) * 1000;
+            }
+            usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, attributes, BlobCodec.contentHash(opened), blob, secondary,
-                    lastAccessed(data, ttl));
+                    lastAccessed(data, ttl), storeExpiresAt);
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -630,8 +660,8 @@ public final class SessionEngine implements AutoCloseable {
         st.storedHash = loaded.contentHash();
         st.lastBlob = sticky ? null : loaded.blob();
         st.stored = true;
-        // memcached does not say when the copy expires; refresh it on the first request that only reads it.
-        st.storeExpiresAt = 0;
+        // unless the load refreshed it, memcached did not say when the copy expires: refreshed when the request ends
+        st.storeExpiresAt = loaded.storeExpiresAt();
     }
 
     // ====================================================================== request lifecycle
@@ -639,6 +669,7 @@ public final class SessionEngine implements AutoCloseable {
     /** A new session was created in this Tomcat; it is stored at the end of the request. */
     public void created(ManagedSession session) {
         stats.count(Counter.SESSIONS_CREATED);
+        usualMaxInactive = session.maxInactiveInterval();
         session.state().metadataChanged();
     }
 
@@ -667,7 +698,7 @@ public final class SessionEngine implements AutoCloseable {
             run(session, Work.WRITE, wait);
             return wait && (st.storedHash != hashBefore || st.stored != storedBefore
                     || !java.util.Objects.equals(st.storedId, idBefore));
-        } else if (needsTouch(session, st, now)) {
+        } else if (needsTouch(session, st, now) || secondaryDue(session, now)) {
             run(session, Work.TOUCH, false);
         }
         return false;
@@ -722,6 +753,20 @@ public final class SessionEngine implements AutoCloseable {
     private boolean needsTouch(ManagedSession s, SessionState st, long now) {
         int mi = s.maxInactiveInterval();
         return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + EXPIRY_MARGIN_MILLIS;
+    }
+
+    /**
+     * Non-sticky: the secondary copy was not refreshed by this Tomcat for half the slack. Refreshed then, it outlives
+     * the session from any access (its TTL is the timeout plus the slack), at one call per half slack instead of one
+     * per request.
+     */
+    private boolean secondaryDue(ManagedSession s, long now) {
+        int mi = s.maxInactiveInterval();
+        if (sticky || mi <= 0 || !s.state().stored) {
+            return false;
+        }
+        Long at = secondaryRefreshed.get(s.id());
+        return at == null || now - at >= slackSeconds(mi) * 500L;
     }
 
     /** Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). */
@@ -984,6 +1029,8 @@ public final class SessionEngine implements AutoCloseable {
         long ttl = ttlSeconds(s, st, now);
         long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         st.lastWriteNanos = System.nanoTime();
+        // non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two)
+        SecondaryWrite secondary = sticky ? null : sendSecondary(s, st, id, blob);
         try {
             store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
         } catch (StoreException e) {
@@ -1010,7 +1057,9 @@ public final class SessionEngine implements AutoCloseable {
             st.lastBlob = blob;
             // On a request thread it is awaited (briefly): the user's next request, maybe on another Tomcat, must
             // not find its newer secondary copy overwritten by this one arriving late over this Tomcat's connection.
-            writeSecondary(s, st, requestThread);
+            if (secondary != null && requestThread) {
+                secondary.await();
+            }
         }
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
@@ -1143,11 +1192,17 @@ public final class SessionEngine implements AutoCloseable {
         }
         long now = ctx.clock().getAsLong();
         String id = s.id();
-        if (!st.isStoredAs(id) || !(always || needsTouch(s, st, now))) {
+        if (!st.isStoredAs(id)) {
             return;
         }
         SessionId p = ids.parse(id);
         if (p == null || !availability.isAvailable(p.nodeId())) {
+            return;
+        }
+        if (!(always || needsTouch(s, st, now))) {
+            if (secondaryDue(s, now)) { // the load refreshed the primary copy
+                touchSecondary(s, st, p.nodeId(), Expiration.of(ttlSeconds(s, st, now), now));
+            }
             return;
         }
         long ttl = ttlSeconds(s, st, now);
@@ -1179,26 +1234,62 @@ public final class SessionEngine implements AutoCloseable {
      * too slow to answer in time is probed and, if it does not answer, taken out like a timed-out primary.
      */
     private void writeSecondary(ManagedSession s, SessionState st, boolean await) {
-        byte[] blob = st.lastBlob;
         String id = st.storedId;
-        SessionId p = id == null ? null : ids.parse(id);
-        if (blob == null || p == null || !id.equals(s.id())) {
-            return;
+        if (st.lastBlob != null && id != null && id.equals(s.id())) {
+            SecondaryWrite w = sendSecondary(s, st, id, st.lastBlob);
+            if (await && w != null) {
+                w.await();
+            }
         }
-        String node = secondaryNode(p.nodeId());
+    }
+
+    /** A secondary copy on its way: {@link #await()} waits for memcached's answer. */
+    private final class SecondaryWrite {
+        final String node;
+        final String key;
+        final CountDownLatch answered = new CountDownLatch(1);
+
+        SecondaryWrite(String node, String key) {
+            this.node = node;
+            this.key = key;
+        }
+
+        /** Waits at most {@code sessionBackupTimeout}, not at all for a node already being probed. */
+        void await() {
+            if (probing.contains(node)) {
+                // a node already being probed after such a wait timed out: the next requests do not wait for it too
+                return;
+            }
+            long timeout = config.sessionBackupTimeoutMillis();
+            try {
+                if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
+                    storeFailed(StoreException.timeout("set", key, node, timeout, "secondary copy"), timeout);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Sends {@code blob} as the secondary copy of session {@code id}; {@code null} if there is no node for it. */
+    private SecondaryWrite sendSecondary(ManagedSession s, SessionState st, String id, byte[] blob) {
+        SessionId p = ids.parse(id);
+        String node = p == null ? null : secondaryNode(p.nodeId());
         if (node == null) {
-            return; // no second node available: the primary is the only copy for now
+            return null; // no second node available: the primary is the only copy for now
         }
         long now = ctx.clock().getAsLong();
-        CountDownLatch answered = new CountDownLatch(1);
+        SecondaryWrite w = new SecondaryWrite(node, BAK_PREFIX + key(id));
+        CountDownLatch answered = w.answered;
         tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
-        store.setAsync(node, BAK_PREFIX + key(id), Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
+        store.setAsync(node, w.key, Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
             try {
                 if (!ok) {
                     stats.count(Counter.BACKUP_FAILURES);
                     return;
                 }
                 stats.count(Counter.SECONDARY_WRITES);
+                secondaryRefreshed.put(id, now);
                 String previous = st.bakNode;
                 st.bakNode = node;
                 if (previous != null && !previous.equals(node)) {
@@ -1213,19 +1304,7 @@ public final class SessionEngine implements AutoCloseable {
                 answered.countDown();
             }
         });
-        if (!await || probing.contains(node)) {
-            // a node already being probed after such a wait timed out: the next requests do not wait for it too
-            return;
-        }
-        long timeout = config.sessionBackupTimeoutMillis();
-        try {
-            if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
-                storeFailed(StoreException.timeout("set", BAK_PREFIX + key(id), node, timeout, "secondary copy"),
-                        timeout);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return w;
     }
 
     private void touchSecondary(ManagedSession s, SessionState st, String primaryNode, int exp) {
@@ -1235,8 +1314,10 @@ public final class SessionEngine implements AutoCloseable {
             return;
         }
         try {
+            long now = ctx.clock().getAsLong();
             if (store.touch(node, BAK_PREFIX + key(s.id()), exp, config.operationTimeoutMillis())) {
                 st.bakNode = node;
+                secondaryRefreshed.put(s.id(), now);
                 stats.count(Counter.TOUCHES);
             } else {
                 writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
@@ -1303,6 +1384,7 @@ public final class SessionEngine implements AutoCloseable {
     /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
     private void purgeEnded() {
         long now = ctx.clock().getAsLong();
+        secondaryRefreshed.values().removeIf(at -> now - at > SECONDARY_REFRESH_KEPT_MILLIS);
         ended.entrySet().removeIf(e -> {
             boolean expired = e.getValue() < now;
             if (expired) {

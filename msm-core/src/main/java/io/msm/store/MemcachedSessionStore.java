@@ -73,6 +73,31 @@ public final class MemcachedSessionStore implements SessionStore {
         void enqueue(String key, net.spy.memcached.ops.Operation op) {
             mconn.enqueueOperation(key, op);
         }
+
+        /**
+         * A {@code set} whose answer goes to {@code done} on the I/O thread (no future, no listener thread: one thread
+         * hand-off less than spymemcached's own {@code set(...).addListener}).
+         */
+        void set(String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done) {
+            boolean[] stored = {false};
+            enqueue(key, opFact.store(net.spy.memcached.ops.StoreType.set, key, 0, exp, value,
+                    new net.spy.memcached.ops.StoreOperation.Callback() {
+                        @Override
+                        public void receivedStatus(net.spy.memcached.ops.OperationStatus status) {
+                            stored[0] = status.isSuccess();
+                        }
+
+                        @Override
+                        public void gotData(String k, long cas) {
+                            // the CAS is not needed
+                        }
+
+                        @Override
+                        public void complete() {
+                            done.accept(stored[0]);
+                        }
+                    }));
+        }
     }
 
     public MemcachedSessionStore(MsmConfig config, ConnectionListener listener) throws IOException {
@@ -176,14 +201,14 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     @Override
-    public StoredValue getWithTtl(String nodeId, String key, long timeoutMillis) {
+    public StoredValue getWithTtl(String nodeId, String key, int refreshExp, long timeoutMillis) {
         if (binary || !metaCommands) {
             return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
         }
         long start = System.nanoTime();
         java.util.concurrent.CompletableFuture<StoredValue> f = new java.util.concurrent.CompletableFuture<>();
         try {
-            client("mg", nodeId, key).enqueue(key, new MetaGetOperation(key, f));
+            client("mg", nodeId, key).enqueue(key, new MetaGetOperation(key, refreshExp, f));
             return await("mg", nodeId, key, f, timeoutMillis, start);
         } catch (StoreException e) {
             if (e.getCause() instanceof MetaGetOperation.MetaCommandException) {
@@ -277,16 +302,13 @@ public final class MemcachedSessionStore implements SessionStore {
         }
         try {
             checkSize("set", nodeId, key, value);
-            c.set(key, exp, value, BYTES).addListener(f -> {
-                boolean ok;
-                try {
-                    ok = Boolean.TRUE.equals(f.get());
-                } catch (Exception e) {
-                    ok = false;
-                }
-                done.accept(ok);
-            });
         } catch (RuntimeException e) {
+            done.accept(false);
+            return;
+        }
+        try {
+            c.set(key, exp, value, done);
+        } catch (RuntimeException e) { // shutting down: the operation was not queued
             done.accept(false);
         }
     }

@@ -12,14 +12,16 @@ import net.spy.memcached.protocol.BaseOperationImpl;
 
 /**
  * memcached's meta get, {@code mg <key> v t} (memcached 1.6+, text protocol): the value and the item's remaining
- * time to live in one round trip. spymemcached predates meta commands; this operation speaks it on spymemcached's
- * connection.
+ * time to live in one round trip; with a new expiration, {@code mg <key> v t T<exp>}, also a touch (memcached handles
+ * the flags in order, so {@code t} still reports the time the item had left before {@code T} set the new one).
+ * spymemcached predates meta commands; this operation speaks it on spymemcached's connection.
  *
  * <p>Answers: {@code VA <size> t<ttl>\r\n<data>\r\n} (hit; {@code t-1}: never expires), {@code EN\r\n} (miss), or an
  * error line ({@code ERROR} when the server does not know meta commands).
  */
 final class MetaGetOperation extends BaseOperationImpl {
     private final String key;
+    private final int refreshExp;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(32);
     private byte[] data;
     private int dataRead;
@@ -27,8 +29,10 @@ final class MetaGetOperation extends BaseOperationImpl {
     private StoredValue result;
     private String error;
 
-    MetaGetOperation(String key, CompletableFuture<StoredValue> future) {
+    /** @param refreshExp the new expiration, or {@link SessionStore#KEEP_EXPIRATION} */
+    MetaGetOperation(String key, int refreshExp, CompletableFuture<StoredValue> future) {
         this.key = key;
+        this.refreshExp = refreshExp;
         setCallback(new OperationCallback() {
             @Override
             public void receivedStatus(OperationStatus status) {
@@ -61,7 +65,8 @@ final class MetaGetOperation extends BaseOperationImpl {
 
     @Override
     public void initialize() {
-        setBuffer(ByteBuffer.wrap(("mg " + key + " v t\r\n").getBytes(StandardCharsets.US_ASCII)));
+        String touch = refreshExp == SessionStore.KEEP_EXPIRATION ? "" : " T" + refreshExp;
+        setBuffer(ByteBuffer.wrap(("mg " + key + " v t" + touch + "\r\n").getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Override
@@ -85,7 +90,7 @@ final class MetaGetOperation extends BaseOperationImpl {
                     dataRead++;
                 }
                 if (dataRead == data.length + 2) { // the data and its \r\n
-                    result = new StoredValue(data, ttl);
+                    result = new StoredValue(data, ttl, refreshExp != SessionStore.KEEP_EXPIRATION);
                     transitionState(OperationState.COMPLETE);
                 }
             }
@@ -127,6 +132,6 @@ final class MetaGetOperation extends BaseOperationImpl {
 
     @Override
     public String toString() {
-        return "mg " + key;
+        return refreshExp == SessionStore.KEEP_EXPIRATION ? "mg " + key : "mg " + key + " T" + refreshExp;
     }
 }

@@ -12,11 +12,16 @@ public interface SessionStore extends AutoCloseable {
     /** The value, or {@code null} if the key is absent. */
     byte[] get(String nodeId, String key, long timeoutMillis);
 
+    /** Leave the item's expiration as it is ({@code refreshExp} of {@link #getWithTtl}). */
+    int KEEP_EXPIRATION = -1;
+
     /**
      * The value and its remaining time to live in one round trip where the protocol allows it (memcached 1.6 meta
-     * get on the text protocol); otherwise a plain get with {@link StoredValue#UNKNOWN_TTL}.
+     * get on the text protocol), and if {@code refreshExp} is not {@link #KEEP_EXPIRATION}, in the same round trip
+     * the new expiration {@code refreshExp} (a get-and-touch; {@link StoredValue#refreshed()} says whether it was
+     * set). Otherwise a plain get with {@link StoredValue#UNKNOWN_TTL}, the expiration left as it is.
      */
-    StoredValue getWithTtl(String nodeId, String key, long timeoutMillis);
+    StoredValue getWithTtl(String nodeId, String key, int refreshExp, long timeoutMillis);
 
     /** Stores the value; throws if memcached did not store it. */
     void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis);
@@ -24,7 +29,8 @@ public interface SessionStore extends AutoCloseable {
     /**
      * Sends a {@code set} without waiting for its answer: the request leaves at once (in order with other requests
      * to the node), and {@code done} is told later whether memcached stored it. Used for the secondary copy, so a
-     * response never waits for it yet it is on its way before the response is sent.
+     * response never waits for it yet it is on its way before the response is sent. {@code done} may run on the
+     * store's I/O thread: it must be quick and must not block.
      */
     void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done);
 

@@ -9,10 +9,17 @@ public final class StoredValue {
 
     private final byte[] value;
     private final int ttlSeconds;
+    private final boolean refreshed;
 
     public StoredValue(byte[] value, int ttlSeconds) {
+        this(value, ttlSeconds, false);
+    }
+
+    /** @param refreshed the read also gave the item the expiration asked for (get-and-touch in one round trip) */
+    public StoredValue(byte[] value, int ttlSeconds, boolean refreshed) {
         this.value = value;
         this.ttlSeconds = ttlSeconds;
+        this.refreshed = refreshed;
     }
 
     /** The value, or {@code null} if the key is absent. */
@@ -20,7 +27,15 @@ public final class StoredValue {
         return value;
     }
 
-    /** Seconds until memcached drops the item, {@link #NO_EXPIRY} or {@link #UNKNOWN_TTL}. */
+    /** Whether memcached set the item's new expiration in the same round trip (only for a hit). */
+    public boolean refreshed() {
+        return refreshed;
+    }
+
+    /**
+     * Seconds until memcached would have dropped the item before this read ({@link #NO_EXPIRY} or
+     * {@link #UNKNOWN_TTL}): when it was refreshed, the remaining time it had, not the new one.
+     */
     public int ttlSeconds() {
         return ttlSeconds;
     }

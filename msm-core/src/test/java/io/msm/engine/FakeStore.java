@@ -76,13 +76,17 @@ final class FakeStore implements SessionStore {
     }
 
     @Override
-    public io.msm.store.StoredValue getWithTtl(String node, String key, long timeoutMillis) {
+    public io.msm.store.StoredValue getWithTtl(String node, String key, int refreshExp, long timeoutMillis) {
         byte[] v = get(node, key, timeoutMillis);
         Item i = items.get(node + "/" + key);
         int ttl = v == null || i == null ? io.msm.store.StoredValue.UNKNOWN_TTL
                 : i.expiresAt == Long.MAX_VALUE ? io.msm.store.StoredValue.NO_EXPIRY
                 : (int) ((i.expiresAt - clock.getAsLong()) / 1000);
-        return new io.msm.store.StoredValue(v, ttl);
+        boolean refresh = v != null && i != null && refreshExp != KEEP_EXPIRATION;
+        if (refresh) {
+            items.put(node + "/" + key, new Item(i.value, expiry(refreshExp)));
+        }
+        return new io.msm.store.StoredValue(v, ttl, refresh);
     }
 
     @Override

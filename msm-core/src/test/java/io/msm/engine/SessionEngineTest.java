@@ -466,6 +466,61 @@ class SessionEngineTest {
         assertEquals(0, engine.unsavedSessions());
     }
 
+    /** Non-sticky: this Tomcat serves a request of a session held only in memcached. */
+    private TestSession loadAndServe(TestSession s, Runnable body) {
+        LoadResult r = engine.load(s.id());
+        assertTrue(r.isFound(), r.reason());
+        TestSession copy = new TestSession(s.id(), clock.get());
+        copy.maxInactive = r.data().maxInactiveInterval();
+        engine.loaded(copy, r);
+        request(copy, body);
+        idle();
+        return copy;
+    }
+
+    @Test
+    void nonStickyReadCostsOneCallAndRefreshesTheSecondaryCopyAtMostEveryHalfSlack() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1"); // 60 s timeout: 6 s slack
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertNotNull(store.peek("n2", "bak:p_" + s.id()));
+        int[] touchesPerRequest = new int[6];
+        for (int i = 0; i < touchesPerRequest.length; i++) {
+            clock.addAndGet(1000);
+            int calls = store.calls();
+            int touches = store.touches.get();
+            loadAndServe(s, () -> { });
+            touchesPerRequest[i] = store.touches.get() - touches;
+            assertEquals(1 + touchesPerRequest[i], store.calls() - calls, "the load and the touches only");
+        }
+        // the load refreshes the primary copy itself; the secondary one is touched 3 s (half the slack) after it
+        // was written, then 3 s later
+        assertArrayEquals(new int[] {0, 0, 1, 0, 0, 1}, touchesPerRequest);
+        clock.addAndGet(60_000 + 1000);
+        assertNotNull(store.peek("n1", "p_" + s.id()), "the load refreshed the primary copy");
+        assertNotNull(store.peek("n2", "bak:p_" + s.id()), "the secondary copy outlives the session");
+        clock.addAndGet(6_000);
+        assertNull(store.peek("n1", "p_" + s.id()), "idle past timeout and slack: gone");
+    }
+
+    @Test
+    void nonStickyLoadOfASessionWithAnotherTimeoutTouchesItForItsOwn() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession longer = newSession("n1");
+        longer.maxInactive = 600;
+        request(longer, () -> longer.set("count", 1));
+        newSession("n1"); // the usual 60 s
+        idle();
+        clock.addAndGet(1000);
+        int touches = store.touches.get();
+        loadAndServe(longer, () -> { });
+        assertEquals(2, store.touches.get() - touches, "primary and secondary copy touched for 600 s");
+        clock.addAndGet(500_000);
+        assertNotNull(store.peek("n1", "p_" + longer.id()));
+        assertNotNull(store.peek("n2", "bak:p_" + longer.id()));
+    }
+
     @Test
     void loadOutcomes() {
         engine();

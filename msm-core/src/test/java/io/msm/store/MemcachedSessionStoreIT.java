@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The spymemcached store on a real memcached: meta get, locks' add and owner-only delete, both protocols. */
 class MemcachedSessionStoreIT {
+    private static final int KEEP = SessionStore.KEEP_EXPIRATION;
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(1);
 
@@ -45,18 +46,40 @@ class MemcachedSessionStoreIT {
     }
 
     @Test
+    void metaGetRefreshesTheExpirationInTheSameCallAndReportsTheTimeLeftBefore() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            byte[] value = "hello".getBytes(StandardCharsets.US_ASCII);
+            s.set("n1", "k", 100, value, 1000);
+            long callsBefore = MEMCACHED.server(0).stat("cmd_get") + MEMCACHED.server(0).stat("cmd_touch");
+            StoredValue v = s.getWithTtl("n1", "k", 500, 1000);
+            // memcached counts a meta get with a new TTL under cmd_touch
+            assertEquals(1, MEMCACHED.server(0).stat("cmd_get") + MEMCACHED.server(0).stat("cmd_touch") - callsBefore,
+                    "one call");
+            assertArrayEquals(value, v.value());
+            assertTrue(v.refreshed());
+            assertTrue(v.ttlSeconds() >= 98 && v.ttlSeconds() <= 100, "the time it had left: " + v.ttlSeconds());
+            StoredValue after = s.getWithTtl("n1", "k", KEEP, 1000);
+            assertFalse(after.refreshed());
+            assertTrue(after.ttlSeconds() >= 498 && after.ttlSeconds() <= 500, "refreshed to " + after.ttlSeconds());
+            StoredValue missing = s.getWithTtl("n1", "missing", 500, 1000);
+            assertNull(missing.value());
+            assertFalse(missing.refreshed());
+        }
+    }
+
+    @Test
     void metaGetReturnsValueAndRemainingTtlInOneCall() throws Exception {
         try (MemcachedSessionStore s = store("text")) {
             byte[] value = "hello".getBytes(StandardCharsets.US_ASCII);
             s.set("n1", "k", 100, value, 1000);
             long getsBefore = MEMCACHED.server(0).stat("cmd_get");
-            StoredValue v = s.getWithTtl("n1", "k", 1000);
+            StoredValue v = s.getWithTtl("n1", "k", KEEP, 1000);
             assertArrayEquals(value, v.value());
             assertTrue(v.ttlSeconds() >= 98 && v.ttlSeconds() <= 100, "ttl " + v.ttlSeconds());
             assertEquals(1, MEMCACHED.server(0).stat("cmd_get") - getsBefore, "one call");
             s.set("n1", "forever", 0, value, 1000);
-            assertEquals(StoredValue.NO_EXPIRY, s.getWithTtl("n1", "forever", 1000).ttlSeconds());
-            assertNull(s.getWithTtl("n1", "missing", 1000).value());
+            assertEquals(StoredValue.NO_EXPIRY, s.getWithTtl("n1", "forever", KEEP, 1000).ttlSeconds());
+            assertNull(s.getWithTtl("n1", "missing", KEEP, 1000).value());
         }
     }
 
@@ -74,10 +97,10 @@ class MemcachedSessionStoreIT {
                         String key = "k" + thread + "-" + i;
                         byte[] v = key.getBytes(StandardCharsets.US_ASCII);
                         s.set("n1", key, 60, v, 2000);
-                        assertArrayEquals(v, s.getWithTtl("n1", key, 2000).value());
+                        assertArrayEquals(v, s.getWithTtl("n1", key, KEEP, 2000).value());
                         assertArrayEquals(v, s.get("n1", key, 2000));
                         if (i % 50 == 0) {
-                            assertArrayEquals(big, s.getWithTtl("n1", "big", 2000).value());
+                            assertArrayEquals(big, s.getWithTtl("n1", "big", KEEP, 2000).value());
                         }
                     }
                 }));
@@ -92,7 +115,7 @@ class MemcachedSessionStoreIT {
     void binaryProtocolFallsBackToAPlainGet() throws Exception {
         try (MemcachedSessionStore s = store("binary")) {
             s.set("n1", "k", 100, new byte[] {1}, 1000);
-            StoredValue v = s.getWithTtl("n1", "k", 1000);
+            StoredValue v = s.getWithTtl("n1", "k", KEEP, 1000);
             assertArrayEquals(new byte[] {1}, v.value());
             assertEquals(StoredValue.UNKNOWN_TTL, v.ttlSeconds());
         }
@@ -105,7 +128,7 @@ class MemcachedSessionStoreIT {
             long start = System.nanoTime();
             assertThrows(StoreException.class, () -> {
                 for (int i = 0; i < 3; i++) { // the first may still find the old connection
-                    s.getWithTtl("n1", "k", 1000);
+                    s.getWithTtl("n1", "k", KEEP, 1000);
                 }
             });
             assertTrue((System.nanoTime() - start) / 1_000_000 < 1500);
