@@ -24,7 +24,12 @@ import net.spy.memcached.transcoders.Transcoder;
 /**
  * {@link SessionStore} on spymemcached: one client per memcached node, so each key goes exactly to the node its
  * session id names and one node's trouble never queues behind another's. Failure mode {@code Cancel}: operations for
- * a node whose connection is down fail at once instead of waiting.
+ * a node whose connection is down fail at once instead of waiting. spymemcached's connection also tells when a node
+ * goes and comes back ({@link ConnectionListener}).
+ *
+ * <p>On the text protocol without SASL, the calls a request or backup thread waits for ({@code set}, {@code touch},
+ * the meta get) go over {@link DirectConnections} instead: blocking connections the calling thread writes and reads
+ * itself, with the same timeouts and the same errors.
  */
 public final class MemcachedSessionStore implements SessionStore {
 
@@ -58,6 +63,8 @@ public final class MemcachedSessionStore implements SessionStore {
     private static final int ITEM_OVERHEAD = 128;
 
     private final Map<String, Client> clients;
+    /** Blocking connections per node for waited-for calls; empty on the binary protocol or with SASL. */
+    private final Map<String, DirectConnections> direct;
     /** Each node's {@code item_size_max} ({@code stats settings}), asked when a large value first goes there. */
     private final Map<String, Integer> itemSizeMax = new java.util.concurrent.ConcurrentHashMap<>();
     private final boolean binary;
@@ -112,6 +119,13 @@ public final class MemcachedSessionStore implements SessionStore {
         }
         this.clients = Map.copyOf(m);
         this.binary = config.memcachedProtocol() == MemcachedProtocol.BINARY;
+        Map<String, DirectConnections> d = new LinkedHashMap<>();
+        if (!binary && config.username().isEmpty()) {
+            for (MemcachedNode node : config.nodes()) {
+                d.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port())));
+            }
+        }
+        this.direct = Map.copyOf(d);
     }
 
     private Client connect(MsmConfig config, MemcachedNode node, ConnectionListener listener) throws IOException {
@@ -206,6 +220,17 @@ public final class MemcachedSessionStore implements SessionStore {
             return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
         }
         long start = System.nanoTime();
+        DirectConnections dc = direct.get(nodeId);
+        if (dc != null) {
+            try {
+                return dc.call(timeoutMillis, c -> metaGet(c, key, refreshExp));
+            } catch (MetaGetOperation.MetaCommandException e) {
+                metaCommands = false; // memcached before 1.6: plain gets from now on
+                return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
+            } catch (IOException e) {
+                throw failed("mg", nodeId, key, start, e);
+            }
+        }
         java.util.concurrent.CompletableFuture<StoredValue> f = new java.util.concurrent.CompletableFuture<>();
         try {
             client("mg", nodeId, key).enqueue(key, new MetaGetOperation(key, refreshExp, f));
@@ -221,11 +246,84 @@ public final class MemcachedSessionStore implements SessionStore {
         }
     }
 
+    /** {@code mg <key> v t [T<exp>]} on a direct connection (answers as in {@link MetaGetOperation}). */
+    private static StoredValue metaGet(DirectConnections.Conn c, String key, int refreshExp) throws IOException {
+        c.writeAscii("mg " + key + " v t");
+        if (refreshExp != KEEP_EXPIRATION) {
+            c.writeAscii(" T" + refreshExp);
+        }
+        c.writeAscii("\r\n");
+        c.out.flush();
+        String h = c.readLine();
+        if (h.equals("EN")) {
+            return new StoredValue(null, StoredValue.UNKNOWN_TTL);
+        }
+        if (!h.startsWith("VA ")) {
+            if (h.equals("ERROR")) {
+                throw new MetaGetOperation.MetaCommandException(h);
+            }
+            throw new DirectConnections.ProtocolException("memcached answered " + h);
+        }
+        String[] parts = h.split(" ");
+        int size;
+        int ttl = StoredValue.UNKNOWN_TTL;
+        try {
+            size = Integer.parseInt(parts[1]);
+            for (int i = 2; i < parts.length; i++) {
+                if (parts[i].startsWith("t")) {
+                    ttl = Integer.parseInt(parts[i].substring(1));
+                }
+            }
+        } catch (RuntimeException e) {
+            throw new DirectConnections.ProtocolException("malformed answer " + h);
+        }
+        if (size < 0) {
+            throw new DirectConnections.ProtocolException("malformed answer " + h);
+        }
+        return new StoredValue(c.readData(size), ttl, refreshExp != KEEP_EXPIRATION);
+    }
+
+    private StoreException failed(String op, String nodeId, String key, long start, IOException e) {
+        if (e instanceof java.net.SocketTimeoutException) {
+            return StoreException.timeout(op, key, nodeId, elapsed(start), describe(nodeId));
+        }
+        return StoreException.failed(op, key, nodeId, elapsed(start), e + " (" + describe(nodeId) + ")", e);
+    }
+
     @Override
     public void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
         net.spy.memcached.internal.OperationFuture<Boolean> f;
         checkSize("set", nodeId, key, value);
+        DirectConnections dc = direct.get(nodeId);
+        if (dc != null) {
+            String answer;
+            try {
+                answer = dc.call(timeoutMillis, c -> {
+                    c.writeAscii("set " + key + " 0 " + exp + " " + value.length + "\r\n");
+                    c.out.write(value);
+                    c.writeAscii("\r\n");
+                    c.out.flush();
+                    String line = c.readLine();
+                    if (!line.equals("STORED") && !line.equals("NOT_STORED")) {
+                        throw new DirectConnections.ProtocolException("memcached answered " + line);
+                    }
+                    return line;
+                });
+            } catch (IOException e) {
+                String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+                if (e instanceof DirectConnections.ProtocolException && m.contains("too large")) {
+                    throw StoreException.tooLarge("set", key, nodeId, elapsed(start), e.getMessage() + " ("
+                            + value.length + " bytes)");
+                }
+                throw failed("set", nodeId, key, start, e);
+            }
+            if (!answer.equals("STORED")) {
+                throw StoreException.failed("set", key, nodeId, elapsed(start), "memcached answered " + answer + " ("
+                        + value.length + " bytes)", null);
+            }
+            return;
+        }
         try {
             f = client("set", nodeId, key).set(key, exp, value, BYTES);
         } catch (RuntimeException e) {
@@ -316,6 +414,22 @@ public final class MemcachedSessionStore implements SessionStore {
     @Override
     public boolean touch(String nodeId, String key, int exp, long timeoutMillis) {
         long start = System.nanoTime();
+        DirectConnections dc = direct.get(nodeId);
+        if (dc != null) {
+            try {
+                return dc.call(timeoutMillis, c -> {
+                    c.writeAscii("touch " + key + " " + exp + "\r\n");
+                    c.out.flush();
+                    String line = c.readLine();
+                    if (!line.equals("TOUCHED") && !line.equals("NOT_FOUND")) {
+                        throw new DirectConnections.ProtocolException("memcached answered " + line);
+                    }
+                    return line.equals("TOUCHED");
+                });
+            } catch (IOException e) {
+                throw failed("touch", nodeId, key, start, e);
+            }
+        }
         try {
             return Boolean.TRUE.equals(await("touch", nodeId, key, client("touch", nodeId, key).touch(key, exp),
                     timeoutMillis, start));
@@ -405,6 +519,7 @@ public final class MemcachedSessionStore implements SessionStore {
 
     @Override
     public void close() {
+        direct.values().forEach(DirectConnections::close);
         for (MemcachedClient c : clients.values()) {
             c.shutdown(1, TimeUnit.SECONDS);
         }

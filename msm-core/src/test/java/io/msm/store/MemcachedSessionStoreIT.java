@@ -122,6 +122,36 @@ class MemcachedSessionStoreIT {
     }
 
     @Test
+    void waitedForCallsSurviveARestartOfMemcachedOnTheirPooledConnections() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            s.set("n1", "k", 100, new byte[] {1}, 1000); // leaves a pooled connection behind
+            assertTrue(s.touch("n1", "k", 100, 1000));
+            MEMCACHED.server(0).kill();
+            MEMCACHED.server(0).start(); // empty; the pooled connection is dead
+            assertFalse(s.touch("n1", "k", 100, 1000), "a fresh connection answers: not there");
+            s.set("n1", "k", 100, new byte[] {2}, 1000);
+            assertArrayEquals(new byte[] {2}, s.getWithTtl("n1", "k", KEEP, 1000).value());
+        }
+    }
+
+    @Test
+    void aTimedOutCallsConnectionIsNeverReusedSoItsLateAnswerCannotBeTakenForAnother() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            s.set("n1", "a", 100, new byte[] {'A'}, 1000);
+            s.set("n1", "b", 100, new byte[] {'B'}, 1000);
+            MEMCACHED.server(0).pause();
+            long start = System.nanoTime();
+            StoreException e = assertThrows(StoreException.class, () -> s.getWithTtl("n1", "a", KEEP, 200));
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(e.isTimeout(), e.getMessage());
+            assertTrue(waited >= 190 && waited < 1000, "waited " + waited + " ms");
+            MEMCACHED.server(0).resume();
+            assertArrayEquals(new byte[] {'B'}, s.getWithTtl("n1", "b", KEEP, 1000).value());
+            assertArrayEquals(new byte[] {'A'}, s.getWithTtl("n1", "a", KEEP, 1000).value());
+        }
+    }
+
+    @Test
     void metaGetOnAKilledNodeFailsAtOnce() throws Exception {
         try (MemcachedSessionStore s = store("text")) {
             MEMCACHED.server(0).kill();
