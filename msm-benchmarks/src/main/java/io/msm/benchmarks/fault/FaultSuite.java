@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Like a balancer, a user whose Tomcat refuses the connection goes to the other one (sticky: the Tomcat named in
  * its session id; non-sticky: round robin). Run: {@code java -cp msm-benchmarks/target/benchmarks.jar
- * io.msm.benchmarks.fault.FaultSuite [--users 8] [--think 10]}.
+ * io.msm.benchmarks.fault.FaultSuite [--users 8] [--think 10] [--attributes name=value,...]}.
  */
 public final class FaultSuite {
     /** What is done to the cluster. */
@@ -102,11 +102,13 @@ public final class FaultSuite {
         for (int i = 0; i + 1 < args.length; i += 2) {
             o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
+        String attributes = o.getOrDefault("attributes", "");
         FaultSuite suite = new FaultSuite(Integer.parseInt(o.getOrDefault("users", "8")),
-                Long.parseLong(o.getOrDefault("think", "10")));
-        System.out.printf(Locale.ROOT, "Fault suite: Java %s, %d CPUs, %d users, %d ms think time%n",
+                Long.parseLong(o.getOrDefault("think", "10")),
+                attributes.isEmpty() ? List.of() : List.of(attributes.split(",")));
+        System.out.printf(Locale.ROOT, "Fault suite: Java %s, %d CPUs, %d users, %d ms think time%s%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), suite.users,
-                suite.thinkMillis);
+                suite.thinkMillis, attributes.isEmpty() ? "" : ", manager attributes " + attributes);
         List<Result> results = new ArrayList<>();
         for (boolean sticky : new boolean[] {true, false}) {
             for (Fault f : Fault.values()) {
