@@ -497,7 +497,7 @@ public final class SessionEngine implements AutoCloseable {
         byte[] blob = null;
         int ttl = io.msm.store.StoredValue.UNKNOWN_TTL;
         int refreshedFor = -1;
-        long refreshedAt = 0;
+        long refreshedUntil = 0; // when the copy expires if the load refreshed it (for refreshedFor)
         String failure = null;
         if (availability.isAvailable(node)) {
             try {
@@ -507,15 +507,15 @@ public final class SessionEngine implements AutoCloseable {
                     // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session, and
                     // the same call refreshes it for this access (for the usual timeout; another one is touched)
                     refreshedFor = usualMaxInactive;
-                    int refresh = refreshedFor > 0
-                            ? Expiration.of((long) refreshedFor + slackSeconds(refreshedFor), ctx.clock().getAsLong())
-                            : io.msm.store.SessionStore.KEEP_EXPIRATION;
-                    io.msm.store.StoredValue v = store.getWithTtl(node, key(id), refresh,
+                    long seconds = refreshedFor > 0 ? (long) refreshedFor + slackSeconds(refreshedFor) : 0;
+                    long now = ctx.clock().getAsLong();
+                    io.msm.store.StoredValue v = store.getWithTtl(node, key(id), seconds > 0
+                            ? Expiration.of(seconds, now) : io.msm.store.SessionStore.KEEP_EXPIRATION,
                             config.operationTimeoutMillis());
                     blob = v.value();
                     ttl = v.ttlSeconds();
                     if (v.refreshed()) {
-                        refreshedAt = ctx.clock().getAsLong();
+                        refreshedUntil = now + seconds * 1000;
                     }
                 }
             } catch (StoreException e) {
@@ -561,10 +561,8 @@ public final class SessionEngine implements AutoCloseable {
                 stats.count(Counter.SECONDARY_LOADS);
             }
             int mi = data.maxInactiveInterval();
-            long storeExpiresAt = 0; // unknown: refreshed on the request's end
-            if (refreshedAt > 0 && mi == refreshedFor) {
-                storeExpiresAt = refreshedAt + ((long) mi + slackSeconds(mi)) * 1000;
-            }
+            // refreshed for another timeout than the session's: unknown, refreshed at the request's end
+            long storeExpiresAt = mi == refreshedFor ? refreshedUntil : 0;
             usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, attributes, BlobCodec.contentHash(opened), blob, secondary,
@@ -1280,7 +1278,6 @@ public final class SessionEngine implements AutoCloseable {
         }
         long now = ctx.clock().getAsLong();
         SecondaryWrite w = new SecondaryWrite(node, BAK_PREFIX + key(id));
-        CountDownLatch answered = w.answered;
         tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
         store.setAsync(node, w.key, Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
             try {
@@ -1301,7 +1298,7 @@ public final class SessionEngine implements AutoCloseable {
                 }
             } finally {
                 tasks.decrementAndGet();
-                answered.countDown();
+                w.answered.countDown();
             }
         });
         return w;

@@ -47,6 +47,17 @@ public final class MemcachedSessionStore implements SessionStore {
 
     /** Connection events, e.g. to drive node availability. Called on spymemcached's I/O thread: must be fast. */
     public interface ConnectionListener {
+        /** Listens to nothing (tools and tests that only store). */
+        ConnectionListener NONE = new ConnectionListener() {
+            @Override
+            public void connected(String nodeId) {
+            }
+
+            @Override
+            public void disconnected(String nodeId) {
+            }
+        };
+
         void connected(String nodeId);
 
         void disconnected(String nodeId);
@@ -248,11 +259,7 @@ public final class MemcachedSessionStore implements SessionStore {
 
     /** {@code mg <key> v t [T<exp>]} on a direct connection (answers as in {@link MetaGetOperation}). */
     private static StoredValue metaGet(DirectConnections.Conn c, String key, int refreshExp) throws IOException {
-        c.writeAscii("mg " + key + " v t");
-        if (refreshExp != KEEP_EXPIRATION) {
-            c.writeAscii(" T" + refreshExp);
-        }
-        c.writeAscii("\r\n");
+        c.writeAscii(MetaGetOperation.command(key, refreshExp));
         c.out.flush();
         String h = c.readLine();
         if (h.equals("EN")) {
@@ -264,23 +271,11 @@ public final class MemcachedSessionStore implements SessionStore {
             }
             throw new DirectConnections.ProtocolException("memcached answered " + h);
         }
-        String[] parts = h.split(" ");
-        int size;
-        int ttl = StoredValue.UNKNOWN_TTL;
-        try {
-            size = Integer.parseInt(parts[1]);
-            for (int i = 2; i < parts.length; i++) {
-                if (parts[i].startsWith("t")) {
-                    ttl = Integer.parseInt(parts[i].substring(1));
-                }
-            }
-        } catch (RuntimeException e) {
+        int[] hit = MetaGetOperation.parseHit(h);
+        if (hit == null) {
             throw new DirectConnections.ProtocolException("malformed answer " + h);
         }
-        if (size < 0) {
-            throw new DirectConnections.ProtocolException("malformed answer " + h);
-        }
-        return new StoredValue(c.readData(size), ttl, refreshExp != KEEP_EXPIRATION);
+        return new StoredValue(c.readData(hit[0]), hit[1], refreshExp != KEEP_EXPIRATION);
     }
 
     private StoreException failed(String op, String nodeId, String key, long start, IOException e) {
@@ -293,7 +288,6 @@ public final class MemcachedSessionStore implements SessionStore {
     @Override
     public void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
-        net.spy.memcached.internal.OperationFuture<Boolean> f;
         checkSize("set", nodeId, key, value);
         DirectConnections dc = direct.get(nodeId);
         if (dc != null) {
@@ -310,20 +304,17 @@ public final class MemcachedSessionStore implements SessionStore {
                     }
                     return line;
                 });
+            } catch (DirectConnections.ProtocolException e) { // e.g. SERVER_ERROR object too large for cache
+                throw notStored(nodeId, key, start, e.getMessage(), value.length);
             } catch (IOException e) {
-                String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-                if (e instanceof DirectConnections.ProtocolException && m.contains("too large")) {
-                    throw StoreException.tooLarge("set", key, nodeId, elapsed(start), e.getMessage() + " ("
-                            + value.length + " bytes)");
-                }
                 throw failed("set", nodeId, key, start, e);
             }
             if (!answer.equals("STORED")) {
-                throw StoreException.failed("set", key, nodeId, elapsed(start), "memcached answered " + answer + " ("
-                        + value.length + " bytes)", null);
+                throw notStored(nodeId, key, start, "memcached answered " + answer, value.length);
             }
             return;
         }
+        net.spy.memcached.internal.OperationFuture<Boolean> f;
         try {
             f = client("set", nodeId, key).set(key, exp, value, BYTES);
         } catch (RuntimeException e) {
@@ -331,13 +322,17 @@ public final class MemcachedSessionStore implements SessionStore {
         }
         Boolean ok = await("set", nodeId, key, f, timeoutMillis, start);
         if (!Boolean.TRUE.equals(ok)) {
-            String answer = f.getStatus().getMessage();
-            String reason = "memcached answered " + answer + " (" + value.length + " bytes)";
-            if (answer != null && answer.toLowerCase(java.util.Locale.ROOT).contains("too large")) {
-                throw StoreException.tooLarge("set", key, nodeId, elapsed(start), reason);
-            }
-            throw StoreException.failed("set", key, nodeId, elapsed(start), reason, null);
+            throw notStored(nodeId, key, start, "memcached answered " + f.getStatus().getMessage(), value.length);
         }
+    }
+
+    /** memcached refused a {@code set}: too large for its item size, or otherwise. */
+    private static StoreException notStored(String nodeId, String key, long start, String answer, int size) {
+        String reason = answer + " (" + size + " bytes)";
+        if (answer.toLowerCase(java.util.Locale.ROOT).contains("too large")) {
+            return StoreException.tooLarge("set", key, nodeId, elapsed(start), reason);
+        }
+        return StoreException.failed("set", key, nodeId, elapsed(start), reason, null);
     }
 
     @Override

@@ -65,8 +65,33 @@ final class MetaGetOperation extends BaseOperationImpl {
 
     @Override
     public void initialize() {
+        setBuffer(ByteBuffer.wrap(command(key, refreshExp).getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    /** The command line, CRLF included: {@code t} before {@code T}, so the time left is the one before the refresh. */
+    static String command(String key, int refreshExp) {
         String touch = refreshExp == SessionStore.KEEP_EXPIRATION ? "" : " T" + refreshExp;
-        setBuffer(ByteBuffer.wrap(("mg " + key + " v t" + touch + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+        return "mg " + key + " v t" + touch + "\r\n";
+    }
+
+    /**
+     * The size and the TTL ({@link StoredValue#UNKNOWN_TTL} if absent) of a hit's header {@code VA <size> t<ttl>};
+     * {@code null} if the line is malformed.
+     */
+    static int[] parseHit(String h) {
+        String[] parts = h.split(" ");
+        try {
+            int size = Integer.parseInt(parts[1]);
+            int ttl = StoredValue.UNKNOWN_TTL;
+            for (int i = 2; i < parts.length; i++) {
+                if (parts[i].startsWith("t")) {
+                    ttl = Integer.parseInt(parts[i].substring(1));
+                }
+            }
+            return size < 0 ? null : new int[] {size, ttl};
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     @Override
@@ -104,20 +129,14 @@ final class MetaGetOperation extends BaseOperationImpl {
             return;
         }
         if (h.startsWith("VA ")) {
-            String[] parts = h.split(" ");
-            try {
-                int size = Integer.parseInt(parts[1]);
-                for (int i = 2; i < parts.length; i++) {
-                    if (parts[i].startsWith("t")) {
-                        ttl = Integer.parseInt(parts[i].substring(1));
-                    }
-                }
-                data = new byte[size];
+            int[] hit = parseHit(h);
+            if (hit != null) {
+                data = new byte[hit[0]];
                 dataRead = 0;
+                ttl = hit[1];
                 return;
-            } catch (RuntimeException e) {
-                error = "malformed answer " + h;
             }
+            error = "malformed answer " + h;
         } else {
             error = "memcached answered " + h;
         }

@@ -29,15 +29,7 @@ class MemcachedSessionStoreIT {
                 .set(MsmConfig.MEMCACHED_PROTOCOL, protocol)
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
                 .build(MemcachedSessionStoreIT.class.getClassLoader());
-        MemcachedSessionStore s = new MemcachedSessionStore(config, new MemcachedSessionStore.ConnectionListener() {
-            @Override
-            public void connected(String nodeId) {
-            }
-
-            @Override
-            public void disconnected(String nodeId) {
-            }
-        });
+        MemcachedSessionStore s = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (!s.isConnected("n1") && System.nanoTime() < deadline) {
             Thread.sleep(5);
