@@ -10,6 +10,7 @@ import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.test.transcoder.TranscoderContract;
 import io.msm.spi.TranscoderException;
 import java.io.IOException;
+import java.io.ObjectInputFilter;
 import java.io.Serializable;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -175,5 +177,47 @@ class JavaSerializationTranscoderTest {
                 () -> transcoder(webapp, false).deserialize(bytes));
         assertTrue(e.getMessage().contains("InvokerTransformer"), e.getMessage());
         assertTrue(e.getMessage().contains("REJECTED"), e.getMessage());
+    }
+
+    @Test
+    void theFilterDecidesEachClassOnceExactlyAsThePatternFilterDoes() {
+        String pattern = JavaSerializationTranscoder.effectiveFilter(
+                "maxdepth=5;maxrefs=50;maxarray=100;maxbytes=10000;!java.util.Date;java.util.*;!java.lang.Thread");
+        ObjectInputFilter plain = ObjectInputFilter.Config.createFilter(pattern);
+        JavaSerializationTranscoder.DecisionCachingFilter cached = new JavaSerializationTranscoder.DecisionCachingFilter(
+                ObjectInputFilter.Config.createFilter(pattern));
+        Class<?>[] classes = {null, String.class, Date.class, Date[][].class, int[].class, int.class, ArrayList.class,
+            Object[].class, Thread.class, Thread[].class, javax.management.BadAttributeValueExpException.class,
+            java.rmi.server.UnicastRemoteObject[].class};
+        long[] lengths = {-1, 0, 100, 101};
+        long[] depths = {0, 1, 5, 6};
+        long[] references = {0, 50, 51, -1};
+        long[] bytes = {0, 10_000, 10_001};
+        int checked = 0;
+        for (int pass = 0; pass < 2; pass++) { // the second pass decides from what the first one remembered
+            for (Class<?> c : classes) {
+                for (long length : lengths) {
+                    for (long depth : depths) {
+                        for (long refs : references) {
+                            for (long b : bytes) {
+                                ObjectInputFilter.FilterInfo info = new JavaSerializationTranscoder.Info(c,
+                                        c != null && c.isArray() ? length : -1, depth, refs, b);
+                                assertEquals(plain.checkInput(info), cached.checkInput(info), (c == null ? "no class"
+                                        : c.getName()) + " length " + length + " depth " + depth + " refs " + refs
+                                        + " bytes " + b);
+                                checked++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(2 * classes.length * lengths.length * depths.length * references.length * bytes.length, checked);
+        assertEquals(classes.length - 1, cached.decidedClasses());
+        // the refused classes are refused, the others allowed or left undecided, as the patterns say
+        assertEquals(ObjectInputFilter.Status.REJECTED, cached.checkInput(
+                new JavaSerializationTranscoder.Info(Date[][].class, 3, 1, 1, 1)));
+        assertEquals(ObjectInputFilter.Status.ALLOWED, cached.checkInput(
+                new JavaSerializationTranscoder.Info(ArrayList.class, -1, 1, 1, 1)));
     }
 }
