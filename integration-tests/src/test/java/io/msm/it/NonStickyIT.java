@@ -38,6 +38,28 @@ class NonStickyIT extends MsmIT {
     }
 
     @Test
+    void aTomcatReusesTheObjectsItKeptOnlyWhileMemcachedHoldsTheirVersion() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        assertEquals("cart=[a]", b.get(tc1.url("/cart?add=a")).body.trim());
+        assertEquals("cart=[a]", b.get(tc1.url("/cart")).body.trim());
+        assertEquals(1, tc1.manager().getMsmLoadsReused(), "tc1 wrote [a] and memcached still holds it");
+        assertEquals("cart=[a, b]", b.get(tc2.url("/cart?add=b")).body.trim());
+        assertEquals("cart=[a, b]", b.get(tc1.url("/cart")).body.trim(), "tc2's change, not tc1's kept [a]");
+        assertEquals(1, tc1.manager().getMsmLoadsReused());
+        assertEquals("cart=[a, b, c]", b.get(tc1.url("/cart?add=c")).body.trim());
+        assertEquals("cart=[a, b, c]", b.get(tc1.url("/cart")).body.trim());
+        assertEquals("cart=[a, b, c]", b.get(tc2.url("/cart")).body.trim());
+        assertEquals(3, tc1.manager().getMsmLoadsReused() + tc2.manager().getMsmLoadsReused());
+        EmbeddedTomcat off = nonSticky("tc3", "idleSessionCache", "0");
+        Browser c = new Browser();
+        c.get(off.url("/cart?add=a"));
+        assertEquals("cart=[a]", c.get(off.url("/cart")).body.trim());
+        assertEquals(0, off.manager().getMsmLoadsReused());
+    }
+
+    @Test
     void lastAccessedTimeIsThatOfTheLastRequestOnAnyTomcat() throws Exception {
         EmbeddedTomcat tc1 = nonSticky("tc1");
         EmbeddedTomcat tc2 = nonSticky("tc2");

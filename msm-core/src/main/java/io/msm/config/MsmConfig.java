@@ -64,6 +64,8 @@ public final class MsmConfig {
     public static final String MAX_ATTRIBUTE_SIZE = "maxAttributeSize";
     /** Ours: sticky asynchronous backups of one session start at most this often (ms); changes between are folded. */
     public static final String MIN_BACKUP_INTERVAL = "minBackupInterval";
+    /** Ours: non-sticky, how many idle sessions keep their attribute objects for reuse when memcached still agrees. */
+    public static final String IDLE_SESSION_CACHE = "idleSessionCache";
 
     /** Every attribute this configuration understands, in documentation order. */
     public static final List<String> ATTRIBUTES = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
@@ -71,7 +73,8 @@ public final class MsmConfig {
             SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
             PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL, DESERIALIZATION_FILTER, SESSION_PROTECTION,
-            SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE, MIN_BACKUP_INTERVAL);
+            SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE, MIN_BACKUP_INTERVAL,
+            IDLE_SESSION_CACHE);
 
     // ------------------------------------------------------------------ defaults
     /** Defaults to {@code true}: sessions live in one Tomcat and are backed up to memcached. */
@@ -100,8 +103,14 @@ public final class MsmConfig {
     public static final int DEFAULT_COMPRESSION_THRESHOLD = 256 * 1024;
     /** Bytes; 0: no limit. */
     public static final int DEFAULT_MAX_ATTRIBUTE_SIZE = 0;
-    /** Milliseconds; 0: a session's next backup starts as soon as its previous one ends. */
-    public static final int DEFAULT_MIN_BACKUP_INTERVAL_MILLIS = 0;
+    /**
+     * Milliseconds; 0: a session's next backup starts as soon as its previous one ends. 10: a session changed by
+     * thousands of requests a second is serialized at most 100 times a second, while a user's clicks (far more than
+     * 10 ms apart) are each backed up at once.
+     */
+    public static final int DEFAULT_MIN_BACKUP_INTERVAL_MILLIS = 10;
+    /** Sessions; 0: every non-sticky load deserializes. */
+    public static final int DEFAULT_IDLE_SESSION_CACHE = 1000;
 
     /** Defaults to the number of processors. */
     public static int defaultBackupThreadCount() {
@@ -152,6 +161,7 @@ public final class MsmConfig {
     private final int compressionThreshold;
     private final int maxAttributeSize;
     private final int minBackupIntervalMillis;
+    private final int idleSessionCache;
     private final List<String> warnings;
 
     private MsmConfig(Parser p) {
@@ -185,6 +195,7 @@ public final class MsmConfig {
         this.compressionThreshold = p.compressionThreshold;
         this.maxAttributeSize = p.maxAttributeSize;
         this.minBackupIntervalMillis = p.minBackupInterval;
+        this.idleSessionCache = p.idleSessionCache;
         this.warnings = Collections.unmodifiableList(p.warnings);
     }
 
@@ -341,10 +352,20 @@ public final class MsmConfig {
 
     /**
      * {@code minBackupInterval} in ms (sticky mode, asynchronous backups): two backups of one session start at least
-     * this far apart; changes made meanwhile go into the next one. 0 (the default): no minimum.
+     * this far apart; changes made meanwhile go into the next one. 0: no minimum. Defaults to
+     * {@value #DEFAULT_MIN_BACKUP_INTERVAL_MILLIS}.
      */
     public int minBackupIntervalMillis() {
         return minBackupIntervalMillis;
+    }
+
+    /**
+     * {@code idleSessionCache} (non-sticky): how many sessions no request uses any more keep their attribute objects
+     * in this Tomcat, reused by the session's next load here if memcached still holds the same attribute bytes; 0
+     * turns it off. Defaults to {@value #DEFAULT_IDLE_SESSION_CACHE}.
+     */
+    public int idleSessionCache() {
+        return idleSessionCache;
     }
 
     /** Doubtful but legal settings, each naming the values involved and what msm does; log each once at start. */
@@ -384,6 +405,7 @@ public final class MsmConfig {
         m.put(COMPRESSION_THRESHOLD, compressionThreshold);
         m.put(MAX_ATTRIBUTE_SIZE, maxAttributeSize);
         m.put(MIN_BACKUP_INTERVAL, minBackupIntervalMillis + "ms");
+        m.put(IDLE_SESSION_CACHE, idleSessionCache);
         StringBuilder sb = new StringBuilder("MsmConfig{");
         m.forEach((k, v) -> sb.append("\n  ").append(k).append('=').append(v));
         return sb.append("\n}").toString();
@@ -472,6 +494,7 @@ public final class MsmConfig {
         int compressionThreshold;
         int maxAttributeSize;
         int minBackupInterval;
+        int idleSessionCache;
 
         Parser(Map<String, String> raw, ClassLoader classLoader) {
             this.raw = raw;
@@ -506,6 +529,7 @@ public final class MsmConfig {
             maxAttributeSize = nonNegativeInt(MAX_ATTRIBUTE_SIZE, DEFAULT_MAX_ATTRIBUTE_SIZE, "bytes (0: no limit)");
             minBackupInterval = nonNegativeInt(MIN_BACKUP_INTERVAL, DEFAULT_MIN_BACKUP_INTERVAL_MILLIS,
                     "milliseconds (0: no minimum)");
+            idleSessionCache = nonNegativeInt(IDLE_SESSION_CACHE, DEFAULT_IDLE_SESSION_CACHE, "sessions (0: none)");
             addWarnings();
         }
 
@@ -1018,9 +1042,13 @@ public final class MsmConfig {
                         + "=\"" + operationTimeout + "\"; a request may wait up to " + sessionBackupTimeout
                         + " ms for its backup");
             }
-            if ((!sticky || !sessionBackupAsync) && minBackupInterval > 0) {
+            if ((!sticky || !sessionBackupAsync) && minBackupInterval > 0 && value(MIN_BACKUP_INTERVAL) != null) {
                 warnings.add(MIN_BACKUP_INTERVAL + "=\"" + minBackupInterval + "\" only applies to sticky sessions with "
                         + SESSION_BACKUP_ASYNC + "=\"true\"; ignored");
+            }
+            if (sticky && value(IDLE_SESSION_CACHE) != null) {
+                warnings.add(IDLE_SESSION_CACHE + " only applies with sticky=\"false\"; ignored in sticky mode (every"
+                        + " session stays in this Tomcat's memory)");
             }
             if (sessionBackupAsync && value(SESSION_BACKUP_TIMEOUT) != null) {
                 warnings.add(SESSION_BACKUP_TIMEOUT + " only applies with " + SESSION_BACKUP_ASYNC

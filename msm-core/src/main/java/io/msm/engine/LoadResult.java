@@ -22,7 +22,7 @@ public final class LoadResult {
 
     private final Status status;
     private final SessionData data;
-    private final Map<String, Object> attributes;
+    private final IdleSessionCache.Version version;
     private final long contentHash;
     private final String reason;
     private final byte[] blob;
@@ -30,11 +30,11 @@ public final class LoadResult {
     private final long lastAccessedTime;
     private final long storeExpiresAt;
 
-    private LoadResult(Status status, SessionData data, Map<String, Object> attributes, long contentHash,
+    private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt) {
         this.status = status;
         this.data = data;
-        this.attributes = attributes;
+        this.version = version;
         this.contentHash = contentHash;
         this.reason = reason;
         this.blob = blob;
@@ -44,9 +44,9 @@ public final class LoadResult {
     }
 
     /** @param storeExpiresAt when the stored copy expires, if the load refreshed it for this session; else 0 */
-    static LoadResult found(SessionData data, Map<String, Object> attributes, long contentHash, byte[] blob,
+    static LoadResult found(SessionData data, IdleSessionCache.Version version, long contentHash, byte[] blob,
             boolean secondary, long lastAccessedTime, long storeExpiresAt) {
-        return new LoadResult(Status.FOUND, data, attributes, contentHash, null, blob, secondary, lastAccessedTime,
+        return new LoadResult(Status.FOUND, data, version, contentHash, null, blob, secondary, lastAccessedTime,
                 storeExpiresAt);
     }
 
@@ -89,9 +89,16 @@ public final class LoadResult {
         return data;
     }
 
-    /** The deserialized attributes; only when {@link #isFound()}. */
+    /**
+     * The attributes, deserialized or reused ({@code idleSessionCache}); only when {@link #isFound()}. The caller
+     * copies them into its session: this map is the version's record and must not be changed.
+     */
     public Map<String, Object> attributes() {
-        return attributes;
+        return version.attributes;
+    }
+
+    IdleSessionCache.Version version() {
+        return version;
     }
 
     long contentHash() {

@@ -136,6 +136,8 @@ public final class SessionEngine implements AutoCloseable {
      * request refreshes it at most every half slack, so it outlives the session's timeout from any access.
      */
     private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
+    /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
+    private final IdleSessionCache idle;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -155,6 +157,7 @@ public final class SessionEngine implements AutoCloseable {
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
         this.sticky = config.sticky();
+        this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
         this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
@@ -536,6 +539,9 @@ public final class SessionEngine implements AutoCloseable {
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
         if (blob == null) {
+            if (idle != null) {
+                idle.forget(id);
+            }
             stats.count(Counter.SESSIONS_NOT_FOUND);
             return LoadResult.of(LoadResult.Status.NOT_FOUND, "not in memcached");
         }
@@ -555,7 +561,7 @@ public final class SessionEngine implements AutoCloseable {
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp "
                         + new String(owner, java.nio.charset.StandardCharsets.UTF_8));
             }
-            Map<String, Object> attributes = transcoder.deserialize(data.attributes());
+            IdleSessionCache.Version version = attributesOf(id, data.attributes());
             stats.count(Counter.SESSIONS_LOADED);
             if (secondary) {
                 stats.count(Counter.SECONDARY_LOADS);
@@ -565,7 +571,7 @@ public final class SessionEngine implements AutoCloseable {
             long storeExpiresAt = mi == refreshedFor ? refreshedUntil : 0;
             usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
-            return LoadResult.found(data, attributes, BlobCodec.contentHash(opened), blob, secondary,
+            return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl), storeExpiresAt);
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
@@ -587,6 +593,27 @@ public final class SessionEngine implements AutoCloseable {
                     + " could not be read; the request gets a new session", e);
             return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
         }
+    }
+
+    /**
+     * The attributes stored as {@code bytes}: the objects this Tomcat kept for the idle session if they are that
+     * version ({@code idleSessionCache}), else deserialized.
+     */
+    private IdleSessionCache.Version attributesOf(String id, byte[] bytes) {
+        if (idle == null) {
+            return new IdleSessionCache.Version(0, bytes.length, transcoder.deserialize(bytes));
+        }
+        long hash = attributesHash(bytes);
+        Map<String, Object> kept = idle.take(id, hash, bytes.length);
+        if (kept != null) {
+            stats.count(Counter.LOADS_REUSED);
+            return new IdleSessionCache.Version(hash, bytes.length, kept);
+        }
+        return new IdleSessionCache.Version(hash, bytes.length, transcoder.deserialize(bytes));
+    }
+
+    private static long attributesHash(byte[] bytes) {
+        return io.msm.internal.XxHash64.hash(bytes, 0, bytes.length, 0);
     }
 
     /**
@@ -657,6 +684,7 @@ public final class SessionEngine implements AutoCloseable {
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
         st.lastBlob = sticky ? null : loaded.blob();
+        st.version = idle == null ? null : loaded.version();
         st.stored = true;
         // unless the load refreshed it, memcached did not say when the copy expires: refreshed when the request ends
         st.storeExpiresAt = loaded.storeExpiresAt();
@@ -669,6 +697,24 @@ public final class SessionEngine implements AutoCloseable {
         stats.count(Counter.SESSIONS_CREATED);
         usualMaxInactive = session.maxInactiveInterval();
         session.state().metadataChanged();
+    }
+
+    /**
+     * Non-sticky: {@code session} left this Tomcat's memory (no request uses it). With {@code idleSessionCache}, its
+     * attribute objects are kept for its next load here, if memcached holds exactly what they were written from or
+     * read into and nothing is pending.
+     */
+    public void released(ManagedSession session) {
+        if (idle == null) {
+            return;
+        }
+        SessionState st = session.state();
+        IdleSessionCache.Version v = st.version;
+        st.version = null;
+        String id = session.id();
+        if (v != null && session.isActive() && st.isStoredAs(id) && !unsaved.contains(session) && st.isSettled()) {
+            idle.keep(id, v, ctx.clock().getAsLong(), session.maxInactiveInterval());
+        }
     }
 
     /** A request started using {@code session}. */
@@ -729,6 +775,10 @@ public final class SessionEngine implements AutoCloseable {
     public void expired(ManagedSession session) {
         unsaved.remove(session);
         SessionState st = session.state();
+        st.version = null;
+        if (idle != null) {
+            idle.forget(session.id());
+        }
         long keepUntil = keepTombstoneUntil(session.maxInactiveInterval());
         ended.put(session.id(), keepUntil);
         String stored = st.storedId;
@@ -1000,15 +1050,21 @@ public final class SessionEngine implements AutoCloseable {
             meta.note(OWNER_NOTE, ownerNote);
         }
         String id = meta.build().id();
-        byte[] attributes = serialize(s, id);
-        if (attributes == null) {
+        Serialized serialized = serialize(s, id);
+        if (serialized == null) {
             return true;
         }
+        byte[] attributes = serialized.bytes;
         byte[] encoded = BlobCodec.encode(meta.attributes(attributes).build());
         long hash = BlobCodec.contentHash(encoded);
+        // what memcached holds once this write succeeds (or already holds when unchanged)
+        IdleSessionCache.Version version = idle == null ? null
+                : new IdleSessionCache.Version(attributesHash(attributes), attributes.length,
+                        serialized.attributes);
         if (st.stored && hash == st.storedHash && id.equals(st.storedId)) {
             stats.count(Counter.BACKUPS_UNCHANGED);
             unsaved.remove(s);
+            st.version = version;
             return false;
         }
         byte[] blob = sealer.seal(encoded);
@@ -1046,6 +1102,7 @@ public final class SessionEngine implements AutoCloseable {
         st.storedId = id;
         st.storedHash = hash;
         st.stored = true;
+        st.version = version;
         st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
         unsaved.remove(s);
         stats.count(Counter.BACKUPS);
@@ -1088,6 +1145,11 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     private void markUnsaved(ManagedSession s) {
+        // what memcached holds is not known: nothing of this session is reused (it may have left memory already)
+        s.state().version = null;
+        if (idle != null) {
+            idle.forget(s.id());
+        }
         if (s.isActive()) {
             unsaved.add(s);
         }
@@ -1103,7 +1165,18 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    private byte[] serialize(ManagedSession s, String id) {
+    /** A session's attribute bytes and the attributes they were written from. */
+    private static final class Serialized {
+        final byte[] bytes;
+        final Map<String, Object> attributes;
+
+        Serialized(byte[] bytes, Map<String, Object> attributes) {
+            this.bytes = bytes;
+            this.attributes = attributes;
+        }
+    }
+
+    private Serialized serialize(ManagedSession s, String id) {
         for (int attempt = 1; ; attempt++) {
             long start = System.nanoTime();
             try {
@@ -1111,10 +1184,14 @@ public final class SessionEngine implements AutoCloseable {
                 byte[] bytes = transcoder.serialize(attributes);
                 int cap = config.maxAttributeSize();
                 if (cap > 0 && bytes.length > cap) {
-                    bytes = withoutLargeAttributes(attributes, cap, id, bytes);
+                    Map<String, Object> kept = withoutLargeAttributes(attributes, cap, id);
+                    if (kept.size() != attributes.size()) {
+                        attributes = kept;
+                        bytes = transcoder.serialize(kept);
+                    }
                 }
                 stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
-                return bytes;
+                return new Serialized(bytes, attributes);
             } catch (RuntimeException e) {
                 if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
                     continue; // a request changed a collection while we serialized it: read it again
@@ -1132,7 +1209,7 @@ public final class SessionEngine implements AutoCloseable {
      * and those larger than the cap are left out of the stored copy (they stay in this Tomcat's memory). Said once
      * per attribute name, counted every time.
      */
-    private byte[] withoutLargeAttributes(Map<String, Object> attributes, int cap, String id, byte[] all) {
+    private Map<String, Object> withoutLargeAttributes(Map<String, Object> attributes, int cap, String id) {
         Map<String, Object> kept = new LinkedHashMap<>(attributes);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             int size = transcoder.serialize(java.util.Collections.singletonMap(e.getKey(), e.getValue())).length;
@@ -1147,7 +1224,7 @@ public final class SessionEngine implements AutoCloseable {
                 }
             }
         }
-        return kept.size() == attributes.size() ? all : transcoder.serialize(kept);
+        return kept;
     }
 
     private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
@@ -1381,6 +1458,9 @@ public final class SessionEngine implements AutoCloseable {
     /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
     private void purgeEnded() {
         long now = ctx.clock().getAsLong();
+        if (idle != null) {
+            idle.purge(now);
+        }
         secondaryRefreshed.values().removeIf(at -> now - at > SECONDARY_REFRESH_KEPT_MILLIS);
         ended.entrySet().removeIf(e -> {
             boolean expired = e.getValue() < now;
@@ -1564,6 +1644,9 @@ public final class SessionEngine implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
+        if (idle != null) {
+            idle.clear();
+        }
         backupPool.shutdownNow();
         prober.shutdownNow();
         if (watch != null) {

@@ -27,6 +27,11 @@ public final class SessionState {
     volatile long storeExpiresAt;
     /** When the last request for this session ended (ms since the epoch). */
     volatile long lastRequestEnd;
+    /**
+     * Non-sticky with {@code idleSessionCache}: the attribute bytes memcached holds (hash, length) as this Tomcat
+     * wrote or read them, with the attribute objects they came from; {@code null} if unknown or not wanted.
+     */
+    volatile IdleSessionCache.Version version;
     /** Non-sticky: the last blob stored or loaded, for the secondary copy. */
     volatile byte[] lastBlob;
     /** When the last write of this session started ({@link System#nanoTime()}), for minBackupInterval. */
@@ -78,6 +83,14 @@ public final class SessionState {
     /** How many requests use the session right now. */
     public synchronized int requestsInFlight() {
         return inFlight;
+    }
+
+    /**
+     * No request uses the session and no change or write is pending (a touch may be: it does not change what
+     * memcached holds). A write already running ends in {@link SessionEngine} either way.
+     */
+    synchronized boolean isSettled() {
+        return inFlight == 0 && !accessed && !metadataChanged && !writeWanted;
     }
 
     /** Changes not yet considered for backup (e.g. made by a passivation listener outside any request). */

@@ -46,6 +46,11 @@ public final class MsmStatistics {
         SECONDARY_WRITES,
         /** Sessions read from their secondary copy because the primary node could not answer (non-sticky). */
         SECONDARY_LOADS,
+        /**
+         * Loads (non-sticky) that reused the attribute objects this Tomcat kept for an idle session, memcached still
+         * holding the same attribute bytes ({@code idleSessionCache}): no deserialization.
+         */
+        LOADS_REUSED,
         /** Session locks taken (non-sticky). */
         LOCKS_ACQUIRED,
         /** Session locks taken only after waiting for another owner. */

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.codec.BlobCodec;
@@ -472,10 +474,91 @@ class SessionEngineTest {
         assertTrue(r.isFound(), r.reason());
         TestSession copy = new TestSession(s.id(), clock.get());
         copy.maxInactive = r.data().maxInactiveInterval();
+        copy.attributes.putAll(r.attributes());
         engine.loaded(copy, r);
         request(copy, body);
         idle();
+        engine.released(copy); // it leaves memory, as the adapter drops it
         return copy;
+    }
+
+    @Test
+    void nonStickyLoadReusesTheKeptObjectsOnlyWhileMemcachedHoldsTheirVersion() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        String name = new String("alice".toCharArray());
+        request(s, () -> s.set("name", name));
+        idle();
+        engine.released(s);
+        // the next loads here take the objects the session was written from: no deserialization
+        assertSame(name, loadAndServe(s, () -> { }).attributes.get("name"));
+        assertSame(name, loadAndServe(s, () -> { }).attributes.get("name"));
+        assertEquals(2, engine.statistics().get(Counter.LOADS_REUSED));
+        // a changing request: the objects it wrote are kept in turn
+        String renamed = new String("bob".toCharArray());
+        loadAndServeChanging(s, "name", renamed);
+        assertSame(renamed, loadAndServe(s, () -> { }).attributes.get("name"), "the version this Tomcat wrote");
+        assertEquals(4, engine.statistics().get(Counter.LOADS_REUSED));
+        // another Tomcat changes the session: memcached's bytes differ, so they are read, not the kept objects
+        byte[] otherAttributes = new TestTranscoderFactory().createTranscoder(null).serialize(Map.of("name", "carol"));
+        store.set("n1", "p_" + s.id(), 0, BlobCodec.encode(SessionData.builder(s.id()).creationTime(1)
+                .maxInactiveInterval(60).attributes(otherAttributes).build()), 1000);
+        TestSession afterOther = loadAndServe(s, () -> { });
+        assertEquals("carol", afterOther.attributes.get("name"));
+        assertEquals(4, engine.statistics().get(Counter.LOADS_REUSED));
+        // the objects are taken, not shared: a second load while they are in use deserializes
+        LoadResult first = engine.load(s.id());
+        LoadResult second = engine.load(s.id());
+        assertSame(afterOther.attributes.get("name"), first.attributes().get("name"));
+        assertNotSame(first.attributes().get("name"), second.attributes().get("name"));
+        assertEquals("carol", second.attributes().get("name"));
+    }
+
+    /** Non-sticky: a request here that sets {@code name} to {@code value}. */
+    private void loadAndServeChanging(TestSession s, String name, Object value) {
+        LoadResult r = engine.load(s.id());
+        assertTrue(r.isFound(), r.reason());
+        TestSession copy = new TestSession(s.id(), clock.get());
+        copy.attributes.putAll(r.attributes());
+        engine.loaded(copy, r);
+        request(copy, () -> copy.set(name, value));
+        idle();
+        engine.released(copy);
+    }
+
+    @Test
+    void nonStickyAfterAFailedWriteTheNextLoadHasWhatMemcachedHolds() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("name", "alice"));
+        idle();
+        engine.released(s);
+        LoadResult r = engine.load(s.id());
+        TestSession copy = new TestSession(s.id(), clock.get());
+        copy.attributes.putAll(r.attributes());
+        engine.loaded(copy, r);
+        store.disconnect("n1");
+        request(copy, () -> copy.set("name", "bob"));
+        idle();
+        engine.released(copy);
+        assertEquals("alice", engine.load(s.id()).attributes().get("name"), "the copy memcached holds (the secondary one, n1 is down)");
+        store.reconnect("n1"); // the unsaved session is stored again
+        idle();
+        assertEquals("bob", engine.load(s.id()).attributes().get("name"));
+        assertEquals(1, engine.statistics().get(Counter.LOADS_REUSED), "only the first load reused objects");
+    }
+
+    @Test
+    void nonStickyWithoutIdleSessionCacheEveryLoadDeserializes() {
+        engine(MsmConfig.STICKY, "false", MsmConfig.IDLE_SESSION_CACHE, "0");
+        TestSession s = newSession("n1");
+        String name = new String("alice".toCharArray());
+        request(s, () -> s.set("name", name));
+        idle();
+        engine.released(s);
+        assertNotSame(name, loadAndServe(s, () -> { }).attributes.get("name"));
+        assertEquals("alice", loadAndServe(s, () -> { }).attributes.get("name"));
+        assertEquals(0, engine.statistics().get(Counter.LOADS_REUSED));
     }
 
     @Test

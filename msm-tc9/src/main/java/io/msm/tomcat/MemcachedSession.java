@@ -206,6 +206,19 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     }
 
     /**
+     * Whether an attribute listens for activation. Such a session's objects are not kept for reuse when it leaves
+     * memory (non-sticky): every load gives them a fresh copy and one {@code sessionDidActivate}, as before.
+     */
+    boolean hasActivationListener() {
+        for (Object v : attributes.values()) {
+            if (v instanceof javax.servlet.http.HttpSessionActivationListener) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Fills this (empty) session from its stored form, without firing attribute listeners.
      */
     void restore(SessionData data, Map<String, Object> storedAttributes, long now, long lastAccessed) {

@@ -295,6 +295,15 @@ public class MemcachedSessionManager extends ManagerBase {
         return attributes.get(MsmConfig.MIN_BACKUP_INTERVAL);
     }
 
+    /** Sessions (non-sticky): how many idle sessions keep their attribute objects for their next load here. */
+    public void setIdleSessionCache(String v) {
+        attributes.set(MsmConfig.IDLE_SESSION_CACHE, v);
+    }
+
+    public String getIdleSessionCache() {
+        return attributes.get(MsmConfig.IDLE_SESSION_CACHE);
+    }
+
     // ====================================================================== lifecycle
 
     /**
@@ -530,10 +539,16 @@ public class MemcachedSessionManager extends ManagerBase {
                 && ((MemcachedSession) s).state().requestsInFlight() > 0;
     }
 
-    /** Non-sticky: a session no request uses any more leaves memory (memcached holds it). */
+    /**
+     * Non-sticky: a session no request uses any more leaves memory (memcached holds it); its attribute objects may be
+     * kept for its next load here ({@code idleSessionCache}).
+     */
     private void dropIfIdle(SessionEngine e, MemcachedSession s) {
         if (!e.config().sticky() && s.state().requestsInFlight() == 0 && sessions.get(s.getIdInternal()) == s) {
             super.remove(s, false);
+            if (!s.hasActivationListener()) {
+                e.released(s);
+            }
         }
     }
 
@@ -876,6 +891,10 @@ public class MemcachedSessionManager extends ManagerBase {
 
     public long getMsmSecondaryLoads() {
         return counter(Counter.SECONDARY_LOADS);
+    }
+
+    public long getMsmLoadsReused() {
+        return counter(Counter.LOADS_REUSED);
     }
 
     public long getMsmLocksAcquired() {

@@ -52,8 +52,9 @@ public final class EndToEndBenchmark {
         ROWS.put("msm sticky java", Map.of("sticky", "true"));
         ROWS.put("msm sticky kryo", Map.of("sticky", "true",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
-        ROWS.put("msm sticky java minBackupInterval=100", Map.of("sticky", "true", "minBackupInterval", "100"));
-        ROWS.put("msm sticky kryo minBackupInterval=100", Map.of("sticky", "true", "minBackupInterval", "100",
+        // the default before it was 10 ms: every change of a hot session backed up as soon as the previous backup ended
+        ROWS.put("msm sticky java minBackupInterval=0", Map.of("sticky", "true", "minBackupInterval", "0"));
+        ROWS.put("msm sticky kryo minBackupInterval=0", Map.of("sticky", "true", "minBackupInterval", "0",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         ROWS.put("msm non-sticky java", Map.of("sticky", "false"));
         ROWS.put("msm non-sticky kryo", Map.of("sticky", "false",
@@ -63,8 +64,8 @@ public final class EndToEndBenchmark {
         ROWS.put("msm sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true"));
         ROWS.put("msm sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
-        ROWS.put("msm sticky java minBackupInterval=100 (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
-                "minBackupInterval", "100"));
+        ROWS.put("msm sticky java minBackupInterval=0 (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
+                "minBackupInterval", "0"));
         ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
         ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
@@ -304,10 +305,12 @@ public final class EndToEndBenchmark {
         r.cpuMicrosPerRequest = total == 0 ? 0 : (cpuAfter - cpuBefore - clientCpu) / 1000.0 / total;
         if (stats != null && total > 0) {
             r.msm = String.format(Locale.ROOT, "per request: %.2f serializations (mean %.3f ms), %.2f loads (mean %.3f"
-                    + " ms), %.2f backups, %.2f unchanged", (statsAfter[0] - statsBefore[0]) / (double) total,
+                    + " ms; %.2f reused kept objects), %.2f backups, %.2f unchanged",
+                    (statsAfter[0] - statsBefore[0]) / (double) total,
                     stats.meanMillis(io.msm.stats.MsmStatistics.Timer.SERIALIZATION),
                     (statsAfter[1] - statsBefore[1]) / (double) total,
                     stats.meanMillis(io.msm.stats.MsmStatistics.Timer.LOAD),
+                    (statsAfter[4] - statsBefore[4]) / (double) total,
                     (statsAfter[2] - statsBefore[2]) / (double) total, (statsAfter[3] - statsBefore[3]) / (double) total);
         }
         return r;
@@ -315,11 +318,12 @@ public final class EndToEndBenchmark {
 
     private static long[] msmCounts(io.msm.stats.MsmStatistics s) {
         if (s == null) {
-            return new long[4];
+            return new long[5];
         }
         return new long[] {s.count(io.msm.stats.MsmStatistics.Timer.SERIALIZATION),
             s.count(io.msm.stats.MsmStatistics.Timer.LOAD), s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS),
-            s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS_UNCHANGED)};
+            s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS_UNCHANGED),
+            s.get(io.msm.stats.MsmStatistics.Counter.LOADS_REUSED)};
     }
 
     /** The commands memcached counted, summed over the servers: gets, sets (incl. add/cas), touches, deletes. */
