@@ -600,16 +600,12 @@ public final class SessionEngine implements AutoCloseable {
      * version ({@code idleSessionCache}), else deserialized.
      */
     private IdleSessionCache.Version attributesOf(String id, byte[] bytes) {
-        if (idle == null) {
-            return new IdleSessionCache.Version(0, bytes.length, transcoder.deserialize(bytes));
-        }
-        long hash = attributesHash(bytes);
-        Map<String, Object> kept = idle.take(id, hash, bytes.length);
+        long hash = idle == null ? 0 : attributesHash(bytes);
+        Map<String, Object> kept = idle == null ? null : idle.take(id, hash, bytes.length);
         if (kept != null) {
             stats.count(Counter.LOADS_REUSED);
-            return new IdleSessionCache.Version(hash, bytes.length, kept);
         }
-        return new IdleSessionCache.Version(hash, bytes.length, transcoder.deserialize(bytes));
+        return new IdleSessionCache.Version(hash, bytes.length, kept != null ? kept : transcoder.deserialize(bytes));
     }
 
     private static long attributesHash(byte[] bytes) {

@@ -12,7 +12,7 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** A small real transcoder for core's tests: string and integer values only, sorted by name. */
+/** A small real transcoder for core's tests: string, integer and StringBuilder values only, sorted by name. */
 public final class TestTranscoderFactory implements TranscoderFactory {
 
     @Override
@@ -33,6 +33,9 @@ public final class TestTranscoderFactory implements TranscoderFactory {
                         } else if (v instanceof String) {
                             out.writeByte('S');
                             out.writeUTF((String) v);
+                        } else if (v instanceof StringBuilder) { // a mutable value
+                            out.writeByte('B');
+                            out.writeUTF(v.toString());
                         } else {
                             throw new TranscoderException("unsupported " + v.getClass().getName());
                         }
@@ -51,7 +54,8 @@ public final class TestTranscoderFactory implements TranscoderFactory {
                     for (int i = 0; i < n; i++) {
                         String k = in.readUTF();
                         int type = in.readByte();
-                        m.put(k, type == 'I' ? (Object) in.readInt() : in.readUTF());
+                        m.put(k, type == 'I' ? (Object) in.readInt()
+                                : type == 'B' ? new StringBuilder(in.readUTF()) : in.readUTF());
                     }
                     return m;
                 } catch (IOException e) {
