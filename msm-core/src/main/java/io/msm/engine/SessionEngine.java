@@ -335,7 +335,26 @@ public final class SessionEngine implements AutoCloseable {
      * @return the new id, or {@code null} if {@code id} is right as it is (or not an msm id)
      */
     public String relocate(String id) {
-        SessionId p = ids.parse(id);
+        return relocate(ids.parse(id));
+    }
+
+    /**
+     * {@link #relocate(String)} for a resident session, called at the start and end of each of its requests: its id
+     * is parsed once, not on every call.
+     *
+     * @param id the session's id as the caller read it
+     */
+    public String relocate(ManagedSession session, String id) {
+        SessionState st = session.state();
+        SessionId p = st.parsedId;
+        if (p == null || !p.id().equals(id)) {
+            p = ids.parse(id);
+            st.parsedId = p;
+        }
+        return relocate(p);
+    }
+
+    private String relocate(SessionId p) {
         if (p == null) {
             return null;
         }
@@ -378,6 +397,16 @@ public final class SessionEngine implements AutoCloseable {
 
     // ====================================================================== locks (non-sticky)
 
+    /** Whether some requests take their session's lock (non-sticky with a {@code lockingMode} other than none). */
+    public boolean locks() {
+        return !sticky && config.lockingMode() != io.msm.config.LockingMode.NONE;
+    }
+
+    /** Whether {@link #learn(String, boolean)} wants the requests' paths ({@code lockingMode="auto"}, non-sticky). */
+    public boolean learnsPaths() {
+        return !sticky && config.lockingMode() == io.msm.config.LockingMode.AUTO;
+    }
+
     /** Whether a request for {@code path} takes its session's lock, by {@code lockingMode}. */
     public boolean needsLock(String path) {
         if (sticky) {
@@ -396,7 +425,7 @@ public final class SessionEngine implements AutoCloseable {
      * from then on; one whose request changed it takes the lock again.
      */
     public void learn(String path, boolean changed) {
-        if (path == null || config.lockingMode() != io.msm.config.LockingMode.AUTO) {
+        if (path == null || !learnsPaths()) {
             return;
         }
         if (changed) {

@@ -38,6 +38,8 @@ public final class SessionState {
     volatile long lastWriteNanos;
     /** memcached refused this session as too large, and that was logged. */
     volatile boolean tooLargeReported;
+    /** The session's id as last parsed (requests parse it at start and end): parsed again when the id changes. */
+    volatile io.msm.node.SessionIdFormat.SessionId parsedId;
     /** Non-sticky: the node holding the secondary copy, if known. */
     volatile String bakNode;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */

@@ -27,14 +27,21 @@ public final class SessionIdFormat {
 
     /** A parsed id. */
     public static final class SessionId {
+        private final String id;
         private final String random;
         private final String nodeId;
         private final String jvmRoute;
 
-        SessionId(String random, String nodeId, String jvmRoute) {
+        SessionId(String id, String random, String nodeId, String jvmRoute) {
+            this.id = id;
             this.random = random;
             this.nodeId = nodeId;
             this.jvmRoute = jvmRoute;
+        }
+
+        /** The id this was parsed from. */
+        public String id() {
+            return id;
         }
 
         public String random() {
@@ -76,7 +83,7 @@ public final class SessionIdFormat {
             return null;
         }
         if (!withNodeIds) {
-            return isRandom(base) ? new SessionId(base, singleNodeId, route) : null;
+            return isRandom(base) ? new SessionId(id, base, singleNodeId, route) : null;
         }
         int dash = base.lastIndexOf('-');
         if (dash <= 0 || dash == base.length() - 1) {
@@ -87,7 +94,7 @@ public final class SessionIdFormat {
         if (!isRandom(random) || !isNodeId(node)) {
             return null;
         }
-        return new SessionId(random, node, route);
+        return new SessionId(id, random, node, route);
     }
 
     /** The same id on another node. */

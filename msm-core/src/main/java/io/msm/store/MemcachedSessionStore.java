@@ -490,7 +490,15 @@ public final class MemcachedSessionStore implements SessionStore {
     @Override
     public boolean isConnected(String nodeId) {
         MemcachedClient c = clients.get(nodeId);
-        return c != null && !c.getAvailableServers().isEmpty();
+        if (c == null) {
+            return false;
+        }
+        for (net.spy.memcached.MemcachedNode n : c.getNodeLocator().getAll()) {
+            if (n.isActive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

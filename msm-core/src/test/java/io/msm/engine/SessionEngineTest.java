@@ -311,6 +311,18 @@ class SessionEngineTest {
     }
 
     @Test
+    void aResidentSessionsRelocationIsDecidedOnItsCurrentId() {
+        engine();
+        TestSession s = new TestSession("ABC-n1.tc2", clock.get());
+        assertEquals("ABC-n1.tc1", engine.relocate(s, "ABC-n1.tc2"), "the jvmRoute is this Tomcat's");
+        assertNull(engine.relocate(s, "ABC-n1.tc1"), "the id it was moved to is parsed anew");
+        store.disconnect("n1");
+        assertEquals("ABC-n2.tc1", engine.relocate(s, "ABC-n1.tc1"), "availability is asked on every call");
+        assertNull(engine.relocate(s, "not an id"));
+        assertEquals("ABC-n2.tc1", engine.relocate(s, "ABC-n1.tc1"), "and the id parsed again after a bad one");
+    }
+
+    @Test
     void endedSessionIsNeverLoadedAgainWhileItsDeleteIsPending() {
         engine();
         TestSession s = newSession("n1");

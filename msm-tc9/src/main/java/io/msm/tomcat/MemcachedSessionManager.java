@@ -463,7 +463,7 @@ public class MemcachedSessionManager extends ManagerBase {
         if (s instanceof MemcachedSession) {
             e.created((MemcachedSession) s);
             if (rc != null && rc.manager == this) {
-                rc.created.add(s.getIdInternal());
+                rc.created(s.getIdInternal());
             }
         }
         return s;
@@ -631,7 +631,7 @@ public class MemcachedSessionManager extends ManagerBase {
      */
     private boolean relocate(SessionEngine e, MemcachedSession s, RequestContext rc) {
         String oldId = s.getIdInternal();
-        String newId = e.relocate(oldId);
+        String newId = e.relocate(s, oldId);
         if (newId == null || !rc.isOwn(oldId) || rc.request.getResponse() == null
                 || rc.request.getResponse().isCommitted() || sessions.containsKey(newId)) {
             return false;
@@ -690,7 +690,7 @@ public class MemcachedSessionManager extends ManagerBase {
     boolean lockIfNeeded(RequestContext rc) {
         SessionEngine e = engine;
         String requested = rc.request.getRequestedSessionId();
-        if (e == null || requested == null || !e.isValidId(requested) || !e.needsLock(path(rc))) {
+        if (e == null || requested == null || !e.locks() || !e.isValidId(requested) || !e.needsLock(path(rc))) {
             return true;
         }
         rc.lock = e.lock(requested);
@@ -786,7 +786,7 @@ public class MemcachedSessionManager extends ManagerBase {
                 changed = true; // invalidated
             }
         }
-        if (!rc.sessions.isEmpty()) {
+        if (!rc.sessions.isEmpty() && e.learnsPaths()) {
             e.learn(path(rc), changed);
         }
     }

@@ -18,8 +18,8 @@ final class RequestContext {
     final Request request;
     final boolean ignored;
     final List<MemcachedSession> sessions = new ArrayList<>(1);
-    /** Ids of sessions this request created. */
-    final Set<String> created = new HashSet<>(2);
+    /** Ids of sessions this request created, {@code null} while none. */
+    private Set<String> created;
     private Set<String> missing;
     /** Set once the request is over: look-ups then only see sessions in memory. */
     boolean ended;
@@ -65,7 +65,14 @@ final class RequestContext {
 
     /** {@code true} if {@code id} is this request's own session: the one it asked for or one it created. */
     boolean isOwn(String id) {
-        return id.equals(request.getRequestedSessionId()) || created.contains(id);
+        return id.equals(request.getRequestedSessionId()) || created != null && created.contains(id);
+    }
+
+    void created(String id) {
+        if (created == null) {
+            created = new HashSet<>(2);
+        }
+        created.add(id);
     }
 
     void missing(String id) {

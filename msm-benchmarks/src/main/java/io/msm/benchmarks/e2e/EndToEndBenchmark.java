@@ -91,8 +91,12 @@ public final class EndToEndBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = options(args);
         int clients = Integer.parseInt(opts.getOrDefault("clients", "4"));
-        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "5"));
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "15"));
         int measure = Integer.parseInt(opts.getOrDefault("measure", "10"));
+        int rounds = Integer.parseInt(opts.getOrDefault("rounds", "1"));
+        if (rounds < 1 || rounds > 9) {
+            throw new IllegalArgumentException("--rounds must be 1 to 9, was " + rounds);
+        }
         List<String> rows = select(opts.get("rows"), new ArrayList<>(ROWS.keySet()));
         List<String> workloads = select(opts.get("workloads"), new ArrayList<>(WORKLOADS.keySet()));
         for (String name : List.of("org.apache", "io.msm", "net.spy")) {
@@ -103,45 +107,48 @@ public final class EndToEndBenchmark {
         MemcachedExtension memcached = MemcachedExtension.servers(2);
         memcached.startServers();
         System.out.printf(Locale.ROOT, "End-to-end benchmark: Java %s, %d CPUs, %d keep-alive clients, %d s warm-up + %d s"
-                + " measured per cell, memcached %s%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), clients, warmup, measure,
+                + " measured per cell, %d round(s), memcached %s%n", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(), clients, warmup, measure, rounds,
                 memcached.server(0).stats().get("version"));
-        Map<String, Map<String, Result>> results = new LinkedHashMap<>();
+        Map<String, Map<String, List<Result>>> results = new LinkedHashMap<>();
         try {
-            for (String row : rows) {
-                for (String workload : workloads) {
-                    // A fresh Tomcat per cell: no session or JIT state of another workload carries over.
-                    String nodes = memcached.nodesAttribute("n1", "n2");
-                    String managerClass = ROWS.get(row).get(OWN_JVM);
-                    Result r;
-                    if (managerClass != null) {
-                        List<String> attributes = new ArrayList<>();
-                        ROWS.get(row).forEach((k, v) -> {
-                            if (!k.equals(OWN_JVM)) {
-                                attributes.add(k + "=" + v);
+            for (int round = 1; round <= rounds; round++) {
+                for (String row : rows) {
+                    for (String workload : workloads) {
+                        // A fresh Tomcat per cell: no session or JIT state of another workload carries over.
+                        String nodes = memcached.nodesAttribute("n1", "n2");
+                        String managerClass = ROWS.get(row).get(OWN_JVM);
+                        Result r;
+                        if (managerClass != null) {
+                            List<String> attributes = new ArrayList<>();
+                            ROWS.get(row).forEach((k, v) -> {
+                                if (!k.equals(OWN_JVM)) {
+                                    attributes.add(k + "=" + v);
+                                }
+                            });
+                            if (!managerClass.endsWith("StandardManager")) {
+                                attributes.add("memcachedNodes=" + nodes);
                             }
-                        });
-                        if (!managerClass.endsWith("StandardManager")) {
-                            attributes.add("memcachedNodes=" + nodes);
+                            try (ForkedJvm external = AnchorTomcat.fork(managerClass, attributes)) {
+                                r = run(external.port, WORKLOADS.get(workload), clients, warmup, measure,
+                                        memcached.servers(), null, external);
+                            }
+                        } else {
+                            Tomcat tomcat = start(ROWS.get(row), nodes);
+                            try {
+                                r = run(tomcat.getConnector().getLocalPort(), WORKLOADS.get(workload), clients,
+                                        warmup, measure, memcached.servers(), tomcat, null);
+                            } finally {
+                                tomcat.stop();
+                                tomcat.destroy();
+                            }
                         }
-                        try (ForkedJvm external = AnchorTomcat.fork(managerClass, attributes)) {
-                            r = run(external.port, WORKLOADS.get(workload), clients, warmup, measure,
-                                    memcached.servers(), null, external);
+                        results.computeIfAbsent(workload, w -> new LinkedHashMap<>())
+                                .computeIfAbsent(row, x -> new ArrayList<>()).add(r);
+                        System.out.printf(Locale.ROOT, "  %-14s %-28s %s%n", workload, row, r);
+                        for (MemcachedServer s : memcached.servers()) {
+                            s.flushAll();
                         }
-                    } else {
-                        Tomcat tomcat = start(ROWS.get(row), nodes);
-                        try {
-                            r = run(tomcat.getConnector().getLocalPort(), WORKLOADS.get(workload), clients,
-                                    warmup, measure, memcached.servers(), tomcat, null);
-                        } finally {
-                            tomcat.stop();
-                            tomcat.destroy();
-                        }
-                    }
-                    results.computeIfAbsent(workload, w -> new LinkedHashMap<>()).put(row, r);
-                    System.out.printf(Locale.ROOT, "  %-14s %-28s %s%n", workload, row, r);
-                    for (MemcachedServer s : memcached.servers()) {
-                        s.flushAll();
                     }
                 }
             }
@@ -152,19 +159,45 @@ public final class EndToEndBenchmark {
         System.out.println(table(results));
     }
 
-    static String table(Map<String, Map<String, Result>> results) {
+    /**
+     * The results table. With several rounds, a row shows its median round (by requests/s) and the median of its
+     * per-round ratios to the ceiling measured in the same round, followed by those ratios.
+     */
+    static String table(Map<String, Map<String, List<Result>>> results) {
         StringBuilder t = new StringBuilder("| workload | row | req/s | x StandardManager | p50 µs | p99 µs |"
                 + " memcached calls/req | server CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|\n");
         results.forEach((workload, rows) -> {
-            rows.forEach((row, r) -> {
-                Result base = rows.get(ROWS.get(row).containsKey(OWN_JVM) ? OWN_JVM_BASE : "StandardManager");
+            rows.forEach((row, rounds) -> {
+                List<Result> base = rows.get(ROWS.get(row).containsKey(OWN_JVM) ? OWN_JVM_BASE : "StandardManager");
+                List<Double> ratios = new ArrayList<>();
+                for (int i = 0; base != null && i < rounds.size() && i < base.size(); i++) {
+                    ratios.add(rounds.get(i).perSecond / base.get(i).perSecond);
+                }
+                String ratio = ratios.isEmpty() ? "" : String.format(Locale.ROOT, "%.2f", median(ratios));
+                if (ratios.size() > 1) {
+                    StringBuilder each = new StringBuilder();
+                    for (double x : ratios) {
+                        each.append(each.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
+                    }
+                    ratio += " (" + each + ")";
+                }
+                List<Result> sorted = new ArrayList<>(rounds);
+                sorted.sort(java.util.Comparator.comparingDouble(x -> x.perSecond));
+                Result r = sorted.get((sorted.size() - 1) / 2);
+                long errors = rounds.stream().mapToLong(x -> x.errors).sum();
                 t.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %d | %d | %.2f | %.0f | %d |%n",
-                        workload, row, r.perSecond, base == null ? "" : String.format(Locale.ROOT, "%.2f",
-                                r.perSecond / base.perSecond), r.p50Micros, r.p99Micros, r.callsPerRequest,
-                        r.cpuMicrosPerRequest, r.errors));
+                        workload, row, r.perSecond, ratio, r.p50Micros, r.p99Micros, r.callsPerRequest,
+                        r.cpuMicrosPerRequest, errors));
             });
         });
         return t.toString();
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        java.util.Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** One cell's figures. */
@@ -177,12 +210,14 @@ public final class EndToEndBenchmark {
         double callsPerRequest;
         double cpuMicrosPerRequest;
         String msm = "";
+        String threads = "";
 
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%,9.0f req/s  p50 %5d µs  p99 %6d µs  %.2f memcached calls/req"
                     + "  %5.0f µs CPU/req  %d errors%s", perSecond, p50Micros, p99Micros, callsPerRequest,
-                    cpuMicrosPerRequest, errors, msm.isEmpty() ? "" : "\n" + " ".repeat(40) + msm);
+                    cpuMicrosPerRequest, errors, (threads.isEmpty() ? "" : "\n" + " ".repeat(40) + threads)
+                            + (msm.isEmpty() ? "" : "\n" + " ".repeat(40) + msm));
         }
     }
 
@@ -259,6 +294,7 @@ public final class EndToEndBenchmark {
         long[] statsBefore = msmCounts(stats);
         Map<String, Long> before = calls(servers);
         long cpuBefore = external != null ? external.cpuNanos() : os.getProcessCpuTime();
+        Map<String, Long> threadsBefore = external != null ? Map.of() : cpuByThreadGroup(threads);
         long start = System.nanoTime();
         synchronized (lock) {
             phase[0] = MEASURE;
@@ -270,6 +306,7 @@ public final class EndToEndBenchmark {
         long elapsed = System.nanoTime() - start;
         done.await();
         long cpuAfter = external != null ? external.cpuNanos() : os.getProcessCpuTime();
+        Map<String, Long> threadsAfter = external != null ? Map.of() : cpuByThreadGroup(threads);
         if (msm != null && msm.engine() != null) {
             msm.engine().awaitIdle(5000); // the asynchronous backups of the measured requests
         }
@@ -303,9 +340,20 @@ public final class EndToEndBenchmark {
         r.callsPerRequest = total == 0 ? 0 : (double) callDelta / total;
         long clientCpu = external != null ? 0 : Arrays.stream(cpu).sum(); // in-process: the clients' share
         r.cpuMicrosPerRequest = total == 0 ? 0 : (cpuAfter - cpuBefore - clientCpu) / 1000.0 / total;
+        if (external == null && total > 0) {
+            long server = cpuAfter - cpuBefore - clientCpu;
+            StringBuilder by = new StringBuilder("server CPU µs/request by threads:");
+            for (String group : List.of(REQUEST_THREADS, CONNECTOR_THREADS, MSM_THREADS)) {
+                long used = threadsAfter.getOrDefault(group, 0L) - threadsBefore.getOrDefault(group, 0L);
+                server -= used;
+                by.append(String.format(Locale.ROOT, " %s %.1f,", group, used / 1000.0 / total));
+            }
+            by.append(String.format(Locale.ROOT, " other (GC, JIT, ...) %.1f", server / 1000.0 / total));
+            r.threads = by.toString();
+        }
         if (stats != null && total > 0) {
-            r.msm = String.format(Locale.ROOT, "per request: %.2f serializations (mean %.3f ms), %.2f loads (mean %.3f"
-                    + " ms; %.2f reused kept objects), %.2f backups, %.2f unchanged",
+            r.msm = String.format(Locale.ROOT, "per request: %.4f serializations (mean %.3f ms), %.2f loads (mean %.3f"
+                    + " ms; %.2f reused kept objects), %.4f backups, %.4f unchanged",
                     (statsAfter[0] - statsBefore[0]) / (double) total,
                     stats.meanMillis(io.msm.stats.MsmStatistics.Timer.SERIALIZATION),
                     (statsAfter[1] - statsBefore[1]) / (double) total,
@@ -395,6 +443,33 @@ public final class EndToEndBenchmark {
             response.setContentType("text/plain");
             response.getWriter().write("ok " + counter);
         }
+    }
+
+    private static final String REQUEST_THREADS = "Tomcat request threads";
+    private static final String CONNECTOR_THREADS = "Tomcat poller and acceptor";
+    private static final String MSM_THREADS = "msm threads";
+
+    /**
+     * CPU time of the server's live threads, by group: Tomcat's request threads, its connector's poller and acceptor,
+     * msm's own threads (backups, probes, connection watch; spymemcached's I/O). A thread that ended between the two
+     * readings drops out of its group; the benchmark's Tomcat keeps its threads, so that only loses a few.
+     */
+    private static Map<String, Long> cpuByThreadGroup(ThreadMXBean threads) {
+        Map<String, Long> groups = new LinkedHashMap<>();
+        for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (t == null) {
+                continue;
+            }
+            String name = t.getThreadName();
+            String group = name.startsWith("http-") && name.contains("-exec-") ? REQUEST_THREADS
+                    : name.startsWith("http-") ? CONNECTOR_THREADS
+                    : name.startsWith("msm-") || name.startsWith("Memcached IO") ? MSM_THREADS : null;
+            long cpu = group == null ? -1 : threads.getThreadCpuTime(t.getThreadId());
+            if (cpu > 0) {
+                groups.merge(group, cpu, Long::sum);
+            }
+        }
+        return groups;
     }
 
     private static Map<String, String> options(String[] args) {
