@@ -1108,10 +1108,22 @@ public final class SessionEngine implements AutoCloseable {
         long ttl = ttlSeconds(s, st, now);
         long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         st.lastWriteNanos = System.nanoTime();
-        // non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two)
-        SecondaryWrite secondary = sticky ? null : sendSecondary(s, st, id, blob);
+        // Non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two). A
+        // request thread sends both and reads both answers itself; a backup thread leaves the secondary's answer to
+        // the store's I/O thread, as does a request when the secondary node is being probed (it does not wait).
+        String paired = sticky || !requestThread ? null : secondaryNode(node);
+        if (paired != null && probing.contains(paired)) {
+            paired = null;
+        }
+        SecondaryWrite secondary = sticky || paired != null ? null : sendSecondary(s, st, id, blob);
+        SessionStore.Secondary pairedOutcome = null;
         try {
-            store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
+            if (paired != null) {
+                pairedOutcome = store.setWithSecondary(node, key(id), Expiration.of(ttl, now), blob, timeout, paired,
+                        BAK_PREFIX + key(id), Expiration.of(ttl, now), config.sessionBackupTimeoutMillis());
+            } else {
+                store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
+            }
         } catch (StoreException e) {
             storeFailed(e, timeout);
             if (e.isTooLarge()) {
@@ -1139,6 +1151,14 @@ public final class SessionEngine implements AutoCloseable {
             // not find its newer secondary copy overwritten by this one arriving late over this Tomcat's connection.
             if (secondary != null && requestThread) {
                 secondary.await();
+            }
+            if (pairedOutcome != null) {
+                secondaryAnswered(st, id, paired, pairedOutcome == SessionStore.Secondary.STORED, now);
+                if (pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
+                    long waited = config.sessionBackupTimeoutMillis();
+                    storeFailed(StoreException.timeout("set", BAK_PREFIX + key(id), paired, waited, "secondary copy"),
+                            waited);
+                }
             }
         }
         // the new copy is stored: copies under former ids go (off the request thread)
@@ -1371,6 +1391,25 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
+    /** memcached answered the secondary copy of session {@code id} sent to {@code node} at {@code now}. */
+    private void secondaryAnswered(SessionState st, String id, String node, boolean stored, long now) {
+        if (!stored) {
+            stats.count(Counter.BACKUP_FAILURES);
+            return;
+        }
+        stats.count(Counter.SECONDARY_WRITES);
+        secondaryRefreshed.put(id, now);
+        String previous = st.bakNode;
+        st.bakNode = node;
+        if (previous != null && !previous.equals(node)) {
+            try {
+                execute(() -> deleteSecondaryOn(previous, id));
+            } catch (RejectedExecutionException stopping) {
+                // it expires by its TTL
+            }
+        }
+    }
+
     /** Sends {@code blob} as the secondary copy of session {@code id}; {@code null} if there is no node for it. */
     private SecondaryWrite sendSecondary(ManagedSession s, SessionState st, String id, byte[] blob) {
         SessionId p = ids.parse(id);
@@ -1383,21 +1422,7 @@ public final class SessionEngine implements AutoCloseable {
         tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
         store.setAsync(node, w.key, Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
             try {
-                if (!ok) {
-                    stats.count(Counter.BACKUP_FAILURES);
-                    return;
-                }
-                stats.count(Counter.SECONDARY_WRITES);
-                secondaryRefreshed.put(id, now);
-                String previous = st.bakNode;
-                st.bakNode = node;
-                if (previous != null && !previous.equals(node)) {
-                    try {
-                        execute(() -> deleteSecondaryOn(previous, id));
-                    } catch (RejectedExecutionException stopping) {
-                        // it expires by its TTL
-                    }
-                }
+                secondaryAnswered(st, id, node, ok, now);
             } finally {
                 tasks.decrementAndGet();
                 w.answered.countDown();

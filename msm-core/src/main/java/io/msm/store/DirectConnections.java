@@ -136,11 +136,89 @@ final class DirectConnections implements AutoCloseable {
         return run(open(deadline), deadline, exchange);
     }
 
+    /** A command written on a connection whose answer is read later by {@link #receive}. */
+    static final class Sent {
+        final Conn conn;
+        final boolean pooled;
+        final Exchange<Void> command;
+
+        Sent(Conn conn, boolean pooled, Exchange<Void> command) {
+            this.conn = conn;
+            this.pooled = pooled;
+            this.command = command;
+        }
+    }
+
+    /**
+     * Writes {@code command} (within {@code timeoutMillis}) without reading its answer, so that one thread can have
+     * commands on several nodes under way at once. The caller then calls {@link #receive} or {@link #abandon}.
+     */
+    Sent send(long timeoutMillis, Exchange<Void> command) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Conn c = idle.pollFirst();
+        if (c != null) {
+            idleCount.decrementAndGet();
+            try {
+                write(c, deadline, command);
+                return new Sent(c, true, command);
+            } catch (IOException e) {
+                c.close(); // memcached closed it meanwhile: a new one below
+            }
+        }
+        c = open(deadline);
+        try {
+            write(c, deadline, command);
+            return new Sent(c, false, command);
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private static void write(Conn c, long deadline, Exchange<Void> command) throws IOException {
+        c.socket.setSoTimeout(remainingMillis(deadline));
+        c.answered = false;
+        command.run(c);
+    }
+
+    /**
+     * Reads the answer of a {@link #send} within {@code timeoutMillis} from now. If a pooled connection turns out
+     * closed before any answer came, the command is sent once more on a new connection (the commands sent this way
+     * are idempotent).
+     */
+    <T> T receive(Sent sent, long timeoutMillis, Exchange<T> answer) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        try {
+            return run(sent.conn, deadline, answer, false);
+        } catch (SocketTimeoutException | ProtocolException e) {
+            throw e;
+        } catch (IOException e) {
+            if (!sent.pooled || sent.conn.answered) {
+                throw e;
+            }
+        }
+        return run(open(deadline), deadline, c -> {
+            sent.command.run(c);
+            return answer.run(c);
+        });
+    }
+
+    /** Gives up the answer of a {@link #send}: its connection is closed. */
+    void abandon(Sent sent) {
+        sent.conn.close();
+    }
+
     private <T> T run(Conn c, long deadline, Exchange<T> exchange) throws IOException {
+        return run(c, deadline, exchange, true);
+    }
+
+    private <T> T run(Conn c, long deadline, Exchange<T> exchange, boolean fresh) throws IOException {
         boolean reusable = false;
         try {
             c.socket.setSoTimeout(remainingMillis(deadline));
-            c.answered = false;
+            if (fresh) {
+                c.answered = false;
+            }
             T result = exchange.run(c);
             reusable = true;
             return result;

@@ -294,15 +294,8 @@ public final class MemcachedSessionStore implements SessionStore {
             String answer;
             try {
                 answer = dc.call(timeoutMillis, c -> {
-                    c.writeAscii("set " + key + " 0 " + exp + " " + value.length + "\r\n");
-                    c.out.write(value);
-                    c.writeAscii("\r\n");
-                    c.out.flush();
-                    String line = c.readLine();
-                    if (!line.equals("STORED") && !line.equals("NOT_STORED")) {
-                        throw new DirectConnections.ProtocolException("memcached answered " + line);
-                    }
-                    return line;
+                    writeSet(c, key, exp, value);
+                    return readSetAnswer(c);
                 });
             } catch (DirectConnections.ProtocolException e) { // e.g. SERVER_ERROR object too large for cache
                 throw notStored(nodeId, key, start, e.getMessage(), value.length);
@@ -323,6 +316,64 @@ public final class MemcachedSessionStore implements SessionStore {
         Boolean ok = await("set", nodeId, key, f, timeoutMillis, start);
         if (!Boolean.TRUE.equals(ok)) {
             throw notStored(nodeId, key, start, "memcached answered " + f.getStatus().getMessage(), value.length);
+        }
+    }
+
+    private static Void writeSet(DirectConnections.Conn c, String key, int exp, byte[] value) throws IOException {
+        c.writeAscii("set " + key + " 0 " + exp + " " + value.length + "\r\n");
+        c.out.write(value);
+        c.writeAscii("\r\n");
+        c.out.flush();
+        return null;
+    }
+
+    private static String readSetAnswer(DirectConnections.Conn c) throws IOException {
+        String line = c.readLine();
+        if (!line.equals("STORED") && !line.equals("NOT_STORED")) {
+            throw new DirectConnections.ProtocolException("memcached answered " + line);
+        }
+        return line;
+    }
+
+    /**
+     * Both {@code set}s over direct connections: the secondary's command is written first, then the primary's call
+     * is made as {@link #set} makes it, then the secondary's answer read. Without direct connections to both nodes
+     * (binary protocol), the secondary goes through spymemcached as {@link #setAsync} sends it.
+     */
+    @Override
+    public Secondary setWithSecondary(String nodeId, String key, int exp, byte[] value, long timeoutMillis,
+            String secondaryNodeId, String secondaryKey, int secondaryExp, long secondaryTimeoutMillis) {
+        DirectConnections bak = direct.get(secondaryNodeId);
+        if (bak == null || direct.get(nodeId) == null) {
+            return SessionStore.super.setWithSecondary(nodeId, key, exp, value, timeoutMillis, secondaryNodeId,
+                    secondaryKey, secondaryExp, secondaryTimeoutMillis);
+        }
+        checkSize("set", nodeId, key, value); // the same bytes on both nodes
+        DirectConnections.Sent sent;
+        try {
+            sent = bak.send(secondaryTimeoutMillis, c -> writeSet(c, secondaryKey, secondaryExp, value));
+        } catch (IOException e) {
+            sent = null;
+        }
+        boolean primaryStored = false;
+        try {
+            set(nodeId, key, exp, value, timeoutMillis);
+            primaryStored = true;
+        } finally {
+            if (!primaryStored && sent != null) {
+                bak.abandon(sent);
+            }
+        }
+        if (sent == null) {
+            return Secondary.FAILED;
+        }
+        try {
+            return bak.receive(sent, secondaryTimeoutMillis, MemcachedSessionStore::readSetAnswer).equals("STORED")
+                    ? Secondary.STORED : Secondary.FAILED;
+        } catch (java.net.SocketTimeoutException e) {
+            return Secondary.TIMED_OUT;
+        } catch (IOException e) {
+            return Secondary.FAILED;
         }
     }
 

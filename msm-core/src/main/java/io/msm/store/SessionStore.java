@@ -34,6 +34,42 @@ public interface SessionStore extends AutoCloseable {
      */
     void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done);
 
+    /** What became of the secondary copy of {@link #setWithSecondary}. */
+    enum Secondary {
+        /** memcached stored it. */
+        STORED,
+        /** memcached refused it, or the call failed. */
+        FAILED,
+        /** No answer within its timeout (it may still land). */
+        TIMED_OUT
+    }
+
+    /**
+     * Stores {@code value} under {@code key} as {@link #set} does and, on another node, under {@code secondaryKey}:
+     * both commands are sent before either answer is awaited, so the caller waits one round trip for both. The
+     * secondary's answer is awaited at most {@code secondaryTimeoutMillis} after the primary's.
+     *
+     * @return the secondary's outcome
+     * @throws StoreException the primary {@code set} failed, as {@link #set} (the secondary's outcome is then unknown)
+     */
+    default Secondary setWithSecondary(String nodeId, String key, int exp, byte[] value, long timeoutMillis,
+            String secondaryNodeId, String secondaryKey, int secondaryExp, long secondaryTimeoutMillis) {
+        java.util.concurrent.CompletableFuture<Boolean> secondary = new java.util.concurrent.CompletableFuture<>();
+        setAsync(secondaryNodeId, secondaryKey, secondaryExp, value, secondary::complete);
+        set(nodeId, key, exp, value, timeoutMillis);
+        try {
+            return secondary.get(secondaryTimeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
+                    ? Secondary.STORED : Secondary.FAILED;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return Secondary.TIMED_OUT;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Secondary.FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Secondary.TIMED_OUT;
+        }
+    }
+
     /**
      * Stores the value only if the key does not exist ({@code add}).
      *
