@@ -119,21 +119,33 @@ final class DirectConnections implements AutoCloseable {
      */
     <T> T call(long timeoutMillis, Exchange<T> exchange) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Conn c = idle.pollFirst();
+        Conn c = pooled();
         if (c != null) {
-            idleCount.decrementAndGet();
             try {
                 return run(c, deadline, exchange);
-            } catch (SocketTimeoutException | ProtocolException e) {
-                throw e;
             } catch (IOException e) {
-                if (c.answered) {
+                if (!closedBeforeAnswering(c, e)) {
                     throw e;
                 }
-                // a pooled connection memcached closed meanwhile (restart, idle timeout): once more on a new one
             }
         }
         return run(open(deadline), deadline, exchange);
+    }
+
+    private Conn pooled() {
+        Conn c = idle.pollFirst();
+        if (c != null) {
+            idleCount.decrementAndGet();
+        }
+        return c;
+    }
+
+    /**
+     * A pooled connection memcached closed meanwhile (restart, idle timeout) fails before any answer: the call is
+     * made once more on a new connection. A timeout, an unexpected answer or a failure mid-answer is not retried.
+     */
+    private static boolean closedBeforeAnswering(Conn c, IOException e) {
+        return !(e instanceof SocketTimeoutException) && !(e instanceof ProtocolException) && !c.answered;
     }
 
     /** A command written on a connection whose answer is read later by {@link #receive}. */
@@ -155,11 +167,11 @@ final class DirectConnections implements AutoCloseable {
      */
     Sent send(long timeoutMillis, Exchange<Void> command) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Conn c = idle.pollFirst();
+        Conn c = pooled();
         if (c != null) {
-            idleCount.decrementAndGet();
             try {
-                write(c, deadline, command);
+                ready(c, deadline);
+                command.run(c);
                 return new Sent(c, true, command);
             } catch (IOException e) {
                 c.close(); // memcached closed it meanwhile: a new one below
@@ -167,18 +179,13 @@ final class DirectConnections implements AutoCloseable {
         }
         c = open(deadline);
         try {
-            write(c, deadline, command);
+            ready(c, deadline);
+            command.run(c);
             return new Sent(c, false, command);
         } catch (IOException | RuntimeException e) {
             c.close();
             throw e;
         }
-    }
-
-    private static void write(Conn c, long deadline, Exchange<Void> command) throws IOException {
-        c.socket.setSoTimeout(remainingMillis(deadline));
-        c.answered = false;
-        command.run(c);
     }
 
     /**
@@ -189,11 +196,9 @@ final class DirectConnections implements AutoCloseable {
     <T> T receive(Sent sent, long timeoutMillis, Exchange<T> answer) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
-            return run(sent.conn, deadline, answer, false);
-        } catch (SocketTimeoutException | ProtocolException e) {
-            throw e;
+            return run(sent.conn, deadline, answer);
         } catch (IOException e) {
-            if (!sent.pooled || sent.conn.answered) {
+            if (!sent.pooled || !closedBeforeAnswering(sent.conn, e)) {
                 throw e;
             }
         }
@@ -208,17 +213,11 @@ final class DirectConnections implements AutoCloseable {
         sent.conn.close();
     }
 
+    /** Runs {@code exchange}; the connection goes back to the pool if it succeeded, is closed otherwise. */
     private <T> T run(Conn c, long deadline, Exchange<T> exchange) throws IOException {
-        return run(c, deadline, exchange, true);
-    }
-
-    private <T> T run(Conn c, long deadline, Exchange<T> exchange, boolean fresh) throws IOException {
         boolean reusable = false;
         try {
-            c.socket.setSoTimeout(remainingMillis(deadline));
-            if (fresh) {
-                c.answered = false;
-            }
+            ready(c, deadline);
             T result = exchange.run(c);
             reusable = true;
             return result;
@@ -229,6 +228,12 @@ final class DirectConnections implements AutoCloseable {
                 c.close();
             }
         }
+    }
+
+    /** Starts an exchange on {@code c}: the time left as its read timeout, no answer read yet. */
+    private static void ready(Conn c, long deadline) throws IOException {
+        c.socket.setSoTimeout(remainingMillis(deadline));
+        c.answered = false;
     }
 
     private Conn open(long deadline) throws IOException {
