@@ -28,14 +28,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class DirectConnections implements AutoCloseable {
     static final int MAX_IDLE = 32;
     private static final int BUFFER = 16 * 1024;
+    /** Writes up to this size are not guarded: see {@link Conn#writeValue}. */
+    private static final int UNGUARDED_WRITE = 8 * 1024;
 
     private final InetSocketAddress address;
+    private final WriteDeadline writeDeadline;
     private final ConcurrentLinkedDeque<Conn> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
     private volatile boolean closed;
 
-    DirectConnections(InetSocketAddress address) {
+    DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline) {
         this.address = address;
+        this.writeDeadline = writeDeadline;
     }
 
     /** A memcached answer this client does not expect; the connection is closed. */
@@ -57,13 +61,55 @@ final class DirectConnections implements AutoCloseable {
         final Socket socket;
         final InputStream in;
         final OutputStream out;
+        private final WriteDeadline writeDeadline;
+        /** Larger writes may block (see {@link #writeValue}). */
+        private final int unguardedWrite;
         /** Whether any byte of the current answer was read (then a failure is not retried). */
         boolean answered;
+        /** When the current exchange must end ({@link System#nanoTime()}). */
+        long deadline;
 
-        Conn(Socket socket) throws IOException {
+        Conn(Socket socket, WriteDeadline writeDeadline) throws IOException {
             this.socket = socket;
             this.in = new BufferedInputStream(socket.getInputStream(), BUFFER);
             this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
+            this.writeDeadline = writeDeadline;
+            this.unguardedWrite = Math.min(UNGUARDED_WRITE, socket.getSendBufferSize() / 2);
+        }
+
+        /**
+         * Writes {@code value}, the CRLF after it, and flushes, within the exchange's deadline. A connection is only
+         * written to once memcached answered everything sent on it before, so a write that fits in half the socket's
+         * send buffer is taken by the kernel at once; a larger one blocks while memcached does not read (socket
+         * writes have no timeout), so it is guarded: at the deadline the socket is closed, which ends the write.
+         *
+         * @throws SocketTimeoutException the deadline passed (the connection is closed)
+         */
+        void writeValue(byte[] value) throws IOException {
+            if (value.length <= unguardedWrite) {
+                out.write(value);
+                writeAscii("\r\n");
+                out.flush();
+                return;
+            }
+            WriteDeadline.Guard guard = writeDeadline.guard(socket, deadline);
+            try {
+                out.write(value);
+                writeAscii("\r\n");
+                out.flush();
+            } catch (IOException e) {
+                if (!guard.end()) {
+                    throw timedOutWriting(value.length);
+                }
+                throw e;
+            }
+            if (!guard.end()) {
+                throw timedOutWriting(value.length);
+            }
+        }
+
+        private static SocketTimeoutException timedOutWriting(int size) {
+            return new SocketTimeoutException("memcached did not take a value of " + size + " bytes in time");
         }
 
         void writeAscii(String s) throws IOException {
@@ -173,6 +219,9 @@ final class DirectConnections implements AutoCloseable {
                 ready(c, deadline);
                 command.run(c);
                 return new Sent(c, true, command);
+            } catch (SocketTimeoutException e) {
+                c.close();
+                throw e;
             } catch (IOException e) {
                 c.close(); // memcached closed it meanwhile: a new one below
             }
@@ -234,6 +283,7 @@ final class DirectConnections implements AutoCloseable {
     private static void ready(Conn c, long deadline) throws IOException {
         c.socket.setSoTimeout(remainingMillis(deadline));
         c.answered = false;
+        c.deadline = deadline;
     }
 
     private Conn open(long deadline) throws IOException {
@@ -244,7 +294,7 @@ final class DirectConnections implements AutoCloseable {
         try {
             s.setTcpNoDelay(true);
             s.connect(address, remainingMillis(deadline));
-            return new Conn(s);
+            return new Conn(s, writeDeadline);
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;

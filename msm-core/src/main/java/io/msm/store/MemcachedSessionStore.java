@@ -76,6 +76,7 @@ public final class MemcachedSessionStore implements SessionStore {
     private final Map<String, Client> clients;
     /** Blocking connections per node for waited-for calls; empty on the binary protocol or with SASL. */
     private final Map<String, DirectConnections> direct;
+    private final WriteDeadline writeDeadline = new WriteDeadline("msm-write-deadline");
     /** Each node's {@code item_size_max} ({@code stats settings}), asked when a large value first goes there. */
     private final Map<String, Integer> itemSizeMax = new java.util.concurrent.ConcurrentHashMap<>();
     private final boolean binary;
@@ -133,7 +134,8 @@ public final class MemcachedSessionStore implements SessionStore {
         Map<String, DirectConnections> d = new LinkedHashMap<>();
         if (!binary && config.username().isEmpty()) {
             for (MemcachedNode node : config.nodes()) {
-                d.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port())));
+                d.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()),
+                        writeDeadline));
             }
         }
         this.direct = Map.copyOf(d);
@@ -321,9 +323,7 @@ public final class MemcachedSessionStore implements SessionStore {
 
     private static Void writeSet(DirectConnections.Conn c, String key, int exp, byte[] value) throws IOException {
         c.writeAscii("set " + key + " 0 " + exp + " " + value.length + "\r\n");
-        c.out.write(value);
-        c.writeAscii("\r\n");
-        c.out.flush();
+        c.writeValue(value);
         return null;
     }
 
@@ -350,10 +350,12 @@ public final class MemcachedSessionStore implements SessionStore {
         }
         checkSize("set", nodeId, key, value); // the same bytes on both nodes
         DirectConnections.Sent sent;
+        boolean sendTimedOut = false;
         try {
             sent = bak.send(secondaryTimeoutMillis, c -> writeSet(c, secondaryKey, secondaryExp, value));
         } catch (IOException e) {
             sent = null;
+            sendTimedOut = e instanceof java.net.SocketTimeoutException; // a node that stopped reading
         }
         boolean primaryStored = false;
         try {
@@ -365,7 +367,7 @@ public final class MemcachedSessionStore implements SessionStore {
             }
         }
         if (sent == null) {
-            return Secondary.FAILED;
+            return sendTimedOut ? Secondary.TIMED_OUT : Secondary.FAILED;
         }
         try {
             return bak.receive(sent, secondaryTimeoutMillis, MemcachedSessionStore::readSetAnswer).equals("STORED")
@@ -574,6 +576,7 @@ public final class MemcachedSessionStore implements SessionStore {
     @Override
     public void close() {
         direct.values().forEach(DirectConnections::close);
+        writeDeadline.close();
         for (MemcachedClient c : clients.values()) {
             c.shutdown(1, TimeUnit.SECONDS);
         }
