@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.catalina.Context;
@@ -62,9 +64,16 @@ final class AnchorTomcat {
         Tomcat tomcat = EndToEndBenchmark.newTomcat("tc1");
         Context context = (Context) tomcat.getHost().findChild("");
         Manager manager = (Manager) Class.forName(args[0]).getConstructor().newInstance();
+        Map<String, String> attributes = new LinkedHashMap<>();
         for (int i = 1; i < args.length; i++) {
             String[] kv = args[i].split("=", 2);
-            ForkedJvm.setProperty(manager, kv[0], kv[1]);
+            attributes.put(kv[0], kv[1]);
+        }
+        if (attributes.remove(EndToEndBenchmark.FLOOR_ATTRIBUTE) != null) {
+            context.getPipeline().addValve(new TrafficFloorValve(attributes.remove("memcachedNodes")));
+        }
+        for (Map.Entry<String, String> a : attributes.entrySet()) {
+            ForkedJvm.setProperty(manager, a.getKey(), a.getValue());
         }
         context.setManager(manager);
         Tomcat.addServlet(context, "session", new EndToEndBenchmark.SessionServlet()).addMapping("/");

@@ -43,6 +43,9 @@ public final class EndToEndBenchmark {
     static final String OWN_JVM = "ownJvm";
     static final String OWN_JVM_BASE = "StandardManager (own JVM)";
     private static final String MSM_MANAGER = "io.msm.tomcat.MemcachedSessionManager";
+    static final String FLOOR = "floor: memcached calls only";
+    /** A row attribute (not the Manager's): add a {@link TrafficFloorValve} with the memcached nodes. */
+    static final String FLOOR_ATTRIBUTE = "trafficFloor";
 
     /** What a row puts on the Tomcat: no attributes = StandardManager. */
     static final Map<String, Map<String, String>> ROWS = new LinkedHashMap<>();
@@ -56,6 +59,8 @@ public final class EndToEndBenchmark {
         ROWS.put("msm sticky java minBackupInterval=0", Map.of("sticky", "true", "minBackupInterval", "0"));
         ROWS.put("msm sticky kryo minBackupInterval=0", Map.of("sticky", "true", "minBackupInterval", "0",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        // StandardManager plus msm's memcached calls for the request, without serialization or session handling
+        ROWS.put(FLOOR, Map.of(FLOOR_ATTRIBUTE, "true"));
         ROWS.put("msm non-sticky java", Map.of("sticky", "false"));
         ROWS.put("msm non-sticky kryo", Map.of("sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
@@ -66,6 +71,8 @@ public final class EndToEndBenchmark {
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         ROWS.put("msm sticky java minBackupInterval=0 (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 "minBackupInterval", "0"));
+        ROWS.put(FLOOR + " (own JVM)", Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager",
+                FLOOR_ATTRIBUTE, "true"));
         ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
         ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
@@ -126,7 +133,8 @@ public final class EndToEndBenchmark {
                                     attributes.add(k + "=" + v);
                                 }
                             });
-                            if (!managerClass.endsWith("StandardManager")) {
+                            if (!managerClass.endsWith("StandardManager")
+                                    || ROWS.get(row).containsKey(FLOOR_ATTRIBUTE)) {
                                 attributes.add("memcachedNodes=" + nodes);
                             }
                             try (ForkedJvm external = AnchorTomcat.fork(managerClass, attributes)) {
@@ -406,7 +414,10 @@ public final class EndToEndBenchmark {
     static Tomcat start(Map<String, String> msmAttributes, String nodes, String jvmRoute) throws Exception {
         Tomcat tomcat = newTomcat(jvmRoute);
         Context context = (Context) tomcat.getHost().findChild("");
-        if (msmAttributes.isEmpty()) {
+        if (msmAttributes.containsKey(FLOOR_ATTRIBUTE)) {
+            context.setManager(new StandardManager());
+            context.getPipeline().addValve(new TrafficFloorValve(nodes));
+        } else if (msmAttributes.isEmpty()) {
             context.setManager(new StandardManager());
         } else {
             MemcachedSessionManager manager = new MemcachedSessionManager();
