@@ -66,6 +66,11 @@ final class DirectConnections implements AutoCloseable {
         private final int unguardedWrite;
         /** Whether any byte of the current answer was read (then a failure is not retried). */
         boolean answered;
+        /**
+         * Opened because a pooled connection was found closed: memcached may have restarted (empty) since, so a miss
+         * on this connection does not show that the key was never there.
+         */
+        boolean replacesClosed;
         /** When the current exchange must end ({@link System#nanoTime()}). */
         long deadline;
 
@@ -174,6 +179,9 @@ final class DirectConnections implements AutoCloseable {
                     throw e;
                 }
             }
+            Conn fresh = open(deadline);
+            fresh.replacesClosed = true;
+            return run(fresh, deadline, exchange);
         }
         return run(open(deadline), deadline, exchange);
     }
@@ -271,6 +279,7 @@ final class DirectConnections implements AutoCloseable {
             reusable = true;
             return result;
         } finally {
+            c.replacesClosed = false; // the next call on it finds it open
             if (reusable) {
                 release(c);
             } else {

@@ -265,6 +265,9 @@ public final class MemcachedSessionStore implements SessionStore {
         c.out.flush();
         String h = c.readLine();
         if (h.equals("EN")) {
+            if (c.replacesClosed) {
+                throw new MissAfterReconnect();
+            }
             return new StoredValue(null, StoredValue.UNKNOWN_TTL);
         }
         if (!h.startsWith("VA ")) {
@@ -278,6 +281,19 @@ public final class MemcachedSessionStore implements SessionStore {
             throw new DirectConnections.ProtocolException("malformed answer " + h);
         }
         return new StoredValue(c.readData(hit[0]), hit[1], refreshExp != KEEP_EXPIRATION);
+    }
+
+    /**
+     * A meta get found nothing on a connection that replaced one memcached had closed. memcached may have restarted
+     * empty a moment ago, before anything else noticed: a miss then is no proof that the session is gone, so it is
+     * reported as a failure and the caller turns to the secondary copy (as when the node cannot answer at all).
+     */
+    static final class MissAfterReconnect extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        MissAfterReconnect() {
+            super("no value, on a new connection replacing one memcached had closed (restarted empty?)");
+        }
     }
 
     private StoreException failed(String op, String nodeId, String key, long start, IOException e) {

@@ -127,6 +127,20 @@ class MemcachedSessionStoreIT {
     }
 
     @Test
+    void aMissOnTheConnectionReplacingOneARestartClosedIsAFailureNotProofTheKeyIsGone() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            s.set("n1", "k", 100, new byte[] {1}, 1000); // leaves a pooled connection behind
+            MEMCACHED.server(0).kill();
+            MEMCACHED.server(0).start(); // empty, before the client noticed: the pooled connection is dead
+            StoreException e = assertThrows(StoreException.class, () -> s.getWithTtl("n1", "k", KEEP, 1000),
+                    "a clean miss here would make a non-sticky Tomcat drop the session instead of reading its "
+                            + "secondary copy");
+            assertFalse(e.isTimeout(), e.getMessage());
+            assertNull(s.getWithTtl("n1", "k", KEEP, 1000).value(), "later calls find a live connection: a miss");
+        }
+    }
+
+    @Test
     void aTimedOutCallsConnectionIsNeverReusedSoItsLateAnswerCannotBeTakenForAnother() throws Exception {
         try (MemcachedSessionStore s = store("text")) {
             s.set("n1", "a", 100, new byte[] {'A'}, 1000);
