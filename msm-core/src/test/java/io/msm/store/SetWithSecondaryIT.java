@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.msm.config.MsmConfig;
-import io.msm.testing.TestTranscoderFactory;
 import io.msm.test.memcached.MemcachedExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -18,15 +16,7 @@ class SetWithSecondaryIT {
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
 
     private static MemcachedSessionStore store() throws Exception {
-        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1", "n2"))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(SetWithSecondaryIT.class.getClassLoader());
-        MemcachedSessionStore s = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (!(s.isConnected("n1") && s.isConnected("n2")) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        return s;
+        return TwoNodeStores.open(MEMCACHED);
     }
 
     private static SessionStore.Secondary setBoth(SessionStore s, byte[] value, long secondaryTimeout) {

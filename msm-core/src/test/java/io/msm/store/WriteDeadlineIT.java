@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
-import io.msm.testing.TestTranscoderFactory;
 import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -30,15 +28,7 @@ class WriteDeadlineIT {
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2).withArgs("-I", "16m");
 
     private static MemcachedSessionStore store() throws Exception {
-        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1", "n2"))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(WriteDeadlineIT.class.getClassLoader());
-        MemcachedSessionStore s = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (!(s.isConnected("n1") && s.isConnected("n2")) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        return s;
+        return TwoNodeStores.open(MEMCACHED);
     }
 
     private static byte[] large(int fill) {

@@ -31,10 +31,11 @@ final class TrafficFloorValve extends ValveBase {
     TrafficFloorValve(String nodes) {
         super(true);
         this.nodes = nodes;
-        byte[] typical = Codec.create("msm-kryo").serialize(Sessions.build("typical"));
+        Codec kryo = Codec.create("msm-kryo");
+        byte[] typical = kryo.serialize(Sessions.build("typical"));
         valueByPath.put("/change", typical);
         valueByPath.put("/read", typical);
-        valueByPath.put("/large", Codec.create("msm-kryo").serialize(Sessions.build("large")));
+        valueByPath.put("/large", kryo.serialize(Sessions.build("large")));
     }
 
     @Override
