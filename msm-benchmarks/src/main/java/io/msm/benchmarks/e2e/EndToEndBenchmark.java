@@ -36,7 +36,8 @@ import org.apache.catalina.startup.Tomcat;
  * generator's threads).
  *
  * <p>Run: {@code mvn -q -pl msm-benchmarks -am package -DskipTests && java -cp msm-benchmarks/target/benchmarks.jar
- * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 5] [--measure 10] [--rows a,b] [--workloads x,y]}
+ * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 15] [--measure 10] [--rows a,b] [--workloads x,y]
+ * [--rounds N | --slices N [--slice 2]]}
  */
 public final class EndToEndBenchmark {
     /** A row with this key runs its Tomcat in a JVM of its own; the value is the Manager class. */
@@ -118,6 +119,25 @@ public final class EndToEndBenchmark {
                 Runtime.getRuntime().availableProcessors(), clients, warmup, measure, rounds,
                 memcached.server(0).stats().get("version"));
         Map<String, Map<String, List<Result>>> results = new LinkedHashMap<>();
+        int slices = Integer.parseInt(opts.getOrDefault("slices", "0"));
+        if (slices > 0) {
+            int sliceSeconds = Integer.parseInt(opts.getOrDefault("slice", "2"));
+            if (slices > 60 || sliceSeconds < 1 || sliceSeconds > 60) {
+                throw new IllegalArgumentException("--slices must be 1 to 60 and --slice 1 to 60 seconds, were "
+                        + slices + " and " + sliceSeconds);
+            }
+            try {
+                for (String workload : workloads) {
+                    results.put(workload, interleaved(rows, workload, clients, warmup, slices, sliceSeconds,
+                            memcached));
+                }
+            } finally {
+                memcached.stopServers();
+            }
+            System.out.println();
+            System.out.println(table(results));
+            return;
+        }
         try {
             for (int round = 1; round <= rounds; round++) {
                 for (String row : rows) {
@@ -127,17 +147,7 @@ public final class EndToEndBenchmark {
                         String managerClass = ROWS.get(row).get(OWN_JVM);
                         Result r;
                         if (managerClass != null) {
-                            List<String> attributes = new ArrayList<>();
-                            ROWS.get(row).forEach((k, v) -> {
-                                if (!k.equals(OWN_JVM)) {
-                                    attributes.add(k + "=" + v);
-                                }
-                            });
-                            if (!managerClass.endsWith("StandardManager")
-                                    || ROWS.get(row).containsKey(FLOOR_ATTRIBUTE)) {
-                                attributes.add("memcachedNodes=" + nodes);
-                            }
-                            try (ForkedJvm external = AnchorTomcat.fork(managerClass, attributes)) {
+                            try (ForkedJvm external = fork(row, nodes)) {
                                 r = run(external.port, WORKLOADS.get(workload), clients, warmup, measure,
                                         memcached.servers(), null, external);
                             }
@@ -165,6 +175,67 @@ public final class EndToEndBenchmark {
         }
         System.out.println();
         System.out.println(table(results));
+    }
+
+    /**
+     * Interleaved mode ({@code --slices N}): every row's Tomcat runs in a JVM of its own, all at once; after each is
+     * warmed up, the load moves from row to row in short slices ({@code --slice} seconds measured after 1 s of load),
+     * N times, starting each pass with another row. A slow spell of this shared machine then hits every row alike,
+     * where consecutive cells of several seconds each can land on different spells; the table's ratios are the
+     * median of the per-slice ratios to {@code StandardManager (own JVM)}.
+     */
+    private static Map<String, List<Result>> interleaved(List<String> rows, String workload, int clients, int warmup,
+            int slices, int sliceSeconds, MemcachedExtension memcached) throws Exception {
+        Map<String, List<Result>> byRow = new LinkedHashMap<>();
+        Map<String, ForkedJvm> jvms = new LinkedHashMap<>();
+        String path = WORKLOADS.get(workload);
+        try {
+            for (String row : rows) {
+                if (ROWS.get(row).get(OWN_JVM) == null) {
+                    throw new IllegalArgumentException("--slices runs rows in JVMs of their own only; not: " + row);
+                }
+                jvms.put(row, fork(row, memcached.nodesAttribute("n1", "n2")));
+            }
+            for (Map.Entry<String, ForkedJvm> j : jvms.entrySet()) {
+                run(j.getValue().port, path, clients, warmup, 1, memcached.servers(), null, j.getValue());
+            }
+            for (int slice = 0; slice < slices; slice++) {
+                for (int i = 0; i < rows.size(); i++) {
+                    String row = rows.get((slice + i) % rows.size());
+                    ForkedJvm jvm = jvms.get(row);
+                    Result r = run(jvm.port, path, clients, 1, sliceSeconds, memcached.servers(), null, jvm);
+                    byRow.computeIfAbsent(row, x -> new ArrayList<>()).add(r);
+                    System.out.printf(Locale.ROOT, "  %-14s %-28s slice %d %s%n", workload, row, slice + 1, r);
+                }
+            }
+        } finally {
+            for (ForkedJvm j : jvms.values()) {
+                j.close();
+            }
+            for (MemcachedServer s : memcached.servers()) {
+                s.flushAll();
+            }
+        }
+        Map<String, List<Result>> ordered = new LinkedHashMap<>();
+        for (String row : rows) {
+            ordered.put(row, byRow.get(row));
+        }
+        return ordered;
+    }
+
+    /** Starts a row's Tomcat in a JVM of its own. */
+    private static ForkedJvm fork(String row, String nodes) throws IOException, InterruptedException {
+        String managerClass = ROWS.get(row).get(OWN_JVM);
+        List<String> attributes = new ArrayList<>();
+        ROWS.get(row).forEach((k, v) -> {
+            if (!k.equals(OWN_JVM)) {
+                attributes.add(k + "=" + v);
+            }
+        });
+        if (!managerClass.endsWith("StandardManager") || ROWS.get(row).containsKey(FLOOR_ATTRIBUTE)) {
+            attributes.add("memcachedNodes=" + nodes);
+        }
+        return AnchorTomcat.fork(managerClass, attributes);
     }
 
     /**
