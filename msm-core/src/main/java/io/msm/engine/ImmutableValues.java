@@ -35,6 +35,12 @@ public final class ImmutableValues {
 
     /** Whether reading {@code value} out of a session can never change what the session stores. */
     public static boolean cannotChange(Object value) {
-        return value == null || CLASSES.contains(value.getClass()) || value instanceof Enum;
+        if (value == null) {
+            return true;
+        }
+        Class<?> c = value.getClass();
+        // the usual ones first, compared by identity (cheaper than the set's hash look-up on every getAttribute)
+        return c == String.class || c == Integer.class || c == Long.class || c == Boolean.class
+                || CLASSES.contains(c) || value instanceof Enum;
     }
 }

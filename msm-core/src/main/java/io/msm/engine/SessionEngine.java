@@ -385,6 +385,11 @@ public final class SessionEngine implements AutoCloseable {
         return a == null ? b == null : a.equals(b);
     }
 
+    /** {@code true} if {@code requestUriIgnorePattern} is set (else {@link #isIgnored(String)} is always false). */
+    public boolean ignoresSomePaths() {
+        return config.requestUriIgnorePattern().isPresent();
+    }
+
     /** {@code true} if a request for {@code path} must neither load nor store sessions. */
     public boolean isIgnored(String path) {
         Pattern p = config.requestUriIgnorePattern().orElse(null);
@@ -879,6 +884,8 @@ public final class SessionEngine implements AutoCloseable {
             start = !st.running;
             if (start) {
                 st.running = true;
+            } else {
+                st.coalesced++; // counted into the statistics by the runner: no shared counter on this path
             }
         }
         if (start && wait) {
@@ -886,7 +893,6 @@ public final class SessionEngine implements AutoCloseable {
         } else if (start) {
             submitDrain(s, st);
         } else {
-            stats.count(Counter.BACKUPS_COALESCED);
             if (wait) {
                 awaitCompleted(s, st, seq, config.sessionBackupTimeoutMillis());
             }
@@ -936,6 +942,10 @@ public final class SessionEngine implements AutoCloseable {
         while (true) {
             long seq;
             synchronized (st) {
+                if (st.coalesced > 0) {
+                    stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
+                    st.coalesced = 0;
+                }
                 if (st.completed >= st.requested) {
                     st.running = false;
                     st.notifyAll();

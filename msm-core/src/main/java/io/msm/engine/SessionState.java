@@ -18,6 +18,8 @@ public final class SessionState {
     boolean writeWanted;
     boolean touchWanted;
     boolean verifyWanted;
+    /** Requests folded into the running runner, not yet counted in the statistics. */
+    long coalesced;
 
     // what memcached holds; written only by the runner, which is exclusive per session
     volatile boolean stored;

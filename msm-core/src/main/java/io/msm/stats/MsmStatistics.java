@@ -110,6 +110,12 @@ public final class MsmStatistics {
         }
     }
 
+    public void add(Counter c, long n) {
+        if (enabled) {
+            counters[c.ordinal()].add(n);
+        }
+    }
+
     public void time(Timer t, long nanos) {
         if (enabled) {
             timerCounts[t.ordinal()].increment();

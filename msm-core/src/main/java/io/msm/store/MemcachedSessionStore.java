@@ -85,8 +85,24 @@ public final class MemcachedSessionStore implements SessionStore {
 
     /** spymemcached's client, opened up to send operations it does not know itself (meta commands). */
     private static final class Client extends MemcachedClient {
+        /**
+         * The client's connections (one per address; spymemcached reconnects within the same objects). Fixed here:
+         * {@code getNodeLocator()} copies the locator on every call, and requests ask for the connection state twice.
+         */
+        private final net.spy.memcached.MemcachedNode[] nodes;
+
         Client(net.spy.memcached.ConnectionFactory cf, List<InetSocketAddress> addresses) throws IOException {
             super(cf, addresses);
+            this.nodes = mconn.getLocator().getAll().toArray(new net.spy.memcached.MemcachedNode[0]);
+        }
+
+        boolean isConnected() {
+            for (net.spy.memcached.MemcachedNode n : nodes) {
+                if (n.isActive()) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         void enqueue(String key, net.spy.memcached.ops.Operation op) {
@@ -558,16 +574,8 @@ public final class MemcachedSessionStore implements SessionStore {
 
     @Override
     public boolean isConnected(String nodeId) {
-        MemcachedClient c = clients.get(nodeId);
-        if (c == null) {
-            return false;
-        }
-        for (net.spy.memcached.MemcachedNode n : c.getNodeLocator().getAll()) {
-            if (n.isActive()) {
-                return true;
-            }
-        }
-        return false;
+        Client c = clients.get(nodeId);
+        return c != null && c.isConnected();
     }
 
     @Override

@@ -677,9 +677,10 @@ public class MemcachedSessionManager extends ManagerBase {
         return engine != null;
     }
 
-    boolean isIgnored(String path) {
+    boolean isIgnored(org.apache.catalina.connector.Request request) {
         SessionEngine e = engine;
-        return e != null && e.isIgnored(path);
+        // the URI string is made only when a pattern needs it (Tomcat makes it lazily; most webapps never ask)
+        return e != null && e.ignoresSomePaths() && e.isIgnored(request.getRequestURI());
     }
 
     /**

@@ -44,7 +44,9 @@ final class RequestContext {
     }
 
     static void leave() {
-        CURRENT.remove();
+        // set, not removed: the thread's next request then finds its entry instead of inserting one (twice: current()
+        // on a missing entry inserts a null one, enter() sets it). A null value holds nothing of the webapp.
+        CURRENT.set(null);
     }
 
     /** The current thread's request context, or {@code null} on a non-request thread. */

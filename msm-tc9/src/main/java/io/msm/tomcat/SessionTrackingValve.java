@@ -30,7 +30,7 @@ final class SessionTrackingValve extends ValveBase {
             return;
         }
         RequestContext outer = RequestContext.current();
-        RequestContext rc = RequestContext.enter(manager, request, manager.isIgnored(request.getRequestURI()));
+        RequestContext rc = RequestContext.enter(manager, request, manager.isIgnored(request));
         boolean async = false;
         try {
             if (!rc.ignored) {
