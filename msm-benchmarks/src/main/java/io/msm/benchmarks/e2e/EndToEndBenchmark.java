@@ -105,7 +105,18 @@ public final class EndToEndBenchmark {
         if (rounds < 1 || rounds > 9) {
             throw new IllegalArgumentException("--rounds must be 1 to 9, was " + rounds);
         }
+        int slices = Integer.parseInt(opts.getOrDefault("slices", "0"));
+        int sliceSeconds = Integer.parseInt(opts.getOrDefault("slice", "2"));
+        if (slices < 0 || slices > 60 || sliceSeconds < 1 || sliceSeconds > 60) {
+            throw new IllegalArgumentException("--slices must be 0 to 60 and --slice 1 to 60 seconds, were " + slices
+                    + " and " + sliceSeconds);
+        }
         List<String> rows = select(opts.get("rows"), new ArrayList<>(ROWS.keySet()));
+        for (String row : rows) {
+            if (slices > 0 && ROWS.get(row).get(OWN_JVM) == null) {
+                throw new IllegalArgumentException("--slices runs rows in JVMs of their own only; not: " + row);
+            }
+        }
         List<String> workloads = select(opts.get("workloads"), new ArrayList<>(WORKLOADS.keySet()));
         for (String name : List.of("org.apache", "io.msm", "net.spy")) {
             Logger l = Logger.getLogger(name);
@@ -115,31 +126,14 @@ public final class EndToEndBenchmark {
         MemcachedExtension memcached = MemcachedExtension.servers(2);
         memcached.startServers();
         System.out.printf(Locale.ROOT, "End-to-end benchmark: Java %s, %d CPUs, %d keep-alive clients, %d s warm-up + %d s"
-                + " measured per cell, %d round(s), memcached %s%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), clients, warmup, measure, rounds,
+                + " measured per cell, %s, memcached %s%n", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(), clients, warmup, measure, slices > 0
+                        ? "interleaved: " + slices + " slices of 1 s + " + sliceSeconds + " s measured" : rounds
+                                + " round(s)",
                 memcached.server(0).stats().get("version"));
         Map<String, Map<String, List<Result>>> results = new LinkedHashMap<>();
-        int slices = Integer.parseInt(opts.getOrDefault("slices", "0"));
-        if (slices > 0) {
-            int sliceSeconds = Integer.parseInt(opts.getOrDefault("slice", "2"));
-            if (slices > 60 || sliceSeconds < 1 || sliceSeconds > 60) {
-                throw new IllegalArgumentException("--slices must be 1 to 60 and --slice 1 to 60 seconds, were "
-                        + slices + " and " + sliceSeconds);
-            }
-            try {
-                for (String workload : workloads) {
-                    results.put(workload, interleaved(rows, workload, clients, warmup, slices, sliceSeconds,
-                            memcached));
-                }
-            } finally {
-                memcached.stopServers();
-            }
-            System.out.println();
-            System.out.println(table(results));
-            return;
-        }
         try {
-            for (int round = 1; round <= rounds; round++) {
+            for (int round = 1; slices == 0 && round <= rounds; round++) {
                 for (String row : rows) {
                     for (String workload : workloads) {
                         // A fresh Tomcat per cell: no session or JIT state of another workload carries over.
@@ -170,6 +164,10 @@ public final class EndToEndBenchmark {
                     }
                 }
             }
+            for (int w = 0; slices > 0 && w < workloads.size(); w++) {
+                results.put(workloads.get(w), interleaved(rows, workloads.get(w), clients, warmup, slices,
+                        sliceSeconds, memcached));
+            }
         } finally {
             memcached.stopServers();
         }
@@ -186,14 +184,11 @@ public final class EndToEndBenchmark {
      */
     private static Map<String, List<Result>> interleaved(List<String> rows, String workload, int clients, int warmup,
             int slices, int sliceSeconds, MemcachedExtension memcached) throws Exception {
-        Map<String, List<Result>> byRow = new LinkedHashMap<>();
+        Map<String, List<Result>> byRow = new LinkedHashMap<>(); // in the order of rows: the first pass starts at 0
         Map<String, ForkedJvm> jvms = new LinkedHashMap<>();
         String path = WORKLOADS.get(workload);
         try {
             for (String row : rows) {
-                if (ROWS.get(row).get(OWN_JVM) == null) {
-                    throw new IllegalArgumentException("--slices runs rows in JVMs of their own only; not: " + row);
-                }
                 jvms.put(row, fork(row, memcached.nodesAttribute("n1", "n2")));
             }
             for (Map.Entry<String, ForkedJvm> j : jvms.entrySet()) {
@@ -216,11 +211,7 @@ public final class EndToEndBenchmark {
                 s.flushAll();
             }
         }
-        Map<String, List<Result>> ordered = new LinkedHashMap<>();
-        for (String row : rows) {
-            ordered.put(row, byRow.get(row));
-        }
-        return ordered;
+        return byRow;
     }
 
     /** Starts a row's Tomcat in a JVM of its own. */
