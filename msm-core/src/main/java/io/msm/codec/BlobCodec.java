@@ -2,18 +2,24 @@ package io.msm.codec;
 
 import io.msm.internal.XxHash64;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * The stored form of a session (format version 1). Big-endian:
+ * The stored form of a session. Big-endian:
  * <pre>
- *   magic "MSMB" (4) | version u8 (=1) | flags u8 (bit0 signed, bit1 encrypted, bit2 compressed; none yet)
+ *   magic "MSMB" (4) | version u8 (1 or 2) | flags u8 (bit0 signed, bit1 encrypted, bit2 compressed; none yet)
  *   creationTime i64 | lastAccessedTime i64 | thisAccessedTime i64 | state u8 (bit0 new, bit1 valid)
  *   --- content: everything below is covered by {@link #contentHash(byte[])} ---
  *   maxInactiveInterval i32 | id str | authType str | principal bytes
  *   noteCount i32 | noteCount x (name str, value bytes)
- *   attributes bytes
+ *   version 1: attributes bytes
+ *   version 2: chunkCount i32 (at least 1) | chunkCount x (name str | chunk bytes)
  * </pre>
+ * A session written whole, in one chunk, is written as version 1. Version 2 holds attributes serialized separately:
+ * each chunk is the transcoder's bytes of some of them, with the name of the attribute if it holds exactly that one
+ * ({@code null} if it holds any number).
  * {@code str} and {@code bytes} are an i32 length ({@code -1} = null) followed by UTF-8 or raw bytes. Every length is
  * bounds-checked against the remaining input, and the blob must end exactly after the attributes. The header holds
  * what changes on every request (times, the new flag), so {@link #contentHash(byte[])} changes only when the session
@@ -22,6 +28,9 @@ import java.util.Arrays;
 public final class BlobCodec {
     static final byte[] MAGIC = {'M', 'S', 'M', 'B'};
     static final int VERSION = 1;
+    static final int VERSION_CHUNKED = 2;
+    /** The most chunks a blob may claim: more than any session has attributes worth a chunk of their own. */
+    static final int MAX_CHUNKS = 65_536;
     /** Offset of the content section: magic + version + flags + 3 times + state. */
     static final int CONTENT_OFFSET = 4 + 1 + 1 + 8 * 3 + 1;
     private static final int KNOWN_FLAGS = 0;
@@ -42,10 +51,21 @@ public final class BlobCodec {
             size += lenField(noteNames[i]) + lenField(e.getValue());
             i++;
         }
-        size += lenField(s.attributes());
+        List<byte[]> chunks = s.attributeChunks();
+        List<String> names = s.attributeChunkNames();
+        boolean chunked = chunks.size() > 1 || names.get(0) != null;
+        byte[][] nameBytes = new byte[chunks.size()][];
+        size += chunked ? 4 : 0;
+        for (int c = 0; c < chunks.size(); c++) {
+            if (chunked) {
+                nameBytes[c] = utf8(names.get(c));
+                size += lenField(nameBytes[c]);
+            }
+            size += lenField(chunks.get(c));
+        }
         Writer w = new Writer(size);
         w.bytes(MAGIC);
-        w.u8(VERSION);
+        w.u8(chunked ? VERSION_CHUNKED : VERSION);
         w.u8(0);
         w.i64(s.creationTime());
         w.i64(s.lastAccessedTime());
@@ -61,7 +81,15 @@ public final class BlobCodec {
             w.field(noteNames[i++]);
             w.field(e.getValue());
         }
-        w.field(s.attributes());
+        if (chunked) {
+            w.i32(chunks.size());
+        }
+        for (int c = 0; c < chunks.size(); c++) {
+            if (chunked) {
+                w.field(nameBytes[c]);
+            }
+            w.field(chunks.get(c));
+        }
         if (w.pos != size) {
             throw new IllegalStateException("encoded " + w.pos + " bytes, expected " + size);
         }
@@ -85,8 +113,9 @@ public final class BlobCodec {
         }
         r.pos = 4;
         int version = r.u8();
-        if (version != VERSION) {
-            throw new UnreadableBlobException("unsupported format version " + version + " (this msm reads " + VERSION + ")");
+        if (version != VERSION && version != VERSION_CHUNKED) {
+            throw new UnreadableBlobException("unsupported format version " + version + " (this msm reads " + VERSION
+                    + " and " + VERSION_CHUNKED + ")");
         }
         int flags = r.u8();
         if ((flags & ~KNOWN_FLAGS) != 0) {
@@ -117,8 +146,31 @@ public final class BlobCodec {
             }
             b.note(name, value);
         }
-        byte[] attributes = r.field("attributes");
-        b.attributes(attributes == null ? new byte[0] : attributes);
+        if (version == VERSION) {
+            byte[] attributes = r.field("attributes");
+            b.attributes(attributes == null ? new byte[0] : attributes);
+        } else {
+            int count = r.i32();
+            if (count < 1 || count > MAX_CHUNKS || count > r.remaining() / 8) {
+                throw new UnreadableBlobException("bad attribute chunk count " + count);
+            }
+            List<byte[]> chunks = new ArrayList<>(count);
+            List<String> names = new ArrayList<>(count);
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < count; i++) {
+                String name = r.string("attribute chunk name");
+                if (name != null && !seen.add(name)) {
+                    throw new UnreadableBlobException("two attribute chunks named " + name);
+                }
+                byte[] c = r.field("attribute chunk " + i);
+                if (c == null) {
+                    throw new UnreadableBlobException("attribute chunk " + i + " is null");
+                }
+                names.add(name);
+                chunks.add(c);
+            }
+            b.attributeChunks(chunks, names);
+        }
         if (r.remaining() != 0) {
             throw new UnreadableBlobException(r.remaining() + " unexpected bytes after the attributes");
         }

@@ -2,11 +2,13 @@ package io.msm.codec;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Everything msm stores of one session: the container-neutral metadata plus the transcoder's attribute bytes.
+ * Everything msm stores of one session: the container-neutral metadata plus the transcoder's attribute bytes, in one
+ * or more chunks (each the transcoder's bytes of some of the attributes; together all of them, no name in two).
  * Principal and notes are opaque bytes encoded by the container adapter.
  */
 public final class SessionData {
@@ -20,7 +22,8 @@ public final class SessionData {
     private final String authType;
     private final byte[] principal;
     private final Map<String, byte[]> notes;
-    private final byte[] attributes;
+    private final List<byte[]> attributeChunks;
+    private final List<String> chunkNames;
 
     private SessionData(Builder b) {
         this.id = Objects.requireNonNull(b.id, "id");
@@ -33,7 +36,17 @@ public final class SessionData {
         this.authType = b.authType;
         this.principal = b.principal;
         this.notes = Collections.unmodifiableMap(new LinkedHashMap<>(b.notes));
-        this.attributes = b.attributes == null ? new byte[0] : b.attributes;
+        if (b.attributeChunks == null || b.attributeChunks.isEmpty()) {
+            this.attributeChunks = List.of(new byte[0]);
+            this.chunkNames = Collections.singletonList(null);
+        } else {
+            if (b.chunkNames.size() != b.attributeChunks.size()) {
+                throw new IllegalArgumentException(b.attributeChunks.size() + " chunks, " + b.chunkNames.size()
+                        + " chunk names");
+            }
+            this.attributeChunks = List.copyOf(b.attributeChunks);
+            this.chunkNames = Collections.unmodifiableList(new java.util.ArrayList<>(b.chunkNames));
+        }
     }
 
     public static Builder builder(String id) {
@@ -52,7 +65,8 @@ public final class SessionData {
         b.authType = authType;
         b.principal = principal;
         b.notes.putAll(notes);
-        b.attributes = attributes;
+        b.attributeChunks = attributeChunks;
+        b.chunkNames = chunkNames;
         return b;
     }
 
@@ -100,9 +114,17 @@ public final class SessionData {
         return notes;
     }
 
-    /** The transcoder's bytes of the attributes. */
-    public byte[] attributes() {
-        return attributes;
+    /** The attribute bytes: one chunk, or several written separately (each readable alone by the transcoder). */
+    public List<byte[]> attributeChunks() {
+        return attributeChunks;
+    }
+
+    /**
+     * For each of {@link #attributeChunks()}: the name of the one attribute it holds, or {@code null} for a chunk of
+     * any number of them.
+     */
+    public List<String> attributeChunkNames() {
+        return chunkNames;
     }
 
     /** Builds {@link SessionData}. */
@@ -117,7 +139,8 @@ public final class SessionData {
         private String authType;
         private byte[] principal;
         private final Map<String, byte[]> notes = new LinkedHashMap<>();
-        private byte[] attributes;
+        private List<byte[]> attributeChunks;
+        private List<String> chunkNames;
 
         private Builder(String id) {
             this.id = id;
@@ -173,8 +196,21 @@ public final class SessionData {
             return this;
         }
 
+        /** All attributes in one chunk. */
         public Builder attributes(byte[] v) {
-            attributes = v;
+            attributeChunks = v == null ? null : List.of(v);
+            chunkNames = Collections.singletonList(null);
+            return this;
+        }
+
+        /**
+         * The attributes in chunks, each the transcoder's bytes of some of them.
+         *
+         * @param names for each chunk, the name of the one attribute it holds, or {@code null}
+         */
+        public Builder attributeChunks(List<byte[]> chunks, List<String> names) {
+            attributeChunks = chunks;
+            chunkNames = names;
             return this;
         }
 

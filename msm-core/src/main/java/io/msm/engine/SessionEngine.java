@@ -91,6 +91,7 @@ public final class SessionEngine implements AutoCloseable {
     private final NodeAvailability availability;
     private final NodeSelector selector;
     private final SessionAttributesTranscoder transcoder;
+    private final AttributeChunker chunker;
     private final Pattern attributeFilter;
     private final byte[] ownerNote;
     /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
@@ -152,6 +153,7 @@ public final class SessionEngine implements AutoCloseable {
         List<MemcachedNode> nodes = config.nodes();
         this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
         this.transcoder = createTranscoder(config, ctx);
+        this.chunker = new AttributeChunker(transcoder, config.maxAttributeSize(), this::attributeTooLarge);
         this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
         this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
@@ -595,7 +597,7 @@ public final class SessionEngine implements AutoCloseable {
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp "
                         + new String(owner, java.nio.charset.StandardCharsets.UTF_8));
             }
-            IdleSessionCache.Version version = attributesOf(id, data.attributes());
+            IdleSessionCache.Version version = attributesOf(id, data.attributeChunks());
             stats.count(Counter.SESSIONS_LOADED);
             if (secondary) {
                 stats.count(Counter.SECONDARY_LOADS);
@@ -633,17 +635,38 @@ public final class SessionEngine implements AutoCloseable {
      * The attributes stored as {@code bytes}: the objects this Tomcat kept for the idle session if they are that
      * version ({@code idleSessionCache}), else deserialized.
      */
-    private IdleSessionCache.Version attributesOf(String id, byte[] bytes) {
-        long hash = idle == null ? 0 : attributesHash(bytes);
-        Map<String, Object> kept = idle == null ? null : idle.take(id, hash, bytes.length);
+    private IdleSessionCache.Version attributesOf(String id, List<byte[]> chunks) {
+        long hash = idle == null ? 0 : attributesHash(chunks);
+        int length = length(chunks);
+        Map<String, Object> kept = idle == null ? null : idle.take(id, hash, length);
         if (kept != null) {
             stats.count(Counter.LOADS_REUSED);
+            return new IdleSessionCache.Version(hash, length, kept);
         }
-        return new IdleSessionCache.Version(hash, bytes.length, kept != null ? kept : transcoder.deserialize(bytes));
+        if (chunks.size() == 1) {
+            return new IdleSessionCache.Version(hash, length, transcoder.deserialize(chunks.get(0)));
+        }
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        for (byte[] chunk : chunks) {
+            attributes.putAll(transcoder.deserialize(chunk));
+        }
+        return new IdleSessionCache.Version(hash, length, attributes);
     }
 
-    private static long attributesHash(byte[] bytes) {
-        return io.msm.internal.XxHash64.hash(bytes, 0, bytes.length, 0);
+    private static long attributesHash(List<byte[]> chunks) {
+        long hash = 0;
+        for (byte[] chunk : chunks) {
+            hash = io.msm.internal.XxHash64.hash(chunk, 0, chunk.length, hash);
+        }
+        return hash;
+    }
+
+    private static int length(List<byte[]> chunks) {
+        int length = 0;
+        for (byte[] chunk : chunks) {
+            length += chunk.length;
+        }
+        return length;
     }
 
     /**
@@ -1085,16 +1108,15 @@ public final class SessionEngine implements AutoCloseable {
             meta.note(OWNER_NOTE, ownerNote);
         }
         String id = meta.build().id();
-        Serialized serialized = serialize(s, id);
+        AttributeChunker.Serialized serialized = serialize(s, id);
         if (serialized == null) {
             return true;
         }
-        byte[] attributes = serialized.bytes;
-        byte[] encoded = BlobCodec.encode(meta.attributes(attributes).build());
+        byte[] encoded = BlobCodec.encode(meta.attributeChunks(serialized.chunks, serialized.names).build());
         long hash = BlobCodec.contentHash(encoded);
         // what memcached holds once this write succeeds (or already holds when unchanged)
         IdleSessionCache.Version version = idle == null ? null
-                : new IdleSessionCache.Version(attributesHash(attributes), attributes.length,
+                : new IdleSessionCache.Version(attributesHash(serialized.chunks), length(serialized.chunks),
                         serialized.attributes);
         if (st.stored && hash == st.storedHash && id.equals(st.storedId)) {
             stats.count(Counter.BACKUPS_UNCHANGED);
@@ -1220,33 +1242,15 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    /** A session's attribute bytes and the attributes they were written from. */
-    private static final class Serialized {
-        final byte[] bytes;
-        final Map<String, Object> attributes;
-
-        Serialized(byte[] bytes, Map<String, Object> attributes) {
-            this.bytes = bytes;
-            this.attributes = attributes;
-        }
-    }
-
-    private Serialized serialize(ManagedSession s, String id) {
+    private AttributeChunker.Serialized serialize(ManagedSession s, String id) {
+        SessionState st = s.state();
+        Set<String> accessed = st.takeAccessedNames(st.layout != null);
         for (int attempt = 1; ; attempt++) {
             long start = System.nanoTime();
             try {
-                Map<String, Object> attributes = filter(s.attributes());
-                byte[] bytes = transcoder.serialize(attributes);
-                int cap = config.maxAttributeSize();
-                if (cap > 0 && bytes.length > cap) {
-                    Map<String, Object> kept = withoutLargeAttributes(attributes, cap, id);
-                    if (kept.size() != attributes.size()) {
-                        attributes = kept;
-                        bytes = transcoder.serialize(kept);
-                    }
-                }
+                AttributeChunker.Serialized serialized = chunker.serialize(st, filter(s.attributes()), accessed);
                 stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
-                return new Serialized(bytes, attributes);
+                return serialized;
             } catch (RuntimeException e) {
                 if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
                     continue; // a request changed a collection while we serialized it: read it again
@@ -1260,26 +1264,16 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * {@code maxAttributeSize}: the session's bytes exceed the cap, so some attribute may: each is serialized alone,
-     * and those larger than the cap are left out of the stored copy (they stay in this Tomcat's memory). Said once
+     * {@code maxAttributeSize}: an attribute left out of the stored copy (it stays in this Tomcat's memory). Said once
      * per attribute name, counted every time.
      */
-    private Map<String, Object> withoutLargeAttributes(Map<String, Object> attributes, int cap, String id) {
-        Map<String, Object> kept = new LinkedHashMap<>(attributes);
-        for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            int size = transcoder.serialize(java.util.Collections.singletonMap(e.getKey(), e.getValue())).length;
-            if (size > cap) {
-                kept.remove(e.getKey());
-                stats.count(Counter.ATTRIBUTES_TOO_LARGE);
-                if (reportedLargeAttributes.add(e.getKey())) {
-                    LOG.log(Level.WARNING, () -> logPrefix + "attribute " + e.getKey() + " of session " + id + " is "
-                            + size + " bytes serialized, over " + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + cap
-                            + "\": it is not stored in memcached (it stays in this Tomcat's memory; said once per"
-                            + " attribute name)");
-                }
-            }
+    private void attributeTooLarge(String name, int size) {
+        stats.count(Counter.ATTRIBUTES_TOO_LARGE);
+        if (reportedLargeAttributes.add(name)) {
+            LOG.log(Level.WARNING, () -> logPrefix + "attribute " + name + " is " + size + " bytes serialized, over "
+                    + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + config.maxAttributeSize() + "\": it is not stored in "
+                    + "memcached (it stays in this Tomcat's memory; said once per attribute name)");
         }
-        return kept;
     }
 
     private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {

@@ -10,6 +10,12 @@ public final class SessionState {
     private volatile boolean accessed;
     private volatile boolean metadataChanged;
     private int inFlight;
+    /**
+     * Attribute names accessed since the last write took them ({@link #takeAccessedNames}); {@code null} for none.
+     * While {@link #allAccessed}, names are not recorded: any attribute may have changed.
+     */
+    private java.util.Set<String> accessedNames;
+    private volatile boolean allAccessed = true;
 
     // backup runner coordination (guarded by this)
     long requested;
@@ -47,13 +53,58 @@ public final class SessionState {
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** How the last write chunked the attributes, reused by the next ({@link AttributeChunker}); runner only. */
+    AttributeChunker.Layout layout;
+
     /** A fresh state; adapters normally get one from {@link SessionEngine#newState()}. */
     public SessionState() {
     }
 
-    /** A request read, wrote or removed an attribute: the session may have changed. */
+    /** A request read, wrote or removed attributes it does not name: the session, any attribute, may have changed. */
     public void attributeAccessed() {
         accessed = true;
+        if (!allAccessed) {
+            synchronized (this) {
+                allAccessed = true;
+                accessedNames = null;
+            }
+        }
+    }
+
+    /**
+     * A request wrote or removed the attribute {@code name}, or read it as a value that may be changed in place: the
+     * session, that attribute, may have changed.
+     */
+    public void attributeAccessed(String name) {
+        accessed = true;
+        if (!allAccessed) {
+            synchronized (this) {
+                if (!allAccessed) {
+                    if (accessedNames == null) {
+                        accessedNames = new java.util.HashSet<>();
+                    }
+                    accessedNames.add(name);
+                }
+            }
+        }
+    }
+
+    /**
+     * The attribute names accessed since the last call, for a write that starts now; {@code null} if any attribute
+     * may have changed. They are forgotten only when no request for the session is running: a running request may
+     * still change an object it read, and the next write must serialize it again.
+     *
+     * @param recordNext record names for the next write (else it is told that any attribute may have changed)
+     */
+    synchronized java.util.Set<String> takeAccessedNames(boolean recordNext) {
+        java.util.Set<String> taken = allAccessed ? null : accessedNames == null ? java.util.Set.of() : accessedNames;
+        if (inFlight == 0) {
+            accessedNames = null;
+            allAccessed = !recordNext;
+        } else if (taken != null && !taken.isEmpty()) {
+            taken = java.util.Set.copyOf(taken);
+        }
+        return taken;
     }
 
     /** Id, principal, auth type, timeout or a carried note changed: the session must be stored. */

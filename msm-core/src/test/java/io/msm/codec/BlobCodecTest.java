@@ -33,11 +33,13 @@ class BlobCodecTest {
         assertEquals("FORM", d.authType());
         assertArrayEquals(new byte[] {1, 2}, d.principal());
         assertArrayEquals(new byte[] {9}, d.notes().get("org.apache.catalina.authenticator.REQUEST"));
-        assertArrayEquals(new byte[] {5, 6, 7}, d.attributes());
+        assertEquals(1, d.attributeChunks().size());
+        assertArrayEquals(new byte[] {5, 6, 7}, d.attributeChunks().get(0));
         SessionData empty = BlobCodec.decode(BlobCodec.encode(SessionData.builder("X-n1").build()));
         assertNull(empty.authType());
         assertNull(empty.principal());
-        assertEquals(0, empty.attributes().length);
+        assertEquals(1, empty.attributeChunks().size());
+        assertEquals(0, empty.attributeChunks().get(0).length);
     }
 
     @Test
@@ -61,16 +63,70 @@ class BlobCodecTest {
         assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(new byte[0]));
         assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(null));
         byte[] blob = BlobCodec.encode(sample());
-        byte[] v2 = blob.clone();
-        v2[4] = 2;
-        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(v2)).getMessage()
-                .contains("version 2"));
+        byte[] v3 = blob.clone();
+        v3[4] = 3;
+        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(v3)).getMessage()
+                .contains("version 3"));
         byte[] flagged = blob.clone();
         flagged[5] = 1;
         assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(flagged)).getMessage()
                 .contains("flags"));
         byte[] trailing = Arrays.copyOf(blob, blob.length + 1);
         assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(trailing));
+    }
+
+    /**
+     * A version 1 blob as msm wrote before attributes could be chunked, byte for byte: sessions stored then still
+     * load.
+     */
+    @Test
+    void readsTheFirstFormatAsWritten() {
+        byte[] v1 = java.util.HexFormat.of().parseHex("4d534d420100" + "0000000000000001" + "0000000000000002"
+                + "0000000000000003" + "03" + "00000708" + "0000000a" + "4142432d6e312e746331" + "00000004"
+                + "464f524d" + "00000002" + "0102" + "00000001" + "00000029"
+                + "6f72672e6170616368652e636174616c696e612e61757468656e74696361746f722e52455155455354" + "00000001"
+                + "09" + "00000003" + "050607");
+        assertArrayEquals(v1, BlobCodec.encode(sample()), "one chunk is still written as version 1");
+        SessionData d = BlobCodec.decode(v1);
+        assertEquals("ABC-n1.tc1", d.id());
+        assertEquals(1800, d.maxInactiveInterval());
+        assertArrayEquals(new byte[] {5, 6, 7}, d.attributeChunks().get(0));
+    }
+
+    @Test
+    void chunkedAttributesRoundTripAsVersion2() {
+        java.util.List<byte[]> chunks = java.util.List.of(new byte[] {1}, new byte[0], new byte[] {2, 3});
+        java.util.List<String> names = java.util.Arrays.asList("history", null, "cart");
+        byte[] blob = BlobCodec.encode(sample().toBuilder().attributeChunks(chunks, names).build());
+        assertEquals(2, blob[4]);
+        SessionData d = BlobCodec.decode(blob);
+        assertEquals(3, d.attributeChunks().size());
+        assertEquals(names, d.attributeChunkNames());
+        for (int i = 0; i < chunks.size(); i++) {
+            assertArrayEquals(chunks.get(i), d.attributeChunks().get(i), "chunk " + i);
+        }
+        assertEquals("FORM", d.authType());
+        byte[] otherChunk = BlobCodec.encode(sample().toBuilder()
+                .attributeChunks(java.util.List.of(new byte[] {1}, new byte[0], new byte[] {2, 4}), names).build());
+        assertNotEquals(BlobCodec.contentHash(blob), BlobCodec.contentHash(otherChunk));
+        for (int len = 0; len < blob.length; len++) {
+            byte[] cut = Arrays.copyOf(blob, len);
+            assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(cut), "length " + len);
+        }
+        byte[] noneClaimed = blob.clone();
+        int countAt = blob.length - (4 + 7 + 4 + 1) - (4 + 4) - (4 + 4 + 4 + 2) - 4;
+        assertEquals(3, noneClaimed[countAt + 3]);
+        noneClaimed[countAt + 3] = 0;
+        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(noneClaimed)).getMessage()
+                .contains("chunk count 0"));
+        byte[] twice = BlobCodec.encode(sample().toBuilder().attributeChunks(chunks,
+                java.util.Arrays.asList("cart", null, "cart")).build());
+        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(twice)).getMessage()
+                .contains("two attribute chunks named cart"));
+        byte[] oneNamed = BlobCodec.encode(sample().toBuilder().attributeChunks(java.util.List.of(new byte[] {7}),
+                java.util.List.of("history")).build());
+        assertEquals(2, oneNamed[4], "a single chunk holding one named attribute is version 2");
+        assertEquals(java.util.List.of("history"), BlobCodec.decode(oneNamed).attributeChunkNames());
     }
 
     @Test

@@ -71,7 +71,11 @@ class SessionEngineTest {
         byte[] blob = store.peek(node, "p_" + s.id());
         assertNotNull(blob, "nothing stored for " + s.id());
         SessionData d = BlobCodec.decode(blob);
-        return new TestTranscoderFactory().createTranscoder(null).deserialize(d.attributes());
+        Map<String, Object> attributes = new java.util.LinkedHashMap<>();
+        for (byte[] chunk : d.attributeChunks()) {
+            attributes.putAll(new TestTranscoderFactory().createTranscoder(null).deserialize(chunk));
+        }
+        return attributes;
     }
 
     @Test
@@ -110,6 +114,33 @@ class SessionEngineTest {
         idle();
         assertEquals(before, store.calls());
         assertEquals(1, engine.statistics().get(Counter.BACKUPS_UNCHANGED));
+    }
+
+    @Test
+    void aLargeSessionIsStoredInChunksAndAChangeInPlaceByAConcurrentRequestIsNotLost() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> {
+            s.set("history", new StringBuilder("h".repeat(AttributeChunker.CHUNKED_SESSION_BYTES)));
+            s.set("count", 0);
+        });
+        idle();
+        request(s, () -> s.set("count", 1));
+        idle();
+        assertEquals(2, BlobCodec.decode(store.peek("n1", "p_" + s.id())).attributeChunks().size());
+        // request A reads the history; request B changes the count and ends (a write), then A appends to the history
+        engine.requestStarted(s);
+        StringBuilder history = (StringBuilder) s.get("history");
+        request(s, () -> s.set("count", 2));
+        idle();
+        history.append("A");
+        engine.requestEnded(s);
+        idle();
+        request(s, () -> s.set("count", 3));
+        idle();
+        Map<String, Object> stored = stored(s, "n1");
+        assertEquals(3, stored.get("count"));
+        assertTrue(stored.get("history").toString().endsWith("hA"), "the append of request A was lost");
     }
 
     @Test
@@ -672,7 +703,7 @@ class SessionEngineTest {
         assertEquals(s.id(), d.id());
         assertEquals(77, d.maxInactiveInterval());
         assertArrayEquals(new TestTranscoderFactory().createTranscoder(null).serialize(Map.of("a", "b")),
-                d.attributes());
+                d.attributeChunks().get(0));
     }
 
     @Test

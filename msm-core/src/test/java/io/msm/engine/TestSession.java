@@ -20,7 +20,16 @@ final class TestSession implements ManagedSession {
 
     void set(String name, Object value) {
         attributes.put(name, value);
-        state.attributeAccessed();
+        state.attributeAccessed(name);
+    }
+
+    /** Reads an attribute as a container session does: a value that may change in place marks it accessed. */
+    Object get(String name) {
+        Object value = attributes.get(name);
+        if (!ImmutableValues.cannotChange(value)) {
+            state.attributeAccessed(name);
+        }
+        return value;
     }
 
     @Override

@@ -69,7 +69,7 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         // a value that cannot change in place (a String, an Integer, ...) cannot have changed the session: a request
         // that reads only such values is stored without serializing anything
         if (state != null && !ImmutableValues.cannotChange(value)) {
-            state.attributeAccessed();
+            state.attributeAccessed(name);
         }
         return value;
     }
@@ -77,13 +77,13 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
         super.setAttribute(name, value, notify);
-        state.attributeAccessed();
+        state.attributeAccessed(name);
     }
 
     @Override
     public void removeAttribute(String name, boolean notify) {
         super.removeAttribute(name, notify);
-        state.attributeAccessed();
+        state.attributeAccessed(name);
     }
 
     @Override

@@ -1,0 +1,193 @@
+package io.msm.engine;
+
+import io.msm.spi.SessionAttributesTranscoder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Serializes a session's attributes for a write, reusing what the session's last write serialized when it can.
+ * <p>
+ * A session whose attributes serialize to less than {@link #CHUNKED_SESSION_BYTES} is written in one chunk, whole, on
+ * every write. A larger one is written in chunks from its next write on: each attribute that serializes alone to at
+ * least {@link #OWN_CHUNK_BYTES} gets a chunk of its own, and the smaller ones share one chunk. A write reuses the
+ * bytes of an attribute's own chunk while it holds the same object and no request wrote, removed, or read it as a
+ * value that may be changed in place ({@link SessionState#attributeAccessed(String)}); the shared chunk is serialized
+ * on every write. So a request that changes a counter in a 100 KB session serializes the counter and the other small
+ * attributes, not the 100 KB.
+ * <p>
+ * Attributes in different chunks are serialized separately: an object two of them share is read back as two copies
+ * (as with a session moved between Tomcats by DeltaManager, or stored by Spring Session).
+ */
+final class AttributeChunker {
+    /** Attributes serializing to at least this many bytes are written in chunks from the session's next write. */
+    static final int CHUNKED_SESSION_BYTES = 16 * 1024;
+    /** In a chunked session, an attribute serializing alone to at least this many bytes gets a chunk of its own. */
+    static final int OWN_CHUNK_BYTES = 2 * 1024;
+
+    /** Told of an attribute left out of the stored copy as larger than {@code maxAttributeSize}. */
+    interface TooLarge {
+        void attribute(String name, int size);
+    }
+
+    /** The attributes a write stores, in chunks, and the objects they were serialized from. */
+    static final class Serialized {
+        final List<byte[]> chunks;
+        /** For each chunk, the one attribute it holds, or {@code null} for the shared one. */
+        final List<String> names;
+        final Map<String, Object> attributes;
+
+        Serialized(List<byte[]> chunks, List<String> names, Map<String, Object> attributes) {
+            this.chunks = chunks;
+            this.names = names;
+            this.attributes = attributes;
+        }
+    }
+
+    /** How a chunked session's last write chunked its attributes. */
+    static final class Layout {
+        /** Attributes with a chunk of their own: the object serialized, and its bytes. */
+        final Map<String, Piece> pieces = new HashMap<>();
+        /** Attributes known to serialize small: they go to the shared chunk without being serialized alone. */
+        final Set<String> small = new HashSet<>();
+        /** The shared chunk's size when the small attributes were last sorted again (it grew past the threshold). */
+        int sharedBytesSorted;
+    }
+
+    static final class Piece {
+        final Object value;
+        final byte[] bytes;
+
+        Piece(Object value, byte[] bytes) {
+            this.value = value;
+            this.bytes = bytes;
+        }
+    }
+
+    private final SessionAttributesTranscoder transcoder;
+    /** {@code maxAttributeSize}; 0 for none. */
+    private final int cap;
+    private final TooLarge tooLarge;
+
+    AttributeChunker(SessionAttributesTranscoder transcoder, int cap, TooLarge tooLarge) {
+        this.transcoder = transcoder;
+        this.cap = cap;
+        this.tooLarge = tooLarge;
+    }
+
+    /**
+     * Serializes {@code attributes} and records in {@code st} how, for the next write. The runner of the session
+     * calls it (one at a time per session); if it throws, the next write serializes the session whole.
+     *
+     * @param accessed attributes that may have changed since the last call; {@code null} if any may have
+     */
+    Serialized serialize(SessionState st, Map<String, Object> attributes, Set<String> accessed) {
+        Layout last = st.layout;
+        st.layout = null;
+        if (last == null) {
+            Serialized whole = whole(attributes);
+            if (whole.chunks.get(0).length >= CHUNKED_SESSION_BYTES) {
+                st.layout = new Layout();
+            }
+            return whole;
+        }
+        Layout next = new Layout();
+        next.sharedBytesSorted = last.sharedBytesSorted;
+        List<byte[]> chunks = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        Map<String, Object> shared = new LinkedHashMap<>();
+        Set<String> dropped = null;
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            String name = e.getKey();
+            Object value = e.getValue();
+            Piece piece = last.pieces.get(name);
+            if (piece != null && piece.value == value && accessed != null && !accessed.contains(name)) {
+                chunks.add(piece.bytes);
+                names.add(name);
+                next.pieces.put(name, piece);
+                continue;
+            }
+            if (piece != null || !last.small.contains(name)) {
+                byte[] alone = transcoder.serialize(Collections.singletonMap(name, value));
+                if (cap > 0 && alone.length > cap) {
+                    tooLarge.attribute(name, alone.length);
+                    dropped = dropped == null ? new HashSet<>() : dropped;
+                    dropped.add(name);
+                    continue;
+                }
+                if (alone.length >= OWN_CHUNK_BYTES) {
+                    chunks.add(alone);
+                    names.add(name);
+                    next.pieces.put(name, new Piece(value, alone));
+                    continue;
+                }
+            }
+            next.small.add(name);
+            shared.put(name, value);
+        }
+        int sharedBytes = 0;
+        if (!shared.isEmpty() || chunks.isEmpty()) {
+            Serialized rest = whole(shared);
+            byte[] bytes = rest.chunks.get(0);
+            if (rest.attributes.size() != shared.size()) {
+                dropped = dropped == null ? new HashSet<>() : dropped;
+                for (String name : shared.keySet()) {
+                    if (!rest.attributes.containsKey(name)) {
+                        dropped.add(name);
+                    }
+                }
+            }
+            chunks.add(bytes);
+            names.add(null);
+            sharedBytes = bytes.length;
+            if (sharedBytes >= CHUNKED_SESSION_BYTES && sharedBytes > 2 * next.sharedBytesSorted) {
+                // a small attribute grew: sort them all again at the next write (seldom: the size must double)
+                next.small.clear();
+                next.sharedBytesSorted = sharedBytes;
+            }
+        }
+        if (!next.pieces.isEmpty() || sharedBytes >= CHUNKED_SESSION_BYTES) {
+            st.layout = next;
+        }
+        Map<String, Object> written = attributes;
+        if (dropped != null) {
+            written = new LinkedHashMap<>(attributes);
+            written.keySet().removeAll(dropped);
+        }
+        return new Serialized(chunks, names, written);
+    }
+
+    /** All of {@code attributes} in one chunk, but any over {@code maxAttributeSize}. */
+    private Serialized whole(Map<String, Object> attributes) {
+        byte[] bytes = transcoder.serialize(attributes);
+        if (cap > 0 && bytes.length > cap) {
+            Map<String, Object> kept = withoutLargeAttributes(attributes);
+            if (kept.size() != attributes.size()) {
+                attributes = kept;
+                bytes = transcoder.serialize(kept);
+            }
+        }
+        return new Serialized(List.of(bytes), Collections.singletonList(null), attributes);
+    }
+
+    /**
+     * The chunk is larger than {@code maxAttributeSize}, so some attribute may be: each is serialized alone, and those
+     * larger than the cap are left out (they stay in this Tomcat's memory).
+     */
+    private Map<String, Object> withoutLargeAttributes(Map<String, Object> attributes) {
+        Map<String, Object> kept = new LinkedHashMap<>(attributes);
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            int size = transcoder.serialize(Collections.singletonMap(e.getKey(), e.getValue())).length;
+            if (size > cap) {
+                kept.remove(e.getKey());
+                tooLarge.attribute(e.getKey(), size);
+            }
+        }
+        return kept;
+    }
+}
