@@ -17,7 +17,7 @@ import java.util.List;
  *   version 1: attributes bytes
  *   version 2: chunkCount i32 (at least 1) | chunkCount x (name str | chunk bytes)
  * </pre>
- * A session written whole, in one chunk, is written as version 1. Version 2 holds attributes serialized separately:
+ * A session written whole is written as version 1. Version 2 holds attributes in chunks:
  * each chunk is the transcoder's bytes of some of them, with the name of the attribute if it holds exactly that one
  * ({@code null} if it holds any number).
  * {@code str} and {@code bytes} are an i32 length ({@code -1} = null) followed by UTF-8 or raw bytes. Every length is
@@ -53,7 +53,7 @@ public final class BlobCodec {
         }
         List<byte[]> chunks = s.attributeChunks();
         List<String> names = s.attributeChunkNames();
-        boolean chunked = chunks.size() > 1 || names.get(0) != null;
+        boolean chunked = s.isChunked();
         byte[][] nameBytes = new byte[chunks.size()][];
         size += chunked ? 4 : 0;
         for (int c = 0; c < chunks.size(); c++) {

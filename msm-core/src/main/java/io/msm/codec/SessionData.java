@@ -24,6 +24,7 @@ public final class SessionData {
     private final Map<String, byte[]> notes;
     private final List<byte[]> attributeChunks;
     private final List<String> chunkNames;
+    private final boolean chunked;
 
     private SessionData(Builder b) {
         this.id = Objects.requireNonNull(b.id, "id");
@@ -36,6 +37,7 @@ public final class SessionData {
         this.authType = b.authType;
         this.principal = b.principal;
         this.notes = Collections.unmodifiableMap(new LinkedHashMap<>(b.notes));
+        this.chunked = b.chunked;
         if (b.attributeChunks == null || b.attributeChunks.isEmpty()) {
             this.attributeChunks = List.of(new byte[0]);
             this.chunkNames = Collections.singletonList(null);
@@ -67,6 +69,7 @@ public final class SessionData {
         b.notes.putAll(notes);
         b.attributeChunks = attributeChunks;
         b.chunkNames = chunkNames;
+        b.chunked = chunked;
         return b;
     }
 
@@ -127,6 +130,14 @@ public final class SessionData {
         return chunkNames;
     }
 
+    /**
+     * {@code true} if the attributes were written in chunks (even one): large attributes alone, the others together;
+     * {@code false} if written whole.
+     */
+    public boolean isChunked() {
+        return chunked;
+    }
+
     /** Builds {@link SessionData}. */
     public static final class Builder {
         private String id;
@@ -141,6 +152,7 @@ public final class SessionData {
         private final Map<String, byte[]> notes = new LinkedHashMap<>();
         private List<byte[]> attributeChunks;
         private List<String> chunkNames;
+        private boolean chunked;
 
         private Builder(String id) {
             this.id = id;
@@ -200,17 +212,19 @@ public final class SessionData {
         public Builder attributes(byte[] v) {
             attributeChunks = v == null ? null : List.of(v);
             chunkNames = Collections.singletonList(null);
+            chunked = false;
             return this;
         }
 
         /**
-         * The attributes in chunks, each the transcoder's bytes of some of them.
+         * The attributes in chunks (even one), each the transcoder's bytes of some of them.
          *
          * @param names for each chunk, the name of the one attribute it holds, or {@code null}
          */
         public Builder attributeChunks(List<byte[]> chunks, List<String> names) {
             attributeChunks = chunks;
             chunkNames = names;
+            chunked = true;
             return this;
         }
 

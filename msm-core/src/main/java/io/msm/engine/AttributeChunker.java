@@ -38,7 +38,7 @@ final class AttributeChunker {
     /** The attributes a write stores, in chunks, and the objects they were serialized from. */
     static final class Serialized {
         final List<byte[]> chunks;
-        /** For each chunk, the one attribute it holds, or {@code null} for the shared one. */
+        /** For each chunk, the one attribute it holds, or {@code null} for the shared one; {@code null}: written whole. */
         final List<String> names;
         final Map<String, Object> attributes;
 
@@ -69,6 +69,34 @@ final class AttributeChunker {
         }
     }
 
+    /**
+     * The layout of a session just read from {@code data} into {@code attributes} (the objects the session holds), so
+     * that its first write reuses the chunks of large attributes no request touched; {@code null} if it was stored
+     * whole.
+     */
+    static Layout layoutOf(io.msm.codec.SessionData data, Map<String, Object> attributes) {
+        if (!data.isChunked()) {
+            return null;
+        }
+        List<String> names = data.attributeChunkNames();
+        Layout layout = new Layout();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            byte[] chunk = data.attributeChunks().get(i);
+            if (name == null) {
+                layout.sharedBytesSorted = chunk.length;
+            } else if (attributes.get(name) != null) {
+                layout.pieces.put(name, new Piece(attributes.get(name), chunk));
+            }
+        }
+        for (String name : attributes.keySet()) {
+            if (!layout.pieces.containsKey(name)) {
+                layout.small.add(name);
+            }
+        }
+        return layout;
+    }
+
     private final SessionAttributesTranscoder transcoder;
     /** {@code maxAttributeSize}; 0 for none. */
     private final int cap;
@@ -91,10 +119,10 @@ final class AttributeChunker {
         st.layout = null;
         if (last == null) {
             Serialized whole = whole(attributes);
-            if (whole.chunks.get(0).length >= CHUNKED_SESSION_BYTES) {
-                st.layout = new Layout();
+            if (whole.chunks.get(0).length < CHUNKED_SESSION_BYTES) {
+                return whole;
             }
-            return whole;
+            last = new Layout(); // large: sorted into chunks at once (a session read whole is written once more)
         }
         Layout next = new Layout();
         next.sharedBytesSorted = last.sharedBytesSorted;
@@ -145,7 +173,9 @@ final class AttributeChunker {
             chunks.add(bytes);
             names.add(null);
             sharedBytes = bytes.length;
-            if (sharedBytes >= CHUNKED_SESSION_BYTES && sharedBytes > 2 * next.sharedBytesSorted) {
+            if (last.small.isEmpty()) {
+                next.sharedBytesSorted = sharedBytes; // every attribute was just serialized alone
+            } else if (sharedBytes >= CHUNKED_SESSION_BYTES && sharedBytes > 2 * next.sharedBytesSorted) {
                 // a small attribute grew: sort them all again at the next write (seldom: the size must double)
                 next.small.clear();
                 next.sharedBytesSorted = sharedBytes;
@@ -153,13 +183,19 @@ final class AttributeChunker {
         }
         if (!next.pieces.isEmpty() || sharedBytes >= CHUNKED_SESSION_BYTES) {
             st.layout = next;
+        } else {
+            return new Serialized(List.of(chunks.get(0)), null, written(attributes, dropped));
         }
-        Map<String, Object> written = attributes;
-        if (dropped != null) {
-            written = new LinkedHashMap<>(attributes);
-            written.keySet().removeAll(dropped);
+        return new Serialized(chunks, names, written(attributes, dropped));
+    }
+
+    private static Map<String, Object> written(Map<String, Object> attributes, Set<String> dropped) {
+        if (dropped == null) {
+            return attributes;
         }
-        return new Serialized(chunks, names, written);
+        Map<String, Object> written = new LinkedHashMap<>(attributes);
+        written.keySet().removeAll(dropped);
+        return written;
     }
 
     /** All of {@code attributes} in one chunk, but any over {@code maxAttributeSize}. */
@@ -172,7 +208,7 @@ final class AttributeChunker {
                 bytes = transcoder.serialize(kept);
             }
         }
-        return new Serialized(List.of(bytes), Collections.singletonList(null), attributes);
+        return new Serialized(List.of(bytes), null, attributes);
     }
 
     /**

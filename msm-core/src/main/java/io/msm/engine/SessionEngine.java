@@ -597,7 +597,7 @@ public final class SessionEngine implements AutoCloseable {
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp "
                         + new String(owner, java.nio.charset.StandardCharsets.UTF_8));
             }
-            IdleSessionCache.Version version = attributesOf(id, data.attributeChunks());
+            IdleSessionCache.Version version = attributesOf(id, data);
             stats.count(Counter.SESSIONS_LOADED);
             if (secondary) {
                 stats.count(Counter.SECONDARY_LOADS);
@@ -635,7 +635,8 @@ public final class SessionEngine implements AutoCloseable {
      * The attributes stored as {@code bytes}: the objects this Tomcat kept for the idle session if they are that
      * version ({@code idleSessionCache}), else deserialized.
      */
-    private IdleSessionCache.Version attributesOf(String id, List<byte[]> chunks) {
+    private IdleSessionCache.Version attributesOf(String id, SessionData data) {
+        List<byte[]> chunks = data.attributeChunks();
         long hash = idle == null ? 0 : attributesHash(chunks);
         int length = length(chunks);
         Map<String, Object> kept = idle == null ? null : idle.take(id, hash, length);
@@ -643,12 +644,19 @@ public final class SessionEngine implements AutoCloseable {
             stats.count(Counter.LOADS_REUSED);
             return new IdleSessionCache.Version(hash, length, kept);
         }
-        if (chunks.size() == 1) {
+        if (!data.isChunked()) {
             return new IdleSessionCache.Version(hash, length, transcoder.deserialize(chunks.get(0)));
         }
         Map<String, Object> attributes = new LinkedHashMap<>();
-        for (byte[] chunk : chunks) {
-            attributes.putAll(transcoder.deserialize(chunk));
+        for (int i = 0; i < chunks.size(); i++) {
+            Map<String, Object> part = transcoder.deserialize(chunks.get(i));
+            String name = data.attributeChunkNames().get(i);
+            // a chunk named for one attribute holds that one alone (or none, if the serializer skipped it): its bytes
+            // stand for it at the next write
+            if (name != null && !part.isEmpty() && !part.keySet().equals(Set.of(name))) {
+                throw new TranscoderException("the attribute chunk named " + name + " holds " + part.keySet());
+            }
+            attributes.putAll(part);
         }
         return new IdleSessionCache.Version(hash, length, attributes);
     }
@@ -738,6 +746,10 @@ public final class SessionEngine implements AutoCloseable {
         st.storedHash = loaded.contentHash();
         st.lastBlob = sticky ? null : loaded.blob();
         st.version = idle == null ? null : loaded.version();
+        st.layout = AttributeChunker.layoutOf(loaded.data(), loaded.attributes());
+        if (st.layout != null) {
+            st.recordAccessedNames();
+        }
         st.stored = true;
         // unless the load refreshed it, memcached did not say when the copy expires: refreshed when the request ends
         st.storeExpiresAt = loaded.storeExpiresAt();
@@ -1112,7 +1124,8 @@ public final class SessionEngine implements AutoCloseable {
         if (serialized == null) {
             return true;
         }
-        byte[] encoded = BlobCodec.encode(meta.attributeChunks(serialized.chunks, serialized.names).build());
+        byte[] encoded = BlobCodec.encode((serialized.names == null ? meta.attributes(serialized.chunks.get(0))
+                : meta.attributeChunks(serialized.chunks, serialized.names)).build());
         long hash = BlobCodec.contentHash(encoded);
         // what memcached holds once this write succeeds (or already holds when unchanged)
         IdleSessionCache.Version version = idle == null ? null

@@ -89,6 +89,12 @@ public final class SessionState {
         }
     }
 
+    /** The session was just read from memcached: names are recorded from now on, none accessed yet. */
+    synchronized void recordAccessedNames() {
+        allAccessed = false;
+        accessedNames = null;
+    }
+
     /**
      * The attribute names accessed since the last call, for a write that starts now; {@code null} if any attribute
      * may have changed. They are forgotten only when no request for the session is running: a running request may

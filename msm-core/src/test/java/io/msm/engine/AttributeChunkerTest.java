@@ -67,6 +67,28 @@ class AttributeChunkerTest {
     }
 
     @Test
+    void manySmallAttributesStayInOneChunkWithoutBeingSortedAgain() {
+        AttributeChunker c = chunker(0);
+        Map<String, Object> a = new LinkedHashMap<>();
+        for (int i = 0; i < 20; i++) {
+            a.put("small" + i, "s".repeat(1_000));
+        }
+        AttributeChunker.Serialized first = c.serialize(st, a, null);
+        assertEquals(java.util.Collections.singletonList(null), first.names, "one shared chunk");
+        assertNotNull(st.layout, "and remembered as sorted");
+        transcoder.calls.clear();
+        c.serialize(st, a, Set.of());
+        assertEquals(1, transcoder.calls.size(), "not sorted again");
+        io.msm.codec.SessionData data = io.msm.codec.SessionData.builder("X-n1")
+                .attributeChunks(first.chunks, first.names).build();
+        SessionState other = new SessionState();
+        other.layout = AttributeChunker.layoutOf(data, read(first));
+        transcoder.calls.clear();
+        c.serialize(other, a, Set.of());
+        assertEquals(1, transcoder.calls.size(), "read on another Tomcat: not sorted again");
+    }
+
+    @Test
     void aSmallSessionIsOneChunkOnEveryWrite() {
         AttributeChunker c = chunker(0);
         Map<String, Object> a = Map.of("user", "alice", "counter", 1);
@@ -82,12 +104,9 @@ class AttributeChunkerTest {
     void aLargeSessionReusesTheBytesOfLargeAttributesNoRequestTouched() {
         AttributeChunker c = chunker(0);
         Map<String, Object> a = large();
-        AttributeChunker.Serialized first = c.serialize(st, a, null);
-        assertEquals(1, first.chunks.size(), "the write that finds the session large writes it whole");
-        assertNotNull(st.layout);
-
         AttributeChunker.Serialized sorted = c.serialize(st, a, null);
         assertEquals(3, sorted.chunks.size(), "history and cart alone, the small ones together");
+        assertEquals(java.util.Arrays.asList("history", "cart", null), sorted.names);
         assertEquals(Map.of("history", "h".repeat(20_000), "cart", "c".repeat(3_000), "user", "alice", "counter", 1),
                 stringsOf(read(sorted)));
         assertEquals(Set.of("history", "cart"), st.layout.pieces.keySet());
@@ -166,6 +185,32 @@ class AttributeChunkerTest {
         a.put("bad", new Object()); // the test transcoder cannot serialize it
         assertThrows(RuntimeException.class, () -> c.serialize(st, a, Set.of("bad")));
         assertNull(st.layout, "the next write serializes the session whole");
+    }
+
+    @Test
+    void aSessionReadFromChunksReusesThemAtItsFirstWrite() {
+        AttributeChunker c = chunker(0);
+        Map<String, Object> a = large();
+        c.serialize(st, a, null);
+        AttributeChunker.Serialized written = c.serialize(st, a, null);
+        io.msm.codec.SessionData data = io.msm.codec.SessionData.builder("X-n1")
+                .attributeChunks(written.chunks, written.names).build();
+        Map<String, Object> read = read(written); // what another Tomcat deserializes
+
+        SessionState other = new SessionState();
+        other.layout = AttributeChunker.layoutOf(data, read);
+        other.recordAccessedNames();
+        assertEquals(Set.of("history", "cart"), other.layout.pieces.keySet());
+        other.attributeAccessed("counter");
+        read.put("counter", 2);
+        transcoder.calls.clear();
+        AttributeChunker.Serialized next = c.serialize(other, read, other.takeAccessedNames(true));
+        assertEquals(List.of(Set.of("user", "counter")), transcoder.calls, "the small ones, together, and no more");
+        assertSame(written.chunks.get(0), next.chunks.get(0));
+        assertEquals(2, read(next).get("counter"));
+
+        io.msm.codec.SessionData whole = io.msm.codec.SessionData.builder("X-n1").attributes(new byte[0]).build();
+        assertNull(AttributeChunker.layoutOf(whole, Map.of("user", "alice")), "stored in one chunk: none");
     }
 
     @Test

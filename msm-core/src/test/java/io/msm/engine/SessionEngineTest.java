@@ -144,6 +144,32 @@ class SessionEngineTest {
     }
 
     @Test
+    void aChunkedSessionLoadsWholeAndAChunkNotHoldingTheAttributeItNamesIsRefused() {
+        engine();
+        TestSession s = newSession("n1");
+        String history = "h".repeat(AttributeChunker.CHUNKED_SESSION_BYTES);
+        request(s, () -> {
+            s.set("history", new StringBuilder(history));
+            s.set("count", 0);
+        });
+        idle();
+        request(s, () -> s.set("count", 1));
+        idle();
+        LoadResult loaded = engine.load(s.id());
+        assertEquals(1, loaded.attributes().get("count"));
+        assertEquals(history, loaded.attributes().get("history").toString());
+
+        SessionData stored = BlobCodec.decode(store.peek("n1", "p_" + s.id()));
+        assertEquals(java.util.Arrays.asList("history", null), stored.attributeChunkNames());
+        byte[] misnamed = BlobCodec.encode(stored.toBuilder().id("MIS-n1.tc1").attributeChunks(
+                stored.attributeChunks(), java.util.Arrays.asList("count", null)).build());
+        store.put("n1", "p_MIS-n1.tc1", misnamed);
+        LoadResult refused = engine.load("MIS-n1.tc1");
+        assertEquals(LoadResult.Status.UNREADABLE, refused.status());
+        assertTrue(refused.reason().contains("chunk named count holds [history]"), refused.reason());
+    }
+
+    @Test
     void changeWhileABackupRunsIsWrittenAfterIt() throws Exception {
         engine();
         TestSession s = newSession("n1");

@@ -86,6 +86,29 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         state.attributeAccessed(name);
     }
 
+    /** Tomcat calls this after the session was read (msm: from memcached). */
+    @Override
+    public void activate() {
+        super.activate();
+        activationListenersTold();
+    }
+
+    /** Tomcat calls this before the session leaves memory (msm: at a stop, before the last backup). */
+    @Override
+    public void passivate() {
+        super.passivate();
+        activationListenersTold();
+    }
+
+    /** An activation listener may have changed itself when told: its attribute is serialized again. */
+    private void activationListenersTold() {
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            if (e.getValue() instanceof javax.servlet.http.HttpSessionActivationListener) {
+                state.attributeAccessed(e.getKey());
+            }
+        }
+    }
+
     @Override
     public void setPrincipal(Principal principal) {
         boolean changed = !Objects.equals(this.principal, principal);
