@@ -1,5 +1,6 @@
 package io.msm.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.test.memcached.MemcachedExtension;
@@ -67,6 +68,27 @@ abstract class MsmIT {
             t.close();
         }
         tomcats.clear();
+    }
+
+    /** The large item {@link #startLargeSession} puts in the cart. */
+    static final String LARGE_ITEM = "x".repeat(3000);
+
+    /**
+     * Starts a session large enough to be stored in chunks: a 40,000-character {@code history} set on {@code first},
+     * then a cart (a list changed in place) holding {@link #LARGE_ITEM}, from {@code second}.
+     */
+    static void startLargeSession(Browser b, EmbeddedTomcat first, EmbeddedTomcat second) {
+        assertEquals(200, b.get(first.url("/big?name=history&size=40000")).status);
+        assertEquals(200, b.get(second.url("/cart?add=" + LARGE_ITEM)).status);
+    }
+
+    /** Asserts that the session is stored in chunks and that {@code t} reads it with this cart and counter. */
+    static void assertLargeSession(Browser b, EmbeddedTomcat t, String cart, int count) {
+        String id = b.sessionId();
+        assertEquals(2, server(nodeOf(id)).get(id)[4], "stored in chunks (format version 2)");
+        String dump = b.get(t.url("/dump")).body;
+        assertTrue(dump.contains("cart:[" + cart + "],count:" + count + ",history:" + "a".repeat(40000) + " "),
+                dump.length() > 300 ? dump.substring(0, 300) : dump);
     }
 
     /** Waits until the manager's backup threads are done, so memcached holds what the last request changed. */

@@ -83,10 +83,11 @@ final class AttributeChunker {
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             byte[] chunk = data.attributeChunks().get(i);
+            Object value = name == null ? null : attributes.get(name);
             if (name == null) {
                 layout.sharedBytesSorted = chunk.length;
-            } else if (attributes.get(name) != null) {
-                layout.pieces.put(name, new Piece(attributes.get(name), chunk));
+            } else if (value != null) {
+                layout.pieces.put(name, new Piece(value, chunk));
             }
         }
         for (String name : attributes.keySet()) {
@@ -129,7 +130,8 @@ final class AttributeChunker {
         List<byte[]> chunks = new ArrayList<>();
         List<String> names = new ArrayList<>();
         Map<String, Object> shared = new LinkedHashMap<>();
-        Set<String> dropped = null;
+        Map<String, Object> sharedKept = shared;
+        boolean dropped = false;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             String name = e.getKey();
             Object value = e.getValue();
@@ -144,8 +146,7 @@ final class AttributeChunker {
                 byte[] alone = transcoder.serialize(Collections.singletonMap(name, value));
                 if (cap > 0 && alone.length > cap) {
                     tooLarge.attribute(name, alone.length);
-                    dropped = dropped == null ? new HashSet<>() : dropped;
-                    dropped.add(name);
+                    dropped = true;
                     continue;
                 }
                 if (alone.length >= OWN_CHUNK_BYTES) {
@@ -162,14 +163,8 @@ final class AttributeChunker {
         if (!shared.isEmpty() || chunks.isEmpty()) {
             Serialized rest = whole(shared);
             byte[] bytes = rest.chunks.get(0);
-            if (rest.attributes.size() != shared.size()) {
-                dropped = dropped == null ? new HashSet<>() : dropped;
-                for (String name : shared.keySet()) {
-                    if (!rest.attributes.containsKey(name)) {
-                        dropped.add(name);
-                    }
-                }
-            }
+            sharedKept = rest.attributes;
+            dropped |= sharedKept.size() != shared.size();
             chunks.add(bytes);
             names.add(null);
             sharedBytes = bytes.length;
@@ -181,21 +176,20 @@ final class AttributeChunker {
                 next.sharedBytesSorted = sharedBytes;
             }
         }
-        if (!next.pieces.isEmpty() || sharedBytes >= CHUNKED_SESSION_BYTES) {
-            st.layout = next;
-        } else {
-            return new Serialized(List.of(chunks.get(0)), null, written(attributes, dropped));
+        Map<String, Object> written = attributes;
+        if (dropped) { // what is stored: the attributes with a chunk of their own, and those the shared one kept
+            written = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                if (next.pieces.containsKey(e.getKey()) || sharedKept.containsKey(e.getKey())) {
+                    written.put(e.getKey(), e.getValue());
+                }
+            }
         }
-        return new Serialized(chunks, names, written(attributes, dropped));
-    }
-
-    private static Map<String, Object> written(Map<String, Object> attributes, Set<String> dropped) {
-        if (dropped == null) {
-            return attributes;
+        if (next.pieces.isEmpty() && sharedBytes < CHUNKED_SESSION_BYTES) {
+            return new Serialized(chunks, null, written); // small after all: the shared chunk alone, written whole
         }
-        Map<String, Object> written = new LinkedHashMap<>(attributes);
-        written.keySet().removeAll(dropped);
-        return written;
+        st.layout = next;
+        return new Serialized(chunks, names, written);
     }
 
     /** All of {@code attributes} in one chunk, but any over {@code maxAttributeSize}. */
