@@ -40,6 +40,7 @@ final class TestApp {
         servlet(ctx, "dump", "/dump", new Dump());
         servlet(ctx, "lastAccess", "/last-access", new LastAccess());
         servlet(ctx, "dispatch", "/dispatch", new Dispatch());
+        servlet(ctx, "sendEarly", "/send-early", new SendEarly(route));
         org.apache.catalina.Wrapper async = Tomcat.addServlet(ctx, "asyncCounter", new AsyncCounter(route));
         async.setAsyncSupported(true);
         async.addMapping("/async-counter");
@@ -259,6 +260,63 @@ final class TestApp {
             }
             s.setAttribute(req.getParameter("name"), req.getParameter("value"));
             write(resp, "id=" + s.getId());
+        }
+    }
+
+    /**
+     * Counts like {@link Counter}, then sends the whole response (declared length) before returning, the way
+     * {@code how} says: {@code flushBuffer}, {@code stream-flush}, {@code stream-close}, {@code writer-flush} or
+     * {@code writer-close}. Then it waits {@code pause} ms. Body: {@code count=N id=ID route=R}.
+     */
+    static final class SendEarly extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final String route;
+
+        SendEarly(String route) {
+            this.route = route;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            Integer c = (Integer) s.getAttribute("count");
+            c = c == null ? 1 : c + 1;
+            s.setAttribute("count", c);
+            String how = req.getParameter("how");
+            String text = "count=" + c + " id=" + s.getId() + " route=" + route;
+            byte[] body = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            resp.setContentType("text/plain");
+            resp.setCharacterEncoding("ISO-8859-1");
+            resp.setContentLength(body.length);
+            switch (how) {
+                case "flushBuffer":
+                    resp.getOutputStream().write(body);
+                    resp.flushBuffer();
+                    break;
+                case "stream-flush":
+                    resp.getOutputStream().write(body);
+                    resp.getOutputStream().flush();
+                    break;
+                case "stream-close":
+                    resp.getOutputStream().write(body);
+                    resp.getOutputStream().close();
+                    break;
+                case "writer-flush":
+                    resp.getWriter().print(text);
+                    resp.getWriter().flush();
+                    break;
+                case "writer-close":
+                    resp.getWriter().print(text);
+                    resp.getWriter().close();
+                    break;
+                default:
+                    throw new IllegalArgumentException("how=" + how);
+            }
+            try {
+                Thread.sleep(Long.parseLong(req.getParameter("pause")));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -814,6 +814,24 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
+     * The response of a request that uses {@code session} is about to reach the client while the request still runs
+     * (the application flushed it, closed it, or wrote past the buffer a response of declared length). In
+     * non-sticky and synchronous mode the session is stored now if it may have changed, as it would be at the
+     * request's end, so the client cannot send its next request, maybe to another Tomcat, before memcached holds
+     * the change. The request's end still stores what changes after this (it serializes the session again and
+     * skips the write if nothing did). Sticky asynchronous mode does nothing here.
+     *
+     * @return {@code true} if the session was written or found unchanged now
+     */
+    public boolean responseLeaving(ManagedSession session) {
+        if (sticky && config.sessionBackupAsync() || !session.state().mayHaveChanged()) {
+            return false;
+        }
+        run(session, Work.WRITE, true);
+        return true;
+    }
+
+    /**
      * {@code true} if the session's latest state is not in memcached (its last write failed). Non-sticky mode then
      * moves the session to a live node and calls {@link #storeNow(ManagedSession)} before the response.
      */

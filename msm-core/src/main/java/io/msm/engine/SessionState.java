@@ -141,6 +141,11 @@ public final class SessionState {
         return changed;
     }
 
+    /** {@code true} if the session may have changed since it was last considered for backup; clears nothing. */
+    boolean mayHaveChanged() {
+        return accessed || metadataChanged;
+    }
+
     /** How many requests use the session right now. */
     public synchronized int requestsInFlight() {
         return inFlight;

@@ -611,6 +611,48 @@ class SessionEngineTest {
     }
 
     @Test
+    void aResponseLeavingEarlyStoresTheChangeAndTheRequestsEndOnlyWhatChangedAfter() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        StringBuilder name = new StringBuilder("alice");
+        engine.requestStarted(s);
+        s.set("name", name);
+        assertTrue(engine.responseLeaving(s));
+        assertEquals("alice", stored(s, "n1").get("name").toString(), "stored before the response leaves");
+        int sets = store.sets.get();
+        name.append("-bob"); // after the flush, in place, through the reference the request holds
+        engine.requestEnded(s);
+        idle();
+        assertEquals("alice-bob", stored(s, "n1").get("name").toString(), "the request's end stores the later change");
+        assertEquals(sets + 2, store.sets.get(), "primary and secondary copy once more");
+
+        engine.requestStarted(s);
+        s.state().attributeAccessed();
+        assertTrue(engine.responseLeaving(s));
+        sets = store.sets.get();
+        engine.requestEnded(s);
+        idle();
+        assertEquals(sets, store.sets.get(), "nothing changed after the flush: serialized, not written again");
+
+        engine.requestStarted(s);
+        assertFalse(engine.responseLeaving(s), "a request that touched nothing stores nothing");
+        engine.requestEnded(s);
+    }
+
+    @Test
+    void aResponseLeavingEarlyLeavesAsynchronousStickyBackupsToTheRequestsEnd() {
+        engine();
+        TestSession s = newSession("n1");
+        engine.requestStarted(s);
+        s.set("count", 1);
+        assertFalse(engine.responseLeaving(s));
+        assertEquals(0, store.sets.get());
+        engine.requestEnded(s);
+        idle();
+        assertEquals(1, store.sets.get());
+    }
+
+    @Test
     void nonStickyWithoutIdleSessionCacheEveryLoadDeserializes() {
         engine(MsmConfig.STICKY, "false", MsmConfig.IDLE_SESSION_CACHE, "0");
         TestSession s = newSession("n1");

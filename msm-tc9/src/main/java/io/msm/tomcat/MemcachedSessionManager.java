@@ -755,6 +755,42 @@ public class MemcachedSessionManager extends ManagerBase {
         }
     }
 
+    /** {@code true} if the webapp hands the response to msm's {@link ResponseGuard}: writes that must precede it. */
+    boolean guardsResponse() {
+        SessionEngine e = engine;
+        return e != null && !(e.config().sticky() && e.config().sessionBackupAsync());
+    }
+
+    /**
+     * The response may reach the client while the request still runs ({@link ResponseGuard}): each session the
+     * request used is stored now if it may have changed, once per request; its end stores later changes.
+     */
+    void responseLeaving(RequestContext rc) {
+        rc.responseLeft = true;
+        SessionEngine e = engine;
+        if (e == null || rc.ignored || rc.ended || rc.sessions.isEmpty()) {
+            return;
+        }
+        boolean idsOnlyInCookies = idsOnlyInCookies(rc);
+        for (MemcachedSession s : rc.sessions) {
+            if (s.isActive()) {
+                if (idsOnlyInCookies) {
+                    relocate(e, s, rc); // while the cookie can still change
+                }
+                if (e.responseLeaving(s) && !e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies
+                        && relocate(e, s, rc)) {
+                    e.storeNow(s);
+                }
+            }
+        }
+    }
+
+    private boolean idsOnlyInCookies(RequestContext rc) {
+        return rc.request.isRequestedSessionIdFromCookie()
+                || !getContext().getServletContext().getEffectiveSessionTrackingModes()
+                        .contains(javax.servlet.SessionTrackingMode.URL);
+    }
+
     /**
      * End of a request that did not go asynchronous, before the response is sent: each session it used is ended
      * here, so a synchronous backup completes before the client sees the response.
@@ -765,9 +801,7 @@ public class MemcachedSessionManager extends ManagerBase {
         if (e == null || rc.ignored) {
             return;
         }
-        boolean idsOnlyInCookies = rc.request.isRequestedSessionIdFromCookie()
-                || !getContext().getServletContext().getEffectiveSessionTrackingModes()
-                        .contains(javax.servlet.SessionTrackingMode.URL);
+        boolean idsOnlyInCookies = idsOnlyInCookies(rc);
         boolean changed = false;
         for (MemcachedSession s : rc.sessions) {
             if (s.isActive()) {

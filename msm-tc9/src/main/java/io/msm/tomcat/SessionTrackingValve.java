@@ -13,7 +13,8 @@ import org.apache.catalina.valves.ValveBase;
  * {@code requestUriIgnorePattern}), takes the session's lock (non-sticky locking), moves a session off an unavailable
  * node before the webapp runs, and ends the request's sessions before the response is sent (so a synchronous or
  * non-sticky write is done when the client sees the answer), then releases the lock. Requests that go asynchronous
- * do this when their async cycle completes.
+ * do this when their async cycle completes. In non-sticky and synchronous mode the webapp gets the response wrapped
+ * in a {@link ResponseGuard}, which stores the sessions first if the application sends the response before its end.
  */
 final class SessionTrackingValve extends ValveBase {
     private final MemcachedSessionManager manager;
@@ -32,6 +33,11 @@ final class SessionTrackingValve extends ValveBase {
         RequestContext outer = RequestContext.current();
         RequestContext rc = RequestContext.enter(manager, request, manager.isIgnored(request));
         boolean async = false;
+        javax.servlet.http.HttpServletResponse unguarded = null;
+        if (!rc.ignored && manager.guardsResponse()) {
+            unguarded = response.getResponse();
+            response.setResponse(new ResponseGuard(unguarded, rc));
+        }
         try {
             if (!rc.ignored) {
                 if (!manager.lockIfNeeded(rc)) {
@@ -54,6 +60,9 @@ final class SessionTrackingValve extends ValveBase {
             } finally {
                 if (!async) {
                     manager.unlock(rc);
+                }
+                if (unguarded != null) {
+                    response.setResponse(unguarded); // Tomcat's error pages and the response's end see its own again
                 }
                 if (outer != null) {
                     RequestContext.restore(outer);
