@@ -100,22 +100,28 @@ class NonStickyIT extends MsmIT {
     /**
      * An application that sends its whole response before the request ends (Spring MVC flushes a {@code @ResponseBody})
      * lets the client send its next request while the servlet still runs: memcached already holds the change then,
-     * whichever way the response left. The servlet waits 1 s after sending, so without that the next request on the
-     * other Tomcat would read the previous count.
+     * whichever way the response left (on Tomcat 11 also by writing its declared length), and also when the request
+     * changed the session after an earlier flush (of the headers). The servlet waits 1 s after sending, so without that the next request on the other Tomcat would read
+     * the previous count.
      */
     @Test
     void aResponseSentBeforeTheRequestEndsFindsTheChangeStored() {
         EmbeddedTomcat tc1 = nonSticky("tc1");
         EmbeddedTomcat tc2 = nonSticky("tc2");
         Browser b = new Browser();
+        boolean tomcat11 = Integer.parseInt(org.apache.catalina.util.ServerInfo.getServerNumber().split("\\.")[0]) >= 11;
         int count = 0;
-        for (String how : new String[] {"flushBuffer", "stream-flush", "stream-close", "writer-flush", "writer-close"}) {
+        for (String how : new String[] {"flushBuffer", "stream-flush", "stream-close", "writer-flush", "writer-close",
+                "change-after-flush", "length-reached"}) {
             EmbeddedTomcat t = count % 2 == 0 ? tc1 : tc2;
             EmbeddedTomcat other = t == tc1 ? tc2 : tc1;
             Browser.Page sent = b.get(t.url("/send-early?pause=1000&how=" + how));
             count++;
             assertEquals(count, sent.count(), how);
-            assertTrue(sent.millis < 900, how + ": the response arrived before the servlet ended: " + sent.millis + " ms");
+            if (!how.equals("length-reached") || tomcat11) { // Tomcat 9 and 10.1 keep it until a flush or the end
+                assertTrue(sent.millis < 900, how + ": the response arrived before the servlet ended: " + sent.millis
+                        + " ms");
+            }
             assertEquals("count=" + count, b.get(other.url("/read")).body.split(" ")[0], how + ", read on " + other.route());
         }
     }

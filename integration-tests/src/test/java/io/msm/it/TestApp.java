@@ -265,8 +265,10 @@ final class TestApp {
 
     /**
      * Counts like {@link Counter}, then sends the whole response (declared length) before returning, the way
-     * {@code how} says: {@code flushBuffer}, {@code stream-flush}, {@code stream-close}, {@code writer-flush} or
-     * {@code writer-close}. Then it waits {@code pause} ms. Body: {@code count=N id=ID route=R}.
+     * {@code how} says: {@code flushBuffer}, {@code stream-flush}, {@code stream-close}, {@code writer-flush},
+     * {@code writer-close}, {@code change-after-flush} (flushes the headers, then changes the session and sends the
+     * body) or {@code length-reached} (writes the body, no flush). Then it waits {@code pause} ms. Body:
+     * {@code count=N id=ID route=R}.
      */
     static final class SendEarly extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -281,8 +283,10 @@ final class TestApp {
             HttpSession s = req.getSession();
             Integer c = (Integer) s.getAttribute("count");
             c = c == null ? 1 : c + 1;
-            s.setAttribute("count", c);
             String how = req.getParameter("how");
+            if (!how.equals("change-after-flush")) {
+                s.setAttribute("count", c);
+            }
             String text = "count=" + c + " id=" + s.getId() + " route=" + route;
             byte[] body = text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
             resp.setContentType("text/plain");
@@ -304,6 +308,15 @@ final class TestApp {
                 case "writer-flush":
                     resp.getWriter().print(text);
                     resp.getWriter().flush();
+                    break;
+                case "change-after-flush": // the headers leave first, the change and the body after
+                    resp.flushBuffer();
+                    s.setAttribute("count", c);
+                    resp.getOutputStream().write(body);
+                    resp.getOutputStream().flush();
+                    break;
+                case "length-reached": // Tomcat 11 sends a response once its declared length is written
+                    resp.getOutputStream().write(body);
                     break;
                 case "writer-close":
                     resp.getWriter().print(text);

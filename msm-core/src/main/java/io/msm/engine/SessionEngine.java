@@ -814,17 +814,18 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * The response of a request that uses {@code session} is about to reach the client while the request still runs
-     * (the application flushed it, closed it, or wrote past the buffer a response of declared length). In
-     * non-sticky and synchronous mode the session is stored now if it may have changed, as it would be at the
-     * request's end, so the client cannot send its next request, maybe to another Tomcat, before memcached holds
-     * the change. The request's end still stores what changes after this (it serializes the session again and
-     * skips the write if nothing did). Sticky asynchronous mode does nothing here.
+     * The response of a request that uses {@code session} may reach the client while the request still runs (the
+     * application flushes or closes it, or writes the last byte of its declared length). In non-sticky and
+     * synchronous mode the session is stored now if it may have changed, as it would be at the request's end, so
+     * the client cannot send its next request, maybe to another Tomcat, before memcached holds the change. A later
+     * call stores it again only if a request accessed it since; the request's end stores what changed after the
+     * last call (it serializes the session again and skips the write if nothing did). Sticky asynchronous mode does
+     * nothing here.
      *
      * @return {@code true} if the session was written or found unchanged now
      */
     public boolean responseLeaving(ManagedSession session) {
-        if (sticky && config.sessionBackupAsync() || !session.state().mayHaveChanged()) {
+        if (sticky && config.sessionBackupAsync() || !session.state().changedSinceResponseLeft()) {
             return false;
         }
         run(session, Work.WRITE, true);

@@ -15,6 +15,12 @@ public final class SessionState {
      * While {@link #allAccessed}, names are not recorded: any attribute may have changed.
      */
     private java.util.Set<String> accessedNames;
+    /**
+     * Counts accesses and metadata changes (a racy increment may lose a count, never leave the value unchanged): a
+     * response leaving early stores the session only if it moved since the last time.
+     */
+    private volatile int changes;
+    private volatile int changesWhenResponseLeft = -1;
     private volatile boolean allAccessed = true;
 
     // backup runner coordination (guarded by this)
@@ -63,6 +69,7 @@ public final class SessionState {
     /** A request read, wrote or removed attributes it does not name: the session, any attribute, may have changed. */
     public void attributeAccessed() {
         accessed = true;
+        changes++;
         if (!allAccessed) {
             synchronized (this) {
                 allAccessed = true;
@@ -77,6 +84,7 @@ public final class SessionState {
      */
     public void attributeAccessed(String name) {
         accessed = true;
+        changes++;
         if (!allAccessed) {
             synchronized (this) {
                 if (!allAccessed) {
@@ -116,6 +124,7 @@ public final class SessionState {
     /** Id, principal, auth type, timeout or a carried note changed: the session must be stored. */
     public void metadataChanged() {
         metadataChanged = true;
+        changes++;
     }
 
     synchronized void requestStarted() {
@@ -141,9 +150,18 @@ public final class SessionState {
         return changed;
     }
 
-    /** {@code true} if the session may have changed since it was last considered for backup; clears nothing. */
-    boolean mayHaveChanged() {
-        return accessed || metadataChanged;
+    /**
+     * {@code true} if the session may have changed since it was last considered for backup, or since it was last
+     * stored because a response left early ({@link SessionEngine#responseLeaving}); clears nothing, but remembers
+     * this point for the next such call.
+     */
+    boolean changedSinceResponseLeft() {
+        int now = changes;
+        if (!(accessed || metadataChanged) || now == changesWhenResponseLeft) {
+            return false;
+        }
+        changesWhenResponseLeft = now;
+        return true;
     }
 
     /** How many requests use the session right now. */

@@ -620,6 +620,12 @@ class SessionEngineTest {
         assertTrue(engine.responseLeaving(s));
         assertEquals("alice", stored(s, "n1").get("name").toString(), "stored before the response leaves");
         int sets = store.sets.get();
+        assertFalse(engine.responseLeaving(s), "a second flush with no access since stores nothing");
+        s.set("count", 1);
+        assertTrue(engine.responseLeaving(s), "a flush after a change stores again");
+        assertEquals(1, stored(s, "n1").get("count"));
+        assertEquals(sets + 2, store.sets.get());
+        sets = store.sets.get();
         name.append("-bob"); // after the flush, in place, through the reference the request holds
         engine.requestEnded(s);
         idle();

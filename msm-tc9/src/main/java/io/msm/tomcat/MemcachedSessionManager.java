@@ -763,10 +763,9 @@ public class MemcachedSessionManager extends ManagerBase {
 
     /**
      * The response may reach the client while the request still runs ({@link ResponseGuard}): each session the
-     * request used is stored now if it may have changed, once per request; its end stores later changes.
+     * request used is stored now if it may have changed since the last time; its end stores later changes.
      */
     void responseLeaving(RequestContext rc) {
-        rc.responseLeft = true;
         SessionEngine e = engine;
         if (e == null || rc.ignored || rc.ended || rc.sessions.isEmpty()) {
             return;
@@ -774,7 +773,7 @@ public class MemcachedSessionManager extends ManagerBase {
         boolean idsOnlyInCookies = idsOnlyInCookies(rc);
         for (MemcachedSession s : rc.sessions) {
             if (s.isActive()) {
-                if (idsOnlyInCookies) {
+                if (idsOnlyInCookies && !rc.request.getResponse().isCommitted()) {
                     relocate(e, s, rc); // while the cookie can still change
                 }
                 if (e.responseLeaving(s) && !e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies

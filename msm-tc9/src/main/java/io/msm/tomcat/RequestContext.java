@@ -23,8 +23,6 @@ final class RequestContext {
     private Set<String> missing;
     /** Set once the request is over: look-ups then only see sessions in memory. */
     boolean ended;
-    /** Set once the sessions were stored because the response could reach the client before the request's end. */
-    boolean responseLeft;
     /** The session lock this request holds (non-sticky locking), or {@code null}. */
     io.msm.engine.SessionLock lock;
 

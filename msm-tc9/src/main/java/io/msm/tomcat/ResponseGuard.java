@@ -2,33 +2,47 @@ package io.msm.tomcat;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.Charset;
 import javax.servlet.ServletOutputStream;
 import javax.servlet.WriteListener;
 import javax.servlet.http.HttpServletResponse;
 import javax.servlet.http.HttpServletResponseWrapper;
+import org.apache.catalina.connector.Response;
 
 /**
- * The response as msm's valve hands it to the webapp in non-sticky and synchronous mode: before the application
- * flushes or closes it ({@code flushBuffer()}, {@code flush()}/{@code close()} of its stream or writer), the request's
- * sessions are stored ({@link MemcachedSessionManager#responseLeaving(RequestContext)}). A response of declared
- * length is complete for the client once flushed, and the client may then send its next request, maybe to another
- * Tomcat, while the servlet still runs; memcached must already hold the change. Without a flush or close, the end of
- * the response (the rest of its bytes, the last chunk) leaves only when Tomcat finishes it, after the request's end
- * stored the session.
+ * The response as msm's valve hands it to the webapp in non-sticky and synchronous mode: before any point at which
+ * the whole response can reach the client while the request still runs, the request's sessions are stored
+ * ({@link MemcachedSessionManager#responseLeaving(RequestContext)}), so the client cannot send its next request,
+ * maybe to another Tomcat, before memcached holds the change. Those points: the application flushes or closes the
+ * response ({@code flushBuffer()}, {@code flush()}/{@code close()} of its stream or writer), or writes the last byte
+ * of a declared length (Tomcat 11 then sends it at once). Without them, the end of the response (the rest of its
+ * bytes, the last chunk) leaves only when Tomcat finishes it, after the request's end stored the session.
  */
 final class ResponseGuard extends HttpServletResponseWrapper {
     private final RequestContext rc;
+    private final org.apache.coyote.Response coyote;
     private ServletOutputStream stream;
     private PrintWriter writer;
+    /** Bytes the application wrote, at most (the writer counts the most bytes its characters can encode to). */
+    private long written;
 
-    ResponseGuard(HttpServletResponse response, RequestContext rc) {
-        super(response);
+    ResponseGuard(Response response, HttpServletResponse wrapped, RequestContext rc) {
+        super(wrapped);
+        this.coyote = response.getCoyoteResponse();
         this.rc = rc;
     }
 
     private void leaving() {
-        if (!rc.responseLeft) {
-            rc.manager.responseLeaving(rc);
+        rc.manager.responseLeaving(rc);
+    }
+
+    /** Before a write of at most {@code bytes}: the sessions are stored if it may complete a declared length. */
+    private void writing(long bytes) {
+        written += bytes;
+        long declared = coyote.getContentLengthLong();
+        if (declared >= 0 && written >= declared) {
+            leaving();
         }
     }
 
@@ -36,6 +50,18 @@ final class ResponseGuard extends HttpServletResponseWrapper {
     public void flushBuffer() throws IOException {
         leaving();
         super.flushBuffer();
+    }
+
+    @Override
+    public void resetBuffer() {
+        super.resetBuffer();
+        written = 0;
+    }
+
+    @Override
+    public void reset() {
+        super.reset();
+        written = 0;
     }
 
     @Override
@@ -49,9 +75,21 @@ final class ResponseGuard extends HttpServletResponseWrapper {
 
     @Override
     public PrintWriter getWriter() throws IOException {
-        PrintWriter out = super.getWriter(); // throws if the stream is in use
+        PrintWriter tomcatWriter = super.getWriter(); // throws if the stream is in use; fixes the encoding
         if (writer == null) {
-            writer = new GuardedWriter(out);
+            float maxBytesPerChar;
+            try {
+                maxBytesPerChar = Charset.forName(getCharacterEncoding()).newEncoder().maxBytesPerChar();
+            } catch (RuntimeException e) { // a name Java does not know, or a charset it cannot encode to
+                maxBytesPerChar = 4;
+            }
+            GuardedWriter guarded = new GuardedWriter(tomcatWriter, (int) Math.ceil(maxBytesPerChar));
+            writer = new PrintWriter(guarded, false) {
+                @Override
+                public boolean checkError() {
+                    return super.checkError() || tomcatWriter.checkError();
+                }
+            };
         }
         return writer;
     }
@@ -65,11 +103,13 @@ final class ResponseGuard extends HttpServletResponseWrapper {
 
         @Override
         public void write(int b) throws IOException {
+            writing(1);
             out.write(b);
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
+            writing(len);
             out.write(b, off, len);
         }
 
@@ -96,25 +136,44 @@ final class ResponseGuard extends HttpServletResponseWrapper {
         }
     }
 
-    /**
-     * Writes go straight to Tomcat's writer; {@link PrintWriter#checkError()} flushes through {@link #flush()} and
-     * then asks Tomcat's writer.
-     */
-    private final class GuardedWriter extends PrintWriter {
-        GuardedWriter(PrintWriter out) {
-            super(out, false);
+    /** Under the writer the webapp gets: every character it prints passes here on its way to Tomcat's writer. */
+    private final class GuardedWriter extends Writer {
+        private final PrintWriter out;
+        private final int maxBytesPerChar;
+
+        GuardedWriter(PrintWriter out, int maxBytesPerChar) {
+            this.out = out;
+            this.maxBytesPerChar = maxBytesPerChar;
+        }
+
+        @Override
+        public void write(int c) {
+            writing(maxBytesPerChar);
+            out.write(c);
+        }
+
+        @Override
+        public void write(char[] buf, int off, int len) {
+            writing((long) len * maxBytesPerChar);
+            out.write(buf, off, len);
+        }
+
+        @Override
+        public void write(String s, int off, int len) {
+            writing((long) len * maxBytesPerChar);
+            out.write(s, off, len);
         }
 
         @Override
         public void flush() {
             leaving();
-            super.flush();
+            out.flush();
         }
 
         @Override
         public void close() {
             leaving();
-            super.close();
+            out.close();
         }
     }
 }
