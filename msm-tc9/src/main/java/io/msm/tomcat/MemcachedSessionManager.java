@@ -770,16 +770,12 @@ public class MemcachedSessionManager extends ManagerBase {
         if (e == null || rc.ignored || rc.ended || rc.sessions.isEmpty()) {
             return;
         }
-        boolean idsOnlyInCookies = idsOnlyInCookies(rc);
         for (MemcachedSession s : rc.sessions) {
-            if (s.isActive()) {
-                if (idsOnlyInCookies && !rc.request.getResponse().isCommitted()) {
-                    relocate(e, s, rc); // while the cookie can still change
-                }
-                if (e.responseLeaving(s) && !e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies
-                        && relocate(e, s, rc)) {
-                    e.storeNow(s);
-                }
+            // non-sticky: a write that failed (its node died) moves the session to a live node if the cookie can
+            // still change, as at the request's end
+            if (s.isActive() && e.responseLeaving(s) && !e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies(rc)
+                    && relocate(e, s, rc)) {
+                e.storeNow(s);
             }
         }
     }
