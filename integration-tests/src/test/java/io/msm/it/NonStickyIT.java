@@ -101,8 +101,8 @@ class NonStickyIT extends MsmIT {
      * An application that sends its whole response before the request ends (Spring MVC flushes a {@code @ResponseBody})
      * lets the client send its next request while the servlet still runs: memcached already holds the change then,
      * whichever way the response left (on Tomcat 11 also by writing its declared length), and also when the request
-     * changed the session after an earlier flush (of the headers). The servlet waits 1 s after sending, so without that the next request on the other Tomcat would read
-     * the previous count.
+     * changed the session after an earlier flush (of the headers). The servlet waits 1 s after sending, so without
+     * that the next request on the other Tomcat would read the previous count.
      */
     @Test
     void aResponseSentBeforeTheRequestEndsFindsTheChangeStored() {
