@@ -59,6 +59,12 @@ final class TestApp {
         resp.getWriter().print(text);
     }
 
+    /** The session's counter plus one (1 for a session without one); the caller stores it. */
+    static int nextCount(HttpSession s) {
+        Integer c = (Integer) s.getAttribute("count");
+        return c == null ? 1 : c + 1;
+    }
+
     /** {@code count=N id=ID route=R}: the counter after this request. */
     static final class Counter extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -71,8 +77,7 @@ final class TestApp {
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             HttpSession s = req.getSession();
-            Integer c = (Integer) s.getAttribute("count");
-            c = c == null ? 1 : c + 1;
+            int c = nextCount(s);
             s.setAttribute("count", c);
             write(resp, "count=" + c + " id=" + s.getId() + " route=" + route);
         }
@@ -215,8 +220,7 @@ final class TestApp {
             ac.start(() -> {
                 try {
                     Thread.sleep(20);
-                    Integer c = (Integer) s.getAttribute("count");
-                    c = c == null ? 1 : c + 1;
+                    int c = nextCount(s);
                     s.setAttribute("count", c);
                     write(resp, "count=" + c + " id=" + s.getId() + " route=" + route);
                 } catch (IOException | InterruptedException e) {
@@ -281,8 +285,7 @@ final class TestApp {
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             HttpSession s = req.getSession();
-            Integer c = (Integer) s.getAttribute("count");
-            c = c == null ? 1 : c + 1;
+            int c = nextCount(s);
             String how = req.getParameter("how");
             if (!how.equals("change-after-flush")) {
                 s.setAttribute("count", c);

@@ -6,7 +6,6 @@ import java.io.Writer;
 import java.nio.charset.Charset;
 import javax.servlet.ServletOutputStream;
 import javax.servlet.WriteListener;
-import javax.servlet.http.HttpServletResponse;
 import javax.servlet.http.HttpServletResponseWrapper;
 import org.apache.catalina.connector.Response;
 
@@ -27,8 +26,9 @@ final class ResponseGuard extends HttpServletResponseWrapper {
     /** Bytes the application wrote, at most (the writer counts the most bytes its characters can encode to). */
     private long written;
 
-    ResponseGuard(Response response, HttpServletResponse wrapped, RequestContext rc) {
-        super(wrapped);
+    /** Wraps what {@code response} hands the webapp now. */
+    ResponseGuard(Response response, RequestContext rc) {
+        super(response.getResponse());
         this.coyote = response.getCoyoteResponse();
         this.rc = rc;
     }

@@ -36,7 +36,7 @@ final class SessionTrackingValve extends ValveBase {
         javax.servlet.http.HttpServletResponse unguarded = null;
         if (!rc.ignored && manager.guardsResponse()) {
             unguarded = response.getResponse();
-            response.setResponse(new ResponseGuard(response, unguarded, rc));
+            response.setResponse(new ResponseGuard(response, rc));
         }
         try {
             if (!rc.ignored) {
