@@ -15,6 +15,7 @@ public final class EngineContext {
     private final LongSupplier clock;
     private final Supplier<Collection<? extends ManagedSession>> residents;
     private String owner;
+    private java.util.function.Consumer<ManagedSession> lost = s -> { };
 
     /**
      * @param name shown in every log line, e.g. the context path
@@ -68,6 +69,20 @@ public final class EngineContext {
     public EngineContext ownedBy(String owner) {
         this.owner = owner;
         return this;
+    }
+
+    /**
+     * Sticky mode: {@code listener} is told when another Tomcat took over a session this container holds; the
+     * container drops it from memory (without ending it: it lives on there) and forgets its aliases.
+     */
+    public EngineContext onLost(java.util.function.Consumer<ManagedSession> listener) {
+        this.lost = Objects.requireNonNull(listener);
+        return this;
+    }
+
+    /** Tells the container that it lost {@code session} to another Tomcat. */
+    void lost(ManagedSession session) {
+        lost.accept(session);
     }
 
     /** The owner of this webapp's sessions, or {@code null}. */

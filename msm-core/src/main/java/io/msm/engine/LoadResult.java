@@ -101,7 +101,8 @@ public final class LoadResult {
         return version;
     }
 
-    long contentHash() {
+    /** The hash of the stored session's content (what a write of the same state would hash to). */
+    public long contentHash() {
         return contentHash;
     }
 

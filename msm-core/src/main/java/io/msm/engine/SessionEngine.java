@@ -139,6 +139,8 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
     /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
     private final IdleSessionCache idle;
+    /** Sticky with a jvmRoute: notices of sessions other Tomcats took over from this one; {@code null} otherwise. */
+    private final TakeoverNotices notices;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -208,6 +210,12 @@ public final class SessionEngine implements AutoCloseable {
         this.selector = new NodeSelector(nodes, availability::isAvailable);
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
+        this.notices = sticky && ctx.jvmRoute() != null ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.clock())
+                : null;
+        if (notices != null) {
+            prober.scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
+                    TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     /**
@@ -370,6 +378,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** The adapter moved a session from {@code oldId} to {@code newId} (see {@link #relocate(String)}): counted. */
     public void relocated(String oldId, String newId) {
+        ended.remove(newId); // a session taken back under an id this Tomcat had dropped
         SessionId from = ids.parse(oldId);
         SessionId to = ids.parse(newId);
         if (from == null || to == null) {
@@ -876,6 +885,18 @@ public final class SessionEngine implements AutoCloseable {
         run(session, Work.TOUCH, !sticky || !config.sessionBackupAsync());
     }
 
+    /**
+     * The application gave a session a new id (a login's session-fixation protection, {@code changeSessionId()}):
+     * the ids it had are dead here for good, never loaded again even if a copy is left in memcached (the new id's
+     * write deletes the last one; copies under older ids were deleted when the session moved, or are pending).
+     */
+    public void idsAbandoned(Collection<String> abandoned, int maxInactiveSeconds) {
+        long keepUntil = keepTombstoneUntil(maxInactiveSeconds);
+        for (String id : abandoned) {
+            ended.put(id, keepUntil);
+        }
+    }
+
     /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
     private long keepTombstoneUntil(int maxInactiveSeconds) {
         long seconds = maxInactiveSeconds > 0 ? maxInactiveSeconds + slackSeconds(maxInactiveSeconds) : 24 * 3600;
@@ -1100,6 +1121,9 @@ public final class SessionEngine implements AutoCloseable {
             st.writeWanted = false;
             st.touchWanted = false;
             st.verifyWanted = false;
+        }
+        if (st.retired) {
+            return; // another Tomcat took it over: its copy is the session now
         }
         if (!s.isActive()) {
             unsaved.remove(s);
@@ -1555,6 +1579,93 @@ public final class SessionEngine implements AutoCloseable {
             }
             return expired;
         });
+    }
+
+    // ====================================================================== takeovers (sticky)
+
+    /**
+     * {@code true} if {@code id} names another Tomcat's jvmRoute (sticky mode with a jvmRoute): the balancer sent the
+     * request here, and the session may have moved between Tomcats since this one last served it.
+     */
+    public boolean isOtherTomcats(String id) {
+        if (notices == null) {
+            return false;
+        }
+        SessionId p = ids.parse(id);
+        return p != null && p.jvmRoute() != null && !p.jvmRoute().equals(ctx.jvmRoute());
+    }
+
+    /**
+     * This Tomcat took over the session stored as {@code formerId} with content hash {@code contentHash} (it loaded
+     * it and gave it its own jvmRoute): leaves a notice for the Tomcat of the former id's route, which may still hold
+     * a copy, before the response (the user's next request may go there). Never throws.
+     */
+    public void tookOver(String formerId, long contentHash) {
+        SessionId p = ids.parse(formerId);
+        if (!isOtherTomcats(formerId) || p == null) {
+            return;
+        }
+        String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
+        try {
+            notices.announce(p.jvmRoute(), key(formerId), contentHash, node, config.operationTimeoutMillis());
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            LOG.log(Level.DEBUG, () -> logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
+                    + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Reads this Tomcat's takeover notices on every available node and drops the sessions other Tomcats took over
+     * (a few times a second, and before a request that names another Tomcat's route looks its session up). Never
+     * throws.
+     */
+    public void checkTakeovers() {
+        if (notices == null || stopping) {
+            return;
+        }
+        Map<String, Set<Long>> taken = new java.util.HashMap<>();
+        for (MemcachedNode n : config.nodes()) {
+            if (!availability.isAvailable(n.id())) {
+                continue;
+            }
+            try {
+                for (TakeoverNotices.Notice notice : notices.collect(ctx.jvmRoute(), n.id(),
+                        config.operationTimeoutMillis())) {
+                    taken.computeIfAbsent(notice.token, t -> new java.util.HashSet<>()).add(notice.hash);
+                }
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
+            }
+        }
+        if (!taken.isEmpty()) {
+            for (ManagedSession s : ctx.residents()) {
+                SessionState st = s.state();
+                String id = s.id();
+                Set<Long> hashes = id.equals(st.storedId) ? taken.get(TakeoverNotices.token(key(id))) : null;
+                // only while it still is the copy that was taken: a copy taken back since is another one
+                if (hashes != null && hashes.contains(st.storedHash)) {
+                    retire(s);
+                }
+            }
+        }
+    }
+
+    /**
+     * Drops a session this Tomcat holds because another Tomcat serves it now (sticky): it is never written, touched
+     * or deleted from here again, its id is not loaded here again (until this Tomcat takes the session back), and the
+     * container forgets it. Not an end: no listener is told.
+     */
+    public void retire(ManagedSession s) {
+        SessionState st = s.state();
+        st.retired = true;
+        unsaved.remove(s);
+        ended.put(s.id(), keepTombstoneUntil(s.maxInactiveInterval()));
+        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + s.id() + "; its copy here is "
+                + "dropped");
+        ctx.lost(s);
     }
 
     // ====================================================================== node health

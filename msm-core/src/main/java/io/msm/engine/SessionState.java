@@ -56,6 +56,11 @@ public final class SessionState {
     volatile io.msm.node.SessionIdFormat.SessionId parsedId;
     /** Non-sticky: the node holding the secondary copy, if known. */
     volatile String bakNode;
+    /**
+     * Sticky: another Tomcat took this session over; this copy is dropped and must never be written, touched or
+     * deleted again.
+     */
+    volatile boolean retired;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

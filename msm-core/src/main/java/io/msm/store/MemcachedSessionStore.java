@@ -492,6 +492,17 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     @Override
+    public boolean append(String nodeId, String key, byte[] value, long timeoutMillis) {
+        long start = System.nanoTime();
+        try {
+            return Boolean.TRUE.equals(await("append", nodeId, key,
+                    client("append", nodeId, key).append(key, value, BYTES), timeoutMillis, start));
+        } catch (RuntimeException e) {
+            throw wrap("append", nodeId, key, start, e);
+        }
+    }
+
+    @Override
     public boolean touch(String nodeId, String key, int exp, long timeoutMillis) {
         long start = System.nanoTime();
         DirectConnections dc = direct.get(nodeId);

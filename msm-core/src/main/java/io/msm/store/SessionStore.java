@@ -86,6 +86,13 @@ public interface SessionStore extends AutoCloseable {
      */
     boolean compareAndDelete(String nodeId, String key, byte[] expected, long cas, long timeoutMillis);
 
+    /**
+     * Appends {@code value} to the item's value ({@code append}); the item keeps its expiration.
+     *
+     * @return {@code false} if the key is absent (nothing is stored)
+     */
+    boolean append(String nodeId, String key, byte[] value, long timeoutMillis);
+
     /** Resets the expiration; {@code false} if the key is absent. */
     boolean touch(String nodeId, String key, int exp, long timeoutMillis);
 

@@ -29,6 +29,7 @@ final class FakeStore implements SessionStore {
     final Set<String> disconnected = ConcurrentHashMap.newKeySet();
     final Set<String> timingOut = ConcurrentHashMap.newKeySet();
     final AtomicInteger gets = new AtomicInteger();
+    final AtomicInteger noticeReads = new AtomicInteger();
     final AtomicInteger sets = new AtomicInteger();
     final AtomicInteger touches = new AtomicInteger();
     final AtomicInteger deletes = new AtomicInteger();
@@ -69,7 +70,11 @@ final class FakeStore implements SessionStore {
 
     @Override
     public byte[] get(String node, String key, long timeoutMillis) {
-        gets.incrementAndGet();
+        if (key.contains(TakeoverNotices.KEY)) {
+            noticeReads.incrementAndGet(); // the background reads of takeover notices are not the sessions' calls
+        } else {
+            gets.incrementAndGet();
+        }
         check("get", node, key);
         Item i = live(node, key);
         return i == null ? null : i.value;
@@ -143,6 +148,19 @@ final class FakeStore implements SessionStore {
         } catch (StoreException e) {
             done.accept(false);
         }
+    }
+
+    @Override
+    public synchronized boolean append(String node, String key, byte[] value, long timeoutMillis) {
+        check("append", node, key);
+        Item i = live(node, key);
+        if (i == null) {
+            return false;
+        }
+        byte[] joined = java.util.Arrays.copyOf(i.value, i.value.length + value.length);
+        System.arraycopy(value, 0, joined, i.value.length, value.length);
+        items.put(node + "/" + key, new Item(joined, i.expiresAt));
+        return true;
     }
 
     @Override

@@ -28,6 +28,7 @@ class SessionEngineTest {
     private FakeStore store;
     private SessionEngine engine;
     private final java.util.List<TestSession> residents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<ManagedSession> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private SessionEngine engine(String... attributes) {
         MsmConfig.Builder b = MsmConfig.builder()
@@ -39,7 +40,10 @@ class SessionEngineTest {
         }
         MsmConfig config = b.build(getClass().getClassLoader());
         engine = SessionEngine.start(config, new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_",
-                clock::get, () -> residents), listener -> store = new FakeStore(clock::get, listener));
+                clock::get, () -> residents).onLost(s -> {
+                    lost.add(s);
+                    residents.remove(s);
+                }), listener -> store = new FakeStore(clock::get, listener));
         return engine;
     }
 
@@ -339,6 +343,79 @@ class SessionEngineTest {
         idle();
         assertEquals(Map.of("count", 1), stored(s, "n2"));
         assertNull(store.peek("n1", "p_" + oldId));
+    }
+
+    /** What another Tomcat (tc2) does when it takes over the session stored as {@code id}: leaves a notice for tc1. */
+    private void takenOverByTc2(String id) {
+        long hash = BlobCodec.contentHash(store.peek("n1", "p_" + id));
+        new TakeoverNotices(store, "p_", clock::get).announce("tc1", "p_" + id, hash, "n2", 100);
+    }
+
+    @Test
+    void aSessionAnotherTomcatTookOverIsDroppedAndNeverWrittenOrLoadedHereAgain() {
+        engine();
+        TestSession s = newSession("n1");
+        residents.add(s);
+        request(s, () -> s.set("count", 1));
+        idle();
+        takenOverByTc2(s.id());
+        engine.checkTakeovers();
+        assertEquals(java.util.List.of(s), lost, "the container is told to drop it");
+        assertEquals(java.util.List.of(), residents);
+        int sets = store.sets.get();
+        request(s, () -> s.set("count", 99)); // a request that still held the dropped copy
+        s.active = false;
+        engine.expired(s);
+        idle();
+        assertEquals(sets, store.sets.get(), "never written again");
+        assertEquals(Map.of("count", 1), stored(s, "n1"), "nor deleted: the other Tomcat deletes the key");
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(s.id()).status(), "and its id not loaded again here");
+        engine.checkTakeovers();
+        assertEquals(1, lost.size(), "a notice is read once");
+    }
+
+    @Test
+    void aNoticeForAnOlderCopyLeavesTheSessionTakenBackSince() {
+        engine();
+        TestSession s = newSession("n1");
+        residents.add(s);
+        request(s, () -> s.set("count", 1));
+        idle();
+        takenOverByTc2(s.id());
+        request(s, () -> s.set("count", 2)); // this Tomcat took the session back and stored it since
+        idle();
+        engine.checkTakeovers();
+        assertEquals(java.util.List.of(), lost);
+        TestSession other = newSession("n1");
+        residents.add(other);
+        request(other, () -> other.set("count", 1));
+        idle();
+        engine.checkTakeovers();
+        assertEquals(java.util.List.of(), lost, "no notice names it");
+    }
+
+    @Test
+    void takeoverNoticesAreParsedStrictly() {
+        String token = TakeoverNotices.token("p_ABC-n1.tc1");
+        assertEquals(32, token.length());
+        java.util.List<TakeoverNotices.Notice> notices = TakeoverNotices.parse((token + " ff\nnot a notice\n" + token
+                + " 1ffffffffffffffff\n" + token.substring(1) + " 1\n" + token + " zz\n" + token + " -1\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(1, notices.size());
+        assertEquals(255, notices.get(0).hash);
+    }
+
+    @Test
+    void aLoginsNewIdLeavesTheIdsTheSessionHadDeadHere() {
+        engine();
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "anonymous"));
+        idle();
+        String before = s.id();
+        s.id = "NEW-n1.tc1";
+        engine.idsAbandoned(java.util.List.of(before, "OLD-n2.tc2"), s.maxInactive);
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(before).status());
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load("OLD-n2.tc2").status());
     }
 
     @Test

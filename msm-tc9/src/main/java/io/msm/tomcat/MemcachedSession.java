@@ -27,6 +27,8 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     private final transient SessionState state;
     /** Ids this session had before msm moved it (failovers); aliases until it ends. */
     final transient java.util.Set<String> formerIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The id msm is moving this session to (a failover), while it does; {@code null} otherwise. */
+    transient volatile String movingTo;
     /** Request ends already handled by msm's valve; the matching {@link #endAccess()} calls do nothing more. */
     private final transient AtomicInteger skipEndAccess = new AtomicInteger();
 

@@ -358,7 +358,7 @@ public class MemcachedSessionManager extends ManagerBase {
         try {
             engine = SessionEngine.start(config,
                     new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                            this::residentSessions).ownedBy(context.getPath()));
+                            this::residentSessions).ownedBy(context.getPath()).onLost(this::lost));
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
@@ -413,6 +413,22 @@ public class MemcachedSessionManager extends ManagerBase {
             }
         }
         return list;
+    }
+
+    /**
+     * Sticky: another Tomcat took {@code session} over (see {@link SessionEngine#checkTakeovers()}). Its copy leaves
+     * this Tomcat's memory without ending (the session lives on there), and its former ids stop leading to it.
+     */
+    private void lost(io.msm.engine.ManagedSession session) {
+        if (!(session instanceof MemcachedSession)) {
+            return;
+        }
+        MemcachedSession s = (MemcachedSession) session;
+        String id = s.getIdInternal();
+        sessions.remove(id, s);
+        for (String former : s.formerIds) {
+            movedIds.remove(former, id);
+        }
     }
 
     private static String contextName(Context context) {
@@ -504,6 +520,13 @@ public class MemcachedSessionManager extends ManagerBase {
             return null;
         }
         RequestContext rc = RequestContext.current();
+        if (rc != null && rc.manager == this && !rc.ignored && !rc.ended && !rc.takeoversChecked
+                && e.isOtherTomcats(id)) {
+            // the balancer sent another Tomcat's session here: first drop what other Tomcats took from this one since,
+            // so neither an alias nor a copy in memory serves an older state than memcached holds
+            rc.takeoversChecked = true;
+            e.checkTakeovers();
+        }
         String current = movedIds.get(id);
         if (current != null) {
             Session moved = sessions.get(current);
@@ -588,8 +611,17 @@ public class MemcachedSessionManager extends ManagerBase {
             if (r.isFound()) {
                 result = restore(e, r);
                 String newId = e.relocate(id);
-                if (newId != null && rc != null && rc.isOwn(id) && !sessions.containsKey(newId)) {
-                    move(e, result, newId);
+                if (newId != null && rc != null && rc.isOwn(id)) {
+                    Session stale = sessions.get(newId);
+                    if (stale instanceof MemcachedSession && e.isOtherTomcats(id)) {
+                        // this Tomcat's own copy is older: the user was served elsewhere since (a takeover notice
+                        // that did not arrive)
+                        e.retire((MemcachedSession) stale);
+                    }
+                    if (!sessions.containsKey(newId)) {
+                        move(e, result, newId);
+                        e.tookOver(id, r.contentHash());
+                    }
                 }
             }
             return result;
@@ -644,7 +676,12 @@ public class MemcachedSessionManager extends ManagerBase {
     /** Moves a session to {@code newId}, keeping its former ids as aliases. */
     private void move(SessionEngine e, MemcachedSession s, String newId) {
         String oldId = s.getIdInternal();
-        changeSessionId(s, newId, true, true);
+        s.movingTo = newId;
+        try {
+            changeSessionId(s, newId, true, true);
+        } finally {
+            s.movingTo = null;
+        }
         e.relocated(oldId, newId);
         s.formerIds.add(oldId);
         for (String former : s.formerIds) {
@@ -668,6 +705,26 @@ public class MemcachedSessionManager extends ManagerBase {
                 ms.setNote(Constants.SESSION_ID_NOTE, newId);
             }
             ms.state().metadataChanged();
+            if (oldId != null && !newId.equals(ms.movingTo)) {
+                applicationChangedId(ms, oldId);
+            }
+        }
+    }
+
+    /**
+     * The application gave the session a new id (login, {@code changeSessionId()}): no id it had before leads to it
+     * any more, here or through a copy left in memcached, so a pre-login id never reaches the logged-in session.
+     */
+    private void applicationChangedId(MemcachedSession s, String oldId) {
+        List<String> abandoned = new ArrayList<>(s.formerIds);
+        abandoned.add(oldId);
+        for (String former : s.formerIds) {
+            movedIds.remove(former);
+        }
+        s.formerIds.clear();
+        SessionEngine e = engine;
+        if (e != null) {
+            e.idsAbandoned(abandoned, s.getMaxInactiveInterval());
         }
     }
 

@@ -23,6 +23,8 @@ final class RequestContext {
     private Set<String> missing;
     /** Set once the request is over: look-ups then only see sessions in memory. */
     boolean ended;
+    /** Set once the request read this Tomcat's takeover notices (sticky): done at most once per request. */
+    boolean takeoversChecked;
     /** The session lock this request holds (non-sticky locking), or {@code null}. */
     io.msm.engine.SessionLock lock;
 

@@ -100,6 +100,7 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
         call("flush_all and stats reset", client -> {
             client.flushAll();
             client.resetStats();
+            client.request("stats detail on");
             awaitNoItems(client);
             return null;
         });
@@ -124,6 +125,24 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     @Override
     public Map<String, String> stats() {
         return Collections.unmodifiableMap(call("stats", client -> client.stats(null)));
+    }
+
+    @Override
+    public long prefixGets(String prefix) {
+        return call("stats detail", client -> {
+            String on = client.request("stats detail on");
+            if (!on.equals("OK")) {
+                throw new IOException("stats detail on: " + on);
+            }
+            for (String line : client.lines("stats detail dump")) {
+                // PREFIX <prefix> get <n> hit <n> set <n> del <n>
+                String[] f = line.split(" ");
+                if (f.length >= 4 && f[0].equals("PREFIX") && f[1].equals(prefix) && f[2].equals("get")) {
+                    return Long.parseLong(f[3]);
+                }
+            }
+            return 0L;
+        });
     }
 
     @Override
@@ -229,6 +248,8 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
         try (TextProtocolClient client = TextProtocolClient.connect(new InetSocketAddress(HOST, port),
                 PROBE_TIMEOUT_MILLIS)) {
             client.version();
+            // per-prefix statistics from the start, so prefixGets counts every get of a prefix
+            client.request("stats detail on");
             String pid = client.stats(null).get("pid");
             return pid == null ? 0 : Long.parseLong(pid);
         } catch (IOException | RuntimeException e) {

@@ -121,6 +121,16 @@ public interface MemcachedServer {
     long stat(String name);
 
     /**
+     * Counts of {@code get}s memcached saw for keys that start with {@code prefix} followed by {@code :} (its
+     * per-prefix statistics, {@code stats detail}); the first call turns those statistics on, so only later commands
+     * count. For telling a client's background calls (e.g. keys {@code msm:...}) from its per-request ones.
+     *
+     * @param prefix the part of the key before its first {@code :}
+     * @return gets for keys of that prefix since the statistics were turned on
+     */
+    long prefixGets(String prefix);
+
+    /**
      * Returns {@code curr_connections}, which includes the probe connection that asks for it; an idle server
      * without clients reports {@link #IDLE_CONNECTIONS}.
      *

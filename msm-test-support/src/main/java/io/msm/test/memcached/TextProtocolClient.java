@@ -158,6 +158,16 @@ final class TextProtocolClient implements Closeable {
         return keys;
     }
 
+    /** Sends one command line and reads the response lines up to {@code END} (not included). */
+    java.util.List<String> lines(String command) throws IOException {
+        writeLine(command);
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        for (String line = readLine(); !line.equals("END"); line = readLine()) {
+            lines.add(line);
+        }
+        return lines;
+    }
+
     /** Sends one command line and reads one response line. */
     String request(String command) throws IOException {
         writeLine(command);

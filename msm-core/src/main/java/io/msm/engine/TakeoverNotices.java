@@ -1,0 +1,127 @@
+package io.msm.engine;
+
+import io.msm.store.Expiration;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * Sticky mode: how a Tomcat learns that another took over sessions it holds. Both stay up when a balancer sends one
+ * request elsewhere (the first Tomcat was slow for a moment), and the first still holds its copy in memory, under the
+ * session's former id. The Tomcat that takes a session over leaves a notice for the one named by the former id's
+ * jvmRoute: an entry appended to that Tomcat's list in memcached ({@code <prefix>msm:taken:<jvmRoute>}, on any node).
+ * Each Tomcat reads its list on every available node a few times a second, and at once before it serves a request
+ * that carries another Tomcat's route, and drops the copies named there.
+ *
+ * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the former id's key (never the id, a bearer
+ * token), the hash the content hash of the copy that was taken. A copy is dropped only while it still is that copy: a
+ * Tomcat that took the session back since holds another one. A list is deleted once read, unless an entry was added
+ * meanwhile (it is read again next time); an unread list expires after {@link #TTL_SECONDS}, and one that reaches
+ * memcached's item size (a Tomcat gone for good while its sessions move) takes no more entries.
+ */
+final class TakeoverNotices {
+    static final String KEY = "msm:taken:";
+    /** How often a Tomcat reads its list. */
+    static final long POLL_MILLIS = 250;
+    /** How long an unread list is kept. */
+    static final int TTL_SECONDS = 3600;
+    private static final int TOKEN_BYTES = 16;
+
+    /** One entry: the copy of the session whose key digest is {@code token}, with content hash {@code hash}. */
+    static final class Notice {
+        final String token;
+        final long hash;
+
+        Notice(String token, long hash) {
+            this.token = token;
+            this.hash = hash;
+        }
+    }
+
+    private final SessionStore store;
+    private final String keyPrefix;
+    private final LongSupplier clock;
+
+    TakeoverNotices(SessionStore store, String keyPrefix, LongSupplier clock) {
+        this.store = store;
+        this.keyPrefix = keyPrefix;
+        this.clock = clock;
+    }
+
+    /**
+     * Leaves a notice for the Tomcat of {@code route}: the copy of session {@code formerKey} with content hash
+     * {@code hash} was taken over.
+     *
+     * @throws StoreException if memcached did not take it
+     */
+    void announce(String route, String formerKey, long hash, String nodeId, long timeoutMillis) {
+        String key = listKey(route);
+        byte[] entry = (token(formerKey) + " " + Long.toHexString(hash) + "\n").getBytes(StandardCharsets.US_ASCII);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (store.append(nodeId, key, entry, timeoutMillis)) {
+                return;
+            }
+            if (store.add(nodeId, key, Expiration.of(TTL_SECONDS, clock.getAsLong()), entry, timeoutMillis) >= 0) {
+                return;
+            }
+            // created by another Tomcat between the two calls: append again
+        }
+        throw StoreException.failed("append", key, nodeId, 0, "the list changed twice while adding to it", null);
+    }
+
+    /**
+     * Reads and deletes the list of {@code route} on {@code nodeId}.
+     *
+     * @return its entries (malformed lines are skipped)
+     * @throws StoreException if the node did not answer
+     */
+    List<Notice> collect(String route, String nodeId, long timeoutMillis) {
+        String key = listKey(route);
+        byte[] value = store.get(nodeId, key, timeoutMillis);
+        if (value == null) {
+            return List.of();
+        }
+        List<Notice> notices = parse(value);
+        store.compareAndDelete(nodeId, key, value, 0, timeoutMillis);
+        return notices;
+    }
+
+    static List<Notice> parse(byte[] value) {
+        List<Notice> notices = new ArrayList<>();
+        for (String line : new String(value, StandardCharsets.US_ASCII).split("\n")) {
+            int space = line.indexOf(' ');
+            if (space != TOKEN_BYTES * 2 || line.length() > space + 17) {
+                continue;
+            }
+            try {
+                notices.add(new Notice(line.substring(0, space), Long.parseUnsignedLong(line.substring(space + 1), 16)));
+            } catch (NumberFormatException e) {
+                // not one of ours: skipped
+            }
+        }
+        return notices;
+    }
+
+    private String listKey(String route) {
+        return keyPrefix + KEY + route;
+    }
+
+    /** The digest that names a session's key in a notice. */
+    static String token(String key) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            StringBuilder sb = new StringBuilder(TOKEN_BYTES * 2);
+            for (int i = 0; i < TOKEN_BYTES; i++) {
+                sb.append(Character.forDigit((digest[i] >> 4) & 0xF, 16)).append(Character.forDigit(digest[i] & 0xF, 16));
+            }
+            return sb.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+}
