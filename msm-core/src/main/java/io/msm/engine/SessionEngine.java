@@ -753,6 +753,7 @@ public final class SessionEngine implements AutoCloseable {
         SessionState st = session.state();
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
+        st.hadContent(loaded.contentHash());
         st.lastBlob = sticky ? null : loaded.blob();
         st.version = idle == null ? null : loaded.version();
         st.layout = AttributeChunker.layoutOf(loaded.data(), loaded.attributes());
@@ -866,6 +867,9 @@ public final class SessionEngine implements AutoCloseable {
      * before returning (so a logout is effective on every Tomcat at once); asynchronous mode queues it.
      */
     public void expired(ManagedSession session) {
+        if (session.state().retired) {
+            return; // a copy another Tomcat took over: the session lives on there
+        }
         unsaved.remove(session);
         SessionState st = session.state();
         st.version = null;
@@ -883,6 +887,20 @@ public final class SessionEngine implements AutoCloseable {
         }
         // Always through the runner: a write still running for this session finishes first, then is deleted.
         run(session, Work.TOUCH, !sticky || !config.sessionBackupAsync());
+    }
+
+    /**
+     * {@link #expired(ManagedSession)} for a session msm moved from other ids (failovers): copies under those are
+     * deleted too (a Tomcat that still served a late request under one may have written it again), and never loaded
+     * here again.
+     */
+    public void expired(ManagedSession session, Collection<String> formerIds) {
+        if (session.state().retired) {
+            return; // ids of a copy another Tomcat took over: they are that Tomcat's to end
+        }
+        session.state().attempted.addAll(formerIds);
+        idsAbandoned(formerIds, session.maxInactiveInterval());
+        expired(session);
     }
 
     /**
@@ -1226,6 +1244,7 @@ public final class SessionEngine implements AutoCloseable {
         String previous = st.storedId;
         st.storedId = id;
         st.storedHash = hash;
+        st.hadContent(hash);
         st.stored = true;
         st.version = version;
         st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
@@ -1620,7 +1639,9 @@ public final class SessionEngine implements AutoCloseable {
      * (a few times a second, and before a request that names another Tomcat's route looks its session up). Never
      * throws.
      */
-    public void checkTakeovers() {
+    public synchronized void checkTakeovers() {
+        // synchronized: a request that takes a session back reads the notices first; one read by the background
+        // poll is applied before that request goes on
         if (notices == null || stopping) {
             return;
         }
@@ -1644,10 +1665,57 @@ public final class SessionEngine implements AutoCloseable {
             for (ManagedSession s : ctx.residents()) {
                 SessionState st = s.state();
                 String id = s.id();
-                Set<Long> hashes = id.equals(st.storedId) ? taken.get(TakeoverNotices.token(key(id))) : null;
-                // only while it still is the copy that was taken: a copy taken back since is another one
-                if (hashes != null && hashes.contains(st.storedHash)) {
-                    retire(s);
+                Set<Long> hashes = taken.get(TakeoverNotices.token(key(id)));
+                if (hashes == null) {
+                    continue;
+                }
+                // only the copy that was taken, or one this session object wrote after it: a session taken back
+                // since is another object, which never had that content
+                for (Long hash : hashes) {
+                    if (st.hadContentLately(hash)) {
+                        retireTaken(s, hash);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Retires a session named by a notice. If this Tomcat wrote it again after the copy the other Tomcat took (a
+     * request it still served late), that write recreated the key the other deleted: deleted here, after the
+     * session's runner finished, before this Tomcat may take the session back under the same id.
+     */
+    private void retireTaken(ManagedSession s, long takenHash) {
+        SessionState st = s.state();
+        retire(s);
+        awaitRunnerIdle(st, config.operationTimeoutMillis());
+        String id = s.id();
+        SessionId p = ids.parse(id);
+        if (st.stored && st.storedHash != takenHash && id.equals(st.storedId) && p != null
+                && availability.isAvailable(p.nodeId())) {
+            try {
+                store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
+                stats.count(Counter.DELETES);
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+            }
+        }
+    }
+
+    private static void awaitRunnerIdle(SessionState st, long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        synchronized (st) {
+            while (st.running) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    st.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
             }
         }
@@ -1662,6 +1730,10 @@ public final class SessionEngine implements AutoCloseable {
         SessionState st = s.state();
         st.retired = true;
         unsaved.remove(s);
+        Runnable waiting = delayed.get(st);
+        if (waiting != null) {
+            waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
+        }
         ended.put(s.id(), keepTombstoneUntil(s.maxInactiveInterval()));
         LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + s.id() + "; its copy here is "
                 + "dropped");

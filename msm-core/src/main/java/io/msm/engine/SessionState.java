@@ -61,6 +61,14 @@ public final class SessionState {
      * deleted again.
      */
     volatile boolean retired;
+    /**
+     * The content hashes of the last {@code RECENT_HASHES} copies this session object loaded or wrote (a ring, written
+     * by the runner or the loading thread): a takeover notice names the copy another Tomcat took, which may be one
+     * this Tomcat wrote again since (a request it still served while the balancer had already moved on).
+     */
+    private final long[] recentHashes = new long[RECENT_HASHES];
+    private int recentCount;
+    private static final int RECENT_HASHES = 8;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -188,6 +196,21 @@ public final class SessionState {
         accessed = false;
         metadataChanged = false;
         return changed;
+    }
+
+    /** This session object loaded or wrote a copy with content hash {@code hash}. */
+    synchronized void hadContent(long hash) {
+        recentHashes[recentCount++ % RECENT_HASHES] = hash;
+    }
+
+    /** Whether this session object loaded or wrote a copy with content hash {@code hash} lately. */
+    synchronized boolean hadContentLately(long hash) {
+        for (int i = 0; i < Math.min(recentCount, RECENT_HASHES); i++) {
+            if (recentHashes[i] == hash) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code true} if the session is stored in memcached under {@code id}. */

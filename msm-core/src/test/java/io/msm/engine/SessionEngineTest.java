@@ -382,16 +382,35 @@ class SessionEngineTest {
         request(s, () -> s.set("count", 1));
         idle();
         takenOverByTc2(s.id());
-        request(s, () -> s.set("count", 2)); // this Tomcat took the session back and stored it since
+        // this Tomcat took the session back (a new session object, loaded from the other Tomcat's copy) before it
+        // read the notice
+        residents.remove(s);
+        TestSession back = new TestSession(s.id(), clock.get());
+        residents.add(back);
+        request(back, () -> back.set("count", 3));
         idle();
-        engine.checkTakeovers();
-        assertEquals(java.util.List.of(), lost);
         TestSession other = newSession("n1");
         residents.add(other);
         request(other, () -> other.set("count", 1));
         idle();
         engine.checkTakeovers();
-        assertEquals(java.util.List.of(), lost, "no notice names it");
+        assertEquals(java.util.List.of(), lost, "neither the session taken back nor one no notice names");
+    }
+
+    @Test
+    void aCopyWrittenAgainAfterItWasTakenOverIsDroppedAndItsKeyDeleted() {
+        engine();
+        TestSession s = newSession("n1");
+        residents.add(s);
+        request(s, () -> s.set("count", 1));
+        idle();
+        takenOverByTc2(s.id());
+        store.delete("n1", "p_" + s.id(), 100); // the other Tomcat deletes the key it took over
+        request(s, () -> s.set("count", 2)); // a late request here writes the key again
+        idle();
+        engine.checkTakeovers();
+        assertEquals(java.util.List.of(s), lost);
+        assertNull(store.peek("n1", "p_" + s.id()), "the key this Tomcat wrote again is deleted");
     }
 
     @Test

@@ -885,7 +885,7 @@ public class MemcachedSessionManager extends ManagerBase {
         }
         SessionEngine e = engine;
         if (e != null) {
-            e.expired(s);
+            e.expired(s, new ArrayList<>(s.formerIds));
         }
     }
 
