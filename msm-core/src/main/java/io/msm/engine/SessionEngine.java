@@ -232,7 +232,9 @@ public final class SessionEngine implements AutoCloseable {
     /** Starts an engine on a given store, without a connection watch (tests). */
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
-        return new SessionEngine(config, ctx, storeFactory, false);
+        SessionEngine engine = new SessionEngine(config, ctx, storeFactory, false);
+        engine.awaitConnections(0);
+        return engine;
     }
 
     private static SessionAttributesTranscoder createTranscoder(MsmConfig config, EngineContext ctx) {
@@ -295,7 +297,7 @@ public final class SessionEngine implements AutoCloseable {
             if (!availability.isAvailable(n.id())) {
                 lastProblem.put(n.id(), "not reachable at start: " + store.describe(n.id()));
             }
-            availability.changed(n.id());
+            availability.started(n.id());
         }
     }
 
