@@ -1032,7 +1032,8 @@ public final class MsmConfig {
             if (!problems.isEmpty()) {
                 return;
             }
-            if (sticky && (value(LOCKING_MODE) != null || value(LOCK_EXPIRATION) != null
+            // lockingMode="none" is what sticky mode does anyway: nothing to warn about
+            if (sticky && (lockingMode != LockingMode.NONE || value(LOCK_EXPIRATION) != null
                     || value(LOCK_FAILURE) != null)) {
                 warnings.add(LOCKING_MODE + "/" + LOCK_EXPIRATION + "/" + LOCK_FAILURE + " only apply with sticky=\"false\";"
                         + " ignored in sticky mode");

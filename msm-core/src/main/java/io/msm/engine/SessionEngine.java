@@ -8,6 +8,7 @@ import io.msm.codec.UnreadableBlobException;
 import io.msm.codec.UntrustedBlobException;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
+import io.msm.internal.DaemonThreads;
 import io.msm.node.ConnectionWatch;
 import io.msm.node.NodeAvailability;
 import io.msm.node.NodeSelector;
@@ -38,7 +39,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,6 +61,8 @@ public final class SessionEngine implements AutoCloseable {
 
     /** How often suspect (timed-out) nodes are probed. */
     static final long PROBE_INTERVAL_MILLIS = 500;
+    /** How long {@link #close()} waits for the backup and probe threads to end once the store is closed. */
+    static final long THREADS_END_MILLIS = 2000;
     /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
     static final long EXPIRY_MARGIN_MILLIS = 1000;
     /** How long a secondary copy's refresh time is remembered: the longest half slack, with margin. */
@@ -98,6 +100,9 @@ public final class SessionEngine implements AutoCloseable {
     private final boolean sticky;
     private final ThreadPoolExecutor backupPool;
     private final ScheduledExecutorService prober;
+    /** The pools' threads, waited for at stop: Tomcat reports those that outlive the webapp as leaks. */
+    private final DaemonThreads backupThreads;
+    private final DaemonThreads probeThreads;
     private final ConnectionWatch watch;
     /** The last reason a node became unavailable, for the log line. */
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
@@ -162,11 +167,13 @@ public final class SessionEngine implements AutoCloseable {
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
         this.sticky = config.sticky();
         this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
+        this.backupThreads = new DaemonThreads("msm-backup-" + ctx.name());
+        this.probeThreads = new DaemonThreads("msm-probe-" + ctx.name());
         this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
-                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), backupThreads);
         this.backupPool.allowCoreThreadTimeOut(true);
-        this.prober = Executors.newSingleThreadScheduledExecutor(daemonThreads("msm-probe-" + ctx.name()));
+        this.prober = Executors.newSingleThreadScheduledExecutor(probeThreads);
         NodeAvailability[] holder = new NodeAvailability[1];
         java.util.function.Consumer<String> changed = nodeId -> {
             if (holder[0] != null) {
@@ -240,7 +247,9 @@ public final class SessionEngine implements AutoCloseable {
     /** Starts an engine on a given store, without a connection watch (tests). */
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
-        return new SessionEngine(config, ctx, storeFactory, false);
+        SessionEngine engine = new SessionEngine(config, ctx, storeFactory, false);
+        engine.awaitConnections(0);
+        return engine;
     }
 
     private static SessionAttributesTranscoder createTranscoder(MsmConfig config, EngineContext ctx) {
@@ -280,15 +289,6 @@ public final class SessionEngine implements AutoCloseable {
         });
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     private void awaitConnections(long maxMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         for (MemcachedNode n : config.nodes()) {
@@ -303,7 +303,7 @@ public final class SessionEngine implements AutoCloseable {
             if (!availability.isAvailable(n.id())) {
                 lastProblem.put(n.id(), "not reachable at start: " + store.describe(n.id()));
             }
-            availability.changed(n.id());
+            availability.started(n.id());
         }
     }
 
@@ -1922,5 +1922,8 @@ public final class SessionEngine implements AutoCloseable {
             watch.close();
         }
         store.close();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS);
+        backupThreads.awaitEnd(deadline);
+        probeThreads.awaitEnd(deadline);
     }
 }

@@ -1,6 +1,7 @@
 package io.msm.node;
 
 import io.msm.config.MemcachedNode;
+import io.msm.internal.DaemonThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
@@ -27,6 +29,8 @@ import java.util.function.BiConsumer;
 public final class ConnectionWatch implements AutoCloseable {
     /** Delay between connection attempts to a node that is down. */
     static final long RETRY_MILLIS = 250;
+    /** How long {@link #close()} waits for the watch thread to end. */
+    static final long END_MILLIS = 2000;
 
     private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
     private final Map<String, Boolean> up = new ConcurrentHashMap<>();
@@ -188,5 +192,7 @@ public final class ConnectionWatch implements AutoCloseable {
             // nothing to do
         }
         thread.interrupt();
+        // started by the context's start, with the webapp's context class loader: end before the webapp's stop does
+        DaemonThreads.awaitEnd(thread, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_MILLIS));
     }
 }

@@ -16,7 +16,9 @@ import java.util.function.Predicate;
  * calls it, until it answers.
  *
  * <p>Every change of a node's availability is reported once: to the listener with {@code true} when it became
- * available (re-send what could not be stored meanwhile) and {@code false} when it stopped being available.
+ * available (re-send what could not be stored meanwhile) and {@code false} when it stopped being available. A node's
+ * availability is unknown until the start has waited for its connections ({@link #started}): the two connections
+ * come up in either order meanwhile, which is no change. A node still unavailable then is reported once.
  */
 public final class NodeAvailability {
     private final Predicate<String> clientConnected;
@@ -24,6 +26,7 @@ public final class NodeAvailability {
     private final Predicate<String> prober;
     private final BiConsumer<String, Boolean> listener;
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
+    /** The last availability reported (or found at the start) per node; absent while unknown. */
     private final Map<String, Boolean> reported = new ConcurrentHashMap<>();
 
     /**
@@ -44,12 +47,36 @@ public final class NodeAvailability {
         return !suspects.contains(nodeId) && watchUp.test(nodeId) && clientConnected.test(nodeId);
     }
 
-    /** One of the inputs of {@code nodeId} changed (connection events); reports a resulting change. */
+    /**
+     * One of the inputs of {@code nodeId} changed (connection events); reports a resulting change. While the node is
+     * unknown only its coming up is noted, unreported.
+     */
     public synchronized void changed(String nodeId) {
         boolean now = isAvailable(nodeId);
-        Boolean before = reported.put(nodeId, now);
-        if (before == null ? !now : before != now) {
+        Boolean before = reported.get(nodeId);
+        if (before == null) {
+            if (now) {
+                reported.put(nodeId, true);
+            }
+        } else if (before != now) {
+            reported.put(nodeId, now);
             listener.accept(nodeId, now);
+        }
+    }
+
+    /**
+     * The start has waited for the node's connections: from now on its availability is known, and it is reported
+     * unavailable (once) if it is not available yet.
+     */
+    public synchronized void started(String nodeId) {
+        if (reported.containsKey(nodeId)) {
+            changed(nodeId);
+        } else {
+            boolean now = isAvailable(nodeId);
+            reported.put(nodeId, now);
+            if (!now) {
+                listener.accept(nodeId, false);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.msm.store;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MemcachedProtocol;
 import io.msm.config.MsmConfig;
+import io.msm.internal.DaemonThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -68,6 +69,8 @@ public final class MemcachedSessionStore implements SessionStore {
      * nobody runs it with less than this).
      */
     static final int CHECKED_ABOVE_BYTES = 512 * 1024;
+    /** How long {@link #close()} waits for the clients' I/O threads to end after shutting them down. */
+    static final long IO_THREAD_END_MILLIS = 2000;
     /** memcached's default item size limit ({@code -I 1m}), assumed when a node cannot say. */
     static final int DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
     /** Room for memcached's item header, CAS and flags next to key and value. */
@@ -94,6 +97,11 @@ public final class MemcachedSessionStore implements SessionStore {
         Client(net.spy.memcached.ConnectionFactory cf, List<InetSocketAddress> addresses) throws IOException {
             super(cf, addresses);
             this.nodes = mconn.getLocator().getAll().toArray(new net.spy.memcached.MemcachedNode[0]);
+        }
+
+        /** Waits (until {@code deadlineNanos}) for the I/O thread, which {@code shutdown} only tells to end. */
+        boolean awaitIoThreadEnd(long deadlineNanos) {
+            return DaemonThreads.awaitEnd(mconn, deadlineNanos);
         }
 
         boolean isConnected() {
@@ -614,6 +622,11 @@ public final class MemcachedSessionStore implements SessionStore {
         writeDeadline.close();
         for (MemcachedClient c : clients.values()) {
             c.shutdown(1, TimeUnit.SECONDS);
+        }
+        // an I/O thread's context class loader is the webapp's: Tomcat reports one that outlives the webapp's stop
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IO_THREAD_END_MILLIS);
+        for (Client c : clients.values()) {
+            c.awaitIoThreadEnd(deadline);
         }
     }
 

@@ -175,6 +175,19 @@ class MsmConfigTest {
     }
 
     @Test
+    void lockingModeNoneIsTheStickyDefaultAndDoesNotWarn() {
+        MsmConfig explicitNone = build(valid().set(MsmConfig.LOCKING_MODE, "none"));
+        assertTrue(explicitNone.warnings().isEmpty(), explicitNone.warnings().toString());
+        for (String mode : List.of("all", "auto", "uriPattern:/cart/.*")) {
+            MsmConfig locking = build(valid().set(MsmConfig.LOCKING_MODE, mode));
+            assertEquals(1, locking.warnings().size(), mode + ": " + locking.warnings());
+            assertTrue(locking.warnings().get(0).contains("ignored in sticky mode"), locking.warnings().toString());
+        }
+        MsmConfig lockFailure = build(valid().set(MsmConfig.LOCKING_MODE, "none").set(MsmConfig.LOCK_FAILURE, "fail"));
+        assertEquals(1, lockFailure.warnings().size(), lockFailure.warnings().toString());
+    }
+
+    @Test
     void unknownAttributeIsAProgrammingError() {
         assertThrows(IllegalArgumentException.class, () -> MsmConfig.builder().set("memcachedNode", "x"));
     }

@@ -37,6 +37,28 @@ class MemcachedSessionStoreIT {
         return s;
     }
 
+    /**
+     * spymemcached's shutdown only tells its I/O thread to end; a thread still alive when Tomcat has stopped the
+     * webapp is logged as a likely memory leak (its context class loader is the webapp's).
+     */
+    @Test
+    void closeReturnsOnceTheClientsIoThreadsHaveEnded() throws Exception {
+        for (String protocol : List.of("text", "binary", "text", "binary", "text")) {
+            java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+            MemcachedSessionStore s = store(protocol);
+            s.set("n1", "k", 100, new byte[10], 1000);
+            List<Thread> io = new ArrayList<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (!before.contains(t) && t.getName().startsWith("Memcached IO")) {
+                    io.add(t);
+                }
+            }
+            assertEquals(1, io.size(), io.toString());
+            s.close();
+            assertFalse(io.get(0).isAlive(), protocol + ": " + io.get(0).getName() + " still running after close()");
+        }
+    }
+
     @Test
     void metaGetRefreshesTheExpirationInTheSameCallAndReportsTheTimeLeftBefore() throws Exception {
         try (MemcachedSessionStore s = store("text")) {
