@@ -35,6 +35,11 @@ final class Nginx implements AutoCloseable {
 
     /** Starts nginx whose http block holds {@code http} (upstreams, maps) and one server proxying to {@code target}. */
     static Nginx start(Path dir, String http, String target) throws IOException, InterruptedException {
+        return start(dir, http, target, "");
+    }
+
+    /** {@link #start(Path, String, String)} with more directives in the proxying location, e.g. timeouts. */
+    static Nginx start(Path dir, String http, String target, String location) throws IOException, InterruptedException {
         TomcatInstance.deleteRecursively(dir);
         Files.createDirectories(dir.resolve("logs"));
         int port = TomcatInstance.freePort();
@@ -59,6 +64,7 @@ final class Nginx implements AutoCloseable {
                 + "      proxy_pass http://" + target + ";\n"
                 + "      proxy_connect_timeout 2s;\n"
                 + "      proxy_next_upstream error timeout;\n"
+                + location
                 + "    }\n"
                 + "  }\n"
                 + "}\n";

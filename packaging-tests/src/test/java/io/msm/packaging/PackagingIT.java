@@ -140,6 +140,64 @@ class PackagingIT {
         }
     }
 
+    /**
+     * Both Tomcats stay up, and each is paused (SIGSTOP) in turn for longer than nginx waits for an answer, so nginx
+     * retries the request on the other one: the README's configurations, with {@code proxy_read_timeout} at 3 s
+     * instead of nginx's 60 for the test. Every answer must show that its request saw the previous request's write,
+     * on whichever Tomcat, in both modes. (A paused Tomcat still runs the request nginx gave up on once it resumes;
+     * step.jsp counts such a repeated step once.)
+     */
+    @ParameterizedTest(name = "Tomcat 11.0, {0}, through nginx, each Tomcat paused in turn")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sticky", "non-sticky"})
+    void eachTomcatPausedInTurnBehindNginxLosesNoWrite(String mode) throws Exception {
+        assumeTrue(Nginx.binary() != null, "nginx is not installed (.ci/run installs it)");
+        TomcatInstance[] tc = cluster("11.0", mode);
+        Path dir = WORK.resolve("nginx-paused-" + mode);
+        String timeout = "      proxy_read_timeout 3s;\n";
+        boolean sticky = mode.equals("sticky");
+        Nginx nginx = track(sticky
+                ? Nginx.start(dir, "  map $cookie_JSESSIONID $tomcat {\n"
+                        + "    ~\\.tc1$ tc1;\n    ~\\.tc2$ tc2;\n    default tomcats;\n  }\n"
+                        + "  upstream tc1 { server 127.0.0.1:" + tc[0].port + "; server 127.0.0.1:" + tc[1].port
+                        + " backup; }\n"
+                        + "  upstream tc2 { server 127.0.0.1:" + tc[1].port + "; server 127.0.0.1:" + tc[0].port
+                        + " backup; }\n"
+                        + "  upstream tomcats { server 127.0.0.1:" + tc[0].port + "; server 127.0.0.1:" + tc[1].port
+                        + "; }\n", "$tomcat", timeout)
+                // max_fails=0: nginx would otherwise keep a Tomcat that timed out marked failed for 10 s, and with
+                // the other one paused next, answer 502 (nginx's own doing)
+                : Nginx.start(dir, "  upstream tomcats { server 127.0.0.1:" + tc[0].port + " max_fails=0; server "
+                        + "127.0.0.1:" + tc[1].port + " max_fails=0; }\n", "tomcats", timeout));
+        for (TomcatInstance t : tc) {
+            new Client().get(t.url("/step.jsp?n=1"), 1, t.route, t.console()); // JSP compiled before the timeouts
+        }
+        Client user = new Client();
+        int step = 1;
+        Reply last = user.step(nginx, step);
+        byte[] stored = sticky ? awaitStored(last.session, null) : null;
+        for (int turn = 0; turn < 6; turn++) {
+            // sticky: the Tomcat the cookie routes to; non-sticky: each in turn, two requests (round-robin)
+            TomcatInstance paused = sticky ? (last.tomcat.equals("tc1") ? tc[0] : tc[1]) : tc[turn % 2];
+            paused.pause();
+            try {
+                for (int i = 0; i < (sticky ? 1 : 2); i++) {
+                    last = user.step(nginx, ++step);
+                    assertTrue(!last.tomcat.equals(paused.route), "answered by the paused " + paused.route);
+                }
+            } finally {
+                paused.resume();
+            }
+            if (sticky) {
+                assertTrue(last.session.endsWith("." + last.tomcat), "the session has its Tomcat's route: "
+                        + last.session);
+                // a backup still in flight when a Tomcat freezes is lost with it (README): the pause comes after
+                stored = awaitStored(last.session, stored);
+            }
+        }
+        last = user.step(nginx, ++step);
+        assertEquals(step, last.count);
+    }
+
     /** Two Tomcats of the line with msm from the bundle, started in parallel. */
     private TomcatInstance[] cluster(String line, String mode) throws Exception {
         Path home = home(line);
@@ -340,7 +398,12 @@ class PackagingIT {
             return get(n.url("/counter.jsp"), expectedCount, expectedTomcat, n.log());
         }
 
-        private Reply get(String url, int expectedCount, String expectedTomcat, String log)
+        /** step.jsp?n=step: the counter must become {@code step} (the previous step's write was seen). */
+        Reply step(Nginx n, int step) throws Exception {
+            return get(n.url("/step.jsp?n=" + step), step, null, n.log());
+        }
+
+        Reply get(String url, int expectedCount, String expectedTomcat, String log)
                 throws IOException, InterruptedException {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());

@@ -119,6 +119,25 @@ final class TomcatInstance implements AutoCloseable {
         throw new AssertionError(route + " not ready within " + max + "\n" + console());
     }
 
+    /** SIGSTOP: the JVM stays alive and its sockets open (connections are accepted), but nothing is answered. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true)
+                .start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + ": "
+                    + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
     /** SIGKILL, like a crash: no shutdown hook, nothing flushed. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
