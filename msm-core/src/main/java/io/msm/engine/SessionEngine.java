@@ -146,6 +146,7 @@ public final class SessionEngine implements AutoCloseable {
     private final IdleSessionCache idle;
     /** Sticky with a jvmRoute: notices of sessions other Tomcats took over from this one; {@code null} otherwise. */
     private final TakeoverNotices notices;
+    private final FreshRun takeoverReads = new FreshRun(this::readTakeovers);
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -1639,12 +1640,16 @@ public final class SessionEngine implements AutoCloseable {
      * (a few times a second, and before a request that names another Tomcat's route looks its session up). Never
      * throws.
      */
-    public synchronized void checkTakeovers() {
-        // synchronized: a request that takes a session back reads the notices first; one read by the background
-        // poll is applied before that request goes on
-        if (notices == null || stopping) {
-            return;
+    public void checkTakeovers() {
+        if (notices != null && !stopping) {
+            // a read that started after this call (notices left before this request was sent), shared by the
+            // requests that arrive meanwhile; one read at a time, so one read by the background task is applied
+            // before a request that may take a session back goes on
+            takeoverReads.await(2L * config.operationTimeoutMillis() * config.nodes().size());
         }
+    }
+
+    private void readTakeovers() {
         Map<String, Set<Long>> taken = new java.util.HashMap<>();
         for (MemcachedNode n : config.nodes()) {
             if (!availability.isAvailable(n.id())) {
