@@ -117,6 +117,27 @@ class TakeoverIT extends MsmIT {
         assertEquals("user=alice x=6 method=GET", b.get(tc2.url("/protected/page?x=6")).body);
     }
 
+    /**
+     * What takeover notices cost while nothing happens: a sticky Tomcat reads its list on each node at most four times
+     * a second (the count memcached itself keeps for keys {@code msm:...}), and no request pays for it.
+     */
+    @Test
+    void anIdleTomcatReadsItsNoticesAtMostFourTimesASecondPerNode() throws Exception {
+        EmbeddedTomcat tc1 = tomcat("tc1");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        long[] before = {server("n1").prefixGets("msm"), server("n2").prefixGets("msm")};
+        long start = System.nanoTime();
+        Thread.sleep(2000); // a measuring window, not an ordering
+        long[] after = {server("n1").prefixGets("msm"), server("n2").prefixGets("msm")};
+        double seconds = (System.nanoTime() - start) / 1e9;
+        for (int i = 0; i < 2; i++) {
+            long reads = after[i] - before[i];
+            assertTrue(reads >= 1 && reads <= Math.ceil(seconds * 4) + 1, "n" + (i + 1) + ": " + reads + " reads in "
+                    + seconds + " s");
+        }
+    }
+
     private static void logIn(Browser b, EmbeddedTomcat t) {
         assertEquals("LOGIN-PAGE", b.get(t.url("/protected/page?x=1")).body);
         Browser.Page login = b.post(t.url("/j_security_check"), CREDENTIALS);
