@@ -179,6 +179,19 @@ class JavaSerializationTranscoderTest {
         assertTrue(e.getMessage().contains("REJECTED"), e.getMessage());
     }
 
+    /** README: a class the configured pattern allows is read even if msm lists it. */
+    @Test
+    void aConfiguredAllowOverridesTheDenyList() throws Exception {
+        Class<?> handler = Class.forName("sun.reflect.annotation.AnnotationInvocationHandler");
+        JavaSerializationTranscoder.DecisionCachingFilter defaults = new JavaSerializationTranscoder.DecisionCachingFilter(
+                ObjectInputFilter.Config.createFilter(JavaSerializationTranscoder.effectiveFilter(null)));
+        JavaSerializationTranscoder.DecisionCachingFilter allowing = new JavaSerializationTranscoder.DecisionCachingFilter(
+                ObjectInputFilter.Config.createFilter(JavaSerializationTranscoder.effectiveFilter("java.base/*;!*")));
+        JavaSerializationTranscoder.Info info = new JavaSerializationTranscoder.Info(handler, -1, 1, 1, 1);
+        assertEquals(ObjectInputFilter.Status.REJECTED, defaults.checkInput(info));
+        assertEquals(ObjectInputFilter.Status.ALLOWED, allowing.checkInput(info));
+    }
+
     @Test
     void theFilterDecidesEachClassOnceExactlyAsThePatternFilterDoes() {
         String pattern = JavaSerializationTranscoder.effectiveFilter(

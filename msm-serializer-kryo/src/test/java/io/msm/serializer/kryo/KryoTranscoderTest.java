@@ -198,6 +198,16 @@ class KryoTranscoderTest {
         assertTrue(e.getMessage().contains("deny list"), e.getMessage());
     }
 
+    /** README: a class the configured deserializationFilter allows is read even if msm lists it. */
+    @Test
+    void aConfiguredAllowOverridesTheDenyList() throws Exception {
+        Class<?> handler = Class.forName("sun.reflect.annotation.AnnotationInvocationHandler");
+        assertEquals("sun.reflect.**",
+                new ClassPolicy(KryoTranscoderFactory.DEFAULT_DENIED_CLASSES).denyingPattern(handler));
+        assertEquals(null, new ClassPolicy(KryoTranscoderFactory.DEFAULT_DENIED_CLASSES, "java.base/*;!*")
+                .denyingPattern(handler));
+    }
+
     @Test
     void customizerRegistersSerializersAndDeniesClasses(@TempDir Path dir) throws Exception {
         ClassLoader webapp = webapp(dir, Map.of(

@@ -183,6 +183,17 @@ public abstract class DeserializationGuardContract {
         return s.toString();
     }
 
+    /** URLDNS's URL one step removed: inside a list that is a set's element, hashing it still hashes the URL. */
+    @Test
+    void urlInsideAHashKeyIsRefused() throws Exception {
+        Set<Object> set = new HashSet<>();
+        set.add(new ArrayList<>(List.of(GadgetCorpus.url("http://localhost/inside"))));
+        assertRefused("a URL inside a set's element", plant(webapp, Map.of("set", set)));
+        Map<String, Object> ok = reader().deserialize(plant(webapp, Map.of("list",
+                new ArrayList<>(List.of(GadgetCorpus.url("http://localhost/value"))))));
+        assertEquals(1, ((List<?>) ok.get("list")).size(), "a URL that is not hashed reads");
+    }
+
     // ------------------------------------------------------------------ CPU
 
     /**
