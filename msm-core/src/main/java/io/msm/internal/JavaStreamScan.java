@@ -38,6 +38,10 @@ public final class JavaStreamScan {
         int tagOffset = -1;
         Desc superDesc;
         boolean proxy;
+        /** Classes in its hierarchy once checked (0 before), and what they say about its objects. */
+        int chain;
+        boolean content;
+        boolean url;
 
         Desc(String name, int kind) {
             this.name = name;
@@ -181,32 +185,35 @@ public final class JavaStreamScan {
             throw bad("object without a class");
         }
         int h = newHandle(IN_PROGRESS);
-        Desc[] chain = new Desc[MAX_SUPERCLASSES];
-        int n = 0;
-        boolean content = false;
-        boolean url = false;
-        for (Desc c = d; c != null; c = c.superDesc) {
-            if (n == MAX_SUPERCLASSES || Arrays.asList(chain).subList(0, n).contains(c)) {
-                throw bad("class hierarchy too deep or circular");
+        if (d.chain == 0) { // first object of this class: check its hierarchy once
+            int n = 0;
+            for (Desc c = d; c != null; c = c.superDesc) {
+                if (++n > MAX_SUPERCLASSES) {
+                    throw bad("class hierarchy too deep or circular");
+                }
+                d.content |= c.kind != OPAQUE && c.kind != URL;
+                d.url |= c.kind == URL;
             }
-            chain[n++] = c;
-            content |= c.kind != OPAQUE && c.kind != URL;
-            url |= c.kind == URL;
+            d.chain = n;
         }
-        long own = 0;
+        long own;
         if ((d.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
             if ((d.flags & ObjectStreamConstants.SC_BLOCK_DATA) == 0) {
                 throw bad("externalizable data without block mode (stream protocol 1)");
             }
             own = contents(OPAQUE);
         } else {
-            for (int i = n - 1; i >= 0; i--) {
-                own = HashWork.add(own, slot(chain[i]));
-            }
+            own = slots(d);
         }
-        long weight = content ? HashWork.add(HashWork.leaf(url), own) : HashWork.leaf(url);
+        long weight = d.content ? HashWork.add(HashWork.leaf(d.url), own) : HashWork.leaf(d.url);
         weights[h] = weight;
         return weight;
+    }
+
+    /** The data of every class of the hierarchy, the topmost superclass first. */
+    private long slots(Desc c) {
+        long above = c.superDesc == null ? 0 : slots(c.superDesc);
+        return HashWork.add(above, slot(c));
     }
 
     /** One class's data in an object: primitive fields, object fields, then its writeObject data. */
@@ -327,7 +334,10 @@ public final class JavaStreamScan {
         boolean objects = false;
         for (int i = 0; i < fields; i++) {
             char type = (char) u1();
-            String field = utf();
+            boolean tag = d.kind == COLL_SER && type == 'I' && utf().equals("tag");
+            if (d.kind != COLL_SER || type != 'I') {
+                skip(u2()); // the field's name
+            }
             if (type == 'L' || type == '[') {
                 objects = true;
                 d.objectFields++;
@@ -336,7 +346,7 @@ public final class JavaStreamScan {
                 if (objects) {
                     throw bad("illegal field order in " + name);
                 }
-                if (d.kind == COLL_SER && type == 'I' && field.equals("tag")) {
+                if (tag) {
                     d.tagOffset = d.primBytes;
                 }
                 d.primBytes += width(type);
