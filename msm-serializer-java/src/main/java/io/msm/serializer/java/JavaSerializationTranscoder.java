@@ -1,5 +1,9 @@
 package io.msm.serializer.java;
 
+import io.msm.internal.GadgetClasses;
+import io.msm.internal.HashWork;
+import io.msm.internal.JavaStreamScan;
+import io.msm.internal.RefusedInputException;
 import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.spi.TranscoderException;
 import java.io.ByteArrayInputStream;
@@ -24,8 +28,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Java serialization of session attributes: an int count, then name and value per attribute, in one object stream.
  *
  * <p>Attributes whose values are not serializable are left out (Tomcat's own session persistence does the same) and
- * reported once per attribute name and class. Reading resolves classes through the webapp class loader and applies
- * a JEP 290 filter that refuses known deserialization gadget classes and bounds depth, references and array sizes.
+ * reported once per attribute name and class. Reading first walks the stream's grammar and refuses it if reading
+ * it would hash more than a bound for its size ({@link HashWork}: a hash bomb), then resolves classes through the
+ * webapp class loader under a JEP 290 filter that refuses known deserialization gadget classes and bounds depth,
+ * references and array sizes, combined with the JVM-wide filter if an administrator set one.
  */
 public final class JavaSerializationTranscoder implements SessionAttributesTranscoder {
 
@@ -35,39 +41,16 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
     public static final String DEFAULT_LIMITS = String.join(";", "maxdepth=100", "maxrefs=1000000", "maxarray=10000000");
 
     /**
-     * The default JEP 290 filter: limits, then known gadget-chain classes refused. Everything else is allowed (a
-     * session may hold any of the webapp's serializable classes). A {@code deserializationFilter} pattern goes between
-     * the two: its limits replace these, its class patterns are checked before the refused classes.
+     * The default JEP 290 filter: limits, then the classes on msm's deny list refused ({@link GadgetClasses#PATTERNS},
+     * the list the Kryo serializer refuses too; {@code pkg.**} is that package and every package below it). On top
+     * of this pattern, a class whose superclass is on the list is refused too (a subclass of
+     * {@code java.rmi.server.UnicastRemoteObject}, say). Everything else is allowed (a session may hold any of the
+     * webapp's serializable classes). A {@code deserializationFilter} pattern goes between the limits and the
+     * refused classes: its limits replace these, its class patterns are checked before the refused classes. An
+     * administrator's JVM-wide filter ({@code -Djdk.serialFilter}, a filter factory) applies as well: a class either
+     * rejects is refused.
      */
-    public static final String DEFAULT_FILTER = String.join(";", DEFAULT_LIMITS,
-            "!org.apache.commons.collections.functors.*",
-            "!org.apache.commons.collections4.functors.*",
-            "!org.apache.commons.beanutils.BeanComparator",
-            "!org.codehaus.groovy.runtime.*",
-            "!org.apache.xalan.xsltc.trax.TemplatesImpl",
-            "!com.sun.org.apache.xalan.internal.xsltc.trax.*",
-            "!org.springframework.beans.factory.*",
-            "!org.springframework.aop.*",
-            "!com.mchange.v2.c3p0.*",
-            "!org.hibernate.engine.spi.*",
-            "!org.hibernate.tuple.component.*",
-            "!bsh.*",
-            "!com.sun.rowset.*",
-            "!javax.management.BadAttributeValueExpException",
-            "!java.rmi.server.UnicastRemoteObject",
-            "!java.rmi.server.RemoteObjectInvocationHandler",
-            "!sun.rmi.*",
-            "!com.sun.jndi.*",
-            "!org.mozilla.javascript.*",
-            "!org.python.core.*",
-            "!clojure.*",
-            "!com.rometools.rome.feed.impl.*",
-            "!com.sun.syndication.feed.impl.*",
-            "!net.sf.json.*",
-            "!org.apache.wicket.util.upload.*",
-            "!org.jboss.interceptor.*",
-            "!org.apache.myfaces.*",
-            "!com.vaadin.data.util.*");
+    public static final String DEFAULT_FILTER = DEFAULT_LIMITS + ";" + GadgetClasses.filterPattern();
 
     private final ClassLoader classLoader;
     private final boolean copyCollections;
@@ -168,8 +151,16 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
 
     @Override
     public Map<String, Object> deserialize(byte[] data) {
-        RecordingFilter recording = new RecordingFilter(filter, data.length);
+        try {
+            JavaStreamScan.scan(data, 0, data.length, new HashWork(data.length));
+        } catch (RefusedInputException e) {
+            throw new TranscoderException("session attributes " + e.getMessage(), e);
+        }
+        RecordingFilter recording = null;
         try (ObjectInputStream in = new WebappObjectInputStream(data, classLoader)) {
+            // the stream starts with the JVM-wide filter (jdk.serialFilter, or a filter factory's choice); setting
+            // msm's would replace it, so msm's filter applies it too (a filter factory still sees msm's)
+            recording = new RecordingFilter(in.getObjectInputFilter(), filter, data.length);
             in.setObjectInputFilter(recording);
             int count = in.readInt();
             if (count < 0 || count > data.length) {
@@ -187,9 +178,9 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         } catch (ClassNotFoundException e) {
             throw new TranscoderException("class " + e.getMessage() + " not found by the webapp class loader", e);
         } catch (InvalidClassException e) {
-            if (recording.rejected != null) {
-                throw new TranscoderException("class " + recording.rejected.getName()
-                        + " refused by msm's deserialization filter (" + e.getMessage() + ")", e);
+            if (recording != null && recording.rejected != null) {
+                throw new TranscoderException("class " + recording.rejected.getName() + " refused by "
+                        + recording.rejectedBy + " (" + e.getMessage() + ")", e);
             }
             if (e.classname == null) {
                 throw new TranscoderException("session attributes exceed the deserialization filter's limits ("
@@ -205,18 +196,22 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
     }
 
     /**
-     * Applies the pattern filter, bounds allocation by the input, and remembers which class was refused so the error
-     * can name it. Every array element takes at least one byte of the stream, so arrays that together declare more
-     * elements than the stream has bytes are refused before they are allocated: a small hostile blob cannot make
-     * the reader allocate more than a few times its own size.
+     * Applies the JVM-wide filter (if any) and msm's pattern filter (a class either rejects is refused), bounds
+     * allocation by the input, and remembers which class was refused, and by which, so the error can name them.
+     * Every array element takes at least one byte of the stream, so arrays that together declare more elements than
+     * the stream has bytes are refused before they are allocated: a small hostile blob cannot make the reader
+     * allocate more than a few times its own size.
      */
     private static final class RecordingFilter implements ObjectInputFilter {
+        private final ObjectInputFilter jvmWide;
         private final ObjectInputFilter delegate;
         private final long streamBytes;
         private long arrayElements;
         Class<?> rejected;
+        String rejectedBy;
 
-        RecordingFilter(ObjectInputFilter delegate, long streamBytes) {
+        RecordingFilter(ObjectInputFilter jvmWide, ObjectInputFilter delegate, long streamBytes) {
+            this.jvmWide = jvmWide;
             this.delegate = delegate;
             this.streamBytes = streamBytes;
         }
@@ -229,11 +224,23 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                     return Status.REJECTED;
                 }
             }
-            Status status = delegate.checkInput(info);
-            if (status == Status.REJECTED && info.serialClass() != null && rejected == null) {
-                rejected = info.serialClass();
+            Status admin = jvmWide == null ? Status.UNDECIDED : jvmWide.checkInput(info);
+            if (admin == Status.REJECTED) {
+                return rejected(info, "the JVM-wide deserialization filter (jdk.serialFilter)");
             }
-            return status;
+            Status status = delegate.checkInput(info);
+            if (status == Status.REJECTED) {
+                return rejected(info, "msm's deserialization filter");
+            }
+            return admin == Status.ALLOWED ? admin : status;
+        }
+
+        private Status rejected(FilterInfo info, String by) {
+            if (info.serialClass() != null && rejected == null) {
+                rejected = info.serialClass();
+                rejectedBy = by;
+            }
+            return Status.REJECTED;
         }
     }
 
@@ -269,6 +276,9 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             Status decided = decisions.get(type);
             if (decided == null) {
                 decided = patterns.checkInput(new Info(type, -1, 0, 0, 0)); // the class alone, within every limit
+                if (decided == Status.UNDECIDED && GadgetClasses.denyingPattern(type) != null) {
+                    decided = Status.REJECTED; // a subclass of a refused class
+                }
                 if (decisions.size() < MAX_CLASSES) {
                     decisions.put(type, decided);
                 }
@@ -337,6 +347,11 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             try {
                 return Class.forName(desc.getName(), false, loader);
             } catch (ClassNotFoundException e) {
+                String denied = GadgetClasses.denyingPattern(desc.getName());
+                if (denied != null) { // not here, and refused if it were
+                    throw new InvalidClassException(desc.getName(), "refused by msm's deserialization filter ("
+                            + denied + ")");
+                }
                 return super.resolveClass(desc); // primitives and their arrays
             }
         }

@@ -1,15 +1,15 @@
 package io.msm.serializer.kryo;
 
+import io.msm.internal.GadgetClasses;
 import java.io.ObjectInputFilter;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The deny list: classes that are never instantiated from memcached bytes (and never written, so the problem shows
- * at backup time). Patterns are a class name, or a package followed by {@code .*} meaning that package and all below.
+ * at backup time). Patterns mean what {@link GadgetClasses.Patterns} says: a class name, or a package followed by
+ * {@code .**} (or {@code .*}) meaning that package and all below; a class is refused when it or a superclass matches.
  * Array types are judged by their component type. A configured {@code deserializationFilter} (a JEP 290 pattern; only
  * its class patterns matter here) is asked first: a class it rejects is refused, a class it allows skips the deny list.
  */
@@ -18,8 +18,7 @@ final class ClassPolicy {
     static final String CONFIGURED_FILTER = "deserializationFilter";
 
     private final ObjectInputFilter configured;
-    private final List<String> exact = new ArrayList<>();
-    private final List<String> prefixes = new ArrayList<>();
+    private final GadgetClasses.Patterns patterns;
     private final Set<Class<?>> allowed = ConcurrentHashMap.newKeySet();
 
     ClassPolicy(Collection<String> patterns) {
@@ -32,20 +31,12 @@ final class ClassPolicy {
     ClassPolicy(Collection<String> patterns, String filterPattern) {
         this.configured = filterPattern == null || filterPattern.isBlank() ? null
                 : ObjectInputFilter.Config.createFilter(filterPattern);
-        for (String p : patterns) {
-            String pattern = p.trim();
-            if (pattern.isEmpty()) {
-                continue;
-            }
-            if (pattern.endsWith(".*")) {
-                prefixes.add(pattern.substring(0, pattern.length() - 1)); // keeps the dot
-            } else if (pattern.contains("*")) {
-                throw new IllegalArgumentException("bad class pattern \"" + pattern
-                        + "\": expected a class name or <package>.*");
-            } else {
-                exact.add(pattern);
-            }
-        }
+        this.patterns = new GadgetClasses.Patterns(patterns);
+    }
+
+    /** The pattern that refuses a class of this name (when there is no class to ask about), or {@code null}. */
+    String denyingPattern(String className) {
+        return patterns.matching(className);
     }
 
     /** The pattern that refuses {@code type}, or {@code null} if it is allowed. */
@@ -67,16 +58,9 @@ final class ClassPolicy {
                 return null;
             }
         }
-        String name = c.getName();
-        for (String e : exact) {
-            if (e.equals(name)) {
-                return e;
-            }
-        }
-        for (String prefix : prefixes) {
-            if (name.startsWith(prefix)) {
-                return prefix + "*";
-            }
+        String denied = patterns.denyingPattern(c);
+        if (denied != null) {
+            return denied;
         }
         allowed.add(c);
         return null;

@@ -6,10 +6,13 @@ import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import io.msm.internal.HashWork;
+import io.msm.internal.JavaStreamScan;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InvalidClassException;
 import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
@@ -25,6 +28,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.ConcurrentModificationException;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -101,6 +105,47 @@ final class JdkSerializers {
         return n;
     }
 
+    /** Starts a session read's hashing account for a blob of this size (Kryo's reset ends it). */
+    @SuppressWarnings("unchecked")
+    static void startHashWork(Kryo kryo, long blobBytes) {
+        kryo.getGraphContext().put(HashWork.class, new HashWork(blobBytes));
+    }
+
+    /** This session read's hashing account ({@link HashWork}), kept in Kryo's graph context (cleared by reset). */
+    @SuppressWarnings("unchecked")
+    static HashWork hashWork(Kryo kryo) {
+        HashWork work = (HashWork) kryo.getGraphContext().get(HashWork.class);
+        if (work == null) {
+            work = new HashWork(0);
+            kryo.getGraphContext().put(HashWork.class, work);
+        }
+        return work;
+    }
+
+    /** Whether adding to this set or map hashes the element or key (sorted, identity and enum ones do not). */
+    static boolean hashes(Object container) {
+        return container instanceof Set && !(container instanceof SortedSet)
+                || container instanceof Map && !(container instanceof SortedMap)
+                        && !(container instanceof IdentityHashMap) && !(container instanceof EnumMap);
+    }
+
+    /** Reads {@code n} elements into {@code c}, charging their hashing if {@code c} hashes; returns c's weight. */
+    static long readInto(Kryo kryo, Input input, Collection<Object> c, int n) {
+        HashWork work = hashWork(kryo);
+        boolean hashes = hashes(c);
+        long weight = 1;
+        for (int i = 0; i < n; i++) {
+            Object e = kryo.readClassAndObject(input);
+            long w = work.weightOf(e);
+            if (hashes) {
+                work.hashed(w);
+            }
+            weight = HashWork.add(weight, w);
+            c.add(e);
+        }
+        return weight;
+    }
+
     static void writeElements(Kryo kryo, Output output, Object[] elements) {
         output.writeVarInt(elements.length, true);
         for (Object e : elements) {
@@ -146,10 +191,7 @@ final class JdkSerializers {
             Comparator<?> comparator = sorted ? (Comparator<?>) kryo.readClassAndObject(input) : null;
             Collection<Object> c = factory == null ? kryo.newInstance(type) : factory.apply(comparator);
             kryo.reference(c);
-            int n = count(input, 1);
-            for (int i = 0; i < n; i++) {
-                c.add(kryo.readClassAndObject(input));
-            }
+            hashWork(kryo).remember(c, readInto(kryo, input, c, count(input, 1)));
             return c;
         }
 
@@ -204,12 +246,23 @@ final class JdkSerializers {
         }
     }
 
+    /** Reads entries into {@code into}, charging the keys' hashing if it hashes them, and remembers its weight. */
     static void readEntries(Kryo kryo, Input input, Map<Object, Object> into) {
+        HashWork work = hashWork(kryo);
+        boolean hashes = hashes(into);
+        long weight = 1;
         int n = count(input, 2);
         for (int i = 0; i < n; i++) {
             Object k = kryo.readClassAndObject(input);
-            into.put(k, kryo.readClassAndObject(input));
+            long w = work.weightOf(k);
+            Object v = kryo.readClassAndObject(input);
+            if (hashes) {
+                work.hashed(w);
+            }
+            weight = HashWork.add(HashWork.add(weight, w), work.weightOf(v));
+            into.put(k, v);
         }
+        work.remember(into, weight);
     }
 
     // ------------------------------------------------------------------ Collections.unmodifiable*/synchronized*
@@ -271,11 +324,9 @@ final class JdkSerializers {
             kryo.reference(wrapper);
             if (map) {
                 readEntries(kryo, input, (Map<Object, Object>) inner);
+                hashWork(kryo).remember(wrapper, hashWork(kryo).weightOf(inner));
             } else {
-                int n = count(input, 1);
-                for (int i = 0; i < n; i++) {
-                    ((Collection<Object>) inner).add(kryo.readClassAndObject(input));
-                }
+                hashWork(kryo).remember(wrapper, readInto(kryo, input, (Collection<Object>) inner, count(input, 1)));
             }
             return wrapper;
         }
@@ -308,16 +359,24 @@ final class JdkSerializers {
             }
         }
 
+        /** Sets hash their elements when built, maps their keys: charged before building. */
         @Override
         public Object read(Kryo kryo, Input input, Class<?> type) {
-            if (!map) {
-                return build.apply(readElements(kryo, input));
-            }
-            Object[] flat = new Object[count(input, 2) * 2];
+            HashWork work = hashWork(kryo);
+            Object[] flat = map ? new Object[count(input, 2) * 2] : new Object[count(input, 1)];
+            boolean hashes = map || Set.class.isAssignableFrom(type);
+            long weight = 1;
             for (int i = 0; i < flat.length; i++) {
                 flat[i] = kryo.readClassAndObject(input);
+                long w = work.weightOf(flat[i]);
+                if (hashes && (!map || i % 2 == 0)) {
+                    work.hashed(w);
+                }
+                weight = HashWork.add(weight, w);
             }
-            return build.apply(flat);
+            Object built = build.apply(flat);
+            work.remember(built, weight);
+            return built;
         }
     }
 
@@ -599,22 +658,50 @@ final class JdkSerializers {
         public Object read(Kryo kryo, Input input, Class<?> type) {
             int length = count(input, 1);
             byte[] data = input.readBytes(length);
-            try (ObjectInputStream in = new FilteredObjectInputStream(new ByteArrayInputStream(data),
-                    kryo.getClassLoader(), policy, length)) {
-                return in.readObject();
+            HashWork work = hashWork(kryo);
+            long weight = JavaStreamScan.scan(data, 0, length, work); // a hash bomb inside is refused here
+            FilteredObjectInputStream in = null;
+            try {
+                in = new FilteredObjectInputStream(new ByteArrayInputStream(data), kryo.getClassLoader(), policy,
+                        length);
+                Object o = in.readObject();
+                work.remember(o, weight);
+                return o;
             } catch (IOException | ClassNotFoundException e) {
+                if (in != null && in.rejected != null) {
+                    throw new KryoException("class " + in.rejected.getName() + " is refused by " + in.rejectedBy
+                            + " (in Java-serialized " + type.getName() + ")", e);
+                }
                 throw new KryoException("cannot read Java-serialized " + type.getName() + ": " + e, e);
+            } finally {
+                if (in != null) {
+                    try {
+                        in.close();
+                    } catch (IOException ignored) {
+                        // a byte array stream
+                    }
+                }
             }
         }
     }
 
+    /**
+     * Java serialization under msm's deny list, depth and allocation bounds, and the JVM-wide filter an
+     * administrator may have set ({@code -Djdk.serialFilter} or a filter factory): setting a stream's filter replaces
+     * the JVM-wide one, so this filter applies it first; a class either rejects is refused.
+     */
     static final class FilteredObjectInputStream extends ObjectInputStream {
         private final ClassLoader loader;
+        private final ClassPolicy policy;
+        Class<?> rejected;
+        String rejectedBy;
 
         FilteredObjectInputStream(InputStream in, ClassLoader loader, ClassPolicy policy, long streamBytes)
                 throws IOException {
             super(in);
             this.loader = loader;
+            this.policy = policy;
+            ObjectInputFilter jvmWide = getObjectInputFilter();
             long[] arrayElements = new long[1];
             setObjectInputFilter(info -> {
                 if (info.depth() > 100) {
@@ -626,12 +713,27 @@ final class JdkSerializers {
                         return ObjectInputFilter.Status.REJECTED;
                     }
                 }
+                ObjectInputFilter.Status admin = jvmWide == null ? ObjectInputFilter.Status.UNDECIDED
+                        : jvmWide.checkInput(info);
                 Class<?> c = info.serialClass();
-                if (c != null && policy.denyingPattern(c) != null) {
-                    return ObjectInputFilter.Status.REJECTED;
+                if (admin == ObjectInputFilter.Status.REJECTED) {
+                    return reject(c, "the JVM-wide deserialization filter (jdk.serialFilter)");
                 }
-                return ObjectInputFilter.Status.UNDECIDED;
+                String denied = c == null ? null : policy.denyingPattern(c);
+                if (denied != null) {
+                    return reject(c, denied.equals(ClassPolicy.CONFIGURED_FILTER)
+                            ? "the configured deserializationFilter" : "msm's Kryo deny list (" + denied + ")");
+                }
+                return admin;
             });
+        }
+
+        private ObjectInputFilter.Status reject(Class<?> c, String by) {
+            if (c != null && rejected == null) {
+                rejected = c;
+                rejectedBy = by;
+            }
+            return ObjectInputFilter.Status.REJECTED;
         }
 
         @Override
@@ -639,6 +741,11 @@ final class JdkSerializers {
             try {
                 return Class.forName(desc.getName(), false, loader);
             } catch (ClassNotFoundException e) {
+                String denied = policy.denyingPattern(desc.getName());
+                if (denied != null) { // not here, and refused if it were
+                    rejectedBy = "msm's Kryo deny list (" + denied + ")";
+                    throw new InvalidClassException(desc.getName(), "is refused by " + rejectedBy);
+                }
                 return super.resolveClass(desc);
             }
         }

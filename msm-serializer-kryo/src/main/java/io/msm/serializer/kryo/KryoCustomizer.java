@@ -46,7 +46,8 @@ public interface KryoCustomizer {
     /**
      * Class-name patterns refused when reading (and writing), in addition to
      * {@link KryoTranscoderFactory#DEFAULT_DENIED_CLASSES}: a fully qualified class name, or a package followed by
-     * {@code .*} (that package and every package below it). Defaults to none.
+     * {@code .*} or {@code .**} (either means that package and every package below it); subclasses of a listed
+     * class are refused too. Defaults to none.
      */
     default Collection<String> deniedClasses() {
         return List.of();

@@ -138,6 +138,7 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
         String attribute = null;
         try {
             in.setBuffer(data, 2, data.length - 2);
+            JdkSerializers.startHashWork(kryo, data.length);
             int count = JdkSerializers.count(in, 2);
             Map<String, Object> attributes = new LinkedHashMap<>(Math.max(4, count * 2));
             for (int i = 0; i < count; i++) {

@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer;
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer.CompatibleFieldSerializerConfig;
 import com.esotericsoftware.kryo.serializers.EnumNameSerializer;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
+import io.msm.internal.GadgetClasses;
 import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.spi.TranscoderContext;
 import io.msm.spi.TranscoderException;
@@ -38,9 +39,11 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
  * absent. Records likewise, by component name.
  *
  * <p><b>Security.</b> Reading never instantiates a class on {@link #DEFAULT_DENIED_CLASSES} or on a
- * {@link KryoCustomizer#deniedClasses() customizer's list} (such attributes are also refused when writing).
- * Declared lengths of strings, arrays, collections and maps are checked against the bytes left before anything is
- * allocated. Registration is optional: a {@link KryoCustomizer} may call {@code kryo.setRegistrationRequired(true)} and register
+ * {@link KryoCustomizer#deniedClasses() customizer's list}, nor a subclass of one (such attributes are also refused
+ * when writing). Declared lengths of strings, arrays, collections and maps are checked against the bytes left before
+ * anything is allocated. Hashing is bounded: an element or key hashed into a set or map is charged what its
+ * {@code hashCode()} may visit, and a session whose charges exceed a bound for its size is refused
+ * ({@link io.msm.internal.HashWork}: a hash bomb), as is a {@code java.net.URL} used as a hash key. Registration is optional: a {@link KryoCustomizer} may call {@code kryo.setRegistrationRequired(true)} and register
  * the application's classes, after which nothing else is read.
  *
  * <p><b>{@code copyCollectionsForSerialization}.</b> Collections are always written from a snapshot of their
@@ -54,61 +57,11 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
 
     /**
      * Classes never read from memcached: known deserialization gadget classes and JDK classes that run code or
-     * reach the network or file system when built. Patterns are a class name or {@code <package>.*} (that package
-     * and every package below it).
+     * reach the network or file system when built. The same list as the Java serializer's
+     * ({@link GadgetClasses#PATTERNS}): a class name, or {@code <package>.**} (that package and every package below
+     * it); a class is refused when it or one of its superclasses matches.
      */
-    public static final List<String> DEFAULT_DENIED_CLASSES = List.of(
-            "org.apache.commons.collections.functors.*",
-            "org.apache.commons.collections4.functors.*",
-            "org.apache.commons.beanutils.BeanComparator",
-            "org.codehaus.groovy.runtime.*",
-            "groovy.util.Expando",
-            "org.apache.xalan.xsltc.trax.TemplatesImpl",
-            "com.sun.org.apache.xalan.internal.xsltc.trax.*",
-            "com.sun.org.apache.xpath.internal.objects.*",
-            "org.springframework.beans.factory.*",
-            "org.springframework.aop.*",
-            "com.mchange.v2.c3p0.*",
-            "org.hibernate.engine.spi.*",
-            "org.hibernate.tuple.component.*",
-            "bsh.*",
-            "com.sun.rowset.*",
-            "javax.management.BadAttributeValueExpException",
-            "javax.management.openmbean.*",
-            "javax.naming.*",
-            "com.sun.jndi.*",
-            "javax.script.*",
-            "javax.imageio.*",
-            "javax.swing.*",
-            "sun.swing.*",
-            "java.beans.EventHandler",
-            "java.lang.ProcessBuilder",
-            "java.lang.Runtime",
-            "java.lang.reflect.Method",
-            "java.lang.reflect.Constructor",
-            "java.lang.reflect.Field",
-            "java.rmi.*",
-            "sun.rmi.*",
-            "sun.reflect.*",
-            "jdk.internal.*",
-            "jdk.nashorn.*",
-            "com.sun.xml.internal.*",
-            "org.mozilla.javascript.*",
-            "org.python.core.*",
-            "clojure.*",
-            "com.rometools.rome.feed.impl.*",
-            "com.sun.syndication.feed.impl.*",
-            "net.sf.json.*",
-            "org.apache.wicket.util.upload.*",
-            "org.jboss.interceptor.*",
-            "org.apache.myfaces.*",
-            "com.vaadin.data.util.*",
-            "org.apache.tomcat.dbcp.*",
-            "org.apache.commons.dbcp.*",
-            "org.apache.commons.dbcp2.*",
-            "com.zaxxer.hikari.*",
-            "org.apache.ibatis.*",
-            "ch.qos.logback.core.db.*");
+    public static final List<String> DEFAULT_DENIED_CLASSES = GadgetClasses.PATTERNS;
 
     /** The first registration id a {@link KryoCustomizer} should use; lower ids belong to msm. */
     public static final int FIRST_APPLICATION_REGISTRATION_ID = 1000;

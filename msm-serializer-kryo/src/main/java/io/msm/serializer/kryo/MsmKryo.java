@@ -171,12 +171,28 @@ final class MsmKryo extends Kryo {
             }
         }
 
+        /** The class name being resolved, for the message when it cannot be. */
+        private String resolving;
+
+        @Override
+        @SuppressWarnings("rawtypes")
+        protected Class getTypeByName(String className) {
+            resolving = className;
+            return super.getTypeByName(className);
+        }
+
         @Override
         protected Registration readName(Input input) {
+            resolving = null;
             try {
                 return super.readName(input);
             } catch (KryoException e) {
                 if (e.getCause() instanceof ClassNotFoundException) {
+                    String denied = resolving == null ? null : policy.denyingPattern(resolving);
+                    if (denied != null) { // not here, and refused if it were
+                        throw new KryoException("class " + resolving + " is refused by msm's Kryo deny list ("
+                                + denied + ")", e);
+                    }
                     throw new KryoException(e.getMessage() + " (not found by the webapp class loader)", e);
                 }
                 throw e;

@@ -180,11 +180,11 @@ class KryoTranscoderTest {
 
     @Test
     void deniedClassesAreRefusedOnReadWithTheirNameAndLeftOutOnWrite(@TempDir Path dir) throws Exception {
-        ClassLoader webapp = webapp(dir, Map.of("org.apache.commons.collections.functors.InvokerTransformer",
-                "package org.apache.commons.collections.functors; public class InvokerTransformer {"
-                        + " public String method = \"exec\"; }"));
-        Object gadget = webapp.loadClass("org.apache.commons.collections.functors.InvokerTransformer")
-                .getConstructor().newInstance();
+        // a stand-in with the name of a real gadget-chain class (BeanShell's XThis; the gadget corpus of
+        // KryoDeserializationGuardTest has them all)
+        ClassLoader webapp = webapp(dir, Map.of("bsh.XThis",
+                "package bsh; public class XThis { public String method = \"exec\"; }"));
+        Object gadget = webapp.loadClass("bsh.XThis").getConstructor().newInstance();
         SessionAttributesTranscoder t = kryo(webapp, false, List.of());
         // writing: the gadget is left out, the rest is stored
         assertEquals(Map.of("ok", 1), t.deserialize(t.serialize(Map.of("ok", 1, "x", gadget))));
@@ -194,9 +194,18 @@ class KryoTranscoderTest {
                 webapp, none, new JdkSerializers.JavaSerializer(none), false, List.of(), "planted"));
         byte[] planted = permissive.serialize(Map.of("x", List.of(gadget)));
         TranscoderException e = assertThrows(TranscoderException.class, () -> t.deserialize(planted));
-        assertTrue(e.getMessage().contains("org.apache.commons.collections.functors.InvokerTransformer"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("bsh.XThis"), e.getMessage());
         assertTrue(e.getMessage().contains("deny list"), e.getMessage());
+    }
+
+    /** README: a class the configured deserializationFilter allows is read even if msm lists it. */
+    @Test
+    void aConfiguredAllowOverridesTheDenyList() throws Exception {
+        Class<?> handler = Class.forName("sun.reflect.annotation.AnnotationInvocationHandler");
+        assertEquals("sun.reflect.**",
+                new ClassPolicy(KryoTranscoderFactory.DEFAULT_DENIED_CLASSES).denyingPattern(handler));
+        assertEquals(null, new ClassPolicy(KryoTranscoderFactory.DEFAULT_DENIED_CLASSES, "java.base/*;!*")
+                .denyingPattern(handler));
     }
 
     @Test

@@ -1,0 +1,512 @@
+package io.msm.internal;
+
+import java.io.ObjectStreamConstants;
+import java.util.Arrays;
+
+/**
+ * Walks a Java serialization stream's grammar (the Object Serialization Stream Protocol) before
+ * {@link java.io.ObjectInputStream} reads it, without loading a class or making an object, and charges the hashing
+ * reading it would cause to a {@link HashWork}: every object read into a {@code HashSet}, or as a key into a
+ * {@code HashMap}, {@code Hashtable} or {@code ConcurrentHashMap}, or into {@code Set.of}/{@code Map.of}
+ * ({@code java.util.CollSer}), is charged its weight. A weight is counted through objects of {@code java.util} and
+ * {@code java.util.concurrent} classes (and their subclasses) and arrays; other objects weigh 1.
+ *
+ * <p>The walk reads every byte {@code ObjectInputStream} would read, the same way (field values, custom
+ * {@code writeObject} data, externalizable data in block mode, class annotations, back-references); what it cannot
+ * vouch for (protocol-1 externalizable data, resets, exceptions written into the stream, malformed input) is refused,
+ * since {@code ObjectInputStream} would fail on most of it anyway.
+ */
+public final class JavaStreamScan {
+    private static final int MAX_DEPTH = 5_000;
+    private static final int MAX_SUPERCLASSES = 64;
+    private static final long IN_PROGRESS = -1;
+
+    /** What a class descriptor says about its objects. */
+    private static final int OPAQUE = 0;
+    private static final int CONTENT = 1;
+    private static final int URL = 2;
+    private static final int HASH_SET = 3;
+    private static final int HASH_MAP = 4;
+    private static final int COLL_SER = 5;
+
+    private static final class Desc {
+        final String name;
+        final int kind;
+        byte flags;
+        int primBytes;
+        int objectFields;
+        int tagOffset = -1;
+        Desc superDesc;
+        boolean proxy;
+        /** Classes in its hierarchy once checked (0 before), and what they say about its objects. */
+        int chain;
+        boolean content;
+        boolean url;
+
+        Desc(String name, int kind) {
+            this.name = name;
+            this.kind = kind;
+        }
+    }
+
+    private final byte[] b;
+    private final int end;
+    private final HashWork work;
+    private int pos;
+    private int depth;
+    private long[] weights = new long[64];
+    private Desc[] descs = new Desc[64];
+    private int handles;
+
+    private JavaStreamScan(byte[] data, int offset, int length, HashWork work) {
+        this.b = data;
+        this.pos = offset;
+        this.end = offset + length;
+        this.work = work;
+    }
+
+    /**
+     * Walks a whole stream (header, then block data and objects to its end) and charges its hashing to
+     * {@code work}.
+     *
+     * @return the weight of the stream's last top-level object (0 if none)
+     * @throws RefusedInputException if the hashing exceeds the allowance, or the stream is one the walk refuses
+     */
+    public static long scan(byte[] data, int offset, int length, HashWork work) {
+        JavaStreamScan s = new JavaStreamScan(data, offset, length, work);
+        try {
+            return s.stream();
+        } catch (StackOverflowError e) {
+            throw new RefusedInputException("refused: the serialization stream nests too deep to check");
+        }
+    }
+
+    private long stream() {
+        if (u2() != (ObjectStreamConstants.STREAM_MAGIC & 0xFFFF)
+                || u2() != ObjectStreamConstants.STREAM_VERSION) {
+            throw bad("not a Java serialization stream");
+        }
+        long last = 0;
+        while (pos < end) {
+            int tc = b[pos] & 0xFF;
+            if (tc == ObjectStreamConstants.TC_BLOCKDATA || tc == ObjectStreamConstants.TC_BLOCKDATALONG) {
+                skipBlockData();
+            } else {
+                last = object();
+            }
+        }
+        return last;
+    }
+
+    // ------------------------------------------------------------------ objects
+
+    private long object() {
+        if (++depth > MAX_DEPTH) {
+            throw bad("nesting deeper than " + MAX_DEPTH);
+        }
+        try {
+            int tc = u1();
+            switch (tc) {
+                case ObjectStreamConstants.TC_NULL:
+                    return 0;
+                case ObjectStreamConstants.TC_REFERENCE:
+                    return reference();
+                case ObjectStreamConstants.TC_CLASSDESC:
+                case ObjectStreamConstants.TC_PROXYCLASSDESC:
+                    pos--;
+                    classDesc();
+                    return 1;
+                case ObjectStreamConstants.TC_CLASS:
+                    classDesc();
+                    newHandle(1);
+                    return 1;
+                case ObjectStreamConstants.TC_STRING:
+                    skip(u2());
+                    newHandle(1);
+                    return 1;
+                case ObjectStreamConstants.TC_LONGSTRING:
+                    skip(u8());
+                    newHandle(1);
+                    return 1;
+                case ObjectStreamConstants.TC_ENUM: {
+                    classDesc();
+                    int h = newHandle(IN_PROGRESS);
+                    typeString(); // the constant's name
+                    weights[h] = 1;
+                    return 1;
+                }
+                case ObjectStreamConstants.TC_ARRAY:
+                    return array();
+                case ObjectStreamConstants.TC_OBJECT:
+                    return ordinaryObject();
+                default:
+                    throw bad("unexpected type code 0x" + Integer.toHexString(tc));
+            }
+        } finally {
+            depth--;
+        }
+    }
+
+    private long reference() {
+        int h = u4() - ObjectStreamConstants.baseWireHandle;
+        if (h < 0 || h >= handles) {
+            throw bad("bad back-reference");
+        }
+        long w = weights[h];
+        return w == IN_PROGRESS ? 1 : w; // an object still being read: a cycle, hashed no deeper
+    }
+
+    private long array() {
+        Desc d = classDesc();
+        if (d == null || !d.name.startsWith("[") || d.name.length() < 2) {
+            throw bad("array without an array class");
+        }
+        int h = newHandle(IN_PROGRESS);
+        int length = u4();
+        if (length < 0) {
+            throw bad("negative array length");
+        }
+        char element = d.name.charAt(1);
+        long weight = 1;
+        if (element == 'L' || element == '[') {
+            for (int i = 0; i < length; i++) {
+                weight = HashWork.add(weight, object());
+            }
+        } else {
+            skip((long) length * width(element));
+        }
+        weights[h] = weight;
+        return weight;
+    }
+
+    private long ordinaryObject() {
+        Desc d = classDesc();
+        if (d == null) {
+            throw bad("object without a class");
+        }
+        int h = newHandle(IN_PROGRESS);
+        if (d.chain == 0) { // first object of this class: check its hierarchy once
+            int n = 0;
+            for (Desc c = d; c != null; c = c.superDesc) {
+                if (++n > MAX_SUPERCLASSES) {
+                    throw bad("class hierarchy too deep or circular");
+                }
+                d.content |= c.kind != OPAQUE && c.kind != URL;
+                d.url |= c.kind == URL;
+            }
+            d.chain = n;
+        }
+        long own;
+        if ((d.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
+            if ((d.flags & ObjectStreamConstants.SC_BLOCK_DATA) == 0) {
+                throw bad("externalizable data without block mode (stream protocol 1)");
+            }
+            own = contents(OPAQUE);
+        } else {
+            own = slots(d);
+        }
+        long weight = d.content ? HashWork.add(HashWork.leaf(d.url), own) : HashWork.leaf(d.url);
+        weights[h] = weight;
+        return weight;
+    }
+
+    /** The data of every class of the hierarchy, the topmost superclass first. */
+    private long slots(Desc c) {
+        long above = c.superDesc == null ? 0 : slots(c.superDesc);
+        return HashWork.add(above, slot(c));
+    }
+
+    /** One class's data in an object: primitive fields, object fields, then its writeObject data. */
+    private long slot(Desc c) {
+        if ((c.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
+            throw bad("externalizable superclass " + c.name + " of a serializable class");
+        }
+        int tag = 0;
+        if (c.tagOffset >= 0) {
+            need(c.tagOffset + 4L);
+            tag = ((b[pos + c.tagOffset] & 0xFF) << 24) | ((b[pos + c.tagOffset + 1] & 0xFF) << 16)
+                    | ((b[pos + c.tagOffset + 2] & 0xFF) << 8) | (b[pos + c.tagOffset + 3] & 0xFF);
+        }
+        skip(c.primBytes);
+        long weight = 0;
+        for (int i = 0; i < c.objectFields; i++) {
+            weight = HashWork.add(weight, object());
+        }
+        if ((c.flags & ObjectStreamConstants.SC_WRITE_METHOD) != 0) {
+            int keys = c.kind;
+            if (c.kind == COLL_SER) { // java.util.CollSer: tag 2 is Set.of, 3 is Map.of
+                int kind = tag & 0xFF;
+                keys = kind == 2 ? HASH_SET : kind == 3 ? HASH_MAP : OPAQUE;
+            }
+            weight = HashWork.add(weight, contents(keys));
+        }
+        return weight;
+    }
+
+    /**
+     * Block data and objects up to the end marker (a class annotation, writeObject data, externalizable data).
+     * Objects at the positions the class hashes are charged.
+     */
+    private long contents(int keys) {
+        long weight = 0;
+        int index = 0;
+        while (true) {
+            need(1);
+            int tc = b[pos] & 0xFF;
+            if (tc == ObjectStreamConstants.TC_ENDBLOCKDATA) {
+                pos++;
+                return weight;
+            }
+            if (tc == ObjectStreamConstants.TC_BLOCKDATA || tc == ObjectStreamConstants.TC_BLOCKDATALONG) {
+                skipBlockData();
+                continue;
+            }
+            long w = object();
+            if (keys == HASH_SET || (keys == HASH_MAP && index % 2 == 0)) {
+                work.hashed(w);
+            }
+            index++;
+            weight = HashWork.add(weight, w);
+        }
+    }
+
+    // ------------------------------------------------------------------ class descriptors
+
+    /** A class descriptor where one is expected: new, proxy, a back-reference to one, or null. */
+    private Desc classDesc() {
+        if (++depth > MAX_DEPTH) {
+            throw bad("nesting deeper than " + MAX_DEPTH);
+        }
+        try {
+            return classDescAt(u1());
+        } finally {
+            depth--;
+        }
+    }
+
+    private Desc classDescAt(int tc) {
+        switch (tc) {
+            case ObjectStreamConstants.TC_NULL:
+                return null;
+            case ObjectStreamConstants.TC_REFERENCE: {
+                int h = u4() - ObjectStreamConstants.baseWireHandle;
+                if (h < 0 || h >= handles || descs[h] == null) {
+                    throw bad("back-reference to a class descriptor that is none");
+                }
+                return descs[h];
+            }
+            case ObjectStreamConstants.TC_PROXYCLASSDESC: {
+                Desc d = new Desc("$Proxy", OPAQUE);
+                d.proxy = true;
+                d.flags = ObjectStreamConstants.SC_SERIALIZABLE;
+                int h = newHandle(1);
+                descs[h] = d;
+                int interfaces = u4();
+                if (interfaces < 0 || interfaces > 65535) {
+                    throw bad("bad proxy interface count");
+                }
+                for (int i = 0; i < interfaces; i++) {
+                    skip(u2());
+                }
+                contents(OPAQUE);
+                d.superDesc = classDesc();
+                return d;
+            }
+            case ObjectStreamConstants.TC_CLASSDESC:
+                return newClassDesc();
+            default:
+                throw bad("expected a class descriptor, found type code 0x" + Integer.toHexString(tc));
+        }
+    }
+
+    private Desc newClassDesc() {
+        String name = utf();
+        skip(8); // serialVersionUID
+        Desc d = new Desc(name, kind(name));
+        int h = newHandle(1);
+        descs[h] = d;
+        d.flags = (byte) u1();
+        if ((d.flags & ObjectStreamConstants.SC_SERIALIZABLE) != 0
+                && (d.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
+            throw bad("serializable and externalizable flags conflict");
+        }
+        int fields = u2();
+        boolean objects = false;
+        for (int i = 0; i < fields; i++) {
+            char type = (char) u1();
+            boolean tag = d.kind == COLL_SER && type == 'I' && utf().equals("tag");
+            if (d.kind != COLL_SER || type != 'I') {
+                skip(u2()); // the field's name
+            }
+            if (type == 'L' || type == '[') {
+                objects = true;
+                d.objectFields++;
+                typeString();
+            } else {
+                if (objects) {
+                    throw bad("illegal field order in " + name);
+                }
+                if (tag) {
+                    d.tagOffset = d.primBytes;
+                }
+                d.primBytes += width(type);
+            }
+        }
+        contents(OPAQUE); // class annotation
+        d.superDesc = classDesc();
+        return d;
+    }
+
+    private static int kind(String name) {
+        switch (name) {
+            case "java.net.URL":
+                return URL;
+            case "java.util.HashSet":
+                return HASH_SET;
+            case "java.util.HashMap":
+            case "java.util.Hashtable":
+            case "java.util.concurrent.ConcurrentHashMap":
+                return HASH_MAP;
+            case "java.util.CollSer":
+                return COLL_SER;
+            default:
+                if (name.startsWith("[")) {
+                    return CONTENT;
+                }
+                String rest = name.startsWith("java.util.concurrent.") ? name.substring(21)
+                        : name.startsWith("java.util.") ? name.substring(10) : null;
+                return rest != null && rest.indexOf('.') < 0 ? CONTENT : OPAQUE;
+        }
+    }
+
+    /** A field's type name: a string, a back-reference to one, or null. */
+    private void typeString() {
+        int tc = u1();
+        switch (tc) {
+            case ObjectStreamConstants.TC_NULL:
+                return;
+            case ObjectStreamConstants.TC_REFERENCE:
+                reference();
+                return;
+            case ObjectStreamConstants.TC_STRING:
+                skip(u2());
+                newHandle(1);
+                return;
+            case ObjectStreamConstants.TC_LONGSTRING:
+                skip(u8());
+                newHandle(1);
+                return;
+            default:
+                throw bad("expected a type string, found type code 0x" + Integer.toHexString(tc));
+        }
+    }
+
+    private static int width(char type) {
+        switch (type) {
+            case 'B':
+            case 'Z':
+                return 1;
+            case 'C':
+            case 'S':
+                return 2;
+            case 'I':
+            case 'F':
+                return 4;
+            case 'J':
+            case 'D':
+                return 8;
+            default:
+                throw bad("unknown field type '" + type + "'");
+        }
+    }
+
+    // ------------------------------------------------------------------ bytes
+
+    private int newHandle(long weight) {
+        if (handles == weights.length) {
+            weights = Arrays.copyOf(weights, handles * 2);
+            descs = Arrays.copyOf(descs, handles * 2);
+        }
+        weights[handles] = weight;
+        return handles++;
+    }
+
+    private void skipBlockData() {
+        int tc = u1();
+        skip(tc == ObjectStreamConstants.TC_BLOCKDATA ? u1() : u4len());
+    }
+
+    /** A class name as ObjectInputStream decodes it (modified UTF-8, overlong forms accepted). */
+    private String utf() {
+        int length = u2();
+        need(length);
+        char[] chars = new char[length];
+        int n = 0;
+        int limit = pos + length;
+        while (pos < limit) {
+            int c = b[pos++] & 0xFF;
+            if (c < 0x80) {
+                chars[n++] = (char) c;
+            } else if ((c >> 5) == 0x6 && pos < limit) {
+                chars[n++] = (char) (((c & 0x1F) << 6) | (b[pos++] & 0x3F));
+            } else if ((c >> 4) == 0xE && pos + 1 < limit) {
+                chars[n++] = (char) (((c & 0x0F) << 12) | ((b[pos++] & 0x3F) << 6) | (b[pos++] & 0x3F));
+            } else {
+                throw bad("malformed modified UTF-8");
+            }
+        }
+        return new String(chars, 0, n);
+    }
+
+    private int u1() {
+        need(1);
+        return b[pos++] & 0xFF;
+    }
+
+    private int u2() {
+        need(2);
+        int v = ((b[pos] & 0xFF) << 8) | (b[pos + 1] & 0xFF);
+        pos += 2;
+        return v;
+    }
+
+    private int u4() {
+        need(4);
+        int v = ((b[pos] & 0xFF) << 24) | ((b[pos + 1] & 0xFF) << 16) | ((b[pos + 2] & 0xFF) << 8)
+                | (b[pos + 3] & 0xFF);
+        pos += 4;
+        return v;
+    }
+
+    private int u4len() {
+        int v = u4();
+        if (v < 0) {
+            throw bad("negative length");
+        }
+        return v;
+    }
+
+    private long u8() {
+        long v = ((long) u4() << 32) | (u4() & 0xFFFFFFFFL);
+        if (v < 0) {
+            throw bad("negative length");
+        }
+        return v;
+    }
+
+    private void skip(long n) {
+        need(n);
+        pos += (int) n;
+    }
+
+    private void need(long n) {
+        if (n > end - pos) {
+            throw bad("truncated");
+        }
+    }
+
+    private static RefusedInputException bad(String why) {
+        return new RefusedInputException("refused: the serialization stream cannot be checked before it is read ("
+                + why + ")");
+    }
+}
