@@ -3,6 +3,7 @@ package io.msm.store;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,6 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * back (a selector wake-up and two thread switches per call). Measured by msm-benchmarks' StoreCallBenchmark (4
  * threads, set + meta get of 2 KB, one memcached on loopback, 2 cores): 12 µs of CPU per call here, 22 µs through
  * spymemcached, 1.7x the calls per second.
+ *
+ * <p>Every read waits at most until the call's deadline, however the answer trickles in (a socket's own timeout
+ * applies to one read at a time).
  *
  * <p>Idle connections are pooled (at most {@link #MAX_IDLE}). A connection that timed out, failed or answered
  * something unexpected is closed, never reused, so a late answer cannot be read as the next call's. A call on a
@@ -76,7 +80,7 @@ final class DirectConnections implements AutoCloseable {
 
         Conn(Socket socket, WriteDeadline writeDeadline) throws IOException {
             this.socket = socket;
-            this.in = new BufferedInputStream(socket.getInputStream(), BUFFER);
+            this.in = new BufferedInputStream(new DeadlineInput(socket.getInputStream()), BUFFER);
             this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
             this.writeDeadline = writeDeadline;
             this.unguardedWrite = Math.min(UNGUARDED_WRITE, socket.getSendBufferSize() / 2);
@@ -151,6 +155,25 @@ final class DirectConnections implements AutoCloseable {
                 throw new EOFException("memcached closed the connection within a value");
             }
             return data;
+        }
+
+        /** The socket's input: a read waits at most until the exchange's deadline, not a whole timeout per read. */
+        private final class DeadlineInput extends FilterInputStream {
+            DeadlineInput(InputStream in) {
+                super(in);
+            }
+
+            @Override
+            public int read() throws IOException {
+                socket.setSoTimeout(remainingMillis(deadline));
+                return super.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                socket.setSoTimeout(remainingMillis(deadline));
+                return super.read(b, off, len);
+            }
         }
 
         void close() {
