@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * spymemcached, 1.7x the calls per second.
  *
  * <p>Every read waits at most until the call's deadline, however the answer trickles in (a socket's own timeout
- * applies to one read at a time).
+ * applies to one read at a time); keys travel in UTF-8, as spymemcached sends them.
  *
  * <p>Idle connections are pooled (at most {@link #MAX_IDLE}). A connection that timed out, failed or answered
  * something unexpected is closed, never reused, so a late answer cannot be read as the next call's. A call on a
@@ -34,6 +35,7 @@ final class DirectConnections implements AutoCloseable {
     private static final int BUFFER = 16 * 1024;
     /** Writes up to this size are not guarded: see {@link Conn#writeValue}. */
     private static final int UNGUARDED_WRITE = 8 * 1024;
+    private static final byte[] CRLF = {'\r', '\n'};
 
     private final InetSocketAddress address;
     private final WriteDeadline writeDeadline;
@@ -97,14 +99,14 @@ final class DirectConnections implements AutoCloseable {
         void writeValue(byte[] value) throws IOException {
             if (value.length <= unguardedWrite) {
                 out.write(value);
-                writeAscii("\r\n");
+                out.write(CRLF);
                 out.flush();
                 return;
             }
             WriteDeadline.Guard guard = writeDeadline.guard(socket, deadline);
             try {
                 out.write(value);
-                writeAscii("\r\n");
+                out.write(CRLF);
                 out.flush();
             } catch (IOException e) {
                 if (!guard.end()) {
@@ -121,11 +123,9 @@ final class DirectConnections implements AutoCloseable {
             return new SocketTimeoutException("memcached did not take a value of " + size + " bytes in time");
         }
 
-        void writeAscii(String s) throws IOException {
-            int n = s.length();
-            for (int i = 0; i < n; i++) {
-                out.write(s.charAt(i));
-            }
+        /** A command line (its CRLF included): UTF-8, the encoding spymemcached gives keys, so a key is one key. */
+        void writeCommand(String s) throws IOException {
+            out.write(s.getBytes(StandardCharsets.UTF_8));
         }
 
         /** A line of the answer without its CRLF; at most 1 KB. */
