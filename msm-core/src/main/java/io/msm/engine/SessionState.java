@@ -56,6 +56,11 @@ public final class SessionState {
     volatile io.msm.node.SessionIdFormat.SessionId parsedId;
     /** Non-sticky: the node holding the secondary copy, if known. */
     volatile String bakNode;
+    /**
+     * Read under the name of a session key other than the first (a key rotation, see {@link StorageKeys}): once
+     * stored under the first key's name, its copies under the others are deleted.
+     */
+    volatile boolean underFormerName;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
