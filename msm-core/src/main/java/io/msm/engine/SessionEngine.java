@@ -92,6 +92,8 @@ public final class SessionEngine implements AutoCloseable {
     private final AttributeChunker chunker;
     private final Pattern attributeFilter;
     private final byte[] ownerNote;
+    /** With sessionProtection: host, context and prefix every blob must name (it replaces the owner note). */
+    private final Binding binding;
     /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
     private final boolean sticky;
     private final ThreadPoolExecutor backupPool;
@@ -161,7 +163,10 @@ public final class SessionEngine implements AutoCloseable {
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
         this.sticky = config.sticky();
         this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
-        this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        boolean isProtected = config.sessionProtection() != io.msm.config.SessionProtection.NONE;
+        this.ownerNote = ctx.owner() == null || isProtected ? null
+                : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.binding = isProtected ? new Binding(ctx) : null;
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
         this.backupPool.allowCoreThreadTimeOut(true);
@@ -612,10 +617,12 @@ public final class SessionEngine implements AutoCloseable {
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "stored session is invalidated");
             }
             byte[] owner = data.notes().get(OWNER_NOTE);
-            if (ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)) {
+            String otherWebapp = binding != null ? binding.otherWebapp(data)
+                    : ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)
+                    ? new String(owner, java.nio.charset.StandardCharsets.UTF_8) : null;
+            if (otherWebapp != null) {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
-                return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp "
-                        + new String(owner, java.nio.charset.StandardCharsets.UTF_8));
+                return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp " + otherWebapp);
             }
             IdleSessionCache.Version version = attributesOf(id, data);
             stats.count(Counter.SESSIONS_LOADED);
@@ -1164,6 +1171,9 @@ public final class SessionEngine implements AutoCloseable {
         SessionData.Builder meta = s.metadata();
         if (ownerNote != null) {
             meta.note(OWNER_NOTE, ownerNote);
+        }
+        if (binding != null) {
+            binding.addTo(meta);
         }
         String id = meta.build().id();
         AttributeChunker.Serialized serialized = serialize(s, id);

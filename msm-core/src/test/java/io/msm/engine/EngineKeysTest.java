@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.msm.codec.BlobCodec;
+import io.msm.codec.BlobSealer;
+import io.msm.codec.SessionData;
 import io.msm.config.MsmConfig;
+import io.msm.config.SessionProtection;
 import io.msm.store.MemcachedKeys;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.stats.MsmStatistics.Counter;
@@ -22,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The memcached keys the engine uses: in clear without {@code sessionProtection} (as ever), keyed hashes of the id
- * with it; always within memcached's key limit.
+ * with it; always within memcached's key limit; and what binds a protected blob to its webapp.
  */
 class EngineKeysTest {
     private static final String KEY_1 = key(1);
@@ -150,6 +154,46 @@ class EngineKeysTest {
         for (String k : store.keysSeen) {
             assertTrue(MemcachedKeys.isSendable(k), k.length() + " characters: " + k);
         }
+    }
+
+    /** A blob signed with the webapp's keys but carrying no binding to a webapp is not read. */
+    @Test
+    void aSignedBlobWithoutItsWebappsBindingIsRefused() {
+        String[] signing = {MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS, KEY_1};
+        SessionEngine e = engine(context("p_").ownedBy("/app"), signing);
+        TestSession s = created(e, "ABC-n1.tc1");
+        request(e, s, () -> s.set("count", 1));
+        List<String> keys = store.keys("n1");
+        assertEquals(1, keys.size(), keys.toString());
+        BlobSealer sealer = BlobSealer.create(SessionProtection.SIGN, List.of(Base64.getDecoder().decode(KEY_1)), 0);
+        SessionData stored = BlobCodec.decode(sealer.open(store.peek("n1", keys.get(0))));
+        SessionData.Builder unbound = SessionData.builder(stored.id()).maxInactiveInterval(60)
+                .attributes(stored.attributeChunks().get(0));
+        store.put("n1", keys.get(0), sealer.seal(BlobCodec.encode(unbound.build())));
+
+        SessionEngine other = engine(context("p_").ownedBy("/app"), signing);
+        LoadResult r = other.load(s.id());
+        assertEquals(LoadResult.Status.UNREADABLE, r.status(), r.reason());
+        assertEquals(1, other.statistics().get(Counter.UNTRUSTED_SESSIONS));
+    }
+
+    @Test
+    void aSignedBlobOfAnotherVirtualHostWithTheSamePathAndKeysIsNotLoaded() {
+        String[] signing = {MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS, KEY_1};
+        SessionEngine a = engine(context("").ownedBy("a.example.com", "/app"), signing);
+        TestSession s = created(a, "ABC-n1.tc1");
+        request(a, s, () -> s.set("count", 1));
+        SessionEngine sameWebapp = engine(context("").ownedBy("a.example.com", "/app"), signing);
+        assertEquals(1, loadedOn(sameWebapp, s.id()).attributes.get("count"));
+
+        SessionEngine b = engine(context("").ownedBy("b.example.com", "/app"), signing);
+        LoadResult r = b.load(s.id());
+        assertEquals(LoadResult.Status.NOT_FOUND, r.status());
+        assertTrue(r.reason().contains("a.example.com /app"), r.reason());
+        SessionEngine otherPrefix = engine(context("v2_").ownedBy("a.example.com", "/app"), signing);
+        String key = store.keys("n1").get(0);
+        store.put("n1", "v2_" + key, store.peek("n1", key)); // the blob copied under the other prefix
+        assertEquals(LoadResult.Status.NOT_FOUND, otherPrefix.load(s.id()).status());
     }
 
     private String[] rotation(String sticky, String sessionKeys) {

@@ -358,7 +358,7 @@ public class MemcachedSessionManager extends ManagerBase {
         try {
             engine = SessionEngine.start(config,
                     new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                            this::residentSessions).ownedBy(context.getPath()));
+                            this::residentSessions).ownedBy(hostName, context.getPath()));
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
