@@ -562,25 +562,26 @@ public final class SessionEngine implements AutoCloseable {
         int name = 0; // the name it was found under: 0 but after a key rotation (see StorageKeys)
         if (availability.isAvailable(node)) {
             try {
-                for (int n = 0; blob == null && n < keys.names(); n++) {
-                    name = n;
-                    if (sticky) {
-                        blob = store.get(node, keys.primary(id, n), config.operationTimeoutMillis());
-                    } else {
-                        // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session,
-                        // and the same call refreshes it for this access (for the usual timeout; another is touched)
-                        refreshedFor = usualMaxInactive;
-                        long seconds = refreshedFor > 0 ? (long) refreshedFor + slackSeconds(refreshedFor) : 0;
-                        long now = ctx.clock().getAsLong();
-                        io.msm.store.StoredValue v = store.getWithTtl(node, keys.primary(id, n), seconds > 0
-                                ? Expiration.of(seconds, now) : io.msm.store.SessionStore.KEEP_EXPIRATION,
-                                config.operationTimeoutMillis());
-                        blob = v.value();
-                        ttl = v.ttlSeconds();
-                        if (v.refreshed()) {
-                            refreshedUntil = now + seconds * 1000;
-                        }
+                if (sticky) {
+                    blob = store.get(node, key(id), config.operationTimeoutMillis());
+                } else {
+                    // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session, and
+                    // the same call refreshes it for this access (for the usual timeout; another one is touched)
+                    refreshedFor = usualMaxInactive;
+                    long seconds = refreshedFor > 0 ? (long) refreshedFor + slackSeconds(refreshedFor) : 0;
+                    long now = ctx.clock().getAsLong();
+                    io.msm.store.StoredValue v = store.getWithTtl(node, key(id), seconds > 0
+                            ? Expiration.of(seconds, now) : io.msm.store.SessionStore.KEEP_EXPIRATION,
+                            config.operationTimeoutMillis());
+                    blob = v.value();
+                    ttl = v.ttlSeconds();
+                    if (v.refreshed()) {
+                        refreshedUntil = now + seconds * 1000;
                     }
+                }
+                for (int n = 1; blob == null && n < keys.names(); n++) { // a key rotation: under a former key's name
+                    blob = store.get(node, keys.primary(id, n), config.operationTimeoutMillis());
+                    name = n;
                 }
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
