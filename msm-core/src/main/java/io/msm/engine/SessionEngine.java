@@ -1263,6 +1263,11 @@ public final class SessionEngine implements AutoCloseable {
                 }
             }
         }
+        if (st.underFormerName && requestThread && !sticky) {
+            // before the response: the user's next request may reach a Tomcat that looks under the former name first
+            st.underFormerName = false;
+            deleteNames(id, 1);
+        }
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
             st.attempted.add(previous);

@@ -244,6 +244,10 @@ class EngineKeysTest {
             request(e, t, () -> t.set("count", count + 1));
         }
         assertEquals(1, store.keys("n1").size(), "one copy: " + store.keys("n1"));
+        String requestThread = Thread.currentThread().getName();
+        assertTrue(store.touchAndDeleteThreads.stream().anyMatch(requestThread::equals)
+                && store.touchAndDeleteThreads.stream().noneMatch(t -> t.startsWith("msm-backup")),
+                "the former copies are deleted before the response: " + store.touchAndDeleteThreads);
     }
 
     /** Locks exclude each other whatever the order of the keys (step 2) or when one Tomcat lacks the new key (step 1). */
