@@ -25,10 +25,13 @@ final class EmbeddedTomcat implements AutoCloseable {
     private final Tomcat tomcat = new Tomcat();
     private final String route;
     private final Context context;
+    /** The context path, percent-encoded as in a URL ("" for the root context). */
+    private final String encodedPath;
     private final MemcachedSessionManager manager = new MemcachedSessionManager();
     private boolean stopped;
 
-    private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext) {
+    private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
+            String host, String contextPath) {
         this.route = route;
         Path base;
         try {
@@ -37,13 +40,15 @@ final class EmbeddedTomcat implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         tomcat.setBaseDir(base.toString());
-        tomcat.setHostname("127.0.0.1");
+        tomcat.setHostname(host);
         tomcat.getEngine().setName("engine-" + route);
         tomcat.getEngine().setJvmRoute(route);
         tomcat.getConnector().setPort(0);
         tomcat.getConnector().setProperty("address", "127.0.0.1");
         tomcat.getHost().setAutoDeploy(false);
-        context = tomcat.addContext("", base.toString());
+        context = tomcat.addContext(contextPath, base.toString());
+        encodedPath = java.net.URLEncoder.encode(contextPath, java.nio.charset.StandardCharsets.UTF_8)
+                .replace("%2F", "/");
         String transcoder = System.getProperty(TRANSCODER_PROPERTY);
         if (transcoder != null && !transcoder.isBlank() && !attributes.containsKey("transcoderFactoryClass")) {
             setAttribute(manager, "transcoderFactoryClass", transcoder); // the suite runs once per serializer
@@ -74,6 +79,8 @@ final class EmbeddedTomcat implements AutoCloseable {
         private final Map<String, String> attributes = new LinkedHashMap<>();
         private String login;
         private boolean otherContext;
+        private String host = "127.0.0.1";
+        private String contextPath = "";
 
         private Builder(String route) {
             this.route = route;
@@ -100,15 +107,27 @@ final class EmbeddedTomcat implements AutoCloseable {
             return this;
         }
 
+        /** The name of Tomcat's (only, default) virtual host; every request reaches it. */
+        Builder host(String name) {
+            host = name;
+            return this;
+        }
+
+        /** The test webapp's context path instead of "/" ({@link #url} adds it). */
+        Builder contextPath(String path) {
+            contextPath = path;
+            return this;
+        }
+
         EmbeddedTomcat start() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath);
             t.startTomcat();
             return t;
         }
 
         /** Starts Tomcat even if the context fails (tests of bad configuration). */
         EmbeddedTomcat startAllowingFailure() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath);
             try {
                 t.tomcat.start();
             } catch (LifecycleException e) {
@@ -164,8 +183,9 @@ final class EmbeddedTomcat implements AutoCloseable {
         return tomcat.getConnector().getLocalPort();
     }
 
+    /** The URL of {@code path} in the test webapp. */
     String url(String path) {
-        return "http://127.0.0.1:" + port() + path;
+        return "http://127.0.0.1:" + port() + encodedPath + path;
     }
 
     MemcachedSessionManager manager() {

@@ -298,4 +298,31 @@ class NonStickyIT extends MsmIT {
         assertNull(server(other).get("bak:" + id), "and its secondary copy");
         assertTrue(reads >= 6);
     }
+
+    /**
+     * Logout in a context beyond ASCII ({@code /café} in the {@code storageKeyPrefix}) deletes the key the writes
+     * made: no other Tomcat finds the session afterwards (the delete used to miss it, another encoding of the key).
+     */
+    @Test
+    void logoutInAContextPathBeyondAsciiEndsTheSessionOnEveryTomcat() {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").contextPath("/caf\u00e9").with("memcachedNodes", nodes())
+                .with("sticky", "false").with("storageKeyPrefix", "context").start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").contextPath("/caf\u00e9").with("memcachedNodes", nodes())
+                .with("sticky", "false").with("storageKeyPrefix", "context").start());
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        assertEquals(2, b.get(tc2.url("/counter")).count());
+        String id = b.sessionId();
+        assertEquals("after=none", b.get(tc1.url("/logout")).body);
+        awaitBackups(tc1);
+
+        Browser stolen = new Browser();
+        stolen.setCookie("JSESSIONID", id);
+        assertEquals(1, stolen.get(tc2.url("/counter")).count(), "tc2 no longer finds the logged-out session");
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : server(node).keys()) {
+                assertFalse(key.contains(randomOf(id)), "left in memcached " + node + ": " + key);
+            }
+        }
+    }
 }

@@ -15,15 +15,23 @@ import io.msm.codec.SessionData;
 import io.msm.config.SessionProtection;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import org.apache.commons.collections.functors.InvokerTransformer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Bytes planted in memcached by someone else: a deserialization gadget under a live session's key is refused by
@@ -43,6 +51,28 @@ class SecurityIT extends MsmIT {
     private static boolean kryoRun() {
         String t = System.getProperty(EmbeddedTomcat.TRANSCODER_PROPERTY, "");
         return t.contains("kryo");
+    }
+
+    /**
+     * The key of the one session on {@code node} (not a secondary copy or lock): with {@code sessionProtection} the
+     * key hides the session id, so a test that plays the attacker finds it as one would, by listing the keys.
+     */
+    private static String sessionKey(String node) {
+        List<String> keys = new java.util.ArrayList<>();
+        for (String k : server(node).keys()) {
+            if (!k.startsWith("bak:") && !k.startsWith("lock:")) {
+                keys.add(k);
+            }
+        }
+        assertEquals(1, keys.size(), keys.toString());
+        return keys.get(0);
+    }
+
+    /** Every key both memcached nodes hold. */
+    private static Set<String> allKeys() {
+        Set<String> keys = new LinkedHashSet<>(server("n1").keys());
+        keys.addAll(server("n2").keys());
+        return keys;
     }
 
     /** A live session whose Tomcat is gone, so the next request must read memcached. */
@@ -122,7 +152,8 @@ class SecurityIT extends MsmIT {
         String[] signing = {"sessionProtection", "sign", "sessionKeys", KEY_1};
         Browser b = new Browser();
         String id = liveSessionWithoutItsTomcat(b, signing);
-        byte[] signed = server(nodeOf(id)).get(id);
+        String key = sessionKey(nodeOf(id));
+        byte[] signed = server(nodeOf(id)).get(key);
         assertNotNull(signed);
         BlobSealer ours = BlobSealer.create(SessionProtection.SIGN, List.of(Base64.getDecoder().decode(KEY_1)), 0);
         byte[] plain = ours.open(signed);
@@ -136,14 +167,14 @@ class SecurityIT extends MsmIT {
         for (byte[] planted : List.of(plain, otherKey, altered)) {
             Browser victim = new Browser();
             victim.setCookie("JSESSIONID", id);
-            server(nodeOf(id)).set(id, planted, 0);
+            server(nodeOf(id)).set(key, planted, 0);
             Browser.Page p = victim.get(tc2.url("/counter"));
             assertEquals(1, p.count(), "refused: a fresh session");
             assertEquals(++refused, tc2.manager().getMsmUntrustedSessions());
         }
         assertEquals(0, tc2.manager().getMsmUnreadableSessions(), "counted as untrusted, not as corrupt");
         // control: the blob msm signed itself is read
-        server(nodeOf(id)).set(id, signed, 0);
+        server(nodeOf(id)).set(key, signed, 0);
         assertEquals(3, b.get(tc2.url("/counter")).count());
     }
 
@@ -151,7 +182,7 @@ class SecurityIT extends MsmIT {
     void encryptedSessionsShowNothingInMemcachedAndSurviveKeyRotation() {
         Browser b = new Browser();
         String id = liveSessionWithoutItsTomcat(b, "sessionProtection", "encrypt", "sessionKeys", KEY_1);
-        byte[] stored = server(nodeOf(id)).get(id);
+        byte[] stored = server(nodeOf(id)).get(sessionKey(nodeOf(id)));
         String visible = new String(stored, StandardCharsets.ISO_8859_1);
         assertFalse(visible.contains("counter") || visible.contains(id), "memcached sees no attribute name or id");
         // rotation step 2: the new key writes, the old one still reads
@@ -193,5 +224,151 @@ class SecurityIT extends MsmIT {
             assertTrue(log.containing("unavailable").isEmpty(), log.containing("unavailable").toString());
         }
         assertEquals(1, big.get(tc2.url("/counter")).count(), "the request itself is served");
+    }
+
+    /**
+     * With {@code sessionProtection}, whoever lists memcached's keys ({@code lru_crawler metadump all}) sees no session
+     * id, nor its random part: not in the session's key, its secondary copy's or its lock's.
+     */
+    @ParameterizedTest(name = "sessionProtection={0}, sticky={1}")
+    @CsvSource({"sign,true", "encrypt,true", "sign,false", "encrypt,false"})
+    void withProtectionNoMemcachedKeyNamesASession(String protection, boolean sticky) throws Exception {
+        String[] attributes = sticky
+                ? new String[] {"sessionProtection", protection, "sessionKeys", KEY_1}
+                : new String[] {"sessionProtection", protection, "sessionKeys", KEY_1, "sticky", "false",
+                    "lockingMode", "all"};
+        EmbeddedTomcat tc1 = tomcat("tc1", attributes);
+        EmbeddedTomcat tc2 = tomcat("tc2", attributes);
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        awaitBackups(tc1);
+        assertEquals(2, b.get(tc2.url("/counter")).count(), "read from memcached by the other Tomcat");
+        String random = randomOf(b.sessionId());
+        Set<String> seen = new LinkedHashSet<>(allKeys());
+        // a request that holds the session (and its lock, non-sticky) while the keys are listed
+        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
+                () -> b.get(tc2.url("/set?name=slow&value=1&sleep=1500")));
+        if (!sticky) {
+            await("the lock in memcached", 1400, () -> allKeys().stream().anyMatch(k -> k.startsWith("lock:")));
+        }
+        seen.addAll(allKeys());
+        assertEquals(200, slow.get(10, TimeUnit.SECONDS).status);
+        awaitBackups(tc2);
+        seen.addAll(allKeys());
+        if (!sticky) {
+            assertTrue(seen.stream().anyMatch(k -> k.startsWith("lock:")), "a lock: " + seen);
+            assertTrue(seen.stream().anyMatch(k -> k.startsWith("bak:")), "a secondary copy: " + seen);
+        }
+        assertTrue(seen.stream().anyMatch(k -> !k.startsWith("lock:") && !k.startsWith("bak:")), "a session: " + seen);
+        for (String k : seen) {
+            assertFalse(k.contains(random), "a key holds the session id: " + k);
+        }
+    }
+
+    /** The attribute bytes of a session without attributes, in the format of this run's serializer. */
+    private static byte[] noAttributes() throws IOException {
+        if (kryoRun()) {
+            return new byte[] {0x4B, 1, 0}; // magic 'K', format 1, no attribute
+        }
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(buffer)) {
+            out.writeInt(0);
+        }
+        return buffer.toByteArray();
+    }
+
+    /** A session blob as anyone can write it: logged in as {@code user} with the role the webapp asks for. */
+    private static byte[] forgedLogin(String id, String user) throws IOException {
+        ByteArrayOutputStream principal = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(principal)) {
+            out.writeByte(1); // msm's principal format 1
+            out.writeByte(1); // a GenericPrincipal: name, roles
+            out.writeUTF(user);
+            out.writeInt(1);
+            out.writeUTF("user");
+        }
+        long now = System.currentTimeMillis();
+        return BlobCodec.encode(SessionData.builder(id).creationTime(now).lastAccessedTime(now).thisAccessedTime(now)
+                .maxInactiveInterval(1800).authType("BASIC").principal(principal.toByteArray())
+                .attributes(noAttributes()).build());
+    }
+
+    /**
+     * Without {@code sessionProtection}, write access to memcached is a login as anyone: no gadget, just a blob naming
+     * a user and roles under a session id of the writer's choice. With protection the same planting - under that id,
+     * and over every key memcached lists, with a live victim's id inside - logs nobody in.
+     */
+    @Test
+    void aForgedBlobLogsInAsAnyUserWithoutProtectionAndIsRefusedWithIt() throws Exception {
+        EmbeddedTomcat open = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).basicLogin().start());
+        String chosen = "F0F0F0F0F0F0F0F0F0F0F0F0F0F0F0F0-n1.tc1";
+        server("n1").set(chosen, forgedLogin(chosen, "admin"), 0);
+        Browser attacker = new Browser();
+        attacker.setCookie("JSESSIONID", chosen);
+        assertEquals("user=admin x=null method=GET", attacker.get(open.url("/protected/p")).body,
+                "logged in as a user the realm does not even have");
+        open.stop();
+        MEMCACHED.servers().forEach(io.msm.test.memcached.MemcachedServer::flushAll);
+
+        String[] signing = {"sessionProtection", "sign", "sessionKeys", KEY_1};
+        EmbeddedTomcat guarded = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).with(signing[0],
+                signing[1]).with(signing[2], signing[3]).basicLogin().start());
+        Browser victim = new Browser();
+        victim.get(guarded.url("/counter"));
+        String basic = "Basic " + Base64.getEncoder().encodeToString("alice:secret".getBytes(StandardCharsets.UTF_8));
+        assertEquals("user=alice x=null method=GET", victim.get(guarded.url("/protected/p"), "Authorization", basic).body);
+        String victimId = victim.sessionId();
+        awaitBackups(guarded);
+        guarded.stop();
+        byte[] overVictim = forgedLogin(victimId, "admin");
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String key : server(node).keys()) {
+                server(node).set(key, overVictim, 0);
+            }
+        }
+        server("n1").set(chosen, forgedLogin(chosen, "admin"), 0);
+
+        EmbeddedTomcat next = track(EmbeddedTomcat.on("tc3").with("memcachedNodes", nodes()).with(signing[0],
+                signing[1]).with(signing[2], signing[3]).basicLogin().start());
+        assertEquals(401, attacker.get(next.url("/protected/p")).status, "the chosen id: nothing there");
+        Browser withVictimsCookie = new Browser();
+        withVictimsCookie.setCookie("JSESSIONID", victimId);
+        assertEquals(401, withVictimsCookie.get(next.url("/protected/p")).status, "the forged blob is refused");
+        assertEquals(1, next.manager().getMsmUntrustedSessions());
+    }
+
+    /** Without protection, every start says once, naming the context, what write access to memcached allows. */
+    @Test
+    void aManagerWithoutProtectionWarnsOnceAtStartNamingItsContext() {
+        try (LogCapture log = LogCapture.of("io.msm")) {
+            tomcat("tc1");
+            List<String> warnings = log.containing("sessionProtection=\"none\"");
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).startsWith("[127.0.0.1/] "), warnings.get(0));
+            assertTrue(warnings.get(0).contains("log in as any user"), warnings.get(0));
+            assertTrue(log.records.stream().anyMatch(r -> r.getLevel() == Level.WARNING
+                    && LogCapture.fullText(r).contains("sessionProtection=\"none\"")));
+        }
+        try (LogCapture log = LogCapture.of("io.msm")) {
+            tomcat("tc2", "sessionProtection", "sign", "sessionKeys", KEY_1);
+            assertTrue(log.containing("sessionProtection=\"none\"").isEmpty());
+        }
+    }
+
+    /**
+     * Two virtual hosts with the same context path, prefix and keys: a session signed for one is not loaded by the
+     * other (the blob is bound to host, context path and prefix).
+     */
+    @Test
+    void aSignedSessionOfOneVirtualHostIsNotLoadedByAnotherWithTheSamePathAndKeys() {
+        EmbeddedTomcat a = track(EmbeddedTomcat.on("tc1").host("a.example.com").with("memcachedNodes", nodes())
+                .with("sessionProtection", "sign").with("sessionKeys", KEY_1).start());
+        EmbeddedTomcat other = track(EmbeddedTomcat.on("tc2").host("b.example.com").with("memcachedNodes", nodes())
+                .with("sessionProtection", "sign").with("sessionKeys", KEY_1).start());
+        Browser b = new Browser();
+        assertEquals(1, b.get(a.url("/counter")).count());
+        assertEquals(2, b.get(a.url("/counter")).count());
+        awaitBackups(a);
+        assertEquals(1, b.get(other.url("/counter")).count(), "host b does not adopt host a's session");
     }
 }

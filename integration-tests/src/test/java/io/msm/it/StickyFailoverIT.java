@@ -98,4 +98,27 @@ class StickyFailoverIT extends MsmIT {
         assertEquals("tc2", routeOf(browser.sessionId()));
         assertEquals(1, tc2.manager().getMsmTomcatFailovers(), "one takeover");
     }
+
+    /**
+     * A context path beyond ASCII ({@code /café}) in the {@code storageKeyPrefix}: the key tc1's backup wrote is the
+     * key tc2 reads (the two client paths used to encode it differently).
+     */
+    @org.junit.jupiter.api.Test
+    void aSessionOfAContextPathBeyondAsciiContinuesOnTheOtherTomcat() {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").contextPath("/caf\u00e9").with("memcachedNodes", nodes())
+                .with("storageKeyPrefix", "context").start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").contextPath("/caf\u00e9").with("memcachedNodes", nodes())
+                .with("storageKeyPrefix", "context").start());
+        Browser browser = new Browser();
+        assertEquals(1, browser.get(tc1.url("/counter")).count());
+        assertEquals(2, browser.get(tc1.url("/counter")).count());
+        String id = browser.sessionId();
+        awaitBackups(tc1);
+        tc1.stop();
+
+        assertEquals(3, browser.get(tc2.url("/counter")).count(), "the counter continues on tc2");
+        awaitBackups(tc2);
+        assertNotNull(server(nodeOf(id)).get("caf\u00e9_" + browser.sessionId()), "stored as caf\u00e9_<id> in UTF-8");
+        assertNull(server(nodeOf(id)).get("caf\u00e9_" + id), "the key of tc1's id is deleted");
+    }
 }

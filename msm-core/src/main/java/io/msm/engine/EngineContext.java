@@ -16,6 +16,7 @@ public final class EngineContext {
     private final Supplier<Collection<? extends ManagedSession>> residents;
     private String owner;
     private java.util.function.Consumer<ManagedSession> lost = s -> { };
+    private String host;
 
     /**
      * @param name shown in every log line, e.g. the context path
@@ -85,9 +86,24 @@ public final class EngineContext {
         lost.accept(session);
     }
 
+    /**
+     * {@link #ownedBy(String)} the context path, on virtual host {@code host}: with {@code sessionProtection}, stored
+     * sessions are bound to host, context path and key prefix, and a blob bound to another webapp (or to none) is not
+     * loaded, so a signed blob copied from one virtual host's key to another's is refused.
+     */
+    public EngineContext ownedBy(String host, String contextPath) {
+        this.host = host;
+        return ownedBy(contextPath);
+    }
+
     /** The owner of this webapp's sessions, or {@code null}. */
     public String owner() {
         return owner;
+    }
+
+    /** The virtual host of this webapp, or {@code null}. */
+    public String host() {
+        return host;
     }
 
     /** The sessions the container holds now. */

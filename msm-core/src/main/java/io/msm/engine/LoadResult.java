@@ -29,9 +29,11 @@ public final class LoadResult {
     private final boolean secondary;
     private final long lastAccessedTime;
     private final long storeExpiresAt;
+    private final boolean underFormerName;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
-            String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt) {
+            String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt,
+            boolean underFormerName) {
         this.status = status;
         this.data = data;
         this.version = version;
@@ -41,17 +43,26 @@ public final class LoadResult {
         this.secondary = secondary;
         this.lastAccessedTime = lastAccessedTime;
         this.storeExpiresAt = storeExpiresAt;
+        this.underFormerName = underFormerName;
     }
 
-    /** @param storeExpiresAt when the stored copy expires, if the load refreshed it for this session; else 0 */
+    /**
+     * @param storeExpiresAt when the stored copy expires, if the load refreshed it for this session; else 0
+     * @param underFormerName read under the name of a session key other than the first (see {@link StorageKeys})
+     */
     static LoadResult found(SessionData data, IdleSessionCache.Version version, long contentHash, byte[] blob,
-            boolean secondary, long lastAccessedTime, long storeExpiresAt) {
+            boolean secondary, long lastAccessedTime, long storeExpiresAt, boolean underFormerName) {
         return new LoadResult(Status.FOUND, data, version, contentHash, null, blob, secondary, lastAccessedTime,
-                storeExpiresAt);
+                storeExpiresAt, underFormerName);
     }
 
     static LoadResult of(Status status, String reason) {
-        return new LoadResult(status, null, null, 0, reason, null, false, 0, 0);
+        return new LoadResult(status, null, null, 0, reason, null, false, 0, 0, false);
+    }
+
+    /** Read under a former key's name (a key rotation): stored again under the first key's, the old copy deleted. */
+    boolean underFormerName() {
+        return underFormerName;
     }
 
     /** When memcached's copy expires, if the load itself refreshed it to this session's timeout; 0 if unknown. */

@@ -68,8 +68,6 @@ public final class SessionEngine implements AutoCloseable {
     /** How long a secondary copy's refresh time is remembered: the longest half slack, with margin. */
     private static final long SECONDARY_REFRESH_KEPT_MILLIS = 60_000;
     private static final int SERIALIZATION_ATTEMPTS = 3;
-    /** Read to test a node; never written. */
-    private static final String PROBE_KEY = "msm:probe";
     /** How long a read of a secondary copy waits for a copy still in flight (non-sticky, after a node failed). */
     static final long SECONDARY_GRACE_MILLIS = 25;
     /** Prefix of the key of a session's lock (non-sticky mode). */
@@ -96,6 +94,8 @@ public final class SessionEngine implements AutoCloseable {
     private final AttributeChunker chunker;
     private final Pattern attributeFilter;
     private final byte[] ownerNote;
+    /** With sessionProtection: host, context and prefix every blob must name (it replaces the owner note). */
+    private final Binding binding;
     /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
     private final boolean sticky;
     private final ThreadPoolExecutor backupPool;
@@ -116,6 +116,8 @@ public final class SessionEngine implements AutoCloseable {
     private final Set<String> reportedLargeAttributes = ConcurrentHashMap.newKeySet();
     /** Signs, encrypts and compresses blobs on their way to memcached, and checks them on the way back. */
     private final BlobSealer sealer;
+    /** The memcached keys of sessions: prefix and id, or a keyed hash of the id with sessionProtection. */
+    private final StorageKeys keys;
     /**
      * Ids of sessions that ended here (invalidated, expired), until memcached confirmed their deletion or their
      * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
@@ -163,6 +165,7 @@ public final class SessionEngine implements AutoCloseable {
         this.transcoder = createTranscoder(config, ctx);
         this.chunker = new AttributeChunker(transcoder, config.maxAttributeSize(), this::attributeTooLarge);
         this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
+        this.keys = new StorageKeys(ctx.keyPrefix(), config.sessionProtection(), config.sessionKeys());
         this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
@@ -170,7 +173,10 @@ public final class SessionEngine implements AutoCloseable {
         this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
         this.backupThreads = new DaemonThreads("msm-backup-" + ctx.name());
         this.probeThreads = new DaemonThreads("msm-probe-" + ctx.name());
-        this.ownerNote = ctx.owner() == null ? null : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        boolean isProtected = config.sessionProtection() != io.msm.config.SessionProtection.NONE;
+        this.ownerNote = ctx.owner() == null || isProtected ? null
+                : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.binding = isProtected ? new Binding(ctx) : null;
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), backupThreads);
         this.backupPool.allowCoreThreadTimeOut(true);
@@ -201,7 +207,7 @@ public final class SessionEngine implements AutoCloseable {
                             if (!up && !stopping) {
                                 lastProblem.put(nodeId, "connection closed by memcached");
                                 // let the client find out too, or it would keep a dead connection for "up"
-                                store.checkConnection(nodeId, ctx.keyPrefix() + PROBE_KEY);
+                                store.checkConnection(nodeId, keys.probe());
                             }
                             changed.accept(nodeId);
                         });
@@ -408,8 +414,9 @@ public final class SessionEngine implements AutoCloseable {
         return p != null && path != null && p.matcher(path).matches();
     }
 
+    /** The key of the primary copy of session {@code id}, the one written. */
     private String key(String id) {
-        return ctx.keyPrefix() + id;
+        return keys.primary(id, 0);
     }
 
     // ====================================================================== locks (non-sticky)
@@ -455,7 +462,8 @@ public final class SessionEngine implements AutoCloseable {
     /**
      * Takes the lock of session {@code id}: an {@code add} of a unique owner token that expires after
      * {@code lockExpiration} (so a crashed owner frees it), retried with a growing pause while another owner holds
-     * it, for at most {@code operationTimeout}.
+     * it, for at most {@code operationTimeout}. With several session keys (a rotation) the lock has a key per name,
+     * taken in one order (see {@link StorageKeys#locks}).
      *
      * @return the lock, or {@code null} if it could not be taken in time or the node is unavailable (counted)
      */
@@ -465,7 +473,9 @@ public final class SessionEngine implements AutoCloseable {
             return null;
         }
         String node = p.nodeId();
-        String key = LOCK_PREFIX + key(id);
+        List<String> lockKeys = keys.locks(id);
+        long[] cas = new long[lockKeys.size()];
+        int taken = 0;
         byte[] token = new byte[16];
         random.nextBytes(token);
         long start = System.nanoTime();
@@ -473,10 +483,11 @@ public final class SessionEngine implements AutoCloseable {
         long pause = LOCK_BACKOFF_START_MILLIS;
         boolean waited = false;
         while (availability.isAvailable(node)) {
-            long cas;
+            long added;
             try {
-                cas = store.add(node, key, Expiration.of(config.lockExpirationSeconds(), ctx.clock().getAsLong()),
-                        token, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                added = store.add(node, lockKeys.get(taken), Expiration.of(config.lockExpirationSeconds(),
+                        ctx.clock().getAsLong()), token, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline
+                        - System.nanoTime())));
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
                 break;
@@ -484,13 +495,17 @@ public final class SessionEngine implements AutoCloseable {
                 LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + id + " failed", e);
                 break;
             }
-            if (cas >= 0) {
+            if (added >= 0) {
+                cas[taken++] = added;
+                if (taken < lockKeys.size()) {
+                    continue;
+                }
                 stats.count(Counter.LOCKS_ACQUIRED);
                 if (waited) {
                     stats.count(Counter.LOCK_WAITS);
                     stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
                 }
-                return new SessionLock(id, node, key, token, cas);
+                return new SessionLock(id, node, lockKeys, token, cas);
             }
             waited = true;
             if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > deadline) {
@@ -504,6 +519,9 @@ public final class SessionEngine implements AutoCloseable {
             }
             pause = Math.min(LOCK_BACKOFF_MAX_MILLIS, pause * 2);
         }
+        if (taken > 0) {
+            unlock(new SessionLock(id, node, lockKeys.subList(0, taken), token, cas));
+        }
         stats.count(Counter.LOCK_TIMEOUTS);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + node
@@ -516,13 +534,16 @@ public final class SessionEngine implements AutoCloseable {
         if (lock == null) {
             return;
         }
-        try {
-            store.compareAndDelete(lock.node, lock.key, lock.token, lock.cas, config.operationTimeoutMillis());
-        } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + lock.sessionId + " failed; it "
-                    + "expires after lockExpiration", e);
+        for (int i = 0; i < lock.keys.size(); i++) {
+            try {
+                store.compareAndDelete(lock.node, lock.keys.get(i), lock.token, lock.cas[i],
+                        config.operationTimeoutMillis());
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + lock.sessionId + " failed; it "
+                        + "expires after lockExpiration", e);
+            }
         }
     }
 
@@ -548,6 +569,7 @@ public final class SessionEngine implements AutoCloseable {
         int refreshedFor = -1;
         long refreshedUntil = 0; // when the copy expires if the load refreshed it (for refreshedFor)
         String failure = null;
+        int name = 0; // the name it was found under: 0 but after a key rotation (see StorageKeys)
         if (availability.isAvailable(node)) {
             try {
                 if (sticky) {
@@ -566,6 +588,10 @@ public final class SessionEngine implements AutoCloseable {
                     if (v.refreshed()) {
                         refreshedUntil = now + seconds * 1000;
                     }
+                }
+                for (int n = 1; blob == null && n < keys.names(); n++) { // a key rotation: under a former key's name
+                    blob = store.get(node, keys.primary(id, n), config.operationTimeoutMillis());
+                    name = n;
                 }
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
@@ -602,10 +628,12 @@ public final class SessionEngine implements AutoCloseable {
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "stored session is invalidated");
             }
             byte[] owner = data.notes().get(OWNER_NOTE);
-            if (ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)) {
+            String otherWebapp = binding != null ? binding.otherWebapp(data)
+                    : ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)
+                    ? new String(owner, java.nio.charset.StandardCharsets.UTF_8) : null;
+            if (otherWebapp != null) {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
-                return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp "
-                        + new String(owner, java.nio.charset.StandardCharsets.UTF_8));
+                return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp " + otherWebapp);
             }
             IdleSessionCache.Version version = attributesOf(id, data);
             stats.count(Counter.SESSIONS_LOADED);
@@ -618,7 +646,7 @@ public final class SessionEngine implements AutoCloseable {
             usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
-                    lastAccessed(data, ttl), storeExpiresAt);
+                    lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0);
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -720,9 +748,11 @@ public final class SessionEngine implements AutoCloseable {
                 continue;
             }
             try {
-                byte[] blob = store.get(n.id(), BAK_PREFIX + key(id), config.operationTimeoutMillis());
-                if (blob != null) {
-                    return blob;
+                for (int name = 0; name < keys.names(); name++) {
+                    byte[] blob = store.get(n.id(), keys.secondary(id, name), config.operationTimeoutMillis());
+                    if (blob != null) {
+                        return blob;
+                    }
                 }
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
@@ -764,6 +794,11 @@ public final class SessionEngine implements AutoCloseable {
         st.stored = true;
         // unless the load refreshed it, memcached did not say when the copy expires: refreshed when the request ends
         st.storeExpiresAt = loaded.storeExpiresAt();
+        if (loaded.underFormerName()) { // a key rotation: stored under the first key's name when the request ends
+            st.stored = false;
+            st.underFormerName = true;
+            st.metadataChanged();
+        }
     }
 
     // ====================================================================== request lifecycle
@@ -1181,6 +1216,9 @@ public final class SessionEngine implements AutoCloseable {
         if (ownerNote != null) {
             meta.note(OWNER_NOTE, ownerNote);
         }
+        if (binding != null) {
+            binding.addTo(meta);
+        }
         String id = meta.build().id();
         AttributeChunker.Serialized serialized = serialize(s, id);
         if (serialized == null) {
@@ -1227,7 +1265,7 @@ public final class SessionEngine implements AutoCloseable {
         try {
             if (paired != null) {
                 pairedOutcome = store.setWithSecondary(node, key(id), Expiration.of(ttl, now), blob, timeout, paired,
-                        BAK_PREFIX + key(id), Expiration.of(ttl, now), config.sessionBackupTimeoutMillis());
+                        keys.secondary(id, 0), Expiration.of(ttl, now), config.sessionBackupTimeoutMillis());
             } else {
                 store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
             }
@@ -1264,17 +1302,22 @@ public final class SessionEngine implements AutoCloseable {
                 secondaryAnswered(st, id, paired, pairedOutcome == SessionStore.Secondary.STORED, now);
                 if (pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
                     long waited = config.sessionBackupTimeoutMillis();
-                    storeFailed(StoreException.timeout("set", BAK_PREFIX + key(id), paired, waited, "secondary copy"),
+                    storeFailed(StoreException.timeout("set", keys.secondary(id, 0), paired, waited, "secondary copy"),
                             waited);
                 }
             }
+        }
+        if (st.underFormerName && requestThread && !sticky) {
+            // before the response: the user's next request may reach a Tomcat that looks under the former name first
+            st.underFormerName = false;
+            deleteNames(id, 1);
         }
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
             st.attempted.add(previous);
         }
         st.attempted.remove(id);
-        if (!st.attempted.isEmpty()) {
+        if (!st.attempted.isEmpty() || st.underFormerName) {
             if (requestThread) {
                 defer(st, Work.TOUCH);
             } else {
@@ -1308,8 +1351,12 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    /** Deletes the keys of former ids of a session (it is stored under its current id). */
+    /** Deletes the keys of former ids of a session, and its copies under former names (it is stored as it is now). */
     private void deleteObsolete(SessionState st) {
+        if (st.underFormerName) {
+            st.underFormerName = false;
+            deleteNames(st.storedId, 1);
+        }
         for (String old : st.attempted) {
             if (!old.equals(st.storedId)) {
                 deleteKey(old);
@@ -1387,7 +1434,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
     private void touchIfNeeded(ManagedSession s, SessionState st, boolean always) {
-        if (!st.attempted.isEmpty() && st.stored) {
+        if ((!st.attempted.isEmpty() || st.underFormerName) && st.stored) {
             deleteObsolete(st);
         }
         long now = ctx.clock().getAsLong();
@@ -1483,7 +1530,7 @@ public final class SessionEngine implements AutoCloseable {
         st.bakNode = node;
         if (previous != null && !previous.equals(node)) {
             try {
-                execute(() -> deleteSecondaryOn(previous, id));
+                execute(() -> deleteSecondaryOn(previous, id, 0));
             } catch (RejectedExecutionException stopping) {
                 // it expires by its TTL
             }
@@ -1498,7 +1545,7 @@ public final class SessionEngine implements AutoCloseable {
             return null; // no second node available: the primary is the only copy for now
         }
         long now = ctx.clock().getAsLong();
-        SecondaryWrite w = new SecondaryWrite(node, BAK_PREFIX + key(id));
+        SecondaryWrite w = new SecondaryWrite(node, keys.secondary(id, 0));
         tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
         store.setAsync(node, w.key, Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
             try {
@@ -1519,7 +1566,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         try {
             long now = ctx.clock().getAsLong();
-            if (store.touch(node, BAK_PREFIX + key(s.id()), exp, config.operationTimeoutMillis())) {
+            if (store.touch(node, keys.secondary(s.id(), 0), exp, config.operationTimeoutMillis())) {
                 st.bakNode = node;
                 secondaryRefreshed.put(s.id(), now);
                 stats.count(Counter.TOUCHES);
@@ -1531,12 +1578,13 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    private void deleteSecondaryOn(String node, String id) {
+    /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */
+    private void deleteSecondaryOn(String node, String id, int name) {
         if (!availability.isAvailable(node)) {
             return; // it expires by its TTL
         }
         try {
-            store.delete(node, BAK_PREFIX + key(id), config.operationTimeoutMillis());
+            store.delete(node, keys.secondary(id, name), config.operationTimeoutMillis());
             stats.count(Counter.DELETES);
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
@@ -1566,23 +1614,41 @@ public final class SessionEngine implements AutoCloseable {
             pendingDeletes.put(id, p.nodeId());
             return;
         }
-        if (!sticky) {
-            // the secondary copy may sit on any other node
-            for (MemcachedNode n : config.nodes()) {
-                if (!n.id().equals(p.nodeId())) {
-                    deleteSecondaryOn(n.id(), id);
-                }
-            }
-        }
-        try {
-            store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
-            stats.count(Counter.DELETES);
+        if (deleteNames(id, 0)) {
             pendingDeletes.remove(id);
             ended.remove(id);
-        } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+        } else {
             pendingDeletes.put(id, p.nodeId());
         }
+    }
+
+    /**
+     * Deletes the copies of session {@code id} under its names from {@code first} on (0: every name; 1: the former
+     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered.
+     */
+    private boolean deleteNames(String id, int first) {
+        SessionId p = ids.parse(id);
+        if (p == null) {
+            return true;
+        }
+        for (int name = first; name < keys.names(); name++) {
+            if (!sticky) {
+                // the secondary copy may sit on any other node
+                for (MemcachedNode n : config.nodes()) {
+                    if (!n.id().equals(p.nodeId())) {
+                        deleteSecondaryOn(n.id(), id, name);
+                    }
+                }
+            }
+            try {
+                store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
+                stats.count(Counter.DELETES);
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
@@ -1790,7 +1856,7 @@ public final class SessionEngine implements AutoCloseable {
 
     private boolean probe(String nodeId) {
         try {
-            store.get(nodeId, ctx.keyPrefix() + PROBE_KEY, config.operationTimeoutMillis());
+            store.get(nodeId, keys.probe(), config.operationTimeoutMillis());
             return true;
         } catch (StoreException e) {
             return false;

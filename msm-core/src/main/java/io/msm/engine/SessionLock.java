@@ -1,17 +1,21 @@
 package io.msm.engine;
 
+import java.util.List;
+
 /** A session's lock in memcached, held by one owner (non-sticky mode). Release it with {@link SessionEngine#unlock}. */
 public final class SessionLock {
     final String sessionId;
     final String node;
-    final String key;
+    /** The lock's keys: one, or one per session key during a key rotation (see {@link StorageKeys#locks}). */
+    final List<String> keys;
     final byte[] token;
-    final long cas;
+    /** The CAS of each key's item, or 0 where the protocol did not report it. */
+    final long[] cas;
 
-    SessionLock(String sessionId, String node, String key, byte[] token, long cas) {
+    SessionLock(String sessionId, String node, List<String> keys, byte[] token, long[] cas) {
         this.sessionId = sessionId;
         this.node = node;
-        this.key = key;
+        this.keys = keys;
         this.token = token;
         this.cas = cas;
     }

@@ -69,6 +69,11 @@ public final class SessionState {
     private final long[] recentHashes = new long[RECENT_HASHES];
     private int recentCount;
     private static final int RECENT_HASHES = 8;
+    /**
+     * Read under the name of a session key other than the first (a key rotation, see {@link StorageKeys}): once
+     * stored under the first key's name, its copies under the others are deleted.
+     */
+    volatile boolean underFormerName;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

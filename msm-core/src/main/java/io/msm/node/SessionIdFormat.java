@@ -10,7 +10,10 @@ package io.msm.node;
  */
 public final class SessionIdFormat {
 
-    /** Longer ids are refused: with a key prefix they must stay within memcached's 250-byte key limit. */
+    /**
+     * Longer ids are refused (a cookie is no place for more). A key that with its prefix would still exceed
+     * memcached's 250 bytes is stored under a hash of it (see the engine's StorageKeys).
+     */
     public static final int MAX_LENGTH = 200;
 
     private final boolean withNodeIds;

@@ -3,12 +3,14 @@ package io.msm.store;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,6 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * threads, set + meta get of 2 KB, one memcached on loopback, 2 cores): 12 µs of CPU per call here, 22 µs through
  * spymemcached, 1.7x the calls per second.
  *
+ * <p>Every read waits at most until the call's deadline, however the answer trickles in (a socket's own timeout
+ * applies to one read at a time); keys travel in UTF-8, as spymemcached sends them.
+ *
  * <p>Idle connections are pooled (at most {@link #MAX_IDLE}). A connection that timed out, failed or answered
  * something unexpected is closed, never reused, so a late answer cannot be read as the next call's. A call on a
  * pooled connection that fails before any answer arrived (memcached restarted since) is retried once on a new one:
@@ -30,6 +35,7 @@ final class DirectConnections implements AutoCloseable {
     private static final int BUFFER = 16 * 1024;
     /** Writes up to this size are not guarded: see {@link Conn#writeValue}. */
     private static final int UNGUARDED_WRITE = 8 * 1024;
+    private static final byte[] CRLF = {'\r', '\n'};
 
     private final InetSocketAddress address;
     private final WriteDeadline writeDeadline;
@@ -76,7 +82,7 @@ final class DirectConnections implements AutoCloseable {
 
         Conn(Socket socket, WriteDeadline writeDeadline) throws IOException {
             this.socket = socket;
-            this.in = new BufferedInputStream(socket.getInputStream(), BUFFER);
+            this.in = new BufferedInputStream(new DeadlineInput(socket.getInputStream()), BUFFER);
             this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
             this.writeDeadline = writeDeadline;
             this.unguardedWrite = Math.min(UNGUARDED_WRITE, socket.getSendBufferSize() / 2);
@@ -93,14 +99,14 @@ final class DirectConnections implements AutoCloseable {
         void writeValue(byte[] value) throws IOException {
             if (value.length <= unguardedWrite) {
                 out.write(value);
-                writeAscii("\r\n");
+                out.write(CRLF);
                 out.flush();
                 return;
             }
             WriteDeadline.Guard guard = writeDeadline.guard(socket, deadline);
             try {
                 out.write(value);
-                writeAscii("\r\n");
+                out.write(CRLF);
                 out.flush();
             } catch (IOException e) {
                 if (!guard.end()) {
@@ -117,11 +123,9 @@ final class DirectConnections implements AutoCloseable {
             return new SocketTimeoutException("memcached did not take a value of " + size + " bytes in time");
         }
 
-        void writeAscii(String s) throws IOException {
-            int n = s.length();
-            for (int i = 0; i < n; i++) {
-                out.write(s.charAt(i));
-            }
+        /** A command line (its CRLF included): UTF-8, the encoding spymemcached gives keys, so a key is one key. */
+        void writeCommand(String s) throws IOException {
+            out.write(s.getBytes(StandardCharsets.UTF_8));
         }
 
         /** A line of the answer without its CRLF; at most 1 KB. */
@@ -151,6 +155,25 @@ final class DirectConnections implements AutoCloseable {
                 throw new EOFException("memcached closed the connection within a value");
             }
             return data;
+        }
+
+        /** The socket's input: a read waits at most until the exchange's deadline, not a whole timeout per read. */
+        private final class DeadlineInput extends FilterInputStream {
+            DeadlineInput(InputStream in) {
+                super(in);
+            }
+
+            @Override
+            public int read() throws IOException {
+                socket.setSoTimeout(remainingMillis(deadline));
+                return super.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                socket.setSoTimeout(remainingMillis(deadline));
+                return super.read(b, off, len);
+            }
         }
 
         void close() {

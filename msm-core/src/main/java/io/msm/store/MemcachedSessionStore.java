@@ -199,11 +199,20 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     private Client client(String op, String nodeId, String key) {
+        sendable(op, nodeId, key);
         Client c = clients.get(nodeId);
         if (c == null) {
             throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
         }
         return c;
+    }
+
+    /** Refuses a key memcached would answer with an error that costs the connection, or that breaks the command. */
+    private static void sendable(String op, String nodeId, String key) {
+        if (!MemcachedKeys.isSendable(key)) {
+            throw StoreException.failed(op, key, nodeId, 0, "not a memcached key (1 to " + MemcachedKeys.MAX_BYTES
+                    + " bytes of UTF-8, no space or control character); not sent", null);
+        }
     }
 
     /**
@@ -259,6 +268,7 @@ public final class MemcachedSessionStore implements SessionStore {
         long start = System.nanoTime();
         DirectConnections dc = direct.get(nodeId);
         if (dc != null) {
+            sendable("mg", nodeId, key);
             try {
                 return dc.call(timeoutMillis, c -> metaGet(c, key, refreshExp));
             } catch (MetaGetOperation.MetaCommandException e) {
@@ -285,7 +295,7 @@ public final class MemcachedSessionStore implements SessionStore {
 
     /** {@code mg <key> v t [T<exp>]} on a direct connection (answers as in {@link MetaGetOperation}). */
     private static StoredValue metaGet(DirectConnections.Conn c, String key, int refreshExp) throws IOException {
-        c.writeAscii(MetaGetOperation.command(key, refreshExp));
+        c.writeCommand(MetaGetOperation.command(key, refreshExp));
         c.out.flush();
         String h = c.readLine();
         if (h.equals("EN")) {
@@ -330,6 +340,7 @@ public final class MemcachedSessionStore implements SessionStore {
     @Override
     public void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
+        sendable("set", nodeId, key);
         checkSize("set", nodeId, key, value);
         DirectConnections dc = direct.get(nodeId);
         if (dc != null) {
@@ -362,7 +373,7 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     private static Void writeSet(DirectConnections.Conn c, String key, int exp, byte[] value) throws IOException {
-        c.writeAscii("set " + key + " 0 " + exp + " " + value.length + "\r\n");
+        c.writeCommand("set " + key + " 0 " + exp + " " + value.length + "\r\n");
         c.writeValue(value);
         return null;
     }
@@ -388,6 +399,8 @@ public final class MemcachedSessionStore implements SessionStore {
             return SessionStore.super.setWithSecondary(nodeId, key, exp, value, timeoutMillis, secondaryNodeId,
                     secondaryKey, secondaryExp, secondaryTimeoutMillis);
         }
+        sendable("set", nodeId, key);
+        sendable("set", secondaryNodeId, secondaryKey);
         checkSize("set", nodeId, key, value); // the same bytes on both nodes
         DirectConnections.Sent sent;
         boolean sendTimedOut = false;
@@ -487,6 +500,7 @@ public final class MemcachedSessionStore implements SessionStore {
             return;
         }
         try {
+            sendable("set", nodeId, key);
             checkSize("set", nodeId, key, value);
         } catch (RuntimeException e) {
             done.accept(false);
@@ -515,9 +529,10 @@ public final class MemcachedSessionStore implements SessionStore {
         long start = System.nanoTime();
         DirectConnections dc = direct.get(nodeId);
         if (dc != null) {
+            sendable("touch", nodeId, key);
             try {
                 return dc.call(timeoutMillis, c -> {
-                    c.writeAscii("touch " + key + " " + exp + "\r\n");
+                    c.writeCommand("touch " + key + " " + exp + "\r\n");
                     c.out.flush();
                     String line = c.readLine();
                     if (!line.equals("TOUCHED") && !line.equals("NOT_FOUND")) {

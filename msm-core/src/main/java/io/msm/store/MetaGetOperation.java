@@ -65,7 +65,7 @@ final class MetaGetOperation extends BaseOperationImpl {
 
     @Override
     public void initialize() {
-        setBuffer(ByteBuffer.wrap(command(key, refreshExp).getBytes(StandardCharsets.US_ASCII)));
+        setBuffer(ByteBuffer.wrap(command(key, refreshExp).getBytes(StandardCharsets.UTF_8))); // keys as spymemcached sends them
     }
 
     /** The command line, CRLF included: {@code t} before {@code T}, so the time left is the one before the refresh. */

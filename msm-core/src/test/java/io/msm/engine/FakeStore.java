@@ -38,6 +38,8 @@ final class FakeStore implements SessionStore {
     volatile CountDownLatch deleteGate;
     /** Operations that time out once each, then work again. */
     final AtomicInteger timeoutsLeft = new AtomicInteger();
+    /** Every key any call named. */
+    final Set<String> keysSeen = ConcurrentHashMap.newKeySet();
     /** Thread names of touch and delete calls. */
     final java.util.List<String> touchAndDeleteThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -47,6 +49,10 @@ final class FakeStore implements SessionStore {
     }
 
     private void check(String op, String node, String key) {
+        keysSeen.add(key);
+        if (!io.msm.store.MemcachedKeys.isSendable(key)) { // as memcached: CLIENT_ERROR (and a closed connection)
+            throw StoreException.failed(op, key, node, 0, "CLIENT_ERROR bad command line format", null);
+        }
         if (disconnected.contains(node)) {
             throw StoreException.unavailable(op, key, node);
         }
@@ -235,6 +241,17 @@ final class FakeStore implements SessionStore {
 
     int calls() {
         return gets.get() + sets.get() + touches.get() + deletes.get() + adds.get() + casDeletes.get();
+    }
+
+    /** The live keys of a node. */
+    java.util.List<String> keys(String node) {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        for (String k : items.keySet()) {
+            if (k.startsWith(node + "/") && live(node, k.substring(node.length() + 1)) != null) {
+                keys.add(k.substring(node.length() + 1));
+            }
+        }
+        return keys;
     }
 
     void put(String node, String key, byte[] value) {

@@ -214,4 +214,26 @@ class MemcachedSessionStoreIT {
             }
         }
     }
+
+    /**
+     * A key beyond ASCII (a context path {@code /café} in the {@code storageKeyPrefix}) is the same key on the blocking
+     * connections and on spymemcached's, which sends UTF-8: written by one, found and deleted by the other. A
+     * character whose low byte is a line feed or a space ({@code Ċ} is U+010A, {@code Ġ} U+0120) must not break the
+     * command line.
+     */
+    @Test
+    void aKeyBeyondAsciiIsTheSameKeyOnEveryClientPath() throws Exception {
+        try (MemcachedSessionStore s = store("text")) {
+            for (String key : List.of("caf\u00e9_ABC-n1", "\u010a_ABC-n1", "\u0120_ABC-n1")) {
+                byte[] value = key.getBytes(StandardCharsets.UTF_8);
+                s.set("n1", key, 100, value, 1000); // a blocking connection
+                assertTrue(MEMCACHED.server(0).keys().contains(key), key + " in " + MEMCACHED.server(0).keys());
+                assertArrayEquals(value, s.get("n1", key, 1000), "spymemcached finds " + key);
+                assertArrayEquals(value, s.getWithTtl("n1", key, KEEP, 1000).value(), "the meta get finds " + key);
+                assertTrue(s.touch("n1", key, 100, 1000));
+                assertTrue(s.delete("n1", key, 1000), "spymemcached deletes " + key);
+                assertNull(s.getWithTtl("n1", key, KEEP, 1000).value());
+            }
+        }
+    }
 }

@@ -347,6 +347,13 @@ public class MemcachedSessionManager extends ManagerBase {
         if (!(valve != null && valve.getContainer() == context)) {
             throw new LifecycleException(logPrefix + "msm's valve is missing from the context's pipeline");
         }
+        if (config.sessionProtection() == io.msm.config.SessionProtection.NONE) {
+            log.warn(logPrefix + MsmConfig.SESSION_PROTECTION + "=\"none\": whoever can write to memcached can log "
+                    + "in as any user of this webapp (a session's login is rebuilt from the stored bytes) and replay "
+                    + "forged requests after a login; keep memcached on a private network, or make a key with "
+                    + "`openssl rand -base64 32` and set " + MsmConfig.SESSION_PROTECTION + "=\"sign\" and "
+                    + MsmConfig.SESSION_KEYS + " (the same on every Tomcat; see Security in msm's README)");
+        }
         if (context.getCrossContext() && !config.storageKeyPrefix().distinguishesWebapps()) {
             log.warn(logPrefix + "crossContext=\"true\": webapps that share a session id by cross-context dispatch "
                     + "also share its memcached key unless " + MsmConfig.STORAGE_KEY_PREFIX + " names the context; "
@@ -358,7 +365,7 @@ public class MemcachedSessionManager extends ManagerBase {
         try {
             engine = SessionEngine.start(config,
                     new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                            this::residentSessions).ownedBy(context.getPath()).onLost(this::lost));
+                            this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost));
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }

@@ -1,0 +1,131 @@
+package io.msm.engine;
+
+import io.msm.config.SessionProtection;
+import io.msm.store.MemcachedKeys;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The memcached keys of one webapp's sessions: the primary copy {@code <prefix><name>}, the secondary copy
+ * {@code bak:<prefix><name>} and the lock {@code lock:<prefix><name>}.
+ *
+ * <p>Without {@code sessionProtection} the name is the session id, as msm always wrote it. With it, the name is a
+ * keyed hash of the id (HMAC-SHA256 under a sub-key of a session key, its first 192 bits in base64url), so that
+ * whoever can list memcached's keys learns no session id. A session has one name per configured key: the first
+ * key's is the one written; the others are looked in, so that a session written before a key rotation put a new key
+ * first is still found (and then moved to the first key's name by its engine).
+ *
+ * <p>A key memcached cannot take (over 250 bytes of UTF-8, a space or a control character, e.g. from a long or odd
+ * prefix) is replaced by {@code msm:} and the SHA-256 of it in base64url: the same on every Tomcat, never refused.
+ */
+final class StorageKeys {
+    /** The label deriving a session key's naming sub-key (independent of the blob sealer's sub-keys). */
+    private static final byte[] NAMING_LABEL = "msm key names v1".getBytes(StandardCharsets.US_ASCII);
+    /** Bytes of the keyed hash kept in a name: 192 bits, 32 characters of base64url. */
+    private static final int NAME_BYTES = 24;
+    private static final String PROBE = "msm:probe";
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
+
+    private final String prefix;
+    /** One naming sub-key per configured key; empty without protection. */
+    private final List<SecretKeySpec> namingKeys;
+    /** An initialized HMAC per naming key, cloned per use (cheaper than a new instance). */
+    private final List<Mac> namers;
+
+    StorageKeys(String prefix, SessionProtection protection, List<byte[]> sessionKeys) {
+        this.prefix = prefix;
+        List<SecretKeySpec> k = new ArrayList<>();
+        List<Mac> m = new ArrayList<>();
+        if (protection != SessionProtection.NONE) {
+            for (byte[] sessionKey : sessionKeys) {
+                SecretKeySpec naming = new SecretKeySpec(hmac(new SecretKeySpec(sessionKey, "HmacSHA256"))
+                        .doFinal(NAMING_LABEL), "HmacSHA256");
+                if (!k.contains(naming)) { // a key listed twice has one name
+                    k.add(naming);
+                    m.add(hmac(naming));
+                }
+            }
+        }
+        this.namingKeys = List.copyOf(k);
+        this.namers = List.copyOf(m);
+    }
+
+    /** How many names a session has: one without protection, one per configured key with it. */
+    int names() {
+        return Math.max(1, namers.size());
+    }
+
+    /** The key of the primary copy under name {@code n} (0: the one written). */
+    String primary(String id, int n) {
+        return fit(prefix + name(id, n));
+    }
+
+    String secondary(String id, int n) {
+        return fit(SessionEngine.BAK_PREFIX + prefix + name(id, n));
+    }
+
+    String lock(String id, int n) {
+        return fit(SessionEngine.LOCK_PREFIX + prefix + name(id, n));
+    }
+
+    /**
+     * The lock keys of every name, in one order every configuration agrees on (whatever the order of its keys): a
+     * request takes them all, so two Tomcats with different first keys (during a rotation) still exclude each other.
+     */
+    List<String> locks(String id) {
+        List<String> locks = new ArrayList<>(names());
+        for (int n = 0; n < names(); n++) {
+            locks.add(lock(id, n));
+        }
+        locks.sort(null);
+        return locks;
+    }
+
+    /** A key that is read to test a node, never written. */
+    String probe() {
+        return fit(prefix + PROBE);
+    }
+
+    private String name(String id, int n) {
+        if (namers.isEmpty()) {
+            return id;
+        }
+        Mac mac;
+        try {
+            mac = (Mac) namers.get(n).clone();
+        } catch (CloneNotSupportedException e) {
+            mac = hmac(namingKeys.get(n));
+        }
+        byte[] hash = mac.doFinal(id.getBytes(StandardCharsets.UTF_8));
+        return BASE64URL.encodeToString(Arrays.copyOf(hash, NAME_BYTES));
+    }
+
+    private static String fit(String key) {
+        if (MemcachedKeys.isSendable(key)) {
+            return key;
+        }
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return "msm:" + BASE64URL.encodeToString(hash);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+
+    private static Mac hmac(SecretKeySpec key) {
+        try {
+            Mac m = Mac.getInstance("HmacSHA256");
+            m.init(key);
+            return m;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK has no HmacSHA256", e);
+        }
+    }
+}
