@@ -1,9 +1,11 @@
 package io.msm.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -150,6 +152,65 @@ class LockingIT extends MsmIT {
         assertEquals(1, tc1.manager().getMsmLockTimeouts());
         server(nodeOf(id)).set("lock:" + id, new byte[0], -1);
         assertEquals("1", b.get(tc1.url("/read")).field("count"), "the refused request changed nothing");
+    }
+
+    /**
+     * lockFailure="fail" and the session's node dies: the request still takes a lock (on the node that holds the
+     * secondary copy), continues from that copy and moves the session to the live node, instead of answering 503
+     * with the same cookie forever.
+     */
+    @Test
+    void lockFailureFailStillServesASessionWhoseNodeDied() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockFailure", "fail");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockFailure", "fail");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        assertEquals(2, b.get(tc2.url("/counter")).count());
+        String id = b.sessionId();
+        String node = nodeOf(id);
+        server(node).kill();
+        await("both Tomcats to notice", 3000, () -> !tc1.manager().getMsmAvailableNodes().contains(node)
+                && !tc2.manager().getMsmAvailableNodes().contains(node));
+        for (int i = 3; i <= 8; i++) {
+            Browser.Page p = b.get((i % 2 == 1 ? tc1 : tc2).url("/counter"));
+            assertEquals(200, p.status, "request " + i + ": " + p);
+            assertEquals(i, p.count(), "request " + i);
+        }
+        assertNotEquals(node, nodeOf(b.sessionId()), "the session moved to the live node");
+        assertEquals(0, tc1.manager().getMsmLockTimeouts() + tc2.manager().getMsmLockTimeouts());
+    }
+
+    /**
+     * A request that runs longer than lockExpiration keeps its lock: it is extended while the request runs, so a
+     * parallel request on the other Tomcat waits for it instead of taking the expired lock and losing an update.
+     */
+    @Test
+    void aRequestLongerThanLockExpirationKeepsItsLock() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockExpiration", "1", "operationTimeout", "6000");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockExpiration", "1", "operationTimeout", "6000");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        TestApp.resetHold();
+        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
+                () -> b.get(tc1.url("/hold?name=slow&value=done")));
+        assertTrue(TestApp.held.await(10, TimeUnit.SECONDS));
+        long heldSince = System.nanoTime();
+        await("three times lockExpiration", 5000, () -> System.nanoTime() - heldSince > 3_000_000_000L);
+        assertNotNull(server(nodeOf(id)).get("lock:" + id), "still locked after 3 x lockExpiration");
+        Browser b2 = new Browser();
+        b2.setCookie("JSESSIONID", id);
+        CompletableFuture<Browser.Page> parallel = CompletableFuture.supplyAsync(() -> b2.get(tc2.url("/counter")));
+        try {
+            fail("the parallel request did not wait for the lock: " + parallel.get(2, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.TimeoutException expected) {
+            // it waits for the lock the slow request still holds
+        }
+        TestApp.release.countDown();
+        assertEquals(200, slow.get(10, TimeUnit.SECONDS).status);
+        assertEquals(2, parallel.get(10, TimeUnit.SECONDS).count());
+        assertEquals("attrs=count:2,slow:done", b.get(tc1.url("/dump")).body.split(" ")[0], "no update lost");
+        assertNull(server(nodeOf(id)).get("lock:" + id), "released after the requests");
     }
 
     @Test

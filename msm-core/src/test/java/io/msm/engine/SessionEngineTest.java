@@ -522,6 +522,33 @@ class SessionEngineTest {
     }
 
     @Test
+    void autoLockingFreesAPathOnlyAfterManyUnchangedRequestsAndNeverAfterItChangedTheSession() {
+        engine(MsmConfig.STICKY, "false", MsmConfig.LOCKING_MODE, "auto");
+        for (int i = 1; i < 20; i++) {
+            engine.learn("/page", false);
+            assertTrue(engine.needsLock("/page"), "still locked after " + i + " unchanged requests");
+        }
+        engine.learn("/page", false);
+        assertFalse(engine.needsLock("/page"), "20 unchanged requests in a row: read-only");
+        engine.learn("/cart", false);
+        engine.learn("/cart", true); // a request on it changed the session once
+        for (int i = 0; i < 100; i++) {
+            engine.learn("/cart", false);
+        }
+        assertTrue(engine.needsLock("/cart"), "a path seen to change the session always locks");
+        engine.learn("/page", true);
+        assertTrue(engine.needsLock("/page"), "and a learned path that changes it locks again, for good");
+        for (int i = 0; i < 100; i++) {
+            engine.learn("/page", false);
+        }
+        assertTrue(engine.needsLock("/page"));
+        for (int i = 0; i < 30_000; i++) { // memory stays bounded: at most 10,000 paths are tracked
+            engine.learn("/p" + i, false);
+        }
+        assertTrue(engine.needsLock("/p29999"));
+    }
+
+    @Test
     void endedSessionIsNotKeptAsUnsaved() {
         engine();
         TestSession s = newSession("n1");
