@@ -75,8 +75,6 @@ public final class SessionEngine implements AutoCloseable {
     /** The first pause between attempts to take a busy lock; doubled up to {@link #LOCK_BACKOFF_MAX_MILLIS}. */
     static final long LOCK_BACKOFF_START_MILLIS = 5;
     static final long LOCK_BACKOFF_MAX_MILLIS = 50;
-    /** auto locking learns at most this many paths. */
-    static final int MAX_LEARNED_PATHS = 10_000;
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */
     static final String BAK_PREFIX = "bak:";
     /** Blob note naming the webapp a session belongs to. */
@@ -118,8 +116,10 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
     /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
     private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
-    /** lockingMode="auto": paths seen to leave the session unchanged; they take no lock. */
-    private final Set<String> readOnlyPaths = ConcurrentHashMap.newKeySet();
+    /** lockingMode="auto": which paths take their session's lock. */
+    private final LockingPaths lockingPaths = new LockingPaths();
+    /** Renews the locks of running requests; {@code null} unless requests lock (non-sticky locking). */
+    private final LockKeeper lockKeeper;
     private final java.security.SecureRandom random = new java.security.SecureRandom();
     /** Nodes with a probe queued after a short (synchronous backup) timeout. */
     private final Set<String> probing = ConcurrentHashMap.newKeySet();
@@ -165,6 +165,9 @@ public final class SessionEngine implements AutoCloseable {
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("msm-backup-" + ctx.name()));
         this.backupPool.allowCoreThreadTimeOut(true);
         this.prober = Executors.newSingleThreadScheduledExecutor(daemonThreads("msm-probe-" + ctx.name()));
+        this.lockKeeper = sticky || config.lockingMode() == io.msm.config.LockingMode.NONE ? null
+                : new LockKeeper(ctx.name(), config.lockExpirationSeconds(), this::renew,
+                        () -> stats.count(Counter.LOCKS_LOST));
         NodeAvailability[] holder = new NodeAvailability[1];
         java.util.function.Consumer<String> changed = nodeId -> {
             if (holder[0] != null) {
@@ -421,24 +424,20 @@ public final class SessionEngine implements AutoCloseable {
         }
         switch (config.lockingMode()) {
             case ALL: return true;
-            case AUTO: return !readOnlyPaths.contains(path);
+            case AUTO: return lockingPaths.needsLock(path);
             case URI_PATTERN: return path != null && config.lockingUriPattern().get().matcher(path).matches();
             default: return false;
         }
     }
 
     /**
-     * lockingMode="auto" learns from each request: a path whose request left the session unchanged takes no lock
-     * from then on; one whose request changed it takes the lock again.
+     * lockingMode="auto" learns from each request that used a session: a path takes no lock once
+     * {@value LockingPaths#UNCHANGED_TO_LEARN} requests on it in a row left the session unchanged, and locks for good
+     * once a request on it changed the session (see {@link LockingPaths}).
      */
     public void learn(String path, boolean changed) {
-        if (path == null || !learnsPaths()) {
-            return;
-        }
-        if (changed) {
-            readOnlyPaths.remove(path);
-        } else if (readOnlyPaths.size() < MAX_LEARNED_PATHS) {
-            readOnlyPaths.add(path);
+        if (path != null && learnsPaths()) {
+            lockingPaths.learn(path, changed);
         }
     }
 
@@ -447,7 +446,11 @@ public final class SessionEngine implements AutoCloseable {
      * {@code lockExpiration} (so a crashed owner frees it), retried with a growing pause while another owner holds
      * it, for at most {@code operationTimeout}.
      *
-     * @return the lock, or {@code null} if it could not be taken in time or the node is unavailable (counted)
+     * While the session's node is unavailable, the lock is taken on the node of its secondary copy, under the id the
+     * session moves to there, so the request can read that copy and move the session. The lock is renewed while the
+     * request runs (see {@link LockKeeper}) until {@link #unlock(SessionLock)}.
+     *
+     * @return the lock, or {@code null} if it could not be taken in time or no node is available for it (counted)
      */
     public SessionLock lock(String id) {
         SessionId p = ids.parse(id);
@@ -455,7 +458,17 @@ public final class SessionEngine implements AutoCloseable {
             return null;
         }
         String node = p.nodeId();
-        String key = LOCK_PREFIX + key(id);
+        String lockId = id;
+        if (!availability.isAvailable(node)) {
+            // the session is about to move off its node (it is read from its secondary copy): every Tomcat locks it
+            // under the id it gets on the node holding that copy
+            String bak = secondaryNode(node);
+            if (bak != null) {
+                node = bak;
+                lockId = ids.format(p.random(), bak, p.jvmRoute());
+            }
+        }
+        String key = LOCK_PREFIX + key(lockId);
         byte[] token = new byte[16];
         random.nextBytes(token);
         long start = System.nanoTime();
@@ -480,7 +493,11 @@ public final class SessionEngine implements AutoCloseable {
                     stats.count(Counter.LOCK_WAITS);
                     stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
                 }
-                return new SessionLock(id, node, key, token, cas);
+                SessionLock lock = new SessionLock(id, node, key, token, cas);
+                if (lockKeeper != null) {
+                    lockKeeper.keep(lock);
+                }
+                return lock;
             }
             waited = true;
             if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > deadline) {
@@ -496,7 +513,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         stats.count(Counter.LOCK_TIMEOUTS);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + node
+        String lockNode = node;
+        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + lockNode
                 + " not taken after " + waitedMillis + " ms");
         return null;
     }
@@ -506,6 +524,9 @@ public final class SessionEngine implements AutoCloseable {
         if (lock == null) {
             return;
         }
+        if (lockKeeper != null) {
+            lockKeeper.release(lock);
+        }
         try {
             store.compareAndDelete(lock.node, lock.key, lock.token, lock.cas, config.operationTimeoutMillis());
         } catch (StoreException e) {
@@ -513,6 +534,24 @@ public final class SessionEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + lock.sessionId + " failed; it "
                     + "expires after lockExpiration", e);
+        }
+    }
+
+    /**
+     * Pushes a held lock's expiration out again, to {@code lockExpiration} plus memcached's one-second resolution;
+     * {@code true} if memcached still held it for this owner.
+     */
+    private boolean renew(SessionLock lock) {
+        int exp = Expiration.of(config.lockExpirationSeconds() + 1L, ctx.clock().getAsLong());
+        try {
+            io.msm.store.StoredValue v = store.getWithTtl(lock.node, lock.key, exp, config.operationTimeoutMillis());
+            if (v.value() == null || !java.util.Arrays.equals(v.value(), lock.token)) {
+                return false; // expired, or another owner's since
+            }
+            return v.refreshed() || store.touch(lock.node, lock.key, exp, config.operationTimeoutMillis());
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            return true; // not known to be lost: tried again at the next renewal
         }
     }
 
@@ -822,14 +861,19 @@ public final class SessionEngine implements AutoCloseable {
      * last call (it serializes the session again and skips the write if nothing did). Sticky asynchronous mode does
      * nothing here.
      *
-     * @return {@code true} if the session was written or found unchanged now
+     * @return {@code true} if the session's stored form changed now, or could not be stored
      */
     public boolean responseLeaving(ManagedSession session) {
-        if (sticky && config.sessionBackupAsync() || !session.state().changedSinceResponseLeft()) {
+        SessionState st = session.state();
+        if (sticky && config.sessionBackupAsync() || !st.changedSinceResponseLeft()) {
             return false;
         }
+        long hashBefore = st.storedHash;
+        boolean storedBefore = st.stored;
+        String idBefore = st.storedId;
         run(session, Work.WRITE, true);
-        return true;
+        return st.storedHash != hashBefore || st.stored != storedBefore
+                || !java.util.Objects.equals(st.storedId, idBefore) || unsaved.contains(session);
     }
 
     /**
@@ -948,9 +992,19 @@ public final class SessionEngine implements AutoCloseable {
             submitDrain(s, st);
         } else {
             if (wait) {
-                awaitCompleted(s, st, seq, config.sessionBackupTimeoutMillis());
+                awaitCompleted(s, st, seq, sticky ? config.sessionBackupTimeoutMillis() : coalescedWaitMillis());
             }
         }
+    }
+
+    /**
+     * Non-sticky: how long a request waits for a write another thread runs for its session (its own change is
+     * written by that runner next, with its secondary copy): the running write, then its own, each bounded by
+     * {@code operationTimeout} and the secondary's {@code sessionBackupTimeout}. Its response must not leave before
+     * memcached holds the change, or the user's next request, on another Tomcat, would miss it.
+     */
+    private long coalescedWaitMillis() {
+        return 2 * ((long) config.operationTimeoutMillis() + config.sessionBackupTimeoutMillis());
     }
 
     /** Runs {@code task} on a backup thread, counted for {@link #awaitIdle(long)}. */
@@ -1173,8 +1227,9 @@ public final class SessionEngine implements AutoCloseable {
         long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         st.lastWriteNanos = System.nanoTime();
         // Non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two). A
-        // request thread sends both and reads both answers itself; a backup thread leaves the secondary's answer to
-        // the store's I/O thread, as does a request when the secondary node is being probed (it does not wait).
+        // request thread sends both and reads both answers itself; a backup thread sends the secondary through the
+        // store's I/O thread and waits for its answer too, as does a request when the secondary node is being probed
+        // (not waiting for it then).
         String paired = sticky || !requestThread ? null : secondaryNode(node);
         if (paired != null && probing.contains(paired)) {
             paired = null;
@@ -1211,9 +1266,10 @@ public final class SessionEngine implements AutoCloseable {
         stats.time(Timer.BACKUP, System.nanoTime() - start);
         if (!sticky) {
             st.lastBlob = blob;
-            // On a request thread it is awaited (briefly): the user's next request, maybe on another Tomcat, must
-            // not find its newer secondary copy overwritten by this one arriving late over this Tomcat's connection.
-            if (secondary != null && requestThread) {
+            // Awaited (briefly), also on a backup thread writing for a waiting request: the user's next request,
+            // maybe on another Tomcat, must not find its newer secondary copy overwritten by this one arriving late
+            // over this Tomcat's connection.
+            if (secondary != null) {
                 secondary.await();
             }
             if (pairedOutcome != null) {
@@ -1735,6 +1791,9 @@ public final class SessionEngine implements AutoCloseable {
         }
         backupPool.shutdownNow();
         prober.shutdownNow();
+        if (lockKeeper != null) {
+            lockKeeper.close();
+        }
         if (watch != null) {
             watch.close();
         }

@@ -7,6 +7,8 @@ public final class SessionLock {
     final String key;
     final byte[] token;
     final long cas;
+    /** The renewals of this lock while its request runs ({@link LockKeeper}); {@code null} if none. */
+    volatile java.util.concurrent.ScheduledFuture<?> renewal;
 
     SessionLock(String sessionId, String node, String key, byte[] token, long cas) {
         this.sessionId = sessionId;

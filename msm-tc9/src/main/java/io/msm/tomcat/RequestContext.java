@@ -23,6 +23,8 @@ final class RequestContext {
     private Set<String> missing;
     /** Set once the request is over: look-ups then only see sessions in memory. */
     boolean ended;
+    /** A session this request used was stored changed before its end (its response left early). */
+    boolean changedEarly;
     /** The session lock this request holds (non-sticky locking), or {@code null}. */
     io.msm.engine.SessionLock lock;
 
