@@ -29,6 +29,8 @@ public final class LoadResult {
     private final boolean secondary;
     private final long lastAccessedTime;
     private final long storeExpiresAt;
+    /** The primary copy's CAS as read, {@code 0} if unknown (or read from the secondary copy). */
+    private long cas;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt) {
@@ -52,6 +54,15 @@ public final class LoadResult {
 
     static LoadResult of(Status status, String reason) {
         return new LoadResult(status, null, null, 0, reason, null, false, 0, 0);
+    }
+
+    LoadResult withCas(long value) {
+        this.cas = value;
+        return this;
+    }
+
+    long cas() {
+        return cas;
     }
 
     /** When memcached's copy expires, if the load itself refreshed it to this session's timeout; 0 if unknown. */

@@ -139,6 +139,8 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
     /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
     private final IdleSessionCache idle;
+    /** Non-sticky: conditional writes and the tombstones of ended ids. */
+    private final Tombstones tombstones;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -204,6 +206,7 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         this.watch = w;
+        this.tombstones = new Tombstones(store);
         ConnectionWatch watchRef = w;
         this.availability = new NodeAvailability(store::isConnected,
                 nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
@@ -575,6 +578,7 @@ public final class SessionEngine implements AutoCloseable {
         byte[] blob = null;
         int ttl = io.msm.store.StoredValue.UNKNOWN_TTL;
         int refreshedFor = -1;
+        long cas = 0;
         long refreshedUntil = 0; // when the copy expires if the load refreshed it (for refreshedFor)
         String failure = null;
         if (availability.isAvailable(node)) {
@@ -592,6 +596,7 @@ public final class SessionEngine implements AutoCloseable {
                             config.operationTimeoutMillis());
                     blob = v.value();
                     ttl = v.ttlSeconds();
+                    cas = v.cas();
                     if (v.refreshed()) {
                         refreshedUntil = now + seconds * 1000;
                     }
@@ -613,12 +618,12 @@ public final class SessionEngine implements AutoCloseable {
             stats.count(Counter.LOAD_FAILURES);
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
-        if (blob == null) {
+        if (blob == null || Tombstones.is(blob)) {
             if (idle != null) {
                 idle.forget(id);
             }
             stats.count(Counter.SESSIONS_NOT_FOUND);
-            return LoadResult.of(LoadResult.Status.NOT_FOUND, "not in memcached");
+            return LoadResult.of(LoadResult.Status.NOT_FOUND, blob == null ? "not in memcached" : "the session ended");
         }
         try {
             byte[] opened = sealer.open(blob);
@@ -647,7 +652,7 @@ public final class SessionEngine implements AutoCloseable {
             usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
-                    lastAccessed(data, ttl), storeExpiresAt);
+                    lastAccessed(data, ttl), storeExpiresAt).withCas(secondary ? 0 : cas);
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -783,6 +788,7 @@ public final class SessionEngine implements AutoCloseable {
         SessionState st = session.state();
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
+        st.cas = loaded.cas();
         st.lastBlob = sticky ? null : loaded.blob();
         st.version = idle == null ? null : loaded.version();
         st.layout = AttributeChunker.layoutOf(loaded.data(), loaded.attributes());
@@ -1234,14 +1240,30 @@ public final class SessionEngine implements AutoCloseable {
         if (paired != null && probing.contains(paired)) {
             paired = null;
         }
-        SecondaryWrite secondary = sticky || paired != null ? null : sendSecondary(s, st, id, blob);
+        // non-sticky: conditional, so a session ended meanwhile on another Tomcat stays ended (see Tombstones)
+        long expected = sticky ? SessionStore.ANY : Tombstones.expected(st, id);
+        SecondaryWrite secondary = null;
         SessionStore.Secondary pairedOutcome = null;
+        long written;
         try {
-            if (paired != null) {
-                pairedOutcome = store.setWithSecondary(node, key(id), Expiration.of(ttl, now), blob, timeout, paired,
-                        BAK_PREFIX + key(id), Expiration.of(ttl, now), config.sessionBackupTimeoutMillis());
-            } else {
-                store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
+            if (expected == Tombstones.UNKNOWN) {
+                expected = tombstones.read(node, key(id), timeout);
+            }
+            written = expected;
+            if (expected != Tombstones.ENDED) {
+                secondary = sticky || paired != null ? null : sendSecondary(s, st, id, blob);
+                if (paired != null) {
+                    SessionStore.Paired w = store.storeWithSecondary(node, key(id), Expiration.of(ttl, now), blob,
+                            expected, timeout, paired, BAK_PREFIX + key(id), Expiration.of(ttl, now),
+                            config.sessionBackupTimeoutMillis());
+                    written = w.primary;
+                    pairedOutcome = w.secondary;
+                } else {
+                    written = store.storeIf(node, key(id), Expiration.of(ttl, now), blob, expected, timeout);
+                }
+                if (written < 0) {
+                    written = tombstones.retry(node, key(id), Expiration.of(ttl, now), blob, written, timeout);
+                }
             }
         } catch (StoreException e) {
             storeFailed(e, timeout);
@@ -1254,9 +1276,14 @@ public final class SessionEngine implements AutoCloseable {
             markUnsaved(s);
             return true;
         }
+        if (written == Tombstones.ENDED) {
+            endedElsewhere(s, st, id, node, secondary);
+            return true;
+        }
         String previous = st.storedId;
         st.storedId = id;
         st.storedHash = hash;
+        st.cas = written;
         st.stored = true;
         st.version = version;
         st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
@@ -1284,6 +1311,14 @@ public final class SessionEngine implements AutoCloseable {
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
             st.attempted.add(previous);
+            if (abandoned(previous, id)) {
+                // the application gave the session a new id (a login): the old one ends now, never loaded again
+                ended.put(previous, keepTombstoneUntil(s.maxInactiveInterval()));
+                if (!sticky && requestThread) {
+                    deleteKey(previous); // before the response: no Tomcat finds it any more
+                    st.attempted.remove(previous);
+                }
+            }
         }
         st.attempted.remove(id);
         if (!st.attempted.isEmpty()) {
@@ -1294,6 +1329,34 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * {@code true} if {@code newId} replaced {@code oldId} for the application (a new random part, e.g. at a login),
+     * not because msm moved the session to another node or Tomcat (same random part).
+     */
+    private boolean abandoned(String oldId, String newId) {
+        SessionId from = ids.parse(oldId);
+        SessionId to = ids.parse(newId);
+        return from != null && to != null && !from.random().equals(to.random());
+    }
+
+    /**
+     * Non-sticky: the session ended on another Tomcat while this one served a request of it (its key holds a
+     * tombstone): the change is dropped and the secondary copy this write sent is deleted again.
+     */
+    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node, SecondaryWrite secondary) {
+        if (secondary != null) {
+            secondary.await(); // deleted after it landed
+        }
+        ended.put(id, keepTombstoneUntil(s.maxInactiveInterval()));
+        unsaved.remove(s);
+        st.stored = false;
+        st.storedId = null;
+        st.version = null;
+        deleteSecondaries(id, node);
+        LOG.log(Level.DEBUG, () -> logPrefix + "session " + id + " ended on another Tomcat while a request used it "
+                + "here: the request's changes are not stored");
     }
 
     /** memcached refused the blob as larger than its item size: said once per session, counted every time. */
@@ -1535,11 +1598,30 @@ public final class SessionEngine implements AutoCloseable {
                 st.bakNode = node;
                 secondaryRefreshed.put(s.id(), now);
                 stats.count(Counter.TOUCHES);
-            } else {
+            } else if (primaryIsStill(st, primaryNode, s.id())) {
                 writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
             }
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
+        }
+    }
+
+    /**
+     * Whether memcached's primary copy is still the blob this Tomcat holds (not a tombstone, not another Tomcat's
+     * version): only then is a missing secondary copy written again from it.
+     */
+    private boolean primaryIsStill(SessionState st, String primaryNode, String id) {
+        byte[] mine = st.lastBlob;
+        return mine != null && java.util.Arrays.equals(mine,
+                store.gets(primaryNode, key(id), config.operationTimeoutMillis()).value());
+    }
+
+    /** Deletes the secondary copies of {@code id} on every available node but its primary one. */
+    private void deleteSecondaries(String id, String primaryNode) {
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(primaryNode)) {
+                deleteSecondaryOn(n.id(), id);
+            }
         }
     }
 
@@ -1568,26 +1650,33 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    /** Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. */
+    /**
+     * Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. Non-sticky, the
+     * key gets a tombstone instead (see {@link Tombstones}), and the secondary copies on the other nodes are deleted
+     * at once, even while the primary's node is down: a request for the id would read them then.
+     */
     private void deleteKey(String id) {
         SessionId p = ids.parse(id);
         if (p == null) {
             return;
         }
+        if (!sticky) {
+            deleteSecondaries(id, p.nodeId());
+        }
         if (!availability.isAvailable(p.nodeId())) {
             pendingDeletes.put(id, p.nodeId());
             return;
         }
-        if (!sticky) {
-            // the secondary copy may sit on any other node
-            for (MemcachedNode n : config.nodes()) {
-                if (!n.id().equals(p.nodeId())) {
-                    deleteSecondaryOn(n.id(), id);
-                }
-            }
-        }
         try {
-            store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
+            if (sticky) {
+                store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
+            } else {
+                long now = ctx.clock().getAsLong();
+                Long until = ended.get(id);
+                long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
+                        : (keepTombstoneUntil(usualMaxInactive) - now) / 1000;
+                tombstones.put(p.nodeId(), key(id), Expiration.of(seconds, now), config.operationTimeoutMillis());
+            }
             stats.count(Counter.DELETES);
             pendingDeletes.remove(id);
             ended.remove(id);

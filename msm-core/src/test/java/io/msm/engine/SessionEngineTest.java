@@ -551,6 +551,64 @@ class SessionEngineTest {
     }
 
     @Test
+    void nonStickyWriteNeverReplacesTheTombstoneOfASessionEndedElsewhere() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "alice"));
+        idle();
+        TestSession copy = new TestSession(s.id(), clock.get()); // a request that loaded it here ...
+        LoadResult r = engine.load(s.id());
+        copy.attributes.putAll(r.attributes());
+        engine.loaded(copy, r);
+        engine.requestStarted(copy);
+        store.put("n1", "p_" + s.id(), Tombstones.VALUE); // ... while another Tomcat ended the session
+        store.put("n2", "bak:p_" + s.id(), new byte[0]);
+        copy.set("cart", "full");
+        engine.requestEnded(copy);
+        idle();
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()), "the tombstone stays");
+        assertNull(store.peek("n2", "bak:p_" + s.id()), "and the secondary copy the write sent is deleted");
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(s.id()).status());
+    }
+
+    @Test
+    void nonStickyEndedSessionLeavesATombstoneAndNoSecondaryCopyEvenWithItsNodeDown() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "alice"));
+        idle();
+        assertNotNull(store.peek("n2", "bak:p_" + s.id()));
+        TestSession t = newSession("n2");
+        request(t, () -> t.set("user", "bob"));
+        idle();
+        s.active = false;
+        engine.expired(s);
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()), "a tombstone, at once");
+        assertNull(store.peek("n2", "bak:p_" + s.id()));
+        store.disconnect("n2"); // t's node is down when it ends: its copy on n1 goes all the same
+        assertNotNull(store.peek("n1", "bak:p_" + t.id()));
+        t.active = false;
+        engine.expired(t);
+        assertNull(store.peek("n1", "bak:p_" + t.id()), "no secondary copy left to read while n2 is down");
+        assertEquals(1, engine.pendingDeletes());
+    }
+
+    @Test
+    void nonStickyIdGivenUpForANewOneIsEndedBeforeTheResponse() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        String preLogin = s.id;
+        s.id = "NEWRANDOM-n1.tc1"; // a login's changeSessionId
+        s.state().metadataChanged();
+        engine.requestStarted(s);
+        engine.requestEnded(s);
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + preLogin), "when the request ends");
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(preLogin).status());
+    }
+
+    @Test
     void endedSessionIsNotKeptAsUnsaved() {
         engine();
         TestSession s = newSession("n1");
@@ -663,8 +721,9 @@ class SessionEngineTest {
 
         engine.requestStarted(s);
         s.state().attributeAccessed();
-        assertTrue(engine.responseLeaving(s));
         sets = store.sets.get();
+        assertFalse(engine.responseLeaving(s), "serialized, found unchanged: it reports no change");
+        assertEquals(sets, store.sets.get());
         engine.requestEnded(s);
         idle();
         assertEquals(sets, store.sets.get(), "nothing changed after the flush: serialized, not written again");
