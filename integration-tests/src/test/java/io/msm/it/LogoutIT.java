@@ -74,6 +74,38 @@ class LogoutIT extends MsmIT {
         assertDead(List.of(loggedIn, preLogin), tc1, tc2);
     }
 
+    /**
+     * The earlier request ends after the logout and after the session's node died: it moves the session to the live
+     * node (new id, new cookie for its tab), and finds the session ended there too.
+     */
+    @Test
+    void aLogoutStaysEffectiveWhenAnEarlierRequestMovesTheSessionOffADeadNodeAfterIt() throws Exception {
+        EmbeddedTomcat tc1 = tomcat("tc1", false);
+        EmbeddedTomcat tc2 = tomcat("tc2", false);
+        Browser b = new Browser();
+        String preLogin = logIn(b, tc1);
+        String loggedIn = b.sessionId();
+        TestApp.resetHold();
+        Browser tab = new Browser();
+        tab.setCookie("JSESSIONID", loggedIn);
+        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
+                () -> tab.get(tc2.url("/hold?name=cart&value=full")));
+        assertTrue(TestApp.held.await(10, TimeUnit.SECONDS), "the slow request has the session");
+        assertEquals("after=none", b.get(tc1.url("/logout")).body.trim());
+        String node = nodeOf(loggedIn);
+        server(node).kill();
+        await("both Tomcats to notice", 3000, () -> !tc1.manager().getMsmAvailableNodes().contains(node)
+                && !tc2.manager().getMsmAvailableNodes().contains(node));
+        TestApp.release.countDown();
+        Browser.Page late = slow.get(20, TimeUnit.SECONDS);
+        assertEquals(200, late.status, late.body);
+        String moved = tab.sessionId();
+        assertNotEquals(loggedIn, moved, "the slow request moved the session off the dead node");
+        awaitBackups(tc1);
+        awaitBackups(tc2);
+        assertDead(List.of(moved, loggedIn, preLogin), tc1, tc2);
+    }
+
     @Test
     void nonStickyIdsAbandonedAcrossANodeFailoverStayDead() {
         abandonedIdsStayDeadAcrossANodeFailover(false);

@@ -1315,7 +1315,7 @@ public final class SessionEngine implements AutoCloseable {
                 // the application gave the session a new id (a login): the old one ends now, never loaded again
                 ended.put(previous, keepTombstoneUntil(s.maxInactiveInterval()));
                 if (!sticky && requestThread) {
-                    deleteKey(previous); // before the response: no Tomcat finds it any more
+                    endEverywhere(previous); // before the response: no Tomcat finds it any more
                     st.attempted.remove(previous);
                 }
             }
@@ -1385,9 +1385,14 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Deletes the keys of former ids of a session (it is stored under its current id). */
     private void deleteObsolete(SessionState st) {
+        String current = st.storedId;
         for (String old : st.attempted) {
-            if (!old.equals(st.storedId)) {
-                deleteKey(old);
+            if (!old.equals(current)) {
+                if (!sticky && current != null && abandoned(old, current)) {
+                    endEverywhere(old);
+                } else {
+                    deleteKey(old);
+                }
             }
             st.attempted.remove(old);
         }
@@ -1644,9 +1649,60 @@ public final class SessionEngine implements AutoCloseable {
         if (id != null) {
             st.attempted.add(id);
         }
+        Set<String> randoms = new java.util.HashSet<>();
         for (String old : st.attempted) {
-            deleteKey(old);
+            SessionId p = ids.parse(old);
+            if (sticky || p == null) {
+                deleteKey(old);
+            } else if (randoms.add(p.random())) {
+                endEverywhere(old);
+            }
             st.attempted.remove(old);
+        }
+    }
+
+    /**
+     * Non-sticky: the session of {@code id} ended. Its key gets a tombstone, and so does the key its id would have on
+     * every other node: a request of it still running on another Tomcat that moves it off a node that died meanwhile
+     * then finds a tombstone there too, instead of storing the session anew.
+     */
+    private void endEverywhere(String id) {
+        SessionId p = ids.parse(id);
+        Long until = ended.get(id);
+        deleteKey(id);
+        if (p == null) {
+            return;
+        }
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(p.nodeId())) {
+                String variant = ids.format(p.random(), n.id(), p.jvmRoute());
+                if (until != null) {
+                    ended.put(variant, until);
+                }
+                if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
+                    pendingDeletes.put(variant, n.id());
+                }
+            }
+        }
+    }
+
+    /** A tombstone lives as long as any copy of its session could: until its id's end in {@link #ended}. */
+    private int tombstoneExpiration(String id) {
+        long now = ctx.clock().getAsLong();
+        Long until = ended.get(id);
+        long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
+                : (keepTombstoneUntil(usualMaxInactive) - now) / 1000;
+        return Expiration.of(seconds, now);
+    }
+
+    /** Puts the tombstone of {@code id} on {@code node}; {@code false} if memcached could not be told. */
+    private boolean putTombstone(String id, String node) {
+        try {
+            tombstones.put(node, key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+            return true;
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            return false;
         }
     }
 
@@ -1671,11 +1727,7 @@ public final class SessionEngine implements AutoCloseable {
             if (sticky) {
                 store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
             } else {
-                long now = ctx.clock().getAsLong();
-                Long until = ended.get(id);
-                long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
-                        : (keepTombstoneUntil(usualMaxInactive) - now) / 1000;
-                tombstones.put(p.nodeId(), key(id), Expiration.of(seconds, now), config.operationTimeoutMillis());
+                tombstones.put(p.nodeId(), key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
             }
             stats.count(Counter.DELETES);
             pendingDeletes.remove(id);
