@@ -1,9 +1,12 @@
 package io.msm.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -90,6 +93,12 @@ class LockingIT extends MsmIT {
         Map<String, Long> first = MemcachedCalls.of(MEMCACHED.servers()).since(before);
         // the load refreshes the expiry in its own call (memcached counts that meta get as a touch)
         assertEquals(Map.of("cmd_get", 1L, "cmd_set", 2L, "cas_hits", 1L, "cmd_touch", 1L), first);
+        for (int i = 2; i <= 20; i++) { // locked until 20 requests in a row left the session unchanged
+            before = MemcachedCalls.of(MEMCACHED.servers());
+            b.get(tc1.url("/read"));
+            awaitBackups(tc1);
+            assertEquals(1L, MemcachedCalls.of(MEMCACHED.servers()).since(before).get("cas_hits"), "request " + i);
+        }
         before = MemcachedCalls.of(MEMCACHED.servers());
         b.get(tc1.url("/read")); // learned: no lock calls any more
         awaitBackups(tc1);
@@ -97,7 +106,8 @@ class LockingIT extends MsmIT {
         before = MemcachedCalls.of(MEMCACHED.servers());
         assertEquals(2, b.get(tc1.url("/counter")).count()); // a path that writes keeps its lock
         awaitBackups(tc1);
-        assertEquals(1L, MemcachedCalls.of(MEMCACHED.servers()).since(before).get("cas_hits"));
+        assertEquals(2L, MemcachedCalls.of(MEMCACHED.servers()).since(before).get("cas_hits"),
+                "the session's write (a cas on the version read) and the lock's release");
     }
 
     @Test
@@ -116,22 +126,31 @@ class LockingIT extends MsmIT {
 
     @Test
     void lateReleaseNeverDeletesAnotherOwnersLock() throws Exception {
-        // tc1's lock lives 1 s but its request takes 2.5 s; tc2 takes the lock once it expired and holds it longer
-        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockExpiration", "1", "operationTimeout", "4000");
+        // tc1's request holds the lock; memcached loses it (evicted, say), tc2 takes it and holds it longer
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "operationTimeout", "4000");
         EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockExpiration", "10", "operationTimeout", "4000");
         Browser b = new Browser();
         b.get(tc1.url("/set?name=x&value=0"));
         String id = b.sessionId();
         String lockKey = "lock:" + id;
+        TestApp.resetHold();
+        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
+                () -> b.get(tc1.url("/hold?name=a&value=1")));
+        assertTrue(TestApp.held.await(10, TimeUnit.SECONDS));
+        byte[] tc1Token = server(nodeOf(id)).get(lockKey);
+        assertNotNull(tc1Token);
+        server(nodeOf(id)).set(lockKey, new byte[0], -1); // gone from memcached
         Browser b2 = new Browser();
         b2.setCookie("JSESSIONID", id);
-        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
-                () -> b.get(tc1.url("/set?name=a&value=1&sleep=2500")));
-        Thread.sleep(200);
         CompletableFuture<Browser.Page> second = CompletableFuture.supplyAsync(
                 () -> b2.get(tc2.url("/set?name=b&value=2&sleep=3000")));
+        await("tc2 to take the lock", 3000, () -> server(nodeOf(id)).get(lockKey) != null);
+        await("tc1 to count its lock as lost", 3000, () -> tc1.manager().getMsmLocksLost() == 1);
+        TestApp.release.countDown();
         assertEquals(200, slow.get(10, TimeUnit.SECONDS).status);
-        assertNotNull(server(nodeOf(id)).get(lockKey), "tc1's late release left tc2's lock alone");
+        byte[] after = server(nodeOf(id)).get(lockKey);
+        assertNotNull(after, "tc1's late release left tc2's lock alone");
+        assertFalse(java.util.Arrays.equals(tc1Token, after), "it is tc2's");
         assertEquals(200, second.get(10, TimeUnit.SECONDS).status);
         assertNull(server(nodeOf(id)).get(lockKey), "tc2 released its own lock");
     }
@@ -150,6 +169,65 @@ class LockingIT extends MsmIT {
         assertEquals(1, tc1.manager().getMsmLockTimeouts());
         server(nodeOf(id)).set("lock:" + id, new byte[0], -1);
         assertEquals("1", b.get(tc1.url("/read")).field("count"), "the refused request changed nothing");
+    }
+
+    /**
+     * lockFailure="fail" and the session's node dies: the request still takes a lock (on the node that holds the
+     * secondary copy), continues from that copy and moves the session to the live node, instead of answering 503
+     * with the same cookie forever.
+     */
+    @Test
+    void lockFailureFailStillServesASessionWhoseNodeDied() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockFailure", "fail");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockFailure", "fail");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        assertEquals(2, b.get(tc2.url("/counter")).count());
+        String id = b.sessionId();
+        String node = nodeOf(id);
+        server(node).kill();
+        await("both Tomcats to notice", 3000, () -> !tc1.manager().getMsmAvailableNodes().contains(node)
+                && !tc2.manager().getMsmAvailableNodes().contains(node));
+        for (int i = 3; i <= 8; i++) {
+            Browser.Page p = b.get((i % 2 == 1 ? tc1 : tc2).url("/counter"));
+            assertEquals(200, p.status, "request " + i + ": " + p);
+            assertEquals(i, p.count(), "request " + i);
+        }
+        assertNotEquals(node, nodeOf(b.sessionId()), "the session moved to the live node");
+        assertEquals(0, tc1.manager().getMsmLockTimeouts() + tc2.manager().getMsmLockTimeouts());
+    }
+
+    /**
+     * A request that runs longer than lockExpiration keeps its lock: it is extended while the request runs, so a
+     * parallel request on the other Tomcat waits for it instead of taking the expired lock and losing an update.
+     */
+    @Test
+    void aRequestLongerThanLockExpirationKeepsItsLock() throws Exception {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockExpiration", "2", "operationTimeout", "6000");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockExpiration", "2", "operationTimeout", "6000");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        TestApp.resetHold();
+        CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
+                () -> b.get(tc1.url("/hold?name=slow&value=done")));
+        assertTrue(TestApp.held.await(10, TimeUnit.SECONDS));
+        long heldSince = System.nanoTime();
+        await("twice lockExpiration", 6000, () -> System.nanoTime() - heldSince > 4_000_000_000L);
+        assertNotNull(server(nodeOf(id)).get("lock:" + id), "still locked after twice lockExpiration");
+        Browser b2 = new Browser();
+        b2.setCookie("JSESSIONID", id);
+        CompletableFuture<Browser.Page> parallel = CompletableFuture.supplyAsync(() -> b2.get(tc2.url("/counter")));
+        try {
+            fail("the parallel request did not wait for the lock: " + parallel.get(2, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.TimeoutException expected) {
+            // it waits for the lock the slow request still holds
+        }
+        TestApp.release.countDown();
+        assertEquals(200, slow.get(10, TimeUnit.SECONDS).status);
+        assertEquals(2, parallel.get(10, TimeUnit.SECONDS).count());
+        assertEquals("attrs=count:2,slow:done", b.get(tc1.url("/dump")).body.split(" ")[0], "no update lost");
+        assertNull(server(nodeOf(id)).get("lock:" + id), "released after the requests");
     }
 
     @Test

@@ -21,7 +21,18 @@ final class TestApp {
     /** Session events seen by every Tomcat of the test JVM, e.g. {@code created tc1 <id>}. */
     static final List<String> EVENTS = new CopyOnWriteArrayList<>();
 
+    /** Counted down by {@code /hold} once it has its session; see {@link #resetHold()}. */
+    static volatile java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    /** What {@code /hold} waits for before it changes its session (a test, or {@code /set?release=true}). */
+    static volatile java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
     private TestApp() {
+    }
+
+    /** New latches for the next {@code /hold} request. */
+    static void resetHold() {
+        held = new java.util.concurrent.CountDownLatch(1);
+        release = new java.util.concurrent.CountDownLatch(1);
     }
 
     static void install(Context ctx, String route) {
@@ -41,6 +52,7 @@ final class TestApp {
         servlet(ctx, "lastAccess", "/last-access", new LastAccess());
         servlet(ctx, "dispatch", "/dispatch", new Dispatch());
         servlet(ctx, "sendEarly", "/send-early", new SendEarly(route));
+        servlet(ctx, "hold", "/hold", new Hold());
         org.apache.catalina.Wrapper async = Tomcat.addServlet(ctx, "asyncCounter", new AsyncCounter(route));
         async.setAsyncSupported(true);
         async.addMapping("/async-counter");
@@ -263,7 +275,38 @@ final class TestApp {
                 }
             }
             s.setAttribute(req.getParameter("name"), req.getParameter("value"));
+            if (req.getParameter("release") != null) {
+                release.countDown(); // lets a held request go on
+            }
             write(resp, "id=" + s.getId());
+        }
+    }
+
+    /**
+     * {@code /hold?name=n&value=v}: gets the session (if any), counts {@link #held} down, waits for {@link #release}
+     * (at most 20 s), then sets attribute {@code name} to {@code value}: a slow request that changes its session at
+     * its end. {@code held id=ID} or {@code no-session}.
+     */
+    static final class Hold extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            if (s == null) {
+                write(resp, "no-session");
+                return;
+            }
+            held.countDown();
+            try {
+                if (!release.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    resp.setStatus(500);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            s.setAttribute(req.getParameter("name"), req.getParameter("value"));
+            write(resp, "held id=" + s.getId());
         }
     }
 

@@ -30,6 +30,8 @@ public final class LoadResult {
     private final long lastAccessedTime;
     private final long storeExpiresAt;
     private final boolean underFormerName;
+    /** The primary copy's CAS as read, {@code 0} if unknown (or read from the secondary copy). */
+    private long cas;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt,
@@ -63,6 +65,15 @@ public final class LoadResult {
     /** Read under a former key's name (a key rotation): stored again under the first key's, the old copy deleted. */
     boolean underFormerName() {
         return underFormerName;
+    }
+
+    LoadResult withCas(long value) {
+        this.cas = value;
+        return this;
+    }
+
+    long cas() {
+        return cas;
     }
 
     /** When memcached's copy expires, if the load itself refreshed it to this session's timeout; 0 if unknown. */

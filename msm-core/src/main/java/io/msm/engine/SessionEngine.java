@@ -75,8 +75,6 @@ public final class SessionEngine implements AutoCloseable {
     /** The first pause between attempts to take a busy lock; doubled up to {@link #LOCK_BACKOFF_MAX_MILLIS}. */
     static final long LOCK_BACKOFF_START_MILLIS = 5;
     static final long LOCK_BACKOFF_MAX_MILLIS = 50;
-    /** auto locking learns at most this many paths. */
-    static final int MAX_LEARNED_PATHS = 10_000;
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */
     static final String BAK_PREFIX = "bak:";
     /** Blob note naming the webapp a session belongs to. */
@@ -125,8 +123,10 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
     /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
     private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
-    /** lockingMode="auto": paths seen to leave the session unchanged; they take no lock. */
-    private final Set<String> readOnlyPaths = ConcurrentHashMap.newKeySet();
+    /** lockingMode="auto": which paths take their session's lock. */
+    private final LockingPaths lockingPaths = new LockingPaths();
+    /** Renews the locks of running requests; {@code null} unless requests lock (non-sticky locking). */
+    private final LockKeeper lockKeeper;
     private final java.security.SecureRandom random = new java.security.SecureRandom();
     /** Nodes with a probe queued after a short (synchronous backup) timeout. */
     private final Set<String> probing = ConcurrentHashMap.newKeySet();
@@ -149,6 +149,8 @@ public final class SessionEngine implements AutoCloseable {
     /** Sticky with a jvmRoute: notices of sessions other Tomcats took over from this one; {@code null} otherwise. */
     private final TakeoverNotices notices;
     private final FreshRun takeoverReads = new FreshRun(this::readTakeovers);
+    /** Non-sticky: conditional writes and the tombstones of ended ids. */
+    private final Tombstones tombstones;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -181,6 +183,9 @@ public final class SessionEngine implements AutoCloseable {
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), backupThreads);
         this.backupPool.allowCoreThreadTimeOut(true);
         this.prober = Executors.newSingleThreadScheduledExecutor(probeThreads);
+        this.lockKeeper = sticky || config.lockingMode() == io.msm.config.LockingMode.NONE ? null
+                : new LockKeeper(ctx.name(), config.lockExpirationSeconds(), this::renew,
+                        () -> stats.count(Counter.LOCKS_LOST));
         NodeAvailability[] holder = new NodeAvailability[1];
         java.util.function.Consumer<String> changed = nodeId -> {
             if (holder[0] != null) {
@@ -217,6 +222,7 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         this.watch = w;
+        this.tombstones = new Tombstones(store);
         ConnectionWatch watchRef = w;
         this.availability = new NodeAvailability(store::isConnected,
                 nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
@@ -438,24 +444,20 @@ public final class SessionEngine implements AutoCloseable {
         }
         switch (config.lockingMode()) {
             case ALL: return true;
-            case AUTO: return !readOnlyPaths.contains(path);
+            case AUTO: return lockingPaths.needsLock(path);
             case URI_PATTERN: return path != null && config.lockingUriPattern().get().matcher(path).matches();
             default: return false;
         }
     }
 
     /**
-     * lockingMode="auto" learns from each request: a path whose request left the session unchanged takes no lock
-     * from then on; one whose request changed it takes the lock again.
+     * lockingMode="auto" learns from each request that used a session: a path takes no lock once
+     * {@value LockingPaths#UNCHANGED_TO_LEARN} requests on it in a row left the session unchanged, and locks for good
+     * once a request on it changed the session (see {@link LockingPaths}).
      */
     public void learn(String path, boolean changed) {
-        if (path == null || !learnsPaths()) {
-            return;
-        }
-        if (changed) {
-            readOnlyPaths.remove(path);
-        } else if (readOnlyPaths.size() < MAX_LEARNED_PATHS) {
-            readOnlyPaths.add(path);
+        if (path != null && learnsPaths()) {
+            lockingPaths.learn(path, changed);
         }
     }
 
@@ -465,7 +467,11 @@ public final class SessionEngine implements AutoCloseable {
      * it, for at most {@code operationTimeout}. With several session keys (a rotation) the lock has a key per name,
      * taken in one order (see {@link StorageKeys#locks}).
      *
-     * @return the lock, or {@code null} if it could not be taken in time or the node is unavailable (counted)
+     * While the session's node is unavailable, the lock is taken on the node of its secondary copy, under the id the
+     * session moves to there, so the request can read that copy and move the session. The lock is renewed while the
+     * request runs (see {@link LockKeeper}) until {@link #unlock(SessionLock)}.
+     *
+     * @return the lock, or {@code null} if it could not be taken in time or no node is available for it (counted)
      */
     public SessionLock lock(String id) {
         SessionId p = ids.parse(id);
@@ -473,7 +479,17 @@ public final class SessionEngine implements AutoCloseable {
             return null;
         }
         String node = p.nodeId();
-        List<String> lockKeys = keys.locks(id);
+        String lockId = id;
+        if (!availability.isAvailable(node)) {
+            // the session is about to move off its node (it is read from its secondary copy): every Tomcat locks it
+            // under the id it gets on the node holding that copy
+            String bak = secondaryNode(node);
+            if (bak != null) {
+                node = bak;
+                lockId = ids.format(p.random(), bak, p.jvmRoute());
+            }
+        }
+        List<String> lockKeys = keys.locks(lockId);
         long[] cas = new long[lockKeys.size()];
         int taken = 0;
         byte[] token = new byte[16];
@@ -505,7 +521,11 @@ public final class SessionEngine implements AutoCloseable {
                     stats.count(Counter.LOCK_WAITS);
                     stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
                 }
-                return new SessionLock(id, node, lockKeys, token, cas);
+                SessionLock lock = new SessionLock(id, node, lockKeys, token, cas);
+                if (lockKeeper != null) {
+                    lockKeeper.keep(lock);
+                }
+                return lock;
             }
             waited = true;
             if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > deadline) {
@@ -524,7 +544,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         stats.count(Counter.LOCK_TIMEOUTS);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + node
+        String lockNode = node;
+        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + lockNode
                 + " not taken after " + waitedMillis + " ms");
         return null;
     }
@@ -533,6 +554,9 @@ public final class SessionEngine implements AutoCloseable {
     public void unlock(SessionLock lock) {
         if (lock == null) {
             return;
+        }
+        if (lockKeeper != null) {
+            lockKeeper.release(lock);
         }
         for (int i = 0; i < lock.keys.size(); i++) {
             try {
@@ -545,6 +569,28 @@ public final class SessionEngine implements AutoCloseable {
                         + "expires after lockExpiration", e);
             }
         }
+    }
+
+    /**
+     * Pushes a held lock's expiration out again, to {@code lockExpiration} plus memcached's one-second resolution;
+     * {@code true} if memcached still held it for this owner.
+     */
+    private boolean renew(SessionLock lock) {
+        int exp = Expiration.of(config.lockExpirationSeconds() + 1L, ctx.clock().getAsLong());
+        boolean held = true;
+        for (String key : lock.keys) {
+            try {
+                io.msm.store.StoredValue v = store.getWithTtl(lock.node, key, exp, config.operationTimeoutMillis());
+                if (v.value() == null || !java.util.Arrays.equals(v.value(), lock.token)) {
+                    held = false; // expired, or another owner's since
+                } else if (!v.refreshed()) {
+                    held &= store.touch(lock.node, key, exp, config.operationTimeoutMillis());
+                }
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis()); // not known to be lost: tried again next time
+            }
+        }
+        return held;
     }
 
     // ====================================================================== load
@@ -567,6 +613,7 @@ public final class SessionEngine implements AutoCloseable {
         byte[] blob = null;
         int ttl = io.msm.store.StoredValue.UNKNOWN_TTL;
         int refreshedFor = -1;
+        long cas = 0;
         long refreshedUntil = 0; // when the copy expires if the load refreshed it (for refreshedFor)
         String failure = null;
         int name = 0; // the name it was found under: 0 but after a key rotation (see StorageKeys)
@@ -585,6 +632,7 @@ public final class SessionEngine implements AutoCloseable {
                             config.operationTimeoutMillis());
                     blob = v.value();
                     ttl = v.ttlSeconds();
+                    cas = v.cas();
                     if (v.refreshed()) {
                         refreshedUntil = now + seconds * 1000;
                     }
@@ -610,12 +658,12 @@ public final class SessionEngine implements AutoCloseable {
             stats.count(Counter.LOAD_FAILURES);
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
-        if (blob == null) {
+        if (blob == null || Tombstones.is(blob)) {
             if (idle != null) {
                 idle.forget(id);
             }
             stats.count(Counter.SESSIONS_NOT_FOUND);
-            return LoadResult.of(LoadResult.Status.NOT_FOUND, "not in memcached");
+            return LoadResult.of(LoadResult.Status.NOT_FOUND, blob == null ? "not in memcached" : "the session ended");
         }
         try {
             byte[] opened = sealer.open(blob);
@@ -646,7 +694,8 @@ public final class SessionEngine implements AutoCloseable {
             usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
-                    lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0);
+                    lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
+                    .withCas(secondary || name > 0 ? 0 : cas);
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -785,6 +834,7 @@ public final class SessionEngine implements AutoCloseable {
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
         st.hadContent(loaded.contentHash());
+        st.cas = loaded.cas();
         st.lastBlob = sticky ? null : loaded.blob();
         st.version = idle == null ? null : loaded.version();
         st.layout = AttributeChunker.layoutOf(loaded.data(), loaded.attributes());
@@ -868,14 +918,19 @@ public final class SessionEngine implements AutoCloseable {
      * last call (it serializes the session again and skips the write if nothing did). Sticky asynchronous mode does
      * nothing here.
      *
-     * @return {@code true} if the session was written or found unchanged now
+     * @return {@code true} if the session's stored form changed now, or could not be stored
      */
     public boolean responseLeaving(ManagedSession session) {
-        if (sticky && config.sessionBackupAsync() || !session.state().changedSinceResponseLeft()) {
+        SessionState st = session.state();
+        if (sticky && config.sessionBackupAsync() || !st.changedSinceResponseLeft()) {
             return false;
         }
+        long hashBefore = st.storedHash;
+        boolean storedBefore = st.stored;
+        String idBefore = st.storedId;
         run(session, Work.WRITE, true);
-        return true;
+        return st.storedHash != hashBefore || st.stored != storedBefore
+                || !java.util.Objects.equals(st.storedId, idBefore) || unsaved.contains(session);
     }
 
     /**
@@ -1023,9 +1078,19 @@ public final class SessionEngine implements AutoCloseable {
             submitDrain(s, st);
         } else {
             if (wait) {
-                awaitCompleted(s, st, seq, config.sessionBackupTimeoutMillis());
+                awaitCompleted(s, st, seq, sticky ? config.sessionBackupTimeoutMillis() : coalescedWaitMillis());
             }
         }
+    }
+
+    /**
+     * Non-sticky: how long a request waits for a write another thread runs for its session (its own change is
+     * written by that runner next, with its secondary copy): the running write, then its own, each bounded by
+     * {@code operationTimeout} and the secondary's {@code sessionBackupTimeout}. Its response must not leave before
+     * memcached holds the change, or the user's next request, on another Tomcat, would miss it.
+     */
+    private long coalescedWaitMillis() {
+        return 2 * ((long) config.operationTimeoutMillis() + config.sessionBackupTimeoutMillis());
     }
 
     /** Runs {@code task} on a backup thread, counted for {@link #awaitIdle(long)}. */
@@ -1254,20 +1319,37 @@ public final class SessionEngine implements AutoCloseable {
         long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         st.lastWriteNanos = System.nanoTime();
         // Non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two). A
-        // request thread sends both and reads both answers itself; a backup thread leaves the secondary's answer to
-        // the store's I/O thread, as does a request when the secondary node is being probed (it does not wait).
+        // request thread sends both and reads both answers itself; a backup thread sends the secondary through the
+        // store's I/O thread and waits for its answer too, as does a request when the secondary node is being probed
+        // (not waiting for it then).
         String paired = sticky || !requestThread ? null : secondaryNode(node);
         if (paired != null && probing.contains(paired)) {
             paired = null;
         }
-        SecondaryWrite secondary = sticky || paired != null ? null : sendSecondary(s, st, id, blob);
+        // non-sticky: conditional, so a session ended meanwhile on another Tomcat stays ended (see Tombstones)
+        long expected = sticky ? SessionStore.ANY : Tombstones.expected(st, id);
+        SecondaryWrite secondary = null;
         SessionStore.Secondary pairedOutcome = null;
+        long written;
         try {
-            if (paired != null) {
-                pairedOutcome = store.setWithSecondary(node, key(id), Expiration.of(ttl, now), blob, timeout, paired,
-                        keys.secondary(id, 0), Expiration.of(ttl, now), config.sessionBackupTimeoutMillis());
-            } else {
-                store.set(node, key(id), Expiration.of(ttl, now), blob, timeout);
+            if (expected == Tombstones.UNKNOWN) {
+                expected = tombstones.read(node, key(id), timeout);
+            }
+            written = expected;
+            if (expected != Tombstones.ENDED) {
+                secondary = sticky || paired != null ? null : sendSecondary(s, st, id, blob);
+                if (paired != null) {
+                    SessionStore.Paired w = store.storeWithSecondary(node, key(id), Expiration.of(ttl, now), blob,
+                            expected, timeout, paired, keys.secondary(id, 0), Expiration.of(ttl, now),
+                            config.sessionBackupTimeoutMillis());
+                    written = w.primary;
+                    pairedOutcome = w.secondary;
+                } else {
+                    written = store.storeIf(node, key(id), Expiration.of(ttl, now), blob, expected, timeout);
+                }
+                if (written < 0) {
+                    written = tombstones.retry(node, key(id), Expiration.of(ttl, now), blob, written, timeout);
+                }
             }
         } catch (StoreException e) {
             storeFailed(e, timeout);
@@ -1280,10 +1362,15 @@ public final class SessionEngine implements AutoCloseable {
             markUnsaved(s);
             return true;
         }
+        if (written == Tombstones.ENDED) {
+            endedElsewhere(s, st, id, node, secondary);
+            return true;
+        }
         String previous = st.storedId;
         st.storedId = id;
         st.storedHash = hash;
         st.hadContent(hash);
+        st.cas = written;
         st.stored = true;
         st.version = version;
         st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
@@ -1293,9 +1380,10 @@ public final class SessionEngine implements AutoCloseable {
         stats.time(Timer.BACKUP, System.nanoTime() - start);
         if (!sticky) {
             st.lastBlob = blob;
-            // On a request thread it is awaited (briefly): the user's next request, maybe on another Tomcat, must
-            // not find its newer secondary copy overwritten by this one arriving late over this Tomcat's connection.
-            if (secondary != null && requestThread) {
+            // Awaited (briefly), also on a backup thread writing for a waiting request: the user's next request,
+            // maybe on another Tomcat, must not find its newer secondary copy overwritten by this one arriving late
+            // over this Tomcat's connection.
+            if (secondary != null) {
                 secondary.await();
             }
             if (pairedOutcome != null) {
@@ -1315,6 +1403,14 @@ public final class SessionEngine implements AutoCloseable {
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
             st.attempted.add(previous);
+            if (abandoned(previous, id)) {
+                // the application gave the session a new id (a login): the old one ends now, never loaded again
+                ended.put(previous, keepTombstoneUntil(s.maxInactiveInterval()));
+                if (!sticky && requestThread) {
+                    endEverywhere(previous); // before the response: no Tomcat finds it any more
+                    st.attempted.remove(previous);
+                }
+            }
         }
         st.attempted.remove(id);
         if (!st.attempted.isEmpty() || st.underFormerName) {
@@ -1325,6 +1421,34 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * {@code true} if {@code newId} replaced {@code oldId} for the application (a new random part, e.g. at a login),
+     * not because msm moved the session to another node or Tomcat (same random part).
+     */
+    private boolean abandoned(String oldId, String newId) {
+        SessionId from = ids.parse(oldId);
+        SessionId to = ids.parse(newId);
+        return from != null && to != null && !from.random().equals(to.random());
+    }
+
+    /**
+     * Non-sticky: the session ended on another Tomcat while this one served a request of it (its key holds a
+     * tombstone): the change is dropped and the secondary copy this write sent is deleted again.
+     */
+    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node, SecondaryWrite secondary) {
+        if (secondary != null) {
+            secondary.await(); // deleted after it landed
+        }
+        ended.put(id, keepTombstoneUntil(s.maxInactiveInterval()));
+        unsaved.remove(s);
+        st.stored = false;
+        st.storedId = null;
+        st.version = null;
+        deleteSecondaries(id, node);
+        LOG.log(Level.DEBUG, () -> logPrefix + "session " + id + " ended on another Tomcat while a request used it "
+                + "here: the request's changes are not stored");
     }
 
     /** memcached refused the blob as larger than its item size: said once per session, counted every time. */
@@ -1357,9 +1481,14 @@ public final class SessionEngine implements AutoCloseable {
             st.underFormerName = false;
             deleteNames(st.storedId, 1);
         }
+        String current = st.storedId;
         for (String old : st.attempted) {
-            if (!old.equals(st.storedId)) {
-                deleteKey(old);
+            if (!old.equals(current)) {
+                if (!sticky && current != null && abandoned(old, current)) {
+                    endEverywhere(old);
+                } else {
+                    deleteKey(old);
+                }
             }
             st.attempted.remove(old);
         }
@@ -1570,11 +1699,32 @@ public final class SessionEngine implements AutoCloseable {
                 st.bakNode = node;
                 secondaryRefreshed.put(s.id(), now);
                 stats.count(Counter.TOUCHES);
-            } else {
+            } else if (primaryIsStill(st, primaryNode, s.id())) {
                 writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
             }
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
+        }
+    }
+
+    /**
+     * Whether memcached's primary copy is still the blob this Tomcat holds (not a tombstone, not another Tomcat's
+     * version): only then is a missing secondary copy written again from it.
+     */
+    private boolean primaryIsStill(SessionState st, String primaryNode, String id) {
+        byte[] mine = st.lastBlob;
+        return mine != null && java.util.Arrays.equals(mine,
+                store.gets(primaryNode, key(id), config.operationTimeoutMillis()).value());
+    }
+
+    /** Deletes the secondary copies of {@code id}, under every name, on every available node but its primary one. */
+    private void deleteSecondaries(String id, String primaryNode) {
+        for (int name = 0; name < keys.names(); name++) {
+            for (MemcachedNode n : config.nodes()) {
+                if (!n.id().equals(primaryNode)) {
+                    deleteSecondaryOn(n.id(), id, name);
+                }
+            }
         }
     }
 
@@ -1598,17 +1748,75 @@ public final class SessionEngine implements AutoCloseable {
         if (id != null) {
             st.attempted.add(id);
         }
+        Set<String> randoms = new java.util.HashSet<>();
         for (String old : st.attempted) {
-            deleteKey(old);
+            SessionId p = ids.parse(old);
+            if (sticky || p == null) {
+                deleteKey(old);
+            } else if (randoms.add(p.random())) {
+                endEverywhere(old);
+            }
             st.attempted.remove(old);
         }
     }
 
-    /** Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. */
+    /**
+     * Non-sticky: the session of {@code id} ended. Its key gets a tombstone, and so does the key its id would have on
+     * every other node: a request of it still running on another Tomcat that moves it off a node that died meanwhile
+     * then finds a tombstone there too, instead of storing the session anew.
+     */
+    private void endEverywhere(String id) {
+        SessionId p = ids.parse(id);
+        Long until = ended.get(id);
+        deleteKey(id);
+        if (p == null) {
+            return;
+        }
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(p.nodeId())) {
+                String variant = ids.format(p.random(), n.id(), p.jvmRoute());
+                if (until != null) {
+                    ended.put(variant, until);
+                }
+                if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
+                    pendingDeletes.put(variant, n.id());
+                }
+            }
+        }
+    }
+
+    /** A tombstone lives as long as any copy of its session could: until its id's end in {@link #ended}. */
+    private int tombstoneExpiration(String id) {
+        long now = ctx.clock().getAsLong();
+        Long until = ended.get(id);
+        long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
+                : (keepTombstoneUntil(usualMaxInactive) - now) / 1000;
+        return Expiration.of(seconds, now);
+    }
+
+    /** Puts the tombstone of {@code id} on {@code node}; {@code false} if memcached could not be told. */
+    private boolean putTombstone(String id, String node) {
+        try {
+            tombstones.put(node, key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+            return true;
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            return false;
+        }
+    }
+
+    /**
+     * Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. Non-sticky, the
+     * key gets a tombstone instead (see {@link Tombstones}), and the secondary copies on the other nodes are deleted
+     * at once, even while the primary's node is down: a request for the id would read them then.
+     */
     private void deleteKey(String id) {
         SessionId p = ids.parse(id);
         if (p == null) {
             return;
+        }
+        if (!sticky) {
+            deleteSecondaries(id, p.nodeId());
         }
         if (!availability.isAvailable(p.nodeId())) {
             pendingDeletes.put(id, p.nodeId());
@@ -1641,7 +1849,11 @@ public final class SessionEngine implements AutoCloseable {
                 }
             }
             try {
-                store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
+                if (sticky || name > 0) {
+                    store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
+                } else {
+                    tombstones.put(p.nodeId(), key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+                }
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis());
@@ -1989,6 +2201,9 @@ public final class SessionEngine implements AutoCloseable {
         }
         backupPool.shutdownNow();
         prober.shutdownNow();
+        if (lockKeeper != null) {
+            lockKeeper.close();
+        }
         if (watch != null) {
             watch.close();
         }

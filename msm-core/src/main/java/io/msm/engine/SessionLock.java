@@ -11,6 +11,8 @@ public final class SessionLock {
     final byte[] token;
     /** The CAS of each key's item, or 0 where the protocol did not report it. */
     final long[] cas;
+    /** The renewals of this lock while its request runs ({@link LockKeeper}); {@code null} if none. */
+    volatile java.util.concurrent.ScheduledFuture<?> renewal;
 
     SessionLock(String sessionId, String node, List<String> keys, byte[] token, long[] cas) {
         this.sessionId = sessionId;

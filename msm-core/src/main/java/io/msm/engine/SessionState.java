@@ -37,6 +37,8 @@ public final class SessionState {
     volatile boolean stored;
     volatile long storedHash;
     volatile String storedId;
+    /** Non-sticky: the version (memcached's CAS) of the copy stored under {@link #storedId}; 0 if not known. */
+    volatile long cas;
     /** When memcached will drop the stored copy (ms since the epoch). */
     volatile long storeExpiresAt;
     /** When the last request for this session ended (ms since the epoch). */

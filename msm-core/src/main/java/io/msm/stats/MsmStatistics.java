@@ -58,6 +58,11 @@ public final class MsmStatistics {
         /** Requests that could not take their session's lock within operationTimeout. */
         LOCK_TIMEOUTS,
         /**
+         * Session locks that expired while their request still ran: it ran longer than the renewals go on (a minute,
+         * or {@code lockExpiration} if longer), or memcached lost the lock.
+         */
+        LOCKS_LOST,
+        /**
          * Blobs refused because {@code sessionProtection} is on and they were not signed or encrypted with one of the
          * configured keys, or were altered: someone else wrote to memcached, or the keys differ between Tomcats.
          */

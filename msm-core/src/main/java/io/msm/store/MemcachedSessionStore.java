@@ -263,7 +263,7 @@ public final class MemcachedSessionStore implements SessionStore {
     @Override
     public StoredValue getWithTtl(String nodeId, String key, int refreshExp, long timeoutMillis) {
         if (binary || !metaCommands) {
-            return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
+            return gets(nodeId, key, timeoutMillis);
         }
         long start = System.nanoTime();
         DirectConnections dc = direct.get(nodeId);
@@ -273,7 +273,7 @@ public final class MemcachedSessionStore implements SessionStore {
                 return dc.call(timeoutMillis, c -> metaGet(c, key, refreshExp));
             } catch (MetaGetOperation.MetaCommandException e) {
                 metaCommands = false; // memcached before 1.6: plain gets from now on
-                return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
+                return gets(nodeId, key, timeoutMillis);
             } catch (IOException e) {
                 throw failed("mg", nodeId, key, start, e);
             }
@@ -285,7 +285,7 @@ public final class MemcachedSessionStore implements SessionStore {
         } catch (StoreException e) {
             if (e.getCause() instanceof MetaGetOperation.MetaCommandException) {
                 metaCommands = false; // memcached before 1.6: plain gets from now on
-                return new StoredValue(get(nodeId, key, timeoutMillis), StoredValue.UNKNOWN_TTL);
+                return gets(nodeId, key, timeoutMillis);
             }
             throw e;
         } catch (RuntimeException e) {
@@ -310,11 +310,88 @@ public final class MemcachedSessionStore implements SessionStore {
             }
             throw new DirectConnections.ProtocolException("memcached answered " + h);
         }
-        int[] hit = MetaGetOperation.parseHit(h);
+        long[] hit = MetaGetOperation.parseHit(h);
         if (hit == null) {
             throw new DirectConnections.ProtocolException("malformed answer " + h);
         }
-        return new StoredValue(c.readData(hit[0]), hit[1], refreshExp != KEEP_EXPIRATION);
+        return new StoredValue(c.readData((int) hit[0]), (int) hit[1], refreshExp != KEEP_EXPIRATION, hit[2]);
+    }
+
+    @Override
+    public StoredValue gets(String nodeId, String key, long timeoutMillis) {
+        long start = System.nanoTime();
+        try {
+            net.spy.memcached.CASValue<byte[]> v = await("gets", nodeId, key,
+                    client("gets", nodeId, key).asyncGets(key, BYTES), timeoutMillis, start);
+            return v == null ? new StoredValue(null, StoredValue.UNKNOWN_TTL)
+                    : new StoredValue(v.getValue(), StoredValue.UNKNOWN_TTL, false, v.getCas());
+        } catch (RuntimeException e) {
+            throw wrap("gets", nodeId, key, start, e);
+        }
+    }
+
+    @Override
+    public long storeIf(String nodeId, String key, int exp, byte[] value, long cas, long timeoutMillis) {
+        if (cas == ANY) {
+            set(nodeId, key, exp, value, timeoutMillis);
+            return 0;
+        }
+        DirectConnections dc = direct.get(nodeId);
+        if (cas == ADD && dc == null) {
+            return add(nodeId, key, exp, value, timeoutMillis) >= 0 ? 0 : EXISTS;
+        }
+        long start = System.nanoTime();
+        sendable("cas", nodeId, key);
+        checkSize("cas", nodeId, key, value);
+        if (dc != null) {
+            String answer;
+            try {
+                answer = dc.call(timeoutMillis, c -> {
+                    writeCas(c, key, exp, value, cas);
+                    return readCasAnswer(c);
+                });
+            } catch (DirectConnections.ProtocolException e) {
+                throw notStored(nodeId, key, start, e.getMessage(), value.length);
+            } catch (IOException e) {
+                throw failed("cas", nodeId, key, start, e);
+            }
+            return answer.equals("STORED") ? 0 : answer.equals("NOT_FOUND") ? NOT_FOUND : EXISTS;
+        }
+        net.spy.memcached.CASResponse r;
+        try {
+            r = await("cas", nodeId, key, client("cas", nodeId, key).asyncCAS(key, cas, exp, value, BYTES),
+                    timeoutMillis, start);
+        } catch (RuntimeException e) {
+            throw wrap("cas", nodeId, key, start, e);
+        }
+        if (r == net.spy.memcached.CASResponse.OK) {
+            return 0;
+        }
+        if (r == net.spy.memcached.CASResponse.EXISTS) {
+            return EXISTS;
+        }
+        if (r == net.spy.memcached.CASResponse.NOT_FOUND) {
+            return NOT_FOUND;
+        }
+        throw notStored(nodeId, key, start, "memcached answered " + r, value.length);
+    }
+
+    /** {@code cas}, or {@code add} for {@link #ADD}. */
+    private static Void writeCas(DirectConnections.Conn c, String key, int exp, byte[] value, long cas)
+            throws IOException {
+        c.writeCommand((cas == ADD ? "add " : "cas ") + key + " 0 " + exp + " " + value.length
+                + (cas == ADD ? "" : " " + cas) + "\r\n");
+        c.writeValue(value);
+        return null;
+    }
+
+    private static String readCasAnswer(DirectConnections.Conn c) throws IOException {
+        String line = c.readLine();
+        if (!line.equals("STORED") && !line.equals("EXISTS") && !line.equals("NOT_FOUND")
+                && !line.equals("NOT_STORED")) {
+            throw new DirectConnections.ProtocolException("memcached answered " + line);
+        }
+        return line;
     }
 
     /**
@@ -387,17 +464,17 @@ public final class MemcachedSessionStore implements SessionStore {
     }
 
     /**
-     * Both {@code set}s over direct connections: the secondary's command is written first, then the primary's call
-     * is made as {@link #set} makes it, then the secondary's answer read. Without direct connections to both nodes
+     * Both writes over direct connections: the secondary's {@code set} is written first, then the primary's call
+     * is made as {@link #storeIf} makes it, then the secondary's answer read. Without direct connections to both nodes
      * (binary protocol), the secondary goes through spymemcached as {@link #setAsync} sends it.
      */
     @Override
-    public Secondary setWithSecondary(String nodeId, String key, int exp, byte[] value, long timeoutMillis,
+    public Paired storeWithSecondary(String nodeId, String key, int exp, byte[] value, long cas, long timeoutMillis,
             String secondaryNodeId, String secondaryKey, int secondaryExp, long secondaryTimeoutMillis) {
         DirectConnections bak = direct.get(secondaryNodeId);
         if (bak == null || direct.get(nodeId) == null) {
-            return SessionStore.super.setWithSecondary(nodeId, key, exp, value, timeoutMillis, secondaryNodeId,
-                    secondaryKey, secondaryExp, secondaryTimeoutMillis);
+            return SessionStore.super.storeWithSecondary(nodeId, key, exp, value, cas, timeoutMillis,
+                    secondaryNodeId, secondaryKey, secondaryExp, secondaryTimeoutMillis);
         }
         sendable("set", nodeId, key);
         sendable("set", secondaryNodeId, secondaryKey);
@@ -410,26 +487,29 @@ public final class MemcachedSessionStore implements SessionStore {
             sent = null;
             sendTimedOut = e instanceof java.net.SocketTimeoutException; // a node that stopped reading
         }
-        boolean primaryStored = false;
+        boolean primaryAnswered = false;
+        long primary;
         try {
-            set(nodeId, key, exp, value, timeoutMillis);
-            primaryStored = true;
+            primary = storeIf(nodeId, key, exp, value, cas, timeoutMillis);
+            primaryAnswered = true;
         } finally {
-            if (!primaryStored && sent != null) {
+            if (!primaryAnswered && sent != null) {
                 bak.abandon(sent);
             }
         }
         if (sent == null) {
-            return sendTimedOut ? Secondary.TIMED_OUT : Secondary.FAILED;
+            return new Paired(primary, sendTimedOut ? Secondary.TIMED_OUT : Secondary.FAILED);
         }
+        Secondary secondary;
         try {
-            return bak.receive(sent, secondaryTimeoutMillis, MemcachedSessionStore::readSetAnswer).equals("STORED")
-                    ? Secondary.STORED : Secondary.FAILED;
+            secondary = bak.receive(sent, secondaryTimeoutMillis, MemcachedSessionStore::readSetAnswer)
+                    .equals("STORED") ? Secondary.STORED : Secondary.FAILED;
         } catch (java.net.SocketTimeoutException e) {
-            return Secondary.TIMED_OUT;
+            secondary = Secondary.TIMED_OUT;
         } catch (IOException e) {
-            return Secondary.FAILED;
+            secondary = Secondary.FAILED;
         }
+        return new Paired(primary, secondary);
     }
 
     /** memcached refused a {@code set}: too large for its item size, or otherwise. */

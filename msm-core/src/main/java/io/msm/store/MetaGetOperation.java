@@ -11,12 +11,12 @@ import net.spy.memcached.ops.OperationStatus;
 import net.spy.memcached.protocol.BaseOperationImpl;
 
 /**
- * memcached's meta get, {@code mg <key> v t} (memcached 1.6+, text protocol): the value and the item's remaining
- * time to live in one round trip; with a new expiration, {@code mg <key> v t T<exp>}, also a touch (memcached handles
+ * memcached's meta get, {@code mg <key> v t c} (memcached 1.6+, text protocol): the value, the item's remaining
+ * time to live and its CAS in one round trip; with a new expiration, {@code mg <key> v t T<exp>}, also a touch (memcached handles
  * the flags in order, so {@code t} still reports the time the item had left before {@code T} set the new one).
  * spymemcached predates meta commands; this operation speaks it on spymemcached's connection.
  *
- * <p>Answers: {@code VA <size> t<ttl>\r\n<data>\r\n} (hit; {@code t-1}: never expires), {@code EN\r\n} (miss), or an
+ * <p>Answers: {@code VA <size> t<ttl> c<cas>\r\n<data>\r\n} (hit; {@code t-1}: never expires), {@code EN\r\n} (miss), or an
  * error line ({@code ERROR} when the server does not know meta commands).
  */
 final class MetaGetOperation extends BaseOperationImpl {
@@ -26,6 +26,7 @@ final class MetaGetOperation extends BaseOperationImpl {
     private byte[] data;
     private int dataRead;
     private int ttl = StoredValue.UNKNOWN_TTL;
+    private long cas;
     private StoredValue result;
     private String error;
 
@@ -68,27 +69,33 @@ final class MetaGetOperation extends BaseOperationImpl {
         setBuffer(ByteBuffer.wrap(command(key, refreshExp).getBytes(StandardCharsets.UTF_8))); // keys as spymemcached sends them
     }
 
-    /** The command line, CRLF included: {@code t} before {@code T}, so the time left is the one before the refresh. */
+    /**
+     * The command line, CRLF included: {@code t} before {@code T}, so the time left is the one before the refresh;
+     * {@code c} asks for the item's CAS.
+     */
     static String command(String key, int refreshExp) {
         String touch = refreshExp == SessionStore.KEEP_EXPIRATION ? "" : " T" + refreshExp;
-        return "mg " + key + " v t" + touch + "\r\n";
+        return "mg " + key + " v t c" + touch + "\r\n";
     }
 
     /**
-     * The size and the TTL ({@link StoredValue#UNKNOWN_TTL} if absent) of a hit's header {@code VA <size> t<ttl>};
-     * {@code null} if the line is malformed.
+     * The size, the TTL ({@link StoredValue#UNKNOWN_TTL} if absent) and the CAS ({@code 0} if absent) of a hit's
+     * header {@code VA <size> t<ttl> c<cas>}; {@code null} if the line is malformed.
      */
-    static int[] parseHit(String h) {
+    static long[] parseHit(String h) {
         String[] parts = h.split(" ");
         try {
             int size = Integer.parseInt(parts[1]);
             int ttl = StoredValue.UNKNOWN_TTL;
+            long cas = 0;
             for (int i = 2; i < parts.length; i++) {
                 if (parts[i].startsWith("t")) {
                     ttl = Integer.parseInt(parts[i].substring(1));
+                } else if (parts[i].startsWith("c")) {
+                    cas = Long.parseLong(parts[i].substring(1));
                 }
             }
-            return size < 0 ? null : new int[] {size, ttl};
+            return size < 0 ? null : new long[] {size, ttl, cas};
         } catch (RuntimeException e) {
             return null;
         }
@@ -115,7 +122,7 @@ final class MetaGetOperation extends BaseOperationImpl {
                     dataRead++;
                 }
                 if (dataRead == data.length + 2) { // the data and its \r\n
-                    result = new StoredValue(data, ttl, refreshExp != SessionStore.KEEP_EXPIRATION);
+                    result = new StoredValue(data, ttl, refreshExp != SessionStore.KEEP_EXPIRATION, cas);
                     transitionState(OperationState.COMPLETE);
                 }
             }
@@ -129,11 +136,12 @@ final class MetaGetOperation extends BaseOperationImpl {
             return;
         }
         if (h.startsWith("VA ")) {
-            int[] hit = parseHit(h);
+            long[] hit = parseHit(h);
             if (hit != null) {
-                data = new byte[hit[0]];
+                data = new byte[(int) hit[0]];
                 dataRead = 0;
-                ttl = hit[1];
+                ttl = (int) hit[1];
+                cas = hit[2];
                 return;
             }
             error = "malformed answer " + h;

@@ -54,21 +54,66 @@ public interface SessionStore extends AutoCloseable {
      */
     default Secondary setWithSecondary(String nodeId, String key, int exp, byte[] value, long timeoutMillis,
             String secondaryNodeId, String secondaryKey, int secondaryExp, long secondaryTimeoutMillis) {
-        java.util.concurrent.CompletableFuture<Boolean> secondary = new java.util.concurrent.CompletableFuture<>();
-        setAsync(secondaryNodeId, secondaryKey, secondaryExp, value, secondary::complete);
-        set(nodeId, key, exp, value, timeoutMillis);
-        try {
-            return secondary.get(secondaryTimeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
-                    ? Secondary.STORED : Secondary.FAILED;
-        } catch (java.util.concurrent.TimeoutException e) {
-            return Secondary.TIMED_OUT;
-        } catch (java.util.concurrent.ExecutionException e) {
-            return Secondary.FAILED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Secondary.TIMED_OUT;
+        return storeWithSecondary(nodeId, key, exp, value, ANY, timeoutMillis, secondaryNodeId, secondaryKey,
+                secondaryExp, secondaryTimeoutMillis).secondary;
+    }
+
+    /** What became of both copies of {@link #storeWithSecondary}. */
+    final class Paired {
+        /** The primary's outcome, as {@link #storeIf} returns it. */
+        public final long primary;
+        public final Secondary secondary;
+
+        public Paired(long primary, Secondary secondary) {
+            this.primary = primary;
+            this.secondary = secondary;
         }
     }
+
+    /**
+     * {@link #setWithSecondary} with the primary stored as {@link #storeIf} stores it (the secondary is a plain
+     * {@code set}, sent whatever the primary's outcome).
+     */
+    default Paired storeWithSecondary(String nodeId, String key, int exp, byte[] value, long cas, long timeoutMillis,
+            String secondaryNodeId, String secondaryKey, int secondaryExp, long secondaryTimeoutMillis) {
+        java.util.concurrent.CompletableFuture<Boolean> secondary = new java.util.concurrent.CompletableFuture<>();
+        setAsync(secondaryNodeId, secondaryKey, secondaryExp, value, secondary::complete);
+        long primary = storeIf(nodeId, key, exp, value, cas, timeoutMillis);
+        Secondary outcome;
+        try {
+            outcome = secondary.get(secondaryTimeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
+                    ? Secondary.STORED : Secondary.FAILED;
+        } catch (java.util.concurrent.TimeoutException e) {
+            outcome = Secondary.TIMED_OUT;
+        } catch (java.util.concurrent.ExecutionException e) {
+            outcome = Secondary.FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = Secondary.TIMED_OUT;
+        }
+        return new Paired(primary, outcome);
+    }
+
+    /** {@link #storeIf}'s {@code cas} for "only if the key does not exist" ({@code add}). */
+    long ADD = 0;
+    /** {@link #storeIf}'s {@code cas} for "whatever the key holds" (a plain {@code set}). */
+    long ANY = Long.MIN_VALUE;
+    /** {@link #storeIf}: the key holds another version than the one expected (or, for {@link #ADD}, exists). */
+    long EXISTS = -1;
+    /** {@link #storeIf}: the key holds nothing (for an expected version). */
+    long NOT_FOUND = -2;
+
+    /** The value and its CAS ({@code gets}); {@link StoredValue#UNKNOWN_TTL}. */
+    StoredValue gets(String nodeId, String key, long timeoutMillis);
+
+    /**
+     * Stores the value only if the key holds the version {@code cas} ({@code cas}), or does not exist ({@link #ADD}),
+     * or whatever it holds ({@link #ANY}, a {@code set}).
+     *
+     * @return the item's new CAS ({@code 0} if memcached did not tell it), {@link #EXISTS} or {@link #NOT_FOUND}
+     * @throws StoreException as {@link #set}
+     */
+    long storeIf(String nodeId, String key, int exp, byte[] value, long cas, long timeoutMillis);
 
     /**
      * Stores the value only if the key does not exist ({@code add}).

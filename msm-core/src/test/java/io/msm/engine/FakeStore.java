@@ -13,13 +13,21 @@ import java.util.function.LongSupplier;
 
 /** An in-memory store that honours TTLs on an injected clock, counts calls, and can be taken down or slowed. */
 final class FakeStore implements SessionStore {
+    private static final java.util.concurrent.atomic.AtomicLong VERSIONS = new java.util.concurrent.atomic.AtomicLong();
+
     private static final class Item {
         final byte[] value;
         final long expiresAt;
+        final long cas;
 
         Item(byte[] value, long expiresAt) {
+            this(value, expiresAt, VERSIONS.incrementAndGet());
+        }
+
+        Item(byte[] value, long expiresAt, long cas) {
             this.value = value;
             this.expiresAt = expiresAt;
+            this.cas = cas;
         }
     }
 
@@ -95,9 +103,45 @@ final class FakeStore implements SessionStore {
                 : (int) ((i.expiresAt - clock.getAsLong()) / 1000);
         boolean refresh = v != null && i != null && refreshExp != KEEP_EXPIRATION;
         if (refresh) {
-            items.put(node + "/" + key, new Item(i.value, expiry(refreshExp)));
+            items.put(node + "/" + key, new Item(i.value, expiry(refreshExp), i.cas));
         }
-        return new io.msm.store.StoredValue(v, ttl, refresh);
+        return new io.msm.store.StoredValue(v, ttl, refresh, v == null || i == null ? 0 : i.cas);
+    }
+
+    @Override
+    public io.msm.store.StoredValue gets(String node, String key, long timeoutMillis) {
+        gets.incrementAndGet();
+        check("gets", node, key);
+        Item i = live(node, key);
+        return i == null ? new io.msm.store.StoredValue(null, io.msm.store.StoredValue.UNKNOWN_TTL)
+                : new io.msm.store.StoredValue(i.value, io.msm.store.StoredValue.UNKNOWN_TTL, false, i.cas);
+    }
+
+    @Override
+    public long storeIf(String node, String key, int exp, byte[] value, long cas, long timeoutMillis) {
+        if (cas == ANY) {
+            set(node, key, exp, value, timeoutMillis);
+            return items.get(node + "/" + key).cas;
+        }
+        sets.incrementAndGet();
+        CountDownLatch gate = setGate;
+        if (gate != null) {
+            try {
+                gate.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        check("set", node, key);
+        synchronized (this) {
+            Item i = live(node, key);
+            if (cas == ADD ? i != null : i == null || i.cas != cas) {
+                return i == null ? NOT_FOUND : EXISTS;
+            }
+            Item stored = new Item(value, expiry(exp));
+            items.put(node + "/" + key, stored);
+            return stored.cas;
+        }
     }
 
     @Override
@@ -178,7 +222,7 @@ final class FakeStore implements SessionStore {
         if (i == null) {
             return false;
         }
-        items.put(node + "/" + key, new Item(i.value, expiry(exp)));
+        items.put(node + "/" + key, new Item(i.value, expiry(exp), i.cas));
         return true;
     }
 

@@ -601,7 +601,9 @@ class SessionEngineTest {
     void lockingModesDecideWhichRequestsLock() {
         engine(MsmConfig.STICKY, "false", MsmConfig.LOCKING_MODE, "auto");
         assertTrue(engine.needsLock("/cart"));
-        engine.learn("/cart", false);
+        for (int i = 0; i < LockingPaths.UNCHANGED_TO_LEARN; i++) {
+            engine.learn("/cart", false);
+        }
         assertFalse(engine.needsLock("/cart"), "seen to only read the session");
         engine.learn("/cart", true);
         assertTrue(engine.needsLock("/cart"), "a write makes it lock again");
@@ -615,6 +617,91 @@ class SessionEngineTest {
         engine.close();
         engine(MsmConfig.LOCKING_MODE, "all");
         assertFalse(engine.needsLock("/cart/add"), "sticky mode never locks");
+    }
+
+    @Test
+    void autoLockingFreesAPathOnlyAfterManyUnchangedRequestsAndNeverAfterItChangedTheSession() {
+        engine(MsmConfig.STICKY, "false", MsmConfig.LOCKING_MODE, "auto");
+        for (int i = 1; i < 20; i++) {
+            engine.learn("/page", false);
+            assertTrue(engine.needsLock("/page"), "still locked after " + i + " unchanged requests");
+        }
+        engine.learn("/page", false);
+        assertFalse(engine.needsLock("/page"), "20 unchanged requests in a row: read-only");
+        engine.learn("/cart", false);
+        engine.learn("/cart", true); // a request on it changed the session once
+        for (int i = 0; i < 100; i++) {
+            engine.learn("/cart", false);
+        }
+        assertTrue(engine.needsLock("/cart"), "a path seen to change the session always locks");
+        engine.learn("/page", true);
+        assertTrue(engine.needsLock("/page"), "and a learned path that changes it locks again, for good");
+        for (int i = 0; i < 100; i++) {
+            engine.learn("/page", false);
+        }
+        assertTrue(engine.needsLock("/page"));
+        for (int i = 0; i < 30_000; i++) { // memory stays bounded: at most 10,000 paths are tracked
+            engine.learn("/p" + i, false);
+        }
+        assertTrue(engine.needsLock("/p29999"));
+    }
+
+    @Test
+    void nonStickyWriteNeverReplacesTheTombstoneOfASessionEndedElsewhere() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "alice"));
+        idle();
+        TestSession copy = new TestSession(s.id(), clock.get()); // a request that loaded it here ...
+        LoadResult r = engine.load(s.id());
+        copy.attributes.putAll(r.attributes());
+        engine.loaded(copy, r);
+        engine.requestStarted(copy);
+        store.put("n1", "p_" + s.id(), Tombstones.VALUE); // ... while another Tomcat ended the session
+        store.put("n2", "bak:p_" + s.id(), new byte[0]);
+        copy.set("cart", "full");
+        engine.requestEnded(copy);
+        idle();
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()), "the tombstone stays");
+        assertNull(store.peek("n2", "bak:p_" + s.id()), "and the secondary copy the write sent is deleted");
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(s.id()).status());
+    }
+
+    @Test
+    void nonStickyEndedSessionLeavesATombstoneAndNoSecondaryCopyEvenWithItsNodeDown() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("user", "alice"));
+        idle();
+        assertNotNull(store.peek("n2", "bak:p_" + s.id()));
+        TestSession t = newSession("n2");
+        request(t, () -> t.set("user", "bob"));
+        idle();
+        s.active = false;
+        engine.expired(s);
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()), "a tombstone, at once");
+        assertNull(store.peek("n2", "bak:p_" + s.id()));
+        store.disconnect("n2"); // t's node is down when it ends: its copy on n1 goes all the same
+        assertNotNull(store.peek("n1", "bak:p_" + t.id()));
+        t.active = false;
+        engine.expired(t);
+        assertNull(store.peek("n1", "bak:p_" + t.id()), "no secondary copy left to read while n2 is down");
+        assertEquals(1, engine.pendingDeletes());
+    }
+
+    @Test
+    void nonStickyIdGivenUpForANewOneIsEndedBeforeTheResponse() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        String preLogin = s.id;
+        s.id = "NEWRANDOM-n1.tc1"; // a login's changeSessionId
+        s.state().metadataChanged();
+        engine.requestStarted(s);
+        engine.requestEnded(s);
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + preLogin), "when the request ends");
+        assertEquals(LoadResult.Status.NOT_FOUND, engine.load(preLogin).status());
     }
 
     @Test
@@ -730,8 +817,9 @@ class SessionEngineTest {
 
         engine.requestStarted(s);
         s.state().attributeAccessed();
-        assertTrue(engine.responseLeaving(s));
         sets = store.sets.get();
+        assertFalse(engine.responseLeaving(s), "serialized, found unchanged: it reports no change");
+        assertEquals(sets, store.sets.get());
         engine.requestEnded(s);
         idle();
         assertEquals(sets, store.sets.get(), "nothing changed after the flush: serialized, not written again");

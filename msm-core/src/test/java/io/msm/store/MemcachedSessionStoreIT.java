@@ -194,6 +194,31 @@ class MemcachedSessionStoreIT {
     }
 
     @Test
+    void conditionalWritesStoreOnlyOnTheVersionReadOnBothProtocols() throws Exception {
+        for (String protocol : new String[] {"text", "binary"}) {
+            try (MemcachedSessionStore s = store(protocol)) {
+                String key = "cond-" + protocol;
+                byte[] one = "one".getBytes(StandardCharsets.US_ASCII);
+                byte[] two = "two".getBytes(StandardCharsets.US_ASCII);
+                assertTrue(s.storeIf("n1", key, 100, one, SessionStore.ADD, 1000) >= 0, protocol + ": added");
+                assertEquals(SessionStore.EXISTS, s.storeIf("n1", key, 100, two, SessionStore.ADD, 1000),
+                        protocol + ": an add finds the key");
+                StoredValue read = s.getWithTtl("n1", key, KEEP, 1000);
+                assertTrue(read.cas() > 0, protocol + ": the load tells the version");
+                assertEquals(read.cas(), s.gets("n1", key, 1000).cas(), protocol);
+                assertTrue(s.storeIf("n1", key, 100, two, read.cas(), 1000) >= 0, protocol + ": on the version read");
+                assertEquals(SessionStore.EXISTS, s.storeIf("n1", key, 100, one, read.cas(), 1000),
+                        protocol + ": not on an older one");
+                assertArrayEquals(two, s.get("n1", key, 1000));
+                long now = s.gets("n1", key, 1000).cas();
+                s.delete("n1", key, 1000);
+                assertEquals(SessionStore.NOT_FOUND, s.storeIf("n1", key, 100, one, now, 1000), protocol);
+                assertNull(s.get("n1", key, 1000));
+            }
+        }
+    }
+
+    @Test
     void lockIsAddedAndDeletedOnlyByItsOwnerOnBothProtocols() throws Exception {
         for (String protocol : List.of("text", "binary")) {
             try (MemcachedSessionStore s = store(protocol)) {

@@ -837,9 +837,11 @@ public class MemcachedSessionManager extends ManagerBase {
         for (MemcachedSession s : rc.sessions) {
             // non-sticky: a write that failed (its node died) moves the session to a live node if the cookie can
             // still change, as at the request's end
-            if (s.isActive() && e.responseLeaving(s) && !e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies(rc)
-                    && relocate(e, s, rc)) {
-                e.storeNow(s);
+            if (s.isActive() && e.responseLeaving(s)) {
+                rc.changedEarly = true; // lockingMode="auto": the request changed the session
+                if (!e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies(rc) && relocate(e, s, rc)) {
+                    e.storeNow(s);
+                }
             }
         }
     }
@@ -861,7 +863,7 @@ public class MemcachedSessionManager extends ManagerBase {
             return;
         }
         boolean idsOnlyInCookies = idsOnlyInCookies(rc);
-        boolean changed = false;
+        boolean changed = rc.changedEarly;
         for (MemcachedSession s : rc.sessions) {
             if (s.isActive()) {
                 if (idsOnlyInCookies) {
@@ -1001,6 +1003,10 @@ public class MemcachedSessionManager extends ManagerBase {
 
     public long getMsmLockTimeouts() {
         return counter(Counter.LOCK_TIMEOUTS);
+    }
+
+    public long getMsmLocksLost() {
+        return counter(Counter.LOCKS_LOST);
     }
 
     public long getMsmUntrustedSessions() {

@@ -25,6 +25,8 @@ final class RequestContext {
     boolean ended;
     /** Set once the request read this Tomcat's takeover notices (sticky): done at most once per request. */
     boolean takeoversChecked;
+    /** A session this request used was stored changed before its end (its response left early). */
+    boolean changedEarly;
     /** The session lock this request holds (non-sticky locking), or {@code null}. */
     io.msm.engine.SessionLock lock;
 
