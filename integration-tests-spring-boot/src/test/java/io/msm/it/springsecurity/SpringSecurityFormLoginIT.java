@@ -267,8 +267,12 @@ class SpringSecurityFormLoginIT {
 
     // ====================================================================== checks
 
-    /** Each id, replayed alone on each instance, gets the login page, never the logged-in user. */
+    /**
+     * Each id, replayed alone on each instance, gets the login page, never the logged-in user. A failure lists the
+     * keys memcached held for these sessions before the replays (a replay that reaches a session may store it again).
+     */
     private static void assertNoneLoggedIn(Iterable<String> ids, String when, Instance... on) {
+        List<String> keysBefore = keysOf(ids);
         List<String> leaks = new ArrayList<>();
         for (String id : ids) {
             for (Instance i : on) {
@@ -279,8 +283,27 @@ class SpringSecurityFormLoginIT {
             }
         }
         if (!leaks.isEmpty()) {
-            fail(when + ": " + leaks.size() + " replayed id(s) did not get the login page: " + leaks);
+            fail(when + ": " + leaks.size() + " replayed id(s) did not get the login page: " + leaks
+                    + "; memcached held " + keysBefore + " before these requests");
         }
+    }
+
+    /** For a failure message: the keys on the running memcached nodes that carry the random part of one of the ids. */
+    private static List<String> keysOf(Iterable<String> ids) {
+        Set<String> randoms = new LinkedHashSet<>();
+        ids.forEach(id -> randoms.add(randomOf(id)));
+        List<String> found = new ArrayList<>();
+        for (int n = 0; n < NODES.length; n++) {
+            MemcachedServer server = MEMCACHED.server(n);
+            if (server.isRunning()) {
+                for (String key : server.keys()) {
+                    if (randoms.stream().anyMatch(key::contains)) {
+                        found.add(NODES[n] + ":" + key);
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     private static void assertLoginPage(HttpResponse<String> r, String what) {
