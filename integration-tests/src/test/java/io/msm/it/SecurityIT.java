@@ -138,7 +138,7 @@ class SecurityIT extends MsmIT {
             Browser.Page p = b.get(tc2.url("/counter"));
             assertEquals(200, p.status);
             assertEquals(1, p.count(), "a fresh session instead of the planted one");
-            List<String> lines = log.containing(id);
+            List<String> lines = log.containing(io.msm.internal.LogIds.of(id));
             assertEquals(1, lines.size(), lines.toString());
             assertTrue(lines.get(0).contains("org.apache.commons.collections.functors.InvokerTransformer"),
                     lines.get(0));
@@ -218,7 +218,7 @@ class SecurityIT extends MsmIT {
             assertEquals(2, tc2.manager().getMsmOversizedSessions(), "counted every time");
             List<String> lines = log.containing("more than memcached accepts");
             assertEquals(1, lines.size(), "logged once per session: " + lines);
-            assertTrue(lines.get(0).contains(bigId) && lines.get(0).contains("compressionThreshold"), lines.get(0));
+            assertTrue(lines.get(0).contains(io.msm.internal.LogIds.of(bigId)) && lines.get(0).contains("compressionThreshold"), lines.get(0));
             // not sent at all: memcached answers an oversized set by closing the connection, which took the node
             // out of service for every session (seen before the client-side check)
             assertTrue(log.containing("unavailable").isEmpty(), log.containing("unavailable").toString());

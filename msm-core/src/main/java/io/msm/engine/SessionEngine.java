@@ -2,6 +2,7 @@ package io.msm.engine;
 
 import io.msm.MsmException;
 import io.msm.codec.BlobCodec;
+import io.msm.internal.LogIds;
 import io.msm.codec.SessionData;
 import io.msm.codec.BlobSealer;
 import io.msm.codec.UnreadableBlobException;
@@ -508,7 +509,7 @@ public final class SessionEngine implements AutoCloseable {
                 storeFailed(e, config.operationTimeoutMillis());
                 break;
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + id + " failed", e);
+                LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
                 break;
             }
             if (added >= 0) {
@@ -545,7 +546,7 @@ public final class SessionEngine implements AutoCloseable {
         stats.count(Counter.LOCK_TIMEOUTS);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         String lockNode = node;
-        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + id + " on memcached node " + lockNode
+        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + LogIds.of(id) + " on memcached node " + lockNode
                 + " not taken after " + waitedMillis + " ms");
         return null;
     }
@@ -565,7 +566,7 @@ public final class SessionEngine implements AutoCloseable {
             } catch (StoreException e) {
                 storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + lock.sessionId + " failed; it "
+                LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + LogIds.of(lock.sessionId) + " failed; it "
                         + "expires after lockExpiration", e);
             }
         }
@@ -699,20 +700,20 @@ public final class SessionEngine implements AutoCloseable {
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " in memcached node " + node
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " in memcached node " + node
                     + " is refused, not written with this manager's keys (" + reason + "); the request gets a new"
                     + " session");
             return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
         } catch (UnreadableBlobException | TranscoderException e) {
             stats.count(Counter.UNREADABLE_SESSIONS);
             String reason = e.getMessage();
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " in memcached node " + node
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " in memcached node " + node
                     + " is unreadable (" + reason + "); the request gets a new session");
             return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
         } catch (RuntimeException | LinkageError e) {
             // A transcoder broke its contract; still never fail the request.
             stats.count(Counter.UNREADABLE_SESSIONS);
-            LOG.log(Level.WARNING, logPrefix + "session " + id + " in memcached node " + node
+            LOG.log(Level.WARNING, logPrefix + "session " + LogIds.of(id) + " in memcached node " + node
                     + " could not be read; the request gets a new session", e);
             return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
         }
@@ -1121,7 +1122,7 @@ public final class SessionEngine implements AutoCloseable {
                 st.notifyAll();
             }
             if (e instanceof Error) {
-                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + s.id(), e);
+                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
             }
         }
     }
@@ -1161,7 +1162,7 @@ public final class SessionEngine implements AutoCloseable {
                 runOnce(s, st, requestThread);
             } catch (RuntimeException | Error e) {
                 stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, logPrefix + "backup of session " + s.id() + " failed", e);
+                LOG.log(Level.WARNING, logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
             }
             synchronized (st) {
                 st.completed = seq;
@@ -1215,7 +1216,7 @@ public final class SessionEngine implements AutoCloseable {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
                     stats.count(Counter.BACKUP_TIMEOUTS);
-                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + s.id()
+                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
                             + " after " + maxMillis + " ms; it continues in the background");
                     return;
                 }
@@ -1305,7 +1306,7 @@ public final class SessionEngine implements AutoCloseable {
         byte[] blob = sealer.seal(encoded);
         SessionId p = ids.parse(id);
         if (p == null) {
-            LOG.log(Level.WARNING, () -> logPrefix + "session id " + id + " is not an msm id; not stored");
+            LOG.log(Level.WARNING, () -> logPrefix + "session id " + LogIds.of(id) + " is not an msm id; not stored");
             return true;
         }
         String node = p.nodeId();
@@ -1447,7 +1448,7 @@ public final class SessionEngine implements AutoCloseable {
         st.storedId = null;
         st.version = null;
         deleteSecondaries(id, node);
-        LOG.log(Level.DEBUG, () -> logPrefix + "session " + id + " ended on another Tomcat while a request used it "
+        LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
                 + "here: the request's changes are not stored");
     }
 
@@ -1456,7 +1457,7 @@ public final class SessionEngine implements AutoCloseable {
         stats.count(Counter.OVERSIZED_SESSIONS);
         if (!st.tooLargeReported) {
             st.tooLargeReported = true;
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " is " + size + " bytes stored, more than "
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " is " + size + " bytes stored, more than "
                     + "memcached accepts for one item (memcached -I, 1 MB by default): it is not in memcached and is "
                     + "lost if this Tomcat stops. Make it smaller, lower " + MsmConfig.COMPRESSION_THRESHOLD
                     + " (now " + config.compressionThreshold() + "), set " + MsmConfig.MAX_ATTRIBUTE_SIZE
@@ -1509,7 +1510,7 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 // not retried here: the session's next request tries again
                 stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + id + " cannot be serialized, not stored: " + e);
+                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not stored: " + e);
                 return null;
             }
         }
@@ -2018,7 +2019,7 @@ public final class SessionEngine implements AutoCloseable {
             waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
         }
         ended.put(s.id(), keepTombstoneUntil(s.maxInactiveInterval()));
-        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + s.id() + "; its copy here is "
+        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
                 + "dropped");
         ctx.lost(s);
     }

@@ -27,25 +27,25 @@ public final class StoreException extends MsmException {
 
     /** The node did not answer within the timeout. */
     public static StoreException timeout(String op, String key, String node, long elapsedMillis, String nodeState) {
-        return new StoreException(node, true, op + " of " + key + " on memcached node " + node + " timed out after "
+        return new StoreException(node, true, op + " of " + io.msm.internal.LogIds.key(key) + " on memcached node " + node + " timed out after "
                 + elapsedMillis + " ms (" + nodeState + ")", null);
     }
 
     /** The operation failed for {@code reason}. */
     public static StoreException failed(String op, String key, String node, long elapsedMillis, String reason, Throwable cause) {
-        return new StoreException(node, false, op + " of " + key + " on memcached node " + node + " failed after "
+        return new StoreException(node, false, op + " of " + io.msm.internal.LogIds.key(key) + " on memcached node " + node + " failed after "
                 + elapsedMillis + " ms: " + reason, cause);
     }
 
     /** memcached refused the value as larger than its item size limit. */
     public static StoreException tooLarge(String op, String key, String node, long elapsedMillis, String reason) {
-        return new StoreException(node, false, true, op + " of " + key + " on memcached node " + node
+        return new StoreException(node, false, true, op + " of " + io.msm.internal.LogIds.key(key) + " on memcached node " + node
                 + " refused after " + elapsedMillis + " ms: " + reason, null);
     }
 
     /** The node is known to be down; no call was made. */
     public static StoreException unavailable(String op, String key, String node) {
-        return new StoreException(node, false, op + " of " + key + " skipped: memcached node " + node
+        return new StoreException(node, false, op + " of " + io.msm.internal.LogIds.key(key) + " skipped: memcached node " + node
                 + " is unavailable", null);
     }
 

@@ -633,7 +633,7 @@ public class MemcachedSessionManager extends ManagerBase {
             }
             return result;
         } catch (RuntimeException | LinkageError ex) {
-            log.warn(logPrefix + "session " + id + " could not be restored from memcached; the request gets a new "
+            log.warn(logPrefix + "session " + io.msm.internal.LogIds.of(id) + " could not be restored from memcached; the request gets a new "
                     + "session", ex);
             return null;
         } finally {

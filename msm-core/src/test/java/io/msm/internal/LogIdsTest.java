@@ -1,0 +1,39 @@
+package io.msm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class LogIdsTest {
+    private static final String ID = "9A1F0C3B5D7E9F11223344556677889A-n1.tc1";
+
+    @Test
+    void anIdKeepsItsNodeAndRouteAndLosesItsSecret() {
+        String shown = LogIds.of(ID);
+        assertTrue(shown.matches("#[0-9a-f]{8}-n1\\.tc1"), shown);
+        assertFalse(shown.contains("9A1F0C3B"), shown);
+        assertEquals(shown, LogIds.of(ID), "the same on every call (and every Tomcat)");
+        assertNotEquals(shown, LogIds.of("9A1F0C3B5D7E9F11223344556677889B-n1.tc1"));
+        assertTrue(LogIds.of("ABCDEF0123-n2").matches("#[0-9a-f]{8}-n2"));
+        assertTrue(LogIds.of("ABCDEF0123.tc1").matches("#[0-9a-f]{8}\\.tc1"));
+        assertTrue(LogIds.of("ABCDEF0123").matches("#[0-9a-f]{8}"));
+    }
+
+    @Test
+    void aKeyKeepsItsKindAndLosesTheId() {
+        assertTrue(LogIds.key("bak:p_" + ID).matches("bak:#[0-9a-f]{8}"), LogIds.key("bak:p_" + ID));
+        assertTrue(LogIds.key("lock:" + ID).matches("lock:#[0-9a-f]{8}"));
+        assertTrue(LogIds.key("p_" + ID).matches("#[0-9a-f]{8}"));
+        assertEquals("p_msm:taken:tc1", LogIds.key("p_msm:taken:tc1"));
+    }
+
+    @Test
+    void storeErrorsNameTheKeyWithoutTheId() {
+        String message = io.msm.store.StoreException.timeout("get", "p_" + ID, "n1", 300, "connected").getMessage();
+        assertFalse(message.contains("9A1F0C3B"), message);
+        assertTrue(message.contains(LogIds.key("p_" + ID)), message);
+    }
+}
