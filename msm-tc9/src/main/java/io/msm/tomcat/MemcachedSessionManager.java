@@ -54,7 +54,7 @@ public class MemcachedSessionManager extends ManagerBase {
      * carrying the old cookie reach the same session. Only moves alias: a move keeps the id's secret random part;
      * a new id for session-fixation protection is never aliased.
      */
-    private final ConcurrentHashMap<String, String> movedIds = new ConcurrentHashMap<>();
+    private final MovedIds movedIds = new MovedIds(System::currentTimeMillis);
     private volatile SessionEngine engine;
     private SessionTrackingValve valve;
     private String logPrefix = "[msm] ";
