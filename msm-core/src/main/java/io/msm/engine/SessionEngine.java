@@ -1906,7 +1906,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
         try {
-            notices.announce(p.jvmRoute(), key(formerId), contentHash, node, config.operationTimeoutMillis());
+            notices.announce(p.jvmRoute(), formerId, contentHash, node, config.operationTimeoutMillis());
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
             LOG.log(Level.DEBUG, () -> logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
@@ -1949,7 +1949,7 @@ public final class SessionEngine implements AutoCloseable {
             for (ManagedSession s : ctx.residents()) {
                 SessionState st = s.state();
                 String id = s.id();
-                Set<Long> hashes = taken.get(TakeoverNotices.token(key(id)));
+                Set<Long> hashes = taken.get(notices.token(id));
                 if (hashes == null) {
                     continue;
                 }

@@ -18,8 +18,8 @@ import java.util.function.LongSupplier;
  * Each Tomcat reads its list on every available node a few times a second, and at once before it serves a request
  * that carries another Tomcat's route, and drops the copies named there.
  *
- * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the former id's key (never the id, a bearer
- * token), the hash the content hash of the copy that was taken. A copy is dropped only while it still is that copy: a
+ * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the webapp's key prefix and the former id
+ * (never the id, a bearer token; the same whatever session keys a Tomcat has, so a key rotation does not hide notices), the hash the content hash of the copy that was taken. A copy is dropped only while it still is that copy: a
  * Tomcat that took the session back since holds another one. A list is deleted once read, unless an entry was added
  * meanwhile (it is read again next time); an unread list expires after {@link #TTL_SECONDS}, and one that reaches
  * memcached's item size (a Tomcat gone for good while its sessions move) takes no more entries.
@@ -54,14 +54,14 @@ final class TakeoverNotices {
     }
 
     /**
-     * Leaves a notice for the Tomcat of {@code route}: the copy of session {@code formerKey} with content hash
+     * Leaves a notice for the Tomcat of {@code route}: the copy of session {@code formerId} with content hash
      * {@code hash} was taken over.
      *
      * @throws StoreException if memcached did not take it
      */
-    void announce(String route, String formerKey, long hash, String nodeId, long timeoutMillis) {
+    void announce(String route, String formerId, long hash, String nodeId, long timeoutMillis) {
         String key = listKey(route);
-        byte[] entry = (token(formerKey) + " " + Long.toHexString(hash) + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] entry = (token(formerId) + " " + Long.toHexString(hash) + "\n").getBytes(StandardCharsets.US_ASCII);
         for (int attempt = 0; attempt < 2; attempt++) {
             if (store.append(nodeId, key, entry, timeoutMillis)) {
                 return;
@@ -111,10 +111,11 @@ final class TakeoverNotices {
         return keyPrefix + KEY + route;
     }
 
-    /** The digest that names a session's key in a notice. */
-    static String token(String key) {
+    /** The digest that names session {@code id} in a notice. */
+    String token(String id) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(("msm takeover notice\0" + keyPrefix + "\0"
+                    + id).getBytes(StandardCharsets.UTF_8));
             StringBuilder sb = new StringBuilder(TOKEN_BYTES * 2);
             for (int i = 0; i < TOKEN_BYTES; i++) {
                 sb.append(Character.forDigit((digest[i] >> 4) & 0xF, 16)).append(Character.forDigit(digest[i] & 0xF, 16));

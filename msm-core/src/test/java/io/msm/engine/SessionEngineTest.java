@@ -348,7 +348,7 @@ class SessionEngineTest {
     /** What another Tomcat (tc2) does when it takes over the session stored as {@code id}: leaves a notice for tc1. */
     private void takenOverByTc2(String id) {
         long hash = BlobCodec.contentHash(store.peek("n1", "p_" + id));
-        new TakeoverNotices(store, "p_", clock::get).announce("tc1", "p_" + id, hash, "n2", 100);
+        new TakeoverNotices(store, "p_", clock::get).announce("tc1", id, hash, "n2", 100);
     }
 
     @Test
@@ -415,7 +415,7 @@ class SessionEngineTest {
 
     @Test
     void takeoverNoticesAreParsedStrictly() {
-        String token = TakeoverNotices.token("p_ABC-n1.tc1");
+        String token = new TakeoverNotices(null, "p_", clock::get).token("ABC-n1.tc1");
         assertEquals(32, token.length());
         java.util.List<TakeoverNotices.Notice> notices = TakeoverNotices.parse((token + " ff\nnot a notice\n" + token
                 + " 1ffffffffffffffff\n" + token.substring(1) + " 1\n" + token + " zz\n" + token + " -1\n")
