@@ -721,6 +721,33 @@ public final class SessionEngine implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Whether memcached may hold session {@code id}, to choose among several session cookies of one request: one get
+     * of its primary copy, or (non-sticky, its node unavailable) of its secondary copy; nothing is deserialized.
+     * {@code false} for an id of another configuration, a session that ended here, or one no available node has.
+     */
+    public boolean mayExist(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null || !selector.isKnown(p.nodeId()) || ended.containsKey(id)) {
+            return false;
+        }
+        String node = p.nodeId();
+        String key = key(id);
+        if (!availability.isAvailable(node)) {
+            node = sticky ? null : secondaryNode(node);
+            key = BAK_PREFIX + key;
+        }
+        if (node == null) {
+            return false;
+        }
+        try {
+            return store.get(node, key, config.operationTimeoutMillis()) != null;
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            return false;
+        }
+    }
+
     /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
     private String secondaryNode(String primaryNode) {
         List<MemcachedNode> nodes = config.nodes();

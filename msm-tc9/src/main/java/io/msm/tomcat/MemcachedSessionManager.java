@@ -516,6 +516,9 @@ public class MemcachedSessionManager extends ManagerBase {
             // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
             return null;
         }
+        if (rc == null && SessionCookieChoice.duringCookieParsing()) {
+            return null; // Tomcat trying each session cookie: msm's valve chooses among them (SessionCookieChoice)
+        }
         if (!e.isValidId(id)) {
             return null;
         }
@@ -691,7 +694,8 @@ public class MemcachedSessionManager extends ManagerBase {
     boolean lockIfNeeded(RequestContext rc) {
         SessionEngine e = engine;
         String requested = rc.request.getRequestedSessionId();
-        if (e == null || requested == null || !e.locks() || !e.isValidId(requested) || !e.needsLock(path(rc))) {
+        if (e == null || requested == null || !e.locks() || !e.isValidId(requested) || rc.isMissing(requested)
+                || !e.needsLock(path(rc))) {
             return true;
         }
         rc.lock = e.lock(requested);
@@ -712,6 +716,24 @@ public class MemcachedSessionManager extends ManagerBase {
     private static String path(RequestContext rc) {
         String decoded = rc.request.getDecodedRequestURI();
         return decoded != null ? decoded : rc.request.getRequestURI();
+    }
+
+    /** Start of a (not ignored) request: of several session cookies, takes the one the request means. */
+    void chooseRequestedSession(RequestContext rc) {
+        SessionEngine e = engine;
+        if (e != null) {
+            SessionCookieChoice.choose(rc, getContext(), e::isValidId, id -> holdsValid(e, id), e::mayExist);
+        }
+    }
+
+    /** Whether this Tomcat holds a valid, current session {@code id} (or one moved from it) in memory. */
+    private boolean holdsValid(SessionEngine e, String id) {
+        Session s = sessions.get(id);
+        String current = s == null ? movedIds.get(id) : null;
+        if (current != null) {
+            s = sessions.get(current);
+        }
+        return s != null && isCurrent(e, s) && s.isValid();
     }
 
     /** Start of a (not ignored) request: a session held here whose node is down moves to a live node now. */
