@@ -736,6 +736,36 @@ public class MemcachedSessionManager extends ManagerBase {
         return s != null && isCurrent(e, s) && s.isValid();
     }
 
+    /**
+     * Non-sticky: before Tomcat's expiry check, sessions no request uses leave memory (memcached holds them; one loaded
+     * outside a request has no access time here to expire by). Only those held because no node could take them
+     * expire here.
+     */
+    @Override
+    public void processExpires() {
+        dropIdleSessions();
+        super.processExpires();
+    }
+
+    /** Also at every background run (Tomcat's expiry check runs every {@code processExpiresFrequency}-th). */
+    @Override
+    public void backgroundProcess() {
+        dropIdleSessions();
+        super.backgroundProcess();
+    }
+
+    private void dropIdleSessions() {
+        SessionEngine e = engine;
+        if (e == null || e.config().sticky()) {
+            return;
+        }
+        for (Session s : sessions.values()) {
+            if (s instanceof MemcachedSession && ((MemcachedSession) s).isActive()) {
+                dropIfIdle(e, (MemcachedSession) s);
+            }
+        }
+    }
+
     /** Start of a (not ignored) request: a session held here whose node is down moves to a live node now. */
     void requestStarting(RequestContext rc) {
         SessionEngine e = engine;
