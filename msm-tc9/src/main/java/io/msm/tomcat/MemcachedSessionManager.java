@@ -535,19 +535,22 @@ public class MemcachedSessionManager extends ManagerBase {
 
     /**
      * Whether a session in memory is the current one. Sticky: always (it lives here). Non-sticky: only while a request
-     * on this Tomcat uses it (parallel requests share it); otherwise another Tomcat may have changed it since.
+     * on this Tomcat uses it (parallel requests share it), or while memcached lacks its latest state (no node could
+     * take it: it is held here until one can); otherwise another Tomcat may have changed it since.
      */
     private static boolean isCurrent(SessionEngine e, Session s) {
         return e.config().sticky() || s instanceof MemcachedSession
-                && ((MemcachedSession) s).state().requestsInFlight() > 0;
+                && (((MemcachedSession) s).state().requestsInFlight() > 0 || e.isUnsaved((MemcachedSession) s));
     }
 
     /**
      * Non-sticky: a session no request uses any more leaves memory (memcached holds it); its attribute objects may be
-     * kept for its next load here ({@code idleSessionCache}).
+     * kept for its next load here ({@code idleSessionCache}). One memcached could not take stays until a node can
+     * (the engine bounds how many), or until it expires here.
      */
     private void dropIfIdle(SessionEngine e, MemcachedSession s) {
-        if (!e.config().sticky() && s.state().requestsInFlight() == 0 && sessions.get(s.getIdInternal()) == s) {
+        if (!e.config().sticky() && s.state().requestsInFlight() == 0 && !e.isUnsaved(s)
+                && sessions.get(s.getIdInternal()) == s) {
             super.remove(s, false);
             if (!s.hasActivationListener()) {
                 e.released(s);
