@@ -106,7 +106,10 @@ public final class SessionEngine implements AutoCloseable {
     /** The last reason a node became unavailable, for the log line. */
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
-    private final Set<ManagedSession> unsaved = ConcurrentHashMap.newKeySet();
+    private final UnsavedSessions unsaved;
+    /** Non-sticky: the bound of {@link #unsaved} was reached and said in the log (again after a node returns). */
+    private final java.util.concurrent.atomic.AtomicBoolean unsavedFull =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** minBackupInterval in ns, 0 when it does not apply (non-sticky, synchronous backups, or not set). */
     private final long minBackupIntervalNanos;
     /** Sessions whose next backup waits for minBackupInterval; their runner stays "running" meanwhile. */
@@ -180,6 +183,7 @@ public final class SessionEngine implements AutoCloseable {
         this.ownerNote = ctx.owner() == null || isProtected ? null
                 : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.binding = isProtected ? new Binding(ctx) : null;
+        this.unsaved = new UnsavedSessions(sticky ? Integer.MAX_VALUE : UnsavedSessions.NON_STICKY_MAX);
         this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(), backupThreads);
         this.backupPool.allowCoreThreadTimeOut(true);
@@ -785,16 +789,25 @@ public final class SessionEngine implements AutoCloseable {
      * The secondary copy of {@code id}, looked for on every available node but its primary; {@code null} if none.
      * A request waits for its secondary copy at most {@code sessionBackupTimeout}, so the copy of the very last change
      * may still be on its way from another Tomcat: this rare path (once per session, when its node failed) first
-     * waits {@link #SECONDARY_GRACE_MILLIS} for it to land.
+     * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
      */
     private byte[] loadSecondary(String id, String primaryNode) {
+        List<MemcachedNode> others = new java.util.ArrayList<>(config.nodes().size());
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(primaryNode) && availability.isAvailable(n.id())) {
+                others.add(n);
+            }
+        }
+        if (others.isEmpty()) {
+            return null;
+        }
         try {
             Thread.sleep(SECONDARY_GRACE_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (MemcachedNode n : config.nodes()) {
-            if (n.id().equals(primaryNode) || !availability.isAvailable(n.id())) {
+        for (MemcachedNode n : others) {
+            if (!availability.isAvailable(n.id())) {
                 continue;
             }
             try {
@@ -809,6 +822,33 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * Whether memcached may hold session {@code id}, to choose among several session cookies of one request: one get
+     * of its primary copy, or (non-sticky, its node unavailable) of its secondary copy; nothing is deserialized.
+     * {@code false} for an id of another configuration, a session that ended here, or one no available node has.
+     */
+    public boolean mayExist(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null || !selector.isKnown(p.nodeId()) || ended.containsKey(id)) {
+            return false;
+        }
+        String node = p.nodeId();
+        String key = key(id);
+        if (!availability.isAvailable(node)) {
+            node = sticky ? null : secondaryNode(node);
+            key = BAK_PREFIX + key;
+        }
+        if (node == null) {
+            return false;
+        }
+        try {
+            return store.get(node, key, config.operationTimeoutMillis()) != null;
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            return false;
+        }
     }
 
     /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
@@ -1471,8 +1511,10 @@ public final class SessionEngine implements AutoCloseable {
         if (idle != null) {
             idle.forget(s.id());
         }
-        if (s.isActive()) {
-            unsaved.add(s);
+        if (s.isActive() && !unsaved.add(s) && unsavedFull.compareAndSet(false, true)) {
+            LOG.log(Level.WARNING, () -> logPrefix + UnsavedSessions.NON_STICKY_MAX + " sessions are waiting for a "
+                    + "memcached node: until one is available, others that cannot be stored are not kept in memory "
+                    + "(their users get a new session)");
         }
     }
 
@@ -1871,6 +1913,9 @@ public final class SessionEngine implements AutoCloseable {
             idle.purge(now);
         }
         secondaryRefreshed.values().removeIf(at -> now - at > SECONDARY_REFRESH_KEPT_MILLIS);
+        if (!sticky && !unsaved.isEmpty()) {
+            unsaved.purge(now, ctx.residents());
+        }
         ended.entrySet().removeIf(e -> {
             boolean expired = e.getValue() < now;
             if (expired) {
@@ -2093,9 +2138,10 @@ public final class SessionEngine implements AutoCloseable {
         }
         LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
                 + unsaved.size() + " session(s) changed meanwhile");
+        unsavedFull.set(false);
         try {
             execute(() -> {
-                Set<ManagedSession> writing = new java.util.HashSet<>(unsaved);
+                Set<ManagedSession> writing = unsaved.snapshot();
                 for (ManagedSession s : writing) {
                     SessionId p = ids.parse(s.id());
                     if (p != null && availability.isAvailable(p.nodeId())) {

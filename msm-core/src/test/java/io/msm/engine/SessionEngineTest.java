@@ -1029,4 +1029,62 @@ class SessionEngineTest {
         assertEquals(Map.of("count", 21), stored(s, "n1"), "stop stores a delayed change at once");
         engine = null;
     }
+
+    @Test
+    void nonStickyLoadWithNoOtherNodeAvailableDoesNotWaitForASecondaryCopy() {
+        engine(MsmConfig.STICKY, "false");
+        store.disconnect("n1");
+        store.disconnect("n2");
+        long start = System.nanoTime();
+        for (int i = 0; i < 20; i++) {
+            assertEquals(LoadResult.Status.UNAVAILABLE, engine.load("ABC" + i + "-n1").status());
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis < 250, "20 loads with every node down took " + millis + " ms");
+        assertEquals(0, store.calls());
+    }
+
+    /** Non-sticky: what no node can take is held in memory by the adapter meanwhile; the engine bounds how many. */
+    @Test
+    void nonStickySessionsWaitingForANodeAreBounded() {
+        engine(MsmConfig.STICKY, "false");
+        store.disconnect("n1");
+        store.disconnect("n2");
+        int max = UnsavedSessions.NON_STICKY_MAX;
+        for (int i = 0; i < max + 5; i++) {
+            TestSession s = newSession(i % 2 == 0 ? "n1" : "n2");
+            residents.add(s);
+            request(s, () -> s.set("count", 1));
+        }
+        idle();
+        assertEquals(max, engine.unsavedSessions());
+        TestSession first = residents.get(0);
+        assertTrue(engine.isUnsaved(first));
+        assertFalse(engine.isUnsaved(residents.get(max + 4)), "the last ones are not kept");
+        request(first, () -> first.set("count", 2));
+        assertTrue(engine.isUnsaved(first), "one already kept stays kept");
+    }
+
+    /** Non-sticky: a session whose write failed after it left the container's memory is not kept forever. */
+    @Test
+    void nonStickyUnsavedSessionNoLongerInMemoryIsForgottenAtItsTimeout() throws Exception {
+        engine(MsmConfig.STICKY, "false");
+        store.disconnect("n1");
+        store.disconnect("n2");
+        TestSession gone = newSession("n1");
+        TestSession resident = newSession("n2");
+        residents.add(resident);
+        for (TestSession s : java.util.List.of(gone, resident)) {
+            request(s, () -> s.set("count", 1));
+        }
+        idle();
+        assertEquals(2, engine.unsavedSessions());
+        clock.addAndGet(61_000); // past their 60 s timeout
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (engine.isUnsaved(gone) && System.nanoTime() < deadline) {
+            Thread.sleep(20); // the engine's periodic purge runs every 500 ms
+        }
+        assertFalse(engine.isUnsaved(gone), "left memory, timed out: forgotten");
+        assertTrue(engine.isUnsaved(resident), "the container expires what it holds itself");
+    }
 }

@@ -546,6 +546,9 @@ public class MemcachedSessionManager extends ManagerBase {
             // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
             return null;
         }
+        if (rc == null && SessionCookieChoice.duringCookieParsing()) {
+            return null; // Tomcat trying each session cookie: msm's valve chooses among them (SessionCookieChoice)
+        }
         if (!e.isValidId(id)) {
             return null;
         }
@@ -562,19 +565,22 @@ public class MemcachedSessionManager extends ManagerBase {
 
     /**
      * Whether a session in memory is the current one. Sticky: always (it lives here). Non-sticky: only while a request
-     * on this Tomcat uses it (parallel requests share it); otherwise another Tomcat may have changed it since.
+     * on this Tomcat uses it (parallel requests share it), or while memcached lacks its latest state (no node could
+     * take it: it is held here until one can); otherwise another Tomcat may have changed it since.
      */
     private static boolean isCurrent(SessionEngine e, Session s) {
         return e.config().sticky() || s instanceof MemcachedSession
-                && ((MemcachedSession) s).state().requestsInFlight() > 0;
+                && (((MemcachedSession) s).state().requestsInFlight() > 0 || e.isUnsaved((MemcachedSession) s));
     }
 
     /**
      * Non-sticky: a session no request uses any more leaves memory (memcached holds it); its attribute objects may be
-     * kept for its next load here ({@code idleSessionCache}).
+     * kept for its next load here ({@code idleSessionCache}). One memcached could not take stays until a node can
+     * (the engine bounds how many), or until it expires here.
      */
     private void dropIfIdle(SessionEngine e, MemcachedSession s) {
-        if (!e.config().sticky() && s.state().requestsInFlight() == 0 && sessions.get(s.getIdInternal()) == s) {
+        if (!e.config().sticky() && s.state().requestsInFlight() == 0 && !e.isUnsaved(s)
+                && sessions.get(s.getIdInternal()) == s) {
             super.remove(s, false);
             if (!s.hasActivationListener()) {
                 e.released(s);
@@ -755,7 +761,8 @@ public class MemcachedSessionManager extends ManagerBase {
     boolean lockIfNeeded(RequestContext rc) {
         SessionEngine e = engine;
         String requested = rc.request.getRequestedSessionId();
-        if (e == null || requested == null || !e.locks() || !e.isValidId(requested) || !e.needsLock(path(rc))) {
+        if (e == null || requested == null || !e.locks() || !e.isValidId(requested) || rc.isMissing(requested)
+                || !e.needsLock(path(rc))) {
             return true;
         }
         rc.lock = e.lock(requested);
@@ -776,6 +783,54 @@ public class MemcachedSessionManager extends ManagerBase {
     private static String path(RequestContext rc) {
         String decoded = rc.request.getDecodedRequestURI();
         return decoded != null ? decoded : rc.request.getRequestURI();
+    }
+
+    /** Start of a (not ignored) request: of several session cookies, takes the one the request means. */
+    void chooseRequestedSession(RequestContext rc) {
+        SessionEngine e = engine;
+        if (e != null) {
+            SessionCookieChoice.choose(rc, getContext(), e::isValidId, id -> holdsValid(e, id), e::mayExist);
+        }
+    }
+
+    /** Whether this Tomcat holds a valid, current session {@code id} (or one moved from it) in memory. */
+    private boolean holdsValid(SessionEngine e, String id) {
+        Session s = sessions.get(id);
+        String current = s == null ? movedIds.get(id) : null;
+        if (current != null) {
+            s = sessions.get(current);
+        }
+        return s != null && isCurrent(e, s) && s.isValid();
+    }
+
+    /**
+     * Non-sticky: before Tomcat's expiry check, sessions no request uses leave memory (memcached holds them; one loaded
+     * outside a request has no access time here to expire by). Only those held because no node could take them
+     * expire here.
+     */
+    @Override
+    public void processExpires() {
+        dropIdleSessions();
+        super.processExpires();
+    }
+
+    /** Also at every background run (Tomcat's expiry check runs every {@code processExpiresFrequency}-th). */
+    @Override
+    public void backgroundProcess() {
+        dropIdleSessions();
+        super.backgroundProcess();
+    }
+
+    private void dropIdleSessions() {
+        SessionEngine e = engine;
+        if (e == null || e.config().sticky()) {
+            return;
+        }
+        for (Session s : sessions.values()) {
+            if (s instanceof MemcachedSession && ((MemcachedSession) s).isActive()) {
+                dropIfIdle(e, (MemcachedSession) s);
+            }
+        }
     }
 
     /** Start of a (not ignored) request: a session held here whose node is down moves to a live node now. */

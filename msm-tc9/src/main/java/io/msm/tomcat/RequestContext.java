@@ -8,8 +8,8 @@ import org.apache.catalina.connector.Request;
 
 /**
  * What msm knows about the request a thread is serving: which manager's webapp it belongs to, whether it is
- * ignored, which sessions it used, and which ids it already failed to find (so Tomcat's repeated look-ups of one
- * unknown id cost one memcached call, and one log line).
+ * ignored, which sessions it used, and which ids it already failed to find or chose not to look up (so Tomcat's
+ * repeated look-ups of one unknown id cost one memcached call, and one log line; see {@link SessionCookieChoice}).
  */
 final class RequestContext {
     private static final ThreadLocal<RequestContext> CURRENT = new ThreadLocal<>();

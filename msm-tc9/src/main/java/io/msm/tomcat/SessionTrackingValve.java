@@ -10,11 +10,12 @@ import org.apache.catalina.valves.ValveBase;
 
 /**
  * msm's valve, first in the context's pipeline: marks the request as msm's (or as ignored by
- * {@code requestUriIgnorePattern}), takes the session's lock (non-sticky locking), moves a session off an unavailable
- * node before the webapp runs, and ends the request's sessions before the response is sent (so a synchronous or
- * non-sticky write is done when the client sees the answer), then releases the lock. Requests that go asynchronous
- * do this when their async cycle completes. In non-sticky and synchronous mode the webapp gets the response wrapped
- * in a {@link ResponseGuard}, which stores the sessions first if the application sends the response before its end.
+ * {@code requestUriIgnorePattern}), chooses among several session cookies, takes the session's lock (non-sticky
+ * locking), moves a session off an unavailable node before the webapp runs, and ends the request's sessions before
+ * the response is sent (so a synchronous or non-sticky write is done when the client sees the answer), then releases
+ * the lock. Requests that go asynchronous do this when their async cycle completes. In non-sticky and synchronous
+ * mode the webapp gets the response wrapped in a {@link ResponseGuard}, which stores the sessions first if the
+ * application sends the response before its end.
  */
 final class SessionTrackingValve extends ValveBase {
     private final MemcachedSessionManager manager;
@@ -40,6 +41,7 @@ final class SessionTrackingValve extends ValveBase {
         }
         try {
             if (!rc.ignored) {
+                manager.chooseRequestedSession(rc);
                 if (!manager.lockIfNeeded(rc)) {
                     response.setHeader("Retry-After", "1");
                     response.sendError(503); // lockFailure="fail": better no answer than a lost update

@@ -4,6 +4,8 @@ import io.msm.benchmarks.ForkedJvm;
 import io.msm.benchmarks.e2e.EndToEndBenchmark;
 import io.msm.tomcat.MemcachedSessionManager;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.servlet.http.HttpServlet;
@@ -39,9 +41,34 @@ public final class FaultTomcat {
         }
         context.setManager(manager);
         Tomcat.addServlet(context, "count", new Count()).addMapping("/count");
+        Tomcat.addServlet(context, "heap", new HeapPage(manager)).addMapping("/heap");
         tomcat.start();
         ForkedJvm.announce(tomcat.getConnector().getLocalPort());
         tomcat.getServer().await();
+    }
+
+    /**
+     * {@code used=<bytes> sessions=<n> unsaved=<n>}: used heap ({@code ?gc=true}: after a full GC), sessions in memory,
+     * sessions waiting for a memcached node. Uses no session.
+     */
+    static final class HeapPage extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final transient MemcachedSessionManager manager;
+
+        HeapPage(MemcachedSessionManager manager) {
+            this.manager = manager;
+        }
+
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+            if (Boolean.parseBoolean(req.getParameter("gc"))) {
+                memory.gc();
+            }
+            resp.setContentType("text/plain");
+            resp.getWriter().print("used=" + memory.getHeapMemoryUsage().getUsed() + " sessions="
+                    + manager.getActiveSessions() + " unsaved=" + manager.getMsmUnsavedSessions());
+        }
     }
 
     /** {@code count=N}: the session's counter after this request. */
