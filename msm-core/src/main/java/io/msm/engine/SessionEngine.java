@@ -1194,8 +1194,10 @@ public final class SessionEngine implements AutoCloseable {
             if (!requestThread && minBackupIntervalNanos > 0 && !stopping && s.isActive()) {
                 long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
                 if (st.lastWriteNanos != 0 && wait > 0) {
-                    delay(s, st, wait);
-                    return; // the runner stays running: what requests ask meanwhile goes into the delayed run
+                    if (delay(s, st, wait)) {
+                        return; // the runner stays running: what requests ask meanwhile goes into the delayed run
+                    }
+                    // stopping meanwhile: written now, on this thread
                 }
             }
             try {
@@ -1215,8 +1217,10 @@ public final class SessionEngine implements AutoCloseable {
     /**
      * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for {@link #awaitIdle(long)};
      * {@link #stop(Collection)} runs every delayed backup at once.
+     *
+     * @return {@code false} if the engine is stopping and the caller must write now instead
      */
-    private void delay(ManagedSession s, SessionState st, long nanos) {
+    private boolean delay(ManagedSession s, SessionState st, long nanos) {
         tasks.incrementAndGet();
         Runnable resume = new Runnable() {
             @Override
@@ -1231,15 +1235,20 @@ public final class SessionEngine implements AutoCloseable {
             }
         };
         delayed.put(st, resume);
+        boolean scheduled;
         try {
             prober.schedule(resume, nanos, TimeUnit.NANOSECONDS);
+            scheduled = true;
         } catch (RejectedExecutionException stoppingNow) {
-            resume.run();
-            return;
+            scheduled = false;
         }
-        if (stopping) {
-            resume.run(); // stop() may have flushed the delayed runs before this one was registered
+        // stop() may have flushed the delayed runs before this one was registered, and shut the backup threads down:
+        // a run handed to them now would be refused and the session's last change lost
+        if ((stopping || !scheduled) && delayed.remove(st, resume)) {
+            tasks.decrementAndGet();
+            return false;
         }
+        return true;
     }
 
     /** Runs every backup waiting for minBackupInterval now (at stop). */
