@@ -144,6 +144,8 @@ public final class SessionEngine implements AutoCloseable {
     private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
     /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
     private final IdleSessionCache idle;
+    /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
+    private final ExpiryWatch expiry;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -215,6 +217,7 @@ public final class SessionEngine implements AutoCloseable {
         this.selector = new NodeSelector(nodes, availability::isAvailable);
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
+        this.expiry = new ExpiryWatch(this, ctx);
     }
 
     /**
@@ -608,7 +611,7 @@ public final class SessionEngine implements AutoCloseable {
             usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
-                    lastAccessed(data, ttl), storeExpiresAt);
+                    lastAccessed(data, ttl), storeExpiresAt).timedOut(!sticky && ExpiryWatch.timedOut(ttl, mi));
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -798,6 +801,9 @@ public final class SessionEngine implements AutoCloseable {
     public boolean requestEnded(ManagedSession session) {
         long now = ctx.clock().getAsLong();
         SessionState st = session.state();
+        if (!sticky) {
+            expiry.seen(session, now);
+        }
         if (st.requestEnded(now)) {
             // non-sticky: the user's next request may reach another Tomcat, so the write completes first
             long hashBefore = st.storedHash;
@@ -857,6 +863,7 @@ public final class SessionEngine implements AutoCloseable {
      * before returning (so a logout is effective on every Tomcat at once); asynchronous mode queues it.
      */
     public void expired(ManagedSession session) {
+        expiry.forget(session.id());
         unsaved.remove(session);
         SessionState st = session.state();
         st.version = null;
@@ -1696,6 +1703,46 @@ public final class SessionEngine implements AutoCloseable {
         return false;
     }
 
+    // ====================================================================== for the timeout watch
+
+    /** The watch that ends sessions timing out while no Tomcat holds them. */
+    public ExpiryWatch expiry() {
+        return expiry;
+    }
+
+    long now() {
+        return ctx.clock().getAsLong();
+    }
+
+    SessionStore store() {
+        return store;
+    }
+
+    boolean isAvailable(String nodeId) {
+        return availability.isAvailable(nodeId);
+    }
+
+    /** The memcached key of session {@code id}. */
+    String storageKey(String id) {
+        return key(id);
+    }
+
+    /** The node of session {@code id}, or {@code null} if it is not an msm id. */
+    String nodeOf(String id) {
+        SessionId p = ids.parse(id);
+        return p == null ? null : p.nodeId();
+    }
+
+    /** The jvmRoute in session {@code id}, or {@code null}. */
+    String routeOf(String id) {
+        SessionId p = ids.parse(id);
+        return p == null ? null : p.jvmRoute();
+    }
+
+    void reportStoreFailure(StoreException e) {
+        storeFailed(e, config.operationTimeoutMillis());
+    }
+
     // ====================================================================== stop
 
     /**
@@ -1704,6 +1751,7 @@ public final class SessionEngine implements AutoCloseable {
      * Tomcats.
      */
     public void stop(Collection<? extends ManagedSession> residents) {
+        expiry.leave(residents);
         for (ManagedSession s : residents) {
             if (s.isActive() && (s.state().takeUnconsideredChanges() || unsaved.contains(s))) {
                 run(s, Work.WRITE, false);
@@ -1733,6 +1781,7 @@ public final class SessionEngine implements AutoCloseable {
         if (idle != null) {
             idle.clear();
         }
+        expiry.close();
         backupPool.shutdownNow();
         prober.shutdownNow();
         if (watch != null) {
