@@ -28,7 +28,8 @@ final class EmbeddedTomcat implements AutoCloseable {
     private final MemcachedSessionManager manager = new MemcachedSessionManager();
     private boolean stopped;
 
-    private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext) {
+    private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
+            int expiryCheckSeconds) {
         this.route = route;
         Path base;
         try {
@@ -43,6 +44,11 @@ final class EmbeddedTomcat implements AutoCloseable {
         tomcat.getConnector().setPort(0);
         tomcat.getConnector().setProperty("address", "127.0.0.1");
         tomcat.getHost().setAutoDeploy(false);
+        if (expiryCheckSeconds > 0) {
+            // Tomcat's own timeout check (processExpires) every expiryCheckSeconds instead of every 60 s
+            tomcat.getEngine().setBackgroundProcessorDelay(expiryCheckSeconds);
+            manager.setProcessExpiresFrequency(1);
+        }
         context = tomcat.addContext("", base.toString());
         String transcoder = System.getProperty(TRANSCODER_PROPERTY);
         if (transcoder != null && !transcoder.isBlank() && !attributes.containsKey("transcoderFactoryClass")) {
@@ -51,6 +57,13 @@ final class EmbeddedTomcat implements AutoCloseable {
         attributes.forEach((k, v) -> setAttribute(manager, k, v));
         context.setManager(manager);
         TestApp.install(context, route);
+        context.addLifecycleListener(event -> {
+            // a reload drops what was added in code (as web.xml's content): add it again, as web.xml would be read
+            if (org.apache.catalina.Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())
+                    && context.findChildren().length == 0) {
+                TestApp.install(context, route);
+            }
+        });
         if (login != null) {
             configureLogin(login);
         }
@@ -74,6 +87,7 @@ final class EmbeddedTomcat implements AutoCloseable {
         private final Map<String, String> attributes = new LinkedHashMap<>();
         private String login;
         private boolean otherContext;
+        private int expiryCheckSeconds;
 
         private Builder(String route) {
             this.route = route;
@@ -94,6 +108,12 @@ final class EmbeddedTomcat implements AutoCloseable {
             return this;
         }
 
+        /** Tomcat checks the sessions it holds for their timeout every {@code seconds} (stock: 60 s). */
+        Builder expiryCheckEvery(int seconds) {
+            expiryCheckSeconds = seconds;
+            return this;
+        }
+
         /** Adds a second msm webapp at /other, reachable from "/" by cross-context dispatch. */
         Builder withOtherContext() {
             otherContext = true;
@@ -101,14 +121,14 @@ final class EmbeddedTomcat implements AutoCloseable {
         }
 
         EmbeddedTomcat start() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, expiryCheckSeconds);
             t.startTomcat();
             return t;
         }
 
         /** Starts Tomcat even if the context fails (tests of bad configuration). */
         EmbeddedTomcat startAllowingFailure() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, expiryCheckSeconds);
             try {
                 t.tomcat.start();
             } catch (LifecycleException e) {
