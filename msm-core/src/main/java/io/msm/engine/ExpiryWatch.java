@@ -155,6 +155,11 @@ public final class ExpiryWatch {
         index.remove(id);
     }
 
+    /** A session here changed its id from {@code oldId}: watched under its new id from its request's end. */
+    public void idChanged(String oldId) {
+        index.remove(oldId);
+    }
+
     /**
      * Claims the end of session {@code id}: {@link Claim#WON} for exactly one caller in the cluster while its claim
      * lives, {@link Claim#LOST} for the others and after a takeover ({@link #moved}).
@@ -261,10 +266,11 @@ public final class ExpiryWatch {
             return;
         }
         if (v.ttlSeconds() != StoredValue.UNKNOWN_TTL && !timedOut(v.ttlSeconds(), mi)) {
-            // not timed out (accessed since, on some Tomcat): look again when it would be (memcached's clock then
-            // shows exactly that many seconds more), never later than a timeout away
-            long in = Math.min(v.ttlSeconds() - SessionEngine.slackSeconds(mi) + 1, Math.max(1, mi)) * 1000L;
-            index.recheck(e, now + in);
+            // not timed out: accessed since on some Tomcat (look again when the slack is all that is left, never
+            // later than a timeout away), or in the second memcached's clock may still have to count (look at every
+            // tick: the copy may outlive that second by only a second, the shortest slack minus one)
+            int more = v.ttlSeconds() - SessionEngine.slackSeconds(mi);
+            index.recheck(e, now + (more > 0 ? Math.min(more, Math.max(1, mi)) * 1000L : TICK_MILLIS));
             return;
         }
         // timed out (sticky without a TTL: a copy no other Tomcat took over was accessed nowhere since the stop)

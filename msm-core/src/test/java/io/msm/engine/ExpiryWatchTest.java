@@ -96,6 +96,22 @@ class ExpiryWatchTest {
     }
 
     @Test
+    void withExactlyTheSlackLeftItIsLookedAtAgainAtTheNextTick() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false");
+        e.expiry().adopt(container);
+        TestSession s = served(e, "ABC1-n1");
+        advance(60); // 6 s left: its timeout may still be up to a second away on memcached's clock
+        e.expiry().tick();
+        assertEquals(List.of(), ended);
+        clock.addAndGet(ExpiryWatch.TICK_MILLIS - 1);
+        e.expiry().tick();
+        assertEquals(List.of(), ended, "not due before the next tick");
+        clock.addAndGet(1);
+        e.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended, "less than the slack left");
+    }
+
+    @Test
     void aSessionClaimedByAnotherTomcatOrGoneIsDroppedWithoutEnding() {
         SessionEngine e = engine(MsmConfig.STICKY, "false");
         e.expiry().adopt(container);

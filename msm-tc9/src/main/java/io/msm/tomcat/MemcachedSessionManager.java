@@ -676,6 +676,10 @@ public class MemcachedSessionManager extends ManagerBase {
                 ms.setNote(Constants.SESSION_ID_NOTE, newId);
             }
             ms.state().metadataChanged();
+            SessionEngine e = engine;
+            if (e != null && oldId != null) {
+                e.expiry().idChanged(oldId); // no longer listed or watched under its former id
+            }
         }
     }
 
