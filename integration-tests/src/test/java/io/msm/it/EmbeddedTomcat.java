@@ -31,7 +31,7 @@ final class EmbeddedTomcat implements AutoCloseable {
     private boolean stopped;
 
     private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
-            String host, String contextPath) {
+            String host, String contextPath, int expiryCheckSeconds) {
         this.route = route;
         Path base;
         try {
@@ -46,6 +46,11 @@ final class EmbeddedTomcat implements AutoCloseable {
         tomcat.getConnector().setPort(0);
         tomcat.getConnector().setProperty("address", "127.0.0.1");
         tomcat.getHost().setAutoDeploy(false);
+        if (expiryCheckSeconds > 0) {
+            // Tomcat's own timeout check (processExpires) every expiryCheckSeconds instead of every 60 s
+            tomcat.getEngine().setBackgroundProcessorDelay(expiryCheckSeconds);
+            manager.setProcessExpiresFrequency(1);
+        }
         context = tomcat.addContext(contextPath, base.toString());
         encodedPath = java.net.URLEncoder.encode(contextPath, java.nio.charset.StandardCharsets.UTF_8)
                 .replace("%2F", "/");
@@ -56,6 +61,13 @@ final class EmbeddedTomcat implements AutoCloseable {
         attributes.forEach((k, v) -> setAttribute(manager, k, v));
         context.setManager(manager);
         TestApp.install(context, route);
+        context.addLifecycleListener(event -> {
+            // a reload drops what was added in code (as web.xml's content): add it again, as web.xml would be read
+            if (org.apache.catalina.Lifecycle.CONFIGURE_START_EVENT.equals(event.getType())
+                    && context.findChildren().length == 0) {
+                TestApp.install(context, route);
+            }
+        });
         if (login != null) {
             configureLogin(login);
         }
@@ -81,6 +93,7 @@ final class EmbeddedTomcat implements AutoCloseable {
         private boolean otherContext;
         private String host = "127.0.0.1";
         private String contextPath = "";
+        private int expiryCheckSeconds;
 
         private Builder(String route) {
             this.route = route;
@@ -98,6 +111,12 @@ final class EmbeddedTomcat implements AutoCloseable {
 
         Builder basicLogin() {
             login = "BASIC";
+            return this;
+        }
+
+        /** Tomcat checks the sessions it holds for their timeout every {@code seconds} (stock: 60 s). */
+        Builder expiryCheckEvery(int seconds) {
+            expiryCheckSeconds = seconds;
             return this;
         }
 
@@ -120,14 +139,16 @@ final class EmbeddedTomcat implements AutoCloseable {
         }
 
         EmbeddedTomcat start() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath,
+                    expiryCheckSeconds);
             t.startTomcat();
             return t;
         }
 
         /** Starts Tomcat even if the context fails (tests of bad configuration). */
         EmbeddedTomcat startAllowingFailure() {
-            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath);
+            EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath,
+                    expiryCheckSeconds);
             try {
                 t.tomcat.start();
             } catch (LifecycleException e) {

@@ -10,6 +10,8 @@ import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 import javax.servlet.http.HttpSession;
 import javax.servlet.http.HttpSessionActivationListener;
+import javax.servlet.http.HttpSessionBindingEvent;
+import javax.servlet.http.HttpSessionBindingListener;
 import javax.servlet.http.HttpSessionEvent;
 import javax.servlet.http.HttpSessionIdListener;
 import javax.servlet.http.HttpSessionListener;
@@ -53,13 +55,16 @@ final class TestApp {
         servlet(ctx, "dispatch", "/dispatch", new Dispatch());
         servlet(ctx, "sendEarly", "/send-early", new SendEarly(route));
         servlet(ctx, "hold", "/hold", new Hold());
+        servlet(ctx, "bind", "/bind", new Bind());
         org.apache.catalina.Wrapper async = Tomcat.addServlet(ctx, "asyncCounter", new AsyncCounter(route));
         async.setAsyncSupported(true);
         async.addMapping("/async-counter");
         servlet(ctx, "login", "/login.html", new Text("LOGIN-PAGE"));
         servlet(ctx, "loginError", "/error.html", new Text("LOGIN-ERROR"));
         ctx.addApplicationListener(SessionEvents.class.getName());
-        ctx.addParameter("route", route);
+        if (ctx.findParameter("route") == null) {
+            ctx.addParameter("route", route);
+        }
     }
 
     private static void servlet(Context ctx, String name, String pattern, HttpServlet servlet) {
@@ -464,11 +469,42 @@ final class TestApp {
         @Override
         public void sessionDestroyed(HttpSessionEvent e) {
             EVENTS.add("destroyed " + route(e) + " " + e.getSession().getId());
+            // the state the listener sees: the session's last attributes
+            EVENTS.add("destroyedWith " + route(e) + " " + e.getSession().getId() + " count="
+                    + e.getSession().getAttribute("count"));
         }
 
         @Override
         public void sessionIdChanged(HttpSessionEvent e, String oldId) {
             EVENTS.add("idChanged " + route(e) + " " + oldId + " " + e.getSession().getId());
+        }
+    }
+
+    /** {@code /bind?value=v}: puts a {@link BoundProbe} named {@code probe} in the session. {@code id=ID}. */
+    static final class Bind extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            s.setAttribute("probe", new BoundProbe(req.getParameter("value")));
+            write(resp, "id=" + s.getId());
+        }
+    }
+
+    /** A session attribute that records when it is unbound: {@code unbound <route> <id> <value>}. */
+    public static final class BoundProbe implements HttpSessionBindingListener, Serializable {
+        private static final long serialVersionUID = 1L;
+        private final String value;
+
+        BoundProbe(String value) {
+            this.value = value;
+        }
+
+        @Override
+        public void valueUnbound(HttpSessionBindingEvent e) {
+            EVENTS.add("unbound " + e.getSession().getServletContext().getInitParameter("route") + " "
+                    + e.getSession().getId() + " " + value);
         }
     }
 

@@ -32,6 +32,7 @@ public final class LoadResult {
     private final boolean underFormerName;
     /** The primary copy's CAS as read, {@code 0} if unknown (or read from the secondary copy). */
     private long cas;
+    private boolean timedOut;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt,
@@ -131,5 +132,18 @@ public final class LoadResult {
     /** Why the session was not found or not readable. */
     public String reason() {
         return reason;
+    }
+
+    /**
+     * Non-sticky: memcached's copy says the session timed out (no Tomcat accessed it for its timeout) and lives on
+     * only by the slack. The caller does not revive it: its end is claimed ({@link ExpiryWatch#claim}).
+     */
+    public boolean timedOut() {
+        return timedOut;
+    }
+
+    LoadResult timedOut(boolean value) {
+        this.timedOut = value;
+        return this;
     }
 }

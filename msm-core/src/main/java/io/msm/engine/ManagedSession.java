@@ -21,6 +21,11 @@ public interface ManagedSession {
     /** When the last request for this session started (ms since the epoch). */
     long thisAccessedTime();
 
+    /** When the session was created (ms since the epoch); {@code 0} if unknown. */
+    default long creationTime() {
+        return 0;
+    }
+
     /** The metadata to store (id, times, auth state, notes); the engine adds the attribute bytes. */
     SessionData.Builder metadata();
 

@@ -155,6 +155,8 @@ public final class SessionEngine implements AutoCloseable {
     private final FreshRun takeoverReads = new FreshRun(this::readTakeovers);
     /** Non-sticky: conditional writes and the tombstones of ended ids. */
     private final Tombstones tombstones;
+    /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
+    private final ExpiryWatch expiry;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
@@ -241,6 +243,7 @@ public final class SessionEngine implements AutoCloseable {
             prober.scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
                     TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
         }
+        this.expiry = new ExpiryWatch(this, ctx);
     }
 
     /**
@@ -700,7 +703,7 @@ public final class SessionEngine implements AutoCloseable {
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
-                    .withCas(secondary || name > 0 ? 0 : cas);
+                    .withCas(secondary || name > 0 ? 0 : cas).timedOut(!sticky && ExpiryWatch.timedOut(ttl, mi));
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -935,6 +938,9 @@ public final class SessionEngine implements AutoCloseable {
     public boolean requestEnded(ManagedSession session) {
         long now = ctx.clock().getAsLong();
         SessionState st = session.state();
+        if (!sticky) {
+            expiry.seen(session, now);
+        }
         if (st.requestEnded(now)) {
             // non-sticky: the user's next request may reach another Tomcat, so the write completes first
             long hashBefore = st.storedHash;
@@ -1002,6 +1008,7 @@ public final class SessionEngine implements AutoCloseable {
         if (session.state().retired) {
             return; // a copy another Tomcat took over: the session lives on there
         }
+        expiry.forget(session.id());
         unsaved.remove(session);
         SessionState st = session.state();
         st.version = null;
@@ -2218,6 +2225,46 @@ public final class SessionEngine implements AutoCloseable {
         return false;
     }
 
+    // ====================================================================== for the timeout watch
+
+    /** The watch that ends sessions timing out while no Tomcat holds them. */
+    public ExpiryWatch expiry() {
+        return expiry;
+    }
+
+    long now() {
+        return ctx.clock().getAsLong();
+    }
+
+    SessionStore store() {
+        return store;
+    }
+
+    boolean isAvailable(String nodeId) {
+        return availability.isAvailable(nodeId);
+    }
+
+    /** The memcached key of session {@code id}. */
+    String storageKey(String id) {
+        return key(id);
+    }
+
+    /** The node of session {@code id}, or {@code null} if it is not an msm id. */
+    String nodeOf(String id) {
+        SessionId p = ids.parse(id);
+        return p == null ? null : p.nodeId();
+    }
+
+    /** The jvmRoute in session {@code id}, or {@code null}. */
+    String routeOf(String id) {
+        SessionId p = ids.parse(id);
+        return p == null ? null : p.jvmRoute();
+    }
+
+    void reportStoreFailure(StoreException e) {
+        storeFailed(e, config.operationTimeoutMillis());
+    }
+
     // ====================================================================== stop
 
     /**
@@ -2226,6 +2273,7 @@ public final class SessionEngine implements AutoCloseable {
      * Tomcats.
      */
     public void stop(Collection<? extends ManagedSession> residents) {
+        expiry.leave(residents);
         for (ManagedSession s : residents) {
             if (s.isActive() && (s.state().takeUnconsideredChanges() || unsaved.contains(s))) {
                 run(s, Work.WRITE, false);
@@ -2255,6 +2303,7 @@ public final class SessionEngine implements AutoCloseable {
         if (idle != null) {
             idle.clear();
         }
+        expiry.close();
         backupPool.shutdownNow();
         prober.shutdownNow();
         if (lockKeeper != null) {

@@ -164,8 +164,34 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         return false;
     }
 
+    /** The session whose timeout Tomcat is checking on this thread ({@link #isValid()}), if any. */
+    private static final ThreadLocal<MemcachedSession> TIMEOUT_CHECK = new ThreadLocal<>();
+
+    /** Tomcat's timeout check: an expiry it causes is a timeout, which msm decides on ({@link #expire(boolean)}). */
+    @Override
+    public boolean isValid() {
+        if (!this.isValid || this.expiring) {
+            return super.isValid();
+        }
+        MemcachedSession outer = TIMEOUT_CHECK.get();
+        TIMEOUT_CHECK.set(this);
+        try {
+            return super.isValid();
+        } finally {
+            TIMEOUT_CHECK.set(outer);
+        }
+    }
+
     @Override
     public void expire(boolean notify) {
+        if (notify && TIMEOUT_CHECK.get() == this && manager instanceof MemcachedSessionManager) {
+            // timed out: once in the cluster, and not while it lives on elsewhere
+            SessionEnds.Decision d = msm().timingOut(this);
+            if (d == SessionEnds.Decision.KEEP) {
+                return;
+            }
+            notify = d == SessionEnds.Decision.FIRE;
+        }
         boolean wasValid = this.isValid;
         super.expire(notify);
         if (wasValid && !this.isValid && manager instanceof MemcachedSessionManager) {
@@ -193,6 +219,16 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public long thisAccessedTime() {
         return getThisAccessedTimeInternal();
+    }
+
+    @Override
+    public long creationTime() {
+        return getCreationTimeInternal();
+    }
+
+    /** Names a session built only to be ended ({@link SessionEnds}), without putting it in the manager's map. */
+    void detachedId(String id) {
+        this.id = id;
     }
 
     @Override

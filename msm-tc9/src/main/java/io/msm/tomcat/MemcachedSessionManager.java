@@ -56,6 +56,8 @@ public class MemcachedSessionManager extends ManagerBase {
      */
     private final MovedIds movedIds = new MovedIds(System::currentTimeMillis);
     private volatile SessionEngine engine;
+    /** Timeouts and the manager webapp's view of msm sessions; set while the engine runs. */
+    private volatile SessionEnds ends;
     private SessionTrackingValve valve;
     private String logPrefix = "[msm] ";
 
@@ -369,6 +371,8 @@ public class MemcachedSessionManager extends ManagerBase {
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
+        ends = new SessionEnds(this, engine);
+        engine.expiry().start(ends);
         if (log.isDebugEnabled()) {
             log.debug(logPrefix + "effective configuration: " + config);
         }
@@ -389,6 +393,7 @@ public class MemcachedSessionManager extends ManagerBase {
         setState(LifecycleState.STOPPING);
         SessionEngine e = engine;
         engine = null;
+        ends = null;
         if (e != null) {
             List<MemcachedSession> residents = new ArrayList<>();
             Context context = getContext();
@@ -621,7 +626,9 @@ public class MemcachedSessionManager extends ManagerBase {
                 return result;
             }
             LoadResult r = e.load(id);
-            if (r.isFound()) {
+            if (r.isFound() && r.timedOut() && ends != null) {
+                ends.timedOutOnLoad(r); // not revived, as in Tomcat: it ends (here if this Tomcat claims it)
+            } else if (r.isFound()) {
                 result = restore(e, r);
                 String newId = e.relocate(id);
                 if (newId != null && rc != null && rc.isOwn(id)) {
@@ -696,6 +703,7 @@ public class MemcachedSessionManager extends ManagerBase {
             s.movingTo = null;
         }
         e.relocated(oldId, newId);
+        e.expiry().moved(oldId, newId, s.getMaxInactiveInterval());
         s.formerIds.add(oldId);
         for (String former : s.formerIds) {
             movedIds.put(former, newId);
@@ -718,6 +726,10 @@ public class MemcachedSessionManager extends ManagerBase {
                 ms.setNote(Constants.SESSION_ID_NOTE, newId);
             }
             ms.state().metadataChanged();
+            SessionEngine e = engine;
+            if (e != null && oldId != null) {
+                e.expiry().idChanged(oldId); // no longer listed or watched under its former id
+            }
             if (oldId != null && !newId.equals(ms.movingTo)) {
                 applicationChangedId(ms, oldId);
             }
@@ -956,6 +968,70 @@ public class MemcachedSessionManager extends ManagerBase {
     /** The engine, while started (tests and tools). */
     public SessionEngine engine() {
         return engine;
+    }
+
+    // ====================================================================== timeouts and the manager webapp
+
+    /** Tomcat found {@code s} timed out: see {@link SessionEnds#timingOut}. */
+    SessionEnds.Decision timingOut(MemcachedSession s) {
+        SessionEnds se = ends;
+        return se == null ? SessionEnds.Decision.FIRE : se.timingOut(s);
+    }
+
+    Session resident(String id) {
+        return sessions.get(id);
+    }
+
+    MemcachedSession emptySession() {
+        return (MemcachedSession) createEmptySession();
+    }
+
+    /** The manager webapp expires a session it listed and this Tomcat does not hold. */
+    void expireListed(String id) {
+        SessionEnds se = ends;
+        if (se != null) {
+            se.expireById(id);
+        }
+    }
+
+    /**
+     * The sessions held here and, for Tomcat's manager webapp, those this Tomcat watches for their timeout without
+     * holding them (non-sticky: the sessions it served; sticky: those left in memcached by its last stop).
+     */
+    @Override
+    public Session[] findSessions() {
+        SessionEnds se = ends;
+        return se == null ? super.findSessions() : se.withWatched(super.findSessions());
+    }
+
+    /** Expires a session held here or, if it is not, its last state from memcached (JMX, manager webapp). */
+    @Override
+    public void expireSession(String sessionId) {
+        SessionEnds se = ends;
+        if (se == null || sessionId == null || !se.expireById(sessionId)) {
+            super.expireSession(sessionId);
+        }
+    }
+
+    /** Tomcat's timeout check, on the sessions held here only. */
+    @Override
+    public void processExpires() {
+        long start = System.currentTimeMillis();
+        for (Session s : sessions.values().toArray(new Session[0])) {
+            s.isValid();
+        }
+        processingTime += System.currentTimeMillis() - start;
+    }
+
+    /** Removes {@code session} from memory; never another object that holds its id now. */
+    @Override
+    public void remove(Session session, boolean update) {
+        String id = session.getIdInternal();
+        Session current = id == null ? null : sessions.get(id);
+        super.remove(session, update);
+        if (current != null && current != session) {
+            sessions.putIfAbsent(id, current);
+        }
     }
 
     // ====================================================================== JMX statistics

@@ -235,7 +235,7 @@ class PackagingIT {
     }
 
     /** The distribution of a line, unpacked once per run with tar (which keeps bin/*.sh executable). */
-    private static synchronized Path home(String line) throws IOException, InterruptedException {
+    static synchronized Path home(String line) throws IOException, InterruptedException {
         Path home = HOMES.get(line);
         if (home != null) {
             return home;

@@ -77,6 +77,32 @@ final class TomcatInstance implements AutoCloseable {
                 + "</Server>\n";
     }
 
+    /**
+     * Installs the distribution's manager webapp (webapps/manager, with its own META-INF/context.xml) and its users,
+     * conf/tomcat-users.xml {@code usersXml}, read by a MemoryRealm of the Engine.
+     */
+    TomcatInstance withManagerWebapp(String usersXml) throws IOException {
+        Path from = home.resolve("webapps").resolve("manager");
+        Path to = base.resolve("webapps").resolve("manager");
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : paths.collect(Collectors.toList())) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        Path conf = base.resolve("conf");
+        Files.writeString(conf.resolve("tomcat-users.xml"), usersXml);
+        Path serverXml = conf.resolve("server.xml");
+        Files.writeString(serverXml, Files.readString(serverXml).replace("<Host ",
+                "<Realm className=\"org.apache.catalina.realm.MemoryRealm\" pathname=\"conf/tomcat-users.xml\"/>\n"
+                        + "      <Host "));
+        return this;
+    }
+
     /** The webapp's WEB-INF/classes (created). */
     Path webappClasses() throws IOException {
         return Files.createDirectories(base.resolve("webapps/ROOT/WEB-INF/classes"));

@@ -1,0 +1,71 @@
+package io.msm.engine;
+
+import io.msm.store.Expiration;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+
+/**
+ * The claims that make a session end once in the cluster ({@link ExpiryWatch}): an {@code add} of
+ * {@code end:<key>} on the session's node succeeds for exactly one Tomcat while the claim lives. A Tomcat that takes a
+ * sticky session over claims the former id's end for as long as the copy left on the former Tomcat can live, so that
+ * copy ends there without listeners.
+ */
+final class ExpiryClaims {
+    static final String PREFIX = "end:";
+    /** How long an end claim outlives the session's copy: racing Tomcats ask within an operation timeout. */
+    static final int EXTRA_SECONDS = 10;
+    /**
+     * How long a takeover's claim outlives the timeout of the copy left on the former Tomcat: the time Tomcat's own
+     * timeout check may take to look at that copy (60 s by default).
+     */
+    static final int MOVED_EXTRA_SECONDS = 600;
+    private static final byte[] ENDED = {'e'};
+    private static final byte[] MOVED = {'m'};
+
+    private final SessionEngine engine;
+
+    ExpiryClaims(SessionEngine engine) {
+        this.engine = engine;
+    }
+
+    ExpiryWatch.Claim claim(String id, int maxInactive) {
+        String node = engine.nodeOf(id);
+        if (node == null || !engine.isAvailable(node)) {
+            return ExpiryWatch.Claim.UNKNOWN;
+        }
+        int seconds = SessionEngine.slackSeconds(maxInactive) + EXTRA_SECONDS;
+        try {
+            long cas = engine.store().add(node, PREFIX + engine.storageKey(id), Expiration.of(seconds, engine.now()),
+                    ENDED, engine.config().operationTimeoutMillis());
+            return cas >= 0 ? ExpiryWatch.Claim.WON : ExpiryWatch.Claim.LOST;
+        } catch (StoreException e) {
+            engine.reportStoreFailure(e);
+            return ExpiryWatch.Claim.UNKNOWN;
+        } catch (RuntimeException e) {
+            return ExpiryWatch.Claim.UNKNOWN;
+        }
+    }
+
+    /**
+     * Claims {@code oldId}'s end for the copy left on the former Tomcat, and removes a claim left on {@code newId} by an
+     * earlier move away from it (the session lives there again).
+     */
+    void moved(String oldId, String newId, int maxInactive) {
+        SessionStore store = engine.store();
+        long timeout = engine.config().operationTimeoutMillis();
+        long seconds = (long) maxInactive + SessionEngine.slackSeconds(maxInactive) + MOVED_EXTRA_SECONDS;
+        String oldNode = engine.nodeOf(oldId);
+        String newNode = engine.nodeOf(newId);
+        try {
+            if (oldNode != null && engine.isAvailable(oldNode)) {
+                store.set(oldNode, PREFIX + engine.storageKey(oldId), Expiration.of(seconds, engine.now()), MOVED,
+                        timeout);
+            }
+            if (newNode != null && engine.isAvailable(newNode)) {
+                store.delete(newNode, PREFIX + engine.storageKey(newId), timeout);
+            }
+        } catch (StoreException e) {
+            engine.reportStoreFailure(e);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.testing.TestTranscoderFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The timeout watch's decisions on a fake store and a fake clock (its thread is not started: ticks are called). */
+class ExpiryWatchTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private FakeStore store;
+    private final List<SessionEngine> engines = new ArrayList<>();
+    private final List<String> ended = new ArrayList<>();
+    private final Set<String> held = new java.util.HashSet<>();
+
+    private final ExpiryWatch.Container container = new ExpiryWatch.Container() {
+        @Override
+        public boolean holds(String id) {
+            return held.contains(id);
+        }
+
+        @Override
+        public void expire(LoadResult loaded) {
+            ended.add(loaded.data().id() + " count=" + loaded.attributes().get("count"));
+        }
+    };
+
+    /** An engine on the shared fake store (a Tomcat); the first call makes the store. */
+    private SessionEngine engine(String... attributes) {
+        MsmConfig.Builder b = MsmConfig.builder()
+                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
+        for (int i = 0; i < attributes.length; i += 2) {
+            b.set(attributes[i], attributes[i + 1]);
+        }
+        SessionEngine e = SessionEngine.start(b.build(getClass().getClassLoader()),
+                new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_", clock::get),
+                listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
+        engines.add(e);
+        return e;
+    }
+
+    @AfterEach
+    void close() {
+        engines.forEach(SessionEngine::close);
+    }
+
+    /** A session with a 60 s timeout (10 s slack... 6 s: a tenth) stored by one request ending now. */
+    private TestSession served(SessionEngine e, String id) {
+        TestSession s = new TestSession(id, clock.get());
+        e.created(s);
+        e.requestStarted(s);
+        s.set("count", 1);
+        e.requestEnded(s);
+        assertTrue(e.awaitIdle(5000));
+        return s;
+    }
+
+    private void advance(long seconds) {
+        clock.addAndGet(seconds * 1000);
+    }
+
+    @Test
+    void nonStickySessionAccessedElsewhereIsLookedAtAgainAndEndsOnceWhenTimedOut() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false");
+        e.expiry().adopt(container);
+        TestSession s = served(e, "ABC1-n1");
+        assertTrue(e.expiry().watches(s.id()));
+
+        advance(30);
+        assertTrue(store.touch("n1", "p_" + s.id(), 66, 0)); // another Tomcat's request refreshes it: 60 s + 6 s
+        advance(31); // its timeout as seen here has passed
+        e.expiry().tick();
+        assertEquals(List.of(), ended, "accessed elsewhere 31 s ago");
+        assertTrue(e.expiry().watches(s.id()));
+
+        advance(28); // 59 s after the other access: not yet
+        e.expiry().tick();
+        assertEquals(List.of(), ended);
+        advance(2);
+        e.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended, "its last state");
+        assertFalse(e.expiry().watches(s.id()));
+        assertNotNull(store.peek("n1", ExpiryWatch.CLAIM_PREFIX + "p_" + s.id()), "claimed");
+    }
+
+    @Test
+    void withExactlyTheSlackLeftItIsLookedAtAgainAtTheNextTick() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false");
+        e.expiry().adopt(container);
+        TestSession s = served(e, "ABC1-n1");
+        advance(60); // 6 s left: its timeout may still be up to a second away on memcached's clock
+        e.expiry().tick();
+        assertEquals(List.of(), ended);
+        clock.addAndGet(ExpiryWatch.TICK_MILLIS - 1);
+        e.expiry().tick();
+        assertEquals(List.of(), ended, "not due before the next tick");
+        clock.addAndGet(1);
+        e.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended, "less than the slack left");
+    }
+
+    @Test
+    void aSessionClaimedByAnotherTomcatOrGoneIsDroppedWithoutEnding() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false");
+        e.expiry().adopt(container);
+        TestSession claimed = served(e, "ABC1-n1");
+        TestSession gone = served(e, "ABC2-n2");
+        store.put("n1", ExpiryWatch.CLAIM_PREFIX + "p_" + claimed.id(), new byte[] {'e'});
+        assertTrue(store.delete("n2", "p_" + gone.id(), 0)); // invalidated on another Tomcat
+        advance(61);
+        e.expiry().tick();
+        assertEquals(List.of(), ended);
+        assertEquals(0, e.expiry().size());
+    }
+
+    @Test
+    void claimIsWonOnceThenLost() {
+        SessionEngine e = engine();
+        assertEquals(ExpiryWatch.Claim.WON, e.expiry().claim("ABC1-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, e.expiry().claim("ABC1-n1.tc1", 60));
+        store.disconnect("n2");
+        assertEquals(ExpiryWatch.Claim.UNKNOWN, e.expiry().claim("ABC1-n2.tc1", 60));
+    }
+
+    @Test
+    void loadSaysWhenMemcachedsCopyBelongsToATimedOutSession() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false");
+        TestSession s = served(e, "ABC1-n1");
+        advance(60);
+        assertFalse(e.load(s.id()).timedOut(), "6 s left, the slack: memcached's clock may be a second behind");
+        advance(61); // the load above refreshed it to 66 s
+        assertTrue(e.load(s.id()).timedOut(), "5 s left: less than the slack");
+    }
+
+    @Test
+    void nonStickyOnTheBinaryProtocolWatchesNothing() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false", MsmConfig.MEMCACHED_PROTOCOL, "binary");
+        served(e, "ABC1-n1");
+        assertEquals(0, e.expiry().size(), "memcached does not tell TTLs there");
+    }
+
+    @Test
+    void stickyStopLeavesItsSessionsToTheNextStartWhichEndsThemWhenTimedOut() {
+        SessionEngine first = engine();
+        TestSession left = served(first, "ABC1-n1.tc1");
+        TestSession takenOver = served(first, "ABC2-n2.tc1");
+        first.stop(List.of(left, takenOver));
+        assertTrue(store.delete("n2", "p_" + takenOver.id(), 0)); // another Tomcat took it over
+
+        SessionEngine next = engine();
+        next.expiry().adopt(container);
+        assertEquals(Set.of(left.id(), takenOver.id()), ids(next.expiry().watched()));
+        SessionEngine third = engine();
+        third.expiry().adopt(container);
+        assertEquals(0, third.expiry().size(), "the list was taken");
+
+        advance(59);
+        next.expiry().tick();
+        assertEquals(List.of(), ended);
+        advance(2);
+        next.expiry().tick();
+        assertEquals(List.of(left.id() + " count=1"), ended);
+        assertEquals(0, next.expiry().size());
+    }
+
+    @Test
+    void stickySessionTheContainerHoldsIsLeftToIt() {
+        SessionEngine first = engine();
+        TestSession s = served(first, "ABC1-n1.tc1");
+        first.stop(List.of(s));
+        SessionEngine next = engine();
+        next.expiry().adopt(container);
+        held.add(s.id()); // its user came back: Tomcat holds it and expires it itself
+        advance(61);
+        next.expiry().tick();
+        assertEquals(List.of(), ended);
+        assertEquals(0, next.expiry().size());
+    }
+
+    @Test
+    void withSessionProtectionTheListHoldsNoIdInClear() {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        SessionEngine first = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS, key);
+        TestSession s = served(first, "ABC1-n1.tc1");
+        first.stop(List.of(s));
+        byte[] name = "tc1\n/test".getBytes(StandardCharsets.UTF_8);
+        String listKey = "p_msm-expiry:" + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0));
+        byte[] stored = store.peek("n1", listKey + ":0");
+        assertNotNull(stored);
+        assertFalse(new String(stored, StandardCharsets.ISO_8859_1).contains("ABC1"), "encrypted");
+
+        SessionEngine unkeyed = engine();
+        unkeyed.expiry().adopt(container);
+        assertEquals(0, unkeyed.expiry().size(), "a manager without the key cannot read it");
+        assertNull(store.peek("n1", listKey + ":0"), "and it is gone");
+    }
+
+    private static Set<String> ids(List<ExpiryWatch.Watched> watched) {
+        Set<String> ids = new java.util.HashSet<>();
+        watched.forEach(w -> ids.add(w.id));
+        return ids;
+    }
+}
