@@ -82,8 +82,19 @@ final class FakeStore implements SessionStore {
         return i;
     }
 
+    /** How long a read of takeover notices takes (a slow node); 0: at once. */
+    volatile long noticeReadMillis;
+
     @Override
     public byte[] get(String node, String key, long timeoutMillis) {
+        long slow = noticeReadMillis;
+        if (slow > 0 && key.contains(TakeoverNotices.KEY)) {
+            try {
+                Thread.sleep(Math.min(slow, timeoutMillis)); // the node's latency, not an ordering
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (key.contains(TakeoverNotices.KEY)) {
             noticeReads.incrementAndGet(); // the background reads of takeover notices are not the sessions' calls
         } else {
@@ -177,10 +188,17 @@ final class FakeStore implements SessionStore {
         return 0;
     }
 
+    /** Runs before each compare-and-delete with its key (another Tomcat's call landing in between, say). */
+    volatile java.util.function.Consumer<String> beforeCompareAndDelete;
+
     @Override
     public synchronized boolean compareAndDelete(String node, String key, byte[] expected, long cas,
             long timeoutMillis) {
         casDeletes.incrementAndGet();
+        java.util.function.Consumer<String> before = beforeCompareAndDelete;
+        if (before != null) {
+            before.accept(key);
+        }
         check("delete", node, key);
         Item i = live(node, key);
         if (i == null || !java.util.Arrays.equals(i.value, expected)) {
