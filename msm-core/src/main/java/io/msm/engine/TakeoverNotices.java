@@ -108,7 +108,7 @@ final class TakeoverNotices {
     }
 
     private String listKey(String route) {
-        return keyPrefix + KEY + route;
+        return StorageKeys.fit(keyPrefix + KEY + route); // a long prefix: hashed, as session keys are
     }
 
     /** The digest that names session {@code id} in a notice. */
