@@ -674,7 +674,7 @@ public final class SessionEngine implements AutoCloseable {
             byte[] opened = sealer.open(blob);
             SessionData data = BlobCodec.decode(opened);
             if (!data.id().equals(id)) {
-                throw new TranscoderException("the blob stored under this id belongs to session " + data.id());
+                throw new TranscoderException("the blob stored under this id belongs to session " + LogIds.of(data.id()));
             }
             if (!data.isValid()) {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
