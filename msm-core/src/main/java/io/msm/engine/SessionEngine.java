@@ -1840,7 +1840,9 @@ public final class SessionEngine implements AutoCloseable {
     /** Puts the tombstone of {@code id} on {@code node}; {@code false} if memcached could not be told. */
     private boolean putTombstone(String id, String node) {
         try {
-            tombstones.put(node, key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+            for (int name = 0; name < keys.names(); name++) { // under every name (see deleteNames)
+                tombstones.put(node, keys.primary(id, name), tombstoneExpiration(id), config.operationTimeoutMillis());
+            }
             return true;
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
@@ -1875,7 +1877,8 @@ public final class SessionEngine implements AutoCloseable {
 
     /**
      * Deletes the copies of session {@code id} under its names from {@code first} on (0: every name; 1: the former
-     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered.
+     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered. Non-sticky, every
+     * name (0) means the id ended: each name gets a tombstone instead.
      */
     private boolean deleteNames(String id, int first) {
         SessionId p = ids.parse(id);
@@ -1892,10 +1895,11 @@ public final class SessionEngine implements AutoCloseable {
                 }
             }
             try {
-                if (sticky || name > 0) {
+                if (sticky || first > 0) {
                     store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
-                } else {
-                    tombstones.put(p.nodeId(), key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+                } else { // ended: under every name, so a Tomcat with another key first cannot write it again
+                    tombstones.put(p.nodeId(), keys.primary(id, name), tombstoneExpiration(id),
+                            config.operationTimeoutMillis());
                 }
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
