@@ -1823,6 +1823,8 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
                     pendingDeletes.put(variant, n.id());
+                } else {
+                    ended.remove(variant); // memcached holds its tombstone: nothing to remember here
                 }
             }
         }
