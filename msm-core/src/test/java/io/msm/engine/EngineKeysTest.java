@@ -310,4 +310,23 @@ class EngineKeysTest {
         assertEquals(LoadResult.Status.NOT_FOUND, r.status(), "old key first: the logged-out session is back "
                 + (r.isFound() ? r.attributes() : ""));
     }
+
+    /**
+     * What protection hides from whoever can read memcached: the keys never name a session, but a signed blob is
+     * signed, not encrypted, so its value still holds the session id (and the rest of the session) in clear; only
+     * {@code encrypt} hides it.
+     */
+    @ParameterizedTest(name = "sessionProtection={0}")
+    @ValueSource(strings = {"sign", "encrypt"})
+    void aSignedValueStillHoldsTheIdAnEncryptedOneDoesNot(String protection) {
+        SessionEngine e = engine(context("p_"), MsmConfig.SESSION_PROTECTION, protection, MsmConfig.SESSION_KEYS,
+                KEY_1);
+        TestSession s = created(e, "SECRETRANDOM-n1.tc1");
+        request(e, s, () -> s.set("count", 1));
+        List<String> keys = store.keys("n1");
+        assertEquals(1, keys.size(), keys.toString());
+        assertFalse(keys.get(0).contains("SECRETRANDOM"));
+        String value = new String(store.peek("n1", keys.get(0)), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertEquals("sign".equals(protection), value.contains("SECRETRANDOM-n1.tc1"), value);
+    }
 }
