@@ -155,8 +155,15 @@ final class FakeStore implements SessionStore {
         }
     }
 
+    /** Runs at the start of each set with its key (a write held up on its way, say). */
+    volatile java.util.function.Consumer<String> beforeSet;
+
     @Override
     public void set(String node, String key, int exp, byte[] value, long timeoutMillis) {
+        java.util.function.Consumer<String> before = beforeSet;
+        if (before != null) {
+            before.accept(key);
+        }
         sets.incrementAndGet();
         CountDownLatch entered = setEntered;
         if (entered != null) {

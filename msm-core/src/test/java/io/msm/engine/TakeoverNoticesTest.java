@@ -190,4 +190,67 @@ class TakeoverNoticesTest {
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(millis <= 300 + 100, "waited " + millis + " ms for the notices, operationTimeout is 300 ms");
     }
+
+    /**
+     * A request of tc1's stale copy ends (the one the balancer gave up on) and its backup is on its way to memcached
+     * when tc1 takes the session back from tc2 (the notice never reached tc1): the stale copy is dropped and the copy
+     * taken back is written under the same key. The stale backup must not land after it, or memcached holds the
+     * dropped copy's state while tc1 serves another (a failover of tc1 then loses every change since).
+     */
+    @Test
+    void aBackupOfTheDroppedCopyStillRunningWhenTheSessionIsTakenBackDoesNotLandAfterIt() throws Exception {
+        Tomcat tc1 = new Tomcat("tc1", "p_", MsmConfig.BACKUP_THREAD_COUNT, "2");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession stale = tc1.create("ABC-n1.tc1");
+        TestSession taken = tc2.takeOver(stale.id(), false); // its notice did not arrive
+        tc2.request(taken, () -> taken.set("count", 2));
+
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeSet = key -> {
+            if (key.equals("p_ABC-n1.tc1") && first.getAndSet(false)) {
+                entered.countDown();
+                try {
+                    release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        tc1.engine.requestStarted(stale);
+        stale.set("count", 99);
+        tc1.engine.requestEnded(stale); // its backup runs on a backup thread, and is held on its way
+        assertTrue(entered.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        // the held backup answers once the take-back's write is stored, or after 300 ms (a slow node, well within
+        // operationTimeout), whichever comes first
+        Thread answer = new Thread(() -> {
+            long deadline = System.nanoTime() + 300_000_000L;
+            while (System.nanoTime() < deadline && !storedCount(2)) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+        });
+        answer.start();
+
+        // the user's next request reaches tc1 with tc2's cookie: tc1's own copy is older, dropped; tc2's taken back
+        tc1.residents.remove(stale);
+        tc1.engine.retire(stale);
+        TestSession back = tc1.takeOver(taken.id());
+        answer.join();
+        assertTrue(tc1.engine.awaitIdle(5000));
+        assertEquals(2, back.attributes.get("count"));
+        assertTrue(storedCount(2), "memcached holds the dropped copy's state: "
+                + tc2.engine.load("ABC-n1.tc1").attributes());
+    }
+
+    private boolean storedCount(int count) {
+        byte[] blob = store.peek("n1", "p_ABC-n1.tc1");
+        if (blob == null) {
+            return false;
+        }
+        io.msm.codec.SessionData d = io.msm.codec.BlobCodec.decode(blob);
+        return Integer.valueOf(count).equals(new TestTranscoderFactory().createTranscoder(null)
+                .deserialize(d.attributeChunks().get(0)).get("count"));
+    }
 }
