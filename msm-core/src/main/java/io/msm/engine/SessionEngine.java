@@ -2059,7 +2059,8 @@ public final class SessionEngine implements AutoCloseable {
     /**
      * Drops a session this Tomcat holds because another Tomcat serves it now (sticky): it is never written, touched
      * or deleted from here again, its id is not loaded here again (until this Tomcat takes the session back), and the
-     * container forgets it. Not an end: no listener is told.
+     * container forgets it. Not an end: no listener is told. Returns once a write of it already running ended (at
+     * most {@code operationTimeout}).
      */
     public void retire(ManagedSession s) {
         SessionState st = s.state();
@@ -2073,6 +2074,9 @@ public final class SessionEngine implements AutoCloseable {
         LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
                 + "dropped");
         ctx.lost(s);
+        // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
+        // at once, and that copy's write must land after it
+        awaitRunnerIdle(st, config.operationTimeoutMillis());
     }
 
     // ====================================================================== node health
