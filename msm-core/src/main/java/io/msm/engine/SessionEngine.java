@@ -1862,10 +1862,10 @@ public final class SessionEngine implements AutoCloseable {
         if (p == null) {
             return;
         }
-        if (!sticky) {
-            deleteSecondaries(id, p.nodeId());
-        }
         if (!availability.isAvailable(p.nodeId())) {
+            if (!sticky) {
+                deleteSecondaries(id, p.nodeId()); // now: a request for the id would read them (deleteNames does it else)
+            }
             pendingDeletes.put(id, p.nodeId());
             return;
         }
