@@ -34,6 +34,11 @@ class TakeoverNoticesTest {
         final List<ManagedSession> lost = new CopyOnWriteArrayList<>();
 
         Tomcat(String route, String prefix, String... attributes) {
+            this(route, prefix, attributes, "/app");
+        }
+
+        /** A Tomcat's webapp of context path {@code context}. */
+        Tomcat(String route, String prefix, String[] attributes, String context) {
             MsmConfig.Builder b = MsmConfig.builder()
                     .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
                     .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
@@ -41,8 +46,8 @@ class TakeoverNoticesTest {
             for (int i = 0; i < attributes.length; i += 2) {
                 b.set(attributes[i], attributes[i + 1]);
             }
-            engine = SessionEngine.start(b.build(getClass().getClassLoader()), new EngineContext("/app",
-                    getClass().getClassLoader(), route, prefix, clock::get, () -> residents).onLost(s -> {
+            engine = SessionEngine.start(b.build(getClass().getClassLoader()), new EngineContext(context,
+                    getClass().getClassLoader(), route, prefix, clock::get, () -> residents).ownedBy(context).onLost(s -> {
                         lost.add(s);
                         residents.remove(s);
                     }), listener -> store);
@@ -115,6 +120,24 @@ class TakeoverNoticesTest {
         for (String key : store.keysSeen) {
             assertTrue(MemcachedKeys.isSendable(key), key.getBytes(StandardCharsets.UTF_8).length + " bytes: " + key);
         }
+    }
+
+    /**
+     * Two webapps on each Tomcat with the default key prefix (empty: webappVersion without a version). tc2 takes a
+     * session of /shop over; tc1's /blog reads its notices before tc1's /shop does. The notice is /shop's: /shop must
+     * still learn it and drop its copy.
+     */
+    @Test
+    void eachWebappOfATomcatLearnsItsOwnTakeoversWhateverWebappReadsFirst() {
+        Tomcat shop1 = new Tomcat("tc1", "", new String[0], "/shop");
+        Tomcat blog1 = new Tomcat("tc1", "", new String[0], "/blog");
+        Tomcat shop2 = new Tomcat("tc2", "", new String[0], "/shop");
+        TestSession s = shop1.create("ABC-n1.tc1");
+        shop2.takeOver(s.id());
+        blog1.engine.checkTakeovers();
+        shop1.engine.checkTakeovers();
+        assertEquals(List.of(s), shop1.lost, "/shop on tc1 was told that tc2 took its session over");
+        assertEquals(List.of(), blog1.lost);
     }
 
     /**
