@@ -235,8 +235,8 @@ public final class SessionEngine implements AutoCloseable {
         this.selector = new NodeSelector(nodes, availability::isAvailable);
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
-        this.notices = sticky && ctx.jvmRoute() != null ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.clock())
-                : null;
+        this.notices = sticky && ctx.jvmRoute() != null
+                ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.clock()) : null;
         if (notices != null) {
             prober.scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
                     TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);

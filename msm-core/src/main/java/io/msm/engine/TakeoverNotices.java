@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
  * Sticky mode: how a Tomcat learns that another took over sessions it holds. Both stay up when a balancer sends one
  * request elsewhere (the first Tomcat was slow for a moment), and the first still holds its copy in memory, under the
  * session's former id. The Tomcat that takes a session over leaves a notice for the one named by the former id's
- * jvmRoute: an entry appended to that Tomcat's list in memcached ({@code <prefix>msm:taken:<jvmRoute>}, on any node).
+ * jvmRoute: an entry appended to that Tomcat's list in memcached ({@code <prefix>msm:taken:<jvmRoute>:<context path>},
+ * on any node; one per webapp, the webapps of a Tomcat may share a prefix).
  * Each Tomcat reads its list on every available node a few times a second, and at once before it serves a request
  * that carries another Tomcat's route, and drops the copies named there.
  *
@@ -45,6 +46,7 @@ final class TakeoverNotices {
 
     private final SessionStore store;
     private final String keyPrefix;
+    private final String owner;
     private final LongSupplier clock;
     /**
      * Per node, the length and hash of the list last read there that could not be deleted (an append landed between
@@ -54,8 +56,17 @@ final class TakeoverNotices {
     private final java.util.Map<String, long[]> undeleted = new java.util.concurrent.ConcurrentHashMap<>();
 
     TakeoverNotices(SessionStore store, String keyPrefix, LongSupplier clock) {
+        this(store, keyPrefix, null, clock);
+    }
+
+    /**
+     * @param owner the webapp's context path ({@link EngineContext#owner()}): webapps of one Tomcat that share a key
+     *     prefix (the default prefix is empty) each have their list, or the first to read one would take the others'
+     */
+    TakeoverNotices(SessionStore store, String keyPrefix, String owner, LongSupplier clock) {
         this.store = store;
         this.keyPrefix = keyPrefix;
+        this.owner = owner;
         this.clock = clock;
     }
 
@@ -122,7 +133,8 @@ final class TakeoverNotices {
     }
 
     private String listKey(String route) {
-        return StorageKeys.fit(keyPrefix + KEY + route); // a long prefix: hashed, as session keys are
+        // a long prefix or context path: hashed, as session keys are
+        return StorageKeys.fit(keyPrefix + KEY + route + (owner == null ? "" : ":" + owner));
     }
 
     /** The digest that names session {@code id} in a notice. */

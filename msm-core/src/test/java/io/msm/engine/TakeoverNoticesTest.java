@@ -191,7 +191,7 @@ class TakeoverNoticesTest {
         TestSession back = tc1.takeOver(taken.id());
         assertEquals(takenHash, io.msm.codec.BlobCodec.contentHash(store.peek("n1", "p_" + back.id())),
                 "(the same content as the copy tc2 took)");
-        new TakeoverNotices(store, "p_", clock::get).announce("tc1", s.id(), takenHash, "n1", 100); // it lands
+        new TakeoverNotices(store, "p_", "/app", clock::get).announce("tc1", s.id(), takenHash, "n1", 100); // lands
         tc1.engine.checkTakeovers();
         assertFalse(tc1.lost.contains(back), "the session tc1 took back was dropped by a notice older than it");
     }
