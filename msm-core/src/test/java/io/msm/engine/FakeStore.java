@@ -184,10 +184,17 @@ final class FakeStore implements SessionStore {
     final AtomicInteger adds = new AtomicInteger();
     final AtomicInteger casDeletes = new AtomicInteger();
 
+    /** How long an add takes to answer: one given less time times out (a node that answers, slowly). */
+    volatile long addLatencyMillis;
+
     @Override
     public synchronized long add(String node, String key, int exp, byte[] value, long timeoutMillis) {
         adds.incrementAndGet();
         check("add", node, key);
+        if (timeoutMillis < addLatencyMillis) {
+            throw StoreException.timeout("add", key, node, timeoutMillis, "fake timeout: the node answers in "
+                    + addLatencyMillis + " ms");
+        }
         if (live(node, key) != null) {
             return -1;
         }
