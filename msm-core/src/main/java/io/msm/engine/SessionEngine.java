@@ -505,12 +505,12 @@ public final class SessionEngine implements AutoCloseable {
         boolean waited = false;
         while (availability.isAvailable(node)) {
             long added;
+            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             try {
                 added = store.add(node, lockKeys.get(taken), Expiration.of(config.lockExpirationSeconds(),
-                        ctx.clock().getAsLong()), token, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline
-                        - System.nanoTime())));
+                        ctx.clock().getAsLong()), token, left);
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                storeFailed(e, left); // a timeout with less than operationTimeout left only queues a probe
                 break;
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
