@@ -838,7 +838,7 @@ public final class SessionEngine implements AutoCloseable {
         String key = key(id);
         if (!availability.isAvailable(node)) {
             node = sticky ? null : secondaryNode(node);
-            key = BAK_PREFIX + key;
+            key = keys.secondary(id, 0); // not "bak:" + key: either may be hashed to fit (see StorageKeys)
         }
         if (node == null) {
             return false;
