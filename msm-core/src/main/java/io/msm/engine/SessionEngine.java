@@ -674,7 +674,8 @@ public final class SessionEngine implements AutoCloseable {
             byte[] opened = sealer.open(blob);
             SessionData data = BlobCodec.decode(opened);
             if (!data.id().equals(id)) {
-                throw new TranscoderException("the blob stored under this id belongs to session " + LogIds.of(data.id()));
+                throw new TranscoderException("the blob stored under this id belongs to session "
+                        + LogIds.of(data.id()));
             }
             if (!data.isValid()) {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
@@ -1864,7 +1865,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         if (!availability.isAvailable(p.nodeId())) {
             if (!sticky) {
-                deleteSecondaries(id, p.nodeId()); // now: a request for the id would read them (deleteNames does it else)
+                // now: a request for the id would read them (deleteNames does it when the node is available)
+                deleteSecondaries(id, p.nodeId());
             }
             pendingDeletes.put(id, p.nodeId());
             return;

@@ -22,8 +22,9 @@ import java.util.function.LongSupplier;
  * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the webapp's key prefix and the former id
  * (never the id, a bearer token; the same whatever session keys a Tomcat has, so a key rotation does not hide notices), the hash the content hash of the copy that was taken. A copy is dropped only while it still is that copy: a
  * Tomcat that took the session back since holds another one. A list is deleted once read, unless an entry was added
- * meanwhile (it is read again next time, and only the entries after those already read are acted on); an unread list expires after {@link #TTL_SECONDS}, and one that reaches
- * memcached's item size (a Tomcat gone for good while its sessions move) takes no more entries.
+ * meanwhile (it is read again next time, and only the entries after those already read are acted on); an unread
+ * list expires after {@link #TTL_SECONDS}, and one that reaches memcached's item size (a Tomcat gone for good while
+ * its sessions move) takes no more entries.
  */
 final class TakeoverNotices {
     static final String KEY = "msm:taken:";
