@@ -9,13 +9,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #UNCHANGED_TO_LEARN} requests on it in a row left their session unchanged; a path on which a request changed
  * the session locks from then on, for good (a path that changed the session once may do it again, for another user
  * or another parameter). At most {@link #MAX_PATHS} paths are counted and at most as many remembered as changing;
- * past that, new paths simply keep locking.
+ * past that, new paths simply keep locking, and once no more changing paths can be remembered no path learns to skip
+ * the lock any more (a path that changed a session could not be told from one that never did). Paths longer than
+ * {@link #MAX_PATH_LENGTH} (a client's invention, not the webapp's) are not kept: they lock.
  */
 final class LockingPaths {
     /** Unchanged requests in a row after which a path takes no lock. */
     static final int UNCHANGED_TO_LEARN = 20;
     /** Paths counted, and paths remembered as changing, at most (each). */
     static final int MAX_PATHS = 10_000;
+    /** Characters of the longest path kept (the bounds above then bound the memory too). */
+    static final int MAX_PATH_LENGTH = 512;
 
     /** Unchanged requests in a row per path, up to {@link #UNCHANGED_TO_LEARN}. */
     private final Map<String, Integer> unchanged = new ConcurrentHashMap<>();
@@ -24,7 +28,7 @@ final class LockingPaths {
 
     /** Whether a request for {@code path} takes its session's lock. */
     boolean needsLock(String path) {
-        if (path == null) {
+        if (path == null || path.length() > MAX_PATH_LENGTH) {
             return true;
         }
         Integer n = unchanged.get(path);
@@ -33,7 +37,7 @@ final class LockingPaths {
 
     /** A request for {@code path} that used a session ended, having changed it or not. */
     void learn(String path, boolean changed) {
-        if (path == null) {
+        if (path == null || path.length() > MAX_PATH_LENGTH) {
             return;
         }
         if (changed) {
@@ -41,7 +45,8 @@ final class LockingPaths {
             if (changing.size() < MAX_PATHS) {
                 changing.add(path);
             }
-        } else if (!changing.contains(path) && (unchanged.containsKey(path) || unchanged.size() < MAX_PATHS)) {
+        } else if (changing.size() < MAX_PATHS && !changing.contains(path)
+                && (unchanged.containsKey(path) || unchanged.size() < MAX_PATHS)) {
             unchanged.merge(path, 1, (a, b) -> Math.min(UNCHANGED_TO_LEARN, a + b));
         }
     }

@@ -237,8 +237,8 @@ public final class SessionEngine implements AutoCloseable {
         this.selector = new NodeSelector(nodes, availability::isAvailable);
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
-        this.notices = sticky && ctx.jvmRoute() != null ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.clock())
-                : null;
+        this.notices = sticky && ctx.jvmRoute() != null
+                ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.clock()) : null;
         if (notices != null) {
             prober.scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
                     TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
@@ -508,12 +508,12 @@ public final class SessionEngine implements AutoCloseable {
         boolean waited = false;
         while (availability.isAvailable(node)) {
             long added;
+            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             try {
                 added = store.add(node, lockKeys.get(taken), Expiration.of(config.lockExpirationSeconds(),
-                        ctx.clock().getAsLong()), token, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline
-                        - System.nanoTime())));
+                        ctx.clock().getAsLong()), token, left);
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                storeFailed(e, left); // a timeout with less than operationTimeout left only queues a probe
                 break;
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
@@ -677,7 +677,8 @@ public final class SessionEngine implements AutoCloseable {
             byte[] opened = sealer.open(blob);
             SessionData data = BlobCodec.decode(opened);
             if (!data.id().equals(id)) {
-                throw new TranscoderException("the blob stored under this id belongs to session " + data.id());
+                throw new TranscoderException("the blob stored under this id belongs to session "
+                        + LogIds.of(data.id()));
             }
             if (!data.isValid()) {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
@@ -841,7 +842,7 @@ public final class SessionEngine implements AutoCloseable {
         String key = key(id);
         if (!availability.isAvailable(node)) {
             node = sticky ? null : secondaryNode(node);
-            key = BAK_PREFIX + key;
+            key = keys.secondary(id, 0); // not "bak:" + key: either may be hashed to fit (see StorageKeys)
         }
         if (node == null) {
             return false;
@@ -1839,6 +1840,8 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
                     pendingDeletes.put(variant, n.id());
+                } else {
+                    ended.remove(variant); // memcached holds its tombstone: nothing to remember here
                 }
             }
         }
@@ -1856,7 +1859,9 @@ public final class SessionEngine implements AutoCloseable {
     /** Puts the tombstone of {@code id} on {@code node}; {@code false} if memcached could not be told. */
     private boolean putTombstone(String id, String node) {
         try {
-            tombstones.put(node, key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+            for (int name = 0; name < keys.names(); name++) { // under every name (see deleteNames)
+                tombstones.put(node, keys.primary(id, name), tombstoneExpiration(id), config.operationTimeoutMillis());
+            }
             return true;
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
@@ -1874,10 +1879,11 @@ public final class SessionEngine implements AutoCloseable {
         if (p == null) {
             return;
         }
-        if (!sticky) {
-            deleteSecondaries(id, p.nodeId());
-        }
         if (!availability.isAvailable(p.nodeId())) {
+            if (!sticky) {
+                // now: a request for the id would read them (deleteNames does it when the node is available)
+                deleteSecondaries(id, p.nodeId());
+            }
             pendingDeletes.put(id, p.nodeId());
             return;
         }
@@ -1891,7 +1897,8 @@ public final class SessionEngine implements AutoCloseable {
 
     /**
      * Deletes the copies of session {@code id} under its names from {@code first} on (0: every name; 1: the former
-     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered.
+     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered. Non-sticky, every
+     * name (0) means the id ended: each name gets a tombstone instead.
      */
     private boolean deleteNames(String id, int first) {
         SessionId p = ids.parse(id);
@@ -1908,10 +1915,11 @@ public final class SessionEngine implements AutoCloseable {
                 }
             }
             try {
-                if (sticky || name > 0) {
+                if (sticky || first > 0) {
                     store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
-                } else {
-                    tombstones.put(p.nodeId(), key(id), tombstoneExpiration(id), config.operationTimeoutMillis());
+                } else { // ended: under every name, so a Tomcat with another key first cannot write it again
+                    tombstones.put(p.nodeId(), keys.primary(id, name), tombstoneExpiration(id),
+                            config.operationTimeoutMillis());
                 }
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
@@ -2069,7 +2077,8 @@ public final class SessionEngine implements AutoCloseable {
     /**
      * Drops a session this Tomcat holds because another Tomcat serves it now (sticky): it is never written, touched
      * or deleted from here again, its id is not loaded here again (until this Tomcat takes the session back), and the
-     * container forgets it. Not an end: no listener is told.
+     * container forgets it. Not an end: no listener is told. Returns once a write of it already running ended (at
+     * most {@code operationTimeout}).
      */
     public void retire(ManagedSession s) {
         SessionState st = s.state();
@@ -2083,6 +2092,9 @@ public final class SessionEngine implements AutoCloseable {
         LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
                 + "dropped");
         ctx.lost(s);
+        // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
+        // at once, and that copy's write must land after it
+        awaitRunnerIdle(st, config.operationTimeoutMillis());
     }
 
     // ====================================================================== node health

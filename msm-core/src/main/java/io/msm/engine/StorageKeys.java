@@ -107,7 +107,8 @@ final class StorageKeys {
         return BASE64URL.encodeToString(Arrays.copyOf(hash, NAME_BYTES));
     }
 
-    private static String fit(String key) {
+    /** {@code key} as it is if memcached takes it, else {@code msm:} and its SHA-256 (see the class comment). */
+    static String fit(String key) {
         if (MemcachedKeys.isSendable(key)) {
             return key;
         }

@@ -14,15 +14,17 @@ import java.util.function.LongSupplier;
  * Sticky mode: how a Tomcat learns that another took over sessions it holds. Both stay up when a balancer sends one
  * request elsewhere (the first Tomcat was slow for a moment), and the first still holds its copy in memory, under the
  * session's former id. The Tomcat that takes a session over leaves a notice for the one named by the former id's
- * jvmRoute: an entry appended to that Tomcat's list in memcached ({@code <prefix>msm:taken:<jvmRoute>}, on any node).
+ * jvmRoute: an entry appended to that Tomcat's list in memcached ({@code <prefix>msm:taken:<jvmRoute>:<context path>},
+ * on any node; one per webapp, the webapps of a Tomcat may share a prefix).
  * Each Tomcat reads its list on every available node a few times a second, and at once before it serves a request
  * that carries another Tomcat's route, and drops the copies named there.
  *
  * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the webapp's key prefix and the former id
  * (never the id, a bearer token; the same whatever session keys a Tomcat has, so a key rotation does not hide notices), the hash the content hash of the copy that was taken. A copy is dropped only while it still is that copy: a
  * Tomcat that took the session back since holds another one. A list is deleted once read, unless an entry was added
- * meanwhile (it is read again next time); an unread list expires after {@link #TTL_SECONDS}, and one that reaches
- * memcached's item size (a Tomcat gone for good while its sessions move) takes no more entries.
+ * meanwhile (it is read again next time, and only the entries after those already read are acted on); an unread
+ * list expires after {@link #TTL_SECONDS}, and one that reaches memcached's item size (a Tomcat gone for good while
+ * its sessions move) takes no more entries.
  */
 final class TakeoverNotices {
     static final String KEY = "msm:taken:";
@@ -45,11 +47,27 @@ final class TakeoverNotices {
 
     private final SessionStore store;
     private final String keyPrefix;
+    private final String owner;
     private final LongSupplier clock;
+    /**
+     * Per node, the length and hash of the list last read there that could not be deleted (an append landed between
+     * the read and the delete): a list only grows until it is deleted, so the next read acts on what follows alone.
+     * An entry acted on twice could drop a session this Tomcat took back since with the same content.
+     */
+    private final java.util.Map<String, long[]> undeleted = new java.util.concurrent.ConcurrentHashMap<>();
 
     TakeoverNotices(SessionStore store, String keyPrefix, LongSupplier clock) {
+        this(store, keyPrefix, null, clock);
+    }
+
+    /**
+     * @param owner the webapp's context path ({@link EngineContext#owner()}): webapps of one Tomcat that share a key
+     *     prefix (the default prefix is empty) each have their list, or the first to read one would take the others'
+     */
+    TakeoverNotices(SessionStore store, String keyPrefix, String owner, LongSupplier clock) {
         this.store = store;
         this.keyPrefix = keyPrefix;
+        this.owner = owner;
         this.clock = clock;
     }
 
@@ -84,10 +102,18 @@ final class TakeoverNotices {
         String key = listKey(route);
         byte[] value = store.get(nodeId, key, timeoutMillis);
         if (value == null) {
+            undeleted.remove(nodeId);
             return List.of();
         }
-        List<Notice> notices = parse(value);
-        store.compareAndDelete(nodeId, key, value, 0, timeoutMillis);
+        long[] read = undeleted.get(nodeId);
+        int from = read != null && read[0] <= value.length
+                && io.msm.internal.XxHash64.hash(value, 0, (int) read[0], 0) == read[1] ? (int) read[0] : 0;
+        List<Notice> notices = parse(java.util.Arrays.copyOfRange(value, from, value.length));
+        if (store.compareAndDelete(nodeId, key, value, 0, timeoutMillis)) {
+            undeleted.remove(nodeId);
+        } else {
+            undeleted.put(nodeId, new long[] {value.length, io.msm.internal.XxHash64.hash(value, 0, value.length, 0)});
+        }
         return notices;
     }
 
@@ -108,7 +134,8 @@ final class TakeoverNotices {
     }
 
     private String listKey(String route) {
-        return keyPrefix + KEY + route;
+        // a long prefix or context path: hashed, as session keys are
+        return StorageKeys.fit(keyPrefix + KEY + route + (owner == null ? "" : ":" + owner));
     }
 
     /** The digest that names session {@code id} in a notice. */

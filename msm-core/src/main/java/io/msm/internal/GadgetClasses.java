@@ -37,6 +37,8 @@ public final class GadgetClasses {
             "org.springframework.beans.factory.**",
             "org.springframework.aop.**",
             "org.springframework.core.SerializableTypeWrapper$MethodInvokeTypeProvider",
+            // spring-tx: readObject looks userTransactionName up in JNDI (an ldap: name deserializes what it returns)
+            "org.springframework.transaction.jta.JtaTransactionManager",
             "com.mchange.v2.c3p0.**",
             "com.mchange.v2.naming.**",
             "org.hibernate.engine.spi.**",

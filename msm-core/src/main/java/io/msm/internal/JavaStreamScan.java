@@ -18,6 +18,11 @@ import java.util.Arrays;
  */
 public final class JavaStreamScan {
     private static final int MAX_DEPTH = 5_000;
+    /**
+     * Handles a stream may make (msm's maxrefs): ObjectInputStream checks maxrefs only at its next class, object or
+     * array, so a stream of strings alone would make it, and this walk, keep a handle per string.
+     */
+    static final int MAX_HANDLES = 1_000_000;
     private static final int MAX_SUPERCLASSES = 64;
     private static final long IN_PROGRESS = -1;
 
@@ -423,6 +428,9 @@ public final class JavaStreamScan {
     // ------------------------------------------------------------------ bytes
 
     private int newHandle(long weight) {
+        if (handles >= MAX_HANDLES) {
+            throw bad("more than " + MAX_HANDLES + " handles");
+        }
         if (handles == weights.length) {
             weights = Arrays.copyOf(weights, handles * 2);
             descs = Arrays.copyOf(descs, handles * 2);

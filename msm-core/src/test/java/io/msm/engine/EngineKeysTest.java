@@ -279,4 +279,54 @@ class EngineKeysTest {
             assertTrue(store.keys("n1").isEmpty(), "released entirely: " + store.keys("n1"));
         }
     }
+    /**
+     * A logout while step 2 of a rotation rolls through the cluster (non-sticky, no locking): a request of the session
+     * on a Tomcat with the old key first ends after the logout on a Tomcat with the new key first. Its write must find
+     * the session ended under the name it writes, as it does without a rotation, on every Tomcat.
+     */
+    @Test
+    void aLogoutDuringARotationStaysDoneForTomcatsWithEitherKeyFirst() {
+        String[] oldKeyFirst = {MsmConfig.SESSION_PROTECTION, "encrypt", MsmConfig.SESSION_KEYS, KEY_1 + "," + KEY_2,
+            MsmConfig.STICKY, "false"};
+        String[] newKeyFirst = {MsmConfig.SESSION_PROTECTION, "encrypt", MsmConfig.SESSION_KEYS, KEY_2 + "," + KEY_1,
+            MsmConfig.STICKY, "false"};
+        SessionEngine oldFirst = engine(context("p_"), oldKeyFirst);
+        SessionEngine newFirst = engine(context("p_"), newKeyFirst);
+        TestSession s = created(oldFirst, "ABC-n1");
+        request(oldFirst, s, () -> s.set("user", "alice"));
+
+        TestSession running = loadedOn(oldFirst, "ABC-n1"); // a request that started before the logout
+        oldFirst.requestStarted(running);
+        running.set("cart", 1);
+        TestSession logout = loadedOn(newFirst, "ABC-n1");
+        logout.active = false;
+        newFirst.expired(logout);
+        assertTrue(newFirst.awaitIdle(5000));
+        oldFirst.requestEnded(running); // ends after the logout
+        assertTrue(oldFirst.awaitIdle(5000));
+
+        assertEquals(LoadResult.Status.NOT_FOUND, newFirst.load("ABC-n1").status(), "new key first");
+        LoadResult r = engine(context("p_"), oldKeyFirst).load("ABC-n1");
+        assertEquals(LoadResult.Status.NOT_FOUND, r.status(), "old key first: the logged-out session is back "
+                + (r.isFound() ? r.attributes() : ""));
+    }
+
+    /**
+     * What protection hides from whoever can read memcached: the keys never name a session, but a signed blob is
+     * signed, not encrypted, so its value still holds the session id (and the rest of the session) in clear; only
+     * {@code encrypt} hides it.
+     */
+    @ParameterizedTest(name = "sessionProtection={0}")
+    @ValueSource(strings = {"sign", "encrypt"})
+    void aSignedValueStillHoldsTheIdAnEncryptedOneDoesNot(String protection) {
+        SessionEngine e = engine(context("p_"), MsmConfig.SESSION_PROTECTION, protection, MsmConfig.SESSION_KEYS,
+                KEY_1);
+        TestSession s = created(e, "SECRETRANDOM-n1.tc1");
+        request(e, s, () -> s.set("count", 1));
+        List<String> keys = store.keys("n1");
+        assertEquals(1, keys.size(), keys.toString());
+        assertFalse(keys.get(0).contains("SECRETRANDOM"));
+        String value = new String(store.peek("n1", keys.get(0)), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertEquals("sign".equals(protection), value.contains("SECRETRANDOM-n1.tc1"), value);
+    }
 }

@@ -82,8 +82,19 @@ final class FakeStore implements SessionStore {
         return i;
     }
 
+    /** How long a read of takeover notices takes (a slow node); 0: at once. */
+    volatile long noticeReadMillis;
+
     @Override
     public byte[] get(String node, String key, long timeoutMillis) {
+        long slow = noticeReadMillis;
+        if (slow > 0 && key.contains(TakeoverNotices.KEY)) {
+            try {
+                Thread.sleep(Math.min(slow, timeoutMillis)); // the node's latency, not an ordering
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (key.contains(TakeoverNotices.KEY)) {
             noticeReads.incrementAndGet(); // the background reads of takeover notices are not the sessions' calls
         } else {
@@ -144,8 +155,15 @@ final class FakeStore implements SessionStore {
         }
     }
 
+    /** Runs at the start of each set with its key (a write held up on its way, say). */
+    volatile java.util.function.Consumer<String> beforeSet;
+
     @Override
     public void set(String node, String key, int exp, byte[] value, long timeoutMillis) {
+        java.util.function.Consumer<String> before = beforeSet;
+        if (before != null) {
+            before.accept(key);
+        }
         sets.incrementAndGet();
         CountDownLatch entered = setEntered;
         if (entered != null) {
@@ -166,10 +184,17 @@ final class FakeStore implements SessionStore {
     final AtomicInteger adds = new AtomicInteger();
     final AtomicInteger casDeletes = new AtomicInteger();
 
+    /** How long an add takes to answer: one given less time times out (a node that answers, slowly). */
+    volatile long addLatencyMillis;
+
     @Override
     public synchronized long add(String node, String key, int exp, byte[] value, long timeoutMillis) {
         adds.incrementAndGet();
         check("add", node, key);
+        if (timeoutMillis < addLatencyMillis) {
+            throw StoreException.timeout("add", key, node, timeoutMillis, "fake timeout: the node answers in "
+                    + addLatencyMillis + " ms");
+        }
         if (live(node, key) != null) {
             return -1;
         }
@@ -177,10 +202,17 @@ final class FakeStore implements SessionStore {
         return 0;
     }
 
+    /** Runs before each compare-and-delete with its key (another Tomcat's call landing in between, say). */
+    volatile java.util.function.Consumer<String> beforeCompareAndDelete;
+
     @Override
     public synchronized boolean compareAndDelete(String node, String key, byte[] expected, long cas,
             long timeoutMillis) {
         casDeletes.incrementAndGet();
+        java.util.function.Consumer<String> before = beforeCompareAndDelete;
+        if (before != null) {
+            before.accept(key);
+        }
         check("delete", node, key);
         Item i = live(node, key);
         if (i == null || !java.util.Arrays.equals(i.value, expected)) {

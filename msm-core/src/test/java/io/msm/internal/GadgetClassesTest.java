@@ -32,6 +32,18 @@ class GadgetClassesTest {
         assertNull(GadgetClasses.denyingPattern("org.springframework.aopx.Thing"), "a package, not a name prefix");
     }
 
+    /**
+     * Spring's JtaTransactionManager looks its userTransactionName up in JNDI in its readObject (a well-known chain
+     * outside ysoserial's list): an ldap: name makes the Tomcat fetch and deserialize whatever that server sends,
+     * outside msm's filter. Refusing javax.naming does not stop it: the lookup is the class's own code. spring-tx is
+     * on the class path of most Spring applications.
+     */
+    @Test
+    void springsJtaTransactionManagerIsRefused() {
+        assertNotNull(GadgetClasses.denyingPattern("org.springframework.transaction.jta.JtaTransactionManager"));
+        assertTrue(GadgetClasses.filterPattern().contains("!org.springframework.transaction.jta.JtaTransactionManager"));
+    }
+
     /** The list means the same to msm's matcher and to a JEP 290 filter made from it, for every class here. */
     @Test
     void theJep290PatternAndTheMatcherAgree() throws Exception {

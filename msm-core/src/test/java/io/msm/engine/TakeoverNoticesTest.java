@@ -1,0 +1,279 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.store.MemcachedKeys;
+import io.msm.store.MemcachedSessionStore;
+import io.msm.testing.TestTranscoderFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Sticky takeovers between two live Tomcats (tc1, tc2) on one fake store, each step as the adapter runs it: a Tomcat
+ * that took a session over leaves a notice, the other drops its copy when it reads it, and a session taken back since
+ * stays.
+ */
+class TakeoverNoticesTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final FakeStore store = new FakeStore(clock::get, MemcachedSessionStore.ConnectionListener.NONE);
+    private final List<SessionEngine> engines = new ArrayList<>();
+
+    /** One Tomcat: its engine, the sessions it holds and those it was told it lost. */
+    private final class Tomcat {
+        final SessionEngine engine;
+        final List<TestSession> residents = new CopyOnWriteArrayList<>();
+        final List<ManagedSession> lost = new CopyOnWriteArrayList<>();
+
+        Tomcat(String route, String prefix, String... attributes) {
+            this(route, prefix, attributes, "/app");
+        }
+
+        /** A Tomcat's webapp of context path {@code context}. */
+        Tomcat(String route, String prefix, String[] attributes, String context) {
+            MsmConfig.Builder b = MsmConfig.builder()
+                    .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
+                    .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                    .set(MsmConfig.BACKUP_THREAD_COUNT, "1");
+            for (int i = 0; i < attributes.length; i += 2) {
+                b.set(attributes[i], attributes[i + 1]);
+            }
+            engine = SessionEngine.start(b.build(getClass().getClassLoader()), new EngineContext(context,
+                    getClass().getClassLoader(), route, prefix, clock::get, () -> residents).ownedBy(context).onLost(s -> {
+                        lost.add(s);
+                        residents.remove(s);
+                    }), listener -> store);
+            engines.add(engine);
+        }
+
+        /** A new session with one request that stores it. */
+        TestSession create(String id) {
+            TestSession s = new TestSession(id, clock.get());
+            engine.created(s);
+            residents.add(s);
+            request(s, () -> s.set("count", 1));
+            return s;
+        }
+
+        void request(TestSession s, Runnable body) {
+            engine.requestStarted(s);
+            body.run();
+            engine.requestEnded(s);
+            assertTrue(engine.awaitIdle(5000));
+        }
+
+        /**
+         * A request carrying {@code formerId} (another Tomcat's route), as the adapter serves it: the notices are read
+         * first, the session is loaded, moved to this Tomcat's id, the other Tomcat is told, and the request ends.
+         */
+        TestSession takeOver(String formerId) {
+            return takeOver(formerId, true);
+        }
+
+        /** {@link #takeOver(String)}; {@code announce}: whether the notice reaches memcached now. */
+        TestSession takeOver(String formerId, boolean announce) {
+            engine.checkTakeovers();
+            LoadResult r = engine.load(formerId);
+            assertTrue(r.isFound(), formerId + ": " + r.status() + " " + r.reason());
+            TestSession s = new TestSession(formerId, clock.get());
+            s.attributes.putAll(r.attributes());
+            engine.loaded(s, r);
+            String newId = engine.relocate(formerId);
+            s.id = newId;
+            engine.relocated(formerId, newId);
+            s.state().metadataChanged();
+            if (announce) {
+                engine.tookOver(formerId, r.contentHash());
+            }
+            residents.add(s);
+            request(s, () -> { });
+            return s;
+        }
+    }
+
+    @AfterEach
+    void close() {
+        engines.forEach(SessionEngine::close);
+    }
+
+    /**
+     * A key prefix that leaves no room for {@code msm:taken:<jvmRoute>} within memcached's 250 bytes: the notice list's
+     * key is made to fit as every session key is, so the Tomcat that lost the session still learns it.
+     */
+    @Test
+    void aTakeoverBehindAPrefixTooLongForTheNoticeKeyStillReachesTheOtherTomcat() {
+        String prefix = "context".repeat(34) + "_"; // 239 bytes: session keys fit, msm:taken:tc1 does not
+        Tomcat tc1 = new Tomcat("tc1", prefix);
+        Tomcat tc2 = new Tomcat("tc2", prefix);
+        TestSession s = tc1.create("ABC-n1.tc1");
+        tc2.takeOver(s.id());
+        tc1.engine.checkTakeovers();
+        assertEquals(List.of(s), tc1.lost, "tc1 was told that tc2 took the session over");
+        for (String key : store.keysSeen) {
+            assertTrue(MemcachedKeys.isSendable(key), key.getBytes(StandardCharsets.UTF_8).length + " bytes: " + key);
+        }
+    }
+
+    /**
+     * Two webapps on each Tomcat with the default key prefix (empty: webappVersion without a version). tc2 takes a
+     * session of /shop over; tc1's /blog reads its notices before tc1's /shop does. The notice is /shop's: /shop must
+     * still learn it and drop its copy.
+     */
+    @Test
+    void eachWebappOfATomcatLearnsItsOwnTakeoversWhateverWebappReadsFirst() {
+        Tomcat shop1 = new Tomcat("tc1", "", new String[0], "/shop");
+        Tomcat blog1 = new Tomcat("tc1", "", new String[0], "/blog");
+        Tomcat shop2 = new Tomcat("tc2", "", new String[0], "/shop");
+        TestSession s = shop1.create("ABC-n1.tc1");
+        shop2.takeOver(s.id());
+        blog1.engine.checkTakeovers();
+        shop1.engine.checkTakeovers();
+        assertEquals(List.of(s), shop1.lost, "/shop on tc1 was told that tc2 took its session over");
+        assertEquals(List.of(), blog1.lost);
+    }
+
+    /**
+     * tc1's notice list cannot be deleted after a read because other Tomcats keep appending to it (a compare-and-delete
+     * that loses to an append, as when many users move off tc1 at once): the list is read again with the entries tc1
+     * already acted on. tc1 took the unchanged session back meanwhile, so its copy has the very content of the copy
+     * tc2 took: the old entry must not drop the session tc1 holds now.
+     */
+    @Test
+    void aNoticeReadAgainBecauseItsListCouldNotBeDeletedLeavesTheSessionTakenBackSince() {
+        Tomcat tc1 = new Tomcat("tc1", "p_");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession s = tc1.create("ABC-n1.tc1");
+        AtomicLong others = new AtomicLong();
+        store.beforeCompareAndDelete = key -> {
+            if (key.contains(TakeoverNotices.KEY + "tc1")) { // a third Tomcat takes another session from tc1
+                String entry = new TakeoverNotices(store, "p_", clock::get).token("OTHER" + others.incrementAndGet()
+                        + "-n1.tc1") + " 1\n";
+                store.append("n1", key, entry.getBytes(StandardCharsets.US_ASCII), 100);
+            }
+        };
+        TestSession taken = tc2.takeOver(s.id());
+        tc1.engine.checkTakeovers();
+        assertEquals(List.of(s), tc1.lost, "tc1 dropped its copy");
+
+        TestSession back = tc1.takeOver(taken.id()); // unchanged by tc2: the same content tc2 took
+        assertEquals("ABC-n1.tc1", back.id());
+        tc1.engine.checkTakeovers();
+        store.beforeCompareAndDelete = null;
+        assertFalse(tc1.lost.contains(back), "the session tc1 took back was dropped by the notice it had read before");
+        assertEquals(LoadResult.Status.NOT_FOUND, tc2.engine.load("ABC-n1.tc2").status(), "(control: tc2's copy went)");
+    }
+
+    /**
+     * The same without the failed delete: the notice reaches tc1 only after tc1 took the unchanged session back (an
+     * append that timed out on tc2 yet landed later, or a list on a node tc1 saw as unavailable while it read). A
+     * notice names a copy by the session's id and its content hash, and the copy taken back has both.
+     */
+    @Test
+    @Disabled("reason: a takeover notice read after a take-back drops the session taken back when its content did not "
+            + "change (notices name a copy by id and content hash; a copy taken back unchanged has both)")
+    void aNoticeThatArrivesAfterAnUnchangedTakeBackLeavesTheSession() {
+        Tomcat tc1 = new Tomcat("tc1", "p_");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession s = tc1.create("ABC-n1.tc1");
+        long takenHash = io.msm.codec.BlobCodec.contentHash(store.peek("n1", "p_" + s.id()));
+        TestSession taken = tc2.takeOver(s.id(), false); // its notice is still on its way
+        tc1.residents.remove(s); // tc1 learns otherwise: its copy is older than tc2's, which it loads now
+        tc1.engine.retire(s);
+
+        TestSession back = tc1.takeOver(taken.id());
+        assertEquals(takenHash, io.msm.codec.BlobCodec.contentHash(store.peek("n1", "p_" + back.id())),
+                "(the same content as the copy tc2 took)");
+        new TakeoverNotices(store, "p_", "/app", clock::get).announce("tc1", s.id(), takenHash, "n1", 100); // lands
+        tc1.engine.checkTakeovers();
+        assertFalse(tc1.lost.contains(back), "the session tc1 took back was dropped by a notice older than it");
+    }
+
+    /**
+     * A request that carries another Tomcat's route reads the notices first. With every node slow (each answer takes
+     * most of operationTimeout, no timeout marks it), that read costs a call per node, and a request arriving while
+     * the background read runs waits for it and for a read of its own: beyond operationTimeout, what a request waits
+     * for memcached at most.
+     */
+    @Test
+    @Disabled("reason: a request carrying another Tomcat's route may wait up to 2 x operationTimeout x nodes for the "
+            + "takeover notices (FreshRun's budget), beyond operationTimeout")
+    void aRequestWaitsForTakeoverNoticesAtMostOperationTimeout() {
+        Tomcat tc1 = new Tomcat("tc1", "p_", MsmConfig.OPERATION_TIMEOUT, "300");
+        store.noticeReadMillis = 250; // each node answers within the timeout, slowly
+        long start = System.nanoTime();
+        tc1.engine.checkTakeovers();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis <= 300 + 100, "waited " + millis + " ms for the notices, operationTimeout is 300 ms");
+    }
+
+    /**
+     * A request of tc1's stale copy ends (the one the balancer gave up on) and its backup is on its way to memcached
+     * when tc1 takes the session back from tc2 (the notice never reached tc1): the stale copy is dropped and the copy
+     * taken back is written under the same key. The stale backup must not land after it, or memcached holds the
+     * dropped copy's state while tc1 serves another (a failover of tc1 then loses every change since).
+     */
+    @Test
+    void aBackupOfTheDroppedCopyStillRunningWhenTheSessionIsTakenBackDoesNotLandAfterIt() throws Exception {
+        Tomcat tc1 = new Tomcat("tc1", "p_", MsmConfig.BACKUP_THREAD_COUNT, "2");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession stale = tc1.create("ABC-n1.tc1");
+        TestSession taken = tc2.takeOver(stale.id(), false); // its notice did not arrive
+        tc2.request(taken, () -> taken.set("count", 2));
+
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeSet = key -> {
+            if (key.equals("p_ABC-n1.tc1") && first.getAndSet(false)) {
+                entered.countDown();
+                try {
+                    release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        tc1.engine.requestStarted(stale);
+        stale.set("count", 99);
+        tc1.engine.requestEnded(stale); // its backup runs on a backup thread, and is held on its way
+        assertTrue(entered.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        // the held backup answers once the take-back's write is stored, or after 300 ms (a slow node, well within
+        // operationTimeout), whichever comes first
+        Thread answer = new Thread(() -> {
+            long deadline = System.nanoTime() + 300_000_000L;
+            while (System.nanoTime() < deadline && !storedCount(2)) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+        });
+        answer.start();
+
+        // the user's next request reaches tc1 with tc2's cookie: tc1's own copy is older, dropped; tc2's taken back
+        tc1.residents.remove(stale);
+        tc1.engine.retire(stale);
+        TestSession back = tc1.takeOver(taken.id());
+        answer.join();
+        assertTrue(tc1.engine.awaitIdle(5000));
+        assertEquals(2, back.attributes.get("count"));
+        assertTrue(storedCount(2), "memcached holds the dropped copy's state: "
+                + tc2.engine.load("ABC-n1.tc1").attributes());
+    }
+
+    private boolean storedCount(int count) {
+        byte[] blob = store.peek("n1", "p_ABC-n1.tc1");
+        if (blob == null) {
+            return false;
+        }
+        io.msm.codec.SessionData d = io.msm.codec.BlobCodec.decode(blob);
+        return Integer.valueOf(count).equals(new TestTranscoderFactory().createTranscoder(null)
+                .deserialize(d.attributeChunks().get(0)).get("count"));
+    }
+}
