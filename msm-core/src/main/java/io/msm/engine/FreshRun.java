@@ -9,18 +9,19 @@ import java.util.concurrent.TimeUnit;
  * them.
  */
 final class FreshRun {
-    private final Runnable task;
+    private final java.util.function.LongConsumer task;
     private long started;
     private long done;
     private boolean running;
 
-    FreshRun(Runnable task) {
+    /** @param task runs until the deadline ({@link System#nanoTime()}) it is given, at the latest */
+    FreshRun(java.util.function.LongConsumer task) {
         this.task = task;
     }
 
     /**
-     * Returns once a run that started after this call ended, running it on this thread if none is running; gives up
-     * waiting after {@code maxMillis}.
+     * Returns once a run that started after this call ended, running it on this thread if none is running (with what
+     * is left of {@code maxMillis} as its deadline); gives up waiting after {@code maxMillis}.
      *
      * @return {@code false} if it gave up
      */
@@ -52,7 +53,7 @@ final class FreshRun {
             mine = ++started;
         }
         try {
-            task.run();
+            task.accept(deadline);
         } finally {
             synchronized (this) {
                 running = false;

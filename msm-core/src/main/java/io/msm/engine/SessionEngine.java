@@ -1993,23 +1993,27 @@ public final class SessionEngine implements AutoCloseable {
             // a read that started after this call (notices left before this request was sent), shared by the
             // requests that arrive meanwhile; one read at a time, so one read by the background task is applied
             // before a request that may take a session back goes on
-            takeoverReads.await(2L * config.operationTimeoutMillis() * config.nodes().size());
+            takeoverReads.await(config.operationTimeoutMillis());
         }
     }
 
-    private void readTakeovers() {
+    /** Reads the notices on every available node, all within {@code deadlineNanos} (the rest are read next time). */
+    private void readTakeovers(long deadlineNanos) {
         Map<String, Set<Long>> taken = new java.util.HashMap<>();
         for (MemcachedNode n : config.nodes()) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            if (left <= 0) {
+                break;
+            }
             if (!availability.isAvailable(n.id())) {
                 continue;
             }
             try {
-                for (TakeoverNotices.Notice notice : notices.collect(ctx.jvmRoute(), n.id(),
-                        config.operationTimeoutMillis())) {
+                for (TakeoverNotices.Notice notice : notices.collect(ctx.jvmRoute(), n.id(), deadlineNanos)) {
                     taken.computeIfAbsent(notice.token, t -> new java.util.HashSet<>()).add(notice.hash);
                 }
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                storeFailed(e, left);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
             }

@@ -98,9 +98,9 @@ final class TakeoverNotices {
      * @return its entries (malformed lines are skipped)
      * @throws StoreException if the node did not answer
      */
-    List<Notice> collect(String route, String nodeId, long timeoutMillis) {
+    List<Notice> collect(String route, String nodeId, long deadlineNanos) {
         String key = listKey(route);
-        byte[] value = store.get(nodeId, key, timeoutMillis);
+        byte[] value = store.get(nodeId, key, millisLeft(deadlineNanos));
         if (value == null) {
             undeleted.remove(nodeId);
             return List.of();
@@ -109,12 +109,16 @@ final class TakeoverNotices {
         int from = read != null && read[0] <= value.length
                 && io.msm.internal.XxHash64.hash(value, 0, (int) read[0], 0) == read[1] ? (int) read[0] : 0;
         List<Notice> notices = parse(java.util.Arrays.copyOfRange(value, from, value.length));
-        if (store.compareAndDelete(nodeId, key, value, 0, timeoutMillis)) {
+        if (store.compareAndDelete(nodeId, key, value, 0, millisLeft(deadlineNanos))) {
             undeleted.remove(nodeId);
         } else {
             undeleted.put(nodeId, new long[] {value.length, io.msm.internal.XxHash64.hash(value, 0, value.length, 0)});
         }
         return notices;
+    }
+
+    private static long millisLeft(long deadlineNanos) {
+        return Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     static List<Notice> parse(byte[] value) {

@@ -19,7 +19,7 @@ class FreshRunTest {
         AtomicInteger runs = new AtomicInteger();
         CountDownLatch firstEntered = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
-        FreshRun run = new FreshRun(() -> {
+        FreshRun run = new FreshRun(deadline -> {
             if (runs.incrementAndGet() == 1) {
                 firstEntered.countDown();
                 await(releaseFirst);
@@ -51,7 +51,7 @@ class FreshRunTest {
     void aCallerGivesUpAfterItsWait() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
-        FreshRun run = new FreshRun(() -> {
+        FreshRun run = new FreshRun(deadline -> {
             entered.countDown();
             await(release);
         });
@@ -68,7 +68,7 @@ class FreshRunTest {
     void aLoneCallerRunsItOnItsOwnThread() {
         AtomicInteger runs = new AtomicInteger();
         String[] thread = new String[1];
-        FreshRun run = new FreshRun(() -> {
+        FreshRun run = new FreshRun(deadline -> {
             runs.incrementAndGet();
             thread[0] = Thread.currentThread().getName();
         });

@@ -203,8 +203,6 @@ class TakeoverNoticesTest {
      * for memcached at most.
      */
     @Test
-    @Disabled("reason: a request carrying another Tomcat's route may wait up to 2 x operationTimeout x nodes for the "
-            + "takeover notices (FreshRun's budget), beyond operationTimeout")
     void aRequestWaitsForTakeoverNoticesAtMostOperationTimeout() {
         Tomcat tc1 = new Tomcat("tc1", "p_", MsmConfig.OPERATION_TIMEOUT, "300");
         store.noticeReadMillis = 250; // each node answers within the timeout, slowly

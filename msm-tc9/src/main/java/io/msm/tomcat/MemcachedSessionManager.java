@@ -815,17 +815,6 @@ public class MemcachedSessionManager extends ManagerBase {
         return s != null && isCurrent(e, s) && s.isValid();
     }
 
-    /**
-     * Non-sticky: before Tomcat's expiry check, sessions no request uses leave memory (memcached holds them; one loaded
-     * outside a request has no access time here to expire by). Only those held because no node could take them
-     * expire here.
-     */
-    @Override
-    public void processExpires() {
-        dropIdleSessions();
-        super.processExpires();
-    }
-
     /** Also at every background run (Tomcat's expiry check runs every {@code processExpiresFrequency}-th). */
     @Override
     public void backgroundProcess() {
@@ -1013,9 +1002,15 @@ public class MemcachedSessionManager extends ManagerBase {
         }
     }
 
-    /** Tomcat's timeout check, on the sessions held here only. */
+    /**
+     * Tomcat's timeout check, on the sessions held here only (not the ones {@link #findSessions()} adds from the
+     * timeout watch). Non-sticky: before it, sessions no request uses leave memory (memcached holds them; one loaded
+     * outside a request has no access time here to expire by); only those held because no node could take them are
+     * checked here.
+     */
     @Override
     public void processExpires() {
+        dropIdleSessions();
         long start = System.currentTimeMillis();
         for (Session s : sessions.values().toArray(new Session[0])) {
             s.isValid();
