@@ -180,6 +180,14 @@ public final class BlobCodec {
     /**
      * A 64-bit hash of the content section of an encoded blob: equal hashes mean the stored session needs no rewrite.
      */
+    /**
+     * A hash of the whole blob, times included: it tells one stored copy from another even when the session did not
+     * change between them (takeover notices name copies by it).
+     */
+    public static long copyHash(byte[] blob) {
+        return XxHash64.hash(blob, 0, blob.length, 0);
+    }
+
     public static long contentHash(byte[] blob) {
         return XxHash64.hash(blob, CONTENT_OFFSET, blob.length - CONTENT_OFFSET, 0);
     }

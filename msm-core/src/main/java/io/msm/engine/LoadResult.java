@@ -33,6 +33,7 @@ public final class LoadResult {
     /** The primary copy's CAS as read, {@code 0} if unknown (or read from the secondary copy). */
     private long cas;
     private boolean timedOut;
+    private long copyHash;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt,
@@ -122,6 +123,16 @@ public final class LoadResult {
 
     IdleSessionCache.Version version() {
         return version;
+    }
+
+    /** The hash of the whole stored copy ({@link io.msm.codec.BlobCodec#copyHash}). */
+    public long copyHash() {
+        return copyHash;
+    }
+
+    LoadResult withCopyHash(long value) {
+        this.copyHash = value;
+        return this;
     }
 
     /** The hash of the stored session's content (what a write of the same state would hash to). */

@@ -704,7 +704,8 @@ public final class SessionEngine implements AutoCloseable {
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
-                    .withCas(secondary || name > 0 ? 0 : cas).timedOut(!sticky && ExpiryWatch.timedOut(ttl, mi));
+                    .withCas(secondary || name > 0 ? 0 : cas).timedOut(!sticky && ExpiryWatch.timedOut(ttl, mi))
+                    .withCopyHash(BlobCodec.copyHash(opened));
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();
@@ -878,7 +879,7 @@ public final class SessionEngine implements AutoCloseable {
         SessionState st = session.state();
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
-        st.hadContent(loaded.contentHash());
+        st.hadContent(loaded.copyHash());
         st.cas = loaded.cas();
         st.lastBlob = sticky ? null : loaded.blob();
         st.version = idle == null ? null : loaded.version();
@@ -1427,7 +1428,7 @@ public final class SessionEngine implements AutoCloseable {
         String previous = st.storedId;
         st.storedId = id;
         st.storedHash = hash;
-        st.hadContent(hash);
+        st.hadContent(BlobCodec.copyHash(encoded));
         st.cas = written;
         st.stored = true;
         st.version = version;
@@ -1964,18 +1965,18 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * This Tomcat took over the session stored as {@code formerId} with content hash {@code contentHash} (it loaded
+     * This Tomcat took over the session stored as {@code formerId} in the copy {@code copyHash} names (it loaded
      * it and gave it its own jvmRoute): leaves a notice for the Tomcat of the former id's route, which may still hold
      * a copy, before the response (the user's next request may go there). Never throws.
      */
-    public void tookOver(String formerId, long contentHash) {
+    public void tookOver(String formerId, long copyHash) {
         SessionId p = ids.parse(formerId);
         if (!isOtherTomcats(formerId) || p == null) {
             return;
         }
         String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
         try {
-            notices.announce(p.jvmRoute(), formerId, contentHash, node, config.operationTimeoutMillis());
+            notices.announce(p.jvmRoute(), formerId, copyHash, node, config.operationTimeoutMillis());
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
             LOG.log(Level.DEBUG, () -> logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
@@ -2049,7 +2050,7 @@ public final class SessionEngine implements AutoCloseable {
         awaitRunnerIdle(st, config.operationTimeoutMillis());
         String id = s.id();
         SessionId p = ids.parse(id);
-        if (st.stored && st.storedHash != takenHash && id.equals(st.storedId) && p != null
+        if (st.stored && st.lastCopyHash() != takenHash && id.equals(st.storedId) && p != null
                 && availability.isAvailable(p.nodeId())) {
             try {
                 store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());

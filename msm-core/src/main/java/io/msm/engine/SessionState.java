@@ -210,6 +210,11 @@ public final class SessionState {
         recentHashes[recentCount++ % RECENT_HASHES] = hash;
     }
 
+    /** The copy this session object loaded or wrote last ({@link #hadContent}), 0 if none. */
+    synchronized long lastCopyHash() {
+        return recentCount == 0 ? 0 : recentHashes[(recentCount - 1) % RECENT_HASHES];
+    }
+
     /** Whether this session object loaded or wrote a copy with content hash {@code hash} lately. */
     synchronized boolean hadContentLately(long hash) {
         for (int i = 0; i < Math.min(recentCount, RECENT_HASHES); i++) {

@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  * that carries another Tomcat's route, and drops the copies named there.
  *
  * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the webapp's key prefix and the former id
- * (never the id, a bearer token; the same whatever session keys a Tomcat has, so a key rotation does not hide notices), the hash the content hash of the copy that was taken. A copy is dropped only while it still is that copy: a
+ * (never the id, a bearer token; the same whatever session keys a Tomcat has, so a key rotation does not hide notices), the hash names the copy that was taken (a hash of the whole blob, times included, so a copy taken back unchanged is another copy). A copy is dropped only while it still is that copy: a
  * Tomcat that took the session back since holds another one. A list is deleted once read, unless an entry was added
  * meanwhile (it is read again next time, and only the entries after those already read are acted on); an unread
  * list expires after {@link #TTL_SECONDS}, and one that reaches memcached's item size (a Tomcat gone for good while
@@ -34,7 +34,7 @@ final class TakeoverNotices {
     static final int TTL_SECONDS = 3600;
     private static final int TOKEN_BYTES = 16;
 
-    /** One entry: the copy of the session whose key digest is {@code token}, with content hash {@code hash}. */
+    /** One entry: the copy of the session whose key digest is {@code token}, named by {@code hash}. */
     static final class Notice {
         final String token;
         final long hash;

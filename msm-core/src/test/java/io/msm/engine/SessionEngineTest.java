@@ -347,7 +347,7 @@ class SessionEngineTest {
 
     /** What another Tomcat (tc2) does when it takes over the session stored as {@code id}: leaves a notice for tc1. */
     private void takenOverByTc2(String id) {
-        long hash = BlobCodec.contentHash(store.peek("n1", "p_" + id));
+        long hash = BlobCodec.copyHash(store.peek("n1", "p_" + id));
         new TakeoverNotices(store, "p_", clock::get).announce("tc1", id, hash, "n2", 100);
     }
 

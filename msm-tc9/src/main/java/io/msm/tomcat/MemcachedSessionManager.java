@@ -640,7 +640,7 @@ public class MemcachedSessionManager extends ManagerBase {
                     }
                     if (!sessions.containsKey(newId)) {
                         move(e, result, newId);
-                        e.tookOver(id, r.contentHash());
+                        e.tookOver(id, r.copyHash());
                     }
                 }
             }
