@@ -816,17 +816,9 @@ public class MemcachedSessionManager extends ManagerBase {
     }
 
     /**
-     * Non-sticky: before Tomcat's expiry check, sessions no request uses leave memory (memcached holds them; one loaded
-     * outside a request has no access time here to expire by). Only those held because no node could take them
-     * expire here.
+     * Non-sticky, idle sessions leave memory at every background run too ({@link #processExpires()} runs every
+     * {@code processExpiresFrequency}-th).
      */
-    @Override
-    public void processExpires() {
-        dropIdleSessions();
-        super.processExpires();
-    }
-
-    /** Also at every background run (Tomcat's expiry check runs every {@code processExpiresFrequency}-th). */
     @Override
     public void backgroundProcess() {
         dropIdleSessions();
@@ -1013,9 +1005,14 @@ public class MemcachedSessionManager extends ManagerBase {
         }
     }
 
-    /** Tomcat's timeout check, on the sessions held here only. */
+    /**
+     * Tomcat's timeout check, on the sessions held here only (not those {@link #findSessions()} adds for the manager
+     * webapp). Non-sticky, sessions no request uses leave memory first (memcached holds them; one loaded outside a
+     * request has no access time here to expire by): only those held because no node could take them are left.
+     */
     @Override
     public void processExpires() {
+        dropIdleSessions();
         long start = System.currentTimeMillis();
         for (Session s : sessions.values().toArray(new Session[0])) {
             s.isValid();
