@@ -205,6 +205,7 @@ class SessionDestroyedIT extends MsmIT {
         awaitSettled(id, tc1Again);
         assertEndedOnce(id, 1, "p5");
         assertEquals(List.of("destroyed tc1 " + id), events("destroyed", id));
+        awaitBackups(tc1Again); // sticky with sessionBackupAsync (the default): its delete runs on a backup thread
         assertNull(server(nodeOf(id)).get(id));
     }
 
