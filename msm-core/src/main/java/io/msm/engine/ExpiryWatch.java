@@ -259,9 +259,10 @@ public final class ExpiryWatch {
             retryOrDrop(e, now);
             return;
         }
-        if (v.value() == null || v.ttlSeconds() == StoredValue.NO_EXPIRY
+        if (v.value() == null || Tombstones.is(v.value()) || v.ttlSeconds() == StoredValue.NO_EXPIRY
                 || v.ttlSeconds() == StoredValue.UNKNOWN_TTL && !sticky) {
-            // invalidated, moved or gone; never expiring; or memcached does not tell when it was last accessed
+            // invalidated, moved or gone (non-sticky: ended on another Tomcat, a tombstone); never expiring; or
+            // memcached does not tell when it was last accessed
             index.settle(e);
             return;
         }
