@@ -279,6 +279,56 @@ class ExpiryWatchTest {
         assertNull(store.peek("n1", ExpiryWatch.CLAIM_PREFIX + "p_" + s.id()), "no claim made");
     }
 
+    /**
+     * During a key rotation (step 1: {@code old} and {@code old,new}; step 2: {@code old,new} and {@code new,old})
+     * the Tomcats name a session differently, yet exactly one of them claims its end or finds a takeover's claim;
+     * no claim key names the session.
+     */
+    @Test
+    void claimsAreOneInTheClusterAcrossAKeyRotationAndNameNoSession() {
+        String oldKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        byte[] ones = new byte[32];
+        java.util.Arrays.fill(ones, (byte) 1);
+        String newKey = java.util.Base64.getEncoder().encodeToString(ones);
+        SessionEngine oldOnly = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS, oldKey);
+        SessionEngine oldFirst = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS,
+                oldKey + "," + newKey);
+        SessionEngine newFirst = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS,
+                newKey + "," + oldKey);
+
+        assertEquals(ExpiryWatch.Claim.WON, newFirst.expiry().claim("ABC1-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC1-n1.tc1", 60), "step 2");
+        assertEquals(ExpiryWatch.Claim.WON, oldOnly.expiry().claim("ABC2-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC2-n1.tc1", 60), "step 1");
+        assertEquals(ExpiryWatch.Claim.WON, oldFirst.expiry().claim("ABC3-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, oldOnly.expiry().claim("ABC3-n1.tc1", 60), "step 1, the other way");
+
+        new ExpiryClaims(newFirst).moved("ABC4-n1.tc1", "ABC4-n1.tc2", 60); // newFirst took ABC4 over
+        assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC4-n1.tc1", 60), "the copy left ends silently");
+        for (String key : store.keysSeen) {
+            assertFalse(key.contains("ABC"), "a key names a session: " + key);
+        }
+    }
+
+    /** A prefix that makes {@code end:<key>} too long, or the stop's list key unsendable, costs no claim and no list. */
+    @Test
+    void claimsAndTheStopListFitMemcachedsKeysWhateverThePrefix() {
+        int n = 0;
+        for (String prefix : List.of("x".repeat(239), "my app_")) {
+            n++;
+            SessionEngine e = engineWithPrefix(prefix);
+            String id = "ABC" + n + "-n1.tc1"; // with the 239-character prefix: a key of 250 bytes, the longest sendable
+            assertEquals(ExpiryWatch.Claim.WON, e.expiry().claim(id, 60), prefix);
+            assertEquals(ExpiryWatch.Claim.LOST, e.expiry().claim(id, 60), prefix);
+
+            TestSession left = served(e, "ABD" + n + "-n1.tc1");
+            e.stop(List.of(left));
+            SessionEngine next = engineWithPrefix(prefix);
+            next.expiry().adopt(container);
+            assertEquals(Set.of(left.id()), ids(next.expiry().watched()), "the list the stop left: " + prefix);
+        }
+    }
+
     private static Set<String> ids(List<ExpiryWatch.Watched> watched) {
         Set<String> ids = new java.util.HashSet<>();
         watched.forEach(w -> ids.add(w.id));
