@@ -91,6 +91,16 @@ abstract class MsmIT {
                 dump.length() > 300 ? dump.substring(0, 300) : dump);
     }
 
+    /**
+     * Asserts that {@code value} is a tombstone ("MSMX", never a blob): what non-sticky mode leaves under the key of a
+     * session that ended (invalidated, timed out, expired by id), until any copy of it would have expired, so a
+     * request of it ending later on any Tomcat cannot store it again (its conditional write finds the tombstone).
+     */
+    static void assertTombstone(byte[] value, String what) {
+        assertEquals("MSMX", value == null ? null : new String(value, java.nio.charset.StandardCharsets.ISO_8859_1),
+                what);
+    }
+
     /** Waits until the manager's backup threads are done, so memcached holds what the last request changed. */
     static void awaitBackups(EmbeddedTomcat t) {
         MemcachedSessionManager m = t.manager();

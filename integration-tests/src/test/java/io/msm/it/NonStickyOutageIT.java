@@ -1,10 +1,16 @@
 package io.msm.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.test.memcached.MemcachedServer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -68,17 +74,47 @@ class NonStickyOutageIT extends MsmIT {
         assertEquals(0, tc1.manager().getActiveSessions(), "memcached holds them again");
     }
 
+    /**
+     * A session this Tomcat holds only because no node could take it has its latest state nowhere else: it ends here
+     * at its timeout, with one sessionDestroyed, although no memcached node can be asked for a claim of its end.
+     */
     @Test
     void sessionsHeldInMemoryDuringAnOutageExpireAtTheirTimeout() throws Exception {
         EmbeddedTomcat tc1 = nonSticky("tc1", "maxInactiveInterval", "1");
         killEveryNode(tc1);
+        List<String> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            assertEquals(1, new Browser().get(tc1.url("/counter")).count());
+            Browser b = new Browser();
+            assertEquals(1, b.get(tc1.url("/counter")).count());
+            ids.add(b.sessionId());
         }
         assertEquals(3, tc1.manager().getMsmUnsavedSessions());
         Thread.sleep(1100); // their 1 s timeout passes
         tc1.manager().processExpires(); // what Tomcat's background thread does
         assertEquals(0, tc1.manager().getActiveSessions());
         assertEquals(0, tc1.manager().getMsmUnsavedSessions(), "expired sessions are not kept for a returning node");
+        for (String id : ids) {
+            assertEquals(List.of("destroyed tc1 " + id), destroyed(id), "ended once, here");
+            assertFalse(tc1.manager().engine().expiry().watches(id), "not left to the timeout watch");
+        }
+
+        for (MemcachedServer s : MEMCACHED.servers()) {
+            s.start(); // empty, same port
+        }
+        await("the nodes back", 5000, () -> tc1.manager().getMsmAvailableNodes().equals("n1,n2"));
+        awaitBackups(tc1);
+        for (String id : ids) {
+            byte[] left = server(nodeOf(id)).get(id);
+            // non-sticky, an ended id keeps a tombstone (MSMX) where its session was (written when the node returned)
+            assertTrue(left == null || "MSMX".equals(new String(left, StandardCharsets.ISO_8859_1)),
+                    "not stored when its node returned: " + (left == null ? null : new String(left,
+                    StandardCharsets.ISO_8859_1)));
+        }
+        assertEquals(List.of("destroyed tc1 " + ids.get(0)), destroyed(ids.get(0)), "still once");
+    }
+
+    private static List<String> destroyed(String id) {
+        return TestApp.EVENTS.stream().filter(e -> e.startsWith("destroyed ") && e.endsWith(" " + id))
+                .collect(Collectors.toList());
     }
 }

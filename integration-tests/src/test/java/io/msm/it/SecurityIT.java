@@ -54,13 +54,15 @@ class SecurityIT extends MsmIT {
     }
 
     /**
-     * The key of the one session on {@code node} (not a secondary copy or lock): with {@code sessionProtection} the
-     * key hides the session id, so a test that plays the attacker finds it as one would, by listing the keys.
+     * The key of the one session on {@code node} (not a secondary copy, lock or claim, nor the list of watched sessions
+     * a stop leaves for the timeout watch, which names no session): with {@code sessionProtection} the key hides the
+     * session id, so a test that plays the attacker finds it as one would, by listing the keys.
      */
     private static String sessionKey(String node) {
         List<String> keys = new java.util.ArrayList<>();
         for (String k : server(node).keys()) {
-            if (!k.startsWith("bak:") && !k.startsWith("lock:")) {
+            if (!k.startsWith("bak:") && !k.startsWith("lock:") && !k.startsWith("end:")
+                    && !k.contains("msm-expiry:")) {
                 keys.add(k);
             }
         }
@@ -228,7 +230,8 @@ class SecurityIT extends MsmIT {
 
     /**
      * With {@code sessionProtection}, whoever lists memcached's keys ({@code lru_crawler metadump all}) sees no session
-     * id, nor its random part: not in the session's key, its secondary copy's or its lock's.
+     * id, nor its random part: not in the session's key, its secondary copy's or its lock's, nor in the timeout watch's
+     * keys (the claim on a session's end, the list of watched sessions a stop leaves, which is encrypted).
      */
     @ParameterizedTest(name = "sessionProtection={0}, sticky={1}")
     @CsvSource({"sign,true", "encrypt,true", "sign,false", "encrypt,false"})
@@ -260,8 +263,38 @@ class SecurityIT extends MsmIT {
             assertTrue(seen.stream().anyMatch(k -> k.startsWith("bak:")), "a secondary copy: " + seen);
         }
         assertTrue(seen.stream().anyMatch(k -> !k.startsWith("lock:") && !k.startsWith("bak:")), "a session: " + seen);
+
+        // the timeout watch: a stop leaves its list of watched sessions; the restarted Tomcat claims their ends
+        String[] shortTimeout = java.util.Arrays.copyOf(attributes, attributes.length + 2);
+        shortTimeout[attributes.length] = "maxInactiveInterval";
+        shortTimeout[attributes.length + 1] = "2";
+        EmbeddedTomcat tc3 = tomcat("tc3", shortTimeout);
+        Browser c = new Browser();
+        assertEquals(1, c.get(tc3.url("/counter")).count());
+        String timingOut = randomOf(c.sessionId());
+        awaitBackups(tc3);
+        tc3.stop();
+        Set<String> lists = new LinkedHashSet<>();
+        for (String node : new String[] {"n1", "n2"}) {
+            for (String k : server(node).keys()) {
+                if (k.contains("msm-expiry:")) {
+                    lists.add(k);
+                    assertFalse(new String(server(node).get(k), StandardCharsets.ISO_8859_1).contains(timingOut),
+                            "the list holds an id in clear");
+                }
+            }
+        }
+        assertFalse(lists.isEmpty(), "the stop's list: " + allKeys());
+        seen.addAll(lists);
+        tomcat("tc3", shortTimeout);
+        await("sessionDestroyed of the session left by the stop", 12_000,
+                () -> TestApp.EVENTS.contains("destroyed tc3 " + c.sessionId()));
+        Set<String> claims = new LinkedHashSet<>();
+        allKeys().stream().filter(k -> k.startsWith("end:")).forEach(claims::add);
+        assertFalse(claims.isEmpty(), "a claim: " + allKeys());
+        seen.addAll(allKeys());
         for (String k : seen) {
-            assertFalse(k.contains(random), "a key holds the session id: " + k);
+            assertFalse(k.contains(random) || k.contains(timingOut), "a key holds a session id: " + k);
         }
     }
 

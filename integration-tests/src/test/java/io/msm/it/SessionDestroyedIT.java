@@ -87,7 +87,9 @@ class SessionDestroyedIT extends MsmIT {
         assertNeverEarly("non-sticky", lastRequest);
         awaitSettled(id, tc1, tc2);
         assertEndedOnce(id, 2, "p1");
-        assertNull(server(nodeOf(id)).get(id), "deleted from memcached");
+        // non-sticky, an ended session leaves its tombstone (as a logout does), not a delete
+        assertTombstone(server(nodeOf(id)).get(id), "ended in memcached");
+        assertNull(server(nodeOf(id).equals("n1") ? "n2" : "n1").get("bak:" + id), "its secondary copy deleted");
         assertEquals("no-session", b.get(tc2.url("/read")).body);
     }
 
@@ -167,7 +169,7 @@ class SessionDestroyedIT extends MsmIT {
                 "listed although no request holds it");
         tc1.manager().expireSession(id); // what JMX's expireSession and the manager webapp do
         assertEquals(List.of("destroyed tc1 " + id), events("destroyed", id));
-        assertNull(server(nodeOf(id)).get(id));
+        assertTombstone(server(nodeOf(id)).get(id), "ended in memcached (non-sticky: a tombstone)");
         assertEquals("no-session", b.get(tc1.url("/read")).body);
     }
 
@@ -203,6 +205,7 @@ class SessionDestroyedIT extends MsmIT {
         awaitSettled(id, tc1Again);
         assertEndedOnce(id, 1, "p5");
         assertEquals(List.of("destroyed tc1 " + id), events("destroyed", id));
+        awaitBackups(tc1Again); // sticky with sessionBackupAsync (the default): its delete runs on a backup thread
         assertNull(server(nodeOf(id)).get(id));
     }
 

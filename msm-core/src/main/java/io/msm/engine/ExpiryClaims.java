@@ -6,7 +6,8 @@ import io.msm.store.StoreException;
 
 /**
  * The claims that make a session end once in the cluster ({@link ExpiryWatch}): an {@code add} of
- * {@code end:<key>} on the session's node succeeds for exactly one Tomcat while the claim lives. A Tomcat that takes a
+ * {@code end:<key>} on the session's node succeeds for exactly one Tomcat while the claim lives (one {@code add} per
+ * name of the session, {@link StorageKeys#claims}, in one order: during a key rotation). A Tomcat that takes a
  * sticky session over claims the former id's end for as long as the copy left on the former Tomcat can live, so that
  * copy ends there without listeners.
  */
@@ -33,11 +34,14 @@ final class ExpiryClaims {
         if (node == null || !engine.isAvailable(node)) {
             return ExpiryWatch.Claim.UNKNOWN;
         }
-        int seconds = SessionEngine.slackSeconds(maxInactive) + EXTRA_SECONDS;
+        int exp = Expiration.of(SessionEngine.slackSeconds(maxInactive) + EXTRA_SECONDS, engine.now());
         try {
-            long cas = engine.store().add(node, PREFIX + engine.storageKey(id), Expiration.of(seconds, engine.now()),
-                    ENDED, engine.config().operationTimeoutMillis());
-            return cas >= 0 ? ExpiryWatch.Claim.WON : ExpiryWatch.Claim.LOST;
+            for (String key : engine.keys().claims(id)) {
+                if (engine.store().add(node, key, exp, ENDED, engine.config().operationTimeoutMillis()) < 0) {
+                    return ExpiryWatch.Claim.LOST;
+                }
+            }
+            return ExpiryWatch.Claim.WON;
         } catch (StoreException e) {
             engine.reportStoreFailure(e);
             return ExpiryWatch.Claim.UNKNOWN;
@@ -58,11 +62,14 @@ final class ExpiryClaims {
         String newNode = engine.nodeOf(newId);
         try {
             if (oldNode != null && engine.isAvailable(oldNode)) {
-                store.set(oldNode, PREFIX + engine.storageKey(oldId), Expiration.of(seconds, engine.now()), MOVED,
-                        timeout);
+                for (String key : engine.keys().claims(oldId)) {
+                    store.set(oldNode, key, Expiration.of(seconds, engine.now()), MOVED, timeout);
+                }
             }
             if (newNode != null && engine.isAvailable(newNode)) {
-                store.delete(newNode, PREFIX + engine.storageKey(newId), timeout);
+                for (String key : engine.keys().claims(newId)) {
+                    store.delete(newNode, key, timeout);
+                }
             }
         } catch (StoreException e) {
             engine.reportStoreFailure(e);

@@ -45,15 +45,16 @@ final class ExpiryList {
     }
 
     private final SessionEngine engine;
-    private final String baseKey;
+    private final String baseName;
     private final BlobSealer sealer;
 
     /**
-     * @param baseKey the list's key for this Tomcat and context (chunk {@code i} is {@code baseKey:i})
+     * @param baseName the list's name for this Tomcat and context: chunk {@code i} is under the webapp's key of
+     *     {@code baseName:i} ({@link StorageKeys#unnamed}: the key prefix, made sendable)
      */
-    ExpiryList(SessionEngine engine, String baseKey) {
+    ExpiryList(SessionEngine engine, String baseName) {
         this.engine = engine;
-        this.baseKey = baseKey;
+        this.baseName = baseName;
         SessionProtection p = engine.config().sessionProtection();
         this.sealer = BlobSealer.create(p == SessionProtection.NONE ? SessionProtection.NONE
                 : SessionProtection.ENCRYPT, engine.config().sessionKeys(), 0);
@@ -190,6 +191,6 @@ final class ExpiryList {
     }
 
     private String chunkKey(int chunk) {
-        return baseKey + ":" + chunk;
+        return engine.keys().unnamed(baseName + ":" + chunk);
     }
 }

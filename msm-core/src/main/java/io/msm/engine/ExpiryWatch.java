@@ -89,7 +89,7 @@ public final class ExpiryWatch {
         this.blind = !sticky && engine.config().memcachedProtocol() == MemcachedProtocol.BINARY;
         String route = ctx.jvmRoute() == null ? "" : ctx.jvmRoute();
         byte[] name = (route + "\n" + ctx.name()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        this.list = new ExpiryList(engine, ctx.keyPrefix() + "msm-expiry:"
+        this.list = new ExpiryList(engine, "msm-expiry:"
                 + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0)));
         this.threads = new DaemonThreads("msm-expiry-" + ctx.name());
         this.claims = new ExpiryClaims(engine);
@@ -259,9 +259,10 @@ public final class ExpiryWatch {
             retryOrDrop(e, now);
             return;
         }
-        if (v.value() == null || v.ttlSeconds() == StoredValue.NO_EXPIRY
+        if (v.value() == null || Tombstones.is(v.value()) || v.ttlSeconds() == StoredValue.NO_EXPIRY
                 || v.ttlSeconds() == StoredValue.UNKNOWN_TTL && !sticky) {
-            // invalidated, moved or gone; never expiring; or memcached does not tell when it was last accessed
+            // invalidated, moved or gone (non-sticky: ended on another Tomcat, a tombstone); never expiring; or
+            // memcached does not tell when it was last accessed
             index.settle(e);
             return;
         }

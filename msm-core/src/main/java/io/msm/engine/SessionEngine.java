@@ -2266,6 +2266,11 @@ public final class SessionEngine implements AutoCloseable {
         return key(id);
     }
 
+    /** The names of this webapp's keys. */
+    StorageKeys keys() {
+        return keys;
+    }
+
     /** The node of session {@code id}, or {@code null} if it is not an msm id. */
     String nodeOf(String id) {
         SessionId p = ids.parse(id);

@@ -14,7 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The memcached keys of one webapp's sessions: the primary copy {@code <prefix><name>}, the secondary copy
- * {@code bak:<prefix><name>} and the lock {@code lock:<prefix><name>}.
+ * {@code bak:<prefix><name>}, the lock {@code lock:<prefix><name>} and the claim on its end
+ * {@code end:<prefix><name>}; and the webapp's keys that name no session.
  *
  * <p>Without {@code sessionProtection} the name is the session id, as msm always wrote it. With it, the name is a
  * keyed hash of the id (HMAC-SHA256 under a sub-key of a session key, its first 192 bits in base64url), so that
@@ -86,6 +87,25 @@ final class StorageKeys {
         }
         locks.sort(null);
         return locks;
+    }
+
+    /**
+     * The keys of the claim on the end of session {@code id} ({@link ExpiryClaims}): one per name, in one order every
+     * configuration agrees on, as {@link #locks}: a claim adds them all, so two Tomcats with different first keys
+     * (during a rotation) still claim a session's end once between them.
+     */
+    List<String> claims(String id) {
+        List<String> claims = new ArrayList<>(names());
+        for (int n = 0; n < names(); n++) {
+            claims.add(fit(ExpiryClaims.PREFIX + prefix + name(id, n)));
+        }
+        claims.sort(null);
+        return claims;
+    }
+
+    /** A key of this webapp that names no session ({@code name} holds no id), made sendable. */
+    String unnamed(String name) {
+        return fit(prefix + name);
     }
 
     /** A key that is read to test a node, never written. */

@@ -1,5 +1,6 @@
 package io.msm.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -38,6 +39,10 @@ class ExpiryWatchTest {
 
     /** An engine on the shared fake store (a Tomcat); the first call makes the store. */
     private SessionEngine engine(String... attributes) {
+        return engineWithPrefix("p_", attributes);
+    }
+
+    private SessionEngine engineWithPrefix(String keyPrefix, String... attributes) {
         MsmConfig.Builder b = MsmConfig.builder()
                 .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
@@ -45,7 +50,7 @@ class ExpiryWatchTest {
             b.set(attributes[i], attributes[i + 1]);
         }
         SessionEngine e = SessionEngine.start(b.build(getClass().getClassLoader()),
-                new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_", clock::get),
+                new EngineContext("/test", getClass().getClassLoader(), "tc1", keyPrefix, clock::get),
                 listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
         engines.add(e);
         return e;
@@ -205,6 +210,123 @@ class ExpiryWatchTest {
         unkeyed.expiry().adopt(container);
         assertEquals(0, unkeyed.expiry().size(), "a manager without the key cannot read it");
         assertNull(store.peek("n1", listKey + ":0"), "and it is gone");
+    }
+
+    /** A container that ends a session as msm's Tomcat adapter does: its last state, ended through the engine. */
+    private ExpiryWatch.Container ending(SessionEngine e) {
+        return new ExpiryWatch.Container() {
+            @Override
+            public boolean holds(String id) {
+                return held.contains(id);
+            }
+
+            @Override
+            public void expire(LoadResult loaded) {
+                TestSession s = loadedCopy(e, loaded);
+                ended.add(s.id() + " count=" + s.attributes.get("count"));
+                s.active = false;
+                e.expired(s);
+            }
+        };
+    }
+
+    private TestSession loadedCopy(SessionEngine e, LoadResult loaded) {
+        TestSession s = new TestSession(loaded.data().id(), clock.get());
+        s.attributes.putAll(loaded.attributes());
+        e.loaded(s, loaded);
+        return s;
+    }
+
+    @Test
+    void nonStickyTimeoutLeavesTombstonesThatARequestEndingLaterElsewhereCannotReplace() {
+        SessionEngine tc1 = engine(MsmConfig.STICKY, "false");
+        SessionEngine tc2 = engine(MsmConfig.STICKY, "false");
+        tc1.expiry().adopt(ending(tc1));
+        TestSession s = served(tc1, "ABC1-n1");
+        TestSession late = loadedCopy(tc2, tc2.load(s.id())); // a request on tc2 that read it before the timeout
+        tc2.requestStarted(late);
+
+        advance(61);
+        tc1.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended);
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()), "its key holds a tombstone");
+        assertArrayEquals(Tombstones.VALUE, store.peek("n2", "p_ABC1-n2"), "and its id on the other node");
+        assertNull(store.peek("n2", "bak:p_" + s.id()), "its secondary copy is deleted");
+
+        late.set("count", 2);
+        tc2.requestEnded(late);
+        assertTrue(tc2.awaitIdle(5000));
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()), "not stored again");
+        assertEquals(LoadResult.Status.NOT_FOUND, tc2.load(s.id()).status());
+    }
+
+    @Test
+    void aSessionWhoseKeyHoldsATombstoneIsDroppedWithoutAClaim() {
+        SessionEngine tc1 = engine(MsmConfig.STICKY, "false");
+        SessionEngine tc2 = engine(MsmConfig.STICKY, "false");
+        tc1.expiry().adopt(container);
+        TestSession s = served(tc1, "ABC1-n1");
+        advance(30);
+        TestSession loggedOut = loadedCopy(tc2, tc2.load(s.id())); // a logout on tc2
+        loggedOut.active = false;
+        tc2.expired(loggedOut);
+        assertArrayEquals(Tombstones.VALUE, store.peek("n1", "p_" + s.id()));
+
+        advance(31); // its timeout as last seen on tc1: the tombstone lives 35 s more
+        tc1.expiry().tick();
+        assertEquals(List.of(), ended);
+        assertFalse(tc1.expiry().watches(s.id()), "ended elsewhere: nothing left to watch");
+        assertNull(store.peek("n1", ExpiryWatch.CLAIM_PREFIX + "p_" + s.id()), "no claim made");
+    }
+
+    /**
+     * During a key rotation (step 1: {@code old} and {@code old,new}; step 2: {@code old,new} and {@code new,old})
+     * the Tomcats name a session differently, yet exactly one of them claims its end or finds a takeover's claim;
+     * no claim key names the session.
+     */
+    @Test
+    void claimsAreOneInTheClusterAcrossAKeyRotationAndNameNoSession() {
+        String oldKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        byte[] ones = new byte[32];
+        java.util.Arrays.fill(ones, (byte) 1);
+        String newKey = java.util.Base64.getEncoder().encodeToString(ones);
+        SessionEngine oldOnly = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS, oldKey);
+        SessionEngine oldFirst = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS,
+                oldKey + "," + newKey);
+        SessionEngine newFirst = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS,
+                newKey + "," + oldKey);
+
+        assertEquals(ExpiryWatch.Claim.WON, newFirst.expiry().claim("ABC1-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC1-n1.tc1", 60), "step 2");
+        assertEquals(ExpiryWatch.Claim.WON, oldOnly.expiry().claim("ABC2-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC2-n1.tc1", 60), "step 1");
+        assertEquals(ExpiryWatch.Claim.WON, oldFirst.expiry().claim("ABC3-n1.tc1", 60));
+        assertEquals(ExpiryWatch.Claim.LOST, oldOnly.expiry().claim("ABC3-n1.tc1", 60), "step 1, the other way");
+
+        new ExpiryClaims(newFirst).moved("ABC4-n1.tc1", "ABC4-n1.tc2", 60); // newFirst took ABC4 over
+        assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC4-n1.tc1", 60), "the copy left ends silently");
+        for (String key : store.keysSeen) {
+            assertFalse(key.contains("ABC"), "a key names a session: " + key);
+        }
+    }
+
+    /** A prefix that makes {@code end:<key>} too long, or the stop's list key unsendable, costs no claim and no list. */
+    @Test
+    void claimsAndTheStopListFitMemcachedsKeysWhateverThePrefix() {
+        int n = 0;
+        for (String prefix : List.of("x".repeat(239), "my app_")) {
+            n++;
+            SessionEngine e = engineWithPrefix(prefix);
+            String id = "ABC" + n + "-n1.tc1"; // with the 239-character prefix: a key of 250 bytes, the longest sendable
+            assertEquals(ExpiryWatch.Claim.WON, e.expiry().claim(id, 60), prefix);
+            assertEquals(ExpiryWatch.Claim.LOST, e.expiry().claim(id, 60), prefix);
+
+            TestSession left = served(e, "ABD" + n + "-n1.tc1");
+            e.stop(List.of(left));
+            SessionEngine next = engineWithPrefix(prefix);
+            next.expiry().adopt(container);
+            assertEquals(Set.of(left.id()), ids(next.expiry().watched()), "the list the stop left: " + prefix);
+        }
     }
 
     private static Set<String> ids(List<ExpiryWatch.Watched> watched) {

@@ -57,6 +57,20 @@ class StorageKeysTest {
                 "a key listed twice has one name");
     }
 
+    /** The claim on a session's end is named like its other keys: an id in clear only without protection. */
+    @Test
+    void claimsAreNamedLikeTheSessionsOtherKeysOnePerNameInOneOrder() {
+        assertEquals(List.of("end:p_ABC-n1.tc1"),
+                new StorageKeys("p_", SessionProtection.NONE, List.of()).claims("ABC-n1.tc1"));
+        assertEquals(List.of("end:p_Z5K3oY93kpIszzzUPLgn-Iq_MqGioJxM"),
+                new StorageKeys("p_", SessionProtection.SIGN, List.of(KEY)).claims("ABC-n1.tc1"));
+        StorageKeys oldFirst = new StorageKeys("p_", SessionProtection.SIGN, List.of(KEY, OTHER));
+        StorageKeys newFirst = new StorageKeys("p_", SessionProtection.SIGN, List.of(OTHER, KEY));
+        assertEquals(2, oldFirst.claims("ABC-n1").size());
+        assertEquals(oldFirst.claims("ABC-n1"), newFirst.claims("ABC-n1"));
+        assertEquals("p_msm-expiry:1f:0", oldFirst.unnamed("msm-expiry:1f:0"));
+    }
+
     @Test
     void aKeyMemcachedCannotTakeIsStoredUnderItsHash() {
         StorageKeys keys = new StorageKeys("p_", SessionProtection.NONE, List.of());
@@ -66,11 +80,13 @@ class StorageKeysTest {
         assertNotEquals(keys.secondary(id, 0), keys.lock(id, 0));
         StorageKeys spaced = new StorageKeys("my app_", SessionProtection.NONE, List.of());
         assertTrue(spaced.primary("ABC-n1", 0).startsWith("msm:"));
+        assertTrue(spaced.claims("ABC-n1").get(0).startsWith("msm:"));
+        assertTrue(spaced.unnamed("msm-expiry:1f:0").startsWith("msm:"));
         String longPrefix = "x".repeat(230) + "_";
         for (SessionProtection p : SessionProtection.values()) {
             StorageKeys k = new StorageKeys(longPrefix, p, p == SessionProtection.NONE ? List.of() : List.of(KEY));
             for (String key : List.of(k.primary("ABC-n1", 0), k.secondary("ABC-n1", 0), k.lock("ABC-n1", 0),
-                    k.probe())) {
+                    k.claims("ABC-n1").get(0), k.unnamed("msm-expiry:1f:0"), k.probe())) {
                 assertTrue(MemcachedKeys.isSendable(key), key);
             }
         }

@@ -815,7 +815,10 @@ public class MemcachedSessionManager extends ManagerBase {
         return s != null && isCurrent(e, s) && s.isValid();
     }
 
-    /** Also at every background run (Tomcat's expiry check runs every {@code processExpiresFrequency}-th). */
+    /**
+     * Non-sticky, idle sessions leave memory at every background run too ({@link #processExpires()} runs every
+     * {@code processExpiresFrequency}-th).
+     */
     @Override
     public void backgroundProcess() {
         dropIdleSessions();
@@ -1003,10 +1006,9 @@ public class MemcachedSessionManager extends ManagerBase {
     }
 
     /**
-     * Tomcat's timeout check, on the sessions held here only (not the ones {@link #findSessions()} adds from the
-     * timeout watch). Non-sticky: before it, sessions no request uses leave memory (memcached holds them; one loaded
-     * outside a request has no access time here to expire by); only those held because no node could take them are
-     * checked here.
+     * Tomcat's timeout check, on the sessions held here only (not those {@link #findSessions()} adds for the manager
+     * webapp). Non-sticky, sessions no request uses leave memory first (memcached holds them; one loaded outside a
+     * request has no access time here to expire by): only those held because no node could take them are left.
      */
     @Override
     public void processExpires() {

@@ -41,6 +41,13 @@ final class SessionEnds implements ExpiryWatch.Container {
     /** Tomcat found {@code s} timed out in its memory. */
     Decision timingOut(MemcachedSession s) {
         if (!engine.config().sticky()) {
+            if (engine.isUnsaved(s)) {
+                // held here only because no node took it (an outage): its latest state is nowhere else, so it ends
+                // here, unless another Tomcat claimed the end of an older copy; with every node down (no claim can
+                // be asked) the watch could only give it up, without sessionDestroyed
+                return engine.expiry().claim(s.getIdInternal(), s.getMaxInactiveInterval()) == ExpiryWatch.Claim.LOST
+                        ? Decision.SILENT : Decision.FIRE;
+            }
             engine.expiry().checkNow(s);
             if (s.state().requestsInFlight() == 0) {
                 manager.remove(s, false); // memory only: memcached holds it
