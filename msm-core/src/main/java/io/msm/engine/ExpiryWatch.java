@@ -284,7 +284,8 @@ public final class ExpiryWatch {
                 return;
             default:
         }
-        LoadResult r = engine.load(id);
+        // the copy just read, not a second read: memcached may drop a timed-out copy within a second of saying so
+        LoadResult r = engine.decodeRead(id, v.value());
         if (r.isFound()) {
             try {
                 c.expire(r);

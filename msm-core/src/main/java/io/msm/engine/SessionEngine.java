@@ -666,6 +666,27 @@ public final class SessionEngine implements AutoCloseable {
             stats.count(Counter.LOAD_FAILURES);
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
+        return decode(id, node, blob, secondary, ttl, refreshedFor, refreshedUntil, start, name, cas);
+    }
+
+    /**
+     * The session in a copy read from memcached: {@code blob} as the timeout watch read it (with its remaining TTL), so
+     * a session that timed out is ended from the copy that told so, not from a second read that may come after
+     * memcached dropped it.
+     */
+    LoadResult decodeRead(String id, byte[] blob) {
+        SessionId p = ids.parse(id);
+        return decode(id, p == null ? "?" : p.nodeId(), blob, false, io.msm.store.StoredValue.UNKNOWN_TTL, -1, 0,
+                System.nanoTime(), 0, 0);
+    }
+
+    /**
+     * {@link #load(String)}'s second half: checks and decodes what the read found. The parameters are what the read
+     * learned besides the bytes: from the secondary copy, the remaining TTL, the timeout the read refreshed the copy
+     * for and until when, when the read started, the key name it was found under, its CAS.
+     */
+    private LoadResult decode(String id, String node, byte[] blob, boolean secondary, int ttl, int refreshedFor,
+            long refreshedUntil, long start, int name, long cas) {
         if (blob == null || Tombstones.is(blob)) {
             if (idle != null) {
                 idle.forget(id);
