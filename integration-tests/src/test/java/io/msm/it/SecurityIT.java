@@ -62,7 +62,7 @@ class SecurityIT extends MsmIT {
         List<String> keys = new java.util.ArrayList<>();
         for (String k : server(node).keys()) {
             if (!k.startsWith("bak:") && !k.startsWith("lock:") && !k.startsWith("end:")
-                    && !k.contains("msm-expiry:")) {
+                    && !k.contains("msm:expiry:")) {
                 keys.add(k);
             }
         }
@@ -277,7 +277,7 @@ class SecurityIT extends MsmIT {
         Set<String> lists = new LinkedHashSet<>();
         for (String node : new String[] {"n1", "n2"}) {
             for (String k : server(node).keys()) {
-                if (k.contains("msm-expiry:")) {
+                if (k.contains("msm:expiry:")) {
                     lists.add(k);
                     assertFalse(new String(server(node).get(k), StandardCharsets.ISO_8859_1).contains(timingOut),
                             "the list holds an id in clear");

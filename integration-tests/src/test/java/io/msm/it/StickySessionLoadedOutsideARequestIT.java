@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,8 +14,6 @@ import org.junit.jupiter.api.Test;
 class StickySessionLoadedOutsideARequestIT extends MsmIT {
 
     @Test
-    @Disabled("reason: sticky, a session of another Tomcat looked up outside a request stays in memory under that "
-            + "Tomcat's id: its expiry there deletes the live session's memcached copy and fires sessionDestroyed")
     void isNeverExpiredByThatTomcatWhileItsOwnTomcatServesIt() throws Exception {
         EmbeddedTomcat tc1 = tomcat("tc1", "maxInactiveInterval", "1");
         EmbeddedTomcat tc2 = tomcat("tc2", "maxInactiveInterval", "1");

@@ -89,7 +89,7 @@ public final class ExpiryWatch {
         this.blind = !sticky && engine.config().memcachedProtocol() == MemcachedProtocol.BINARY;
         String route = ctx.jvmRoute() == null ? "" : ctx.jvmRoute();
         byte[] name = (route + "\n" + ctx.name()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        this.list = new ExpiryList(engine, "msm-expiry:"
+        this.list = new ExpiryList(engine, "msm:expiry:"
                 + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0)));
         this.threads = new DaemonThreads("msm-expiry-" + ctx.name());
         this.claims = new ExpiryClaims(engine);

@@ -201,7 +201,7 @@ class ExpiryWatchTest {
         TestSession s = served(first, "ABC1-n1.tc1");
         first.stop(List.of(s));
         byte[] name = "tc1\n/test".getBytes(StandardCharsets.UTF_8);
-        String listKey = "p_msm-expiry:" + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0));
+        String listKey = "p_msm:expiry:" + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0));
         byte[] stored = store.peek("n1", listKey + ":0");
         assertNotNull(stored);
         assertFalse(new String(stored, StandardCharsets.ISO_8859_1).contains("ABC1"), "encrypted");

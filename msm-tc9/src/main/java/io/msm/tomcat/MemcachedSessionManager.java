@@ -827,12 +827,22 @@ public class MemcachedSessionManager extends ManagerBase {
 
     private void dropIdleSessions() {
         SessionEngine e = engine;
-        if (e == null || e.config().sticky()) {
+        if (e == null) {
             return;
         }
+        boolean sticky = e.config().sticky();
         for (Session s : sessions.values()) {
-            if (s instanceof MemcachedSession && ((MemcachedSession) s).isActive()) {
-                dropIfIdle(e, (MemcachedSession) s);
+            if (!(s instanceof MemcachedSession) || !((MemcachedSession) s).isActive()) {
+                continue;
+            }
+            MemcachedSession ms = (MemcachedSession) s;
+            if (!sticky) {
+                dropIfIdle(e, ms);
+            } else if (ms.state().requestsInFlight() == 0 && e.isOtherTomcats(ms.getIdInternal())
+                    && sessions.get(ms.getIdInternal()) == ms) {
+                // sticky: another Tomcat's session, looked up here outside a request (an application thread, JMX): a
+                // copy with this Tomcat's stale access time, which must not time out here while that Tomcat serves it
+                super.remove(ms, false);
             }
         }
     }
