@@ -266,6 +266,16 @@ public final class ExpiryWatch {
             index.settle(e);
             return;
         }
+        // the session's timeout as the copy has it: another Tomcat's application may have changed it since
+        Integer stored = engine.storedTimeout(id, v.value());
+        if (stored != null && stored != mi) {
+            if (stored <= 0) {
+                index.settle(e); // it no longer times out
+                return;
+            }
+            mi = stored;
+            e.maxInactive = mi;
+        }
         if (v.ttlSeconds() != StoredValue.UNKNOWN_TTL && !timedOut(v.ttlSeconds(), mi)) {
             // not timed out: accessed since on some Tomcat (look again when the slack is all that is left, never
             // later than a timeout away), or in the second memcached's clock may still have to count (look at every

@@ -28,7 +28,7 @@ public final class LoadResult {
     private final byte[] blob;
     private final boolean secondary;
     private final long lastAccessedTime;
-    private final long storeExpiresAt;
+    private long storeExpiresAt;
     private final boolean underFormerName;
     /** The primary copy's CAS as read, {@code 0} if unknown (or read from the secondary copy). */
     private long cas;
@@ -76,6 +76,11 @@ public final class LoadResult {
 
     long cas() {
         return cas;
+    }
+
+    LoadResult withStoreExpiresAt(long value) {
+        this.storeExpiresAt = value;
+        return this;
     }
 
     /** When memcached's copy expires, if the load itself refreshed it to this session's timeout; 0 if unknown. */

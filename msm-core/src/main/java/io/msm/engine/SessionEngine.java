@@ -666,7 +666,45 @@ public final class SessionEngine implements AutoCloseable {
             stats.count(Counter.LOAD_FAILURES);
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
-        return decode(id, node, blob, secondary, ttl, refreshedFor, refreshedUntil, start, name, cas);
+        LoadResult r = decode(id, node, blob, secondary, ttl, refreshedFor, refreshedUntil, start, name, cas);
+        return sticky || secondary || name > 0 ? r : refreshedForItsTimeout(id, node, r, refreshedFor);
+    }
+
+    /**
+     * Non-sticky: the read refreshed the copy for this Tomcat's usual timeout (or not at all, before it saw one); a
+     * session whose own timeout differs (set by the application, possibly on another Tomcat) is touched for it now,
+     * so the copy outlives a request longer than the usual timeout, a parallel request elsewhere does not find it
+     * timed out, and a session that never times out is never dropped. One more call, only for such sessions.
+     */
+    private LoadResult refreshedForItsTimeout(String id, String node, LoadResult r, int refreshedFor) {
+        if (!r.isFound() || r.timedOut() || r.data().maxInactiveInterval() == refreshedFor) {
+            return r;
+        }
+        int mi = r.data().maxInactiveInterval();
+        long now = ctx.clock().getAsLong();
+        long seconds = mi > 0 ? (long) mi + slackSeconds(mi) : 0;
+        try {
+            if (store.touch(node, key(id), Expiration.of(seconds, now), config.operationTimeoutMillis())) {
+                stats.count(Counter.TOUCHES);
+                r.withStoreExpiresAt(seconds <= 0 ? Long.MAX_VALUE : now + seconds * 1000);
+            }
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis()); // the request's end touches it again
+        }
+        return r;
+    }
+
+    /**
+     * The timeout of the session in {@code blob} (a copy the timeout watch read), as the Tomcat that stored it last
+     * set it; {@code null} if the copy is not a readable session of this id (the watch's decode says why).
+     */
+    Integer storedTimeout(String id, byte[] blob) {
+        try {
+            SessionData data = BlobCodec.decode(sealer.open(blob));
+            return data.id().equals(id) && data.isValid() ? data.maxInactiveInterval() : null;
+        } catch (RuntimeException e) { // UnreadableBlobException (an untrusted blob too)
+            return null;
+        }
     }
 
     /**
