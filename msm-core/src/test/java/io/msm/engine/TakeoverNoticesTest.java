@@ -171,6 +171,32 @@ class TakeoverNoticesTest {
     }
 
     /**
+     * tc1 reads its notice list and deletes it; memcached deletes it but the answer does not come back in time (a
+     * timeout after the command ran). The notice was read: tc1 must still drop its copy, or it serves and writes the
+     * copy tc2 took for good (the list is gone, nothing says so again).
+     */
+    @Test
+    void aNoticeWhoseListWasDeletedButTheDeleteTimedOutStillDropsTheCopy() {
+        Tomcat tc1 = new Tomcat("tc1", "p_");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession s = tc1.create("ABC-n1.tc1");
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeCompareAndDelete = key -> {
+            if (key.contains(TakeoverNotices.KEY + "tc1") && first.getAndSet(false)) {
+                store.delete("n1", key, 100); // memcached ran the delete ...
+                throw io.msm.store.StoreException.timeout("delete", key, "n1", 100, "fake: the answer was late");
+            }
+        };
+        tc2.takeOver(s.id());
+        for (int i = 0; i < 3; i++) {
+            tc1.engine.checkTakeovers();
+        }
+        store.beforeCompareAndDelete = null;
+        assertFalse(first.get(), "(the list was read and deleted)");
+        assertEquals(List.of(s), tc1.lost, "tc1 still holds the copy tc2 took over");
+    }
+
+    /**
      * The same without the failed delete: the notice reaches tc1 only after tc1 took the unchanged session back (an
      * append that timed out on tc2 yet landed later, or a list on a node tc1 saw as unavailable while it read). A
      * notice names a copy by the session's id and its content hash, and the copy taken back has both.
