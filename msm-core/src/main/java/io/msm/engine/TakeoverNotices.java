@@ -109,7 +109,15 @@ final class TakeoverNotices {
         int from = read != null && read[0] <= value.length
                 && io.msm.internal.XxHash64.hash(value, 0, (int) read[0], 0) == read[1] ? (int) read[0] : 0;
         List<Notice> notices = parse(java.util.Arrays.copyOfRange(value, from, value.length));
-        if (store.compareAndDelete(nodeId, key, value, 0, millisLeft(deadlineNanos))) {
+        boolean deleted;
+        try {
+            deleted = store.compareAndDelete(nodeId, key, value, 0, millisLeft(deadlineNanos));
+        } catch (StoreException e) {
+            // the delete may have run all the same (its answer was late): what was read is acted on now, and not
+            // again if the list is still there (a slow node is reported by the next read)
+            deleted = false;
+        }
+        if (deleted) {
             undeleted.remove(nodeId);
         } else {
             undeleted.put(nodeId, new long[] {value.length, io.msm.internal.XxHash64.hash(value, 0, value.length, 0)});
