@@ -310,6 +310,35 @@ class ExpiryWatchTest {
         }
     }
 
+    /**
+     * Key rotation step 2 (README, Security): a sticky Tomcat restarts with the new key first ({@code new,old}). The
+     * sessions its stop left are stored under the old key's name; the next start looks them up under every listed
+     * key's name, and so must its timeout watch, or each of them times out with no sessionDestroyed.
+     */
+    @Test
+    void aSessionLeftByTheStopBeforeAKeyRotationRestartEndsWhenItTimesOut() {
+        String oldKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        byte[] ones = new byte[32];
+        java.util.Arrays.fill(ones, (byte) 1);
+        String newKey = java.util.Base64.getEncoder().encodeToString(ones);
+        SessionEngine before = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS,
+                oldKey + "," + newKey); // step 1: the new key appended
+        TestSession s = served(before, "ABC1-n1.tc1");
+        before.stop(List.of(s));
+
+        SessionEngine after = engine(MsmConfig.SESSION_PROTECTION, "sign", MsmConfig.SESSION_KEYS,
+                newKey + "," + oldKey); // step 2: the new key first
+        after.expiry().adopt(container);
+        assertTrue(after.expiry().watches(s.id()));
+        assertTrue(after.load(s.id()).isFound(), "(a request would still find it)");
+        advance(61);
+        for (int tick = 0; tick < 8; tick++) {
+            after.expiry().tick();
+            clock.addAndGet(ExpiryWatch.TICK_MILLIS);
+        }
+        assertEquals(List.of(s.id() + " count=1"), ended, "timed out, nobody requested it again");
+    }
+
     /** A prefix that makes {@code end:<key>} too long, or the stop's list key unsendable, costs no claim and no list. */
     @Test
     void claimsAndTheStopListFitMemcachedsKeysWhateverThePrefix() {
