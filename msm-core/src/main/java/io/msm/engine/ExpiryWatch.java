@@ -250,10 +250,13 @@ public final class ExpiryWatch {
             return;
         }
         int mi = e.maxInactive;
-        StoredValue v;
+        StoredValue v = null;
         try {
-            v = engine.store().getWithTtl(node, engine.storageKey(id), SessionStore.KEEP_EXPIRATION,
-                    engine.config().operationTimeoutMillis());
+            // under each listed key's name, first key first, as a load looks (a copy left before a key rotation)
+            for (int n = 0; n < engine.keys().names() && (v == null || v.value() == null); n++) {
+                v = engine.store().getWithTtl(node, engine.keys().primary(id, n), SessionStore.KEEP_EXPIRATION,
+                        engine.config().operationTimeoutMillis());
+            }
         } catch (StoreException ex) {
             engine.reportStoreFailure(ex);
             retryOrDrop(e, now);
