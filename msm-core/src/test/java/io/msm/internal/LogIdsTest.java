@@ -36,4 +36,20 @@ class LogIdsTest {
         assertFalse(message.contains("9A1F0C3B"), message);
         assertTrue(message.contains(LogIds.key("p_" + ID)), message);
     }
+
+    /**
+     * {@code storageKeyPrefix="static:msm:"} (a namespace a user may well choose) makes every session key start with
+     * {@code msm:}, as msm's own keys and the hashed form of an unsendable key do: a store error must still not show
+     * the session id in the log.
+     */
+    @Test
+    void aKeyWhosePrefixStartsAsMsmsOwnKeysStillLosesTheId() {
+        String prefix = io.msm.config.MsmConfig.builder()
+                .set(io.msm.config.MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:11211")
+                .set(io.msm.config.MsmConfig.TRANSCODER_FACTORY_CLASS, io.msm.testing.TestTranscoderFactory.class.getName())
+                .set(io.msm.config.MsmConfig.STORAGE_KEY_PREFIX, "static:msm:")
+                .build(getClass().getClassLoader()).storageKeyPrefix().resolve("localhost", "/app", "");
+        String message = io.msm.store.StoreException.timeout("get", prefix + ID, "n1", 300, "connected").getMessage();
+        assertFalse(message.contains("9A1F0C3B"), message);
+    }
 }
