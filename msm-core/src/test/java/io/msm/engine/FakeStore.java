@@ -85,8 +85,15 @@ final class FakeStore implements SessionStore {
     /** How long a read of takeover notices takes (a slow node); 0: at once. */
     volatile long noticeReadMillis;
 
+    /** Runs at the start of each get with its key (something landing just before a read, say). */
+    volatile java.util.function.Consumer<String> beforeGet;
+
     @Override
     public byte[] get(String node, String key, long timeoutMillis) {
+        java.util.function.Consumer<String> beforeRead = beforeGet;
+        if (beforeRead != null) {
+            beforeRead.accept(key);
+        }
         long slow = noticeReadMillis;
         if (slow > 0 && key.contains(TakeoverNotices.KEY)) {
             try {

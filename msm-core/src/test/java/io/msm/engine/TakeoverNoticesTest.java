@@ -238,6 +238,54 @@ class TakeoverNoticesTest {
     }
 
     /**
+     * A request that carries another Tomcat's route reads tc1's notices on its own thread (no background read is
+     * running). Three of tc1's sessions were taken over while their backups were on their way to a slow node (each
+     * answers within the 5 s the test allows, well beyond operationTimeout): dropping each waits for its backup. The
+     * request must still not wait for memcached beyond operationTimeout, however many sessions the notices name.
+     */
+    @Test
+    void aRequestReadingNoticesOfSessionsWithBackupsInFlightWaitsAtMostOperationTimeout() throws Exception {
+        Tomcat tc1 = new Tomcat("tc1", "p_", MsmConfig.OPERATION_TIMEOUT, "300", MsmConfig.BACKUP_THREAD_COUNT, "4");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        List<TestSession> sessions = new ArrayList<>();
+        List<Long> hashes = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            TestSession s = tc1.create("ABC" + i + "-n1.tc1");
+            sessions.add(s);
+            hashes.add(io.msm.codec.BlobCodec.copyHash(store.peek("n1", "p_" + s.id())));
+            tc2.takeOver(s.id(), false); // its notice is written below
+        }
+        store.setGate = new java.util.concurrent.CountDownLatch(1); // tc1's next backups hang on their way
+        try {
+            for (TestSession s : sessions) { // late requests on tc1 change them: async backups, in flight
+                tc1.engine.requestStarted(s);
+                s.set("count", 2);
+                tc1.engine.requestEnded(s);
+            }
+            Thread request = Thread.currentThread();
+            java.util.concurrent.atomic.AtomicBoolean announced = new java.util.concurrent.atomic.AtomicBoolean();
+            store.beforeGet = key -> { // the notices land just before this request's own read
+                if (Thread.currentThread() == request && key.contains(TakeoverNotices.KEY + "tc1")
+                        && !announced.getAndSet(true)) {
+                    for (int i = 0; i < sessions.size(); i++) {
+                        new TakeoverNotices(store, "p_", "/app", clock::get).announce("tc1", sessions.get(i).id(),
+                                hashes.get(i), "n1", 100);
+                    }
+                }
+            };
+            long start = System.nanoTime();
+            tc1.engine.checkTakeovers();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            store.beforeGet = null;
+            assertTrue(announced.get(), "(the request read the notices itself)");
+            assertEquals(3, tc1.lost.size(), "(the three copies were dropped)");
+            assertTrue(millis <= 300 + 150, "the request waited " + millis + " ms; operationTimeout is 300 ms");
+        } finally {
+            store.setGate.countDown();
+        }
+    }
+
+    /**
      * A request of tc1's stale copy ends (the one the balancer gave up on) and its backup is on its way to memcached
      * when tc1 takes the session back from tc2 (the notice never reached tc1): the stale copy is dropped and the copy
      * taken back is written under the same key. The stale backup must not land after it, or memcached holds the
