@@ -2078,44 +2078,74 @@ public final class SessionEngine implements AutoCloseable {
                 LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
             }
         }
-        if (!taken.isEmpty()) {
-            for (ManagedSession s : ctx.residents()) {
-                SessionState st = s.state();
-                String id = s.id();
-                Set<Long> hashes = taken.get(notices.token(id));
-                if (hashes == null) {
-                    continue;
-                }
-                // only the copy that was taken, or one this session object wrote after it: a session taken back
-                // since is another object, which never had that content
-                for (Long hash : hashes) {
-                    if (st.hadContentLately(hash)) {
-                        retireTaken(s, hash);
-                        break;
-                    }
+        if (taken.isEmpty()) {
+            return;
+        }
+        Map<ManagedSession, Long> dropped = new java.util.LinkedHashMap<>();
+        for (ManagedSession s : ctx.residents()) {
+            Set<Long> hashes = taken.get(notices.token(s.id()));
+            if (hashes == null) {
+                continue;
+            }
+            // only the copy that was taken, or one this session object wrote after it: a session taken back
+            // since is another object, which never had that content
+            for (Long hash : hashes) {
+                if (s.state().hadContentLately(hash)) {
+                    markRetired(s); // all first: none starts another write while the others' are awaited
+                    dropped.put(s, hash);
+                    break;
                 }
             }
+        }
+        // writes already on their way end in parallel: one wait for all of them, within the read's deadline (a
+        // request's operationTimeout, however many sessions the notices name)
+        long waitUntil = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+                Math.min(config.operationTimeoutMillis(), 50)));
+        for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
+            awaitRunnerIdle(d.getKey().state(), TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
+        }
+        for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
+            deleteRewritten(d.getKey(), d.getValue(), waitUntil, true);
         }
     }
 
     /**
-     * Retires a session named by a notice. If this Tomcat wrote it again after the copy the other Tomcat took (a
+     * For a session retired by a notice: if this Tomcat wrote it again after the copy the other Tomcat took (a
      * request it still served late), that write recreated the key the other deleted: deleted here, after the
      * session's runner finished, before this Tomcat may take the session back under the same id.
      */
-    private void retireTaken(ManagedSession s, long takenHash) {
+    private void deleteRewritten(ManagedSession s, long takenHash, long deadlineNanos, boolean mayDefer) {
         SessionState st = s.state();
-        retire(s);
-        awaitRunnerIdle(st, config.operationTimeoutMillis());
+        boolean running;
+        synchronized (st) {
+            running = st.running;
+        }
+        if (running && mayDefer) {
+            // its write outlasted the wait: the background thread waits for it (bounded) and deletes after it, so
+            // the request goes on; only a take-back of this very session here within that wait could precede it
+            try {
+                prober.execute(() -> {
+                    awaitRunnerIdle(st, config.operationTimeoutMillis());
+                    deleteRewritten(s, takenHash, System.nanoTime()
+                            + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis()), false);
+                });
+            } catch (RejectedExecutionException stopping) {
+                // stopping: nothing is taken back any more
+            }
+            return;
+        }
         String id = s.id();
         SessionId p = ids.parse(id);
         if (st.stored && st.lastCopyHash() != takenHash && id.equals(st.storedId) && p != null
                 && availability.isAvailable(p.nodeId())) {
+            // a little time even past the read's deadline: a stale key left here would be taken over again later
+            long millis = Math.max(TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()),
+                    Math.min(config.operationTimeoutMillis(), 50));
             try {
-                store.delete(p.nodeId(), key(id), config.operationTimeoutMillis());
+                store.delete(p.nodeId(), key(id), millis);
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                storeFailed(e, millis);
             }
         }
     }
@@ -2145,6 +2175,14 @@ public final class SessionEngine implements AutoCloseable {
      * most {@code operationTimeout}).
      */
     public void retire(ManagedSession s) {
+        markRetired(s);
+        // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
+        // at once, and that copy's write must land after it
+        awaitRunnerIdle(s.state(), config.operationTimeoutMillis());
+    }
+
+    /** {@link #retire} without waiting for a write of the copy already on its way. */
+    private void markRetired(ManagedSession s) {
         SessionState st = s.state();
         st.retired = true;
         unsaved.remove(s);
@@ -2156,9 +2194,6 @@ public final class SessionEngine implements AutoCloseable {
         LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
                 + "dropped");
         ctx.lost(s);
-        // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
-        // at once, and that copy's write must land after it
-        awaitRunnerIdle(st, config.operationTimeoutMillis());
     }
 
     // ====================================================================== node health
