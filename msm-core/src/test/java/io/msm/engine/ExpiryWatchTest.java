@@ -358,6 +358,47 @@ class ExpiryWatchTest {
         }
     }
 
+    /**
+     * Non-sticky Tomcats have no jvmRoute (ids carry none), so the Tomcats of a webapp share one stop list. Two of them
+     * stop at the same time (a cluster shut down, a rollout two at a time): tc1 reads the list (none yet), tc2 reads
+     * it and writes its sessions, tc1 writes its own over them. The next start must watch the sessions of both, or
+     * the ones only tc2 served time out with no sessionDestroyed anywhere.
+     */
+    @Test
+    void nonStickyTomcatsStoppingAtOnceBothLeaveTheirSessionsToTheNextStart() {
+        SessionEngine tc1 = engineWithoutRoute(MsmConfig.STICKY, "false");
+        SessionEngine tc2 = engineWithoutRoute(MsmConfig.STICKY, "false");
+        TestSession a = served(tc1, "ABC1-n1");
+        TestSession b = served(tc2, "ABC2-n2");
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeSet = key -> {
+            if (key.contains("msm:expiry:") && first.getAndSet(false)) {
+                tc2.stop(List.of()); // between tc1's read of the list and its write
+            }
+        };
+        tc1.stop(List.of());
+        store.beforeSet = null;
+        assertFalse(first.get(), "(tc2 stopped between tc1's read and write)");
+
+        SessionEngine next = engineWithoutRoute(MsmConfig.STICKY, "false");
+        next.expiry().adopt(container);
+        assertEquals(Set.of(a.id(), b.id()), ids(next.expiry().watched()));
+    }
+
+    private SessionEngine engineWithoutRoute(String... attributes) {
+        MsmConfig.Builder c = MsmConfig.builder()
+                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
+        for (int i = 0; i < attributes.length; i += 2) {
+            c.set(attributes[i], attributes[i + 1]);
+        }
+        SessionEngine e = SessionEngine.start(c.build(getClass().getClassLoader()),
+                new EngineContext("/test", getClass().getClassLoader(), null, "p_", clock::get),
+                listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
+        engines.add(e);
+        return e;
+    }
+
     private static Set<String> ids(List<ExpiryWatch.Watched> watched) {
         Set<String> ids = new java.util.HashSet<>();
         watched.forEach(w -> ids.add(w.id));
