@@ -6,6 +6,7 @@ import io.msm.config.SessionProtection;
 import io.msm.store.Expiration;
 import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
+import io.msm.store.StoredValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -101,11 +102,32 @@ final class ExpiryList {
     }
 
     /**
-     * Writes the list to every available node (replacing what is there).
-     *
-     * @return the nodes that hold it now
+     * The list as {@link #read()} finds it, with the version of its first chunk there: a stop merges its sessions into
+     * it and writes it back only if no other stop wrote it meanwhile (Tomcats without a jvmRoute share the list).
      */
-    List<String> write(Collection<Item> items, long now) {
+    static final class Read {
+        /** {@code null} if no node holds the list. */
+        final List<Item> items;
+        /** The node it was read from ({@code null} if none holds it). */
+        final String node;
+        /** The first chunk's CAS there, {@code 0} if unknown. */
+        final long cas;
+
+        Read(List<Item> items, String node, long cas) {
+            this.items = items;
+            this.node = node;
+            this.cas = cas;
+        }
+    }
+
+    /**
+     * Writes the list to every available node (replacing what is there), unless another stop wrote it since
+     * {@code base} was read: the first available node's first chunk is written only if it is still the version read
+     * (or, if none was there, still absent), and before anything else.
+     *
+     * @return the nodes that hold it now; {@code null} if another stop wrote it since (nothing was written)
+     */
+    List<String> write(Collection<Item> items, long now, Read base) {
         List<byte[]> chunks = encode(items);
         long latestDue = now;
         for (Item i : items) {
@@ -115,12 +137,24 @@ final class ExpiryList {
         SessionStore store = engine.store();
         long timeout = engine.config().operationTimeoutMillis();
         List<String> written = new ArrayList<>();
+        boolean first = true;
         for (MemcachedNode n : engine.config().nodes()) {
             if (!engine.isAvailable(n.id())) {
                 continue;
             }
             try {
-                for (int c = 0; c < chunks.size(); c++) {
+                int c = 0;
+                if (first) {
+                    first = false;
+                    long version = base.items == null ? SessionStore.ADD
+                            : n.id().equals(base.node) && base.cas != 0 ? base.cas : SessionStore.ANY;
+                    long r = store.storeIf(n.id(), chunkKey(0), exp, chunks.get(0), version, timeout);
+                    if (r == SessionStore.EXISTS || r == SessionStore.NOT_FOUND) {
+                        return null;
+                    }
+                    c = 1;
+                }
+                for (; c < chunks.size(); c++) {
                     store.set(n.id(), chunkKey(c), exp, chunks.get(c), timeout);
                 }
                 store.delete(n.id(), chunkKey(chunks.size()), timeout); // ends a longer list written before
@@ -134,15 +168,15 @@ final class ExpiryList {
 
     /** Reads the list from the first available node that has it, and deletes it from every available node. */
     List<Item> take() {
-        List<Item> items = read();
+        List<Item> items = read().items;
         if (items != null) {
             delete();
         }
         return items == null ? List.of() : items;
     }
 
-    /** The list as the first available node holding it has it; {@code null} if none does. */
-    List<Item> read() {
+    /** The list as the first available node holding it has it ({@link Read#items} {@code null} if none does). */
+    Read read() {
         SessionStore store = engine.store();
         long timeout = engine.config().operationTimeoutMillis();
         for (MemcachedNode n : engine.config().nodes()) {
@@ -150,11 +184,11 @@ final class ExpiryList {
                 continue;
             }
             try {
-                byte[] first = store.get(n.id(), chunkKey(0), timeout);
-                if (first == null) {
+                StoredValue first = store.gets(n.id(), chunkKey(0), timeout);
+                if (first.value() == null) {
                     continue;
                 }
-                List<Item> items = new ArrayList<>(decode(first));
+                List<Item> items = new ArrayList<>(decode(first.value()));
                 for (int c = 1; c < MAX_CHUNKS; c++) {
                     byte[] chunk = store.get(n.id(), chunkKey(c), timeout);
                     if (chunk == null) {
@@ -162,15 +196,15 @@ final class ExpiryList {
                     }
                     items.addAll(decode(chunk));
                 }
-                return items;
+                return new Read(items, n.id(), first.cas());
             } catch (StoreException e) {
                 engine.reportStoreFailure(e);
             } catch (RuntimeException e) {
-                // not written with one of this manager's keys, or malformed: not ours to use
-                return new ArrayList<>();
+                // not written with one of this manager's keys, or malformed: not ours to use (replaced)
+                return new Read(new ArrayList<>(), n.id(), 0);
             }
         }
-        return null;
+        return new Read(null, null, 0);
     }
 
     private void delete() {

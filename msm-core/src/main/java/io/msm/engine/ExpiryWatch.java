@@ -333,17 +333,53 @@ public final class ExpiryWatch {
      * to the next start with this jvmRoute and context. A sticky copy that would expire before its timeout plus the
      * slack is touched to that, so the next start finds it when it comes due.
      */
+    /** How often a stop reads and merges the list again when other stops keep writing it. */
+    static final int LEAVE_ATTEMPTS = 5;
+
     void leave(Collection<? extends ManagedSession> residents) {
         stopTicking();
         if (blind) {
             return;
         }
         long now = engine.now();
-        Map<String, ExpiryList.Item> items = new LinkedHashMap<>();
-        List<ExpiryList.Item> earlier = list.read(); // another stop with this key, not taken by a start yet
-        if (earlier != null) {
-            earlier.forEach(i -> items.put(i.id, i));
+        List<ExpiryList.Item> mine = itemsToLeave(residents, now);
+        index.clear();
+        for (int attempt = 1; attempt <= LEAVE_ATTEMPTS; attempt++) {
+            // another stop with this key (Tomcats without a jvmRoute share it), not taken by a start yet: merged,
+            // and written back only if that stop did not write it meanwhile (else read again)
+            ExpiryList.Read earlier = list.read();
+            Map<String, ExpiryList.Item> items = new LinkedHashMap<>();
+            if (earlier.items != null) {
+                earlier.items.forEach(i -> items.put(i.id, i));
+            }
+            mine.forEach(i -> items.put(i.id, i));
+            List<ExpiryList.Item> kept = new ArrayList<>(items.values());
+            if (kept.size() > CAPACITY) {
+                kept.sort(Comparator.comparingLong(i -> i.due));
+                kept = kept.subList(0, CAPACITY);
+            }
+            if (kept.isEmpty()) {
+                return;
+            }
+            List<String> nodes = list.write(kept, now, earlier);
+            if (nodes != null) {
+                if (nodes.isEmpty()) {
+                    int n = kept.size();
+                    LOG.log(Level.WARNING, () -> logPrefix + "no memcached node took the list of " + n
+                            + " session(s) left for their timeout: they get no sessionDestroyed unless requested "
+                            + "again");
+                }
+                return;
+            }
         }
+        LOG.log(Level.WARNING, () -> logPrefix + "other Tomcats kept writing the list of sessions left for their "
+                + "timeout: the " + mine.size() + " session(s) of this one get no sessionDestroyed unless requested "
+                + "again");
+    }
+
+    /** The sessions this stop leaves to the next start: the watched ones, and sticky the residents. */
+    private List<ExpiryList.Item> itemsToLeave(Collection<? extends ManagedSession> residents, long now) {
+        Map<String, ExpiryList.Item> items = new LinkedHashMap<>();
         for (ExpiryIndex.Entry e : index.entries()) {
             items.put(e.id, new ExpiryList.Item(e.id, e.due, e.maxInactive, e.created));
         }
@@ -362,21 +398,7 @@ public final class ExpiryWatch {
                 }
             }
         }
-        List<ExpiryList.Item> kept = new ArrayList<>(items.values());
-        if (kept.size() > CAPACITY) {
-            kept.sort(Comparator.comparingLong(i -> i.due));
-            kept = kept.subList(0, CAPACITY);
-        }
-        index.clear();
-        if (kept.isEmpty()) {
-            return;
-        }
-        List<String> nodes = list.write(kept, now);
-        if (nodes.isEmpty()) {
-            int n = kept.size();
-            LOG.log(Level.WARNING, () -> logPrefix + "no memcached node took the list of " + n + " session(s) "
-                    + "left for their timeout: they get no sessionDestroyed unless requested again");
-        }
+        return new ArrayList<>(items.values());
     }
 
     /** Touches the sticky copy of {@code s} if memcached would drop it before {@code until}. */

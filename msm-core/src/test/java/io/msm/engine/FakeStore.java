@@ -141,6 +141,10 @@ final class FakeStore implements SessionStore {
             set(node, key, exp, value, timeoutMillis);
             return items.get(node + "/" + key).cas;
         }
+        java.util.function.Consumer<String> before = beforeSet;
+        if (before != null) {
+            before.accept(key);
+        }
         sets.incrementAndGet();
         CountDownLatch gate = setGate;
         if (gate != null) {
@@ -162,7 +166,7 @@ final class FakeStore implements SessionStore {
         }
     }
 
-    /** Runs at the start of each set with its key (a write held up on its way, say). */
+    /** Runs at the start of each set (conditional or not) with its key (a write held up on its way, say). */
     volatile java.util.function.Consumer<String> beforeSet;
 
     @Override
