@@ -385,6 +385,78 @@ class ExpiryWatchTest {
         assertEquals(Set.of(a.id(), b.id()), ids(next.expiry().watched()));
     }
 
+    /**
+     * Sticky, the user bounces tc1 -> tc2 -> tc1 -> tc2 (the balancer retries slow requests on the other Tomcat).
+     * Each takeover claims the former id's end and clears the claim on the new id, on the taker's watch thread. tc1's
+     * thread is busy (a tick, a sessionDestroyed listener) when it takes the session back, so its claim lands after
+     * tc2's last takeover: it claims ABC-n1.tc2, the id tc2 serves now, as moved away. When that session times out on
+     * tc2, tc2 loses the claim and ends it without sessionDestroyed, though nobody else has it.
+     */
+    @Test
+    void aTakeoverClaimLandingLateDoesNotSilenceTheSessionTakenBackSince() throws Exception {
+        SessionEngine tc1 = engineWithRoute("tc1");
+        SessionEngine tc2 = engineWithRoute("tc2");
+        tc1.expiry().start(container);
+        tc2.expiry().start(container);
+        String onTc1 = "ABC-n1.tc1";
+        String onTc2 = "ABC-n1.tc2";
+        tc2.expiry().moved(onTc1, onTc2, 60); // tc2 takes it over
+        awaitWatchThread(tc2, "Z1");
+
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeSet = key -> {
+            if (key.equals(ExpiryWatch.CLAIM_PREFIX + "p_" + onTc2) && first.getAndSet(false)) {
+                held.countDown(); // tc1's watch thread, busy
+                try {
+                    release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        tc1.expiry().moved(onTc2, onTc1, 60); // tc1 takes it back; its claim is on its way
+        assertTrue(held.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        tc2.expiry().moved(onTc1, onTc2, 60); // and tc2 takes it over again, its claim lands first
+        awaitWatchThread(tc2, "Z2");
+        release.countDown();
+        awaitWatchThread(tc1, "Z3");
+        store.beforeSet = null;
+
+        assertEquals(ExpiryWatch.Claim.WON, tc2.expiry().claim(onTc2, 60),
+                "tc2 serves the session: its timeout there must fire sessionDestroyed");
+    }
+
+    /** Returns once the watch thread of {@code e} ran what was queued before (a marker claim queued behind it). */
+    private void awaitWatchThread(SessionEngine e, String marker) throws InterruptedException {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        java.util.function.Consumer<String> before = store.beforeSet;
+        String markerKey = ExpiryWatch.CLAIM_PREFIX + "p_" + marker + "-n1.tc1";
+        store.beforeSet = key -> {
+            if (key.equals(markerKey)) {
+                done.countDown();
+            } else if (before != null) {
+                before.accept(key);
+            }
+        };
+        e.expiry().moved(marker + "-n1.tc1", marker + "-n1.tc2", 60);
+        assertTrue(done.await(5, java.util.concurrent.TimeUnit.SECONDS), "the watch thread ran " + marker);
+        store.beforeSet = before;
+    }
+
+    private SessionEngine engineWithRoute(String route) {
+        MsmConfig config = MsmConfig.builder()
+                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(getClass().getClassLoader());
+        SessionEngine e = SessionEngine.start(config,
+                new EngineContext("/test-" + route, getClass().getClassLoader(), route, "p_", clock::get),
+                listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
+        engines.add(e);
+        return e;
+    }
+
     private SessionEngine engineWithoutRoute(String... attributes) {
         MsmConfig.Builder c = MsmConfig.builder()
                 .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
