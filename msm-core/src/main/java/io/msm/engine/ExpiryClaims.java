@@ -51,6 +51,39 @@ final class ExpiryClaims {
     }
 
     /**
+     * Sticky: claims the end of session {@code s}, which this Tomcat holds and Tomcat found timed out. A claim another
+     * Tomcat left when it took the session over ({@link #moved}) loses, unless memcached still holds the very copy this
+     * Tomcat wrote last under this id: then the session was taken back here since, and that claim landed late (the
+     * taker's watch thread was busy while the user moved on); it is this Tomcat's to end. One more read, only then.
+     */
+    ExpiryWatch.Claim claimHeld(ManagedSession s) {
+        String id = s.id();
+        ExpiryWatch.Claim c = claim(id, s.maxInactiveInterval());
+        if (c != ExpiryWatch.Claim.LOST) {
+            return c;
+        }
+        String node = engine.nodeOf(id);
+        long timeout = engine.config().operationTimeoutMillis();
+        try {
+            java.util.List<String> keys = engine.keys().claims(id);
+            byte[] claimed = engine.store().get(node, keys.get(0), timeout);
+            long last = s.state().lastCopyHash();
+            if (claimed == null || !java.util.Arrays.equals(claimed, MOVED) || last == 0
+                    || engine.storedCopyHash(id, engine.store().get(node, engine.storageKey(id), timeout)) != last) {
+                return c;
+            }
+            int exp = Expiration.of(SessionEngine.slackSeconds(s.maxInactiveInterval()) + EXTRA_SECONDS, engine.now());
+            for (String key : keys) {
+                engine.store().set(node, key, exp, ENDED, timeout);
+            }
+            return ExpiryWatch.Claim.WON;
+        } catch (StoreException e) {
+            engine.reportStoreFailure(e);
+            return c;
+        }
+    }
+
+    /**
      * Claims {@code oldId}'s end for the copy left on the former Tomcat, and removes a claim left on {@code newId} by an
      * earlier move away from it (the session lives there again).
      */

@@ -169,6 +169,13 @@ public final class ExpiryWatch {
     }
 
     /**
+     * Sticky: claims the end of {@code s}, which this Tomcat holds and found timed out ({@link ExpiryClaims#claimHeld}).
+     */
+    public Claim claimHeld(ManagedSession s) {
+        return claims.claimHeld(s);
+    }
+
+    /**
      * Sticky: this Tomcat took session {@code oldId} over as {@code newId}. The copy the former Tomcat may still hold
      * under {@code oldId} must not fire {@code sessionDestroyed} when it times out there: {@code oldId}'s end is
      * claimed for as long as that copy can live. Sent from the watch's thread; the request does not wait.

@@ -694,6 +694,19 @@ public final class SessionEngine implements AutoCloseable {
         return r;
     }
 
+    /** The copy hash of the session in {@code blob} ({@link BlobCodec#copyHash}); {@code 0} if none or unreadable. */
+    long storedCopyHash(String id, byte[] blob) {
+        if (blob == null || Tombstones.is(blob)) {
+            return 0;
+        }
+        try {
+            byte[] opened = sealer.open(blob);
+            return BlobCodec.decode(opened).id().equals(id) ? BlobCodec.copyHash(opened) : 0;
+        } catch (RuntimeException e) { // UnreadableBlobException (an untrusted blob too)
+            return 0;
+        }
+    }
+
     /**
      * The timeout of the session in {@code blob} (a copy the timeout watch read), as the Tomcat that stored it last
      * set it; {@code null} if the copy is not a readable session of this id (the watch's decode says why).

@@ -400,6 +400,7 @@ class ExpiryWatchTest {
         tc2.expiry().start(container);
         String onTc1 = "ABC-n1.tc1";
         String onTc2 = "ABC-n1.tc2";
+        TestSession served = served(tc2, onTc2); // the session as tc2 serves it at the end, stored
         tc2.expiry().moved(onTc1, onTc2, 60); // tc2 takes it over
         awaitWatchThread(tc2, "Z1");
 
@@ -424,8 +425,13 @@ class ExpiryWatchTest {
         awaitWatchThread(tc1, "Z3");
         store.beforeSet = null;
 
-        assertEquals(ExpiryWatch.Claim.WON, tc2.expiry().claim(onTc2, 60),
+        TestSession stale = new TestSession(onTc2, clock.get()); // a copy of it tc2 never wrote: memcached has another
+        stale.maxInactive = 60;
+        assertEquals(ExpiryWatch.Claim.LOST, tc2.expiry().claimHeld(stale), "a copy memcached does not hold lost");
+        served.maxInactive = 60;
+        assertEquals(ExpiryWatch.Claim.WON, tc2.expiry().claimHeld(served),
                 "tc2 serves the session: its timeout there must fire sessionDestroyed");
+        assertEquals(ExpiryWatch.Claim.LOST, tc1.expiry().claim(onTc2, 60), "once");
     }
 
     /** Returns once the watch thread of {@code e} ran what was queued before (a marker claim queued behind it). */

@@ -55,8 +55,7 @@ final class SessionEnds implements ExpiryWatch.Container {
             return Decision.KEEP;
         }
         // sticky: the session lives here unless another Tomcat took it over (it claimed its end)
-        return engine.expiry().claim(s.getIdInternal(), s.getMaxInactiveInterval()) == ExpiryWatch.Claim.LOST
-                ? Decision.SILENT : Decision.FIRE;
+        return engine.expiry().claimHeld(s) == ExpiryWatch.Claim.LOST ? Decision.SILENT : Decision.FIRE;
     }
 
     /**
