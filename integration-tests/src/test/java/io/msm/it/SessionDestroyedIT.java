@@ -244,6 +244,43 @@ class SessionDestroyedIT extends MsmIT {
         assertEquals(List.of("destroyed tc2 " + taken), events("destroyed", id));
     }
 
+    /**
+     * Sticky: a slow request on tc1 (a logout) is still running when the balancer sends the user's next request to tc2,
+     * which takes the session over; tc1 drops its copy (the notice), then the slow request invalidates it. The
+     * session must not end on tc1 (sessionDestroyed) while it lives on at tc2: either that logout ends it everywhere
+     * or it fires nothing.
+     */
+    @Test
+    void stickyInvalidateOfACopyTakenOverMeanwhileDoesNotFireWhileTheSessionLivesOn() throws Exception {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).start());
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        awaitBackups(tc1);
+        TestApp.resetHold();
+        Browser tab = new Browser(); // the same user's slow logout, still on tc1
+        tab.setCookie("JSESSIONID", id);
+        java.util.concurrent.CompletableFuture<Browser.Page> slow = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> tab.get(tc1.url("/hold?invalidate=true")));
+        assertTrue(TestApp.held.await(10, java.util.concurrent.TimeUnit.SECONDS), "the slow request has the session");
+        assertEquals(2, b.get(tc2.url("/counter")).count()); // the balancer gave up on tc1 for a moment: taken over
+        String taken = b.sessionId();
+        assertTrue(taken.endsWith(".tc2"), taken);
+        awaitBackups(tc2);
+        await("tc1 dropped its former copy", 12_000, () -> !tc1.manager().listSessionIds().contains(id));
+        TestApp.release.countDown();
+        Browser.Page logout = slow.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, logout.status, logout.body);
+        awaitBackups(tc1);
+        awaitBackups(tc2);
+
+        int next = b.get(tc2.url("/counter")).count();
+        List<String> destroyed = events("destroyed", id);
+        assertTrue(destroyed.isEmpty() || next == 1, "sessionDestroyed fired " + destroyed + ", yet the session "
+                + "lives on at tc2 (its counter goes on: " + next + ")");
+    }
+
     @Test
     void stickySessionTakenOverAfterAStopIsDestroyedOnceWhereItLives() {
         EmbeddedTomcat tc1 = sticky("tc1");

@@ -290,7 +290,8 @@ final class TestApp {
     /**
      * {@code /hold?name=n&value=v}: gets the session (if any), counts {@link #held} down, waits for {@link #release}
      * (at most 20 s), then sets attribute {@code name} to {@code value}: a slow request that changes its session at
-     * its end. {@code held id=ID} or {@code no-session}.
+     * its end. {@code held id=ID} or {@code no-session}. With {@code invalidate}, it invalidates the session instead
+     * (a slow logout): {@code invalidated id=ID}.
      */
     static final class Hold extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -309,6 +310,12 @@ final class TestApp {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (req.getParameter("invalidate") != null) { // a slow logout
+                String id = s.getId();
+                s.invalidate();
+                write(resp, "invalidated id=" + id);
+                return;
             }
             s.setAttribute(req.getParameter("name"), req.getParameter("value"));
             write(resp, "held id=" + s.getId());
