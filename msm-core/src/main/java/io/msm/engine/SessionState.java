@@ -225,6 +225,11 @@ public final class SessionState {
         return false;
     }
 
+    /** Sticky: another Tomcat took this session over; this copy is dropped ({@link SessionEngine#retire}). */
+    public boolean isRetired() {
+        return retired;
+    }
+
     /** {@code true} if the session is stored in memcached under {@code id}. */
     public boolean isStoredAs(String id) {
         return stored && id.equals(storedId);

@@ -191,6 +191,11 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
                 return;
             }
             notify = d == SessionEnds.Decision.FIRE;
+        } else if (notify && state().isRetired()) {
+            // a copy another Tomcat took over (sticky), ended by a request still running here (one the balancer gave
+            // up on): the session lives on there, so no listener fires here; like that request's other changes, the
+            // end is not kept (the balancer's retry of the same request runs it there)
+            notify = false;
         }
         boolean wasValid = this.isValid;
         super.expire(notify);
