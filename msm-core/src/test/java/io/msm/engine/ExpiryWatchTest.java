@@ -43,6 +43,11 @@ class ExpiryWatchTest {
     }
 
     private SessionEngine engineWithPrefix(String keyPrefix, String... attributes) {
+        return tomcat("/test", "tc1", keyPrefix, attributes);
+    }
+
+    /** An engine of webapp {@code context} with {@code route} ({@code null}: none) on the shared fake store. */
+    private SessionEngine tomcat(String context, String route, String keyPrefix, String... attributes) {
         MsmConfig.Builder b = MsmConfig.builder()
                 .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
@@ -50,7 +55,7 @@ class ExpiryWatchTest {
             b.set(attributes[i], attributes[i + 1]);
         }
         SessionEngine e = SessionEngine.start(b.build(getClass().getClassLoader()),
-                new EngineContext("/test", getClass().getClassLoader(), "tc1", keyPrefix, clock::get),
+                new EngineContext(context, getClass().getClassLoader(), route, keyPrefix, clock::get),
                 listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
         engines.add(e);
         return e;
@@ -452,29 +457,11 @@ class ExpiryWatchTest {
     }
 
     private SessionEngine engineWithRoute(String route) {
-        MsmConfig config = MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(getClass().getClassLoader());
-        SessionEngine e = SessionEngine.start(config,
-                new EngineContext("/test-" + route, getClass().getClassLoader(), route, "p_", clock::get),
-                listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
-        engines.add(e);
-        return e;
+        return tomcat("/test-" + route, route, "p_");
     }
 
     private SessionEngine engineWithoutRoute(String... attributes) {
-        MsmConfig.Builder c = MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
-        for (int i = 0; i < attributes.length; i += 2) {
-            c.set(attributes[i], attributes[i + 1]);
-        }
-        SessionEngine e = SessionEngine.start(c.build(getClass().getClassLoader()),
-                new EngineContext("/test", getClass().getClassLoader(), null, "p_", clock::get),
-                listener -> store != null ? store : (store = new FakeStore(clock::get, listener)));
-        engines.add(e);
-        return e;
+        return tomcat("/test", null, "p_", attributes);
     }
 
     private static Set<String> ids(List<ExpiryWatch.Watched> watched) {
