@@ -16,6 +16,7 @@ public final class EngineContext {
     private final Supplier<Collection<? extends ManagedSession>> residents;
     private String owner;
     private java.util.function.Consumer<ManagedSession> lost = s -> { };
+    private java.util.function.Consumer<ManagedSession> endedElsewhere = s -> { };
     private String host;
 
     /**
@@ -84,6 +85,19 @@ public final class EngineContext {
     /** Tells the container that it lost {@code session} to another Tomcat. */
     void lost(ManagedSession session) {
         lost.accept(session);
+    }
+
+    /**
+     * Sticky mode: {@code listener} is told when a session this container took over from another Tomcat was ended
+     * there (a logout still running on that Tomcat); the container ends it, with its listeners.
+     */
+    public EngineContext onEndedElsewhere(java.util.function.Consumer<ManagedSession> listener) {
+        this.endedElsewhere = Objects.requireNonNull(listener);
+        return this;
+    }
+
+    void endedElsewhere(ManagedSession session) {
+        endedElsewhere.accept(session);
     }
 
     /**

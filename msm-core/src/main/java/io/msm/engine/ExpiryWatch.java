@@ -193,6 +193,23 @@ public final class ExpiryWatch {
         }
     }
 
+    /**
+     * Runs {@code task} (ending sessions: listeners fire) on the watch's thread, so a request that read takeover notices
+     * does not run another session's listeners; on the calling thread if the watch has no thread.
+     */
+    void endLater(Runnable task) {
+        ScheduledExecutorService ex = executor;
+        if (ex != null) {
+            try {
+                ex.execute(task);
+                return;
+            } catch (RejectedExecutionException stopping) {
+                // below
+            }
+        }
+        task.run();
+    }
+
     /** A watched session, for listings. */
     public static final class Watched {
         public final String id;

@@ -26,6 +26,11 @@ public interface ManagedSession {
         return 0;
     }
 
+    /** Sticky: the ids this session had before msm moved it here (takeovers, node failovers), as far as known. */
+    default java.util.Collection<String> formerIds() {
+        return java.util.List.of();
+    }
+
     /** The metadata to store (id, times, auth state, notes); the engine adds the attribute bytes. */
     SessionData.Builder metadata();
 

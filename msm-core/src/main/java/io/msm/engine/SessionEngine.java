@@ -238,7 +238,7 @@ public final class SessionEngine implements AutoCloseable {
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
                 TimeUnit.MILLISECONDS);
         this.notices = sticky && ctx.jvmRoute() != null
-                ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.clock()) : null;
+                ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.jvmRoute(), ctx.clock()) : null;
         if (notices != null) {
             prober.scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
                     TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
@@ -2072,7 +2072,8 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Reads the notices on every available node, all within {@code deadlineNanos} (the rest are read next time). */
     private void readTakeovers(long deadlineNanos) {
-        Map<String, Set<Long>> taken = new java.util.HashMap<>();
+        Map<String, List<TakeoverNotices.Notice>> taken = new java.util.HashMap<>();
+        Set<String> endedTokens = new java.util.HashSet<>();
         for (MemcachedNode n : config.nodes()) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
             if (left <= 0) {
@@ -2083,7 +2084,11 @@ public final class SessionEngine implements AutoCloseable {
             }
             try {
                 for (TakeoverNotices.Notice notice : notices.collect(ctx.jvmRoute(), n.id(), deadlineNanos)) {
-                    taken.computeIfAbsent(notice.token, t -> new java.util.HashSet<>()).add(notice.hash);
+                    if (notice.end) {
+                        endedTokens.add(notice.token);
+                    } else {
+                        taken.computeIfAbsent(notice.token, t -> new java.util.ArrayList<>()).add(notice);
+                    }
                 }
             } catch (StoreException e) {
                 storeFailed(e, left);
@@ -2091,21 +2096,25 @@ public final class SessionEngine implements AutoCloseable {
                 LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
             }
         }
+        if (!endedTokens.isEmpty()) {
+            endTakenSessions(endedTokens);
+        }
         if (taken.isEmpty()) {
             return;
         }
         Map<ManagedSession, Long> dropped = new java.util.LinkedHashMap<>();
         for (ManagedSession s : ctx.residents()) {
-            Set<Long> hashes = taken.get(notices.token(s.id()));
-            if (hashes == null) {
+            List<TakeoverNotices.Notice> named = taken.get(notices.token(s.id()));
+            if (named == null) {
                 continue;
             }
             // only the copy that was taken, or one this session object wrote after it: a session taken back
             // since is another object, which never had that content
-            for (Long hash : hashes) {
-                if (s.state().hadContentLately(hash)) {
+            for (TakeoverNotices.Notice notice : named) {
+                if (s.state().hadContentLately(notice.hash)) {
+                    s.state().takenBy = notice.route;
                     markRetired(s); // all first: none starts another write while the others' are awaited
-                    dropped.put(s, hash);
+                    dropped.put(s, notice.hash);
                     break;
                 }
             }
@@ -2119,6 +2128,55 @@ public final class SessionEngine implements AutoCloseable {
         }
         for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
             deleteRewritten(d.getKey(), d.getValue(), waitUntil, true);
+        }
+    }
+
+    /**
+     * Sessions this Tomcat took over whose former copy a request on the Tomcat they were taken from ended meanwhile (a
+     * logout the balancer gave up waiting for): they end here, where they live, with their listeners.
+     */
+    private void endTakenSessions(Set<String> endedTokens) {
+        for (ManagedSession s : ctx.residents()) {
+            if (s.state().retired || !s.isActive()) {
+                continue;
+            }
+            for (String former : s.formerIds()) {
+                if (endedTokens.contains(notices.token(former))) {
+                    LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended on the Tomcat it"
+                            + " was taken over from: ended here");
+                    expiry.endLater(() -> {
+                        try {
+                            ctx.endedElsewhere(s);
+                        } catch (RuntimeException | LinkageError e) {
+                            LOG.log(Level.WARNING, logPrefix + "ending a session ended on another Tomcat failed", e);
+                        }
+                    });
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * Sticky: a request still running here ended {@code s}, a copy another Tomcat took over meanwhile (the balancer
+     * gave up on this Tomcat and sent the user on): the Tomcat that took it is told to end it, so a logout anywhere
+     * ends the session everywhere. One append, on the request's thread, bounded by {@code operationTimeout}.
+     */
+    public void endedAfterTakeover(ManagedSession s) {
+        SessionState st = s.state();
+        String takenBy = st.takenBy;
+        SessionId p = ids.parse(s.id());
+        if (notices == null || takenBy == null || p == null) {
+            return;
+        }
+        String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
+        try {
+            notices.announceEnd(takenBy, s.id(), node, config.operationTimeoutMillis());
+        } catch (StoreException e) {
+            storeFailed(e, config.operationTimeoutMillis());
+            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended here after the Tomcat "
+                    + "of jvmRoute " + takenBy + " took it over, which could not be told: it lives on there ("
+                    + e.getMessage() + ")");
         }
     }
 

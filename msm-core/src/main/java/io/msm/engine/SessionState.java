@@ -63,6 +63,8 @@ public final class SessionState {
      * deleted again.
      */
     volatile boolean retired;
+    /** Sticky: the jvmRoute of the Tomcat that took this session over, as its notice said ({@code null}: unknown). */
+    volatile String takenBy;
     /**
      * The content hashes of the last {@code RECENT_HASHES} copies this session object loaded or wrote (a ring, written
      * by the runner or the loading thread): a takeover notice names the copy another Tomcat took, which may be one

@@ -19,7 +19,8 @@ import java.util.function.LongSupplier;
  * Each Tomcat reads its list on every available node a few times a second, and at once before it serves a request
  * that carries another Tomcat's route, and drops the copies named there.
  *
- * <p>An entry is {@code <token> <hash>\n}: the token is a SHA-256 digest of the webapp's key prefix and the former id
+ * <p>An entry is {@code <token> <hash> <route>\n} (the route of the Tomcat that took the copy), or
+ * {@code <token> end <route>\n} for a session ended on the Tomcat it was taken from (see {@link Notice}): the token is a SHA-256 digest of the webapp's key prefix and the former id
  * (never the id, a bearer token; the same whatever session keys a Tomcat has, so a key rotation does not hide notices), the hash names the copy that was taken (a hash of the whole blob, times included, so a copy taken back unchanged is another copy). A copy is dropped only while it still is that copy: a
  * Tomcat that took the session back since holds another one. A list is deleted once read, unless an entry was added
  * meanwhile (it is read again next time, and only the entries after those already read are acted on); an unread
@@ -34,20 +35,33 @@ final class TakeoverNotices {
     static final int TTL_SECONDS = 3600;
     private static final int TOKEN_BYTES = 16;
 
-    /** One entry: the copy of the session whose key digest is {@code token}, named by {@code hash}. */
+    /**
+     * One entry: the copy of the session whose key digest is {@code token}, named by {@code hash}, was taken over by
+     * the Tomcat of {@code route}; or ({@link #end}) the session taken over from that id ended where the request that
+     * ended it ran (a logout on the Tomcat the session was taken from): the Tomcat holding it now ends it.
+     */
     static final class Notice {
         final String token;
         final long hash;
+        /** The announcing Tomcat's jvmRoute; {@code null} if the entry does not say. */
+        final String route;
+        final boolean end;
 
-        Notice(String token, long hash) {
+        Notice(String token, long hash, String route, boolean end) {
             this.token = token;
             this.hash = hash;
+            this.route = route;
+            this.end = end;
         }
     }
+
+    private static final java.util.regex.Pattern ROUTE = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final SessionStore store;
     private final String keyPrefix;
     private final String owner;
+    /** This Tomcat's jvmRoute, named in the entries it writes. */
+    private final String ownRoute;
     private final LongSupplier clock;
     /**
      * Per node, the length and hash of the list last read there that could not be deleted (an append landed between
@@ -60,14 +74,19 @@ final class TakeoverNotices {
         this(store, keyPrefix, null, clock);
     }
 
+    TakeoverNotices(SessionStore store, String keyPrefix, String owner, LongSupplier clock) {
+        this(store, keyPrefix, owner, null, clock);
+    }
+
     /**
      * @param owner the webapp's context path ({@link EngineContext#owner()}): webapps of one Tomcat that share a key
      *     prefix (the default prefix is empty) each have their list, or the first to read one would take the others'
      */
-    TakeoverNotices(SessionStore store, String keyPrefix, String owner, LongSupplier clock) {
+    TakeoverNotices(SessionStore store, String keyPrefix, String owner, String ownRoute, LongSupplier clock) {
         this.store = store;
         this.keyPrefix = keyPrefix;
         this.owner = owner;
+        this.ownRoute = ownRoute;
         this.clock = clock;
     }
 
@@ -78,8 +97,26 @@ final class TakeoverNotices {
      * @throws StoreException if memcached did not take it
      */
     void announce(String route, String formerId, long hash, String nodeId, long timeoutMillis) {
+        add(route, token(formerId) + " " + Long.toHexString(hash) + routeField() + "\n", nodeId, timeoutMillis);
+    }
+
+    /**
+     * Leaves a notice for the Tomcat of {@code route}, which took session {@code formerId} over from this one: the
+     * session ended here (a request still running here invalidated the copy it was taken from).
+     *
+     * @throws StoreException if memcached did not take it
+     */
+    void announceEnd(String route, String formerId, String nodeId, long timeoutMillis) {
+        add(route, token(formerId) + " end" + routeField() + "\n", nodeId, timeoutMillis);
+    }
+
+    private String routeField() {
+        return ownRoute == null || !ROUTE.matcher(ownRoute).matches() ? "" : " " + ownRoute;
+    }
+
+    private void add(String route, String line, String nodeId, long timeoutMillis) {
         String key = listKey(route);
-        byte[] entry = (token(formerId) + " " + Long.toHexString(hash) + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] entry = line.getBytes(StandardCharsets.US_ASCII);
         for (int attempt = 0; attempt < 2; attempt++) {
             if (store.append(nodeId, key, entry, timeoutMillis)) {
                 return;
@@ -132,12 +169,18 @@ final class TakeoverNotices {
     static List<Notice> parse(byte[] value) {
         List<Notice> notices = new ArrayList<>();
         for (String line : new String(value, StandardCharsets.US_ASCII).split("\n")) {
-            int space = line.indexOf(' ');
-            if (space != TOKEN_BYTES * 2 || line.length() > space + 17) {
+            String[] f = line.split(" ", -1);
+            if (f.length < 2 || f.length > 3 || f[0].length() != TOKEN_BYTES * 2 || f[1].isEmpty() || f[1].length() > 16
+                    || f.length == 3 && !ROUTE.matcher(f[2]).matches()) {
+                continue; // not one of ours: skipped
+            }
+            String route = f.length == 3 ? f[2] : null;
+            if (f[1].equals("end")) {
+                notices.add(new Notice(f[0], 0, route, true));
                 continue;
             }
             try {
-                notices.add(new Notice(line.substring(0, space), Long.parseUnsignedLong(line.substring(space + 1), 16)));
+                notices.add(new Notice(f[0], Long.parseUnsignedLong(f[1], 16), route, false));
             } catch (NumberFormatException e) {
                 // not one of ours: skipped
             }

@@ -107,6 +107,23 @@ class TakeoverNoticesTest {
      * A key prefix that leaves no room for {@code msm:taken:<jvmRoute>} within memcached's 250 bytes: the notice list's
      * key is made to fit as every session key is, so the Tomcat that lost the session still learns it.
      */
+    /** Entries name the announcing Tomcat's route; ends are entries of their own; anything else is skipped. */
+    @Test
+    void entriesParseWithTheirRouteAndMalformedOnesAreSkipped() {
+        String token = "0123456789abcdef0123456789abcdef";
+        List<TakeoverNotices.Notice> n = TakeoverNotices.parse((token + " 1f tc2\n" + token + " end tc-3\n" + token
+                + " 2a\n" + token + " 1f tc 2\n" + token + " 1f t\u00e9\n" + token + " zz tc2\n" + "short 1f tc2\n"
+                + token + "  tc2\n").getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(3, n.size());
+        assertEquals(0x1f, n.get(0).hash);
+        assertEquals("tc2", n.get(0).route);
+        assertFalse(n.get(0).end);
+        assertTrue(n.get(1).end);
+        assertEquals("tc-3", n.get(1).route);
+        assertEquals(0x2a, n.get(2).hash);
+        assertEquals(null, n.get(2).route);
+    }
+
     @Test
     void aTakeoverBehindAPrefixTooLongForTheNoticeKeyStillReachesTheOtherTomcat() {
         String prefix = "context".repeat(34) + "_"; // 239 bytes: session keys fit, msm:taken:tc1 does not

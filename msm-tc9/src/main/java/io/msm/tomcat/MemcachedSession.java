@@ -191,10 +191,13 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
                 return;
             }
             notify = d == SessionEnds.Decision.FIRE;
-        } else if (notify && state().isRetired()) {
+        } else if (state().isRetired()) {
             // a copy another Tomcat took over (sticky), ended by a request still running here (one the balancer gave
-            // up on): the session lives on there, so no listener fires here; like that request's other changes, the
-            // end is not kept (the balancer's retry of the same request runs it there)
+            // up on): the session lives on there, where it is ended (with its listeners, told by a notice); none
+            // fires here for the copy
+            if (notify && this.isValid && manager instanceof MemcachedSessionManager) {
+                msm().endedAfterTakeover(this);
+            }
             notify = false;
         }
         boolean wasValid = this.isValid;
@@ -229,6 +232,11 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public long creationTime() {
         return getCreationTimeInternal();
+    }
+
+    @Override
+    public java.util.Collection<String> formerIds() {
+        return formerIds;
     }
 
     /** Names a session built only to be ended ({@link SessionEnds}), without putting it in the manager's map. */

@@ -367,7 +367,7 @@ public class MemcachedSessionManager extends ManagerBase {
         try {
             engine = SessionEngine.start(config,
                     new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                            this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost));
+                            this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost).onEndedElsewhere(this::endedElsewhere));
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
@@ -440,6 +440,21 @@ public class MemcachedSessionManager extends ManagerBase {
         sessions.remove(id, s);
         for (String former : s.formerIds) {
             movedIds.remove(former, id);
+        }
+    }
+
+    /** A session taken over from another Tomcat was ended there (a logout still running there): it ends here. */
+    private void endedElsewhere(io.msm.engine.ManagedSession session) {
+        if (session instanceof MemcachedSession && session.isActive()) {
+            ((MemcachedSession) session).expire(true);
+        }
+    }
+
+    /** {@code s}, a copy another Tomcat took over, was ended here by a request: the Tomcat holding it is told. */
+    void endedAfterTakeover(MemcachedSession s) {
+        SessionEngine e = engine;
+        if (e != null) {
+            e.endedAfterTakeover(s);
         }
     }
 
