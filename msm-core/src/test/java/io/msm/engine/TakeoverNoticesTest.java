@@ -355,6 +355,65 @@ class TakeoverNoticesTest {
                 + tc2.engine.load("ABC-n1.tc1").attributes());
     }
 
+    /**
+     * A copy tc1 wrote again after tc2 took it (a late request) is still on its way to a slow node when tc1 reads the
+     * notice on the request that takes the session back: the delete that must follow that write goes to the
+     * background thread, and the request goes on, takes the session back under the same id and stores it. The
+     * deferred delete must not remove the copy taken back since (sticky: memcached is the session's only backup).
+     */
+    @Test
+    void aDeleteDeferredAfterAStaleWriteDoesNotRemoveTheCopyTakenBackMeanwhile() throws Exception {
+        Tomcat tc1 = new Tomcat("tc1", "p_", MsmConfig.OPERATION_TIMEOUT, "300", MsmConfig.BACKUP_THREAD_COUNT, "2");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession stale = tc1.create("ABC-n1.tc1");
+        long takenHash = io.msm.codec.BlobCodec.copyHash(store.peek("n1", "p_ABC-n1.tc1"));
+        TestSession taken = tc2.takeOver(stale.id(), false); // its notice is written below
+        tc2.request(taken, () -> taken.set("count", 7));
+        tc1.request(stale, () -> stale.set("count", 5)); // a late request on tc1: the key is written again
+
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeSet = key -> {
+            if (key.equals("p_ABC-n1.tc1") && first.getAndSet(false)) {
+                entered.countDown();
+                try {
+                    release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        tc1.engine.requestStarted(stale); // another late request: its write hangs on its way
+        stale.set("count", 6);
+        tc1.engine.requestEnded(stale);
+        assertTrue(entered.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        new TakeoverNotices(store, "p_", "/app", clock::get).announce("tc1", stale.id(), takenHash, "n1", 100);
+        // the slow write (queued behind others, say) answers 450 ms after the notice, within the 600 ms a request
+        // waited for it before, or as soon as the take-back's copy is stored
+        Thread answer = new Thread(() -> {
+            long deadline = System.nanoTime() + 450_000_000L;
+            while (System.nanoTime() < deadline && !storedCount(7)) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+        });
+        answer.start();
+        TestSession back = tc1.takeOver(taken.id()); // reads the notice itself, then takes the session back
+        answer.join();
+        assertEquals("ABC-n1.tc1", back.id());
+        assertTrue(tc1.lost.contains(stale), "(the stale copy was dropped)");
+        assertTrue(tc1.engine.awaitIdle(5000));
+        // the deferred delete runs on the background thread once the slow write ended: give it a second
+        long until = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < until && storedCount(7)) {
+            Thread.onSpinWait();
+        }
+        byte[] left = store.peek("n1", "p_ABC-n1.tc1");
+        assertTrue(storedCount(7), "memcached no longer holds the copy tc1 took back: "
+                + (left == null ? "deleted" : "the dropped copy's state"));
+    }
+
     private boolean storedCount(int count) {
         byte[] blob = store.peek("n1", "p_ABC-n1.tc1");
         if (blob == null) {
