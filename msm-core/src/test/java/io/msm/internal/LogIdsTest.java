@@ -52,4 +52,17 @@ class LogIdsTest {
         String message = io.msm.store.StoreException.timeout("get", prefix + ID, "n1", 300, "connected").getMessage();
         assertFalse(message.contains("9A1F0C3B"), message);
     }
+
+    /**
+     * {@code storageKeyPrefix="msm:"}, non-sticky without a jvmRoute: an id of Tomcat's 32 hex characters on a node
+     * named {@code memcached1} makes a session key of {@code msm:} and 43 characters of the base64url alphabet, the
+     * shape of the hashed form of an unsendable key, which LogIds.key shows in full.
+     */
+    @Test
+    void aSessionKeyShapedLikeAHashedKeyStillLosesTheId() {
+        String id = "9A1F0C3B5D7E9F11223344556677AABB-memcached1";
+        String message = io.msm.store.StoreException.timeout("get", "msm:" + id, "memcached1", 300, "connected")
+                .getMessage();
+        assertFalse(message.contains("9A1F0C3B"), message);
+    }
 }
