@@ -30,9 +30,10 @@ public final class LogIds {
         if (key == null) {
             return "null";
         }
-        if (key.matches("msm:[A-Za-z0-9_-]{43}") // the SHA-256 an unsendable key is stored under: no id in it
-                || key.contains("msm:taken:") || key.contains("msm:probe") || key.contains("msm:expiry:")) {
-            return key; // msm's own keys; a prefix of msm: alone does not make a session key one of them
+        // msm's own keys; a prefix of msm: alone does not make a session key one of them, and the SHA-256 form of an
+        // unsendable key (msm: and 43 base64url characters) is shown hashed too: a session key can have that shape
+        if (key.contains("msm:taken:") || key.contains("msm:probe") || key.contains("msm:expiry:")) {
+            return key;
         }
         int colon = key.startsWith("bak:") || key.startsWith("lock:") ? key.indexOf(':') + 1 : 0;
         return key.substring(0, colon) + "#" + hash(key);
