@@ -125,6 +125,8 @@ public final class SessionEngine implements AutoCloseable {
      * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
      */
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
+    /** Sticky: ids whose dropped copy's delete waits on the background thread for its late write (deleteRewritten). */
+    private final Map<String, java.util.concurrent.CountDownLatch> deferredDeletes = new ConcurrentHashMap<>();
     /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
     private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
     /** lockingMode="auto": which paths take their session's lock. */
@@ -400,6 +402,15 @@ public final class SessionEngine implements AutoCloseable {
     /** The adapter moved a session from {@code oldId} to {@code newId} (see {@link #relocate(String)}): counted. */
     public void relocated(String oldId, String newId) {
         ended.remove(newId); // a session taken back under an id this Tomcat had dropped
+        java.util.concurrent.CountDownLatch deleting = deferredDeletes.get(newId);
+        if (deleting != null) {
+            // the dropped copy's late write, and the delete after it, land before the copy taken back is written
+            try {
+                deleting.await(2L * config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         SessionId from = ids.parse(oldId);
         SessionId to = ids.parse(newId);
         if (from == null || to == null) {
@@ -2193,15 +2204,25 @@ public final class SessionEngine implements AutoCloseable {
         }
         if (running && mayDefer) {
             // its write outlasted the wait: the background thread waits for it (bounded) and deletes after it, so
-            // the request goes on; only a take-back of this very session here within that wait could precede it
+            // the request goes on; a take-back of this very session here waits for that delete (relocated)
+            String id = s.id();
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            deferredDeletes.put(id, done);
             try {
                 prober.execute(() -> {
-                    awaitRunnerIdle(st, config.operationTimeoutMillis());
-                    deleteRewritten(s, takenHash, System.nanoTime()
-                            + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis()), false);
+                    try {
+                        awaitRunnerIdle(st, config.operationTimeoutMillis());
+                        deleteRewritten(s, takenHash, System.nanoTime()
+                                + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis()), false);
+                    } finally {
+                        deferredDeletes.remove(id, done);
+                        done.countDown();
+                    }
                 });
             } catch (RejectedExecutionException stopping) {
                 // stopping: nothing is taken back any more
+                deferredDeletes.remove(id, done);
+                done.countDown();
             }
             return;
         }
