@@ -414,6 +414,28 @@ class TakeoverNoticesTest {
                 + (left == null ? "deleted" : "the dropped copy's state"));
     }
 
+    /**
+     * tc2 takes the session over (its claim on tc1's id says moved) but its notice does not reach memcached (an append
+     * that timed out is only logged), and the request the balancer gave up on ends late on tc1 and writes tc1's copy
+     * again. tc1 never learns it lost the session; when its copy times out there, memcached holds the very copy tc1
+     * wrote last under that id, yet the session was never taken back: it lives on at tc2. tc1 must not win the claim
+     * (sessionDestroyed would fire for a session in use on tc2).
+     */
+    @Test
+    void aLateWriteOfACopyWhoseNoticeWasLostDoesNotWinTheClaimOfTheSessionLivingOnElsewhere() {
+        Tomcat tc1 = new Tomcat("tc1", "p_");
+        Tomcat tc2 = new Tomcat("tc2", "p_");
+        TestSession stale = tc1.create("ABC-n1.tc1");
+        TestSession taken = tc2.takeOver(stale.id(), false); // its notice did not arrive
+        new ExpiryClaims(tc2.engine).moved(stale.id(), taken.id(), 60); // as tc2's watch thread claims it
+        tc1.request(stale, () -> stale.set("count", 5)); // the late request on tc1
+        tc1.engine.checkTakeovers();
+        assertFalse(tc1.lost.contains(stale), "(tc1 was not told)");
+
+        assertEquals(ExpiryWatch.Claim.LOST, tc1.engine.expiry().claimHeld(stale),
+                "tc1's stale copy timing out would fire sessionDestroyed while the session lives on at tc2");
+    }
+
     private boolean storedCount(int count) {
         byte[] blob = store.peek("n1", "p_ABC-n1.tc1");
         if (blob == null) {
