@@ -52,9 +52,11 @@ final class ExpiryClaims {
 
     /**
      * Sticky: claims the end of session {@code s}, which this Tomcat holds and Tomcat found timed out. A claim another
-     * Tomcat left when it took the session over ({@link #moved}) loses, unless memcached still holds the very copy this
-     * Tomcat wrote last under this id: then the session was taken back here since, and that claim landed late (the
-     * taker's watch thread was busy while the user moved on); it is this Tomcat's to end. One more read, only then.
+     * Tomcat left when it took the session over ({@link #moved}) loses, unless this Tomcat took the session back after
+     * that takeover and memcached still holds the very copy this Tomcat wrote last under this id: then the claim landed
+     * late (the taker's watch thread was busy while the user moved on), and the session is this Tomcat's to end. A copy
+     * that was never taken back (a takeover whose notice was lost, rewritten by a late request) still loses. Two more
+     * reads, only then.
      */
     ExpiryWatch.Claim claimHeld(ManagedSession s) {
         String id = s.id();
@@ -66,11 +68,11 @@ final class ExpiryClaims {
         long timeout = engine.config().operationTimeoutMillis();
         try {
             java.util.List<String> keys = engine.keys().claims(id);
-            byte[] claimed = engine.store().get(node, keys.get(0), timeout);
+            long movedAt = movedAt(engine.store().get(node, keys.get(0), timeout));
             long last = s.state().lastCopyHash();
-            if (claimed == null || !java.util.Arrays.equals(claimed, MOVED) || last == 0
+            if (movedAt < 0 || s.state().movedHereAt <= movedAt || last == 0
                     || engine.storedCopyHash(id, engine.store().get(node, engine.storageKey(id), timeout)) != last) {
-                return c;
+                return c; // taken from here, and not taken back since: a copy another Tomcat took over
             }
             int exp = Expiration.of(SessionEngine.slackSeconds(s.maxInactiveInterval()) + EXTRA_SECONDS, engine.now());
             for (String key : keys) {
@@ -87,7 +89,23 @@ final class ExpiryClaims {
      * Claims {@code oldId}'s end for the copy left on the former Tomcat, and removes a claim left on {@code newId} by an
      * earlier move away from it (the session lives there again).
      */
-    void moved(String oldId, String newId, int maxInactive) {
+    /** When the takeover that left a 'moved' claim happened (the taker's clock); {@code -1} if not such a claim. */
+    static long movedAt(byte[] claim) {
+        if (claim == null || claim.length < 2 || claim.length > 20 || claim[0] != MOVED[0]) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(new String(claim, 1, claim.length - 1, java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * @param at when the takeover happened (this Tomcat's clock), written in the claim: a Tomcat that took the
+     *     session back later knows the claim is older than its copy, even if it landed after it
+     */
+    void moved(String oldId, String newId, int maxInactive, long at) {
         SessionStore store = engine.store();
         long timeout = engine.config().operationTimeoutMillis();
         long seconds = (long) maxInactive + SessionEngine.slackSeconds(maxInactive) + MOVED_EXTRA_SECONDS;
@@ -96,7 +114,8 @@ final class ExpiryClaims {
         try {
             if (oldNode != null && engine.isAvailable(oldNode)) {
                 for (String key : engine.keys().claims(oldId)) {
-                    store.set(oldNode, key, Expiration.of(seconds, engine.now()), MOVED, timeout);
+                    store.set(oldNode, key, Expiration.of(seconds, engine.now()),
+                            ("m" + at).getBytes(java.nio.charset.StandardCharsets.US_ASCII), timeout);
                 }
             }
             if (newNode != null && engine.isAvailable(newNode)) {

@@ -187,7 +187,8 @@ public final class ExpiryWatch {
             return;
         }
         try {
-            ex.execute(() -> claims.moved(oldId, newId, maxInactive));
+            long at = engine.now(); // when it was taken, not when the claim is sent
+            ex.execute(() -> claims.moved(oldId, newId, maxInactive, at));
         } catch (RejectedExecutionException stopping) {
             // the former copy may then fire its listeners where it is
         }

@@ -2435,7 +2435,8 @@ public final class SessionEngine implements AutoCloseable {
         return expiry;
     }
 
-    long now() {
+    /** The engine's clock (milliseconds since the epoch). */
+    public long now() {
         return ctx.clock().getAsLong();
     }
 

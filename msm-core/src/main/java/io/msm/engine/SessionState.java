@@ -65,6 +65,8 @@ public final class SessionState {
     volatile boolean retired;
     /** Sticky: the jvmRoute of the Tomcat that took this session over, as its notice said ({@code null}: unknown). */
     volatile String takenBy;
+    /** Sticky: when this Tomcat last took this session over from another id (clock millis); {@code 0}: never. */
+    volatile long movedHereAt;
     /**
      * The content hashes of the last {@code RECENT_HASHES} copies this session object loaded or wrote (a ring, written
      * by the runner or the loading thread): a takeover notice names the copy another Tomcat took, which may be one
@@ -225,6 +227,11 @@ public final class SessionState {
             }
         }
         return false;
+    }
+
+    /** Sticky: this Tomcat took the session over (from another Tomcat or node) at {@code at} (clock millis). */
+    public void movedHere(long at) {
+        movedHereAt = at;
     }
 
     /** Sticky: another Tomcat took this session over; this copy is dropped ({@link SessionEngine#retire}). */

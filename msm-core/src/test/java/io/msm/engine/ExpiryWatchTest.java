@@ -308,7 +308,7 @@ class ExpiryWatchTest {
         assertEquals(ExpiryWatch.Claim.WON, oldFirst.expiry().claim("ABC3-n1.tc1", 60));
         assertEquals(ExpiryWatch.Claim.LOST, oldOnly.expiry().claim("ABC3-n1.tc1", 60), "step 1, the other way");
 
-        new ExpiryClaims(newFirst).moved("ABC4-n1.tc1", "ABC4-n1.tc2", 60); // newFirst took ABC4 over
+        new ExpiryClaims(newFirst).moved("ABC4-n1.tc1", "ABC4-n1.tc2", 60, clock.get()); // newFirst took ABC4 over
         assertEquals(ExpiryWatch.Claim.LOST, oldFirst.expiry().claim("ABC4-n1.tc1", 60), "the copy left ends silently");
         for (String key : store.keysSeen) {
             assertFalse(key.contains("ABC"), "a key names a session: " + key);
@@ -422,8 +422,11 @@ class ExpiryWatchTest {
                 }
             }
         };
+        advance(1);
         tc1.expiry().moved(onTc2, onTc1, 60); // tc1 takes it back; its claim is on its way
         assertTrue(held.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        advance(1);
+        served.state().movedHere(clock.get());
         tc2.expiry().moved(onTc1, onTc2, 60); // and tc2 takes it over again, its claim lands first
         awaitWatchThread(tc2, "Z2");
         release.countDown();

@@ -427,7 +427,7 @@ class TakeoverNoticesTest {
         Tomcat tc2 = new Tomcat("tc2", "p_");
         TestSession stale = tc1.create("ABC-n1.tc1");
         TestSession taken = tc2.takeOver(stale.id(), false); // its notice did not arrive
-        new ExpiryClaims(tc2.engine).moved(stale.id(), taken.id(), 60); // as tc2's watch thread claims it
+        new ExpiryClaims(tc2.engine).moved(stale.id(), taken.id(), 60, clock.get()); // as tc2's watch thread claims it
         tc1.request(stale, () -> stale.set("count", 5)); // the late request on tc1
         tc1.engine.checkTakeovers();
         assertFalse(tc1.lost.contains(stale), "(tc1 was not told)");

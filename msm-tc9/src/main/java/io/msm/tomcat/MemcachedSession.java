@@ -191,7 +191,12 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
                 return;
             }
             notify = d == SessionEnds.Decision.FIRE;
-        } else if (state().isRetired()) {
+        } else if (notify && this.isValid && manager instanceof MemcachedSessionManager) {
+            // sticky: a takeover another Tomcat announced is applied first, so a logout here right after one ends
+            // the session where it lives (below) instead of this copy alone
+            msm().beforeEnd(this);
+        }
+        if (TIMEOUT_CHECK.get() != this && state().isRetired()) {
             // a copy another Tomcat took over (sticky), ended by a request still running here (one the balancer gave
             // up on): the session lives on there, where it is ended (with its listeners, told by a notice); none
             // fires here for the copy

@@ -450,11 +450,30 @@ public class MemcachedSessionManager extends ManagerBase {
         }
     }
 
-    /** {@code s}, a copy another Tomcat took over, was ended here by a request: the Tomcat holding it is told. */
+    /**
+     * {@code s}, a copy another Tomcat took over, was ended here by a request: the Tomcat holding it is told, and the
+     * session is ended here too if this Tomcat took it back since (it then holds it under the same id).
+     */
     void endedAfterTakeover(MemcachedSession s) {
         SessionEngine e = engine;
         if (e != null) {
             e.endedAfterTakeover(s);
+        }
+        Session back = sessions.get(s.getIdInternal());
+        if (back instanceof MemcachedSession && back != s && ((MemcachedSession) back).isActive()) {
+            ((MemcachedSession) back).expire(true);
+        }
+    }
+
+    /**
+     * Sticky: the application ends {@code s}, which this Tomcat holds: takeover notices are read first (bounded by
+     * {@code operationTimeout}, shared with other requests), so a copy another Tomcat took a moment ago is known as
+     * such. One read per node, only for sessions that end.
+     */
+    void beforeEnd(MemcachedSession s) {
+        SessionEngine e = engine;
+        if (e != null && e.config().sticky() && sessions.get(s.getIdInternal()) == s) {
+            e.checkTakeovers();
         }
     }
 
@@ -718,6 +737,7 @@ public class MemcachedSessionManager extends ManagerBase {
             s.movingTo = null;
         }
         e.relocated(oldId, newId);
+        s.state().movedHere(e.now());
         e.expiry().moved(oldId, newId, s.getMaxInactiveInterval());
         s.formerIds.add(oldId);
         for (String former : s.formerIds) {
