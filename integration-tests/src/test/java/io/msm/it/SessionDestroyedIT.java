@@ -286,6 +286,31 @@ class SessionDestroyedIT extends MsmIT {
         assertEquals(List.of("destroyed tc2 " + taken), events("destroyed", id), "still once");
     }
 
+    /**
+     * Sticky: the user's old cookie reaches tc1 right after tc2 took the session over, before tc1's next background read
+     * of its notices, and logs out there. tc1 reads its notices before it ends a session, so the logout ends the
+     * session where it lives (tc2), once.
+     */
+    @Test
+    void stickyLogoutRightAfterATakeoverEndsTheSessionWhereItLives() {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).start());
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        awaitBackups(tc1);
+        Browser old = new Browser();
+        old.setCookie("JSESSIONID", id);
+        assertEquals(2, b.get(tc2.url("/counter")).count()); // taken over
+        String taken = b.sessionId();
+        assertTrue(taken.endsWith(".tc2"), taken);
+        old.get(tc1.url("/invalidate")); // at once: tc1's background read may not have run yet
+
+        await("tc2 ended the session", 5_000, () -> !tc2.manager().listSessionIds().contains(taken));
+        assertEquals(List.of("destroyed tc2 " + taken), events("destroyed", id), "once, where it lived");
+        assertEquals(1, b.get(tc2.url("/counter")).count(), "logged out on tc2");
+    }
+
     @Test
     void stickySessionTakenOverAfterAStopIsDestroyedOnceWhereItLives() {
         EmbeddedTomcat tc1 = sticky("tc1");
