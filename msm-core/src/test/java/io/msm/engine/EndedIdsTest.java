@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
 import io.msm.store.MemcachedSessionStore;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -42,9 +41,7 @@ class EndedIdsTest {
      */
     @Test
     void nonStickyLogoutsLeaveNoIdInMemoryOnceTheirTombstonesAreStored() throws Exception {
-        engine = SessionEngine.start(MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        engine = SessionEngine.start(FakeStore.twoNodes()
                 .set(MsmConfig.STICKY, "false")
                 .build(getClass().getClassLoader()),
                 new EngineContext("/app", getClass().getClassLoader(), null, "p_", clock::get), listener -> store);

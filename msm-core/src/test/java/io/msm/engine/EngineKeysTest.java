@@ -13,7 +13,6 @@ import io.msm.config.SessionProtection;
 import io.msm.store.MemcachedKeys;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.stats.MsmStatistics.Counter;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -43,9 +42,7 @@ class EngineKeysTest {
 
     /** An engine for the webapp {@code ctx} on the shared fake store (several engines: several Tomcats). */
     private SessionEngine engine(EngineContext ctx, String... attributes) {
-        MsmConfig.Builder b = MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        MsmConfig.Builder b = FakeStore.twoNodes()
                 .set(MsmConfig.BACKUP_THREAD_COUNT, "1");
         for (int i = 0; i < attributes.length; i += 2) {
             b.set(attributes[i], attributes[i + 1]);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,9 +37,7 @@ class ExpiryTimeoutChangesTest {
 
     /** A non-sticky Tomcat on the shared fake store. */
     private SessionEngine tomcat() {
-        MsmConfig config = MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        MsmConfig config = FakeStore.twoNodes()
                 .set(MsmConfig.STICKY, "false")
                 .build(getClass().getClassLoader());
         SessionEngine e = SessionEngine.start(config,

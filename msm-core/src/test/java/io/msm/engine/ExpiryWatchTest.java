@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
-import io.msm.testing.TestTranscoderFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,9 +47,7 @@ class ExpiryWatchTest {
 
     /** An engine of webapp {@code context} with {@code route} ({@code null}: none) on the shared fake store. */
     private SessionEngine tomcat(String context, String route, String keyPrefix, String... attributes) {
-        MsmConfig.Builder b = MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
+        MsmConfig.Builder b = FakeStore.twoNodes();
         for (int i = 0; i < attributes.length; i += 2) {
             b.set(attributes[i], attributes[i + 1]);
         }

@@ -141,19 +141,7 @@ final class FakeStore implements SessionStore {
             set(node, key, exp, value, timeoutMillis);
             return items.get(node + "/" + key).cas;
         }
-        java.util.function.Consumer<String> before = beforeSet;
-        if (before != null) {
-            before.accept(key);
-        }
-        sets.incrementAndGet();
-        CountDownLatch gate = setGate;
-        if (gate != null) {
-            try {
-                gate.await(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        enterWrite(key, false);
         check("set", node, key);
         synchronized (this) {
             Item i = live(node, key);
@@ -171,13 +159,20 @@ final class FakeStore implements SessionStore {
 
     @Override
     public void set(String node, String key, int exp, byte[] value, long timeoutMillis) {
+        enterWrite(key, true);
+        check("set", node, key);
+        items.put(node + "/" + key, new Item(value, expiry(exp)));
+    }
+
+    /** A write's start: the {@link #beforeSet} hook, the count, {@link #setEntered} (plain sets), {@link #setGate}. */
+    private void enterWrite(String key, boolean signalEntered) {
         java.util.function.Consumer<String> before = beforeSet;
         if (before != null) {
             before.accept(key);
         }
         sets.incrementAndGet();
         CountDownLatch entered = setEntered;
-        if (entered != null) {
+        if (signalEntered && entered != null) {
             entered.countDown();
         }
         CountDownLatch gate = setGate;
@@ -188,8 +183,14 @@ final class FakeStore implements SessionStore {
                 Thread.currentThread().interrupt();
             }
         }
-        check("set", node, key);
-        items.put(node + "/" + key, new Item(value, expiry(exp)));
+    }
+
+    /** A configuration builder with this store's two nodes, n1 and n2, and the test transcoder. */
+    static io.msm.config.MsmConfig.Builder twoNodes() {
+        return io.msm.config.MsmConfig.builder()
+                .set(io.msm.config.MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
+                .set(io.msm.config.MsmConfig.TRANSCODER_FACTORY_CLASS,
+                        io.msm.testing.TestTranscoderFactory.class.getName());
     }
 
     final AtomicInteger adds = new AtomicInteger();

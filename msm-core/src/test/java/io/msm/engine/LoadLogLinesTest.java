@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
 import io.msm.store.MemcachedSessionStore;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,9 +59,7 @@ class LoadLogLinesTest {
     void aBlobOfAnotherSessionUnderASessionsKeyIsRefusedWithoutNamingItsId() {
         logger.setLevel(Level.ALL);
         logger.addHandler(capture);
-        engine = SessionEngine.start(MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        engine = SessionEngine.start(FakeStore.twoNodes()
                 .build(getClass().getClassLoader()),
                 new EngineContext("/app", getClass().getClassLoader(), "tc1", "p_", clock::get), listener -> store);
         for (String id : List.of("VICTIMSECRET-n1.tc1", "MINE-n1.tc1")) {

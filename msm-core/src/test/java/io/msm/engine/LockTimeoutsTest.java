@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.msm.config.MsmConfig;
 import io.msm.store.MemcachedSessionStore;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -32,9 +31,7 @@ class LockTimeoutsTest {
      */
     @Test
     void aLockAttemptThatTimesOutWithLittleTimeLeftLeavesItsNodeAvailable() {
-        engine = SessionEngine.start(MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        engine = SessionEngine.start(FakeStore.twoNodes()
                 .set(MsmConfig.STICKY, "false").set(MsmConfig.LOCKING_MODE, "all")
                 .set(MsmConfig.OPERATION_TIMEOUT, "100")
                 .build(getClass().getClassLoader()),

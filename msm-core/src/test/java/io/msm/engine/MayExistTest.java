@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,9 +27,7 @@ class MayExistTest {
      */
     @Test
     void aSessionWhoseNodeIsDownIsFoundByItsSecondaryCopyBehindALongPrefix() {
-        engine = SessionEngine.start(MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        engine = SessionEngine.start(FakeStore.twoNodes()
                 .set(MsmConfig.STICKY, "false")
                 .build(getClass().getClassLoader()),
                 new EngineContext("/app", getClass().getClassLoader(), null, "context".repeat(35) + "_", clock::get),

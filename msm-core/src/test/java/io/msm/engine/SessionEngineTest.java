@@ -31,9 +31,7 @@ class SessionEngineTest {
     private final java.util.List<ManagedSession> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private SessionEngine engine(String... attributes) {
-        MsmConfig.Builder b = MsmConfig.builder()
-                .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+        MsmConfig.Builder b = FakeStore.twoNodes()
                 .set(MsmConfig.BACKUP_THREAD_COUNT, "2");
         for (int i = 0; i < attributes.length; i += 2) {
             b.set(attributes[i], attributes[i + 1]);

@@ -38,9 +38,7 @@ class TakeoverNoticesTest {
 
         /** A Tomcat's webapp of context path {@code context}. */
         Tomcat(String route, String prefix, String[] attributes, String context) {
-            MsmConfig.Builder b = MsmConfig.builder()
-                    .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1,n2:127.0.0.1:2")
-                    .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+            MsmConfig.Builder b = FakeStore.twoNodes()
                     .set(MsmConfig.BACKUP_THREAD_COUNT, "1");
             for (int i = 0; i < attributes.length; i += 2) {
                 b.set(attributes[i], attributes[i + 1]);
