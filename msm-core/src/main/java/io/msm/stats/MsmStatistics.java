@@ -144,6 +144,11 @@ public final class MsmStatistics {
         return timerCounts[t.ordinal()].sum();
     }
 
+    /** Total time recorded for {@code t}, in nanoseconds (with {@link #count(Timer)}: a rate and a mean). */
+    public long totalNanos(Timer t) {
+        return timerNanos[t.ordinal()].sum();
+    }
+
     /** Mean duration in milliseconds, 0 when nothing was timed. */
     public double meanMillis(Timer t) {
         long n = timerCounts[t.ordinal()].sum();

@@ -63,6 +63,16 @@ public class MemcachedSessionManager extends ManagerBase {
 
     // ====================================================================== attributes (raw strings)
 
+    /**
+     * Sets one attribute by its {@code <Manager>} name, as {@code context.xml} would (for code that holds the
+     * attributes as a map, such as msm's Spring Boot starter). Validated with the others when the manager starts.
+     *
+     * @throws IllegalArgumentException if {@code attribute} is not one of {@link MsmConfig#ATTRIBUTES}
+     */
+    public void setConfigAttribute(String attribute, String value) {
+        attributes.set(attribute, value);
+    }
+
     public void setMemcachedNodes(String v) {
         attributes.set(MsmConfig.MEMCACHED_NODES, v);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.msm.test.http.Browser;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.memcached.MemcachedServer;
 import io.msm.tomcat.MemcachedSessionManager;

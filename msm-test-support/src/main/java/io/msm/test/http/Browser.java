@@ -1,4 +1,4 @@
-package io.msm.it.springsecurity;
+package io.msm.test.http;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,9 +19,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One browser: a real HTTP client with a cookie jar ({@link CookieManager}). Cookies of {@code 127.0.0.1} are sent
  * to every port, so requests to the two instances behave as requests through one balancer. Redirects are not
- * followed: the tests look at them.
+ * followed: the tests look at them. (The Spring Boot tests use it; integration-tests has its own, which reads its
+ * test webapp's pages.)
  */
-final class Browser {
+public final class Browser {
     private static final URI HOST = URI.create("http://127.0.0.1/");
 
     private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
@@ -32,7 +33,7 @@ final class Browser {
             .build();
 
     /** A browser that has only this session cookie, as a replayed (stolen, fixed, old) cookie. */
-    static Browser withSessionCookie(String sessionId) {
+    public static Browser withSessionCookie(String sessionId) {
         Browser b = new Browser();
         HttpCookie cookie = new HttpCookie("JSESSIONID", sessionId);
         cookie.setPath("/");
@@ -41,16 +42,16 @@ final class Browser {
         return b;
     }
 
-    HttpResponse<String> get(String url) {
+    public HttpResponse<String> get(String url) {
         return send(request(url).GET().build());
     }
 
     /** Sends a GET without waiting for its response. */
-    CompletableFuture<HttpResponse<String>> getAsync(String url) {
+    public CompletableFuture<HttpResponse<String>> getAsync(String url) {
         return http.sendAsync(request(url).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> post(String url, Map<String, String> form) {
+    public HttpResponse<String> post(String url, Map<String, String> form) {
         StringJoiner body = new StringJoiner("&");
         form.forEach((k, v) -> body.add(URLEncoder.encode(k, StandardCharsets.UTF_8) + "="
                 + URLEncoder.encode(v, StandardCharsets.UTF_8)));
@@ -59,7 +60,7 @@ final class Browser {
     }
 
     /** The session cookie the browser holds now, or null. */
-    String sessionId() {
+    public String sessionId() {
         for (HttpCookie c : cookies.getCookieStore().get(HOST)) {
             if (c.getName().equals("JSESSIONID")) {
                 return c.getValue();
