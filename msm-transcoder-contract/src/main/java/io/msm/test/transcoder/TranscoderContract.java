@@ -456,6 +456,19 @@ public abstract class TranscoderContract {
         c.check.accept(in, transcoder().deserialize(bytes).get("value"));
     }
 
+    /**
+     * A rolling JDK upgrade logs nobody out: every value case written on this JDK reads back on the other (17 and
+     * 25) and the reverse ({@link CrossJdk}). Skipped where the other JDK is not installed.
+     */
+    @Test
+    void valuesWrittenOnOneJdkReadBackOnTheOther(@TempDir Path work) throws Exception {
+        Path otherJava = CrossJdk.otherJava();
+        org.junit.jupiter.api.Assumptions.assumeTrue(otherJava != null,
+                "the other JDK (17 or 25) is not installed; set JAVA17_HOME or JAVA25_HOME");
+        List<String> failures = CrossJdk.readAcross(otherJava, factory(), unsupportedCases(), work);
+        assertEquals(List.of(), failures, "cases that did not read back across JDKs");
+    }
+
     @Test
     void emptySessionAndManyAttributes() {
         SessionAttributesTranscoder t = transcoder();
