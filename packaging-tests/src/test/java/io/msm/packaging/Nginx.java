@@ -1,36 +1,20 @@
 package io.msm.packaging;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.concurrent.TimeUnit;
 
 /** An nginx in the foreground with a configuration of our own, on a free loopback port. */
-final class Nginx implements AutoCloseable {
-    final int port;
-    private final Path dir;
-    private final Process process;
+final class Nginx extends Balancer {
 
     private Nginx(int port, Path dir, Process process) {
-        this.port = port;
-        this.dir = dir;
-        this.process = process;
+        super(port, dir, process);
     }
 
     /** The nginx binary on PATH or in /usr/sbin, or null. */
     static Path binary() {
-        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin:/usr/local/sbin";
-        for (String d : path.split(File.pathSeparator)) {
-            Path candidate = Paths.get(d, "nginx");
-            if (!d.isEmpty() && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
+        return onPath("nginx");
     }
 
     /** Starts nginx whose http block holds {@code http} (upstreams, maps) and one server proxying to {@code target}. */
@@ -76,46 +60,7 @@ final class Nginx implements AutoCloseable {
                 .redirectOutput(dir.resolve("logs/console.log").toFile())
                 .start();
         Nginx nginx = new Nginx(port, dir, p);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            if (!p.isAlive()) {
-                throw new AssertionError("nginx exited:\n" + nginx.log() + "\n" + conf);
-            }
-            try {
-                new Socket("127.0.0.1", port).close();
-                return nginx;
-            } catch (IOException e) {
-                if (System.nanoTime() > deadline) {
-                    nginx.close();
-                    throw new AssertionError("nginx not listening:\n" + nginx.log());
-                }
-                Thread.sleep(50);
-            }
-        }
-    }
-
-    String url(String path) {
-        return "http://127.0.0.1:" + port + path;
-    }
-
-    String log() {
-        try {
-            return Files.readString(dir.resolve("logs/console.log")) + Files.readString(dir.resolve("logs/error.log"));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
-    }
-
-    @Override
-    public void close() {
-        process.destroy(); // SIGTERM: fast shutdown of master and workers
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        nginx.awaitListening(conf);
+        return nginx;
     }
 }

@@ -101,7 +101,6 @@ class PackagingIT {
         Path dir = WORK.resolve("nginx-" + line + "-" + mode);
         String servers = "server 127.0.0.1:" + tc[0].port + " max_fails=1 fail_timeout=30s; "
                 + "server 127.0.0.1:" + tc[1].port + " max_fails=1 fail_timeout=30s;";
-        Client user = new Client();
         if (mode.equals("sticky")) {
             // The jvmRoute at the end of the session id picks the Tomcat; the other one is its backup.
             String http = "  map $cookie_JSESSIONID $tomcat {\n"
@@ -109,35 +108,67 @@ class PackagingIT {
                     + "  upstream tc1 { server 127.0.0.1:" + tc[0].port + "; server 127.0.0.1:" + tc[1].port + " backup; }\n"
                     + "  upstream tc2 { server 127.0.0.1:" + tc[1].port + "; server 127.0.0.1:" + tc[0].port + " backup; }\n"
                     + "  upstream tomcats { " + servers + " }\n";
-            Nginx nginx = track(Nginx.start(dir, http, "$tomcat"));
-            Reply first = user.get(nginx, 1, null);
-            String home = first.tomcat;
-            assertTrue(first.session.endsWith("." + home), first.session);
-            byte[] stored = awaitStored(first.session, null);
-            for (int count = 2; count <= 3; count++) {
-                assertEquals(first.session, user.get(nginx, count, home).session, "nginx keeps the user on " + home);
-                stored = awaitStored(first.session, stored);
-            }
-            (home.equals("tc1") ? tc[0] : tc[1]).kill();
-            String other = home.equals("tc1") ? "tc2" : "tc1";
-            Reply taken = user.get(nginx, 4, other);
-            assertTrue(taken.session.endsWith("." + other), "the new cookie routes to " + other + ": " + taken.session);
-            user.get(nginx, 5, other);
-            killNodeOf(taken.session);
-            untilMoved(taken.session, count -> user.get(nginx, count, other), 6);
+            stickyStoryThrough(track(Nginx.start(dir, http, "$tomcat")), tc);
         } else {
-            Nginx nginx = track(Nginx.start(dir, "  upstream tomcats { " + servers + " }\n", "tomcats"));
-            Set<String> served = new HashSet<>();
-            for (int i = 1; i <= 6; i++) {
-                served.add(user.get(nginx, i, null).tomcat);
-            }
-            assertEquals(Set.of("tc1", "tc2"), served, "round-robin reached both Tomcats");
-            tc[0].kill();
-            user.get(nginx, 7, "tc2");
-            String id = user.get(nginx, 8, "tc2").session;
-            killNodeOf(id);
-            user.get(nginx, 9, "tc2");
+            nonStickyStoryThrough(track(Nginx.start(dir, "  upstream tomcats { " + servers + " }\n", "tomcats")), tc);
         }
+    }
+
+    /**
+     * The failover story through Apache httpd's mod_proxy_balancer, configured as the README says (its blocks read
+     * from README.md now, the members pointed at the two Tomcats): sticky on the jvmRoute, and non-sticky.
+     */
+    @ParameterizedTest(name = "Tomcat {0}, {1}, through Apache httpd")
+    @MethodSource("cases")
+    void failoverStoryThroughHttpd(String line, String mode) throws Exception {
+        assumeTrue(Httpd.binary() != null, "Apache httpd is not installed (.ci/run installs Debian's apache2)");
+        TomcatInstance[] tc = cluster(line, mode);
+        Httpd httpd = track(Httpd.start(WORK.resolve("httpd-" + line + "-" + mode),
+                readmeHttpd(mode, tc[0].port, tc[1].port)));
+        if (mode.equals("sticky")) {
+            stickyStoryThrough(httpd, tc);
+        } else {
+            nonStickyStoryThrough(httpd, tc);
+        }
+    }
+
+    /**
+     * Sticky through a balancer: the user stays on the Tomcat of its jvmRoute; that Tomcat is killed, the other takes
+     * the session over (its route, so the user sticks there), then the session's memcached node is killed.
+     */
+    private void stickyStoryThrough(Balancer balancer, TomcatInstance[] tc) throws Exception {
+        Client user = new Client();
+        Reply first = user.get(balancer, 1, null);
+        String home = first.tomcat;
+        assertTrue(first.session.endsWith("." + home), first.session);
+        byte[] stored = awaitStored(first.session, null);
+        for (int count = 2; count <= 3; count++) {
+            assertEquals(first.session, user.get(balancer, count, home).session, "the balancer keeps the user on "
+                    + home);
+            stored = awaitStored(first.session, stored);
+        }
+        (home.equals("tc1") ? tc[0] : tc[1]).kill();
+        String other = home.equals("tc1") ? "tc2" : "tc1";
+        Reply taken = user.get(balancer, 4, other);
+        assertTrue(taken.session.endsWith("." + other), "the new cookie routes to " + other + ": " + taken.session);
+        user.get(balancer, 5, other);
+        killNodeOf(taken.session);
+        untilMoved(taken.session, count -> user.get(balancer, count, other), 6);
+    }
+
+    /** Non-sticky through a balancer: requests reach both Tomcats; tc1 is killed, then the session's node. */
+    private void nonStickyStoryThrough(Balancer balancer, TomcatInstance[] tc) throws Exception {
+        Client user = new Client();
+        Set<String> served = new HashSet<>();
+        for (int i = 1; i <= 6; i++) {
+            served.add(user.get(balancer, i, null).tomcat);
+        }
+        assertEquals(Set.of("tc1", "tc2"), served, "the balancer reached both Tomcats");
+        tc[0].kill();
+        user.get(balancer, 7, "tc2");
+        String id = user.get(balancer, 8, "tc2").session;
+        killNodeOf(id);
+        user.get(balancer, 9, "tc2");
     }
 
     /**
@@ -271,6 +302,21 @@ class PackagingIT {
         return attribute.replaceFirst("memcachedNodes=\"" + nodes + "\"");
     }
 
+    /**
+     * The README's Apache httpd configuration for {@code mode} (the block after its "tested: packaging-tests httpd
+     * sticky" or "... non-sticky" mark), its two members pointed at the Tomcats' loopback ports.
+     */
+    static String readmeHttpd(String mode, int port1, int port2) throws IOException {
+        String readme = Files.readString(Paths.get(System.getProperty("msm.packaging.readme")));
+        Matcher m = Pattern.compile("<!-- tested: packaging-tests httpd " + mode + " -->\\s*```apache\\n(.*?)```",
+                Pattern.DOTALL).matcher(readme);
+        assertTrue(m.find(), "README.md has no tested httpd block for " + mode);
+        String conf = m.group(1);
+        assertTrue(conf.contains("http://10.0.0.11:8080") && conf.contains("http://10.0.0.12:8080"), conf);
+        return conf.replace("http://10.0.0.11:8080", "http://127.0.0.1:" + port1)
+                .replace("http://10.0.0.12:8080", "http://127.0.0.1:" + port2);
+    }
+
     /** Compiles the webapp's customConverter against the bundle, as a webapp's build would, into WEB-INF/classes. */
     private static void compileCustomizer(Path bundle, Path classes) throws Exception {
         Path source = Paths.get(PackagingIT.class.getResource("/customizer/com/example/shop/ShopKryoCustomizer.java")
@@ -394,8 +440,8 @@ class PackagingIT {
             return get(t.url("/counter.jsp"), expectedCount, expectedTomcat, t.console());
         }
 
-        Reply get(Nginx n, int expectedCount, String expectedTomcat) throws Exception {
-            return get(n.url("/counter.jsp"), expectedCount, expectedTomcat, n.log());
+        Reply get(Balancer b, int expectedCount, String expectedTomcat) throws Exception {
+            return get(b.url("/counter.jsp"), expectedCount, expectedTomcat, b.log());
         }
 
         /** step.jsp?n=step: the counter must become {@code step} (the previous step's write was seen). */
