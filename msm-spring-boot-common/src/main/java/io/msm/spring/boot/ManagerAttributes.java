@@ -31,7 +31,13 @@ final class ManagerAttributes {
      * @throws MsmPropertiesException naming every bad property and its value
      */
     static ManagerAttributes validated(MsmProperties p, ClassLoader classLoader) {
+        return validated(p, List.of(), classLoader);
+    }
+
+    /** {@link #validated(MsmProperties, ClassLoader)}, with problems found elsewhere (unknown properties) first. */
+    static ManagerAttributes validated(MsmProperties p, List<String> otherProblems, ClassLoader classLoader) {
         ManagerAttributes a = new ManagerAttributes();
+        a.problems.addAll(otherProblems);
         a.collect(p);
         MsmConfig.Builder b = MsmConfig.builder();
         a.attributes.forEach(b::set);
@@ -58,7 +64,7 @@ final class ManagerAttributes {
     }
 
     private void collect(MsmProperties p) {
-        put(MsmConfig.MEMCACHED_NODES, p.getMemcachedNodes());
+        put(MsmConfig.MEMCACHED_NODES, p.getMemcachedNodes() == null ? null : String.join(",", p.getMemcachedNodes()));
         put(MsmConfig.FAILOVER_NODES, p.getFailoverNodes());
         put(MsmConfig.STICKY, p.getSticky());
         put(MsmConfig.LOCKING_MODE, p.getLockingMode());
@@ -99,11 +105,13 @@ final class ManagerAttributes {
         if (d == null) {
             return;
         }
-        if (d.toNanos() % 1_000_000 != 0) {
-            problems.add(propertyName(attribute) + "=" + d.toNanos() + "ns: expected whole milliseconds");
-            return;
+        if (d.getNano() % 1_000_000 != 0) {
+            problems.add(propertyName(attribute) + "=" + d + ": expected whole milliseconds");
+        } else if (d.abs().getSeconds() > Integer.MAX_VALUE / 1000) {
+            problems.add(propertyName(attribute) + "=" + d + ": too long");
+        } else {
+            put(attribute, d.toMillis());
         }
-        put(attribute, d.toMillis());
     }
 
     private void seconds(String attribute, Duration d) {
@@ -111,10 +119,12 @@ final class ManagerAttributes {
             return;
         }
         if (d.getNano() != 0) {
-            problems.add(propertyName(attribute) + "=" + d.toMillis() + "ms: expected whole seconds");
-            return;
+            problems.add(propertyName(attribute) + "=" + d + ": expected whole seconds");
+        } else if (d.abs().getSeconds() > Integer.MAX_VALUE) {
+            problems.add(propertyName(attribute) + "=" + d + ": too long");
+        } else {
+            put(attribute, d.getSeconds());
         }
-        put(attribute, d.getSeconds());
     }
 
     private void bytes(String attribute, DataSize size) {

@@ -6,6 +6,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.core.io.ResourceLoader;
 
 /**
@@ -19,9 +20,22 @@ public class MsmCommonConfiguration {
 
     @Bean
     public MsmSessionManagers msmSessionManagers(MsmProperties properties,
-            ObjectProvider<MsmManagerCustomizer> customizers, ResourceLoader resourceLoader) {
+            ObjectProvider<MsmManagerCustomizer> customizers, ResourceLoader resourceLoader, Environment environment) {
         return new MsmSessionManagers(properties, customizers.orderedStream().toList(),
-                resourceLoader.getClassLoader());
+                resourceLoader.getClassLoader(), environment);
+    }
+
+    /**
+     * msm's secrets ({@code msm.session-keys}, {@code msm.password}) stay masked in the actuator's configprops and env
+     * endpoints even where {@code show-values} shows the other values.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.SanitizingFunction")
+    static class Secrets {
+        @Bean
+        org.springframework.boot.actuate.endpoint.SanitizingFunction msmSecrets() {
+            return data -> MsmSecrets.isSecret(data.getKey()) ? data.withSanitizedValue() : data;
+        }
     }
 
     /** msm's meters, when the application has Micrometer (Boot's actuator brings it). */

@@ -2,6 +2,7 @@ package io.msm.spring.boot;
 
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DataSizeUnit;
 import org.springframework.boot.convert.DurationUnit;
@@ -12,10 +13,10 @@ import org.springframework.util.unit.DataUnit;
  * msm's {@code <Manager>} attributes as Spring Boot properties under {@code msm.}: the same names in kebab case
  * ({@code memcachedNodes} is {@code msm.memcached-nodes}), durations and sizes as Boot writes them ({@code 500ms},
  * {@code 5s}, {@code 256KB}). A property left unset keeps the attribute's default. Nothing happens without
- * {@code msm.memcached-nodes}; {@code msm.enabled=false} turns msm off. Unknown {@code msm.*} properties fail the
- * start (a misspelled one would otherwise be ignored without a word).
+ * {@code msm.memcached-nodes}; {@code msm.enabled=false} turns msm off. Unknown {@code msm.*} properties, from any
+ * source, fail the start, named without their values ({@link UnknownProperties}).
  */
-@ConfigurationProperties(prefix = "msm", ignoreUnknownFields = false)
+@ConfigurationProperties(prefix = "msm")
 public class MsmProperties {
 
     /** Turns msm off: the embedded Tomcat keeps its own session manager. */
@@ -27,8 +28,8 @@ public class MsmProperties {
      */
     private String jvmRoute;
 
-    /** The memcached nodes, "id:host:port" separated by commas or spaces, e.g. n1:mc1:11211,n2:mc2:11211. */
-    private String memcachedNodes;
+    /** The memcached nodes, "id:host:port", e.g. n1:mc1:11211,n2:mc2:11211 (or a YAML list). */
+    private List<String> memcachedNodes;
 
     /** Ids of nodes used only when the others are unavailable (sticky mode), e.g. n2. */
     private String failoverNodes;
@@ -140,11 +141,11 @@ public class MsmProperties {
         this.jvmRoute = jvmRoute;
     }
 
-    public String getMemcachedNodes() {
+    public List<String> getMemcachedNodes() {
         return memcachedNodes;
     }
 
-    public void setMemcachedNodes(String memcachedNodes) {
+    public void setMemcachedNodes(List<String> memcachedNodes) {
         this.memcachedNodes = memcachedNodes;
     }
 

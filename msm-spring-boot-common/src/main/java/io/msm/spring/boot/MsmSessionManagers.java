@@ -6,6 +6,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.catalina.Container;
 import org.apache.catalina.Context;
 import org.apache.catalina.Engine;
+import org.springframework.core.env.Environment;
 
 /**
  * Puts msm on the embedded Tomcat's context (the starter calls {@link #install(Context)} from a Tomcat context
@@ -14,22 +15,30 @@ import org.apache.catalina.Engine;
 public final class MsmSessionManagers {
 
     private final MsmProperties properties;
-    private final ManagerAttributes attributes;
     private final List<MsmManagerCustomizer> customizers;
+    private final ClassLoader classLoader;
+    private final Environment environment;
     private final List<MemcachedSessionManager> managers = new CopyOnWriteArrayList<>();
+    private ManagerAttributes attributes;
 
-    /**
-     * @throws MsmPropertiesException if a property is invalid (so the application fails at its start, naming it)
-     */
     public MsmSessionManagers(MsmProperties properties, List<MsmManagerCustomizer> customizers,
-            ClassLoader classLoader) {
+            ClassLoader classLoader, Environment environment) {
         this.properties = properties;
-        this.attributes = ManagerAttributes.validated(properties, classLoader);
         this.customizers = List.copyOf(customizers);
+        this.classLoader = classLoader;
+        this.environment = environment;
     }
 
-    /** A new msm manager for {@code context}, configured by the properties and the application's customizers. */
+    /**
+     * A new msm manager for {@code context}, configured by the properties and the application's customizers. The
+     * properties are checked when the first context is made, that is when the embedded Tomcat is (not in a test
+     * without a server, where a memcached host name may not resolve).
+     *
+     * @throws MsmPropertiesException if a property is invalid or unknown (the application fails to start, and Boot's
+     *                                failure analysis names each one)
+     */
     public void install(Context context) {
+        ManagerAttributes attributes = attributes();
         String jvmRoute = properties.getJvmRoute();
         if (jvmRoute != null && !jvmRoute.isBlank()) {
             // Boot adds the context to its host before it runs the customizers, and starts the engine (and so
@@ -43,6 +52,13 @@ public final class MsmSessionManagers {
         }
         context.setManager(manager);
         managers.add(manager);
+    }
+
+    private synchronized ManagerAttributes attributes() {
+        if (attributes == null) {
+            attributes = ManagerAttributes.validated(properties, UnknownProperties.of(environment), classLoader);
+        }
+        return attributes;
     }
 
     /** The managers made so far (one per context of the embedded Tomcat; Boot makes one). */

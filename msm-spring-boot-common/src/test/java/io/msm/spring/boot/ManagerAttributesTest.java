@@ -15,7 +15,7 @@ class ManagerAttributesTest {
 
     private static MsmProperties withNodes() {
         MsmProperties p = new MsmProperties();
-        p.setMemcachedNodes("n1:127.0.0.1:11211");
+        p.setMemcachedNodes(List.of("n1:127.0.0.1:11211"));
         return p;
     }
 
@@ -47,7 +47,7 @@ class ManagerAttributesTest {
     @Test
     void everyBadPropertyIsReportedAtOnceByItsPropertyName() {
         MsmProperties p = new MsmProperties();
-        p.setMemcachedNodes("n1:localhost");
+        p.setMemcachedNodes(List.of("n1:localhost"));
         p.setLockingMode("sometimes");
         p.setLockExpiration(Duration.ofMillis(1500));
         p.setOperationTimeout(Duration.ofNanos(1500));
@@ -59,11 +59,34 @@ class ManagerAttributesTest {
         String all = String.join("\n", problems);
         assertTrue(all.contains("msm.memcached-nodes=\"n1:localhost\""), all);
         assertTrue(all.contains("msm.locking-mode=\"sometimes\""), all);
-        assertTrue(all.contains("msm.lock-expiration=1500ms: expected whole seconds"), all);
-        assertTrue(all.contains("msm.operation-timeout=1500ns: expected whole milliseconds"), all);
+        assertTrue(all.contains("msm.lock-expiration=PT1.5S: expected whole seconds"), all);
+        assertTrue(all.contains("msm.operation-timeout=PT0.0000015S: expected whole milliseconds"), all);
         assertTrue(all.contains("msm.max-attribute-size=4294967296B"), all);
         assertTrue(all.contains("msm.password (not set)"), all);
         assertTrue(e.getMessage().startsWith(problems.size() + " invalid msm properties:"), e.getMessage());
+    }
+
+    @Test
+    void aListOfNodesIsOneAttributeAndHugeDurationsAreReportedNotThrown() {
+        MsmProperties p = new MsmProperties();
+        p.setMemcachedNodes(List.of("n1:127.0.0.1:11211", "n2:127.0.0.1:11212"));
+        assertEquals("n1:127.0.0.1:11211,n2:127.0.0.1:11212",
+                ManagerAttributes.validated(p, LOADER).attributes().get(MsmConfig.MEMCACHED_NODES));
+        p.setOperationTimeout(Duration.ofSeconds(Long.MAX_VALUE));
+        MsmPropertiesException e = assertThrows(MsmPropertiesException.class,
+                () -> ManagerAttributes.validated(p, LOADER));
+        assertTrue(e.problems().get(0).startsWith("msm.operation-timeout=") && e.problems().get(0).endsWith("too long"),
+                e.problems().toString());
+    }
+
+    @Test
+    void secretsAreRecognisedInTheFormsTheActuatorShows() {
+        for (String key : List.of("msm.session-keys", "MSM_SESSIONKEYS", "sessionKeys", "msm.password", "password")) {
+            assertTrue(MsmSecrets.isSecret(key), key);
+        }
+        for (String key : List.of("msm.memcached-nodes", "msm.username", "msm.session-key-file", "spring.datasource.url")) {
+            assertTrue(!MsmSecrets.isSecret(key), key);
+        }
     }
 
     @Test

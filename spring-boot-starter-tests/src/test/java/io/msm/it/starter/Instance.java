@@ -20,13 +20,19 @@ final class Instance implements AutoCloseable {
         this.port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
     }
 
-    /** Starts an instance on a free loopback port with these properties (besides the usual test ones). */
+    /**
+     * Starts an instance on a free loopback port with these properties (besides the usual test ones); those written
+     * {@code --name=value} are passed as command-line arguments.
+     */
     static Instance start(String name, String... properties) {
         List<String> p = new ArrayList<>(List.of("server.port=0", "server.address=127.0.0.1",
                 "spring.main.banner-mode=off", "logging.level.root=WARN", "logging.level.io.msm=INFO"));
-        p.addAll(List.of(properties));
+        List<String> args = new ArrayList<>();
+        for (String property : properties) {
+            (property.startsWith("--") ? args : p).add(property);
+        }
         return new Instance(new SpringApplicationBuilder(StarterApplication.class)
-                .properties(p.toArray(new String[0])).run(), name);
+                .properties(p.toArray(new String[0])).run(args.toArray(new String[0])), name);
     }
 
     String url(String pathAndQuery) {

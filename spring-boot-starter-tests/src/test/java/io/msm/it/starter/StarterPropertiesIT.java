@@ -52,7 +52,7 @@ class StarterPropertiesIT {
     @Test
     void aDurationThatIsNoWholeNumberOfTheAttributesUnitFailsTheStart() {
         String d = failedStart(nodes(), "msm.lock-expiration=1500ms").getDescription();
-        assertTrue(d.contains("msm.lock-expiration=1500ms: expected whole seconds"), d);
+        assertTrue(d.contains("msm.lock-expiration=PT1.5S: expected whole seconds"), d);
     }
 
     @Test
@@ -65,7 +65,37 @@ class StarterPropertiesIT {
     @Test
     void aMisspelledPropertyFailsTheStart() {
         FailureAnalysis a = failedStart(nodes(), "msm.locking-mod=all");
-        assertTrue(a.getDescription().contains("msm.locking-mod"), a.getDescription());
+        assertTrue(a.getDescription().contains("msm.locking-mod: not an msm property"), a.getDescription());
+    }
+
+    /** The command line (and environment variables) are checked as well, and a misspelled secret is not shown. */
+    @Test
+    void aMisspelledCommandLinePropertyFailsTheStartNamedWithoutItsValue() {
+        FailureAnalysis a = failedStart(nodes(), "--msm.pasword=hunter2");
+        assertTrue(a.getDescription().contains("msm.pasword: not an msm property"), a.getDescription());
+        assertTrue(!a.getDescription().contains("hunter2") && !a.getAction().contains("hunter2"), a.getDescription());
+    }
+
+    @Test
+    void nodesAsAListAsYamlWritesThem() {
+        String[] nodes = MEMCACHED.nodesAttribute("n1").split(",");
+        try (Instance i = Instance.start("tc1", "msm.memcached-nodes[0]=" + nodes[0])) {
+            assertEquals(MEMCACHED.nodesAttribute("n1"), i.manager().getMemcachedNodes());
+        }
+    }
+
+    @Test
+    void secretsStayMaskedInTheActuatorEvenWithShowValuesAlways() {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'k');
+        try (Instance i = Instance.start("tc1", nodes(), "msm.session-protection=sign", "msm.session-keys=" + key,
+                "management.endpoints.web.exposure.include=configprops,env",
+                "management.endpoint.configprops.show-values=always", "management.endpoint.env.show-values=always")) {
+            for (String endpoint : new String[] {"/actuator/configprops", "/actuator/env"}) {
+                String body = new Browser().get(i.url(endpoint)).body();
+                assertTrue(body.contains("session-protection") || body.contains("sessionProtection"), body);
+                assertTrue(!body.contains(key), endpoint + " shows msm.session-keys: " + body);
+            }
+        }
     }
 
     @Test
@@ -90,8 +120,8 @@ class StarterPropertiesIT {
     }
 
     @Test
-    void withoutMemcachedNodesOrWithEnabledFalseTomcatKeepsItsOwnManager() {
-        for (String[] properties : new String[][] {{}, {nodes(), "msm.enabled=false"}}) {
+    void withoutMemcachedNodesOrWithEnabledFalseOrBlankNodesTomcatKeepsItsOwnManager() {
+        for (String[] properties : new String[][] {{}, {nodes(), "msm.enabled=false"}, {"msm.memcached-nodes= "}}) {
             try (Instance i = Instance.start("tc1", properties)) {
                 assertTrue(i.app.getBeansOfType(MsmSessionManagers.class).isEmpty(), "no msm");
                 Browser user = new Browser();

@@ -1,5 +1,6 @@
 package io.msm.spring.boot.autoconfigure;
 
+import io.msm.spring.boot.MemcachedNodesCondition;
 import io.msm.spring.boot.MsmCommonConfiguration;
 import io.msm.spring.boot.MsmHealthReport;
 import io.msm.spring.boot.MsmSessionManagers;
@@ -7,7 +8,6 @@ import io.msm.tomcat.MemcachedSessionManager;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
@@ -17,6 +17,7 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 
@@ -28,7 +29,7 @@ import org.springframework.context.annotation.Import;
 @AutoConfiguration
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnClass({MemcachedSessionManager.class, TomcatServletWebServerFactory.class})
-@ConditionalOnProperty(prefix = "msm", name = "memcached-nodes")
+@Conditional(MemcachedNodesCondition.class)
 @ConditionalOnBooleanProperty(name = "msm.enabled", matchIfMissing = true)
 @Import(MsmCommonConfiguration.class)
 public class MsmAutoConfiguration {
