@@ -409,8 +409,20 @@ class SpringSecurityFormLoginIT {
         }
     }
 
-    /** Waits until the instance's backup threads are done, so memcached holds what the last request changed. */
+    /**
+     * Waits until memcached holds what the last request changed: the request thread is done (Spring flushes a
+     * response before the request ends; sticky asynchronous backups start at its end), then the backup threads.
+     */
     private static void awaitBackups(Instance i) {
+        org.apache.catalina.Service service = ((org.apache.catalina.Engine) i.manager().getContext().getParent()
+                .getParent()).getService();
+        for (org.apache.catalina.connector.Connector c : service.findConnectors()) {
+            if (c.getProtocolHandler().getExecutor() instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor) {
+                org.apache.tomcat.util.threads.ThreadPoolExecutor pool =
+                        (org.apache.tomcat.util.threads.ThreadPoolExecutor) c.getProtocolHandler().getExecutor();
+                await("the requests on " + i + " to end", 5000, () -> pool.getActiveCount() == 0);
+            }
+        }
         assertTrue(i.manager().engine().awaitIdle(5000), "backups of " + i + " still running");
     }
 

@@ -51,9 +51,14 @@ public final class CrossJdk {
         List<String> failures = new ArrayList<>();
         Path here = Files.createDirectories(work.resolve("written-on-" + Runtime.version().feature()));
         write(factory, unsupported, here);
-        String read = readWith(otherJava, factory, unsupported, here);
-        if (read != null) {
-            failures.add("JDK " + Runtime.version().feature() + " -> " + otherJava + ": " + read);
+        ChildResult read = child(otherJava, "read", factory, unsupported, here);
+        int otherFeature = featureOf(read.output);
+        if (otherFeature == Runtime.version().feature()) {
+            failures.add(otherJava + " is Java " + otherFeature + " too: no other JDK to read across");
+        }
+        if (read.exit != 0) {
+            failures.add("JDK " + Runtime.version().feature() + " -> " + otherJava + ": exit " + read.exit + ": "
+                    + read.output);
         }
         Path there = Files.createDirectories(work.resolve("written-by-other"));
         ChildResult written = child(otherJava, "write", factory, unsupported, there);
@@ -93,8 +98,18 @@ public final class CrossJdk {
             System.out.println(f);
         }
         System.out.println((failures.isEmpty() ? "OK" : failures.size() + " case(s) failed") + " on JDK "
-                + Runtime.version());
+                + Runtime.version() + " (feature " + Runtime.version().feature() + ")");
         System.exit(failures.isEmpty() ? 0 : 1);
+    }
+
+    /** The feature version a child printed last ({@code (feature 25)}), or -1. */
+    private static int featureOf(String output) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(feature (\\d+)\\)").matcher(output);
+        int feature = -1;
+        while (m.find()) {
+            feature = Integer.parseInt(m.group(1));
+        }
+        return feature;
     }
 
     private static List<Case> cases(Set<String> unsupported) throws Exception {

@@ -2,7 +2,12 @@ package io.msm.it.starter;
 
 import io.msm.spring.boot.MsmSessionManagers;
 import io.msm.tomcat.MemcachedSessionManager;
+import org.apache.catalina.Context;
+import org.apache.catalina.Engine;
+import org.apache.catalina.Service;
+import org.apache.catalina.connector.Connector;
 import java.util.ArrayList;
+import java.util.concurrent.Executor;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -48,10 +53,27 @@ final class Instance implements AutoCloseable {
         return m.get(0);
     }
 
-    /** Waits until the backup threads are done, so memcached holds what the last request changed. */
+    /**
+     * Waits until memcached holds what the last request changed: its request thread is done (Spring flushes a
+     * response before the request ends, and sticky asynchronous mode starts the backup at the end), then the backups.
+     */
     void awaitBackups() {
+        awaitRequestsDone(manager().getContext());
         if (!manager().engine().awaitIdle(5000)) {
             throw new AssertionError("backups of " + name + " still running");
+        }
+    }
+
+    /** Waits until no request runs on the connectors of {@code context}'s Tomcat (this test is their only client). */
+    static void awaitRequestsDone(Context context) {
+        Service service = ((Engine) context.getParent().getParent()).getService();
+        for (Connector c : service.findConnectors()) {
+            Executor executor = c.getProtocolHandler().getExecutor();
+            if (executor instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor) {
+                org.apache.tomcat.util.threads.ThreadPoolExecutor pool =
+                        (org.apache.tomcat.util.threads.ThreadPoolExecutor) executor;
+                await("the requests on " + c + " to end", 5000, () -> pool.getActiveCount() == 0);
+            }
         }
     }
 
