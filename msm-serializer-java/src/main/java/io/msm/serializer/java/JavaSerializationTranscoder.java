@@ -151,6 +151,37 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
 
     @Override
     public Map<String, Object> deserialize(byte[] data) {
+        return read(data, ObjectInputStream::readInt, null);
+    }
+
+    /** memcached-session-manager's stand-in for a value it could not serialize: the attribute is left out. */
+    static final String ANCHOR_NOT_SERIALIZABLE = "___NOT_SERIALIZABLE_EXCEPTION___";
+
+    /**
+     * Reads the attributes of a session memcached-session-manager 2.x stored with its Java serialization transcoder
+     * (an {@code Integer} count, then name and value pairs), under the same guard as msm's own: the hash-bomb scan,
+     * the deserialization filter, the webapp class loader. Attributes it could not serialize are left out, as it
+     * did.
+     *
+     * @throws TranscoderException as {@link #deserialize(byte[])}
+     */
+    public Map<String, Object> deserializeAnchorAttributes(byte[] data) {
+        return read(data, in -> {
+            Object count = in.readObject();
+            if (!(count instanceof Integer)) {
+                throw new TranscoderException("the attribute count is a " + (count == null ? "null"
+                        : count.getClass().getName()) + ", not an Integer");
+            }
+            return (Integer) count;
+        }, ANCHOR_NOT_SERIALIZABLE);
+    }
+
+    /** How a stream states its attribute count. */
+    private interface CountReader {
+        int read(ObjectInputStream in) throws IOException, ClassNotFoundException;
+    }
+
+    private Map<String, Object> read(byte[] data, CountReader countReader, String leftOutMarker) {
         try {
             JavaStreamScan.scan(data, 0, data.length, new HashWork(data.length));
         } catch (RefusedInputException e) {
@@ -162,7 +193,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             // msm's would replace it, so msm's filter applies it too (a filter factory still sees msm's)
             recording = new RecordingFilter(in.getObjectInputFilter(), filter, data.length);
             in.setObjectInputFilter(recording);
-            int count = in.readInt();
+            int count = countReader.read(in);
             if (count < 0 || count > data.length) {
                 throw new TranscoderException("bad attribute count " + count);
             }
@@ -172,7 +203,10 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                 if (!(key instanceof String)) {
                     throw new TranscoderException("attribute name " + i + " is not a string");
                 }
-                attributes.put((String) key, in.readObject());
+                Object value = in.readObject();
+                if (leftOutMarker == null || !leftOutMarker.equals(value)) {
+                    attributes.put((String) key, value);
+                }
             }
             return attributes;
         } catch (ClassNotFoundException e) {
