@@ -32,6 +32,11 @@ final class EmbeddedTomcat implements AutoCloseable {
 
     private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
             String host, String contextPath, int expiryCheckSeconds) {
+        this(route, attributes, login, otherContext, host, contextPath, expiryCheckSeconds, null, null);
+    }
+
+    private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
+            String host, String contextPath, int expiryCheckSeconds, String managerClass, String webappVersion) {
         this.route = route;
         Path base;
         try {
@@ -52,14 +57,22 @@ final class EmbeddedTomcat implements AutoCloseable {
             manager.setProcessExpiresFrequency(1);
         }
         context = tomcat.addContext(contextPath, base.toString());
+        if (webappVersion != null) { // parallel deployment: the context named path##version
+            context.setName(contextPath + "##" + webappVersion);
+            context.setWebappVersion(webappVersion);
+        }
         encodedPath = java.net.URLEncoder.encode(contextPath, java.nio.charset.StandardCharsets.UTF_8)
                 .replace("%2F", "/");
         String transcoder = System.getProperty(TRANSCODER_PROPERTY);
         if (transcoder != null && !transcoder.isBlank() && !attributes.containsKey("transcoderFactoryClass")) {
             setAttribute(manager, "transcoderFactoryClass", transcoder); // the suite runs once per serializer
         }
-        attributes.forEach((k, v) -> setAttribute(manager, k, v));
-        context.setManager(manager);
+        if (managerClass == null) {
+            attributes.forEach((k, v) -> setAttribute(manager, k, v));
+            context.setManager(manager);
+        } else {
+            context.setManager(otherManager(managerClass, attributes));
+        }
         TestApp.install(context, route);
         context.addLifecycleListener(event -> {
             // a reload drops what was added in code (as web.xml's content): add it again, as web.xml would be read
@@ -94,6 +107,8 @@ final class EmbeddedTomcat implements AutoCloseable {
         private String host = "127.0.0.1";
         private String contextPath = "";
         private int expiryCheckSeconds;
+        private String managerClass;
+        private String webappVersion;
 
         private Builder(String route) {
             this.route = route;
@@ -138,9 +153,21 @@ final class EmbeddedTomcat implements AutoCloseable {
             return this;
         }
 
+        /** Another session manager than msm's, with the same attributes (memcached-session-manager's). */
+        Builder manager(String className) {
+            managerClass = className;
+            return this;
+        }
+
+        /** Deploys the webapp as version {@code version} of its path (context name {@code path##version}). */
+        Builder webappVersion(String version) {
+            webappVersion = version;
+            return this;
+        }
+
         EmbeddedTomcat start() {
             EmbeddedTomcat t = new EmbeddedTomcat(route, attributes, login, otherContext, host, contextPath,
-                    expiryCheckSeconds);
+                    expiryCheckSeconds, managerClass, webappVersion);
             t.startTomcat();
             return t;
         }
@@ -155,6 +182,22 @@ final class EmbeddedTomcat implements AutoCloseable {
                 // the context's state tells
             }
             return t;
+        }
+    }
+
+    /** A manager of another class (memcached-session-manager's), named by its class so no source depends on it. */
+    private static org.apache.catalina.Manager otherManager(String className, Map<String, String> attributes) {
+        try {
+            org.apache.catalina.Manager m = (org.apache.catalina.Manager) Class.forName(className)
+                    .getDeclaredConstructor().newInstance();
+            attributes.forEach((k, v) -> {
+                if (!org.apache.tomcat.util.IntrospectionUtils.setProperty(m, k, v)) {
+                    throw new IllegalArgumentException("no attribute " + k + " on " + className);
+                }
+            });
+            return m;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create " + className, e);
         }
     }
 

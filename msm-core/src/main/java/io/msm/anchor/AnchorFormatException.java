@@ -4,7 +4,7 @@ package io.msm.anchor;
 public final class AnchorFormatException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    AnchorFormatException(String message) {
+    public AnchorFormatException(String message) {
         super(message);
     }
 }

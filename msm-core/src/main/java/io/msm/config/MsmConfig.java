@@ -66,6 +66,8 @@ public final class MsmConfig {
     public static final String MIN_BACKUP_INTERVAL = "minBackupInterval";
     /** Ours: non-sticky, how many idle sessions keep their attribute objects for reuse when memcached still agrees. */
     public static final String IDLE_SESSION_CACHE = "idleSessionCache";
+    /** Ours: whether sessions memcached-session-manager stored are read (a rolling switch from it). */
+    public static final String LEGACY_SESSIONS = "legacySessions";
 
     /** Every attribute this configuration understands, in documentation order. */
     public static final List<String> ATTRIBUTES = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
@@ -74,7 +76,7 @@ public final class MsmConfig {
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
             PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL, DESERIALIZATION_FILTER, SESSION_PROTECTION,
             SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE, MIN_BACKUP_INTERVAL,
-            IDLE_SESSION_CACHE);
+            IDLE_SESSION_CACHE, LEGACY_SESSIONS);
 
     // ------------------------------------------------------------------ defaults
     /** Defaults to {@code true}: sessions live in one Tomcat and are backed up to memcached. */
@@ -111,6 +113,8 @@ public final class MsmConfig {
     public static final int DEFAULT_MIN_BACKUP_INTERVAL_MILLIS = 10;
     /** Sessions; 0: every non-sticky load deserializes. */
     public static final int DEFAULT_IDLE_SESSION_CACHE = 1000;
+    /** Defaults to {@link LegacySessions#OFF}: only msm's own sessions are read. */
+    public static final LegacySessions DEFAULT_LEGACY_SESSIONS = LegacySessions.OFF;
 
     /** Defaults to the number of processors. */
     public static int defaultBackupThreadCount() {
@@ -162,6 +166,7 @@ public final class MsmConfig {
     private final int maxAttributeSize;
     private final int minBackupIntervalMillis;
     private final int idleSessionCache;
+    private final LegacySessions legacySessions;
     private final List<String> warnings;
 
     private MsmConfig(Parser p) {
@@ -196,6 +201,7 @@ public final class MsmConfig {
         this.maxAttributeSize = p.maxAttributeSize;
         this.minBackupIntervalMillis = p.minBackupInterval;
         this.idleSessionCache = p.idleSessionCache;
+        this.legacySessions = p.legacySessions;
         this.warnings = Collections.unmodifiableList(p.warnings);
     }
 
@@ -368,6 +374,11 @@ public final class MsmConfig {
         return idleSessionCache;
     }
 
+    /** {@code legacySessions}; defaults to {@link #DEFAULT_LEGACY_SESSIONS}. */
+    public LegacySessions legacySessions() {
+        return legacySessions;
+    }
+
     /** Doubtful but legal settings, each naming the values involved and what msm does; log each once at start. */
     public List<String> warnings() {
         return warnings;
@@ -406,6 +417,7 @@ public final class MsmConfig {
         m.put(MAX_ATTRIBUTE_SIZE, maxAttributeSize);
         m.put(MIN_BACKUP_INTERVAL, minBackupIntervalMillis + "ms");
         m.put(IDLE_SESSION_CACHE, idleSessionCache);
+        m.put(LEGACY_SESSIONS, legacySessions.name().toLowerCase(Locale.ROOT));
         StringBuilder sb = new StringBuilder("MsmConfig{");
         m.forEach((k, v) -> sb.append("\n  ").append(k).append('=').append(v));
         return sb.append("\n}").toString();
@@ -495,6 +507,7 @@ public final class MsmConfig {
         int maxAttributeSize;
         int minBackupInterval;
         int idleSessionCache;
+        LegacySessions legacySessions;
 
         Parser(Map<String, String> raw, ClassLoader classLoader) {
             this.raw = raw;
@@ -530,6 +543,7 @@ public final class MsmConfig {
             minBackupInterval = nonNegativeInt(MIN_BACKUP_INTERVAL, DEFAULT_MIN_BACKUP_INTERVAL_MILLIS,
                     "milliseconds (0: no minimum)");
             idleSessionCache = nonNegativeInt(IDLE_SESSION_CACHE, DEFAULT_IDLE_SESSION_CACHE, "sessions (0: none)");
+            parseLegacySessions();
             addWarnings();
         }
 
@@ -793,6 +807,27 @@ public final class MsmConfig {
             }
         }
 
+        private void parseLegacySessions() {
+            legacySessions = DEFAULT_LEGACY_SESSIONS;
+            String v = value(LEGACY_SESSIONS);
+            if (v == null) {
+                return;
+            }
+            switch (v.toLowerCase(Locale.ROOT)) {
+                case "off": legacySessions = LegacySessions.OFF; break;
+                case "read": legacySessions = LegacySessions.READ; break;
+                default: problem(LEGACY_SESSIONS, "expected off or read");
+            }
+            if (legacySessions != LegacySessions.OFF && storageKeyPrefix != null) {
+                try { // the old manager's rules: it refused to start with other tokens, so it never stored under them
+                    io.msm.anchor.AnchorKeys.of(storageKeyPrefix.toString(), "host", "/context", "");
+                } catch (IllegalArgumentException e) {
+                    problem(STORAGE_KEY_PREFIX, "with " + LEGACY_SESSIONS + "=\"" + v + "\" it must be one "
+                            + "memcached-session-manager accepted (" + e.getMessage() + ")");
+                }
+            }
+        }
+
         private void parseTranscoder() {
             String v = value(TRANSCODER_FACTORY_CLASS);
             transcoderFactoryClass = v == null ? DEFAULT_TRANSCODER_FACTORY_CLASS : v;
@@ -1050,6 +1085,12 @@ public final class MsmConfig {
             if (sticky && value(IDLE_SESSION_CACHE) != null) {
                 warnings.add(IDLE_SESSION_CACHE + " only applies with sticky=\"false\"; ignored in sticky mode (every"
                         + " session stays in this Tomcat's memory)");
+            }
+            if (legacySessions != LegacySessions.OFF && sessionProtection != SessionProtection.NONE) {
+                warnings.add(LEGACY_SESSIONS + "=\"" + value(LEGACY_SESSIONS) + "\" with " + SESSION_PROTECTION + "=\""
+                        + value(SESSION_PROTECTION) + "\": sessions memcached-session-manager stored are read although "
+                        + "they are neither signed nor encrypted (whoever can write to memcached can log in as anyone "
+                        + "through them); set " + LEGACY_SESSIONS + "=\"off\" once the switch is over");
             }
             if (sessionBackupAsync && value(SESSION_BACKUP_TIMEOUT) != null) {
                 warnings.add(SESSION_BACKUP_TIMEOUT + " only applies with " + SESSION_BACKUP_ASYNC

@@ -18,6 +18,8 @@ public final class EngineContext {
     private java.util.function.Consumer<ManagedSession> lost = s -> { };
     private java.util.function.Consumer<ManagedSession> endedElsewhere = s -> { };
     private String host;
+    private io.msm.anchor.AnchorKeys legacyKeys;
+    private io.msm.anchor.AnchorConverter legacyConverter;
 
     /**
      * @param name shown in every log line, e.g. the context path
@@ -118,6 +120,24 @@ public final class EngineContext {
     /** The virtual host of this webapp, or {@code null}. */
     public String host() {
         return host;
+    }
+
+    /**
+     * Where and how memcached-session-manager stored this webapp's sessions (its key layout for the webapp, and the
+     * adapter's converter of its format); used with {@code legacySessions}.
+     */
+    public EngineContext legacySessions(io.msm.anchor.AnchorKeys keys, io.msm.anchor.AnchorConverter converter) {
+        this.legacyKeys = Objects.requireNonNull(keys);
+        this.legacyConverter = Objects.requireNonNull(converter);
+        return this;
+    }
+
+    io.msm.anchor.AnchorKeys legacyKeys() {
+        return legacyKeys;
+    }
+
+    io.msm.anchor.AnchorConverter legacyConverter() {
+        return legacyConverter;
     }
 
     /** The sessions the container holds now. */

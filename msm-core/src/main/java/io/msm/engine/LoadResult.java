@@ -34,6 +34,8 @@ public final class LoadResult {
     private long cas;
     private boolean timedOut;
     private long copyHash;
+    /** What memcached-session-manager left of it, if it was read in that manager's format. */
+    private LegacyLoads.Leftovers legacy;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt,
@@ -67,6 +69,16 @@ public final class LoadResult {
     /** Read under a former key's name (a key rotation): stored again under the first key's, the old copy deleted. */
     boolean underFormerName() {
         return underFormerName;
+    }
+
+    /** Read as memcached-session-manager stored it; {@code leftovers} go once msm stored it in its own format. */
+    LoadResult fromLegacy(LegacyLoads.Leftovers leftovers) {
+        this.legacy = leftovers;
+        return this;
+    }
+
+    LegacyLoads.Leftovers legacy() {
+        return legacy;
     }
 
     LoadResult withCas(long value) {

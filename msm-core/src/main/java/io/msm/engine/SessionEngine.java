@@ -157,6 +157,8 @@ public final class SessionEngine implements AutoCloseable {
     private final FreshRun takeoverReads = new FreshRun(this::readTakeovers);
     /** Non-sticky: conditional writes and the tombstones of ended ids. */
     private final Tombstones tombstones;
+    /** Sessions memcached-session-manager stored ({@code legacySessions}), or {@code null}. */
+    private final LegacyLoads legacy;
     /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
     private final ExpiryWatch expiry;
 
@@ -232,6 +234,9 @@ public final class SessionEngine implements AutoCloseable {
         }
         this.watch = w;
         this.tombstones = new Tombstones(store);
+        this.legacy = config.legacySessions() == io.msm.config.LegacySessions.OFF || ctx.legacyKeys() == null ? null
+                : new LegacyLoads(ctx.legacyKeys(), ctx.legacyConverter(), store, sticky,
+                        config.operationTimeoutMillis(), ctx.clock(), stats, logPrefix);
         ConnectionWatch watchRef = w;
         this.availability = new NodeAvailability(store::isConnected,
                 nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
@@ -677,6 +682,18 @@ public final class SessionEngine implements AutoCloseable {
             stats.count(Counter.LOAD_FAILURES);
             return LoadResult.of(LoadResult.Status.UNAVAILABLE, failure);
         }
+        if (legacy != null && !secondary && (blob == null || name == 0)) {
+            try {
+                LoadResult old = legacy.load(id, node, key(id), blob, start);
+                if (old != null) {
+                    return old;
+                }
+            } catch (StoreException e) {
+                storeFailed(e, config.operationTimeoutMillis());
+                stats.count(Counter.LOAD_FAILURES);
+                return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
+            }
+        }
         LoadResult r = decode(id, node, blob, secondary, ttl, refreshedFor, refreshedUntil, start, name, cas);
         return sticky || secondary || name > 0 ? r : refreshedForItsTimeout(id, node, r, refreshedFor);
     }
@@ -932,7 +949,8 @@ public final class SessionEngine implements AutoCloseable {
             return false;
         }
         try {
-            return store.get(node, key, config.operationTimeoutMillis()) != null;
+            return store.get(node, key, config.operationTimeoutMillis()) != null
+                    || legacy != null && key.equals(key(id)) && legacy.mayExist(id, node, key);
         } catch (StoreException e) {
             storeFailed(e, config.operationTimeoutMillis());
             return false;
@@ -976,6 +994,12 @@ public final class SessionEngine implements AutoCloseable {
         if (loaded.underFormerName()) { // a key rotation: stored under the first key's name when the request ends
             st.stored = false;
             st.underFormerName = true;
+            st.metadataChanged();
+        }
+        if (loaded.legacy() != null) { // memcached-session-manager's format: stored in msm's when the request ends
+            st.stored = false;
+            st.version = null;
+            st.legacy = loaded.legacy().keys.isEmpty() ? null : loaded.legacy();
             st.metadataChanged();
         }
     }
@@ -1555,7 +1579,7 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         st.attempted.remove(id);
-        if (!st.attempted.isEmpty() || st.underFormerName) {
+        if (!st.attempted.isEmpty() || st.underFormerName || st.legacy != null) {
             if (requestThread) {
                 defer(st, Work.TOUCH);
             } else {
@@ -1624,6 +1648,11 @@ public final class SessionEngine implements AutoCloseable {
         if (st.underFormerName) {
             st.underFormerName = false;
             deleteNames(st.storedId, 1);
+        }
+        LegacyLoads.Leftovers leftovers = st.legacy;
+        if (leftovers != null && legacy != null) {
+            st.legacy = null;
+            legacy.delete(leftovers);
         }
         String current = st.storedId;
         for (String old : st.attempted) {
@@ -1707,7 +1736,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
     private void touchIfNeeded(ManagedSession s, SessionState st, boolean always) {
-        if ((!st.attempted.isEmpty() || st.underFormerName) && st.stored) {
+        if ((!st.attempted.isEmpty() || st.underFormerName || st.legacy != null) && st.stored) {
             deleteObsolete(st);
         }
         long now = ctx.clock().getAsLong();

@@ -80,6 +80,8 @@ public final class SessionState {
      * stored under the first key's name, its copies under the others are deleted.
      */
     volatile boolean underFormerName;
+    /** Read as memcached-session-manager stored it: what it left is deleted once stored in msm's format. */
+    volatile LegacyLoads.Leftovers legacy;
     /** Ids under which a copy may exist besides {@link #storedId} (former ids, timed-out writes): deleted later. */
     final java.util.Set<String> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

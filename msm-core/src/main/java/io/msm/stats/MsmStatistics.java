@@ -24,6 +24,11 @@ public final class MsmStatistics {
         LOAD_FAILURES,
         /** Blobs in memcached that could not be read (corrupt, truncated, wrong format, unknown classes). */
         UNREADABLE_SESSIONS,
+        /**
+         * Sessions read as memcached-session-manager stored them ({@code legacySessions}), then stored in msm's
+         * format: how a rolling switch from it progresses.
+         */
+        LEGACY_SESSIONS_LOADED,
         /** Sessions written to memcached. */
         BACKUPS,
         /** Backups skipped because the session's stored form had not changed. */

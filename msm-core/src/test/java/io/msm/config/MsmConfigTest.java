@@ -188,6 +188,27 @@ class MsmConfigTest {
     }
 
     @Test
+    void legacySessionsAreReadOnlyWhenAskedAndUnderKeysTheOldManagerCouldHaveWritten() {
+        assertEquals(LegacySessions.OFF, build(valid()).legacySessions());
+        assertEquals(LegacySessions.READ, build(valid().set(MsmConfig.LEGACY_SESSIONS, "Read")).legacySessions());
+        InvalidConfigurationException bad = assertThrows(InvalidConfigurationException.class,
+                () -> build(valid().set(MsmConfig.LEGACY_SESSIONS, "yes")));
+        assertTrue(bad.getMessage().contains("legacySessions=\"yes\": expected off or read"), bad.getMessage());
+        // memcached-session-manager refused a token with a space (it did not trim): it never stored under one
+        InvalidConfigurationException token = assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.LEGACY_SESSIONS, "read").set(MsmConfig.STORAGE_KEY_PREFIX, "host, context")));
+        assertTrue(token.getMessage().contains("storageKeyPrefix=\"host, context\": with legacySessions=\"read\""),
+                token.getMessage());
+        assertTrue(build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "host, context")).warnings().isEmpty(),
+                "msm alone trims tokens");
+        MsmConfig signed = build(valid().set(MsmConfig.LEGACY_SESSIONS, "read")
+                .set(MsmConfig.SESSION_PROTECTION, "sign").set(MsmConfig.SESSION_KEYS, KEY_1));
+        assertEquals(1, signed.warnings().size(), signed.warnings().toString());
+        assertTrue(signed.warnings().get(0).contains("neither signed nor encrypted"), signed.warnings().toString());
+        assertTrue(signed.toString().contains("legacySessions=read"), signed.toString());
+    }
+
+    @Test
     void unknownAttributeIsAProgrammingError() {
         assertThrows(IllegalArgumentException.class, () -> MsmConfig.builder().set("memcachedNode", "x"));
     }

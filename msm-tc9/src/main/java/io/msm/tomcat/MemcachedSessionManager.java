@@ -114,6 +114,14 @@ public class MemcachedSessionManager extends ManagerBase {
     }
 
     /** What a request does when it cannot take its session's lock: {@code proceed} (default) or {@code fail} (503). */
+    public void setLegacySessions(String v) {
+        attributes.set(MsmConfig.LEGACY_SESSIONS, v);
+    }
+
+    public String getLegacySessions() {
+        return attributes.get(MsmConfig.LEGACY_SESSIONS);
+    }
+
     public void setLockFailure(String v) {
         attributes.set(MsmConfig.LOCK_FAILURE, v);
     }
@@ -375,9 +383,17 @@ public class MemcachedSessionManager extends ManagerBase {
         String hostName = context.getParent() != null ? context.getParent().getName() : "";
         String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getPath(), context.getWebappVersion());
         try {
-            engine = SessionEngine.start(config,
-                    new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                            this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost).onEndedElsewhere(this::endedElsewhere));
+            EngineContext ec = new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
+                    this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost)
+                    .onEndedElsewhere(this::endedElsewhere);
+            if (config.legacySessions() != io.msm.config.LegacySessions.OFF) {
+                // as memcached-session-manager named this webapp's keys (its context token is the context's name)
+                ec.legacySessions(io.msm.anchor.AnchorKeys.of(config.storageKeyPrefix().toString(), hostName,
+                        context.getName(), context.getWebappVersion()), new LegacySessionConverter(
+                        io.msm.serializer.java.JavaSerializationTranscoder.forLegacySessions(loader, name,
+                                config.deserializationFilter().orElse(null))));
+            }
+            engine = SessionEngine.start(config, ec);
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
@@ -1126,6 +1142,10 @@ public class MemcachedSessionManager extends ManagerBase {
 
     public long getMsmUnreadableSessions() {
         return counter(Counter.UNREADABLE_SESSIONS);
+    }
+
+    public long getMsmLegacySessionsLoaded() {
+        return counter(Counter.LEGACY_SESSIONS_LOADED);
     }
 
     public long getMsmBackups() {

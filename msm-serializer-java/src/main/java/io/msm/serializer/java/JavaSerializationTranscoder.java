@@ -18,7 +18,9 @@ import java.io.ObjectStreamClass;
 import java.io.Serializable;
 import java.lang.System.Logger.Level;
 import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.ConcurrentModificationException;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -67,6 +69,15 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         this.classLoader = classLoader;
         this.copyCollections = copyCollections;
         this.name = name;
+    }
+
+    /**
+     * A reader of what memcached-session-manager 2.x stored with Java serialization (whatever serializer msm itself
+     * uses), under msm's guard with the configured {@code deserializationFilter} ({@code null}: the default).
+     */
+    public static JavaSerializationTranscoder forLegacySessions(ClassLoader classLoader, String name,
+            String configuredFilter) {
+        return new JavaSerializationTranscoder(classLoader, false, name, configuredFilter);
     }
 
     /** The filter pattern used with a {@code deserializationFilter} pattern (or {@code null}). */
@@ -181,18 +192,13 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         int read(ObjectInputStream in) throws IOException, ClassNotFoundException;
     }
 
+    /** What is read from a stream once msm's guard is in place. */
+    private interface StreamBody<T> {
+        T read(ObjectInputStream in) throws IOException, ClassNotFoundException;
+    }
+
     private Map<String, Object> read(byte[] data, CountReader countReader, String leftOutMarker) {
-        try {
-            JavaStreamScan.scan(data, 0, data.length, new HashWork(data.length));
-        } catch (RefusedInputException e) {
-            throw new TranscoderException("session attributes " + e.getMessage(), e);
-        }
-        RecordingFilter recording = null;
-        try (ObjectInputStream in = new WebappObjectInputStream(data, classLoader)) {
-            // the stream starts with the JVM-wide filter (jdk.serialFilter, or a filter factory's choice); setting
-            // msm's would replace it, so msm's filter applies it too (a filter factory still sees msm's)
-            recording = new RecordingFilter(in.getObjectInputFilter(), filter, data.length);
-            in.setObjectInputFilter(recording);
+        return guarded(data, "session attributes", in -> {
             int count = countReader.read(in);
             if (count < 0 || count > data.length) {
                 throw new TranscoderException("bad attribute count " + count);
@@ -209,6 +215,44 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                 }
             }
             return attributes;
+        });
+    }
+
+    /**
+     * Reads the first {@code count} objects of a Java serialization stream memcached-session-manager 2.x wrote
+     * besides the attributes (a session's principal, its saved FORM request), under the same guard as attributes.
+     *
+     * @param what what the stream holds, for the error message
+     * @throws TranscoderException as {@link #deserialize(byte[])}
+     */
+    public List<Object> deserializeAnchorObjects(byte[] data, int count, String what) {
+        return guarded(data, what, in -> {
+            List<Object> objects = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                objects.add(in.readObject());
+            }
+            return objects;
+        });
+    }
+
+    /**
+     * Reads {@code data} under msm's guard: the hash-bomb scan, then an object stream through the webapp class loader
+     * with msm's filter (and the JVM-wide one); every failure becomes a {@link TranscoderException} naming what was
+     * read and, if a class was refused, the class and which filter refused it.
+     */
+    private <T> T guarded(byte[] data, String what, StreamBody<T> body) {
+        try {
+            JavaStreamScan.scan(data, 0, data.length, new HashWork(data.length));
+        } catch (RefusedInputException e) {
+            throw new TranscoderException(what + " " + e.getMessage(), e);
+        }
+        RecordingFilter recording = null;
+        try (ObjectInputStream in = new WebappObjectInputStream(data, classLoader)) {
+            // the stream starts with the JVM-wide filter (jdk.serialFilter, or a filter factory's choice); setting
+            // msm's would replace it, so msm's filter applies it too (a filter factory still sees msm's)
+            recording = new RecordingFilter(in.getObjectInputFilter(), filter, data.length);
+            in.setObjectInputFilter(recording);
+            return body.read(in);
         } catch (ClassNotFoundException e) {
             throw new TranscoderException("class " + e.getMessage() + " not found by the webapp class loader", e);
         } catch (InvalidClassException e) {
@@ -217,7 +261,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                         + recording.rejectedBy + " (" + e.getMessage() + ")", e);
             }
             if (e.classname == null) {
-                throw new TranscoderException("session attributes exceed the deserialization filter's limits ("
+                throw new TranscoderException(what + " exceed the deserialization filter's limits ("
                         + e.getMessage() + ")", e);
             }
             throw new TranscoderException("class " + e.classname + " cannot be read: " + e.getMessage(), e);
@@ -225,7 +269,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             if (e instanceof TranscoderException) {
                 throw (TranscoderException) e;
             }
-            throw new TranscoderException("cannot read session attributes: " + e, e);
+            throw new TranscoderException("cannot read " + what + ": " + e, e);
         }
     }
 

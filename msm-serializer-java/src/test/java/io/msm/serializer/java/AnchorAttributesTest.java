@@ -42,6 +42,29 @@ class AnchorAttributesTest {
     }
 
     @Test
+    void fuzzedOldAttributeStreamsAndSavedRequestsAreRefusedCleanly() throws IOException {
+        List<byte[]> corpus = List.of(anchorStream(1, "user", "alice"),
+                anchorStream(3, "cart", new ArrayList<>(List.of("book", "pen")), "n", 42L, "when",
+                        java.time.LocalDate.of(2020, 1, 1), "map", new java.util.HashMap<>(Map.of("k", "v"))));
+        io.msm.test.fuzz.Fuzzer.Report r = io.msm.test.fuzz.Fuzzer.of(20261203L, corpus)
+                .bounded(5_000, java.time.Duration.ofSeconds(8)).allocationLimit(64, 8 << 20)
+                .run("deserializeAnchorAttributes", TranscoderException.class, transcoder::deserializeAnchorAttributes);
+        System.out.println("deserializeAnchorAttributes fuzz: " + r);
+        assertTrue(r.refused > 0, r.toString());
+        // the saved FORM request's stream: eight objects (body, content type, headers, locales, 4 strings)
+        java.util.HashMap<String, ArrayList<String>> headers = new java.util.HashMap<>();
+        headers.put("accept", new ArrayList<>(List.of("text/html")));
+        byte[] saved = anchorStream(null, "text/plain", headers, new ArrayList<>(List.of(java.util.Locale.US)), "GET",
+                "x=1", "/shop/cart", "/shop/cart");
+        io.msm.test.fuzz.Fuzzer.Report objects = io.msm.test.fuzz.Fuzzer.of(20261204L, List.of(saved))
+                .bounded(5_000, java.time.Duration.ofSeconds(8)).allocationLimit(64, 8 << 20)
+                .run("deserializeAnchorObjects", TranscoderException.class,
+                        in -> transcoder.deserializeAnchorObjects(in, 8, "the saved FORM request"));
+        System.out.println("deserializeAnchorObjects fuzz: " + objects);
+        assertTrue(objects.refused > 0, objects.toString());
+    }
+
+    @Test
     void anAttributeTheOldManagerCouldNotSerializeIsLeftOut() throws IOException {
         Map<String, Object> read = transcoder.deserializeAnchorAttributes(
                 anchorStream(2, "user", "alice", "socket", JavaSerializationTranscoder.ANCHOR_NOT_SERIALIZABLE));

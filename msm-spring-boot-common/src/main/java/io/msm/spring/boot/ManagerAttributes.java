@@ -93,6 +93,7 @@ final class ManagerAttributes {
         bytes(MsmConfig.MAX_ATTRIBUTE_SIZE, p.getMaxAttributeSize());
         millis(MsmConfig.MIN_BACKUP_INTERVAL, p.getMinBackupInterval());
         put(MsmConfig.IDLE_SESSION_CACHE, p.getIdleSessionCache());
+        put(MsmConfig.LEGACY_SESSIONS, p.getLegacySessions());
     }
 
     private void put(String attribute, Object value) {

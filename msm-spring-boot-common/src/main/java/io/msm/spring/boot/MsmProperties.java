@@ -125,6 +125,12 @@ public class MsmProperties {
     /** Non-sticky: how many idle sessions keep their attribute objects for reuse (0: none). */
     private Integer idleSessionCache;
 
+    /**
+     * Whether sessions memcached-session-manager stored are read (a switch from it without logging anyone out): off
+     * (default) or read.
+     */
+    private String legacySessions;
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -371,5 +377,13 @@ public class MsmProperties {
 
     public void setIdleSessionCache(Integer idleSessionCache) {
         this.idleSessionCache = idleSessionCache;
+    }
+
+    public String getLegacySessions() {
+        return legacySessions;
+    }
+
+    public void setLegacySessions(String legacySessions) {
+        this.legacySessions = legacySessions;
     }
 }
