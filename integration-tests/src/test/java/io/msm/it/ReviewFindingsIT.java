@@ -63,6 +63,6 @@ class ReviewFindingsIT extends MsmIT {
         }
         String id = b.sessionId();
         // stored by the /other webapp's own manager and backup threads
-        await("the target webapp's session to be stored", 5000, () -> server(nodeOf(id)).get("other_" + id) != null);
+        await("the target webapp's session to be stored", 5000, () -> server(nodeOf(id)).get("/other_" + id) != null);
     }
 }

@@ -118,7 +118,8 @@ class StickyFailoverIT extends MsmIT {
 
         assertEquals(3, browser.get(tc2.url("/counter")).count(), "the counter continues on tc2");
         awaitBackups(tc2);
-        assertNotNull(server(nodeOf(id)).get("caf\u00e9_" + browser.sessionId()), "stored as caf\u00e9_<id> in UTF-8");
-        assertNull(server(nodeOf(id)).get("caf\u00e9_" + id), "the key of tc1's id is deleted");
+        assertNotNull(server(nodeOf(id)).get("/caf\u00e9_" + browser.sessionId()),
+                "stored as /caf\u00e9_<id> in UTF-8");
+        assertNull(server(nodeOf(id)).get("/caf\u00e9_" + id), "the key of tc1's id is deleted");
     }
 }

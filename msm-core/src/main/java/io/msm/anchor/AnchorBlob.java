@@ -88,6 +88,45 @@ public final class AnchorBlob {
         return new AnchorBlob(new Reader(data), data);
     }
 
+    /** Where the last backup time is written: the one field that changes with every write of the same session. */
+    public static final int LAST_BACKUP_TIME_OFFSET = 34;
+
+    /**
+     * A blob the old manager reads (version 2), as it wrote one: the fields of {@code data}, the given parts.
+     *
+     * @param principal the principal's Java serialization stream, empty if none
+     * @param savedRequest a FORM login in progress: the saved request's stream, empty if none
+     * @param attributes its Java transcoder's attribute stream
+     * @throws AnchorFormatException if the old manager could not read it: an auth type it does not know, or a part
+     *         (id, principal, saved request, the header) of 32768 bytes or more (it reads lengths as signed 16-bit)
+     */
+    public static byte[] encode(io.msm.codec.SessionData data, long lastBackupTime, byte[] principal,
+            byte[] savedRequest, byte[] attributes) {
+        int auth = Arrays.asList(AUTH_TYPES).indexOf(data.authType());
+        if (auth < 0) {
+            throw new AnchorFormatException("auth type " + data.authType() + " is not one memcached-session-manager "
+                    + "stores");
+        }
+        byte[] id = data.id().getBytes(StandardCharsets.UTF_8);
+        int header = FIXED + id.length + 2 + 2 + principal.length + 2 + savedRequest.length + 2;
+        for (int n : new int[] {id.length, principal.length, savedRequest.length, header}) {
+            if (n > Short.MAX_VALUE) {
+                throw new AnchorFormatException("a part of " + n + " bytes: memcached-session-manager reads at most "
+                        + Short.MAX_VALUE);
+            }
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(header + attributes.length);
+        b.putShort((short) 2).putShort((short) header).putLong(data.creationTime()).putLong(data.lastAccessedTime())
+                .putInt(data.maxInactiveInterval()).put((byte) (data.isNew() ? '1' : '0'))
+                .put((byte) (data.isValid() ? '1' : '0')).putLong(data.thisAccessedTime()).putLong(lastBackupTime)
+                .putShort((short) id.length).put(id).putShort((short) auth)
+                .putShort((short) principal.length).put(principal)
+                .putShort((short) savedRequest.length).put(savedRequest)
+                .putShort((short) 0) // no saved FORM principal: Tomcat 9 keeps none while a login is in progress
+                .put(attributes);
+        return b.array();
+    }
+
     public int version() {
         return version;
     }

@@ -17,4 +17,17 @@ public interface AnchorConverter {
      * @throws AnchorFormatException if a part is malformed
      */
     Map<String, Object> convert(AnchorBlob blob, SessionData.Builder into);
+
+    /**
+     * The blob the old manager reads for a session msm holds ({@link AnchorBlob#encode}): its login state turned
+     * back into the container objects the old manager serialized, its attributes in the old manager's Java
+     * serialization format.
+     *
+     * @param data the session's fields, principal and notes as the adapter encodes them
+     * @param attributes its attributes, as the adapter hands them to the engine
+     * @throws AnchorFormatException if the old manager could not read the session (an auth type or a part it does
+     *         not take)
+     * @throws io.msm.spi.TranscoderException if the attributes cannot be serialized
+     */
+    byte[] encode(SessionData data, Map<String, Object> attributes, long lastBackupTime);
 }

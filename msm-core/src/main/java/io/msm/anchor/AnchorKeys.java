@@ -1,10 +1,5 @@
 package io.msm.anchor;
 
-import java.nio.charset.Charset;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The memcached keys memcached-session-manager 2.x used for a session, from the same {@code storageKeyPrefix}
@@ -18,6 +13,9 @@ public final class AnchorKeys {
     public static final String DEFAULT = "webappVersion";
 
     private final String prefix;
+
+    private static final java.util.Set<String> OLD_TOKENS = java.util.Set.of("host", "host.hash", "context",
+            "context.hash", "webappVersion");
 
     private AnchorKeys(String prefix) {
         this.prefix = prefix;
@@ -34,46 +32,18 @@ public final class AnchorKeys {
      */
     public static AnchorKeys of(String storageKeyPrefix, String host, String contextName, String webappVersion) {
         String spec = storageKeyPrefix == null ? DEFAULT : storageKeyPrefix;
-        List<String> values = new ArrayList<>();
-        for (String token : spec.split(",")) {
-            String v = resolve(token, host, contextName, webappVersion);
-            if (v != null && !v.trim().isEmpty()) {
-                values.add(v);
-            }
-        }
-        return new AnchorKeys(values.isEmpty() ? "" : String.join(":", values) + "_");
-    }
-
-    private static String resolve(String token, String host, String contextName, String webappVersion) {
-        if (token.startsWith("static:")) {
-            String text = token.substring("static:".length());
-            if (text.isEmpty() || text.contains(":")) {
+        for (String token : spec.split(",")) { // split as it did, no trimming
+            if (token.startsWith("static:") ? token.length() == "static:".length()
+                    || token.indexOf(':', "static:".length()) >= 0 : !OLD_TOKENS.contains(token)) {
                 throw new IllegalArgumentException("Unsupported config token " + token);
             }
-            return text;
         }
-        switch (token) {
-            case "host": return host;
-            case "host.hash": return host == null ? null : hash(host);
-            case "context": return contextName;
-            case "context.hash": return contextName == null ? null : hash(contextName);
-            case "webappVersion": return webappVersion;
-            default: throw new IllegalArgumentException("Unsupported config token " + token);
-        }
+        return new AnchorKeys(io.msm.config.StorageKeyPrefix.of(spec).resolve(host, contextName, webappVersion));
     }
 
-    /** SHA-256 of the text's bytes in the platform's charset (as the old manager hashed), first 8 hex digits. */
-    static String hash(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(Charset.defaultCharset()));
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < 4; i++) {
-                sb.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
-            }
-            return sb.toString();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
+    /** The keys under the prefix msm resolved for the webapp (msm builds it as the old manager did). */
+    public static AnchorKeys withPrefix(String prefix) {
+        return new AnchorKeys(prefix);
     }
 
     public String prefix() {

@@ -13,5 +13,17 @@ public enum LegacySessions {
      * record); found, it is the same session (id, times, attributes, login) and is stored in msm's format from then
      * on.
      */
-    READ
+    READ,
+    /**
+     * As {@link #READ}, and every session is stored as the old manager stores it (its format, in non-sticky mode its
+     * {@code validity:} record and the secondary copies of both), so that Tomcats still running it read what msm
+     * Tomcats wrote: for the rollout, one Tomcat at a time. Not with {@code sessionProtection} (the old manager reads
+     * neither signed blobs nor hashed keys).
+     */
+    READ_WRITE;
+
+    /** As the attribute names it: {@code off}, {@code read}, {@code readWrite}. */
+    public String attributeValue() {
+        return this == READ_WRITE ? "readWrite" : name().toLowerCase(java.util.Locale.ROOT);
+    }
 }

@@ -417,7 +417,7 @@ public final class MsmConfig {
         m.put(MAX_ATTRIBUTE_SIZE, maxAttributeSize);
         m.put(MIN_BACKUP_INTERVAL, minBackupIntervalMillis + "ms");
         m.put(IDLE_SESSION_CACHE, idleSessionCache);
-        m.put(LEGACY_SESSIONS, legacySessions.name().toLowerCase(Locale.ROOT));
+        m.put(LEGACY_SESSIONS, legacySessions.attributeValue());
         StringBuilder sb = new StringBuilder("MsmConfig{");
         m.forEach((k, v) -> sb.append("\n  ").append(k).append('=').append(v));
         return sb.append("\n}").toString();
@@ -816,7 +816,13 @@ public final class MsmConfig {
             switch (v.toLowerCase(Locale.ROOT)) {
                 case "off": legacySessions = LegacySessions.OFF; break;
                 case "read": legacySessions = LegacySessions.READ; break;
-                default: problem(LEGACY_SESSIONS, "expected off or read");
+                case "readwrite": legacySessions = LegacySessions.READ_WRITE; break;
+                default: problem(LEGACY_SESSIONS, "expected off, read or readWrite");
+            }
+            if (legacySessions == LegacySessions.READ_WRITE && sessionProtection != SessionProtection.NONE) {
+                problem(LEGACY_SESSIONS, "not with " + SESSION_PROTECTION + "=\"" + value(SESSION_PROTECTION)
+                        + "\": memcached-session-manager reads neither signed or encrypted sessions nor hashed keys "
+                        + "(turn protection on once the switch is over, with " + LEGACY_SESSIONS + "=\"off\")");
             }
             if (legacySessions != LegacySessions.OFF && storageKeyPrefix != null) {
                 try { // the old manager's rules: it refused to start with other tokens, so it never stored under them

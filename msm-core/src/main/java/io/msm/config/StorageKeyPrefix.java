@@ -11,11 +11,12 @@ import java.util.Locale;
  * <ul>
  *   <li>{@code static:<text>} - the given text</li>
  *   <li>{@code host} / {@code host.hash} - the Tomcat host name, or a short hash of it</li>
- *   <li>{@code context} / {@code context.hash} - the context path ({@code ROOT} for the root context), or a short
- *       hash of it</li>
+ *   <li>{@code context} / {@code context.hash} - the context's name ({@code /shop}; nothing for the root context;
+ *       {@code /shop##2} for a version of a parallel deployment), or a short hash of it</li>
  *   <li>{@code webappVersion} - the parallel-deployment version ({@code app##2}); empty when there is none</li>
  * </ul>
- * Non-empty parts are joined with {@code _} and followed by {@code _}. Defaults to {@value #DEFAULT}.
+ * Non-blank parts are joined with {@code :} and followed by {@code _}, as memcached-session-manager joined them, so
+ * both managers name a session's keys alike. Defaults to {@value #DEFAULT}.
  */
 public final class StorageKeyPrefix {
     public static final String DEFAULT = "webappVersion";
@@ -71,30 +72,44 @@ public final class StorageKeyPrefix {
     }
 
     /**
-     * The prefix for one webapp.
+     * The prefix of {@code spec}, for code that has no configuration to report a bad value in.
+     *
+     * @throws IllegalArgumentException naming what is wrong with it
+     */
+    public static StorageKeyPrefix of(String spec) {
+        Object parsed = parse(spec);
+        if (parsed instanceof StorageKeyPrefix) {
+            return (StorageKeyPrefix) parsed;
+        }
+        throw new IllegalArgumentException((String) parsed);
+    }
+
+    /**
+     * The prefix for one webapp, as memcached-session-manager built it (so that both name a session's keys alike): the
+     * non-blank values of the tokens joined with {@code :}, then {@code _}; nothing when every value is blank.
      *
      * @param host the host name, e.g. {@code localhost}
-     * @param contextPath the context path, {@code ""} for the root context
+     * @param contextName the context's name: {@code ""} for the root context, {@code /shop}, {@code /shop##002}
      * @param webappVersion the parallel-deployment version, {@code ""} when there is none
      */
-    public String resolve(String host, String contextPath, String webappVersion) {
+    public String resolve(String host, String contextName, String webappVersion) {
         StringBuilder sb = new StringBuilder();
         for (Part p : parts) {
             String value;
             switch (p.kind) {
                 case STATIC: value = p.text; break;
                 case HOST: value = host; break;
-                case HOST_HASH: value = shortHash(host); break;
-                case CONTEXT: value = contextName(contextPath); break;
-                case CONTEXT_HASH: value = shortHash(contextName(contextPath)); break;
-                case WEBAPP_VERSION: value = webappVersion == null ? "" : webappVersion; break;
+                case HOST_HASH: value = host == null ? null : shortHash(host); break;
+                case CONTEXT: value = contextName; break;
+                case CONTEXT_HASH: value = contextName == null ? null : shortHash(contextName); break;
+                case WEBAPP_VERSION: value = webappVersion; break;
                 default: throw new AssertionError(p.kind);
             }
-            if (!value.isEmpty()) {
-                sb.append(sanitize(value)).append('_');
+            if (value != null && !value.trim().isEmpty()) {
+                sb.append(sb.length() == 0 ? "" : ":").append(sanitize(value));
             }
         }
-        return sb.toString();
+        return sb.length() == 0 ? "" : sb.append('_').toString();
     }
 
     /** {@code true} if two webapps on one host get different prefixes ({@code context}, {@code context.hash} or a {@code static:} text). */
@@ -107,15 +122,19 @@ public final class StorageKeyPrefix {
         return false;
     }
 
-    private static String contextName(String contextPath) {
-        if (contextPath == null || contextPath.isEmpty() || contextPath.equals("/")) {
-            return "ROOT";
+    /** The first 8 hex digits of the SHA-256 of the text's UTF-8 bytes (memcached-session-manager's short hash). */
+    static String shortHash(String s) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            StringBuilder sb = new StringBuilder(8);
+            for (int i = 0; i < 4; i++) {
+                sb.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
+            }
+            return sb.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
-        return contextPath.startsWith("/") ? contextPath.substring(1) : contextPath;
-    }
-
-    private static String shortHash(String s) {
-        return Integer.toHexString((s == null ? "" : s).hashCode());
     }
 
     private static boolean isKeySafe(String s) {

@@ -43,13 +43,16 @@ final class LegacyLoads {
     private final AnchorConverter converter;
     private final SessionStore store;
     private final boolean sticky;
+    /** {@code readWrite}: the old format is what this engine writes too, so a blob in it needs no rewrite. */
+    private final boolean readWrite;
     private final long timeoutMillis;
     private final LongSupplier clock;
     private final MsmStatistics stats;
     private final String logPrefix;
 
-    LegacyLoads(AnchorKeys keys, AnchorConverter converter, SessionStore store, boolean sticky, long timeoutMillis,
-            LongSupplier clock, MsmStatistics stats, String logPrefix) {
+    LegacyLoads(AnchorKeys keys, AnchorConverter converter, SessionStore store, boolean sticky, boolean readWrite,
+            long timeoutMillis, LongSupplier clock, MsmStatistics stats, String logPrefix) {
+        this.readWrite = readWrite;
         this.keys = keys;
         this.converter = converter;
         this.store = store;
@@ -66,10 +69,11 @@ final class LegacyLoads {
      * old manager's key holds when it is another key. {@code null} when there is nothing of the old manager's: the
      * engine goes on with what its own key held.
      *
+     * @param cas the CAS of what msm's key held ({@code 0} if unknown)
      * @param start when the load started ({@link System#nanoTime()})
      * @throws StoreException memcached did not answer
      */
-    LoadResult load(String id, String node, String ownKey, byte[] underOwnKey, long start) {
+    LoadResult load(String id, String node, String ownKey, byte[] underOwnKey, long cas, long start) {
         byte[] blob = underOwnKey;
         String key = keys.session(id);
         if (blob == null && !key.equals(ownKey) && MemcachedKeys.isSendable(key)) {
@@ -81,18 +85,91 @@ final class LegacyLoads {
             return null;
         }
         try {
-            return decode(id, node, key, ownKey, blob, start);
+            LoadResult r = decode(id, node, blob, keys.validity(id), true, start);
+            if (!r.isFound()) {
+                return r;
+            }
+            if (readWrite && key.equals(ownKey)) { // stored as this engine stores it: written again if it changes
+                return r.withCas(cas);
+            }
+            List<String> leftovers = new ArrayList<>(2);
+            if (!sticky) {
+                leftovers.add(keys.validity(id));
+            }
+            if (!key.equals(ownKey)) { // else msm's own write replaces it
+                leftovers.add(key);
+            }
+            return LoadResult.found(r.data(), new IdleSessionCache.Version(0, 0, r.attributes()), 0, null, false,
+                    r.lastAccessedTime(), 0, false).fromLegacy(new Leftovers(node, leftovers));
         } catch (AnchorFormatException | TranscoderException e) {
-            stats.count(Counter.UNREADABLE_SESSIONS);
-            String reason = e.getMessage();
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " that memcached-session-manager "
-                    + "stored in memcached node " + node + " is unreadable (" + reason + "); the request gets a new "
-                    + "session");
-            return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
+            return refused(id, node, e);
         }
     }
 
-    private LoadResult decode(String id, String node, String key, String ownKey, byte[] blob, long start) {
+    /**
+     * Non-sticky: the old manager's secondary copy of {@code id} ({@code blob}, read from {@code node} because the
+     * session's own node could not answer), dated by the secondary validity record on that node.
+     *
+     * @throws StoreException memcached did not answer
+     */
+    LoadResult loadSecondary(String id, String node, byte[] blob, long start) {
+        try {
+            LoadResult r = decode(id, node, blob, keys.backupValidity(id), true, start);
+            if (r.isFound()) {
+                stats.count(Counter.SECONDARY_LOADS);
+                return LoadResult.found(r.data(), new IdleSessionCache.Version(0, 0, r.attributes()), 0, null, true,
+                        r.lastAccessedTime(), 0, false);
+            }
+            return r;
+        } catch (AnchorFormatException | TranscoderException e) {
+            return refused(id, node, e);
+        }
+    }
+
+    /**
+     * The session in {@code blob}, a copy the timeout watch read and found timed out: read to be ended (with its
+     * listeners), whatever its times say.
+     */
+    LoadResult decodeTimedOut(String id, String node, byte[] blob) {
+        try {
+            return decode(id, node, blob, keys.validity(id), false, System.nanoTime());
+        } catch (AnchorFormatException | TranscoderException e) {
+            return refused(id, node, e);
+        } catch (StoreException e) {
+            return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
+        }
+    }
+
+    /** The timeout of the session in {@code blob} if it is one of {@code id} in the old format; else {@code null}. */
+    static Integer timeoutOf(String id, byte[] blob) {
+        if (!AnchorBlob.looksLikeOne(blob)) {
+            return null;
+        }
+        try {
+            AnchorBlob b = AnchorBlob.parse(blob);
+            return b.id().equals(id) && b.isValid() ? b.maxInactiveInterval() : null;
+        } catch (AnchorFormatException e) {
+            return null;
+        }
+    }
+
+    private LoadResult refused(String id, String node, RuntimeException e) {
+        stats.count(Counter.UNREADABLE_SESSIONS);
+        String reason = e.getMessage();
+        LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " that memcached-session-manager "
+                + "stored in memcached node " + node + " is unreadable (" + reason + "); the request gets a new "
+                + "session");
+        return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
+    }
+
+    /**
+     * The session in {@code blob}, dated (non-sticky) by the validity record {@code validityKey} on {@code node} when
+     * there is one: the old manager writes a blob when its session changed, and the times of every access to the
+     * record. Found: with the hash of the blob's content ({@link LegacyWrites#contentHash}). Timed out:
+     * {@code NOT_FOUND} if {@code unlessTimedOut}.
+     */
+    private LoadResult decode(String id, String node, byte[] blob, String validityKey, boolean unlessTimedOut,
+            long start) {
         AnchorBlob b = AnchorBlob.parse(blob);
         if (!b.id().equals(id)) {
             throw new AnchorFormatException("the blob stored under this id belongs to session " + LogIds.of(b.id()));
@@ -103,21 +180,16 @@ final class LegacyLoads {
         }
         long lastAccessed = b.lastAccessedTime();
         long thisAccessed = b.thisAccessedTime();
-        List<String> leftovers = new ArrayList<>(2);
         if (!sticky) {
-            // the old manager writes the blob when it changed, and the times of every access to this record
-            String validityKey = keys.validity(id);
             byte[] v = MemcachedKeys.isSendable(validityKey) ? store.get(node, validityKey, timeoutMillis) : null;
             if (v != null) {
                 AnchorValidity validity = AnchorValidity.parse(v);
                 lastAccessed = validity.lastAccessedTime();
                 thisAccessed = validity.thisAccessedTime();
-                leftovers.add(validityKey);
             }
         }
         int maxInactive = b.maxInactiveInterval();
-        long now = clock.getAsLong();
-        if (maxInactive > 0 && now - thisAccessed >= maxInactive * 1000L) {
+        if (unlessTimedOut && maxInactive > 0 && clock.getAsLong() - thisAccessed >= maxInactive * 1000L) {
             stats.count(Counter.SESSIONS_NOT_FOUND);
             return LoadResult.of(LoadResult.Status.NOT_FOUND, "the stored session timed out");
         }
@@ -130,14 +202,11 @@ final class LegacyLoads {
                 .isValid(true)
                 .authType(b.authType());
         Map<String, Object> attributes = converter.convert(b, data);
-        if (!key.equals(ownKey)) { // else msm's own write replaces it
-            leftovers.add(key);
-        }
         stats.count(Counter.SESSIONS_LOADED);
         stats.count(Counter.LEGACY_SESSIONS_LOADED);
         stats.time(MsmStatistics.Timer.LOAD, System.nanoTime() - start);
-        return LoadResult.found(data.build(), new IdleSessionCache.Version(0, 0, attributes), 0, null, false,
-                Math.max(lastAccessed, thisAccessed), 0, false).fromLegacy(new Leftovers(node, leftovers));
+        return LoadResult.found(data.build(), new IdleSessionCache.Version(0, 0, attributes),
+                LegacyWrites.contentHash(blob), blob, false, Math.max(lastAccessed, thisAccessed), 0, false);
     }
 
     /** Whether the old manager's key of {@code id}, when it is another key than msm's, holds something. */

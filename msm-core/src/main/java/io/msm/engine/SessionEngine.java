@@ -159,6 +159,8 @@ public final class SessionEngine implements AutoCloseable {
     private final Tombstones tombstones;
     /** Sessions memcached-session-manager stored ({@code legacySessions}), or {@code null}. */
     private final LegacyLoads legacy;
+    /** {@code legacySessions="readWrite"}: sessions stored as memcached-session-manager stores them, or {@code null}. */
+    private final LegacyWrites legacyWrites;
     /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
     private final ExpiryWatch expiry;
 
@@ -236,7 +238,11 @@ public final class SessionEngine implements AutoCloseable {
         this.tombstones = new Tombstones(store);
         this.legacy = config.legacySessions() == io.msm.config.LegacySessions.OFF || ctx.legacyKeys() == null ? null
                 : new LegacyLoads(ctx.legacyKeys(), ctx.legacyConverter(), store, sticky,
+                        config.legacySessions() == io.msm.config.LegacySessions.READ_WRITE,
                         config.operationTimeoutMillis(), ctx.clock(), stats, logPrefix);
+        this.legacyWrites = legacy == null || config.legacySessions() != io.msm.config.LegacySessions.READ_WRITE
+                ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
+                        config.operationTimeoutMillis(), logPrefix);
         ConnectionWatch watchRef = w;
         this.availability = new NodeAvailability(store::isConnected,
                 nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
@@ -675,8 +681,18 @@ public final class SessionEngine implements AutoCloseable {
         boolean secondary = false;
         if (failure != null && !sticky) {
             // the primary cannot answer (a clean miss is a miss: never resurrect an old secondary copy)
-            blob = loadSecondary(id, node);
+            String[] from = new String[1];
+            blob = loadSecondary(id, node, from);
             secondary = blob != null;
+            if (secondary && legacy != null && io.msm.anchor.AnchorBlob.looksLikeOne(blob)) {
+                try {
+                    return legacy.loadSecondary(id, from[0], blob, start);
+                } catch (StoreException e) {
+                    storeFailed(e, config.operationTimeoutMillis());
+                    stats.count(Counter.LOAD_FAILURES);
+                    return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
+                }
+            }
         }
         if (blob == null && failure != null) {
             stats.count(Counter.LOAD_FAILURES);
@@ -684,7 +700,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         if (legacy != null && !secondary && (blob == null || name == 0)) {
             try {
-                LoadResult old = legacy.load(id, node, key(id), blob, start);
+                LoadResult old = legacy.load(id, node, key(id), blob, cas, start);
                 if (old != null) {
                     return old;
                 }
@@ -727,6 +743,9 @@ public final class SessionEngine implements AutoCloseable {
         if (blob == null || Tombstones.is(blob)) {
             return 0;
         }
+        if (legacy != null && LegacyLoads.timeoutOf(id, blob) != null) {
+            return LegacyWrites.contentHash(blob); // what readWrite's writes record (hadContent)
+        }
         try {
             byte[] opened = sealer.open(blob);
             return BlobCodec.decode(opened).id().equals(id) ? BlobCodec.copyHash(opened) : 0;
@@ -740,6 +759,9 @@ public final class SessionEngine implements AutoCloseable {
      * set it; {@code null} if the copy is not a readable session of this id (the watch's decode says why).
      */
     Integer storedTimeout(String id, byte[] blob) {
+        if (legacy != null && io.msm.anchor.AnchorBlob.looksLikeOne(blob)) {
+            return LegacyLoads.timeoutOf(id, blob);
+        }
         try {
             SessionData data = BlobCodec.decode(sealer.open(blob));
             return data.id().equals(id) && data.isValid() ? data.maxInactiveInterval() : null;
@@ -755,6 +777,9 @@ public final class SessionEngine implements AutoCloseable {
      */
     LoadResult decodeRead(String id, byte[] blob) {
         SessionId p = ids.parse(id);
+        if (legacy != null && io.msm.anchor.AnchorBlob.looksLikeOne(blob)) {
+            return legacy.decodeTimedOut(id, p == null ? "?" : p.nodeId(), blob);
+        }
         return decode(id, p == null ? "?" : p.nodeId(), blob, false, io.msm.store.StoredValue.UNKNOWN_TTL, -1, 0,
                 System.nanoTime(), 0, 0);
     }
@@ -891,12 +916,13 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * The secondary copy of {@code id}, looked for on every available node but its primary; {@code null} if none.
+     * The secondary copy of {@code id}, looked for on every available node but its primary (the node it is found on
+     * goes to {@code foundOn[0]}); {@code null} if none.
      * A request waits for its secondary copy at most {@code sessionBackupTimeout}, so the copy of the very last change
      * may still be on its way from another Tomcat: this rare path (once per session, when its node failed) first
      * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
      */
-    private byte[] loadSecondary(String id, String primaryNode) {
+    private byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
         List<MemcachedNode> others = new java.util.ArrayList<>(config.nodes().size());
         for (MemcachedNode n : config.nodes()) {
             if (!n.id().equals(primaryNode) && availability.isAvailable(n.id())) {
@@ -919,6 +945,7 @@ public final class SessionEngine implements AutoCloseable {
                 for (int name = 0; name < keys.names(); name++) {
                     byte[] blob = store.get(n.id(), keys.secondary(id, name), config.operationTimeoutMillis());
                     if (blob != null) {
+                        foundOn[0] = n.id();
                         return blob;
                     }
                 }
@@ -1059,8 +1086,8 @@ public final class SessionEngine implements AutoCloseable {
             run(session, Work.WRITE, wait);
             return wait && (st.storedHash != hashBefore || st.stored != storedBefore
                     || !java.util.Objects.equals(st.storedId, idBefore));
-        } else if (needsTouch(session, st, now) || secondaryDue(session, now)) {
-            run(session, Work.TOUCH, false);
+        } else if (needsTouch(session, st, now) || secondaryDue(session, now) || legacyWrites != null && !sticky) {
+            run(session, Work.TOUCH, false); // readWrite: every request dates its access in the validity record
         }
         return false;
     }
@@ -1451,15 +1478,19 @@ public final class SessionEngine implements AutoCloseable {
             binding.addTo(meta);
         }
         String id = meta.build().id();
-        AttributeChunker.Serialized serialized = serialize(s, id);
-        if (serialized == null) {
+        // readWrite: as memcached-session-manager stores it (msm's format if it could not read this session)
+        byte[] legacyBlob = legacyWrites == null ? null
+                : legacyWrites.encode(meta.build(), filter(s.attributes()), ctx.clock().getAsLong());
+        AttributeChunker.Serialized serialized = legacyBlob != null ? null : serialize(s, id);
+        if (legacyBlob == null && serialized == null) {
             return true;
         }
-        byte[] encoded = BlobCodec.encode((serialized.names == null ? meta.attributes(serialized.chunks.get(0))
+        byte[] encoded = legacyBlob != null ? legacyBlob : BlobCodec.encode((serialized.names == null
+                ? meta.attributes(serialized.chunks.get(0))
                 : meta.attributeChunks(serialized.chunks, serialized.names)).build());
-        long hash = BlobCodec.contentHash(encoded);
+        long hash = legacyBlob != null ? LegacyWrites.contentHash(legacyBlob) : BlobCodec.contentHash(encoded);
         // what memcached holds once this write succeeds (or already holds when unchanged)
-        IdleSessionCache.Version version = idle == null ? null
+        IdleSessionCache.Version version = idle == null || serialized == null ? null
                 : new IdleSessionCache.Version(attributesHash(serialized.chunks), length(serialized.chunks),
                         serialized.attributes);
         if (st.stored && hash == st.storedHash && id.equals(st.storedId)) {
@@ -1468,7 +1499,7 @@ public final class SessionEngine implements AutoCloseable {
             st.version = version;
             return false;
         }
-        byte[] blob = sealer.seal(encoded);
+        byte[] blob = legacyBlob != null ? legacyBlob : sealer.seal(encoded); // the old manager reads it as it is
         SessionId p = ids.parse(id);
         if (p == null) {
             LOG.log(Level.WARNING, () -> logPrefix + "session id " + LogIds.of(id) + " is not an msm id; not stored");
@@ -1535,7 +1566,7 @@ public final class SessionEngine implements AutoCloseable {
         String previous = st.storedId;
         st.storedId = id;
         st.storedHash = hash;
-        st.hadContent(BlobCodec.copyHash(encoded));
+        st.hadContent(legacyBlob != null ? hash : BlobCodec.copyHash(encoded));
         st.cas = written;
         st.stored = true;
         st.version = version;
@@ -1545,6 +1576,10 @@ public final class SessionEngine implements AutoCloseable {
         stats.storedSize(blob.length);
         stats.time(Timer.BACKUP, System.nanoTime() - start);
         if (!sticky) {
+            if (legacyWrites != null) {
+                legacyWrites.validity(node, secondaryNode(node), id, s.maxInactiveInterval(), s.thisAccessedTime(),
+                        now);
+            }
             st.lastBlob = blob;
             // Awaited (briefly), also on a backup thread writing for a waiting request: the user's next request,
             // maybe on another Tomcat, must not find its newer secondary copy overwritten by this one arriving late
@@ -1747,6 +1782,10 @@ public final class SessionEngine implements AutoCloseable {
         SessionId p = ids.parse(id);
         if (p == null || !availability.isAvailable(p.nodeId())) {
             return;
+        }
+        if (legacyWrites != null && !sticky) {
+            legacyWrites.validity(p.nodeId(), secondaryNode(p.nodeId()), id, s.maxInactiveInterval(),
+                    s.thisAccessedTime(), now);
         }
         if (!(always || needsTouch(s, st, now))) {
             if (secondaryDue(s, now)) { // the load refreshed the primary copy

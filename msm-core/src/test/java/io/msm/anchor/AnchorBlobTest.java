@@ -161,4 +161,30 @@ class AnchorBlobTest {
             }
         }
     }
+
+    @Test
+    void whatMsmWritesIsTheOldManagersVectorByteForByte() throws IOException {
+        io.msm.codec.SessionData data = io.msm.codec.SessionData.builder(ID).creationTime(1700000000000L)
+                .lastAccessedTime(1700000001000L).thisAccessedTime(1700000002000L).maxInactiveInterval(1800)
+                .isNew(false).isValid(true).build();
+        assertArrayEquals(vector(), AnchorBlob.encode(data, 1700000003000L, new byte[0], new byte[0], userAlice()),
+                "as the 2.3.2 jar wrote the same session");
+    }
+
+    @Test
+    void whatTheOldManagerCouldNotReadIsNotWritten() {
+        io.msm.codec.SessionData spnego = io.msm.codec.SessionData.builder(ID).authType("SPNEGO").build();
+        assertThrows(AnchorFormatException.class,
+                () -> AnchorBlob.encode(spnego, 0, new byte[0], new byte[0], new byte[0]));
+        io.msm.codec.SessionData form = io.msm.codec.SessionData.builder(ID).authType("FORM").build();
+        AnchorFormatException big = assertThrows(AnchorFormatException.class,
+                () -> AnchorBlob.encode(form, 0, new byte[Short.MAX_VALUE + 1], new byte[0], new byte[0]));
+        assertTrue(big.getMessage().contains("32768"), big.getMessage());
+        // the header as a whole is a 16-bit length too
+        assertThrows(AnchorFormatException.class,
+                () -> AnchorBlob.encode(form, 0, new byte[20_000], new byte[20_000], new byte[0]));
+        byte[] fits = AnchorBlob.encode(form, 0, new byte[10], new byte[Short.MAX_VALUE - 200], new byte[3]);
+        assertEquals(Short.MAX_VALUE - 200, AnchorBlob.parse(fits).savedRequest().length);
+        assertEquals("FORM", AnchorBlob.parse(fits).authType());
+    }
 }

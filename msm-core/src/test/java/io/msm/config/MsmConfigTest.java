@@ -141,10 +141,12 @@ class MsmConfigTest {
     @Test
     void storageKeyPrefixTokens() {
         MsmConfig c = build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "static:shop, host ,context,webappVersion"));
-        assertEquals("shop_localhost_app_3_", c.storageKeyPrefix().resolve("localhost", "/app", "3"));
-        assertEquals("shop_localhost_ROOT_", c.storageKeyPrefix().resolve("localhost", "", ""));
-        MsmConfig hashed = build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "context.hash"));
-        assertEquals(Integer.toHexString("app".hashCode()) + "_", hashed.storageKeyPrefix().resolve("h", "/app", ""));
+        // as memcached-session-manager built it: the context's name, values joined with ':', then '_'
+        assertEquals("shop:localhost:/app##3:3_", c.storageKeyPrefix().resolve("localhost", "/app##3", "3"));
+        assertEquals("shop:localhost_", c.storageKeyPrefix().resolve("localhost", "", ""), "the root context");
+        // its documentation's example: host "hst", context "ctxt", version 001
+        MsmConfig hashed = build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "host.hash,context.hash,webappVersion"));
+        assertEquals("e93c085e:45e6345f:001_", hashed.storageKeyPrefix().resolve("hst", "ctxt", "001"));
         assertThrows(InvalidConfigurationException.class,
                 () -> build(valid().set(MsmConfig.STORAGE_KEY_PREFIX, "nonsense")));
     }
@@ -193,7 +195,7 @@ class MsmConfigTest {
         assertEquals(LegacySessions.READ, build(valid().set(MsmConfig.LEGACY_SESSIONS, "Read")).legacySessions());
         InvalidConfigurationException bad = assertThrows(InvalidConfigurationException.class,
                 () -> build(valid().set(MsmConfig.LEGACY_SESSIONS, "yes")));
-        assertTrue(bad.getMessage().contains("legacySessions=\"yes\": expected off or read"), bad.getMessage());
+        assertTrue(bad.getMessage().contains("legacySessions=\"yes\": expected off, read or readWrite"), bad.getMessage());
         // memcached-session-manager refused a token with a space (it did not trim): it never stored under one
         InvalidConfigurationException token = assertThrows(InvalidConfigurationException.class, () -> build(valid()
                 .set(MsmConfig.LEGACY_SESSIONS, "read").set(MsmConfig.STORAGE_KEY_PREFIX, "host, context")));
@@ -206,6 +208,13 @@ class MsmConfigTest {
         assertEquals(1, signed.warnings().size(), signed.warnings().toString());
         assertTrue(signed.warnings().get(0).contains("neither signed nor encrypted"), signed.warnings().toString());
         assertTrue(signed.toString().contains("legacySessions=read"), signed.toString());
+        assertEquals(LegacySessions.READ_WRITE, build(valid().set(MsmConfig.LEGACY_SESSIONS, "readWrite"))
+                .legacySessions());
+        InvalidConfigurationException writeSigned = assertThrows(InvalidConfigurationException.class, () -> build(
+                valid().set(MsmConfig.LEGACY_SESSIONS, "readWrite").set(MsmConfig.SESSION_PROTECTION, "sign")
+                        .set(MsmConfig.SESSION_KEYS, KEY_1)));
+        assertTrue(writeSigned.getMessage().contains("legacySessions=\"readWrite\": not with sessionProtection=\"sign\""),
+                writeSigned.getMessage());
     }
 
     @Test

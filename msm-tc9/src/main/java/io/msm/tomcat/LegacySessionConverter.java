@@ -49,9 +49,51 @@ final class LegacySessionConverter implements AnchorConverter {
             byte[] note = AuthStateCodec.encodeNote(Constants.FORM_REQUEST_NOTE, savedRequest(blob.savedRequest()));
             if (note != null) {
                 into.note(Constants.FORM_REQUEST_NOTE, note);
+                // Tomcat completes a FORM login only in the session it began in, which it notes by id; the old
+                // format has no such note: the session's id as stored (the cookie the login form was sent with)
+                into.note(Constants.SESSION_ID_NOTE, AuthStateCodec.encodeNote(Constants.SESSION_ID_NOTE, blob.id()));
             }
         }
         return attributes;
+    }
+
+    @Override
+    public byte[] encode(SessionData data, Map<String, Object> attributes, long lastBackupTime) {
+        Map<String, Object> plain = new java.util.LinkedHashMap<>(attributes);
+        Object user = plain.remove(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
+        Principal principal = data.principal() == null ? null : AuthStateCodec.decodePrincipal(data.principal(), user);
+        byte[] principalBytes = principal == null ? new byte[0] : stream(principal);
+        byte[] note = data.notes().get(Constants.FORM_REQUEST_NOTE);
+        Object saved = note == null ? null : AuthStateCodec.decodeNote(Constants.FORM_REQUEST_NOTE, note);
+        byte[] savedBytes = saved instanceof SavedRequest ? savedRequest((SavedRequest) saved) : new byte[0];
+        return AnchorBlob.encode(data, lastBackupTime, principalBytes, savedBytes,
+                reader.serializeAnchorAttributes(plain));
+    }
+
+    /** As the old manager wrote a saved FORM request: eight objects in one stream (cookies and parameters left out). */
+    private static byte[] savedRequest(SavedRequest r) {
+        java.util.HashMap<String, java.util.ArrayList<String>> headers = new java.util.HashMap<>();
+        r.getHeaderNames().forEachRemaining(name -> {
+            java.util.ArrayList<String> values = new java.util.ArrayList<>();
+            r.getHeaderValues(name).forEachRemaining(values::add);
+            headers.put(name, values);
+        });
+        java.util.ArrayList<Locale> locales = new java.util.ArrayList<>();
+        r.getLocales().forEachRemaining(locales::add);
+        return stream(r.getBody(), r.getContentType(), headers, locales, r.getMethod(), r.getQueryString(),
+                r.getRequestURI(), r.getDecodedRequestURI());
+    }
+
+    private static byte[] stream(Object... objects) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            for (Object o : objects) {
+                out.writeObject(o);
+            }
+        } catch (java.io.IOException e) {
+            throw new AnchorFormatException("cannot write what memcached-session-manager stores of a login: " + e);
+        }
+        return bytes.toByteArray();
     }
 
     private SavedRequest savedRequest(byte[] data) {

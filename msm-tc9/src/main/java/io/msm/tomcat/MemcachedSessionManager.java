@@ -381,15 +381,14 @@ public class MemcachedSessionManager extends ManagerBase {
                     + "webappVersion\"");
         }
         String hostName = context.getParent() != null ? context.getParent().getName() : "";
-        String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getPath(), context.getWebappVersion());
+        // the context's name (path##version) as memcached-session-manager resolved it: both name a session's keys alike
+        String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getName(), context.getWebappVersion());
         try {
             EngineContext ec = new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
                     this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost)
                     .onEndedElsewhere(this::endedElsewhere);
             if (config.legacySessions() != io.msm.config.LegacySessions.OFF) {
-                // as memcached-session-manager named this webapp's keys (its context token is the context's name)
-                ec.legacySessions(io.msm.anchor.AnchorKeys.of(config.storageKeyPrefix().toString(), hostName,
-                        context.getName(), context.getWebappVersion()), new LegacySessionConverter(
+                ec.legacySessions(io.msm.anchor.AnchorKeys.withPrefix(keyPrefix), new LegacySessionConverter(
                         io.msm.serializer.java.JavaSerializationTranscoder.forLegacySessions(loader, name,
                                 config.deserializationFilter().orElse(null))));
             }

@@ -148,6 +148,56 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         }
     }
 
+    /**
+     * The attributes as memcached-session-manager 2.x's Java transcoder wrote them (an {@code Integer} count, then
+     * name and value pairs in one stream), so that it reads a session msm stored; attributes that cannot be
+     * serialized are left out and reported, as by {@link #serialize(Map)}.
+     *
+     * @throws TranscoderException if the attributes cannot be serialized
+     */
+    public byte[] serializeAnchorAttributes(Map<String, Object> attributes) {
+        Map<String, Object> serializable = new LinkedHashMap<>();
+        attributes.forEach((k, v) -> {
+            if (v instanceof Serializable) {
+                serializable.put(k, v);
+            } else if (v != null) {
+                reportUnserializable(k, v, "does not implement java.io.Serializable");
+            }
+        });
+        try {
+            return writeAnchor(serializable);
+        } catch (NotSerializableException e) {
+            serializable.entrySet().removeIf(entry -> {
+                try {
+                    writeAnchor(Map.of(entry.getKey(), entry.getValue()));
+                    return false;
+                } catch (IOException inner) {
+                    reportUnserializable(entry.getKey(), entry.getValue(), inner.toString());
+                    return true;
+                }
+            });
+            try {
+                return writeAnchor(serializable);
+            } catch (IOException again) {
+                throw new TranscoderException("cannot serialize session attributes: " + again, again);
+            }
+        } catch (IOException e) {
+            throw new TranscoderException("cannot serialize session attributes: " + e, e);
+        }
+    }
+
+    private static byte[] writeAnchor(Map<String, Object> attributes) throws IOException {
+        Buffer buffer = new Buffer();
+        try (ObjectOutputStream out = new ObjectOutputStream(buffer)) {
+            out.writeObject(Integer.valueOf(attributes.size()));
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                out.writeObject(e.getKey());
+                out.writeObject(e.getValue());
+            }
+        }
+        return buffer.toByteArray();
+    }
+
     private static byte[] write(Map<String, Object> attributes) throws IOException {
         Buffer buffer = new Buffer();
         try (ObjectOutputStream out = new ObjectOutputStream(buffer)) {
