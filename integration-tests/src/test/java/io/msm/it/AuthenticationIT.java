@@ -70,4 +70,43 @@ class AuthenticationIT extends MsmIT {
         assertEquals(200, p.status, p.body);
         assertEquals("user=alice x=null method=GET", p.body);
     }
+
+    /**
+     * Non-sticky: Tomcat's FORM authenticator completes the login page's response inside itself, before msm's valve
+     * sees the request end; credentials sent at once to another Tomcat must still find the login in progress. The
+     * request is held after its response (a request listener, which Tomcat calls after the login page's forward)
+     * until the client has checked memcached.
+     */
+    @Test
+    void theLoginPageLeavesOnlyOnceMemcachedHoldsTheLoginInProgress() throws Exception {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).with("sticky", "false")
+                .formLogin().start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).with("sticky", "false")
+                .formLogin().start());
+        java.util.concurrent.CountDownLatch checked = new java.util.concurrent.CountDownLatch(1);
+        tc1.context().setApplicationEventListeners(new Object[] {new javax.servlet.ServletRequestListener() {
+            @Override
+            public void requestDestroyed(javax.servlet.ServletRequestEvent e) {
+                if ("/login.html".equals(((javax.servlet.http.HttpServletRequest) e.getServletRequest())
+                        .getServletPath())) {
+                    try {
+                        checked.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        }});
+        Browser b = new Browser();
+        try {
+            assertEquals("LOGIN-PAGE", b.get(tc1.url("/protected/page?x=3")).body);
+            assertNotNull(server(nodeOf(b.sessionId())).get(b.sessionId()),
+                    "memcached holds the session when the login page arrives");
+        } finally {
+            checked.countDown();
+        }
+        Browser.Page login = b.post(tc2.url("/j_security_check"), CREDENTIALS);
+        assertTrue(String.valueOf(login.location()).endsWith("/protected/page?x=3"), "the saved request: " + login);
+        assertEquals("user=alice x=3 method=GET", b.get(absolute(tc2, login.location())).body);
+    }
 }

@@ -143,7 +143,28 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         super.setNote(name, value);
         if (isCarried(name)) {
             state.metadataChanged();
+            if (Constants.SESSION_ID_NOTE.equals(name) && getNote(Constants.FORM_REQUEST_NOTE) != null) {
+                loginPageLeaving();
+            }
         }
+    }
+
+    /**
+     * A FORM login saved the request and noted the session's id: Tomcat now forwards to the login page and completes
+     * that response inside its authenticator, before msm's valve sees the request end. The session is stored first
+     * (non-sticky and synchronous mode), so credentials sent at once to another Tomcat find the login in progress.
+     */
+    private void loginPageLeaving() {
+        RequestContext rc = RequestContext.current();
+        if (rc != null && rc.manager == getManager()) {
+            rc.manager.responseLeaving(rc);
+        }
+    }
+
+    /** Follows an id change in the FORM login's note of the session id (msm's own change: nothing leaves). */
+    void noteIdChange(String newId) {
+        super.setNote(Constants.SESSION_ID_NOTE, newId);
+        state.metadataChanged();
     }
 
     @Override

@@ -783,7 +783,7 @@ public class MemcachedSessionManager extends ManagerBase {
             MemcachedSession ms = (MemcachedSession) session;
             // FORM login checks this note against the requested id; it tracks the session's current id.
             if (oldId != null && oldId.equals(ms.getNote(Constants.SESSION_ID_NOTE))) {
-                ms.setNote(Constants.SESSION_ID_NOTE, newId);
+                ms.noteIdChange(newId);
             }
             ms.state().metadataChanged();
             SessionEngine e = engine;
