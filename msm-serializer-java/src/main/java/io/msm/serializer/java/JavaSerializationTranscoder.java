@@ -99,14 +99,28 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             }
         });
         try {
-            return write(serializable);
+            return writeLeavingOut(serializable, JavaSerializationTranscoder::write);
         } catch (RuntimeException e) {
-            throw copyRaced(e);
+            throw e instanceof TranscoderException ? e : copyRaced(e);
+        }
+    }
+
+    /** One way to write attributes as a stream. */
+    private interface StreamWriter {
+        byte[] write(Map<String, Object> attributes) throws IOException;
+    }
+
+    /**
+     * {@code attributes} written by {@code writer}; if something nested is not serializable, the attributes at fault
+     * are left out (and reported) and the others written.
+     */
+    private byte[] writeLeavingOut(Map<String, Object> attributes, StreamWriter writer) {
+        try {
+            return writer.write(attributes);
         } catch (NotSerializableException e) {
-            // Something nested is not serializable: find the attributes at fault, store the others.
-            serializable.entrySet().removeIf(entry -> {
+            attributes.entrySet().removeIf(entry -> {
                 try {
-                    write(Map.of(entry.getKey(), entry.getValue()));
+                    writer.write(Map.of(entry.getKey(), entry.getValue()));
                     return false;
                 } catch (IOException inner) {
                     reportUnserializable(entry.getKey(), entry.getValue(), inner.toString());
@@ -114,7 +128,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                 }
             });
             try {
-                return write(serializable);
+                return writer.write(attributes);
             } catch (IOException again) {
                 throw new TranscoderException("cannot serialize session attributes: " + again, again);
             }
@@ -164,26 +178,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
                 reportUnserializable(k, v, "does not implement java.io.Serializable");
             }
         });
-        try {
-            return writeAnchor(serializable);
-        } catch (NotSerializableException e) {
-            serializable.entrySet().removeIf(entry -> {
-                try {
-                    writeAnchor(Map.of(entry.getKey(), entry.getValue()));
-                    return false;
-                } catch (IOException inner) {
-                    reportUnserializable(entry.getKey(), entry.getValue(), inner.toString());
-                    return true;
-                }
-            });
-            try {
-                return writeAnchor(serializable);
-            } catch (IOException again) {
-                throw new TranscoderException("cannot serialize session attributes: " + again, again);
-            }
-        } catch (IOException e) {
-            throw new TranscoderException("cannot serialize session attributes: " + e, e);
-        }
+        return writeLeavingOut(serializable, JavaSerializationTranscoder::writeAnchor);
     }
 
     private static byte[] writeAnchor(Map<String, Object> attributes) throws IOException {
