@@ -40,23 +40,27 @@ final class ShopUser {
         this.balancer = balancer;
     }
 
-    /** The protected page (the login page comes), the login form posted, then the page itself: count 1. */
-    void login() throws IOException, InterruptedException {
-        HttpResponse<String> first = send(get("/shop/cart.jsp"));
+    /**
+     * The protected page (the login page comes), the login form posted, then the page itself: count 1. All three
+     * requests to {@code origin} (the balancer's, or one Tomcat's: {@code http://127.0.0.1:port}); the cookie holds
+     * for every port of 127.0.0.1, so the rounds through the balancer carry it.
+     */
+    void login(String origin) throws IOException, InterruptedException {
+        HttpResponse<String> first = send(HttpRequest.newBuilder(URI.create(origin + "/shop/cart.jsp"))
+                .timeout(Duration.ofSeconds(30)).build());
         check(first.statusCode() == 200 && first.body().contains("page=login"),
                 "the protected page did not show the login page", first);
         String form = "j_username=" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "&j_password="
                 + URLEncoder.encode(password, StandardCharsets.UTF_8);
-        HttpResponse<String> posted = send(HttpRequest.newBuilder(URI.create(balancer.url("/j_security_check")))
+        HttpResponse<String> posted = send(HttpRequest.newBuilder(URI.create(origin + "/j_security_check"))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build());
         String location = posted.headers().firstValue("Location").orElse(null);
         check((posted.statusCode() == 302 || posted.statusCode() == 303) && location != null,
                 "the login was not accepted", posted);
-        URI next = URI.create(balancer.url("/")).resolve(location);
-        check(next.getPort() == URI.create(balancer.url("/")).getPort(), "redirected past the balancer to " + location,
-                posted);
+        URI next = URI.create(origin + "/").resolve(location);
+        check(next.getPort() == URI.create(origin).getPort(), "redirected elsewhere: " + location, posted);
         HttpResponse<String> page = send(HttpRequest.newBuilder(next)
                 .timeout(Duration.ofSeconds(30)).build());
         String problem = accept(page);
