@@ -201,19 +201,28 @@ class MigrationIT {
     /**
      * {@link TomcatInstance#awaitReady}, then the check that its port is its own: on a machine shared with other test
      * runs another server can take the free port picked for it before it binds (its connector then fails with
-     * "Address already in use" while the other server answers).
+     * "Address already in use" while the other server answers). Then one throwaway session (the login page, directly):
+     * the JSP compiled and the session manager's first store done before users come.
      */
     private static void awaitOwnReady(TomcatInstance t, Duration max) throws InterruptedException {
         t.awaitReady(max);
-        String body;
+        HttpClient http = HttpClient.newHttpClient();
+        String whoami = fetch(http, t.url("/whoami.jsp"));
+        assertTrue(whoami.startsWith("200 tomcat=" + t.route), () -> t.route + "'s port " + t.port
+                + " is not its own: /whoami.jsp answered " + whoami + "\n" + t.console());
+        String login = fetch(http, t.url("/login.jsp"));
+        assertTrue(login.startsWith("200 "), () -> t.route + " /login.jsp: " + login);
+    }
+
+    /** "status body", or the exception. */
+    private static String fetch(HttpClient http, String url) throws InterruptedException {
         try {
-            body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(t.url("/whoami.jsp")))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() + " " + r.body().trim();
         } catch (IOException e) {
-            body = e.toString();
+            return e.toString();
         }
-        assertTrue(body.contains("tomcat=" + t.route), () -> t.route + "'s port " + t.port + " is not its own: "
-                + "/whoami.jsp answered " + t.url("") + "\n" + t.console());
     }
 
     /**
