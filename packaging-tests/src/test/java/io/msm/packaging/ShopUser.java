@@ -22,8 +22,9 @@ final class ShopUser {
     final String name;
     final String password;
     private final Balancer balancer;
+    private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
     private final HttpClient http = HttpClient.newBuilder()
-            .cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
+            .cookieHandler(cookies)
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
@@ -43,13 +44,18 @@ final class ShopUser {
     /**
      * The protected page (the login page comes), the login form posted, then the page itself: count 1. All three
      * requests to {@code origin} (the balancer's, or one Tomcat's: {@code http://127.0.0.1:port}); the cookie holds
-     * for every port of 127.0.0.1, so the rounds through the balancer carry it.
+     * for every port of 127.0.0.1, so the rounds through the balancer carry it. {@code beforeTyping} gets the session
+     * id of the login page before the form is posted (a person takes seconds to type; this user does not).
      */
-    void login(String origin) throws IOException, InterruptedException {
+    void login(String origin, SessionWait beforeTyping) throws IOException, InterruptedException {
         HttpResponse<String> first = send(HttpRequest.newBuilder(URI.create(origin + "/shop/cart.jsp"))
                 .timeout(Duration.ofSeconds(30)).build());
         check(first.statusCode() == 200 && first.body().contains("page=login"),
                 "the protected page did not show the login page", first);
+        String id = cookies.getCookieStore().getCookies().stream().filter(c -> c.getName().equals("JSESSIONID"))
+                .map(java.net.HttpCookie::getValue).findFirst().orElse(null);
+        check(id != null, "the login page came without a session cookie", first);
+        beforeTyping.await(id);
         String form = "j_username=" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "&j_password="
                 + URLEncoder.encode(password, StandardCharsets.UTF_8);
         HttpResponse<String> posted = send(HttpRequest.newBuilder(URI.create(origin + "/j_security_check"))
@@ -134,6 +140,11 @@ final class ShopUser {
             throw new AssertionError(name + ": " + what + ": HTTP " + r.statusCode() + " " + r.headers().map() + "\n"
                     + r.body() + "\n" + balancer.log());
         }
+    }
+
+    /** What the login waits for between the login page and the posted form. */
+    interface SessionWait {
+        void await(String sessionId) throws InterruptedException;
     }
 
     int count() {
