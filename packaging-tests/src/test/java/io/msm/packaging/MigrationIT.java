@@ -115,30 +115,68 @@ class MigrationIT {
             rounds.phase("both on the old manager");
             rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
             time.phase(rounds.completed() + " rounds on the old manager");
-            String target = legacySessions == null ? "the old manager" : "msm (legacySessions=" + legacySessions + ")";
-            for (int i = 0; i < 2; i++) {
-                TomcatInstance stopped = tc[i];
-                TomcatInstance other = tc[1 - i];
-                awaitBalancerReaches(nginx, other.route, sticky); // nginx counts it up again (after its own restart)
-                time.phase("nginx reaches " + other.route);
-                rounds.phase(stopped.route + " stopping");
-                stopped.stop();
-                time.phase(stopped.route + " stopped gracefully");
-                rounds.phase(stopped.route + " stopped");
-                rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
-                time.phase(ROUNDS_PER_PHASE + " rounds with " + stopped.route + " stopped " + where(users));
-                if (legacySessions != null) {
-                    stopped.replaceManager(List.of(DOWNLOADS.resolve("msm-bundle-tc9.jar")),
-                            msmContextXml(sticky, legacySessions));
-                }
-                rounds.phase(stopped.route + " starting on " + target);
-                awaitOwnReady(stopped.start(), Duration.ofSeconds(60));
-                time.phase(stopped.route + " started on " + target);
-                rounds.phase(stopped.route + " on " + target + ", " + other.route + (i == 0 ? " on the old manager"
-                        : " on " + target));
-                rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
-                time.phase(ROUNDS_PER_PHASE + " rounds with " + stopped.route + " on " + target + " " + where(users));
+            Rollout rollout = new Rollout(nginx, rounds, time, users, sticky, legacySessions);
+            rollout.stopSwitchStart(tc[0], tc[1], "the old manager");
+            rollout.stopSwitchStart(tc[1], tc[0], rollout.target);
+            rollout.killTheBusier(tc);
+            rounds.close();
+            rounds.check();
+            for (ShopUser u : users) {
+                assertEquals(1 + u.rounds(), u.count(), u.name + ": its counter is its number of answered requests");
             }
+            time.phase("every counter is its user's number of answered requests (" + users.get(0).rounds()
+                    + " after the login, " + rounds.completed() + " rounds)");
+        } finally {
+            time.print();
+        }
+    }
+
+    /** The operator's steps while the rounds go on. */
+    private static final class Rollout {
+        private final Nginx nginx;
+        private final Rounds rounds;
+        private final Timeline time;
+        private final List<ShopUser> users;
+        private final boolean sticky;
+        private final String legacySessions;
+        /** What a stopped Tomcat is started on. */
+        final String target;
+
+        Rollout(Nginx nginx, Rounds rounds, Timeline time, List<ShopUser> users, boolean sticky,
+                String legacySessions) {
+            this.nginx = nginx;
+            this.rounds = rounds;
+            this.time = time;
+            this.users = users;
+            this.sticky = sticky;
+            this.legacySessions = legacySessions;
+            this.target = legacySessions == null ? "the old manager" : "msm (legacySessions=" + legacySessions + ")";
+        }
+
+        /** {@code stopped} stopped gracefully (its users move to {@code other}), switched, started again. */
+        void stopSwitchStart(TomcatInstance stopped, TomcatInstance other, String otherRuns) throws Exception {
+            awaitBalancerReaches(nginx, other.route, sticky); // nginx counts it up again (after its own restart)
+            time.phase("nginx reaches " + other.route);
+            rounds.phase(stopped.route + " stopping");
+            stopped.stop();
+            time.phase(stopped.route + " stopped gracefully");
+            rounds.phase(stopped.route + " stopped");
+            rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
+            time.phase(ROUNDS_PER_PHASE + " rounds with " + stopped.route + " stopped " + where(users));
+            if (legacySessions != null) {
+                stopped.replaceManager(List.of(DOWNLOADS.resolve("msm-bundle-tc9.jar")),
+                        msmContextXml(sticky, legacySessions));
+            }
+            rounds.phase(stopped.route + " starting on " + target);
+            awaitOwnReady(stopped.start(), Duration.ofSeconds(60));
+            time.phase(stopped.route + " started on " + target);
+            rounds.phase(stopped.route + " on " + target + ", " + other.route + " on " + otherRuns);
+            rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
+            time.phase(ROUNDS_PER_PHASE + " rounds with " + stopped.route + " on " + target + " " + where(users));
+        }
+
+        /** SIGKILL for the Tomcat that served more users last; they go on on the other. */
+        void killTheBusier(TomcatInstance[] tc) throws Exception {
             TomcatInstance killed = holderOfMoreUsers(users, tc);
             TomcatInstance survivor = killed == tc[0] ? tc[1] : tc[0];
             awaitBalancerReaches(nginx, survivor.route, sticky);
@@ -153,16 +191,7 @@ class MigrationIT {
             rounds.phase(killed.route + " killed");
             rounds.resume();
             rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
-            rounds.close();
-            rounds.check();
             time.phase(ROUNDS_PER_PHASE + " rounds after the kill " + where(users));
-            for (ShopUser u : users) {
-                assertEquals(1 + u.rounds(), u.count(), u.name + ": its counter is its number of answered requests");
-            }
-            System.out.printf("MigrationIT[%s]: %d rounds, %d answered requests per user%n", name,
-                    rounds.completed(), users.get(0).rounds());
-        } finally {
-            time.print();
         }
     }
 
