@@ -257,7 +257,10 @@ class MigrationIT {
     /**
      * conf/context.xml as the old manager's users wrote it (plus the shop's realm). Non-sticky, as in its
      * documentation's non-sticky example, {@code sessionBackupAsync="false"} (the next request, on the other Tomcat,
-     * must find the write), and {@link #NON_STICKY_FORM_LOGIN}.
+     * must find the write), {@code sessionBackupTimeout="1000"} (its 100 ms default on this shared 2-core machine:
+     * while the other Tomcat started, a write took longer, the old manager logged "Could not store session ... in
+     * memcached." and marked the session's node unavailable, and the user's next request got the login page), and
+     * {@link #NON_STICKY_FORM_LOGIN}.
      */
     static String oldContextXml(boolean sticky) {
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -267,7 +270,8 @@ class MigrationIT {
                 + "    <Realm className=\"org.apache.catalina.realm.MemoryRealm\" pathname=\"conf/shop-users.xml\"/>\n"
                 + "    <Manager className=\"" + OLD_MANAGER + "\"\n"
                 + "             memcachedNodes=\"" + MEMCACHED.nodesAttribute("n1", "n2") + "\"\n"
-                + "             sticky=\"" + sticky + "\"" + (sticky ? "" : " sessionBackupAsync=\"false\"") + "/>\n"
+                + "             sticky=\"" + sticky + "\""
+                + (sticky ? "" : " sessionBackupAsync=\"false\" sessionBackupTimeout=\"1000\"") + "/>\n"
                 + "</Context>\n";
     }
 
