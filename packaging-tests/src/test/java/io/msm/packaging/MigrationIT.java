@@ -287,7 +287,8 @@ class MigrationIT {
      * with the old manager only without those id changes, which this valve turns off (at the cost of Tomcat's
      * session fixation protection).
      */
-    static final String NON_STICKY_FORM_LOGIN = "    <Valve className=\"org.apache.catalina.authenticator.FormAuthenticator\""
+    static final String NON_STICKY_FORM_LOGIN = "    <Valve"
+            + " className=\"org.apache.catalina.authenticator.FormAuthenticator\""
             + " changeSessionIdOnAuthentication=\"false\"/>\n";
 
     /** The switch: only {@code className} changed, {@code legacySessions} added. */
