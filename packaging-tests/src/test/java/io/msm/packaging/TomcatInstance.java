@@ -41,6 +41,12 @@ final class TomcatInstance implements AutoCloseable {
     /** Lays out CATALINA_BASE under {@code base}; {@code contextXml} is the whole conf/context.xml. */
     static TomcatInstance create(Path home, Path base, String route, Path bundle, Path webapp, String contextXml)
             throws IOException {
+        return create(home, base, route, List.of(bundle), webapp, contextXml);
+    }
+
+    /** {@link #create(Path, Path, String, Path, Path, String)} with these jars in lib/ (e.g. another manager's). */
+    static TomcatInstance create(Path home, Path base, String route, List<Path> libJars, Path webapp,
+            String contextXml) throws IOException {
         int port = freePort();
         deleteRecursively(base);
         Path conf = Files.createDirectories(base.resolve("conf"));
@@ -51,11 +57,19 @@ final class TomcatInstance implements AutoCloseable {
         }
         Files.writeString(conf.resolve("server.xml"), serverXml(port, route));
         Files.writeString(conf.resolve("context.xml"), contextXml);
-        Files.copy(bundle, Files.createDirectories(base.resolve("lib")).resolve(bundle.getFileName()));
-        Path root = Files.createDirectories(base.resolve("webapps").resolve("ROOT"));
-        try (Stream<Path> files = Files.list(webapp)) {
+        Path lib = Files.createDirectories(base.resolve("lib"));
+        for (Path jar : libJars) {
+            Files.copy(jar, lib.resolve(jar.getFileName()));
+        }
+        Path root = base.resolve("webapps").resolve("ROOT");
+        try (Stream<Path> files = Files.walk(webapp)) { // with its WEB-INF/ when it has one
             for (Path f : files.collect(Collectors.toList())) {
-                Files.copy(f, root.resolve(f.getFileName()));
+                Path target = root.resolve(webapp.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
             }
         }
         for (String dir : List.of("logs", "temp", "work")) {
@@ -162,6 +176,42 @@ final class TomcatInstance implements AutoCloseable {
             throw new IOException("kill -" + name + " " + process.pid() + ": "
                     + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * A graceful stop, as {@code catalina.sh stop} or a service manager does it: SIGTERM, Tomcat's shutdown hook
+     * stops the connector, the webapps and their managers; fails if the JVM has not exited within 30 s.
+     */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError(route + " did not stop within 30 s\n" + console());
+        }
+    }
+
+    /**
+     * On a stopped instance: lib/ then holds only {@code libJars} (the previous jars removed), and conf/context.xml is
+     * {@code contextXml}. The operator's switch from one session manager to another; {@link #start()} runs it.
+     */
+    void replaceManager(List<Path> libJars, String contextXml) throws IOException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException(route + " is running");
+        }
+        Path lib = base.resolve("lib");
+        try (Stream<Path> jars = Files.list(lib)) {
+            for (Path jar : jars.collect(Collectors.toList())) {
+                Files.delete(jar);
+            }
+        }
+        for (Path jar : libJars) {
+            Files.copy(jar, lib.resolve(jar.getFileName()));
+        }
+        Files.writeString(base.resolve("conf").resolve("context.xml"), contextXml);
+    }
+
+    /** The configuration directory (conf/) of this CATALINA_BASE. */
+    Path conf() {
+        return base.resolve("conf");
     }
 
     /** SIGKILL, like a crash: no shutdown hook, nothing flushed. */
