@@ -28,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class LegacyWrites {
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
+    /** Writes of one session's blob before a collection changed while written each time gives up. */
+    static final int ATTEMPTS = 3;
 
     private final AnchorKeys keys;
     private final AnchorConverter converter;
@@ -50,10 +52,23 @@ final class LegacyWrites {
      * The old manager's blob of the session, or {@code null} if it could not read this session (an auth type or a
      * part it does not take, or attributes that cannot be serialized): the engine stores it in msm's format then,
      * which msm Tomcats read and Tomcats still running the old manager do not (said once per reason).
+     *
+     * @throws java.util.ConcurrentModificationException if a request changed a collection attribute during each of
+     *         {@link #ATTEMPTS} writes: not stored now
      */
     byte[] encode(SessionData data, Map<String, Object> attributes, long now) {
         try {
-            return converter.encode(data, attributes, now);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return converter.encode(data, attributes, now);
+                } catch (java.util.ConcurrentModificationException e) {
+                    if (attempt >= ATTEMPTS) {
+                        throw e; // as when msm's own serializer meets it: not stored now, at the next request
+                    }
+                    // a request changed a collection while it was written (a backup thread writes while the user's
+                    // next request runs): written again from the start
+                }
+            }
         } catch (AnchorFormatException | TranscoderException e) {
             String reason = e.getMessage();
             if (reported.add(reason)) {

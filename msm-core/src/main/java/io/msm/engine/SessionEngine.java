@@ -1479,8 +1479,17 @@ public final class SessionEngine implements AutoCloseable {
         }
         String id = meta.build().id();
         // readWrite: as memcached-session-manager stores it (msm's format if it could not read this session)
-        byte[] legacyBlob = legacyWrites == null ? null
-                : legacyWrites.encode(meta.build(), filter(s.attributes()), ctx.clock().getAsLong());
+        byte[] legacyBlob = null;
+        if (legacyWrites != null) {
+            try {
+                legacyBlob = legacyWrites.encode(meta.build(), filter(s.attributes()), ctx.clock().getAsLong());
+            } catch (ConcurrentModificationException e) {
+                stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not "
+                        + "stored: " + e);
+                return true;
+            }
+        }
         AttributeChunker.Serialized serialized = legacyBlob != null ? null : serialize(s, id);
         if (legacyBlob == null && serialized == null) {
             return true;

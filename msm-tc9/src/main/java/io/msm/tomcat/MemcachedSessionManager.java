@@ -390,7 +390,7 @@ public class MemcachedSessionManager extends ManagerBase {
             if (config.legacySessions() != io.msm.config.LegacySessions.OFF) {
                 ec.legacySessions(io.msm.anchor.AnchorKeys.withPrefix(keyPrefix), new LegacySessionConverter(
                         io.msm.serializer.java.JavaSerializationTranscoder.forLegacySessions(loader, name,
-                                config.deserializationFilter().orElse(null))));
+                                config.copyCollectionsForSerialization(), config.deserializationFilter().orElse(null))));
             }
             engine = SessionEngine.start(config, ec);
         } catch (MsmException e) {

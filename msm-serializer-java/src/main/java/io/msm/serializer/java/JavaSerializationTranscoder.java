@@ -76,8 +76,8 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
      * uses), under msm's guard with the configured {@code deserializationFilter} ({@code null}: the default).
      */
     public static JavaSerializationTranscoder forLegacySessions(ClassLoader classLoader, String name,
-            String configuredFilter) {
-        return new JavaSerializationTranscoder(classLoader, false, name, configuredFilter);
+            boolean copyCollections, String configuredFilter) {
+        return new JavaSerializationTranscoder(classLoader, copyCollections, name, configuredFilter);
     }
 
     /** The filter pattern used with a {@code deserializationFilter} pattern (or {@code null}). */
@@ -173,12 +173,16 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
         Map<String, Object> serializable = new LinkedHashMap<>();
         attributes.forEach((k, v) -> {
             if (v instanceof Serializable) {
-                serializable.put(k, v);
+                serializable.put(k, copyCollections ? ShallowCopy.of(v) : v);
             } else if (v != null) {
                 reportUnserializable(k, v, "does not implement java.io.Serializable");
             }
         });
-        return writeLeavingOut(serializable, JavaSerializationTranscoder::writeAnchor);
+        try {
+            return writeLeavingOut(serializable, JavaSerializationTranscoder::writeAnchor);
+        } catch (RuntimeException e) {
+            throw e instanceof TranscoderException ? e : copyRaced(e);
+        }
     }
 
     private static byte[] writeAnchor(Map<String, Object> attributes) throws IOException {
