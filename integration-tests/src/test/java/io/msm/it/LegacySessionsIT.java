@@ -86,6 +86,54 @@ class LegacySessionsIT extends MsmIT {
     }
 
     @Test
+    void aBasicLoginTheOldManagerStoredContinuesOnMsm() {
+        EmbeddedTomcat old = track(EmbeddedTomcat.on("tc1").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .basicLogin().start());
+        Browser b = new Browser();
+        b.get(old.url("/counter")); // a session for the authenticator to cache the principal in
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                "alice:secret".getBytes(StandardCharsets.UTF_8));
+        assertEquals("user=alice x=null method=GET", b.get(old.url("/protected/p"), "Authorization", basic).body);
+        String id = b.sessionId();
+        assertEquals("BASIC", AnchorBlob.parse(awaitStored(id, id, "alice")).authType());
+        old.stop();
+
+        EmbeddedTomcat msm = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes())
+                .with("legacySessions", "read").basicLogin().start());
+        Browser.Page p = b.get(msm.url("/protected/p")); // no Authorization header: the session's principal
+        assertEquals(200, p.status, p.body);
+        assertEquals("user=alice x=null method=GET", p.body);
+    }
+
+    @Test
+    void aNonStickySessionWhoseNodeDiedContinuesFromTheOldManagersSecondaryCopy() {
+        EmbeddedTomcat old = oldTomcat("tc1", "sticky", "false", "sessionBackupAsync", "false");
+        Browser b = new Browser();
+        b.get(old.url("/counter"));
+        assertEquals(2, b.get(old.url("/counter")).count());
+        b.get(old.url("/cart?add=done"));
+        String id = b.sessionId();
+        String node = nodeOf(id);
+        String other = node.equals("n1") ? "n2" : "n1";
+        // the old manager's copies on the next node: the blob, and the validity record (with the prefix twice)
+        await("the old manager's secondary copy", 10_000, () -> {
+            byte[] copy = server(other).get("bak:" + id);
+            return copy != null && new String(copy, StandardCharsets.ISO_8859_1).contains("done");
+        });
+        await("its secondary validity record", 10_000, () -> server(other).get("bak:validity:" + id) != null);
+        old.stop();
+
+        EmbeddedTomcat msm = tomcat("tc2", "sticky", "false", "legacySessions", "read");
+        server(node).kill();
+        await("msm to notice", 2000, () -> !msm.manager().getMsmAvailableNodes().contains(node));
+        Browser.Page p = b.get(msm.url("/counter"));
+        assertEquals(3, p.count(), "continued from the old manager's secondary copy");
+        assertEquals(other, nodeOf(b.sessionId()), "moved to a live node");
+        assertEquals(1, msm.manager().getMsmLegacySessionsLoaded());
+        assertEquals(4, b.get(msm.url("/counter")).count());
+    }
+
+    @Test
     void aNonStickySessionContinuesOnMsmAndTheOldManagersKeysGo() {
         EmbeddedTomcat old = oldTomcat("tc1", "sticky", "false", "sessionBackupAsync", "false");
         Browser b = new Browser();
