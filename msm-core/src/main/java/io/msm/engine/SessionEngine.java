@@ -755,6 +755,16 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
+     * {@code readWrite}, non-sticky: the last access to {@code id} its old-format validity record dates, which
+     * Tomcats still running memcached-session-manager write without touching the copy; {@code -1} otherwise.
+     *
+     * @throws StoreException memcached did not answer
+     */
+    long legacyAccessed(String id, String node) {
+        return legacyWrites == null || sticky ? -1 : legacy.accessedAt(id, node);
+    }
+
+    /**
      * The timeout of the session in {@code blob} (a copy the timeout watch read), as the Tomcat that stored it last
      * set it; {@code null} if the copy is not a readable session of this id (the watch's decode says why).
      */
@@ -1763,6 +1773,11 @@ public final class SessionEngine implements AutoCloseable {
         int mi = s.maxInactiveInterval();
         if (mi <= 0) {
             return 0;
+        }
+        if (legacyWrites != null && !sticky) {
+            // as memcached-session-manager: it rewrites a blob a timeout after its last write at the earliest (dating
+            // the accesses in between in the validity record), so the blob lives twice the timeout
+            return 2L * mi;
         }
         long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
         long idleSeconds = Math.max(0, (now - lastActivity) / 1000);

@@ -1,0 +1,117 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.anchor.AnchorBlob;
+import io.msm.anchor.AnchorConverter;
+import io.msm.anchor.AnchorKeys;
+import io.msm.anchor.AnchorValidity;
+import io.msm.codec.SessionData;
+import io.msm.config.MsmConfig;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code legacySessions="readWrite"}, non-sticky, on a fake store and clock: a Tomcat still running
+ * memcached-session-manager dates a read-only request in the session's validity record alone and rewrites the blob
+ * only a timeout after its last write, so the blob must live as long as the old manager gives it (twice the timeout)
+ * and the timeout watch must go by that record, not by the blob's remaining life.
+ */
+class LegacyWritesExpiryTest {
+    private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
+    private FakeStore store;
+    private SessionEngine engine;
+    private final List<String> ended = new ArrayList<>();
+
+    private final ExpiryWatch.Container container = new ExpiryWatch.Container() {
+        @Override
+        public boolean holds(String id) {
+            return false;
+        }
+
+        @Override
+        public void expire(LoadResult loaded) {
+            ended.add(loaded.data().id() + " count=" + loaded.attributes().get("count"));
+        }
+    };
+
+    /** The old manager's format as the adapter writes it, attributes as its Java transcoder did (no login state). */
+    private static final AnchorConverter CONVERTER = new AnchorConverter() {
+        @Override
+        public Map<String, Object> convert(AnchorBlob blob, SessionData.Builder into) {
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(blob.attributes()))) {
+                Map<String, Object> attributes = new HashMap<>();
+                int n = (Integer) in.readObject();
+                for (int i = 0; i < n; i++) {
+                    attributes.put((String) in.readObject(), in.readObject());
+                }
+                return attributes;
+            } catch (IOException | ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public byte[] encode(SessionData data, Map<String, Object> attributes, long lastBackupTime) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(attributes.size());
+                for (Map.Entry<String, Object> a : attributes.entrySet()) {
+                    out.writeObject(a.getKey());
+                    out.writeObject(a.getValue());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return AnchorBlob.encode(data, lastBackupTime, new byte[0], new byte[0], bytes.toByteArray());
+        }
+    };
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @Test
+    void aSessionReadOnlyOnAnOldTomcatSinceMsmsWriteEndsATimeoutAfterThatAccess() {
+        MsmConfig.Builder b = FakeStore.twoNodes().set(MsmConfig.STICKY, "false")
+                .set(MsmConfig.LEGACY_SESSIONS, "readWrite");
+        engine = SessionEngine.start(b.build(getClass().getClassLoader()),
+                new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_", clock::get)
+                        .legacySessions(AnchorKeys.withPrefix("p_"), CONVERTER),
+                listener -> store = new FakeStore(clock::get, listener));
+        engine.expiry().adopt(container);
+        TestSession s = new TestSession("ABC1-n1", clock.get()); // a 60 s timeout
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("count", 1);
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertTrue(AnchorBlob.looksLikeOne(store.peek("n1", "p_" + s.id())), "stored in the old format");
+
+        clock.addAndGet(59_000); // a read on an old Tomcat: 59 s after the last write, no rewrite yet
+        store.set("n1", "validity:p_" + s.id(), 60, new AnchorValidity(60, clock.get(), clock.get()).encode(), 0);
+        clock.addAndGet(56_000); // 56 s after that access: within the timeout, whatever msm's write left
+        engine.expiry().tick();
+        assertEquals(List.of(), ended, "accessed on an old Tomcat 56 s ago");
+        assertTrue(AnchorBlob.looksLikeOne(store.peek("n1", "p_" + s.id())), "still in memcached for the old one");
+
+        clock.addAndGet(4_000); // a timeout after that access
+        engine.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended, "ends with its last state, a timeout after its last access");
+    }
+}
