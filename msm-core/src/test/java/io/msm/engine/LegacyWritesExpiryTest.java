@@ -86,8 +86,8 @@ class LegacyWritesExpiryTest {
         }
     }
 
-    @Test
-    void aSessionReadOnlyOnAnOldTomcatSinceMsmsWriteEndsATimeoutAfterThatAccess() {
+    /** An msm Tomcat in readWrite, non-sticky, and a session with a 60 s timeout one request stored there now. */
+    private TestSession served() {
         MsmConfig.Builder b = FakeStore.twoNodes().set(MsmConfig.STICKY, "false")
                 .set(MsmConfig.LEGACY_SESSIONS, "readWrite");
         engine = SessionEngine.start(b.build(getClass().getClassLoader()),
@@ -95,16 +95,27 @@ class LegacyWritesExpiryTest {
                         .legacySessions(AnchorKeys.withPrefix("p_"), CONVERTER),
                 listener -> store = new FakeStore(clock::get, listener));
         engine.expiry().adopt(container);
-        TestSession s = new TestSession("ABC1-n1", clock.get()); // a 60 s timeout
+        TestSession s = new TestSession("ABC1-n1", clock.get());
         engine.created(s);
         engine.requestStarted(s);
         s.set("count", 1);
         engine.requestEnded(s);
         assertTrue(engine.awaitIdle(5000));
         assertTrue(AnchorBlob.looksLikeOne(store.peek("n1", "p_" + s.id())), "stored in the old format");
+        return s;
+    }
+
+    /** A request on a Tomcat still running the old manager that changes nothing: it dates the access, no more. */
+    private void oldTomcatReads(TestSession s) {
+        store.set("n1", "validity:p_" + s.id(), 60, new AnchorValidity(60, clock.get(), clock.get()).encode(), 0);
+    }
+
+    @Test
+    void aSessionReadOnlyOnAnOldTomcatSinceMsmsWriteEndsATimeoutAfterThatAccess() {
+        TestSession s = served();
 
         clock.addAndGet(59_000); // a read on an old Tomcat: 59 s after the last write, no rewrite yet
-        store.set("n1", "validity:p_" + s.id(), 60, new AnchorValidity(60, clock.get(), clock.get()).encode(), 0);
+        oldTomcatReads(s);
         clock.addAndGet(56_000); // 56 s after that access: within the timeout, whatever msm's write left
         engine.expiry().tick();
         assertEquals(List.of(), ended, "accessed on an old Tomcat 56 s ago");
@@ -113,5 +124,27 @@ class LegacyWritesExpiryTest {
         clock.addAndGet(4_000); // a timeout after that access
         engine.expiry().tick();
         assertEquals(List.of(s.id() + " count=1"), ended, "ends with its last state, a timeout after its last access");
+    }
+
+    @Test
+    void aReadOnMsmLeavesTheBlobTheLifeTheOldManagerCountsOn() {
+        TestSession s = served();
+        clock.addAndGet(10_000);
+        assertTrue(engine.load(s.id()).isFound(), "a request on msm that changes nothing");
+        clock.addAndGet(40_000); // 50 s after the last write: the old manager does not rewrite it yet
+        oldTomcatReads(s);
+        clock.addAndGet(30_000); // 30 s after that access
+        assertTrue(AnchorBlob.looksLikeOne(store.peek("n1", "p_" + s.id())), "the old manager finds it");
+    }
+
+    @Test
+    void anIdleSessionEndsWhenItsValidityRecordSaysItTimedOut() {
+        TestSession s = served();
+        clock.addAndGet(59_000);
+        engine.expiry().tick();
+        assertEquals(List.of(), ended);
+        clock.addAndGet(1_000);
+        engine.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended, "a timeout after its last access, not twice that");
     }
 }
