@@ -304,25 +304,23 @@ public final class ExpiryWatch {
             mi = stored;
             e.maxInactive = mi;
         }
-        long accessed; // readWrite: Tomcats still running memcached-session-manager date accesses in its record alone
-        try {
-            accessed = engine.legacyAccessed(id, node);
-        } catch (StoreException ex) {
-            engine.reportStoreFailure(ex);
-            retryOrDrop(e, now);
-            return;
-        }
-        if (accessed > 0) {
-            if (now - accessed < mi * 1000L) {
-                index.recheck(e, accessed + mi * 1000L);
-                return;
-            }
-        } else if (v.ttlSeconds() != StoredValue.UNKNOWN_TTL && !timedOut(v.ttlSeconds(), mi)) {
+        if (v.ttlSeconds() != StoredValue.UNKNOWN_TTL && !timedOut(v.ttlSeconds(), mi)) {
             // not timed out: accessed since on some Tomcat (look again when the slack is all that is left, never
             // later than a timeout away), or in the second memcached's clock may still have to count (look at every
             // tick: the copy may outlive that second by only a second, the shortest slack minus one)
             int more = v.ttlSeconds() - SessionEngine.slackSeconds(mi);
             index.recheck(e, now + (more > 0 ? Math.min(more, Math.max(1, mi)) * 1000L : TICK_MILLIS));
+            return;
+        }
+        try { // readWrite: Tomcats still running memcached-session-manager date an access in its validity record alone
+            long accessed = engine.legacyAccessed(id, node);
+            if (accessed > 0 && now - accessed < mi * 1000L) {
+                index.recheck(e, accessed + mi * 1000L);
+                return;
+            }
+        } catch (StoreException ex) {
+            engine.reportStoreFailure(ex);
+            retryOrDrop(e, now);
             return;
         }
         // timed out (sticky without a TTL: a copy no other Tomcat took over was accessed nowhere since the stop)

@@ -82,8 +82,7 @@ final class LegacyWrites {
      */
     void validity(String node, String secondaryNode, String id, int maxInactive, long accessed, long now) {
         byte[] record = new AnchorValidity(maxInactive, accessed, accessed).encode();
-        // a timeout (as the old manager sets it) plus msm's slack: the timeout watch finds it when the session is due
-        int exp = Expiration.of(maxInactive <= 0 ? 0 : maxInactive + SessionEngine.slackSeconds(maxInactive), now);
+        int exp = Expiration.of(Math.max(0, maxInactive), now);
         String key = keys.validity(id);
         if (MemcachedKeys.isSendable(key)) {
             try {
