@@ -189,6 +189,32 @@ class LegacySessionsIT extends MsmIT {
         assertEquals("3", b.get(msm.url("/read")).field("count"), "and on msm");
     }
 
+    /**
+     * readWrite, non-sticky, two memcached nodes: the node of a session msm stored fails during the rollout; the old
+     * manager continues it from the secondary copies msm wrote as it writes them ({@code bak:} blob and validity
+     * record on the next node), and msm continues what the old manager then stored.
+     */
+    @Test
+    void aNodeFailingDuringTheRolloutLosesNoSessionWithReadWrite() {
+        EmbeddedTomcat old = track(EmbeddedTomcat.on("tc1").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .with("sticky", "false").with("sessionBackupAsync", "false").start());
+        EmbeddedTomcat msm = tomcat("tc2", "sticky", "false", "legacySessions", "readWrite");
+        Browser b = new Browser();
+        assertEquals(1, b.get(msm.url("/counter")).count());
+        assertEquals(2, b.get(msm.url("/counter")).count());
+        String id = b.sessionId();
+        String other = nodeOf(id).equals("n1") ? "n2" : "n1";
+        awaitBackups(msm);
+        await("msm's secondary copies on " + other, 10_000, () -> server(other).get("bak:" + id) != null
+                && server(other).get("bak:validity:" + id) != null);
+        server(nodeOf(id)).kill();
+        Browser.Page onOld = b.get(old.url("/counter"));
+        assertEquals(200, onOld.status, onOld.body);
+        assertEquals(3, onOld.count(), "the old manager continues from msm's secondary copies: " + onOld.body);
+        assertEquals(other, nodeOf(b.sessionId()), "moved to the node that is up");
+        assertEquals(4, b.get(msm.url("/counter")).count(), "and msm continues what the old manager stored");
+    }
+
     private static long lastBackupTime(String id) {
         byte[] blob = server(nodeOf(id)).get(id);
         assertNotNull(blob, "stored");
