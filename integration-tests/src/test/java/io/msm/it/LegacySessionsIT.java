@@ -215,6 +215,38 @@ class LegacySessionsIT extends MsmIT {
         assertEquals(4, b.get(msm.url("/counter")).count(), "and msm continues what the old manager stored");
     }
 
+    /**
+     * A BASIC login Tomcat cached in the session (sticky): the old manager's stored principal carries it to an msm
+     * Tomcat (read), and msm's, stored in the old format (readWrite), back to an old Tomcat; no Authorization header
+     * after the first request.
+     */
+    @Test
+    void aBasicLoginCachedInTheSessionCrossesBothWays() {
+        EmbeddedTomcat old = track(EmbeddedTomcat.on("tc1").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .basicLogin().start());
+        Browser b = new Browser();
+        b.get(old.url("/counter"));
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("alice:secret"
+                .getBytes(StandardCharsets.UTF_8));
+        assertEquals("user=alice x=1 method=GET", b.get(old.url("/protected/p?x=1"), "Authorization", basic).body);
+        awaitStored(b.sessionId(), b.sessionId(), "alice");
+        old.stop();
+
+        EmbeddedTomcat msm = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes())
+                .with("legacySessions", "readWrite").basicLogin().start());
+        Browser.Page onMsm = b.get(msm.url("/protected/p?x=2"));
+        assertEquals("user=alice x=2 method=GET", onMsm.body, "the old manager's login, on msm");
+        b.get(msm.url("/cart?add=x"));
+        awaitBackups(msm);
+        msm.stop();
+
+        EmbeddedTomcat old2 = track(EmbeddedTomcat.on("tc3").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .basicLogin().start());
+        assertEquals("user=alice x=3 method=GET", b.get(old2.url("/protected/p?x=3")).body,
+                "msm's login in the old format, on the old manager");
+        assertEquals("cart=[x]", b.get(old2.url("/cart")).body);
+    }
+
     private static long lastBackupTime(String id) {
         byte[] blob = server(nodeOf(id)).get(id);
         assertNotNull(blob, "stored");
