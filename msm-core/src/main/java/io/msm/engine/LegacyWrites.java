@@ -34,6 +34,8 @@ final class LegacyWrites {
     private final SessionStore store;
     private final long timeoutMillis;
     private final String logPrefix;
+    /** How often a serialization a concurrent change broke is tried (as {@code SessionEngine} tries its own). */
+    private static final int SERIALIZATION_ATTEMPTS = 3;
     /** How many reasons {@link #reported} remembers at most (then none is said any more). */
     private static final int MAX_REASONS = 100;
     /** Why sessions could not be written in the old format, each said once. */
@@ -55,7 +57,16 @@ final class LegacyWrites {
      */
     byte[] encode(SessionData data, Map<String, Object> attributes, long now) {
         try {
-            return converter.encode(data, attributes, now);
+            for (int attempt = 1;; attempt++) {
+                try {
+                    return converter.encode(data, attributes, now);
+                } catch (java.util.ConcurrentModificationException e) {
+                    if (attempt >= SERIALIZATION_ATTEMPTS) {
+                        throw e;
+                    }
+                    // a request changed a collection while it was serialized: read it again, as msm's format does
+                }
+            }
         } catch (AnchorFormatException | TranscoderException e) {
             String reason = e.getMessage();
             // the same reason whatever its sizes (a client chooses a saved request's), and a bounded number of them

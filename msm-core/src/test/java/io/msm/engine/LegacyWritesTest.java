@@ -75,4 +75,33 @@ class LegacyWritesTest {
         }
         assertEquals(1, lines.size(), lines.size() + " lines, the first: " + lines.get(0));
     }
+
+    /**
+     * A request changing a collection attribute while another's end serializes the session for the old format: as
+     * with msm's own format, the serialization is tried again (else the write fails and the change is not stored).
+     */
+    @Test
+    void aConcurrentChangeWhileSerializingIsTriedAgain() {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        AnchorConverter racing = new AnchorConverter() {
+            @Override
+            public Map<String, Object> convert(AnchorBlob blob, SessionData.Builder into) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public byte[] encode(SessionData data, Map<String, Object> attributes, long lastBackupTime) {
+                if (calls.incrementAndGet() == 1) {
+                    throw new java.util.ConcurrentModificationException();
+                }
+                return new byte[] {1};
+            }
+        };
+        AtomicLong clock = new AtomicLong(1_000_000_000L);
+        LegacyWrites writes = new LegacyWrites(AnchorKeys.withPrefix(""), racing,
+                new FakeStore(clock::get, MemcachedSessionStore.ConnectionListener.NONE), 100, "[test] ");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {1}, writes.encode(
+                SessionData.builder("ABC-n1").maxInactiveInterval(60).build(), Map.of(), clock.get()));
+        assertEquals(2, calls.get());
+    }
 }
