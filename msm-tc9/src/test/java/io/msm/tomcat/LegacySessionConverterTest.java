@@ -58,4 +58,35 @@ class LegacySessionConverterTest {
         }
         return bytes.toByteArray();
     }
+
+    /** A principal stream holding a class msm's deserialization filter refuses: refused, the class named. */
+    @Test
+    void aPrincipalStreamWithAGadgetClassIsRefused() throws IOException {
+        byte[] principal = serialize(new javax.management.BadAttributeValueExpException("not read"));
+        byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").creationTime(1).lastAccessedTime(1)
+                .thisAccessedTime(1).maxInactiveInterval(1800).authType("BASIC").build(), 2, principal, new byte[0],
+                serialize(Integer.valueOf(0)));
+        TranscoderException e = assertThrows(TranscoderException.class,
+                () -> converter.convert(AnchorBlob.parse(blob), SessionData.builder("ABC-n1")));
+        assertTrue(e.getMessage().contains("javax.management.BadAttributeValueExpException"), e.getMessage());
+    }
+
+    /** A saved request whose header map holds a non-string value (or name): refused as a malformed blob. */
+    @Test
+    void aSavedRequestWhoseHeadersHoldNonStringsIsRefused() throws IOException {
+        HashMap<Object, Object> valueNotString = new HashMap<>();
+        valueNotString.put("accept", new ArrayList<>(java.util.List.of(Integer.valueOf(1))));
+        HashMap<Object, Object> nameNotString = new HashMap<>();
+        nameNotString.put(Integer.valueOf(1), new ArrayList<>(java.util.List.of("x")));
+        HashMap<Object, Object> valuesNotACollection = new HashMap<>();
+        valuesNotACollection.put("accept", "text/html");
+        for (HashMap<Object, Object> headers : java.util.List.of(valueNotString, nameNotString, valuesNotACollection)) {
+            byte[] saved = serialize(null, "text/plain", headers, new ArrayList<>(), "GET", null, "/a", "/a");
+            byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").creationTime(1).lastAccessedTime(1)
+                    .thisAccessedTime(1).maxInactiveInterval(1800).build(), 2, new byte[0], saved,
+                    serialize(Integer.valueOf(0)));
+            assertThrows(AnchorFormatException.class,
+                    () -> converter.convert(AnchorBlob.parse(blob), SessionData.builder("ABC-n1")), headers.toString());
+        }
+    }
 }
