@@ -921,7 +921,8 @@ public final class SessionEngine implements AutoCloseable {
             return fromBlob;
         }
         long now = ctx.clock().getAsLong();
-        long sinceRefresh = Math.max(0, refreshSeconds(mi) - ttl) * 1000;
+        // the shortest refresh (timeout + slack) even with readWrite's longer one: a Tomcat in read mode refreshes so
+        long sinceRefresh = Math.max(0, (long) mi + slackSeconds(mi) - ttl) * 1000;
         return Math.min(now, Math.max(fromBlob, now - sinceRefresh));
     }
 

@@ -160,4 +160,43 @@ class LegacyWritesExpiryTest {
             read.close();
         }
     }
+
+    /**
+     * The README's step 2 again: a session a Tomcat in read mode stored in msm's format and then only read (its load
+     * refreshes the copy for a timeout plus the slack); a readWrite Tomcat, whose own refreshes give twice the
+     * timeout, does not take that refresh for an older access and end the session as timed out.
+     */
+    @Test
+    void aSessionReadOnATomcatInReadModeIsAliveForAReadWriteTomcat() {
+        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").set(MsmConfig.LEGACY_SESSIONS, "read")
+                .build(getClass().getClassLoader());
+        SessionEngine read = SessionEngine.start(config,
+                new EngineContext("/test", getClass().getClassLoader(), "tc2", "p_", clock::get)
+                        .legacySessions(AnchorKeys.withPrefix("p_"), CONVERTER),
+                listener -> store = new FakeStore(clock::get, listener));
+        SessionEngine readWrite = SessionEngine.start(FakeStore.twoNodes().set(MsmConfig.STICKY, "false")
+                .set(MsmConfig.LEGACY_SESSIONS, "readWrite").build(getClass().getClassLoader()),
+                new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_", clock::get)
+                        .legacySessions(AnchorKeys.withPrefix("p_"), CONVERTER),
+                listener -> store);
+        try {
+            TestSession s = new TestSession("ABC1-n1", clock.get()); // a 60 s timeout
+            read.created(s);
+            read.requestStarted(s);
+            s.set("count", 1);
+            read.requestEnded(s);
+            assertTrue(read.awaitIdle(5000));
+            clock.addAndGet(50_000);
+            assertTrue(read.load(s.id()).isFound(), "a request that only reads it, in read mode");
+            clock.addAndGet(20_000); // 70 s after the write, 20 s after that read
+            LoadResult r = readWrite.load(s.id());
+            assertTrue(r.isFound() && !r.timedOut(), "accessed 20 s ago: " + r);
+            // Tomcat dates the session by this: a timeout before now, and Tomcat itself expires it on access
+            long idle = clock.get() - r.lastAccessedTime();
+            assertTrue(idle < 60_000, "last accessed " + idle + " ms ago as the readWrite Tomcat sees it");
+        } finally {
+            read.close();
+            readWrite.close();
+        }
+    }
 }
