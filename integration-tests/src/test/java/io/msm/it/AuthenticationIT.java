@@ -79,10 +79,28 @@ class AuthenticationIT extends MsmIT {
      */
     @Test
     void theLoginPageLeavesOnlyOnceMemcachedHoldsTheLoginInProgress() throws Exception {
+        loginPageLeavesOnlyOnceMemcachedHoldsTheLoginInProgress(true);
+    }
+
+    /** As above with the authenticator's changeSessionIdOnAuthentication off: Tomcat notes no session id then. */
+    @Test
+    void theLoginPageLeavesOnlyOnceMemcachedHoldsTheLoginInProgressWithoutAnIdChange() throws Exception {
+        loginPageLeavesOnlyOnceMemcachedHoldsTheLoginInProgress(false);
+    }
+
+    private void loginPageLeavesOnlyOnceMemcachedHoldsTheLoginInProgress(boolean changeSessionId) throws Exception {
         EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).with("sticky", "false")
                 .formLogin().start());
         EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).with("sticky", "false")
                 .formLogin().start());
+        for (EmbeddedTomcat t : new EmbeddedTomcat[] {tc1, tc2}) {
+            for (org.apache.catalina.Valve v : t.context().getPipeline().getValves()) {
+                if (v instanceof org.apache.catalina.authenticator.AuthenticatorBase) {
+                    ((org.apache.catalina.authenticator.AuthenticatorBase) v)
+                            .setChangeSessionIdOnAuthentication(changeSessionId);
+                }
+            }
+        }
         java.util.concurrent.CountDownLatch checked = new java.util.concurrent.CountDownLatch(1);
         tc1.context().setApplicationEventListeners(new Object[] {new javax.servlet.ServletRequestListener() {
             @Override

@@ -206,6 +206,101 @@ class LegacySessionsIT extends MsmIT {
         assertEquals("LOGIN-PAGE", stolen.get(old.url("/protected/page?x=0")).body, "logged out everywhere");
     }
 
+    /**
+     * readWrite, non-sticky: a session msm stored, then used only on old Tomcats for a while (reads: the old manager
+     * then writes only its validity record, and rewrites its blob once a timeout passed since the last write, which
+     * is why it gives the blob twice the timeout). It lives as long as those accesses say: msm neither lets
+     * memcached drop the blob a timeout after msm's last write, nor ends it from its timeout watch.
+     */
+    @Test
+    void aSessionMsmStoredAndReadOnlyOnOldTomcatsSinceLivesAsLongAsTheirAccessesSay() throws InterruptedException {
+        EmbeddedTomcat old = track(EmbeddedTomcat.on("tc1").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .with("sticky", "false").with("sessionBackupAsync", "false").start());
+        EmbeddedTomcat msm = tomcat("tc2", "sticky", "false", "legacySessions", "readWrite", "maxInactiveInterval",
+                "10");
+        Browser b = new Browser();
+        assertEquals(1, b.get(msm.url("/counter")).count());
+        assertEquals(2, b.get(old.url("/counter")).count(), "the old manager takes the session as its own");
+        long start = System.nanoTime();
+        assertEquals(3, b.get(msm.url("/counter")).count(), "msm writes it last");
+        String id = b.sessionId();
+        awaitBackups(msm);
+        long written = lastBackupTime(id);
+        Thread.sleep(Math.max(0, 6_000 - (System.nanoTime() - start) / 1_000_000)); // time passing, not a race
+        assertEquals("3", b.get(old.url("/read")).field("count"), "6 s after msm's write, on the old Tomcat");
+        long read = System.nanoTime();
+        assertEquals(id, b.sessionId());
+        assertEquals(written, lastBackupTime(id), "the old manager only dated the access");
+        Thread.sleep(8_000); // 14 s after msm's write, 8 s after the last access: within the 10 s timeout
+        assertTrue(System.nanoTime() - read < 9_500_000_000L, "the test ran too slowly to show anything");
+        assertEquals("3", b.get(old.url("/read")).field("count"), "idle 8 s of 10, on the old Tomcat");
+        assertEquals("3", b.get(msm.url("/read")).field("count"), "and on msm");
+    }
+
+    /**
+     * readWrite, non-sticky, two memcached nodes: the node of a session msm stored fails during the rollout; the old
+     * manager continues it from the secondary copies msm wrote as it writes them ({@code bak:} blob and validity
+     * record on the next node), and msm continues what the old manager then stored.
+     */
+    @Test
+    void aNodeFailingDuringTheRolloutLosesNoSessionWithReadWrite() {
+        EmbeddedTomcat old = track(EmbeddedTomcat.on("tc1").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .with("sticky", "false").with("sessionBackupAsync", "false").start());
+        EmbeddedTomcat msm = tomcat("tc2", "sticky", "false", "legacySessions", "readWrite");
+        Browser b = new Browser();
+        assertEquals(1, b.get(msm.url("/counter")).count());
+        assertEquals(2, b.get(msm.url("/counter")).count());
+        String id = b.sessionId();
+        String other = nodeOf(id).equals("n1") ? "n2" : "n1";
+        awaitBackups(msm);
+        await("msm's secondary copies on " + other, 10_000, () -> server(other).get("bak:" + id) != null
+                && server(other).get("bak:validity:" + id) != null);
+        server(nodeOf(id)).kill();
+        Browser.Page onOld = b.get(old.url("/counter"));
+        assertEquals(200, onOld.status, onOld.body);
+        assertEquals(3, onOld.count(), "the old manager continues from msm's secondary copies: " + onOld.body);
+        assertEquals(other, nodeOf(b.sessionId()), "moved to the node that is up");
+        assertEquals(4, b.get(msm.url("/counter")).count(), "and msm continues what the old manager stored");
+    }
+
+    /**
+     * A BASIC login Tomcat cached in the session (sticky): the old manager's stored principal carries it to an msm
+     * Tomcat (read), and msm's, stored in the old format (readWrite), back to an old Tomcat; no Authorization header
+     * after the first request.
+     */
+    @Test
+    void aBasicLoginCachedInTheSessionCrossesBothWays() {
+        EmbeddedTomcat old = track(EmbeddedTomcat.on("tc1").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .basicLogin().start());
+        Browser b = new Browser();
+        b.get(old.url("/counter"));
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("alice:secret"
+                .getBytes(StandardCharsets.UTF_8));
+        assertEquals("user=alice x=1 method=GET", b.get(old.url("/protected/p?x=1"), "Authorization", basic).body);
+        awaitStored(b.sessionId(), b.sessionId(), "alice");
+        old.stop();
+
+        EmbeddedTomcat msm = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes())
+                .with("legacySessions", "readWrite").basicLogin().start());
+        Browser.Page onMsm = b.get(msm.url("/protected/p?x=2"));
+        assertEquals("user=alice x=2 method=GET", onMsm.body, "the old manager's login, on msm");
+        b.get(msm.url("/cart?add=x"));
+        awaitBackups(msm);
+        msm.stop();
+
+        EmbeddedTomcat old2 = track(EmbeddedTomcat.on("tc3").manager(OLD_MANAGER).with("memcachedNodes", nodes())
+                .basicLogin().start());
+        assertEquals("user=alice x=3 method=GET", b.get(old2.url("/protected/p?x=3")).body,
+                "msm's login in the old format, on the old manager");
+        assertEquals("cart=[x]", b.get(old2.url("/cart")).body);
+    }
+
+    private static long lastBackupTime(String id) {
+        byte[] blob = server(nodeOf(id)).get(id);
+        assertNotNull(blob, "stored");
+        return java.nio.ByteBuffer.wrap(blob).getLong(AnchorBlob.LAST_BACKUP_TIME_OFFSET);
+    }
+
     @Test
     void aFormLoginInProgressStoredInTheOldFormatCompletesOnAnotherMsmTomcat() {
         EmbeddedTomcat first = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).with("sticky", "false")

@@ -824,6 +824,16 @@ public final class MsmConfig {
                         + "\": memcached-session-manager reads neither signed or encrypted sessions nor hashed keys "
                         + "(turn protection on once the switch is over, with " + LEGACY_SESSIONS + "=\"off\")");
             }
+            String transcoder = value(TRANSCODER_FACTORY_CLASS);
+            if (legacySessions == LegacySessions.READ_WRITE && transcoder != null
+                    && transcoder.startsWith("de.javakaffee.")
+                    && !DEFAULT_TRANSCODER_FACTORY_CLASS.equals(ANCHOR_TRANSCODER_ALIASES.get(transcoder))) {
+                problem(LEGACY_SESSIONS, "not with " + TRANSCODER_FACTORY_CLASS + "=\"" + transcoder + "\": the old "
+                        + "manager's Tomcats read attributes only in that serializer's format, and delete a session whose "
+                        + "attributes they cannot read, while readWrite stores them with Java serialization (switch the "
+                        + "old cluster to de.javakaffee.web.msm.JavaSerializationTranscoderFactory first, or use "
+                        + LEGACY_SESSIONS + "=\"read\")");
+            }
             if (legacySessions != LegacySessions.OFF && storageKeyPrefix != null) {
                 try { // the old manager's rules: it refused to start with other tokens, so it never stored under them
                     io.msm.anchor.AnchorKeys.of(storageKeyPrefix.toString(), "host", "/context", "");

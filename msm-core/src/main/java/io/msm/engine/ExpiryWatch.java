@@ -312,6 +312,17 @@ public final class ExpiryWatch {
             index.recheck(e, now + (more > 0 ? Math.min(more, Math.max(1, mi)) * 1000L : TICK_MILLIS));
             return;
         }
+        try { // readWrite: Tomcats still running memcached-session-manager date an access in its validity record alone
+            long accessed = engine.legacyAccessed(id, node);
+            if (accessed > 0 && now - accessed < mi * 1000L) {
+                index.recheck(e, accessed + mi * 1000L);
+                return;
+            }
+        } catch (StoreException ex) {
+            engine.reportStoreFailure(ex);
+            retryOrDrop(e, now);
+            return;
+        }
         // timed out (sticky without a TTL: a copy no other Tomcat took over was accessed nowhere since the stop)
         switch (claim(id, mi)) {
             case LOST:

@@ -209,6 +209,22 @@ final class LegacyLoads {
                 LegacyWrites.contentHash(blob), blob, false, Math.max(lastAccessed, thisAccessed), 0, false);
     }
 
+    /**
+     * Non-sticky: the last access to {@code id} its validity record dates (Tomcats still running the old manager date
+     * a request that does not change the session there alone); {@code -1} if there is no readable record.
+     *
+     * @throws StoreException memcached did not answer
+     */
+    long accessedAt(String id, String node) {
+        String key = keys.validity(id);
+        byte[] v = MemcachedKeys.isSendable(key) ? store.get(node, key, timeoutMillis) : null;
+        try {
+            return v == null ? -1 : AnchorValidity.parse(v).thisAccessedTime();
+        } catch (AnchorFormatException e) {
+            return -1;
+        }
+    }
+
     /** Whether the old manager's key of {@code id}, when it is another key than msm's, holds something. */
     boolean mayExist(String id, String node, String ownKey) {
         String key = keys.session(id);

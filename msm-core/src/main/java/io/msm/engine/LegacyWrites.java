@@ -36,6 +36,8 @@ final class LegacyWrites {
     private final SessionStore store;
     private final long timeoutMillis;
     private final String logPrefix;
+    /** How many reasons {@link #reported} remembers at most (then none is said any more). */
+    private static final int MAX_REASONS = 100;
     /** Why sessions could not be written in the old format, each said once. */
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
@@ -71,7 +73,9 @@ final class LegacyWrites {
             }
         } catch (AnchorFormatException | TranscoderException e) {
             String reason = e.getMessage();
-            if (reported.add(reason)) {
+            // the same reason whatever its sizes (a client chooses a saved request's), and a bounded number of them
+            String kind = String.valueOf(reason).replaceAll("[0-9]+", "#");
+            if (reported.size() < MAX_REASONS && reported.add(kind)) {
                 LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(data.id()) + " is stored in msm's "
                         + "format, which Tomcats still running memcached-session-manager cannot read: " + reason
                         + " (said once per reason)");

@@ -655,7 +655,7 @@ public final class SessionEngine implements AutoCloseable {
                     // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session, and
                     // the same call refreshes it for this access (for the usual timeout; another one is touched)
                     refreshedFor = usualMaxInactive;
-                    long seconds = refreshedFor > 0 ? (long) refreshedFor + slackSeconds(refreshedFor) : 0;
+                    long seconds = refreshedFor > 0 ? refreshSeconds(refreshedFor) : 0;
                     long now = ctx.clock().getAsLong();
                     io.msm.store.StoredValue v = store.getWithTtl(node, key(id), seconds > 0
                             ? Expiration.of(seconds, now) : io.msm.store.SessionStore.KEEP_EXPIRATION,
@@ -726,7 +726,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         int mi = r.data().maxInactiveInterval();
         long now = ctx.clock().getAsLong();
-        long seconds = mi > 0 ? (long) mi + slackSeconds(mi) : 0;
+        long seconds = mi > 0 ? refreshSeconds(mi) : 0;
         try {
             if (store.touch(node, key(id), Expiration.of(seconds, now), config.operationTimeoutMillis())) {
                 stats.count(Counter.TOUCHES);
@@ -752,6 +752,16 @@ public final class SessionEngine implements AutoCloseable {
         } catch (RuntimeException e) { // UnreadableBlobException (an untrusted blob too)
             return 0;
         }
+    }
+
+    /**
+     * {@code readWrite}, non-sticky: the last access to {@code id} its old-format validity record dates, which
+     * Tomcats still running memcached-session-manager write without touching the copy; {@code -1} otherwise.
+     *
+     * @throws StoreException memcached did not answer
+     */
+    long legacyAccessed(String id, String node) {
+        return legacyWrites == null || sticky ? -1 : legacy.accessedAt(id, node);
     }
 
     /**
@@ -911,6 +921,7 @@ public final class SessionEngine implements AutoCloseable {
             return fromBlob;
         }
         long now = ctx.clock().getAsLong();
+        // the shortest refresh (timeout + slack) even with readWrite's longer one: a Tomcat in read mode refreshes so
         long sinceRefresh = Math.max(0, (long) mi + slackSeconds(mi) - ttl) * 1000;
         return Math.min(now, Math.max(fromBlob, now - sinceRefresh));
     }
@@ -1773,9 +1784,22 @@ public final class SessionEngine implements AutoCloseable {
         if (mi <= 0) {
             return 0;
         }
+        if (legacyWrites != null && !sticky) {
+            // as memcached-session-manager: it rewrites a blob a timeout after its last write at the earliest (dating
+            // the accesses in between in the validity record), so the blob lives twice the timeout
+            return refreshSeconds(mi);
+        }
         long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
         long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
         return Math.max(1, mi - idleSeconds) + slackSeconds(mi);
+    }
+
+    /**
+     * Non-sticky: the TTL an access gives the stored copy, {@code maxInactive} seconds plus slack; {@code readWrite}:
+     * twice the timeout, as memcached-session-manager gives its blob (see {@link #ttlSeconds}).
+     */
+    private long refreshSeconds(int mi) {
+        return legacyWrites != null ? 2L * mi : (long) mi + slackSeconds(mi);
     }
 
     /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */

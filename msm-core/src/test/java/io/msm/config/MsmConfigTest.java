@@ -217,6 +217,20 @@ class MsmConfigTest {
                 writeSigned.getMessage());
     }
 
+    /**
+     * The README's switch keeps every attribute: an old cluster on memcached-session-manager's Kryo serializer reads
+     * attributes only as Kryo wrote them, and deletes a session whose attributes it cannot read (its
+     * loadFromMemcached), so readWrite (old format, Java-serialized attributes) would end every session msm stores.
+     */
+    @Test
+    void readWriteIsRefusedWhenTheOldManagerWroteWithItsKryoSerializer() {
+        String oldKryo = "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory";
+        InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> build(valid()
+                .set(MsmConfig.LEGACY_SESSIONS, "readWrite").set(MsmConfig.TRANSCODER_FACTORY_CLASS, oldKryo)));
+        assertTrue(e.getMessage().contains("legacySessions=\"readWrite\": not with transcoderFactoryClass=\""
+                + oldKryo + "\""), e.getMessage());
+    }
+
     @Test
     void unknownAttributeIsAProgrammingError() {
         assertThrows(IllegalArgumentException.class, () -> MsmConfig.builder().set("memcachedNode", "x"));

@@ -101,6 +101,11 @@ final class LegacySessionConverter implements AnchorConverter {
         SavedRequest r = new SavedRequest();
         if (o.get(0) != null) {
             ByteChunk body = as(o.get(0), ByteChunk.class, "body");
+            byte[] buffer = body.getBuffer();
+            if (buffer == null || body.getStart() < 0 || body.getStart() > body.getEnd()
+                    || body.getEnd() > buffer.length) {
+                throw new AnchorFormatException("the saved FORM request's body has no bytes between its start and end");
+            }
             ByteChunk copy = new ByteChunk();
             copy.setBytes(java.util.Arrays.copyOfRange(body.getBuffer(), body.getStart(), body.getEnd()), 0,
                     body.getLength());

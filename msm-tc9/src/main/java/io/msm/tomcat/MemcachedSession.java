@@ -143,10 +143,22 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         super.setNote(name, value);
         if (isCarried(name)) {
             state.metadataChanged();
-            if (Constants.SESSION_ID_NOTE.equals(name) && getNote(Constants.FORM_REQUEST_NOTE) != null) {
+            // the login page's forward follows: Tomcat notes the session's id for the login when it changes it
+            // (changeSessionIdOnAuthentication), else the saved request is the last the login in progress needs
+            if (Constants.SESSION_ID_NOTE.equals(name) && getNote(Constants.FORM_REQUEST_NOTE) != null
+                    || Constants.FORM_REQUEST_NOTE.equals(name) && !changesIdOnAuthentication()) {
                 loginPageLeaving();
             }
         }
+    }
+
+    /** Whether this context's authenticator changes the session's id at a login (Tomcat's default; unknown: yes). */
+    private boolean changesIdOnAuthentication() {
+        org.apache.catalina.Manager m = getManager();
+        org.apache.catalina.Context c = m == null ? null : m.getContext();
+        org.apache.catalina.Authenticator a = c == null ? null : c.getAuthenticator();
+        return !(a instanceof org.apache.catalina.authenticator.AuthenticatorBase)
+                || ((org.apache.catalina.authenticator.AuthenticatorBase) a).getChangeSessionIdOnAuthentication();
     }
 
     /**

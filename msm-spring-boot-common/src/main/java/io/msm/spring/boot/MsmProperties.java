@@ -127,7 +127,7 @@ public class MsmProperties {
 
     /**
      * Whether sessions memcached-session-manager stored are read (a switch from it without logging anyone out): off
-     * (default) or read.
+     * (default), read or readWrite (also stored in its format, while Tomcats still run it).
      */
     private String legacySessions;
 
