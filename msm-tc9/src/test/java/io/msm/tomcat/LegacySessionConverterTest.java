@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class LegacySessionConverterTest {
     private final LegacySessionConverter converter = new LegacySessionConverter(
-            JavaSerializationTranscoder.forLegacySessions(getClass().getClassLoader(), "[test] ", null));
+            JavaSerializationTranscoder.forLegacySessions(getClass().getClassLoader(), "[test] ", false, null));
 
     /**
      * A saved FORM request whose body is a ByteChunk without a buffer, or whose start lies beyond its buffer (the old
