@@ -37,10 +37,19 @@ public final class ForkedJvm implements AutoCloseable {
             List<String> args) throws IOException, InterruptedException {
         StringBuilder cp = new StringBuilder(System.getProperty("java.class.path"));
         extraClasspath.forEach(p -> cp.append(java.io.File.pathSeparatorChar).append(p));
+        return startOn(cp.toString(), mainClass, jvmOptions, args);
+    }
+
+    /**
+     * Runs {@code mainClass} on {@code classpath} alone (not this JVM's: e.g. an earlier build's benchmark jar);
+     * returns once it announced its port.
+     */
+    public static ForkedJvm startOn(String classpath, String mainClass, List<String> jvmOptions, List<String> args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", cp.toString(), mainClass));
+        command.addAll(List.of("-cp", classpath, mainClass));
         command.addAll(args);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -36,6 +36,20 @@ final class AnchorTomcat {
      * through its setters); returns once it serves.
      */
     static ForkedJvm fork(String managerClass, List<String> attributes) throws IOException, InterruptedException {
+        return fork(managerClass, attributes, null);
+    }
+
+    /**
+     * As {@link #fork(String, List)}; with a {@code baselineJar} (an earlier build's {@code benchmarks.jar}) the
+     * Tomcat runs on that jar alone: the msm of that build, for before/after rows in one run.
+     */
+    static ForkedJvm fork(String managerClass, List<String> attributes, Path baselineJar)
+            throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of(managerClass));
+        args.addAll(attributes);
+        if (baselineJar != null) {
+            return ForkedJvm.startOn(baselineJar.toString(), AnchorTomcat.class.getName(), List.of(), args);
+        }
         List<Path> extra = new ArrayList<>();
         if (managerClass.equals(ANCHOR_MANAGER)) {
             Path dir = Files.createTempDirectory("msm-anchor-tc");
@@ -51,8 +65,6 @@ final class AnchorTomcat {
                 extra.add(file);
             }
         }
-        List<String> args = new ArrayList<>(List.of(managerClass));
-        args.addAll(attributes);
         return ForkedJvm.start(AnchorTomcat.class.getName(), extra, List.of(), args);
     }
 

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,13 +38,16 @@ import org.apache.catalina.startup.Tomcat;
  *
  * <p>Run: {@code mvn -q -pl msm-benchmarks -am package -DskipTests && java -cp msm-benchmarks/target/benchmarks.jar
  * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 15] [--measure 10] [--rows a,b] [--workloads x,y]
- * [--rounds N | --slices N [--slice 2]]}
+ * [--rounds N | --slices N [--slice 2]] [--baseline earlier/benchmarks.jar]}
  */
 public final class EndToEndBenchmark {
     /** A row with this key runs its Tomcat in a JVM of its own; the value is the Manager class. */
     static final String OWN_JVM = "ownJvm";
     static final String OWN_JVM_BASE = "StandardManager (own JVM)";
     private static final String MSM_MANAGER = "io.msm.tomcat.MemcachedSessionManager";
+    /** A row with this key runs on an earlier build's benchmark jar (the value), see {@code --baseline}. */
+    static final String BASELINE_JAR = "baselineJar";
+    static final String BASELINE_SUFFIX = " @baseline";
     static final String FLOOR = "floor: memcached calls only";
     /** A row attribute (not the Manager's): add a {@link TrafficFloorValve} with the memcached nodes. */
     static final String FLOOR_ATTRIBUTE = "trafficFloor";
@@ -111,6 +115,9 @@ public final class EndToEndBenchmark {
             throw new IllegalArgumentException("--slices must be 0 to 60 and --slice 1 to 60 seconds, were " + slices
                     + " and " + sliceSeconds);
         }
+        if (opts.containsKey("baseline")) {
+            addBaselineRows(Path.of(opts.get("baseline")));
+        }
         List<String> rows = select(opts.get("rows"), new ArrayList<>(ROWS.keySet()));
         for (String row : rows) {
             if (slices > 0 && ROWS.get(row).get(OWN_JVM) == null) {
@@ -173,6 +180,26 @@ public final class EndToEndBenchmark {
         }
         System.out.println();
         System.out.println(table(results));
+        System.out.print(BaselineComparison.table(results));
+    }
+
+    /**
+     * {@code --baseline <jar>}: every msm row in a JVM of its own gets a twin {@code <row> @baseline} whose Tomcat runs
+     * on {@code jar} alone (an earlier build's {@code msm-benchmarks/target/benchmarks.jar}), so a change is measured
+     * before and after in one interleaved run.
+     */
+    private static void addBaselineRows(Path jar) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("--baseline must name an earlier build's benchmarks.jar, was " + jar);
+        }
+        for (String row : new ArrayList<>(ROWS.keySet())) {
+            Map<String, String> r = ROWS.get(row);
+            if (MSM_MANAGER.equals(r.get(OWN_JVM))) {
+                Map<String, String> twin = new LinkedHashMap<>(r);
+                twin.put(BASELINE_JAR, jar.toAbsolutePath().toString());
+                ROWS.put(row + BASELINE_SUFFIX, twin);
+            }
+        }
     }
 
     /**
@@ -219,14 +246,15 @@ public final class EndToEndBenchmark {
         String managerClass = ROWS.get(row).get(OWN_JVM);
         List<String> attributes = new ArrayList<>();
         ROWS.get(row).forEach((k, v) -> {
-            if (!k.equals(OWN_JVM)) {
+            if (!k.equals(OWN_JVM) && !k.equals(BASELINE_JAR)) {
                 attributes.add(k + "=" + v);
             }
         });
         if (!managerClass.endsWith("StandardManager") || ROWS.get(row).containsKey(FLOOR_ATTRIBUTE)) {
             attributes.add("memcachedNodes=" + nodes);
         }
-        return AnchorTomcat.fork(managerClass, attributes);
+        String baseline = ROWS.get(row).get(BASELINE_JAR);
+        return AnchorTomcat.fork(managerClass, attributes, baseline == null ? null : Path.of(baseline));
     }
 
     /**
@@ -263,7 +291,7 @@ public final class EndToEndBenchmark {
         return t.toString();
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         List<Double> sorted = new ArrayList<>(values);
         java.util.Collections.sort(sorted);
         int n = sorted.size();
