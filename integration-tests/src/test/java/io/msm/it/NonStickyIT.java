@@ -102,8 +102,8 @@ class NonStickyIT extends MsmIT {
      * An application that sends its whole response before the request ends (Spring MVC flushes a {@code @ResponseBody})
      * lets the client send its next request while the servlet still runs: memcached already holds the change then,
      * whichever way the response left (on Tomcat 11 also by writing its declared length), and also when the request
-     * changed the session after an earlier flush (of the headers). The servlet waits after sending until the test has read
-     * the count on the other Tomcat (a latch), so without that the read would find the previous count.
+     * changed the session after an earlier flush (of the headers). The servlet waits after sending until the test has
+     * read the count on the other Tomcat (a latch), so without that the read would find the previous count.
      */
     @Test
     void aResponseSentBeforeTheRequestEndsFindsTheChangeStored() {
@@ -116,7 +116,8 @@ class NonStickyIT extends MsmIT {
                 "change-after-flush", "length-reached"}) {
             EmbeddedTomcat t = count % 2 == 0 ? tc1 : tc2;
             EmbeddedTomcat other = t == tc1 ? tc2 : tc1;
-            boolean early = !how.equals("length-reached") || tomcat11; // Tomcat 9 and 10.1 keep it until a flush or the end
+            // Tomcat 9 and 10.1 keep a length-reached response until a flush or the end
+            boolean early = !how.equals("length-reached") || tomcat11;
             TestApp.resetHold();
             Browser.Page sent = b.get(t.url("/send-early?how=" + how + (early ? "&hold=true" : "")));
             count++;

@@ -334,8 +334,9 @@ final class TestApp {
      * Counts like {@link Counter}, then sends the whole response (declared length) before returning, the way
      * {@code how} says: {@code flushBuffer}, {@code stream-flush}, {@code stream-close}, {@code writer-flush},
      * {@code writer-close}, {@code change-after-flush} (flushes the headers, then changes the session and sends the
-     * body) or {@code length-reached} (writes the body, no flush). Then, with {@code hold=true}, it waits (at most 10 s)
-     * until the test counts down {@link #release} (see {@link #resetHold()}). Body: {@code count=N id=ID route=R}.
+     * body) or {@code length-reached} (writes the body, no flush). Then, with {@code hold=true}, it waits (at most
+     * 10 s) until the test counts down {@link #release} (see {@link #resetHold()}). Body:
+     * {@code count=N id=ID route=R}.
      */
     static final class SendEarly extends HttpServlet {
         private static final long serialVersionUID = 1L;

@@ -364,8 +364,8 @@ class MigrationIT {
 
     /**
      * Waits until nginx sends a request to {@code route} again. After a Tomcat's restart nginx keeps it marked failed
-     * for its fail_timeout (10 s by default, 2 s here) unless a request reaches it; stopping the other Tomcat before would leave nginx with
-     * no live upstream (502), a fact of nginx's configuration, not of the session managers.
+     * for its fail_timeout (10 s by default, 2 s here) unless a request reaches it; stopping the other Tomcat before
+     * would leave nginx with no live upstream (502), a fact of nginx's configuration, not of the session managers.
      */
     private static void awaitBalancerReaches(Nginx nginx, String route, boolean sticky) throws Exception {
         HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -382,7 +382,7 @@ class MigrationIT {
             if (answer.statusCode() == 200 && answer.body().contains("tomcat=" + route)) {
                 return;
             }
-            Thread.sleep(200);
+            Thread.sleep(200); // poll interval of a wait bounded by its deadline
         }
         throw new AssertionError("nginx did not reach " + route + " within 20 s: " + last + "\n" + nginx.log());
     }
@@ -404,7 +404,7 @@ class MigrationIT {
                     break;
                 }
                 assertTrue(System.nanoTime() < deadline, u.name + ": its change never reached memcached");
-                Thread.sleep(10);
+                Thread.sleep(10); // poll interval of a wait bounded by its deadline
             }
         }
     }
@@ -422,7 +422,7 @@ class MigrationIT {
         while (server.get(sessionId) == null) {
             assertTrue(System.nanoTime() < deadline, sessionId.substring(0, 8) + "…: the login page's session never"
                     + " reached memcached");
-            Thread.sleep(10);
+            Thread.sleep(10); // poll interval of a wait bounded by its deadline
         }
     }
 
