@@ -26,7 +26,7 @@ class ExpiryIT extends MsmIT {
         awaitBackups(tc1);
         long written = System.nanoTime();
         while (System.nanoTime() - written < 11_000_000_000L) { // more than twice the first TTL
-            Thread.sleep(1500);
+            Thread.sleep(1500); // the user's pace in real time: the copy's TTL is what is measured
             assertNotNull(server(nodeOf(id)).get(id), "memcached lost a session that is read every 1.5 s");
             assertEquals("1", b.get(tc1.url("/read")).field("count"));
         }
@@ -40,7 +40,13 @@ class ExpiryIT extends MsmIT {
         awaitBackups(tc2);
         assertNotNull(server(nodeOf(taken)).get(taken));
 
-        Thread.sleep(6500); // idle: 3 s timeout + 2 s slack + memcached's 1 s clock
+        // idle: memcached drops it at its TTL (3 s timeout + 2 s slack, on memcached's 1 s clock), at most 6.5 s
+        // after the last request; waited for, not slept through
+        long idleSince = System.nanoTime();
+        await("memcached to drop the idle session", 6500, () -> server(nodeOf(taken)).get(taken) == null);
+        long idleMillis = (System.nanoTime() - idleSince) / 1_000_000;
+        System.out.println("ExpiryIT: memcached dropped the idle session after about " + idleMillis + " ms idle");
+        assertTrue(idleMillis >= 3500, "dropped before its TTL: " + idleMillis + " ms after its last request");
         assertNull(server(nodeOf(taken)).get(taken), "memcached dropped the idle session");
         assertEquals("no-session", b.get(tc2.url("/read")).body, "Tomcat expired it too");
         assertTrue(TestApp.EVENTS.contains("destroyed tc2 " + taken), "sessionDestroyed fired where it lived");

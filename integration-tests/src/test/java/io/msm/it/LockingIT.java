@@ -147,7 +147,7 @@ class LockingIT extends MsmIT {
         Browser b2 = new Browser();
         b2.setCookie("JSESSIONID", id);
         CompletableFuture<Browser.Page> second = CompletableFuture.supplyAsync(
-                () -> b2.get(tc2.url("/set?name=b&value=2&sleep=3000")));
+                () -> b2.get(tc2.url("/set?name=b&value=2&hold=true"))); // holds tc2's lock until releaseSet
         await("tc2 to take the lock", 3000, () -> server(nodeOf(id)).get(lockKey) != null);
         await("tc1 to count its lock as lost", 3000, () -> tc1.manager().getMsmLocksLost() == 1);
         TestApp.release.countDown();
@@ -155,6 +155,7 @@ class LockingIT extends MsmIT {
         byte[] after = server(nodeOf(id)).get(lockKey);
         assertNotNull(after, "tc1's late release left tc2's lock alone");
         assertFalse(java.util.Arrays.equals(tc1Token, after), "it is tc2's");
+        TestApp.releaseSet.countDown();
         assertEquals(200, second.get(10, TimeUnit.SECONDS).status);
         assertNull(server(nodeOf(id)).get(lockKey), "tc2 released its own lock");
     }

@@ -114,7 +114,7 @@ abstract class MsmIT {
                 throw new AssertionError("timed out after " + maxMillis + " ms waiting for " + what);
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(20); // poll interval of a wait bounded by its deadline
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);

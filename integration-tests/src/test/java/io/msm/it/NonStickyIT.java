@@ -87,11 +87,12 @@ class NonStickyIT extends MsmIT {
         EmbeddedTomcat tc2 = nonSticky("tc2");
         Browser b = new Browser();
         b.get(tc1.url("/counter")); // the last change
+        // real time, what the test is about: the change, the read and the look 3 s apart (more than the 1.5 s allowed)
         Thread.sleep(3000);
         long readAt = System.currentTimeMillis();
         assertEquals("1", b.get(tc2.url("/read")).field("count")); // only reads
         awaitBackups(tc2);
-        Thread.sleep(3000);
+        Thread.sleep(3000); // real time: tc1's "now" differs from the read's time
         long last = Long.parseLong(b.get(tc1.url("/last-access")).field("last"));
         assertTrue(Math.abs(last - readAt) <= 1500,
                 "getLastAccessedTime() on tc1 is the read on tc2: off by " + (last - readAt) + " ms");
@@ -101,8 +102,8 @@ class NonStickyIT extends MsmIT {
      * An application that sends its whole response before the request ends (Spring MVC flushes a {@code @ResponseBody})
      * lets the client send its next request while the servlet still runs: memcached already holds the change then,
      * whichever way the response left (on Tomcat 11 also by writing its declared length), and also when the request
-     * changed the session after an earlier flush (of the headers). The servlet waits 1 s after sending, so without
-     * that the next request on the other Tomcat would read the previous count.
+     * changed the session after an earlier flush (of the headers). The servlet waits after sending until the test has
+     * read the count on the other Tomcat (a latch), so without that the read would find the previous count.
      */
     @Test
     void aResponseSentBeforeTheRequestEndsFindsTheChangeStored() {
@@ -115,14 +116,18 @@ class NonStickyIT extends MsmIT {
                 "change-after-flush", "length-reached"}) {
             EmbeddedTomcat t = count % 2 == 0 ? tc1 : tc2;
             EmbeddedTomcat other = t == tc1 ? tc2 : tc1;
-            Browser.Page sent = b.get(t.url("/send-early?pause=1000&how=" + how));
+            // Tomcat 9 and 10.1 keep a length-reached response until a flush or the end
+            boolean early = !how.equals("length-reached") || tomcat11;
+            TestApp.resetHold();
+            Browser.Page sent = b.get(t.url("/send-early?how=" + how + (early ? "&hold=true" : "")));
             count++;
             assertEquals(count, sent.count(), how);
-            if (!how.equals("length-reached") || tomcat11) { // Tomcat 9 and 10.1 keep it until a flush or the end
+            if (early) { // the servlet holds until released below: a late response would come 10 s late
                 assertTrue(sent.millis < 900, how + ": the response arrived before the servlet ended: " + sent.millis
                         + " ms");
             }
             assertEquals("count=" + count, b.get(other.url("/read")).body.split(" ")[0], how + ", read on " + other.route());
+            TestApp.release.countDown(); // the servlet ends
         }
     }
 
@@ -279,6 +284,7 @@ class NonStickyIT extends MsmIT {
         int clients = 4;
         int requests = 200;
         java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
         java.util.List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -292,11 +298,12 @@ class NonStickyIT extends MsmIT {
                     if (p.count() != i) {
                         return "request " + i + " counted " + p.count() + (killed.get() ? " after the kill" : "");
                     }
+                    answered.incrementAndGet();
                 }
                 return null;
             }));
         }
-        Thread.sleep(400);
+        await("the load under way", 10_000, () -> answered.get() >= clients * 10); // of 200 requests each
         server("n1").kill();
         killed.set(true);
         int reset = 0;
@@ -325,19 +332,25 @@ class NonStickyIT extends MsmIT {
         long start = System.nanoTime();
         int reads = 0;
         while (System.nanoTime() - start < 12_000_000_000L) { // over twice the copy's 5 s lifetime
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the user's pace in real time: the copy's lifetime is what is measured
             assertEquals("1", b.get((reads++ % 2 == 0 ? tc2 : tc1).url("/read")).field("count"),
                     "alive after " + (System.nanoTime() - start) / 1_000_000_000 + " s");
         }
         awaitBackups(tc1);
         awaitBackups(tc2);
-        Thread.sleep(6500); // idle: 3 s timeout + 2 s slack + memcached's 1 s clock
-        // the timeout watch of tc1 or tc2 ended it (3 to 4 s idle): its key holds the tombstone of an ended session
-        // (until a timeout plus the slack after the end), never the session
+        // the timeout watch of tc1 or tc2 ends it (3 to 4 s idle): its key holds the tombstone of an ended session
+        // (until a timeout plus the slack after the end), never the session. Waited for, at most 6.5 s idle (3 s
+        // timeout + 2 s slack + memcached's 1 s clock), not slept through.
+        long idleSince = System.nanoTime();
+        String other = nodeOf(id).equals("n1") ? "n2" : "n1";
+        await("the idle session ended", 6500,
+                () -> isTombstone(server(nodeOf(id)).get(id)) && server(other).get("bak:" + id) == null);
+        long idleMillis = (System.nanoTime() - idleSince) / 1_000_000;
+        System.out.println("NonStickyIT: the idle session ended after about " + idleMillis + " ms idle");
+        assertTrue(idleMillis >= 2500, "ended early: " + idleMillis + " ms after its last request");
         assertTombstone(server(nodeOf(id)).get(id), "idle 6.5 s: gone from memcached");
         assertEquals("no-session", b.get(tc1.url("/read")).body);
         assertEquals("no-session", b.get(tc2.url("/read")).body);
-        String other = nodeOf(id).equals("n1") ? "n2" : "n1";
         assertNull(server(other).get("bak:" + id), "and its secondary copy");
         assertTrue(reads >= 6);
     }
@@ -371,5 +384,9 @@ class NonStickyIT extends MsmIT {
                 }
             }
         }
+    }
+
+    private static boolean isTombstone(byte[] value) {
+        return value != null && "MSMX".equals(new String(value, java.nio.charset.StandardCharsets.ISO_8859_1));
     }
 }

@@ -89,7 +89,7 @@ class NonStickyOutageIT extends MsmIT {
             ids.add(b.sessionId());
         }
         assertEquals(3, tc1.manager().getMsmUnsavedSessions());
-        Thread.sleep(1100); // their 1 s timeout passes
+        Thread.sleep(1100); // real time: their 1 s timeout passes (what Tomcat's processExpires compares with)
         tc1.manager().processExpires(); // what Tomcat's background thread does
         assertEquals(0, tc1.manager().getActiveSessions());
         assertEquals(0, tc1.manager().getMsmUnsavedSessions(), "expired sessions are not kept for a returning node");

@@ -2,6 +2,7 @@ package io.msm.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -39,11 +40,14 @@ class ReviewFindingsIT extends MsmIT {
         first.setCookie("JSESSIONID", old);
         Browser second = new Browser();
         second.setCookie("JSESSIONID", old);
+        TestApp.resetHold();
         CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
-                () -> first.get(tc2.url("/set?name=a&value=1&sleep=400")));
-        Thread.sleep(150);
-        Browser.Page fast = second.get(tc2.url("/set?name=b&value=2"));
+                () -> first.get(tc2.url("/hold?name=a&value=1")));
+        assertTrue(TestApp.held.await(10, TimeUnit.SECONDS), "the first request has the session");
+        Browser.Page fast = second.get(tc2.url("/set?name=b&value=2")); // while the first one still runs
+        TestApp.release.countDown();
         Browser.Page slowPage = slow.get(10, TimeUnit.SECONDS);
+        assertTrue(slowPage.body.startsWith("held id="), slowPage.body);
         assertEquals(fast.field("id"), slowPage.field("id"), "one session");
         assertEquals("tc2", routeOf(fast.field("id")));
         assertEquals(randomOf(old), randomOf(fast.field("id")));

@@ -71,7 +71,7 @@ class SaslIT {
             if (System.nanoTime() > deadline || !memcached.isAlive()) {
                 throw new AssertionError("SASL memcached did not start: " + Files.readString(dir.resolve("memcached.log")));
             }
-            Thread.sleep(50);
+            Thread.sleep(50); // poll interval of a wait bounded by the deadline above
         }
     }
 

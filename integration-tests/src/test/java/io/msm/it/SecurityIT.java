@@ -248,13 +248,16 @@ class SecurityIT extends MsmIT {
         assertEquals(2, b.get(tc2.url("/counter")).count(), "read from memcached by the other Tomcat");
         String random = randomOf(b.sessionId());
         Set<String> seen = new LinkedHashSet<>(allKeys());
-        // a request that holds the session (and its lock, non-sticky) while the keys are listed
+        // a request that holds the session (and its lock, non-sticky) while the keys are listed: a latch, not a sleep
+        TestApp.resetHold();
         CompletableFuture<Browser.Page> slow = CompletableFuture.supplyAsync(
-                () -> b.get(tc2.url("/set?name=slow&value=1&sleep=1500")));
+                () -> b.get(tc2.url("/hold?name=slow&value=1")));
+        assertTrue(TestApp.held.await(10, TimeUnit.SECONDS), "the slow request has the session");
         if (!sticky) {
             await("the lock in memcached", 1400, () -> allKeys().stream().anyMatch(k -> k.startsWith("lock:")));
         }
         seen.addAll(allKeys());
+        TestApp.release.countDown();
         assertEquals(200, slow.get(10, TimeUnit.SECONDS).status);
         awaitBackups(tc2);
         seen.addAll(allKeys());

@@ -103,7 +103,7 @@ class SessionDestroyedIT extends MsmIT {
         long start = System.nanoTime();
         while (System.nanoTime() - start < 10_000_000_000L) { // twice the copy's lifetime: tc1 looks at it meanwhile
             assertEquals("1", b.get(tc2.url("/read")).field("count"));
-            Thread.sleep(1000);
+            Thread.sleep(1000); // the user's pace in real time: the session's lifetime is what is measured
         }
         assertEquals(List.of(), events("destroyed", id), "in use on tc2 all along");
 

@@ -37,7 +37,7 @@ class SessionLoadedOutsideARequestIT extends MsmIT {
         // the user goes on on tc2 until tc1's look-up is older than the session's 1 s timeout
         long until = System.nanoTime() + 1_500_000_000L;
         while (System.nanoTime() < until) {
-            Thread.sleep(300);
+            Thread.sleep(300); // the user's pace (the session's timeout is what is measured), not an ordering
             assertEquals(++count, user.get(tc2.url("/counter")).count(), "on tc2");
         }
         tc1.manager().processExpires(); // what Tomcat's background thread does

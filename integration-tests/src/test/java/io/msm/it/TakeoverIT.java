@@ -128,7 +128,7 @@ class TakeoverIT extends MsmIT {
         assertEquals(1, b.get(tc1.url("/counter")).count());
         long[] before = {server("n1").prefixGets("msm"), server("n2").prefixGets("msm")};
         long start = System.nanoTime();
-        Thread.sleep(2000); // a measuring window, not an ordering
+        Thread.sleep(2000); // a measuring window in real time (reads per second are measured), not an ordering
         long[] after = {server("n1").prefixGets("msm"), server("n2").prefixGets("msm")};
         double seconds = (System.nanoTime() - start) / 1e9;
         for (int i = 0; i < 2; i++) {

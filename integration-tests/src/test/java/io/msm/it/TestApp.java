@@ -27,6 +27,8 @@ final class TestApp {
     static volatile java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
     /** What {@code /hold} waits for before it changes its session (a test, or {@code /set?release=true}). */
     static volatile java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    /** What {@code /set?hold=true} waits for before it changes its session (a second slow request). */
+    static volatile java.util.concurrent.CountDownLatch releaseSet = new java.util.concurrent.CountDownLatch(1);
 
     private TestApp() {
     }
@@ -35,6 +37,7 @@ final class TestApp {
     static void resetHold() {
         held = new java.util.concurrent.CountDownLatch(1);
         release = new java.util.concurrent.CountDownLatch(1);
+        releaseSet = new java.util.concurrent.CountDownLatch(1);
     }
 
     static void install(Context ctx, String route) {
@@ -236,7 +239,7 @@ final class TestApp {
             javax.servlet.AsyncContext ac = req.startAsync();
             ac.start(() -> {
                 try {
-                    Thread.sleep(20);
+                    Thread.sleep(20); // the asynchronous work takes a while (an async request is the subject)
                     int c = nextCount(s);
                     s.setAttribute("count", c);
                     write(resp, "count=" + c + " id=" + s.getId() + " route=" + route);
@@ -264,17 +267,22 @@ final class TestApp {
         }
     }
 
-    /** {@code /set?name=n&value=v[&sleep=ms]}: sets an attribute, optionally slowly. */
+    /**
+     * {@code /set?name=n&value=v[&hold=true]}: sets an attribute; with {@code hold=true} only once the test counted
+     * {@link #releaseSet} down (at most 20 s): a slow request, as long as the test needs, not a guess.
+     */
     static final class SetAttribute extends HttpServlet {
         private static final long serialVersionUID = 1L;
 
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            java.util.concurrent.CountDownLatch until = releaseSet;
             HttpSession s = req.getSession();
-            String sleep = req.getParameter("sleep");
-            if (sleep != null) {
+            if (req.getParameter("hold") != null) {
                 try {
-                    Thread.sleep(Long.parseLong(sleep));
+                    if (!until.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                        resp.setStatus(500);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -326,7 +334,8 @@ final class TestApp {
      * Counts like {@link Counter}, then sends the whole response (declared length) before returning, the way
      * {@code how} says: {@code flushBuffer}, {@code stream-flush}, {@code stream-close}, {@code writer-flush},
      * {@code writer-close}, {@code change-after-flush} (flushes the headers, then changes the session and sends the
-     * body) or {@code length-reached} (writes the body, no flush). Then it waits {@code pause} ms. Body:
+     * body) or {@code length-reached} (writes the body, no flush). Then, with {@code hold=true}, it waits (at most
+     * 10 s) until the test counts down {@link #release} (see {@link #resetHold()}). Body:
      * {@code count=N id=ID route=R}.
      */
     static final class SendEarly extends HttpServlet {
@@ -339,6 +348,7 @@ final class TestApp {
 
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            java.util.concurrent.CountDownLatch until = release; // the latch of this request, taken before it answers
             HttpSession s = req.getSession();
             int c = nextCount(s);
             String how = req.getParameter("how");
@@ -383,10 +393,12 @@ final class TestApp {
                 default:
                     throw new IllegalArgumentException("how=" + how);
             }
-            try {
-                Thread.sleep(Long.parseLong(req.getParameter("pause")));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (req.getParameter("hold") != null) {
+                try {
+                    until.await(10, java.util.concurrent.TimeUnit.SECONDS); // the test has what it looked for
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }

@@ -75,13 +75,15 @@ class TomcatKillIT extends MsmIT {
                     }
                 }));
             }
+            // real time, not an ordering: the load runs longer than the 1 s in-flight window, so that changes
+            // acknowledged before the window exist and the asynchronous case's assertion below has something to check
             Thread.sleep(1500);
             if (quietMillis > 0) {
                 stop.set(true);
                 for (Future<?> f : running) {
                     f.get(20, TimeUnit.SECONDS);
                 }
-                Thread.sleep(quietMillis);
+                Thread.sleep(quietMillis); // the test's parameter: how long asynchronous backups get before the kill
             }
             killedAt = System.nanoTime();
             tc1.kill();

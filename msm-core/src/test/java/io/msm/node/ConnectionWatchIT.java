@@ -30,7 +30,7 @@ class ConnectionWatchIT {
             if (System.nanoTime() - start > maxMillis * 1_000_000) {
                 throw new AssertionError("not within " + maxMillis + " ms");
             }
-            Thread.sleep(1);
+            Thread.sleep(1); // poll interval of a bounded wait (1 ms: the delay is what is measured)
         }
         return (System.nanoTime() - start) / 1_000_000;
     }

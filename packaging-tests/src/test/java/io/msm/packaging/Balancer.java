@@ -49,7 +49,7 @@ abstract class Balancer implements AutoCloseable {
                     close();
                     throw new AssertionError(getClass().getSimpleName() + " not listening:\n" + log());
                 }
-                Thread.sleep(50);
+                Thread.sleep(50); // poll interval of a wait bounded by its deadline
             }
         }
     }

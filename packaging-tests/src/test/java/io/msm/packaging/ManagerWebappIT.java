@@ -136,7 +136,7 @@ class ManagerWebappIT {
             // sticky, with the default asynchronous backup, the delete runs on a backup thread after the response
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (value != null && System.nanoTime() < deadline) {
-                Thread.sleep(10);
+                Thread.sleep(10); // poll interval of a wait bounded by its deadline
                 value = stored(sessionId);
             }
             assertNull(value, how + ": gone from memcached within 5 s");
@@ -151,7 +151,7 @@ class ManagerWebappIT {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (stored(sessionId) == null) {
             assertTrue(System.nanoTime() < deadline, "never stored");
-            Thread.sleep(10);
+            Thread.sleep(10); // poll interval of a wait bounded by its deadline
         }
     }
 

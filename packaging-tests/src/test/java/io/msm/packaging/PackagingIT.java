@@ -342,7 +342,7 @@ class PackagingIT {
                 return now;
             }
             assertTrue(System.nanoTime() < deadline, "the change of " + sessionId + " never reached memcached");
-            Thread.sleep(10);
+            Thread.sleep(10); // poll interval of a wait bounded by its deadline
         }
     }
 
@@ -360,7 +360,7 @@ class PackagingIT {
                 return;
             }
             assertTrue(System.nanoTime() < deadline, "the session never left the dead node " + node(before));
-            Thread.sleep(50);
+            Thread.sleep(50); // the user's pace between counting requests, bounded by the deadline
         }
     }
 

@@ -62,7 +62,7 @@ final class Rounds implements AutoCloseable {
                     completed++;
                     notifyAll();
                 }
-                Thread.sleep(paceMillis);
+                Thread.sleep(paceMillis); // pacing of the bounded rounds (count and time bounds above)
             }
             fail("the rounds' count bound (" + maxRounds + ") ran out in phase '" + phase + "'");
         } catch (InterruptedException e) {

@@ -154,7 +154,7 @@ final class TomcatInstance implements AutoCloseable {
             } catch (IOException e) {
                 // not listening yet
             }
-            Thread.sleep(100);
+            Thread.sleep(100); // poll interval of a wait bounded by its deadline
         }
         throw new AssertionError(route + " not ready within " + max + "\n" + console());
     }

@@ -433,7 +433,7 @@ class SpringSecurityFormLoginIT {
                 fail("timed out after " + maxMillis + " ms waiting for " + what);
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(20); // poll interval of a wait bounded by its deadline
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);

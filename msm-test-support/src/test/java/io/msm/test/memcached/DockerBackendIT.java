@@ -15,7 +15,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -24,10 +26,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The Testcontainers fallback, forced with {@code memcached.backend=docker}. Runs only where a Docker engine is
- * usable; skipped otherwise.
+ * usable; skipped otherwise. The tests run in any order; only {@link ResetBetweenTests} orders its two.
  */
 @EnabledIf("dockerAvailable")
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DockerBackendIT {
 
     @RegisterExtension
@@ -46,10 +47,14 @@ class DockerBackendIT {
         }
     }
 
-    @Test
-    @Order(1)
-    void serversRunInContainersOnLoopbackPorts() {
+    @BeforeAll
+    static void rememberPort() {
         port0 = memcached.server(0).port();
+    }
+
+    @Test
+    void serversRunInContainersOnLoopbackPorts() {
+        assertEquals(port0, memcached.server(0).port());
         assertNotEquals(port0, memcached.server(1).port());
         for (MemcachedServer server : memcached.servers()) {
             assertTrue(server instanceof DockerMemcachedServer, server.getClass().getName());
@@ -62,7 +67,6 @@ class DockerBackendIT {
     }
 
     @Test
-    @Order(2)
     void killThenStartGivesAnEmptyServerOnTheSamePort() {
         MemcachedServer server = memcached.server(0);
         server.set("k", bytes("v"), 0);
@@ -84,7 +88,6 @@ class DockerBackendIT {
     }
 
     @Test
-    @Order(3)
     void pauseAndResume() throws IOException {
         MemcachedServer server = memcached.server(1);
         server.pause();
@@ -100,22 +103,27 @@ class DockerBackendIT {
         assertTrue(server.version().startsWith("1.6"));
     }
 
-    @Test
-    @Order(4)
-    void leaveThemBroken() {
-        memcached.server(0).set("left", bytes("x"), 0);
-        memcached.server(0).stop();
-        memcached.server(1).pause();
-    }
+    /** What one test leaves broken, the next finds running and empty: ordered, it is the subject. */
+    @Nested
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    class ResetBetweenTests {
+        @Test
+        @Order(1)
+        void leaveThemBroken() {
+            memcached.server(0).set("left", bytes("x"), 0);
+            memcached.server(0).stop();
+            memcached.server(1).pause();
+        }
 
-    @Test
-    @Order(5)
-    void theNextTestFindsThemRunningAndEmpty() {
-        assertEquals(port0, memcached.server(0).port());
-        for (MemcachedServer server : memcached.servers()) {
-            assertTrue(server.isRunning());
-            assertFalse(server.isPaused());
-            assertNull(server.get("left"));
+        @Test
+        @Order(2)
+        void theNextTestFindsThemRunningAndEmpty() {
+            assertEquals(port0, memcached.server(0).port());
+            for (MemcachedServer server : memcached.servers()) {
+                assertTrue(server.isRunning());
+                assertFalse(server.isPaused());
+                assertNull(server.get("left"));
+            }
         }
     }
 

@@ -19,31 +19,41 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Real memcached servers: lifecycle, fault injection, accessors and the per-test reset. */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+/**
+ * Real memcached servers: lifecycle, fault injection, accessors and the per-test reset. The tests run in any order
+ * (each starts from the reset); only {@link ResetBetweenTests}, whose subject is what one test leaves to the next,
+ * orders its two.
+ */
 class MemcachedExtensionIT {
 
     @RegisterExtension
     static final MemcachedExtension memcached = MemcachedExtension.servers(2);
 
-    /** Ports seen by the first test, to check they never change. */
+    /** Ports the servers got when they started, to check they never change. */
     private static int port0;
     private static int port1;
 
+    @BeforeAll
+    static void rememberPorts() {
+        port0 = memcached.server(0).port();
+        port1 = memcached.server(1).port();
+    }
+
     @Test
-    @Order(1)
     void twoServersStartOnDifferentPortsOfLoopback() {
         assertEquals(2, memcached.servers().size());
         MemcachedServer a = memcached.server(0);
         MemcachedServer b = memcached.server(1);
-        port0 = a.port();
-        port1 = b.port();
+        assertEquals(port0, a.port());
+        assertEquals(port1, b.port());
         assertNotEquals(port0, port1);
         for (MemcachedServer server : memcached.servers()) {
             assertEquals("127.0.0.1", server.host());
@@ -56,7 +66,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(2)
     void setGetRoundTripWithBinaryValues() {
         byte[] value = new byte[300];
         for (int i = 0; i < value.length; i++) {
@@ -72,7 +81,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(3)
     void statsCountSetsFromTheStartOfTheTest() {
         MemcachedServer a = memcached.server(0);
         assertEquals(0, a.stat("cmd_set"), "stats are reset before each test");
@@ -90,7 +98,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(4)
     void keysListsLiveKeysDecoded() {
         MemcachedServer a = memcached.server(0);
         assertEquals(Set.of(), a.keys());
@@ -101,7 +108,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(5)
     void flushAllEmptiesAndNewSetsWorkRightAway() {
         MemcachedServer a = memcached.server(0);
         a.set("a", bytes("1"), 0);
@@ -115,7 +121,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(6)
     void killRefusesConnectionsAndStartBringsBackAnEmptyServerOnTheSamePort() throws IOException {
         MemcachedServer a = memcached.server(0);
         a.set("survivor", bytes("no"), 0);
@@ -138,7 +143,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(7)
     void pauseKeepsConnectingButAnswersNothingUntilResume() throws IOException {
         MemcachedServer b = memcached.server(1);
         b.pause();
@@ -166,7 +170,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(8)
     void stopIsGracefulAndWorksOnAPausedServer() {
         MemcachedServer a = memcached.server(0);
         a.stop();
@@ -183,31 +186,35 @@ class MemcachedExtensionIT {
         assertThrows(IllegalStateException.class, a::pause, "pause() on a stopped server");
     }
 
-    @Test
-    @Order(9)
-    void leaveServersBroken() {
-        memcached.server(0).set("left-over", bytes("x"), 0);
-        memcached.server(1).set("left-over", bytes("x"), 0);
-        memcached.server(0).pause();
-        memcached.server(1).kill();
-    }
+    /** What one test leaves broken, the next finds running and empty on the same ports: ordered, it is the subject. */
+    @Nested
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    class ResetBetweenTests {
+        @Test
+        @Order(1)
+        void leaveServersBroken() {
+            memcached.server(0).set("left-over", bytes("x"), 0);
+            memcached.server(1).set("left-over", bytes("x"), 0);
+            memcached.server(0).pause();
+            memcached.server(1).kill();
+        }
 
-    @Test
-    @Order(10)
-    void nextTestFindsEveryServerRunningAndEmptyOnTheSamePorts() {
-        assertEquals(port0, memcached.server(0).port());
-        assertEquals(port1, memcached.server(1).port());
-        for (MemcachedServer server : memcached.servers()) {
-            assertTrue(server.isRunning(), server + " running");
-            assertFalse(server.isPaused(), server + " not paused");
-            assertNull(server.get("left-over"), server + " empty");
-            assertEquals(Set.of(), server.keys());
-            assertEquals(0, server.stat("curr_items"));
+        @Test
+        @Order(2)
+        void nextTestFindsEveryServerRunningAndEmptyOnTheSamePorts() {
+            assertEquals(port0, memcached.server(0).port());
+            assertEquals(port1, memcached.server(1).port());
+            for (MemcachedServer server : memcached.servers()) {
+                assertTrue(server.isRunning(), server + " running");
+                assertFalse(server.isPaused(), server + " not paused");
+                assertNull(server.get("left-over"), server + " empty");
+                assertEquals(Set.of(), server.keys());
+                assertEquals(0, server.stat("curr_items"));
+            }
         }
     }
 
     @Test
-    @Order(11)
     void nodesAttributeFormat() {
         String expected = "n1:127.0.0.1:" + port0 + ",n2:127.0.0.1:" + port1;
         assertEquals(expected, memcached.nodesAttribute("n1", "n2"));
@@ -219,7 +226,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(12)
     void idleBaselineAndConnectionLeakCheck() throws IOException {
         memcached.assertNoClientConnections(Duration.ofSeconds(2));
         for (MemcachedServer server : memcached.servers()) {
@@ -240,7 +246,6 @@ class MemcachedExtensionIT {
     }
 
     @Test
-    @Order(13)
     void pausedAndStoppedServersAreIgnoredByTheLeakCheck() {
         memcached.server(0).pause();
         memcached.server(1).kill();

@@ -69,7 +69,7 @@ class ShutdownHookIT {
             } catch (IOException other) {
                 // keep polling
             }
-            Thread.sleep(20);
+            Thread.sleep(20); // poll interval of a wait bounded by its deadline
         }
         assertThrows(ConnectException.class, () -> {
             try (Socket socket = new Socket()) {

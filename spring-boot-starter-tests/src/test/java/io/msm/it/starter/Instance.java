@@ -94,7 +94,7 @@ final class Instance implements AutoCloseable {
                 throw new AssertionError("timed out after " + maxMillis + " ms waiting for " + what);
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(20); // poll interval of a wait bounded by its deadline
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);
