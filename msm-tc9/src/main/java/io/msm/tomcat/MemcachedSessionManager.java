@@ -7,9 +7,6 @@ import io.msm.engine.EngineContext;
 import io.msm.engine.LoadResult;
 import io.msm.engine.SessionEngine;
 import io.msm.engine.SessionState;
-import io.msm.stats.MsmStatistics;
-import io.msm.stats.MsmStatistics.Counter;
-import io.msm.stats.MsmStatistics.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +18,6 @@ import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Session;
 import org.apache.catalina.authenticator.Constants;
-import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
@@ -40,15 +36,14 @@ import org.apache.juli.logging.LogFactory;
  * when the user arrives there, and takes it over (new jvmRoute, new cookie). A session whose memcached node is down
  * moves to a live node (new id, new cookie). Requests never fail because memcached fails.
  *
- * <p>Attributes are the ones of memcached-session-manager; every setter takes the raw text of {@code context.xml},
- * and the configuration is validated as a whole at start (see {@link MsmConfig}). Statistics are attributes of this
- * manager's JMX MBean ({@code Catalina:type=Manager,...}), named {@code msm*}.
+ * <p>Attributes are the ones of memcached-session-manager; their setters ({@code ManagerAttributes}) take the raw text
+ * of {@code context.xml}, and the configuration is validated as a whole at start (see {@link MsmConfig}). Statistics
+ * are attributes of this manager's JMX MBean ({@code ManagerStatistics}), named {@code msm*}.
  */
-public class MemcachedSessionManager extends ManagerBase {
+public class MemcachedSessionManager extends ManagerStatistics {
     private static final Log log = LogFactory.getLog(MemcachedSessionManager.class);
 
-    private final MsmConfig.Builder attributes = MsmConfig.builder();
-    private final ConcurrentHashMap<String, CompletableFuture<MemcachedSession>> loading = new ConcurrentHashMap<>();
+        private final ConcurrentHashMap<String, CompletableFuture<MemcachedSession>> loading = new ConcurrentHashMap<>();
     /**
      * Former ids of sessions msm moved here (Tomcat or node failover) to their current id, so parallel requests still
      * carrying the old cookie reach the same session. Only moves alias: a move keeps the id's secret random part;
@@ -60,269 +55,6 @@ public class MemcachedSessionManager extends ManagerBase {
     private volatile SessionEnds ends;
     private SessionTrackingValve valve;
     private String logPrefix = "[msm] ";
-
-    // ====================================================================== attributes (raw strings)
-
-    /**
-     * Sets one attribute by its {@code <Manager>} name, as {@code context.xml} would (for code that holds the
-     * attributes as a map, such as msm's Spring Boot starter). Validated with the others when the manager starts.
-     *
-     * @throws IllegalArgumentException if {@code attribute} is not one of {@link MsmConfig#ATTRIBUTES}
-     */
-    public void setConfigAttribute(String attribute, String value) {
-        attributes.set(attribute, value);
-    }
-
-    public void setMemcachedNodes(String v) {
-        attributes.set(MsmConfig.MEMCACHED_NODES, v);
-    }
-
-    public String getMemcachedNodes() {
-        return attributes.get(MsmConfig.MEMCACHED_NODES);
-    }
-
-    public void setFailoverNodes(String v) {
-        attributes.set(MsmConfig.FAILOVER_NODES, v);
-    }
-
-    public String getFailoverNodes() {
-        return attributes.get(MsmConfig.FAILOVER_NODES);
-    }
-
-    public void setSticky(String v) {
-        attributes.set(MsmConfig.STICKY, v);
-    }
-
-    public String getSticky() {
-        return attributes.get(MsmConfig.STICKY);
-    }
-
-    public void setLockingMode(String v) {
-        attributes.set(MsmConfig.LOCKING_MODE, v);
-    }
-
-    public String getLockingMode() {
-        return attributes.get(MsmConfig.LOCKING_MODE);
-    }
-
-    public void setLockExpiration(String v) {
-        attributes.set(MsmConfig.LOCK_EXPIRATION, v);
-    }
-
-    public String getLockExpiration() {
-        return attributes.get(MsmConfig.LOCK_EXPIRATION);
-    }
-
-    /** What a request does when it cannot take its session's lock: {@code proceed} (default) or {@code fail} (503). */
-    public void setLegacySessions(String v) {
-        attributes.set(MsmConfig.LEGACY_SESSIONS, v);
-    }
-
-    public String getLegacySessions() {
-        return attributes.get(MsmConfig.LEGACY_SESSIONS);
-    }
-
-    public void setLockFailure(String v) {
-        attributes.set(MsmConfig.LOCK_FAILURE, v);
-    }
-
-    public String getLockFailure() {
-        return attributes.get(MsmConfig.LOCK_FAILURE);
-    }
-
-    public void setOperationTimeout(String v) {
-        attributes.set(MsmConfig.OPERATION_TIMEOUT, v);
-    }
-
-    public String getOperationTimeout() {
-        return attributes.get(MsmConfig.OPERATION_TIMEOUT);
-    }
-
-    public void setRequestUriIgnorePattern(String v) {
-        attributes.set(MsmConfig.REQUEST_URI_IGNORE_PATTERN, v);
-    }
-
-    public String getRequestUriIgnorePattern() {
-        return attributes.get(MsmConfig.REQUEST_URI_IGNORE_PATTERN);
-    }
-
-    public void setSessionAttributeFilter(String v) {
-        attributes.set(MsmConfig.SESSION_ATTRIBUTE_FILTER, v);
-    }
-
-    public String getSessionAttributeFilter() {
-        return attributes.get(MsmConfig.SESSION_ATTRIBUTE_FILTER);
-    }
-
-    public void setSessionBackupAsync(String v) {
-        attributes.set(MsmConfig.SESSION_BACKUP_ASYNC, v);
-    }
-
-    public String getSessionBackupAsync() {
-        return attributes.get(MsmConfig.SESSION_BACKUP_ASYNC);
-    }
-
-    public void setBackupThreadCount(String v) {
-        attributes.set(MsmConfig.BACKUP_THREAD_COUNT, v);
-    }
-
-    public String getBackupThreadCount() {
-        return attributes.get(MsmConfig.BACKUP_THREAD_COUNT);
-    }
-
-    public void setSessionBackupTimeout(String v) {
-        attributes.set(MsmConfig.SESSION_BACKUP_TIMEOUT, v);
-    }
-
-    public String getSessionBackupTimeout() {
-        return attributes.get(MsmConfig.SESSION_BACKUP_TIMEOUT);
-    }
-
-    public void setTranscoderFactoryClass(String v) {
-        attributes.set(MsmConfig.TRANSCODER_FACTORY_CLASS, v);
-    }
-
-    public String getTranscoderFactoryClass() {
-        return attributes.get(MsmConfig.TRANSCODER_FACTORY_CLASS);
-    }
-
-    public void setCopyCollectionsForSerialization(String v) {
-        attributes.set(MsmConfig.COPY_COLLECTIONS_FOR_SERIALIZATION, v);
-    }
-
-    public String getCopyCollectionsForSerialization() {
-        return attributes.get(MsmConfig.COPY_COLLECTIONS_FOR_SERIALIZATION);
-    }
-
-    public void setCustomConverter(String v) {
-        attributes.set(MsmConfig.CUSTOM_CONVERTER, v);
-    }
-
-    public String getCustomConverter() {
-        return attributes.get(MsmConfig.CUSTOM_CONVERTER);
-    }
-
-    public void setEnableStatistics(String v) {
-        attributes.set(MsmConfig.ENABLE_STATISTICS, v);
-    }
-
-    public String getEnableStatistics() {
-        return attributes.get(MsmConfig.ENABLE_STATISTICS);
-    }
-
-    public void setMemcachedProtocol(String v) {
-        attributes.set(MsmConfig.MEMCACHED_PROTOCOL, v);
-    }
-
-    public String getMemcachedProtocol() {
-        return attributes.get(MsmConfig.MEMCACHED_PROTOCOL);
-    }
-
-    public void setUsername(String v) {
-        attributes.set(MsmConfig.USERNAME, v);
-    }
-
-    public String getUsername() {
-        return attributes.get(MsmConfig.USERNAME);
-    }
-
-    /** The SASL password. Write-only: there is deliberately no getter, so JMX never shows it. */
-    public void setPassword(String v) {
-        attributes.set(MsmConfig.PASSWORD, v);
-    }
-
-    public void setStorageKeyPrefix(String v) {
-        attributes.set(MsmConfig.STORAGE_KEY_PREFIX, v);
-    }
-
-    public String getStorageKeyPrefix() {
-        return attributes.get(MsmConfig.STORAGE_KEY_PREFIX);
-    }
-
-    public void setEnabled(String v) {
-        attributes.set(MsmConfig.ENABLED, v);
-    }
-
-    public String getEnabled() {
-        return attributes.get(MsmConfig.ENABLED);
-    }
-
-    /** Seconds; overrides the context's session timeout for new sessions. {@code <= 0}: never expire. */
-    public void setMaxInactiveInterval(String v) {
-        attributes.set(MsmConfig.MAX_INACTIVE_INTERVAL, v);
-    }
-
-    public String getMaxInactiveInterval() {
-        return attributes.get(MsmConfig.MAX_INACTIVE_INTERVAL);
-    }
-
-    /** A JEP 290 pattern checked before msm's built-in deserialization filter (both serializers). */
-    public void setDeserializationFilter(String v) {
-        attributes.set(MsmConfig.DESERIALIZATION_FILTER, v);
-    }
-
-    public String getDeserializationFilter() {
-        return attributes.get(MsmConfig.DESERIALIZATION_FILTER);
-    }
-
-    /** {@code none}, {@code sign} (HMAC-SHA256) or {@code encrypt} (AES-256-GCM). */
-    public void setSessionProtection(String v) {
-        attributes.set(MsmConfig.SESSION_PROTECTION, v);
-    }
-
-    public String getSessionProtection() {
-        return attributes.get(MsmConfig.SESSION_PROTECTION);
-    }
-
-    /** Base64 keys, the first writes. Write-only: there is deliberately no getter, so JMX never shows them. */
-    public void setSessionKeys(String v) {
-        attributes.set(MsmConfig.SESSION_KEYS, v);
-    }
-
-    /** A file with one base64 key per line (relative paths are resolved against {@code catalina.base}). */
-    public void setSessionKeyFile(String v) {
-        attributes.set(MsmConfig.SESSION_KEY_FILE, v);
-    }
-
-    public String getSessionKeyFile() {
-        return attributes.get(MsmConfig.SESSION_KEY_FILE);
-    }
-
-    /** Bytes: blobs at least this large are deflated; 0 never. */
-    public void setCompressionThreshold(String v) {
-        attributes.set(MsmConfig.COMPRESSION_THRESHOLD, v);
-    }
-
-    public String getCompressionThreshold() {
-        return attributes.get(MsmConfig.COMPRESSION_THRESHOLD);
-    }
-
-    /** Bytes: an attribute whose serialized form is larger is not stored in memcached; 0 no limit. */
-    public void setMaxAttributeSize(String v) {
-        attributes.set(MsmConfig.MAX_ATTRIBUTE_SIZE, v);
-    }
-
-    public String getMaxAttributeSize() {
-        return attributes.get(MsmConfig.MAX_ATTRIBUTE_SIZE);
-    }
-
-    /** Milliseconds (sticky, asynchronous backups): two backups of one session start at least this far apart. */
-    public void setMinBackupInterval(String v) {
-        attributes.set(MsmConfig.MIN_BACKUP_INTERVAL, v);
-    }
-
-    public String getMinBackupInterval() {
-        return attributes.get(MsmConfig.MIN_BACKUP_INTERVAL);
-    }
-
-    /** Sessions (non-sticky): how many idle sessions keep their attribute objects for their next load here. */
-    public void setIdleSessionCache(String v) {
-        attributes.set(MsmConfig.IDLE_SESSION_CACHE, v);
-    }
-
-    public String getIdleSessionCache() {
-        return attributes.get(MsmConfig.IDLE_SESSION_CACHE);
-    }
 
     // ====================================================================== lifecycle
 
@@ -354,7 +86,7 @@ public class MemcachedSessionManager extends ManagerBase {
                 ? context.getLoader().getClassLoader() : getClass().getClassLoader();
         MsmConfig config;
         try {
-            config = attributes.build(loader);
+            config = buildConfig(loader);
         } catch (InvalidConfigurationException e) {
             throw new LifecycleException(logPrefix + e.getMessage(), e);
         }
@@ -1028,6 +760,7 @@ public class MemcachedSessionManager extends ManagerBase {
     }
 
     /** The engine, while started (tests and tools). */
+    @Override
     public SessionEngine engine() {
         return engine;
     }
@@ -1099,180 +832,6 @@ public class MemcachedSessionManager extends ManagerBase {
         if (current != null && current != session) {
             sessions.putIfAbsent(id, current);
         }
-    }
-
-    // ====================================================================== JMX statistics
-
-    private MsmStatistics stats() {
-        SessionEngine e = engine;
-        return e == null ? null : e.statistics();
-    }
-
-    private long counter(Counter c) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.get(c);
-    }
-
-    private double meanMillis(Timer t) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.meanMillis(t);
-    }
-
-    private double maxMillis(Timer t) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.maxMillis(t);
-    }
-
-    public long getMsmSessionsCreated() {
-        return counter(Counter.SESSIONS_CREATED);
-    }
-
-    public long getMsmSessionsLoaded() {
-        return counter(Counter.SESSIONS_LOADED);
-    }
-
-    public long getMsmSessionsNotFound() {
-        return counter(Counter.SESSIONS_NOT_FOUND);
-    }
-
-    public long getMsmLoadFailures() {
-        return counter(Counter.LOAD_FAILURES);
-    }
-
-    public long getMsmUnreadableSessions() {
-        return counter(Counter.UNREADABLE_SESSIONS);
-    }
-
-    public long getMsmLegacySessionsLoaded() {
-        return counter(Counter.LEGACY_SESSIONS_LOADED);
-    }
-
-    public long getMsmBackups() {
-        return counter(Counter.BACKUPS);
-    }
-
-    public long getMsmBackupsUnchanged() {
-        return counter(Counter.BACKUPS_UNCHANGED);
-    }
-
-    public long getMsmBackupsCoalesced() {
-        return counter(Counter.BACKUPS_COALESCED);
-    }
-
-    public long getMsmBackupFailures() {
-        return counter(Counter.BACKUP_FAILURES);
-    }
-
-    public long getMsmBackupTimeouts() {
-        return counter(Counter.BACKUP_TIMEOUTS);
-    }
-
-    public long getMsmTouches() {
-        return counter(Counter.TOUCHES);
-    }
-
-    public long getMsmDeletes() {
-        return counter(Counter.DELETES);
-    }
-
-    public long getMsmNodeFailovers() {
-        return counter(Counter.NODE_FAILOVERS);
-    }
-
-    public long getMsmTomcatFailovers() {
-        return counter(Counter.TOMCAT_FAILOVERS);
-    }
-
-    public long getMsmSecondaryWrites() {
-        return counter(Counter.SECONDARY_WRITES);
-    }
-
-    public long getMsmSecondaryLoads() {
-        return counter(Counter.SECONDARY_LOADS);
-    }
-
-    public long getMsmLoadsReused() {
-        return counter(Counter.LOADS_REUSED);
-    }
-
-    public long getMsmLocksAcquired() {
-        return counter(Counter.LOCKS_ACQUIRED);
-    }
-
-    public long getMsmLockWaits() {
-        return counter(Counter.LOCK_WAITS);
-    }
-
-    public long getMsmLockTimeouts() {
-        return counter(Counter.LOCK_TIMEOUTS);
-    }
-
-    public long getMsmLocksLost() {
-        return counter(Counter.LOCKS_LOST);
-    }
-
-    public long getMsmUntrustedSessions() {
-        return counter(Counter.UNTRUSTED_SESSIONS);
-    }
-
-    public long getMsmOversizedSessions() {
-        return counter(Counter.OVERSIZED_SESSIONS);
-    }
-
-    public long getMsmAttributesTooLarge() {
-        return counter(Counter.ATTRIBUTES_TOO_LARGE);
-    }
-
-    public double getMsmLockWaitMeanMillis() {
-        return meanMillis(Timer.LOCK_WAIT);
-    }
-
-    public double getMsmBackupMeanMillis() {
-        return meanMillis(Timer.BACKUP);
-    }
-
-    public double getMsmBackupMaxMillis() {
-        return maxMillis(Timer.BACKUP);
-    }
-
-    public double getMsmSerializationMeanMillis() {
-        return meanMillis(Timer.SERIALIZATION);
-    }
-
-    public double getMsmLoadMeanMillis() {
-        return meanMillis(Timer.LOAD);
-    }
-
-    public double getMsmLoadMaxMillis() {
-        return maxMillis(Timer.LOAD);
-    }
-
-    public long getMsmMeanStoredBytes() {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.meanStoredBytes();
-    }
-
-    public long getMsmMaxStoredBytes() {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.maxStoredBytes();
-    }
-
-    /** Sessions whose latest state is not in memcached yet because their node was unavailable. */
-    public int getMsmUnsavedSessions() {
-        SessionEngine e = engine;
-        return e == null ? 0 : e.unsavedSessions();
-    }
-
-    /** Keys of ended or moved sessions waiting to be deleted until their node is available again. */
-    public int getMsmPendingDeletes() {
-        SessionEngine e = engine;
-        return e == null ? 0 : e.pendingDeletes();
-    }
-
-    /** Memcached node ids currently available, comma separated. */
-    public String getMsmAvailableNodes() {
-        SessionEngine e = engine;
-        return e == null ? "" : String.join(",", e.availableNodes());
     }
 
     @Override
