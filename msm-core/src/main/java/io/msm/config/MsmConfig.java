@@ -113,12 +113,12 @@ public final class MsmConfig {
         return get(Attributes.MEMCACHED_NODES).idsInSessionIds;
     }
 
-    /** {@code sticky} (default in {@link Attributes}). */
+    /** {@code sticky} (its default is declared in {@code Attributes}). */
     public boolean sticky() {
         return get(Attributes.STICKY);
     }
 
-    /** {@code lockingMode} (default in {@link Attributes}). */
+    /** {@code lockingMode} (its default is declared in {@code Attributes}). */
     public LockingMode lockingMode() {
         return get(Attributes.LOCKING_MODE).mode;
     }
@@ -128,17 +128,17 @@ public final class MsmConfig {
         return Optional.ofNullable(get(Attributes.LOCKING_MODE).uriPattern);
     }
 
-    /** {@code lockExpiration} in seconds (default in {@link Attributes}). */
+    /** {@code lockExpiration} in seconds (its default is declared in {@code Attributes}). */
     public int lockExpirationSeconds() {
         return get(Attributes.LOCK_EXPIRATION);
     }
 
-    /** {@code lockFailure} (default in {@link Attributes}). */
+    /** {@code lockFailure} (its default is declared in {@code Attributes}). */
     public LockFailure lockFailure() {
         return get(Attributes.LOCK_FAILURE);
     }
 
-    /** {@code operationTimeout} in milliseconds (default in {@link Attributes}). */
+    /** {@code operationTimeout} in milliseconds (its default is declared in {@code Attributes}). */
     public int operationTimeoutMillis() {
         return get(Attributes.OPERATION_TIMEOUT);
     }
@@ -153,17 +153,17 @@ public final class MsmConfig {
         return Optional.ofNullable(get(Attributes.SESSION_ATTRIBUTE_FILTER));
     }
 
-    /** {@code sessionBackupAsync} (default in {@link Attributes}). */
+    /** {@code sessionBackupAsync} (its default is declared in {@code Attributes}). */
     public boolean sessionBackupAsync() {
         return get(Attributes.SESSION_BACKUP_ASYNC);
     }
 
-    /** {@code backupThreadCount} (default in {@link Attributes}). */
+    /** {@code backupThreadCount} (its default is declared in {@code Attributes}). */
     public int backupThreadCount() {
         return get(Attributes.BACKUP_THREAD_COUNT);
     }
 
-    /** {@code sessionBackupTimeout} in ms (default in {@link Attributes}). */
+    /** {@code sessionBackupTimeout} in ms (its default is declared in {@code Attributes}). */
     public int sessionBackupTimeoutMillis() {
         return get(Attributes.SESSION_BACKUP_TIMEOUT);
     }
@@ -226,7 +226,7 @@ public final class MsmConfig {
         return Optional.ofNullable(get(Attributes.DESERIALIZATION_FILTER));
     }
 
-    /** {@code sessionProtection} (default in {@link Attributes}). */
+    /** {@code sessionProtection} (its default is declared in {@code Attributes}). */
     public SessionProtection sessionProtection() {
         return get(Attributes.SESSION_PROTECTION);
     }
@@ -241,7 +241,7 @@ public final class MsmConfig {
         return copy;
     }
 
-    /** {@code compressionThreshold} in bytes, 0 = never compress (default in {@link Attributes}). */
+    /** {@code compressionThreshold} in bytes, 0 = never compress (its default is declared in {@code Attributes}). */
     public int compressionThreshold() {
         return get(Attributes.COMPRESSION_THRESHOLD);
     }
@@ -268,7 +268,7 @@ public final class MsmConfig {
         return get(Attributes.IDLE_SESSION_CACHE);
     }
 
-    /** {@code legacySessions} (default in {@link Attributes}). */
+    /** {@code legacySessions} (its default is declared in {@code Attributes}). */
     public LegacySessions legacySessions() {
         return get(Attributes.LEGACY_SESSIONS);
     }
