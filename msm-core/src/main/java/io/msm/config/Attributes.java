@@ -105,6 +105,10 @@ final class Attributes {
     /** Sessions; 0: every non-sticky load deserializes. */
     static final Attribute<Integer> IDLE_SESSION_CACHE = nonNegativeInt(MsmConfig.IDLE_SESSION_CACHE, 1000,
             "sessions (0: none)");
+    /** The values of {@code legacySessions}; its reader adds the rules it must meet. */
+    private static final Attribute<LegacySessions> LEGACY_SESSIONS_VALUES = choice(MsmConfig.LEGACY_SESSIONS,
+            LegacySessions.OFF, Map.of("off", LegacySessions.OFF, "read", LegacySessions.READ, "readwrite",
+                    LegacySessions.READ_WRITE), "off, read or readWrite");
     static final Attribute<LegacySessions> LEGACY_SESSIONS = Attribute.of(MsmConfig.LEGACY_SESSIONS,
             LegacySessions.OFF, Attributes::legacySessions).shown(LegacySessions::attributeValue);
 
@@ -197,9 +201,7 @@ final class Attributes {
     }
 
     private static LegacySessions legacySessions(String t, Reading r) {
-        LegacySessions legacy = choice(MsmConfig.LEGACY_SESSIONS, (LegacySessions) null, Map.of("off",
-                LegacySessions.OFF, "read", LegacySessions.READ, "readwrite", LegacySessions.READ_WRITE),
-                "off, read or readWrite").read(t, r);
+        LegacySessions legacy = LEGACY_SESSIONS_VALUES.read(t, r);
         legacy = legacy == null ? LegacySessions.OFF : legacy;
         if (legacy == LegacySessions.READ_WRITE && r.value(SESSION_PROTECTION) != SessionProtection.NONE) {
             r.problem(MsmConfig.LEGACY_SESSIONS, "not with " + MsmConfig.SESSION_PROTECTION + "=\""

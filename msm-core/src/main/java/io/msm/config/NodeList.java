@@ -136,10 +136,14 @@ final class NodeList {
             }
         }
         if (!unknown.isEmpty()) {
-            r.problem(MsmConfig.FAILOVER_NODES, "unknown node id" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (memcachedNodes names "
-                    + (known.isEmpty() ? "no valid id" : String.join(", ", known)) + ")");
+            unknownFailoverIds(unknown, "memcachedNodes names "
+                    + (known.isEmpty() ? "no valid id" : String.join(", ", known)), r);
         }
+    }
+
+    private static void unknownFailoverIds(List<String> unknown, String known, Reading r) {
+        r.problem(MsmConfig.FAILOVER_NODES, "unknown node id" + (unknown.size() > 1 ? "s " : " ")
+                + String.join(", ", unknown) + " (" + known + ")");
     }
 
     private static NodeList withFailoverNodes(NodeList primary, Reading r) {
@@ -166,8 +170,7 @@ final class NodeList {
         if (!unknown.isEmpty()) {
             List<String> known = new ArrayList<>();
             primary.nodes.forEach(n -> known.add(n.id()));
-            r.problem(MsmConfig.FAILOVER_NODES, "unknown node id" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (memcachedNodes has " + String.join(", ", known) + ")");
+            unknownFailoverIds(unknown, "memcachedNodes has " + String.join(", ", known), r);
             return null;
         }
         if (failover.size() == primary.nodes.size()) {
