@@ -25,10 +25,11 @@ final class ManagerStart {
         return host + (path == null || path.isEmpty() ? "/" : path);
     }
 
-    /** The webapp's class loader (serializer and converter classes), or msm's own when the context has none. */
-    static ClassLoader classLoader(Context context) {
+    /** The webapp's class loader (serializer and converter classes), or the manager's when the context has none. */
+    static ClassLoader classLoader(MemcachedSessionManager m) {
+        Context context = m.getContext();
         return context.getLoader() != null && context.getLoader().getClassLoader() != null
-                ? context.getLoader().getClassLoader() : ManagerStart.class.getClassLoader();
+                ? context.getLoader().getClassLoader() : m.getClass().getClassLoader();
     }
 
     /** Warns about a setup that works but exposes sessions: no session protection, shared keys across contexts. */

@@ -81,7 +81,7 @@ public class MemcachedSessionManager extends ManagerStatistics {
         Context context = getContext();
         String name = ManagerStart.contextName(context);
         logPrefix = "[" + name + "] ";
-        ClassLoader loader = ManagerStart.classLoader(context);
+        ClassLoader loader = ManagerStart.classLoader(this);
         MsmConfig config;
         try {
             config = buildConfig(loader);
