@@ -61,6 +61,21 @@ class ReadmeSnippetsTest {
         assertEquals(List.of(), missing, "attributes without a row in README.md's configuration reference");
     }
 
+    /** Each row's default column is the default msm-core declares for the attribute. */
+    @Test
+    void everyRowShowsTheDeclaredDefault() throws IOException {
+        String readme = read(ROOT.resolve("README.md"));
+        String reference = readme.substring(readme.indexOf("## Configuration"), readme.indexOf("## Choosing a serializer"));
+        List<String> wrong = new ArrayList<>();
+        for (String attribute : io.msm.config.MsmConfig.ATTRIBUTES) {
+            String row = "\n| `" + attribute + "` | " + io.msm.config.MsmConfig.documentedDefault(attribute) + " |";
+            if (!reference.contains(row)) {
+                wrong.add(attribute + " (declared default: " + io.msm.config.MsmConfig.documentedDefault(attribute) + ")");
+            }
+        }
+        assertEquals(List.of(), wrong, "README.md's configuration reference shows another default");
+    }
+
     /** The lines strictly between the "snippet:begin" and "snippet:end" lines. */
     private static String tagged(String source, String path) {
         int begin = source.indexOf("snippet:begin");

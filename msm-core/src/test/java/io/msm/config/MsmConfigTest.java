@@ -232,6 +232,21 @@ class MsmConfigTest {
     }
 
     @Test
+    void theEffectiveConfigurationShowsEveryAttributeAndNoSecret() {
+        MsmConfig c = build(valid().set(MsmConfig.USERNAME, "u").set(MsmConfig.PASSWORD, "pw-secret")
+                .set(MsmConfig.MEMCACHED_PROTOCOL, "binary").set(MsmConfig.SESSION_PROTECTION, "sign")
+                .set(MsmConfig.SESSION_KEYS, KEY_1));
+        String shown = c.toString();
+        for (String attribute : MsmConfig.ATTRIBUTES) {
+            assertTrue(shown.contains("\n  " + attribute + "="), attribute + " in " + shown);
+        }
+        assertTrue(shown.contains("password=******"), shown);
+        assertTrue(shown.contains("sessionKeys=1 key(s), not shown"), shown);
+        assertFalse(shown.contains("pw-secret") || shown.contains(KEY_1), shown);
+        assertTrue(shown.contains("operationTimeout=1000ms") && shown.contains("memcachedProtocol=binary"), shown);
+    }
+
+    @Test
     void unknownAttributeIsAProgrammingError() {
         assertThrows(IllegalArgumentException.class, () -> MsmConfig.builder().set("memcachedNode", "x"));
     }

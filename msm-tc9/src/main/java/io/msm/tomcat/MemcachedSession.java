@@ -47,7 +47,7 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public void access() {
         super.access();
-        msm().accessed(this);
+        msm().sessionHooks.accessed(this);
     }
 
     /** Tomcat calls this when a request that obtained the session is recycled (after the response). */
@@ -55,7 +55,7 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     public void endAccess() {
         super.endAccess();
         if (skipEndAccess.getAndUpdate(n -> n > 0 ? n - 1 : 0) == 0 && manager instanceof MemcachedSessionManager) {
-            msm().accessEnded(this);
+            msm().sessionHooks.accessEnded(this);
         }
     }
 
@@ -169,7 +169,7 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     private void loginPageLeaving() {
         RequestContext rc = RequestContext.current();
         if (rc != null && rc.manager == getManager()) {
-            rc.manager.responseLeaving(rc);
+            rc.manager.requests.responseLeaving(rc);
         }
     }
 
@@ -227,21 +227,21 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         } else if (notify && this.isValid && manager instanceof MemcachedSessionManager) {
             // sticky: a takeover another Tomcat announced is applied first, so a logout here right after one ends
             // the session where it lives (below) instead of this copy alone
-            msm().beforeEnd(this);
+            msm().sessionHooks.beforeEnd(this);
         }
         if (TIMEOUT_CHECK.get() != this && state().isRetired()) {
             // a copy another Tomcat took over (sticky), ended by a request still running here (one the balancer gave
             // up on): the session lives on there, where it is ended (with its listeners, told by a notice); none
             // fires here for the copy
             if (notify && this.isValid && manager instanceof MemcachedSessionManager) {
-                msm().endedAfterTakeover(this);
+                msm().sessionHooks.endedAfterTakeover(this);
             }
             notify = false;
         }
         boolean wasValid = this.isValid;
         super.expire(notify);
         if (wasValid && !this.isValid && manager instanceof MemcachedSessionManager) {
-            msm().sessionEnded(this);
+            msm().sessionHooks.sessionEnded(this);
         }
     }
 

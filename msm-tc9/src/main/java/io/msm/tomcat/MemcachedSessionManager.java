@@ -3,25 +3,15 @@ package io.msm.tomcat;
 import io.msm.MsmException;
 import io.msm.config.InvalidConfigurationException;
 import io.msm.config.MsmConfig;
-import io.msm.engine.EngineContext;
-import io.msm.engine.LoadResult;
 import io.msm.engine.SessionEngine;
 import io.msm.engine.SessionState;
-import io.msm.stats.MsmStatistics;
-import io.msm.stats.MsmStatistics.Counter;
-import io.msm.stats.MsmStatistics.Timer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.apache.catalina.Container;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Session;
-import org.apache.catalina.authenticator.Constants;
-import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
@@ -40,289 +30,30 @@ import org.apache.juli.logging.LogFactory;
  * when the user arrives there, and takes it over (new jvmRoute, new cookie). A session whose memcached node is down
  * moves to a live node (new id, new cookie). Requests never fail because memcached fails.
  *
- * <p>Attributes are the ones of memcached-session-manager; every setter takes the raw text of {@code context.xml},
- * and the configuration is validated as a whole at start (see {@link MsmConfig}). Statistics are attributes of this
- * manager's JMX MBean ({@code Catalina:type=Manager,...}), named {@code msm*}.
+ * <p>Attributes are the ones of memcached-session-manager; their setters ({@code ManagerAttributes}) take the raw text
+ * of {@code context.xml}, and the configuration is validated as a whole at start (see {@link MsmConfig}). Statistics
+ * are attributes of this manager's JMX MBean ({@code ManagerStatistics}), named {@code msm*}.
  */
-public class MemcachedSessionManager extends ManagerBase {
+public class MemcachedSessionManager extends ManagerStatistics {
     private static final Log log = LogFactory.getLog(MemcachedSessionManager.class);
 
-    private final MsmConfig.Builder attributes = MsmConfig.builder();
-    private final ConcurrentHashMap<String, CompletableFuture<MemcachedSession>> loading = new ConcurrentHashMap<>();
     /**
      * Former ids of sessions msm moved here (Tomcat or node failover) to their current id, so parallel requests still
      * carrying the old cookie reach the same session. Only moves alias: a move keeps the id's secret random part;
      * a new id for session-fixation protection is never aliased.
      */
-    private final MovedIds movedIds = new MovedIds(System::currentTimeMillis);
+    final MovedIds movedIds = new MovedIds(System::currentTimeMillis);
+    /** What msm does at the steps of a request (the valve calls it). */
+    final RequestHooks requests = new RequestHooks(this);
+    private final SessionLookup lookup = new SessionLookup(this);
+    final SessionMoves moves = new SessionMoves(this);
+    /** What msm does at the steps of a session's life (the session and the engine call it). */
+    final SessionHooks sessionHooks = new SessionHooks(this);
     private volatile SessionEngine engine;
     /** Timeouts and the manager webapp's view of msm sessions; set while the engine runs. */
-    private volatile SessionEnds ends;
+    volatile SessionEnds ends;
     private SessionTrackingValve valve;
     private String logPrefix = "[msm] ";
-
-    // ====================================================================== attributes (raw strings)
-
-    /**
-     * Sets one attribute by its {@code <Manager>} name, as {@code context.xml} would (for code that holds the
-     * attributes as a map, such as msm's Spring Boot starter). Validated with the others when the manager starts.
-     *
-     * @throws IllegalArgumentException if {@code attribute} is not one of {@link MsmConfig#ATTRIBUTES}
-     */
-    public void setConfigAttribute(String attribute, String value) {
-        attributes.set(attribute, value);
-    }
-
-    public void setMemcachedNodes(String v) {
-        attributes.set(MsmConfig.MEMCACHED_NODES, v);
-    }
-
-    public String getMemcachedNodes() {
-        return attributes.get(MsmConfig.MEMCACHED_NODES);
-    }
-
-    public void setFailoverNodes(String v) {
-        attributes.set(MsmConfig.FAILOVER_NODES, v);
-    }
-
-    public String getFailoverNodes() {
-        return attributes.get(MsmConfig.FAILOVER_NODES);
-    }
-
-    public void setSticky(String v) {
-        attributes.set(MsmConfig.STICKY, v);
-    }
-
-    public String getSticky() {
-        return attributes.get(MsmConfig.STICKY);
-    }
-
-    public void setLockingMode(String v) {
-        attributes.set(MsmConfig.LOCKING_MODE, v);
-    }
-
-    public String getLockingMode() {
-        return attributes.get(MsmConfig.LOCKING_MODE);
-    }
-
-    public void setLockExpiration(String v) {
-        attributes.set(MsmConfig.LOCK_EXPIRATION, v);
-    }
-
-    public String getLockExpiration() {
-        return attributes.get(MsmConfig.LOCK_EXPIRATION);
-    }
-
-    /** What a request does when it cannot take its session's lock: {@code proceed} (default) or {@code fail} (503). */
-    public void setLegacySessions(String v) {
-        attributes.set(MsmConfig.LEGACY_SESSIONS, v);
-    }
-
-    public String getLegacySessions() {
-        return attributes.get(MsmConfig.LEGACY_SESSIONS);
-    }
-
-    public void setLockFailure(String v) {
-        attributes.set(MsmConfig.LOCK_FAILURE, v);
-    }
-
-    public String getLockFailure() {
-        return attributes.get(MsmConfig.LOCK_FAILURE);
-    }
-
-    public void setOperationTimeout(String v) {
-        attributes.set(MsmConfig.OPERATION_TIMEOUT, v);
-    }
-
-    public String getOperationTimeout() {
-        return attributes.get(MsmConfig.OPERATION_TIMEOUT);
-    }
-
-    public void setRequestUriIgnorePattern(String v) {
-        attributes.set(MsmConfig.REQUEST_URI_IGNORE_PATTERN, v);
-    }
-
-    public String getRequestUriIgnorePattern() {
-        return attributes.get(MsmConfig.REQUEST_URI_IGNORE_PATTERN);
-    }
-
-    public void setSessionAttributeFilter(String v) {
-        attributes.set(MsmConfig.SESSION_ATTRIBUTE_FILTER, v);
-    }
-
-    public String getSessionAttributeFilter() {
-        return attributes.get(MsmConfig.SESSION_ATTRIBUTE_FILTER);
-    }
-
-    public void setSessionBackupAsync(String v) {
-        attributes.set(MsmConfig.SESSION_BACKUP_ASYNC, v);
-    }
-
-    public String getSessionBackupAsync() {
-        return attributes.get(MsmConfig.SESSION_BACKUP_ASYNC);
-    }
-
-    public void setBackupThreadCount(String v) {
-        attributes.set(MsmConfig.BACKUP_THREAD_COUNT, v);
-    }
-
-    public String getBackupThreadCount() {
-        return attributes.get(MsmConfig.BACKUP_THREAD_COUNT);
-    }
-
-    public void setSessionBackupTimeout(String v) {
-        attributes.set(MsmConfig.SESSION_BACKUP_TIMEOUT, v);
-    }
-
-    public String getSessionBackupTimeout() {
-        return attributes.get(MsmConfig.SESSION_BACKUP_TIMEOUT);
-    }
-
-    public void setTranscoderFactoryClass(String v) {
-        attributes.set(MsmConfig.TRANSCODER_FACTORY_CLASS, v);
-    }
-
-    public String getTranscoderFactoryClass() {
-        return attributes.get(MsmConfig.TRANSCODER_FACTORY_CLASS);
-    }
-
-    public void setCopyCollectionsForSerialization(String v) {
-        attributes.set(MsmConfig.COPY_COLLECTIONS_FOR_SERIALIZATION, v);
-    }
-
-    public String getCopyCollectionsForSerialization() {
-        return attributes.get(MsmConfig.COPY_COLLECTIONS_FOR_SERIALIZATION);
-    }
-
-    public void setCustomConverter(String v) {
-        attributes.set(MsmConfig.CUSTOM_CONVERTER, v);
-    }
-
-    public String getCustomConverter() {
-        return attributes.get(MsmConfig.CUSTOM_CONVERTER);
-    }
-
-    public void setEnableStatistics(String v) {
-        attributes.set(MsmConfig.ENABLE_STATISTICS, v);
-    }
-
-    public String getEnableStatistics() {
-        return attributes.get(MsmConfig.ENABLE_STATISTICS);
-    }
-
-    public void setMemcachedProtocol(String v) {
-        attributes.set(MsmConfig.MEMCACHED_PROTOCOL, v);
-    }
-
-    public String getMemcachedProtocol() {
-        return attributes.get(MsmConfig.MEMCACHED_PROTOCOL);
-    }
-
-    public void setUsername(String v) {
-        attributes.set(MsmConfig.USERNAME, v);
-    }
-
-    public String getUsername() {
-        return attributes.get(MsmConfig.USERNAME);
-    }
-
-    /** The SASL password. Write-only: there is deliberately no getter, so JMX never shows it. */
-    public void setPassword(String v) {
-        attributes.set(MsmConfig.PASSWORD, v);
-    }
-
-    public void setStorageKeyPrefix(String v) {
-        attributes.set(MsmConfig.STORAGE_KEY_PREFIX, v);
-    }
-
-    public String getStorageKeyPrefix() {
-        return attributes.get(MsmConfig.STORAGE_KEY_PREFIX);
-    }
-
-    public void setEnabled(String v) {
-        attributes.set(MsmConfig.ENABLED, v);
-    }
-
-    public String getEnabled() {
-        return attributes.get(MsmConfig.ENABLED);
-    }
-
-    /** Seconds; overrides the context's session timeout for new sessions. {@code <= 0}: never expire. */
-    public void setMaxInactiveInterval(String v) {
-        attributes.set(MsmConfig.MAX_INACTIVE_INTERVAL, v);
-    }
-
-    public String getMaxInactiveInterval() {
-        return attributes.get(MsmConfig.MAX_INACTIVE_INTERVAL);
-    }
-
-    /** A JEP 290 pattern checked before msm's built-in deserialization filter (both serializers). */
-    public void setDeserializationFilter(String v) {
-        attributes.set(MsmConfig.DESERIALIZATION_FILTER, v);
-    }
-
-    public String getDeserializationFilter() {
-        return attributes.get(MsmConfig.DESERIALIZATION_FILTER);
-    }
-
-    /** {@code none}, {@code sign} (HMAC-SHA256) or {@code encrypt} (AES-256-GCM). */
-    public void setSessionProtection(String v) {
-        attributes.set(MsmConfig.SESSION_PROTECTION, v);
-    }
-
-    public String getSessionProtection() {
-        return attributes.get(MsmConfig.SESSION_PROTECTION);
-    }
-
-    /** Base64 keys, the first writes. Write-only: there is deliberately no getter, so JMX never shows them. */
-    public void setSessionKeys(String v) {
-        attributes.set(MsmConfig.SESSION_KEYS, v);
-    }
-
-    /** A file with one base64 key per line (relative paths are resolved against {@code catalina.base}). */
-    public void setSessionKeyFile(String v) {
-        attributes.set(MsmConfig.SESSION_KEY_FILE, v);
-    }
-
-    public String getSessionKeyFile() {
-        return attributes.get(MsmConfig.SESSION_KEY_FILE);
-    }
-
-    /** Bytes: blobs at least this large are deflated; 0 never. */
-    public void setCompressionThreshold(String v) {
-        attributes.set(MsmConfig.COMPRESSION_THRESHOLD, v);
-    }
-
-    public String getCompressionThreshold() {
-        return attributes.get(MsmConfig.COMPRESSION_THRESHOLD);
-    }
-
-    /** Bytes: an attribute whose serialized form is larger is not stored in memcached; 0 no limit. */
-    public void setMaxAttributeSize(String v) {
-        attributes.set(MsmConfig.MAX_ATTRIBUTE_SIZE, v);
-    }
-
-    public String getMaxAttributeSize() {
-        return attributes.get(MsmConfig.MAX_ATTRIBUTE_SIZE);
-    }
-
-    /** Milliseconds (sticky, asynchronous backups): two backups of one session start at least this far apart. */
-    public void setMinBackupInterval(String v) {
-        attributes.set(MsmConfig.MIN_BACKUP_INTERVAL, v);
-    }
-
-    public String getMinBackupInterval() {
-        return attributes.get(MsmConfig.MIN_BACKUP_INTERVAL);
-    }
-
-    /** Sessions (non-sticky): how many idle sessions keep their attribute objects for their next load here. */
-    public void setIdleSessionCache(String v) {
-        attributes.set(MsmConfig.IDLE_SESSION_CACHE, v);
-    }
-
-    public String getIdleSessionCache() {
-        return attributes.get(MsmConfig.IDLE_SESSION_CACHE);
-    }
 
     // ====================================================================== lifecycle
 
@@ -348,13 +79,12 @@ public class MemcachedSessionManager extends ManagerBase {
     protected void startInternal() throws LifecycleException {
         super.startInternal();
         Context context = getContext();
-        String name = contextName(context);
+        String name = ManagerStart.contextName(context);
         logPrefix = "[" + name + "] ";
-        ClassLoader loader = context.getLoader() != null && context.getLoader().getClassLoader() != null
-                ? context.getLoader().getClassLoader() : getClass().getClassLoader();
+        ClassLoader loader = ManagerStart.classLoader(this);
         MsmConfig config;
         try {
-            config = attributes.build(loader);
+            config = buildConfig(loader);
         } catch (InvalidConfigurationException e) {
             throw new LifecycleException(logPrefix + e.getMessage(), e);
         }
@@ -367,32 +97,9 @@ public class MemcachedSessionManager extends ManagerBase {
         if (!(valve != null && valve.getContainer() == context)) {
             throw new LifecycleException(logPrefix + "msm's valve is missing from the context's pipeline");
         }
-        if (config.sessionProtection() == io.msm.config.SessionProtection.NONE) {
-            log.warn(logPrefix + MsmConfig.SESSION_PROTECTION + "=\"none\": whoever can write to memcached can log "
-                    + "in as any user of this webapp (a session's login is rebuilt from the stored bytes) and replay "
-                    + "forged requests after a login; keep memcached on a private network, or make a key with "
-                    + "`openssl rand -base64 32` and set " + MsmConfig.SESSION_PROTECTION + "=\"sign\" and "
-                    + MsmConfig.SESSION_KEYS + " (the same on every Tomcat; see Security in msm's README)");
-        }
-        if (context.getCrossContext() && !config.storageKeyPrefix().distinguishesWebapps()) {
-            log.warn(logPrefix + "crossContext=\"true\": webapps that share a session id by cross-context dispatch "
-                    + "also share its memcached key unless " + MsmConfig.STORAGE_KEY_PREFIX + " names the context; "
-                    + MsmConfig.STORAGE_KEY_PREFIX + "=\"" + config.storageKeyPrefix() + "\", consider \"context,"
-                    + "webappVersion\"");
-        }
-        String hostName = context.getParent() != null ? context.getParent().getName() : "";
-        // the context's name (path##version) as memcached-session-manager resolved it: both name a session's keys alike
-        String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getName(), context.getWebappVersion());
+        ManagerStart.warnAboutSetup(config, context, logPrefix);
         try {
-            EngineContext ec = new EngineContext(name, loader, getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                    this::residentSessions).ownedBy(hostName, context.getPath()).onLost(this::lost)
-                    .onEndedElsewhere(this::endedElsewhere);
-            if (config.legacySessions() != io.msm.config.LegacySessions.OFF) {
-                ec.legacySessions(io.msm.anchor.AnchorKeys.withPrefix(keyPrefix), new LegacySessionConverter(
-                        io.msm.serializer.java.JavaSerializationTranscoder.forLegacySessions(loader, name,
-                                config.copyCollectionsForSerialization(), config.deserializationFilter().orElse(null))));
-            }
-            engine = SessionEngine.start(config, ec);
+            engine = ManagerStart.engine(this, config, name, loader);
         } catch (MsmException e) {
             throw new LifecycleException(e.getMessage(), e);
         }
@@ -401,11 +108,7 @@ public class MemcachedSessionManager extends ManagerBase {
         if (log.isDebugEnabled()) {
             log.debug(logPrefix + "effective configuration: " + config);
         }
-        log.info(logPrefix + "msm started: " + (config.sticky()
-                ? "sticky sessions backed up to memcached " + config.nodes()
-                        + (getJvmRoute() == null ? "" : ", jvmRoute " + getJvmRoute())
-                        + (config.sessionBackupAsync() ? ", asynchronous backup" : ", synchronous backup")
-                : "non-sticky sessions in memcached " + config.nodes() + " (lockingMode " + config.lockingMode() + ")"));
+        log.info(logPrefix + ManagerStart.startedLine(config, getJvmRoute()));
         setState(LifecycleState.STARTING);
     }
 
@@ -442,7 +145,7 @@ public class MemcachedSessionManager extends ManagerBase {
         super.stopInternal();
     }
 
-    private List<MemcachedSession> residentSessions() {
+    List<MemcachedSession> residentSessions() {
         List<MemcachedSession> list = new ArrayList<>(sessions.size());
         for (Session s : sessions.values()) {
             if (s instanceof MemcachedSession) {
@@ -450,62 +153,6 @@ public class MemcachedSessionManager extends ManagerBase {
             }
         }
         return list;
-    }
-
-    /**
-     * Sticky: another Tomcat took {@code session} over (see {@link SessionEngine#checkTakeovers()}). Its copy leaves
-     * this Tomcat's memory without ending (the session lives on there), and its former ids stop leading to it.
-     */
-    private void lost(io.msm.engine.ManagedSession session) {
-        if (!(session instanceof MemcachedSession)) {
-            return;
-        }
-        MemcachedSession s = (MemcachedSession) session;
-        String id = s.getIdInternal();
-        sessions.remove(id, s);
-        for (String former : s.formerIds) {
-            movedIds.remove(former, id);
-        }
-    }
-
-    /** A session taken over from another Tomcat was ended there (a logout still running there): it ends here. */
-    private void endedElsewhere(io.msm.engine.ManagedSession session) {
-        if (session instanceof MemcachedSession && session.isActive()) {
-            ((MemcachedSession) session).expire(true);
-        }
-    }
-
-    /**
-     * {@code s}, a copy another Tomcat took over, was ended here by a request: the Tomcat holding it is told, and the
-     * session is ended here too if this Tomcat took it back since (it then holds it under the same id).
-     */
-    void endedAfterTakeover(MemcachedSession s) {
-        SessionEngine e = engine;
-        if (e != null) {
-            e.endedAfterTakeover(s);
-        }
-        Session back = sessions.get(s.getIdInternal());
-        if (back instanceof MemcachedSession && back != s && ((MemcachedSession) back).isActive()) {
-            ((MemcachedSession) back).expire(true);
-        }
-    }
-
-    /**
-     * Sticky: the application ends {@code s}, which this Tomcat holds: takeover notices are read first (bounded by
-     * {@code operationTimeout}, shared with other requests), so a copy another Tomcat took a moment ago is known as
-     * such. One read per node, only for sessions that end.
-     */
-    void beforeEnd(MemcachedSession s) {
-        SessionEngine e = engine;
-        if (e != null && e.config().sticky() && sessions.get(s.getIdInternal()) == s) {
-            e.checkTakeovers();
-        }
-    }
-
-    private static String contextName(Context context) {
-        String path = context.getPath();
-        String host = context.getParent() != null ? context.getParent().getName() : "";
-        return host + (path == null || path.isEmpty() ? "/" : path);
     }
 
     /** Nothing to load: sessions come from memcached when a request needs them. */
@@ -576,65 +223,12 @@ public class MemcachedSessionManager extends ManagerBase {
     }
 
     /**
-     * Finds a session in memory or, if this Tomcat does not hold it, in memcached. A session found in memcached is
-     * taken over: it gets this Tomcat's jvmRoute (and a live node) in its id, and the response a new cookie.
+     * Finds a session in memory or, if this Tomcat does not hold it, in memcached (see {@link SessionLookup#find}).
      * Never throws for a memcached failure: the session is then just not found.
      */
     @Override
     public Session findSession(String id) {
-        Session s = sessions.get(id == null ? "" : id);
-        SessionEngine e = engine;
-        if (id == null || s != null && (e == null || isCurrent(e, s))) {
-            return s;
-        }
-        if (e == null) {
-            return null;
-        }
-        RequestContext rc = RequestContext.current();
-        if (rc != null && rc.manager == this && !rc.ignored && !rc.ended && !rc.takeoversChecked
-                && e.isOtherTomcats(id)) {
-            // the balancer sent another Tomcat's session here: first drop what other Tomcats took from this one since,
-            // so neither an alias nor a copy in memory serves an older state than memcached holds
-            rc.takeoversChecked = true;
-            e.checkTakeovers();
-        }
-        String current = movedIds.get(id);
-        if (current != null) {
-            Session moved = sessions.get(current);
-            if (moved != null) {
-                tellClient(rc, id, current);
-                return moved;
-            }
-        }
-        if (rc != null && (rc.manager != this || rc.ignored || rc.ended || rc.isMissing(id))) {
-            // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
-            return null;
-        }
-        if (rc == null && SessionCookieChoice.duringCookieParsing()) {
-            return null; // Tomcat trying each session cookie: msm's valve chooses among them (SessionCookieChoice)
-        }
-        if (!e.isValidId(id)) {
-            return null;
-        }
-        MemcachedSession loaded = load(e, id, rc);
-        if (loaded == null) {
-            if (rc != null) {
-                rc.missing(id);
-            }
-            return null;
-        }
-        tellClient(rc, id, loaded.getIdInternal());
-        return loaded;
-    }
-
-    /**
-     * Whether a session in memory is the current one. Sticky: always (it lives here). Non-sticky: only while a request
-     * on this Tomcat uses it (parallel requests share it), or while memcached lacks its latest state (no node could
-     * take it: it is held here until one can); otherwise another Tomcat may have changed it since.
-     */
-    private static boolean isCurrent(SessionEngine e, Session s) {
-        return e.config().sticky() || s instanceof MemcachedSession
-                && (((MemcachedSession) s).state().requestsInFlight() > 0 || e.isUnsaved((MemcachedSession) s));
+        return lookup.find(id);
     }
 
     /**
@@ -642,131 +236,13 @@ public class MemcachedSessionManager extends ManagerBase {
      * kept for its next load here ({@code idleSessionCache}). One memcached could not take stays until a node can
      * (the engine bounds how many), or until it expires here.
      */
-    private void dropIfIdle(SessionEngine e, MemcachedSession s) {
+    void dropIfIdle(SessionEngine e, MemcachedSession s) {
         if (!e.config().sticky() && s.state().requestsInFlight() == 0 && !e.isUnsaved(s)
                 && sessions.get(s.getIdInternal()) == s) {
             super.remove(s, false);
             if (!s.hasActivationListener()) {
                 e.released(s);
             }
-        }
-    }
-
-    /** If this request asked for {@code askedId} and the session now has {@code actualId}, send the new cookie. */
-    private static void tellClient(RequestContext rc, String askedId, String actualId) {
-        if (rc != null && !askedId.equals(actualId) && rc.isOwn(askedId) && rc.request.getResponse() != null
-                && !rc.request.getResponse().isCommitted()) {
-            rc.request.changeSessionId(actualId);
-        }
-    }
-
-    /**
-     * Loads {@code id} once, however many requests ask at the same time; the session is taken over (moved to this
-     * Tomcat's id) before the others get it, so they all share one object.
-     */
-    private MemcachedSession load(SessionEngine e, String id, RequestContext rc) {
-        CompletableFuture<MemcachedSession> mine = new CompletableFuture<>();
-        CompletableFuture<MemcachedSession> other = loading.putIfAbsent(id, mine);
-        if (other != null) {
-            try {
-                return other.get(2L * e.config().operationTimeoutMillis() + 1000, TimeUnit.MILLISECONDS);
-            } catch (Exception ex) {
-                if (ex instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            }
-        }
-        MemcachedSession result = null;
-        try {
-            Session resident = sessions.get(id);
-            if (resident instanceof MemcachedSession && isCurrent(e, resident)) {
-                result = (MemcachedSession) resident;
-                return result;
-            }
-            LoadResult r = e.load(id);
-            if (r.isFound() && r.timedOut() && ends != null) {
-                ends.timedOutOnLoad(r); // not revived, as in Tomcat: it ends (here if this Tomcat claims it)
-            } else if (r.isFound()) {
-                result = restore(e, r);
-                String newId = e.relocate(id);
-                if (newId != null && rc != null && rc.isOwn(id)) {
-                    Session stale = sessions.get(newId);
-                    if (stale instanceof MemcachedSession && e.isOtherTomcats(id)) {
-                        // this Tomcat's own copy is older: the user was served elsewhere since (a takeover notice
-                        // that did not arrive)
-                        e.retire((MemcachedSession) stale);
-                    }
-                    if (!sessions.containsKey(newId)) {
-                        move(e, result, newId);
-                        e.tookOver(id, r.copyHash());
-                    }
-                }
-            }
-            return result;
-        } catch (RuntimeException | LinkageError ex) {
-            log.warn(logPrefix + "session " + io.msm.internal.LogIds.of(id) + " could not be restored from memcached; the request gets a new "
-                    + "session", ex);
-            return null;
-        } finally {
-            mine.complete(result);
-            loading.remove(id, mine);
-        }
-    }
-
-    private MemcachedSession restore(SessionEngine e, LoadResult r) {
-        MemcachedSession s = (MemcachedSession) createEmptySession();
-        long now = System.currentTimeMillis();
-        // sticky: memcached holding the session means it is alive, so it counts as accessed now;
-        // non-sticky: when any Tomcat last accessed it, dated by memcached (see SessionEngine.lastAccessed)
-        long lastAccessed = e.config().sticky() ? now : r.lastAccessedTime();
-        s.restore(r.data(), r.attributes(), now, lastAccessed);
-        s.setId(r.data().id(), false);
-        e.loaded(s, r);
-        Context context = getContext();
-        ClassLoader old = context.bind(false, null);
-        try {
-            s.activate();
-        } finally {
-            context.unbind(false, old);
-        }
-        return s;
-    }
-
-    /**
-     * Gives the request's own session the id it should have here (this jvmRoute, an available node) and the client
-     * the matching cookie. Skipped if the response is already committed (the client could not learn the new id) or
-     * the session is not this request's (a thread may touch another request's session).
-     *
-     * @return {@code true} if the id changed
-     */
-    private boolean relocate(SessionEngine e, MemcachedSession s, RequestContext rc) {
-        String oldId = s.getIdInternal();
-        String newId = e.relocate(s, oldId);
-        if (newId == null || !rc.isOwn(oldId) || rc.request.getResponse() == null
-                || rc.request.getResponse().isCommitted() || sessions.containsKey(newId)) {
-            return false;
-        }
-        move(e, s, newId);
-        tellClient(rc, oldId, newId);
-        return true;
-    }
-
-    /** Moves a session to {@code newId}, keeping its former ids as aliases. */
-    private void move(SessionEngine e, MemcachedSession s, String newId) {
-        String oldId = s.getIdInternal();
-        s.movingTo = newId;
-        try {
-            changeSessionId(s, newId, true, true);
-        } finally {
-            s.movingTo = null;
-        }
-        e.relocated(oldId, newId);
-        s.state().movedHere(e.now());
-        e.expiry().moved(oldId, newId, s.getMaxInactiveInterval());
-        s.formerIds.add(oldId);
-        for (String former : s.formerIds) {
-            movedIds.put(former, newId);
         }
     }
 
@@ -780,36 +256,7 @@ public class MemcachedSessionManager extends ManagerBase {
         String oldId = session.getIdInternal();
         super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
         if (session instanceof MemcachedSession) {
-            MemcachedSession ms = (MemcachedSession) session;
-            // FORM login checks this note against the requested id; it tracks the session's current id.
-            if (oldId != null && oldId.equals(ms.getNote(Constants.SESSION_ID_NOTE))) {
-                ms.noteIdChange(newId);
-            }
-            ms.state().metadataChanged();
-            SessionEngine e = engine;
-            if (e != null && oldId != null) {
-                e.expiry().idChanged(oldId); // no longer listed or watched under its former id
-            }
-            if (oldId != null && !newId.equals(ms.movingTo)) {
-                applicationChangedId(ms, oldId);
-            }
-        }
-    }
-
-    /**
-     * The application gave the session a new id (login, {@code changeSessionId()}): no id it had before leads to it
-     * any more, here or through a copy left in memcached, so a pre-login id never reaches the logged-in session.
-     */
-    private void applicationChangedId(MemcachedSession s, String oldId) {
-        List<String> abandoned = new ArrayList<>(s.formerIds);
-        abandoned.add(oldId);
-        for (String former : s.formerIds) {
-            movedIds.remove(former);
-        }
-        s.formerIds.clear();
-        SessionEngine e = engine;
-        if (e != null) {
-            e.idsAbandoned(abandoned, s.getMaxInactiveInterval());
+            moves.idChanged((MemcachedSession) session, oldId, newId);
         }
     }
 
@@ -823,56 +270,6 @@ public class MemcachedSessionManager extends ManagerBase {
         SessionEngine e = engine;
         // the URI string is made only when a pattern needs it (Tomcat makes it lazily; most webapps never ask)
         return e != null && e.ignoresSomePaths() && e.isIgnored(request.getRequestURI());
-    }
-
-    /**
-     * Start of a (not ignored) request in non-sticky mode with locking: takes the lock of the requested session.
-     *
-     * @return {@code false} if the lock could not be taken and {@code lockFailure="fail"} (answer 503)
-     */
-    boolean lockIfNeeded(RequestContext rc) {
-        SessionEngine e = engine;
-        String requested = rc.request.getRequestedSessionId();
-        if (e == null || requested == null || !e.locks() || !e.isValidId(requested) || rc.isMissing(requested)
-                || !e.needsLock(path(rc))) {
-            return true;
-        }
-        rc.lock = e.lock(requested);
-        return rc.lock != null || e.config().lockFailure() == io.msm.config.LockFailure.PROCEED;
-    }
-
-    /** Releases the request's session lock, if it holds one. */
-    void unlock(RequestContext rc) {
-        SessionEngine e = engine;
-        io.msm.engine.SessionLock lock = rc.lock;
-        rc.lock = null;
-        if (e != null && lock != null) {
-            e.unlock(lock);
-        }
-    }
-
-    /** The path lockingMode decides on: the decoded request path (no path parameters, no query). */
-    private static String path(RequestContext rc) {
-        String decoded = rc.request.getDecodedRequestURI();
-        return decoded != null ? decoded : rc.request.getRequestURI();
-    }
-
-    /** Start of a (not ignored) request: of several session cookies, takes the one the request means. */
-    void chooseRequestedSession(RequestContext rc) {
-        SessionEngine e = engine;
-        if (e != null) {
-            SessionCookieChoice.choose(rc, getContext(), e::isValidId, id -> holdsValid(e, id), e::mayExist);
-        }
-    }
-
-    /** Whether this Tomcat holds a valid, current session {@code id} (or one moved from it) in memory. */
-    private boolean holdsValid(SessionEngine e, String id) {
-        Session s = sessions.get(id);
-        String current = s == null ? movedIds.get(id) : null;
-        if (current != null) {
-            s = sessions.get(current);
-        }
-        return s != null && isCurrent(e, s) && s.isValid();
     }
 
     /**
@@ -907,127 +304,8 @@ public class MemcachedSessionManager extends ManagerBase {
         }
     }
 
-    /** Start of a (not ignored) request: a session held here whose node is down moves to a live node now. */
-    void requestStarting(RequestContext rc) {
-        SessionEngine e = engine;
-        String requested = rc.request.getRequestedSessionId();
-        if (e == null || requested == null) {
-            return;
-        }
-        Session s = sessions.get(requested);
-        if (s instanceof MemcachedSession && ((MemcachedSession) s).isActive()) {
-            MemcachedSession ms = (MemcachedSession) s;
-            if (relocate(e, ms, rc)) {
-                e.store(ms);
-            }
-        }
-    }
-
-    /** A request obtained {@code s} ({@code Session.access()}). */
-    void accessed(MemcachedSession s) {
-        SessionEngine e = engine;
-        RequestContext rc = RequestContext.current();
-        if (rc != null && rc.manager == this) {
-            if (rc.ignored) {
-                s.skipNextEndAccess();
-                return;
-            }
-            rc.track(s);
-        }
-        if (e != null) {
-            e.requestStarted(s);
-        }
-    }
-
-    /** A request that obtained {@code s} was recycled ({@code Session.endAccess()}) without the valve ending it. */
-    void accessEnded(MemcachedSession s) {
-        SessionEngine e = engine;
-        if (e != null && s.isActive()) {
-            e.requestEnded(s);
-            dropIfIdle(e, s);
-        }
-    }
-
-    /** {@code true} if the webapp hands the response to msm's {@link ResponseGuard}: writes that must precede it. */
-    boolean guardsResponse() {
-        SessionEngine e = engine;
-        return e != null && !(e.config().sticky() && e.config().sessionBackupAsync());
-    }
-
-    /**
-     * The response may reach the client while the request still runs ({@link ResponseGuard}): each session the
-     * request used is stored now if it may have changed since the last time; its end stores later changes.
-     */
-    void responseLeaving(RequestContext rc) {
-        SessionEngine e = engine;
-        if (e == null || rc.ignored || rc.ended || rc.sessions.isEmpty()) {
-            return;
-        }
-        for (MemcachedSession s : rc.sessions) {
-            // non-sticky: a write that failed (its node died) moves the session to a live node if the cookie can
-            // still change, as at the request's end
-            if (s.isActive() && e.responseLeaving(s)) {
-                rc.changedEarly = true; // lockingMode="auto": the request changed the session
-                if (!e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies(rc) && relocate(e, s, rc)) {
-                    e.storeNow(s);
-                }
-            }
-        }
-    }
-
-    private boolean idsOnlyInCookies(RequestContext rc) {
-        return rc.request.isRequestedSessionIdFromCookie()
-                || !getContext().getServletContext().getEffectiveSessionTrackingModes()
-                        .contains(javax.servlet.SessionTrackingMode.URL);
-    }
-
-    /**
-     * End of a request that did not go asynchronous, before the response is sent: each session it used is ended
-     * here, so a synchronous backup completes before the client sees the response.
-     */
-    void requestFinished(RequestContext rc) {
-        rc.ended = true;
-        SessionEngine e = engine;
-        if (e == null || rc.ignored) {
-            return;
-        }
-        boolean idsOnlyInCookies = idsOnlyInCookies(rc);
-        boolean changed = rc.changedEarly;
-        for (MemcachedSession s : rc.sessions) {
-            if (s.isActive()) {
-                if (idsOnlyInCookies) {
-                    // its node may have died while the request ran: store it on a live one right away
-                    relocate(e, s, rc);
-                }
-                s.skipNextEndAccess();
-                changed |= e.requestEnded(s);
-                if (!e.config().sticky() && e.isUnsaved(s) && idsOnlyInCookies && relocate(e, s, rc)) {
-                    // non-sticky: the write failed (its node died meanwhile); the next request may reach any
-                    // Tomcat, so store the session on a live node before answering, under its new id
-                    changed |= e.storeNow(s);
-                }
-                dropIfIdle(e, s);
-            } else {
-                changed = true; // invalidated
-            }
-        }
-        if (!rc.sessions.isEmpty() && e.learnsPaths()) {
-            e.learn(path(rc), changed);
-        }
-    }
-
-    /** The session was invalidated or expired here: remove it from memcached. */
-    void sessionEnded(MemcachedSession s) {
-        for (String former : s.formerIds) {
-            movedIds.remove(former);
-        }
-        SessionEngine e = engine;
-        if (e != null) {
-            e.expired(s, new ArrayList<>(s.formerIds));
-        }
-    }
-
     /** The engine, while started (tests and tools). */
+    @Override
     public SessionEngine engine() {
         return engine;
     }
@@ -1038,6 +316,14 @@ public class MemcachedSessionManager extends ManagerBase {
     SessionEnds.Decision timingOut(MemcachedSession s) {
         SessionEnds se = ends;
         return se == null ? SessionEnds.Decision.FIRE : se.timingOut(s);
+    }
+
+    String logPrefix() {
+        return logPrefix;
+    }
+
+    boolean removeResident(String id, Session s) {
+        return sessions.remove(id, s);
     }
 
     Session resident(String id) {
@@ -1099,180 +385,6 @@ public class MemcachedSessionManager extends ManagerBase {
         if (current != null && current != session) {
             sessions.putIfAbsent(id, current);
         }
-    }
-
-    // ====================================================================== JMX statistics
-
-    private MsmStatistics stats() {
-        SessionEngine e = engine;
-        return e == null ? null : e.statistics();
-    }
-
-    private long counter(Counter c) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.get(c);
-    }
-
-    private double meanMillis(Timer t) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.meanMillis(t);
-    }
-
-    private double maxMillis(Timer t) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.maxMillis(t);
-    }
-
-    public long getMsmSessionsCreated() {
-        return counter(Counter.SESSIONS_CREATED);
-    }
-
-    public long getMsmSessionsLoaded() {
-        return counter(Counter.SESSIONS_LOADED);
-    }
-
-    public long getMsmSessionsNotFound() {
-        return counter(Counter.SESSIONS_NOT_FOUND);
-    }
-
-    public long getMsmLoadFailures() {
-        return counter(Counter.LOAD_FAILURES);
-    }
-
-    public long getMsmUnreadableSessions() {
-        return counter(Counter.UNREADABLE_SESSIONS);
-    }
-
-    public long getMsmLegacySessionsLoaded() {
-        return counter(Counter.LEGACY_SESSIONS_LOADED);
-    }
-
-    public long getMsmBackups() {
-        return counter(Counter.BACKUPS);
-    }
-
-    public long getMsmBackupsUnchanged() {
-        return counter(Counter.BACKUPS_UNCHANGED);
-    }
-
-    public long getMsmBackupsCoalesced() {
-        return counter(Counter.BACKUPS_COALESCED);
-    }
-
-    public long getMsmBackupFailures() {
-        return counter(Counter.BACKUP_FAILURES);
-    }
-
-    public long getMsmBackupTimeouts() {
-        return counter(Counter.BACKUP_TIMEOUTS);
-    }
-
-    public long getMsmTouches() {
-        return counter(Counter.TOUCHES);
-    }
-
-    public long getMsmDeletes() {
-        return counter(Counter.DELETES);
-    }
-
-    public long getMsmNodeFailovers() {
-        return counter(Counter.NODE_FAILOVERS);
-    }
-
-    public long getMsmTomcatFailovers() {
-        return counter(Counter.TOMCAT_FAILOVERS);
-    }
-
-    public long getMsmSecondaryWrites() {
-        return counter(Counter.SECONDARY_WRITES);
-    }
-
-    public long getMsmSecondaryLoads() {
-        return counter(Counter.SECONDARY_LOADS);
-    }
-
-    public long getMsmLoadsReused() {
-        return counter(Counter.LOADS_REUSED);
-    }
-
-    public long getMsmLocksAcquired() {
-        return counter(Counter.LOCKS_ACQUIRED);
-    }
-
-    public long getMsmLockWaits() {
-        return counter(Counter.LOCK_WAITS);
-    }
-
-    public long getMsmLockTimeouts() {
-        return counter(Counter.LOCK_TIMEOUTS);
-    }
-
-    public long getMsmLocksLost() {
-        return counter(Counter.LOCKS_LOST);
-    }
-
-    public long getMsmUntrustedSessions() {
-        return counter(Counter.UNTRUSTED_SESSIONS);
-    }
-
-    public long getMsmOversizedSessions() {
-        return counter(Counter.OVERSIZED_SESSIONS);
-    }
-
-    public long getMsmAttributesTooLarge() {
-        return counter(Counter.ATTRIBUTES_TOO_LARGE);
-    }
-
-    public double getMsmLockWaitMeanMillis() {
-        return meanMillis(Timer.LOCK_WAIT);
-    }
-
-    public double getMsmBackupMeanMillis() {
-        return meanMillis(Timer.BACKUP);
-    }
-
-    public double getMsmBackupMaxMillis() {
-        return maxMillis(Timer.BACKUP);
-    }
-
-    public double getMsmSerializationMeanMillis() {
-        return meanMillis(Timer.SERIALIZATION);
-    }
-
-    public double getMsmLoadMeanMillis() {
-        return meanMillis(Timer.LOAD);
-    }
-
-    public double getMsmLoadMaxMillis() {
-        return maxMillis(Timer.LOAD);
-    }
-
-    public long getMsmMeanStoredBytes() {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.meanStoredBytes();
-    }
-
-    public long getMsmMaxStoredBytes() {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.maxStoredBytes();
-    }
-
-    /** Sessions whose latest state is not in memcached yet because their node was unavailable. */
-    public int getMsmUnsavedSessions() {
-        SessionEngine e = engine;
-        return e == null ? 0 : e.unsavedSessions();
-    }
-
-    /** Keys of ended or moved sessions waiting to be deleted until their node is available again. */
-    public int getMsmPendingDeletes() {
-        SessionEngine e = engine;
-        return e == null ? 0 : e.pendingDeletes();
-    }
-
-    /** Memcached node ids currently available, comma separated. */
-    public String getMsmAvailableNodes() {
-        SessionEngine e = engine;
-        return e == null ? "" : String.join(",", e.availableNodes());
     }
 
     @Override

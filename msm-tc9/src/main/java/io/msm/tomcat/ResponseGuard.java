@@ -34,7 +34,7 @@ final class ResponseGuard extends HttpServletResponseWrapper {
     }
 
     private void leaving() {
-        rc.manager.responseLeaving(rc);
+        rc.manager.requests.responseLeaving(rc);
     }
 
     /** Before a write of at most {@code bytes}: the sessions are stored if it may complete a declared length. */

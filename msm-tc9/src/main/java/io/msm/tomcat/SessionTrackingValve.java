@@ -35,19 +35,19 @@ final class SessionTrackingValve extends ValveBase {
         RequestContext rc = RequestContext.enter(manager, request, manager.isIgnored(request));
         boolean async = false;
         javax.servlet.http.HttpServletResponse unguarded = null;
-        if (!rc.ignored && manager.guardsResponse()) {
+        if (!rc.ignored && manager.requests.guardsResponse()) {
             unguarded = response.getResponse();
             response.setResponse(new ResponseGuard(response, rc));
         }
         try {
             if (!rc.ignored) {
-                manager.chooseRequestedSession(rc);
-                if (!manager.lockIfNeeded(rc)) {
+                manager.requests.chooseRequestedSession(rc);
+                if (!manager.requests.lockIfNeeded(rc)) {
                     response.setHeader("Retry-After", "1");
                     response.sendError(503); // lockFailure="fail": better no answer than a lost update
                     return;
                 }
-                manager.requestStarting(rc);
+                manager.requests.requestStarting(rc);
             }
             getNext().invoke(request, response);
             async = request.isAsyncStarted();
@@ -57,11 +57,11 @@ final class SessionTrackingValve extends ValveBase {
         } finally {
             try {
                 if (!async) {
-                    manager.requestFinished(rc);
+                    manager.requests.requestFinished(rc);
                 }
             } finally {
                 if (!async) {
-                    manager.unlock(rc);
+                    manager.requests.unlock(rc);
                 }
                 if (unguarded != null) {
                     response.setResponse(unguarded); // Tomcat's error pages and the response's end see its own again
@@ -92,9 +92,9 @@ final class SessionTrackingValve extends ValveBase {
             }
             done = true;
             try {
-                manager.requestFinished(rc);
+                manager.requests.requestFinished(rc);
             } finally {
-                manager.unlock(rc);
+                manager.requests.unlock(rc);
             }
         }
 

@@ -1,0 +1,186 @@
+package io.msm.config;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The value of {@code memcachedNodes}, read together with {@code failoverNodes}: the nodes in configured order with
+ * {@link MemcachedNode#isFailover()} set, and whether session ids carry node ids.
+ */
+final class NodeList {
+    static final Pattern LIST_SEPARATOR = Pattern.compile("[,\\s]+");
+    private static final Pattern NODE_WITH_ID = Pattern.compile("([A-Za-z0-9_]+):(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");
+    private static final Pattern NODE_WITHOUT_ID = Pattern.compile("(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_]+");
+    private static final String REQUIRED = "required, e.g. n1:host1:11211,n2:host2:11211";
+
+    final List<MemcachedNode> nodes;
+    final boolean idsInSessionIds;
+
+    private NodeList(List<MemcachedNode> nodes, boolean idsInSessionIds) {
+        this.nodes = List.copyOf(nodes);
+        this.idsInSessionIds = idsInSessionIds;
+    }
+
+    /** No node (the value of a bad {@code memcachedNodes}, which stops the configuration anyway). */
+    static NodeList none() {
+        return new NodeList(List.of(), true);
+    }
+
+    @Override
+    public String toString() {
+        return nodes.toString();
+    }
+
+    /** Reads {@code memcachedNodes} ({@code text}, {@code null} if not set) and {@code failoverNodes}. */
+    static NodeList read(String text, Reading r) {
+        if (text == null) {
+            r.problem(MsmConfig.MEMCACHED_NODES, REQUIRED);
+            return null;
+        }
+        String[] entries = LIST_SEPARATOR.split(text);
+        List<MemcachedNode> parsed = new ArrayList<>();
+        Set<String> ids = new LinkedHashSet<>();
+        Set<String> addresses = new LinkedHashSet<>();
+        List<String> bad = new ArrayList<>();
+        boolean idsInSessionIds = true;
+        for (String entry : entries) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            if (entry.startsWith("http://") || entry.startsWith("https://")) {
+                bad.add("\"" + entry + "\" is a Couchbase/Membase bucket URL, which msm does not support: list"
+                        + " memcached nodes as <id>:<host>:<port>");
+                continue;
+            }
+            Matcher withId = NODE_WITH_ID.matcher(entry);
+            Matcher withoutId = NODE_WITHOUT_ID.matcher(entry);
+            String id;
+            String host;
+            String port;
+            if (withId.matches()) {
+                id = withId.group(1);
+                host = withId.group(2);
+                port = withId.group(3);
+            } else if (withoutId.matches() && entries.length == 1) {
+                host = withoutId.group(1);
+                port = withoutId.group(2);
+                id = null;
+            } else {
+                bad.add("\"" + entry + "\" is not <id>:<host>:<port>"
+                        + (entries.length == 1 ? " (or a single <host>:<port>)" : ""));
+                continue;
+            }
+            String bareHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+            int portNumber = Integer.parseInt(port);
+            if (portNumber < 1 || portNumber > 65535) {
+                bad.add("\"" + entry + "\": port " + port + " is not in 1..65535");
+                continue;
+            }
+            if (new InetSocketAddress(bareHost, portNumber).isUnresolved()) {
+                bad.add("\"" + entry + "\": host " + bareHost + " cannot be resolved");
+                continue;
+            }
+            if (id == null) {
+                idsInSessionIds = false;
+                id = bareHost.indexOf(':') >= 0 ? "[" + bareHost + "]:" + port : bareHost + ":" + port;
+            } else if (!ids.add(id)) {
+                bad.add("node id " + id + " is used twice");
+                continue;
+            }
+            if (!addresses.add(bareHost + "/" + portNumber)) {
+                bad.add("address " + host + ":" + port + " is listed twice");
+                continue;
+            }
+            parsed.add(new MemcachedNode(id, bareHost, portNumber, false));
+        }
+        if (!bad.isEmpty()) {
+            r.problem(MsmConfig.MEMCACHED_NODES, String.join("; ", bad));
+            checkFailoverIdsAgainst(mentionedIds(entries), r);
+            return null;
+        }
+        if (parsed.isEmpty()) {
+            r.problem(MsmConfig.MEMCACHED_NODES, REQUIRED);
+            return null;
+        }
+        return withFailoverNodes(new NodeList(parsed, idsInSessionIds), r);
+    }
+
+    /** Ids written in memcachedNodes, including those of entries that are otherwise bad. */
+    private static List<String> mentionedIds(String[] entries) {
+        List<String> ids = new ArrayList<>();
+        for (String entry : entries) {
+            int colon = entry.indexOf(':');
+            if (colon > 0 && NODE_ID.matcher(entry.substring(0, colon)).matches()) {
+                ids.add(entry.substring(0, colon));
+            }
+        }
+        return ids;
+    }
+
+    /** With a bad memcachedNodes, still report failover ids that are named nowhere. */
+    private static void checkFailoverIdsAgainst(List<String> known, Reading r) {
+        String v = r.text(MsmConfig.FAILOVER_NODES);
+        if (v == null) {
+            return;
+        }
+        List<String> unknown = new ArrayList<>();
+        for (String id : LIST_SEPARATOR.split(v)) {
+            if (!id.isEmpty() && !known.contains(id)) {
+                unknown.add(id);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            unknownFailoverIds(unknown, "memcachedNodes names "
+                    + (known.isEmpty() ? "no valid id" : String.join(", ", known)), r);
+        }
+    }
+
+    private static void unknownFailoverIds(List<String> unknown, String known, Reading r) {
+        r.problem(MsmConfig.FAILOVER_NODES, "unknown node id" + (unknown.size() > 1 ? "s " : " ")
+                + String.join(", ", unknown) + " (" + known + ")");
+    }
+
+    private static NodeList withFailoverNodes(NodeList primary, Reading r) {
+        String v = r.text(MsmConfig.FAILOVER_NODES);
+        if (v == null) {
+            return primary;
+        }
+        if (!primary.idsInSessionIds) {
+            r.problem(MsmConfig.FAILOVER_NODES, "needs node ids: write memcachedNodes as <id>:<host>:<port>,...");
+            return null;
+        }
+        Set<String> failover = new LinkedHashSet<>();
+        List<String> unknown = new ArrayList<>();
+        for (String id : LIST_SEPARATOR.split(v)) {
+            if (id.isEmpty()) {
+                continue;
+            }
+            if (!NODE_ID.matcher(id).matches() || primary.nodes.stream().noneMatch(n -> n.id().equals(id))) {
+                unknown.add(id);
+            } else {
+                failover.add(id);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            List<String> known = new ArrayList<>();
+            primary.nodes.forEach(n -> known.add(n.id()));
+            unknownFailoverIds(unknown, "memcachedNodes has " + String.join(", ", known), r);
+            return null;
+        }
+        if (failover.size() == primary.nodes.size()) {
+            r.problem(MsmConfig.FAILOVER_NODES, "every node is a failover node; at least one node must be primary");
+            return null;
+        }
+        List<MemcachedNode> marked = new ArrayList<>();
+        for (MemcachedNode n : primary.nodes) {
+            marked.add(failover.contains(n.id()) ? n.asFailover() : n);
+        }
+        return new NodeList(marked, true);
+    }
+}

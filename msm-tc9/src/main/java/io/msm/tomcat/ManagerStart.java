@@ -1,0 +1,77 @@
+package io.msm.tomcat;
+
+import io.msm.anchor.AnchorKeys;
+import io.msm.config.LegacySessions;
+import io.msm.config.MsmConfig;
+import io.msm.config.SessionProtection;
+import io.msm.engine.EngineContext;
+import io.msm.engine.SessionEngine;
+import io.msm.serializer.java.JavaSerializationTranscoder;
+import org.apache.catalina.Context;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
+/** How {@link MemcachedSessionManager} starts msm in its context: the context's names, warnings, the engine. */
+final class ManagerStart {
+    private static final Log log = LogFactory.getLog(MemcachedSessionManager.class);
+
+    private ManagerStart() {
+    }
+
+    /** {@code host/path}, the name of the context in msm's log lines. */
+    static String contextName(Context context) {
+        String path = context.getPath();
+        String host = context.getParent() != null ? context.getParent().getName() : "";
+        return host + (path == null || path.isEmpty() ? "/" : path);
+    }
+
+    /** The webapp's class loader (serializer and converter classes), or the manager's when the context has none. */
+    static ClassLoader classLoader(MemcachedSessionManager m) {
+        Context context = m.getContext();
+        return context.getLoader() != null && context.getLoader().getClassLoader() != null
+                ? context.getLoader().getClassLoader() : m.getClass().getClassLoader();
+    }
+
+    /** Warns about a setup that works but exposes sessions: no session protection, shared keys across contexts. */
+    static void warnAboutSetup(MsmConfig config, Context context, String logPrefix) {
+        if (config.sessionProtection() == SessionProtection.NONE) {
+            log.warn(logPrefix + MsmConfig.SESSION_PROTECTION + "=\"none\": whoever can write to memcached can log "
+                    + "in as any user of this webapp (a session's login is rebuilt from the stored bytes) and replay "
+                    + "forged requests after a login; keep memcached on a private network, or make a key with "
+                    + "`openssl rand -base64 32` and set " + MsmConfig.SESSION_PROTECTION + "=\"sign\" and "
+                    + MsmConfig.SESSION_KEYS + " (the same on every Tomcat; see Security in msm's README)");
+        }
+        if (context.getCrossContext() && !config.storageKeyPrefix().distinguishesWebapps()) {
+            log.warn(logPrefix + "crossContext=\"true\": webapps that share a session id by cross-context dispatch "
+                    + "also share its memcached key unless " + MsmConfig.STORAGE_KEY_PREFIX + " names the context; "
+                    + MsmConfig.STORAGE_KEY_PREFIX + "=\"" + config.storageKeyPrefix() + "\", consider \"context,"
+                    + "webappVersion\"");
+        }
+    }
+
+    /** Starts the engine of {@code m}'s context. */
+    static SessionEngine engine(MemcachedSessionManager m, MsmConfig config, String name, ClassLoader loader) {
+        Context context = m.getContext();
+        String hostName = context.getParent() != null ? context.getParent().getName() : "";
+        // the context's name (path##version) as memcached-session-manager resolved it: both name a session's keys alike
+        String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getName(), context.getWebappVersion());
+        EngineContext ec = new EngineContext(name, loader, m.getJvmRoute(), keyPrefix, System::currentTimeMillis,
+                m::residentSessions).ownedBy(hostName, context.getPath()).onLost(m.sessionHooks::lost)
+                .onEndedElsewhere(m.sessionHooks::endedElsewhere);
+        if (config.legacySessions() != LegacySessions.OFF) {
+            ec.legacySessions(AnchorKeys.withPrefix(keyPrefix), new LegacySessionConverter(
+                    JavaSerializationTranscoder.forLegacySessions(loader, name,
+                            config.copyCollectionsForSerialization(), config.deserializationFilter().orElse(null))));
+        }
+        return SessionEngine.start(config, ec);
+    }
+
+    /** The INFO line of a start: the mode, the nodes and how sessions are written. */
+    static String startedLine(MsmConfig config, String jvmRoute) {
+        return "msm started: " + (config.sticky()
+                ? "sticky sessions backed up to memcached " + config.nodes()
+                        + (jvmRoute == null ? "" : ", jvmRoute " + jvmRoute)
+                        + (config.sessionBackupAsync() ? ", asynchronous backup" : ", synchronous backup")
+                : "non-sticky sessions in memcached " + config.nodes() + " (lockingMode " + config.lockingMode() + ")");
+    }
+}

@@ -1,0 +1,169 @@
+package io.msm.tomcat;
+
+import io.msm.engine.LoadResult;
+import io.msm.engine.SessionEngine;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.catalina.Context;
+import org.apache.catalina.Session;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
+/**
+ * How {@link MemcachedSessionManager#findSession} finds a session: in memory if it is current there, under the id
+ * it moved to, or loaded from memcached - once, however many requests ask at the same time - and taken over.
+ */
+final class SessionLookup {
+    private static final Log log = LogFactory.getLog(MemcachedSessionManager.class);
+
+    private final MemcachedSessionManager manager;
+    private final ConcurrentHashMap<String, CompletableFuture<MemcachedSession>> loading = new ConcurrentHashMap<>();
+
+    SessionLookup(MemcachedSessionManager manager) {
+        this.manager = manager;
+    }
+
+    /**
+     * Finds a session in memory or, if this Tomcat does not hold it, in memcached. A session found in memcached is
+     * taken over: it gets this Tomcat's jvmRoute (and a live node) in its id, and the response a new cookie.
+     * Never throws for a memcached failure: the session is then just not found.
+     */
+    Session find(String id) {
+        Session s = manager.resident(id == null ? "" : id);
+        SessionEngine e = manager.engine();
+        if (id == null || s != null && (e == null || isCurrent(e, s))) {
+            return s;
+        }
+        if (e == null) {
+            return null;
+        }
+        RequestContext rc = RequestContext.current();
+        if (rc != null && rc.manager == manager && !rc.ignored && !rc.ended && !rc.takeoversChecked
+                && e.isOtherTomcats(id)) {
+            // the balancer sent another Tomcat's session here: first drop what other Tomcats took from this one since,
+            // so neither an alias nor a copy in memory serves an older state than memcached holds
+            rc.takeoversChecked = true;
+            e.checkTakeovers();
+        }
+        String current = manager.movedIds.get(id);
+        if (current != null) {
+            Session moved = manager.resident(current);
+            if (moved != null) {
+                tellClient(rc, id, current);
+                return moved;
+            }
+        }
+        if (rc != null && (rc.manager != manager || rc.ignored || rc.ended || rc.isMissing(id))) {
+            // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
+            return null;
+        }
+        if (rc == null && SessionCookieChoice.duringCookieParsing()) {
+            return null; // Tomcat trying each session cookie: msm's valve chooses among them (SessionCookieChoice)
+        }
+        if (!e.isValidId(id)) {
+            return null;
+        }
+        MemcachedSession loaded = load(e, id, rc);
+        if (loaded == null) {
+            if (rc != null) {
+                rc.missing(id);
+            }
+            return null;
+        }
+        tellClient(rc, id, loaded.getIdInternal());
+        return loaded;
+    }
+
+    /**
+     * Whether a session in memory is the current one. Sticky: always (it lives here). Non-sticky: only while a request
+     * on this Tomcat uses it (parallel requests share it), or while memcached lacks its latest state (no node could
+     * take it: it is held here until one can); otherwise another Tomcat may have changed it since.
+     */
+    static boolean isCurrent(SessionEngine e, Session s) {
+        return e.config().sticky() || s instanceof MemcachedSession
+                && (((MemcachedSession) s).state().requestsInFlight() > 0 || e.isUnsaved((MemcachedSession) s));
+    }
+
+    /** If this request asked for {@code askedId} and the session now has {@code actualId}, send the new cookie. */
+    static void tellClient(RequestContext rc, String askedId, String actualId) {
+        if (rc != null && !askedId.equals(actualId) && rc.isOwn(askedId) && rc.request.getResponse() != null
+                && !rc.request.getResponse().isCommitted()) {
+            rc.request.changeSessionId(actualId);
+        }
+    }
+
+    /**
+     * Loads {@code id} once, however many requests ask at the same time; the session is taken over (moved to this
+     * Tomcat's id) before the others get it, so they all share one object.
+     */
+    private MemcachedSession load(SessionEngine e, String id, RequestContext rc) {
+        CompletableFuture<MemcachedSession> mine = new CompletableFuture<>();
+        CompletableFuture<MemcachedSession> other = loading.putIfAbsent(id, mine);
+        if (other != null) {
+            try {
+                return other.get(2L * e.config().operationTimeoutMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (Exception ex) {
+                if (ex instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            }
+        }
+        MemcachedSession result = null;
+        try {
+            Session resident = manager.resident(id);
+            if (resident instanceof MemcachedSession && isCurrent(e, resident)) {
+                result = (MemcachedSession) resident;
+                return result;
+            }
+            LoadResult r = e.load(id);
+            SessionEnds ends = manager.ends;
+            if (r.isFound() && r.timedOut() && ends != null) {
+                ends.timedOutOnLoad(r); // not revived, as in Tomcat: it ends (here if this Tomcat claims it)
+            } else if (r.isFound()) {
+                result = restore(e, r);
+                String newId = e.relocate(id);
+                if (newId != null && rc != null && rc.isOwn(id)) {
+                    Session stale = manager.resident(newId);
+                    if (stale instanceof MemcachedSession && e.isOtherTomcats(id)) {
+                        // this Tomcat's own copy is older: the user was served elsewhere since (a takeover notice
+                        // that did not arrive)
+                        e.retire((MemcachedSession) stale);
+                    }
+                    if (manager.resident(newId) == null) {
+                        manager.moves.move(e, result, newId);
+                        e.tookOver(id, r.copyHash());
+                    }
+                }
+            }
+            return result;
+        } catch (RuntimeException | LinkageError ex) {
+            log.warn(manager.logPrefix() + "session " + io.msm.internal.LogIds.of(id) + " could not be restored from memcached; the request gets a new "
+                    + "session", ex);
+            return null;
+        } finally {
+            mine.complete(result);
+            loading.remove(id, mine);
+        }
+    }
+
+    private MemcachedSession restore(SessionEngine e, LoadResult r) {
+        MemcachedSession s = manager.emptySession();
+        long now = System.currentTimeMillis();
+        // sticky: memcached holding the session means it is alive, so it counts as accessed now;
+        // non-sticky: when any Tomcat last accessed it, dated by memcached (see SessionEngine.lastAccessed)
+        long lastAccessed = e.config().sticky() ? now : r.lastAccessedTime();
+        s.restore(r.data(), r.attributes(), now, lastAccessed);
+        s.setId(r.data().id(), false);
+        e.loaded(s, r);
+        Context context = manager.getContext();
+        ClassLoader old = context.bind(false, null);
+        try {
+            s.activate();
+        } finally {
+            context.unbind(false, old);
+        }
+        return s;
+    }
+}
