@@ -81,6 +81,9 @@ public final class SessionEngine implements AutoCloseable {
     /** Blob note naming the webapp a session belongs to. */
     static final String OWNER_NOTE = "io.msm.owner";
 
+    private final EngineBase base;
+    private final EngineThreads threads;
+    private final NodeHealth health;
     private final MsmConfig config;
     private final EngineContext ctx;
     private final String logPrefix;
@@ -97,14 +100,6 @@ public final class SessionEngine implements AutoCloseable {
     private final Binding binding;
     /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
     private final boolean sticky;
-    private final ThreadPoolExecutor backupPool;
-    private final ScheduledExecutorService prober;
-    /** The pools' threads, waited for at stop: Tomcat reports those that outlive the webapp as leaks. */
-    private final DaemonThreads backupThreads;
-    private final DaemonThreads probeThreads;
-    private final ConnectionWatch watch;
-    /** The last reason a node became unavailable, for the log line. */
-    private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     private final UnsavedSessions unsaved;
     /** Non-sticky: the bound of {@link #unsaved} was reached and said in the log (again after a node returns). */
@@ -134,17 +129,6 @@ public final class SessionEngine implements AutoCloseable {
     /** Renews the locks of running requests; {@code null} unless requests lock (non-sticky locking). */
     private final LockKeeper lockKeeper;
     private final java.security.SecureRandom random = new java.security.SecureRandom();
-    /** Nodes with a probe queued after a short (synchronous backup) timeout. */
-    private final Set<String> probing = ConcurrentHashMap.newKeySet();
-    private volatile boolean stopping;
-    /** Backup tasks submitted and not finished (ThreadPoolExecutor's own counts are approximate). */
-    private final AtomicInteger tasks = new AtomicInteger();
-    /**
-     * maxInactiveInterval of the session last created or loaded here (non-sticky): a load refreshes the stored copy's
-     * expiration in the same round trip for this timeout, the one nearly every session of a webapp has; -1 before
-     * any session was seen.
-     */
-    private volatile int usualMaxInactive = -1;
     /**
      * Non-sticky: when this Tomcat last refreshed each session's secondary copy (id to clock millis). A read-only
      * request refreshes it at most every half slack, so it outlives the session's timeout from any access.
@@ -164,96 +148,43 @@ public final class SessionEngine implements AutoCloseable {
     /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
     private final ExpiryWatch expiry;
 
-    private SessionEngine(MsmConfig config, EngineContext ctx,
-            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
-        this.config = config;
-        this.ctx = ctx;
-        this.logPrefix = "[" + ctx.name() + "] ";
-        if (ctx.jvmRoute() != null && !SessionIdFormat.isRoute(ctx.jvmRoute())) {
-            throw new MsmException(logPrefix + "jvmRoute \"" + ctx.jvmRoute()
-                    + "\" cannot be part of a session id: use letters, digits, '_', '-' or '.'");
-        }
-        this.stats = new MsmStatistics(config.enableStatistics());
-        List<MemcachedNode> nodes = config.nodes();
-        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
-        this.transcoder = createTranscoder(config, ctx);
+    private SessionEngine(EngineBase base) {
+        this.base = base;
+        this.threads = base.threads;
+        this.health = base.health;
+        this.config = base.config;
+        this.ctx = base.ctx;
+        this.logPrefix = base.logPrefix;
+        this.stats = base.stats;
+        this.ids = base.ids;
+        this.store = base.store;
+        this.availability = base.availability;
+        this.selector = base.selector;
+        this.transcoder = base.transcoder;
+        this.sealer = base.sealer;
+        this.keys = base.keys;
+        this.sticky = base.sticky;
+        this.idle = base.idle;
+        this.ownerNote = base.ownerNote;
+        this.binding = base.binding;
+        this.unsaved = base.unsaved;
+        this.tombstones = base.tombstones;
+        this.legacy = base.legacy;
+        this.legacyWrites = base.legacyWrites;
         this.chunker = new AttributeChunker(transcoder, config.maxAttributeSize(), this::attributeTooLarge);
-        this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
-        this.keys = new StorageKeys(ctx.keyPrefix(), config.sessionProtection(), config.sessionKeys());
         this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
-        this.sticky = config.sticky();
-        this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
-        this.backupThreads = new DaemonThreads("msm-backup-" + ctx.name());
-        this.probeThreads = new DaemonThreads("msm-probe-" + ctx.name());
-        boolean isProtected = config.sessionProtection() != io.msm.config.SessionProtection.NONE;
-        this.ownerNote = ctx.owner() == null || isProtected ? null
-                : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        this.binding = isProtected ? new Binding(ctx) : null;
-        this.unsaved = new UnsavedSessions(sticky ? Integer.MAX_VALUE : UnsavedSessions.NON_STICKY_MAX);
-        this.backupPool = new ThreadPoolExecutor(config.backupThreadCount(), config.backupThreadCount(), 60,
-                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), backupThreads);
-        this.backupPool.allowCoreThreadTimeOut(true);
-        this.prober = Executors.newSingleThreadScheduledExecutor(probeThreads);
         this.lockKeeper = sticky || config.lockingMode() == io.msm.config.LockingMode.NONE ? null
                 : new LockKeeper(ctx.name(), config.lockExpirationSeconds(), this::renew,
                         () -> stats.count(Counter.LOCKS_LOST));
-        NodeAvailability[] holder = new NodeAvailability[1];
-        java.util.function.Consumer<String> changed = nodeId -> {
-            if (holder[0] != null) {
-                holder[0].changed(nodeId);
-            }
-        };
-        this.store = storeFactory.apply(new MemcachedSessionStore.ConnectionListener() {
-            @Override
-            public void connected(String nodeId) {
-                changed.accept(nodeId);
-            }
-
-            @Override
-            public void disconnected(String nodeId) {
-                lastProblem.put(nodeId, "connection lost");
-                changed.accept(nodeId);
-            }
-        });
-        ConnectionWatch w = null;
-        if (watchConnections) {
-            try {
-                w = new ConnectionWatch(nodes, "msm-watch-" + ctx.name(), config.operationTimeoutMillis(),
-                        (nodeId, up) -> {
-                            if (!up && !stopping) {
-                                lastProblem.put(nodeId, "connection closed by memcached");
-                                // let the client find out too, or it would keep a dead connection for "up"
-                                store.checkConnection(nodeId, keys.probe());
-                            }
-                            changed.accept(nodeId);
-                        });
-            } catch (IOException e) {
-                store.close();
-                throw new MsmException(logPrefix + "cannot watch memcached connections: " + e, e);
-            }
-        }
-        this.watch = w;
-        this.tombstones = new Tombstones(store);
-        this.legacy = config.legacySessions() == io.msm.config.LegacySessions.OFF || ctx.legacyKeys() == null ? null
-                : new LegacyLoads(ctx.legacyKeys(), ctx.legacyConverter(), store, sticky,
-                        config.legacySessions() == io.msm.config.LegacySessions.READ_WRITE,
-                        config.operationTimeoutMillis(), ctx.clock(), stats, logPrefix);
-        this.legacyWrites = legacy == null || config.legacySessions() != io.msm.config.LegacySessions.READ_WRITE
-                ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
-                        config.operationTimeoutMillis(), logPrefix);
-        ConnectionWatch watchRef = w;
-        this.availability = new NodeAvailability(store::isConnected,
-                nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
-        holder[0] = availability;
-        this.selector = new NodeSelector(nodes, availability::isAvailable);
-        prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
-                TimeUnit.MILLISECONDS);
+        health.onRecovered(this::nodeRecovered);
+        threads.prober().scheduleWithFixedDelay(() -> health.probeSuspects(this::purgeEnded), PROBE_INTERVAL_MILLIS,
+                PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
         this.notices = sticky && ctx.jvmRoute() != null
                 ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.jvmRoute(), ctx.clock()) : null;
         if (notices != null) {
-            prober.scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
+            threads.prober().scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
                     TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
         }
         this.expiry = new ExpiryWatch(this, ctx);
@@ -266,79 +197,24 @@ public final class SessionEngine implements AutoCloseable {
      * @throws MsmException if the transcoder cannot be built or the clients cannot be created
      */
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
-        SessionEngine engine = new SessionEngine(config, ctx, listener -> {
+        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx, listener -> {
             try {
                 return new MemcachedSessionStore(config, listener);
             } catch (IOException e) {
                 throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
                         + config.nodes() + ": " + e.getMessage(), e);
             }
-        }, true);
-        engine.awaitConnections(config.operationTimeoutMillis());
+        }, true));
+        engine.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
 
     /** Starts an engine on a given store, without a connection watch (tests). */
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
-        SessionEngine engine = new SessionEngine(config, ctx, storeFactory, false);
-        engine.awaitConnections(0);
+        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx, storeFactory, false));
+        engine.health.awaitConnections(0);
         return engine;
-    }
-
-    private static SessionAttributesTranscoder createTranscoder(MsmConfig config, EngineContext ctx) {
-        TranscoderFactory factory;
-        try {
-            factory = (TranscoderFactory) Class.forName(config.transcoderFactoryClass(), true, ctx.classLoader())
-                    .getConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
-            throw new MsmException("[" + ctx.name() + "] cannot create " + MsmConfig.TRANSCODER_FACTORY_CLASS + " "
-                    + config.transcoderFactoryClass() + ": " + e, e);
-        }
-        return factory.createTranscoder(new TranscoderContext() {
-            @Override
-            public ClassLoader classLoader() {
-                return ctx.classLoader();
-            }
-
-            @Override
-            public boolean copyCollectionsForSerialization() {
-                return config.copyCollectionsForSerialization();
-            }
-
-            @Override
-            public List<String> customConverterClassNames() {
-                return config.customConverters();
-            }
-
-            @Override
-            public String name() {
-                return ctx.name();
-            }
-
-            @Override
-            public java.util.Optional<String> deserializationFilter() {
-                return config.deserializationFilter();
-            }
-        });
-    }
-
-    private void awaitConnections(long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        for (MemcachedNode n : config.nodes()) {
-            while (!availability.isAvailable(n.id()) && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-            if (!availability.isAvailable(n.id())) {
-                lastProblem.put(n.id(), "not reachable at start: " + store.describe(n.id()));
-            }
-            availability.started(n.id());
-        }
     }
 
     // ====================================================================== ids and nodes
@@ -535,7 +411,7 @@ public final class SessionEngine implements AutoCloseable {
                 added = store.add(node, lockKeys.get(taken), Expiration.of(config.lockExpirationSeconds(),
                         ctx.clock().getAsLong()), token, left);
             } catch (StoreException e) {
-                storeFailed(e, left); // a timeout with less than operationTimeout left only queues a probe
+                health.storeFailed(e, left); // a timeout with less than operationTimeout left only queues a probe
                 break;
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
@@ -593,7 +469,7 @@ public final class SessionEngine implements AutoCloseable {
                 store.compareAndDelete(lock.node, lock.keys.get(i), lock.token, lock.cas[i],
                         config.operationTimeoutMillis());
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
+                health.storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + LogIds.of(lock.sessionId) + " failed; it "
                         + "expires after lockExpiration", e);
@@ -617,7 +493,7 @@ public final class SessionEngine implements AutoCloseable {
                     held &= store.touch(lock.node, key, exp, config.operationTimeoutMillis());
                 }
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis()); // not known to be lost: tried again next time
+                health.storeFailed(e, config.operationTimeoutMillis()); // not known to be lost: tried again next time
             }
         }
         return held;
@@ -654,7 +530,7 @@ public final class SessionEngine implements AutoCloseable {
                 } else {
                     // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session, and
                     // the same call refreshes it for this access (for the usual timeout; another one is touched)
-                    refreshedFor = usualMaxInactive;
+                    refreshedFor = base.usualMaxInactive;
                     long seconds = refreshedFor > 0 ? refreshSeconds(refreshedFor) : 0;
                     long now = ctx.clock().getAsLong();
                     io.msm.store.StoredValue v = store.getWithTtl(node, key(id), seconds > 0
@@ -672,7 +548,7 @@ public final class SessionEngine implements AutoCloseable {
                     name = n;
                 }
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                health.storeFailed(e, config.operationTimeoutMillis());
                 failure = e.getMessage();
             }
         } else {
@@ -688,7 +564,7 @@ public final class SessionEngine implements AutoCloseable {
                 try {
                     return legacy.loadSecondary(id, from[0], blob, start);
                 } catch (StoreException e) {
-                    storeFailed(e, config.operationTimeoutMillis());
+                    health.storeFailed(e, config.operationTimeoutMillis());
                     stats.count(Counter.LOAD_FAILURES);
                     return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
                 }
@@ -705,7 +581,7 @@ public final class SessionEngine implements AutoCloseable {
                     return old;
                 }
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                health.storeFailed(e, config.operationTimeoutMillis());
                 stats.count(Counter.LOAD_FAILURES);
                 return LoadResult.of(LoadResult.Status.UNAVAILABLE, e.getMessage());
             }
@@ -733,7 +609,7 @@ public final class SessionEngine implements AutoCloseable {
                 r.withStoreExpiresAt(seconds <= 0 ? Long.MAX_VALUE : now + seconds * 1000);
             }
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis()); // the request's end touches it again
+            health.storeFailed(e, config.operationTimeoutMillis()); // the request's end touches it again
         }
         return r;
     }
@@ -835,7 +711,7 @@ public final class SessionEngine implements AutoCloseable {
             int mi = data.maxInactiveInterval();
             // refreshed for another timeout than the session's: unknown, refreshed at the request's end
             long storeExpiresAt = mi == refreshedFor ? refreshedUntil : 0;
-            usualMaxInactive = mi;
+            base.usualMaxInactive = mi;
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
@@ -961,7 +837,7 @@ public final class SessionEngine implements AutoCloseable {
                     }
                 }
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                health.storeFailed(e, config.operationTimeoutMillis());
             }
         }
         return null;
@@ -990,7 +866,7 @@ public final class SessionEngine implements AutoCloseable {
             return store.get(node, key, config.operationTimeoutMillis()) != null
                     || legacy != null && key.equals(key(id)) && legacy.mayExist(id, node, key);
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
             return false;
         }
     }
@@ -1047,7 +923,7 @@ public final class SessionEngine implements AutoCloseable {
     /** A new session was created in this Tomcat; it is stored at the end of the request. */
     public void created(ManagedSession session) {
         stats.count(Counter.SESSIONS_CREATED);
-        usualMaxInactive = session.maxInactiveInterval();
+        base.usualMaxInactive = session.maxInactiveInterval();
         session.state().metadataChanged();
     }
 
@@ -1288,26 +1164,9 @@ public final class SessionEngine implements AutoCloseable {
         return 2 * ((long) config.operationTimeoutMillis() + config.sessionBackupTimeoutMillis());
     }
 
-    /** Runs {@code task} on a backup thread, counted for {@link #awaitIdle(long)}. */
-    private void execute(Runnable task) {
-        tasks.incrementAndGet();
-        try {
-            backupPool.execute(() -> {
-                try {
-                    task.run();
-                } finally {
-                    tasks.decrementAndGet();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            tasks.decrementAndGet();
-            throw e;
-        }
-    }
-
     private void submitDrain(ManagedSession s, SessionState st) {
         try {
-            execute(() -> drain(s, st, Long.MAX_VALUE, false));
+            threads.execute(() -> drain(s, st, Long.MAX_VALUE, false));
         } catch (RejectedExecutionException | Error e) {
             // stopping, or no thread could be started: give up this round; the next request starts a runner again
             synchronized (st) {
@@ -1345,7 +1204,7 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 seq = st.requested;
             }
-            if (!requestThread && minBackupIntervalNanos > 0 && !stopping && s.isActive()) {
+            if (!requestThread && minBackupIntervalNanos > 0 && !threads.stopping() && s.isActive()) {
                 long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
                 if (st.lastWriteNanos != 0 && wait > 0) {
                     if (delay(s, st, wait)) {
@@ -1375,7 +1234,7 @@ public final class SessionEngine implements AutoCloseable {
      * @return {@code false} if the engine is stopping and the caller must write now instead
      */
     private boolean delay(ManagedSession s, SessionState st, long nanos) {
-        tasks.incrementAndGet();
+        threads.started();
         Runnable resume = new Runnable() {
             @Override
             public void run() {
@@ -1383,7 +1242,7 @@ public final class SessionEngine implements AutoCloseable {
                     try {
                         submitDrain(s, st);
                     } finally {
-                        tasks.decrementAndGet();
+                        threads.done();
                     }
                 }
             }
@@ -1391,15 +1250,15 @@ public final class SessionEngine implements AutoCloseable {
         delayed.put(st, resume);
         boolean scheduled;
         try {
-            prober.schedule(resume, nanos, TimeUnit.NANOSECONDS);
+            threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
             scheduled = true;
         } catch (RejectedExecutionException stoppingNow) {
             scheduled = false;
         }
         // stop() may have flushed the delayed runs before this one was registered, and shut the backup threads down:
         // a run handed to them now would be refused and the session's last change lost
-        if ((stopping || !scheduled) && delayed.remove(st, resume)) {
-            tasks.decrementAndGet();
+        if ((threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
+            threads.done();
             return false;
         }
         return true;
@@ -1540,7 +1399,7 @@ public final class SessionEngine implements AutoCloseable {
         // store's I/O thread and waits for its answer too, as does a request when the secondary node is being probed
         // (not waiting for it then).
         String paired = sticky || !requestThread ? null : secondaryNode(node);
-        if (paired != null && probing.contains(paired)) {
+        if (paired != null && health.isProbing(paired)) {
             paired = null;
         }
         // non-sticky: conditional, so a session ended meanwhile on another Tomcat stays ended (see Tombstones)
@@ -1569,7 +1428,7 @@ public final class SessionEngine implements AutoCloseable {
                 }
             }
         } catch (StoreException e) {
-            storeFailed(e, timeout);
+            health.storeFailed(e, timeout);
             if (e.isTooLarge()) {
                 reportTooLarge(st, id, blob.length, e);
             }
@@ -1611,7 +1470,7 @@ public final class SessionEngine implements AutoCloseable {
                 secondaryAnswered(st, id, paired, pairedOutcome == SessionStore.Secondary.STORED, now);
                 if (pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
                     long waited = config.sessionBackupTimeoutMillis();
-                    storeFailed(StoreException.timeout("set", keys.secondary(id, 0), paired, waited, "secondary copy"),
+                    health.storeFailed(StoreException.timeout("set", keys.secondary(id, 0), paired, waited, "secondary copy"),
                             waited);
                 }
             }
@@ -1831,7 +1690,7 @@ public final class SessionEngine implements AutoCloseable {
         try {
             touched = store.touch(p.nodeId(), key(id), Expiration.of(ttl, now), config.operationTimeoutMillis());
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
             return;
         }
         if (touched) {
@@ -1877,14 +1736,14 @@ public final class SessionEngine implements AutoCloseable {
 
         /** Waits at most {@code sessionBackupTimeout}, not at all for a node already being probed. */
         void await() {
-            if (probing.contains(node)) {
+            if (health.isProbing(node)) {
                 // a node already being probed after such a wait timed out: the next requests do not wait for it too
                 return;
             }
             long timeout = config.sessionBackupTimeoutMillis();
             try {
                 if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
-                    storeFailed(StoreException.timeout("set", key, node, timeout, "secondary copy"), timeout);
+                    health.storeFailed(StoreException.timeout("set", key, node, timeout, "secondary copy"), timeout);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -1904,7 +1763,7 @@ public final class SessionEngine implements AutoCloseable {
         st.bakNode = node;
         if (previous != null && !previous.equals(node)) {
             try {
-                execute(() -> deleteSecondaryOn(previous, id, 0));
+                threads.execute(() -> deleteSecondaryOn(previous, id, 0));
             } catch (RejectedExecutionException stopping) {
                 // it expires by its TTL
             }
@@ -1920,12 +1779,12 @@ public final class SessionEngine implements AutoCloseable {
         }
         long now = ctx.clock().getAsLong();
         SecondaryWrite w = new SecondaryWrite(node, keys.secondary(id, 0));
-        tasks.incrementAndGet(); // counted until memcached answers, for awaitIdle
+        threads.started(); // counted until memcached answers, for awaitIdle
         store.setAsync(node, w.key, Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
             try {
                 secondaryAnswered(st, id, node, ok, now);
             } finally {
-                tasks.decrementAndGet();
+                threads.done();
                 w.answered.countDown();
             }
         });
@@ -1948,7 +1807,7 @@ public final class SessionEngine implements AutoCloseable {
                 writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
             }
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
         }
     }
 
@@ -1982,7 +1841,7 @@ public final class SessionEngine implements AutoCloseable {
             store.delete(node, keys.secondary(id, name), config.operationTimeoutMillis());
             stats.count(Counter.DELETES);
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
         }
     }
 
@@ -2037,7 +1896,7 @@ public final class SessionEngine implements AutoCloseable {
         long now = ctx.clock().getAsLong();
         Long until = ended.get(id);
         long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
-                : (keepTombstoneUntil(usualMaxInactive) - now) / 1000;
+                : (keepTombstoneUntil(base.usualMaxInactive) - now) / 1000;
         return Expiration.of(seconds, now);
     }
 
@@ -2049,7 +1908,7 @@ public final class SessionEngine implements AutoCloseable {
             }
             return true;
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
             return false;
         }
     }
@@ -2108,7 +1967,7 @@ public final class SessionEngine implements AutoCloseable {
                 }
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
-                storeFailed(e, config.operationTimeoutMillis());
+                health.storeFailed(e, config.operationTimeoutMillis());
                 return false;
             }
         }
@@ -2162,7 +2021,7 @@ public final class SessionEngine implements AutoCloseable {
         try {
             notices.announce(p.jvmRoute(), formerId, copyHash, node, config.operationTimeoutMillis());
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
             LOG.log(Level.DEBUG, () -> logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
                     + ": " + e.getMessage());
         }
@@ -2174,7 +2033,7 @@ public final class SessionEngine implements AutoCloseable {
      * throws.
      */
     public void checkTakeovers() {
-        if (notices != null && !stopping) {
+        if (notices != null && !threads.stopping()) {
             // a read that started after this call (notices left before this request was sent), shared by the
             // requests that arrive meanwhile; one read at a time, so one read by the background task is applied
             // before a request that may take a session back goes on
@@ -2203,7 +2062,7 @@ public final class SessionEngine implements AutoCloseable {
                     }
                 }
             } catch (StoreException e) {
-                storeFailed(e, left);
+                health.storeFailed(e, left);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
             }
@@ -2285,7 +2144,7 @@ public final class SessionEngine implements AutoCloseable {
         try {
             notices.announceEnd(takenBy, s.id(), node, config.operationTimeoutMillis());
         } catch (StoreException e) {
-            storeFailed(e, config.operationTimeoutMillis());
+            health.storeFailed(e, config.operationTimeoutMillis());
             LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended here after the Tomcat "
                     + "of jvmRoute " + takenBy + " took it over, which could not be told: it lives on there ("
                     + e.getMessage() + ")");
@@ -2310,7 +2169,7 @@ public final class SessionEngine implements AutoCloseable {
             java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
             deferredDeletes.put(id, done);
             try {
-                prober.execute(() -> {
+                threads.prober().execute(() -> {
                     try {
                         awaitRunnerIdle(st, config.operationTimeoutMillis());
                         deleteRewritten(s, takenHash, System.nanoTime()
@@ -2338,7 +2197,7 @@ public final class SessionEngine implements AutoCloseable {
                 store.delete(p.nodeId(), key(id), millis);
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
-                storeFailed(e, millis);
+                health.storeFailed(e, millis);
             }
         }
     }
@@ -2391,76 +2250,12 @@ public final class SessionEngine implements AutoCloseable {
 
     // ====================================================================== node health
 
-    /**
-     * A node failed an operation. A timeout at {@code operationTimeout} makes it suspect at once; a shorter one (a
-     * synchronous backup's {@code sessionBackupTimeout}) only queues a probe at {@code operationTimeout}, so a brief
-     * hiccup does not move every session off a healthy node.
-     */
-    private void storeFailed(StoreException e, long timeoutMillis) {
-        LOG.log(Level.DEBUG, () -> logPrefix + e.getMessage());
-        if (!e.isTimeout()) {
-            return;
-        }
-        String node = e.nodeId();
-        lastProblem.put(node, e.getMessage());
-        if (timeoutMillis >= config.operationTimeoutMillis()) {
-            availability.timedOut(node);
-        } else if (probing.add(node)) {
-            try {
-                prober.execute(() -> {
-                    try {
-                        if (!probe(node)) {
-                            availability.timedOut(node);
-                        }
-                    } finally {
-                        probing.remove(node);
-                    }
-                });
-            } catch (RejectedExecutionException stopping) {
-                probing.remove(node);
-            }
-        }
-    }
-
-    private void availabilityChanged(String nodeId, boolean available) {
-        if (available) {
-            nodeRecovered(nodeId);
-        } else if (!stopping) {
-            String why = lastProblem.getOrDefault(nodeId, "unavailable");
-            LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is unavailable (" + why
-                    + "); sessions are served from memory and stored again when a node is available");
-        }
-    }
-
-    private boolean probe(String nodeId) {
-        try {
-            store.get(nodeId, keys.probe(), config.operationTimeoutMillis());
-            return true;
-        } catch (StoreException e) {
-            return false;
-        }
-    }
-
-    private void probeSuspects() {
-        try {
-            purgeEnded();
-            if (availability.hasSuspects()) {
-                availability.probeSuspects();
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, logPrefix + "probing memcached nodes failed", e);
-        }
-    }
-
     private void nodeRecovered(String nodeId) {
-        if (stopping) {
-            return;
-        }
         LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
                 + unsaved.size() + " session(s) changed meanwhile");
         unsavedFull.set(false);
         try {
-            execute(() -> {
+            threads.execute(() -> {
                 Set<ManagedSession> writing = unsaved.snapshot();
                 for (ManagedSession s : writing) {
                     SessionId p = ids.parse(s.id());
@@ -2489,8 +2284,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Ids of nodes currently available, for status pages and tests. */
     public List<String> availableNodes() {
-        return config.nodes().stream().map(MemcachedNode::id).filter(availability::isAvailable)
-                .collect(java.util.stream.Collectors.toList());
+        return health.availableNodes();
     }
 
     /** Sessions whose latest state is not in memcached yet (their node was unavailable). */
@@ -2505,7 +2299,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Backups queued or running. */
     public int pendingBackups() {
-        return tasks.get();
+        return threads.pending();
     }
 
     /**
@@ -2514,19 +2308,7 @@ public final class SessionEngine implements AutoCloseable {
      * @return {@code true} if idle within {@code maxMillis}
      */
     public boolean awaitIdle(long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        while (System.nanoTime() < deadline) {
-            if (tasks.get() == 0) {
-                return true;
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
+        return threads.awaitIdle(maxMillis);
     }
 
     // ====================================================================== for the timeout watch
@@ -2572,7 +2354,7 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     void reportStoreFailure(StoreException e) {
-        storeFailed(e, config.operationTimeoutMillis());
+        health.storeFailed(e, config.operationTimeoutMillis());
     }
 
     // ====================================================================== stop
@@ -2589,42 +2371,28 @@ public final class SessionEngine implements AutoCloseable {
                 run(s, Work.WRITE, false);
             }
         }
-        stopping = true;
+        threads.stopping(true);
         flushDelayed();
-        long budget = Math.max(2000, 3L * config.operationTimeoutMillis());
-        backupPool.shutdown();
-        try {
-            if (!backupPool.awaitTermination(budget, TimeUnit.MILLISECONDS)) {
-                LOG.log(Level.WARNING, logPrefix + "backups still running after " + budget + " ms at stop: "
-                        + backupPool.getQueue().size() + " queued; they are abandoned");
-                backupPool.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            backupPool.shutdownNow();
-        }
+        threads.finishBackups(Math.max(2000, 3L * config.operationTimeoutMillis()), logPrefix);
         close();
     }
 
     /** Stops at once: abandons queued backups and closes the clients. */
     @Override
     public void close() {
-        stopping = true;
+        threads.stopping(true);
         if (idle != null) {
             idle.clear();
         }
         expiry.close();
-        backupPool.shutdownNow();
-        prober.shutdownNow();
+        threads.shutdownNow();
         if (lockKeeper != null) {
             lockKeeper.close();
         }
-        if (watch != null) {
-            watch.close();
+        if (base.watch != null) {
+            base.watch.close();
         }
         store.close();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS);
-        backupThreads.awaitEnd(deadline);
-        probeThreads.awaitEnd(deadline);
+        threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS));
     }
 }
