@@ -171,9 +171,25 @@ final class EngineBase {
 
     /**
      * Non-sticky: the TTL an access gives the stored copy, {@code maxInactive} seconds plus slack; {@code readWrite}:
-     * twice the timeout, as memcached-session-manager gives its blob (see {@link SessionWriter#ttlSeconds}).
+     * twice the timeout, as memcached-session-manager gives its blob (see {@link #ttlSeconds}).
      */
     long refreshSeconds(int mi) {
         return legacyWrites != null ? 2L * mi : (long) mi + SessionEngine.slackSeconds(mi);
+    }
+
+    /** Seconds memcached should keep the session: its remaining inactive time plus slack; 0 for never. */
+    long ttlSeconds(ManagedSession s, SessionState st, long now) {
+        int mi = s.maxInactiveInterval();
+        if (mi <= 0) {
+            return 0;
+        }
+        if (legacyWrites != null && !sticky) {
+            // as memcached-session-manager: it rewrites a blob a timeout after its last write at the earliest (dating
+            // the accesses in between in the validity record), so the blob lives twice the timeout
+            return refreshSeconds(mi);
+        }
+        long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
+        long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
+        return Math.max(1, mi - idleSeconds) + SessionEngine.slackSeconds(mi);
     }
 }

@@ -66,16 +66,9 @@ public final class SessionEngine implements AutoCloseable {
     static final long THREADS_END_MILLIS = 2000;
     /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
     static final long EXPIRY_MARGIN_MILLIS = 1000;
-    /** How long a secondary copy's refresh time is remembered: the longest half slack, with margin. */
-    private static final long SECONDARY_REFRESH_KEPT_MILLIS = 60_000;
     private static final int SERIALIZATION_ATTEMPTS = 3;
-    /** How long a read of a secondary copy waits for a copy still in flight (non-sticky, after a node failed). */
-    static final long SECONDARY_GRACE_MILLIS = 25;
     /** Prefix of the key of a session's lock (non-sticky mode). */
     static final String LOCK_PREFIX = "lock:";
-    /** The first pause between attempts to take a busy lock; doubled up to {@link #LOCK_BACKOFF_MAX_MILLIS}. */
-    static final long LOCK_BACKOFF_START_MILLIS = 5;
-    static final long LOCK_BACKOFF_MAX_MILLIS = 50;
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */
     static final String BAK_PREFIX = "bak:";
     /** Blob note naming the webapp a session belongs to. */
@@ -84,6 +77,13 @@ public final class SessionEngine implements AutoCloseable {
     private final EngineBase base;
     private final EngineThreads threads;
     private final NodeHealth health;
+    /** Non-sticky: the secondary copies; {@code null} in sticky mode. */
+    private final SecondaryCopies secondaries;
+    private final SessionEnds ends;
+    /** Non-sticky: session locks; {@code null} in sticky mode. */
+    private final SessionLocks locks;
+    /** Sticky with a jvmRoute: sessions moving between Tomcats; {@code null} otherwise. */
+    private final Takeovers takeovers;
     private final MsmConfig config;
     private final EngineContext ctx;
     private final String logPrefix;
@@ -115,30 +115,8 @@ public final class SessionEngine implements AutoCloseable {
     private final BlobSealer sealer;
     /** The memcached keys of sessions: prefix and id, or a keyed hash of the id with sessionProtection. */
     private final StorageKeys keys;
-    /**
-     * Ids of sessions that ended here (invalidated, expired), until memcached confirmed their deletion or their
-     * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
-     */
-    private final Map<String, Long> ended = new ConcurrentHashMap<>();
-    /** Sticky: ids whose dropped copy's delete waits on the background thread for its late write (deleteRewritten). */
-    private final Map<String, java.util.concurrent.CountDownLatch> deferredDeletes = new ConcurrentHashMap<>();
-    /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
-    private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
-    /** lockingMode="auto": which paths take their session's lock. */
-    private final LockingPaths lockingPaths = new LockingPaths();
-    /** Renews the locks of running requests; {@code null} unless requests lock (non-sticky locking). */
-    private final LockKeeper lockKeeper;
-    private final java.security.SecureRandom random = new java.security.SecureRandom();
-    /**
-     * Non-sticky: when this Tomcat last refreshed each session's secondary copy (id to clock millis). A read-only
-     * request refreshes it at most every half slack, so it outlives the session's timeout from any access.
-     */
-    private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
     /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
     private final IdleSessionCache idle;
-    /** Sticky with a jvmRoute: notices of sessions other Tomcats took over from this one; {@code null} otherwise. */
-    private final TakeoverNotices notices;
-    private final FreshRun takeoverReads = new FreshRun(this::readTakeovers);
     /** Non-sticky: conditional writes and the tombstones of ended ids. */
     private final Tombstones tombstones;
     /** Sessions memcached-session-manager stored ({@code legacySessions}), or {@code null}. */
@@ -175,19 +153,14 @@ public final class SessionEngine implements AutoCloseable {
         this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
         this.attributeFilter = config.sessionAttributeFilter().orElse(null);
-        this.lockKeeper = sticky || config.lockingMode() == io.msm.config.LockingMode.NONE ? null
-                : new LockKeeper(ctx.name(), config.lockExpirationSeconds(), this::renew,
-                        () -> stats.count(Counter.LOCKS_LOST));
+        this.secondaries = sticky ? null : new SecondaryCopies(base);
+        this.ends = new SessionEnds(base, secondaries);
+        this.locks = sticky ? null : new SessionLocks(base, secondaries);
         health.onRecovered(this::nodeRecovered);
-        threads.prober().scheduleWithFixedDelay(() -> health.probeSuspects(this::purgeEnded), PROBE_INTERVAL_MILLIS,
+        threads.prober().scheduleWithFixedDelay(() -> health.probeSuspects(this::housekeeping), PROBE_INTERVAL_MILLIS,
                 PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-        this.notices = sticky && ctx.jvmRoute() != null
-                ? new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.jvmRoute(), ctx.clock()) : null;
-        if (notices != null) {
-            threads.prober().scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
-                    TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
-        }
         this.expiry = new ExpiryWatch(this, ctx);
+        this.takeovers = sticky && ctx.jvmRoute() != null ? new Takeovers(base, expiry, this::markRetired) : null;
     }
 
     /**
@@ -288,15 +261,9 @@ public final class SessionEngine implements AutoCloseable {
 
     /** The adapter moved a session from {@code oldId} to {@code newId} (see {@link #relocate(String)}): counted. */
     public void relocated(String oldId, String newId) {
-        ended.remove(newId); // a session taken back under an id this Tomcat had dropped
-        java.util.concurrent.CountDownLatch deleting = deferredDeletes.get(newId);
-        if (deleting != null) {
-            // the dropped copy's late write, and the delete after it, land before the copy taken back is written
-            try {
-                deleting.await(2L * config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        ends.revive(newId); // a session taken back under an id this Tomcat had dropped
+        if (takeovers != null) {
+            takeovers.awaitDeferredDelete(newId);
         }
         SessionId from = ids.parse(oldId);
         SessionId to = ids.parse(newId);
@@ -335,25 +302,17 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Whether some requests take their session's lock (non-sticky with a {@code lockingMode} other than none). */
     public boolean locks() {
-        return !sticky && config.lockingMode() != io.msm.config.LockingMode.NONE;
+        return locks != null && locks.locks();
     }
 
     /** Whether {@link #learn(String, boolean)} wants the requests' paths ({@code lockingMode="auto"}, non-sticky). */
     public boolean learnsPaths() {
-        return !sticky && config.lockingMode() == io.msm.config.LockingMode.AUTO;
+        return locks != null && locks.learnsPaths();
     }
 
-    /** Whether a request for {@code path} takes its session's lock, by {@code lockingMode}. */
+    /** Whether a request for {@code path} takes its session's lock, by {@code lockingMode} (never in sticky mode). */
     public boolean needsLock(String path) {
-        if (sticky) {
-            return false;
-        }
-        switch (config.lockingMode()) {
-            case ALL: return true;
-            case AUTO: return lockingPaths.needsLock(path);
-            case URI_PATTERN: return path != null && config.lockingUriPattern().get().matcher(path).matches();
-            default: return false;
-        }
+        return locks != null && locks.needsLock(path);
     }
 
     /**
@@ -362,141 +321,27 @@ public final class SessionEngine implements AutoCloseable {
      * once a request on it changed the session (see {@link LockingPaths}).
      */
     public void learn(String path, boolean changed) {
-        if (path != null && learnsPaths()) {
-            lockingPaths.learn(path, changed);
+        if (locks != null) {
+            locks.learn(path, changed);
         }
     }
 
     /**
-     * Takes the lock of session {@code id}: an {@code add} of a unique owner token that expires after
-     * {@code lockExpiration} (so a crashed owner frees it), retried with a growing pause while another owner holds
-     * it, for at most {@code operationTimeout}. With several session keys (a rotation) the lock has a key per name,
-     * taken in one order (see {@link StorageKeys#locks}).
+     * Takes the lock of session {@code id} (non-sticky; see {@link SessionLocks#lock}), renewed while the request runs
+     * until {@link #unlock(SessionLock)}.
      *
-     * While the session's node is unavailable, the lock is taken on the node of its secondary copy, under the id the
-     * session moves to there, so the request can read that copy and move the session. The lock is renewed while the
-     * request runs (see {@link LockKeeper}) until {@link #unlock(SessionLock)}.
-     *
-     * @return the lock, or {@code null} if it could not be taken in time or no node is available for it (counted)
+     * @return the lock, or {@code null} if it could not be taken in time or no node is available for it (counted);
+     *         always {@code null} in sticky mode
      */
     public SessionLock lock(String id) {
-        SessionId p = ids.parse(id);
-        if (p == null) {
-            return null;
-        }
-        String node = p.nodeId();
-        String lockId = id;
-        if (!availability.isAvailable(node)) {
-            // the session is about to move off its node (it is read from its secondary copy): every Tomcat locks it
-            // under the id it gets on the node holding that copy
-            String bak = secondaryNode(node);
-            if (bak != null) {
-                node = bak;
-                lockId = ids.format(p.random(), bak, p.jvmRoute());
-            }
-        }
-        List<String> lockKeys = keys.locks(lockId);
-        long[] cas = new long[lockKeys.size()];
-        int taken = 0;
-        byte[] token = new byte[16];
-        random.nextBytes(token);
-        long start = System.nanoTime();
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis());
-        long pause = LOCK_BACKOFF_START_MILLIS;
-        boolean waited = false;
-        while (availability.isAvailable(node)) {
-            long added;
-            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-            try {
-                added = store.add(node, lockKeys.get(taken), Expiration.of(config.lockExpirationSeconds(),
-                        ctx.clock().getAsLong()), token, left);
-            } catch (StoreException e) {
-                health.storeFailed(e, left); // a timeout with less than operationTimeout left only queues a probe
-                break;
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
-                break;
-            }
-            if (added >= 0) {
-                cas[taken++] = added;
-                if (taken < lockKeys.size()) {
-                    continue;
-                }
-                stats.count(Counter.LOCKS_ACQUIRED);
-                if (waited) {
-                    stats.count(Counter.LOCK_WAITS);
-                    stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
-                }
-                SessionLock lock = new SessionLock(id, node, lockKeys, token, cas);
-                if (lockKeeper != null) {
-                    lockKeeper.keep(lock);
-                }
-                return lock;
-            }
-            waited = true;
-            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > deadline) {
-                break;
-            }
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            pause = Math.min(LOCK_BACKOFF_MAX_MILLIS, pause * 2);
-        }
-        if (taken > 0) {
-            unlock(new SessionLock(id, node, lockKeys.subList(0, taken), token, cas));
-        }
-        stats.count(Counter.LOCK_TIMEOUTS);
-        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        String lockNode = node;
-        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + LogIds.of(id) + " on memcached node " + lockNode
-                + " not taken after " + waitedMillis + " ms");
-        return null;
+        return locks == null ? null : locks.lock(id);
     }
 
     /** Releases a lock; only if it is still this owner's (a lock that expired and was taken by another stays). */
     public void unlock(SessionLock lock) {
-        if (lock == null) {
-            return;
+        if (locks != null) {
+            locks.unlock(lock);
         }
-        if (lockKeeper != null) {
-            lockKeeper.release(lock);
-        }
-        for (int i = 0; i < lock.keys.size(); i++) {
-            try {
-                store.compareAndDelete(lock.node, lock.keys.get(i), lock.token, lock.cas[i],
-                        config.operationTimeoutMillis());
-            } catch (StoreException e) {
-                health.storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + LogIds.of(lock.sessionId) + " failed; it "
-                        + "expires after lockExpiration", e);
-            }
-        }
-    }
-
-    /**
-     * Pushes a held lock's expiration out again, to {@code lockExpiration} plus memcached's one-second resolution;
-     * {@code true} if memcached still held it for this owner.
-     */
-    private boolean renew(SessionLock lock) {
-        int exp = Expiration.of(config.lockExpirationSeconds() + 1L, ctx.clock().getAsLong());
-        boolean held = true;
-        for (String key : lock.keys) {
-            try {
-                io.msm.store.StoredValue v = store.getWithTtl(lock.node, key, exp, config.operationTimeoutMillis());
-                if (v.value() == null || !java.util.Arrays.equals(v.value(), lock.token)) {
-                    held = false; // expired, or another owner's since
-                } else if (!v.refreshed()) {
-                    held &= store.touch(lock.node, key, exp, config.operationTimeoutMillis());
-                }
-            } catch (StoreException e) {
-                health.storeFailed(e, config.operationTimeoutMillis()); // not known to be lost: tried again next time
-            }
-        }
-        return held;
     }
 
     // ====================================================================== load
@@ -510,7 +355,7 @@ public final class SessionEngine implements AutoCloseable {
         if (p == null || !selector.isKnown(p.nodeId())) {
             return LoadResult.of(LoadResult.Status.INVALID_ID, "not an msm session id of this configuration");
         }
-        if (ended.containsKey(id)) {
+        if (ends.hasEnded(id)) {
             stats.count(Counter.SESSIONS_NOT_FOUND);
             return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session ended in this Tomcat");
         }
@@ -531,7 +376,7 @@ public final class SessionEngine implements AutoCloseable {
                     // non-sticky, one call: the remaining TTL tells when any Tomcat last refreshed the session, and
                     // the same call refreshes it for this access (for the usual timeout; another one is touched)
                     refreshedFor = base.usualMaxInactive;
-                    long seconds = refreshedFor > 0 ? refreshSeconds(refreshedFor) : 0;
+                    long seconds = refreshedFor > 0 ? base.refreshSeconds(refreshedFor) : 0;
                     long now = ctx.clock().getAsLong();
                     io.msm.store.StoredValue v = store.getWithTtl(node, key(id), seconds > 0
                             ? Expiration.of(seconds, now) : io.msm.store.SessionStore.KEEP_EXPIRATION,
@@ -558,7 +403,7 @@ public final class SessionEngine implements AutoCloseable {
         if (failure != null && !sticky) {
             // the primary cannot answer (a clean miss is a miss: never resurrect an old secondary copy)
             String[] from = new String[1];
-            blob = loadSecondary(id, node, from);
+            blob = secondaries.loadSecondary(id, node, from);
             secondary = blob != null;
             if (secondary && legacy != null && io.msm.anchor.AnchorBlob.looksLikeOne(blob)) {
                 try {
@@ -602,7 +447,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         int mi = r.data().maxInactiveInterval();
         long now = ctx.clock().getAsLong();
-        long seconds = mi > 0 ? refreshSeconds(mi) : 0;
+        long seconds = mi > 0 ? base.refreshSeconds(mi) : 0;
         try {
             if (store.touch(node, key(id), Expiration.of(seconds, now), config.operationTimeoutMillis())) {
                 stats.count(Counter.TOUCHES);
@@ -803,60 +648,19 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * The secondary copy of {@code id}, looked for on every available node but its primary (the node it is found on
-     * goes to {@code foundOn[0]}); {@code null} if none.
-     * A request waits for its secondary copy at most {@code sessionBackupTimeout}, so the copy of the very last change
-     * may still be on its way from another Tomcat: this rare path (once per session, when its node failed) first
-     * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
-     */
-    private byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
-        List<MemcachedNode> others = new java.util.ArrayList<>(config.nodes().size());
-        for (MemcachedNode n : config.nodes()) {
-            if (!n.id().equals(primaryNode) && availability.isAvailable(n.id())) {
-                others.add(n);
-            }
-        }
-        if (others.isEmpty()) {
-            return null;
-        }
-        try {
-            Thread.sleep(SECONDARY_GRACE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        for (MemcachedNode n : others) {
-            if (!availability.isAvailable(n.id())) {
-                continue;
-            }
-            try {
-                for (int name = 0; name < keys.names(); name++) {
-                    byte[] blob = store.get(n.id(), keys.secondary(id, name), config.operationTimeoutMillis());
-                    if (blob != null) {
-                        foundOn[0] = n.id();
-                        return blob;
-                    }
-                }
-            } catch (StoreException e) {
-                health.storeFailed(e, config.operationTimeoutMillis());
-            }
-        }
-        return null;
-    }
-
-    /**
      * Whether memcached may hold session {@code id}, to choose among several session cookies of one request: one get
      * of its primary copy, or (non-sticky, its node unavailable) of its secondary copy; nothing is deserialized.
      * {@code false} for an id of another configuration, a session that ended here, or one no available node has.
      */
     public boolean mayExist(String id) {
         SessionId p = ids.parse(id);
-        if (p == null || !selector.isKnown(p.nodeId()) || ended.containsKey(id)) {
+        if (p == null || !selector.isKnown(p.nodeId()) || ends.hasEnded(id)) {
             return false;
         }
         String node = p.nodeId();
         String key = key(id);
         if (!availability.isAvailable(node)) {
-            node = sticky ? null : secondaryNode(node);
+            node = sticky ? null : secondaries.secondaryNode(node);
             key = keys.secondary(id, 0); // not "bak:" + key: either may be hashed to fit (see StorageKeys)
         }
         if (node == null) {
@@ -869,24 +673,6 @@ public final class SessionEngine implements AutoCloseable {
             health.storeFailed(e, config.operationTimeoutMillis());
             return false;
         }
-    }
-
-    /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
-    private String secondaryNode(String primaryNode) {
-        List<MemcachedNode> nodes = config.nodes();
-        int start = 0;
-        for (int i = 0; i < nodes.size(); i++) {
-            if (nodes.get(i).id().equals(primaryNode)) {
-                start = i;
-            }
-        }
-        for (int i = 1; i < nodes.size(); i++) {
-            String candidate = nodes.get((start + i) % nodes.size()).id();
-            if (availability.isAvailable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 
     /** Records that {@code session} was just built from {@code loaded}, as memcached holds it. */
@@ -973,7 +759,7 @@ public final class SessionEngine implements AutoCloseable {
             run(session, Work.WRITE, wait);
             return wait && (st.storedHash != hashBefore || st.stored != storedBefore
                     || !java.util.Objects.equals(st.storedId, idBefore));
-        } else if (needsTouch(session, st, now) || secondaryDue(session, now) || legacyWrites != null && !sticky) {
+        } else if (needsTouch(session, st, now) || secondaries != null && secondaries.secondaryDue(session, now) || legacyWrites != null && !sticky) {
             run(session, Work.TOUCH, false); // readWrite: every request dates its access in the validity record
         }
         return false;
@@ -1038,14 +824,14 @@ public final class SessionEngine implements AutoCloseable {
         if (idle != null) {
             idle.forget(session.id());
         }
-        long keepUntil = keepTombstoneUntil(session.maxInactiveInterval());
-        ended.put(session.id(), keepUntil);
+        long keepUntil = ends.keepTombstoneUntil(session.maxInactiveInterval());
+        ends.end(session.id(), keepUntil);
         String stored = st.storedId;
         if (stored != null) {
-            ended.put(stored, keepUntil);
+            ends.end(stored, keepUntil);
         }
         for (String attempted : st.attempted) {
-            ended.put(attempted, keepUntil);
+            ends.end(attempted, keepUntil);
         }
         // Always through the runner: a write still running for this session finishes first, then is deleted.
         run(session, Work.TOUCH, !sticky || !config.sessionBackupAsync());
@@ -1071,35 +857,12 @@ public final class SessionEngine implements AutoCloseable {
      * write deletes the last one; copies under older ids were deleted when the session moved, or are pending).
      */
     public void idsAbandoned(Collection<String> abandoned, int maxInactiveSeconds) {
-        long keepUntil = keepTombstoneUntil(maxInactiveSeconds);
-        for (String id : abandoned) {
-            ended.put(id, keepUntil);
-        }
-    }
-
-    /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
-    private long keepTombstoneUntil(int maxInactiveSeconds) {
-        long seconds = maxInactiveSeconds > 0 ? maxInactiveSeconds + slackSeconds(maxInactiveSeconds) : 24 * 3600;
-        return ctx.clock().getAsLong() + seconds * 1000;
+        ends.endAll(abandoned, maxInactiveSeconds);
     }
 
     private boolean needsTouch(ManagedSession s, SessionState st, long now) {
         int mi = s.maxInactiveInterval();
         return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + EXPIRY_MARGIN_MILLIS;
-    }
-
-    /**
-     * Non-sticky: the secondary copy was not refreshed by this Tomcat for half the slack. Refreshed then, it outlives
-     * the session from any access (its TTL is the timeout plus the slack), at one call per half slack instead of one
-     * per request.
-     */
-    private boolean secondaryDue(ManagedSession s, long now) {
-        int mi = s.maxInactiveInterval();
-        if (sticky || mi <= 0 || !s.state().stored) {
-            return false;
-        }
-        Long at = secondaryRefreshed.get(s.id());
-        return at == null || now - at >= slackSeconds(mi) * 500L;
     }
 
     /** Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). */
@@ -1309,7 +1072,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         if (!s.isActive()) {
             unsaved.remove(s);
-            deleteStored(st); // a synchronous logout deletes before its response
+            ends.deleteStored(st); // a synchronous logout deletes before its response
             return;
         }
         if (write && writeIfChanged(s, st, requestThread)) {
@@ -1391,20 +1154,20 @@ public final class SessionEngine implements AutoCloseable {
             return true;
         }
         long now = ctx.clock().getAsLong();
-        long ttl = ttlSeconds(s, st, now);
+        long ttl = base.ttlSeconds(s, st, now);
         long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
         st.lastWriteNanos = System.nanoTime();
         // Non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two). A
         // request thread sends both and reads both answers itself; a backup thread sends the secondary through the
         // store's I/O thread and waits for its answer too, as does a request when the secondary node is being probed
         // (not waiting for it then).
-        String paired = sticky || !requestThread ? null : secondaryNode(node);
+        String paired = sticky || !requestThread ? null : secondaries.secondaryNode(node);
         if (paired != null && health.isProbing(paired)) {
             paired = null;
         }
         // non-sticky: conditional, so a session ended meanwhile on another Tomcat stays ended (see Tombstones)
         long expected = sticky ? SessionStore.ANY : Tombstones.expected(st, id);
-        SecondaryWrite secondary = null;
+        SecondaryCopies.SecondaryWrite secondary = null;
         SessionStore.Secondary pairedOutcome = null;
         long written;
         try {
@@ -1413,7 +1176,7 @@ public final class SessionEngine implements AutoCloseable {
             }
             written = expected;
             if (expected != Tombstones.ENDED) {
-                secondary = sticky || paired != null ? null : sendSecondary(s, st, id, blob);
+                secondary = sticky || paired != null ? null : secondaries.sendSecondary(s, st, id, blob);
                 if (paired != null) {
                     SessionStore.Paired w = store.storeWithSecondary(node, key(id), Expiration.of(ttl, now), blob,
                             expected, timeout, paired, keys.secondary(id, 0), Expiration.of(ttl, now),
@@ -1456,7 +1219,7 @@ public final class SessionEngine implements AutoCloseable {
         stats.time(Timer.BACKUP, System.nanoTime() - start);
         if (!sticky) {
             if (legacyWrites != null) {
-                legacyWrites.validity(node, secondaryNode(node), id, s.maxInactiveInterval(), s.thisAccessedTime(),
+                legacyWrites.validity(node, secondaries.secondaryNode(node), id, s.maxInactiveInterval(), s.thisAccessedTime(),
                         now);
             }
             st.lastBlob = blob;
@@ -1467,7 +1230,7 @@ public final class SessionEngine implements AutoCloseable {
                 secondary.await();
             }
             if (pairedOutcome != null) {
-                secondaryAnswered(st, id, paired, pairedOutcome == SessionStore.Secondary.STORED, now);
+                secondaries.secondaryAnswered(st, id, paired, pairedOutcome == SessionStore.Secondary.STORED, now);
                 if (pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
                     long waited = config.sessionBackupTimeoutMillis();
                     health.storeFailed(StoreException.timeout("set", keys.secondary(id, 0), paired, waited, "secondary copy"),
@@ -1478,16 +1241,16 @@ public final class SessionEngine implements AutoCloseable {
         if (st.underFormerName && requestThread && !sticky) {
             // before the response: the user's next request may reach a Tomcat that looks under the former name first
             st.underFormerName = false;
-            deleteNames(id, 1);
+            ends.deleteNames(id, 1);
         }
         // the new copy is stored: copies under former ids go (off the request thread)
         if (previous != null && !previous.equals(id)) {
             st.attempted.add(previous);
-            if (abandoned(previous, id)) {
+            if (ends.abandoned(previous, id)) {
                 // the application gave the session a new id (a login): the old one ends now, never loaded again
-                ended.put(previous, keepTombstoneUntil(s.maxInactiveInterval()));
+                ends.end(previous, ends.keepTombstoneUntil(s.maxInactiveInterval()));
                 if (!sticky && requestThread) {
-                    endEverywhere(previous); // before the response: no Tomcat finds it any more
+                    ends.endEverywhere(previous); // before the response: no Tomcat finds it any more
                     st.attempted.remove(previous);
                 }
             }
@@ -1497,36 +1260,26 @@ public final class SessionEngine implements AutoCloseable {
             if (requestThread) {
                 defer(st, Work.TOUCH);
             } else {
-                deleteObsolete(st);
+                ends.deleteObsolete(st);
             }
         }
         return true;
     }
 
     /**
-     * {@code true} if {@code newId} replaced {@code oldId} for the application (a new random part, e.g. at a login),
-     * not because msm moved the session to another node or Tomcat (same random part).
-     */
-    private boolean abandoned(String oldId, String newId) {
-        SessionId from = ids.parse(oldId);
-        SessionId to = ids.parse(newId);
-        return from != null && to != null && !from.random().equals(to.random());
-    }
-
-    /**
      * Non-sticky: the session ended on another Tomcat while this one served a request of it (its key holds a
      * tombstone): the change is dropped and the secondary copy this write sent is deleted again.
      */
-    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node, SecondaryWrite secondary) {
+    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node, SecondaryCopies.SecondaryWrite secondary) {
         if (secondary != null) {
             secondary.await(); // deleted after it landed
         }
-        ended.put(id, keepTombstoneUntil(s.maxInactiveInterval()));
+        ends.end(id, ends.keepTombstoneUntil(s.maxInactiveInterval()));
         unsaved.remove(s);
         st.stored = false;
         st.storedId = null;
         st.version = null;
-        deleteSecondaries(id, node);
+        secondaries.deleteSecondaries(id, node);
         LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
                 + "here: the request's changes are not stored");
     }
@@ -1554,30 +1307,6 @@ public final class SessionEngine implements AutoCloseable {
             LOG.log(Level.WARNING, () -> logPrefix + UnsavedSessions.NON_STICKY_MAX + " sessions are waiting for a "
                     + "memcached node: until one is available, others that cannot be stored are not kept in memory "
                     + "(their users get a new session)");
-        }
-    }
-
-    /** Deletes the keys of former ids of a session, and its copies under former names (it is stored as it is now). */
-    private void deleteObsolete(SessionState st) {
-        if (st.underFormerName) {
-            st.underFormerName = false;
-            deleteNames(st.storedId, 1);
-        }
-        LegacyLoads.Leftovers leftovers = st.legacy;
-        if (leftovers != null && legacy != null) {
-            st.legacy = null;
-            legacy.delete(leftovers);
-        }
-        String current = st.storedId;
-        for (String old : st.attempted) {
-            if (!old.equals(current)) {
-                if (!sticky && current != null && abandoned(old, current)) {
-                    endEverywhere(old);
-                } else {
-                    deleteKey(old);
-                }
-            }
-            st.attempted.remove(old);
         }
     }
 
@@ -1637,34 +1366,12 @@ public final class SessionEngine implements AutoCloseable {
         return kept;
     }
 
-    /** Seconds memcached should keep the session: its remaining inactive time plus slack; 0 for never. */
-    private long ttlSeconds(ManagedSession s, SessionState st, long now) {
-        int mi = s.maxInactiveInterval();
-        if (mi <= 0) {
-            return 0;
-        }
-        if (legacyWrites != null && !sticky) {
-            // as memcached-session-manager: it rewrites a blob a timeout after its last write at the earliest (dating
-            // the accesses in between in the validity record), so the blob lives twice the timeout
-            return refreshSeconds(mi);
-        }
-        long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
-        long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
-        return Math.max(1, mi - idleSeconds) + slackSeconds(mi);
-    }
 
-    /**
-     * Non-sticky: the TTL an access gives the stored copy, {@code maxInactive} seconds plus slack; {@code readWrite}:
-     * twice the timeout, as memcached-session-manager gives its blob (see {@link #ttlSeconds}).
-     */
-    private long refreshSeconds(int mi) {
-        return legacyWrites != null ? 2L * mi : (long) mi + slackSeconds(mi);
-    }
 
     /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
     private void touchIfNeeded(ManagedSession s, SessionState st, boolean always) {
         if ((!st.attempted.isEmpty() || st.underFormerName || st.legacy != null) && st.stored) {
-            deleteObsolete(st);
+            ends.deleteObsolete(st);
         }
         long now = ctx.clock().getAsLong();
         String id = s.id();
@@ -1676,16 +1383,16 @@ public final class SessionEngine implements AutoCloseable {
             return;
         }
         if (legacyWrites != null && !sticky) {
-            legacyWrites.validity(p.nodeId(), secondaryNode(p.nodeId()), id, s.maxInactiveInterval(),
+            legacyWrites.validity(p.nodeId(), secondaries.secondaryNode(p.nodeId()), id, s.maxInactiveInterval(),
                     s.thisAccessedTime(), now);
         }
         if (!(always || needsTouch(s, st, now))) {
-            if (secondaryDue(s, now)) { // the load refreshed the primary copy
-                touchSecondary(s, st, p.nodeId(), Expiration.of(ttlSeconds(s, st, now), now));
+            if (secondaries != null && secondaries.secondaryDue(s, now)) { // the load refreshed the primary copy
+                secondaries.touchSecondary(s, st, p.nodeId(), Expiration.of(base.ttlSeconds(s, st, now), now));
             }
             return;
         }
-        long ttl = ttlSeconds(s, st, now);
+        long ttl = base.ttlSeconds(s, st, now);
         boolean touched;
         try {
             touched = store.touch(p.nodeId(), key(id), Expiration.of(ttl, now), config.operationTimeoutMillis());
@@ -1697,7 +1404,7 @@ public final class SessionEngine implements AutoCloseable {
             st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
             stats.count(Counter.TOUCHES);
             if (!sticky) {
-                touchSecondary(s, st, p.nodeId(), Expiration.of(ttl, now));
+                secondaries.touchSecondary(s, st, p.nodeId(), Expiration.of(ttl, now));
             }
         } else {
             // memcached lost the copy (evicted, flushed or restarted): store it again.
@@ -1706,291 +1413,19 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    /**
-     * Sends the secondary copy of the session's last stored blob to the next available node (non-sticky). With
-     * {@code await}, waits for memcached's answer at most {@code sessionBackupTimeout}: requests of one user come one
-     * after the other, possibly on different Tomcats, each over its own connection, so a copy only sent (not
-     * answered) before the response could land after the next request's newer copy and replace it. A secondary node
-     * too slow to answer in time is probed and, if it does not answer, taken out like a timed-out primary.
-     */
-    private void writeSecondary(ManagedSession s, SessionState st, boolean await) {
-        String id = st.storedId;
-        if (st.lastBlob != null && id != null && id.equals(s.id())) {
-            SecondaryWrite w = sendSecondary(s, st, id, st.lastBlob);
-            if (await && w != null) {
-                w.await();
-            }
-        }
-    }
-
-    /** A secondary copy on its way: {@link #await()} waits for memcached's answer. */
-    private final class SecondaryWrite {
-        final String node;
-        final String key;
-        final CountDownLatch answered = new CountDownLatch(1);
-
-        SecondaryWrite(String node, String key) {
-            this.node = node;
-            this.key = key;
-        }
-
-        /** Waits at most {@code sessionBackupTimeout}, not at all for a node already being probed. */
-        void await() {
-            if (health.isProbing(node)) {
-                // a node already being probed after such a wait timed out: the next requests do not wait for it too
-                return;
-            }
-            long timeout = config.sessionBackupTimeoutMillis();
-            try {
-                if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
-                    health.storeFailed(StoreException.timeout("set", key, node, timeout, "secondary copy"), timeout);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    /** memcached answered the secondary copy of session {@code id} sent to {@code node} at {@code now}. */
-    private void secondaryAnswered(SessionState st, String id, String node, boolean stored, long now) {
-        if (!stored) {
-            stats.count(Counter.BACKUP_FAILURES);
-            return;
-        }
-        stats.count(Counter.SECONDARY_WRITES);
-        secondaryRefreshed.put(id, now);
-        String previous = st.bakNode;
-        st.bakNode = node;
-        if (previous != null && !previous.equals(node)) {
-            try {
-                threads.execute(() -> deleteSecondaryOn(previous, id, 0));
-            } catch (RejectedExecutionException stopping) {
-                // it expires by its TTL
-            }
-        }
-    }
-
-    /** Sends {@code blob} as the secondary copy of session {@code id}; {@code null} if there is no node for it. */
-    private SecondaryWrite sendSecondary(ManagedSession s, SessionState st, String id, byte[] blob) {
-        SessionId p = ids.parse(id);
-        String node = p == null ? null : secondaryNode(p.nodeId());
-        if (node == null) {
-            return null; // no second node available: the primary is the only copy for now
-        }
-        long now = ctx.clock().getAsLong();
-        SecondaryWrite w = new SecondaryWrite(node, keys.secondary(id, 0));
-        threads.started(); // counted until memcached answers, for awaitIdle
-        store.setAsync(node, w.key, Expiration.of(ttlSeconds(s, st, now), now), blob, ok -> {
-            try {
-                secondaryAnswered(st, id, node, ok, now);
-            } finally {
-                threads.done();
-                w.answered.countDown();
-            }
-        });
-        return w;
-    }
-
-    private void touchSecondary(ManagedSession s, SessionState st, String primaryNode, int exp) {
-        String node = st.bakNode != null && availability.isAvailable(st.bakNode) ? st.bakNode
-                : secondaryNode(primaryNode);
-        if (node == null) {
-            return;
-        }
-        try {
-            long now = ctx.clock().getAsLong();
-            if (store.touch(node, keys.secondary(s.id(), 0), exp, config.operationTimeoutMillis())) {
-                st.bakNode = node;
-                secondaryRefreshed.put(s.id(), now);
-                stats.count(Counter.TOUCHES);
-            } else if (primaryIsStill(st, primaryNode, s.id())) {
-                writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
-            }
-        } catch (StoreException e) {
-            health.storeFailed(e, config.operationTimeoutMillis());
-        }
-    }
-
-    /**
-     * Whether memcached's primary copy is still the blob this Tomcat holds (not a tombstone, not another Tomcat's
-     * version): only then is a missing secondary copy written again from it.
-     */
-    private boolean primaryIsStill(SessionState st, String primaryNode, String id) {
-        byte[] mine = st.lastBlob;
-        return mine != null && java.util.Arrays.equals(mine,
-                store.gets(primaryNode, key(id), config.operationTimeoutMillis()).value());
-    }
-
-    /** Deletes the secondary copies of {@code id}, under every name, on every available node but its primary one. */
-    private void deleteSecondaries(String id, String primaryNode) {
-        for (int name = 0; name < keys.names(); name++) {
-            for (MemcachedNode n : config.nodes()) {
-                if (!n.id().equals(primaryNode)) {
-                    deleteSecondaryOn(n.id(), id, name);
-                }
-            }
-        }
-    }
-
-    /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */
-    private void deleteSecondaryOn(String node, String id, int name) {
-        if (!availability.isAvailable(node)) {
-            return; // it expires by its TTL
-        }
-        try {
-            store.delete(node, keys.secondary(id, name), config.operationTimeoutMillis());
-            stats.count(Counter.DELETES);
-        } catch (StoreException e) {
-            health.storeFailed(e, config.operationTimeoutMillis());
-        }
-    }
-
-    private void deleteStored(SessionState st) {
-        String id = st.storedId;
-        st.stored = false;
-        st.storedId = null;
-        if (id != null) {
-            st.attempted.add(id);
-        }
-        Set<String> randoms = new java.util.HashSet<>();
-        for (String old : st.attempted) {
-            SessionId p = ids.parse(old);
-            if (sticky || p == null) {
-                deleteKey(old);
-            } else if (randoms.add(p.random())) {
-                endEverywhere(old);
-            }
-            st.attempted.remove(old);
-        }
-    }
-
-    /**
-     * Non-sticky: the session of {@code id} ended. Its key gets a tombstone, and so does the key its id would have on
-     * every other node: a request of it still running on another Tomcat that moves it off a node that died meanwhile
-     * then finds a tombstone there too, instead of storing the session anew.
-     */
-    private void endEverywhere(String id) {
-        SessionId p = ids.parse(id);
-        Long until = ended.get(id);
-        deleteKey(id);
-        if (p == null) {
-            return;
-        }
-        for (MemcachedNode n : config.nodes()) {
-            if (!n.id().equals(p.nodeId())) {
-                String variant = ids.format(p.random(), n.id(), p.jvmRoute());
-                if (until != null) {
-                    ended.put(variant, until);
-                }
-                if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
-                    pendingDeletes.put(variant, n.id());
-                } else {
-                    ended.remove(variant); // memcached holds its tombstone: nothing to remember here
-                }
-            }
-        }
-    }
-
-    /** A tombstone lives as long as any copy of its session could: until its id's end in {@link #ended}. */
-    private int tombstoneExpiration(String id) {
-        long now = ctx.clock().getAsLong();
-        Long until = ended.get(id);
-        long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
-                : (keepTombstoneUntil(base.usualMaxInactive) - now) / 1000;
-        return Expiration.of(seconds, now);
-    }
-
-    /** Puts the tombstone of {@code id} on {@code node}; {@code false} if memcached could not be told. */
-    private boolean putTombstone(String id, String node) {
-        try {
-            for (int name = 0; name < keys.names(); name++) { // under every name (see deleteNames)
-                tombstones.put(node, keys.primary(id, name), tombstoneExpiration(id), config.operationTimeoutMillis());
-            }
-            return true;
-        } catch (StoreException e) {
-            health.storeFailed(e, config.operationTimeoutMillis());
-            return false;
-        }
-    }
-
-    /**
-     * Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. Non-sticky, the
-     * key gets a tombstone instead (see {@link Tombstones}), and the secondary copies on the other nodes are deleted
-     * at once, even while the primary's node is down: a request for the id would read them then.
-     */
-    private void deleteKey(String id) {
-        SessionId p = ids.parse(id);
-        if (p == null) {
-            return;
-        }
-        if (!availability.isAvailable(p.nodeId())) {
-            if (!sticky) {
-                // now: a request for the id would read them (deleteNames does it when the node is available)
-                deleteSecondaries(id, p.nodeId());
-            }
-            pendingDeletes.put(id, p.nodeId());
-            return;
-        }
-        if (deleteNames(id, 0)) {
-            pendingDeletes.remove(id);
-            ended.remove(id);
-        } else {
-            pendingDeletes.put(id, p.nodeId());
-        }
-    }
-
-    /**
-     * Deletes the copies of session {@code id} under its names from {@code first} on (0: every name; 1: the former
-     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered. Non-sticky, every
-     * name (0) means the id ended: each name gets a tombstone instead.
-     */
-    private boolean deleteNames(String id, int first) {
-        SessionId p = ids.parse(id);
-        if (p == null) {
-            return true;
-        }
-        for (int name = first; name < keys.names(); name++) {
-            if (!sticky) {
-                // the secondary copy may sit on any other node
-                for (MemcachedNode n : config.nodes()) {
-                    if (!n.id().equals(p.nodeId())) {
-                        deleteSecondaryOn(n.id(), id, name);
-                    }
-                }
-            }
-            try {
-                if (sticky || first > 0) {
-                    store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
-                } else { // ended: under every name, so a Tomcat with another key first cannot write it again
-                    tombstones.put(p.nodeId(), keys.primary(id, name), tombstoneExpiration(id),
-                            config.operationTimeoutMillis());
-                }
-                stats.count(Counter.DELETES);
-            } catch (StoreException e) {
-                health.storeFailed(e, config.operationTimeoutMillis());
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
-    private void purgeEnded() {
+    /** Forgets what memcached has dropped anyway: ended ids, idle attributes, refresh times (periodically). */
+    private void housekeeping() {
         long now = ctx.clock().getAsLong();
         if (idle != null) {
             idle.purge(now);
         }
-        secondaryRefreshed.values().removeIf(at -> now - at > SECONDARY_REFRESH_KEPT_MILLIS);
+        if (secondaries != null) {
+            secondaries.purge(now);
+        }
         if (!sticky && !unsaved.isEmpty()) {
             unsaved.purge(now, ctx.residents());
         }
-        ended.entrySet().removeIf(e -> {
-            boolean expired = e.getValue() < now;
-            if (expired) {
-                pendingDeletes.remove(e.getKey());
-            }
-            return expired;
-        });
+        ends.purge(now);
     }
 
     // ====================================================================== takeovers (sticky)
@@ -2000,11 +1435,7 @@ public final class SessionEngine implements AutoCloseable {
      * request here, and the session may have moved between Tomcats since this one last served it.
      */
     public boolean isOtherTomcats(String id) {
-        if (notices == null) {
-            return false;
-        }
-        SessionId p = ids.parse(id);
-        return p != null && p.jvmRoute() != null && !p.jvmRoute().equals(ctx.jvmRoute());
+        return takeovers != null && takeovers.isOtherTomcats(id);
     }
 
     /**
@@ -2013,17 +1444,8 @@ public final class SessionEngine implements AutoCloseable {
      * a copy, before the response (the user's next request may go there). Never throws.
      */
     public void tookOver(String formerId, long copyHash) {
-        SessionId p = ids.parse(formerId);
-        if (!isOtherTomcats(formerId) || p == null) {
-            return;
-        }
-        String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
-        try {
-            notices.announce(p.jvmRoute(), formerId, copyHash, node, config.operationTimeoutMillis());
-        } catch (StoreException e) {
-            health.storeFailed(e, config.operationTimeoutMillis());
-            LOG.log(Level.DEBUG, () -> logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
-                    + ": " + e.getMessage());
+        if (takeovers != null) {
+            takeovers.tookOver(formerId, copyHash);
         }
     }
 
@@ -2033,98 +1455,8 @@ public final class SessionEngine implements AutoCloseable {
      * throws.
      */
     public void checkTakeovers() {
-        if (notices != null && !threads.stopping()) {
-            // a read that started after this call (notices left before this request was sent), shared by the
-            // requests that arrive meanwhile; one read at a time, so one read by the background task is applied
-            // before a request that may take a session back goes on
-            takeoverReads.await(config.operationTimeoutMillis());
-        }
-    }
-
-    /** Reads the notices on every available node, all within {@code deadlineNanos} (the rest are read next time). */
-    private void readTakeovers(long deadlineNanos) {
-        Map<String, List<TakeoverNotices.Notice>> taken = new java.util.HashMap<>();
-        Set<String> endedTokens = new java.util.HashSet<>();
-        for (MemcachedNode n : config.nodes()) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
-            if (left <= 0) {
-                break;
-            }
-            if (!availability.isAvailable(n.id())) {
-                continue;
-            }
-            try {
-                for (TakeoverNotices.Notice notice : notices.collect(ctx.jvmRoute(), n.id(), deadlineNanos)) {
-                    if (notice.end) {
-                        endedTokens.add(notice.token);
-                    } else {
-                        taken.computeIfAbsent(notice.token, t -> new java.util.ArrayList<>()).add(notice);
-                    }
-                }
-            } catch (StoreException e) {
-                health.storeFailed(e, left);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
-            }
-        }
-        if (!endedTokens.isEmpty()) {
-            endTakenSessions(endedTokens);
-        }
-        if (taken.isEmpty()) {
-            return;
-        }
-        Map<ManagedSession, Long> dropped = new java.util.LinkedHashMap<>();
-        for (ManagedSession s : ctx.residents()) {
-            List<TakeoverNotices.Notice> named = taken.get(notices.token(s.id()));
-            if (named == null) {
-                continue;
-            }
-            // only the copy that was taken, or one this session object wrote after it: a session taken back
-            // since is another object, which never had that content
-            for (TakeoverNotices.Notice notice : named) {
-                if (s.state().hadContentLately(notice.hash)) {
-                    s.state().takenBy = notice.route;
-                    markRetired(s); // all first: none starts another write while the others' are awaited
-                    dropped.put(s, notice.hash);
-                    break;
-                }
-            }
-        }
-        // writes already on their way end in parallel: one wait for all of them, within the read's deadline (a
-        // request's operationTimeout, however many sessions the notices name)
-        long waitUntil = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                Math.min(config.operationTimeoutMillis(), 50)));
-        for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
-            awaitRunnerIdle(d.getKey().state(), TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
-        }
-        for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
-            deleteRewritten(d.getKey(), d.getValue(), waitUntil, true);
-        }
-    }
-
-    /**
-     * Sessions this Tomcat took over whose former copy a request on the Tomcat they were taken from ended meanwhile (a
-     * logout the balancer gave up waiting for): they end here, where they live, with their listeners.
-     */
-    private void endTakenSessions(Set<String> endedTokens) {
-        for (ManagedSession s : ctx.residents()) {
-            if (s.state().retired || !s.isActive()) {
-                continue;
-            }
-            for (String former : s.formerIds()) {
-                if (endedTokens.contains(notices.token(former))) {
-                    LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended on the Tomcat it"
-                            + " was taken over from: ended here");
-                    expiry.endLater(() -> {
-                        try {
-                            ctx.endedElsewhere(s);
-                        } catch (RuntimeException | LinkageError e) {
-                            LOG.log(Level.WARNING, logPrefix + "ending a session ended on another Tomcat failed", e);
-                        }
-                    });
-                    break;
-                }
-            }
+        if (takeovers != null) {
+            takeovers.checkTakeovers();
         }
     }
 
@@ -2134,89 +1466,8 @@ public final class SessionEngine implements AutoCloseable {
      * ends the session everywhere. One append, on the request's thread, bounded by {@code operationTimeout}.
      */
     public void endedAfterTakeover(ManagedSession s) {
-        SessionState st = s.state();
-        String takenBy = st.takenBy;
-        SessionId p = ids.parse(s.id());
-        if (notices == null || takenBy == null || p == null) {
-            return;
-        }
-        String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
-        try {
-            notices.announceEnd(takenBy, s.id(), node, config.operationTimeoutMillis());
-        } catch (StoreException e) {
-            health.storeFailed(e, config.operationTimeoutMillis());
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended here after the Tomcat "
-                    + "of jvmRoute " + takenBy + " took it over, which could not be told: it lives on there ("
-                    + e.getMessage() + ")");
-        }
-    }
-
-    /**
-     * For a session retired by a notice: if this Tomcat wrote it again after the copy the other Tomcat took (a
-     * request it still served late), that write recreated the key the other deleted: deleted here, after the
-     * session's runner finished, before this Tomcat may take the session back under the same id.
-     */
-    private void deleteRewritten(ManagedSession s, long takenHash, long deadlineNanos, boolean mayDefer) {
-        SessionState st = s.state();
-        boolean running;
-        synchronized (st) {
-            running = st.running;
-        }
-        if (running && mayDefer) {
-            // its write outlasted the wait: the background thread waits for it (bounded) and deletes after it, so
-            // the request goes on; a take-back of this very session here waits for that delete (relocated)
-            String id = s.id();
-            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-            deferredDeletes.put(id, done);
-            try {
-                threads.prober().execute(() -> {
-                    try {
-                        awaitRunnerIdle(st, config.operationTimeoutMillis());
-                        deleteRewritten(s, takenHash, System.nanoTime()
-                                + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis()), false);
-                    } finally {
-                        deferredDeletes.remove(id, done);
-                        done.countDown();
-                    }
-                });
-            } catch (RejectedExecutionException stopping) {
-                // stopping: nothing is taken back any more
-                deferredDeletes.remove(id, done);
-                done.countDown();
-            }
-            return;
-        }
-        String id = s.id();
-        SessionId p = ids.parse(id);
-        if (st.stored && st.lastCopyHash() != takenHash && id.equals(st.storedId) && p != null
-                && availability.isAvailable(p.nodeId())) {
-            // a little time even past the read's deadline: a stale key left here would be taken over again later
-            long millis = Math.max(TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()),
-                    Math.min(config.operationTimeoutMillis(), 50));
-            try {
-                store.delete(p.nodeId(), key(id), millis);
-                stats.count(Counter.DELETES);
-            } catch (StoreException e) {
-                health.storeFailed(e, millis);
-            }
-        }
-    }
-
-    private static void awaitRunnerIdle(SessionState st, long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        synchronized (st) {
-            while (st.running) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    return;
-                }
-                try {
-                    st.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        if (takeovers != null) {
+            takeovers.endedAfterTakeover(s);
         }
     }
 
@@ -2230,7 +1481,7 @@ public final class SessionEngine implements AutoCloseable {
         markRetired(s);
         // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
         // at once, and that copy's write must land after it
-        awaitRunnerIdle(s.state(), config.operationTimeoutMillis());
+        Takeovers.awaitRunnerIdle(s.state(), config.operationTimeoutMillis());
     }
 
     /** {@link #retire} without waiting for a write of the copy already on its way. */
@@ -2242,7 +1493,7 @@ public final class SessionEngine implements AutoCloseable {
         if (waiting != null) {
             waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
         }
-        ended.put(s.id(), keepTombstoneUntil(s.maxInactiveInterval()));
+        ends.end(s.id(), ends.keepTombstoneUntil(s.maxInactiveInterval()));
         LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
                 + "dropped");
         ctx.lost(s);
@@ -2263,11 +1514,7 @@ public final class SessionEngine implements AutoCloseable {
                         run(s, Work.WRITE, false);
                     }
                 }
-                pendingDeletes.forEach((id, node) -> {
-                    if (node.equals(nodeId)) {
-                        deleteKey(id);
-                    }
-                });
+                ends.retryDeletes(nodeId);
                 // the node may have restarted empty: make sure it still holds what we stored there
                 for (ManagedSession s : ctx.residents()) {
                     String storedId = s.state().storedId;
@@ -2294,7 +1541,12 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Keys waiting to be deleted until their node is available again. */
     public int pendingDeletes() {
-        return pendingDeletes.size();
+        return ends.pendingDeletes();
+    }
+
+    /** How many ended ids are kept in memory (tests). */
+    int endedIds() {
+        return ends.endedIds();
     }
 
     /** Backups queued or running. */
@@ -2386,8 +1638,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         expiry.close();
         threads.shutdownNow();
-        if (lockKeeper != null) {
-            lockKeeper.close();
+        if (locks != null) {
+            locks.close();
         }
         if (base.watch != null) {
             base.watch.close();
