@@ -66,7 +66,6 @@ public final class SessionEngine implements AutoCloseable {
     static final long THREADS_END_MILLIS = 2000;
     /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
     static final long EXPIRY_MARGIN_MILLIS = 1000;
-    private static final int SERIALIZATION_ATTEMPTS = 3;
     /** Prefix of the key of a session's lock (non-sticky mode). */
     static final String LOCK_PREFIX = "lock:";
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */
@@ -85,6 +84,8 @@ public final class SessionEngine implements AutoCloseable {
     /** Sticky with a jvmRoute: sessions moving between Tomcats; {@code null} otherwise. */
     private final Takeovers takeovers;
     private final SessionLoader loader;
+    private final SessionWriter writer;
+    private final SessionRunner runner;
     private final MsmConfig config;
     private final EngineContext ctx;
     private final String logPrefix;
@@ -94,8 +95,6 @@ public final class SessionEngine implements AutoCloseable {
     private final NodeAvailability availability;
     private final NodeSelector selector;
     private final SessionAttributesTranscoder transcoder;
-    private final AttributeChunker chunker;
-    private final Pattern attributeFilter;
     private final byte[] ownerNote;
     /** With sessionProtection: host, context and prefix every blob must name (it replaces the owner note). */
     private final Binding binding;
@@ -103,15 +102,6 @@ public final class SessionEngine implements AutoCloseable {
     private final boolean sticky;
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     private final UnsavedSessions unsaved;
-    /** Non-sticky: the bound of {@link #unsaved} was reached and said in the log (again after a node returns). */
-    private final java.util.concurrent.atomic.AtomicBoolean unsavedFull =
-            new java.util.concurrent.atomic.AtomicBoolean();
-    /** minBackupInterval in ns, 0 when it does not apply (non-sticky, synchronous backups, or not set). */
-    private final long minBackupIntervalNanos;
-    /** Sessions whose next backup waits for minBackupInterval; their runner stays "running" meanwhile. */
-    private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
-    /** Names of attributes reported as over maxAttributeSize (each is reported once). */
-    private final Set<String> reportedLargeAttributes = ConcurrentHashMap.newKeySet();
     /** Signs, encrypts and compresses blobs on their way to memcached, and checks them on the way back. */
     private final BlobSealer sealer;
     /** The memcached keys of sessions: prefix and id, or a keyed hash of the id with sessionProtection. */
@@ -150,19 +140,17 @@ public final class SessionEngine implements AutoCloseable {
         this.tombstones = base.tombstones;
         this.legacy = base.legacy;
         this.legacyWrites = base.legacyWrites;
-        this.chunker = new AttributeChunker(transcoder, config.maxAttributeSize(), this::attributeTooLarge);
-        this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
-                ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
-        this.attributeFilter = config.sessionAttributeFilter().orElse(null);
         this.secondaries = sticky ? null : new SecondaryCopies(base);
         this.ends = new SessionEnds(base, secondaries);
         this.locks = sticky ? null : new SessionLocks(base, secondaries);
         this.loader = new SessionLoader(base, ends, secondaries);
-        health.onRecovered(this::nodeRecovered);
+        this.writer = new SessionWriter(base, ends, secondaries);
+        this.runner = new SessionRunner(base, ends, writer);
+        health.onRecovered(runner::nodeRecovered);
         threads.prober().scheduleWithFixedDelay(() -> health.probeSuspects(this::housekeeping), PROBE_INTERVAL_MILLIS,
                 PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
         this.expiry = new ExpiryWatch(this, ctx);
-        this.takeovers = sticky && ctx.jvmRoute() != null ? new Takeovers(base, expiry, this::markRetired) : null;
+        this.takeovers = sticky && ctx.jvmRoute() != null ? new Takeovers(base, expiry, runner::retire) : null;
     }
 
     /**
@@ -442,11 +430,11 @@ public final class SessionEngine implements AutoCloseable {
             boolean storedBefore = st.stored;
             String idBefore = st.storedId;
             boolean wait = !sticky || !config.sessionBackupAsync();
-            run(session, Work.WRITE, wait);
+            runner.run(session, SessionRunner.Work.WRITE, wait);
             return wait && (st.storedHash != hashBefore || st.stored != storedBefore
                     || !java.util.Objects.equals(st.storedId, idBefore));
-        } else if (needsTouch(session, st, now) || secondaries != null && secondaries.secondaryDue(session, now) || legacyWrites != null && !sticky) {
-            run(session, Work.TOUCH, false); // readWrite: every request dates its access in the validity record
+        } else if (writer.needsTouch(session, st, now) || secondaries != null && secondaries.secondaryDue(session, now) || legacyWrites != null && !sticky) {
+            runner.run(session, SessionRunner.Work.TOUCH, false); // readWrite: every request dates its access in the validity record
         }
         return false;
     }
@@ -470,7 +458,7 @@ public final class SessionEngine implements AutoCloseable {
         long hashBefore = st.storedHash;
         boolean storedBefore = st.stored;
         String idBefore = st.storedId;
-        run(session, Work.WRITE, true);
+        runner.run(session, SessionRunner.Work.WRITE, true);
         return st.storedHash != hashBefore || st.stored != storedBefore
                 || !java.util.Objects.equals(st.storedId, idBefore) || unsaved.contains(session);
     }
@@ -485,14 +473,14 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Stores the session on this thread (waiting at most {@code operationTimeout}); {@code true} if stored. */
     public boolean storeNow(ManagedSession session) {
-        run(session, Work.WRITE, true);
+        runner.run(session, SessionRunner.Work.WRITE, true);
         return session.state().isStoredAs(session.id()) && !unsaved.contains(session);
     }
 
     /** Stores the session now, on a backup thread (e.g. after it moved to another node outside a request end). */
     public void store(ManagedSession session) {
         session.state().metadataChanged();
-        run(session, Work.WRITE, false);
+        runner.run(session, SessionRunner.Work.WRITE, false);
     }
 
     /**
@@ -520,7 +508,7 @@ public final class SessionEngine implements AutoCloseable {
             ends.end(attempted, keepUntil);
         }
         // Always through the runner: a write still running for this session finishes first, then is deleted.
-        run(session, Work.TOUCH, !sticky || !config.sessionBackupAsync());
+        runner.run(session, SessionRunner.Work.DELETE, !sticky || !config.sessionBackupAsync());
     }
 
     /**
@@ -546,11 +534,6 @@ public final class SessionEngine implements AutoCloseable {
         ends.endAll(abandoned, maxInactiveSeconds);
     }
 
-    private boolean needsTouch(ManagedSession s, SessionState st, long now) {
-        int mi = s.maxInactiveInterval();
-        return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + EXPIRY_MARGIN_MILLIS;
-    }
-
     /** Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). */
     static int slackSeconds(int maxInactiveSeconds) {
         return Math.max(2, Math.min(60, maxInactiveSeconds / 10));
@@ -558,546 +541,7 @@ public final class SessionEngine implements AutoCloseable {
 
     // ====================================================================== the per-session runner
 
-    /** What a session's runner is asked to do. */
-    private enum Work {
-        /** Store the session if its stored form changed (then refresh the expiry if needed). */
-        WRITE,
-        /** Refresh the stored copy's expiry if it would expire before the session. */
-        TOUCH,
-        /** Check that memcached still holds the copy (a node returned, maybe restarted empty); store it if not. */
-        VERIFY
-    }
 
-    /**
-     * Asks the session's runner for some work. Starts the runner if none runs; otherwise the running one picks the
-     * request up (coalescing).
-     *
-     * @param wait run on this thread / wait until done, bounded by {@code sessionBackupTimeout}
-     */
-    private void run(ManagedSession s, Work work, boolean wait) {
-        SessionState st = s.state();
-        long seq;
-        boolean start;
-        synchronized (st) {
-            switch (work) {
-                case WRITE: st.writeWanted = true; break;
-                case TOUCH: st.touchWanted = true; break;
-                default: st.verifyWanted = true;
-            }
-            seq = ++st.requested;
-            start = !st.running;
-            if (start) {
-                st.running = true;
-            } else {
-                st.coalesced++; // counted into the statistics by the runner: no shared counter on this path
-            }
-        }
-        if (start && wait) {
-            drain(s, st, seq, true);
-        } else if (start) {
-            submitDrain(s, st);
-        } else {
-            if (wait) {
-                awaitCompleted(s, st, seq, sticky ? config.sessionBackupTimeoutMillis() : coalescedWaitMillis());
-            }
-        }
-    }
-
-    /**
-     * Non-sticky: how long a request waits for a write another thread runs for its session (its own change is
-     * written by that runner next, with its secondary copy): the running write, then its own, each bounded by
-     * {@code operationTimeout} and the secondary's {@code sessionBackupTimeout}. Its response must not leave before
-     * memcached holds the change, or the user's next request, on another Tomcat, would miss it.
-     */
-    private long coalescedWaitMillis() {
-        return 2 * ((long) config.operationTimeoutMillis() + config.sessionBackupTimeoutMillis());
-    }
-
-    private void submitDrain(ManagedSession s, SessionState st) {
-        try {
-            threads.execute(() -> drain(s, st, Long.MAX_VALUE, false));
-        } catch (RejectedExecutionException | Error e) {
-            // stopping, or no thread could be started: give up this round; the next request starts a runner again
-            synchronized (st) {
-                st.running = false;
-                st.completed = st.requested;
-                st.notifyAll();
-            }
-            if (e instanceof Error) {
-                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
-            }
-        }
-    }
-
-    /**
-     * Runs the session's pending work until every request up to {@code untilSeq} is done, then either stops (nothing
-     * more requested) or hands the rest to a backup thread (a request thread never works for later requests).
-     *
-     * @param requestThread on a request thread only the write itself is done; touches and deletes are deferred
-     */
-    private void drain(ManagedSession s, SessionState st, long untilSeq, boolean requestThread) {
-        while (true) {
-            long seq;
-            synchronized (st) {
-                if (st.coalesced > 0) {
-                    stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
-                    st.coalesced = 0;
-                }
-                if (st.completed >= st.requested) {
-                    st.running = false;
-                    st.notifyAll();
-                    return;
-                }
-                if (st.completed >= untilSeq) {
-                    break;
-                }
-                seq = st.requested;
-            }
-            if (!requestThread && minBackupIntervalNanos > 0 && !threads.stopping() && s.isActive()) {
-                long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
-                if (st.lastWriteNanos != 0 && wait > 0) {
-                    if (delay(s, st, wait)) {
-                        return; // the runner stays running: what requests ask meanwhile goes into the delayed run
-                    }
-                    // stopping meanwhile: written now, on this thread
-                }
-            }
-            try {
-                runOnce(s, st, requestThread);
-            } catch (RuntimeException | Error e) {
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
-            }
-            synchronized (st) {
-                st.completed = seq;
-                st.notifyAll();
-            }
-        }
-        submitDrain(s, st);
-    }
-
-    /**
-     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for {@link #awaitIdle(long)};
-     * {@link #stop(Collection)} runs every delayed backup at once.
-     *
-     * @return {@code false} if the engine is stopping and the caller must write now instead
-     */
-    private boolean delay(ManagedSession s, SessionState st, long nanos) {
-        threads.started();
-        Runnable resume = new Runnable() {
-            @Override
-            public void run() {
-                if (delayed.remove(st, this)) {
-                    try {
-                        submitDrain(s, st);
-                    } finally {
-                        threads.done();
-                    }
-                }
-            }
-        };
-        delayed.put(st, resume);
-        boolean scheduled;
-        try {
-            threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
-            scheduled = true;
-        } catch (RejectedExecutionException stoppingNow) {
-            scheduled = false;
-        }
-        // stop() may have flushed the delayed runs before this one was registered, and shut the backup threads down:
-        // a run handed to them now would be refused and the session's last change lost
-        if ((threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
-            threads.done();
-            return false;
-        }
-        return true;
-    }
-
-    /** Runs every backup waiting for minBackupInterval now (at stop). */
-    private void flushDelayed() {
-        for (Map.Entry<SessionState, Runnable> e : delayed.entrySet()) {
-            e.getValue().run();
-        }
-    }
-
-    private void awaitCompleted(ManagedSession s, SessionState st, long seq, long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        synchronized (st) {
-            while (st.completed < seq) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    stats.count(Counter.BACKUP_TIMEOUTS);
-                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
-                            + " after " + maxMillis + " ms; it continues in the background");
-                    return;
-                }
-                try {
-                    st.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
-    }
-
-    private void runOnce(ManagedSession s, SessionState st, boolean requestThread) {
-        boolean write;
-        boolean touch;
-        boolean verify;
-        synchronized (st) {
-            write = st.writeWanted;
-            touch = st.touchWanted;
-            verify = st.verifyWanted;
-            st.writeWanted = false;
-            st.touchWanted = false;
-            st.verifyWanted = false;
-        }
-        if (st.retired) {
-            return; // another Tomcat took it over: its copy is the session now
-        }
-        if (!s.isActive()) {
-            unsaved.remove(s);
-            ends.deleteStored(st); // a synchronous logout deletes before its response
-            return;
-        }
-        if (write && writeIfChanged(s, st, requestThread)) {
-            return;
-        }
-        if (!(write || touch || verify)) {
-            return;
-        }
-        if (requestThread) {
-            defer(st, verify ? Work.VERIFY : Work.TOUCH); // memcached calls beyond the write go to a backup thread
-        } else {
-            touchIfNeeded(s, st, verify);
-        }
-    }
-
-    /** Asks the running runner for more work, from inside it (it hands the work to a backup thread). */
-    private static void defer(SessionState st, Work work) {
-        synchronized (st) {
-            if (work == Work.VERIFY) {
-                st.verifyWanted = true;
-            } else {
-                st.touchWanted = true;
-            }
-            st.requested++;
-        }
-    }
-
-    /** @return {@code true} if a write was attempted (so no touch is needed) */
-    private boolean writeIfChanged(ManagedSession s, SessionState st, boolean requestThread) {
-        long start = System.nanoTime();
-        SessionData.Builder meta = s.metadata();
-        if (ownerNote != null) {
-            meta.note(OWNER_NOTE, ownerNote);
-        }
-        if (binding != null) {
-            binding.addTo(meta);
-        }
-        String id = meta.build().id();
-        // readWrite: as memcached-session-manager stores it (msm's format if it could not read this session)
-        byte[] legacyBlob = null;
-        if (legacyWrites != null) {
-            try {
-                legacyBlob = legacyWrites.encode(meta.build(), filter(s.attributes()), ctx.clock().getAsLong());
-            } catch (ConcurrentModificationException e) {
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not "
-                        + "stored: " + e);
-                return true;
-            }
-        }
-        AttributeChunker.Serialized serialized = legacyBlob != null ? null : serialize(s, id);
-        if (legacyBlob == null && serialized == null) {
-            return true;
-        }
-        byte[] encoded = legacyBlob != null ? legacyBlob : BlobCodec.encode((serialized.names == null
-                ? meta.attributes(serialized.chunks.get(0))
-                : meta.attributeChunks(serialized.chunks, serialized.names)).build());
-        long hash = legacyBlob != null ? LegacyWrites.contentHash(legacyBlob) : BlobCodec.contentHash(encoded);
-        // what memcached holds once this write succeeds (or already holds when unchanged)
-        IdleSessionCache.Version version = idle == null || serialized == null ? null
-                : new IdleSessionCache.Version(SessionLoader.attributesHash(serialized.chunks), SessionLoader.length(serialized.chunks),
-                        serialized.attributes);
-        if (st.stored && hash == st.storedHash && id.equals(st.storedId)) {
-            stats.count(Counter.BACKUPS_UNCHANGED);
-            unsaved.remove(s);
-            st.version = version;
-            return false;
-        }
-        byte[] blob = legacyBlob != null ? legacyBlob : sealer.seal(encoded); // the old manager reads it as it is
-        SessionId p = ids.parse(id);
-        if (p == null) {
-            LOG.log(Level.WARNING, () -> logPrefix + "session id " + LogIds.of(id) + " is not an msm id; not stored");
-            return true;
-        }
-        String node = p.nodeId();
-        if (!availability.isAvailable(node)) {
-            stats.count(Counter.BACKUP_FAILURES);
-            markUnsaved(s);
-            return true;
-        }
-        long now = ctx.clock().getAsLong();
-        long ttl = base.ttlSeconds(s, st, now);
-        long timeout = requestThread && sticky ? config.sessionBackupTimeoutMillis() : config.operationTimeoutMillis();
-        st.lastWriteNanos = System.nanoTime();
-        // Non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two). A
-        // request thread sends both and reads both answers itself; a backup thread sends the secondary through the
-        // store's I/O thread and waits for its answer too, as does a request when the secondary node is being probed
-        // (not waiting for it then).
-        String paired = sticky || !requestThread ? null : secondaries.secondaryNode(node);
-        if (paired != null && health.isProbing(paired)) {
-            paired = null;
-        }
-        // non-sticky: conditional, so a session ended meanwhile on another Tomcat stays ended (see Tombstones)
-        long expected = sticky ? SessionStore.ANY : Tombstones.expected(st, id);
-        SecondaryCopies.SecondaryWrite secondary = null;
-        SessionStore.Secondary pairedOutcome = null;
-        long written;
-        try {
-            if (expected == Tombstones.UNKNOWN) {
-                expected = tombstones.read(node, key(id), timeout);
-            }
-            written = expected;
-            if (expected != Tombstones.ENDED) {
-                secondary = sticky || paired != null ? null : secondaries.sendSecondary(s, st, id, blob);
-                if (paired != null) {
-                    SessionStore.Paired w = store.storeWithSecondary(node, key(id), Expiration.of(ttl, now), blob,
-                            expected, timeout, paired, keys.secondary(id, 0), Expiration.of(ttl, now),
-                            config.sessionBackupTimeoutMillis());
-                    written = w.primary;
-                    pairedOutcome = w.secondary;
-                } else {
-                    written = store.storeIf(node, key(id), Expiration.of(ttl, now), blob, expected, timeout);
-                }
-                if (written < 0) {
-                    written = tombstones.retry(node, key(id), Expiration.of(ttl, now), blob, written, timeout);
-                }
-            }
-        } catch (StoreException e) {
-            health.storeFailed(e, timeout);
-            if (e.isTooLarge()) {
-                reportTooLarge(st, id, blob.length, e);
-            }
-            // a timed-out set may still land: remember the key so it is deleted once the session lives elsewhere
-            st.attempted.add(id);
-            stats.count(Counter.BACKUP_FAILURES);
-            markUnsaved(s);
-            return true;
-        }
-        if (written == Tombstones.ENDED) {
-            endedElsewhere(s, st, id, node, secondary);
-            return true;
-        }
-        String previous = st.storedId;
-        st.storedId = id;
-        st.storedHash = hash;
-        st.hadContent(legacyBlob != null ? hash : BlobCodec.copyHash(encoded));
-        st.cas = written;
-        st.stored = true;
-        st.version = version;
-        st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
-        unsaved.remove(s);
-        stats.count(Counter.BACKUPS);
-        stats.storedSize(blob.length);
-        stats.time(Timer.BACKUP, System.nanoTime() - start);
-        if (!sticky) {
-            if (legacyWrites != null) {
-                legacyWrites.validity(node, secondaries.secondaryNode(node), id, s.maxInactiveInterval(), s.thisAccessedTime(),
-                        now);
-            }
-            st.lastBlob = blob;
-            // Awaited (briefly), also on a backup thread writing for a waiting request: the user's next request,
-            // maybe on another Tomcat, must not find its newer secondary copy overwritten by this one arriving late
-            // over this Tomcat's connection.
-            if (secondary != null) {
-                secondary.await();
-            }
-            if (pairedOutcome != null) {
-                secondaries.secondaryAnswered(st, id, paired, pairedOutcome == SessionStore.Secondary.STORED, now);
-                if (pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
-                    long waited = config.sessionBackupTimeoutMillis();
-                    health.storeFailed(StoreException.timeout("set", keys.secondary(id, 0), paired, waited, "secondary copy"),
-                            waited);
-                }
-            }
-        }
-        if (st.underFormerName && requestThread && !sticky) {
-            // before the response: the user's next request may reach a Tomcat that looks under the former name first
-            st.underFormerName = false;
-            ends.deleteNames(id, 1);
-        }
-        // the new copy is stored: copies under former ids go (off the request thread)
-        if (previous != null && !previous.equals(id)) {
-            st.attempted.add(previous);
-            if (ends.abandoned(previous, id)) {
-                // the application gave the session a new id (a login): the old one ends now, never loaded again
-                ends.end(previous, ends.keepTombstoneUntil(s.maxInactiveInterval()));
-                if (!sticky && requestThread) {
-                    ends.endEverywhere(previous); // before the response: no Tomcat finds it any more
-                    st.attempted.remove(previous);
-                }
-            }
-        }
-        st.attempted.remove(id);
-        if (!st.attempted.isEmpty() || st.underFormerName || st.legacy != null) {
-            if (requestThread) {
-                defer(st, Work.TOUCH);
-            } else {
-                ends.deleteObsolete(st);
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Non-sticky: the session ended on another Tomcat while this one served a request of it (its key holds a
-     * tombstone): the change is dropped and the secondary copy this write sent is deleted again.
-     */
-    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node, SecondaryCopies.SecondaryWrite secondary) {
-        if (secondary != null) {
-            secondary.await(); // deleted after it landed
-        }
-        ends.end(id, ends.keepTombstoneUntil(s.maxInactiveInterval()));
-        unsaved.remove(s);
-        st.stored = false;
-        st.storedId = null;
-        st.version = null;
-        secondaries.deleteSecondaries(id, node);
-        LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
-                + "here: the request's changes are not stored");
-    }
-
-    /** memcached refused the blob as larger than its item size: said once per session, counted every time. */
-    private void reportTooLarge(SessionState st, String id, int size, StoreException e) {
-        stats.count(Counter.OVERSIZED_SESSIONS);
-        if (!st.tooLargeReported) {
-            st.tooLargeReported = true;
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " is " + size + " bytes stored, more than "
-                    + "memcached accepts for one item (memcached -I, 1 MB by default): it is not in memcached and is "
-                    + "lost if this Tomcat stops. Make it smaller, lower " + MsmConfig.COMPRESSION_THRESHOLD
-                    + " (now " + config.compressionThreshold() + "), set " + MsmConfig.MAX_ATTRIBUTE_SIZE
-                    + ", or raise memcached's -I (" + e.getMessage() + ")");
-        }
-    }
-
-    private void markUnsaved(ManagedSession s) {
-        // what memcached holds is not known: nothing of this session is reused (it may have left memory already)
-        s.state().version = null;
-        if (idle != null) {
-            idle.forget(s.id());
-        }
-        if (s.isActive() && !unsaved.add(s) && unsavedFull.compareAndSet(false, true)) {
-            LOG.log(Level.WARNING, () -> logPrefix + UnsavedSessions.NON_STICKY_MAX + " sessions are waiting for a "
-                    + "memcached node: until one is available, others that cannot be stored are not kept in memory "
-                    + "(their users get a new session)");
-        }
-    }
-
-    private AttributeChunker.Serialized serialize(ManagedSession s, String id) {
-        SessionState st = s.state();
-        Set<String> accessed = st.takeAccessedNames(st.layout != null);
-        for (int attempt = 1; ; attempt++) {
-            long start = System.nanoTime();
-            try {
-                AttributeChunker.Serialized serialized = chunker.serialize(st, filter(s.attributes()), accessed);
-                stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
-                return serialized;
-            } catch (RuntimeException e) {
-                if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
-                    continue; // a request changed a collection while we serialized it: read it again
-                }
-                // not retried here: the session's next request tries again
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not stored: " + e);
-                return null;
-            }
-        }
-    }
-
-    /**
-     * {@code maxAttributeSize}: an attribute left out of the stored copy (it stays in this Tomcat's memory). Said once
-     * per attribute name, counted every time.
-     */
-    private void attributeTooLarge(String name, int size) {
-        stats.count(Counter.ATTRIBUTES_TOO_LARGE);
-        if (reportedLargeAttributes.add(name)) {
-            LOG.log(Level.WARNING, () -> logPrefix + "attribute " + name + " is " + size + " bytes serialized, over "
-                    + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + config.maxAttributeSize() + "\": it is not stored in "
-                    + "memcached (it stays in this Tomcat's memory; said once per attribute name)");
-        }
-    }
-
-    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (type.isInstance(c)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private Map<String, Object> filter(Map<String, Object> attributes) {
-        if (attributeFilter == null) {
-            return attributes;
-        }
-        Map<String, Object> kept = new LinkedHashMap<>();
-        attributes.forEach((k, v) -> {
-            if (attributeFilter.matcher(k).matches()) {
-                kept.put(k, v);
-            }
-        });
-        return kept;
-    }
-
-
-
-    /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
-    private void touchIfNeeded(ManagedSession s, SessionState st, boolean always) {
-        if ((!st.attempted.isEmpty() || st.underFormerName || st.legacy != null) && st.stored) {
-            ends.deleteObsolete(st);
-        }
-        long now = ctx.clock().getAsLong();
-        String id = s.id();
-        if (!st.isStoredAs(id)) {
-            return;
-        }
-        SessionId p = ids.parse(id);
-        if (p == null || !availability.isAvailable(p.nodeId())) {
-            return;
-        }
-        if (legacyWrites != null && !sticky) {
-            legacyWrites.validity(p.nodeId(), secondaries.secondaryNode(p.nodeId()), id, s.maxInactiveInterval(),
-                    s.thisAccessedTime(), now);
-        }
-        if (!(always || needsTouch(s, st, now))) {
-            if (secondaries != null && secondaries.secondaryDue(s, now)) { // the load refreshed the primary copy
-                secondaries.touchSecondary(s, st, p.nodeId(), Expiration.of(base.ttlSeconds(s, st, now), now));
-            }
-            return;
-        }
-        long ttl = base.ttlSeconds(s, st, now);
-        boolean touched;
-        try {
-            touched = store.touch(p.nodeId(), key(id), Expiration.of(ttl, now), config.operationTimeoutMillis());
-        } catch (StoreException e) {
-            health.storeFailed(e, config.operationTimeoutMillis());
-            return;
-        }
-        if (touched) {
-            st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
-            stats.count(Counter.TOUCHES);
-            if (!sticky) {
-                secondaries.touchSecondary(s, st, p.nodeId(), Expiration.of(ttl, now));
-            }
-        } else {
-            // memcached lost the copy (evicted, flushed or restarted): store it again.
-            st.stored = false;
-            writeIfChanged(s, st, false);
-        }
-    }
 
     /** Forgets what memcached has dropped anyway: ended ids, idle attributes, refresh times (periodically). */
     private void housekeeping() {
@@ -1164,56 +608,13 @@ public final class SessionEngine implements AutoCloseable {
      * most {@code operationTimeout}).
      */
     public void retire(ManagedSession s) {
-        markRetired(s);
+        runner.retire(s);
         // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
         // at once, and that copy's write must land after it
-        Takeovers.awaitRunnerIdle(s.state(), config.operationTimeoutMillis());
-    }
-
-    /** {@link #retire} without waiting for a write of the copy already on its way. */
-    private void markRetired(ManagedSession s) {
-        SessionState st = s.state();
-        st.retired = true;
-        unsaved.remove(s);
-        Runnable waiting = delayed.get(st);
-        if (waiting != null) {
-            waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
-        }
-        ends.end(s.id(), ends.keepTombstoneUntil(s.maxInactiveInterval()));
-        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
-                + "dropped");
-        ctx.lost(s);
+        SessionRunner.awaitRunnerIdle(s.state(), config.operationTimeoutMillis());
     }
 
     // ====================================================================== node health
-
-    private void nodeRecovered(String nodeId) {
-        LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
-                + unsaved.size() + " session(s) changed meanwhile");
-        unsavedFull.set(false);
-        try {
-            threads.execute(() -> {
-                Set<ManagedSession> writing = unsaved.snapshot();
-                for (ManagedSession s : writing) {
-                    SessionId p = ids.parse(s.id());
-                    if (p != null && availability.isAvailable(p.nodeId())) {
-                        run(s, Work.WRITE, false);
-                    }
-                }
-                ends.retryDeletes(nodeId);
-                // the node may have restarted empty: make sure it still holds what we stored there
-                for (ManagedSession s : ctx.residents()) {
-                    String storedId = s.state().storedId;
-                    SessionId p = storedId == null ? null : ids.parse(storedId);
-                    if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
-                        run(s, Work.VERIFY, false);
-                    }
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            // stopping
-        }
-    }
 
     /** Ids of nodes currently available, for status pages and tests. */
     public List<String> availableNodes() {
@@ -1306,11 +707,11 @@ public final class SessionEngine implements AutoCloseable {
         expiry.leave(residents);
         for (ManagedSession s : residents) {
             if (s.isActive() && (s.state().takeUnconsideredChanges() || unsaved.contains(s))) {
-                run(s, Work.WRITE, false);
+                runner.run(s, SessionRunner.Work.WRITE, false);
             }
         }
         threads.stopping(true);
-        flushDelayed();
+        runner.flushDelayed();
         threads.finishBackups(Math.max(2000, 3L * config.operationTimeoutMillis()), logPrefix);
         close();
     }

@@ -180,7 +180,7 @@ final class Takeovers {
         long waitUntil = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                 Math.min(config.operationTimeoutMillis(), 50)));
         for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
-            awaitRunnerIdle(d.getKey().state(), TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
+            SessionRunner.awaitRunnerIdle(d.getKey().state(), TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
         }
         for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
             deleteRewritten(d.getKey(), d.getValue(), waitUntil, true);
@@ -256,7 +256,7 @@ final class Takeovers {
             try {
                 threads.prober().execute(() -> {
                     try {
-                        awaitRunnerIdle(st, config.operationTimeoutMillis());
+                        SessionRunner.awaitRunnerIdle(st, config.operationTimeoutMillis());
                         deleteRewritten(s, takenHash, System.nanoTime()
                                 + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis()), false);
                     } finally {
@@ -283,24 +283,6 @@ final class Takeovers {
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
                 base.storeFailed(e, millis);
-            }
-        }
-    }
-
-    static void awaitRunnerIdle(SessionState st, long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        synchronized (st) {
-            while (st.running) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    return;
-                }
-                try {
-                    st.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
             }
         }
     }
