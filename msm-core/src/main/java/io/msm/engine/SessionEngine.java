@@ -83,6 +83,7 @@ public final class SessionEngine implements AutoCloseable {
     private final SessionLocks locks;
     /** Sticky with a jvmRoute: sessions moving between Tomcats; {@code null} otherwise. */
     private final Takeovers takeovers;
+    private final SessionDecoder decoder;
     private final SessionLoader loader;
     private final SessionWriter writer;
     private final SessionRunner runner;
@@ -143,7 +144,8 @@ public final class SessionEngine implements AutoCloseable {
         this.secondaries = sticky ? null : new SecondaryCopies(base);
         this.ends = new SessionEnds(base, secondaries);
         this.locks = sticky ? null : new SessionLocks(base, secondaries);
-        this.loader = new SessionLoader(base, ends, secondaries);
+        this.decoder = new SessionDecoder(base);
+        this.loader = new SessionLoader(base, ends, secondaries, decoder);
         this.writer = new SessionWriter(base, ends, secondaries);
         this.runner = new SessionRunner(base, ends, writer);
         health.onRecovered(runner::nodeRecovered);
@@ -346,7 +348,7 @@ public final class SessionEngine implements AutoCloseable {
 
     /** The copy hash of the session in {@code blob} ({@link BlobCodec#copyHash}); {@code 0} if none or unreadable. */
     long storedCopyHash(String id, byte[] blob) {
-        return loader.storedCopyHash(id, blob);
+        return decoder.storedCopyHash(id, blob);
     }
 
     /** {@code readWrite}, non-sticky: the last access its old-format validity record dates; {@code -1} otherwise. */
@@ -356,12 +358,12 @@ public final class SessionEngine implements AutoCloseable {
 
     /** The timeout of the session in {@code blob} (a copy the timeout watch read); {@code null} if unreadable. */
     Integer storedTimeout(String id, byte[] blob) {
-        return loader.storedTimeout(id, blob);
+        return decoder.storedTimeout(id, blob);
     }
 
-    /** The session in a copy the timeout watch read (see {@link SessionLoader#decodeRead}). */
+    /** The session in a copy the timeout watch read (see {@link SessionDecoder#decodeRead}). */
     LoadResult decodeRead(String id, byte[] blob) {
-        return loader.decodeRead(id, blob);
+        return decoder.decodeRead(id, blob);
     }
 
     /**

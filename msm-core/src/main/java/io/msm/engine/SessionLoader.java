@@ -54,10 +54,11 @@ final class SessionLoader {
     private final LegacyLoads legacy;
     private final LegacyWrites legacyWrites;
     private final SessionEnds ends;
+    private final SessionDecoder decoder;
     /** Non-sticky: read when the primary's node cannot answer; {@code null} in sticky mode. */
     private final SecondaryCopies secondaries;
 
-    SessionLoader(EngineBase base, SessionEnds ends, SecondaryCopies secondaries) {
+    SessionLoader(EngineBase base, SessionEnds ends, SecondaryCopies secondaries, SessionDecoder decoder) {
         this.base = base;
         this.config = base.config;
         this.ctx = base.ctx;
@@ -78,6 +79,7 @@ final class SessionLoader {
         this.legacyWrites = base.legacyWrites;
         this.ends = ends;
         this.secondaries = secondaries;
+        this.decoder = decoder;
     }
 
     /**
@@ -125,7 +127,7 @@ final class SessionLoader {
                 return failed(e);
             }
         }
-        LoadResult r = decode(id, node, blob, secondary, read.ttl, read.refreshedFor, read.refreshedUntil, start,
+        LoadResult r = decoder.decode(id, node, blob, secondary, read.ttl, read.refreshedFor, read.refreshedUntil, start,
                 read.name, read.cas);
         return sticky || secondary || read.name > 0 ? r : refreshedForItsTimeout(id, node, r, read.refreshedFor);
     }
@@ -215,22 +217,6 @@ final class SessionLoader {
         return r;
     }
 
-    /** The copy hash of the session in {@code blob} ({@link BlobCodec#copyHash}); {@code 0} if none or unreadable. */
-    long storedCopyHash(String id, byte[] blob) {
-        if (blob == null || Tombstones.is(blob)) {
-            return 0;
-        }
-        if (legacy != null && LegacyLoads.timeoutOf(id, blob) != null) {
-            return LegacyWrites.contentHash(blob); // what readWrite's writes record (hadContent)
-        }
-        try {
-            byte[] opened = sealer.open(blob);
-            return BlobCodec.decode(opened).id().equals(id) ? BlobCodec.copyHash(opened) : 0;
-        } catch (RuntimeException e) { // UnreadableBlobException (an untrusted blob too)
-            return 0;
-        }
-    }
-
     /**
      * {@code readWrite}, non-sticky: the last access to {@code id} its old-format validity record dates, which
      * Tomcats still running memcached-session-manager write without touching the copy; {@code -1} otherwise.
@@ -239,168 +225,6 @@ final class SessionLoader {
      */
     long legacyAccessed(String id, String node) {
         return legacyWrites == null || sticky ? -1 : legacy.accessedAt(id, node);
-    }
-
-    /**
-     * The timeout of the session in {@code blob} (a copy the timeout watch read), as the Tomcat that stored it last
-     * set it; {@code null} if the copy is not a readable session of this id (the watch's decode says why).
-     */
-    Integer storedTimeout(String id, byte[] blob) {
-        if (legacy != null && io.msm.anchor.AnchorBlob.looksLikeOne(blob)) {
-            return LegacyLoads.timeoutOf(id, blob);
-        }
-        try {
-            SessionData data = BlobCodec.decode(sealer.open(blob));
-            return data.id().equals(id) && data.isValid() ? data.maxInactiveInterval() : null;
-        } catch (RuntimeException e) { // UnreadableBlobException (an untrusted blob too)
-            return null;
-        }
-    }
-
-    /**
-     * The session in a copy read from memcached: {@code blob} as the timeout watch read it (with its remaining TTL), so
-     * a session that timed out is ended from the copy that told so, not from a second read that may come after
-     * memcached dropped it.
-     */
-    LoadResult decodeRead(String id, byte[] blob) {
-        SessionId p = ids.parse(id);
-        if (legacy != null && io.msm.anchor.AnchorBlob.looksLikeOne(blob)) {
-            return legacy.decodeTimedOut(id, p == null ? "?" : p.nodeId(), blob);
-        }
-        return decode(id, p == null ? "?" : p.nodeId(), blob, false, io.msm.store.StoredValue.UNKNOWN_TTL, -1, 0,
-                System.nanoTime(), 0, 0);
-    }
-
-    /**
-     * {@link #load(String)}'s second half: checks and decodes what the read found. The parameters are what the read
-     * learned besides the bytes: from the secondary copy, the remaining TTL, the timeout the read refreshed the copy
-     * for and until when, when the read started, the key name it was found under, its CAS.
-     */
-    private LoadResult decode(String id, String node, byte[] blob, boolean secondary, int ttl, int refreshedFor,
-            long refreshedUntil, long start, int name, long cas) {
-        if (blob == null || Tombstones.is(blob)) {
-            if (idle != null) {
-                idle.forget(id);
-            }
-            stats.count(Counter.SESSIONS_NOT_FOUND);
-            return LoadResult.of(LoadResult.Status.NOT_FOUND, blob == null ? "not in memcached" : "the session ended");
-        }
-        try {
-            byte[] opened = sealer.open(blob);
-            SessionData data = BlobCodec.decode(opened);
-            if (!data.id().equals(id)) {
-                throw new TranscoderException("the blob stored under this id belongs to session "
-                        + LogIds.of(data.id()));
-            }
-            if (!data.isValid()) {
-                stats.count(Counter.SESSIONS_NOT_FOUND);
-                return LoadResult.of(LoadResult.Status.NOT_FOUND, "stored session is invalidated");
-            }
-            byte[] owner = data.notes().get(SessionEngine.OWNER_NOTE);
-            String otherWebapp = binding != null ? binding.otherWebapp(data)
-                    : ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)
-                    ? new String(owner, java.nio.charset.StandardCharsets.UTF_8) : null;
-            if (otherWebapp != null) {
-                stats.count(Counter.SESSIONS_NOT_FOUND);
-                return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp " + otherWebapp);
-            }
-            IdleSessionCache.Version version = attributesOf(id, data);
-            stats.count(Counter.SESSIONS_LOADED);
-            if (secondary) {
-                stats.count(Counter.SECONDARY_LOADS);
-            }
-            int mi = data.maxInactiveInterval();
-            // refreshed for another timeout than the session's: unknown, refreshed at the request's end
-            long storeExpiresAt = mi == refreshedFor ? refreshedUntil : 0;
-            base.usualMaxInactive = mi;
-            stats.time(Timer.LOAD, System.nanoTime() - start);
-            return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
-                    lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
-                    .withCas(secondary || name > 0 ? 0 : cas).timedOut(!sticky && ExpiryWatch.timedOut(ttl, mi))
-                    .withCopyHash(BlobCodec.copyHash(opened));
-        } catch (UntrustedBlobException e) {
-            stats.count(Counter.UNTRUSTED_SESSIONS);
-            String reason = e.getMessage();
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " in memcached node " + node
-                    + " is refused, not written with this manager's keys (" + reason + "); the request gets a new"
-                    + " session");
-            return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
-        } catch (UnreadableBlobException | TranscoderException e) {
-            stats.count(Counter.UNREADABLE_SESSIONS);
-            String reason = e.getMessage();
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " in memcached node " + node
-                    + " is unreadable (" + reason + "); the request gets a new session");
-            return LoadResult.of(LoadResult.Status.UNREADABLE, reason);
-        } catch (RuntimeException | LinkageError e) {
-            // A transcoder broke its contract; still never fail the request.
-            stats.count(Counter.UNREADABLE_SESSIONS);
-            LOG.log(Level.WARNING, logPrefix + "session " + LogIds.of(id) + " in memcached node " + node
-                    + " could not be read; the request gets a new session", e);
-            return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
-        }
-    }
-
-    /**
-     * The attributes stored as {@code bytes}: the objects this Tomcat kept for the idle session if they are that
-     * version ({@code idleSessionCache}), else deserialized.
-     */
-    private IdleSessionCache.Version attributesOf(String id, SessionData data) {
-        List<byte[]> chunks = data.attributeChunks();
-        long hash = idle == null ? 0 : attributesHash(chunks);
-        int length = length(chunks);
-        Map<String, Object> kept = idle == null ? null : idle.take(id, hash, length);
-        if (kept != null) {
-            stats.count(Counter.LOADS_REUSED);
-            return new IdleSessionCache.Version(hash, length, kept);
-        }
-        if (!data.isChunked()) {
-            return new IdleSessionCache.Version(hash, length, transcoder.deserialize(chunks.get(0)));
-        }
-        Map<String, Object> attributes = new LinkedHashMap<>();
-        for (int i = 0; i < chunks.size(); i++) {
-            Map<String, Object> part = transcoder.deserialize(chunks.get(i));
-            String name = data.attributeChunkNames().get(i);
-            // a chunk named for one attribute holds that one alone (or none, if the serializer skipped it): its bytes
-            // stand for it at the next write
-            if (name != null && !part.isEmpty() && !part.keySet().equals(Set.of(name))) {
-                throw new TranscoderException("the attribute chunk named " + name + " holds " + part.keySet());
-            }
-            attributes.putAll(part);
-        }
-        return new IdleSessionCache.Version(hash, length, attributes);
-    }
-
-    static long attributesHash(List<byte[]> chunks) {
-        long hash = 0;
-        for (byte[] chunk : chunks) {
-            hash = io.msm.internal.XxHash64.hash(chunk, 0, chunk.length, hash);
-        }
-        return hash;
-    }
-
-    static int length(List<byte[]> chunks) {
-        int length = 0;
-        for (byte[] chunk : chunks) {
-            length += chunk.length;
-        }
-        return length;
-    }
-
-    /**
-     * When the session was last accessed on any Tomcat (non-sticky). Every access refreshes the stored copy to
-     * {@code maxInactiveInterval + slack} seconds, so its remaining TTL dates that access to about a second; without
-     * a TTL (binary protocol, old memcached, a secondary copy) it is the time of the last request that changed it.
-     */
-    private long lastAccessed(SessionData data, int ttl) {
-        long fromBlob = Math.max(data.lastAccessedTime(), data.thisAccessedTime());
-        int mi = data.maxInactiveInterval();
-        if (sticky || ttl < 0 || mi <= 0) {
-            return fromBlob;
-        }
-        long now = ctx.clock().getAsLong();
-        // the shortest refresh (timeout + slack) even with readWrite's longer one: a Tomcat in read mode refreshes so
-        long sinceRefresh = Math.max(0, (long) mi + SessionEngine.slackSeconds(mi) - ttl) * 1000;
-        return Math.min(now, Math.max(fromBlob, now - sinceRefresh));
     }
 
     /**

@@ -31,7 +31,6 @@ import java.util.regex.Pattern;
 final class SessionWriter {
 
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
-    private static final int SERIALIZATION_ATTEMPTS = 3;
 
     private final EngineBase base;
     private final MsmConfig config;
@@ -54,8 +53,7 @@ final class SessionWriter {
     private final SessionEnds ends;
     /** Non-sticky: the secondary copies written with each session; {@code null} in sticky mode. */
     private final SecondaryCopies secondaries;
-    private final AttributeChunker chunker;
-    private final Pattern attributeFilter;
+    private final SessionEncoder encoder;
     /** A write on a backup thread (nothing waits for it, or a request waits for the runner). */
     final WriteContext background;
     /** A write on the request's thread (non-sticky, or sticky with synchronous backups). */
@@ -63,8 +61,6 @@ final class SessionWriter {
     /** Non-sticky: the bound of {@link #unsaved} was reached and said in the log (again after a node returns). */
     private final java.util.concurrent.atomic.AtomicBoolean unsavedFull =
             new java.util.concurrent.atomic.AtomicBoolean();
-    /** Names of attributes reported as over maxAttributeSize (each is reported once). */
-    private final Set<String> reportedLargeAttributes = ConcurrentHashMap.newKeySet();
 
     SessionWriter(EngineBase base, SessionEnds ends, SecondaryCopies secondaries) {
         this.base = base;
@@ -87,8 +83,7 @@ final class SessionWriter {
         this.legacyWrites = base.legacyWrites;
         this.ends = ends;
         this.secondaries = secondaries;
-        this.chunker = new AttributeChunker(base.transcoder, config.maxAttributeSize(), this::attributeTooLarge);
-        this.attributeFilter = config.sessionAttributeFilter().orElse(null);
+        this.encoder = new SessionEncoder(base);
         this.background = WriteContext.background(config);
         this.onRequest = WriteContext.onRequest(config, sticky);
     }
@@ -111,7 +106,7 @@ final class SessionWriter {
      */
     boolean writeIfChanged(ManagedSession s, SessionState st, WriteContext wc) {
         long start = System.nanoTime();
-        Prepared next = prepare(s);
+        SessionEncoder.Prepared next = encoder.prepare(s);
         if (next == null) {
             return true; // cannot be serialized (counted, said): the session's next request tries again
         }
@@ -143,63 +138,6 @@ final class SessionWriter {
         }
         commit(s, st, next, blob, sent, wc, start);
         return true;
-    }
-
-    /** A session's stored form, encoded (not sealed yet). */
-    private static final class Prepared {
-        final String id;
-        /** msm's encoding, or (readWrite) memcached-session-manager's blob, stored as it is. */
-        final byte[] encoded;
-        final boolean legacy;
-        final long hash;
-        /** What memcached holds once this write succeeds (or already holds when unchanged), for idleSessionCache. */
-        final IdleSessionCache.Version version;
-
-        Prepared(String id, byte[] encoded, boolean legacy, long hash, IdleSessionCache.Version version) {
-            this.id = id;
-            this.encoded = encoded;
-            this.legacy = legacy;
-            this.hash = hash;
-            this.version = version;
-        }
-    }
-
-    /** Serializes and encodes the session; {@code null} if it cannot be serialized now (counted, said). */
-    private Prepared prepare(ManagedSession s) {
-        SessionData.Builder meta = s.metadata();
-        if (ownerNote != null) {
-            meta.note(SessionEngine.OWNER_NOTE, ownerNote);
-        }
-        if (binding != null) {
-            binding.addTo(meta);
-        }
-        String id = meta.build().id();
-        if (legacyWrites != null) {
-            // readWrite: as memcached-session-manager stores it (msm's format if it could not read this session)
-            byte[] legacyBlob;
-            try {
-                legacyBlob = legacyWrites.encode(meta.build(), filter(s.attributes()), ctx.clock().getAsLong());
-            } catch (ConcurrentModificationException e) {
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not "
-                        + "stored: " + e);
-                return null;
-            }
-            if (legacyBlob != null) {
-                return new Prepared(id, legacyBlob, true, LegacyWrites.contentHash(legacyBlob), null);
-            }
-        }
-        AttributeChunker.Serialized serialized = serialize(s, id);
-        if (serialized == null) {
-            return null;
-        }
-        byte[] encoded = BlobCodec.encode((serialized.names == null
-                ? meta.attributes(serialized.chunks.get(0))
-                : meta.attributeChunks(serialized.chunks, serialized.names)).build());
-        IdleSessionCache.Version version = idle == null ? null
-                : new IdleSessionCache.Version(SessionLoader.attributesHash(serialized.chunks),
-                        SessionLoader.length(serialized.chunks), serialized.attributes);
-        return new Prepared(id, encoded, false, BlobCodec.contentHash(encoded), version);
     }
 
     /** What {@link #send} did: memcached's answer and the secondary copy's. */
@@ -273,7 +211,7 @@ final class SessionWriter {
     }
 
     /** memcached holds {@code blob} now: recorded in the session's state; the copies it replaces go. */
-    private void commit(ManagedSession s, SessionState st, Prepared next, byte[] blob, Sent sent, WriteContext wc,
+    private void commit(ManagedSession s, SessionState st, SessionEncoder.Prepared next, byte[] blob, Sent sent, WriteContext wc,
             long start) {
         String id = next.id;
         String previous = st.storedId;
@@ -393,62 +331,6 @@ final class SessionWriter {
                     + "memcached node: until one is available, others that cannot be stored are not kept in memory "
                     + "(their users get a new session)");
         }
-    }
-
-    private AttributeChunker.Serialized serialize(ManagedSession s, String id) {
-        SessionState st = s.state();
-        Set<String> accessed = st.takeAccessedNames(st.layout != null);
-        for (int attempt = 1; ; attempt++) {
-            long start = System.nanoTime();
-            try {
-                AttributeChunker.Serialized serialized = chunker.serialize(st, filter(s.attributes()), accessed);
-                stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
-                return serialized;
-            } catch (RuntimeException e) {
-                if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
-                    continue; // a request changed a collection while we serialized it: read it again
-                }
-                // not retried here: the session's next request tries again
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not stored: " + e);
-                return null;
-            }
-        }
-    }
-
-    /**
-     * {@code maxAttributeSize}: an attribute left out of the stored copy (it stays in this Tomcat's memory). Said once
-     * per attribute name, counted every time.
-     */
-    private void attributeTooLarge(String name, int size) {
-        stats.count(Counter.ATTRIBUTES_TOO_LARGE);
-        if (reportedLargeAttributes.add(name)) {
-            LOG.log(Level.WARNING, () -> logPrefix + "attribute " + name + " is " + size + " bytes serialized, over "
-                    + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + config.maxAttributeSize() + "\": it is not stored in "
-                    + "memcached (it stays in this Tomcat's memory; said once per attribute name)");
-        }
-    }
-
-    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (type.isInstance(c)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private Map<String, Object> filter(Map<String, Object> attributes) {
-        if (attributeFilter == null) {
-            return attributes;
-        }
-        Map<String, Object> kept = new LinkedHashMap<>();
-        attributes.forEach((k, v) -> {
-            if (attributeFilter.matcher(k).matches()) {
-                kept.put(k, v);
-            }
-        });
-        return kept;
     }
 
     /** @param always touch even if the stored copy outlives the session (to learn whether memcached still has it) */
