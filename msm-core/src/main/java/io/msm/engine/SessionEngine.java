@@ -1,64 +1,33 @@
 package io.msm.engine;
 
 import io.msm.MsmException;
-import io.msm.codec.BlobCodec;
-import io.msm.internal.LogIds;
-import io.msm.codec.SessionData;
-import io.msm.codec.BlobSealer;
-import io.msm.codec.UnreadableBlobException;
-import io.msm.codec.UntrustedBlobException;
-import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
-import io.msm.internal.DaemonThreads;
-import io.msm.node.ConnectionWatch;
-import io.msm.node.NodeAvailability;
-import io.msm.node.NodeSelector;
-import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.spi.SessionAttributesTranscoder;
-import io.msm.spi.TranscoderContext;
-import io.msm.spi.TranscoderException;
-import io.msm.spi.TranscoderFactory;
 import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
-import io.msm.stats.MsmStatistics.Timer;
-import io.msm.store.Expiration;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.util.Collection;
-import java.util.ConcurrentModificationException;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * The container-neutral session engine behind an msm manager (sticky mode): it names new sessions, loads sessions a
- * Tomcat does not hold, decides after each request whether a session must be written or its expiry refreshed, writes
- * on the backup threads (or the request thread when {@code sessionBackupAsync="false"}), moves sessions off
- * unavailable nodes, and re-stores what could not be stored once a node returns.
+ * The container-neutral session engine behind an msm manager: it names new sessions, loads sessions a Tomcat does
+ * not hold, decides after each request whether a session must be written or its expiry refreshed, writes on the
+ * backup threads (or the request thread when {@code sessionBackupAsync="false"}, and always in non-sticky mode),
+ * moves sessions off unavailable nodes, and re-stores what could not be stored once a node returns.
  *
- * <p>Per session, all memcached work runs through one <em>runner</em> at a time, in order. A backup requested while
- * another runs for the same session is coalesced into a follow-up run that serializes the session again, so the
- * final state is always written, never skipped.
+ * <p>A facade over parts that each read alone: the {@link SessionMode} (sticky or non-sticky), the
+ * {@link SessionLoader}, the {@link SessionWriter}, the per-session {@link SessionRunner}, {@link SessionEnds},
+ * {@link NodeHealth}, and the shared {@link EngineBase}. Per session, all memcached work runs through one runner at a
+ * time, in order; a backup requested while another runs is coalesced into a follow-up run that serializes the session
+ * again, so the final state is always written, never skipped.
  */
 public final class SessionEngine implements AutoCloseable {
-
-    private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     /** How often suspect (timed-out) nodes are probed. */
     static final long PROBE_INTERVAL_MILLIS = 500;
@@ -74,85 +43,51 @@ public final class SessionEngine implements AutoCloseable {
     static final String OWNER_NOTE = "io.msm.owner";
 
     private final EngineBase base;
+    private final MsmConfig config;
+    private final EngineContext ctx;
+    private final MsmStatistics stats;
     private final EngineThreads threads;
     private final NodeHealth health;
-    /** Non-sticky: the secondary copies; {@code null} in sticky mode. */
-    private final SecondaryCopies secondaries;
+    private final UnsavedSessions unsaved;
+    private final IdleSessionCache idle;
     private final SessionEnds ends;
-    /** Non-sticky: session locks; {@code null} in sticky mode. */
-    private final SessionLocks locks;
-    /** Sticky with a jvmRoute: sessions moving between Tomcats; {@code null} otherwise. */
-    private final Takeovers takeovers;
     private final SessionDecoder decoder;
     private final SessionLoader loader;
     private final SessionWriter writer;
-    private final SessionRunner runner;
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final String logPrefix;
-    private final MsmStatistics stats;
-    private final SessionIdFormat ids;
-    private final SessionStore store;
-    private final NodeAvailability availability;
-    private final NodeSelector selector;
-    private final SessionAttributesTranscoder transcoder;
-    private final byte[] ownerNote;
-    /** With sessionProtection: host, context and prefix every blob must name (it replaces the owner note). */
-    private final Binding binding;
-    /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
-    private final boolean sticky;
-    /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
-    private final UnsavedSessions unsaved;
-    /** Signs, encrypts and compresses blobs on their way to memcached, and checks them on the way back. */
-    private final BlobSealer sealer;
-    /** The memcached keys of sessions: prefix and id, or a keyed hash of the id with sessionProtection. */
-    private final StorageKeys keys;
-    /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
-    private final IdleSessionCache idle;
-    /** Non-sticky: conditional writes and the tombstones of ended ids. */
-    private final Tombstones tombstones;
-    /** Sessions memcached-session-manager stored ({@code legacySessions}), or {@code null}. */
-    private final LegacyLoads legacy;
-    /** {@code legacySessions="readWrite"}: sessions stored as memcached-session-manager stores them, or {@code null}. */
-    private final LegacyWrites legacyWrites;
     /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
     private final ExpiryWatch expiry;
+    private final SessionMode mode;
+    private final SessionRunner runner;
+    private final Routing routing;
+    private final SessionLifecycle lifecycle;
 
     private SessionEngine(EngineBase base) {
         this.base = base;
-        this.threads = base.threads;
-        this.health = base.health;
         this.config = base.config;
         this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
         this.stats = base.stats;
-        this.ids = base.ids;
-        this.store = base.store;
-        this.availability = base.availability;
-        this.selector = base.selector;
-        this.transcoder = base.transcoder;
-        this.sealer = base.sealer;
-        this.keys = base.keys;
-        this.sticky = base.sticky;
-        this.idle = base.idle;
-        this.ownerNote = base.ownerNote;
-        this.binding = base.binding;
+        this.threads = base.threads;
+        this.health = base.health;
         this.unsaved = base.unsaved;
-        this.tombstones = base.tombstones;
-        this.legacy = base.legacy;
-        this.legacyWrites = base.legacyWrites;
-        this.secondaries = sticky ? null : new SecondaryCopies(base);
+        this.idle = base.idle;
+        SecondaryCopies secondaries = base.sticky ? null : new SecondaryCopies(base);
         this.ends = new SessionEnds(base, secondaries);
-        this.locks = sticky ? null : new SessionLocks(base, secondaries);
         this.decoder = new SessionDecoder(base);
         this.loader = new SessionLoader(base, ends, secondaries, decoder);
         this.writer = new SessionWriter(base, ends, secondaries);
-        this.runner = new SessionRunner(base, ends, writer);
+        this.expiry = new ExpiryWatch(this, ctx);
+        StickyMode sticky = base.sticky ? new StickyMode(base, writer) : null;
+        this.mode = sticky != null ? sticky
+                : new NonStickyMode(base, writer, secondaries, new SessionLocks(base, secondaries), expiry);
+        this.runner = new SessionRunner(base, mode, ends, writer);
+        if (sticky != null) {
+            sticky.takeovers(expiry, runner::retire);
+        }
+        this.routing = new Routing(base, mode, ends);
+        this.lifecycle = new SessionLifecycle(base, mode, runner, ends, expiry);
         health.onRecovered(runner::nodeRecovered);
         threads.prober().scheduleWithFixedDelay(() -> health.probeSuspects(this::housekeeping), PROBE_INTERVAL_MILLIS,
                 PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-        this.expiry = new ExpiryWatch(this, ctx);
-        this.takeovers = sticky && ctx.jvmRoute() != null ? new Takeovers(base, expiry, runner::retire) : null;
     }
 
     /**
@@ -182,7 +117,7 @@ public final class SessionEngine implements AutoCloseable {
         return engine;
     }
 
-    // ====================================================================== ids and nodes
+    // ====================================================================== ids and nodes (see Routing)
 
     public MsmConfig config() {
         return config;
@@ -197,81 +132,33 @@ public final class SessionEngine implements AutoCloseable {
         return new SessionState();
     }
 
-    /** The id of a new session: {@code random} plus an available node and this Tomcat's jvmRoute. */
+    /** The id of a new session: {@code random} plus an available node and this Tomcat's jvmRoute (sticky). */
     public String newSessionId(String random) {
-        return ids.format(random, selector.forNewSession(), route());
-    }
-
-    /** The jvmRoute ids carry: this Tomcat's in sticky mode, none in non-sticky mode (any Tomcat serves them). */
-    private String route() {
-        return sticky ? ctx.jvmRoute() : null;
+        return routing.newSessionId(random);
     }
 
     /** {@code true} if {@code id} is a well-formed session id of this configuration (routes to a known node). */
     public boolean isValidId(String id) {
-        SessionId p = ids.parse(id);
-        return p != null && selector.isKnown(p.nodeId());
+        return routing.isValidId(id);
     }
 
     /**
-     * Where a session held by this Tomcat should live: with this Tomcat's jvmRoute and on an available node (a
-     * primary one if any is available).
+     * Where a session held by this Tomcat should live: with this Tomcat's jvmRoute and on an available node.
      *
      * @return the new id, or {@code null} if {@code id} is right as it is (or not an msm id)
      */
     public String relocate(String id) {
-        return relocate(ids.parse(id));
+        return routing.relocate(id);
     }
 
-    /**
-     * {@link #relocate(String)} for a resident session, called at the start and end of each of its requests: its id
-     * is parsed once, not on every call.
-     *
-     * @param id the session's id as the caller read it
-     */
+    /** {@link #relocate(String)} for a resident session, whose parsed id is kept (see {@link Routing}). */
     public String relocate(ManagedSession session, String id) {
-        SessionState st = session.state();
-        SessionId p = st.parsedId;
-        if (p == null || !p.id().equals(id)) {
-            p = ids.parse(id);
-            st.parsedId = p;
-        }
-        return relocate(p);
-    }
-
-    private String relocate(SessionId p) {
-        if (p == null) {
-            return null;
-        }
-        String node = config.nodeIdsInSessionIds() ? selector.relocation(p.nodeId()) : null;
-        boolean routeChanged = !equalsNullable(p.jvmRoute(), route());
-        if (node == null && !routeChanged) {
-            return null;
-        }
-        return ids.format(p.random(), node != null ? node : p.nodeId(), route());
+        return routing.relocate(session, id);
     }
 
     /** The adapter moved a session from {@code oldId} to {@code newId} (see {@link #relocate(String)}): counted. */
     public void relocated(String oldId, String newId) {
-        ends.revive(newId); // a session taken back under an id this Tomcat had dropped
-        if (takeovers != null) {
-            takeovers.awaitDeferredDelete(newId);
-        }
-        SessionId from = ids.parse(oldId);
-        SessionId to = ids.parse(newId);
-        if (from == null || to == null) {
-            return;
-        }
-        if (!from.nodeId().equals(to.nodeId())) {
-            stats.count(Counter.NODE_FAILOVERS);
-        }
-        if (!equalsNullable(from.jvmRoute(), to.jvmRoute())) {
-            stats.count(Counter.TOMCAT_FAILOVERS);
-        }
-    }
-
-    private static boolean equalsNullable(String a, String b) {
-        return a == null ? b == null : a.equals(b);
+        routing.relocated(oldId, newId);
     }
 
     /** {@code true} if {@code requestUriIgnorePattern} is set (else {@link #isIgnored(String)} is always false). */
@@ -285,26 +172,21 @@ public final class SessionEngine implements AutoCloseable {
         return p != null && path != null && p.matcher(path).matches();
     }
 
-    /** The key of the primary copy of session {@code id}, the one written. */
-    private String key(String id) {
-        return keys.primary(id, 0);
-    }
-
     // ====================================================================== locks (non-sticky)
 
     /** Whether some requests take their session's lock (non-sticky with a {@code lockingMode} other than none). */
     public boolean locks() {
-        return locks != null && locks.locks();
+        return mode.locks() != null && mode.locks().locks();
     }
 
     /** Whether {@link #learn(String, boolean)} wants the requests' paths ({@code lockingMode="auto"}, non-sticky). */
     public boolean learnsPaths() {
-        return locks != null && locks.learnsPaths();
+        return mode.locks() != null && mode.locks().learnsPaths();
     }
 
     /** Whether a request for {@code path} takes its session's lock, by {@code lockingMode} (never in sticky mode). */
     public boolean needsLock(String path) {
-        return locks != null && locks.needsLock(path);
+        return mode.locks() != null && mode.locks().needsLock(path);
     }
 
     /**
@@ -313,8 +195,8 @@ public final class SessionEngine implements AutoCloseable {
      * once a request on it changed the session (see {@link LockingPaths}).
      */
     public void learn(String path, boolean changed) {
-        if (locks != null) {
-            locks.learn(path, changed);
+        if (mode.locks() != null) {
+            mode.locks().learn(path, changed);
         }
     }
 
@@ -326,13 +208,13 @@ public final class SessionEngine implements AutoCloseable {
      *         always {@code null} in sticky mode
      */
     public SessionLock lock(String id) {
-        return locks == null ? null : locks.lock(id);
+        return mode.locks() == null ? null : mode.locks().lock(id);
     }
 
     /** Releases a lock; only if it is still this owner's (a lock that expired and was taken by another stays). */
     public void unlock(SessionLock lock) {
-        if (locks != null) {
-            locks.unlock(lock);
+        if (mode.locks() != null) {
+            mode.locks().unlock(lock);
         }
     }
 
@@ -384,27 +266,12 @@ public final class SessionEngine implements AutoCloseable {
 
     /** A new session was created in this Tomcat; it is stored at the end of the request. */
     public void created(ManagedSession session) {
-        stats.count(Counter.SESSIONS_CREATED);
-        base.usualMaxInactive = session.maxInactiveInterval();
-        session.state().metadataChanged();
+        lifecycle.created(session);
     }
 
-    /**
-     * Non-sticky: {@code session} left this Tomcat's memory (no request uses it). With {@code idleSessionCache}, its
-     * attribute objects are kept for its next load here, if memcached holds exactly what they were written from or
-     * read into and nothing is pending.
-     */
+    /** {@code session} left this Tomcat's memory (see {@link SessionLifecycle#released}). */
     public void released(ManagedSession session) {
-        if (idle == null) {
-            return;
-        }
-        SessionState st = session.state();
-        IdleSessionCache.Version v = st.version;
-        st.version = null;
-        String id = session.id();
-        if (v != null && session.isActive() && st.isStoredAs(id) && !unsaved.contains(session) && st.isSettled()) {
-            idle.keep(id, v, ctx.clock().getAsLong(), session.maxInactiveInterval());
-        }
+        lifecycle.released(session);
     }
 
     /** A request started using {@code session}. */
@@ -413,56 +280,23 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /**
-     * A request that used {@code session} ended: store the session if it may have changed (and its stored form
-     * differs), or refresh the stored copy's expiry if only read. In synchronous and non-sticky mode a needed write
-     * happens before this method returns (bounded by {@code sessionBackupTimeout} or {@code operationTimeout});
-     * otherwise it is queued on the backup threads.
+     * A request that used {@code session} ended: store the session if it may have changed, or refresh the stored
+     * copy's expiry if only read (see {@link SessionLifecycle#requestEnded}).
      *
      * @return {@code true} if a change was stored before returning (synchronous and non-sticky mode)
      */
     public boolean requestEnded(ManagedSession session) {
-        long now = ctx.clock().getAsLong();
-        SessionState st = session.state();
-        if (!sticky) {
-            expiry.seen(session, now);
-        }
-        if (st.requestEnded(now)) {
-            // non-sticky: the user's next request may reach another Tomcat, so the write completes first
-            long hashBefore = st.storedHash;
-            boolean storedBefore = st.stored;
-            String idBefore = st.storedId;
-            boolean wait = !sticky || !config.sessionBackupAsync();
-            runner.run(session, SessionRunner.Work.WRITE, wait);
-            return wait && (st.storedHash != hashBefore || st.stored != storedBefore
-                    || !java.util.Objects.equals(st.storedId, idBefore));
-        } else if (writer.needsTouch(session, st, now) || secondaries != null && secondaries.secondaryDue(session, now) || legacyWrites != null && !sticky) {
-            runner.run(session, SessionRunner.Work.TOUCH, false); // readWrite: every request dates its access in the validity record
-        }
-        return false;
+        return lifecycle.requestEnded(session);
     }
 
     /**
-     * The response of a request that uses {@code session} may reach the client while the request still runs (the
-     * application flushes or closes it, or writes the last byte of its declared length). In non-sticky and
-     * synchronous mode the session is stored now if it may have changed, as it would be at the request's end, so
-     * the client cannot send its next request, maybe to another Tomcat, before memcached holds the change. A later
-     * call stores it again only if a request accessed it since; the request's end stores what changed after the
-     * last call (it serializes the session again and skips the write if nothing did). Sticky asynchronous mode does
-     * nothing here.
+     * The response of a request that uses {@code session} may reach the client while the request still runs: stored
+     * now where a request waits for its write (see {@link SessionLifecycle#responseLeaving}).
      *
      * @return {@code true} if the session's stored form changed now, or could not be stored
      */
     public boolean responseLeaving(ManagedSession session) {
-        SessionState st = session.state();
-        if (sticky && config.sessionBackupAsync() || !st.changedSinceResponseLeft()) {
-            return false;
-        }
-        long hashBefore = st.storedHash;
-        boolean storedBefore = st.stored;
-        String idBefore = st.storedId;
-        runner.run(session, SessionRunner.Work.WRITE, true);
-        return st.storedHash != hashBefore || st.stored != storedBefore
-                || !java.util.Objects.equals(st.storedId, idBefore) || unsaved.contains(session);
+        return lifecycle.responseLeaving(session);
     }
 
     /**
@@ -475,56 +309,22 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Stores the session on this thread (waiting at most {@code operationTimeout}); {@code true} if stored. */
     public boolean storeNow(ManagedSession session) {
-        runner.run(session, SessionRunner.Work.WRITE, true);
-        return session.state().isStoredAs(session.id()) && !unsaved.contains(session);
+        return lifecycle.storeNow(session);
     }
 
     /** Stores the session now, on a backup thread (e.g. after it moved to another node outside a request end). */
     public void store(ManagedSession session) {
-        session.state().metadataChanged();
-        runner.run(session, SessionRunner.Work.WRITE, false);
+        lifecycle.store(session);
     }
 
-    /**
-     * The session was invalidated or expired in this Tomcat: delete it from memcached. Synchronous mode deletes
-     * before returning (so a logout is effective on every Tomcat at once); asynchronous mode queues it.
-     */
+    /** The session was invalidated or expired here: deleted from memcached (see {@link SessionLifecycle#expired}). */
     public void expired(ManagedSession session) {
-        if (session.state().retired) {
-            return; // a copy another Tomcat took over: the session lives on there
-        }
-        expiry.forget(session.id());
-        unsaved.remove(session);
-        SessionState st = session.state();
-        st.version = null;
-        if (idle != null) {
-            idle.forget(session.id());
-        }
-        long keepUntil = ends.keepTombstoneUntil(session.maxInactiveInterval());
-        ends.end(session.id(), keepUntil);
-        String stored = st.storedId;
-        if (stored != null) {
-            ends.end(stored, keepUntil);
-        }
-        for (String attempted : st.attempted) {
-            ends.end(attempted, keepUntil);
-        }
-        // Always through the runner: a write still running for this session finishes first, then is deleted.
-        runner.run(session, SessionRunner.Work.DELETE, !sticky || !config.sessionBackupAsync());
+        lifecycle.expired(session);
     }
 
-    /**
-     * {@link #expired(ManagedSession)} for a session msm moved from other ids (failovers): copies under those are
-     * deleted too (a Tomcat that still served a late request under one may have written it again), and never loaded
-     * here again.
-     */
+    /** {@link #expired(ManagedSession)} for a session msm moved from {@code formerIds}: those end too. */
     public void expired(ManagedSession session, Collection<String> formerIds) {
-        if (session.state().retired) {
-            return; // ids of a copy another Tomcat took over: they are that Tomcat's to end
-        }
-        session.state().attempted.addAll(formerIds);
-        idsAbandoned(formerIds, session.maxInactiveInterval());
-        expired(session);
+        lifecycle.expired(session, formerIds);
     }
 
     /**
@@ -541,22 +341,13 @@ public final class SessionEngine implements AutoCloseable {
         return Math.max(2, Math.min(60, maxInactiveSeconds / 10));
     }
 
-    // ====================================================================== the per-session runner
-
-
-
     /** Forgets what memcached has dropped anyway: ended ids, idle attributes, refresh times (periodically). */
     private void housekeeping() {
         long now = ctx.clock().getAsLong();
         if (idle != null) {
             idle.purge(now);
         }
-        if (secondaries != null) {
-            secondaries.purge(now);
-        }
-        if (!sticky && !unsaved.isEmpty()) {
-            unsaved.purge(now, ctx.residents());
-        }
+        mode.purge(now);
         ends.purge(now);
     }
 
@@ -567,7 +358,7 @@ public final class SessionEngine implements AutoCloseable {
      * request here, and the session may have moved between Tomcats since this one last served it.
      */
     public boolean isOtherTomcats(String id) {
-        return takeovers != null && takeovers.isOtherTomcats(id);
+        return mode.takeovers() != null && mode.takeovers().isOtherTomcats(id);
     }
 
     /**
@@ -576,8 +367,8 @@ public final class SessionEngine implements AutoCloseable {
      * a copy, before the response (the user's next request may go there). Never throws.
      */
     public void tookOver(String formerId, long copyHash) {
-        if (takeovers != null) {
-            takeovers.tookOver(formerId, copyHash);
+        if (mode.takeovers() != null) {
+            mode.takeovers().tookOver(formerId, copyHash);
         }
     }
 
@@ -587,8 +378,8 @@ public final class SessionEngine implements AutoCloseable {
      * throws.
      */
     public void checkTakeovers() {
-        if (takeovers != null) {
-            takeovers.checkTakeovers();
+        if (mode.takeovers() != null) {
+            mode.takeovers().checkTakeovers();
         }
     }
 
@@ -598,8 +389,8 @@ public final class SessionEngine implements AutoCloseable {
      * ends the session everywhere. One append, on the request's thread, bounded by {@code operationTimeout}.
      */
     public void endedAfterTakeover(ManagedSession s) {
-        if (takeovers != null) {
-            takeovers.endedAfterTakeover(s);
+        if (mode.takeovers() != null) {
+            mode.takeovers().endedAfterTakeover(s);
         }
     }
 
@@ -665,32 +456,32 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     SessionStore store() {
-        return store;
+        return base.store;
     }
 
     boolean isAvailable(String nodeId) {
-        return availability.isAvailable(nodeId);
+        return base.availability.isAvailable(nodeId);
     }
 
     /** The memcached key of session {@code id}. */
     String storageKey(String id) {
-        return key(id);
+        return base.key(id);
     }
 
     /** The names of this webapp's keys. */
     StorageKeys keys() {
-        return keys;
+        return base.keys;
     }
 
     /** The node of session {@code id}, or {@code null} if it is not an msm id. */
     String nodeOf(String id) {
-        SessionId p = ids.parse(id);
+        SessionId p = base.ids.parse(id);
         return p == null ? null : p.nodeId();
     }
 
     /** The jvmRoute in session {@code id}, or {@code null}. */
     String routeOf(String id) {
-        SessionId p = ids.parse(id);
+        SessionId p = base.ids.parse(id);
         return p == null ? null : p.jvmRoute();
     }
 
@@ -714,7 +505,7 @@ public final class SessionEngine implements AutoCloseable {
         }
         threads.stopping(true);
         runner.flushDelayed();
-        threads.finishBackups(Math.max(2000, 3L * config.operationTimeoutMillis()), logPrefix);
+        threads.finishBackups(Math.max(2000, 3L * config.operationTimeoutMillis()), base.logPrefix);
         close();
     }
 
@@ -727,13 +518,11 @@ public final class SessionEngine implements AutoCloseable {
         }
         expiry.close();
         threads.shutdownNow();
-        if (locks != null) {
-            locks.close();
-        }
+        mode.close();
         if (base.watch != null) {
             base.watch.close();
         }
-        store.close();
+        base.store.close();
         threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS));
     }
 }

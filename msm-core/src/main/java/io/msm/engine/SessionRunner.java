@@ -31,16 +31,16 @@ final class SessionRunner {
     private final SessionIdFormat ids;
     private final NodeAvailability availability;
     private final EngineThreads threads;
-    private final boolean sticky;
     private final UnsavedSessions unsaved;
     private final SessionEnds ends;
     private final SessionWriter writer;
+    private final SessionMode mode;
     /** minBackupInterval in ns, 0 when it does not apply (non-sticky, synchronous backups, or not set). */
     private final long minBackupIntervalNanos;
     /** Sessions whose next backup waits for minBackupInterval; their runner stays "running" meanwhile. */
     private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
 
-    SessionRunner(EngineBase base, SessionEnds ends, SessionWriter writer) {
+    SessionRunner(EngineBase base, SessionMode mode, SessionEnds ends, SessionWriter writer) {
         this.config = base.config;
         this.ctx = base.ctx;
         this.logPrefix = base.logPrefix;
@@ -48,10 +48,10 @@ final class SessionRunner {
         this.ids = base.ids;
         this.availability = base.availability;
         this.threads = base.threads;
-        this.sticky = base.sticky;
         this.unsaved = base.unsaved;
         this.ends = ends;
         this.writer = writer;
+        this.mode = mode;
         this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
     }
@@ -102,19 +102,9 @@ final class SessionRunner {
             submitDrain(s, st);
         } else {
             if (wait) {
-                awaitCompleted(s, st, seq, sticky ? config.sessionBackupTimeoutMillis() : coalescedWaitMillis());
+                awaitCompleted(s, st, seq, mode.coalescedWaitMillis());
             }
         }
-    }
-
-    /**
-     * Non-sticky: how long a request waits for a write another thread runs for its session (its own change is
-     * written by that runner next, with its secondary copy): the running write, then its own, each bounded by
-     * {@code operationTimeout} and the secondary's {@code sessionBackupTimeout}. Its response must not leave before
-     * memcached holds the change, or the user's next request, on another Tomcat, would miss it.
-     */
-    private long coalescedWaitMillis() {
-        return 2 * ((long) config.operationTimeoutMillis() + config.sessionBackupTimeoutMillis());
     }
 
     private void submitDrain(ManagedSession s, SessionState st) {
