@@ -164,6 +164,28 @@ final class EngineBase {
         return keys.primary(id, 0);
     }
 
+    /** {@code true} if memcached node {@code nodeId} is available now. */
+    boolean isAvailable(String nodeId) {
+        return availability.isAvailable(nodeId);
+    }
+
+    /** The node of session {@code id}, or {@code null} if it is not an msm id. */
+    String nodeOf(String id) {
+        io.msm.node.SessionIdFormat.SessionId p = ids.parse(id);
+        return p == null ? null : p.nodeId();
+    }
+
+    /** The jvmRoute in session {@code id}, or {@code null}. */
+    String routeOf(String id) {
+        io.msm.node.SessionIdFormat.SessionId p = ids.parse(id);
+        return p == null ? null : p.jvmRoute();
+    }
+
+    /** An operation bounded by {@code operationTimeout} failed. */
+    void reportStoreFailure(StoreException e) {
+        health.storeFailed(e, config.operationTimeoutMillis());
+    }
+
     /** A node failed an operation bounded by {@code timeoutMillis} (see {@link NodeHealth#storeFailed}). */
     void storeFailed(StoreException e, long timeoutMillis) {
         health.storeFailed(e, timeoutMillis);

@@ -69,7 +69,12 @@ final class SessionEnds {
         ended.put(id, keepUntil);
     }
 
-    /** The ids {@code abandoned} ended, for sessions of timeout {@code maxInactiveSeconds}. */
+    /**
+     * The application gave a session a new id (a login's session-fixation protection, {@code changeSessionId()}),
+     * or msm moved it from these ids: the ids it had are dead here for good, never loaded again even if a copy is left
+     * in memcached (the new id's write deletes the last one; copies under older ids were deleted when the session
+     * moved, or are pending).
+     */
     void endAll(Collection<String> abandoned, int maxInactiveSeconds) {
         long keepUntil = keepTombstoneUntil(maxInactiveSeconds);
         for (String id : abandoned) {

@@ -4,7 +4,6 @@ import io.msm.MsmException;
 import io.msm.config.MsmConfig;
 import io.msm.node.SessionIdFormat.SessionId;
 import io.msm.stats.MsmStatistics;
-import io.msm.stats.MsmStatistics.Counter;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
@@ -44,12 +43,6 @@ public final class SessionEngine implements AutoCloseable {
 
     private final EngineBase base;
     private final MsmConfig config;
-    private final EngineContext ctx;
-    private final MsmStatistics stats;
-    private final EngineThreads threads;
-    private final NodeHealth health;
-    private final UnsavedSessions unsaved;
-    private final IdleSessionCache idle;
     private final SessionEnds ends;
     private final SessionDecoder decoder;
     private final SessionLoader loader;
@@ -64,18 +57,12 @@ public final class SessionEngine implements AutoCloseable {
     private SessionEngine(EngineBase base) {
         this.base = base;
         this.config = base.config;
-        this.ctx = base.ctx;
-        this.stats = base.stats;
-        this.threads = base.threads;
-        this.health = base.health;
-        this.unsaved = base.unsaved;
-        this.idle = base.idle;
         SecondaryCopies secondaries = base.sticky ? null : new SecondaryCopies(base);
         this.ends = new SessionEnds(base, secondaries);
         this.decoder = new SessionDecoder(base);
         this.loader = new SessionLoader(base, ends, secondaries, decoder);
         this.writer = new SessionWriter(base, ends, secondaries);
-        this.expiry = new ExpiryWatch(this, ctx);
+        this.expiry = new ExpiryWatch(this, base.ctx);
         StickyMode sticky = base.sticky ? new StickyMode(base, writer) : null;
         this.mode = sticky != null ? sticky
                 : new NonStickyMode(base, writer, secondaries, new SessionLocks(base, secondaries), expiry);
@@ -85,8 +72,8 @@ public final class SessionEngine implements AutoCloseable {
         }
         this.routing = new Routing(base, mode, ends);
         this.lifecycle = new SessionLifecycle(base, mode, runner, ends, expiry);
-        health.onRecovered(runner::nodeRecovered);
-        threads.prober().scheduleWithFixedDelay(() -> health.probeSuspects(this::housekeeping), PROBE_INTERVAL_MILLIS,
+        base.health.onRecovered(runner::nodeRecovered);
+        base.threads.prober().scheduleWithFixedDelay(() -> base.health.probeSuspects(this::housekeeping), PROBE_INTERVAL_MILLIS,
                 PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -105,7 +92,7 @@ public final class SessionEngine implements AutoCloseable {
                         + config.nodes() + ": " + e.getMessage(), e);
             }
         }, true));
-        engine.health.awaitConnections(config.operationTimeoutMillis());
+        engine.base.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
 
@@ -113,18 +100,16 @@ public final class SessionEngine implements AutoCloseable {
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
         SessionEngine engine = new SessionEngine(new EngineBase(config, ctx, storeFactory, false));
-        engine.health.awaitConnections(0);
+        engine.base.health.awaitConnections(0);
         return engine;
     }
-
-    // ====================================================================== ids and nodes (see Routing)
 
     public MsmConfig config() {
         return config;
     }
 
     public MsmStatistics statistics() {
-        return stats;
+        return base.stats;
     }
 
     /** A fresh state object for a new or loaded session. */
@@ -142,11 +127,7 @@ public final class SessionEngine implements AutoCloseable {
         return routing.isValidId(id);
     }
 
-    /**
-     * Where a session held by this Tomcat should live: with this Tomcat's jvmRoute and on an available node.
-     *
-     * @return the new id, or {@code null} if {@code id} is right as it is (or not an msm id)
-     */
+    /** Where a session held here should live now; {@code null} if {@code id} is right as it is (see {@link Routing}). */
     public String relocate(String id) {
         return routing.relocate(id);
     }
@@ -172,8 +153,6 @@ public final class SessionEngine implements AutoCloseable {
         return p != null && path != null && p.matcher(path).matches();
     }
 
-    // ====================================================================== locks (non-sticky)
-
     /** Whether some requests take their session's lock (non-sticky with a {@code lockingMode} other than none). */
     public boolean locks() {
         return mode.locks() != null && mode.locks().locks();
@@ -189,24 +168,14 @@ public final class SessionEngine implements AutoCloseable {
         return mode.locks() != null && mode.locks().needsLock(path);
     }
 
-    /**
-     * lockingMode="auto" learns from each request that used a session: a path takes no lock once
-     * {@value LockingPaths#UNCHANGED_TO_LEARN} requests on it in a row left the session unchanged, and locks for good
-     * once a request on it changed the session (see {@link LockingPaths}).
-     */
+    /** lockingMode="auto" learns from each request that used a session (see {@link LockingPaths}). */
     public void learn(String path, boolean changed) {
         if (mode.locks() != null) {
             mode.locks().learn(path, changed);
         }
     }
 
-    /**
-     * Takes the lock of session {@code id} (non-sticky; see {@link SessionLocks#lock}), renewed while the request runs
-     * until {@link #unlock(SessionLock)}.
-     *
-     * @return the lock, or {@code null} if it could not be taken in time or no node is available for it (counted);
-     *         always {@code null} in sticky mode
-     */
+    /** The lock of session {@code id} (see {@link SessionLocks#lock}); {@code null} if not taken, and in sticky mode. */
     public SessionLock lock(String id) {
         return mode.locks() == null ? null : mode.locks().lock(id);
     }
@@ -218,41 +187,12 @@ public final class SessionEngine implements AutoCloseable {
         }
     }
 
-    // ====================================================================== load
-
-    /**
-     * Reads a session this Tomcat does not hold. Never throws: every failure is a {@link LoadResult} status, logged
-     * and counted.
-     */
+    /** Reads a session this Tomcat does not hold. Never throws: every failure is a {@link LoadResult} status. */
     public LoadResult load(String id) {
         return loader.load(id);
     }
 
-    /** The copy hash of the session in {@code blob} ({@link BlobCodec#copyHash}); {@code 0} if none or unreadable. */
-    long storedCopyHash(String id, byte[] blob) {
-        return decoder.storedCopyHash(id, blob);
-    }
-
-    /** {@code readWrite}, non-sticky: the last access its old-format validity record dates; {@code -1} otherwise. */
-    long legacyAccessed(String id, String node) {
-        return loader.legacyAccessed(id, node);
-    }
-
-    /** The timeout of the session in {@code blob} (a copy the timeout watch read); {@code null} if unreadable. */
-    Integer storedTimeout(String id, byte[] blob) {
-        return decoder.storedTimeout(id, blob);
-    }
-
-    /** The session in a copy the timeout watch read (see {@link SessionDecoder#decodeRead}). */
-    LoadResult decodeRead(String id, byte[] blob) {
-        return decoder.decodeRead(id, blob);
-    }
-
-    /**
-     * Whether memcached may hold session {@code id}, to choose among several session cookies of one request: one get
-     * of its primary copy, or (non-sticky, its node unavailable) of its secondary copy; nothing is deserialized.
-     * {@code false} for an id of another configuration, a session that ended here, or one no available node has.
-     */
+    /** Whether memcached may hold session {@code id} (one get, nothing deserialized; see {@link SessionLoader}). */
     public boolean mayExist(String id) {
         return loader.mayExist(id);
     }
@@ -261,8 +201,6 @@ public final class SessionEngine implements AutoCloseable {
     public void loaded(ManagedSession session, LoadResult loaded) {
         loader.loaded(session, loaded);
     }
-
-    // ====================================================================== request lifecycle
 
     /** A new session was created in this Tomcat; it is stored at the end of the request. */
     public void created(ManagedSession session) {
@@ -279,22 +217,12 @@ public final class SessionEngine implements AutoCloseable {
         session.state().requestStarted();
     }
 
-    /**
-     * A request that used {@code session} ended: store the session if it may have changed, or refresh the stored
-     * copy's expiry if only read (see {@link SessionLifecycle#requestEnded}).
-     *
-     * @return {@code true} if a change was stored before returning (synchronous and non-sticky mode)
-     */
+    /** A request that used {@code session} ended: {@code true} if a change was stored before returning. */
     public boolean requestEnded(ManagedSession session) {
         return lifecycle.requestEnded(session);
     }
 
-    /**
-     * The response of a request that uses {@code session} may reach the client while the request still runs: stored
-     * now where a request waits for its write (see {@link SessionLifecycle#responseLeaving}).
-     *
-     * @return {@code true} if the session's stored form changed now, or could not be stored
-     */
+    /** The response may leave before the request ends: {@code true} if the stored form changed now, or failed. */
     public boolean responseLeaving(ManagedSession session) {
         return lifecycle.responseLeaving(session);
     }
@@ -304,7 +232,7 @@ public final class SessionEngine implements AutoCloseable {
      * moves the session to a live node and calls {@link #storeNow(ManagedSession)} before the response.
      */
     public boolean isUnsaved(ManagedSession session) {
-        return unsaved.contains(session);
+        return base.unsaved.contains(session);
     }
 
     /** Stores the session on this thread (waiting at most {@code operationTimeout}); {@code true} if stored. */
@@ -327,11 +255,7 @@ public final class SessionEngine implements AutoCloseable {
         lifecycle.expired(session, formerIds);
     }
 
-    /**
-     * The application gave a session a new id (a login's session-fixation protection, {@code changeSessionId()}):
-     * the ids it had are dead here for good, never loaded again even if a copy is left in memcached (the new id's
-     * write deletes the last one; copies under older ids were deleted when the session moved, or are pending).
-     */
+    /** The application gave a session a new id: the ids it had are never loaded here again. */
     public void idsAbandoned(Collection<String> abandoned, int maxInactiveSeconds) {
         ends.endAll(abandoned, maxInactiveSeconds);
     }
@@ -343,63 +267,41 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Forgets what memcached has dropped anyway: ended ids, idle attributes, refresh times (periodically). */
     private void housekeeping() {
-        long now = ctx.clock().getAsLong();
-        if (idle != null) {
-            idle.purge(now);
+        long now = base.ctx.clock().getAsLong();
+        if (base.idle != null) {
+            base.idle.purge(now);
         }
         mode.purge(now);
         ends.purge(now);
     }
 
-    // ====================================================================== takeovers (sticky)
-
-    /**
-     * {@code true} if {@code id} names another Tomcat's jvmRoute (sticky mode with a jvmRoute): the balancer sent the
-     * request here, and the session may have moved between Tomcats since this one last served it.
-     */
+    /** {@code true} if {@code id} names another Tomcat's jvmRoute (sticky with a jvmRoute; see {@link Takeovers}). */
     public boolean isOtherTomcats(String id) {
         return mode.takeovers() != null && mode.takeovers().isOtherTomcats(id);
     }
 
-    /**
-     * This Tomcat took over the session stored as {@code formerId} in the copy {@code copyHash} names (it loaded
-     * it and gave it its own jvmRoute): leaves a notice for the Tomcat of the former id's route, which may still hold
-     * a copy, before the response (the user's next request may go there). Never throws.
-     */
+    /** This Tomcat took over the session stored as {@code formerId}: its former Tomcat is told. Never throws. */
     public void tookOver(String formerId, long copyHash) {
         if (mode.takeovers() != null) {
             mode.takeovers().tookOver(formerId, copyHash);
         }
     }
 
-    /**
-     * Reads this Tomcat's takeover notices on every available node and drops the sessions other Tomcats took over
-     * (a few times a second, and before a request that names another Tomcat's route looks its session up). Never
-     * throws.
-     */
+    /** Reads this Tomcat's takeover notices and drops the sessions other Tomcats took over. Never throws. */
     public void checkTakeovers() {
         if (mode.takeovers() != null) {
             mode.takeovers().checkTakeovers();
         }
     }
 
-    /**
-     * Sticky: a request still running here ended {@code s}, a copy another Tomcat took over meanwhile (the balancer
-     * gave up on this Tomcat and sent the user on): the Tomcat that took it is told to end it, so a logout anywhere
-     * ends the session everywhere. One append, on the request's thread, bounded by {@code operationTimeout}.
-     */
+    /** Sticky: a request here ended {@code s}, which another Tomcat took over meanwhile: that Tomcat is told. */
     public void endedAfterTakeover(ManagedSession s) {
         if (mode.takeovers() != null) {
             mode.takeovers().endedAfterTakeover(s);
         }
     }
 
-    /**
-     * Drops a session this Tomcat holds because another Tomcat serves it now (sticky): it is never written, touched
-     * or deleted from here again, its id is not loaded here again (until this Tomcat takes the session back), and the
-     * container forgets it. Not an end: no listener is told. Returns once a write of it already running ended (at
-     * most {@code operationTimeout}).
-     */
+    /** Drops a session another Tomcat serves now (not an end); returns once its running write ended (bounded). */
     public void retire(ManagedSession s) {
         runner.retire(s);
         // a write of this copy already on its way ends first (bounded): the session may be taken back under this id
@@ -407,16 +309,14 @@ public final class SessionEngine implements AutoCloseable {
         SessionRunner.awaitRunnerIdle(s.state(), config.operationTimeoutMillis());
     }
 
-    // ====================================================================== node health
-
     /** Ids of nodes currently available, for status pages and tests. */
     public List<String> availableNodes() {
-        return health.availableNodes();
+        return base.health.availableNodes();
     }
 
     /** Sessions whose latest state is not in memcached yet (their node was unavailable). */
     public int unsavedSessions() {
-        return unsaved.size();
+        return base.unsaved.size();
     }
 
     /** Keys waiting to be deleted until their node is available again. */
@@ -431,19 +331,13 @@ public final class SessionEngine implements AutoCloseable {
 
     /** Backups queued or running. */
     public int pendingBackups() {
-        return threads.pending();
+        return base.threads.pending();
     }
 
-    /**
-     * Waits until no backup is queued or running (tests, and before measuring memcached's counters).
-     *
-     * @return {@code true} if idle within {@code maxMillis}
-     */
+    /** Waits until no backup is queued or running; {@code true} if idle within {@code maxMillis}. */
     public boolean awaitIdle(long maxMillis) {
-        return threads.awaitIdle(maxMillis);
+        return base.threads.awaitIdle(maxMillis);
     }
-
-    // ====================================================================== for the timeout watch
 
     /** The watch that ends sessions timing out while no Tomcat holds them. */
     public ExpiryWatch expiry() {
@@ -452,44 +346,21 @@ public final class SessionEngine implements AutoCloseable {
 
     /** The engine's clock (milliseconds since the epoch). */
     public long now() {
-        return ctx.clock().getAsLong();
+        return base.ctx.clock().getAsLong();
     }
 
-    SessionStore store() {
-        return base.store;
+    /** What the parts share (the timeout watch reads the store, keys and nodes through it). */
+    EngineBase base() {
+        return base;
     }
 
-    boolean isAvailable(String nodeId) {
-        return base.availability.isAvailable(nodeId);
+    SessionDecoder decoder() {
+        return decoder;
     }
 
-    /** The memcached key of session {@code id}. */
-    String storageKey(String id) {
-        return base.key(id);
+    SessionLoader loader() {
+        return loader;
     }
-
-    /** The names of this webapp's keys. */
-    StorageKeys keys() {
-        return base.keys;
-    }
-
-    /** The node of session {@code id}, or {@code null} if it is not an msm id. */
-    String nodeOf(String id) {
-        SessionId p = base.ids.parse(id);
-        return p == null ? null : p.nodeId();
-    }
-
-    /** The jvmRoute in session {@code id}, or {@code null}. */
-    String routeOf(String id) {
-        SessionId p = base.ids.parse(id);
-        return p == null ? null : p.jvmRoute();
-    }
-
-    void reportStoreFailure(StoreException e) {
-        health.storeFailed(e, config.operationTimeoutMillis());
-    }
-
-    // ====================================================================== stop
 
     /**
      * Stores what is not yet stored of the given sessions (e.g. changes made by passivation listeners), waits for
@@ -499,30 +370,30 @@ public final class SessionEngine implements AutoCloseable {
     public void stop(Collection<? extends ManagedSession> residents) {
         expiry.leave(residents);
         for (ManagedSession s : residents) {
-            if (s.isActive() && (s.state().takeUnconsideredChanges() || unsaved.contains(s))) {
+            if (s.isActive() && (s.state().takeUnconsideredChanges() || base.unsaved.contains(s))) {
                 runner.run(s, SessionRunner.Work.WRITE, false);
             }
         }
-        threads.stopping(true);
+        base.threads.stopping(true);
         runner.flushDelayed();
-        threads.finishBackups(Math.max(2000, 3L * config.operationTimeoutMillis()), base.logPrefix);
+        base.threads.finishBackups(Math.max(2000, 3L * config.operationTimeoutMillis()), base.logPrefix);
         close();
     }
 
     /** Stops at once: abandons queued backups and closes the clients. */
     @Override
     public void close() {
-        threads.stopping(true);
-        if (idle != null) {
-            idle.clear();
+        base.threads.stopping(true);
+        if (base.idle != null) {
+            base.idle.clear();
         }
         expiry.close();
-        threads.shutdownNow();
+        base.threads.shutdownNow();
         mode.close();
         if (base.watch != null) {
             base.watch.close();
         }
         base.store.close();
-        threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS));
+        base.threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS));
     }
 }
