@@ -128,10 +128,7 @@ final class SessionDecoder {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "stored session is invalidated");
             }
-            byte[] owner = data.notes().get(SessionEngine.OWNER_NOTE);
-            String otherWebapp = binding != null ? binding.otherWebapp(data)
-                    : ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)
-                    ? new String(owner, java.nio.charset.StandardCharsets.UTF_8) : null;
+            String otherWebapp = otherWebapp(data);
             if (otherWebapp != null) {
                 stats.count(Counter.SESSIONS_NOT_FOUND);
                 return LoadResult.of(LoadResult.Status.NOT_FOUND, "the session belongs to webapp " + otherWebapp);
@@ -170,6 +167,16 @@ final class SessionDecoder {
                     + " could not be read; the request gets a new session", e);
             return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
         }
+    }
+
+    /** The webapp {@code data} belongs to if not this one (its binding or owner note says); {@code null} if this. */
+    private String otherWebapp(SessionData data) {
+        if (binding != null) {
+            return binding.otherWebapp(data);
+        }
+        byte[] owner = data.notes().get(SessionEngine.OWNER_NOTE);
+        return ownerNote != null && owner != null && !java.util.Arrays.equals(owner, ownerNote)
+                ? new String(owner, java.nio.charset.StandardCharsets.UTF_8) : null;
     }
 
     /**

@@ -155,25 +155,10 @@ final class SessionLocks {
                 if (taken < lockKeys.size()) {
                     continue;
                 }
-                stats.count(Counter.LOCKS_ACQUIRED);
-                if (waited) {
-                    stats.count(Counter.LOCK_WAITS);
-                    stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
-                }
-                SessionLock lock = new SessionLock(id, node, lockKeys, token, cas);
-                if (lockKeeper != null) {
-                    lockKeeper.keep(lock);
-                }
-                return lock;
+                return held(new SessionLock(id, node, lockKeys, token, cas), waited, start);
             }
             waited = true;
-            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) > deadline) {
-                break;
-            }
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!pause(pause, deadline)) {
                 break;
             }
             pause = Math.min(LOCK_BACKOFF_MAX_MILLIS, pause * 2);
@@ -181,10 +166,41 @@ final class SessionLocks {
         if (taken > 0) {
             unlock(new SessionLock(id, node, lockKeys.subList(0, taken), token, cas));
         }
+        return notTaken(id, node, start);
+    }
+
+    /** The lock was taken: counted, and renewed while the request runs. */
+    private SessionLock held(SessionLock lock, boolean waited, long start) {
+        stats.count(Counter.LOCKS_ACQUIRED);
+        if (waited) {
+            stats.count(Counter.LOCK_WAITS);
+            stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
+        }
+        if (lockKeeper != null) {
+            lockKeeper.keep(lock);
+        }
+        return lock;
+    }
+
+    /** Sleeps {@code millis} before the next attempt; {@code false} if that would pass the deadline, or interrupted. */
+    private static boolean pause(long millis, long deadline) {
+        if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis) > deadline) {
+            return false;
+        }
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The lock was not taken in time (counted, logged at DEBUG). */
+    private SessionLock notTaken(String id, String node, long start) {
         stats.count(Counter.LOCK_TIMEOUTS);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        String lockNode = node;
-        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + LogIds.of(id) + " on memcached node " + lockNode
+        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + LogIds.of(id) + " on memcached node " + node
                 + " not taken after " + waitedMillis + " ms");
         return null;
     }
