@@ -93,6 +93,7 @@ final class EngineBase {
         this.threads = new EngineThreads(ctx.name(), config.backupThreadCount());
         this.health = new NodeHealth(config, logPrefix, keys, threads);
         this.store = storeFactory.apply(health);
+        health.useStore(store);
         this.watch = watchConnections ? watch(config, ctx, store, health, logPrefix) : null;
         this.tombstones = new Tombstones(store);
         this.legacy = config.legacySessions() == LegacySessions.OFF || ctx.legacyKeys() == null ? null
@@ -102,7 +103,7 @@ final class EngineBase {
         this.legacyWrites = legacy == null || config.legacySessions() != LegacySessions.READ_WRITE
                 ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
                         config.operationTimeoutMillis(), logPrefix);
-        this.availability = health.attach(store, watch);
+        this.availability = health.attach(watch);
         this.selector = new NodeSelector(nodes, availability::isAvailable);
     }
 

@@ -34,7 +34,7 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Nodes with a probe queued after a short (synchronous backup) timeout. */
     private final Set<String> probing = ConcurrentHashMap.newKeySet();
-    /** Set once by {@link #attach}: the store's events may come before (they are noted by availability then). */
+    /** Set once at the start ({@link #useStore}, {@link #attach}); the store's events may come before. */
     private volatile SessionStore store;
     private volatile NodeAvailability availability;
     private volatile Consumer<String> recovered = nodeId -> { };
@@ -46,9 +46,14 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         this.threads = threads;
     }
 
-    /** Starts judging the nodes of {@code store} (and of {@code watch}, if any). */
-    NodeAvailability attach(SessionStore store, ConnectionWatch watch) {
+    /** The store whose nodes are judged: set as soon as it exists (the watch's events use it). */
+    void useStore(SessionStore store) {
         this.store = store;
+    }
+
+    /** Starts judging the nodes of the store (and of {@code watch}, if any). */
+    NodeAvailability attach(ConnectionWatch watch) {
+        SessionStore store = this.store;
         this.availability = new NodeAvailability(store::isConnected,
                 nodeId -> watch == null || watch.isUp(nodeId), this::probe, this::availabilityChanged);
         return availability;
