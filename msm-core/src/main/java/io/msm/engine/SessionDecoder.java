@@ -104,7 +104,7 @@ final class SessionDecoder {
     }
 
     /**
-     * {@link #load(String)}'s second half: checks and decodes what the read found. The parameters are what the read
+     * {@link SessionLoader#load(String)}'s second half: checks and decodes what the read found. The parameters are what the read
      * learned besides the bytes: from the secondary copy, the remaining TTL, the timeout the read refreshed the copy
      * for and until when, when the read started, the key name it was found under, its CAS.
      */

@@ -2,11 +2,9 @@ package io.msm.engine;
 
 import io.msm.MsmException;
 import io.msm.config.MsmConfig;
-import io.msm.node.SessionIdFormat.SessionId;
 import io.msm.stats.MsmStatistics;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
-import io.msm.store.StoreException;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.List;

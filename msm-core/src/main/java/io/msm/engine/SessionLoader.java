@@ -1,44 +1,27 @@
 package io.msm.engine;
 
-import io.msm.codec.BlobCodec;
-import io.msm.codec.BlobSealer;
-import io.msm.codec.SessionData;
-import io.msm.codec.UnreadableBlobException;
-import io.msm.codec.UntrustedBlobException;
 import io.msm.config.MsmConfig;
-import io.msm.internal.LogIds;
 import io.msm.node.NodeAvailability;
 import io.msm.node.NodeSelector;
 import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.spi.SessionAttributesTranscoder;
-import io.msm.spi.TranscoderException;
 import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
-import io.msm.stats.MsmStatistics.Timer;
 import io.msm.store.Expiration;
 import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
-import java.lang.System.Logger.Level;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Reads sessions this Tomcat does not hold: the primary copy (non-sticky: with its remaining TTL, refreshing it in
  * the same call), the secondary copy when the primary's node cannot answer, memcached-session-manager's format with
- * {@code legacySessions} ({@link LegacyLoads}); then checks and decodes the blob (owner, binding, signature) and
+ * {@code legacySessions} ({@link LegacyLoads}); then has {@link SessionDecoder} check and decode the blob, and
  * records in the session's state what memcached holds.
  */
 final class SessionLoader {
 
-    private static final System.Logger LOG = System.getLogger("io.msm.engine");
-
     private final EngineBase base;
     private final MsmConfig config;
     private final EngineContext ctx;
-    private final String logPrefix;
     private final MsmStatistics stats;
     private final SessionIdFormat ids;
     private final SessionStore store;
@@ -46,10 +29,6 @@ final class SessionLoader {
     private final NodeSelector selector;
     private final StorageKeys keys;
     private final boolean sticky;
-    private final SessionAttributesTranscoder transcoder;
-    private final BlobSealer sealer;
-    private final byte[] ownerNote;
-    private final Binding binding;
     private final IdleSessionCache idle;
     private final LegacyLoads legacy;
     private final LegacyWrites legacyWrites;
@@ -62,7 +41,6 @@ final class SessionLoader {
         this.base = base;
         this.config = base.config;
         this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
         this.stats = base.stats;
         this.ids = base.ids;
         this.store = base.store;
@@ -70,10 +48,6 @@ final class SessionLoader {
         this.selector = base.selector;
         this.keys = base.keys;
         this.sticky = base.sticky;
-        this.transcoder = base.transcoder;
-        this.sealer = base.sealer;
-        this.ownerNote = base.ownerNote;
-        this.binding = base.binding;
         this.idle = base.idle;
         this.legacy = base.legacy;
         this.legacyWrites = base.legacyWrites;

@@ -171,8 +171,8 @@ final class SessionRunner {
     }
 
     /**
-     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for {@link #awaitIdle(long)};
-     * {@link #stop(Collection)} runs every delayed backup at once.
+     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for {@link EngineThreads#awaitIdle(long)};
+     * {@link SessionEngine#stop} runs every delayed backup at once.
      *
      * @return {@code false} if the engine is stopping and the caller must write now instead
      */

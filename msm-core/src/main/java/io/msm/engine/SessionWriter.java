@@ -2,7 +2,6 @@ package io.msm.engine;
 
 import io.msm.codec.BlobCodec;
 import io.msm.codec.BlobSealer;
-import io.msm.codec.SessionData;
 import io.msm.config.MsmConfig;
 import io.msm.internal.LogIds;
 import io.msm.node.NodeAvailability;
@@ -15,12 +14,6 @@ import io.msm.store.Expiration;
 import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
 import java.lang.System.Logger.Level;
-import java.util.ConcurrentModificationException;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * Writes sessions to memcached, on the runner of each session: serializes and encodes a session (prepare), stores it
@@ -44,8 +37,6 @@ final class SessionWriter {
     private final StorageKeys keys;
     private final boolean sticky;
     private final BlobSealer sealer;
-    private final byte[] ownerNote;
-    private final Binding binding;
     private final UnsavedSessions unsaved;
     private final IdleSessionCache idle;
     private final Tombstones tombstones;
@@ -75,8 +66,6 @@ final class SessionWriter {
         this.keys = base.keys;
         this.sticky = base.sticky;
         this.sealer = base.sealer;
-        this.ownerNote = base.ownerNote;
-        this.binding = base.binding;
         this.unsaved = base.unsaved;
         this.idle = base.idle;
         this.tombstones = base.tombstones;
