@@ -107,6 +107,17 @@ final class EngineBase {
         this.selector = new NodeSelector(nodes, availability::isAvailable);
     }
 
+    /** The memcached clients of {@code config}'s nodes, telling {@code listener} about their connections. */
+    static SessionStore memcachedStore(MsmConfig config, EngineContext ctx,
+            MemcachedSessionStore.ConnectionListener listener) {
+        try {
+            return new MemcachedSessionStore(config, listener);
+        } catch (IOException e) {
+            throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
+                    + config.nodes() + ": " + e.getMessage(), e);
+        }
+    }
+
     private static ConnectionWatch watch(MsmConfig config, EngineContext ctx, SessionStore store, NodeHealth health,
             String logPrefix) {
         try {

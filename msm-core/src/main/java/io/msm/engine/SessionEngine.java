@@ -5,7 +5,6 @@ import io.msm.config.MsmConfig;
 import io.msm.stats.MsmStatistics;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
-import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -82,14 +81,8 @@ public final class SessionEngine implements AutoCloseable {
      * @throws MsmException if the transcoder cannot be built or the clients cannot be created
      */
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
-        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx, listener -> {
-            try {
-                return new MemcachedSessionStore(config, listener);
-            } catch (IOException e) {
-                throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
-                        + config.nodes() + ": " + e.getMessage(), e);
-            }
-        }, true));
+        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx,
+                listener -> EngineBase.memcachedStore(config, ctx, listener), true));
         engine.base.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
