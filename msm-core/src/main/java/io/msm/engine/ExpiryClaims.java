@@ -71,7 +71,8 @@ final class ExpiryClaims {
             long movedAt = movedAt(engine.base().store.get(node, keys.get(0), timeout));
             long last = s.state().lastCopyHash();
             if (movedAt < 0 || s.state().movedHereAt <= movedAt || last == 0
-                    || engine.decoder().storedCopyHash(id, engine.base().store.get(node, engine.base().key(id), timeout)) != last) {
+                    || engine.decoder().storedCopyHash(id,
+                            engine.base().store.get(node, engine.base().key(id), timeout)) != last) {
                 return c; // taken from here, and not taken back since: a copy another Tomcat took over
             }
             int exp = Expiration.of(SessionEngine.slackSeconds(s.maxInactiveInterval()) + EXTRA_SECONDS, engine.now());

@@ -104,9 +104,9 @@ final class SessionDecoder {
     }
 
     /**
-     * {@link SessionLoader#load(String)}'s second half: checks and decodes what the read found. The parameters are what the read
-     * learned besides the bytes: from the secondary copy, the remaining TTL, the timeout the read refreshed the copy
-     * for and until when, when the read started, the key name it was found under, its CAS.
+     * {@link SessionLoader#load(String)}'s second half: checks and decodes what the read found. The parameters are what
+     * the read learned besides the bytes: from the secondary copy, the remaining TTL, the timeout the read refreshed
+     * the copy for and until when, when the read started, the key name it was found under, its CAS.
      */
     LoadResult decode(String id, String node, byte[] blob, boolean secondary, int ttl, int refreshedFor,
             long refreshedUntil, long start, int name, long cas) {

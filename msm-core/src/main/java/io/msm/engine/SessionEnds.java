@@ -119,7 +119,8 @@ final class SessionEnds {
 
     /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
     long keepTombstoneUntil(int maxInactiveSeconds) {
-        long seconds = maxInactiveSeconds > 0 ? maxInactiveSeconds + SessionEngine.slackSeconds(maxInactiveSeconds) : 24 * 3600;
+        long seconds = maxInactiveSeconds > 0
+                ? maxInactiveSeconds + SessionEngine.slackSeconds(maxInactiveSeconds) : 24 * 3600;
         return ctx.clock().getAsLong() + seconds * 1000;
     }
 

@@ -70,8 +70,8 @@ public final class SessionEngine implements AutoCloseable {
         this.routing = new Routing(base, mode, ends);
         this.lifecycle = new SessionLifecycle(base, mode, runner, ends, expiry);
         base.health.onRecovered(runner::nodeRecovered);
-        base.threads.prober().scheduleWithFixedDelay(() -> base.health.probeSuspects(this::housekeeping), PROBE_INTERVAL_MILLIS,
-                PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        base.threads.prober().scheduleWithFixedDelay(() -> base.health.probeSuspects(this::housekeeping),
+                PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**

@@ -66,7 +66,8 @@ final class SessionRunner {
         VERIFY,
         /**
          * The session ended: delete its copies (tombstones, non-sticky). Whatever work a runner finds, it deletes the
-         * copies of a session no longer active; a session active again by then (nothing ended it) is touched.
+         * copies of a session no longer active; a session still active when the runner gets to it is touched, as a
+         * TOUCH would.
          */
         DELETE
     }
@@ -171,8 +172,8 @@ final class SessionRunner {
     }
 
     /**
-     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for {@link EngineThreads#awaitIdle(long)};
-     * {@link SessionEngine#stop} runs every delayed backup at once.
+     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for
+     * {@link EngineThreads#awaitIdle(long)}; {@link SessionEngine#stop} runs every delayed backup at once.
      *
      * @return {@code false} if the engine is stopping and the caller must write now instead
      */

@@ -200,8 +200,8 @@ final class SessionWriter {
     }
 
     /** memcached holds {@code blob} now: recorded in the session's state; the copies it replaces go. */
-    private void commit(ManagedSession s, SessionState st, SessionEncoder.Prepared next, byte[] blob, Sent sent, WriteContext wc,
-            long start) {
+    private void commit(ManagedSession s, SessionState st, SessionEncoder.Prepared next, byte[] blob, Sent sent,
+            WriteContext wc, long start) {
         String id = next.id;
         String previous = st.storedId;
         st.storedId = id;
@@ -282,7 +282,8 @@ final class SessionWriter {
      * Non-sticky: the session ended on another Tomcat while this one served a request of it (its key holds a
      * tombstone): the change is dropped and the secondary copy this write sent is deleted again.
      */
-    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node, SecondaryCopies.SecondaryWrite secondary) {
+    private void endedElsewhere(ManagedSession s, SessionState st, String id, String node,
+            SecondaryCopies.SecondaryWrite secondary) {
         if (secondary != null) {
             secondary.await(); // deleted after it landed
         }

@@ -180,7 +180,8 @@ final class Takeovers {
         long waitUntil = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                 Math.min(config.operationTimeoutMillis(), 50)));
         for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
-            SessionRunner.awaitRunnerIdle(d.getKey().state(), TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
+            SessionRunner.awaitRunnerIdle(d.getKey().state(),
+                    TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
         }
         for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
             deleteRewritten(d.getKey(), d.getValue(), waitUntil, true);
