@@ -30,20 +30,20 @@ final class ExpiryClaims {
     }
 
     ExpiryWatch.Claim claim(String id, int maxInactive) {
-        String node = engine.nodeOf(id);
-        if (node == null || !engine.isAvailable(node)) {
+        String node = engine.base().nodeOf(id);
+        if (node == null || !engine.base().isAvailable(node)) {
             return ExpiryWatch.Claim.UNKNOWN;
         }
         int exp = Expiration.of(SessionEngine.slackSeconds(maxInactive) + EXTRA_SECONDS, engine.now());
         try {
-            for (String key : engine.keys().claims(id)) {
-                if (engine.store().add(node, key, exp, ENDED, engine.config().operationTimeoutMillis()) < 0) {
+            for (String key : engine.base().keys.claims(id)) {
+                if (engine.base().store.add(node, key, exp, ENDED, engine.config().operationTimeoutMillis()) < 0) {
                     return ExpiryWatch.Claim.LOST;
                 }
             }
             return ExpiryWatch.Claim.WON;
         } catch (StoreException e) {
-            engine.reportStoreFailure(e);
+            engine.base().reportStoreFailure(e);
             return ExpiryWatch.Claim.UNKNOWN;
         } catch (RuntimeException e) {
             return ExpiryWatch.Claim.UNKNOWN;
@@ -64,23 +64,24 @@ final class ExpiryClaims {
         if (c != ExpiryWatch.Claim.LOST) {
             return c;
         }
-        String node = engine.nodeOf(id);
+        String node = engine.base().nodeOf(id);
         long timeout = engine.config().operationTimeoutMillis();
         try {
-            java.util.List<String> keys = engine.keys().claims(id);
-            long movedAt = movedAt(engine.store().get(node, keys.get(0), timeout));
+            java.util.List<String> keys = engine.base().keys.claims(id);
+            long movedAt = movedAt(engine.base().store.get(node, keys.get(0), timeout));
             long last = s.state().lastCopyHash();
             if (movedAt < 0 || s.state().movedHereAt <= movedAt || last == 0
-                    || engine.storedCopyHash(id, engine.store().get(node, engine.storageKey(id), timeout)) != last) {
+                    || engine.decoder().storedCopyHash(id,
+                            engine.base().store.get(node, engine.base().key(id), timeout)) != last) {
                 return c; // taken from here, and not taken back since: a copy another Tomcat took over
             }
             int exp = Expiration.of(SessionEngine.slackSeconds(s.maxInactiveInterval()) + EXTRA_SECONDS, engine.now());
             for (String key : keys) {
-                engine.store().set(node, key, exp, ENDED, timeout);
+                engine.base().store.set(node, key, exp, ENDED, timeout);
             }
             return ExpiryWatch.Claim.WON;
         } catch (StoreException e) {
-            engine.reportStoreFailure(e);
+            engine.base().reportStoreFailure(e);
             return c;
         }
     }
@@ -106,25 +107,25 @@ final class ExpiryClaims {
      *     session back later knows the claim is older than its copy, even if it landed after it
      */
     void moved(String oldId, String newId, int maxInactive, long at) {
-        SessionStore store = engine.store();
+        SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
         long seconds = (long) maxInactive + SessionEngine.slackSeconds(maxInactive) + MOVED_EXTRA_SECONDS;
-        String oldNode = engine.nodeOf(oldId);
-        String newNode = engine.nodeOf(newId);
+        String oldNode = engine.base().nodeOf(oldId);
+        String newNode = engine.base().nodeOf(newId);
         try {
-            if (oldNode != null && engine.isAvailable(oldNode)) {
-                for (String key : engine.keys().claims(oldId)) {
+            if (oldNode != null && engine.base().isAvailable(oldNode)) {
+                for (String key : engine.base().keys.claims(oldId)) {
                     store.set(oldNode, key, Expiration.of(seconds, engine.now()),
                             ("m" + at).getBytes(java.nio.charset.StandardCharsets.US_ASCII), timeout);
                 }
             }
-            if (newNode != null && engine.isAvailable(newNode)) {
-                for (String key : engine.keys().claims(newId)) {
+            if (newNode != null && engine.base().isAvailable(newNode)) {
+                for (String key : engine.base().keys.claims(newId)) {
                     store.delete(newNode, key, timeout);
                 }
             }
         } catch (StoreException e) {
-            engine.reportStoreFailure(e);
+            engine.base().reportStoreFailure(e);
         }
     }
 }

@@ -134,12 +134,12 @@ final class ExpiryList {
             latestDue = Math.max(latestDue, i.due);
         }
         int exp = Expiration.of(Math.max(1, (latestDue - now) / 1000) + KEEP_AFTER_DUE_SECONDS, now);
-        SessionStore store = engine.store();
+        SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
         List<String> written = new ArrayList<>();
         boolean first = true;
         for (MemcachedNode n : engine.config().nodes()) {
-            if (!engine.isAvailable(n.id())) {
+            if (!engine.base().isAvailable(n.id())) {
                 continue;
             }
             try {
@@ -160,7 +160,7 @@ final class ExpiryList {
                 store.delete(n.id(), chunkKey(chunks.size()), timeout); // ends a longer list written before
                 written.add(n.id());
             } catch (StoreException e) {
-                engine.reportStoreFailure(e);
+                engine.base().reportStoreFailure(e);
             }
         }
         return written;
@@ -177,10 +177,10 @@ final class ExpiryList {
 
     /** The list as the first available node holding it has it ({@link Read#items} {@code null} if none does). */
     Read read() {
-        SessionStore store = engine.store();
+        SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
         for (MemcachedNode n : engine.config().nodes()) {
-            if (!engine.isAvailable(n.id())) {
+            if (!engine.base().isAvailable(n.id())) {
                 continue;
             }
             try {
@@ -198,7 +198,7 @@ final class ExpiryList {
                 }
                 return new Read(items, n.id(), first.cas());
             } catch (StoreException e) {
-                engine.reportStoreFailure(e);
+                engine.base().reportStoreFailure(e);
             } catch (RuntimeException e) {
                 // not written with one of this manager's keys, or malformed: not ours to use (replaced)
                 return new Read(new ArrayList<>(), n.id(), 0);
@@ -208,10 +208,10 @@ final class ExpiryList {
     }
 
     private void delete() {
-        SessionStore store = engine.store();
+        SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
         for (MemcachedNode n : engine.config().nodes()) {
-            if (!engine.isAvailable(n.id())) {
+            if (!engine.base().isAvailable(n.id())) {
                 continue;
             }
             try {
@@ -219,12 +219,12 @@ final class ExpiryList {
                     // until the first missing chunk
                 }
             } catch (StoreException e) {
-                engine.reportStoreFailure(e);
+                engine.base().reportStoreFailure(e);
             }
         }
     }
 
     private String chunkKey(int chunk) {
-        return engine.keys().unnamed(baseName + ":" + chunk);
+        return engine.base().keys.unnamed(baseName + ":" + chunk);
     }
 }

@@ -181,9 +181,9 @@ public final class ExpiryWatch {
      * claimed for as long as that copy can live. Sent from the watch's thread; the request does not wait.
      */
     public void moved(String oldId, String newId, int maxInactive) {
-        String from = engine.routeOf(oldId);
+        String from = engine.base().routeOf(oldId);
         ScheduledExecutorService ex = executor;
-        if (!sticky || maxInactive <= 0 || ex == null || from == null || from.equals(engine.routeOf(newId))) {
+        if (!sticky || maxInactive <= 0 || ex == null || from == null || from.equals(engine.base().routeOf(newId))) {
             return;
         }
         try {
@@ -265,12 +265,12 @@ public final class ExpiryWatch {
 
     private void check(Container c, ExpiryIndex.Entry e, long now) {
         String id = e.id;
-        String node = engine.nodeOf(id);
+        String node = engine.base().nodeOf(id);
         if (node == null || sticky && c.holds(id)) {
             index.settle(e); // not an id of this configuration, or Tomcat expires it itself
             return;
         }
-        if (!engine.isAvailable(node)) {
+        if (!engine.base().isAvailable(node)) {
             retryOrDrop(e, now);
             return;
         }
@@ -278,12 +278,12 @@ public final class ExpiryWatch {
         StoredValue v = null;
         try {
             // under each listed key's name, first key first, as a load looks (a copy left before a key rotation)
-            for (int n = 0; n < engine.keys().names() && (v == null || v.value() == null); n++) {
-                v = engine.store().getWithTtl(node, engine.keys().primary(id, n), SessionStore.KEEP_EXPIRATION,
+            for (int n = 0; n < engine.base().keys.names() && (v == null || v.value() == null); n++) {
+                v = engine.base().store.getWithTtl(node, engine.base().keys.primary(id, n), SessionStore.KEEP_EXPIRATION,
                         engine.config().operationTimeoutMillis());
             }
         } catch (StoreException ex) {
-            engine.reportStoreFailure(ex);
+            engine.base().reportStoreFailure(ex);
             retryOrDrop(e, now);
             return;
         }
@@ -295,7 +295,7 @@ public final class ExpiryWatch {
             return;
         }
         // the session's timeout as the copy has it: another Tomcat's application may have changed it since
-        Integer stored = engine.storedTimeout(id, v.value());
+        Integer stored = engine.decoder().storedTimeout(id, v.value());
         if (stored != null && stored != mi) {
             if (stored <= 0) {
                 index.settle(e); // it no longer times out
@@ -313,13 +313,13 @@ public final class ExpiryWatch {
             return;
         }
         try { // readWrite: Tomcats still running memcached-session-manager date an access in its validity record alone
-            long accessed = engine.legacyAccessed(id, node);
+            long accessed = engine.loader().legacyAccessed(id, node);
             if (accessed > 0 && now - accessed < mi * 1000L) {
                 index.recheck(e, accessed + mi * 1000L);
                 return;
             }
         } catch (StoreException ex) {
-            engine.reportStoreFailure(ex);
+            engine.base().reportStoreFailure(ex);
             retryOrDrop(e, now);
             return;
         }
@@ -334,7 +334,7 @@ public final class ExpiryWatch {
             default:
         }
         // the copy just read, not a second read: memcached may drop a timed-out copy within a second of saying so
-        LoadResult r = engine.decodeRead(id, v.value());
+        LoadResult r = engine.decoder().decodeRead(id, v.value());
         if (r.isFound()) {
             try {
                 c.expire(r);
@@ -441,18 +441,18 @@ public final class ExpiryWatch {
     private void keepCopyUntil(ManagedSession s, long until, long now) {
         SessionState st = s.state();
         String id = s.id();
-        String node = engine.nodeOf(id);
-        if (!st.isStoredAs(id) || st.storeExpiresAt >= until - 1000 || node == null || !engine.isAvailable(node)) {
+        String node = engine.base().nodeOf(id);
+        if (!st.isStoredAs(id) || st.storeExpiresAt >= until - 1000 || node == null || !engine.base().isAvailable(node)) {
             return;
         }
         long seconds = Math.max(1, (until - now + 999) / 1000);
         try {
-            if (engine.store().touch(node, engine.storageKey(id), Expiration.of(seconds, now),
+            if (engine.base().store.touch(node, engine.base().key(id), Expiration.of(seconds, now),
                     engine.config().operationTimeoutMillis())) {
                 st.storeExpiresAt = now + seconds * 1000;
             }
         } catch (StoreException e) {
-            engine.reportStoreFailure(e);
+            engine.base().reportStoreFailure(e);
         }
     }
 

@@ -30,6 +30,7 @@ public final class SessionState {
     boolean writeWanted;
     boolean touchWanted;
     boolean verifyWanted;
+    boolean deleteWanted;
     /** Requests folded into the running runner, not yet counted in the statistics. */
     long coalesced;
 

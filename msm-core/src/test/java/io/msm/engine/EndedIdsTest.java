@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
 import io.msm.store.MemcachedSessionStore;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,11 +25,8 @@ class EndedIdsTest {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private int endedIds() throws ReflectiveOperationException {
-        java.lang.reflect.Field f = SessionEngine.class.getDeclaredField("ended");
-        f.setAccessible(true);
-        return ((Map<String, Long>) f.get(engine)).size();
+    private int endedIds() {
+        return engine.endedIds();
     }
 
     /**

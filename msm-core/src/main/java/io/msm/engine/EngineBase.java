@@ -1,0 +1,229 @@
+package io.msm.engine;
+
+import io.msm.MsmException;
+import io.msm.codec.BlobSealer;
+import io.msm.config.LegacySessions;
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.config.SessionProtection;
+import io.msm.node.ConnectionWatch;
+import io.msm.node.NodeAvailability;
+import io.msm.node.NodeSelector;
+import io.msm.node.SessionIdFormat;
+import io.msm.spi.SessionAttributesTranscoder;
+import io.msm.spi.TranscoderContext;
+import io.msm.spi.TranscoderFactory;
+import io.msm.stats.MsmStatistics;
+import io.msm.store.MemcachedSessionStore;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.io.IOException;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * What every part of the engine shares, built once at the start: the configuration and the webapp's context, the
+ * store and the judgement of its nodes, the id format and the keys, the blob format (transcoder, sealer, owner), the
+ * statistics and the background threads, and the sessions that wait for a node. Holds no logic of its own.
+ */
+final class EngineBase {
+
+    final MsmConfig config;
+    final EngineContext ctx;
+    /** Starts every log line: names the webapp. */
+    final String logPrefix;
+    final MsmStatistics stats;
+    /** Sticky mode (the session lives in this Tomcat) or non-sticky (memcached is the authority). */
+    final boolean sticky;
+    final SessionIdFormat ids;
+    /** The memcached keys of sessions: prefix and id, or a keyed hash of the id with sessionProtection. */
+    final StorageKeys keys;
+    final SessionAttributesTranscoder transcoder;
+    /** Signs, encrypts and compresses blobs on their way to memcached, and checks them on the way back. */
+    final BlobSealer sealer;
+    /** The webapp's name noted in each blob, or {@code null} (none, or replaced by {@link #binding}). */
+    final byte[] ownerNote;
+    /** With sessionProtection: host, context and prefix every blob must name (it replaces the owner note). */
+    final Binding binding;
+    final EngineThreads threads;
+    final NodeHealth health;
+    final SessionStore store;
+    final ConnectionWatch watch;
+    final NodeAvailability availability;
+    final NodeSelector selector;
+    /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
+    final UnsavedSessions unsaved;
+    /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
+    final IdleSessionCache idle;
+    /** Non-sticky: conditional writes and the tombstones of ended ids. */
+    final Tombstones tombstones;
+    /** Sessions memcached-session-manager stored ({@code legacySessions}), or {@code null}. */
+    final LegacyLoads legacy;
+    /** {@code legacySessions="readWrite"}: sessions stored as memcached-session-manager stores them, or {@code null}. */
+    final LegacyWrites legacyWrites;
+    /**
+     * maxInactiveInterval of the session last created or loaded here (non-sticky): a load refreshes the stored copy's
+     * expiration in the same round trip for this timeout, the one nearly every session of a webapp has; -1 before
+     * any session was seen.
+     */
+    volatile int usualMaxInactive = -1;
+
+    EngineBase(MsmConfig config, EngineContext ctx,
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
+        this.config = config;
+        this.ctx = ctx;
+        this.logPrefix = "[" + ctx.name() + "] ";
+        if (ctx.jvmRoute() != null && !SessionIdFormat.isRoute(ctx.jvmRoute())) {
+            throw new MsmException(logPrefix + "jvmRoute \"" + ctx.jvmRoute()
+                    + "\" cannot be part of a session id: use letters, digits, '_', '-' or '.'");
+        }
+        this.stats = new MsmStatistics(config.enableStatistics());
+        List<MemcachedNode> nodes = config.nodes();
+        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
+        this.transcoder = createTranscoder(config, ctx);
+        this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
+        this.keys = new StorageKeys(ctx.keyPrefix(), config.sessionProtection(), config.sessionKeys());
+        this.sticky = config.sticky();
+        this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
+        boolean isProtected = config.sessionProtection() != SessionProtection.NONE;
+        this.ownerNote = ctx.owner() == null || isProtected ? null
+                : ctx.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.binding = isProtected ? new Binding(ctx) : null;
+        this.unsaved = new UnsavedSessions(sticky ? Integer.MAX_VALUE : UnsavedSessions.NON_STICKY_MAX);
+        this.threads = new EngineThreads(ctx.name(), config.backupThreadCount());
+        this.health = new NodeHealth(config, logPrefix, keys, threads);
+        this.store = storeFactory.apply(health);
+        health.useStore(store);
+        this.watch = watchConnections ? watch(config, ctx, store, health, logPrefix) : null;
+        this.tombstones = new Tombstones(store);
+        this.legacy = config.legacySessions() == LegacySessions.OFF || ctx.legacyKeys() == null ? null
+                : new LegacyLoads(ctx.legacyKeys(), ctx.legacyConverter(), store, sticky,
+                        config.legacySessions() == LegacySessions.READ_WRITE,
+                        config.operationTimeoutMillis(), ctx.clock(), stats, logPrefix);
+        this.legacyWrites = legacy == null || config.legacySessions() != LegacySessions.READ_WRITE
+                ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
+                        config.operationTimeoutMillis(), logPrefix);
+        this.availability = health.attach(watch);
+        this.selector = new NodeSelector(nodes, availability::isAvailable);
+    }
+
+    /** The memcached clients of {@code config}'s nodes, telling {@code listener} about their connections. */
+    static SessionStore memcachedStore(MsmConfig config, EngineContext ctx,
+            MemcachedSessionStore.ConnectionListener listener) {
+        try {
+            return new MemcachedSessionStore(config, listener);
+        } catch (IOException e) {
+            throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
+                    + config.nodes() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ConnectionWatch watch(MsmConfig config, EngineContext ctx, SessionStore store, NodeHealth health,
+            String logPrefix) {
+        try {
+            return new ConnectionWatch(config.nodes(), "msm-watch-" + ctx.name(), config.operationTimeoutMillis(),
+                    health::watched);
+        } catch (IOException e) {
+            store.close();
+            throw new MsmException(logPrefix + "cannot watch memcached connections: " + e, e);
+        }
+    }
+
+    private static SessionAttributesTranscoder createTranscoder(MsmConfig config, EngineContext ctx) {
+        TranscoderFactory factory;
+        try {
+            factory = (TranscoderFactory) Class.forName(config.transcoderFactoryClass(), true, ctx.classLoader())
+                    .getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+            throw new MsmException("[" + ctx.name() + "] cannot create " + MsmConfig.TRANSCODER_FACTORY_CLASS + " "
+                    + config.transcoderFactoryClass() + ": " + e, e);
+        }
+        return factory.createTranscoder(new TranscoderContext() {
+            @Override
+            public ClassLoader classLoader() {
+                return ctx.classLoader();
+            }
+
+            @Override
+            public boolean copyCollectionsForSerialization() {
+                return config.copyCollectionsForSerialization();
+            }
+
+            @Override
+            public List<String> customConverterClassNames() {
+                return config.customConverters();
+            }
+
+            @Override
+            public String name() {
+                return ctx.name();
+            }
+
+            @Override
+            public java.util.Optional<String> deserializationFilter() {
+                return config.deserializationFilter();
+            }
+        });
+    }
+
+    /** The engine's clock (milliseconds since the epoch). */
+    long now() {
+        return ctx.clock().getAsLong();
+    }
+
+    /** The key of the primary copy of session {@code id}, the one written. */
+    String key(String id) {
+        return keys.primary(id, 0);
+    }
+
+    /** {@code true} if memcached node {@code nodeId} is available now. */
+    boolean isAvailable(String nodeId) {
+        return availability.isAvailable(nodeId);
+    }
+
+    /** The node of session {@code id}, or {@code null} if it is not an msm id. */
+    String nodeOf(String id) {
+        io.msm.node.SessionIdFormat.SessionId p = ids.parse(id);
+        return p == null ? null : p.nodeId();
+    }
+
+    /** The jvmRoute in session {@code id}, or {@code null}. */
+    String routeOf(String id) {
+        io.msm.node.SessionIdFormat.SessionId p = ids.parse(id);
+        return p == null ? null : p.jvmRoute();
+    }
+
+    /** An operation bounded by {@code operationTimeout} failed. */
+    void reportStoreFailure(StoreException e) {
+        health.storeFailed(e, config.operationTimeoutMillis());
+    }
+
+    /** A node failed an operation bounded by {@code timeoutMillis} (see {@link NodeHealth#storeFailed}). */
+    void storeFailed(StoreException e, long timeoutMillis) {
+        health.storeFailed(e, timeoutMillis);
+    }
+
+    /**
+     * Non-sticky: the TTL an access gives the stored copy, {@code maxInactive} seconds plus slack; {@code readWrite}:
+     * twice the timeout, as memcached-session-manager gives its blob (see {@link #ttlSeconds}).
+     */
+    long refreshSeconds(int mi) {
+        return legacyWrites != null ? 2L * mi : (long) mi + SessionEngine.slackSeconds(mi);
+    }
+
+    /** Seconds memcached should keep the session: its remaining inactive time plus slack; 0 for never. */
+    long ttlSeconds(ManagedSession s, SessionState st, long now) {
+        int mi = s.maxInactiveInterval();
+        if (mi <= 0) {
+            return 0;
+        }
+        if (legacyWrites != null && !sticky) {
+            // as memcached-session-manager: it rewrites a blob a timeout after its last write at the earliest (dating
+            // the accesses in between in the validity record), so the blob lives twice the timeout
+            return refreshSeconds(mi);
+        }
+        long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
+        long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
+        return Math.max(1, mi - idleSeconds) + SessionEngine.slackSeconds(mi);
+    }
+}

@@ -1,0 +1,188 @@
+package io.msm.engine;
+
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.node.ConnectionWatch;
+import io.msm.node.NodeAvailability;
+import io.msm.store.MemcachedSessionStore;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Which memcached nodes are available: it hears the client's and the watch's connection events and the operations
+ * that failed, makes a node that timed out suspect (or probes it first after a short timeout), probes suspects, and
+ * says in the log why a node became unavailable. A node that is available again is handed to the listener set with
+ * {@link #onRecovered} (re-stores what could not be stored meanwhile).
+ */
+final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
+
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    private final MsmConfig config;
+    private final String logPrefix;
+    private final StorageKeys keys;
+    private final EngineThreads threads;
+    /** The last reason a node became unavailable, for the log line. */
+    private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
+    /** Nodes with a probe queued after a short (synchronous backup) timeout. */
+    private final Set<String> probing = ConcurrentHashMap.newKeySet();
+    /** Set once at the start ({@link #useStore}, {@link #attach}); the store's events may come before. */
+    private volatile SessionStore store;
+    private volatile NodeAvailability availability;
+    private volatile Consumer<String> recovered = nodeId -> { };
+
+    NodeHealth(MsmConfig config, String logPrefix, StorageKeys keys, EngineThreads threads) {
+        this.config = config;
+        this.logPrefix = logPrefix;
+        this.keys = keys;
+        this.threads = threads;
+    }
+
+    /** The store whose nodes are judged: set as soon as it exists (the watch's events use it). */
+    void useStore(SessionStore store) {
+        this.store = store;
+    }
+
+    /** Starts judging the nodes of the store (and of {@code watch}, if any). */
+    NodeAvailability attach(ConnectionWatch watch) {
+        SessionStore store = this.store;
+        this.availability = new NodeAvailability(store::isConnected,
+                nodeId -> watch == null || watch.isUp(nodeId), this::probe, this::availabilityChanged);
+        return availability;
+    }
+
+    /** Told each node that is available again (after {@link #attach}). */
+    void onRecovered(Consumer<String> listener) {
+        this.recovered = listener;
+    }
+
+    @Override
+    public void connected(String nodeId) {
+        changed(nodeId);
+    }
+
+    @Override
+    public void disconnected(String nodeId) {
+        lastProblem.put(nodeId, "connection lost");
+        changed(nodeId);
+    }
+
+    /** The connection watch saw a node's connection open or close. */
+    void watched(String nodeId, boolean up) {
+        if (!up && !threads.stopping()) {
+            lastProblem.put(nodeId, "connection closed by memcached");
+            // let the client find out too, or it would keep a dead connection for "up"
+            store.checkConnection(nodeId, keys.probe());
+        }
+        changed(nodeId);
+    }
+
+    private void changed(String nodeId) {
+        NodeAvailability a = availability;
+        if (a != null) {
+            a.changed(nodeId);
+        }
+    }
+
+    /** Waits (at most {@code maxMillis}) until every node is connected; a node that is not is said unavailable. */
+    void awaitConnections(long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        for (MemcachedNode n : config.nodes()) {
+            while (!availability.isAvailable(n.id()) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (!availability.isAvailable(n.id())) {
+                lastProblem.put(n.id(), "not reachable at start: " + store.describe(n.id()));
+            }
+            availability.started(n.id());
+        }
+    }
+
+    /**
+     * A node failed an operation. A timeout at {@code operationTimeout} makes it suspect at once; a shorter one (a
+     * synchronous backup's {@code sessionBackupTimeout}) only queues a probe at {@code operationTimeout}, so a brief
+     * hiccup does not move every session off a healthy node.
+     */
+    void storeFailed(StoreException e, long timeoutMillis) {
+        LOG.log(Level.DEBUG, () -> logPrefix + e.getMessage());
+        if (!e.isTimeout()) {
+            return;
+        }
+        String node = e.nodeId();
+        lastProblem.put(node, e.getMessage());
+        if (timeoutMillis >= config.operationTimeoutMillis()) {
+            availability.timedOut(node);
+        } else if (probing.add(node)) {
+            try {
+                threads.prober().execute(() -> {
+                    try {
+                        if (!probe(node)) {
+                            availability.timedOut(node);
+                        }
+                    } finally {
+                        probing.remove(node);
+                    }
+                });
+            } catch (RejectedExecutionException stopping) {
+                probing.remove(node);
+            }
+        }
+    }
+
+    /** {@code true} while a probe of {@code nodeId} is queued after a short timeout: nobody waits for it meanwhile. */
+    boolean isProbing(String nodeId) {
+        return probing.contains(nodeId);
+    }
+
+    private void availabilityChanged(String nodeId, boolean available) {
+        if (available) {
+            if (!threads.stopping()) {
+                recovered.accept(nodeId);
+            }
+        } else if (!threads.stopping()) {
+            String why = lastProblem.getOrDefault(nodeId, "unavailable");
+            LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is unavailable (" + why
+                    + "); sessions are served from memory and stored again when a node is available");
+        }
+    }
+
+    private boolean probe(String nodeId) {
+        try {
+            store.get(nodeId, keys.probe(), config.operationTimeoutMillis());
+            return true;
+        } catch (StoreException e) {
+            return false;
+        }
+    }
+
+    /** Runs {@code housekeeping}, then probes the suspect nodes (periodically, on the scheduled thread). */
+    void probeSuspects(Runnable housekeeping) {
+        try {
+            housekeeping.run();
+            if (availability.hasSuspects()) {
+                availability.probeSuspects();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, logPrefix + "probing memcached nodes failed", e);
+        }
+    }
+
+    /** Ids of nodes currently available. */
+    List<String> availableNodes() {
+        return config.nodes().stream().map(MemcachedNode::id).filter(availability::isAvailable)
+                .collect(java.util.stream.Collectors.toList());
+    }
+}

@@ -1,0 +1,277 @@
+package io.msm.engine;
+
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.node.NodeAvailability;
+import io.msm.node.SessionIdFormat;
+import io.msm.node.SessionIdFormat.SessionId;
+import io.msm.stats.MsmStatistics;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.store.Expiration;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Non-sticky mode's secondary copies ({@code bak:} keys on the next available node): sent alongside each write,
+ * refreshed at most every half slack by read-only requests, read when a session's node failed, and deleted with the
+ * session. Sticky mode has none: this part exists only in non-sticky mode.
+ */
+final class SecondaryCopies {
+
+    /** How long a read of a secondary copy waits for a copy still in flight (non-sticky, after a node failed). */
+    static final long SECONDARY_GRACE_MILLIS = 25;
+    /** How long a secondary copy's refresh time is remembered: the longest half slack, with margin. */
+    private static final long SECONDARY_REFRESH_KEPT_MILLIS = 60_000;
+
+    private final EngineBase base;
+    private final MsmConfig config;
+    private final EngineContext ctx;
+    private final MsmStatistics stats;
+    private final SessionIdFormat ids;
+    private final SessionStore store;
+    private final NodeAvailability availability;
+    private final StorageKeys keys;
+    private final EngineThreads threads;
+    private final NodeHealth health;
+    /**
+     * When this Tomcat last refreshed each session's secondary copy (id to clock millis). A read-only request
+     * refreshes it at most every half slack, so it outlives the session's timeout from any access.
+     */
+    private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
+
+    SecondaryCopies(EngineBase base) {
+        this.base = base;
+        this.config = base.config;
+        this.ctx = base.ctx;
+        this.stats = base.stats;
+        this.ids = base.ids;
+        this.store = base.store;
+        this.availability = base.availability;
+        this.keys = base.keys;
+        this.threads = base.threads;
+        this.health = base.health;
+    }
+
+    /** Forgets refresh times older than any half slack (periodically). */
+    void purge(long now) {
+        secondaryRefreshed.values().removeIf(at -> now - at > SECONDARY_REFRESH_KEPT_MILLIS);
+    }
+
+    /**
+     * The secondary copy of {@code id}, looked for on every available node but its primary (the node it is found on
+     * goes to {@code foundOn[0]}); {@code null} if none.
+     * A request waits for its secondary copy at most {@code sessionBackupTimeout}, so the copy of the very last change
+     * may still be on its way from another Tomcat: this rare path (once per session, when its node failed) first
+     * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
+     */
+    byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
+        List<MemcachedNode> others = new java.util.ArrayList<>(config.nodes().size());
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(primaryNode) && availability.isAvailable(n.id())) {
+                others.add(n);
+            }
+        }
+        if (others.isEmpty()) {
+            return null;
+        }
+        try {
+            Thread.sleep(SECONDARY_GRACE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (MemcachedNode n : others) {
+            if (!availability.isAvailable(n.id())) {
+                continue;
+            }
+            try {
+                for (int name = 0; name < keys.names(); name++) {
+                    byte[] blob = store.get(n.id(), keys.secondary(id, name), config.operationTimeoutMillis());
+                    if (blob != null) {
+                        foundOn[0] = n.id();
+                        return blob;
+                    }
+                }
+            } catch (StoreException e) {
+                base.storeFailed(e, config.operationTimeoutMillis());
+            }
+        }
+        return null;
+    }
+
+    /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
+    String secondaryNode(String primaryNode) {
+        List<MemcachedNode> nodes = config.nodes();
+        int start = 0;
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i).id().equals(primaryNode)) {
+                start = i;
+            }
+        }
+        for (int i = 1; i < nodes.size(); i++) {
+            String candidate = nodes.get((start + i) % nodes.size()).id();
+            if (availability.isAvailable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Non-sticky: the secondary copy was not refreshed by this Tomcat for half the slack. Refreshed then, it outlives
+     * the session from any access (its TTL is the timeout plus the slack), at one call per half slack instead of one
+     * per request.
+     */
+    boolean secondaryDue(ManagedSession s, long now) {
+        int mi = s.maxInactiveInterval();
+        if (mi <= 0 || !s.state().stored) {
+            return false;
+        }
+        Long at = secondaryRefreshed.get(s.id());
+        return at == null || now - at >= SessionEngine.slackSeconds(mi) * 500L;
+    }
+
+    /**
+     * Sends the secondary copy of the session's last stored blob to the next available node (non-sticky). With
+     * {@code await}, waits for memcached's answer at most {@code sessionBackupTimeout}: requests of one user come one
+     * after the other, possibly on different Tomcats, each over its own connection, so a copy only sent (not
+     * answered) before the response could land after the next request's newer copy and replace it. A secondary node
+     * too slow to answer in time is probed and, if it does not answer, taken out like a timed-out primary.
+     */
+    void writeSecondary(ManagedSession s, SessionState st, boolean await) {
+        String id = st.storedId;
+        if (st.lastBlob != null && id != null && id.equals(s.id())) {
+            SecondaryWrite w = sendSecondary(s, st, id, st.lastBlob);
+            if (await && w != null) {
+                w.await();
+            }
+        }
+    }
+
+    /** A secondary copy on its way: {@link #await()} waits for memcached's answer. */
+    final class SecondaryWrite {
+        final String node;
+        final String key;
+        final CountDownLatch answered = new CountDownLatch(1);
+
+        SecondaryWrite(String node, String key) {
+            this.node = node;
+            this.key = key;
+        }
+
+        /** Waits at most {@code sessionBackupTimeout}, not at all for a node already being probed. */
+        void await() {
+            if (health.isProbing(node)) {
+                // a node already being probed after such a wait timed out: the next requests do not wait for it too
+                return;
+            }
+            long timeout = config.sessionBackupTimeoutMillis();
+            try {
+                if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
+                    base.storeFailed(StoreException.timeout("set", key, node, timeout, "secondary copy"), timeout);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** memcached answered the secondary copy of session {@code id} sent to {@code node} at {@code now}. */
+    void secondaryAnswered(SessionState st, String id, String node, boolean stored, long now) {
+        if (!stored) {
+            stats.count(Counter.BACKUP_FAILURES);
+            return;
+        }
+        stats.count(Counter.SECONDARY_WRITES);
+        secondaryRefreshed.put(id, now);
+        String previous = st.bakNode;
+        st.bakNode = node;
+        if (previous != null && !previous.equals(node)) {
+            try {
+                threads.execute(() -> deleteSecondaryOn(previous, id, 0));
+            } catch (RejectedExecutionException stopping) {
+                // it expires by its TTL
+            }
+        }
+    }
+
+    /** Sends {@code blob} as the secondary copy of session {@code id}; {@code null} if there is no node for it. */
+    SecondaryWrite sendSecondary(ManagedSession s, SessionState st, String id, byte[] blob) {
+        SessionId p = ids.parse(id);
+        String node = p == null ? null : secondaryNode(p.nodeId());
+        if (node == null) {
+            return null; // no second node available: the primary is the only copy for now
+        }
+        long now = ctx.clock().getAsLong();
+        SecondaryWrite w = new SecondaryWrite(node, keys.secondary(id, 0));
+        threads.started(); // counted until memcached answers, for awaitIdle
+        store.setAsync(node, w.key, Expiration.of(base.ttlSeconds(s, st, now), now), blob, ok -> {
+            try {
+                secondaryAnswered(st, id, node, ok, now);
+            } finally {
+                threads.done();
+                w.answered.countDown();
+            }
+        });
+        return w;
+    }
+
+    void touchSecondary(ManagedSession s, SessionState st, String primaryNode, int exp) {
+        String node = st.bakNode != null && availability.isAvailable(st.bakNode) ? st.bakNode
+                : secondaryNode(primaryNode);
+        if (node == null) {
+            return;
+        }
+        try {
+            long now = ctx.clock().getAsLong();
+            if (store.touch(node, keys.secondary(s.id(), 0), exp, config.operationTimeoutMillis())) {
+                st.bakNode = node;
+                secondaryRefreshed.put(s.id(), now);
+                stats.count(Counter.TOUCHES);
+            } else if (primaryIsStill(st, primaryNode, s.id())) {
+                writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
+            }
+        } catch (StoreException e) {
+            base.storeFailed(e, config.operationTimeoutMillis());
+        }
+    }
+
+    /**
+     * Whether memcached's primary copy is still the blob this Tomcat holds (not a tombstone, not another Tomcat's
+     * version): only then is a missing secondary copy written again from it.
+     */
+    private boolean primaryIsStill(SessionState st, String primaryNode, String id) {
+        byte[] mine = st.lastBlob;
+        return mine != null && java.util.Arrays.equals(mine,
+                store.gets(primaryNode, base.key(id), config.operationTimeoutMillis()).value());
+    }
+
+    /** Deletes the secondary copies of {@code id}, under every name, on every available node but its primary one. */
+    void deleteSecondaries(String id, String primaryNode) {
+        for (int name = 0; name < keys.names(); name++) {
+            for (MemcachedNode n : config.nodes()) {
+                if (!n.id().equals(primaryNode)) {
+                    deleteSecondaryOn(n.id(), id, name);
+                }
+            }
+        }
+    }
+
+    /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */
+    void deleteSecondaryOn(String node, String id, int name) {
+        if (!availability.isAvailable(node)) {
+            return; // it expires by its TTL
+        }
+        try {
+            store.delete(node, keys.secondary(id, name), config.operationTimeoutMillis());
+            stats.count(Counter.DELETES);
+        } catch (StoreException e) {
+            base.storeFailed(e, config.operationTimeoutMillis());
+        }
+    }
+}

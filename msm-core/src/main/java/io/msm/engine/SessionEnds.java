@@ -1,0 +1,289 @@
+package io.msm.engine;
+
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.node.NodeAvailability;
+import io.msm.node.SessionIdFormat;
+import io.msm.node.SessionIdFormat.SessionId;
+import io.msm.stats.MsmStatistics;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.store.Expiration;
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Sessions that ended, and the deletes of their copies. An id that ended here (invalidated, expired, abandoned at a
+ * login, taken over by another Tomcat) is never loaded here again until its copies expired or memcached confirmed
+ * their deletion; a delete whose node is unavailable is retried when the node returns. Non-sticky, an ended id's
+ * keys get tombstones on every node instead of a plain delete (see {@link Tombstones}).
+ */
+final class SessionEnds {
+
+    private final EngineBase base;
+    private final MsmConfig config;
+    private final EngineContext ctx;
+    private final MsmStatistics stats;
+    private final SessionIdFormat ids;
+    private final SessionStore store;
+    private final NodeAvailability availability;
+    private final StorageKeys keys;
+    private final boolean sticky;
+    private final Tombstones tombstones;
+    private final LegacyLoads legacy;
+    /** Non-sticky: the secondary copies deleted with a session; {@code null} in sticky mode. */
+    private final SecondaryCopies secondaries;
+    /**
+     * Ids of sessions that ended here (invalidated, expired), until memcached confirmed their deletion or their
+     * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
+     */
+    private final Map<String, Long> ended = new ConcurrentHashMap<>();
+    /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
+    private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
+
+    SessionEnds(EngineBase base, SecondaryCopies secondaries) {
+        this.base = base;
+        this.config = base.config;
+        this.ctx = base.ctx;
+        this.stats = base.stats;
+        this.ids = base.ids;
+        this.store = base.store;
+        this.availability = base.availability;
+        this.keys = base.keys;
+        this.sticky = base.sticky;
+        this.tombstones = base.tombstones;
+        this.legacy = base.legacy;
+        this.secondaries = secondaries;
+    }
+
+    /** {@code true} if session {@code id} ended here (and its copies may still be in memcached). */
+    boolean hasEnded(String id) {
+        return ended.containsKey(id);
+    }
+
+    /** Session {@code id} ended here: never loaded again until {@code keepUntil} (ms since the epoch). */
+    void end(String id, long keepUntil) {
+        ended.put(id, keepUntil);
+    }
+
+    /**
+     * The application gave a session a new id (a login's session-fixation protection, {@code changeSessionId()}),
+     * or msm moved it from these ids: the ids it had are dead here for good, never loaded again even if a copy is left
+     * in memcached (the new id's write deletes the last one; copies under older ids were deleted when the session
+     * moved, or are pending).
+     */
+    void endAll(Collection<String> abandoned, int maxInactiveSeconds) {
+        long keepUntil = keepTombstoneUntil(maxInactiveSeconds);
+        for (String id : abandoned) {
+            ended.put(id, keepUntil);
+        }
+    }
+
+    /** This Tomcat took a session back under {@code id}: it may be loaded and written again. */
+    void revive(String id) {
+        ended.remove(id);
+    }
+
+    /** How many ended ids are kept in memory. */
+    int endedIds() {
+        return ended.size();
+    }
+
+    /** Keys waiting to be deleted until their node is available again. */
+    int pendingDeletes() {
+        return pendingDeletes.size();
+    }
+
+    /** Node {@code nodeId} is available again: the deletes that waited for it are done now. */
+    void retryDeletes(String nodeId) {
+        pendingDeletes.forEach((id, node) -> {
+            if (node.equals(nodeId)) {
+                deleteKey(id);
+            }
+        });
+    }
+
+    /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
+    void purge(long now) {
+        ended.entrySet().removeIf(e -> {
+            boolean expired = e.getValue() < now;
+            if (expired) {
+                pendingDeletes.remove(e.getKey());
+            }
+            return expired;
+        });
+    }
+
+    /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
+    long keepTombstoneUntil(int maxInactiveSeconds) {
+        long seconds = maxInactiveSeconds > 0
+                ? maxInactiveSeconds + SessionEngine.slackSeconds(maxInactiveSeconds) : 24 * 3600;
+        return ctx.clock().getAsLong() + seconds * 1000;
+    }
+
+    /**
+     * {@code true} if {@code newId} replaced {@code oldId} for the application (a new random part, e.g. at a login),
+     * not because msm moved the session to another node or Tomcat (same random part).
+     */
+    boolean abandoned(String oldId, String newId) {
+        SessionId from = ids.parse(oldId);
+        SessionId to = ids.parse(newId);
+        return from != null && to != null && !from.random().equals(to.random());
+    }
+
+    /** Deletes the keys of former ids of a session, and its copies under former names (it is stored as it is now). */
+    void deleteObsolete(SessionState st) {
+        if (st.underFormerName) {
+            st.underFormerName = false;
+            deleteNames(st.storedId, 1);
+        }
+        LegacyLoads.Leftovers leftovers = st.legacy;
+        if (leftovers != null && legacy != null) {
+            st.legacy = null;
+            legacy.delete(leftovers);
+        }
+        String current = st.storedId;
+        for (String old : st.attempted) {
+            if (!old.equals(current)) {
+                if (!sticky && current != null && abandoned(old, current)) {
+                    endEverywhere(old);
+                } else {
+                    deleteKey(old);
+                }
+            }
+            st.attempted.remove(old);
+        }
+    }
+
+    void deleteStored(SessionState st) {
+        String id = st.storedId;
+        st.stored = false;
+        st.storedId = null;
+        if (id != null) {
+            st.attempted.add(id);
+        }
+        Set<String> randoms = new java.util.HashSet<>();
+        for (String old : st.attempted) {
+            SessionId p = ids.parse(old);
+            if (sticky || p == null) {
+                deleteKey(old);
+            } else if (randoms.add(p.random())) {
+                endEverywhere(old);
+            }
+            st.attempted.remove(old);
+        }
+    }
+
+    /**
+     * Non-sticky: the session of {@code id} ended. Its key gets a tombstone, and so does the key its id would have on
+     * every other node: a request of it still running on another Tomcat that moves it off a node that died meanwhile
+     * then finds a tombstone there too, instead of storing the session anew.
+     */
+    void endEverywhere(String id) {
+        SessionId p = ids.parse(id);
+        Long until = ended.get(id);
+        deleteKey(id);
+        if (p == null) {
+            return;
+        }
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(p.nodeId())) {
+                String variant = ids.format(p.random(), n.id(), p.jvmRoute());
+                if (until != null) {
+                    ended.put(variant, until);
+                }
+                if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
+                    pendingDeletes.put(variant, n.id());
+                } else {
+                    ended.remove(variant); // memcached holds its tombstone: nothing to remember here
+                }
+            }
+        }
+    }
+
+    /** A tombstone lives as long as any copy of its session could: until its id's end in {@link #ended}. */
+    private int tombstoneExpiration(String id) {
+        long now = ctx.clock().getAsLong();
+        Long until = ended.get(id);
+        long seconds = until != null ? Math.max(1, (until - now + 999) / 1000)
+                : (keepTombstoneUntil(base.usualMaxInactive) - now) / 1000;
+        return Expiration.of(seconds, now);
+    }
+
+    /** Puts the tombstone of {@code id} on {@code node}; {@code false} if memcached could not be told. */
+    private boolean putTombstone(String id, String node) {
+        try {
+            for (int name = 0; name < keys.names(); name++) { // under every name (see deleteNames)
+                tombstones.put(node, keys.primary(id, name), tombstoneExpiration(id), config.operationTimeoutMillis());
+            }
+            return true;
+        } catch (StoreException e) {
+            base.storeFailed(e, config.operationTimeoutMillis());
+            return false;
+        }
+    }
+
+    /**
+     * Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. Non-sticky, the
+     * key gets a tombstone instead (see {@link Tombstones}), and the secondary copies on the other nodes are deleted
+     * at once, even while the primary's node is down: a request for the id would read them then.
+     */
+    void deleteKey(String id) {
+        SessionId p = ids.parse(id);
+        if (p == null) {
+            return;
+        }
+        if (!availability.isAvailable(p.nodeId())) {
+            if (!sticky) {
+                // now: a request for the id would read them (deleteNames does it when the node is available)
+                secondaries.deleteSecondaries(id, p.nodeId());
+            }
+            pendingDeletes.put(id, p.nodeId());
+            return;
+        }
+        if (deleteNames(id, 0)) {
+            pendingDeletes.remove(id);
+            ended.remove(id);
+        } else {
+            pendingDeletes.put(id, p.nodeId());
+        }
+    }
+
+    /**
+     * Deletes the copies of session {@code id} under its names from {@code first} on (0: every name; 1: the former
+     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered. Non-sticky, every
+     * name (0) means the id ended: each name gets a tombstone instead.
+     */
+    boolean deleteNames(String id, int first) {
+        SessionId p = ids.parse(id);
+        if (p == null) {
+            return true;
+        }
+        for (int name = first; name < keys.names(); name++) {
+            if (!sticky) {
+                // the secondary copy may sit on any other node
+                for (MemcachedNode n : config.nodes()) {
+                    if (!n.id().equals(p.nodeId())) {
+                        secondaries.deleteSecondaryOn(n.id(), id, name);
+                    }
+                }
+            }
+            try {
+                if (sticky || first > 0) {
+                    store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
+                } else { // ended: under every name, so a Tomcat with another key first cannot write it again
+                    tombstones.put(p.nodeId(), keys.primary(id, name), tombstoneExpiration(id),
+                            config.operationTimeoutMillis());
+                }
+                stats.count(Counter.DELETES);
+            } catch (StoreException e) {
+                base.storeFailed(e, config.operationTimeoutMillis());
+                return false;
+            }
+        }
+        return true;
+    }
+}

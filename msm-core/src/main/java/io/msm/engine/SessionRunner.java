@@ -1,0 +1,353 @@
+package io.msm.engine;
+
+import io.msm.config.MsmConfig;
+import io.msm.internal.LogIds;
+import io.msm.node.NodeAvailability;
+import io.msm.node.SessionIdFormat;
+import io.msm.node.SessionIdFormat.SessionId;
+import io.msm.stats.MsmStatistics;
+import io.msm.stats.MsmStatistics.Counter;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The per-session runner: all memcached work of one session runs through one runner at a time, in order. Work asked
+ * while a runner runs is coalesced into its next round, so the final state is always written, never skipped. A
+ * request's thread does only the write it waits for; the rest goes to a backup thread. Sticky asynchronous backups
+ * wait for {@code minBackupInterval} between writes.
+ */
+final class SessionRunner {
+
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    private final MsmConfig config;
+    private final EngineContext ctx;
+    private final String logPrefix;
+    private final MsmStatistics stats;
+    private final SessionIdFormat ids;
+    private final NodeAvailability availability;
+    private final EngineThreads threads;
+    private final UnsavedSessions unsaved;
+    private final SessionEnds ends;
+    private final SessionWriter writer;
+    private final SessionMode mode;
+    /** minBackupInterval in ns, 0 when it does not apply (non-sticky, synchronous backups, or not set). */
+    private final long minBackupIntervalNanos;
+    /** Sessions whose next backup waits for minBackupInterval; their runner stays "running" meanwhile. */
+    private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
+
+    SessionRunner(EngineBase base, SessionMode mode, SessionEnds ends, SessionWriter writer) {
+        this.config = base.config;
+        this.ctx = base.ctx;
+        this.logPrefix = base.logPrefix;
+        this.stats = base.stats;
+        this.ids = base.ids;
+        this.availability = base.availability;
+        this.threads = base.threads;
+        this.unsaved = base.unsaved;
+        this.ends = ends;
+        this.writer = writer;
+        this.mode = mode;
+        this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
+                ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
+    }
+
+    /** What a session's runner is asked to do. */
+    enum Work {
+        /** Store the session if its stored form changed (then refresh the expiry if needed). */
+        WRITE,
+        /** Refresh the stored copy's expiry if it would expire before the session. */
+        TOUCH,
+        /** Check that memcached still holds the copy (a node returned, maybe restarted empty); store it if not. */
+        VERIFY,
+        /**
+         * The session ended: delete its copies (tombstones, non-sticky). Whatever work a runner finds, it deletes the
+         * copies of a session no longer active; a session still active when the runner gets to it is touched, as a
+         * TOUCH would.
+         */
+        DELETE
+    }
+
+    /**
+     * Asks the session's runner for some work. Starts the runner if none runs; otherwise the running one picks the
+     * request up (coalescing).
+     *
+     * @param wait run on this thread / wait until done, bounded by {@code sessionBackupTimeout}
+     */
+    void run(ManagedSession s, Work work, boolean wait) {
+        SessionState st = s.state();
+        long seq;
+        boolean start;
+        synchronized (st) {
+            switch (work) {
+                case WRITE: st.writeWanted = true; break;
+                case TOUCH: st.touchWanted = true; break;
+                case DELETE: st.deleteWanted = true; break;
+                default: st.verifyWanted = true;
+            }
+            seq = ++st.requested;
+            start = !st.running;
+            if (start) {
+                st.running = true;
+            } else {
+                st.coalesced++; // counted into the statistics by the runner: no shared counter on this path
+            }
+        }
+        if (start && wait) {
+            drain(s, st, seq, writer.onRequest);
+        } else if (start) {
+            submitDrain(s, st);
+        } else {
+            if (wait) {
+                awaitCompleted(s, st, seq, mode.coalescedWaitMillis());
+            }
+        }
+    }
+
+    private void submitDrain(ManagedSession s, SessionState st) {
+        try {
+            threads.execute(() -> drain(s, st, Long.MAX_VALUE, writer.background));
+        } catch (RejectedExecutionException | Error e) {
+            // stopping, or no thread could be started: give up this round; the next request starts a runner again
+            synchronized (st) {
+                st.running = false;
+                st.completed = st.requested;
+                st.notifyAll();
+            }
+            if (e instanceof Error) {
+                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
+            }
+        }
+    }
+
+    /**
+     * Runs the session's pending work until every request up to {@code untilSeq} is done, then either stops (nothing
+     * more requested) or hands the rest to a backup thread (a request thread never works for later requests).
+     *
+     * @param wc where it runs: on a request thread only the write itself is done; touches and deletes are deferred
+     */
+    private void drain(ManagedSession s, SessionState st, long untilSeq, WriteContext wc) {
+        while (true) {
+            long seq;
+            synchronized (st) {
+                if (st.coalesced > 0) {
+                    stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
+                    st.coalesced = 0;
+                }
+                if (st.completed >= st.requested) {
+                    st.running = false;
+                    st.notifyAll();
+                    return;
+                }
+                if (st.completed >= untilSeq) {
+                    break;
+                }
+                seq = st.requested;
+            }
+            if (!wc.onRequestThread && minBackupIntervalNanos > 0 && !threads.stopping() && s.isActive()) {
+                long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
+                if (st.lastWriteNanos != 0 && wait > 0) {
+                    if (delay(s, st, wait)) {
+                        return; // the runner stays running: what requests ask meanwhile goes into the delayed run
+                    }
+                    // stopping meanwhile: written now, on this thread
+                }
+            }
+            try {
+                runOnce(s, st, wc);
+            } catch (RuntimeException | Error e) {
+                stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
+            }
+            synchronized (st) {
+                st.completed = seq;
+                st.notifyAll();
+            }
+        }
+        submitDrain(s, st);
+    }
+
+    /**
+     * Continues the session's runner after {@code nanos} (minBackupInterval). Counted for
+     * {@link EngineThreads#awaitIdle(long)}; {@link SessionEngine#stop} runs every delayed backup at once.
+     *
+     * @return {@code false} if the engine is stopping and the caller must write now instead
+     */
+    private boolean delay(ManagedSession s, SessionState st, long nanos) {
+        threads.started();
+        Runnable resume = new Runnable() {
+            @Override
+            public void run() {
+                if (delayed.remove(st, this)) {
+                    try {
+                        submitDrain(s, st);
+                    } finally {
+                        threads.done();
+                    }
+                }
+            }
+        };
+        delayed.put(st, resume);
+        boolean scheduled;
+        try {
+            threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
+            scheduled = true;
+        } catch (RejectedExecutionException stoppingNow) {
+            scheduled = false;
+        }
+        // stop() may have flushed the delayed runs before this one was registered, and shut the backup threads down:
+        // a run handed to them now would be refused and the session's last change lost
+        if ((threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
+            threads.done();
+            return false;
+        }
+        return true;
+    }
+
+    /** Runs every backup waiting for minBackupInterval now (at stop). */
+    void flushDelayed() {
+        for (Map.Entry<SessionState, Runnable> e : delayed.entrySet()) {
+            e.getValue().run();
+        }
+    }
+
+    private void awaitCompleted(ManagedSession s, SessionState st, long seq, long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        synchronized (st) {
+            while (st.completed < seq) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    stats.count(Counter.BACKUP_TIMEOUTS);
+                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
+                            + " after " + maxMillis + " ms; it continues in the background");
+                    return;
+                }
+                try {
+                    st.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void runOnce(ManagedSession s, SessionState st, WriteContext wc) {
+        boolean write;
+        boolean touch;
+        boolean verify;
+        synchronized (st) {
+            write = st.writeWanted;
+            touch = st.touchWanted || st.deleteWanted; // DELETE: see Work
+            verify = st.verifyWanted;
+            st.writeWanted = false;
+            st.touchWanted = false;
+            st.deleteWanted = false;
+            st.verifyWanted = false;
+        }
+        if (st.retired) {
+            return; // another Tomcat took it over: its copy is the session now
+        }
+        if (!s.isActive()) {
+            unsaved.remove(s);
+            ends.deleteStored(st); // a synchronous logout deletes before its response
+            return;
+        }
+        if (write && writer.writeIfChanged(s, st, wc)) {
+            return;
+        }
+        if (!(write || touch || verify)) {
+            return;
+        }
+        if (wc.onRequestThread) {
+            defer(st, verify ? Work.VERIFY : Work.TOUCH); // memcached calls beyond the write go to a backup thread
+        } else {
+            writer.touchIfNeeded(s, st, verify);
+        }
+    }
+
+    /** Asks the running runner for more work, from inside it (it hands the work to a backup thread). */
+    static void defer(SessionState st, Work work) {
+        synchronized (st) {
+            if (work == Work.VERIFY) {
+                st.verifyWanted = true;
+            } else {
+                st.touchWanted = true;
+            }
+            st.requested++;
+        }
+    }
+
+    /**
+     * Another Tomcat serves {@code s} now (sticky): it is never written, touched or deleted from here again, its id is
+     * not loaded here again, and the container forgets it; a write already on its way is not waited for.
+     */
+    void retire(ManagedSession s) {
+        SessionState st = s.state();
+        st.retired = true;
+        unsaved.remove(s);
+        Runnable waiting = delayed.get(st);
+        if (waiting != null) {
+            waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
+        }
+        ends.end(s.id(), ends.keepTombstoneUntil(s.maxInactiveInterval()));
+        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
+                + "dropped");
+        ctx.lost(s);
+    }
+
+    /**
+     * Node {@code nodeId} is available again: the sessions that could not be stored are stored, the deletes that
+     * waited go, and the sessions stored there are checked (it may have restarted empty), on a backup thread.
+     */
+    void nodeRecovered(String nodeId) {
+        LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
+                + unsaved.size() + " session(s) changed meanwhile");
+        writer.nodeRecovered();
+        try {
+            threads.execute(() -> {
+                Set<ManagedSession> writing = unsaved.snapshot();
+                for (ManagedSession s : writing) {
+                    SessionId p = ids.parse(s.id());
+                    if (p != null && availability.isAvailable(p.nodeId())) {
+                        run(s, Work.WRITE, false);
+                    }
+                }
+                ends.retryDeletes(nodeId);
+                // the node may have restarted empty: make sure it still holds what we stored there
+                for (ManagedSession s : ctx.residents()) {
+                    String storedId = s.state().storedId;
+                    SessionId p = storedId == null ? null : ids.parse(storedId);
+                    if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
+                        run(s, Work.VERIFY, false);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** Waits until no runner runs for {@code st}, at most {@code maxMillis}. */
+    static void awaitRunnerIdle(SessionState st, long maxMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        synchronized (st) {
+            while (st.running) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    st.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+}
