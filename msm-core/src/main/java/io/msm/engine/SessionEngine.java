@@ -10,7 +10,6 @@ import io.msm.codec.UntrustedBlobException;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.internal.DaemonThreads;
-import io.msm.node.ConnectionWatch;
 import io.msm.node.NodeAvailability;
 import io.msm.node.NodeSelector;
 import io.msm.node.SessionIdFormat;
@@ -102,7 +101,6 @@ public final class SessionEngine implements AutoCloseable {
     /** The pools' threads, waited for at stop: Tomcat reports those that outlive the webapp as leaks. */
     private final DaemonThreads backupThreads;
     private final DaemonThreads probeThreads;
-    private final ConnectionWatch watch;
     /** The last reason a node became unavailable, for the log line. */
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
@@ -165,7 +163,7 @@ public final class SessionEngine implements AutoCloseable {
     private final ExpiryWatch expiry;
 
     private SessionEngine(MsmConfig config, EngineContext ctx,
-            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
         this.config = config;
         this.ctx = ctx;
         this.logPrefix = "[" + ctx.name() + "] ";
@@ -217,24 +215,6 @@ public final class SessionEngine implements AutoCloseable {
                 changed.accept(nodeId);
             }
         });
-        ConnectionWatch w = null;
-        if (watchConnections) {
-            try {
-                w = new ConnectionWatch(nodes, "msm-watch-" + ctx.name(), config.operationTimeoutMillis(),
-                        (nodeId, up) -> {
-                            if (!up && !stopping) {
-                                lastProblem.put(nodeId, "connection closed by memcached");
-                                // let the client find out too, or it would keep a dead connection for "up"
-                                store.checkConnection(nodeId, keys.probe());
-                            }
-                            changed.accept(nodeId);
-                        });
-            } catch (IOException e) {
-                store.close();
-                throw new MsmException(logPrefix + "cannot watch memcached connections: " + e, e);
-            }
-        }
-        this.watch = w;
         this.tombstones = new Tombstones(store);
         this.legacy = config.legacySessions() == io.msm.config.LegacySessions.OFF || ctx.legacyKeys() == null ? null
                 : new LegacyLoads(ctx.legacyKeys(), ctx.legacyConverter(), store, sticky,
@@ -243,9 +223,7 @@ public final class SessionEngine implements AutoCloseable {
         this.legacyWrites = legacy == null || config.legacySessions() != io.msm.config.LegacySessions.READ_WRITE
                 ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
                         config.operationTimeoutMillis(), logPrefix);
-        ConnectionWatch watchRef = w;
-        this.availability = new NodeAvailability(store::isConnected,
-                nodeId -> watchRef == null || watchRef.isUp(nodeId), this::probe, this::availabilityChanged);
+        this.availability = new NodeAvailability(store::isConnected, this::probe, this::availabilityChanged);
         holder[0] = availability;
         this.selector = new NodeSelector(nodes, availability::isAvailable);
         prober.scheduleWithFixedDelay(this::probeSuspects, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
@@ -268,20 +246,20 @@ public final class SessionEngine implements AutoCloseable {
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
         SessionEngine engine = new SessionEngine(config, ctx, listener -> {
             try {
-                return new MemcachedSessionStore(config, listener);
+                return MemcachedSessionStore.open(config, ctx.name(), listener);
             } catch (IOException e) {
                 throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
                         + config.nodes() + ": " + e.getMessage(), e);
             }
-        }, true);
+        });
         engine.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
 
-    /** Starts an engine on a given store, without a connection watch (tests). */
+    /** Starts an engine on a given store (tests). */
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
-        SessionEngine engine = new SessionEngine(config, ctx, storeFactory, false);
+        SessionEngine engine = new SessionEngine(config, ctx, storeFactory);
         engine.awaitConnections(0);
         return engine;
     }
@@ -2618,9 +2596,6 @@ public final class SessionEngine implements AutoCloseable {
         prober.shutdownNow();
         if (lockKeeper != null) {
             lockKeeper.close();
-        }
-        if (watch != null) {
-            watch.close();
         }
         store.close();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS);
