@@ -52,6 +52,32 @@ public final class MemcachedSessionStore {
         return new TextProtocolStore(config, name, listener);
     }
 
+    /** A listener made of two actions. */
+    static ConnectionListener listener(java.util.function.Consumer<String> connected,
+            java.util.function.Consumer<String> disconnected) {
+        return new ConnectionListener() {
+            @Override
+            public void connected(String nodeId) {
+                connected.accept(nodeId);
+            }
+
+            @Override
+            public void disconnected(String nodeId) {
+                disconnected.accept(nodeId);
+            }
+        };
+    }
+
+    /** The node's entry of {@code connections} for a call with {@code key}, which must be {@link #sendable}. */
+    static <T> T connectionTo(String op, String nodeId, String key, java.util.Map<String, T> connections) {
+        sendable(op, nodeId, key);
+        T c = connections.get(nodeId);
+        if (c == null) {
+            throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
+        }
+        return c;
+    }
+
     /** Refuses a key memcached would answer with an error that costs the connection, or that breaks the command. */
     static void sendable(String op, String nodeId, String key) {
         if (!MemcachedKeys.isSendable(key)) {

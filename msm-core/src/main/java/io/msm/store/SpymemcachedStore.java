@@ -59,18 +59,10 @@ final class SpymemcachedStore implements SessionStore {
         }
         this.watched = java.util.Collections.unmodifiableMap(w);
         this.watch = new NodeWatch(watched, "msm-watch-" + name, config.operationTimeoutMillis(),
-                new MemcachedSessionStore.ConnectionListener() {
-                    @Override
-                    public void connected(String nodeId) {
-                        listener.connected(nodeId);
-                    }
-
-                    @Override
-                    public void disconnected(String nodeId) {
-                        poke(nodeId); // the client finds out too, or it would keep a dead connection for "up"
-                        listener.disconnected(nodeId);
-                    }
-                }).start();
+                MemcachedSessionStore.listener(listener::connected, nodeId -> {
+                    poke(nodeId); // the client finds out too, or it would keep a dead connection for "up"
+                    listener.disconnected(nodeId);
+                })).start();
     }
 
     private ConnectionObserver observer(String id, MemcachedSessionStore.ConnectionListener listener) {
@@ -90,12 +82,7 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     private SpymemcachedClient client(String op, String nodeId, String key) {
-        MemcachedSessionStore.sendable(op, nodeId, key);
-        SpymemcachedClient c = clients.get(nodeId);
-        if (c == null) {
-            throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
-        }
-        return c;
+        return MemcachedSessionStore.connectionTo(op, nodeId, key, clients);
     }
 
     private Map<String, String> settings(String nodeId) {
@@ -146,17 +133,23 @@ final class SpymemcachedStore implements SessionStore {
         }
     }
 
+    /** Sends a storage operation for a checked key and value. */
+    private <T> T send(String op, String nodeId, String key, byte[] value, long start,
+            java.util.function.Function<SpymemcachedClient, T> operation) {
+        SpymemcachedClient c = client(op, nodeId, key);
+        sizes.check(op, nodeId, key, value);
+        try {
+            return operation.apply(c);
+        } catch (RuntimeException e) {
+            throw wrap(op, nodeId, key, start, e);
+        }
+    }
+
     @Override
     public void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
-        SpymemcachedClient c = client("set", nodeId, key);
-        sizes.check("set", nodeId, key, value);
-        net.spy.memcached.internal.OperationFuture<Boolean> f;
-        try {
-            f = c.set(key, exp, value, BYTES);
-        } catch (RuntimeException e) {
-            throw wrap("set", nodeId, key, start, e);
-        }
+        net.spy.memcached.internal.OperationFuture<Boolean> f = send("set", nodeId, key, value, start,
+                c -> c.set(key, exp, value, BYTES));
         Boolean ok = await("set", nodeId, key, f, timeoutMillis, start);
         if (!Boolean.TRUE.equals(ok)) {
             throw MemcachedSessionStore.notStored("set", nodeId, key, start,
@@ -174,14 +167,9 @@ final class SpymemcachedStore implements SessionStore {
             return add(nodeId, key, exp, value, timeoutMillis) >= 0 ? 0 : EXISTS;
         }
         long start = System.nanoTime();
-        SpymemcachedClient c = client("cas", nodeId, key);
-        sizes.check("cas", nodeId, key, value);
-        net.spy.memcached.CASResponse r;
-        try {
-            r = await("cas", nodeId, key, c.asyncCAS(key, cas, exp, value, BYTES), timeoutMillis, start);
-        } catch (RuntimeException e) {
-            throw wrap("cas", nodeId, key, start, e);
-        }
+        net.spy.memcached.CASResponse r = await("cas", nodeId, key,
+                send("cas", nodeId, key, value, start, c -> c.asyncCAS(key, cas, exp, value, BYTES)), timeoutMillis,
+                start);
         if (r == net.spy.memcached.CASResponse.OK) {
             return 0;
         }
@@ -197,14 +185,8 @@ final class SpymemcachedStore implements SessionStore {
     @Override
     public long add(String nodeId, String key, int exp, byte[] value, long timeoutMillis) {
         long start = System.nanoTime();
-        SpymemcachedClient c = client("add", nodeId, key);
-        sizes.check("add", nodeId, key, value);
-        net.spy.memcached.internal.OperationFuture<Boolean> f;
-        try {
-            f = c.add(key, exp, value, BYTES);
-        } catch (RuntimeException e) {
-            throw wrap("add", nodeId, key, start, e);
-        }
+        net.spy.memcached.internal.OperationFuture<Boolean> f = send("add", nodeId, key, value, start,
+                c -> c.add(key, exp, value, BYTES));
         if (!Boolean.TRUE.equals(await("add", nodeId, key, f, timeoutMillis, start))) {
             return -1;
         }

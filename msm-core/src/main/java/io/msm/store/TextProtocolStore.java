@@ -2,7 +2,6 @@ package io.msm.store;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
-import io.msm.internal.DaemonThreads;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -10,10 +9,6 @@ import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -23,13 +18,10 @@ import java.util.function.Consumer;
  * one small thread per node, in order, from a bounded queue.
  */
 final class TextProtocolStore implements SessionStore {
-    /** {@link #setAsync} writes waiting per node; beyond that, one fails at once. */
-    static final int ASYNC_QUEUE = 1000;
     private static final String MG = "mg";
 
     private final Map<String, DirectConnections> nodes;
-    private final Map<String, ThreadPoolExecutor> async;
-    private final DaemonThreads asyncThreads;
+    private final AsyncWriters async;
     private final WriteDeadline writeDeadline;
     private final NodeWatch watch;
     private final ItemSizeCheck sizes = new ItemSizeCheck(this::settings);
@@ -41,45 +33,24 @@ final class TextProtocolStore implements SessionStore {
     TextProtocolStore(MsmConfig config, String name, MemcachedSessionStore.ConnectionListener listener) {
         this.operationTimeoutMillis = config.operationTimeoutMillis();
         this.writeDeadline = new WriteDeadline("msm-write-deadline-" + name);
-        this.asyncThreads = new DaemonThreads("msm-secondary-" + name);
         Map<String, DirectConnections> n = new LinkedHashMap<>();
-        Map<String, ThreadPoolExecutor> a = new LinkedHashMap<>();
         for (MemcachedNode node : config.nodes()) {
             n.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline));
-            ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
-                    new ArrayBlockingQueue<>(ASYNC_QUEUE), r -> {
-                        Thread t = asyncThreads.newThread(r);
-                        t.setContextClassLoader(TextProtocolStore.class.getClassLoader());
-                        return t;
-                    });
-            e.allowCoreThreadTimeOut(true);
-            a.put(node.id(), e);
         }
         this.nodes = java.util.Collections.unmodifiableMap(n);
-        this.async = Map.copyOf(a);
+        this.async = new AsyncWriters(nodes.keySet(), name, operationTimeoutMillis);
         this.watch = new NodeWatch(nodes, "msm-watch-" + name, operationTimeoutMillis,
-                new MemcachedSessionStore.ConnectionListener() {
-                    @Override
-                    public void connected(String nodeId) {
-                        sizes.forget(nodeId); // maybe restarted with another -I
-                        listener.connected(nodeId);
-                    }
-
-                    @Override
-                    public void disconnected(String nodeId) {
-                        sizes.forget(nodeId);
-                        listener.disconnected(nodeId);
-                    }
-                }).start();
+                MemcachedSessionStore.listener(nodeId -> {
+                    sizes.forget(nodeId); // maybe restarted with another -I
+                    listener.connected(nodeId);
+                }, nodeId -> {
+                    sizes.forget(nodeId);
+                    listener.disconnected(nodeId);
+                })).start();
     }
 
     private DirectConnections pool(String op, String nodeId, String key) {
-        MemcachedSessionStore.sendable(op, nodeId, key);
-        DirectConnections pool = nodes.get(nodeId);
-        if (pool == null) {
-            throw StoreException.failed(op, key, nodeId, 0, "no such node in memcachedNodes", null);
-        }
-        return pool;
+        return MemcachedSessionStore.connectionTo(op, nodeId, key, nodes);
     }
 
     /** One exchange on the node's pool; every failure a {@link StoreException}. */
@@ -216,31 +187,21 @@ final class TextProtocolStore implements SessionStore {
         return call("delete", nodeId, key, timeoutMillis, c -> TextCommands.delete(c, key));
     }
 
-    /**
-     * Queued for the node's writer thread (in order with the other queued writes to the node), which makes the
-     * {@code set} within {@code operationTimeout} and then tells {@code done}. A full queue fails it at once.
-     */
+    /** Queued for the node's writer thread ({@link AsyncWriters}), which makes the {@code set}. */
     @Override
     public void setAsync(String nodeId, String key, int exp, byte[] value, Consumer<Boolean> done) {
-        ThreadPoolExecutor writer = async.get(nodeId);
-        if (writer == null || !MemcachedKeys.isSendable(key)) {
+        if (!MemcachedKeys.isSendable(key)) {
             done.accept(false);
             return;
         }
-        try {
-            writer.execute(() -> {
-                boolean stored;
-                try {
-                    set(nodeId, key, exp, value, operationTimeoutMillis);
-                    stored = true;
-                } catch (StoreException e) {
-                    stored = false;
-                }
-                done.accept(stored);
-            });
-        } catch (RejectedExecutionException e) { // full, or closing
-            done.accept(false);
-        }
+        async.submit(nodeId, timeoutMillis -> {
+            try {
+                set(nodeId, key, exp, value, timeoutMillis);
+                return true;
+            } catch (StoreException e) {
+                return false;
+            }
+        }, done);
     }
 
     /**
@@ -305,9 +266,8 @@ final class TextProtocolStore implements SessionStore {
     @Override
     public void close() {
         watch.close();
-        async.values().forEach(ThreadPoolExecutor::shutdownNow);
+        async.close();
         nodes.values().forEach(DirectConnections::close);
         writeDeadline.close();
-        asyncThreads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NodeWatch.END_MILLIS));
     }
 }

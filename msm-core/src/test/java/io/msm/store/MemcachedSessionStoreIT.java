@@ -270,4 +270,28 @@ class MemcachedSessionStoreIT {
             }
         }
     }
+
+    /** A secondary copy for a node that does not answer waits in a bounded queue; beyond it one fails at once. */
+    @Test
+    void setAsyncToAFrozenNodeFailsAtOnceWhenItsQueueIsFull() throws Exception {
+        try (SessionStore s = store("text")) {
+            MEMCACHED.server(0).pause();
+            try {
+                CompletableFuture<Boolean> first = new CompletableFuture<>();
+                s.setAsync("n1", "q0", 100, new byte[] {1}, first::complete); // the writer waits on it
+                CompletableFuture<Boolean> refused = new CompletableFuture<>();
+                long start = System.nanoTime();
+                for (int i = 1; i <= AsyncWriters.QUEUE + 1 && !refused.isDone(); i++) {
+                    CompletableFuture<Boolean> f = i <= AsyncWriters.QUEUE - 1 ? new CompletableFuture<>()
+                            : refused;
+                    s.setAsync("n1", "q" + i, 100, new byte[] {1}, f::complete);
+                }
+                assertFalse(refused.get(100, java.util.concurrent.TimeUnit.MILLISECONDS), "the full queue's answer");
+                assertTrue((System.nanoTime() - start) / 1_000_000 < 500, "no caller waited");
+                assertFalse(first.get(5, java.util.concurrent.TimeUnit.SECONDS), "the frozen node's timeout");
+            } finally {
+                MEMCACHED.server(0).resume();
+            }
+        }
+    }
 }
