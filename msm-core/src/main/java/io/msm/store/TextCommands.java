@@ -84,7 +84,7 @@ final class TextCommands {
      * The meta get line, CRLF included: {@code mg <key> v t c}, with a new expiration {@code T<exp>} after {@code t}
      * (memcached handles the flags in order, so {@code t} reports the time left before {@code T} set the new one).
      */
-    static String metaGetCommand(String key, int refreshExp) {
+    private static String metaGetCommand(String key, int refreshExp) {
         String touch = refreshExp == SessionStore.KEEP_EXPIRATION ? "" : " T" + refreshExp;
         return "mg " + key + " v t c" + touch + "\r\n";
     }
@@ -122,7 +122,7 @@ final class TextCommands {
      * The size, the TTL ({@link StoredValue#UNKNOWN_TTL} if absent) and the CAS ({@code 0} if absent) of a hit's
      * header {@code VA <size> t<ttl> c<cas>}; {@code null} if the line is malformed.
      */
-    static long[] parseHit(String h) {
+    private static long[] parseHit(String h) {
         String[] parts = h.split(" ");
         try {
             int size = Integer.parseInt(parts[1]);
