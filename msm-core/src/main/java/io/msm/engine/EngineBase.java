@@ -6,7 +6,6 @@ import io.msm.config.LegacySessions;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.config.SessionProtection;
-import io.msm.node.ConnectionWatch;
 import io.msm.node.NodeAvailability;
 import io.msm.node.NodeSelector;
 import io.msm.node.SessionIdFormat;
@@ -48,7 +47,6 @@ final class EngineBase {
     final EngineThreads threads;
     final NodeHealth health;
     final SessionStore store;
-    final ConnectionWatch watch;
     final NodeAvailability availability;
     final NodeSelector selector;
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
@@ -69,7 +67,7 @@ final class EngineBase {
     volatile int usualMaxInactive = -1;
 
     EngineBase(MsmConfig config, EngineContext ctx,
-            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory, boolean watchConnections) {
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
         this.config = config;
         this.ctx = ctx;
         this.logPrefix = "[" + ctx.name() + "] ";
@@ -94,7 +92,6 @@ final class EngineBase {
         this.health = new NodeHealth(config, logPrefix, keys, threads);
         this.store = storeFactory.apply(health);
         health.useStore(store);
-        this.watch = watchConnections ? watch(config, ctx, store, health, logPrefix) : null;
         this.tombstones = new Tombstones(store);
         this.legacy = config.legacySessions() == LegacySessions.OFF || ctx.legacyKeys() == null ? null
                 : new LegacyLoads(ctx.legacyKeys(), ctx.legacyConverter(), store, sticky,
@@ -103,7 +100,7 @@ final class EngineBase {
         this.legacyWrites = legacy == null || config.legacySessions() != LegacySessions.READ_WRITE
                 ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
                         config.operationTimeoutMillis(), logPrefix);
-        this.availability = health.attach(watch);
+        this.availability = health.attach();
         this.selector = new NodeSelector(nodes, availability::isAvailable);
     }
 
@@ -111,21 +108,10 @@ final class EngineBase {
     static SessionStore memcachedStore(MsmConfig config, EngineContext ctx,
             MemcachedSessionStore.ConnectionListener listener) {
         try {
-            return new MemcachedSessionStore(config, listener);
+            return MemcachedSessionStore.open(config, ctx.name(), listener);
         } catch (IOException e) {
             throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
                     + config.nodes() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static ConnectionWatch watch(MsmConfig config, EngineContext ctx, SessionStore store, NodeHealth health,
-            String logPrefix) {
-        try {
-            return new ConnectionWatch(config.nodes(), "msm-watch-" + ctx.name(), config.operationTimeoutMillis(),
-                    health::watched);
-        } catch (IOException e) {
-            store.close();
-            throw new MsmException(logPrefix + "cannot watch memcached connections: " + e, e);
         }
     }
 

@@ -2,7 +2,6 @@ package io.msm.engine;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
-import io.msm.node.ConnectionWatch;
 import io.msm.node.NodeAvailability;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
@@ -17,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Which memcached nodes are available: it hears the client's and the watch's connection events and the operations
- * that failed, makes a node that timed out suspect (or probes it first after a short timeout), probes suspects, and
+ * Which memcached nodes are available: it hears the store's connection events (its node watch's included) and the
+ * operations that failed, makes a node that timed out suspect (or probes it first after a short timeout), probes suspects, and
  * says in the log why a node became unavailable. A node that is available again is handed to the listener set with
  * {@link #onRecovered} (re-stores what could not be stored meanwhile).
  */
@@ -46,16 +45,15 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         this.threads = threads;
     }
 
-    /** The store whose nodes are judged: set as soon as it exists (the watch's events use it). */
+    /** The store whose nodes are judged: set as soon as it exists (its connection events may come before attach). */
     void useStore(SessionStore store) {
         this.store = store;
     }
 
-    /** Starts judging the nodes of the store (and of {@code watch}, if any). */
-    NodeAvailability attach(ConnectionWatch watch) {
+    /** Starts judging the nodes of the store. */
+    NodeAvailability attach() {
         SessionStore store = this.store;
-        this.availability = new NodeAvailability(store::isConnected,
-                nodeId -> watch == null || watch.isUp(nodeId), this::probe, this::availabilityChanged);
+        this.availability = new NodeAvailability(store::isConnected, this::probe, this::availabilityChanged);
         return availability;
     }
 
@@ -72,16 +70,6 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     @Override
     public void disconnected(String nodeId) {
         lastProblem.put(nodeId, "connection lost");
-        changed(nodeId);
-    }
-
-    /** The connection watch saw a node's connection open or close. */
-    void watched(String nodeId, boolean up) {
-        if (!up && !threads.stopping()) {
-            lastProblem.put(nodeId, "connection closed by memcached");
-            // let the client find out too, or it would keep a dead connection for "up"
-            store.checkConnection(nodeId, keys.probe());
-        }
         changed(nodeId);
     }
 

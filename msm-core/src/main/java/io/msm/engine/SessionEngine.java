@@ -82,15 +82,15 @@ public final class SessionEngine implements AutoCloseable {
      */
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
         SessionEngine engine = new SessionEngine(new EngineBase(config, ctx,
-                listener -> EngineBase.memcachedStore(config, ctx, listener), true));
+                listener -> EngineBase.memcachedStore(config, ctx, listener)));
         engine.base.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
 
-    /** Starts an engine on a given store, without a connection watch (tests). */
+    /** Starts an engine on a given store (tests). */
     static SessionEngine start(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
-        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx, storeFactory, false));
+        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx, storeFactory));
         engine.base.health.awaitConnections(0);
         return engine;
     }
@@ -381,9 +381,6 @@ public final class SessionEngine implements AutoCloseable {
         expiry.close();
         base.threads.shutdownNow();
         mode.close();
-        if (base.watch != null) {
-            base.watch.close();
-        }
         base.store.close();
         base.threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(THREADS_END_MILLIS));
     }

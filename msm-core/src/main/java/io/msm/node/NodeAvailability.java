@@ -9,20 +9,19 @@ import java.util.function.Predicate;
 /**
  * Which memcached nodes can be used right now, answered from memory so a request never waits to find out.
  *
- * <p>A node is available when the client's connection is up, the {@link ConnectionWatch} socket is open (a dead
- * process is noticed at once, before any operation fails) and it is not <em>suspect</em>. A node becomes suspect
+ * <p>A node is available when the store's connections to it are up (the store notices a dead process at once, before
+ * any operation fails) and it is not <em>suspect</em>. A node becomes suspect
  * when an operation on it times out: a paused or overloaded memcached keeps its connections open but does not
  * answer. Requests then skip it without calling it; only {@link #probeSuspects()} (run by a background thread)
  * calls it, until it answers.
  *
  * <p>Every change of a node's availability is reported once: to the listener with {@code true} when it became
  * available (re-send what could not be stored meanwhile) and {@code false} when it stopped being available. A node's
- * availability is unknown until the start has waited for its connections ({@link #started}): the two connections
- * come up in either order meanwhile, which is no change. A node still unavailable then is reported once.
+ * availability is unknown until the start has waited for its connections ({@link #started}): they come up in any
+ * order meanwhile, which is no change. A node still unavailable then is reported once.
  */
 public final class NodeAvailability {
-    private final Predicate<String> clientConnected;
-    private final Predicate<String> watchUp;
+    private final Predicate<String> connected;
     private final Predicate<String> prober;
     private final BiConsumer<String, Boolean> listener;
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
@@ -30,21 +29,19 @@ public final class NodeAvailability {
     private final Map<String, Boolean> reported = new ConcurrentHashMap<>();
 
     /**
-     * @param clientConnected whether the client's connection to a node is up (no I/O)
-     * @param watchUp whether the node's watch connection is open (no I/O)
+     * @param connected whether the store's connections to a node are up (no I/O)
      * @param prober calls a node once with a bounded timeout; {@code true} if it answered
      * @param listener told {@code (nodeId, available)} on every change; must return quickly
      */
-    public NodeAvailability(Predicate<String> clientConnected, Predicate<String> watchUp, Predicate<String> prober,
+    public NodeAvailability(Predicate<String> connected, Predicate<String> prober,
             BiConsumer<String, Boolean> listener) {
-        this.clientConnected = clientConnected;
-        this.watchUp = watchUp;
+        this.connected = connected;
         this.prober = prober;
         this.listener = listener;
     }
 
     public boolean isAvailable(String nodeId) {
-        return !suspects.contains(nodeId) && watchUp.test(nodeId) && clientConnected.test(nodeId);
+        return !suspects.contains(nodeId) && connected.test(nodeId);
     }
 
     /**
@@ -90,7 +87,7 @@ public final class NodeAvailability {
     /** Probes each suspect node whose connections are up; run periodically off the request path. */
     public void probeSuspects() {
         for (String nodeId : suspects) {
-            if (watchUp.test(nodeId) && clientConnected.test(nodeId) && prober.test(nodeId)
+            if (connected.test(nodeId) && prober.test(nodeId)
                     && suspects.remove(nodeId)) {
                 changed(nodeId);
             }

@@ -1,46 +1,46 @@
 package io.msm.store;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Blocking connections to one memcached node for the calls a request waits for (text protocol): the calling thread
- * writes the command and reads the answer itself. spymemcached hands every operation to its I/O thread and the answer
- * back (a selector wake-up and two thread switches per call). Measured by msm-benchmarks' StoreCallBenchmark (4
- * threads, set + meta get of 2 KB, one memcached on loopback, 2 cores): 12 µs of CPU per call here, 22 µs through
- * spymemcached, 1.7x the calls per second.
+ * The pooled blocking connections to one memcached node over which every text-protocol call is made: the calling
+ * thread writes the command and reads the answer itself ({@link TextCommands}). spymemcached hands every operation to
+ * its I/O thread and the answer back (a selector wake-up and two thread switches per call). Measured by
+ * msm-benchmarks' StoreCallBenchmark (4 threads, set + meta get of 2 KB, one memcached on loopback, 2 cores): 12 µs
+ * of CPU per call here, 22 µs through spymemcached, 1.7x the calls per second.
  *
  * <p>Every read waits at most until the call's deadline, however the answer trickles in (a socket's own timeout
- * applies to one read at a time); keys travel in UTF-8, as spymemcached sends them.
+ * applies to one read at a time); keys travel in UTF-8.
  *
  * <p>Idle connections are pooled (at most {@link #MAX_IDLE}). A connection that timed out, failed or answered
  * something unexpected is closed, never reused, so a late answer cannot be read as the next call's. A call on a
- * pooled connection that fails before any answer arrived (memcached restarted since) is retried once on a new one:
- * both commands used here are idempotent.
+ * pooled connection that fails before any answer arrived (memcached closed it: restarted, or an idle timeout) is made
+ * once more on a new one: a memcached that closed the connection did not run the command (one that crashed in
+ * between restarts empty).
+ *
+ * <p>The same pool tells whether the node is there ({@link #watchIdle}, {@link NodeWatch}).
  */
 final class DirectConnections implements AutoCloseable {
     static final int MAX_IDLE = 32;
-    private static final int BUFFER = 16 * 1024;
-    /** Writes up to this size are not guarded: see {@link Conn#writeValue}. */
-    private static final int UNGUARDED_WRITE = 8 * 1024;
-    private static final byte[] CRLF = {'\r', '\n'};
 
     private final InetSocketAddress address;
     private final WriteDeadline writeDeadline;
-    private final ConcurrentLinkedDeque<Conn> idle = new ConcurrentLinkedDeque<>();
+    private final ConcurrentLinkedDeque<TextConnection> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
+    /** Connections open (idle or in a call). */
+    private final AtomicInteger openCount = new AtomicInteger();
+    /**
+     * memcached closed one of these connections before answering on it: it may have restarted empty since, so the
+     * next exchange's miss proves nothing ({@link TextConnection#replacesClosed}).
+     */
+    private final AtomicBoolean peerClosed = new AtomicBoolean();
     private volatile boolean closed;
 
     DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline) {
@@ -48,141 +48,9 @@ final class DirectConnections implements AutoCloseable {
         this.writeDeadline = writeDeadline;
     }
 
-    /** A memcached answer this client does not expect; the connection is closed. */
-    static final class ProtocolException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        ProtocolException(String message) {
-            super(message);
-        }
-    }
-
     /** One exchange on a connection: write the command, read the answer. */
     interface Exchange<T> {
-        T run(Conn c) throws IOException;
-    }
-
-    /** A blocking connection with buffered streams. */
-    static final class Conn {
-        final Socket socket;
-        final InputStream in;
-        final OutputStream out;
-        private final WriteDeadline writeDeadline;
-        /** Larger writes may block (see {@link #writeValue}). */
-        private final int unguardedWrite;
-        /** Whether any byte of the current answer was read (then a failure is not retried). */
-        boolean answered;
-        /**
-         * Opened because a pooled connection was found closed: memcached may have restarted (empty) since, so a miss
-         * on this connection does not show that the key was never there.
-         */
-        boolean replacesClosed;
-        /** When the current exchange must end ({@link System#nanoTime()}). */
-        long deadline;
-
-        Conn(Socket socket, WriteDeadline writeDeadline) throws IOException {
-            this.socket = socket;
-            this.in = new BufferedInputStream(new DeadlineInput(socket.getInputStream()), BUFFER);
-            this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
-            this.writeDeadline = writeDeadline;
-            this.unguardedWrite = Math.min(UNGUARDED_WRITE, socket.getSendBufferSize() / 2);
-        }
-
-        /**
-         * Writes {@code value}, the CRLF after it, and flushes, within the exchange's deadline. A connection is only
-         * written to once memcached answered everything sent on it before, so a write that fits in half the socket's
-         * send buffer is taken by the kernel at once; a larger one blocks while memcached does not read (socket
-         * writes have no timeout), so it is guarded: at the deadline the socket is closed, which ends the write.
-         *
-         * @throws SocketTimeoutException the deadline passed (the connection is closed)
-         */
-        void writeValue(byte[] value) throws IOException {
-            if (value.length <= unguardedWrite) {
-                out.write(value);
-                out.write(CRLF);
-                out.flush();
-                return;
-            }
-            WriteDeadline.Guard guard = writeDeadline.guard(socket, deadline);
-            try {
-                out.write(value);
-                out.write(CRLF);
-                out.flush();
-            } catch (IOException e) {
-                if (!guard.end()) {
-                    throw timedOutWriting(value.length);
-                }
-                throw e;
-            }
-            if (!guard.end()) {
-                throw timedOutWriting(value.length);
-            }
-        }
-
-        private static SocketTimeoutException timedOutWriting(int size) {
-            return new SocketTimeoutException("memcached did not take a value of " + size + " bytes in time");
-        }
-
-        /** A command line (its CRLF included): UTF-8, the encoding spymemcached gives keys, so a key is one key. */
-        void writeCommand(String s) throws IOException {
-            out.write(s.getBytes(StandardCharsets.UTF_8));
-        }
-
-        /** A line of the answer without its CRLF; at most 1 KB. */
-        String readLine() throws IOException {
-            StringBuilder sb = new StringBuilder(32);
-            while (true) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new EOFException("memcached closed the connection");
-                }
-                answered = true;
-                if (b == '\n') {
-                    int len = sb.length();
-                    return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
-                }
-                if (sb.length() >= 1024) {
-                    throw new ProtocolException("answer line longer than 1 KB");
-                }
-                sb.append((char) b);
-            }
-        }
-
-        /** {@code size} bytes of data and the CRLF after them. */
-        byte[] readData(int size) throws IOException {
-            byte[] data = in.readNBytes(size);
-            if (data.length < size || in.read() != '\r' || in.read() != '\n') {
-                throw new EOFException("memcached closed the connection within a value");
-            }
-            return data;
-        }
-
-        /** The socket's input: a read waits at most until the exchange's deadline, not a whole timeout per read. */
-        private final class DeadlineInput extends FilterInputStream {
-            DeadlineInput(InputStream in) {
-                super(in);
-            }
-
-            @Override
-            public int read() throws IOException {
-                socket.setSoTimeout(remainingMillis(deadline));
-                return super.read();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                socket.setSoTimeout(remainingMillis(deadline));
-                return super.read(b, off, len);
-            }
-        }
-
-        void close() {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
-        }
+        T run(TextConnection c) throws IOException;
     }
 
     /**
@@ -193,7 +61,7 @@ final class DirectConnections implements AutoCloseable {
      */
     <T> T call(long timeoutMillis, Exchange<T> exchange) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Conn c = pooled();
+        TextConnection c = pooled();
         if (c != null) {
             try {
                 return run(c, deadline, exchange);
@@ -202,15 +70,14 @@ final class DirectConnections implements AutoCloseable {
                     throw e;
                 }
             }
-            Conn fresh = open(deadline);
-            fresh.replacesClosed = true;
-            return run(fresh, deadline, exchange);
+            peerClosed.set(true);
+            return run(open(deadline), deadline, exchange);
         }
         return run(open(deadline), deadline, exchange);
     }
 
-    private Conn pooled() {
-        Conn c = idle.pollFirst();
+    private TextConnection pooled() {
+        TextConnection c = idle.pollFirst();
         if (c != null) {
             idleCount.decrementAndGet();
         }
@@ -221,17 +88,17 @@ final class DirectConnections implements AutoCloseable {
      * A pooled connection memcached closed meanwhile (restart, idle timeout) fails before any answer: the call is
      * made once more on a new connection. A timeout, an unexpected answer or a failure mid-answer is not retried.
      */
-    private static boolean closedBeforeAnswering(Conn c, IOException e) {
+    private static boolean closedBeforeAnswering(TextConnection c, IOException e) {
         return !(e instanceof SocketTimeoutException) && !(e instanceof ProtocolException) && !c.answered;
     }
 
     /** A command written on a connection whose answer is read later by {@link #receive}. */
     static final class Sent {
-        final Conn conn;
+        final TextConnection conn;
         final boolean pooled;
         final Exchange<Void> command;
 
-        Sent(Conn conn, boolean pooled, Exchange<Void> command) {
+        Sent(TextConnection conn, boolean pooled, Exchange<Void> command) {
             this.conn = conn;
             this.pooled = pooled;
             this.command = command;
@@ -244,7 +111,7 @@ final class DirectConnections implements AutoCloseable {
      */
     Sent send(long timeoutMillis, Exchange<Void> command) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Conn c = pooled();
+        TextConnection c = pooled();
         if (c != null) {
             try {
                 ready(c, deadline);
@@ -255,6 +122,7 @@ final class DirectConnections implements AutoCloseable {
                 throw e;
             } catch (IOException e) {
                 c.close(); // memcached closed it meanwhile: a new one below
+                peerClosed.set(true);
             }
         }
         c = open(deadline);
@@ -282,6 +150,7 @@ final class DirectConnections implements AutoCloseable {
                 throw e;
             }
         }
+        peerClosed.set(true);
         return run(open(deadline), deadline, c -> {
             sent.command.run(c);
             return answer.run(c);
@@ -294,9 +163,10 @@ final class DirectConnections implements AutoCloseable {
     }
 
     /** Runs {@code exchange}; the connection goes back to the pool if it succeeded, is closed otherwise. */
-    private <T> T run(Conn c, long deadline, Exchange<T> exchange) throws IOException {
+    private <T> T run(TextConnection c, long deadline, Exchange<T> exchange) throws IOException {
         boolean reusable = false;
         try {
+            c.replacesClosed = peerClosed.getAndSet(false);
             ready(c, deadline);
             T result = exchange.run(c);
             reusable = true;
@@ -312,13 +182,13 @@ final class DirectConnections implements AutoCloseable {
     }
 
     /** Starts an exchange on {@code c}: the time left as its read timeout, no answer read yet. */
-    private static void ready(Conn c, long deadline) throws IOException {
+    private static void ready(TextConnection c, long deadline) throws IOException {
         c.socket.setSoTimeout(remainingMillis(deadline));
         c.answered = false;
         c.deadline = deadline;
     }
 
-    private Conn open(long deadline) throws IOException {
+    private TextConnection open(long deadline) throws IOException {
         if (closed) {
             throw new IOException("the store is closed");
         }
@@ -326,14 +196,74 @@ final class DirectConnections implements AutoCloseable {
         try {
             s.setTcpNoDelay(true);
             s.connect(address, remainingMillis(deadline));
-            return new Conn(s, writeDeadline);
+            TextConnection c = new TextConnection(s, writeDeadline, openCount);
+            openCount.incrementAndGet();
+            return c;
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
         }
     }
 
-    private void release(Conn c) {
+    /**
+     * Watches the least recently used idle connection for {@code millis}: memcached never sends unsolicited bytes, so
+     * a read that ends before the time is up means memcached closed the connection (killed, stopped, or it closed an
+     * idle connection). Meanwhile no call can take that connection.
+     *
+     * @return {@code true} if it stayed open (it goes back to the pool), {@code false} if memcached closed it,
+     *     {@code null} if there was no idle connection to watch
+     */
+    Boolean watchIdle(long millis) {
+        TextConnection c = idle.pollLast();
+        if (c == null) {
+            return null;
+        }
+        idleCount.decrementAndGet();
+        try {
+            c.socket.setSoTimeout((int) millis);
+            int b = c.socket.getInputStream().read();
+            c.close(); // closed by memcached, or bytes nobody asked for: out of step either way
+            if (b < 0) {
+                peerClosed.set(true);
+                return false;
+            }
+            return true;
+        } catch (SocketTimeoutException quiet) {
+            if (closed || idleCount.incrementAndGet() > MAX_IDLE) {
+                idleCount.decrementAndGet();
+                c.close();
+            } else {
+                idle.addLast(c); // still the least recently used
+            }
+            return true;
+        } catch (IOException e) {
+            c.close();
+            peerClosed.set(true);
+            return false;
+        }
+    }
+
+    /** Opens a connection within {@code timeoutMillis} and leaves it idle in the pool. */
+    void openIdle(long timeoutMillis) throws IOException {
+        release(open(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
+    }
+
+    /** Connections open now, idle or in a call. */
+    int openConnections() {
+        return openCount.get();
+    }
+
+    /** Idle connections in the pool now. */
+    int idleConnections() {
+        return idleCount.get();
+    }
+
+    /** The node's address. */
+    InetSocketAddress address() {
+        return address;
+    }
+
+    private void release(TextConnection c) {
         if (closed || idleCount.incrementAndGet() > MAX_IDLE) {
             idleCount.decrementAndGet();
             c.close();
@@ -342,7 +272,7 @@ final class DirectConnections implements AutoCloseable {
         idle.addFirst(c); // most recently used first: the rest may idle out
     }
 
-    private static int remainingMillis(long deadline) throws SocketTimeoutException {
+    static int remainingMillis(long deadline) throws SocketTimeoutException {
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (left <= 0) {
             throw new SocketTimeoutException("no time left");
@@ -354,7 +284,7 @@ final class DirectConnections implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        Conn c;
+        TextConnection c;
         while ((c = idle.pollFirst()) != null) {
             idleCount.decrementAndGet();
             c.close();

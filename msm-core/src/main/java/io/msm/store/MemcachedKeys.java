@@ -4,8 +4,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * What memcached takes as a key, on every path of the store: at most {@value #MAX_BYTES} bytes of UTF-8 (the encoding
- * spymemcached gives keys, and the blocking connections too), no space, no control character. A key memcached would
- * refuse with {@code CLIENT_ERROR} (which costs the connection) or that would break the command line is never sent.
+ * of the text protocol's command lines, {@link TextConnection#writeCommand}, and of spymemcached's keys), no space,
+ * no control character. A key memcached would refuse with {@code CLIENT_ERROR} (which costs the connection) or that
+ * would break the command line is never sent.
  */
 public final class MemcachedKeys {
     /** memcached's longest key, in bytes. */

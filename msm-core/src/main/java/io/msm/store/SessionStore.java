@@ -27,10 +27,10 @@ public interface SessionStore extends AutoCloseable {
     void set(String nodeId, String key, int exp, byte[] value, long timeoutMillis);
 
     /**
-     * Sends a {@code set} without waiting for its answer: the request leaves at once (in order with other requests
-     * to the node), and {@code done} is told later whether memcached stored it. Used for the secondary copy, so a
-     * response never waits for it yet it is on its way before the response is sent. {@code done} may run on the
-     * store's I/O thread: it must be quick and must not block.
+     * Sends a {@code set} without waiting for its answer: it is queued (in order with the other such requests to the
+     * node), and {@code done} is told later whether memcached stored it ({@code false} at once if the queue is
+     * full). Used for the secondary copy, so a response never waits for it. {@code done} may run on one of the
+     * store's threads: it must be quick and must not block.
      */
     void setAsync(String nodeId, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done);
 
@@ -144,13 +144,7 @@ public interface SessionStore extends AutoCloseable {
     /** Deletes the key; {@code false} if it was absent. */
     boolean delete(String nodeId, String key, long timeoutMillis);
 
-    /**
-     * Makes the client notice a connection that died while idle: sends one harmless request and does not wait. (An
-     * idle spymemcached connection is not watched, so its client only learns of a dead peer when it next writes.)
-     */
-    void checkConnection(String nodeId, String probeKey);
-
-    /** Whether the client holds an open connection to the node (no I/O). */
+    /** Whether the node is known to accept connections (no I/O); changes are told to the store's listener. */
     boolean isConnected(String nodeId);
 
     /** A short description of the node's connection state for error messages. */

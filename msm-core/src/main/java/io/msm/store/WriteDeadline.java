@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * drops packets without a reset) would block until the peer reads again, however long. A guarded write whose
  * deadline passes has its socket closed from a timer thread, which ends the write with an exception.
  *
- * <p>Only writes that can block are guarded (see {@link DirectConnections.Conn#writeValue}); the timer thread is
+ * <p>Only writes that can block are guarded (see {@link TextConnection#writeValue}); the timer thread is
  * started by the first of them and ends with {@link #close()}.
  */
 final class WriteDeadline implements AutoCloseable {

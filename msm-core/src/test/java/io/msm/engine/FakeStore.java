@@ -287,10 +287,6 @@ final class FakeStore implements SessionStore {
     }
 
     @Override
-    public void checkConnection(String node, String probeKey) {
-    }
-
-    @Override
     public boolean isConnected(String node) {
         return !disconnected.contains(node);
     }

@@ -16,8 +16,8 @@ class NodeAvailabilityTest {
     private final Set<String> watchUp = ConcurrentHashMap.newKeySet();
     private final Set<String> answers = ConcurrentHashMap.newKeySet();
     private final List<String> reports = new ArrayList<>();
-    private final NodeAvailability availability = new NodeAvailability(clientUp::contains, watchUp::contains,
-            answers::contains, (node, available) -> reports.add(node + (available ? " available" : " unavailable")));
+    private final NodeAvailability availability = new NodeAvailability(
+            node -> clientUp.contains(node) && watchUp.contains(node), answers::contains, (node, available) -> reports.add(node + (available ? " available" : " unavailable")));
 
     @Test
     void connectionsComingUpAtStartInEitherOrderAreNoChange() {

@@ -24,12 +24,12 @@ class MemcachedSessionStoreIT {
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(1);
 
-    private static MemcachedSessionStore store(String protocol) throws Exception {
+    private static SessionStore store(String protocol) throws Exception {
         MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
                 .set(MsmConfig.MEMCACHED_PROTOCOL, protocol)
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
                 .build(MemcachedSessionStoreIT.class.getClassLoader());
-        MemcachedSessionStore s = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
+        SessionStore s = MemcachedSessionStore.open(config, MemcachedSessionStore.ConnectionListener.NONE);
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (!s.isConnected("n1") && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -39,29 +39,35 @@ class MemcachedSessionStoreIT {
 
     /**
      * spymemcached's shutdown only tells its I/O thread to end; a thread still alive when Tomcat has stopped the
-     * webapp is logged as a likely memory leak (its context class loader is the webapp's).
+     * webapp is logged as a likely memory leak (its context class loader is the webapp's). The same for the store's
+     * own threads (the node watch, the secondary writers).
      */
     @Test
     void closeReturnsOnceTheClientsIoThreadsHaveEnded() throws Exception {
         for (String protocol : List.of("text", "binary", "text", "binary", "text")) {
             java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
-            MemcachedSessionStore s = store(protocol);
+            SessionStore s = store(protocol);
             s.set("n1", "k", 100, new byte[10], 1000);
+            CompletableFuture<Boolean> async = new CompletableFuture<>();
+            s.setAsync("n1", "k2", 100, new byte[10], async::complete);
+            assertTrue(async.get());
             List<Thread> io = new ArrayList<>();
             for (Thread t : Thread.getAllStackTraces().keySet()) {
-                if (!before.contains(t) && t.getName().startsWith("Memcached IO")) {
+                if (!before.contains(t) && (t.getName().startsWith("Memcached IO") || t.getName().startsWith("msm-"))) {
                     io.add(t);
                 }
             }
-            assertEquals(1, io.size(), io.toString());
+            assertEquals(2, io.size(), io.toString()); // text: watch and secondary writer; binary: watch and I/O
             s.close();
-            assertFalse(io.get(0).isAlive(), protocol + ": " + io.get(0).getName() + " still running after close()");
+            for (Thread t : io) {
+                assertFalse(t.isAlive(), protocol + ": " + t.getName() + " still running after close()");
+            }
         }
     }
 
     @Test
     void metaGetRefreshesTheExpirationInTheSameCallAndReportsTheTimeLeftBefore() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             byte[] value = "hello".getBytes(StandardCharsets.US_ASCII);
             s.set("n1", "k", 100, value, 1000);
             long callsBefore = MEMCACHED.server(0).stat("cmd_get") + MEMCACHED.server(0).stat("cmd_touch");
@@ -83,7 +89,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void metaGetReturnsValueAndRemainingTtlInOneCall() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             byte[] value = "hello".getBytes(StandardCharsets.US_ASCII);
             s.set("n1", "k", 100, value, 1000);
             long getsBefore = MEMCACHED.server(0).stat("cmd_get");
@@ -99,7 +105,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void metaGetKeepsTheConnectionInStepWithLargeValuesAndOtherOperations() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             byte[] big = new byte[700_000]; // arrives in many reads
             new Random(1).nextBytes(big);
             s.set("n1", "big", 60, big, 2000);
@@ -127,7 +133,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void binaryProtocolFallsBackToAPlainGet() throws Exception {
-        try (MemcachedSessionStore s = store("binary")) {
+        try (SessionStore s = store("binary")) {
             s.set("n1", "k", 100, new byte[] {1}, 1000);
             StoredValue v = s.getWithTtl("n1", "k", KEEP, 1000);
             assertArrayEquals(new byte[] {1}, v.value());
@@ -137,7 +143,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void waitedForCallsSurviveARestartOfMemcachedOnTheirPooledConnections() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             s.set("n1", "k", 100, new byte[] {1}, 1000); // leaves a pooled connection behind
             assertTrue(s.touch("n1", "k", 100, 1000));
             MEMCACHED.server(0).kill();
@@ -150,7 +156,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void aMissOnTheConnectionReplacingOneARestartClosedIsAFailureNotProofTheKeyIsGone() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             s.set("n1", "k", 100, new byte[] {1}, 1000); // leaves a pooled connection behind
             MEMCACHED.server(0).kill();
             MEMCACHED.server(0).start(); // empty, before the client noticed: the pooled connection is dead
@@ -164,7 +170,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void aTimedOutCallsConnectionIsNeverReusedSoItsLateAnswerCannotBeTakenForAnother() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             s.set("n1", "a", 100, new byte[] {'A'}, 1000);
             s.set("n1", "b", 100, new byte[] {'B'}, 1000);
             MEMCACHED.server(0).pause();
@@ -181,7 +187,7 @@ class MemcachedSessionStoreIT {
 
     @Test
     void metaGetOnAKilledNodeFailsAtOnce() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text")) {
             MEMCACHED.server(0).kill();
             long start = System.nanoTime();
             assertThrows(StoreException.class, () -> {
@@ -196,7 +202,7 @@ class MemcachedSessionStoreIT {
     @Test
     void conditionalWritesStoreOnlyOnTheVersionReadOnBothProtocols() throws Exception {
         for (String protocol : new String[] {"text", "binary"}) {
-            try (MemcachedSessionStore s = store(protocol)) {
+            try (SessionStore s = store(protocol)) {
                 String key = "cond-" + protocol;
                 byte[] one = "one".getBytes(StandardCharsets.US_ASCII);
                 byte[] two = "two".getBytes(StandardCharsets.US_ASCII);
@@ -221,7 +227,7 @@ class MemcachedSessionStoreIT {
     @Test
     void lockIsAddedAndDeletedOnlyByItsOwnerOnBothProtocols() throws Exception {
         for (String protocol : List.of("text", "binary")) {
-            try (MemcachedSessionStore s = store(protocol)) {
+            try (SessionStore s = store(protocol)) {
                 byte[] mine = ("mine-" + protocol).getBytes(StandardCharsets.US_ASCII);
                 byte[] theirs = ("theirs-" + protocol).getBytes(StandardCharsets.US_ASCII);
                 String key = "lock:" + protocol;
@@ -241,23 +247,50 @@ class MemcachedSessionStoreIT {
     }
 
     /**
-     * A key beyond ASCII (a context path {@code /café} in the {@code storageKeyPrefix}) is the same key on the blocking
-     * connections and on spymemcached's, which sends UTF-8: written by one, found and deleted by the other. A
-     * character whose low byte is a line feed or a space ({@code Ċ} is U+010A, {@code Ġ} U+0120) must not break the
-     * command line.
+     * A key beyond ASCII (a context path {@code /café} in the {@code storageKeyPrefix}) is one key on every path: the
+     * text protocol's calls, and spymemcached's on the binary protocol, which sends UTF-8: written by one, found and
+     * deleted by the other. A character whose low byte is a line feed or a space ({@code Ċ} is U+010A, {@code Ġ}
+     * U+0120) must not break the command line.
      */
     @Test
     void aKeyBeyondAsciiIsTheSameKeyOnEveryClientPath() throws Exception {
-        try (MemcachedSessionStore s = store("text")) {
+        try (SessionStore s = store("text"); SessionStore binary = store("binary")) {
             for (String key : List.of("caf\u00e9_ABC-n1", "\u010a_ABC-n1", "\u0120_ABC-n1")) {
                 byte[] value = key.getBytes(StandardCharsets.UTF_8);
-                s.set("n1", key, 100, value, 1000); // a blocking connection
+                s.set("n1", key, 100, value, 1000);
                 assertTrue(MEMCACHED.server(0).keys().contains(key), key + " in " + MEMCACHED.server(0).keys());
-                assertArrayEquals(value, s.get("n1", key, 1000), "spymemcached finds " + key);
+                assertArrayEquals(value, s.get("n1", key, 1000), "get finds " + key);
+                assertArrayEquals(value, binary.get("n1", key, 1000), "spymemcached finds " + key);
                 assertArrayEquals(value, s.getWithTtl("n1", key, KEEP, 1000).value(), "the meta get finds " + key);
                 assertTrue(s.touch("n1", key, 100, 1000));
-                assertTrue(s.delete("n1", key, 1000), "spymemcached deletes " + key);
+                assertTrue(binary.delete("n1", key, 1000), "spymemcached deletes " + key);
                 assertNull(s.getWithTtl("n1", key, KEEP, 1000).value());
+                binary.set("n1", key, 100, value, 1000);
+                assertTrue(s.delete("n1", key, 1000), "the text protocol deletes what spymemcached wrote: " + key);
+            }
+        }
+    }
+
+    /** A secondary copy for a node that does not answer waits in a bounded queue; beyond it one fails at once. */
+    @Test
+    void setAsyncToAFrozenNodeFailsAtOnceWhenItsQueueIsFull() throws Exception {
+        try (SessionStore s = store("text")) {
+            MEMCACHED.server(0).pause();
+            try {
+                CompletableFuture<Boolean> first = new CompletableFuture<>();
+                s.setAsync("n1", "q0", 100, new byte[] {1}, first::complete); // the writer waits on it
+                CompletableFuture<Boolean> refused = new CompletableFuture<>();
+                long start = System.nanoTime();
+                for (int i = 1; i <= AsyncWriters.QUEUE + 1 && !refused.isDone(); i++) {
+                    CompletableFuture<Boolean> f = i <= AsyncWriters.QUEUE - 1 ? new CompletableFuture<>()
+                            : refused;
+                    s.setAsync("n1", "q" + i, 100, new byte[] {1}, f::complete);
+                }
+                assertFalse(refused.get(100, java.util.concurrent.TimeUnit.MILLISECONDS), "the full queue's answer");
+                assertTrue((System.nanoTime() - start) / 1_000_000 < 500, "no caller waited");
+                assertFalse(first.get(5, java.util.concurrent.TimeUnit.SECONDS), "the frozen node's timeout");
+            } finally {
+                MEMCACHED.server(0).resume();
             }
         }
     }

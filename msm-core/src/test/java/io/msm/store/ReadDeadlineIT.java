@@ -32,7 +32,7 @@ class ReadDeadlineIT {
     private static final long TRICKLE_MILLIS = 60;
 
     private TricklingServer server;
-    private MemcachedSessionStore store;
+    private SessionStore store;
 
     /** Answers every command with a whole answer, trickled: {@code mg} a hit, {@code set} STORED, touch TOUCHED. */
     private static final class TricklingServer implements AutoCloseable {
@@ -102,7 +102,7 @@ class ReadDeadlineIT {
                 .set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:" + server.listener.getLocalPort())
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
                 .build(ReadDeadlineIT.class.getClassLoader());
-        store = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
+        store = MemcachedSessionStore.open(config, MemcachedSessionStore.ConnectionListener.NONE);
     }
 
     @AfterEach

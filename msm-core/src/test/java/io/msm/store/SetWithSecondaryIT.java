@@ -15,7 +15,7 @@ class SetWithSecondaryIT {
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
 
-    private static MemcachedSessionStore store() throws Exception {
+    private static SessionStore store() throws Exception {
         return TwoNodeStores.open(MEMCACHED);
     }
 
@@ -25,7 +25,7 @@ class SetWithSecondaryIT {
 
     @Test
     void bothCopiesAreStoredWithOneSetOnEachNode() throws Exception {
-        try (MemcachedSessionStore s = store()) {
+        try (SessionStore s = store()) {
             long sets1 = MEMCACHED.server(0).stat("cmd_set");
             long sets2 = MEMCACHED.server(1).stat("cmd_set");
             for (int i = 1; i <= 3; i++) { // the later ones on pooled connections
@@ -40,7 +40,7 @@ class SetWithSecondaryIT {
 
     @Test
     void aSilentSecondaryTimesOutAfterItsOwnTimeoutAndItsLateAnswerIsNeverReadAsAnother() throws Exception {
-        try (MemcachedSessionStore s = store()) {
+        try (SessionStore s = store()) {
             assertEquals(SessionStore.Secondary.STORED, setBoth(s, new byte[] {1}, 1000)); // pools a connection
             MEMCACHED.server(1).pause();
             long start = System.nanoTime();
@@ -56,7 +56,7 @@ class SetWithSecondaryIT {
 
     @Test
     void aRestartedSecondaryIsWrittenOnANewConnectionAndAKilledOneFailsWithoutFailingThePrimary() throws Exception {
-        try (MemcachedSessionStore s = store()) {
+        try (SessionStore s = store()) {
             assertEquals(SessionStore.Secondary.STORED, setBoth(s, new byte[] {1}, 1000)); // pools a connection
             MEMCACHED.server(1).kill();
             MEMCACHED.server(1).start(); // empty; the pooled connection is dead
@@ -73,7 +73,7 @@ class SetWithSecondaryIT {
 
     @Test
     void aFailedPrimaryIsThrownAsBySet() throws Exception {
-        try (MemcachedSessionStore s = store()) {
+        try (SessionStore s = store()) {
             MEMCACHED.server(0).kill();
             assertThrows(StoreException.class, () -> {
                 for (int i = 0; i < 3; i++) { // the first may still find a pooled connection, retried on a new one

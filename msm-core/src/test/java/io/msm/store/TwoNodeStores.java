@@ -9,11 +9,11 @@ final class TwoNodeStores {
     private TwoNodeStores() {
     }
 
-    static MemcachedSessionStore open(MemcachedExtension memcached) throws Exception {
+    static SessionStore open(MemcachedExtension memcached) throws Exception {
         MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, memcached.nodesAttribute("n1", "n2"))
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
                 .build(TwoNodeStores.class.getClassLoader());
-        MemcachedSessionStore s = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
+        SessionStore s = MemcachedSessionStore.open(config, MemcachedSessionStore.ConnectionListener.NONE);
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (!(s.isConnected("n1") && s.isConnected("n2")) && System.nanoTime() < deadline) {
             Thread.sleep(5);

@@ -27,7 +27,7 @@ class WriteDeadlineIT {
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2).withArgs("-I", "16m");
 
-    private static MemcachedSessionStore store() throws Exception {
+    private static SessionStore store() throws Exception {
         return TwoNodeStores.open(MEMCACHED);
     }
 
@@ -39,7 +39,7 @@ class WriteDeadlineIT {
 
     @Test
     void aSetToAFrozenNodeTimesOutInsteadOfBlockingTheWriter() throws Exception {
-        try (MemcachedSessionStore s = store()) {
+        try (SessionStore s = store()) {
             s.set("n1", "k", 100, large(1), 5000); // the node takes large values while it reads
             MEMCACHED.server(0).pause();
             try {
@@ -59,7 +59,7 @@ class WriteDeadlineIT {
 
     @Test
     void aFrozenSecondaryTimesOutAloneWhileThePrimaryIsStored() throws Exception {
-        try (MemcachedSessionStore s = store()) {
+        try (SessionStore s = store()) {
             MEMCACHED.server(1).pause();
             try {
                 long start = System.nanoTime();

@@ -47,7 +47,7 @@ public final class StoreCallBenchmark {
             MsmConfig config = MsmConfig.builder()
                     .set(MsmConfig.MEMCACHED_NODES, memcached.nodesAttribute(NODE))
                     .build(StoreCallBenchmark.class.getClassLoader());
-            SessionStore store = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
+            SessionStore store = MemcachedSessionStore.open(config, MemcachedSessionStore.ConnectionListener.NONE);
             try {
                 System.out.printf(Locale.ROOT, "Store calls: Java %s, %d CPUs, %d threads, %d s per run, set + get of"
                         + " 2 KB%n", System.getProperty("java.version"),

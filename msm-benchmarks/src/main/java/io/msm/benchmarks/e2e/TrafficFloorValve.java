@@ -4,6 +4,7 @@ import io.msm.benchmarks.Codec;
 import io.msm.benchmarks.model.Sessions;
 import io.msm.config.MsmConfig;
 import io.msm.store.MemcachedSessionStore;
+import io.msm.store.SessionStore;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +27,7 @@ final class TrafficFloorValve extends ValveBase {
     private static final int TTL = 1800;
     private final String nodes;
     private final Map<String, byte[]> valueByPath = new LinkedHashMap<>();
-    private MemcachedSessionStore store;
+    private SessionStore store;
 
     TrafficFloorValve(String nodes) {
         super(true);
@@ -43,7 +44,7 @@ final class TrafficFloorValve extends ValveBase {
         try {
             MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
                     .build(TrafficFloorValve.class.getClassLoader());
-            store = new MemcachedSessionStore(config, MemcachedSessionStore.ConnectionListener.NONE);
+            store = MemcachedSessionStore.open(config, MemcachedSessionStore.ConnectionListener.NONE);
         } catch (IOException e) {
             throw new LifecycleException(e);
         }

@@ -1,4 +1,4 @@
-package io.msm.node;
+package io.msm.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,16 +12,26 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The connection watch on real memcached processes. */
-class ConnectionWatchIT {
+/** Node availability judged from the store's own connections, on real memcached processes. */
+class NodeWatchIT {
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(1).withArgs("-o", "idle_timeout=1");
 
-    private static ConnectionWatch watch(List<String> events) throws Exception {
+    private static SessionStore watch(List<String> events) throws Exception {
         MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(ConnectionWatchIT.class.getClassLoader());
-        return new ConnectionWatch(config.nodes(), "watch-test", 1000, (id, up) -> events.add(id + (up ? " up" : " down")));
+                .build(NodeWatchIT.class.getClassLoader());
+        return MemcachedSessionStore.open(config, "watch-test", new MemcachedSessionStore.ConnectionListener() {
+            @Override
+            public void connected(String id) {
+                events.add(id + " up");
+            }
+
+            @Override
+            public void disconnected(String id) {
+                events.add(id + " down");
+            }
+        });
     }
 
     private static long awaitMillis(long maxMillis, BooleanSupplier condition) throws InterruptedException {
@@ -38,14 +48,14 @@ class ConnectionWatchIT {
     @Test
     void noticesAKilledNodeAtOnceAndItsReturn() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
-        try (ConnectionWatch w = watch(events)) {
-            awaitMillis(2000, () -> w.isUp("n1"));
+        try (SessionStore w = watch(events)) {
+            awaitMillis(2000, () -> w.isConnected("n1"));
             MEMCACHED.server(0).kill();
-            long down = awaitMillis(1000, () -> !w.isUp("n1"));
-            System.out.println("ConnectionWatchIT: killed node noticed after " + down + " ms");
+            long down = awaitMillis(1000, () -> !w.isConnected("n1"));
+            System.out.println("NodeWatchIT: killed node noticed after " + down + " ms");
             assertTrue(down < 100, "noticed after " + down + " ms");
             MEMCACHED.server(0).start();
-            awaitMillis(2000, () -> w.isUp("n1"));
+            awaitMillis(2000, () -> w.isConnected("n1"));
             assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
         }
     }
@@ -53,9 +63,9 @@ class ConnectionWatchIT {
     @Test
     void memcachedClosingAnIdleConnectionIsNoOutage() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
-        try (ConnectionWatch w = watch(events)) {
-            awaitMillis(2000, () -> w.isUp("n1"));
-            // memcached drops connections idle for 1 s (it checks every few seconds): the watch is closed repeatedly
+        try (SessionStore w = watch(events)) {
+            awaitMillis(2000, () -> w.isConnected("n1"));
+            // memcached drops connections idle for 1 s (it checks every few seconds): the watched one repeatedly
             awaitMillis(10_000, () -> MEMCACHED.server(0).stat("idle_kicks") >= 2);
             assertEquals(List.of("n1 up"), events, "and the watch reconnected without reporting an outage");
         }

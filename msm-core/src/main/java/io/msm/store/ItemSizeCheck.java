@@ -1,0 +1,66 @@
+package io.msm.store;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Refuses a value a node would refuse, without sending it: memcached answers an oversized text-protocol set by
+ * closing the connection, which would cost every call on it. Each node's {@code item_size_max} ({@code stats
+ * settings}) is asked when a large value first goes there, and forgotten when the node's connection comes back (it
+ * may have restarted with another {@code -I}).
+ */
+final class ItemSizeCheck {
+    /**
+     * Values up to this size are sent without checking the node's item size limit (memcached's default is 1 MB;
+     * nobody runs it with less than this).
+     */
+    static final int CHECKED_ABOVE_BYTES = 512 * 1024;
+    /** memcached's default item size limit ({@code -I 1m}), assumed when a node cannot say. */
+    static final int DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
+    /** Room for memcached's item header, CAS and flags next to key and value. */
+    private static final int ITEM_OVERHEAD = 128;
+
+    private final Map<String, Integer> itemSizeMax = new ConcurrentHashMap<>();
+    /** A node's {@code stats settings}; {@code null} or throws if it cannot answer. */
+    private final Function<String, Map<String, String>> settings;
+
+    ItemSizeCheck(Function<String, Map<String, String>> settings) {
+        this.settings = settings;
+    }
+
+    /** @throws StoreException (too large) if {@code value} is larger than the node takes */
+    void check(String op, String nodeId, String key, byte[] value) {
+        if (value.length <= CHECKED_ABOVE_BYTES) {
+            return;
+        }
+        Integer limit = itemSizeMax.get(nodeId);
+        if (limit == null) {
+            limit = ask(nodeId);
+        }
+        if (value.length + key.length() + ITEM_OVERHEAD > limit) {
+            throw StoreException.tooLarge(op, key, nodeId, 0, value.length + " bytes, memcached node " + nodeId
+                    + " takes items of at most " + limit + " bytes (its -I); not sent");
+        }
+    }
+
+    /** The node's connection came or went: ask again next time. */
+    void forget(String nodeId) {
+        itemSizeMax.remove(nodeId);
+    }
+
+    private int ask(String nodeId) {
+        try {
+            Map<String, String> s = settings.apply(nodeId);
+            String v = s == null ? null : s.get("item_size_max");
+            if (v != null) {
+                int limit = Integer.parseInt(v.trim());
+                itemSizeMax.put(nodeId, limit);
+                return limit;
+            }
+        } catch (RuntimeException e) {
+            // no answer: assume memcached's default, and ask again next time
+        }
+        return DEFAULT_ITEM_SIZE_MAX;
+    }
+}

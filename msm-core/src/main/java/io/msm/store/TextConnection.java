@@ -1,0 +1,149 @@
+package io.msm.store;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A blocking connection to memcached with buffered streams, one exchange at a time ({@link DirectConnections}). */
+final class TextConnection {
+    private static final int BUFFER = 16 * 1024;
+    /** Writes up to this size are not guarded: see {@link #writeValue}. */
+    private static final int UNGUARDED_WRITE = 8 * 1024;
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    final Socket socket;
+    final InputStream in;
+    final OutputStream out;
+    private final WriteDeadline writeDeadline;
+    /** Larger writes may block (see {@link #writeValue}). */
+    private final int unguardedWrite;
+    /** Whether any byte of the current answer was read (then a failure is not retried). */
+    boolean answered;
+    /**
+     * The current exchange is the first since memcached was found to have closed a connection of this pool: it
+     * may have restarted (empty) since, so a miss now does not show that the key was never there.
+     */
+    boolean replacesClosed;
+    /** When the current exchange must end ({@link System#nanoTime()}). */
+    long deadline;
+    /** Counted down once when this connection closes. */
+    private final AtomicInteger openCount;
+    private final AtomicBoolean open = new AtomicBoolean(true);
+
+    TextConnection(Socket socket, WriteDeadline writeDeadline, AtomicInteger openCount) throws IOException {
+        this.socket = socket;
+        this.openCount = openCount;
+        this.in = new BufferedInputStream(new DeadlineInput(socket.getInputStream()), BUFFER);
+        this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
+        this.writeDeadline = writeDeadline;
+        this.unguardedWrite = Math.min(UNGUARDED_WRITE, socket.getSendBufferSize() / 2);
+    }
+
+    /**
+     * Writes {@code value}, the CRLF after it, and flushes, within the exchange's deadline. A connection is only
+     * written to once memcached answered everything sent on it before, so a write that fits in half the socket's
+     * send buffer is taken by the kernel at once; a larger one blocks while memcached does not read (socket
+     * writes have no timeout), so it is guarded: at the deadline the socket is closed, which ends the write.
+     *
+     * @throws SocketTimeoutException the deadline passed (the connection is closed)
+     */
+    void writeValue(byte[] value) throws IOException {
+        if (value.length <= unguardedWrite) {
+            out.write(value);
+            out.write(CRLF);
+            out.flush();
+            return;
+        }
+        WriteDeadline.Guard guard = writeDeadline.guard(socket, deadline);
+        try {
+            out.write(value);
+            out.write(CRLF);
+            out.flush();
+        } catch (IOException e) {
+            if (!guard.end()) {
+                throw timedOutWriting(value.length);
+            }
+            throw e;
+        }
+        if (!guard.end()) {
+            throw timedOutWriting(value.length);
+        }
+    }
+
+    private static SocketTimeoutException timedOutWriting(int size) {
+        return new SocketTimeoutException("memcached did not take a value of " + size + " bytes in time");
+    }
+
+    /** A command line (its CRLF included), in UTF-8: the one encoding of keys on every path. */
+    void writeCommand(String s) throws IOException {
+        out.write(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A line of the answer without its CRLF; at most 1 KB. */
+    String readLine() throws IOException {
+        StringBuilder sb = new StringBuilder(32);
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException("memcached closed the connection");
+            }
+            answered = true;
+            if (b == '\n') {
+                int len = sb.length();
+                return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
+            }
+            if (sb.length() >= 1024) {
+                throw new ProtocolException("answer line longer than 1 KB");
+            }
+            sb.append((char) b);
+        }
+    }
+
+    /** {@code size} bytes of data and the CRLF after them. */
+    byte[] readData(int size) throws IOException {
+        byte[] data = in.readNBytes(size);
+        if (data.length < size || in.read() != '\r' || in.read() != '\n') {
+            throw new EOFException("memcached closed the connection within a value");
+        }
+        return data;
+    }
+
+    /** The socket's input: a read waits at most until the exchange's deadline, not a whole timeout per read. */
+    private final class DeadlineInput extends FilterInputStream {
+        DeadlineInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            socket.setSoTimeout(DirectConnections.remainingMillis(deadline));
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            socket.setSoTimeout(DirectConnections.remainingMillis(deadline));
+            return super.read(b, off, len);
+        }
+    }
+
+    void close() {
+        if (open.compareAndSet(true, false)) {
+            openCount.decrementAndGet();
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+}
