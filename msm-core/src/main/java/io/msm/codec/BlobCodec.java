@@ -134,6 +134,21 @@ public final class BlobCodec {
         b.id(id);
         b.authType(r.string("authType"));
         b.principal(r.field("principal"));
+        readNotes(r, b);
+        if (version == VERSION) {
+            byte[] attributes = r.field("attributes");
+            b.attributes(attributes == null ? new byte[0] : attributes);
+        } else {
+            readChunks(r, b);
+        }
+        if (r.remaining() != 0) {
+            throw new UnreadableBlobException(r.remaining() + " unexpected bytes after the attributes");
+        }
+        return b.build();
+    }
+
+    /** The session's notes: a count, then a name and a value each. */
+    private static void readNotes(Reader r, SessionData.Builder b) {
         int notes = r.i32();
         if (notes < 0 || notes > r.remaining() / 8) {
             throw new UnreadableBlobException("bad note count " + notes);
@@ -146,35 +161,30 @@ public final class BlobCodec {
             }
             b.note(name, value);
         }
-        if (version == VERSION) {
-            byte[] attributes = r.field("attributes");
-            b.attributes(attributes == null ? new byte[0] : attributes);
-        } else {
-            int count = r.i32();
-            if (count < 1 || count > MAX_CHUNKS || count > r.remaining() / 8) {
-                throw new UnreadableBlobException("bad attribute chunk count " + count);
-            }
-            List<byte[]> chunks = new ArrayList<>(count);
-            List<String> names = new ArrayList<>(count);
-            java.util.Set<String> seen = new java.util.HashSet<>();
-            for (int i = 0; i < count; i++) {
-                String name = r.string("attribute chunk name");
-                if (name != null && !seen.add(name)) {
-                    throw new UnreadableBlobException("two attribute chunks named " + name);
-                }
-                byte[] c = r.field("attribute chunk " + i);
-                if (c == null) {
-                    throw new UnreadableBlobException("attribute chunk " + i + " is null");
-                }
-                names.add(name);
-                chunks.add(c);
-            }
-            b.attributeChunks(chunks, names);
+    }
+
+    /** The attributes of a chunked blob (version {@link #VERSION_CHUNKED}): a count, then a name and bytes each. */
+    private static void readChunks(Reader r, SessionData.Builder b) {
+        int count = r.i32();
+        if (count < 1 || count > MAX_CHUNKS || count > r.remaining() / 8) {
+            throw new UnreadableBlobException("bad attribute chunk count " + count);
         }
-        if (r.remaining() != 0) {
-            throw new UnreadableBlobException(r.remaining() + " unexpected bytes after the attributes");
+        List<byte[]> chunks = new ArrayList<>(count);
+        List<String> names = new ArrayList<>(count);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < count; i++) {
+            String name = r.string("attribute chunk name");
+            if (name != null && !seen.add(name)) {
+                throw new UnreadableBlobException("two attribute chunks named " + name);
+            }
+            byte[] c = r.field("attribute chunk " + i);
+            if (c == null) {
+                throw new UnreadableBlobException("attribute chunk " + i + " is null");
+            }
+            names.add(name);
+            chunks.add(c);
         }
-        return b.build();
+        b.attributeChunks(chunks, names);
     }
 
     /**

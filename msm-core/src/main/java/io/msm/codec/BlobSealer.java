@@ -159,39 +159,19 @@ public final class BlobSealer {
             return stored; // BlobCodec says what is wrong with it
         }
         int flags = stored[5] & 0xFF;
-        boolean signed = (flags & FLAG_SIGNED) != 0;
-        boolean encrypted = (flags & FLAG_ENCRYPTED) != 0;
-        boolean compressed = (flags & FLAG_COMPRESSED) != 0;
-        if ((flags & ~(FLAG_SIGNED | FLAG_ENCRYPTED | FLAG_COMPRESSED)) != 0 || (signed && encrypted)) {
-            throw new UnreadableBlobException("unsupported flags 0x" + Integer.toHexString(flags));
-        }
-        if (mode == SessionProtection.NONE && (signed || encrypted)) {
-            throw new UnreadableBlobException("the blob is " + (signed ? "signed" : "encrypted")
-                    + " but this manager has sessionProtection=none and no keys");
-        }
-        if (mode != SessionProtection.NONE && !signed && !encrypted) {
-            throw new UntrustedBlobException("the blob is neither signed nor encrypted (sessionProtection="
-                    + name(mode) + ")");
-        }
+        checkFlags(flags);
         if (flags == 0) {
             return stored; // a plain blob (only reached without protection)
         }
+        boolean signed = (flags & FLAG_SIGNED) != 0;
+        boolean encrypted = (flags & FLAG_ENCRYPTED) != 0;
+        boolean compressed = (flags & FLAG_COMPRESSED) != 0;
         int pos = HEADER;
         SealKey key = null;
         if (signed || encrypted) {
             need(stored, pos + KEY_ID + (encrypted ? NONCE + TAG : MAC));
-            int id = getInt(stored, pos);
+            key = keyOf(getInt(stored, pos));
             pos += KEY_ID;
-            for (SealKey k : keys) {
-                if (k.id == id) {
-                    key = k;
-                    break;
-                }
-            }
-            if (key == null) {
-                throw new UntrustedBlobException("written with a key this manager does not have (key id "
-                        + String.format("%08x", id) + ")");
-            }
         }
         int noncePos = pos;
         if (encrypted) {
@@ -204,9 +184,53 @@ public final class BlobSealer {
             pos += 4;
         }
         int headerLength = pos;
-        int end = stored.length - (signed ? MAC : 0);
         need(stored, headerLength + (signed ? MAC : 0) + (encrypted ? TAG : 0));
-        byte[] body;
+        byte[] body = body(stored, flags, key, noncePos, headerLength);
+        if (!compressed) {
+            return body;
+        }
+        if (inflated <= 0 || inflated > MAX_INFLATED_SIZE) {
+            throw new UnreadableBlobException("declared inflated size " + inflated + " is not in 1.." + MAX_INFLATED_SIZE);
+        }
+        return inflate(body, inflated);
+    }
+
+    /** Refuses flags this version does not know, and a blob whose protection is not the configured one. */
+    private void checkFlags(int flags) {
+        boolean signed = (flags & FLAG_SIGNED) != 0;
+        boolean encrypted = (flags & FLAG_ENCRYPTED) != 0;
+        if ((flags & ~(FLAG_SIGNED | FLAG_ENCRYPTED | FLAG_COMPRESSED)) != 0 || (signed && encrypted)) {
+            throw new UnreadableBlobException("unsupported flags 0x" + Integer.toHexString(flags));
+        }
+        if (mode == SessionProtection.NONE && (signed || encrypted)) {
+            throw new UnreadableBlobException("the blob is " + (signed ? "signed" : "encrypted")
+                    + " but this manager has sessionProtection=none and no keys");
+        }
+        if (mode != SessionProtection.NONE && !signed && !encrypted) {
+            throw new UntrustedBlobException("the blob is neither signed nor encrypted (sessionProtection="
+                    + name(mode) + ")");
+        }
+    }
+
+    /** The configured key with key id {@code id}. */
+    private SealKey keyOf(int id) {
+        for (SealKey k : keys) {
+            if (k.id == id) {
+                return k;
+            }
+        }
+        throw new UntrustedBlobException("written with a key this manager does not have (key id "
+                + String.format("%08x", id) + ")");
+    }
+
+    /**
+     * The body of a wrapped blob whose header ends at {@code headerLength}: its signature checked, or decrypted (the
+     * GCM tag checked), or as it is.
+     */
+    private static byte[] body(byte[] stored, int flags, SealKey key, int noncePos, int headerLength) {
+        boolean signed = (flags & FLAG_SIGNED) != 0;
+        boolean encrypted = (flags & FLAG_ENCRYPTED) != 0;
+        int end = stored.length - (signed ? MAC : 0);
         try {
             if (signed) {
                 Mac m = key.mac();
@@ -215,27 +239,20 @@ public final class BlobSealer {
                     throw new UntrustedBlobException("bad signature (altered, or signed with another key of the "
                             + "same id)");
                 }
-                body = Arrays.copyOfRange(stored, headerLength, end);
+                return Arrays.copyOfRange(stored, headerLength, end);
             } else if (encrypted) {
                 Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
                 c.init(Cipher.DECRYPT_MODE, key.aes, new GCMParameterSpec(TAG * 8, stored, noncePos, NONCE));
                 c.updateAAD(stored, 0, headerLength);
-                body = c.doFinal(stored, headerLength, end - headerLength);
+                return c.doFinal(stored, headerLength, end - headerLength);
             } else {
-                body = Arrays.copyOfRange(stored, headerLength, end);
+                return Arrays.copyOfRange(stored, headerLength, end);
             }
         } catch (AEADBadTagException e) {
             throw new UntrustedBlobException("fails AES-GCM authentication (altered, or encrypted with another key)");
         } catch (GeneralSecurityException e) {
             throw new UnreadableBlobException("cannot decrypt: " + e);
         }
-        if (!compressed) {
-            return body;
-        }
-        if (inflated <= 0 || inflated > MAX_INFLATED_SIZE) {
-            throw new UnreadableBlobException("declared inflated size " + inflated + " is not in 1.." + MAX_INFLATED_SIZE);
-        }
-        return inflate(body, inflated);
     }
 
     /** Whether blobs must be signed or encrypted with one of this sealer's keys to be read. */

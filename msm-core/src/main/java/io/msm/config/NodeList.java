@@ -53,51 +53,23 @@ final class NodeList {
             if (entry.isEmpty()) {
                 continue;
             }
-            if (entry.startsWith("http://") || entry.startsWith("https://")) {
-                bad.add("\"" + entry + "\" is a Couchbase/Membase bucket URL, which msm does not support: list"
-                        + " memcached nodes as <id>:<host>:<port>");
+            Entry e = Entry.parse(entry, entries.length == 1, bad);
+            if (e == null) {
                 continue;
             }
-            Matcher withId = NODE_WITH_ID.matcher(entry);
-            Matcher withoutId = NODE_WITHOUT_ID.matcher(entry);
-            String id;
-            String host;
-            String port;
-            if (withId.matches()) {
-                id = withId.group(1);
-                host = withId.group(2);
-                port = withId.group(3);
-            } else if (withoutId.matches() && entries.length == 1) {
-                host = withoutId.group(1);
-                port = withoutId.group(2);
-                id = null;
-            } else {
-                bad.add("\"" + entry + "\" is not <id>:<host>:<port>"
-                        + (entries.length == 1 ? " (or a single <host>:<port>)" : ""));
-                continue;
-            }
-            String bareHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-            int portNumber = Integer.parseInt(port);
-            if (portNumber < 1 || portNumber > 65535) {
-                bad.add("\"" + entry + "\": port " + port + " is not in 1..65535");
-                continue;
-            }
-            if (new InetSocketAddress(bareHost, portNumber).isUnresolved()) {
-                bad.add("\"" + entry + "\": host " + bareHost + " cannot be resolved");
-                continue;
-            }
+            String id = e.id;
             if (id == null) {
                 idsInSessionIds = false;
-                id = bareHost.indexOf(':') >= 0 ? "[" + bareHost + "]:" + port : bareHost + ":" + port;
+                id = e.bareHost.indexOf(':') >= 0 ? "[" + e.bareHost + "]:" + e.port : e.bareHost + ":" + e.port;
             } else if (!ids.add(id)) {
                 bad.add("node id " + id + " is used twice");
                 continue;
             }
-            if (!addresses.add(bareHost + "/" + portNumber)) {
-                bad.add("address " + host + ":" + port + " is listed twice");
+            if (!addresses.add(e.bareHost + "/" + e.portNumber)) {
+                bad.add("address " + e.host + ":" + e.port + " is listed twice");
                 continue;
             }
-            parsed.add(new MemcachedNode(id, bareHost, portNumber, false));
+            parsed.add(new MemcachedNode(id, e.bareHost, e.portNumber, false));
         }
         if (!bad.isEmpty()) {
             r.problem(MsmConfig.MEMCACHED_NODES, String.join("; ", bad));
@@ -109,6 +81,54 @@ final class NodeList {
             return null;
         }
         return withFailoverNodes(new NodeList(parsed, idsInSessionIds), r);
+    }
+
+    /** One entry of memcachedNodes as written: {@code <id>:<host>:<port>}, or a single {@code <host>:<port>}. */
+    private static final class Entry {
+        /** {@code null} for a single {@code <host>:<port>}. */
+        final String id;
+        /** As written: an IPv6 address in brackets. */
+        final String host;
+        final String bareHost;
+        final String port;
+        final int portNumber;
+
+        private Entry(String id, String host, String port) {
+            this.id = id;
+            this.host = host;
+            this.bareHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+            this.port = port;
+            this.portNumber = Integer.parseInt(port);
+        }
+
+        /** {@code entry} read, or {@code null} if it is not a node that can be reached (said in {@code bad}). */
+        static Entry parse(String entry, boolean single, List<String> bad) {
+            if (entry.startsWith("http://") || entry.startsWith("https://")) {
+                bad.add("\"" + entry + "\" is a Couchbase/Membase bucket URL, which msm does not support: list"
+                        + " memcached nodes as <id>:<host>:<port>");
+                return null;
+            }
+            Matcher withId = NODE_WITH_ID.matcher(entry);
+            Matcher withoutId = NODE_WITHOUT_ID.matcher(entry);
+            Entry e;
+            if (withId.matches()) {
+                e = new Entry(withId.group(1), withId.group(2), withId.group(3));
+            } else if (withoutId.matches() && single) {
+                e = new Entry(null, withoutId.group(1), withoutId.group(2));
+            } else {
+                bad.add("\"" + entry + "\" is not <id>:<host>:<port>" + (single ? " (or a single <host>:<port>)" : ""));
+                return null;
+            }
+            if (e.portNumber < 1 || e.portNumber > 65535) {
+                bad.add("\"" + entry + "\": port " + e.port + " is not in 1..65535");
+                return null;
+            }
+            if (new InetSocketAddress(e.bareHost, e.portNumber).isUnresolved()) {
+                bad.add("\"" + entry + "\": host " + e.bareHost + " cannot be resolved");
+                return null;
+            }
+            return e;
+        }
     }
 
     /** Ids written in memcachedNodes, including those of entries that are otherwise bad. */

@@ -125,48 +125,20 @@ final class AttributeChunker {
             }
             last = new Layout(); // large: sorted into chunks at once (a session read whole is written once more)
         }
-        Layout next = new Layout();
-        next.sharedBytesSorted = last.sharedBytesSorted;
-        List<byte[]> chunks = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        Map<String, Object> shared = new LinkedHashMap<>();
-        Map<String, Object> sharedKept = shared;
-        boolean dropped = false;
+        Draft d = new Draft(last.sharedBytesSorted);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            String name = e.getKey();
-            Object value = e.getValue();
-            Piece piece = last.pieces.get(name);
-            if (piece != null && piece.value == value && accessed != null && !accessed.contains(name)) {
-                chunks.add(piece.bytes);
-                names.add(name);
-                next.pieces.put(name, piece);
-                continue;
-            }
-            if (piece != null || !last.small.contains(name)) {
-                byte[] alone = transcoder.serialize(Collections.singletonMap(name, value));
-                if (cap > 0 && alone.length > cap) {
-                    tooLarge.attribute(name, alone.length);
-                    dropped = true;
-                    continue;
-                }
-                if (alone.length >= OWN_CHUNK_BYTES) {
-                    chunks.add(alone);
-                    names.add(name);
-                    next.pieces.put(name, new Piece(value, alone));
-                    continue;
-                }
-            }
-            next.small.add(name);
-            shared.put(name, value);
+            place(d, last, e.getKey(), e.getValue(), accessed);
         }
+        Layout next = d.next;
+        Map<String, Object> sharedKept = d.shared;
         int sharedBytes = 0;
-        if (!shared.isEmpty() || chunks.isEmpty()) {
-            Serialized rest = whole(shared);
+        if (!d.shared.isEmpty() || d.chunks.isEmpty()) {
+            Serialized rest = whole(d.shared);
             byte[] bytes = rest.chunks.get(0);
             sharedKept = rest.attributes;
-            dropped |= sharedKept.size() != shared.size();
-            chunks.add(bytes);
-            names.add(null);
+            d.dropped |= sharedKept.size() != d.shared.size();
+            d.chunks.add(bytes);
+            d.names.add(null);
             sharedBytes = bytes.length;
             if (last.small.isEmpty()) {
                 next.sharedBytesSorted = sharedBytes; // every attribute was just serialized alone
@@ -176,20 +148,70 @@ final class AttributeChunker {
                 next.sharedBytesSorted = sharedBytes;
             }
         }
-        Map<String, Object> written = attributes;
-        if (dropped) { // what is stored: the attributes with a chunk of their own, and those the shared one kept
-            written = new LinkedHashMap<>();
-            for (Map.Entry<String, Object> e : attributes.entrySet()) {
-                if (next.pieces.containsKey(e.getKey()) || sharedKept.containsKey(e.getKey())) {
-                    written.put(e.getKey(), e.getValue());
-                }
-            }
-        }
+        Map<String, Object> written = d.dropped ? stored(attributes, next, sharedKept) : attributes;
         if (next.pieces.isEmpty() && sharedBytes < CHUNKED_SESSION_BYTES) {
-            return new Serialized(chunks, null, written); // small after all: the shared chunk alone, written whole
+            return new Serialized(d.chunks, null, written); // small after all: the shared chunk alone, written whole
         }
         st.layout = next;
-        return new Serialized(chunks, names, written);
+        return new Serialized(d.chunks, d.names, written);
+    }
+
+    /** A chunked write being put together: its chunks so far, the layout for the next write, the shared attributes. */
+    private static final class Draft {
+        final Layout next = new Layout();
+        final List<byte[]> chunks = new ArrayList<>();
+        final List<String> names = new ArrayList<>();
+        final Map<String, Object> shared = new LinkedHashMap<>();
+        /** An attribute was left out as larger than {@code maxAttributeSize}. */
+        boolean dropped;
+
+        Draft(int sharedBytesSorted) {
+            next.sharedBytesSorted = sharedBytesSorted;
+        }
+
+        void own(String name, Piece piece) {
+            chunks.add(piece.bytes);
+            names.add(name);
+            next.pieces.put(name, piece);
+        }
+    }
+
+    /**
+     * Puts one attribute in the write: its last own chunk again if untouched, else serialized alone (a chunk of its
+     * own if large, left out if over {@code maxAttributeSize}) unless known small, else into the shared chunk.
+     */
+    private void place(Draft d, Layout last, String name, Object value, Set<String> accessed) {
+        Piece piece = last.pieces.get(name);
+        if (piece != null && piece.value == value && accessed != null && !accessed.contains(name)) {
+            d.own(name, piece);
+            return;
+        }
+        if (piece != null || !last.small.contains(name)) {
+            byte[] alone = transcoder.serialize(Collections.singletonMap(name, value));
+            if (cap > 0 && alone.length > cap) {
+                tooLarge.attribute(name, alone.length);
+                d.dropped = true;
+                return;
+            }
+            if (alone.length >= OWN_CHUNK_BYTES) {
+                d.own(name, new Piece(value, alone));
+                return;
+            }
+        }
+        d.next.small.add(name);
+        d.shared.put(name, value);
+    }
+
+    /** What is stored when attributes were left out: those with a chunk of their own, and those the shared one kept. */
+    private static Map<String, Object> stored(Map<String, Object> attributes, Layout next,
+            Map<String, Object> sharedKept) {
+        Map<String, Object> written = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            if (next.pieces.containsKey(e.getKey()) || sharedKept.containsKey(e.getKey())) {
+                written.put(e.getKey(), e.getValue());
+            }
+        }
+        return written;
     }
 
     /** All of {@code attributes} in one chunk, but any over {@code maxAttributeSize}. */

@@ -2,17 +2,10 @@ package io.msm.engine;
 
 import io.msm.config.MemcachedProtocol;
 import io.msm.internal.DaemonThreads;
-import io.msm.store.Expiration;
-import io.msm.store.SessionStore;
-import io.msm.store.StoreException;
-import io.msm.store.StoredValue;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,14 +16,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Ends sessions that time out while no Tomcat holds them, so {@code sessionDestroyed} (and {@code valueUnbound}) fire
  * once, on one Tomcat, with the session's last state.
  *
- * <p>Each Tomcat watches the sessions it knows that no Tomcat would expire otherwise ({@link ExpiryIndex}):
- * non-sticky, every session a request used here; sticky, the sessions a stop or reload left in memcached, handed
- * to the next start with the same jvmRoute and context ({@link ExpiryList}). When one comes due as last seen here,
- * its memcached copy tells the rest: the copy lives for the timeout plus the slack from its last refresh, so its
- * remaining TTL says whether any Tomcat accessed it since (then it is looked at again when it would time out). A
- * session that really timed out is claimed with an {@code add} of {@code end:<key>}: only the Tomcat whose add
- * succeeds loads its last state, fires the listeners through the container ({@link Container#expire}) and deletes
- * it; the others drop it. The same claim decides a sticky session Tomcat itself finds timed out (a copy another
+ * <p>Each Tomcat watches the sessions it knows that no Tomcat would expire otherwise ({@link ExpiryIndex}): non-sticky,
+ * every session a request used here; sticky, the sessions a stop or reload left in memcached, handed to the next start
+ * with the same jvmRoute and context ({@link ExpiryList}, {@link ExpiryHandover}). When one comes due as last seen
+ * here, its memcached copy tells the rest ({@link ExpiryCheck}): the copy lives for the timeout plus the slack from its
+ * last refresh, so its remaining TTL says whether any Tomcat accessed it since (then it is looked at again when it
+ * would time out). A session that really timed out is claimed with an {@code add} of {@code end:<key>}: only the Tomcat
+ * whose add succeeds loads its last state, fires the listeners through the container ({@link Container#expire}) and
+ * deletes it; the others drop it. The same claim decides a sticky session Tomcat itself finds timed out (a copy another
  * Tomcat took over carries a claim, {@link #moved}) and a non-sticky request that finds its session timed out.
  */
 public final class ExpiryWatch {
@@ -73,6 +66,8 @@ public final class ExpiryWatch {
     private final ExpiryIndex index = new ExpiryIndex(CAPACITY);
     private final ExpiryList list;
     private final ExpiryClaims claims;
+    private final ExpiryCheck checks;
+    private final ExpiryHandover handover;
     private final DaemonThreads threads;
     private final AtomicBoolean fullReported = new AtomicBoolean();
     private volatile Container container;
@@ -93,6 +88,8 @@ public final class ExpiryWatch {
                 + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0)));
         this.threads = new DaemonThreads("msm-expiry-" + ctx.name());
         this.claims = new ExpiryClaims(engine);
+        this.checks = new ExpiryCheck(engine, index, claims, logPrefix);
+        this.handover = new ExpiryHandover(engine, index, list, logPrefix);
     }
 
     /**
@@ -256,101 +253,10 @@ public final class ExpiryWatch {
                 if (stopping) {
                     break;
                 }
-                check(c, e, now);
+                checks.check(c, e, now);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, logPrefix + "checking sessions for their timeout failed", e);
-        }
-    }
-
-    private void check(Container c, ExpiryIndex.Entry e, long now) {
-        String id = e.id;
-        String node = engine.base().nodeOf(id);
-        if (node == null || sticky && c.holds(id)) {
-            index.settle(e); // not an id of this configuration, or Tomcat expires it itself
-            return;
-        }
-        if (!engine.base().isAvailable(node)) {
-            retryOrDrop(e, now);
-            return;
-        }
-        int mi = e.maxInactive;
-        StoredValue v = null;
-        try {
-            // under each listed key's name, first key first, as a load looks (a copy left before a key rotation)
-            for (int n = 0; n < engine.base().keys.names() && (v == null || v.value() == null); n++) {
-                v = engine.base().store.getWithTtl(node, engine.base().keys.primary(id, n), SessionStore.KEEP_EXPIRATION,
-                        engine.config().operationTimeoutMillis());
-            }
-        } catch (StoreException ex) {
-            engine.base().reportStoreFailure(ex);
-            retryOrDrop(e, now);
-            return;
-        }
-        if (v.value() == null || Tombstones.is(v.value()) || v.ttlSeconds() == StoredValue.NO_EXPIRY
-                || v.ttlSeconds() == StoredValue.UNKNOWN_TTL && !sticky) {
-            // invalidated, moved or gone (non-sticky: ended on another Tomcat, a tombstone); never expiring; or
-            // memcached does not tell when it was last accessed
-            index.settle(e);
-            return;
-        }
-        // the session's timeout as the copy has it: another Tomcat's application may have changed it since
-        Integer stored = engine.decoder().storedTimeout(id, v.value());
-        if (stored != null && stored != mi) {
-            if (stored <= 0) {
-                index.settle(e); // it no longer times out
-                return;
-            }
-            mi = stored;
-            e.maxInactive = mi;
-        }
-        if (v.ttlSeconds() != StoredValue.UNKNOWN_TTL && !timedOut(v.ttlSeconds(), mi)) {
-            // not timed out: accessed since on some Tomcat (look again when the slack is all that is left, never
-            // later than a timeout away), or in the second memcached's clock may still have to count (look at every
-            // tick: the copy may outlive that second by only a second, the shortest slack minus one)
-            int more = v.ttlSeconds() - SessionEngine.slackSeconds(mi);
-            index.recheck(e, now + (more > 0 ? Math.min(more, Math.max(1, mi)) * 1000L : TICK_MILLIS));
-            return;
-        }
-        try { // readWrite: Tomcats still running memcached-session-manager date an access in its validity record alone
-            long accessed = engine.loader().legacyAccessed(id, node);
-            if (accessed > 0 && now - accessed < mi * 1000L) {
-                index.recheck(e, accessed + mi * 1000L);
-                return;
-            }
-        } catch (StoreException ex) {
-            engine.base().reportStoreFailure(ex);
-            retryOrDrop(e, now);
-            return;
-        }
-        // timed out (sticky without a TTL: a copy no other Tomcat took over was accessed nowhere since the stop)
-        switch (claim(id, mi)) {
-            case LOST:
-                index.settle(e);
-                return;
-            case UNKNOWN:
-                retryOrDrop(e, now);
-                return;
-            default:
-        }
-        // the copy just read, not a second read: memcached may drop a timed-out copy within a second of saying so
-        LoadResult r = engine.decoder().decodeRead(id, v.value());
-        if (r.isFound()) {
-            try {
-                c.expire(r);
-            } catch (RuntimeException | LinkageError ex) {
-                LOG.log(Level.WARNING, logPrefix + "ending a timed-out session failed", ex);
-            }
-        }
-        index.settle(e);
-    }
-
-    private void retryOrDrop(ExpiryIndex.Entry e, long now) {
-        long giveUp = e.due + ((long) e.maxInactive + SessionEngine.slackSeconds(e.maxInactive)) * 1000L;
-        if (now > giveUp) {
-            index.settle(e);
-        } else {
-            index.recheck(e, now + RETRY_MILLIS);
         }
     }
 
@@ -366,94 +272,14 @@ public final class ExpiryWatch {
 
     /**
      * At a stop or reload: leaves the watched sessions, and sticky the sessions left in memcached ({@code residents}),
-     * to the next start with this jvmRoute and context. A sticky copy that would expire before its timeout plus the
-     * slack is touched to that, so the next start finds it when it comes due.
+     * to the next start with this jvmRoute and context ({@link ExpiryHandover}).
      */
-    /** How often a stop reads and merges the list again when other stops keep writing it. */
-    static final int LEAVE_ATTEMPTS = 5;
-
     void leave(Collection<? extends ManagedSession> residents) {
         stopTicking();
         if (blind) {
             return;
         }
-        long now = engine.now();
-        List<ExpiryList.Item> mine = itemsToLeave(residents, now);
-        index.clear();
-        for (int attempt = 1; attempt <= LEAVE_ATTEMPTS; attempt++) {
-            // another stop with this key (Tomcats without a jvmRoute share it), not taken by a start yet: merged,
-            // and written back only if that stop did not write it meanwhile (else read again)
-            ExpiryList.Read earlier = list.read();
-            Map<String, ExpiryList.Item> items = new LinkedHashMap<>();
-            if (earlier.items != null) {
-                earlier.items.forEach(i -> items.put(i.id, i));
-            }
-            mine.forEach(i -> items.put(i.id, i));
-            List<ExpiryList.Item> kept = new ArrayList<>(items.values());
-            if (kept.size() > CAPACITY) {
-                kept.sort(Comparator.comparingLong(i -> i.due));
-                kept = kept.subList(0, CAPACITY);
-            }
-            if (kept.isEmpty()) {
-                return;
-            }
-            List<String> nodes = list.write(kept, now, earlier);
-            if (nodes != null) {
-                if (nodes.isEmpty()) {
-                    int n = kept.size();
-                    LOG.log(Level.WARNING, () -> logPrefix + "no memcached node took the list of " + n
-                            + " session(s) left for their timeout: they get no sessionDestroyed unless requested "
-                            + "again");
-                }
-                return;
-            }
-        }
-        LOG.log(Level.WARNING, () -> logPrefix + "other Tomcats kept writing the list of sessions left for their "
-                + "timeout: the " + mine.size() + " session(s) of this one get no sessionDestroyed unless requested "
-                + "again");
-    }
-
-    /** The sessions this stop leaves to the next start: the watched ones, and sticky the residents. */
-    private List<ExpiryList.Item> itemsToLeave(Collection<? extends ManagedSession> residents, long now) {
-        Map<String, ExpiryList.Item> items = new LinkedHashMap<>();
-        for (ExpiryIndex.Entry e : index.entries()) {
-            items.put(e.id, new ExpiryList.Item(e.id, e.due, e.maxInactive, e.created));
-        }
-        if (sticky) {
-            long touchUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                    Math.max(2000, engine.config().operationTimeoutMillis()));
-            for (ManagedSession s : residents) {
-                int mi = s.maxInactiveInterval();
-                if (!s.isActive() || mi <= 0) {
-                    continue;
-                }
-                long due = Math.max(s.thisAccessedTime(), s.state().lastRequestEnd) + mi * 1000L;
-                items.put(s.id(), new ExpiryList.Item(s.id(), due, mi, s.creationTime()));
-                if (System.nanoTime() < touchUntil) {
-                    keepCopyUntil(s, due + SessionEngine.slackSeconds(mi) * 1000L, now);
-                }
-            }
-        }
-        return new ArrayList<>(items.values());
-    }
-
-    /** Touches the sticky copy of {@code s} if memcached would drop it before {@code until}. */
-    private void keepCopyUntil(ManagedSession s, long until, long now) {
-        SessionState st = s.state();
-        String id = s.id();
-        String node = engine.base().nodeOf(id);
-        if (!st.isStoredAs(id) || st.storeExpiresAt >= until - 1000 || node == null || !engine.base().isAvailable(node)) {
-            return;
-        }
-        long seconds = Math.max(1, (until - now + 999) / 1000);
-        try {
-            if (engine.base().store.touch(node, engine.base().key(id), Expiration.of(seconds, now),
-                    engine.config().operationTimeoutMillis())) {
-                st.storeExpiresAt = now + seconds * 1000;
-            }
-        } catch (StoreException e) {
-            engine.base().reportStoreFailure(e);
-        }
+        handover.leave(residents);
     }
 
     /** Lets a running check (listeners may be firing) finish, at most {@link SessionEngine#THREADS_END_MILLIS}. */

@@ -1,5 +1,13 @@
 package io.msm.internal;
 
+import static io.msm.internal.StreamBytes.bad;
+import static io.msm.internal.StreamClassDesc.COLL_SER;
+import static io.msm.internal.StreamClassDesc.HASH_MAP;
+import static io.msm.internal.StreamClassDesc.HASH_SET;
+import static io.msm.internal.StreamClassDesc.OPAQUE;
+import static io.msm.internal.StreamClassDesc.kind;
+import static io.msm.internal.StreamClassDesc.width;
+
 import java.io.ObjectStreamConstants;
 import java.util.Arrays;
 
@@ -15,6 +23,8 @@ import java.util.Arrays;
  * {@code writeObject} data, externalizable data in block mode, class annotations, back-references); what it cannot
  * vouch for (protocol-1 externalizable data, resets, exceptions written into the stream, malformed input) is refused,
  * since {@code ObjectInputStream} would fail on most of it anyway.
+ *
+ * <p>The bytes are read by {@link StreamBytes}; class descriptors are kept as {@link StreamClassDesc}.
  */
 public final class JavaStreamScan {
     private static final int MAX_DEPTH = 5_000;
@@ -26,47 +36,15 @@ public final class JavaStreamScan {
     private static final int MAX_SUPERCLASSES = 64;
     private static final long IN_PROGRESS = -1;
 
-    /** What a class descriptor says about its objects. */
-    private static final int OPAQUE = 0;
-    private static final int CONTENT = 1;
-    private static final int URL = 2;
-    private static final int HASH_SET = 3;
-    private static final int HASH_MAP = 4;
-    private static final int COLL_SER = 5;
-
-    private static final class Desc {
-        final String name;
-        final int kind;
-        byte flags;
-        int primBytes;
-        int objectFields;
-        int tagOffset = -1;
-        Desc superDesc;
-        boolean proxy;
-        /** Classes in its hierarchy once checked (0 before), and what they say about its objects. */
-        int chain;
-        boolean content;
-        boolean url;
-
-        Desc(String name, int kind) {
-            this.name = name;
-            this.kind = kind;
-        }
-    }
-
-    private final byte[] b;
-    private final int end;
+    private final StreamBytes in;
     private final HashWork work;
-    private int pos;
     private int depth;
     private long[] weights = new long[64];
-    private Desc[] descs = new Desc[64];
+    private StreamClassDesc[] descs = new StreamClassDesc[64];
     private int handles;
 
     private JavaStreamScan(byte[] data, int offset, int length, HashWork work) {
-        this.b = data;
-        this.pos = offset;
-        this.end = offset + length;
+        this.in = new StreamBytes(data, offset, length);
         this.work = work;
     }
 
@@ -87,15 +65,15 @@ public final class JavaStreamScan {
     }
 
     private long stream() {
-        if (u2() != (ObjectStreamConstants.STREAM_MAGIC & 0xFFFF)
-                || u2() != ObjectStreamConstants.STREAM_VERSION) {
+        if (in.u2() != (ObjectStreamConstants.STREAM_MAGIC & 0xFFFF)
+                || in.u2() != ObjectStreamConstants.STREAM_VERSION) {
             throw bad("not a Java serialization stream");
         }
         long last = 0;
-        while (pos < end) {
-            int tc = b[pos] & 0xFF;
+        while (in.more()) {
+            int tc = in.peek();
             if (tc == ObjectStreamConstants.TC_BLOCKDATA || tc == ObjectStreamConstants.TC_BLOCKDATALONG) {
-                skipBlockData();
+                in.skipBlockData();
             } else {
                 last = object();
             }
@@ -110,7 +88,7 @@ public final class JavaStreamScan {
             throw bad("nesting deeper than " + MAX_DEPTH);
         }
         try {
-            int tc = u1();
+            int tc = in.u1();
             switch (tc) {
                 case ObjectStreamConstants.TC_NULL:
                     return 0;
@@ -118,7 +96,7 @@ public final class JavaStreamScan {
                     return reference();
                 case ObjectStreamConstants.TC_CLASSDESC:
                 case ObjectStreamConstants.TC_PROXYCLASSDESC:
-                    pos--;
+                    in.back();
                     classDesc();
                     return 1;
                 case ObjectStreamConstants.TC_CLASS:
@@ -126,11 +104,11 @@ public final class JavaStreamScan {
                     newHandle(1);
                     return 1;
                 case ObjectStreamConstants.TC_STRING:
-                    skip(u2());
+                    in.skip(in.u2());
                     newHandle(1);
                     return 1;
                 case ObjectStreamConstants.TC_LONGSTRING:
-                    skip(u8());
+                    in.skip(in.u8());
                     newHandle(1);
                     return 1;
                 case ObjectStreamConstants.TC_ENUM: {
@@ -153,7 +131,7 @@ public final class JavaStreamScan {
     }
 
     private long reference() {
-        int h = u4() - ObjectStreamConstants.baseWireHandle;
+        int h = in.u4() - ObjectStreamConstants.baseWireHandle;
         if (h < 0 || h >= handles) {
             throw bad("bad back-reference");
         }
@@ -162,12 +140,12 @@ public final class JavaStreamScan {
     }
 
     private long array() {
-        Desc d = classDesc();
+        StreamClassDesc d = classDesc();
         if (d == null || !d.name.startsWith("[") || d.name.length() < 2) {
             throw bad("array without an array class");
         }
         int h = newHandle(IN_PROGRESS);
-        int length = u4();
+        int length = in.u4();
         if (length < 0) {
             throw bad("negative array length");
         }
@@ -178,29 +156,19 @@ public final class JavaStreamScan {
                 weight = HashWork.add(weight, object());
             }
         } else {
-            skip((long) length * width(element));
+            in.skip((long) length * width(element));
         }
         weights[h] = weight;
         return weight;
     }
 
     private long ordinaryObject() {
-        Desc d = classDesc();
+        StreamClassDesc d = classDesc();
         if (d == null) {
             throw bad("object without a class");
         }
         int h = newHandle(IN_PROGRESS);
-        if (d.chain == 0) { // first object of this class: check its hierarchy once
-            int n = 0;
-            for (Desc c = d; c != null; c = c.superDesc) {
-                if (++n > MAX_SUPERCLASSES) {
-                    throw bad("class hierarchy too deep or circular");
-                }
-                d.content |= c.kind != OPAQUE && c.kind != URL;
-                d.url |= c.kind == URL;
-            }
-            d.chain = n;
-        }
+        d.checkHierarchy(MAX_SUPERCLASSES); // at the first object of this class
         long own;
         if ((d.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
             if ((d.flags & ObjectStreamConstants.SC_BLOCK_DATA) == 0) {
@@ -216,23 +184,21 @@ public final class JavaStreamScan {
     }
 
     /** The data of every class of the hierarchy, the topmost superclass first. */
-    private long slots(Desc c) {
+    private long slots(StreamClassDesc c) {
         long above = c.superDesc == null ? 0 : slots(c.superDesc);
         return HashWork.add(above, slot(c));
     }
 
     /** One class's data in an object: primitive fields, object fields, then its writeObject data. */
-    private long slot(Desc c) {
+    private long slot(StreamClassDesc c) {
         if ((c.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
             throw bad("externalizable superclass " + c.name + " of a serializable class");
         }
         int tag = 0;
         if (c.tagOffset >= 0) {
-            need(c.tagOffset + 4L);
-            tag = ((b[pos + c.tagOffset] & 0xFF) << 24) | ((b[pos + c.tagOffset + 1] & 0xFF) << 16)
-                    | ((b[pos + c.tagOffset + 2] & 0xFF) << 8) | (b[pos + c.tagOffset + 3] & 0xFF);
+            tag = in.intAhead(c.tagOffset);
         }
-        skip(c.primBytes);
+        in.skip(c.primBytes);
         long weight = 0;
         for (int i = 0; i < c.objectFields; i++) {
             weight = HashWork.add(weight, object());
@@ -256,14 +222,13 @@ public final class JavaStreamScan {
         long weight = 0;
         int index = 0;
         while (true) {
-            need(1);
-            int tc = b[pos] & 0xFF;
+            int tc = in.peek();
             if (tc == ObjectStreamConstants.TC_ENDBLOCKDATA) {
-                pos++;
+                in.u1();
                 return weight;
             }
             if (tc == ObjectStreamConstants.TC_BLOCKDATA || tc == ObjectStreamConstants.TC_BLOCKDATALONG) {
-                skipBlockData();
+                in.skipBlockData();
                 continue;
             }
             long w = object();
@@ -278,40 +243,40 @@ public final class JavaStreamScan {
     // ------------------------------------------------------------------ class descriptors
 
     /** A class descriptor where one is expected: new, proxy, a back-reference to one, or null. */
-    private Desc classDesc() {
+    private StreamClassDesc classDesc() {
         if (++depth > MAX_DEPTH) {
             throw bad("nesting deeper than " + MAX_DEPTH);
         }
         try {
-            return classDescAt(u1());
+            return classDescAt(in.u1());
         } finally {
             depth--;
         }
     }
 
-    private Desc classDescAt(int tc) {
+    private StreamClassDesc classDescAt(int tc) {
         switch (tc) {
             case ObjectStreamConstants.TC_NULL:
                 return null;
             case ObjectStreamConstants.TC_REFERENCE: {
-                int h = u4() - ObjectStreamConstants.baseWireHandle;
+                int h = in.u4() - ObjectStreamConstants.baseWireHandle;
                 if (h < 0 || h >= handles || descs[h] == null) {
                     throw bad("back-reference to a class descriptor that is none");
                 }
                 return descs[h];
             }
             case ObjectStreamConstants.TC_PROXYCLASSDESC: {
-                Desc d = new Desc("$Proxy", OPAQUE);
+                StreamClassDesc d = new StreamClassDesc("$Proxy", OPAQUE);
                 d.proxy = true;
                 d.flags = ObjectStreamConstants.SC_SERIALIZABLE;
                 int h = newHandle(1);
                 descs[h] = d;
-                int interfaces = u4();
+                int interfaces = in.u4();
                 if (interfaces < 0 || interfaces > 65535) {
                     throw bad("bad proxy interface count");
                 }
                 for (int i = 0; i < interfaces; i++) {
-                    skip(u2());
+                    in.skip(in.u2());
                 }
                 contents(OPAQUE);
                 d.superDesc = classDesc();
@@ -324,24 +289,24 @@ public final class JavaStreamScan {
         }
     }
 
-    private Desc newClassDesc() {
-        String name = utf();
-        skip(8); // serialVersionUID
-        Desc d = new Desc(name, kind(name));
+    private StreamClassDesc newClassDesc() {
+        String name = in.utf();
+        in.skip(8); // serialVersionUID
+        StreamClassDesc d = new StreamClassDesc(name, kind(name));
         int h = newHandle(1);
         descs[h] = d;
-        d.flags = (byte) u1();
+        d.flags = (byte) in.u1();
         if ((d.flags & ObjectStreamConstants.SC_SERIALIZABLE) != 0
                 && (d.flags & ObjectStreamConstants.SC_EXTERNALIZABLE) != 0) {
             throw bad("serializable and externalizable flags conflict");
         }
-        int fields = u2();
+        int fields = in.u2();
         boolean objects = false;
         for (int i = 0; i < fields; i++) {
-            char type = (char) u1();
-            boolean tag = d.kind == COLL_SER && type == 'I' && utf().equals("tag");
+            char type = (char) in.u1();
+            boolean tag = d.kind == COLL_SER && type == 'I' && in.utf().equals("tag");
             if (d.kind != COLL_SER || type != 'I') {
-                skip(u2()); // the field's name
+                in.skip(in.u2()); // the field's name
             }
             if (type == 'L' || type == '[') {
                 objects = true;
@@ -362,31 +327,9 @@ public final class JavaStreamScan {
         return d;
     }
 
-    private static int kind(String name) {
-        switch (name) {
-            case "java.net.URL":
-                return URL;
-            case "java.util.HashSet":
-                return HASH_SET;
-            case "java.util.HashMap":
-            case "java.util.Hashtable":
-            case "java.util.concurrent.ConcurrentHashMap":
-                return HASH_MAP;
-            case "java.util.CollSer":
-                return COLL_SER;
-            default:
-                if (name.startsWith("[")) {
-                    return CONTENT;
-                }
-                String rest = name.startsWith("java.util.concurrent.") ? name.substring(21)
-                        : name.startsWith("java.util.") ? name.substring(10) : null;
-                return rest != null && rest.indexOf('.') < 0 ? CONTENT : OPAQUE;
-        }
-    }
-
     /** A field's type name: a string, a back-reference to one, or null. */
     private void typeString() {
-        int tc = u1();
+        int tc = in.u1();
         switch (tc) {
             case ObjectStreamConstants.TC_NULL:
                 return;
@@ -394,11 +337,11 @@ public final class JavaStreamScan {
                 reference();
                 return;
             case ObjectStreamConstants.TC_STRING:
-                skip(u2());
+                in.skip(in.u2());
                 newHandle(1);
                 return;
             case ObjectStreamConstants.TC_LONGSTRING:
-                skip(u8());
+                in.skip(in.u8());
                 newHandle(1);
                 return;
             default:
@@ -406,26 +349,7 @@ public final class JavaStreamScan {
         }
     }
 
-    private static int width(char type) {
-        switch (type) {
-            case 'B':
-            case 'Z':
-                return 1;
-            case 'C':
-            case 'S':
-                return 2;
-            case 'I':
-            case 'F':
-                return 4;
-            case 'J':
-            case 'D':
-                return 8;
-            default:
-                throw bad("unknown field type '" + type + "'");
-        }
-    }
-
-    // ------------------------------------------------------------------ bytes
+    // ------------------------------------------------------------------ handles
 
     private int newHandle(long weight) {
         if (handles >= MAX_HANDLES) {
@@ -437,84 +361,5 @@ public final class JavaStreamScan {
         }
         weights[handles] = weight;
         return handles++;
-    }
-
-    private void skipBlockData() {
-        int tc = u1();
-        skip(tc == ObjectStreamConstants.TC_BLOCKDATA ? u1() : u4len());
-    }
-
-    /** A class name as ObjectInputStream decodes it (modified UTF-8, overlong forms accepted). */
-    private String utf() {
-        int length = u2();
-        need(length);
-        char[] chars = new char[length];
-        int n = 0;
-        int limit = pos + length;
-        while (pos < limit) {
-            int c = b[pos++] & 0xFF;
-            if (c < 0x80) {
-                chars[n++] = (char) c;
-            } else if ((c >> 5) == 0x6 && pos < limit) {
-                chars[n++] = (char) (((c & 0x1F) << 6) | (b[pos++] & 0x3F));
-            } else if ((c >> 4) == 0xE && pos + 1 < limit) {
-                chars[n++] = (char) (((c & 0x0F) << 12) | ((b[pos++] & 0x3F) << 6) | (b[pos++] & 0x3F));
-            } else {
-                throw bad("malformed modified UTF-8");
-            }
-        }
-        return new String(chars, 0, n);
-    }
-
-    private int u1() {
-        need(1);
-        return b[pos++] & 0xFF;
-    }
-
-    private int u2() {
-        need(2);
-        int v = ((b[pos] & 0xFF) << 8) | (b[pos + 1] & 0xFF);
-        pos += 2;
-        return v;
-    }
-
-    private int u4() {
-        need(4);
-        int v = ((b[pos] & 0xFF) << 24) | ((b[pos + 1] & 0xFF) << 16) | ((b[pos + 2] & 0xFF) << 8)
-                | (b[pos + 3] & 0xFF);
-        pos += 4;
-        return v;
-    }
-
-    private int u4len() {
-        int v = u4();
-        if (v < 0) {
-            throw bad("negative length");
-        }
-        return v;
-    }
-
-    private long u8() {
-        long v = ((long) u4() << 32) | (u4() & 0xFFFFFFFFL);
-        if (v < 0) {
-            throw bad("negative length");
-        }
-        return v;
-    }
-
-    private void skip(long n) {
-        need(n);
-        pos += (int) n;
-    }
-
-    private void need(long n) {
-        if (n > end - pos) {
-            throw bad("truncated");
-        }
-    }
-
-    private static RefusedInputException bad(String why) {
-        return new RefusedInputException("refused: the serialization stream cannot be checked before it is read ("
-                + why + ")");
     }
 }

@@ -1,0 +1,170 @@
+package io.msm.engine;
+
+import io.msm.store.SessionStore;
+import io.msm.store.StoreException;
+import io.msm.store.StoredValue;
+import java.lang.System.Logger.Level;
+
+/**
+ * The check of one watched session that came due ({@link ExpiryWatch}): its memcached copy's remaining TTL says
+ * whether any Tomcat accessed it since; one that really timed out is claimed ({@link ExpiryClaims}), and only the
+ * Tomcat whose claim wins ends it through the container. Runs on the watch's thread.
+ */
+final class ExpiryCheck {
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    private final SessionEngine engine;
+    private final boolean sticky;
+    private final ExpiryIndex index;
+    private final ExpiryClaims claims;
+    private final String logPrefix;
+
+    ExpiryCheck(SessionEngine engine, ExpiryIndex index, ExpiryClaims claims, String logPrefix) {
+        this.engine = engine;
+        this.sticky = engine.config().sticky();
+        this.index = index;
+        this.claims = claims;
+        this.logPrefix = logPrefix;
+    }
+
+    /** Looks at the due session {@code e}: settles it, looks again later, or ends it. */
+    void check(ExpiryWatch.Container c, ExpiryIndex.Entry e, long now) {
+        String id = e.id;
+        String node = engine.base().nodeOf(id);
+        if (node == null || sticky && c.holds(id)) {
+            index.settle(e); // not an id of this configuration, or Tomcat expires it itself
+            return;
+        }
+        if (!engine.base().isAvailable(node)) {
+            retryOrDrop(e, now);
+            return;
+        }
+        StoredValue v;
+        try {
+            v = readCopy(id, node);
+        } catch (StoreException ex) {
+            engine.base().reportStoreFailure(ex);
+            retryOrDrop(e, now);
+            return;
+        }
+        if (isGone(v) || !takeStoredTimeout(e, v)) {
+            index.settle(e);
+            return;
+        }
+        if (accessedSince(e, v, now)) {
+            return;
+        }
+        try {
+            if (accessedByLegacyTomcat(e, node, now)) {
+                return;
+            }
+        } catch (StoreException ex) {
+            engine.base().reportStoreFailure(ex);
+            retryOrDrop(e, now);
+            return;
+        }
+        // timed out (sticky without a TTL: a copy no other Tomcat took over was accessed nowhere since the stop)
+        end(c, e, v, now);
+    }
+
+    /**
+     * The session's copy with its remaining TTL: under each listed key's name, first key first, as a load looks (a
+     * copy left before a key rotation).
+     */
+    private StoredValue readCopy(String id, String node) throws StoreException {
+        StoredValue v = null;
+        for (int n = 0; n < engine.base().keys.names() && (v == null || v.value() == null); n++) {
+            v = engine.base().store.getWithTtl(node, engine.base().keys.primary(id, n), SessionStore.KEEP_EXPIRATION,
+                    engine.config().operationTimeoutMillis());
+        }
+        return v;
+    }
+
+    /**
+     * Invalidated, moved or gone (non-sticky: ended on another Tomcat, a tombstone); never expiring; or memcached
+     * does not tell when it was last accessed.
+     */
+    private boolean isGone(StoredValue v) {
+        return v.value() == null || Tombstones.is(v.value()) || v.ttlSeconds() == StoredValue.NO_EXPIRY
+                || v.ttlSeconds() == StoredValue.UNKNOWN_TTL && !sticky;
+    }
+
+    /**
+     * Takes the session's timeout as the copy has it (another Tomcat's application may have changed it since);
+     * {@code false} if it no longer times out.
+     */
+    private boolean takeStoredTimeout(ExpiryIndex.Entry e, StoredValue v) {
+        Integer stored = engine.decoder().storedTimeout(e.id, v.value());
+        if (stored != null && stored != e.maxInactive) {
+            if (stored <= 0) {
+                return false;
+            }
+            e.maxInactive = stored;
+        }
+        return true;
+    }
+
+    /**
+     * {@code true} (and looked at again later) if the copy's TTL says it did not time out: accessed since on some
+     * Tomcat (look again when the slack is all that is left, never later than a timeout away), or in the second
+     * memcached's clock may still have to count (look at every tick: the copy may outlive that second by only a
+     * second, the shortest slack minus one).
+     */
+    private boolean accessedSince(ExpiryIndex.Entry e, StoredValue v, long now) {
+        int mi = e.maxInactive;
+        if (v.ttlSeconds() == StoredValue.UNKNOWN_TTL || ExpiryWatch.timedOut(v.ttlSeconds(), mi)) {
+            return false;
+        }
+        int more = v.ttlSeconds() - SessionEngine.slackSeconds(mi);
+        index.recheck(e, now + (more > 0 ? Math.min(more, Math.max(1, mi)) * 1000L : ExpiryWatch.TICK_MILLIS));
+        return true;
+    }
+
+    /**
+     * readWrite: Tomcats still running memcached-session-manager date an access in its validity record alone;
+     * {@code true} (and looked at again when that access times out) if one accessed it within the timeout.
+     */
+    private boolean accessedByLegacyTomcat(ExpiryIndex.Entry e, String node, long now) throws StoreException {
+        int mi = e.maxInactive;
+        long accessed = engine.loader().legacyAccessed(e.id, node);
+        if (accessed > 0 && now - accessed < mi * 1000L) {
+            index.recheck(e, accessed + mi * 1000L);
+            return true;
+        }
+        return false;
+    }
+
+    /** Claims the end of the timed-out session; the winner fires its listeners through the container. */
+    private void end(ExpiryWatch.Container c, ExpiryIndex.Entry e, StoredValue v, long now) {
+        String id = e.id;
+        switch (claims.claim(id, e.maxInactive)) {
+            case LOST:
+                index.settle(e);
+                return;
+            case UNKNOWN:
+                retryOrDrop(e, now);
+                return;
+            default:
+        }
+        // the copy just read, not a second read: memcached may drop a timed-out copy within a second of saying so
+        LoadResult r = engine.decoder().decodeRead(id, v.value());
+        if (r.isFound()) {
+            try {
+                c.expire(r);
+            } catch (RuntimeException | LinkageError ex) {
+                LOG.log(Level.WARNING, logPrefix + "ending a timed-out session failed", ex);
+            }
+        }
+        index.settle(e);
+    }
+
+    /** A due session whose node cannot be asked: asked again later, or dropped once it cannot be alive anymore. */
+    private void retryOrDrop(ExpiryIndex.Entry e, long now) {
+        long giveUp = e.due + ((long) e.maxInactive + SessionEngine.slackSeconds(e.maxInactive)) * 1000L;
+        if (now > giveUp) {
+            index.settle(e);
+        } else {
+            index.recheck(e, now + ExpiryWatch.RETRY_MILLIS);
+        }
+    }
+}
