@@ -60,6 +60,11 @@ final class EngineBase {
     /** {@code legacySessions="readWrite"}: sessions stored as memcached-session-manager stores them, or {@code null}. */
     final LegacyWrites legacyWrites;
     /**
+     * Non-sticky with {@code legacySessions="readWrite"}: a copy lives twice the timeout from its last write, as
+     * memcached-session-manager gives its blob (see {@link #ttlSeconds}).
+     */
+    private final boolean legacyTtl;
+    /**
      * maxInactiveInterval of the session last created or loaded here (non-sticky): a load refreshes the stored copy's
      * expiration in the same round trip for this timeout, the one nearly every session of a webapp has; -1 before
      * any session was seen.
@@ -100,6 +105,7 @@ final class EngineBase {
         this.legacyWrites = legacy == null || config.legacySessions() != LegacySessions.READ_WRITE
                 ? null : new LegacyWrites(ctx.legacyKeys(), ctx.legacyConverter(), store,
                         config.operationTimeoutMillis(), logPrefix);
+        this.legacyTtl = legacyWrites != null && !sticky;
         this.availability = health.attach();
         this.selector = new NodeSelector(nodes, availability::isAvailable);
     }
@@ -203,7 +209,7 @@ final class EngineBase {
         if (mi <= 0) {
             return 0;
         }
-        if (legacyWrites != null && !sticky) {
+        if (legacyTtl) {
             // as memcached-session-manager: it rewrites a blob a timeout after its last write at the earliest (dating
             // the accesses in between in the validity record), so the blob lives twice the timeout
             return refreshSeconds(mi);

@@ -254,10 +254,34 @@ final class SecondaryCopies {
     /** Deletes the secondary copies of {@code id}, under every name, on every available node but its primary one. */
     void deleteSecondaries(String id, String primaryNode) {
         for (int name = 0; name < keys.names(); name++) {
-            for (MemcachedNode n : config.nodes()) {
-                if (!n.id().equals(primaryNode)) {
-                    deleteSecondaryOn(n.id(), id, name);
-                }
+            deleteSecondaries(id, primaryNode, name);
+        }
+    }
+
+    /** Deletes the secondary copies of {@code id} under name {@code name}: it may sit on any node but the primary. */
+    void deleteSecondaries(String id, String primaryNode, int name) {
+        for (MemcachedNode n : config.nodes()) {
+            if (!n.id().equals(primaryNode)) {
+                deleteSecondaryOn(n.id(), id, name);
+            }
+        }
+    }
+
+    /**
+     * Waits (briefly) for the answer to the secondary copy a write {@code sent}, also on a backup thread writing for a
+     * waiting request: the user's next request, maybe on another Tomcat, must not find its newer secondary copy
+     * overwritten by this one arriving late over this Tomcat's connection.
+     */
+    void landed(SessionState st, String id, SessionWriter.Sent sent) {
+        if (sent.secondary != null) {
+            sent.secondary.await();
+        }
+        if (sent.pairedOutcome != null) {
+            secondaryAnswered(st, id, sent.paired, sent.pairedOutcome == SessionStore.Secondary.STORED, sent.now);
+            if (sent.pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
+                long waited = config.sessionBackupTimeoutMillis();
+                health.storeFailed(StoreException.timeout("set", keys.secondary(id, 0), sent.paired, waited,
+                        "secondary copy"), waited);
             }
         }
     }

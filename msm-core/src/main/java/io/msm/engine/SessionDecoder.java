@@ -34,7 +34,6 @@ final class SessionDecoder {
     private final String logPrefix;
     private final MsmStatistics stats;
     private final SessionIdFormat ids;
-    private final boolean sticky;
     private final SessionAttributesTranscoder transcoder;
     private final BlobSealer sealer;
     private final byte[] ownerNote;
@@ -48,7 +47,6 @@ final class SessionDecoder {
         this.logPrefix = base.logPrefix;
         this.stats = base.stats;
         this.ids = base.ids;
-        this.sticky = base.sticky;
         this.transcoder = base.transcoder;
         this.sealer = base.sealer;
         this.ownerNote = base.ownerNote;
@@ -145,7 +143,7 @@ final class SessionDecoder {
             stats.time(Timer.LOAD, System.nanoTime() - start);
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
-                    .withCas(secondary || name > 0 ? 0 : cas).timedOut(!sticky && ExpiryWatch.timedOut(ttl, mi))
+                    .withCas(secondary || name > 0 ? 0 : cas).timedOut(ExpiryWatch.timedOut(ttl, mi))
                     .withCopyHash(BlobCodec.copyHash(opened));
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
@@ -226,14 +224,15 @@ final class SessionDecoder {
     }
 
     /**
-     * When the session was last accessed on any Tomcat (non-sticky). Every access refreshes the stored copy to
-     * {@code maxInactiveInterval + slack} seconds, so its remaining TTL dates that access to about a second; without
-     * a TTL (binary protocol, old memcached, a secondary copy) it is the time of the last request that changed it.
+     * When the session was last accessed on any Tomcat. With a TTL (non-sticky: its mode's read asks for it, see
+     * {@link SessionMode#readPrimary}), every access refreshes the stored copy to {@code maxInactiveInterval + slack}
+     * seconds, so its remaining TTL dates that access to about a second; without one (sticky, binary protocol, old
+     * memcached, a secondary copy) it is the time of the last request that changed it.
      */
     long lastAccessed(SessionData data, int ttl) {
         long fromBlob = Math.max(data.lastAccessedTime(), data.thisAccessedTime());
         int mi = data.maxInactiveInterval();
-        if (sticky || ttl < 0 || mi <= 0) {
+        if (ttl < 0 || mi <= 0) {
             return fromBlob;
         }
         long now = ctx.clock().getAsLong();

@@ -18,8 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Sessions that ended, and the deletes of their copies. An id that ended here (invalidated, expired, abandoned at a
  * login, taken over by another Tomcat) is never loaded here again until its copies expired or memcached confirmed
- * their deletion; a delete whose node is unavailable is retried when the node returns. Non-sticky, an ended id's
- * keys get tombstones on every node instead of a plain delete (see {@link Tombstones}).
+ * their deletion; a delete whose node is unavailable is retried when the node returns. Whether an ended id's keys get
+ * tombstones on every node instead of a plain delete (non-sticky, see {@link Tombstones}), and which secondary copies
+ * go with them, is the {@link SessionMode}'s.
  */
 final class SessionEnds {
 
@@ -31,11 +32,10 @@ final class SessionEnds {
     private final SessionStore store;
     private final NodeAvailability availability;
     private final StorageKeys keys;
-    private final boolean sticky;
     private final Tombstones tombstones;
     private final LegacyLoads legacy;
-    /** Non-sticky: the secondary copies deleted with a session; {@code null} in sticky mode. */
-    private final SecondaryCopies secondaries;
+    /** What an end leaves: tombstones or plain deletes, and the secondary copies that go with a session. */
+    private final SessionMode mode;
     /**
      * Ids of sessions that ended here (invalidated, expired), until memcached confirmed their deletion or their
      * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
@@ -44,7 +44,7 @@ final class SessionEnds {
     /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
     private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
 
-    SessionEnds(EngineBase base, SecondaryCopies secondaries) {
+    SessionEnds(EngineBase base, SessionMode mode) {
         this.base = base;
         this.config = base.config;
         this.ctx = base.ctx;
@@ -53,10 +53,9 @@ final class SessionEnds {
         this.store = base.store;
         this.availability = base.availability;
         this.keys = base.keys;
-        this.sticky = base.sticky;
         this.tombstones = base.tombstones;
         this.legacy = base.legacy;
-        this.secondaries = secondaries;
+        this.mode = mode;
     }
 
     /** {@code true} if session {@code id} ended here (and its copies may still be in memcached). */
@@ -148,7 +147,7 @@ final class SessionEnds {
         String current = st.storedId;
         for (String old : st.attempted) {
             if (!old.equals(current)) {
-                if (!sticky && current != null && abandoned(old, current)) {
+                if (mode.tombstonesEndedIds() && current != null && abandoned(old, current)) {
                     endEverywhere(old);
                 } else {
                     deleteKey(old);
@@ -168,7 +167,7 @@ final class SessionEnds {
         Set<String> randoms = new java.util.HashSet<>();
         for (String old : st.attempted) {
             SessionId p = ids.parse(old);
-            if (sticky || p == null) {
+            if (!mode.tombstonesEndedIds() || p == null) {
                 deleteKey(old);
             } else if (randoms.add(p.random())) {
                 endEverywhere(old);
@@ -178,9 +177,9 @@ final class SessionEnds {
     }
 
     /**
-     * Non-sticky: the session of {@code id} ended. Its key gets a tombstone, and so does the key its id would have on
-     * every other node: a request of it still running on another Tomcat that moves it off a node that died meanwhile
-     * then finds a tombstone there too, instead of storing the session anew.
+     * With tombstones (non-sticky): the session of {@code id} ended. Its key gets a tombstone, and so does the key its
+     * id would have on every other node: a request of it still running on another Tomcat that moves it off a node that
+     * died meanwhile then finds a tombstone there too, instead of storing the session anew.
      */
     void endEverywhere(String id) {
         SessionId p = ids.parse(id);
@@ -227,9 +226,9 @@ final class SessionEnds {
     }
 
     /**
-     * Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. Non-sticky, the
-     * key gets a tombstone instead (see {@link Tombstones}), and the secondary copies on the other nodes are deleted
-     * at once, even while the primary's node is down: a request for the id would read them then.
+     * Deletes a key; if its node cannot be reached now, the delete is retried when the node returns. With tombstones
+     * (non-sticky), the key gets one instead (see {@link Tombstones}), and the secondary copies on the other nodes
+     * are deleted at once, even while the primary's node is down: a request for the id would read them then.
      */
     void deleteKey(String id) {
         SessionId p = ids.parse(id);
@@ -237,10 +236,8 @@ final class SessionEnds {
             return;
         }
         if (!availability.isAvailable(p.nodeId())) {
-            if (!sticky) {
-                // now: a request for the id would read them (deleteNames does it when the node is available)
-                secondaries.deleteSecondaries(id, p.nodeId());
-            }
+            // now: a request for the id would read them (deleteNames does it when the node is available)
+            mode.deleteSecondaries(id, p.nodeId());
             pendingDeletes.put(id, p.nodeId());
             return;
         }
@@ -254,8 +251,8 @@ final class SessionEnds {
 
     /**
      * Deletes the copies of session {@code id} under its names from {@code first} on (0: every name; 1: the former
-     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered. Non-sticky, every
-     * name (0) means the id ended: each name gets a tombstone instead.
+     * ones, after a key rotation), secondary copies included; {@code true} if memcached answered. With tombstones
+     * (non-sticky), every name (0) means the id ended: each name gets a tombstone instead.
      */
     boolean deleteNames(String id, int first) {
         SessionId p = ids.parse(id);
@@ -263,16 +260,9 @@ final class SessionEnds {
             return true;
         }
         for (int name = first; name < keys.names(); name++) {
-            if (!sticky) {
-                // the secondary copy may sit on any other node
-                for (MemcachedNode n : config.nodes()) {
-                    if (!n.id().equals(p.nodeId())) {
-                        secondaries.deleteSecondaryOn(n.id(), id, name);
-                    }
-                }
-            }
+            mode.deleteSecondaries(id, p.nodeId(), name);
             try {
-                if (sticky || first > 0) {
+                if (first > 0 || !mode.tombstonesEndedIds()) {
                     store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());
                 } else { // ended: under every name, so a Tomcat with another key first cannot write it again
                     tombstones.put(p.nodeId(), keys.primary(id, name), tombstoneExpiration(id),

@@ -54,15 +54,16 @@ public final class SessionEngine implements AutoCloseable {
     private SessionEngine(EngineBase base) {
         this.base = base;
         this.config = base.config;
-        SecondaryCopies secondaries = base.sticky ? null : new SecondaryCopies(base);
-        this.ends = new SessionEnds(base, secondaries);
-        this.decoder = new SessionDecoder(base);
-        this.loader = new SessionLoader(base, ends, secondaries, decoder);
-        this.writer = new SessionWriter(base, ends, secondaries);
         this.expiry = new ExpiryWatch(this, base.ctx);
-        StickyMode sticky = base.sticky ? new StickyMode(base, writer) : null;
+        // the mode's choice: the one place that asks which mode this is; secondary copies and locks only non-sticky
+        StickyMode sticky = base.sticky ? new StickyMode(base) : null;
+        SecondaryCopies secondaries = sticky != null ? null : new SecondaryCopies(base);
         this.mode = sticky != null ? sticky
-                : new NonStickyMode(base, writer, secondaries, new SessionLocks(base, secondaries), expiry);
+                : new NonStickyMode(base, secondaries, new SessionLocks(base, secondaries), expiry);
+        this.ends = new SessionEnds(base, mode);
+        this.decoder = new SessionDecoder(base);
+        this.loader = new SessionLoader(base, ends, mode, decoder);
+        this.writer = new SessionWriter(base, ends, mode);
         this.runner = new SessionRunner(base, mode, ends, writer);
         if (sticky != null) {
             sticky.takeovers(expiry, runner::retire);

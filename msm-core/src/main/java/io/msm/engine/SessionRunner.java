@@ -52,7 +52,8 @@ final class SessionRunner {
         this.ends = ends;
         this.writer = writer;
         this.mode = mode;
-        this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
+        // only where no request waits for its write (sticky asynchronous backups)
+        this.minBackupIntervalNanos = !mode.requestWaitsForWrite()
                 ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
     }
 

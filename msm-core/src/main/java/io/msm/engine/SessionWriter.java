@@ -17,9 +17,9 @@ import java.lang.System.Logger.Level;
 
 /**
  * Writes sessions to memcached, on the runner of each session: serializes and encodes a session (prepare), stores it
- * if its stored form changed (send: conditionally and with its secondary copy in non-sticky mode), records what
- * memcached holds (commit); refreshes the stored copy's expiry when only read (touch). How long a write may take and
- * what it leaves for later come from its {@link WriteContext}.
+ * if its stored form changed (send), records what memcached holds (commit); refreshes the stored copy's expiry when
+ * only read (touch). What a write does beyond the primary copy (a conditional write, the secondary copy) is its
+ * {@link SessionMode}'s; how long it may take and what it leaves for later come from its {@link WriteContext}.
  */
 final class SessionWriter {
 
@@ -35,15 +35,13 @@ final class SessionWriter {
     private final NodeAvailability availability;
     private final NodeHealth health;
     private final StorageKeys keys;
-    private final boolean sticky;
     private final BlobSealer sealer;
     private final UnsavedSessions unsaved;
     private final IdleSessionCache idle;
     private final Tombstones tombstones;
-    private final LegacyWrites legacyWrites;
     private final SessionEnds ends;
-    /** Non-sticky: the secondary copies written with each session; {@code null} in sticky mode. */
-    private final SecondaryCopies secondaries;
+    /** What a write does besides the primary copy (its version check, the secondary copy). */
+    private final SessionMode mode;
     private final SessionEncoder encoder;
     /** A write on a backup thread (nothing waits for it, or a request waits for the runner). */
     final WriteContext background;
@@ -53,7 +51,7 @@ final class SessionWriter {
     private final java.util.concurrent.atomic.AtomicBoolean unsavedFull =
             new java.util.concurrent.atomic.AtomicBoolean();
 
-    SessionWriter(EngineBase base, SessionEnds ends, SecondaryCopies secondaries) {
+    SessionWriter(EngineBase base, SessionEnds ends, SessionMode mode) {
         this.base = base;
         this.config = base.config;
         this.ctx = base.ctx;
@@ -64,17 +62,15 @@ final class SessionWriter {
         this.availability = base.availability;
         this.health = base.health;
         this.keys = base.keys;
-        this.sticky = base.sticky;
         this.sealer = base.sealer;
         this.unsaved = base.unsaved;
         this.idle = base.idle;
         this.tombstones = base.tombstones;
-        this.legacyWrites = base.legacyWrites;
         this.ends = ends;
-        this.secondaries = secondaries;
+        this.mode = mode;
         this.encoder = new SessionEncoder(base);
         this.background = WriteContext.background(config);
-        this.onRequest = WriteContext.onRequest(config, sticky);
+        this.onRequest = mode.onRequest();
     }
 
     /** A node is available again: the bound of waiting sessions may be said again. */
@@ -82,7 +78,8 @@ final class SessionWriter {
         unsavedFull.set(false);
     }
 
-    boolean needsTouch(ManagedSession s, SessionState st, long now) {
+    /** Whether the stored copy of {@code s} expires before the session could (a touch refreshes it). */
+    static boolean needsTouch(ManagedSession s, SessionState st, long now) {
         int mi = s.maxInactiveInterval();
         return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + SessionEngine.EXPIRY_MARGIN_MILLIS;
     }
@@ -130,7 +127,7 @@ final class SessionWriter {
     }
 
     /** What {@link #send} did: memcached's answer and the secondary copy's. */
-    private static final class Sent {
+    static final class Sent {
         /** The CAS of the copy written, or {@link Tombstones#ENDED}. */
         long written;
         long ttl;
@@ -154,17 +151,17 @@ final class SessionWriter {
         sent.ttl = base.ttlSeconds(s, st, sent.now);
         long timeout = wc.timeoutMillis;
         st.lastWriteNanos = System.nanoTime();
-        // Non-sticky: the secondary copy travels alongside the primary one (one round trip of waiting, not two). A
+        // A secondary copy (non-sticky) travels alongside the primary one (one round trip of waiting, not two). A
         // request thread sends both and reads both answers itself; a backup thread sends the secondary through the
         // store's I/O thread and waits for its answer too, as does a request when the secondary node is being probed
         // (not waiting for it then).
-        String paired = wc.pairsSecondary ? secondaries.secondaryNode(node) : null;
+        String paired = wc.pairsSecondary ? mode.secondaryNode(node) : null;
         if (paired != null && health.isProbing(paired)) {
             paired = null;
         }
         sent.paired = paired;
         sent.node = node;
-        long expected = sticky ? SessionStore.ANY : Tombstones.expected(st, id);
+        long expected = mode.expectedVersion(st, id);
         int exp = Expiration.of(sent.ttl, sent.now);
         try {
             if (expected == Tombstones.UNKNOWN) {
@@ -172,7 +169,7 @@ final class SessionWriter {
             }
             sent.written = expected;
             if (expected != Tombstones.ENDED) {
-                sent.secondary = sticky || paired != null ? null : secondaries.sendSecondary(s, st, id, blob);
+                sent.secondary = paired != null ? null : mode.sendSecondary(s, st, id, blob);
                 if (paired != null) {
                     SessionStore.Paired w = store.storeWithSecondary(node, base.key(id), exp, blob, expected, timeout,
                             paired, keys.secondary(id, 0), exp, config.sessionBackupTimeoutMillis());
@@ -215,36 +212,8 @@ final class SessionWriter {
         stats.count(Counter.BACKUPS);
         stats.storedSize(blob.length);
         stats.time(Timer.BACKUP, System.nanoTime() - start);
-        if (!sticky) {
-            String node = sent.node;
-            if (legacyWrites != null) {
-                legacyWrites.validity(node, secondaries.secondaryNode(node), id, s.maxInactiveInterval(),
-                        s.thisAccessedTime(), sent.now);
-            }
-            st.lastBlob = blob;
-            secondaryLanded(st, id, sent);
-        }
+        mode.committed(s, st, id, blob, sent);
         dropFormerCopies(s, st, id, previous, wc);
-    }
-
-    /**
-     * Non-sticky: waits (briefly) for the secondary copy's answer, also on a backup thread writing for a waiting
-     * request: the user's next request, maybe on another Tomcat, must not find its newer secondary copy overwritten
-     * by this one arriving late over this Tomcat's connection.
-     */
-    private void secondaryLanded(SessionState st, String id, Sent sent) {
-        if (sent.secondary != null) {
-            sent.secondary.await();
-        }
-        if (sent.pairedOutcome != null) {
-            secondaries.secondaryAnswered(st, id, sent.paired,
-                    sent.pairedOutcome == SessionStore.Secondary.STORED, sent.now);
-            if (sent.pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
-                long waited = config.sessionBackupTimeoutMillis();
-                health.storeFailed(StoreException.timeout("set", keys.secondary(id, 0), sent.paired, waited,
-                        "secondary copy"), waited);
-            }
-        }
     }
 
     /**
@@ -292,7 +261,7 @@ final class SessionWriter {
         st.stored = false;
         st.storedId = null;
         st.version = null;
-        secondaries.deleteSecondaries(id, node);
+        mode.deleteSecondaries(id, node);
         LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
                 + "here: the request's changes are not stored");
     }
@@ -337,14 +306,9 @@ final class SessionWriter {
         if (p == null || !availability.isAvailable(p.nodeId())) {
             return;
         }
-        if (legacyWrites != null && !sticky) {
-            legacyWrites.validity(p.nodeId(), secondaries.secondaryNode(p.nodeId()), id, s.maxInactiveInterval(),
-                    s.thisAccessedTime(), now);
-        }
+        mode.dateAccess(s, id, p.nodeId(), now);
         if (!(always || needsTouch(s, st, now))) {
-            if (secondaries != null && secondaries.secondaryDue(s, now)) { // the load refreshed the primary copy
-                secondaries.touchSecondary(s, st, p.nodeId(), Expiration.of(base.ttlSeconds(s, st, now), now));
-            }
+            mode.primaryFresh(s, st, p.nodeId(), now);
             return;
         }
         long ttl = base.ttlSeconds(s, st, now);
@@ -358,9 +322,7 @@ final class SessionWriter {
         if (touched) {
             st.storeExpiresAt = ttl <= 0 ? Long.MAX_VALUE : now + ttl * 1000;
             stats.count(Counter.TOUCHES);
-            if (!sticky) {
-                secondaries.touchSecondary(s, st, p.nodeId(), Expiration.of(ttl, now));
-            }
+            mode.primaryTouched(s, st, p.nodeId(), Expiration.of(ttl, now));
         } else {
             // memcached lost the copy (evicted, flushed or restarted): store it again.
             st.stored = false;

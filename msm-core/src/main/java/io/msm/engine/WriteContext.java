@@ -37,9 +37,16 @@ final class WriteContext {
         return new WriteContext(false, config.operationTimeoutMillis(), false, false);
     }
 
-    /** A write on the thread of the request that waits for it. */
-    static WriteContext onRequest(MsmConfig config, boolean sticky) {
-        return sticky ? new WriteContext(true, config.sessionBackupTimeoutMillis(), false, false)
-                : new WriteContext(true, config.operationTimeoutMillis(), true, true);
+    /** Sticky: a synchronous backup on the thread of the request that waits for it, bounded by sessionBackupTimeout. */
+    static WriteContext syncBackup(MsmConfig config) {
+        return new WriteContext(true, config.sessionBackupTimeoutMillis(), false, false);
+    }
+
+    /**
+     * Non-sticky: the write on the thread of the request that waits for it (every request), bounded by
+     * operationTimeout, its secondary copy paired and former copies dropped before the response.
+     */
+    static WriteContext everyRequest(MsmConfig config) {
+        return new WriteContext(true, config.operationTimeoutMillis(), true, true);
     }
 }
