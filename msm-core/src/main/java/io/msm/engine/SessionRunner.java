@@ -1,11 +1,7 @@
 package io.msm.engine;
 
-import io.msm.config.MsmConfig;
 import io.msm.internal.LogIds;
-import io.msm.node.NodeAvailability;
-import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import java.lang.System.Logger.Level;
 import java.util.Map;
@@ -24,14 +20,7 @@ final class SessionRunner {
 
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final String logPrefix;
-    private final MsmStatistics stats;
-    private final SessionIdFormat ids;
-    private final NodeAvailability availability;
-    private final EngineThreads threads;
-    private final UnsavedSessions unsaved;
+    private final EngineBase base;
     private final SessionEnds ends;
     private final SessionWriter writer;
     private final SessionMode mode;
@@ -41,19 +30,12 @@ final class SessionRunner {
     private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
 
     SessionRunner(EngineBase base, SessionMode mode, SessionEnds ends, SessionWriter writer) {
-        this.config = base.config;
-        this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
-        this.stats = base.stats;
-        this.ids = base.ids;
-        this.availability = base.availability;
-        this.threads = base.threads;
-        this.unsaved = base.unsaved;
+        this.base = base;
         this.ends = ends;
         this.writer = writer;
         this.mode = mode;
-        this.minBackupIntervalNanos = config.sticky() && config.sessionBackupAsync()
-                ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
+        this.minBackupIntervalNanos = base.config.sticky() && base.config.sessionBackupAsync()
+                ? TimeUnit.MILLISECONDS.toNanos(base.config.minBackupIntervalMillis()) : 0;
     }
 
     /** What a session's runner is asked to do. */
@@ -110,7 +92,7 @@ final class SessionRunner {
 
     private void submitDrain(ManagedSession s, SessionState st) {
         try {
-            threads.execute(() -> drain(s, st, Long.MAX_VALUE, writer.background));
+            base.threads.execute(() -> drain(s, st, Long.MAX_VALUE, writer.background));
         } catch (RejectedExecutionException | Error e) {
             // stopping, or no thread could be started: give up this round; the next request starts a runner again
             synchronized (st) {
@@ -119,7 +101,7 @@ final class SessionRunner {
                 st.notifyAll();
             }
             if (e instanceof Error) {
-                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
+                LOG.log(Level.WARNING, base.logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
             }
         }
     }
@@ -135,7 +117,7 @@ final class SessionRunner {
             long seq;
             synchronized (st) {
                 if (st.coalesced > 0) {
-                    stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
+                    base.stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
                     st.coalesced = 0;
                 }
                 if (st.completed >= st.requested) {
@@ -148,7 +130,7 @@ final class SessionRunner {
                 }
                 seq = st.requested;
             }
-            if (!wc.onRequestThread && minBackupIntervalNanos > 0 && !threads.stopping() && s.isActive()) {
+            if (!wc.onRequestThread && minBackupIntervalNanos > 0 && !base.threads.stopping() && s.isActive()) {
                 long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
                 if (st.lastWriteNanos != 0 && wait > 0) {
                     if (delay(s, st, wait)) {
@@ -160,8 +142,8 @@ final class SessionRunner {
             try {
                 runOnce(s, st, wc);
             } catch (RuntimeException | Error e) {
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
+                base.stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, base.logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
             }
             synchronized (st) {
                 st.completed = seq;
@@ -178,7 +160,7 @@ final class SessionRunner {
      * @return {@code false} if the engine is stopping and the caller must write now instead
      */
     private boolean delay(ManagedSession s, SessionState st, long nanos) {
-        threads.started();
+        base.threads.started();
         Runnable resume = new Runnable() {
             @Override
             public void run() {
@@ -186,7 +168,7 @@ final class SessionRunner {
                     try {
                         submitDrain(s, st);
                     } finally {
-                        threads.done();
+                        base.threads.done();
                     }
                 }
             }
@@ -194,15 +176,15 @@ final class SessionRunner {
         delayed.put(st, resume);
         boolean scheduled;
         try {
-            threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
+            base.threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
             scheduled = true;
         } catch (RejectedExecutionException stoppingNow) {
             scheduled = false;
         }
         // stop() may have flushed the delayed runs before this one was registered, and shut the backup threads down:
         // a run handed to them now would be refused and the session's last change lost
-        if ((threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
-            threads.done();
+        if ((base.threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
+            base.threads.done();
             return false;
         }
         return true;
@@ -221,8 +203,8 @@ final class SessionRunner {
             while (st.completed < seq) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
-                    stats.count(Counter.BACKUP_TIMEOUTS);
-                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
+                    base.stats.count(Counter.BACKUP_TIMEOUTS);
+                    LOG.log(Level.DEBUG, () -> base.logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
                             + " after " + maxMillis + " ms; it continues in the background");
                     return;
                 }
@@ -253,7 +235,7 @@ final class SessionRunner {
             return; // another Tomcat took it over: its copy is the session now
         }
         if (!s.isActive()) {
-            unsaved.remove(s);
+            base.unsaved.remove(s);
             ends.deleteStored(st); // a synchronous logout deletes before its response
             return;
         }
@@ -289,15 +271,15 @@ final class SessionRunner {
     void retire(ManagedSession s) {
         SessionState st = s.state();
         st.retired = true;
-        unsaved.remove(s);
+        base.unsaved.remove(s);
         Runnable waiting = delayed.get(st);
         if (waiting != null) {
             waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
         }
         ends.end(s.id(), ends.keepTombstoneUntil(s.maxInactiveInterval()));
-        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
-                + "dropped");
-        ctx.lost(s);
+        LOG.log(Level.DEBUG, () -> base.logPrefix + "another Tomcat took over session " + LogIds.of(s.id())
+                + "; its copy here is dropped");
+        base.ctx.lost(s);
     }
 
     /**
@@ -305,23 +287,23 @@ final class SessionRunner {
      * waited go, and the sessions stored there are checked (it may have restarted empty), on a backup thread.
      */
     void nodeRecovered(String nodeId) {
-        LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
-                + unsaved.size() + " session(s) changed meanwhile");
+        LOG.log(Level.WARNING, () -> base.logPrefix + "memcached node " + nodeId + " is available again; storing "
+                + base.unsaved.size() + " session(s) changed meanwhile");
         writer.nodeRecovered();
         try {
-            threads.execute(() -> {
-                Set<ManagedSession> writing = unsaved.snapshot();
+            base.threads.execute(() -> {
+                Set<ManagedSession> writing = base.unsaved.snapshot();
                 for (ManagedSession s : writing) {
-                    SessionId p = ids.parse(s.id());
-                    if (p != null && availability.isAvailable(p.nodeId())) {
+                    SessionId p = base.ids.parse(s.id());
+                    if (p != null && base.availability.isAvailable(p.nodeId())) {
                         run(s, Work.WRITE, false);
                     }
                 }
                 ends.retryDeletes(nodeId);
                 // the node may have restarted empty: make sure it still holds what we stored there
-                for (ManagedSession s : ctx.residents()) {
+                for (ManagedSession s : base.ctx.residents()) {
                     String storedId = s.state().storedId;
-                    SessionId p = storedId == null ? null : ids.parse(storedId);
+                    SessionId p = storedId == null ? null : base.ids.parse(storedId);
                     if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
                         run(s, Work.VERIFY, false);
                     }
