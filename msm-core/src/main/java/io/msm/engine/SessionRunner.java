@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The per-session runner: all memcached work of one session runs through one runner at a time, in order. Work asked
@@ -198,23 +199,10 @@ final class SessionRunner {
     }
 
     private void awaitCompleted(ManagedSession s, SessionState st, long seq, long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        synchronized (st) {
-            while (st.completed < seq) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    base.stats.count(Counter.BACKUP_TIMEOUTS);
-                    LOG.log(Level.DEBUG, () -> base.logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
-                            + " after " + maxMillis + " ms; it continues in the background");
-                    return;
-                }
-                try {
-                    st.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        if (!awaitOn(st, () -> st.completed >= seq, maxMillis)) {
+            base.stats.count(Counter.BACKUP_TIMEOUTS);
+            LOG.log(Level.DEBUG, () -> base.logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
+                    + " after " + maxMillis + " ms; it continues in the background");
         }
     }
 
@@ -316,20 +304,32 @@ final class SessionRunner {
 
     /** Waits until no runner runs for {@code st}, at most {@code maxMillis}. */
     static void awaitRunnerIdle(SessionState st, long maxMillis) {
+        awaitOn(st, () -> !st.running, maxMillis);
+    }
+
+    /**
+     * Waits on {@code st}'s monitor (its runner notifies it) until {@code done}, read under the monitor, is true, at
+     * most {@code maxMillis}.
+     *
+     * @return {@code false} if {@code maxMillis} passed first; {@code true} if done, or if the thread was interrupted
+     *     (its interrupt status kept)
+     */
+    private static boolean awaitOn(SessionState st, BooleanSupplier done, long maxMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         synchronized (st) {
-            while (st.running) {
+            while (!done.getAsBoolean()) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
-                    return;
+                    return false;
                 }
                 try {
                     st.wait(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return;
+                    return true;
                 }
             }
         }
+        return true;
     }
 }
