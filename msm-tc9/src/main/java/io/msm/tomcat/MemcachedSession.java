@@ -285,12 +285,9 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public SessionData.Builder metadata() {
         SessionData.Builder b = SessionData.builder(getIdInternal())
-                .creationTime(getCreationTimeInternal())
-                .lastAccessedTime(getLastAccessedTimeInternal())
-                .thisAccessedTime(getThisAccessedTimeInternal())
+                .times(getCreationTimeInternal(), getLastAccessedTimeInternal(), getThisAccessedTimeInternal())
                 .maxInactiveInterval(getMaxInactiveInterval())
-                .isNew(isNew)
-                .isValid(isValid)
+                .state(isNew, isValid)
                 .authType(authType)
                 .principal(AuthStateCodec.encodePrincipal(principal));
         for (String name : CARRIED_NOTES) {
