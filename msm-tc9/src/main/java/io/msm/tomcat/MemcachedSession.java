@@ -115,24 +115,25 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     public void setPrincipal(Principal principal) {
         boolean changed = !Objects.equals(this.principal, principal);
         super.setPrincipal(principal);
-        if (changed && state != null) {
-            state.metadataChanged();
-        }
+        metadataChangedIf(changed);
     }
 
     @Override
     public void setAuthType(String authType) {
         boolean changed = !Objects.equals(this.authType, authType);
         super.setAuthType(authType);
-        if (changed && state != null) {
-            state.metadataChanged();
-        }
+        metadataChangedIf(changed);
     }
 
     @Override
     public void setMaxInactiveInterval(int interval) {
         boolean changed = this.maxInactiveInterval != interval;
         super.setMaxInactiveInterval(interval);
+        metadataChangedIf(changed);
+    }
+
+    /** Notes a change of a value msm stores with the session; none while it is constructed (no state yet). */
+    private void metadataChangedIf(boolean changed) {
         if (changed && state != null) {
             state.metadataChanged();
         }
