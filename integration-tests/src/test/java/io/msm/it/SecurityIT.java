@@ -131,8 +131,8 @@ class SecurityIT extends MsmIT {
         Browser b = new Browser();
         String id = liveSessionWithoutItsTomcat(b);
         long now = System.currentTimeMillis();
-        byte[] planted = BlobCodec.encode(SessionData.builder(id).creationTime(now).lastAccessedTime(now)
-                .thisAccessedTime(now).maxInactiveInterval(1800).attributes(gadgetAttributes()).build());
+        byte[] planted = BlobCodec.encode(SessionData.builder(id).times(now, now, now)
+                .maxInactiveInterval(1800).attributes(gadgetAttributes()).build());
         server(nodeOf(id)).set(id, planted, 0);
 
         EmbeddedTomcat tc2 = tomcat("tc2");
@@ -324,7 +324,7 @@ class SecurityIT extends MsmIT {
             out.writeUTF("user");
         }
         long now = System.currentTimeMillis();
-        return BlobCodec.encode(SessionData.builder(id).creationTime(now).lastAccessedTime(now).thisAccessedTime(now)
+        return BlobCodec.encode(SessionData.builder(id).times(now, now, now)
                 .maxInactiveInterval(1800).authType("BASIC").principal(principal.toByteArray())
                 .attributes(noAttributes()).build());
     }

@@ -123,9 +123,9 @@ public final class BlobCodec {
                     + " (signed/encrypted/compressed blobs need a manager configured for them)");
         }
         SessionData.Builder b = SessionData.builder("");
-        b.creationTime(r.i64()).lastAccessedTime(r.i64()).thisAccessedTime(r.i64());
+        b.times(r.i64(), r.i64(), r.i64());
         int state = r.u8();
-        b.isNew((state & STATE_NEW) != 0).isValid((state & STATE_VALID) != 0);
+        b.state((state & STATE_NEW) != 0, (state & STATE_VALID) != 0);
         b.maxInactiveInterval(r.i32());
         String id = r.string("id");
         if (id == null || id.isEmpty()) {

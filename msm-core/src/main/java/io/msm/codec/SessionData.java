@@ -163,18 +163,11 @@ public final class SessionData {
             return this;
         }
 
-        public Builder creationTime(long v) {
-            creationTime = v;
-            return this;
-        }
-
-        public Builder lastAccessedTime(long v) {
-            lastAccessedTime = v;
-            return this;
-        }
-
-        public Builder thisAccessedTime(long v) {
-            thisAccessedTime = v;
+        /** The session's creation, last accessed and this accessed times (as Tomcat keeps them), epoch millis. */
+        public Builder times(long creationTime, long lastAccessedTime, long thisAccessedTime) {
+            this.creationTime = creationTime;
+            this.lastAccessedTime = lastAccessedTime;
+            this.thisAccessedTime = thisAccessedTime;
             return this;
         }
 
@@ -183,13 +176,10 @@ public final class SessionData {
             return this;
         }
 
-        public Builder isNew(boolean v) {
-            isNew = v;
-            return this;
-        }
-
-        public Builder isValid(boolean v) {
-            isValid = v;
+        /** The session's new and valid flags. */
+        public Builder state(boolean isNew, boolean isValid) {
+            this.isNew = isNew;
+            this.isValid = isValid;
             return this;
         }
 

@@ -138,10 +138,7 @@ final class ExpiryList {
         long timeout = engine.config().operationTimeoutMillis();
         List<String> written = new ArrayList<>();
         boolean first = true;
-        for (MemcachedNode n : engine.config().nodes()) {
-            if (!engine.base().isAvailable(n.id())) {
-                continue;
-            }
+        for (MemcachedNode n : availableNodes()) {
             try {
                 int c = 0;
                 if (first) {
@@ -166,6 +163,11 @@ final class ExpiryList {
         return written;
     }
 
+    /** The configured nodes that are available, each judged when the loop reaches it. */
+    private Iterable<MemcachedNode> availableNodes() {
+        return () -> engine.config().nodes().stream().filter(n -> engine.base().isAvailable(n.id())).iterator();
+    }
+
     /** Reads the list from the first available node that has it, and deletes it from every available node. */
     List<Item> take() {
         List<Item> items = read().items;
@@ -179,10 +181,7 @@ final class ExpiryList {
     Read read() {
         SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
-        for (MemcachedNode n : engine.config().nodes()) {
-            if (!engine.base().isAvailable(n.id())) {
-                continue;
-            }
+        for (MemcachedNode n : availableNodes()) {
             try {
                 StoredValue first = store.gets(n.id(), chunkKey(0), timeout);
                 if (first.value() == null) {
@@ -210,10 +209,7 @@ final class ExpiryList {
     private void delete() {
         SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
-        for (MemcachedNode n : engine.config().nodes()) {
-            if (!engine.base().isAvailable(n.id())) {
-                continue;
-            }
+        for (MemcachedNode n : availableNodes()) {
             try {
                 for (int c = 0; c < MAX_CHUNKS && store.delete(n.id(), chunkKey(c), timeout); c++) {
                     // until the first missing chunk

@@ -194,12 +194,9 @@ final class LegacyLoads {
             return LoadResult.of(LoadResult.Status.NOT_FOUND, "the stored session timed out");
         }
         SessionData.Builder data = SessionData.builder(id)
-                .creationTime(b.creationTime())
-                .lastAccessedTime(lastAccessed)
-                .thisAccessedTime(thisAccessed)
+                .times(b.creationTime(), lastAccessed, thisAccessed)
                 .maxInactiveInterval(maxInactive)
-                .isNew(false)
-                .isValid(true)
+                .state(false, true)
                 .authType(b.authType());
         Map<String, Object> attributes = converter.convert(b, data);
         stats.count(Counter.SESSIONS_LOADED);

@@ -1,11 +1,7 @@
 package io.msm.engine;
 
 import io.msm.config.MemcachedNode;
-import io.msm.config.MsmConfig;
-import io.msm.node.NodeAvailability;
-import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import io.msm.store.Expiration;
 import io.msm.store.SessionStore;
@@ -30,15 +26,6 @@ final class SecondaryCopies {
     private static final long SECONDARY_REFRESH_KEPT_MILLIS = 60_000;
 
     private final EngineBase base;
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final MsmStatistics stats;
-    private final SessionIdFormat ids;
-    private final SessionStore store;
-    private final NodeAvailability availability;
-    private final StorageKeys keys;
-    private final EngineThreads threads;
-    private final NodeHealth health;
     /**
      * When this Tomcat last refreshed each session's secondary copy (id to clock millis). A read-only request
      * refreshes it at most every half slack, so it outlives the session's timeout from any access.
@@ -47,15 +34,6 @@ final class SecondaryCopies {
 
     SecondaryCopies(EngineBase base) {
         this.base = base;
-        this.config = base.config;
-        this.ctx = base.ctx;
-        this.stats = base.stats;
-        this.ids = base.ids;
-        this.store = base.store;
-        this.availability = base.availability;
-        this.keys = base.keys;
-        this.threads = base.threads;
-        this.health = base.health;
     }
 
     /** Forgets refresh times older than any half slack (periodically). */
@@ -71,9 +49,9 @@ final class SecondaryCopies {
      * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
      */
     byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
-        List<MemcachedNode> others = new java.util.ArrayList<>(config.nodes().size());
-        for (MemcachedNode n : config.nodes()) {
-            if (!n.id().equals(primaryNode) && availability.isAvailable(n.id())) {
+        List<MemcachedNode> others = new java.util.ArrayList<>(base.config.nodes().size());
+        for (MemcachedNode n : base.config.nodes()) {
+            if (!n.id().equals(primaryNode) && base.availability.isAvailable(n.id())) {
                 others.add(n);
             }
         }
@@ -86,19 +64,20 @@ final class SecondaryCopies {
             Thread.currentThread().interrupt();
         }
         for (MemcachedNode n : others) {
-            if (!availability.isAvailable(n.id())) {
+            if (!base.availability.isAvailable(n.id())) {
                 continue;
             }
             try {
-                for (int name = 0; name < keys.names(); name++) {
-                    byte[] blob = store.get(n.id(), keys.secondary(id, name), config.operationTimeoutMillis());
+                for (int name = 0; name < base.keys.names(); name++) {
+                    byte[] blob = base.store.get(n.id(), base.keys.secondary(id, name),
+                            base.config.operationTimeoutMillis());
                     if (blob != null) {
                         foundOn[0] = n.id();
                         return blob;
                     }
                 }
             } catch (StoreException e) {
-                base.storeFailed(e, config.operationTimeoutMillis());
+                base.storeFailed(e, base.config.operationTimeoutMillis());
             }
         }
         return null;
@@ -106,7 +85,7 @@ final class SecondaryCopies {
 
     /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
     String secondaryNode(String primaryNode) {
-        List<MemcachedNode> nodes = config.nodes();
+        List<MemcachedNode> nodes = base.config.nodes();
         int start = 0;
         for (int i = 0; i < nodes.size(); i++) {
             if (nodes.get(i).id().equals(primaryNode)) {
@@ -115,7 +94,7 @@ final class SecondaryCopies {
         }
         for (int i = 1; i < nodes.size(); i++) {
             String candidate = nodes.get((start + i) % nodes.size()).id();
-            if (availability.isAvailable(candidate)) {
+            if (base.availability.isAvailable(candidate)) {
                 return candidate;
             }
         }
@@ -166,11 +145,11 @@ final class SecondaryCopies {
 
         /** Waits at most {@code sessionBackupTimeout}, not at all for a node already being probed. */
         void await() {
-            if (health.isProbing(node)) {
+            if (base.health.isProbing(node)) {
                 // a node already being probed after such a wait timed out: the next requests do not wait for it too
                 return;
             }
-            long timeout = config.sessionBackupTimeoutMillis();
+            long timeout = base.config.sessionBackupTimeoutMillis();
             try {
                 if (!answered.await(timeout, TimeUnit.MILLISECONDS)) {
                     base.storeFailed(StoreException.timeout("set", key, node, timeout, "secondary copy"), timeout);
@@ -184,16 +163,16 @@ final class SecondaryCopies {
     /** memcached answered the secondary copy of session {@code id} sent to {@code node} at {@code now}. */
     void secondaryAnswered(SessionState st, String id, String node, boolean stored, long now) {
         if (!stored) {
-            stats.count(Counter.BACKUP_FAILURES);
+            base.stats.count(Counter.BACKUP_FAILURES);
             return;
         }
-        stats.count(Counter.SECONDARY_WRITES);
+        base.stats.count(Counter.SECONDARY_WRITES);
         secondaryRefreshed.put(id, now);
         String previous = st.bakNode;
         st.bakNode = node;
         if (previous != null && !previous.equals(node)) {
             try {
-                threads.execute(() -> deleteSecondaryOn(previous, id, 0));
+                base.threads.execute(() -> deleteSecondaryOn(previous, id, 0));
             } catch (RejectedExecutionException stopping) {
                 // it expires by its TTL
             }
@@ -202,19 +181,19 @@ final class SecondaryCopies {
 
     /** Sends {@code blob} as the secondary copy of session {@code id}; {@code null} if there is no node for it. */
     SecondaryWrite sendSecondary(ManagedSession s, SessionState st, String id, byte[] blob) {
-        SessionId p = ids.parse(id);
+        SessionId p = base.ids.parse(id);
         String node = p == null ? null : secondaryNode(p.nodeId());
         if (node == null) {
             return null; // no second node available: the primary is the only copy for now
         }
-        long now = ctx.clock().getAsLong();
-        SecondaryWrite w = new SecondaryWrite(node, keys.secondary(id, 0));
-        threads.started(); // counted until memcached answers, for awaitIdle
-        store.setAsync(node, w.key, Expiration.of(base.ttlSeconds(s, st, now), now), blob, ok -> {
+        long now = base.ctx.clock().getAsLong();
+        SecondaryWrite w = new SecondaryWrite(node, base.keys.secondary(id, 0));
+        base.threads.started(); // counted until memcached answers, for awaitIdle
+        base.store.setAsync(node, w.key, Expiration.of(base.ttlSeconds(s, st, now), now), blob, ok -> {
             try {
                 secondaryAnswered(st, id, node, ok, now);
             } finally {
-                threads.done();
+                base.threads.done();
                 w.answered.countDown();
             }
         });
@@ -222,22 +201,22 @@ final class SecondaryCopies {
     }
 
     void touchSecondary(ManagedSession s, SessionState st, String primaryNode, int exp) {
-        String node = st.bakNode != null && availability.isAvailable(st.bakNode) ? st.bakNode
+        String node = st.bakNode != null && base.availability.isAvailable(st.bakNode) ? st.bakNode
                 : secondaryNode(primaryNode);
         if (node == null) {
             return;
         }
         try {
-            long now = ctx.clock().getAsLong();
-            if (store.touch(node, keys.secondary(s.id(), 0), exp, config.operationTimeoutMillis())) {
+            long now = base.ctx.clock().getAsLong();
+            if (base.store.touch(node, base.keys.secondary(s.id(), 0), exp, base.config.operationTimeoutMillis())) {
                 st.bakNode = node;
                 secondaryRefreshed.put(s.id(), now);
-                stats.count(Counter.TOUCHES);
+                base.stats.count(Counter.TOUCHES);
             } else if (primaryIsStill(st, primaryNode, s.id())) {
                 writeSecondary(s, st, false); // missing there: write it from the blob this Tomcat holds
             }
         } catch (StoreException e) {
-            base.storeFailed(e, config.operationTimeoutMillis());
+            base.storeFailed(e, base.config.operationTimeoutMillis());
         }
     }
 
@@ -248,19 +227,19 @@ final class SecondaryCopies {
     private boolean primaryIsStill(SessionState st, String primaryNode, String id) {
         byte[] mine = st.lastBlob;
         return mine != null && java.util.Arrays.equals(mine,
-                store.gets(primaryNode, base.key(id), config.operationTimeoutMillis()).value());
+                base.store.gets(primaryNode, base.key(id), base.config.operationTimeoutMillis()).value());
     }
 
     /** Deletes the secondary copies of {@code id}, under every name, on every available node but its primary one. */
     void deleteSecondaries(String id, String primaryNode) {
-        for (int name = 0; name < keys.names(); name++) {
+        for (int name = 0; name < base.keys.names(); name++) {
             deleteSecondaries(id, primaryNode, name);
         }
     }
 
     /** Deletes the secondary copies of {@code id} under name {@code name}: it may sit on any node but the primary. */
     void deleteSecondaries(String id, String primaryNode, int name) {
-        for (MemcachedNode n : config.nodes()) {
+        for (MemcachedNode n : base.config.nodes()) {
             if (!n.id().equals(primaryNode)) {
                 deleteSecondaryOn(n.id(), id, name);
             }
@@ -279,23 +258,23 @@ final class SecondaryCopies {
         if (sent.pairedOutcome != null) {
             secondaryAnswered(st, id, sent.paired, sent.pairedOutcome == SessionStore.Secondary.STORED, sent.now);
             if (sent.pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
-                long waited = config.sessionBackupTimeoutMillis();
-                health.storeFailed(StoreException.timeout("set", keys.secondary(id, 0), sent.paired, waited,
-                        "secondary copy"), waited);
+                long waited = base.config.sessionBackupTimeoutMillis();
+                base.health.storeFailed(StoreException.timeout("set", base.keys.secondary(id, 0), sent.paired,
+                        waited, "secondary copy"), waited);
             }
         }
     }
 
     /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */
     void deleteSecondaryOn(String node, String id, int name) {
-        if (!availability.isAvailable(node)) {
+        if (!base.availability.isAvailable(node)) {
             return; // it expires by its TTL
         }
         try {
-            store.delete(node, keys.secondary(id, name), config.operationTimeoutMillis());
-            stats.count(Counter.DELETES);
+            base.store.delete(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
+            base.stats.count(Counter.DELETES);
         } catch (StoreException e) {
-            base.storeFailed(e, config.operationTimeoutMillis());
+            base.storeFailed(e, base.config.operationTimeoutMillis());
         }
     }
 }

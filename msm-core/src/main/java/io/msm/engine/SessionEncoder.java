@@ -4,7 +4,6 @@ import io.msm.codec.BlobCodec;
 import io.msm.codec.SessionData;
 import io.msm.config.MsmConfig;
 import io.msm.internal.LogIds;
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import io.msm.stats.MsmStatistics.Timer;
 import java.lang.System.Logger.Level;
@@ -26,30 +25,16 @@ final class SessionEncoder {
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
     private static final int SERIALIZATION_ATTEMPTS = 3;
 
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final String logPrefix;
-    private final MsmStatistics stats;
-    private final byte[] ownerNote;
-    private final Binding binding;
-    private final IdleSessionCache idle;
-    private final LegacyWrites legacyWrites;
+    private final EngineBase base;
     private final AttributeChunker chunker;
     private final Pattern attributeFilter;
     /** Names of attributes reported as over maxAttributeSize (each is reported once). */
     private final Set<String> reportedLargeAttributes = ConcurrentHashMap.newKeySet();
 
     SessionEncoder(EngineBase base) {
-        this.config = base.config;
-        this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
-        this.stats = base.stats;
-        this.ownerNote = base.ownerNote;
-        this.binding = base.binding;
-        this.idle = base.idle;
-        this.legacyWrites = base.legacyWrites;
-        this.chunker = new AttributeChunker(base.transcoder, config.maxAttributeSize(), this::attributeTooLarge);
-        this.attributeFilter = config.sessionAttributeFilter().orElse(null);
+        this.base = base;
+        this.chunker = new AttributeChunker(base.transcoder, base.config.maxAttributeSize(), this::attributeTooLarge);
+        this.attributeFilter = base.config.sessionAttributeFilter().orElse(null);
     }
 
     /** A session's stored form, encoded (not sealed yet). */
@@ -74,21 +59,22 @@ final class SessionEncoder {
     /** Serializes and encodes the session; {@code null} if it cannot be serialized now (counted, said). */
     Prepared prepare(ManagedSession s) {
         SessionData.Builder meta = s.metadata();
-        if (ownerNote != null) {
-            meta.note(SessionEngine.OWNER_NOTE, ownerNote);
+        if (base.ownerNote != null) {
+            meta.note(SessionEngine.OWNER_NOTE, base.ownerNote);
         }
-        if (binding != null) {
-            binding.addTo(meta);
+        if (base.binding != null) {
+            base.binding.addTo(meta);
         }
         String id = meta.build().id();
-        if (legacyWrites != null) {
+        if (base.legacyWrites != null) {
             // readWrite: as memcached-session-manager stores it (msm's format if it could not read this session)
             byte[] legacyBlob;
             try {
-                legacyBlob = legacyWrites.encode(meta.build(), filter(s.attributes()), ctx.clock().getAsLong());
+                legacyBlob = base.legacyWrites.encode(meta.build(), filter(s.attributes()),
+                        base.ctx.clock().getAsLong());
             } catch (ConcurrentModificationException e) {
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not "
+                base.stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, () -> base.logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not "
                         + "stored: " + e);
                 return null;
             }
@@ -103,7 +89,7 @@ final class SessionEncoder {
         byte[] encoded = BlobCodec.encode((serialized.names == null
                 ? meta.attributes(serialized.chunks.get(0))
                 : meta.attributeChunks(serialized.chunks, serialized.names)).build());
-        IdleSessionCache.Version version = idle == null ? null
+        IdleSessionCache.Version version = base.idle == null ? null
                 : new IdleSessionCache.Version(SessionDecoder.attributesHash(serialized.chunks),
                         SessionDecoder.length(serialized.chunks), serialized.attributes);
         return new Prepared(id, encoded, false, BlobCodec.contentHash(encoded), version);
@@ -116,15 +102,16 @@ final class SessionEncoder {
             long start = System.nanoTime();
             try {
                 AttributeChunker.Serialized serialized = chunker.serialize(st, filter(s.attributes()), accessed);
-                stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
+                base.stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
                 return serialized;
             } catch (RuntimeException e) {
                 if (attempt < SERIALIZATION_ATTEMPTS && causedBy(e, ConcurrentModificationException.class)) {
                     continue; // a request changed a collection while we serialized it: read it again
                 }
                 // not retried here: the session's next request tries again
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(id) + " cannot be serialized, not stored: " + e);
+                base.stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, () -> base.logPrefix + "session " + LogIds.of(id)
+                        + " cannot be serialized, not stored: " + e);
                 return null;
             }
         }
@@ -135,11 +122,12 @@ final class SessionEncoder {
      * per attribute name, counted every time.
      */
     private void attributeTooLarge(String name, int size) {
-        stats.count(Counter.ATTRIBUTES_TOO_LARGE);
+        base.stats.count(Counter.ATTRIBUTES_TOO_LARGE);
         if (reportedLargeAttributes.add(name)) {
-            LOG.log(Level.WARNING, () -> logPrefix + "attribute " + name + " is " + size + " bytes serialized, over "
-                    + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + config.maxAttributeSize() + "\": it is not stored in "
-                    + "memcached (it stays in this Tomcat's memory; said once per attribute name)");
+            LOG.log(Level.WARNING, () -> base.logPrefix + "attribute " + name + " is " + size
+                    + " bytes serialized, over " + MsmConfig.MAX_ATTRIBUTE_SIZE + "=\"" + base.config.maxAttributeSize()
+                    + "\": it is not stored in memcached (it stays in this Tomcat's memory; said once per attribute "
+                    + "name)");
         }
     }
 

@@ -1,6 +1,5 @@
 package io.msm.engine;
 
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import java.util.Collection;
 
@@ -12,10 +11,6 @@ import java.util.Collection;
 final class SessionLifecycle {
 
     private final EngineBase base;
-    private final EngineContext ctx;
-    private final MsmStatistics stats;
-    private final UnsavedSessions unsaved;
-    private final IdleSessionCache idle;
     private final SessionMode mode;
     private final SessionRunner runner;
     private final SessionEnds ends;
@@ -23,10 +18,6 @@ final class SessionLifecycle {
 
     SessionLifecycle(EngineBase base, SessionMode mode, SessionRunner runner, SessionEnds ends, ExpiryWatch expiry) {
         this.base = base;
-        this.ctx = base.ctx;
-        this.stats = base.stats;
-        this.unsaved = base.unsaved;
-        this.idle = base.idle;
         this.mode = mode;
         this.runner = runner;
         this.ends = ends;
@@ -35,7 +26,7 @@ final class SessionLifecycle {
 
     /** A new session was created in this Tomcat; it is stored at the end of the request. */
     void created(ManagedSession session) {
-        stats.count(Counter.SESSIONS_CREATED);
+        base.stats.count(Counter.SESSIONS_CREATED);
         base.usualMaxInactive = session.maxInactiveInterval();
         session.state().metadataChanged();
     }
@@ -46,15 +37,15 @@ final class SessionLifecycle {
      * read into and nothing is pending.
      */
     void released(ManagedSession session) {
-        if (idle == null) {
+        if (base.idle == null) {
             return;
         }
         SessionState st = session.state();
         IdleSessionCache.Version v = st.version;
         st.version = null;
         String id = session.id();
-        if (v != null && session.isActive() && st.isStoredAs(id) && !unsaved.contains(session) && st.isSettled()) {
-            idle.keep(id, v, ctx.clock().getAsLong(), session.maxInactiveInterval());
+        if (v != null && session.isActive() && st.isStoredAs(id) && !base.unsaved.contains(session) && st.isSettled()) {
+            base.idle.keep(id, v, base.ctx.clock().getAsLong(), session.maxInactiveInterval());
         }
     }
 
@@ -67,7 +58,7 @@ final class SessionLifecycle {
      * @return {@code true} if a change was stored before returning (synchronous and non-sticky mode)
      */
     boolean requestEnded(ManagedSession session) {
-        long now = ctx.clock().getAsLong();
+        long now = base.ctx.clock().getAsLong();
         SessionState st = session.state();
         mode.requestEnding(session, now);
         if (st.requestEnded(now)) {
@@ -106,13 +97,13 @@ final class SessionLifecycle {
         String idBefore = st.storedId;
         runner.run(session, SessionRunner.Work.WRITE, true);
         return st.storedHash != hashBefore || st.stored != storedBefore
-                || !java.util.Objects.equals(st.storedId, idBefore) || unsaved.contains(session);
+                || !java.util.Objects.equals(st.storedId, idBefore) || base.unsaved.contains(session);
     }
 
     /** Stores the session on this thread (waiting at most {@code operationTimeout}); {@code true} if stored. */
     boolean storeNow(ManagedSession session) {
         runner.run(session, SessionRunner.Work.WRITE, true);
-        return session.state().isStoredAs(session.id()) && !unsaved.contains(session);
+        return session.state().isStoredAs(session.id()) && !base.unsaved.contains(session);
     }
 
     /** Stores the session now, on a backup thread (e.g. after it moved to another node outside a request end). */
@@ -130,11 +121,11 @@ final class SessionLifecycle {
             return; // a copy another Tomcat took over: the session lives on there
         }
         expiry.forget(session.id());
-        unsaved.remove(session);
+        base.unsaved.remove(session);
         SessionState st = session.state();
         st.version = null;
-        if (idle != null) {
-            idle.forget(session.id());
+        if (base.idle != null) {
+            base.idle.forget(session.id());
         }
         long keepUntil = ends.keepTombstoneUntil(session.maxInactiveInterval());
         ends.end(session.id(), keepUntil);

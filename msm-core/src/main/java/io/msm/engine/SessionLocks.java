@@ -1,16 +1,11 @@
 package io.msm.engine;
 
 import io.msm.config.LockingMode;
-import io.msm.config.MsmConfig;
 import io.msm.internal.LogIds;
-import io.msm.node.NodeAvailability;
-import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import io.msm.stats.MsmStatistics.Timer;
 import io.msm.store.Expiration;
-import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.List;
@@ -30,14 +25,6 @@ final class SessionLocks {
     static final long LOCK_BACKOFF_MAX_MILLIS = 50;
 
     private final EngineBase base;
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final String logPrefix;
-    private final MsmStatistics stats;
-    private final SessionIdFormat ids;
-    private final SessionStore store;
-    private final NodeAvailability availability;
-    private final StorageKeys keys;
     /** Where a session's lock goes while its node is unavailable: the node of its secondary copy. */
     private final SecondaryCopies secondaries;
     /** lockingMode="auto": which paths take their session's lock. */
@@ -48,18 +35,10 @@ final class SessionLocks {
 
     SessionLocks(EngineBase base, SecondaryCopies secondaries) {
         this.base = base;
-        this.config = base.config;
-        this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
-        this.stats = base.stats;
-        this.ids = base.ids;
-        this.store = base.store;
-        this.availability = base.availability;
-        this.keys = base.keys;
         this.secondaries = secondaries;
-        this.lockKeeper = config.lockingMode() == LockingMode.NONE ? null
-                : new LockKeeper(ctx.name(), config.lockExpirationSeconds(), this::renew,
-                        () -> stats.count(Counter.LOCKS_LOST));
+        this.lockKeeper = base.config.lockingMode() == LockingMode.NONE ? null
+                : new LockKeeper(base.ctx.name(), base.config.lockExpirationSeconds(), this::renew,
+                        () -> base.stats.count(Counter.LOCKS_LOST));
     }
 
     /** Stops renewing locks. */
@@ -71,20 +50,20 @@ final class SessionLocks {
 
     /** Whether some requests take their session's lock (a {@code lockingMode} other than none). */
     boolean locks() {
-        return config.lockingMode() != LockingMode.NONE;
+        return base.config.lockingMode() != LockingMode.NONE;
     }
 
     /** Whether {@link #learn(String, boolean)} wants the requests' paths ({@code lockingMode="auto"}). */
     boolean learnsPaths() {
-        return config.lockingMode() == LockingMode.AUTO;
+        return base.config.lockingMode() == LockingMode.AUTO;
     }
 
     /** Whether a request for {@code path} takes its session's lock, by {@code lockingMode}. */
     boolean needsLock(String path) {
-        switch (config.lockingMode()) {
+        switch (base.config.lockingMode()) {
             case ALL: return true;
             case AUTO: return lockingPaths.needsLock(path);
-            case URI_PATTERN: return path != null && config.lockingUriPattern().get().matcher(path).matches();
+            case URI_PATTERN: return path != null && base.config.lockingUriPattern().get().matcher(path).matches();
             default: return false;
         }
     }
@@ -113,41 +92,41 @@ final class SessionLocks {
      * @return the lock, or {@code null} if it could not be taken in time or no node is available for it (counted)
      */
     SessionLock lock(String id) {
-        SessionId p = ids.parse(id);
+        SessionId p = base.ids.parse(id);
         if (p == null) {
             return null;
         }
         String node = p.nodeId();
         String lockId = id;
-        if (!availability.isAvailable(node)) {
+        if (!base.availability.isAvailable(node)) {
             // the session is about to move off its node (it is read from its secondary copy): every Tomcat locks it
             // under the id it gets on the node holding that copy
             String bak = secondaries.secondaryNode(node);
             if (bak != null) {
                 node = bak;
-                lockId = ids.format(p.random(), bak, p.jvmRoute());
+                lockId = base.ids.format(p.random(), bak, p.jvmRoute());
             }
         }
-        List<String> lockKeys = keys.locks(lockId);
+        List<String> lockKeys = base.keys.locks(lockId);
         long[] cas = new long[lockKeys.size()];
         int taken = 0;
         byte[] token = new byte[16];
         random.nextBytes(token);
         long start = System.nanoTime();
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis());
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(base.config.operationTimeoutMillis());
         long pause = LOCK_BACKOFF_START_MILLIS;
         boolean waited = false;
-        while (availability.isAvailable(node)) {
+        while (base.availability.isAvailable(node)) {
             long added;
             long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             try {
-                added = store.add(node, lockKeys.get(taken), Expiration.of(config.lockExpirationSeconds(),
-                        ctx.clock().getAsLong()), token, left);
+                added = base.store.add(node, lockKeys.get(taken), Expiration.of(base.config.lockExpirationSeconds(),
+                        base.ctx.clock().getAsLong()), token, left);
             } catch (StoreException e) {
                 base.storeFailed(e, left); // a timeout with less than operationTimeout left only queues a probe
                 break;
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
+                LOG.log(Level.WARNING, base.logPrefix + "taking the lock of session " + LogIds.of(id) + " failed", e);
                 break;
             }
             if (added >= 0) {
@@ -171,10 +150,10 @@ final class SessionLocks {
 
     /** The lock was taken: counted, and renewed while the request runs. */
     private SessionLock held(SessionLock lock, boolean waited, long start) {
-        stats.count(Counter.LOCKS_ACQUIRED);
+        base.stats.count(Counter.LOCKS_ACQUIRED);
         if (waited) {
-            stats.count(Counter.LOCK_WAITS);
-            stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
+            base.stats.count(Counter.LOCK_WAITS);
+            base.stats.time(Timer.LOCK_WAIT, System.nanoTime() - start);
         }
         if (lockKeeper != null) {
             lockKeeper.keep(lock);
@@ -198,9 +177,9 @@ final class SessionLocks {
 
     /** The lock was not taken in time (counted, logged at DEBUG). */
     private SessionLock notTaken(String id, String node, long start) {
-        stats.count(Counter.LOCK_TIMEOUTS);
+        base.stats.count(Counter.LOCK_TIMEOUTS);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        LOG.log(Level.DEBUG, () -> logPrefix + "lock of session " + LogIds.of(id) + " on memcached node " + node
+        LOG.log(Level.DEBUG, () -> base.logPrefix + "lock of session " + LogIds.of(id) + " on memcached node " + node
                 + " not taken after " + waitedMillis + " ms");
         return null;
     }
@@ -215,13 +194,13 @@ final class SessionLocks {
         }
         for (int i = 0; i < lock.keys.size(); i++) {
             try {
-                store.compareAndDelete(lock.node, lock.keys.get(i), lock.token, lock.cas[i],
-                        config.operationTimeoutMillis());
+                base.store.compareAndDelete(lock.node, lock.keys.get(i), lock.token, lock.cas[i],
+                        base.config.operationTimeoutMillis());
             } catch (StoreException e) {
-                base.storeFailed(e, config.operationTimeoutMillis()); // it expires after lockExpiration
+                base.storeFailed(e, base.config.operationTimeoutMillis()); // it expires after lockExpiration
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "releasing the lock of session " + LogIds.of(lock.sessionId) + " failed; it "
-                        + "expires after lockExpiration", e);
+                LOG.log(Level.WARNING, base.logPrefix + "releasing the lock of session " + LogIds.of(lock.sessionId)
+                        + " failed; it expires after lockExpiration", e);
             }
         }
     }
@@ -231,18 +210,20 @@ final class SessionLocks {
      * {@code true} if memcached still held it for this owner.
      */
     private boolean renew(SessionLock lock) {
-        int exp = Expiration.of(config.lockExpirationSeconds() + 1L, ctx.clock().getAsLong());
+        int exp = Expiration.of(base.config.lockExpirationSeconds() + 1L, base.ctx.clock().getAsLong());
         boolean held = true;
         for (String key : lock.keys) {
             try {
-                io.msm.store.StoredValue v = store.getWithTtl(lock.node, key, exp, config.operationTimeoutMillis());
+                io.msm.store.StoredValue v = base.store.getWithTtl(lock.node, key, exp,
+                        base.config.operationTimeoutMillis());
                 if (v.value() == null || !java.util.Arrays.equals(v.value(), lock.token)) {
                     held = false; // expired, or another owner's since
                 } else if (!v.refreshed()) {
-                    held &= store.touch(lock.node, key, exp, config.operationTimeoutMillis());
+                    held &= base.store.touch(lock.node, key, exp, base.config.operationTimeoutMillis());
                 }
             } catch (StoreException e) {
-                base.storeFailed(e, config.operationTimeoutMillis()); // not known to be lost: tried again next time
+                // not known to be lost: tried again next time
+                base.storeFailed(e, base.config.operationTimeoutMillis());
             }
         }
         return held;

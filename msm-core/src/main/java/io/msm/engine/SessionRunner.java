@@ -1,11 +1,7 @@
 package io.msm.engine;
 
-import io.msm.config.MsmConfig;
 import io.msm.internal.LogIds;
-import io.msm.node.NodeAvailability;
-import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import java.lang.System.Logger.Level;
 import java.util.Map;
@@ -13,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The per-session runner: all memcached work of one session runs through one runner at a time, in order. Work asked
@@ -24,14 +21,7 @@ final class SessionRunner {
 
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final String logPrefix;
-    private final MsmStatistics stats;
-    private final SessionIdFormat ids;
-    private final NodeAvailability availability;
-    private final EngineThreads threads;
-    private final UnsavedSessions unsaved;
+    private final EngineBase base;
     private final SessionEnds ends;
     private final SessionWriter writer;
     private final SessionMode mode;
@@ -41,20 +31,13 @@ final class SessionRunner {
     private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
 
     SessionRunner(EngineBase base, SessionMode mode, SessionEnds ends, SessionWriter writer) {
-        this.config = base.config;
-        this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
-        this.stats = base.stats;
-        this.ids = base.ids;
-        this.availability = base.availability;
-        this.threads = base.threads;
-        this.unsaved = base.unsaved;
+        this.base = base;
         this.ends = ends;
         this.writer = writer;
         this.mode = mode;
         // only where no request waits for its write (sticky asynchronous backups)
         this.minBackupIntervalNanos = !mode.requestWaitsForWrite()
-                ? TimeUnit.MILLISECONDS.toNanos(config.minBackupIntervalMillis()) : 0;
+                ? TimeUnit.MILLISECONDS.toNanos(base.config.minBackupIntervalMillis()) : 0;
     }
 
     /** What a session's runner is asked to do. */
@@ -111,7 +94,7 @@ final class SessionRunner {
 
     private void submitDrain(ManagedSession s, SessionState st) {
         try {
-            threads.execute(() -> drain(s, st, Long.MAX_VALUE, writer.background));
+            base.threads.execute(() -> drain(s, st, Long.MAX_VALUE, writer.background));
         } catch (RejectedExecutionException | Error e) {
             // stopping, or no thread could be started: give up this round; the next request starts a runner again
             synchronized (st) {
@@ -120,7 +103,7 @@ final class SessionRunner {
                 st.notifyAll();
             }
             if (e instanceof Error) {
-                LOG.log(Level.WARNING, logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
+                LOG.log(Level.WARNING, base.logPrefix + "cannot start a backup of session " + LogIds.of(s.id()), e);
             }
         }
     }
@@ -136,7 +119,7 @@ final class SessionRunner {
             long seq;
             synchronized (st) {
                 if (st.coalesced > 0) {
-                    stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
+                    base.stats.add(Counter.BACKUPS_COALESCED, st.coalesced);
                     st.coalesced = 0;
                 }
                 if (st.completed >= st.requested) {
@@ -149,7 +132,7 @@ final class SessionRunner {
                 }
                 seq = st.requested;
             }
-            if (!wc.onRequestThread && minBackupIntervalNanos > 0 && !threads.stopping() && s.isActive()) {
+            if (!wc.onRequestThread && minBackupIntervalNanos > 0 && !base.threads.stopping() && s.isActive()) {
                 long wait = st.lastWriteNanos + minBackupIntervalNanos - System.nanoTime();
                 if (st.lastWriteNanos != 0 && wait > 0) {
                     if (delay(s, st, wait)) {
@@ -161,8 +144,8 @@ final class SessionRunner {
             try {
                 runOnce(s, st, wc);
             } catch (RuntimeException | Error e) {
-                stats.count(Counter.BACKUP_FAILURES);
-                LOG.log(Level.WARNING, logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
+                base.stats.count(Counter.BACKUP_FAILURES);
+                LOG.log(Level.WARNING, base.logPrefix + "backup of session " + LogIds.of(s.id()) + " failed", e);
             }
             synchronized (st) {
                 st.completed = seq;
@@ -179,7 +162,7 @@ final class SessionRunner {
      * @return {@code false} if the engine is stopping and the caller must write now instead
      */
     private boolean delay(ManagedSession s, SessionState st, long nanos) {
-        threads.started();
+        base.threads.started();
         Runnable resume = new Runnable() {
             @Override
             public void run() {
@@ -187,7 +170,7 @@ final class SessionRunner {
                     try {
                         submitDrain(s, st);
                     } finally {
-                        threads.done();
+                        base.threads.done();
                     }
                 }
             }
@@ -195,15 +178,15 @@ final class SessionRunner {
         delayed.put(st, resume);
         boolean scheduled;
         try {
-            threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
+            base.threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
             scheduled = true;
         } catch (RejectedExecutionException stoppingNow) {
             scheduled = false;
         }
         // stop() may have flushed the delayed runs before this one was registered, and shut the backup threads down:
         // a run handed to them now would be refused and the session's last change lost
-        if ((threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
-            threads.done();
+        if ((base.threads.stopping() || !scheduled) && delayed.remove(st, resume)) {
+            base.threads.done();
             return false;
         }
         return true;
@@ -217,23 +200,10 @@ final class SessionRunner {
     }
 
     private void awaitCompleted(ManagedSession s, SessionState st, long seq, long maxMillis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        synchronized (st) {
-            while (st.completed < seq) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    stats.count(Counter.BACKUP_TIMEOUTS);
-                    LOG.log(Level.DEBUG, () -> logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
-                            + " after " + maxMillis + " ms; it continues in the background");
-                    return;
-                }
-                try {
-                    st.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        if (!awaitOn(st, () -> st.completed >= seq, maxMillis)) {
+            base.stats.count(Counter.BACKUP_TIMEOUTS);
+            LOG.log(Level.DEBUG, () -> base.logPrefix + "stopped waiting for the backup of session " + LogIds.of(s.id())
+                    + " after " + maxMillis + " ms; it continues in the background");
         }
     }
 
@@ -254,7 +224,7 @@ final class SessionRunner {
             return; // another Tomcat took it over: its copy is the session now
         }
         if (!s.isActive()) {
-            unsaved.remove(s);
+            base.unsaved.remove(s);
             ends.deleteStored(st); // a synchronous logout deletes before its response
             return;
         }
@@ -290,15 +260,15 @@ final class SessionRunner {
     void retire(ManagedSession s) {
         SessionState st = s.state();
         st.retired = true;
-        unsaved.remove(s);
+        base.unsaved.remove(s);
         Runnable waiting = delayed.get(st);
         if (waiting != null) {
             waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
         }
         ends.end(s.id(), ends.keepTombstoneUntil(s.maxInactiveInterval()));
-        LOG.log(Level.DEBUG, () -> logPrefix + "another Tomcat took over session " + LogIds.of(s.id()) + "; its copy here is "
-                + "dropped");
-        ctx.lost(s);
+        LOG.log(Level.DEBUG, () -> base.logPrefix + "another Tomcat took over session " + LogIds.of(s.id())
+                + "; its copy here is dropped");
+        base.ctx.lost(s);
     }
 
     /**
@@ -306,23 +276,23 @@ final class SessionRunner {
      * waited go, and the sessions stored there are checked (it may have restarted empty), on a backup thread.
      */
     void nodeRecovered(String nodeId) {
-        LOG.log(Level.WARNING, () -> logPrefix + "memcached node " + nodeId + " is available again; storing "
-                + unsaved.size() + " session(s) changed meanwhile");
+        LOG.log(Level.WARNING, () -> base.logPrefix + "memcached node " + nodeId + " is available again; storing "
+                + base.unsaved.size() + " session(s) changed meanwhile");
         writer.nodeRecovered();
         try {
-            threads.execute(() -> {
-                Set<ManagedSession> writing = unsaved.snapshot();
+            base.threads.execute(() -> {
+                Set<ManagedSession> writing = base.unsaved.snapshot();
                 for (ManagedSession s : writing) {
-                    SessionId p = ids.parse(s.id());
-                    if (p != null && availability.isAvailable(p.nodeId())) {
+                    SessionId p = base.ids.parse(s.id());
+                    if (p != null && base.availability.isAvailable(p.nodeId())) {
                         run(s, Work.WRITE, false);
                     }
                 }
                 ends.retryDeletes(nodeId);
                 // the node may have restarted empty: make sure it still holds what we stored there
-                for (ManagedSession s : ctx.residents()) {
+                for (ManagedSession s : base.ctx.residents()) {
                     String storedId = s.state().storedId;
-                    SessionId p = storedId == null ? null : ids.parse(storedId);
+                    SessionId p = storedId == null ? null : base.ids.parse(storedId);
                     if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
                         run(s, Work.VERIFY, false);
                     }
@@ -335,20 +305,32 @@ final class SessionRunner {
 
     /** Waits until no runner runs for {@code st}, at most {@code maxMillis}. */
     static void awaitRunnerIdle(SessionState st, long maxMillis) {
+        awaitOn(st, () -> !st.running, maxMillis);
+    }
+
+    /**
+     * Waits on {@code st}'s monitor (its runner notifies it) until {@code done}, read under the monitor, is true, at
+     * most {@code maxMillis}.
+     *
+     * @return {@code false} if {@code maxMillis} passed first; {@code true} if done, or if the thread was interrupted
+     *     (its interrupt status kept)
+     */
+    private static boolean awaitOn(SessionState st, BooleanSupplier done, long maxMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
         synchronized (st) {
-            while (st.running) {
+            while (!done.getAsBoolean()) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
-                    return;
+                    return false;
                 }
                 try {
                     st.wait(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return;
+                    return true;
                 }
             }
         }
+        return true;
     }
 }

@@ -1,15 +1,9 @@
 package io.msm.engine;
 
 import io.msm.config.MemcachedNode;
-import io.msm.config.MsmConfig;
 import io.msm.internal.LogIds;
-import io.msm.node.NodeAvailability;
-import io.msm.node.NodeSelector;
-import io.msm.node.SessionIdFormat;
 import io.msm.node.SessionIdFormat.SessionId;
-import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
-import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.List;
@@ -31,15 +25,6 @@ final class Takeovers {
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     private final EngineBase base;
-    private final MsmConfig config;
-    private final EngineContext ctx;
-    private final String logPrefix;
-    private final MsmStatistics stats;
-    private final SessionIdFormat ids;
-    private final SessionStore store;
-    private final NodeAvailability availability;
-    private final NodeSelector selector;
-    private final EngineThreads threads;
     private final ExpiryWatch expiry;
     /** Drops a session another Tomcat took (without waiting for its write on its way). */
     private final Consumer<ManagedSession> retire;
@@ -51,19 +36,11 @@ final class Takeovers {
 
     Takeovers(EngineBase base, ExpiryWatch expiry, Consumer<ManagedSession> retire) {
         this.base = base;
-        this.config = base.config;
-        this.ctx = base.ctx;
-        this.logPrefix = base.logPrefix;
-        this.stats = base.stats;
-        this.ids = base.ids;
-        this.store = base.store;
-        this.availability = base.availability;
-        this.selector = base.selector;
-        this.threads = base.threads;
         this.expiry = expiry;
         this.retire = retire;
-        this.notices = new TakeoverNotices(store, ctx.keyPrefix(), ctx.owner(), ctx.jvmRoute(), ctx.clock());
-        threads.prober().scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
+        this.notices = new TakeoverNotices(base.store, base.ctx.keyPrefix(), base.ctx.owner(), base.ctx.jvmRoute(),
+                base.ctx.clock());
+        base.threads.prober().scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
                 TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -76,7 +53,7 @@ final class Takeovers {
         if (deleting != null) {
             // the dropped copy's late write, and the delete after it, land before the copy taken back is written
             try {
-                deleting.await(2L * config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
+                deleting.await(2L * base.config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -88,8 +65,8 @@ final class Takeovers {
      * request here, and the session may have moved between Tomcats since this one last served it.
      */
     boolean isOtherTomcats(String id) {
-        SessionId p = ids.parse(id);
-        return p != null && p.jvmRoute() != null && !p.jvmRoute().equals(ctx.jvmRoute());
+        SessionId p = base.ids.parse(id);
+        return p != null && p.jvmRoute() != null && !p.jvmRoute().equals(base.ctx.jvmRoute());
     }
 
     /**
@@ -98,16 +75,16 @@ final class Takeovers {
      * a copy, before the response (the user's next request may go there). Never throws.
      */
     void tookOver(String formerId, long copyHash) {
-        SessionId p = ids.parse(formerId);
+        SessionId p = base.ids.parse(formerId);
         if (!isOtherTomcats(formerId) || p == null) {
             return;
         }
-        String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
+        String node = base.availability.isAvailable(p.nodeId()) ? p.nodeId() : base.selector.forNewSession();
         try {
-            notices.announce(p.jvmRoute(), formerId, copyHash, node, config.operationTimeoutMillis());
+            notices.announce(p.jvmRoute(), formerId, copyHash, node, base.config.operationTimeoutMillis());
         } catch (StoreException e) {
-            base.storeFailed(e, config.operationTimeoutMillis());
-            LOG.log(Level.DEBUG, () -> logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
+            base.storeFailed(e, base.config.operationTimeoutMillis());
+            LOG.log(Level.DEBUG, () -> base.logPrefix + "no takeover notice for the Tomcat of jvmRoute " + p.jvmRoute()
                     + ": " + e.getMessage());
         }
     }
@@ -118,11 +95,11 @@ final class Takeovers {
      * throws.
      */
     void checkTakeovers() {
-        if (!threads.stopping()) {
+        if (!base.threads.stopping()) {
             // a read that started after this call (notices left before this request was sent), shared by the
             // requests that arrive meanwhile; one read at a time, so one read by the background task is applied
             // before a request that may take a session back goes on
-            takeoverReads.await(config.operationTimeoutMillis());
+            takeoverReads.await(base.config.operationTimeoutMillis());
         }
     }
 
@@ -130,16 +107,16 @@ final class Takeovers {
     private void readTakeovers(long deadlineNanos) {
         Map<String, List<TakeoverNotices.Notice>> taken = new java.util.HashMap<>();
         Set<String> endedTokens = new java.util.HashSet<>();
-        for (MemcachedNode n : config.nodes()) {
+        for (MemcachedNode n : base.config.nodes()) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
             if (left <= 0) {
                 break;
             }
-            if (!availability.isAvailable(n.id())) {
+            if (!base.availability.isAvailable(n.id())) {
                 continue;
             }
             try {
-                for (TakeoverNotices.Notice notice : notices.collect(ctx.jvmRoute(), n.id(), deadlineNanos)) {
+                for (TakeoverNotices.Notice notice : notices.collect(base.ctx.jvmRoute(), n.id(), deadlineNanos)) {
                     if (notice.end) {
                         endedTokens.add(notice.token);
                     } else {
@@ -149,7 +126,7 @@ final class Takeovers {
             } catch (StoreException e) {
                 base.storeFailed(e, left);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, logPrefix + "reading takeover notices failed", e);
+                LOG.log(Level.WARNING, base.logPrefix + "reading takeover notices failed", e);
             }
         }
         if (!endedTokens.isEmpty()) {
@@ -159,7 +136,7 @@ final class Takeovers {
             return;
         }
         Map<ManagedSession, Long> dropped = new java.util.LinkedHashMap<>();
-        for (ManagedSession s : ctx.residents()) {
+        for (ManagedSession s : base.ctx.residents()) {
             List<TakeoverNotices.Notice> named = taken.get(notices.token(s.id()));
             if (named == null) {
                 continue;
@@ -178,7 +155,7 @@ final class Takeovers {
         // writes already on their way end in parallel: one wait for all of them, within the read's deadline (a
         // request's operationTimeout, however many sessions the notices name)
         long waitUntil = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                Math.min(config.operationTimeoutMillis(), 50)));
+                Math.min(base.config.operationTimeoutMillis(), 50)));
         for (Map.Entry<ManagedSession, Long> d : dropped.entrySet()) {
             SessionRunner.awaitRunnerIdle(d.getKey().state(),
                     TimeUnit.NANOSECONDS.toMillis(waitUntil - System.nanoTime()));
@@ -193,19 +170,20 @@ final class Takeovers {
      * logout the balancer gave up waiting for): they end here, where they live, with their listeners.
      */
     private void endTakenSessions(Set<String> endedTokens) {
-        for (ManagedSession s : ctx.residents()) {
+        for (ManagedSession s : base.ctx.residents()) {
             if (s.state().retired || !s.isActive()) {
                 continue;
             }
             for (String former : s.formerIds()) {
                 if (endedTokens.contains(notices.token(former))) {
-                    LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended on the Tomcat it"
-                            + " was taken over from: ended here");
+                    LOG.log(Level.DEBUG, () -> base.logPrefix + "session " + LogIds.of(s.id())
+                            + " ended on the Tomcat it was taken over from: ended here");
                     expiry.endLater(() -> {
                         try {
-                            ctx.endedElsewhere(s);
+                            base.ctx.endedElsewhere(s);
                         } catch (RuntimeException | LinkageError e) {
-                            LOG.log(Level.WARNING, logPrefix + "ending a session ended on another Tomcat failed", e);
+                            LOG.log(Level.WARNING, base.logPrefix
+                                    + "ending a session ended on another Tomcat failed", e);
                         }
                     });
                     break;
@@ -222,18 +200,18 @@ final class Takeovers {
     void endedAfterTakeover(ManagedSession s) {
         SessionState st = s.state();
         String takenBy = st.takenBy;
-        SessionId p = ids.parse(s.id());
+        SessionId p = base.ids.parse(s.id());
         if (takenBy == null || p == null) {
             return;
         }
-        String node = availability.isAvailable(p.nodeId()) ? p.nodeId() : selector.forNewSession();
+        String node = base.availability.isAvailable(p.nodeId()) ? p.nodeId() : base.selector.forNewSession();
         try {
-            notices.announceEnd(takenBy, s.id(), node, config.operationTimeoutMillis());
+            notices.announceEnd(takenBy, s.id(), node, base.config.operationTimeoutMillis());
         } catch (StoreException e) {
-            base.storeFailed(e, config.operationTimeoutMillis());
-            LOG.log(Level.WARNING, () -> logPrefix + "session " + LogIds.of(s.id()) + " ended here after the Tomcat "
-                    + "of jvmRoute " + takenBy + " took it over, which could not be told: it lives on there ("
-                    + e.getMessage() + ")");
+            base.storeFailed(e, base.config.operationTimeoutMillis());
+            LOG.log(Level.WARNING, () -> base.logPrefix + "session " + LogIds.of(s.id())
+                    + " ended here after the Tomcat of jvmRoute " + takenBy
+                    + " took it over, which could not be told: it lives on there (" + e.getMessage() + ")");
         }
     }
 
@@ -255,11 +233,11 @@ final class Takeovers {
             java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
             deferredDeletes.put(id, done);
             try {
-                threads.prober().execute(() -> {
+                base.threads.prober().execute(() -> {
                     try {
-                        SessionRunner.awaitRunnerIdle(st, config.operationTimeoutMillis());
+                        SessionRunner.awaitRunnerIdle(st, base.config.operationTimeoutMillis());
                         deleteRewritten(s, takenHash, System.nanoTime()
-                                + TimeUnit.MILLISECONDS.toNanos(config.operationTimeoutMillis()), false);
+                                + TimeUnit.MILLISECONDS.toNanos(base.config.operationTimeoutMillis()), false);
                     } finally {
                         deferredDeletes.remove(id, done);
                         done.countDown();
@@ -273,15 +251,15 @@ final class Takeovers {
             return;
         }
         String id = s.id();
-        SessionId p = ids.parse(id);
+        SessionId p = base.ids.parse(id);
         if (st.stored && st.lastCopyHash() != takenHash && id.equals(st.storedId) && p != null
-                && availability.isAvailable(p.nodeId())) {
+                && base.availability.isAvailable(p.nodeId())) {
             // a little time even past the read's deadline: a stale key left here would be taken over again later
             long millis = Math.max(TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()),
-                    Math.min(config.operationTimeoutMillis(), 50));
+                    Math.min(base.config.operationTimeoutMillis(), 50));
             try {
-                store.delete(p.nodeId(), base.key(id), millis);
-                stats.count(Counter.DELETES);
+                base.store.delete(p.nodeId(), base.key(id), millis);
+                base.stats.count(Counter.DELETES);
             } catch (StoreException e) {
                 base.storeFailed(e, millis);
             }

@@ -164,9 +164,9 @@ class AnchorBlobTest {
 
     @Test
     void whatMsmWritesIsTheOldManagersVectorByteForByte() throws IOException {
-        io.msm.codec.SessionData data = io.msm.codec.SessionData.builder(ID).creationTime(1700000000000L)
-                .lastAccessedTime(1700000001000L).thisAccessedTime(1700000002000L).maxInactiveInterval(1800)
-                .isNew(false).isValid(true).build();
+        io.msm.codec.SessionData data = io.msm.codec.SessionData.builder(ID)
+                .times(1700000000000L, 1700000001000L, 1700000002000L).maxInactiveInterval(1800)
+                .state(false, true).build();
         assertArrayEquals(vector(), AnchorBlob.encode(data, 1700000003000L, new byte[0], new byte[0], userAlice()),
                 "as the 2.3.2 jar wrote the same session");
     }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 class BlobCodecTest {
 
     private static SessionData sample() {
-        return SessionData.builder("ABC-n1.tc1").creationTime(1).lastAccessedTime(2).thisAccessedTime(3)
-                .maxInactiveInterval(1800).isNew(true).authType("FORM").principal(new byte[] {1, 2})
+        return SessionData.builder("ABC-n1.tc1").times(1, 2, 3)
+                .maxInactiveInterval(1800).state(true, true).authType("FORM").principal(new byte[] {1, 2})
                 .note("org.apache.catalina.authenticator.REQUEST", new byte[] {9})
                 .attributes(new byte[] {5, 6, 7}).build();
     }
@@ -45,8 +45,8 @@ class BlobCodecTest {
     @Test
     void contentHashIgnoresTimesAndNewFlagButNotContent() {
         byte[] a = BlobCodec.encode(sample());
-        byte[] laterAccess = BlobCodec.encode(sample().toBuilder().lastAccessedTime(99).thisAccessedTime(100)
-                .isNew(false).build());
+        byte[] laterAccess = BlobCodec.encode(sample().toBuilder().times(1, 99, 100)
+                .state(false, true).build());
         assertEquals(BlobCodec.contentHash(a), BlobCodec.contentHash(laterAccess));
         byte[] otherAttributes = BlobCodec.encode(sample().toBuilder().attributes(new byte[] {5, 6, 8}).build());
         assertNotEquals(BlobCodec.contentHash(a), BlobCodec.contentHash(otherAttributes));

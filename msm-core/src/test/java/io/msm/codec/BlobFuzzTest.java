@@ -31,8 +31,8 @@ class BlobFuzzTest {
     private static List<byte[]> plainBlobs() {
         List<byte[]> blobs = new ArrayList<>();
         blobs.add(BlobCodec.encode(SessionData.builder("ABC-n1.tc1").build()));
-        blobs.add(BlobCodec.encode(SessionData.builder("0123456789ABCDEF-n2.tc2").creationTime(1).lastAccessedTime(2)
-                .thisAccessedTime(3).maxInactiveInterval(1800).isNew(true).authType("FORM")
+        blobs.add(BlobCodec.encode(SessionData.builder("0123456789ABCDEF-n2.tc2").times(1, 2, 3)
+                .maxInactiveInterval(1800).state(true, true).authType("FORM")
                 .principal("bob".getBytes(StandardCharsets.UTF_8)).note("a", new byte[] {1}).note("b", new byte[40])
                 .attributes("cart=3 items; user=bob".repeat(20).getBytes(StandardCharsets.UTF_8)).build()));
         return blobs;

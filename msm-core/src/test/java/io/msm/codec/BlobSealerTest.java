@@ -25,7 +25,7 @@ class BlobSealerTest {
     }
 
     private static byte[] blob(String attributes) {
-        return BlobCodec.encode(SessionData.builder("ABC-n1.tc1").creationTime(1)
+        return BlobCodec.encode(SessionData.builder("ABC-n1.tc1").times(1, 0, 0)
                 .attributes(attributes.getBytes(StandardCharsets.UTF_8)).build());
     }
 

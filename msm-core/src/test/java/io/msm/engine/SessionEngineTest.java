@@ -751,7 +751,7 @@ class SessionEngineTest {
         assertEquals(4, engine.statistics().get(Counter.LOADS_REUSED));
         // another Tomcat changes the session: memcached's bytes differ, so they are read, not the kept objects
         byte[] otherAttributes = new TestTranscoderFactory().createTranscoder(null).serialize(Map.of("name", "carol"));
-        store.set("n1", "p_" + s.id(), 0, BlobCodec.encode(SessionData.builder(s.id()).creationTime(1)
+        store.set("n1", "p_" + s.id(), 0, BlobCodec.encode(SessionData.builder(s.id()).times(1, 0, 0)
                 .maxInactiveInterval(60).attributes(otherAttributes).build()), 1000);
         TestSession afterOther = loadAndServe(s, served -> { });
         assertEquals("carol", afterOther.attributes.get("name"));

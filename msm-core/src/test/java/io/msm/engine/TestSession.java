@@ -54,7 +54,7 @@ final class TestSession implements ManagedSession {
 
     @Override
     public SessionData.Builder metadata() {
-        return SessionData.builder(id).creationTime(1).lastAccessedTime(thisAccessed).thisAccessedTime(thisAccessed)
+        return SessionData.builder(id).times(1, thisAccessed, thisAccessed)
                 .maxInactiveInterval(maxInactive);
     }
 

@@ -4,6 +4,7 @@ import io.msm.engine.SessionEngine;
 import io.msm.stats.MsmStatistics;
 import io.msm.stats.MsmStatistics.Counter;
 import io.msm.stats.MsmStatistics.Timer;
+import java.util.function.ToIntFunction;
 
 /**
  * The statistics of {@link MemcachedSessionManager} as attributes of its JMX MBean ({@code Catalina:type=Manager,...}),
@@ -14,30 +15,37 @@ import io.msm.stats.MsmStatistics.Timer;
  */
 abstract class ManagerStatistics extends ManagerAttributes {
 
+    /** What the getters read while msm is not running: nothing recorded, every value 0. */
+    private static final MsmStatistics NOT_RUNNING = new MsmStatistics(false);
+
     ManagerStatistics() {
     }
 
     /** The engine, while started. */
     public abstract SessionEngine engine();
 
+    /** The engine's statistics while started; else statistics that record nothing, every value 0. */
     private MsmStatistics stats() {
         SessionEngine e = engine();
-        return e == null ? null : e.statistics();
+        return e == null ? NOT_RUNNING : e.statistics();
+    }
+
+    /** {@code value} of the engine while started; else 0. */
+    private int ofEngine(ToIntFunction<SessionEngine> value) {
+        SessionEngine e = engine();
+        return e == null ? 0 : value.applyAsInt(e);
     }
 
     private long counter(Counter c) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.get(c);
+        return stats().get(c);
     }
 
     private double meanMillis(Timer t) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.meanMillis(t);
+        return stats().meanMillis(t);
     }
 
     private double maxMillis(Timer t) {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.maxMillis(t);
+        return stats().maxMillis(t);
     }
 
     // One getter per statistic, by name: JMX finds them by reflection.
@@ -74,27 +82,14 @@ abstract class ManagerStatistics extends ManagerAttributes {
     public double getMsmLoadMeanMillis() { return meanMillis(Timer.LOAD); }
     public double getMsmLoadMaxMillis() { return maxMillis(Timer.LOAD); }
 
-    public long getMsmMeanStoredBytes() {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.meanStoredBytes();
-    }
-
-    public long getMsmMaxStoredBytes() {
-        MsmStatistics s = stats();
-        return s == null ? 0 : s.maxStoredBytes();
-    }
+    public long getMsmMeanStoredBytes() { return stats().meanStoredBytes(); }
+    public long getMsmMaxStoredBytes() { return stats().maxStoredBytes(); }
 
     /** Sessions whose latest state is not in memcached yet because their node was unavailable. */
-    public int getMsmUnsavedSessions() {
-        SessionEngine e = engine();
-        return e == null ? 0 : e.unsavedSessions();
-    }
+    public int getMsmUnsavedSessions() { return ofEngine(SessionEngine::unsavedSessions); }
 
     /** Keys of ended or moved sessions waiting to be deleted until their node is available again. */
-    public int getMsmPendingDeletes() {
-        SessionEngine e = engine();
-        return e == null ? 0 : e.pendingDeletes();
-    }
+    public int getMsmPendingDeletes() { return ofEngine(SessionEngine::pendingDeletes); }
 
     /** Memcached node ids currently available, comma separated. */
     public String getMsmAvailableNodes() {

@@ -115,24 +115,25 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     public void setPrincipal(Principal principal) {
         boolean changed = !Objects.equals(this.principal, principal);
         super.setPrincipal(principal);
-        if (changed && state != null) {
-            state.metadataChanged();
-        }
+        metadataChangedIf(changed);
     }
 
     @Override
     public void setAuthType(String authType) {
         boolean changed = !Objects.equals(this.authType, authType);
         super.setAuthType(authType);
-        if (changed && state != null) {
-            state.metadataChanged();
-        }
+        metadataChangedIf(changed);
     }
 
     @Override
     public void setMaxInactiveInterval(int interval) {
         boolean changed = this.maxInactiveInterval != interval;
         super.setMaxInactiveInterval(interval);
+        metadataChangedIf(changed);
+    }
+
+    /** Notes a change of a value msm stores with the session; none while it is constructed (no state yet). */
+    private void metadataChangedIf(boolean changed) {
         if (changed && state != null) {
             state.metadataChanged();
         }
@@ -285,12 +286,9 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     @Override
     public SessionData.Builder metadata() {
         SessionData.Builder b = SessionData.builder(getIdInternal())
-                .creationTime(getCreationTimeInternal())
-                .lastAccessedTime(getLastAccessedTimeInternal())
-                .thisAccessedTime(getThisAccessedTimeInternal())
+                .times(getCreationTimeInternal(), getLastAccessedTimeInternal(), getThisAccessedTimeInternal())
                 .maxInactiveInterval(getMaxInactiveInterval())
-                .isNew(isNew)
-                .isValid(isValid)
+                .state(isNew, isValid)
                 .authType(authType)
                 .principal(AuthStateCodec.encodePrincipal(principal));
         for (String name : CARRIED_NOTES) {

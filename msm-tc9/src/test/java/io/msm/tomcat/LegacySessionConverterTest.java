@@ -31,8 +31,8 @@ class LegacySessionConverterTest {
         ByteChunk startBeyond = new ByteChunk();
         startBeyond.setBytes(new byte[3], 9, 3); // start 9, end 12 over a 3-byte buffer
         for (ByteChunk body : new ByteChunk[] {noBuffer, startBeyond}) {
-            byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").creationTime(1).lastAccessedTime(1)
-                    .thisAccessedTime(1).maxInactiveInterval(1800).build(), 2, new byte[0], savedRequest(body),
+            byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").times(1, 1, 1)
+                    .maxInactiveInterval(1800).build(), 2, new byte[0], savedRequest(body),
                     serialize(Integer.valueOf(0)));
             RuntimeException e = assertThrows(RuntimeException.class,
                     () -> converter.convert(AnchorBlob.parse(blob), SessionData.builder("ABC-n1")));
@@ -63,8 +63,8 @@ class LegacySessionConverterTest {
     @Test
     void aPrincipalStreamWithAGadgetClassIsRefused() throws IOException {
         byte[] principal = serialize(new javax.management.BadAttributeValueExpException("not read"));
-        byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").creationTime(1).lastAccessedTime(1)
-                .thisAccessedTime(1).maxInactiveInterval(1800).authType("BASIC").build(), 2, principal, new byte[0],
+        byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").times(1, 1, 1)
+                .maxInactiveInterval(1800).authType("BASIC").build(), 2, principal, new byte[0],
                 serialize(Integer.valueOf(0)));
         TranscoderException e = assertThrows(TranscoderException.class,
                 () -> converter.convert(AnchorBlob.parse(blob), SessionData.builder("ABC-n1")));
@@ -82,8 +82,8 @@ class LegacySessionConverterTest {
         valuesNotACollection.put("accept", "text/html");
         for (HashMap<Object, Object> headers : java.util.List.of(valueNotString, nameNotString, valuesNotACollection)) {
             byte[] saved = serialize(null, "text/plain", headers, new ArrayList<>(), "GET", null, "/a", "/a");
-            byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").creationTime(1).lastAccessedTime(1)
-                    .thisAccessedTime(1).maxInactiveInterval(1800).build(), 2, new byte[0], saved,
+            byte[] blob = AnchorBlob.encode(SessionData.builder("ABC-n1").times(1, 1, 1)
+                    .maxInactiveInterval(1800).build(), 2, new byte[0], saved,
                     serialize(Integer.valueOf(0)));
             assertThrows(AnchorFormatException.class,
                     () -> converter.convert(AnchorBlob.parse(blob), SessionData.builder("ABC-n1")), headers.toString());
