@@ -127,6 +127,8 @@ final class NodeWatch implements AutoCloseable {
 
     private void reconnect(String id, DirectConnections pool) {
         try {
+            // a fresh connection first: the pool's idle ones may be half-closed leftovers of the process that died
+            pool.openIdle(connectTimeoutMillis);
             while (pool.openConnections() < MIN_OPEN) {
                 pool.openIdle(connectTimeoutMillis);
             }
