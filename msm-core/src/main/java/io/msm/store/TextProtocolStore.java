@@ -194,7 +194,7 @@ final class TextProtocolStore implements SessionStore {
             done.accept(false);
             return;
         }
-        async.submit(nodeId, timeoutMillis -> {
+        async.submit(nodeId, value.length, timeoutMillis -> {
             try {
                 set(nodeId, key, exp, value, timeoutMillis);
                 return true;
