@@ -266,8 +266,10 @@ final class TextProtocolStore implements SessionStore {
     @Override
     public void close() {
         watch.close();
-        async.close();
+        // first: closing the connections ends a writer's wait for a node that stopped answering (a blocking read
+        // ignores the interrupt); its write and those still queued fail
         nodes.values().forEach(DirectConnections::close);
+        async.close();
         writeDeadline.close();
     }
 }
