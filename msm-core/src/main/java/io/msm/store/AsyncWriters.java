@@ -8,16 +8,26 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * The writes {@link SessionStore#setAsync} sends without waiting: one small thread per node makes them in order from
  * a bounded queue. A write's timeout counts from when it was queued, so writes queued behind a node that stopped
- * answering fail together at their timeout instead of one after another; a full queue fails a write at once.
+ * answering fail together at their timeout instead of one after another.
+ *
+ * <p>Each node's queue is bounded twice: at most {@link #QUEUE} writes, and at most {@link #BYTES} of values held
+ * (queued or being written). A write beyond either bound fails at once. The bytes bound is what a node that stopped
+ * answering can pin in the heap until the writes' timeout: counted alone, 1000 values of memcached's default item
+ * size (1 MB) would be 1 GB per node. With 64 MB the count stays the bound for values of up to about 64 KB on average, as
+ * before. A single value larger than {@link #BYTES} is taken when nothing else is held for its node, so that every
+ * value can have a secondary copy.
  */
 final class AsyncWriters implements AutoCloseable {
     /** Writes waiting per node; beyond that, one fails at once. */
     static final int QUEUE = 1000;
+    /** Bytes of values held per node (queued or being written); beyond that, a write fails at once. */
+    static final long BYTES = 64L << 20;
     /** How long {@link #close()} waits for the writer threads to end. */
     static final long END_MILLIS = 2000;
 
@@ -26,14 +36,14 @@ final class AsyncWriters implements AutoCloseable {
         boolean run(long timeoutMillis);
     }
 
-    private final Map<String, ThreadPoolExecutor> writers;
+    private final Map<String, Node> writers;
     private final DaemonThreads threads;
     private final long timeoutMillis;
 
     AsyncWriters(Collection<String> nodeIds, String name, long timeoutMillis) {
         this.timeoutMillis = timeoutMillis;
         this.threads = new DaemonThreads("msm-secondary-" + name);
-        Map<String, ThreadPoolExecutor> w = new LinkedHashMap<>();
+        Map<String, Node> w = new LinkedHashMap<>();
         for (String id : nodeIds) {
             ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE),
                     r -> {
@@ -43,31 +53,63 @@ final class AsyncWriters implements AutoCloseable {
                         return t;
                     });
             e.allowCoreThreadTimeOut(true);
-            w.put(id, e);
+            w.put(id, new Node(e));
         }
         this.writers = Map.copyOf(w);
     }
 
-    /** Queues {@code write} for the node; {@code done} is told its outcome ({@code false} at once if not queued). */
-    void submit(String nodeId, Write write, Consumer<Boolean> done) {
-        ThreadPoolExecutor writer = writers.get(nodeId);
-        if (writer == null) {
+    /** A node's writer thread and the bytes of the values it holds. */
+    private static final class Node {
+        final ThreadPoolExecutor executor;
+        final AtomicLong held = new AtomicLong();
+
+        Node(ThreadPoolExecutor executor) {
+            this.executor = executor;
+        }
+
+        /** Counts {@code bytes} as held, unless that would exceed {@link #BYTES} with other values held. */
+        boolean hold(int bytes) {
+            while (true) {
+                long h = held.get();
+                if (h > 0 && h + bytes > BYTES) {
+                    return false;
+                }
+                if (held.compareAndSet(h, h + bytes)) {
+                    return true;
+                }
+            }
+        }
+    }
+
+    /**
+     * Queues {@code write} of a value of {@code bytes} for the node; {@code done} is told its outcome ({@code false}
+     * at once if not queued).
+     */
+    void submit(String nodeId, int bytes, Write write, Consumer<Boolean> done) {
+        Node node = writers.get(nodeId);
+        if (node == null || !node.hold(bytes)) {
             done.accept(false);
             return;
         }
         try {
-            writer.execute(new Task(write, done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
+            node.executor.execute(new Task(node, bytes, write, done,
+                    System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
         } catch (RejectedExecutionException e) { // full, or closing
+            node.held.addAndGet(-bytes);
             done.accept(false);
         }
     }
 
     private static final class Task implements Runnable {
+        final Node node;
+        final int bytes;
         final Write write;
         final Consumer<Boolean> done;
         final long deadline;
 
-        Task(Write write, Consumer<Boolean> done, long deadline) {
+        Task(Node node, int bytes, Write write, Consumer<Boolean> done, long deadline) {
+            this.node = node;
+            this.bytes = bytes;
             this.write = write;
             this.done = done;
             this.deadline = deadline;
@@ -75,17 +117,28 @@ final class AsyncWriters implements AutoCloseable {
 
         @Override
         public void run() {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            done.accept(left > 0 && write.run(left));
+            boolean stored = false;
+            try {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                stored = left > 0 && write.run(left);
+            } finally {
+                end(stored);
+            }
+        }
+
+        /** Lets go of the value and tells {@code done} the outcome. */
+        void end(boolean stored) {
+            node.held.addAndGet(-bytes);
+            done.accept(stored);
         }
     }
 
     /** Stops the writers: the writes still queued fail; waits (bounded) for the threads to end. */
     @Override
     public void close() {
-        for (ThreadPoolExecutor e : writers.values()) {
-            for (Runnable r : e.shutdownNow()) {
-                ((Task) r).done.accept(false);
+        for (Node n : writers.values()) {
+            for (Runnable r : n.executor.shutdownNow()) {
+                ((Task) r).end(false);
             }
         }
         threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_MILLIS));

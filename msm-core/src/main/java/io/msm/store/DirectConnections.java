@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,6 +43,8 @@ final class DirectConnections implements AutoCloseable {
      * next exchange's miss proves nothing ({@link TextConnection#replacesClosed}).
      */
     private final AtomicBoolean peerClosed = new AtomicBoolean();
+    /** The sockets of the connections open or opening (idle or in a call): {@link #close()} closes them all. */
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline) {
@@ -189,17 +193,22 @@ final class DirectConnections implements AutoCloseable {
     }
 
     private TextConnection open(long deadline) throws IOException {
-        if (closed) {
-            throw new IOException("the store is closed");
-        }
         Socket s = new Socket();
+        sockets.add(s); // before the check: a close() from now on closes it
         try {
+            if (closed) {
+                throw new IOException("the store is closed");
+            }
             s.setTcpNoDelay(true);
             s.connect(address, remainingMillis(deadline));
-            TextConnection c = new TextConnection(s, writeDeadline, openCount);
+            TextConnection c = new TextConnection(s, writeDeadline, () -> {
+                openCount.decrementAndGet();
+                sockets.remove(s);
+            });
             openCount.incrementAndGet();
             return c;
         } catch (IOException | RuntimeException e) {
+            sockets.remove(s);
             s.close();
             throw e;
         }
@@ -280,7 +289,11 @@ final class DirectConnections implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, left);
     }
 
-    /** Closes the idle connections (the busy ones close when their call ends). */
+    /**
+     * Closes every connection, idle or in a call: a call still under way fails at once (a read or connect blocked on
+     * a node that stopped answering returns when its socket is closed, not when its thread is interrupted), and no
+     * connection opens after.
+     */
     @Override
     public void close() {
         closed = true;
@@ -288,6 +301,13 @@ final class DirectConnections implements AutoCloseable {
         while ((c = idle.pollFirst()) != null) {
             idleCount.decrementAndGet();
             c.close();
+        }
+        for (Socket s : sockets) {
+            try {
+                s.close(); // its call's thread closes its connection
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
     }
 }

@@ -11,7 +11,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** A blocking connection to memcached with buffered streams, one exchange at a time ({@link DirectConnections}). */
 final class TextConnection {
@@ -35,13 +34,13 @@ final class TextConnection {
     boolean replacesClosed;
     /** When the current exchange must end ({@link System#nanoTime()}). */
     long deadline;
-    /** Counted down once when this connection closes. */
-    private final AtomicInteger openCount;
+    /** Run once when this connection closes. */
+    private final Runnable onClose;
     private final AtomicBoolean open = new AtomicBoolean(true);
 
-    TextConnection(Socket socket, WriteDeadline writeDeadline, AtomicInteger openCount) throws IOException {
+    TextConnection(Socket socket, WriteDeadline writeDeadline, Runnable onClose) throws IOException {
         this.socket = socket;
-        this.openCount = openCount;
+        this.onClose = onClose;
         this.in = new BufferedInputStream(new DeadlineInput(socket.getInputStream()), BUFFER);
         this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
         this.writeDeadline = writeDeadline;
@@ -138,7 +137,7 @@ final class TextConnection {
 
     void close() {
         if (open.compareAndSet(true, false)) {
-            openCount.decrementAndGet();
+            onClose.run();
         }
         try {
             socket.close();

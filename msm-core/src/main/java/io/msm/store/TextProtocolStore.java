@@ -9,6 +9,8 @@ import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -26,8 +28,11 @@ final class TextProtocolStore implements SessionStore {
     private final NodeWatch watch;
     private final ItemSizeCheck sizes = new ItemSizeCheck(this::settings);
     private final long operationTimeoutMillis;
-    /** Cleared when a node answers that it does not know meta commands (memcached before 1.6). */
-    private volatile boolean metaCommands = true;
+    /**
+     * The nodes that answered that they do not know meta commands (memcached before 1.6, or a proxy): read with
+     * {@code gets} until they reconnect. At most one entry per node.
+     */
+    private final Set<String> noMetaCommands = ConcurrentHashMap.newKeySet();
 
     /** @param name names the store's threads (the context's name) */
     TextProtocolStore(MsmConfig config, String name, MemcachedSessionStore.ConnectionListener listener) {
@@ -42,6 +47,7 @@ final class TextProtocolStore implements SessionStore {
         this.watch = new NodeWatch(nodes, "msm-watch-" + name, operationTimeoutMillis,
                 MemcachedSessionStore.listener(nodeId -> {
                     sizes.forget(nodeId); // maybe restarted with another -I
+                    noMetaCommands.remove(nodeId); // or another version
                     listener.connected(nodeId);
                 }, nodeId -> {
                     sizes.forget(nodeId);
@@ -109,14 +115,14 @@ final class TextProtocolStore implements SessionStore {
 
     @Override
     public StoredValue getWithTtl(String nodeId, String key, int refreshExp, long timeoutMillis) {
-        if (!metaCommands) {
+        if (noMetaCommands.contains(nodeId)) {
             return gets(nodeId, key, timeoutMillis);
         }
         try {
             return call(MG, nodeId, key, timeoutMillis, c -> TextCommands.metaGet(c, key, refreshExp));
         } catch (StoreException e) {
             if (e.getCause() instanceof TextCommands.MetaCommandsUnknown) {
-                metaCommands = false; // memcached before 1.6: plain gets from now on
+                noMetaCommands.add(nodeId); // memcached before 1.6: plain gets on this node from now on
                 return gets(nodeId, key, timeoutMillis);
             }
             throw e;
@@ -194,7 +200,7 @@ final class TextProtocolStore implements SessionStore {
             done.accept(false);
             return;
         }
-        async.submit(nodeId, timeoutMillis -> {
+        async.submit(nodeId, value.length, timeoutMillis -> {
             try {
                 set(nodeId, key, exp, value, timeoutMillis);
                 return true;
@@ -266,8 +272,10 @@ final class TextProtocolStore implements SessionStore {
     @Override
     public void close() {
         watch.close();
-        async.close();
+        // first: closing the connections ends a writer's wait for a node that stopped answering (a blocking read
+        // ignores the interrupt); its write and those still queued fail
         nodes.values().forEach(DirectConnections::close);
+        async.close();
         writeDeadline.close();
     }
 }
