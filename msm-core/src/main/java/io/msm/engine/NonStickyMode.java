@@ -166,6 +166,21 @@ final class NonStickyMode implements SessionMode {
     }
 
     @Override
+    public boolean tomcatExpiresHeldSessions() {
+        return false;
+    }
+
+    @Override
+    public boolean copyWithoutTtlCanTimeOut() {
+        return false;
+    }
+
+    @Override
+    public boolean stopHandsOverHeldSessions() {
+        return false;
+    }
+
+    @Override
     public boolean tombstonesEndedIds() {
         return true;
     }
