@@ -30,6 +30,11 @@ final class NonStickyMode implements SessionMode {
         this.onRequest = WriteContext.everyRequest(base.config);
     }
 
+    /** The secondary copies (tests reach them through this). */
+    SecondaryCopies secondaries() {
+        return secondaries;
+    }
+
     @Override
     public String route() {
         return null;
