@@ -3,6 +3,7 @@ package io.msm.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.msm.config.MsmConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -50,30 +52,30 @@ class ReadmeSnippetsTest {
 
     @Test
     void everyAttributeHasARowInTheConfigurationReference() throws IOException {
-        String readme = read(ROOT.resolve("README.md"));
-        String reference = readme.substring(readme.indexOf("## Configuration"), readme.indexOf("## Choosing a serializer"));
-        List<String> missing = new ArrayList<>();
-        for (String attribute : io.msm.config.MsmConfig.ATTRIBUTES) {
-            if (!reference.contains("\n| `" + attribute + "` |")) {
-                missing.add(attribute);
-            }
-        }
-        assertEquals(List.of(), missing, "attributes without a row in README.md's configuration reference");
+        assertEquals(List.of(), attributesWithoutRow(attribute -> "\n| `" + attribute + "` |"),
+                "attributes without a row in README.md's configuration reference");
     }
 
     /** Each row's default column is the default msm-core declares for the attribute. */
     @Test
     void everyRowShowsTheDeclaredDefault() throws IOException {
+        List<String> wrong = attributesWithoutRow(
+                attribute -> "\n| `" + attribute + "` | " + MsmConfig.documentedDefault(attribute) + " |");
+        wrong.replaceAll(attribute -> attribute + " (declared default: " + MsmConfig.documentedDefault(attribute) + ")");
+        assertEquals(List.of(), wrong, "README.md's configuration reference shows another default");
+    }
+
+    /** The attributes whose {@code row} README.md's configuration reference lacks. */
+    private static List<String> attributesWithoutRow(Function<String, String> row) throws IOException {
         String readme = read(ROOT.resolve("README.md"));
         String reference = readme.substring(readme.indexOf("## Configuration"), readme.indexOf("## Choosing a serializer"));
-        List<String> wrong = new ArrayList<>();
-        for (String attribute : io.msm.config.MsmConfig.ATTRIBUTES) {
-            String row = "\n| `" + attribute + "` | " + io.msm.config.MsmConfig.documentedDefault(attribute) + " |";
-            if (!reference.contains(row)) {
-                wrong.add(attribute + " (declared default: " + io.msm.config.MsmConfig.documentedDefault(attribute) + ")");
+        List<String> missing = new ArrayList<>();
+        for (String attribute : MsmConfig.ATTRIBUTES) {
+            if (!reference.contains(row.apply(attribute))) {
+                missing.add(attribute);
             }
         }
-        assertEquals(List.of(), wrong, "README.md's configuration reference shows another default");
+        return missing;
     }
 
     /** The lines strictly between the "snippet:begin" and "snippet:end" lines. */

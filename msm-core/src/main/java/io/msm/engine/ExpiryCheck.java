@@ -13,29 +13,28 @@ import java.lang.System.Logger.Level;
 final class ExpiryCheck {
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
+    /** The decoder, the loader and the mode, built after the watch. */
     private final SessionEngine engine;
-    private final boolean sticky;
+    private final EngineBase base;
     private final ExpiryIndex index;
     private final ExpiryClaims claims;
-    private final String logPrefix;
 
-    ExpiryCheck(SessionEngine engine, ExpiryIndex index, ExpiryClaims claims, String logPrefix) {
+    ExpiryCheck(SessionEngine engine, ExpiryIndex index, ExpiryClaims claims) {
         this.engine = engine;
-        this.sticky = engine.config().sticky();
+        this.base = engine.base();
         this.index = index;
         this.claims = claims;
-        this.logPrefix = logPrefix;
     }
 
     /** Looks at the due session {@code e}: settles it, looks again later, or ends it. */
     void check(ExpiryWatch.Container c, ExpiryIndex.Entry e, long now) {
         String id = e.id;
-        String node = engine.base().nodeOf(id);
-        if (node == null || sticky && c.holds(id)) {
+        String node = base.nodeOf(id);
+        if (node == null || engine.mode().tomcatExpiresHeldSessions() && c.holds(id)) {
             index.settle(e); // not an id of this configuration, or Tomcat expires it itself
             return;
         }
-        if (!engine.base().isAvailable(node)) {
+        if (!base.isAvailable(node)) {
             retryOrDrop(e, now);
             return;
         }
@@ -43,7 +42,7 @@ final class ExpiryCheck {
         try {
             v = readCopy(id, node);
         } catch (StoreException ex) {
-            engine.base().reportStoreFailure(ex);
+            base.reportStoreFailure(ex);
             retryOrDrop(e, now);
             return;
         }
@@ -59,7 +58,7 @@ final class ExpiryCheck {
                 return;
             }
         } catch (StoreException ex) {
-            engine.base().reportStoreFailure(ex);
+            base.reportStoreFailure(ex);
             retryOrDrop(e, now);
             return;
         }
@@ -73,9 +72,9 @@ final class ExpiryCheck {
      */
     private StoredValue readCopy(String id, String node) throws StoreException {
         StoredValue v = null;
-        for (int n = 0; n < engine.base().keys.names() && (v == null || v.value() == null); n++) {
-            v = engine.base().store.getWithTtl(node, engine.base().keys.primary(id, n), SessionStore.KEEP_EXPIRATION,
-                    engine.config().operationTimeoutMillis());
+        for (int n = 0; n < base.keys.names() && (v == null || v.value() == null); n++) {
+            v = base.store.getWithTtl(node, base.keys.primary(id, n), SessionStore.KEEP_EXPIRATION,
+                    base.config.operationTimeoutMillis());
         }
         return v;
     }
@@ -86,7 +85,7 @@ final class ExpiryCheck {
      */
     private boolean isGone(StoredValue v) {
         return v.value() == null || Tombstones.is(v.value()) || v.ttlSeconds() == StoredValue.NO_EXPIRY
-                || v.ttlSeconds() == StoredValue.UNKNOWN_TTL && !sticky;
+                || v.ttlSeconds() == StoredValue.UNKNOWN_TTL && !engine.mode().copyWithoutTtlCanTimeOut();
     }
 
     /**
@@ -152,7 +151,7 @@ final class ExpiryCheck {
             try {
                 c.expire(r);
             } catch (RuntimeException | LinkageError ex) {
-                LOG.log(Level.WARNING, logPrefix + "ending a timed-out session failed", ex);
+                LOG.log(Level.WARNING, base.logPrefix + "ending a timed-out session failed", ex);
             }
         }
         index.settle(e);

@@ -21,18 +21,17 @@ final class ExpiryHandover {
     /** How often a stop reads and merges the list again when other stops keep writing it. */
     static final int LEAVE_ATTEMPTS = 5;
 
+    /** The mode, built after the watch. */
     private final SessionEngine engine;
-    private final boolean sticky;
+    private final EngineBase base;
     private final ExpiryIndex index;
     private final ExpiryList list;
-    private final String logPrefix;
 
-    ExpiryHandover(SessionEngine engine, ExpiryIndex index, ExpiryList list, String logPrefix) {
+    ExpiryHandover(SessionEngine engine, ExpiryIndex index, ExpiryList list) {
         this.engine = engine;
-        this.sticky = engine.config().sticky();
+        this.base = engine.base();
         this.index = index;
         this.list = list;
-        this.logPrefix = logPrefix;
     }
 
     /**
@@ -41,7 +40,7 @@ final class ExpiryHandover {
      * so the next start finds it when it comes due.
      */
     void leave(Collection<? extends ManagedSession> residents) {
-        long now = engine.now();
+        long now = base.now();
         List<ExpiryList.Item> mine = itemsToLeave(residents, now);
         index.clear();
         for (int attempt = 1; attempt <= LEAVE_ATTEMPTS; attempt++) {
@@ -56,14 +55,14 @@ final class ExpiryHandover {
             if (nodes != null) {
                 if (nodes.isEmpty()) {
                     int n = kept.size();
-                    LOG.log(Level.WARNING, () -> logPrefix + "no memcached node took the list of " + n
+                    LOG.log(Level.WARNING, () -> base.logPrefix + "no memcached node took the list of " + n
                             + " session(s) left for their timeout: they get no sessionDestroyed unless requested "
                             + "again");
                 }
                 return;
             }
         }
-        LOG.log(Level.WARNING, () -> logPrefix + "other Tomcats kept writing the list of sessions left for their "
+        LOG.log(Level.WARNING, () -> base.logPrefix + "other Tomcats kept writing the list of sessions left for their "
                 + "timeout: the " + mine.size() + " session(s) of this one get no sessionDestroyed unless requested "
                 + "again");
     }
@@ -89,9 +88,9 @@ final class ExpiryHandover {
         for (ExpiryIndex.Entry e : index.entries()) {
             items.put(e.id, new ExpiryList.Item(e.id, e.due, e.maxInactive, e.created));
         }
-        if (sticky) {
+        if (engine.mode().stopHandsOverHeldSessions()) {
             long touchUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
-                    Math.max(2000, engine.config().operationTimeoutMillis()));
+                    Math.max(2000, base.config.operationTimeoutMillis()));
             for (ManagedSession s : residents) {
                 int mi = s.maxInactiveInterval();
                 if (!s.isActive() || mi <= 0) {
@@ -111,18 +110,18 @@ final class ExpiryHandover {
     private void keepCopyUntil(ManagedSession s, long until, long now) {
         SessionState st = s.state();
         String id = s.id();
-        String node = engine.base().nodeOf(id);
-        if (!st.isStoredAs(id) || st.storeExpiresAt >= until - 1000 || node == null || !engine.base().isAvailable(node)) {
+        String node = base.nodeOf(id);
+        if (!st.isStoredAs(id) || st.storeExpiresAt >= until - 1000 || node == null || !base.isAvailable(node)) {
             return;
         }
         long seconds = Math.max(1, (until - now + 999) / 1000);
         try {
-            if (engine.base().store.touch(node, engine.base().key(id), Expiration.of(seconds, now),
-                    engine.config().operationTimeoutMillis())) {
+            if (base.store.touch(node, base.key(id), Expiration.of(seconds, now),
+                    base.config.operationTimeoutMillis())) {
                 st.storeExpiresAt = now + seconds * 1000;
             }
         } catch (StoreException e) {
-            engine.base().reportStoreFailure(e);
+            base.reportStoreFailure(e);
         }
     }
 }

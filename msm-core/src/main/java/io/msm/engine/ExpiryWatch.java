@@ -88,8 +88,8 @@ public final class ExpiryWatch {
                 + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0)));
         this.threads = new DaemonThreads("msm-expiry-" + ctx.name());
         this.claims = new ExpiryClaims(engine);
-        this.checks = new ExpiryCheck(engine, index, claims, logPrefix);
-        this.handover = new ExpiryHandover(engine, index, list, logPrefix);
+        this.checks = new ExpiryCheck(engine, index, claims);
+        this.handover = new ExpiryHandover(engine, index, list);
     }
 
     /**

@@ -30,6 +30,11 @@ final class NonStickyMode implements SessionMode {
         this.onRequest = WriteContext.everyRequest(base.config);
     }
 
+    /** The secondary copies (tests reach them through this). */
+    SecondaryCopies secondaries() {
+        return secondaries;
+    }
+
     @Override
     public String route() {
         return null;
@@ -163,6 +168,21 @@ final class NonStickyMode implements SessionMode {
     @Override
     public void primaryTouched(ManagedSession s, SessionState st, String node, int exp) {
         secondaries.touchSecondary(s, st, node, exp);
+    }
+
+    @Override
+    public boolean tomcatExpiresHeldSessions() {
+        return false;
+    }
+
+    @Override
+    public boolean copyWithoutTtlCanTimeOut() {
+        return false;
+    }
+
+    @Override
+    public boolean stopHandsOverHeldSessions() {
+        return false;
     }
 
     @Override

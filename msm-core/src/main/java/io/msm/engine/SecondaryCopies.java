@@ -26,6 +26,8 @@ final class SecondaryCopies {
     private static final long SECONDARY_REFRESH_KEPT_MILLIS = 60_000;
 
     private final EngineBase base;
+    /** {@link #SECONDARY_REFRESH_KEPT_MILLIS}; shorter only where a test waits for the purge ({@link #keepRefreshTimes}). */
+    private volatile long refreshKeptMillis = SECONDARY_REFRESH_KEPT_MILLIS;
     /**
      * When this Tomcat last refreshed each session's secondary copy (id to clock millis). A read-only request
      * refreshes it at most every half slack, so it outlives the session's timeout from any access.
@@ -38,7 +40,16 @@ final class SecondaryCopies {
 
     /** Forgets refresh times older than any half slack (periodically). */
     void purge(long now) {
-        secondaryRefreshed.values().removeIf(at -> now - at > SECONDARY_REFRESH_KEPT_MILLIS);
+        long kept = refreshKeptMillis;
+        secondaryRefreshed.values().removeIf(at -> now - at > kept);
+    }
+
+    /**
+     * Tests only: refresh times are forgotten after {@code millis} instead of {@link #SECONDARY_REFRESH_KEPT_MILLIS}
+     * (a copy is then refreshed more often), so a test that waits until they are gone waits less.
+     */
+    void keepRefreshTimes(long millis) {
+        this.refreshKeptMillis = millis;
     }
 
     /**

@@ -354,6 +354,11 @@ public final class SessionEngine implements AutoCloseable {
         return loader;
     }
 
+    /** The mode's decisions (the timeout watch, built before the mode, asks it when it checks or hands over). */
+    SessionMode mode() {
+        return mode;
+    }
+
     /**
      * Stores what is not yet stored of the given sessions (e.g. changes made by passivation listeners), waits for
      * all backups (bounded), and closes the memcached clients. Sessions are not deleted: they continue on other

@@ -109,6 +109,28 @@ interface SessionMode {
     /** The primary copy was touched to {@code exp}: non-sticky, so is the secondary copy; sticky, nothing. */
     void primaryTouched(ManagedSession s, SessionState st, String node, int exp);
 
+    // What the timeout watch ({@link ExpiryWatch}) decides
+
+    /**
+     * Whether Tomcat itself expires a due session it holds in memory, so the watch leaves it to Tomcat: sticky, yes
+     * (it lives there); non-sticky, no (memcached decides: another Tomcat may have served it since).
+     */
+    boolean tomcatExpiresHeldSessions();
+
+    /**
+     * Whether a due session whose copy's remaining TTL memcached does not tell can still be found timed out: sticky,
+     * yes (a copy a stop left that no other Tomcat took over was accessed nowhere since); non-sticky, no (any Tomcat
+     * may have accessed it: it is no longer watched).
+     */
+    boolean copyWithoutTtlCanTimeOut();
+
+    /**
+     * Whether a stop hands the sessions this Tomcat holds to the next start's watch (and keeps their copies until
+     * they would time out): sticky, yes (no other Tomcat would end them); non-sticky, no (the Tomcats their requests
+     * reached watch them already).
+     */
+    boolean stopHandsOverHeldSessions();
+
     // What an end leaves
 
     /**

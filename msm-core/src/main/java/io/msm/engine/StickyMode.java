@@ -110,6 +110,21 @@ final class StickyMode implements SessionMode {
     }
 
     @Override
+    public boolean tomcatExpiresHeldSessions() {
+        return true;
+    }
+
+    @Override
+    public boolean copyWithoutTtlCanTimeOut() {
+        return true;
+    }
+
+    @Override
+    public boolean stopHandsOverHeldSessions() {
+        return true;
+    }
+
+    @Override
     public boolean tombstonesEndedIds() {
         return false;
     }

@@ -46,6 +46,8 @@ final class FakeStore implements SessionStore {
     volatile CountDownLatch deleteGate;
     /** Operations that time out once each, then work again. */
     final AtomicInteger timeoutsLeft = new AtomicInteger();
+    /** One permit per probe of a node (a get of the key that tests a node) the store answered. */
+    final java.util.concurrent.Semaphore probesAnswered = new java.util.concurrent.Semaphore(0);
     /** Every key any call named. */
     final Set<String> keysSeen = ConcurrentHashMap.newKeySet();
     /** Thread names of touch and delete calls. */
@@ -108,6 +110,9 @@ final class FakeStore implements SessionStore {
             gets.incrementAndGet();
         }
         check("get", node, key);
+        if (key.endsWith("msm:probe")) {
+            probesAnswered.release();
+        }
         Item i = live(node, key);
         return i == null ? null : i.value;
     }

@@ -561,7 +561,8 @@ class SessionEngineTest {
         TestSession s = newSession("n1");
         store.timeoutsLeft.set(1); // one hiccup
         request(s, () -> s.set("count", 1));
-        Thread.sleep(200); // the probe at operationTimeout answers
+        assertTrue(store.probesAnswered.tryAcquire(3, TimeUnit.SECONDS), "a probe at operationTimeout follows");
+        engine.base().threads.prober().submit(() -> { }).get(3, TimeUnit.SECONDS); // its verdict taken, its task done
         assertEquals(java.util.List.of("n1", "n2"), engine.availableNodes());
         store.timingOut.add("n1"); // a real outage: the probe fails too
         request(s, () -> s.set("count", 2));

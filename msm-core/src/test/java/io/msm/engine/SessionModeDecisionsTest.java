@@ -16,9 +16,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What each {@link SessionMode} decides for the parts that load, write and end sessions (they ask the mode, never
- * the {@code sticky} flag): what a load reads, what a write expects and sends besides the primary copy, what an end
- * leaves.
+ * What each {@link SessionMode} decides for the parts that load, write and end sessions and for the timeout watch
+ * (they ask the mode, never the {@code sticky} flag): what a load reads, what a write expects and sends besides the
+ * primary copy, what the watch leaves to Tomcat and hands over at a stop, what an end leaves.
  */
 class SessionModeDecisionsTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
@@ -68,6 +68,25 @@ class SessionModeDecisionsTest {
         assertEquals(-1, mode.legacyAccessed("x-n1", "n1"));
         assertTrue(mode.onRequest().onRequestThread);
         assertFalse(mode.onRequest().pairsSecondary);
+    }
+
+    @Test
+    void stickyTimeoutWatchLeavesHeldSessionsToTomcatJudgesCopiesWithoutTtlAndHandsHeldSessionsOver() {
+        base(true);
+        mode = new StickyMode(base);
+        assertTrue(mode.tomcatExpiresHeldSessions(), "a session held here is Tomcat's to expire");
+        assertTrue(mode.copyWithoutTtlCanTimeOut(), "a copy a stop left, taken over nowhere, was accessed nowhere");
+        assertTrue(mode.stopHandsOverHeldSessions(), "no other Tomcat would end them");
+    }
+
+    @Test
+    void nonStickyTimeoutWatchAsksMemcachedDropsCopiesWithoutTtlAndHandsOverOnlyWatchedSessions() {
+        base(false);
+        SecondaryCopies secondaries = new SecondaryCopies(base);
+        mode = new NonStickyMode(base, secondaries, new SessionLocks(base, secondaries), null);
+        assertFalse(mode.tomcatExpiresHeldSessions(), "another Tomcat may have served it since");
+        assertFalse(mode.copyWithoutTtlCanTimeOut(), "any Tomcat may have accessed it");
+        assertFalse(mode.stopHandsOverHeldSessions(), "the Tomcats their requests reached watch them");
     }
 
     @Test

@@ -138,6 +138,7 @@ public final class FaultSuite {
     private final List<String> extraAttributes;
     private final long outageMillis;
     private final long heapWaitMillis;
+    private final long secondaryRefreshKeptMillis;
 
     public FaultSuite(int users, long thinkMillis) {
         this(users, thinkMillis, List.of());
@@ -155,11 +156,21 @@ public final class FaultSuite {
      */
     public FaultSuite(int users, long thinkMillis, List<String> extraAttributes, long outageMillis,
             long heapWaitMillis) {
+        this(users, thinkMillis, extraAttributes, outageMillis, heapWaitMillis, 0);
+    }
+
+    /**
+     * @param secondaryRefreshKeptMillis how long the Tomcats remember when they wrote each secondary copy instead of
+     *     msm's 60 s (0: msm's), so that {@code heapWaitMillis} can be shorter; non-sticky only
+     */
+    public FaultSuite(int users, long thinkMillis, List<String> extraAttributes, long outageMillis,
+            long heapWaitMillis, long secondaryRefreshKeptMillis) {
         this.users = users;
         this.thinkMillis = thinkMillis;
         this.extraAttributes = List.copyOf(extraAttributes);
         this.outageMillis = outageMillis;
         this.heapWaitMillis = heapWaitMillis;
+        this.secondaryRefreshKeptMillis = secondaryRefreshKeptMillis;
     }
 
     public static void main(String[] args) throws Exception {
@@ -212,8 +223,12 @@ public final class FaultSuite {
         String nodes = memcached.nodesAttribute("n1", "n2");
         List<Node> tomcats = new ArrayList<>();
         try {
-            tomcats.add(Node.start("tc1", nodes, sticky, extraAttributes));
-            tomcats.add(Node.start("tc2", nodes, sticky, extraAttributes));
+            List<String> jvmOptions = new ArrayList<>(List.of("-Xmx256m"));
+            if (secondaryRefreshKeptMillis > 0) {
+                jvmOptions.add("-D" + FaultTomcat.SECONDARY_REFRESH_KEPT_MILLIS + "=" + secondaryRefreshKeptMillis);
+            }
+            tomcats.add(Node.start("tc1", nodes, sticky, extraAttributes, jvmOptions));
+            tomcats.add(Node.start("tc2", nodes, sticky, extraAttributes, jvmOptions));
             Load load = new Load(tomcats, sticky);
             load.start(users, thinkMillis);
             Thread.sleep(STEADY_MILLIS);
@@ -295,11 +310,11 @@ public final class FaultSuite {
             this.sticky = sticky;
         }
 
-        static Node start(String route, String nodes, boolean sticky, List<String> attributes)
-                throws IOException, InterruptedException {
+        static Node start(String route, String nodes, boolean sticky, List<String> attributes,
+                List<String> jvmOptions) throws IOException, InterruptedException {
             List<String> args = new ArrayList<>(List.of(route, nodes, String.valueOf(sticky)));
             args.addAll(attributes);
-            return new Node(route, ForkedJvm.start(FaultTomcat.class.getName(), List.of(), List.of("-Xmx256m"), args),
+            return new Node(route, ForkedJvm.start(FaultTomcat.class.getName(), List.of(), jvmOptions, args),
                     sticky);
         }
 

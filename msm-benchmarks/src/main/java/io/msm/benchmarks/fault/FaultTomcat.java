@@ -21,6 +21,11 @@ import org.apache.catalina.startup.Tomcat;
  * Manager attributes). Prints {@code PORT <n>} once it serves, then runs until killed.
  */
 public final class FaultTomcat {
+    /**
+     * System property: how long (ms) the engine remembers when it refreshed each secondary copy, instead of msm's 60 s
+     * (non-sticky; see {@link io.msm.engine.BenchmarkSeams#keepSecondaryRefreshTimes}).
+     */
+    static final String SECONDARY_REFRESH_KEPT_MILLIS = "msm.fault.secondaryRefreshKeptMillis";
     private static final Logger[] QUIET = {Logger.getLogger("org.apache"), Logger.getLogger("net.spy")};
 
     private FaultTomcat() {
@@ -43,6 +48,10 @@ public final class FaultTomcat {
         Tomcat.addServlet(context, "count", new Count()).addMapping("/count");
         Tomcat.addServlet(context, "heap", new HeapPage(manager)).addMapping("/heap");
         tomcat.start();
+        long kept = Long.getLong(SECONDARY_REFRESH_KEPT_MILLIS, 0);
+        if (kept > 0) {
+            io.msm.engine.BenchmarkSeams.keepSecondaryRefreshTimes(manager.engine(), kept);
+        }
         ForkedJvm.announce(tomcat.getConnector().getLocalPort());
         tomcat.getServer().await();
     }
