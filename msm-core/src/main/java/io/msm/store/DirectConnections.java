@@ -123,6 +123,9 @@ final class DirectConnections implements AutoCloseable {
             } catch (IOException e) {
                 c.close(); // memcached closed it meanwhile: a new one below
                 peerClosed.set(true);
+            } catch (RuntimeException e) {
+                c.close(); // e.g. the write guard refused while the store closes: its state is unknown
+                throw e;
             }
         }
         c = open(deadline);
