@@ -1,6 +1,7 @@
 package io.msm.store;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -10,7 +11,8 @@ import java.util.Map;
  * writes every command line (UTF-8); the caller has checked them ({@link MemcachedKeys}).
  *
  * <p>An answer this client does not expect ({@code ERROR}, {@code CLIENT_ERROR ...}, {@code SERVER_ERROR ...}, a
- * malformed line) is a {@link ProtocolException}: the connection is then closed, never reused.
+ * malformed line, a value for another key) is a {@link ProtocolException}: the connection is then closed, never
+ * reused.
  */
 final class TextCommands {
     /** {@link #store}'s verb for {@code set}, {@code add}, {@code cas} and {@code append}. */
@@ -31,7 +33,7 @@ final class TextCommands {
     static byte[] get(TextConnection c, String key) throws IOException {
         c.writeCommand("get " + key + "\r\n");
         c.out.flush();
-        long[] header = valueHeader(c, false);
+        long[] header = valueHeader(c, key, false);
         return header == null ? null : readValueAndEnd(c, (int) header[0]);
     }
 
@@ -39,7 +41,7 @@ final class TextCommands {
     static StoredValue gets(TextConnection c, String key) throws IOException {
         c.writeCommand("gets " + key + "\r\n");
         c.out.flush();
-        long[] header = valueHeader(c, true);
+        long[] header = valueHeader(c, key, true);
         if (header == null) {
             return new StoredValue(null, StoredValue.UNKNOWN_TTL);
         }
@@ -48,15 +50,16 @@ final class TextCommands {
 
     /**
      * The header of a {@code get}/{@code gets} answer, {@code VALUE <key> <flags> <bytes> [<cas>]}: {@code {bytes,
-     * cas}}, or {@code null} for {@code END} (a miss).
+     * cas}}, or {@code null} for {@code END} (a miss). A value for another key than the one asked is not this
+     * command's answer: a {@link ProtocolException}.
      */
-    private static long[] valueHeader(TextConnection c, boolean withCas) throws IOException {
+    private static long[] valueHeader(TextConnection c, String key, boolean withCas) throws IOException {
         String line = c.readLine();
         if (line.equals("END")) {
             return null;
         }
         String[] parts = line.split(" ");
-        if (!parts[0].equals("VALUE") || parts.length != (withCas ? 5 : 4)) {
+        if (!parts[0].equals("VALUE") || parts.length != (withCas ? 5 : 4) || !parts[1].equals(asRead(key))) {
             throw unexpected(line);
         }
         try {
@@ -69,6 +72,11 @@ final class TextCommands {
         } catch (NumberFormatException e) {
             throw unexpected(line);
         }
+    }
+
+    /** {@code key} as {@link TextConnection#readLine} reads it back: its UTF-8 bytes, one char each. */
+    private static String asRead(String key) {
+        return new String(key.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
     }
 
     private static byte[] readValueAndEnd(TextConnection c, int size) throws IOException {
