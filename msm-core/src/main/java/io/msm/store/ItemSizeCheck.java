@@ -8,7 +8,8 @@ import java.util.function.Function;
  * Refuses a value a node would refuse, without sending it: memcached answers an oversized text-protocol set by
  * closing the connection, which would cost every call on it. Each node's {@code item_size_max} ({@code stats
  * settings}) is asked when a large value first goes there, and forgotten when the node's connection comes back (it
- * may have restarted with another {@code -I}).
+ * may have restarted with another {@code -I}). The same limit bounds the size of a value a node may announce
+ * ({@link #largestValue}).
  */
 final class ItemSizeCheck {
     /**
@@ -18,6 +19,8 @@ final class ItemSizeCheck {
     static final int CHECKED_ABOVE_BYTES = 512 * 1024;
     /** memcached's default item size limit ({@code -I 1m}), assumed when a node cannot say. */
     static final int DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
+    /** memcached's largest item size limit ({@code -I}, {@code ITEM_SIZE_MAX_UPPER_LIMIT}: 1 GB). */
+    static final int MEMCACHED_MAX_ITEM_SIZE = 1024 * 1024 * 1024;
     /** Room for memcached's item header, CAS and flags next to key and value. */
     private static final int ITEM_OVERHEAD = 128;
 
@@ -42,6 +45,15 @@ final class ItemSizeCheck {
             throw StoreException.tooLarge(op, key, nodeId, 0, value.length + " bytes, memcached node " + nodeId
                     + " takes items of at most " + limit + " bytes (its -I); not sent");
         }
+    }
+
+    /**
+     * The largest value the node can hold (no I/O): its {@code item_size_max} if it said it, else memcached's
+     * largest, {@link #MEMCACHED_MAX_ITEM_SIZE}. A value announced larger is no answer of a memcached node.
+     */
+    int largestValue(String nodeId) {
+        Integer limit = itemSizeMax.get(nodeId);
+        return limit == null ? MEMCACHED_MAX_ITEM_SIZE : limit;
     }
 
     /** The node's connection came or went: ask again next time. */

@@ -104,7 +104,7 @@ final class TextProtocolStore implements SessionStore {
 
     @Override
     public byte[] get(String nodeId, String key, long timeoutMillis) {
-        return call("get", nodeId, key, timeoutMillis, c -> TextCommands.get(c, key));
+        return call("get", nodeId, key, timeoutMillis, c -> TextCommands.get(c, key, sizes.largestValue(nodeId)));
     }
 
     @Override
@@ -113,7 +113,8 @@ final class TextProtocolStore implements SessionStore {
             return gets(nodeId, key, timeoutMillis);
         }
         try {
-            return call(MG, nodeId, key, timeoutMillis, c -> TextCommands.metaGet(c, key, refreshExp));
+            return call(MG, nodeId, key, timeoutMillis, c -> TextCommands.metaGet(c, key, refreshExp,
+                    sizes.largestValue(nodeId)));
         } catch (StoreException e) {
             if (e.getCause() instanceof TextCommands.MetaCommandsUnknown) {
                 metaCommands = false; // memcached before 1.6: plain gets from now on
@@ -125,7 +126,7 @@ final class TextProtocolStore implements SessionStore {
 
     @Override
     public StoredValue gets(String nodeId, String key, long timeoutMillis) {
-        return call("gets", nodeId, key, timeoutMillis, c -> TextCommands.gets(c, key));
+        return call("gets", nodeId, key, timeoutMillis, c -> TextCommands.gets(c, key, sizes.largestValue(nodeId)));
     }
 
     @Override
