@@ -39,12 +39,35 @@ final class ItemSizeCheck {
         }
         Integer limit = itemSizeMax.get(nodeId);
         if (limit == null) {
-            limit = ask(nodeId);
+            limit = ask(nodeId, settings);
         }
-        if (value.length + key.length() + ITEM_OVERHEAD > limit) {
+        if (limit == null) {
+            limit = DEFAULT_ITEM_SIZE_MAX; // no answer: memcached's default assumed, asked again next time
+        }
+        if (tooLarge(key, value, limit)) {
             throw StoreException.tooLarge(op, key, nodeId, 0, value.length + " bytes, memcached node " + nodeId
                     + " takes items of at most " + limit + " bytes (its -I); not sent");
         }
+    }
+
+    /**
+     * Whether the node would hold {@code value}, for a copy that is given up rather than failed when it would not
+     * (a secondary copy): {@code false} only if the node said its limit (before, or now through {@code settings},
+     * within the caller's time) and the value exceeds it. A node that cannot tell is sent the value (it decides).
+     */
+    boolean takes(String nodeId, String key, byte[] value, Function<String, Map<String, String>> settings) {
+        if (value.length <= CHECKED_ABOVE_BYTES) {
+            return true;
+        }
+        Integer limit = itemSizeMax.get(nodeId);
+        if (limit == null) {
+            limit = ask(nodeId, settings);
+        }
+        return limit == null || !tooLarge(key, value, limit);
+    }
+
+    private static boolean tooLarge(String key, byte[] value, int limit) {
+        return value.length + key.length() + ITEM_OVERHEAD > limit;
     }
 
     /**
@@ -61,7 +84,8 @@ final class ItemSizeCheck {
         itemSizeMax.remove(nodeId);
     }
 
-    private int ask(String nodeId) {
+    /** The node's {@code item_size_max}, remembered; {@code null} if it does not answer. */
+    private Integer ask(String nodeId, Function<String, Map<String, String>> settings) {
         try {
             Map<String, String> s = settings.apply(nodeId);
             String v = s == null ? null : s.get("item_size_max");
@@ -71,8 +95,8 @@ final class ItemSizeCheck {
                 return limit;
             }
         } catch (RuntimeException e) {
-            // no answer: assume memcached's default, and ask again next time
+            // no answer: ask again next time
         }
-        return DEFAULT_ITEM_SIZE_MAX;
+        return null;
     }
 }
