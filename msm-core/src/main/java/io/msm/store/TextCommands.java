@@ -68,8 +68,11 @@ final class TextCommands {
             return null;
         }
         String[] parts = line.split(" ");
-        if (!parts[0].equals("VALUE") || parts.length != (withCas ? 5 : 4) || !parts[1].equals(asRead(key))) {
+        if (!parts[0].equals("VALUE") || parts.length != (withCas ? 5 : 4)) {
             throw unexpected(line);
+        }
+        if (!parts[1].equals(asRead(key))) { // not named: a key may hold a session id
+            throw new ProtocolException("memcached answered a value for another key");
         }
         try {
             long size = Integer.parseInt(parts[3]);

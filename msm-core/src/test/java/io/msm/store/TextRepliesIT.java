@@ -142,7 +142,7 @@ class TextRepliesIT {
         server.odd = (command, normal, out) -> {
             if (command.equals("get k") || command.equals("gets k")) {
                 String cas = command.startsWith("gets") ? " 7" : "";
-                out.write(ascii("VALUE other 0 1" + cas + "\r\nx\r\nEND\r\n"));
+                out.write(ascii("VALUE someone-elses 0 1" + cas + "\r\nx\r\nEND\r\n"));
                 out.flush();
                 return true;
             }
@@ -150,6 +150,7 @@ class TextRepliesIT {
         };
         StoreException get = assertThrows(StoreException.class, () -> store.get("n1", "k", TIMEOUT));
         assertTrue(get.getCause() instanceof ProtocolException, get::toString);
+        assertFalse(get.getMessage().contains("someone-elses"), () -> "names the other key: " + get.getMessage());
         StoreException gets = assertThrows(StoreException.class, () -> store.gets("n1", "k", TIMEOUT));
         assertTrue(gets.getCause() instanceof ProtocolException, gets::toString);
     }
