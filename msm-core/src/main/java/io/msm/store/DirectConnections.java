@@ -21,11 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Every read waits at most until the call's deadline, however the answer trickles in (a socket's own timeout
  * applies to one read at a time); keys travel in UTF-8.
  *
- * <p>Idle connections are pooled (at most {@link #MAX_IDLE}). A connection that timed out, failed or answered
- * something unexpected is closed, never reused, so a late answer cannot be read as the next call's. A call on a
- * pooled connection that fails before any answer arrived (memcached closed it: restarted, or an idle timeout) is made
- * once more on a new one: a memcached that closed the connection did not run the command (one that crashed in
- * between restarts empty).
+ * <p>Idle connections are pooled (at most {@link #MAX_IDLE}). A connection that timed out, failed, answered
+ * something unexpected or sent more than the answer is closed, never reused, so a late answer cannot be read as the
+ * next call's. A call on a pooled connection that fails before any answer arrived (memcached closed it: restarted,
+ * or an idle timeout) is made once more on a new one: a memcached that closed the connection did not run the command
+ * (one that crashed in between restarts empty).
  *
  * <p>The same pool tells whether the node is there ({@link #watchIdle}, {@link NodeWatch}).
  */
@@ -127,6 +127,9 @@ final class DirectConnections implements AutoCloseable {
             } catch (IOException e) {
                 c.close(); // memcached closed it meanwhile: a new one below
                 peerClosed.set(true);
+            } catch (RuntimeException e) {
+                c.close(); // e.g. the write guard refused while the store closes: its state is unknown
+                throw e;
             }
         }
         c = open(deadline);
@@ -166,7 +169,10 @@ final class DirectConnections implements AutoCloseable {
         sent.conn.close();
     }
 
-    /** Runs {@code exchange}; the connection goes back to the pool if it succeeded, is closed otherwise. */
+    /**
+     * Runs {@code exchange}; the connection goes back to the pool if it succeeded and nothing more came on it, is
+     * closed otherwise.
+     */
     private <T> T run(TextConnection c, long deadline, Exchange<T> exchange) throws IOException {
         boolean reusable = false;
         try {
@@ -177,11 +183,24 @@ final class DirectConnections implements AutoCloseable {
             return result;
         } finally {
             c.replacesClosed = false; // the next call on it finds it open
-            if (reusable) {
+            if (reusable && nothingMore(c)) {
                 release(c);
             } else {
                 c.close();
             }
+        }
+    }
+
+    /**
+     * Whether no byte is waiting on {@code c} after a complete answer. memcached sends nothing but answers, so a
+     * byte more is out of step (a broken server or proxy): the next call on the connection would read it as its
+     * own answer.
+     */
+    private static boolean nothingMore(TextConnection c) {
+        try {
+            return c.in.available() == 0;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -8,7 +8,8 @@ import java.util.function.Function;
  * Refuses a value a node would refuse, without sending it: memcached answers an oversized text-protocol set by
  * closing the connection, which would cost every call on it. Each node's {@code item_size_max} ({@code stats
  * settings}) is asked when a large value first goes there, and forgotten when the node's connection comes back (it
- * may have restarted with another {@code -I}).
+ * may have restarted with another {@code -I}). The same limit bounds the size of a value a node may announce
+ * ({@link #largestValue}).
  */
 final class ItemSizeCheck {
     /**
@@ -18,6 +19,8 @@ final class ItemSizeCheck {
     static final int CHECKED_ABOVE_BYTES = 512 * 1024;
     /** memcached's default item size limit ({@code -I 1m}), assumed when a node cannot say. */
     static final int DEFAULT_ITEM_SIZE_MAX = 1024 * 1024;
+    /** memcached's largest item size limit ({@code -I}, {@code ITEM_SIZE_MAX_UPPER_LIMIT}: 1 GB). */
+    static final int MEMCACHED_MAX_ITEM_SIZE = 1024 * 1024 * 1024;
     /** Room for memcached's item header, CAS and flags next to key and value. */
     private static final int ITEM_OVERHEAD = 128;
 
@@ -36,12 +39,44 @@ final class ItemSizeCheck {
         }
         Integer limit = itemSizeMax.get(nodeId);
         if (limit == null) {
-            limit = ask(nodeId);
+            limit = ask(nodeId, settings);
         }
-        if (value.length + key.length() + ITEM_OVERHEAD > limit) {
+        if (limit == null) {
+            limit = DEFAULT_ITEM_SIZE_MAX; // no answer: memcached's default assumed, asked again next time
+        }
+        if (tooLarge(key, value, limit)) {
             throw StoreException.tooLarge(op, key, nodeId, 0, value.length + " bytes, memcached node " + nodeId
                     + " takes items of at most " + limit + " bytes (its -I); not sent");
         }
+    }
+
+    /**
+     * Whether the node would hold {@code value}, for a copy that is given up rather than failed when it would not
+     * (a secondary copy): {@code false} only if the node said its limit (before, or now through {@code settings},
+     * within the caller's time) and the value exceeds it. A node that cannot tell is sent the value (it decides).
+     */
+    boolean takes(String nodeId, String key, byte[] value, Function<String, Map<String, String>> settings) {
+        if (value.length <= CHECKED_ABOVE_BYTES) {
+            return true;
+        }
+        Integer limit = itemSizeMax.get(nodeId);
+        if (limit == null) {
+            limit = ask(nodeId, settings);
+        }
+        return limit == null || !tooLarge(key, value, limit);
+    }
+
+    private static boolean tooLarge(String key, byte[] value, int limit) {
+        return value.length + key.length() + ITEM_OVERHEAD > limit;
+    }
+
+    /**
+     * The largest value the node can hold (no I/O): its {@code item_size_max} if it said it, else memcached's
+     * largest, {@link #MEMCACHED_MAX_ITEM_SIZE}. A value announced larger is no answer of a memcached node.
+     */
+    int largestValue(String nodeId) {
+        Integer limit = itemSizeMax.get(nodeId);
+        return limit == null ? MEMCACHED_MAX_ITEM_SIZE : limit;
     }
 
     /** The node's connection came or went: ask again next time. */
@@ -49,7 +84,8 @@ final class ItemSizeCheck {
         itemSizeMax.remove(nodeId);
     }
 
-    private int ask(String nodeId) {
+    /** The node's {@code item_size_max}, remembered; {@code null} if it does not answer. */
+    private Integer ask(String nodeId, Function<String, Map<String, String>> settings) {
         try {
             Map<String, String> s = settings.apply(nodeId);
             String v = s == null ? null : s.get("item_size_max");
@@ -59,8 +95,8 @@ final class ItemSizeCheck {
                 return limit;
             }
         } catch (RuntimeException e) {
-            // no answer: assume memcached's default, and ask again next time
+            // no answer: ask again next time
         }
-        return DEFAULT_ITEM_SIZE_MAX;
+        return null;
     }
 }

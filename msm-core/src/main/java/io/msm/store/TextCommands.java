@@ -1,6 +1,7 @@
 package io.msm.store;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -10,7 +11,8 @@ import java.util.Map;
  * writes every command line (UTF-8); the caller has checked them ({@link MemcachedKeys}).
  *
  * <p>An answer this client does not expect ({@code ERROR}, {@code CLIENT_ERROR ...}, {@code SERVER_ERROR ...}, a
- * malformed line) is a {@link ProtocolException}: the connection is then closed, never reused.
+ * malformed line, a value for another key or larger than the node holds) is a {@link ProtocolException}: the
+ * connection is then closed, never reused.
  */
 final class TextCommands {
     /** {@link #store}'s verb for {@code set}, {@code add}, {@code cas} and {@code append}. */
@@ -27,19 +29,27 @@ final class TextCommands {
     private TextCommands() {
     }
 
-    /** {@code get <key>}: the value, or {@code null} if the key is absent. */
-    static byte[] get(TextConnection c, String key) throws IOException {
+    /**
+     * {@code get <key>}: the value, or {@code null} if the key is absent.
+     *
+     * @param maxValue the largest value the node can hold: a larger announced size is a {@link ProtocolException}
+     */
+    static byte[] get(TextConnection c, String key, int maxValue) throws IOException {
         c.writeCommand("get " + key + "\r\n");
         c.out.flush();
-        long[] header = valueHeader(c, false);
+        long[] header = valueHeader(c, key, false, maxValue);
         return header == null ? null : readValueAndEnd(c, (int) header[0]);
     }
 
-    /** {@code gets <key>}: the value and its CAS ({@link StoredValue#UNKNOWN_TTL}); a miss has a {@code null} value. */
-    static StoredValue gets(TextConnection c, String key) throws IOException {
+    /**
+     * {@code gets <key>}: the value and its CAS ({@link StoredValue#UNKNOWN_TTL}); a miss has a {@code null} value.
+     *
+     * @param maxValue as {@link #get}
+     */
+    static StoredValue gets(TextConnection c, String key, int maxValue) throws IOException {
         c.writeCommand("gets " + key + "\r\n");
         c.out.flush();
-        long[] header = valueHeader(c, true);
+        long[] header = valueHeader(c, key, true, maxValue);
         if (header == null) {
             return new StoredValue(null, StoredValue.UNKNOWN_TTL);
         }
@@ -48,9 +58,11 @@ final class TextCommands {
 
     /**
      * The header of a {@code get}/{@code gets} answer, {@code VALUE <key> <flags> <bytes> [<cas>]}: {@code {bytes,
-     * cas}}, or {@code null} for {@code END} (a miss).
+     * cas}}, or {@code null} for {@code END} (a miss). A value for another key than the one asked is not this
+     * command's answer: a {@link ProtocolException}.
      */
-    private static long[] valueHeader(TextConnection c, boolean withCas) throws IOException {
+    private static long[] valueHeader(TextConnection c, String key, boolean withCas, int maxValue)
+            throws IOException {
         String line = c.readLine();
         if (line.equals("END")) {
             return null;
@@ -59,16 +71,36 @@ final class TextCommands {
         if (!parts[0].equals("VALUE") || parts.length != (withCas ? 5 : 4)) {
             throw unexpected(line);
         }
+        if (!parts[1].equals(asRead(key))) { // not named: a key may hold a session id
+            throw new ProtocolException("memcached answered a value for another key");
+        }
         try {
             long size = Integer.parseInt(parts[3]);
             long cas = withCas ? Long.parseLong(parts[4]) : 0;
             if (size < 0) {
                 throw unexpected(line);
             }
-            return new long[] {size, cas};
+            return new long[] {sizeAtMost(size, maxValue), cas};
         } catch (NumberFormatException e) {
             throw unexpected(line);
         }
+    }
+
+    /** {@code key} as {@link TextConnection#readLine} reads it back: its UTF-8 bytes, one char each. */
+    private static String asRead(String key) {
+        return new String(key.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * An announced value size, refused above {@code maxValue}: no node holds such a value, and reading it would hold
+     * as much memory as the peer sends (a broken or hostile server could exhaust the heap).
+     */
+    private static long sizeAtMost(long size, int maxValue) throws ProtocolException {
+        if (size > maxValue) {
+            throw new ProtocolException("memcached announced a value of " + size + " bytes, the node holds at most "
+                    + maxValue);
+        }
+        return size;
     }
 
     private static byte[] readValueAndEnd(TextConnection c, int size) throws IOException {
@@ -94,10 +126,11 @@ final class TextCommands {
      * {@code refreshExp} (not {@link SessionStore#KEEP_EXPIRATION}) also a touch. Answers: {@code VA <size> t<ttl>
      * c<cas>} and the data (hit; {@code t-1}: never expires), {@code EN} (miss).
      *
+     * @param maxValue as {@link #get}
      * @throws MetaCommandsUnknown memcached answered {@code ERROR} (before 1.6)
      * @throws MissAfterReconnect a miss on a connection that replaced one memcached had closed
      */
-    static StoredValue metaGet(TextConnection c, String key, int refreshExp) throws IOException {
+    static StoredValue metaGet(TextConnection c, String key, int refreshExp, int maxValue) throws IOException {
         c.writeCommand(metaGetCommand(key, refreshExp));
         c.out.flush();
         String h = c.readLine();
@@ -114,8 +147,8 @@ final class TextCommands {
         if (hit == null) {
             throw unexpected(h);
         }
-        return new StoredValue(c.readData((int) hit[0]), (int) hit[1], refreshExp != SessionStore.KEEP_EXPIRATION,
-                hit[2]);
+        return new StoredValue(c.readData((int) sizeAtMost(hit[0], maxValue)), (int) hit[1],
+                refreshExp != SessionStore.KEEP_EXPIRATION, hit[2]);
     }
 
     /**

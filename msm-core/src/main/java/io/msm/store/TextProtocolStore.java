@@ -101,8 +101,12 @@ final class TextProtocolStore implements SessionStore {
     }
 
     private Map<String, String> settings(String nodeId) {
+        return settings(nodeId, operationTimeoutMillis);
+    }
+
+    private Map<String, String> settings(String nodeId, long timeoutMillis) {
         try {
-            return nodes.get(nodeId).call(operationTimeoutMillis, c -> TextCommands.stats(c, "settings"));
+            return nodes.get(nodeId).call(timeoutMillis, c -> TextCommands.stats(c, "settings"));
         } catch (IOException e) {
             return null;
         }
@@ -110,7 +114,7 @@ final class TextProtocolStore implements SessionStore {
 
     @Override
     public byte[] get(String nodeId, String key, long timeoutMillis) {
-        return call("get", nodeId, key, timeoutMillis, c -> TextCommands.get(c, key));
+        return call("get", nodeId, key, timeoutMillis, c -> TextCommands.get(c, key, sizes.largestValue(nodeId)));
     }
 
     @Override
@@ -119,7 +123,8 @@ final class TextProtocolStore implements SessionStore {
             return gets(nodeId, key, timeoutMillis);
         }
         try {
-            return call(MG, nodeId, key, timeoutMillis, c -> TextCommands.metaGet(c, key, refreshExp));
+            return call(MG, nodeId, key, timeoutMillis, c -> TextCommands.metaGet(c, key, refreshExp,
+                    sizes.largestValue(nodeId)));
         } catch (StoreException e) {
             if (e.getCause() instanceof TextCommands.MetaCommandsUnknown) {
                 noMetaCommands.add(nodeId); // memcached before 1.6: plain gets on this node from now on
@@ -131,7 +136,7 @@ final class TextProtocolStore implements SessionStore {
 
     @Override
     public StoredValue gets(String nodeId, String key, long timeoutMillis) {
-        return call("gets", nodeId, key, timeoutMillis, c -> TextCommands.gets(c, key));
+        return call("gets", nodeId, key, timeoutMillis, c -> TextCommands.gets(c, key, sizes.largestValue(nodeId)));
     }
 
     @Override
@@ -212,21 +217,27 @@ final class TextProtocolStore implements SessionStore {
 
     /**
      * The secondary's {@code set} is written first, then the primary's call is made as {@link #storeIf} makes it,
-     * then the secondary's answer read: one wait for both.
+     * then the secondary's answer read: one wait for both. A value larger than the secondary holds is not sent to
+     * it ({@link Secondary#FAILED}).
      */
     @Override
     public Paired storeWithSecondary(String nodeId, String key, int exp, byte[] value, long cas, long timeoutMillis,
             String secondaryNodeId, String secondaryKey, int secondaryExp, long secondaryTimeoutMillis) {
         pool("set", nodeId, key);
         DirectConnections bak = pool("set", secondaryNodeId, secondaryKey);
-        sizes.check("set", nodeId, key, value); // the same bytes on both nodes
-        DirectConnections.Sent sent;
-        boolean sendTimedOut = false;
+        sizes.check("set", nodeId, key, value);
+        long start = System.nanoTime();
+        // the same bytes, but the secondary may hold smaller items (its -I): a copy it cannot hold is not sent
+        boolean fits = sizes.takes(secondaryNodeId, secondaryKey, value, id -> settings(id, secondaryTimeoutMillis));
+        long sendMillis = secondaryTimeoutMillis - MemcachedSessionStore.elapsed(start); // what asking it left
+        DirectConnections.Sent sent = null;
+        boolean sendTimedOut = fits && sendMillis <= 0;
         try {
-            sent = bak.send(secondaryTimeoutMillis,
-                    c -> TextCommands.writeStore(c, TextCommands.Verb.SET, secondaryKey, secondaryExp, value, 0));
+            if (fits && !sendTimedOut) {
+                sent = bak.send(sendMillis,
+                        c -> TextCommands.writeStore(c, TextCommands.Verb.SET, secondaryKey, secondaryExp, value, 0));
+            }
         } catch (IOException e) {
-            sent = null;
             sendTimedOut = e instanceof SocketTimeoutException; // a node that stopped reading
         }
         boolean primaryAnswered = false;
