@@ -248,4 +248,26 @@ class LockingIT extends MsmIT {
         assertNull(server(nodeOf(id)).get("lock:" + id));
         assertEquals(0, tc1.manager().getMsmLockTimeouts() + tc2.manager().getMsmLockTimeouts());
     }
+
+    /**
+     * An async request that ends by {@code AsyncContext.dispatch()} (Spring MVC's Callable, DeferredResult) runs msm's
+     * valve a second time: that pass keeps the lock its first pass took instead of waiting for it, and what the
+     * dispatched pass changes is stored before the answer, for the other Tomcat's next request.
+     */
+    @Test
+    void asyncDispatchKeepsTheLockOfItsFirstPassAndStoresWhatTheDispatchedPassChanged() {
+        EmbeddedTomcat tc1 = nonSticky("tc1", "lockingMode", "all", "lockFailure", "fail", "operationTimeout", "3000");
+        EmbeddedTomcat tc2 = nonSticky("tc2", "lockingMode", "all", "lockFailure", "fail", "operationTimeout", "3000");
+        Browser b = new Browser();
+        for (int i = 1; i <= 4; i++) {
+            Browser.Page p = b.get((i % 2 == 1 ? tc1 : tc2).url("/async-dispatch"));
+            assertEquals(200, p.status, "request " + i + ": " + p);
+            assertEquals(i, p.count(), "request " + i + " sees the count the other Tomcat's dispatched pass stored");
+            assertTrue(p.millis < 1500, "request " + i + " waited for no lock: " + p.millis + " ms");
+        }
+        assertEquals(5, b.get(tc1.url("/counter")).count(), "the last dispatched pass's change is on the other Tomcat");
+        String id = b.sessionId();
+        assertNull(server(nodeOf(id)).get("lock:" + id), "released after the requests");
+        assertEquals(0, tc1.manager().getMsmLockTimeouts() + tc2.manager().getMsmLockTimeouts());
+    }
 }

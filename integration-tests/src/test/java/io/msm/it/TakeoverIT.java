@@ -138,6 +138,43 @@ class TakeoverIT extends MsmIT {
         }
     }
 
+    /**
+     * A takeover that fails after the session was read (here a container listener of the webapp throws on the id
+     * change) gives the request a new session and keeps no half-taken-over copy in memory: the session stays tc1's,
+     * and the same cookie on tc2 later takes it over properly.
+     */
+    @Test
+    void aTakeoverThatFailsHalfwayKeepsNoCopyOfTheSession() {
+        EmbeddedTomcat tc1 = tomcat("tc1");
+        EmbeddedTomcat tc2 = tomcat("tc2");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        awaitBackups(tc1);
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        tc2.context().addContainerListener(event -> {
+            if (failing.get() && org.apache.catalina.Context.CHANGE_SESSION_ID_EVENT.equals(event.getType())) {
+                throw new IllegalStateException("a container listener that fails");
+            }
+        });
+        assertEquals(1, b.get(tc2.url("/counter")).count(), "not taken over: a new session");
+        String fresh = b.sessionId();
+        List<String> held = new ArrayList<>();
+        for (org.apache.catalina.Session s : tc2.manager().findSessions()) {
+            held.add(s.getIdInternal());
+        }
+        assertEquals(List.of(fresh), held, "tc2 holds the request's new session only, no copy of " + id);
+        failing.set(false);
+        awaitBackups(tc2);
+        Browser same = new Browser();
+        same.setCookie("JSESSIONID", id);
+        assertEquals(2, same.get(tc2.url("/counter")).count(), "taken over now");
+        awaitBackups(tc2);
+        assertEquals(3, same.get(tc2.url("/counter")).count());
+        awaitBackups(tc2);
+        assertEquals(4, same.get(tc1.url("/counter")).count(), "and back to tc1");
+    }
+
     private static void logIn(Browser b, EmbeddedTomcat t) {
         assertEquals("LOGIN-PAGE", b.get(t.url("/protected/page?x=1")).body);
         Browser.Page login = b.post(t.url("/j_security_check"), CREDENTIALS);

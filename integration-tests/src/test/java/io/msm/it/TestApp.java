@@ -62,6 +62,9 @@ final class TestApp {
         org.apache.catalina.Wrapper async = Tomcat.addServlet(ctx, "asyncCounter", new AsyncCounter(route));
         async.setAsyncSupported(true);
         async.addMapping("/async-counter");
+        org.apache.catalina.Wrapper dispatching = Tomcat.addServlet(ctx, "asyncDispatch", new AsyncDispatch());
+        dispatching.setAsyncSupported(true);
+        dispatching.addMapping("/async-dispatch");
         servlet(ctx, "login", "/login.html", new Text("LOGIN-PAGE"));
         servlet(ctx, "loginError", "/error.html", new Text("LOGIN-ERROR"));
         ctx.addApplicationListener(SessionEvents.class.getName());
@@ -249,6 +252,21 @@ final class TestApp {
                     ac.complete();
                 }
             });
+        }
+    }
+
+    /**
+     * Gets the session, goes asynchronous and, from a container thread, dispatches to {@code /counter}, as Spring
+     * MVC's {@code Callable} and {@code DeferredResult} finish: the dispatched pass changes the session and answers.
+     */
+    static final class AsyncDispatch extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) {
+            req.getSession();
+            javax.servlet.AsyncContext ac = req.startAsync();
+            ac.start(() -> ac.dispatch("/counter"));
         }
     }
 

@@ -139,6 +139,12 @@ final class SessionLookup {
             }
             return result;
         } catch (RuntimeException | LinkageError ex) {
+            if (result != null) {
+                // restored but not (fully) taken over: the copy leaves memory, under whichever id it has by now
+                manager.removeResident(result.getIdInternal(), result);
+                manager.removeResident(id, result);
+                result = null; // the requests waiting for this load get nothing either
+            }
             log.warn(manager.logPrefix() + "session " + io.msm.internal.LogIds.of(id) + " could not be restored from memcached; the request gets a new "
                     + "session", ex);
             return null;
@@ -156,13 +162,18 @@ final class SessionLookup {
         long lastAccessed = e.config().sticky() ? now : r.lastAccessedTime();
         s.restore(r.data(), r.attributes(), now, lastAccessed);
         s.setId(r.data().id(), false);
-        e.loaded(s, r);
-        Context context = manager.getContext();
-        ClassLoader old = context.bind(false, null);
         try {
-            s.activate();
-        } finally {
-            context.unbind(false, old);
+            e.loaded(s, r);
+            Context context = manager.getContext();
+            ClassLoader old = context.bind(false, null);
+            try {
+                s.activate();
+            } finally {
+                context.unbind(false, old);
+            }
+        } catch (RuntimeException | LinkageError ex) {
+            manager.removeResident(s.getIdInternal(), s); // not restored: out of memory again
+            throw ex;
         }
         return s;
     }

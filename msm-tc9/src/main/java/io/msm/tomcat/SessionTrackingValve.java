@@ -13,11 +13,15 @@ import org.apache.catalina.valves.ValveBase;
  * {@code requestUriIgnorePattern}), chooses among several session cookies, takes the session's lock (non-sticky
  * locking), moves a session off an unavailable node before the webapp runs, and ends the request's sessions before
  * the response is sent (so a synchronous or non-sticky write is done when the client sees the answer), then releases
- * the lock. Requests that go asynchronous do this when their async cycle completes. In non-sticky and synchronous
- * mode the webapp gets the response wrapped in a {@link ResponseGuard}, which stores the sessions first if the
- * application sends the response before its end.
+ * the lock. Requests that go asynchronous do this when their async cycle completes, or at the end of the pass an
+ * {@code AsyncContext.dispatch()} runs (it continues the request: same sessions, same lock). In non-sticky and
+ * synchronous mode the webapp gets the response wrapped in a {@link ResponseGuard}, which stores the sessions first if
+ * the application sends the response before its end.
  */
 final class SessionTrackingValve extends ValveBase {
+    /** The request note holding the {@link AsyncEnd} of a request that went asynchronous. */
+    private static final String ASYNC_NOTE = "io.msm.tomcat.AsyncEnd";
+
     private final MemcachedSessionManager manager;
 
     SessionTrackingValve(MemcachedSessionManager manager) {
@@ -29,6 +33,11 @@ final class SessionTrackingValve extends ValveBase {
     public void invoke(Request request, Response response) throws IOException, ServletException {
         if (!manager.isActiveMsm()) {
             getNext().invoke(request, response);
+            return;
+        }
+        AsyncEnd started = asyncStartedHere(request);
+        if (started != null) {
+            continueAsync(started, request, response);
             return;
         }
         RequestContext outer = RequestContext.current();
@@ -52,7 +61,9 @@ final class SessionTrackingValve extends ValveBase {
             getNext().invoke(request, response);
             async = request.isAsyncStarted();
             if (async) {
-                request.getAsyncContext().addListener(new AsyncEnd(manager, rc));
+                AsyncEnd end = new AsyncEnd(manager, rc);
+                request.getAsyncContext().addListener(end);
+                request.setNote(ASYNC_NOTE, end); // Tomcat clears a request's notes when it recycles it
             }
         } finally {
             try {
@@ -75,6 +86,44 @@ final class SessionTrackingValve extends ValveBase {
         }
     }
 
+    /** The end of a request that went asynchronous on a pass of this valve and is not over, or {@code null}. */
+    private AsyncEnd asyncStartedHere(Request request) {
+        Object note = request.getNote(ASYNC_NOTE);
+        if (!(note instanceof AsyncEnd)) {
+            return null;
+        }
+        AsyncEnd end = (AsyncEnd) note;
+        return end.manager == manager && !end.isDone() ? end : null;
+    }
+
+    /**
+     * A pass through the pipeline for a request whose first pass went asynchronous ({@code AsyncContext.dispatch()}
+     * runs the whole pipeline again for the same request): it continues that request. No second cookie choice, lock
+     * or relocation (the first pass holds the session's lock; a second {@code lock} would wait for itself). The
+     * sessions it uses are the request's; unless it goes asynchronous again, the request ends here, before Tomcat
+     * finishes the response, and the end its async cycle would run is skipped.
+     */
+    private void continueAsync(AsyncEnd started, Request request, Response response)
+            throws IOException, ServletException {
+        RequestContext outer = RequestContext.current();
+        RequestContext.restore(started.rc);
+        try {
+            getNext().invoke(request, response);
+        } finally {
+            try {
+                if (!request.isAsyncStarted()) {
+                    started.end();
+                }
+            } finally {
+                if (outer != null) {
+                    RequestContext.restore(outer);
+                } else {
+                    RequestContext.leave();
+                }
+            }
+        }
+    }
+
     /** Ends an asynchronous request when its async cycle completes: stores its sessions, releases its lock. */
     private static final class AsyncEnd implements AsyncListener {
         private final MemcachedSessionManager manager;
@@ -84,6 +133,10 @@ final class SessionTrackingValve extends ValveBase {
         AsyncEnd(MemcachedSessionManager manager, RequestContext rc) {
             this.manager = manager;
             this.rc = rc;
+        }
+
+        synchronized boolean isDone() {
+            return done;
         }
 
         private synchronized void end() {
