@@ -1,4 +1,4 @@
-package io.msm.store;
+package io.msm.test.net;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * ({@link #retarget}), and a listener whose accept backlog is full while the established connections keep answering
  * ({@link #stopAccepting}). {@link #blackhole()} is a port whose connects time out.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
     /** Connect timeout of the connections that fill the backlog: the kernel's SYN retry comes after 1 s. */
     private static final int FILL_CONNECT_MILLIS = 200;
 
@@ -43,7 +43,7 @@ final class TcpProxy implements AutoCloseable {
     }
 
     /** A proxy to the memcached on {@code 127.0.0.1:targetPort}. */
-    static TcpProxy to(int targetPort) {
+    public static TcpProxy to(int targetPort) {
         try {
             return new TcpProxy(targetPort, true);
         } catch (IOException e) {
@@ -52,7 +52,7 @@ final class TcpProxy implements AutoCloseable {
     }
 
     /** A port that never accepts and whose backlog is full: every connect to it times out. */
-    static TcpProxy blackhole() {
+    public static TcpProxy blackhole() {
         try {
             TcpProxy p = new TcpProxy(-1, false);
             p.fillBacklog();
@@ -62,7 +62,7 @@ final class TcpProxy implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
@@ -70,7 +70,7 @@ final class TcpProxy implements AutoCloseable {
      * From now on forwards to {@code 127.0.0.1:port}, and closes every connection forwarded so far: to its clients, as
      * if memcached restarted, with no connect refused in between.
      */
-    void retarget(int port) {
+    public void retarget(int port) {
         targetPort = port;
         for (Socket[] pair : pairs) {
             closeQuietly(pair[0]);
@@ -79,7 +79,7 @@ final class TcpProxy implements AutoCloseable {
     }
 
     /** Closes the first forwarded connection still open, as memcached closing one idle connection. */
-    void closeFirstForwarded() {
+    public void closeFirstForwarded() {
         for (Socket[] pair : pairs) {
             if (!pair[0].isClosed()) {
                 closeQuietly(pair[0]);
@@ -91,22 +91,17 @@ final class TcpProxy implements AutoCloseable {
     }
 
     /** Stops accepting and fills the backlog: a new connect times out, the forwarded connections keep working. */
-    void stopAccepting() throws IOException {
+    public void stopAccepting() throws IOException {
         accepting = false;
         fillBacklog();
     }
 
     /** Accepts again (the waiting connections first, forwarded like any other). */
-    void startAccepting() {
+    public void startAccepting() {
         synchronized (gate) {
             accepting = true;
             gate.notifyAll();
         }
-    }
-
-    /** Connections forwarded so far. */
-    int forwarded() {
-        return pairs.size();
     }
 
     private void fillBacklog() throws IOException {
