@@ -270,6 +270,7 @@ final class DirectConnections implements AutoCloseable {
      * memcached which process answers on it (within the same time). {@link #abortWatch} ends it at once.
      *
      * @return the process (equal strings: the same one), or {@code null} if not asked or memcached did not say
+     * @throws StatsUnanswered connected, but closed before any answer to {@code stats}
      * @throws IOException could not connect
      */
     String openIdle(long timeoutMillis, boolean identify) throws IOException {
@@ -291,8 +292,8 @@ final class DirectConnections implements AutoCloseable {
                     c.close(); // no answer in time, or not one to use: not kept, the process not known
                     return null;
                 } catch (IOException e) {
-                    c.close(); // closed at once (a port forwarder whose memcached is gone): as a refused connect
-                    throw e;
+                    c.close(); // closed at once: a port forwarder whose memcached is gone, or a server without stats
+                    throw new StatsUnanswered(e);
                 }
             }
             release(c);
@@ -315,6 +316,15 @@ final class DirectConnections implements AutoCloseable {
             return null;
         }
         return pid.trim() + " " + (Long.parseLong(time.trim()) - Long.parseLong(uptime.trim()));
+    }
+
+    /** {@link #openIdle} connected, but the connection closed before any answer to {@code stats}. */
+    static final class StatsUnanswered extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StatsUnanswered(IOException cause) {
+            super("closed before answering stats: " + cause, cause);
+        }
     }
 
     /** Ends the connects and {@code stats} of {@link #openIdle} under way and refuses new ones (the watch stops). */

@@ -25,7 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  * the new process is empty. So the watch's next connection asks {@code stats} which process answers (pid and start
  * time, when {@code identifies}) and a different process than before is reported down and up at once, which makes the
  * engine store again what it stored there. The same process ({@code -o idle_timeout} closed an idle connection) is no
- * outage. A connect that times out (a lost SYN, a full accept backlog) reports the node down only when the next
+ * outage. A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
+ * refused (a port forwarder accepts while its memcached is gone). A connect that times out (a lost SYN, a full accept backlog) reports the node down only when the next
  * attempt times out too; a refused one at once.
  *
  * <p>A paused or partitioned node keeps its connections open: the calls' timeouts catch that case.
@@ -39,6 +40,8 @@ final class NodeWatch implements AutoCloseable {
     static final int MIN_OPEN = 2;
     /** Connect timeouts in a row that report a node down. */
     static final int TIMEOUTS_DOWN = 2;
+    /** A node that never said which process it is (no {@code stats}) is not asked again after this many tries. */
+    static final int UNANSWERED_MAX = 3;
     /** How long {@link #close()} waits for the watch threads to end. */
     static final long END_MILLIS = 2000;
 
@@ -98,6 +101,10 @@ final class NodeWatch implements AutoCloseable {
         String process;
         /** Connects that timed out in a row while the node was up. */
         int connectTimeouts;
+        /** Whether to ask the node which process it is: not after {@link #UNANSWERED_MAX} tries it never answered. */
+        boolean identify = identifies;
+        /** Tries in a row the node did not say which process it is, while it never did. */
+        int unanswered;
 
         Node(String id, DirectConnections pool, String threadName) {
             this.id = id;
@@ -155,9 +162,15 @@ final class NodeWatch implements AutoCloseable {
         private void open() {
             String now;
             try {
-                now = pool.openIdle(connectTimeoutMillis, identifies);
-            } catch (SocketTimeoutException e) {// a lost SYN or a full accept backlog, unless it happens again
+                now = openIdle();
+            } catch (SocketTimeoutException e) { // a lost SYN or a full accept backlog, unless it happens again
                 if (++connectTimeouts >= TIMEOUTS_DOWN) {
+                    refused(id);
+                }
+                return;
+            } catch (DirectConnections.StatsUnanswered e) {
+                connectTimeouts = 0;
+                if (process != null) { // it answered stats before: nothing serves there now (a forwarder accepted)
                     refused(id);
                 }
                 return;
@@ -175,11 +188,43 @@ final class NodeWatch implements AutoCloseable {
             }
         }
 
+        /** {@link DirectConnections#openIdle}, asking which process answers while the node may say. */
+        private String openIdle() throws IOException {
+            boolean asked = identify;
+            String now;
+            try {
+                now = pool.openIdle(connectTimeoutMillis, asked);
+            } catch (DirectConnections.StatsUnanswered e) {
+                unanswered();
+                throw e;
+            }
+            if (now != null) {
+                unanswered = 0;
+            } else if (asked) {
+                unanswered();
+            }
+            return now;
+        }
+
+        private void unanswered() {
+            if (process == null && ++unanswered >= UNANSWERED_MAX) {
+                identify = false; // not memcached's stats (a proxy?): no restart check, as before there was one
+            }
+        }
+
         private void reconnect() {
             try {
                 pool.takeClosedByPeer(); // the process that died closed them: the one that answers now is seen below
                 // a fresh connection first: the pool's idle ones may be half-closed leftovers of the process that died
-                String now = pool.openIdle(connectTimeoutMillis, identifies);
+                String now;
+                try {
+                    now = openIdle();
+                } catch (DirectConnections.StatsUnanswered e) {
+                    if (process != null) {
+                        throw e; // it answered stats before: nothing serves there now (a forwarder accepted)
+                    }
+                    now = null; // a server that never answers stats: the connect tells, as without identifying
+                }
                 while (pool.openConnections() < MIN_OPEN) {
                     pool.openIdle(connectTimeoutMillis, false);
                 }
