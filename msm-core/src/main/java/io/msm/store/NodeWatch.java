@@ -26,8 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  * time, when {@code identifies}) and a different process than before is reported down and up at once, which makes the
  * engine store again what it stored there. The same process ({@code -o idle_timeout} closed an idle connection) is no
  * outage. A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
- * refused (a port forwarder accepts while its memcached is gone). A connect that times out (a lost SYN, a full accept backlog) reports the node down only when the next
- * attempt times out too; a refused one at once.
+ * refused (a port forwarder accepts while its memcached is gone); a node that never answers it is not asked after
+ * {@link #UNANSWERED_MAX} tries. A connect that times out (a lost SYN, a full accept backlog) reports the node down
+ * only when the next attempt times out too; a refused one at once.
  *
  * <p>A paused or partitioned node keeps its connections open: the calls' timeouts catch that case.
  */
@@ -141,7 +142,7 @@ final class NodeWatch implements AutoCloseable {
                 return false;
             }
             if (pool.idleConnections() < MIN_OPEN) {
-                if (pool.openConnections() < MIN_OPEN) { // fewer than it keeps (closed by memcached, or by failed calls)
+                if (pool.openConnections() < MIN_OPEN) { // fewer than it keeps (closed by memcached or failed calls)
                     open();
                 }
                 return false; // else calls hold them: their outcome tells
