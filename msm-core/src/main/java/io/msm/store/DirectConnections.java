@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -45,6 +46,11 @@ final class DirectConnections implements AutoCloseable {
     private final AtomicBoolean peerClosed = new AtomicBoolean();
     /** The sockets of the connections open or opening (idle or in a call): {@link #close()} closes them all. */
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    /** The same, for the {@link NodeWatch} to ask which process answers now ({@link #takeClosedByPeer}). */
+    private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
+    /** The sockets {@link #openIdle} is connecting (or asking {@code stats} on) right now: {@link #abortWatch}. */
+    private final Set<Socket> watchOpening = ConcurrentHashMap.newKeySet();
+    private volatile boolean watchAborted;
     private volatile boolean closed;
 
     DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline) {
@@ -74,7 +80,7 @@ final class DirectConnections implements AutoCloseable {
                     throw e;
                 }
             }
-            peerClosed.set(true);
+            closedByPeer();
             return run(open(deadline), deadline, exchange);
         }
         return run(open(deadline), deadline, exchange);
@@ -126,7 +132,7 @@ final class DirectConnections implements AutoCloseable {
                 throw e;
             } catch (IOException e) {
                 c.close(); // memcached closed it meanwhile: a new one below
-                peerClosed.set(true);
+                closedByPeer();
             } catch (RuntimeException e) {
                 c.close(); // e.g. the write guard refused while the store closes: its state is unknown
                 throw e;
@@ -157,7 +163,7 @@ final class DirectConnections implements AutoCloseable {
                 throw e;
             }
         }
-        peerClosed.set(true);
+        closedByPeer();
         return run(open(deadline), deadline, c -> {
             sent.command.run(c);
             return answer.run(c);
@@ -211,8 +217,21 @@ final class DirectConnections implements AutoCloseable {
         c.deadline = deadline;
     }
 
+    private void closedByPeer() {
+        peerClosed.set(true);
+        watchClosedByPeer.set(true);
+    }
+
+    /** Whether memcached closed a connection of this pool since the last time this was asked. */
+    boolean takeClosedByPeer() {
+        return watchClosedByPeer.getAndSet(false);
+    }
+
     private TextConnection open(long deadline) throws IOException {
-        Socket s = new Socket();
+        return open(new Socket(), deadline);
+    }
+
+    private TextConnection open(Socket s, long deadline) throws IOException {
         sockets.add(s); // before the check: a close() from now on closes it
         try {
             if (closed) {
@@ -252,7 +271,7 @@ final class DirectConnections implements AutoCloseable {
             int b = c.socket.getInputStream().read();
             c.close(); // closed by memcached, or bytes nobody asked for: out of step either way
             if (b < 0) {
-                peerClosed.set(true);
+                closedByPeer();
                 return false;
             }
             return true;
@@ -266,14 +285,83 @@ final class DirectConnections implements AutoCloseable {
             return true;
         } catch (IOException e) {
             c.close();
-            peerClosed.set(true);
+            closedByPeer();
             return false;
         }
     }
 
-    /** Opens a connection within {@code timeoutMillis} and leaves it idle in the pool. */
-    void openIdle(long timeoutMillis) throws IOException {
-        release(open(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
+    /**
+     * Opens a connection within {@code timeoutMillis} and leaves it idle in the pool; with {@code identify}, first asks
+     * memcached which process answers on it (within the same time). {@link #abortWatch} ends it at once.
+     *
+     * @return the process (equal strings: the same one), or {@code null} if not asked or memcached did not say
+     * @throws StatsUnanswered connected, but closed before any answer to {@code stats}
+     * @throws IOException could not connect
+     */
+    String openIdle(long timeoutMillis, boolean identify) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Socket s = new Socket();
+        watchOpening.add(s);
+        try {
+            if (watchAborted) {
+                s.close();
+                throw new IOException("the watch is closed");
+            }
+            TextConnection c = open(s, deadline);
+            String process = null;
+            if (identify) {
+                try {
+                    ready(c, deadline);
+                    process = process(TextCommands.stats(c, ""));
+                } catch (SocketTimeoutException | ProtocolException | RuntimeException e) {
+                    c.close(); // no answer in time, or not one to use: not kept, the process not known
+                    return null;
+                } catch (IOException e) {
+                    c.close(); // closed at once: a port forwarder whose memcached is gone, or a server without stats
+                    throw new StatsUnanswered(e);
+                }
+            }
+            release(c);
+            return process;
+        } finally {
+            watchOpening.remove(s);
+        }
+    }
+
+    /**
+     * memcached's {@code pid} and start time (its {@code time} less its {@code uptime}, which it counts from the same
+     * clock tick: constant for a process); {@code null} if not said. A container's memcached is pid 1 every time: its
+     * start time tells.
+     */
+    private static String process(Map<String, String> stats) {
+        String pid = stats.get("pid");
+        String time = stats.get("time");
+        String uptime = stats.get("uptime");
+        if (pid == null || time == null || uptime == null) {
+            return null;
+        }
+        return pid.trim() + " " + (Long.parseLong(time.trim()) - Long.parseLong(uptime.trim()));
+    }
+
+    /** {@link #openIdle} connected, but the connection closed before any answer to {@code stats}. */
+    static final class StatsUnanswered extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StatsUnanswered(IOException cause) {
+            super("closed before answering stats: " + cause, cause);
+        }
+    }
+
+    /** Ends the connects and {@code stats} of {@link #openIdle} under way and refuses new ones (the watch stops). */
+    void abortWatch() {
+        watchAborted = true;
+        for (Socket s : watchOpening) {
+            try {
+                s.close(); // wakes a thread blocked in its connect or read
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
     }
 
     /** Connections open now, idle or in a call. */

@@ -2,6 +2,8 @@ package io.msm.store;
 
 import io.msm.internal.DaemonThreads;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -11,57 +13,67 @@ import java.util.concurrent.locks.LockSupport;
  * Whether each memcached node is there, judged from its pool of {@link DirectConnections}, and told to a
  * {@link MemcachedSessionStore.ConnectionListener} on every change.
  *
- * <p>One thread watches, for {@link #READ_MILLIS} per node in turn, the least recently used idle connection of the
- * pool: memcached never sends unsolicited bytes, so a read that ends means memcached closed it. A dead memcached
- * (killed, stopped, host down with a reset) then refuses the immediate reconnect and the node is reported down within
- * milliseconds; one that only closed an idle connection ({@code -o idle_timeout}) accepts it and stays up. The pool
- * keeps at least {@link #MIN_OPEN} connections, and a connection is only watched while another one is idle, so a call
- * never waits for the watch nor opens a connection because of it. A call that cannot connect reports the node down
- * too ({@link #refused}). A node that is down is reconnected every {@link #RETRY_MILLIS} until it accepts again.
+ * <p>Each node has a watch thread of its own, so a node whose connects hang (packets dropped) never delays noticing
+ * another. It watches, {@link #READ_MILLIS} at a time, the least recently used idle connection of the pool: memcached
+ * never sends unsolicited bytes, so a read that ends means memcached closed it. A dead memcached (killed, stopped,
+ * host down with a reset) then refuses the immediate reconnect and the node is reported down within milliseconds. The
+ * pool keeps at least {@link #MIN_OPEN} connections, and a connection is only watched while another one is idle, so a
+ * call never waits for the watch nor opens a connection because of it. A call that cannot connect reports the node
+ * down too ({@link #refused}). A node that is down is reconnected every {@link #RETRY_MILLIS} until it accepts again.
+ *
+ * <p>A connection memcached closed (seen by the watch or by a call) may mean a restart faster than anyone noticed:
+ * the new process is empty. So the watch's next connection asks {@code stats} which process answers (pid and start
+ * time, when {@code identifies}) and a different process than before is reported down and up at once, which makes the
+ * engine store again what it stored there. The same process ({@code -o idle_timeout} closed an idle connection) is no
+ * outage. A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
+ * refused (a port forwarder accepts while its memcached is gone); a node that never answers it is not asked after
+ * {@link #UNANSWERED_MAX} tries. A connect that times out (a lost SYN, a full accept backlog) reports the node down
+ * only when the next attempt times out too; a refused one at once.
  *
  * <p>A paused or partitioned node keeps its connections open: the calls' timeouts catch that case.
  */
 final class NodeWatch implements AutoCloseable {
-    /** How long one node's idle connection is watched before the next node's. */
+    /** How long an idle connection is watched at a time. */
     static final long READ_MILLIS = 20;
     /** Delay between connection attempts to a node that is down. */
     static final long RETRY_MILLIS = 250;
     /** Connections each node's pool keeps open (one watched, one for a call meanwhile). */
     static final int MIN_OPEN = 2;
-    /** How long {@link #close()} waits for the watch thread to end. */
+    /** Connect timeouts in a row that report a node down. */
+    static final int TIMEOUTS_DOWN = 2;
+    /** A node that never said which process it is (no {@code stats}) is not asked again after this many tries. */
+    static final int UNANSWERED_MAX = 3;
+    /** How long {@link #close()} waits for the watch threads to end. */
     static final long END_MILLIS = 2000;
 
-    private final Map<String, DirectConnections> pools;
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, Boolean> up = new ConcurrentHashMap<>();
-    /** When to try a node that is down again ({@link System#nanoTime()}); the watch thread's only. */
-    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
     private final MemcachedSessionStore.ConnectionListener listener;
     private final long connectTimeoutMillis;
-    private final Thread thread;
+    private final boolean identifies;
     private volatile boolean closed;
 
     /**
-     * @param pools the nodes' pools by node id, watched in this order
-     * @param listener told when a node comes up and goes down, on the watch thread or a caller's: must be quick
+     * @param pools the nodes' pools by node id
+     * @param threadName the watch threads' names start with it (then the node id)
+     * @param identifies whether memcached answers {@code stats} on the text protocol on these pools (not with SASL):
+     *     then a restart is told from an idle connection closed by memcached
+     * @param listener told when a node comes up and goes down, on a watch thread or a caller's: must be quick
      */
-    NodeWatch(Map<String, DirectConnections> pools, String threadName, long connectTimeoutMillis,
+    NodeWatch(Map<String, DirectConnections> pools, String threadName, long connectTimeoutMillis, boolean identifies,
             MemcachedSessionStore.ConnectionListener listener) {
-        this.pools = pools;
         this.listener = listener;
         this.connectTimeoutMillis = connectTimeoutMillis;
-        for (String id : pools.keySet()) {
-            up.put(id, false);
-            retryAt.put(id, 0L);
+        this.identifies = identifies;
+        for (Map.Entry<String, DirectConnections> e : pools.entrySet()) {
+            up.put(e.getKey(), false);
+            nodes.put(e.getKey(), new Node(e.getKey(), e.getValue(), threadName + "-" + e.getKey()));
         }
-        this.thread = new Thread(this::run, threadName);
-        thread.setDaemon(true);
-        // not the webapp's loader of the thread that happened to start it
-        thread.setContextClassLoader(NodeWatch.class.getClassLoader());
     }
 
     /** Starts watching. */
     NodeWatch start() {
-        thread.start();
+        nodes.values().forEach(n -> n.thread.start());
         return this;
     }
 
@@ -72,69 +84,159 @@ final class NodeWatch implements AutoCloseable {
 
     /** A call could not connect to the node: it is down until the watch connects again. */
     void refused(String nodeId) {
-        if (up.containsKey(nodeId)) {
-            retryAt.put(nodeId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS));
+        Node n = nodes.get(nodeId);
+        if (n != null) {
+            n.retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
             set(nodeId, false);
         }
     }
 
-    private void run() {
-        while (!closed) {
-            boolean watched = false;
-            for (Map.Entry<String, DirectConnections> e : pools.entrySet()) {
-                if (closed) {
-                    return;
-                }
-                String id = e.getKey();
+    /** One node's watch: its thread and what only that thread reads and writes (except {@link #retryAt}). */
+    private final class Node implements Runnable {
+        final String id;
+        final DirectConnections pool;
+        final Thread thread;
+        /** When to try the node again while it is down ({@link System#nanoTime()}). */
+        volatile long retryAt;
+        /** The memcached process last seen ({@link DirectConnections#openIdle}); {@code null} if unknown. */
+        String process;
+        /** Connects that timed out in a row while the node was up. */
+        int connectTimeouts;
+        /** Whether to ask the node which process it is: not after {@link #UNANSWERED_MAX} tries it never answered. */
+        boolean identify = identifies;
+        /** Tries in a row the node did not say which process it is, while it never did. */
+        int unanswered;
+
+        Node(String id, DirectConnections pool, String threadName) {
+            this.id = id;
+            this.pool = pool;
+            this.retryAt = System.nanoTime();
+            this.thread = new Thread(this, threadName);
+            thread.setDaemon(true);
+            // not the webapp's loader of the thread that happened to start it
+            thread.setContextClassLoader(NodeWatch.class.getClassLoader());
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
                 if (isUp(id)) {
-                    watched |= watch(id, e.getValue());
-                } else if (System.nanoTime() - retryAt.get(id) >= 0) {
-                    reconnect(id, e.getValue());
+                    if (!watch()) { // no read waited: pause as long as one would have
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(READ_MILLIS));
+                    }
+                } else {
+                    long wait = retryAt - System.nanoTime();
+                    if (wait <= 0) {
+                        reconnect();
+                    } else {
+                        LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(READ_MILLIS)));
+                    }
                 }
-            }
-            if (!watched) { // no read waited: pause as long as one would have
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(READ_MILLIS));
             }
         }
-    }
 
-    /** @return whether a read waited */
-    private boolean watch(String id, DirectConnections pool) {
-        if (pool.idleConnections() < MIN_OPEN) {
-            if (pool.openConnections() < MIN_OPEN) { // fewer than it keeps (closed by memcached, or by failed calls)
-                try {
-                    pool.openIdle(connectTimeoutMillis);
-                } catch (IOException e) {
+        /** @return whether a read waited */
+        private boolean watch() {
+            if (pool.takeClosedByPeer()) { // seen by a call: restarted?
+                open();
+                return false;
+            }
+            if (pool.idleConnections() < MIN_OPEN) {
+                if (pool.openConnections() < MIN_OPEN) { // fewer than it keeps (closed by memcached or failed calls)
+                    open();
+                }
+                return false; // else calls hold them: their outcome tells
+            }
+            Boolean open = pool.watchIdle(READ_MILLIS);
+            if (open == null) {
+                return false; // taken by calls meanwhile
+            }
+            if (!open) { // memcached closed it: does it accept a new one, and is it the same process?
+                pool.takeClosedByPeer();
+                open();
+                return false;
+            }
+            return true;
+        }
+
+        /** Opens a connection to a node that is up: refused = down, another process = restarted. */
+        private void open() {
+            String now;
+            try {
+                now = openIdle();
+            } catch (SocketTimeoutException e) { // a lost SYN or a full accept backlog, unless it happens again
+                if (++connectTimeouts >= TIMEOUTS_DOWN) {
                     refused(id);
                 }
-            }
-            return false; // else calls hold them: their outcome tells
-        }
-        Boolean open = pool.watchIdle(READ_MILLIS);
-        if (open == null) {
-            return false; // taken by calls meanwhile
-        }
-        if (!open) { // memcached closed it: does it accept a new one?
-            try {
-                pool.openIdle(connectTimeoutMillis);
+                return;
+            } catch (DirectConnections.StatsUnanswered e) {
+                connectTimeouts = 0;
+                if (process != null) { // it answered stats before: nothing serves there now (a forwarder accepted)
+                    refused(id);
+                }
+                return;
             } catch (IOException e) {
                 refused(id);
+                return;
             }
-            return false;
+            connectTimeouts = 0;
+            if (now != null) {
+                String before = process;
+                process = now;
+                if (before != null && !before.equals(now)) {
+                    restarted(id);
+                }
+            }
         }
-        return true;
-    }
 
-    private void reconnect(String id, DirectConnections pool) {
-        try {
-            // a fresh connection first: the pool's idle ones may be half-closed leftovers of the process that died
-            pool.openIdle(connectTimeoutMillis);
-            while (pool.openConnections() < MIN_OPEN) {
-                pool.openIdle(connectTimeoutMillis);
+        /** {@link DirectConnections#openIdle}, asking which process answers while the node may say. */
+        private String openIdle() throws IOException {
+            boolean asked = identify;
+            String now;
+            try {
+                now = pool.openIdle(connectTimeoutMillis, asked);
+            } catch (DirectConnections.StatsUnanswered e) {
+                unanswered();
+                throw e;
             }
-            set(id, true);
-        } catch (IOException e) {
-            retryAt.put(id, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS));
+            if (now != null) {
+                unanswered = 0;
+            } else if (asked) {
+                unanswered();
+            }
+            return now;
+        }
+
+        private void unanswered() {
+            if (process == null && ++unanswered >= UNANSWERED_MAX) {
+                identify = false; // not memcached's stats (a proxy?): no restart check, as before there was one
+            }
+        }
+
+        private void reconnect() {
+            try {
+                pool.takeClosedByPeer(); // the process that died closed them: the one that answers now is seen below
+                // a fresh connection first: the pool's idle ones may be half-closed leftovers of the process that died
+                String now;
+                try {
+                    now = openIdle();
+                } catch (DirectConnections.StatsUnanswered e) {
+                    if (process != null) {
+                        throw e; // it answered stats before: nothing serves there now (a forwarder accepted)
+                    }
+                    now = null; // a server that never answers stats: the connect tells, as without identifying
+                }
+                while (pool.openConnections() < MIN_OPEN) {
+                    pool.openIdle(connectTimeoutMillis, false);
+                }
+                if (now != null) {
+                    process = now;
+                }
+                connectTimeouts = 0;
+                set(id, true);
+            } catch (IOException e) {
+                retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
+            }
         }
     }
 
@@ -149,12 +251,29 @@ final class NodeWatch implements AutoCloseable {
         }
     }
 
-    /** Stops the watch and waits (at most {@link #END_MILLIS}) for its thread to end. */
+    /** Another memcached process answers than before (it restarted, empty): down and up again. */
+    private synchronized void restarted(String id) {
+        if (isUp(id)) {
+            set(id, false);
+            set(id, true);
+        }
+    }
+
+    /**
+     * Stops the watch: ends the connects and {@code stats} under way (closing their sockets wakes them) and waits (at
+     * most {@link #END_MILLIS}) for the threads to end.
+     */
     @Override
     public void close() {
         closed = true;
-        LockSupport.unpark(thread);
-        // started with the store, by the context's start: ends before the webapp's stop does
-        DaemonThreads.awaitEnd(thread, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_MILLIS));
+        for (Node n : nodes.values()) {
+            LockSupport.unpark(n.thread);
+            n.pool.abortWatch();
+        }
+        // started with the store, by the context's start: end before the webapp's stop does
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_MILLIS);
+        for (Node n : nodes.values()) {
+            DaemonThreads.awaitEnd(n.thread, deadline);
+        }
     }
 }

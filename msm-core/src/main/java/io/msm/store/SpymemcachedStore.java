@@ -58,7 +58,7 @@ final class SpymemcachedStore implements SessionStore {
             w.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline));
         }
         this.watched = java.util.Collections.unmodifiableMap(w);
-        this.watch = new NodeWatch(watched, "msm-watch-" + name, config.operationTimeoutMillis(),
+        this.watch = new NodeWatch(watched, "msm-watch-" + name, config.operationTimeoutMillis(), false,
                 MemcachedSessionStore.listener(listener::connected, nodeId -> {
                     poke(nodeId); // the client finds out too, or it would keep a dead connection for "up"
                     listener.disconnected(nodeId);

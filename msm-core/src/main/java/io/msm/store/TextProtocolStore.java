@@ -44,7 +44,7 @@ final class TextProtocolStore implements SessionStore {
         }
         this.nodes = java.util.Collections.unmodifiableMap(n);
         this.async = new AsyncWriters(nodes.keySet(), name, operationTimeoutMillis);
-        this.watch = new NodeWatch(nodes, "msm-watch-" + name, operationTimeoutMillis,
+        this.watch = new NodeWatch(nodes, "msm-watch-" + name, operationTimeoutMillis, true,
                 MemcachedSessionStore.listener(nodeId -> {
                     sizes.forget(nodeId); // maybe restarted with another -I
                     noMetaCommands.remove(nodeId); // or another version

@@ -1,0 +1,60 @@
+package io.msm.store;
+
+import static io.msm.store.WatchedStore.awaitMillis;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.test.net.TcpProxy;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A memcached that restarted (empty) is reported down and up, however fast it came back, so that the engine stores
+ * again what it had stored there. Behind a {@link TcpProxy}, on real memcached processes: the proxy moving to another
+ * memcached is a restart no connect ever saw refused.
+ */
+class NodeWatchRestartIT {
+    @RegisterExtension
+    static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
+
+    private static final byte[] VALUE = "v".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void aMemcachedReplacedBeforeAnyConnectWasRefusedIsReportedDownAndUp() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        try (TcpProxy proxy = TcpProxy.to(MEMCACHED.server(0).port());
+                SessionStore store = WatchedStore.open("restart-test", "n1:127.0.0.1:" + proxy.port(), 1000,
+                        events)) {
+            awaitMillis(2000, "n1 up", () -> store.isConnected("n1"));
+            store.set("n1", "k", 0, VALUE, 1000);
+            assertArrayEquals(VALUE, store.get("n1", "k", 1000));
+
+            proxy.retarget(MEMCACHED.server(1).port()); // another process, empty: a restart with no moment refused
+
+            awaitMillis(2000, "down and up reported", () -> events.size() >= 3);
+            assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+            assertNull(store.get("n1", "k", 1000), "the node restarted empty: what the engine re-stores");
+        }
+    }
+
+    @Test
+    void aNodeBehindAProxyThatStillAcceptsIsReportedDownWhileItsMemcachedIsDead() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        try (TcpProxy proxy = TcpProxy.to(MEMCACHED.server(0).port());
+                SessionStore store = WatchedStore.open("proxied-test", "n1:127.0.0.1:" + proxy.port(), 1000,
+                        events)) {
+            awaitMillis(2000, "n1 up", () -> store.isConnected("n1"));
+            // the proxy accepts every connect and closes it when memcached refuses (as a userland port forwarder)
+            MEMCACHED.server(0).kill();
+            awaitMillis(1000, "n1 down", () -> !store.isConnected("n1"));
+            MEMCACHED.server(0).start();
+            awaitMillis(2000, "n1 up again", () -> store.isConnected("n1"));
+            assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+        }
+    }
+}

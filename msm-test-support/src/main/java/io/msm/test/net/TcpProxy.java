@@ -1,0 +1,207 @@
+package io.msm.test.net;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP proxy on a free 127.0.0.1 port in front of a real memcached, for the network events a process cannot make on
+ * cue: memcached replaced by another process with no moment in between where a connect is refused
+ * ({@link #retarget}), and a listener whose accept backlog is full while the established connections keep answering
+ * ({@link #stopAccepting}). {@link #blackhole()} is a port whose connects time out.
+ */
+public final class TcpProxy implements AutoCloseable {
+    /** Connect timeout of the connections that fill the backlog: the kernel's SYN retry comes after 1 s. */
+    private static final int FILL_CONNECT_MILLIS = 200;
+
+    private final ServerSocket listener;
+    /** The client and server side of each forwarded connection, in the order they were accepted. */
+    private final List<Socket[]> pairs = new CopyOnWriteArrayList<>();
+    /** Connections accepted while not accepting, and those filling the backlog: never answered. */
+    private final List<Socket> held = new CopyOnWriteArrayList<>();
+    private final Object gate = new Object();
+    private volatile int targetPort;
+    private volatile boolean accepting = true;
+    private volatile boolean closed;
+
+    private TcpProxy(int targetPort, boolean forwards) throws IOException {
+        // backlog 1: two connections wait to be accepted, the kernel drops the SYN of any further one
+        this.listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        this.targetPort = targetPort;
+        if (forwards) {
+            Thread t = new Thread(this::acceptLoop, "tcp-proxy-" + listener.getLocalPort());
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** A proxy to the memcached on {@code 127.0.0.1:targetPort}. */
+    public static TcpProxy to(int targetPort) {
+        try {
+            return new TcpProxy(targetPort, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A port that never accepts and whose backlog is full: every connect to it times out. */
+    public static TcpProxy blackhole() {
+        try {
+            TcpProxy p = new TcpProxy(-1, false);
+            p.fillBacklog();
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
+    /**
+     * From now on forwards to {@code 127.0.0.1:port}, and closes every connection forwarded so far: to its clients, as
+     * if memcached restarted, with no connect refused in between.
+     */
+    public void retarget(int port) {
+        targetPort = port;
+        for (Socket[] pair : pairs) {
+            closeQuietly(pair[0]);
+            closeQuietly(pair[1]);
+        }
+    }
+
+    /** Closes the first forwarded connection still open, as memcached closing one idle connection. */
+    public void closeFirstForwarded() {
+        for (Socket[] pair : pairs) {
+            if (!pair[0].isClosed()) {
+                closeQuietly(pair[0]);
+                closeQuietly(pair[1]);
+                return;
+            }
+        }
+        throw new IllegalStateException("no forwarded connection open");
+    }
+
+    /** Stops accepting and fills the backlog: a new connect times out, the forwarded connections keep working. */
+    public void stopAccepting() throws IOException {
+        accepting = false;
+        fillBacklog();
+    }
+
+    /** Accepts again (the waiting connections first, forwarded like any other). */
+    public void startAccepting() {
+        synchronized (gate) {
+            accepting = true;
+            gate.notifyAll();
+        }
+    }
+
+    private void fillBacklog() throws IOException {
+        for (int i = 0; i < 8; i++) {
+            Socket s = new Socket();
+            try {
+                s.connect(listener.getLocalSocketAddress(), FILL_CONNECT_MILLIS);
+                held.add(s);
+            } catch (SocketTimeoutException full) {
+                s.close();
+                return;
+            }
+        }
+        throw new IllegalStateException("the backlog of port " + port() + " did not fill up");
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                synchronized (gate) {
+                    while (!accepting && !closed) {
+                        gate.wait();
+                    }
+                }
+                Socket client = listener.accept();
+                if (!accepting) { // accepted by the accept() that was waiting when it stopped
+                    held.add(client);
+                    continue;
+                }
+                forward(client);
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void forward(Socket client) throws IOException {
+        Socket server = new Socket();
+        try {
+            server.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 1000);
+        } catch (IOException refused) { // memcached is not there: the client sees its connection closed
+            closeQuietly(client);
+            closeQuietly(server);
+            return;
+        }
+        client.setTcpNoDelay(true);
+        server.setTcpNoDelay(true);
+        pairs.add(new Socket[] {client, server});
+        pump(client, server);
+        pump(server, client);
+    }
+
+    private static void pump(Socket from, Socket to) {
+        Thread t = new Thread(() -> {
+            byte[] buffer = new byte[16384];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // either side closed
+            } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+            }
+        }, "tcp-proxy-pump");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (gate) {
+            gate.notifyAll();
+        }
+        try {
+            listener.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        held.forEach(TcpProxy::closeQuietly);
+        for (Socket[] pair : pairs) {
+            closeQuietly(pair[0]);
+            closeQuietly(pair[1]);
+        }
+    }
+}
