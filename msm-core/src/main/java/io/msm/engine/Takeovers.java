@@ -108,8 +108,10 @@ final class Takeovers {
         Map<String, List<TakeoverNotices.Notice>> taken = new java.util.HashMap<>();
         Set<String> endedTokens = new java.util.HashSet<>();
         for (MemcachedNode n : base.config.nodes()) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
-            if (left <= 0) {
+            // rounded up: a node asked at the start of the read had the whole operationTimeout, and a timeout there
+            // makes it suspect at once (NodeHealth), so the load of the request waiting for this read skips it
+            long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime() + 999_999);
+            if (left <= 1) {
                 break;
             }
             if (!base.availability.isAvailable(n.id())) {

@@ -556,6 +556,28 @@ class SessionEngineTest {
     }
 
     @Test
+    void aNodeThatDoesNotAnswerTheTakeoverReadIsSuspectAtOnceNotAfterAProbe() throws Exception {
+        engine();
+        java.util.concurrent.CountDownLatch proberHeld = new java.util.concurrent.CountDownLatch(1);
+        engine.base().threads.prober().execute(() -> {
+            try {
+                proberHeld.await(5, TimeUnit.SECONDS); // a probe queued meanwhile waits: no verdict from it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            store.timingOut.add("n1");
+            // the read a request naming another Tomcat waits for: n1 had (all but the first microseconds of) a
+            // whole operationTimeout to answer, so the request's load that follows must not wait for it again
+            engine.checkTakeovers();
+            assertEquals(java.util.List.of("n2"), engine.availableNodes());
+        } finally {
+            proberHeld.countDown();
+        }
+    }
+
+    @Test
     void shortSynchronousTimeoutOfAHealthyNodeIsNotAnOutage() throws Exception {
         engine(MsmConfig.SESSION_BACKUP_ASYNC, "false");
         TestSession s = newSession("n1");
