@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -211,7 +210,7 @@ final class DirectConnections implements AutoCloseable {
     }
 
     /** Starts an exchange on {@code c}: the time left as its read timeout, no answer read yet. */
-    private static void ready(TextConnection c, long deadline) throws IOException {
+    static void ready(TextConnection c, long deadline) throws IOException {
         c.socket.setSoTimeout(remainingMillis(deadline));
         c.answered = false;
         c.deadline = deadline;
@@ -295,7 +294,7 @@ final class DirectConnections implements AutoCloseable {
      * memcached which process answers on it (within the same time). {@link #abortWatch} ends it at once.
      *
      * @return the process (equal strings: the same one), or {@code null} if not asked or memcached did not say
-     * @throws StatsUnanswered connected, but closed before any answer to {@code stats}
+     * @throws MemcachedProcess.StatsUnanswered connected, but closed before any answer to {@code stats}
      * @throws IOException could not connect
      */
     String openIdle(long timeoutMillis, boolean identify) throws IOException {
@@ -308,47 +307,20 @@ final class DirectConnections implements AutoCloseable {
                 throw new IOException("the watch is closed");
             }
             TextConnection c = open(s, deadline);
-            String process = null;
-            if (identify) {
-                try {
-                    ready(c, deadline);
-                    process = process(TextCommands.stats(c, ""));
-                } catch (SocketTimeoutException | ProtocolException | RuntimeException e) {
-                    c.close(); // no answer in time, or not one to use: not kept, the process not known
-                    return null;
-                } catch (IOException e) {
-                    c.close(); // closed at once: a port forwarder whose memcached is gone, or a server without stats
-                    throw new StatsUnanswered(e);
-                }
+            String process;
+            try {
+                process = identify ? MemcachedProcess.ask(c, deadline) : null;
+            } catch (IOException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            if (c.socket.isClosed()) {
+                return null; // asked, no usable answer in time: not kept
             }
             release(c);
             return process;
         } finally {
             watchOpening.remove(s);
-        }
-    }
-
-    /**
-     * memcached's {@code pid} and start time (its {@code time} less its {@code uptime}, which it counts from the same
-     * clock tick: constant for a process); {@code null} if not said. A container's memcached is pid 1 every time: its
-     * start time tells.
-     */
-    private static String process(Map<String, String> stats) {
-        String pid = stats.get("pid");
-        String time = stats.get("time");
-        String uptime = stats.get("uptime");
-        if (pid == null || time == null || uptime == null) {
-            return null;
-        }
-        return pid.trim() + " " + (Long.parseLong(time.trim()) - Long.parseLong(uptime.trim()));
-    }
-
-    /** {@link #openIdle} connected, but the connection closed before any answer to {@code stats}. */
-    static final class StatsUnanswered extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        StatsUnanswered(IOException cause) {
-            super("closed before answering stats: " + cause, cause);
         }
     }
 

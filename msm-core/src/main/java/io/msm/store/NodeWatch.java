@@ -169,7 +169,7 @@ final class NodeWatch implements AutoCloseable {
                     refused(id);
                 }
                 return;
-            } catch (DirectConnections.StatsUnanswered e) {
+            } catch (MemcachedProcess.StatsUnanswered e) {
                 connectTimeouts = 0;
                 if (process != null) { // it answered stats before: nothing serves there now (a forwarder accepted)
                     refused(id);
@@ -195,7 +195,7 @@ final class NodeWatch implements AutoCloseable {
             String now;
             try {
                 now = pool.openIdle(connectTimeoutMillis, asked);
-            } catch (DirectConnections.StatsUnanswered e) {
+            } catch (MemcachedProcess.StatsUnanswered e) {
                 unanswered();
                 throw e;
             }
@@ -220,7 +220,7 @@ final class NodeWatch implements AutoCloseable {
                 String now;
                 try {
                     now = openIdle();
-                } catch (DirectConnections.StatsUnanswered e) {
+                } catch (MemcachedProcess.StatsUnanswered e) {
                     if (process != null) {
                         throw e; // it answered stats before: nothing serves there now (a forwarder accepted)
                     }
