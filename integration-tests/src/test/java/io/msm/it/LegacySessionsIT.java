@@ -14,6 +14,7 @@ import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,10 +37,27 @@ class LegacySessionsIT extends MsmIT {
 
     /** What memcached holds under {@code key} on the node of session {@code id}, once it holds {@code text}. */
     private static byte[] awaitStored(String id, String key, String text) {
+        return awaitStored(id, key, text, () -> { });
+    }
+
+    /**
+     * As above, for the old manager's asynchronous backup of a request's change: if its copy does not hold
+     * {@code text} after a second, {@code nudge} (a request that reads the session's attributes) makes it back the
+     * session up again. Its backup task records the session's access time when it ends; one still running from the
+     * request before records the changing request's access as checked, and that request's own backup is skipped
+     * (memcached-session-manager 2.3.2's BackupSessionTask and BackupSessionService; seen on loaded machines).
+     */
+    private static byte[] awaitStored(String id, String key, String text, Runnable nudge) {
         byte[][] value = new byte[1][];
+        long[] nextNudge = {System.nanoTime() + TimeUnit.SECONDS.toNanos(1)};
         await("the old manager's backup of " + key + " holding " + text, 10_000, () -> {
             value[0] = server(nodeOf(id)).get(key);
-            return value[0] != null && new String(value[0], StandardCharsets.ISO_8859_1).contains(text);
+            boolean stored = value[0] != null && new String(value[0], StandardCharsets.ISO_8859_1).contains(text);
+            if (!stored && System.nanoTime() - nextNudge[0] > 0) {
+                nudge.run();
+                nextNudge[0] = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            }
+            return stored;
         });
         return value[0];
     }
@@ -312,7 +330,7 @@ class LegacySessionsIT extends MsmIT {
         b.get(old.url("/cart?add=done"));
         String id = b.sessionId();
         // the old manager's layout: the context's name and the version, joined by ':', then '_'
-        awaitStored(id, "/shop##002:002_" + id, "done");
+        awaitStored(id, "/shop##002:002_" + id, "done", () -> b.get(old.url("/dump")));
         assertNull(server(nodeOf(id)).get(id));
         old.stop();
 
@@ -341,7 +359,8 @@ class LegacySessionsIT extends MsmIT {
         byte[][] blobs = new byte[3][];
         for (int i = 0; i < 3; i++) {
             String id = users.get(i).sessionId();
-            blobs[i] = awaitStored(id, id, "done");
+            Browser user = users.get(i);
+            blobs[i] = awaitStored(id, id, "done", () -> user.get(old.url("/dump")));
         }
         old.stop();
         String[] ids = {cut.sessionId(), altered.sessionId(), gadget.sessionId()};
