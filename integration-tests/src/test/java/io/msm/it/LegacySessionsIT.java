@@ -80,7 +80,8 @@ class LegacySessionsIT extends MsmIT {
         assertEquals(2, b.get(old.url("/counter")).count());
         assertEquals("cart=[apple]", b.get(old.url("/cart?add=apple")).body);
         String id = b.sessionId();
-        assertTrue(AnchorBlob.looksLikeOne(awaitStored(id, id, "apple")), "stored in the old manager's format");
+        assertTrue(AnchorBlob.looksLikeOne(awaitStored(id, id, "apple", () -> b.get(old.url("/dump")))),
+                "stored in the old manager's format");
         old.stop();
 
         EmbeddedTomcat msm = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes())
@@ -113,7 +114,8 @@ class LegacySessionsIT extends MsmIT {
                 "alice:secret".getBytes(StandardCharsets.UTF_8));
         assertEquals("user=alice x=null method=GET", b.get(old.url("/protected/p"), "Authorization", basic).body);
         String id = b.sessionId();
-        assertEquals("BASIC", AnchorBlob.parse(awaitStored(id, id, "alice")).authType());
+        assertEquals("BASIC", AnchorBlob.parse(awaitStored(id, id, "alice",
+                () -> b.get(old.url("/dump")))).authType());
         old.stop();
 
         EmbeddedTomcat msm = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes())
@@ -264,7 +266,7 @@ class LegacySessionsIT extends MsmIT {
         String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("alice:secret"
                 .getBytes(StandardCharsets.UTF_8));
         assertEquals("user=alice x=1 method=GET", b.get(old.url("/protected/p?x=1"), "Authorization", basic).body);
-        awaitStored(b.sessionId(), b.sessionId(), "alice");
+        awaitStored(b.sessionId(), b.sessionId(), "alice", () -> b.get(old.url("/dump")));
         old.stop();
 
         EmbeddedTomcat msm = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes())
