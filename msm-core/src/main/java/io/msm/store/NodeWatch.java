@@ -25,7 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  * the new process is empty. So the watch's next connection asks {@code stats} which process answers (pid and start
  * time, when {@code identifies}) and a different process than before is reported down and up at once, which makes the
  * engine store again what it stored there. The same process ({@code -o idle_timeout} closed an idle connection) is no
- * outage. A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
+ * outage. Until an answer tells which process it is (a connect or {@code stats} that timed out, memcached at
+ * {@code maxconns} answering {@code ERROR}), the watch asks again every {@link #RETRY_MILLIS}, unless the node is
+ * reported down meanwhile (its next up is a recovery anyway). A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
  * refused (a port forwarder accepts while its memcached is gone); a node that never answers it is not asked after
  * {@link #UNANSWERED_MAX} tries. A connect that times out (a lost SYN, a full accept backlog) reports the node down
  * only when the next attempt times out too; a refused one at once.
@@ -106,6 +108,10 @@ final class NodeWatch implements AutoCloseable {
         boolean identify = identifies;
         /** Tries in a row the node did not say which process it is, while it never did. */
         int unanswered;
+        /** memcached closed a connection, and no answer told since which process answers now ({@link #identifyAt}). */
+        boolean unidentified;
+        /** When to ask again while {@link #unidentified} ({@link System#nanoTime()}). */
+        long identifyAt;
 
         Node(String id, DirectConnections pool, String threadName) {
             this.id = id;
@@ -138,6 +144,11 @@ final class NodeWatch implements AutoCloseable {
         /** @return whether a read waited */
         private boolean watch() {
             if (pool.takeClosedByPeer()) { // seen by a call: restarted?
+                closedByPeer();
+                open();
+                return false;
+            }
+            if (unidentified && System.nanoTime() - identifyAt >= 0) { // the last try did not tell
                 open();
                 return false;
             }
@@ -153,10 +164,17 @@ final class NodeWatch implements AutoCloseable {
             }
             if (!open) { // memcached closed it: does it accept a new one, and is it the same process?
                 pool.takeClosedByPeer();
+                closedByPeer();
                 open();
                 return false;
             }
             return true;
+        }
+
+        /** memcached closed a connection: which process answers is to be asked until an answer tells. */
+        private void closedByPeer() {
+            unidentified = process != null; // else there is no process to tell a restart from
+            identifyAt = System.nanoTime();
         }
 
         /** Opens a connection to a node that is up: refused = down, another process = restarted. */
@@ -167,6 +185,8 @@ final class NodeWatch implements AutoCloseable {
             } catch (SocketTimeoutException e) { // a lost SYN or a full accept backlog, unless it happens again
                 if (++connectTimeouts >= TIMEOUTS_DOWN) {
                     refused(id);
+                } else {
+                    identifyLater();
                 }
                 return;
             } catch (DirectConnections.StatsUnanswered e) {
@@ -180,13 +200,20 @@ final class NodeWatch implements AutoCloseable {
                 return;
             }
             connectTimeouts = 0;
-            if (now != null) {
+            if (now == null) {
+                identifyLater();
+            } else {
+                unidentified = false;
                 String before = process;
                 process = now;
                 if (before != null && !before.equals(now)) {
                     restarted(id);
                 }
             }
+        }
+
+        private void identifyLater() {
+            identifyAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
         }
 
         /** {@link DirectConnections#openIdle}, asking which process answers while the node may say. */
@@ -233,6 +260,7 @@ final class NodeWatch implements AutoCloseable {
                     process = now;
                 }
                 connectTimeouts = 0;
+                unidentified = false; // reported up after down: a recovery, whichever process answers
                 set(id, true);
             } catch (IOException e) {
                 retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
