@@ -329,6 +329,41 @@ final class DirectConnections implements AutoCloseable {
     }
 
     /**
+     * Opens a connection within {@code timeoutMillis}, asks nothing on it and watches it for {@code holdMillis}: a
+     * server keeps it open (it goes idle into the pool), a port forwarder whose memcached is gone closes it at once.
+     * {@link #abortWatch} ends it at once.
+     *
+     * @return whether it stayed open
+     * @throws IOException could not connect
+     */
+    boolean openIdleStaysOpen(long timeoutMillis, long holdMillis) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Socket s = new Socket();
+        watchOpening.add(s);
+        try {
+            if (watchAborted) {
+                s.close();
+                throw new IOException("the watch is closed");
+            }
+            TextConnection c = open(s, deadline);
+            try {
+                s.setSoTimeout((int) holdMillis);
+                s.getInputStream().read();
+                c.close(); // closed, or bytes nobody asked for
+                return false;
+            } catch (SocketTimeoutException quiet) {
+                release(c);
+                return true;
+            } catch (IOException e) {
+                c.close();
+                return false;
+            }
+        } finally {
+            watchOpening.remove(s);
+        }
+    }
+
+    /**
      * memcached's {@code pid} and start time (its {@code time} less its {@code uptime}, which it counts from the same
      * clock tick: constant for a process); {@code null} if not said. A container's memcached is pid 1 every time: its
      * start time tells.

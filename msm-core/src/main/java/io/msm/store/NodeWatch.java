@@ -27,10 +27,12 @@ import java.util.concurrent.locks.LockSupport;
  * engine store again what it stored there. The same process ({@code -o idle_timeout} closed an idle connection) is no
  * outage. Until an answer tells which process it is (a connect or {@code stats} that timed out, memcached at
  * {@code maxconns} answering {@code ERROR}), the watch asks again every {@link #RETRY_MILLIS}, unless the node is
- * reported down meanwhile (its next up is a recovery anyway). A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
- * refused (a port forwarder accepts while its memcached is gone); a node that never answers it is not asked after
- * {@link #UNANSWERED_MAX} tries. A connect that times out (a lost SYN, a full accept backlog) reports the node down
- * only when the next attempt times out too; a refused one at once.
+ * reported down meanwhile (its next up is a recovery anyway). A fresh connection closed before answering
+ * {@code stats}, on a node that answered it before, counts as refused (a port forwarder accepts while its memcached
+ * is gone); so does one on a node that never answered it, when a connection it is asked nothing on is closed too
+ * (the same forwarder, its memcached already gone when the watch started). A node that keeps such a connection but
+ * never answers {@code stats} is not asked after {@link #UNANSWERED_MAX} tries. A connect that times out (a lost
+ * SYN, a full accept backlog) reports the node down only when the next attempt times out too; a refused one at once.
  *
  * <p>A paused or partitioned node keeps its connections open: the calls' timeouts catch that case.
  */
@@ -191,7 +193,7 @@ final class NodeWatch implements AutoCloseable {
                 return;
             } catch (DirectConnections.StatsUnanswered e) {
                 connectTimeouts = 0;
-                if (process != null) { // it answered stats before: nothing serves there now (a forwarder accepted)
+                if (process != null || !staysOpen()) { // nothing serves there now (a forwarder accepted)
                     refused(id);
                 }
                 return;
@@ -219,19 +221,30 @@ final class NodeWatch implements AutoCloseable {
         /** {@link DirectConnections#openIdle}, asking which process answers while the node may say. */
         private String openIdle() throws IOException {
             boolean asked = identify;
-            String now;
-            try {
-                now = pool.openIdle(connectTimeoutMillis, asked);
-            } catch (DirectConnections.StatsUnanswered e) {
-                unanswered();
-                throw e;
-            }
+            String now = pool.openIdle(connectTimeoutMillis, asked);
             if (now != null) {
                 unanswered = 0;
             } else if (asked) {
                 unanswered();
             }
             return now;
+        }
+
+        /**
+         * A connection closed before answering {@code stats} on a node that never answered it: whether a connection
+         * it is asked nothing on stays open ({@link #RETRY_MILLIS}): a server without {@code stats} keeps it (a try
+         * it did not answer), a port forwarder whose memcached is gone closes it.
+         */
+        private boolean staysOpen() {
+            try {
+                if (pool.openIdleStaysOpen(connectTimeoutMillis, RETRY_MILLIS)) {
+                    unanswered();
+                    return true;
+                }
+            } catch (IOException e) {
+                // not there either
+            }
+            return false;
         }
 
         private void unanswered() {
@@ -248,8 +261,8 @@ final class NodeWatch implements AutoCloseable {
                 try {
                     now = openIdle();
                 } catch (DirectConnections.StatsUnanswered e) {
-                    if (process != null) {
-                        throw e; // it answered stats before: nothing serves there now (a forwarder accepted)
+                    if (process != null || !staysOpen()) {
+                        throw e; // nothing serves there now (a forwarder accepted): down, tried again in a while
                     }
                     now = null; // a server that never answers stats: the connect tells, as without identifying
                 }
