@@ -47,9 +47,6 @@ final class DirectConnections implements AutoCloseable {
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     /** The same, for the {@link NodeWatch} to ask which process answers now ({@link #takeClosedByPeer}). */
     private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
-    /** The sockets {@link #openIdle} is connecting (or asking {@code stats} on) right now: {@link #abortWatch}. */
-    private final Set<Socket> watchOpening = ConcurrentHashMap.newKeySet();
-    private volatile boolean watchAborted;
     private volatile boolean closed;
 
     DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline) {
@@ -230,7 +227,7 @@ final class DirectConnections implements AutoCloseable {
         return open(new Socket(), deadline);
     }
 
-    private TextConnection open(Socket s, long deadline) throws IOException {
+    TextConnection open(Socket s, long deadline) throws IOException {
         sockets.add(s); // before the check: a close() from now on closes it
         try {
             if (closed) {
@@ -289,53 +286,6 @@ final class DirectConnections implements AutoCloseable {
         }
     }
 
-    /**
-     * Opens a connection within {@code timeoutMillis} and leaves it idle in the pool; with {@code identify}, first asks
-     * memcached which process answers on it (within the same time). {@link #abortWatch} ends it at once.
-     *
-     * @return the process (equal strings: the same one), or {@code null} if not asked or memcached did not say
-     * @throws MemcachedProcess.StatsUnanswered connected, but closed before any answer to {@code stats}
-     * @throws IOException could not connect
-     */
-    String openIdle(long timeoutMillis, boolean identify) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Socket s = new Socket();
-        watchOpening.add(s);
-        try {
-            if (watchAborted) {
-                s.close();
-                throw new IOException("the watch is closed");
-            }
-            TextConnection c = open(s, deadline);
-            String process;
-            try {
-                process = identify ? MemcachedProcess.ask(c, deadline) : null;
-            } catch (IOException | RuntimeException e) {
-                c.close();
-                throw e;
-            }
-            if (c.socket.isClosed()) {
-                return null; // asked, no usable answer in time: not kept
-            }
-            release(c);
-            return process;
-        } finally {
-            watchOpening.remove(s);
-        }
-    }
-
-    /** Ends the connects and {@code stats} of {@link #openIdle} under way and refuses new ones (the watch stops). */
-    void abortWatch() {
-        watchAborted = true;
-        for (Socket s : watchOpening) {
-            try {
-                s.close(); // wakes a thread blocked in its connect or read
-            } catch (IOException e) {
-                // closing anyway
-            }
-        }
-    }
-
     /** Connections open now, idle or in a call. */
     int openConnections() {
         return openCount.get();
@@ -351,7 +301,8 @@ final class DirectConnections implements AutoCloseable {
         return address;
     }
 
-    private void release(TextConnection c) {
+    /** Puts {@code c} back into the pool (the most recently used), or closes it if the pool is full or closed. */
+    void release(TextConnection c) {
         if (closed || idleCount.incrementAndGet() > MAX_IDLE) {
             idleCount.decrementAndGet();
             c.close();

@@ -25,10 +25,14 @@ import java.util.concurrent.locks.LockSupport;
  * the new process is empty. So the watch's next connection asks {@code stats} which process answers (pid and start
  * time, when {@code identifies}) and a different process than before is reported down and up at once, which makes the
  * engine store again what it stored there. The same process ({@code -o idle_timeout} closed an idle connection) is no
- * outage. A fresh connection closed before answering {@code stats}, on a node that answered it before, counts as
- * refused (a port forwarder accepts while its memcached is gone); a node that never answers it is not asked after
- * {@link #UNANSWERED_MAX} tries. A connect that times out (a lost SYN, a full accept backlog) reports the node down
- * only when the next attempt times out too; a refused one at once.
+ * outage. Until an answer tells which process it is (a connect or {@code stats} that timed out, memcached at
+ * {@code maxconns} answering {@code ERROR}), the watch asks again every {@link #RETRY_MILLIS}, unless the node is
+ * reported down meanwhile (its next up is a recovery anyway). A fresh connection closed before answering
+ * {@code stats}, on a node that answered it before, counts as refused (a port forwarder accepts while its memcached
+ * is gone); so does one on a node that never answered it, when a connection it is asked nothing on is closed too
+ * (the same forwarder, its memcached already gone when the watch started). A node that keeps such a connection but
+ * never answers {@code stats} is not asked after {@link #UNANSWERED_MAX} tries. A connect that times out (a lost
+ * SYN, a full accept backlog) reports the node down only when the next attempt times out too; a refused one at once.
  *
  * <p>A paused or partitioned node keeps its connections open: the calls' timeouts catch that case.
  */
@@ -95,10 +99,12 @@ final class NodeWatch implements AutoCloseable {
     private final class Node implements Runnable {
         final String id;
         final DirectConnections pool;
+        /** The watch's own connects into {@link #pool}. */
+        final WatchConnects connects;
         final Thread thread;
         /** When to try the node again while it is down ({@link System#nanoTime()}). */
         volatile long retryAt;
-        /** The memcached process last seen ({@link DirectConnections#openIdle}); {@code null} if unknown. */
+        /** The memcached process last seen ({@link WatchConnects#openIdle}); {@code null} if unknown. */
         String process;
         /** Connects that timed out in a row while the node was up. */
         int connectTimeouts;
@@ -106,10 +112,15 @@ final class NodeWatch implements AutoCloseable {
         boolean identify = identifies;
         /** Tries in a row the node did not say which process it is, while it never did. */
         int unanswered;
+        /** memcached closed a connection, and no answer told since which process answers now ({@link #identifyAt}). */
+        boolean unidentified;
+        /** When to ask again while {@link #unidentified} ({@link System#nanoTime()}). */
+        long identifyAt;
 
         Node(String id, DirectConnections pool, String threadName) {
             this.id = id;
             this.pool = pool;
+            this.connects = new WatchConnects(pool);
             this.retryAt = System.nanoTime();
             this.thread = new Thread(this, threadName);
             thread.setDaemon(true);
@@ -138,6 +149,11 @@ final class NodeWatch implements AutoCloseable {
         /** @return whether a read waited */
         private boolean watch() {
             if (pool.takeClosedByPeer()) { // seen by a call: restarted?
+                closedByPeer();
+                open();
+                return false;
+            }
+            if (unidentified && System.nanoTime() - identifyAt >= 0) { // the last try did not tell
                 open();
                 return false;
             }
@@ -153,10 +169,17 @@ final class NodeWatch implements AutoCloseable {
             }
             if (!open) { // memcached closed it: does it accept a new one, and is it the same process?
                 pool.takeClosedByPeer();
+                closedByPeer();
                 open();
                 return false;
             }
             return true;
+        }
+
+        /** memcached closed a connection: which process answers is to be asked until an answer tells. */
+        private void closedByPeer() {
+            unidentified = process != null; // else there is no process to tell a restart from
+            identifyAt = System.nanoTime();
         }
 
         /** Opens a connection to a node that is up: refused = down, another process = restarted. */
@@ -167,11 +190,13 @@ final class NodeWatch implements AutoCloseable {
             } catch (SocketTimeoutException e) { // a lost SYN or a full accept backlog, unless it happens again
                 if (++connectTimeouts >= TIMEOUTS_DOWN) {
                     refused(id);
+                } else {
+                    identifyLater();
                 }
                 return;
             } catch (MemcachedProcess.StatsUnanswered e) {
                 connectTimeouts = 0;
-                if (process != null) { // it answered stats before: nothing serves there now (a forwarder accepted)
+                if (process != null || !staysOpen()) { // nothing serves there now (a forwarder accepted)
                     refused(id);
                 }
                 return;
@@ -180,7 +205,10 @@ final class NodeWatch implements AutoCloseable {
                 return;
             }
             connectTimeouts = 0;
-            if (now != null) {
+            if (now == null) {
+                identifyLater();
+            } else {
+                unidentified = false;
                 String before = process;
                 process = now;
                 if (before != null && !before.equals(now)) {
@@ -189,22 +217,37 @@ final class NodeWatch implements AutoCloseable {
             }
         }
 
-        /** {@link DirectConnections#openIdle}, asking which process answers while the node may say. */
+        private void identifyLater() {
+            identifyAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
+        }
+
+        /** {@link WatchConnects#openIdle}, asking which process answers while the node may say. */
         private String openIdle() throws IOException {
             boolean asked = identify;
-            String now;
-            try {
-                now = pool.openIdle(connectTimeoutMillis, asked);
-            } catch (MemcachedProcess.StatsUnanswered e) {
-                unanswered();
-                throw e;
-            }
+            String now = connects.openIdle(connectTimeoutMillis, asked);
             if (now != null) {
                 unanswered = 0;
             } else if (asked) {
                 unanswered();
             }
             return now;
+        }
+
+        /**
+         * A connection closed before answering {@code stats} on a node that never answered it: whether a connection
+         * it is asked nothing on stays open ({@link #RETRY_MILLIS}): a server without {@code stats} keeps it (a try
+         * it did not answer), a port forwarder whose memcached is gone closes it.
+         */
+        private boolean staysOpen() {
+            try {
+                if (connects.openIdleStaysOpen(connectTimeoutMillis, RETRY_MILLIS)) {
+                    unanswered();
+                    return true;
+                }
+            } catch (IOException e) {
+                // not there either
+            }
+            return false;
         }
 
         private void unanswered() {
@@ -221,18 +264,19 @@ final class NodeWatch implements AutoCloseable {
                 try {
                     now = openIdle();
                 } catch (MemcachedProcess.StatsUnanswered e) {
-                    if (process != null) {
-                        throw e; // it answered stats before: nothing serves there now (a forwarder accepted)
+                    if (process != null || !staysOpen()) {
+                        throw e; // nothing serves there now (a forwarder accepted): down, tried again in a while
                     }
                     now = null; // a server that never answers stats: the connect tells, as without identifying
                 }
                 while (pool.openConnections() < MIN_OPEN) {
-                    pool.openIdle(connectTimeoutMillis, false);
+                    connects.openIdle(connectTimeoutMillis, false);
                 }
                 if (now != null) {
                     process = now;
                 }
                 connectTimeouts = 0;
+                unidentified = false; // reported up after down: a recovery, whichever process answers
                 set(id, true);
             } catch (IOException e) {
                 retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
@@ -268,7 +312,7 @@ final class NodeWatch implements AutoCloseable {
         closed = true;
         for (Node n : nodes.values()) {
             LockSupport.unpark(n.thread);
-            n.pool.abortWatch();
+            n.connects.abort();
         }
         // started with the store, by the context's start: end before the webapp's stop does
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_MILLIS);

@@ -29,7 +29,7 @@ class DirectConnectionsTest {
         try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 WriteDeadline deadline = new WriteDeadline("test-write-deadline");
                 DirectConnections pool = pool(peer, deadline)) {
-            pool.openIdle(1000, false);
+            new WatchConnects(pool).openIdle(1000, false);
             assertEquals(1, pool.openConnections());
             assertThrows(IllegalStateException.class, () -> pool.send(1000, DirectConnectionsTest::refuse));
             assertEquals(0, pool.idleConnections(), "not back in the pool: its state is unknown");
@@ -52,7 +52,7 @@ class DirectConnectionsTest {
         try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 WriteDeadline deadline = new WriteDeadline("test-write-deadline");
                 DirectConnections pool = pool(peer, deadline)) {
-            pool.openIdle(1000, false);
+            new WatchConnects(pool).openIdle(1000, false);
             assertThrows(IllegalStateException.class, () -> pool.call(1000, DirectConnectionsTest::refuse));
             assertEquals(0, pool.openConnections());
         }

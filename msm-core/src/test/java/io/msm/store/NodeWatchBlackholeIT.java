@@ -32,9 +32,11 @@ class NodeWatchBlackholeIT {
                         MEMCACHED.nodesAttribute("n1") + ",n2:127.0.0.1:" + hole.port(), OPERATION_TIMEOUT, events)) {
             awaitMillis(2000, "n1 up", () -> store.isConnected("n1"));
             MEMCACHED.server(0).kill();
-            long down = awaitMillis(2000, "n1 down", () -> !store.isConnected("n1"));
+            long down = awaitMillis(OPERATION_TIMEOUT, "n1 down", () -> !store.isConnected("n1"));
             System.out.println("NodeWatchBlackholeIT: killed node noticed after " + down + " ms");
-            assertTrue(down < 250, "noticed after " + down + " ms");
+            // the claim is "not behind n2's connect", which hangs for OPERATION_TIMEOUT: half of it tells the two
+            // apart with room for a GC or scheduler stall on a shared machine (unhindered, it takes ~20 ms)
+            assertTrue(down < OPERATION_TIMEOUT / 2, "noticed after " + down + " ms");
             assertFalse(store.isConnected("n2"));
             assertEquals(List.of("n1 up", "n1 down"), events);
         }
@@ -55,7 +57,9 @@ class NodeWatchBlackholeIT {
                     .collect(Collectors.toList());
             System.out.println("NodeWatchBlackholeIT: close took " + took + " ms");
             assertEquals(List.of(), alive, "watch threads alive after close (" + took + " ms)");
-            assertTrue(took < 1000, "close took " + took + " ms");
+            // a close that waited for n2's connect (OPERATION_TIMEOUT) would give up at END_MILLIS with the thread
+            // alive (asserted above); under END_MILLIS says it did not wait its bound out, with room for a stall
+            assertTrue(took < NodeWatch.END_MILLIS, "close took " + took + " ms");
         }
     }
 }

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.net.TcpProxy;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,16 +38,31 @@ class NodeWatchConnectTimeoutIT {
             proxy.stopAccepting();
             // the first connection the watch opened is the one it watches: closed, the watch connects (SYN dropped)
             proxy.closeFirstForwarded();
-            long closed = System.nanoTime();
             assertArrayEquals(VALUE, store.get("n1", "k", 1000), "the established connection answers");
-            // real time is the subject: the watch's first connect (sent within READ_MILLIS) times out at 800 ms,
-            // the next one goes at once; accepting again half-way lets that one through
-            Thread.sleep(Math.max(0, 400 - (System.nanoTime() - closed) / 1_000_000));
-            proxy.startAccepting();
-            Thread.sleep(Math.max(0, 2000 - (System.nanoTime() - closed) / 1_000_000));
+            // the watch's connect is under way while the backlog is full: its SYN was dropped, and the kernel's
+            // retry (1 s) comes after OPERATION_TIMEOUT, so this connect times out whenever accepting resumes
+            awaitMillis(2000, "the watch connecting", () -> connecting("msm-watch-timeout-test-n1"));
+            long connecting = System.nanoTime();
+            proxy.startAccepting(); // the next connect (at once after the timeout) goes through
+            // real time is the subject: no event may come until the timeout and the next connect are over
+            Thread.sleep(Math.max(0, OPERATION_TIMEOUT + 1200 - (System.nanoTime() - connecting) / 1_000_000));
             assertEquals(List.of("n1 up"), events, "no outage for one timed-out connect");
             assertArrayEquals(VALUE, store.get("n1", "k", 1000));
         }
+    }
+
+    /** Whether the thread named {@code name} is blocked in a socket connect now. */
+    private static boolean connecting(String name) {
+        for (Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+            if (t.getKey().getName().equals(name)) {
+                for (StackTraceElement e : t.getValue()) {
+                    if (e.getClassName().equals(Socket.class.getName()) && e.getMethodName().equals("connect")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     @Test

@@ -4,6 +4,7 @@ import static io.msm.store.WatchedStore.awaitMillis;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.net.TcpProxy;
@@ -55,6 +56,32 @@ class NodeWatchRestartIT {
             MEMCACHED.server(0).start();
             awaitMillis(2000, "n1 up again", () -> store.isConnected("n1"));
             assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+        }
+    }
+
+    @Test
+    void aNodeBehindAProxyWhoseMemcachedIsDeadAtStartIsDownRetriedAtItsPaceAndItsRestartsSeen() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        MEMCACHED.server(0).kill(); // before the context starts: the proxy accepts, then closes (nothing behind)
+        try (TcpProxy proxy = TcpProxy.to(MEMCACHED.server(0).port());
+                SessionStore store = WatchedStore.open("dead-at-start-test", "n1:127.0.0.1:" + proxy.port(), 1000,
+                        events)) {
+            // real time is the subject: how often the watch connects to a node that is down
+            Thread.sleep(1000);
+            assertEquals(List.of(), events, "nothing serves behind the proxy");
+            // a try every RETRY_MILLIS (4 in 1 s) of at most 2 connects, with room for a slow machine; not one per loop
+            int tries = proxy.accepted();
+            assertTrue(tries <= 2 * (1000 / NodeWatch.RETRY_MILLIS + 2), tries + " connects in 1 s");
+
+            MEMCACHED.server(0).start();
+            awaitMillis(2000, "n1 up", () -> store.isConnected("n1"));
+            proxy.retarget(MEMCACHED.server(1).port()); // its restarts are seen as any node's
+            awaitMillis(2000, "down and up reported", () -> events.size() >= 3);
+            assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+        } finally {
+            if (!MEMCACHED.server(0).isRunning()) {
+                MEMCACHED.server(0).start();
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy on a free 127.0.0.1 port in front of a real memcached, for the network events a process cannot make on
@@ -27,6 +28,8 @@ public final class TcpProxy implements AutoCloseable {
     /** Connections accepted while not accepting, and those filling the backlog: never answered. */
     private final List<Socket> held = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
+    /** Connections accepted (forwarded, closed at once or held), the backlog's fillers excepted. */
+    private final AtomicInteger accepted = new AtomicInteger();
     private volatile int targetPort;
     private volatile boolean accepting = true;
     private volatile boolean closed;
@@ -64,6 +67,14 @@ public final class TcpProxy implements AutoCloseable {
 
     public int port() {
         return listener.getLocalPort();
+    }
+
+    /**
+     * How many connections clients opened through the proxy so far: forwarded, closed at once because its memcached
+     * refused, or held while not accepting ({@link #stopAccepting}'s own fillers excepted).
+     */
+    public int accepted() {
+        return accepted.get();
     }
 
     /**
@@ -127,6 +138,9 @@ public final class TcpProxy implements AutoCloseable {
                     }
                 }
                 Socket client = listener.accept();
+                if (!isFiller(client)) {
+                    accepted.incrementAndGet();
+                }
                 if (!accepting) { // accepted by the accept() that was waiting when it stopped
                     held.add(client);
                     continue;
@@ -140,6 +154,16 @@ public final class TcpProxy implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Whether {@code accepted} is one of the connections {@link #fillBacklog} opened (by its client port). */
+    private boolean isFiller(Socket accepted) {
+        for (Socket s : held) {
+            if (s.getLocalPort() == accepted.getPort() && s.getPort() == port()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void forward(Socket client) throws IOException {
