@@ -108,8 +108,7 @@ final class Takeovers {
         Map<String, List<TakeoverNotices.Notice>> taken = new java.util.HashMap<>();
         Set<String> endedTokens = new java.util.HashSet<>();
         for (MemcachedNode n : base.config.nodes()) {
-            // rounded up: a node asked at the start of the read had the whole operationTimeout, and a timeout there
-            // makes it suspect at once (NodeHealth), so the load of the request waiting for this read skips it
+            // rounded up: asked first, a node had the whole operationTimeout, so a timeout makes it suspect at once
             long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime() + 999_999);
             if (left <= 1) {
                 break;
