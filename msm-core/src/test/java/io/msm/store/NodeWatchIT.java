@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
@@ -18,20 +17,8 @@ class NodeWatchIT {
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(1).withArgs("-o", "idle_timeout=1");
 
     private static SessionStore watch(List<String> events) throws Exception {
-        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(NodeWatchIT.class.getClassLoader());
-        return MemcachedSessionStore.open(config, "watch-test", new MemcachedSessionStore.ConnectionListener() {
-            @Override
-            public void connected(String id) {
-                events.add(id + " up");
-            }
-
-            @Override
-            public void disconnected(String id) {
-                events.add(id + " down");
-            }
-        });
+        return WatchedStore.open("watch-test", MEMCACHED.nodesAttribute("n1"),
+                MsmConfig.DEFAULT_OPERATION_TIMEOUT_MILLIS, events);
     }
 
     private static long awaitMillis(long maxMillis, BooleanSupplier condition) throws InterruptedException {

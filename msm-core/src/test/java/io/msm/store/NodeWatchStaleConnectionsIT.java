@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,21 +24,8 @@ class NodeWatchStaleConnectionsIT {
     @Test
     void aKilledNodeWithManyIdleConnectionsIsReportedDownOnceAndNotUpWhileDead() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
-        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(getClass().getClassLoader());
-        try (SessionStore store = MemcachedSessionStore.open(config, "stale-test",
-                new MemcachedSessionStore.ConnectionListener() {
-                    @Override
-                    public void connected(String id) {
-                        events.add(id + " up");
-                    }
-
-                    @Override
-                    public void disconnected(String id) {
-                        events.add(id + " down");
-                    }
-                })) {
+        try (SessionStore store = WatchedStore.open("stale-test", MEMCACHED.nodesAttribute("n1"),
+                MsmConfig.DEFAULT_OPERATION_TIMEOUT_MILLIS, events)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (!store.isConnected("n1") && System.nanoTime() < deadline) {
                 Thread.sleep(5); // poll interval of a bounded wait
