@@ -72,6 +72,19 @@ final class Attributes {
     static final Attribute<String> USERNAME = Attribute.of(MsmConfig.USERNAME, (String) null, (t, r) -> t);
     static final Attribute<String> PASSWORD = Attribute.of(MsmConfig.PASSWORD, (String) null, Attributes::password)
             .text(Text.AS_WRITTEN).readsUnset().secret();
+    static final Attribute<TlsSettings> TLS = Attribute.of(MsmConfig.TLS, () -> TlsSettings.OFF, "`false`",
+            TlsSettings::read).readsUnset();
+    /** Read with {@code tls}; only shown. */
+    static final Attribute<String> TLS_TRUST_STORE = Attribute.of(MsmConfig.TLS_TRUST_STORE, () -> null,
+            "the JVM's trust store", (t, r) -> t);
+    /** Read with {@code tls}; never shown. */
+    static final Attribute<String> TLS_TRUST_STORE_PASSWORD = Attribute.of(MsmConfig.TLS_TRUST_STORE_PASSWORD,
+            (String) null, (t, r) -> t).text(Text.AS_WRITTEN).secret();
+    /** Read with {@code tls}; only shown. */
+    static final Attribute<String> TLS_KEY_STORE = Attribute.of(MsmConfig.TLS_KEY_STORE, (String) null, (t, r) -> t);
+    /** Read with {@code tls}; never shown. */
+    static final Attribute<String> TLS_KEY_STORE_PASSWORD = Attribute.of(MsmConfig.TLS_KEY_STORE_PASSWORD,
+            (String) null, (t, r) -> t).text(Text.AS_WRITTEN).secret();
     static final Attribute<StorageKeyPrefix> STORAGE_KEY_PREFIX = Attribute.of(MsmConfig.STORAGE_KEY_PREFIX,
             () -> StorageKeyPrefix.of(StorageKeyPrefix.DEFAULT), "`" + StorageKeyPrefix.DEFAULT + "`",
             Attributes::storageKeyPrefix).text(Text.EVEN_EMPTY);
@@ -117,7 +130,8 @@ final class Attributes {
             LOCK_EXPIRATION, LOCK_FAILURE, OPERATION_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_ATTRIBUTE_FILTER,
             SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
-            PASSWORD, STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL, DESERIALIZATION_FILTER, SESSION_PROTECTION,
+            PASSWORD, TLS, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD, TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD,
+            STORAGE_KEY_PREFIX, ENABLED, MAX_INACTIVE_INTERVAL, DESERIALIZATION_FILTER, SESSION_PROTECTION,
             SESSION_KEYS, SESSION_KEY_FILE, COMPRESSION_THRESHOLD, MAX_ATTRIBUTE_SIZE, MIN_BACKUP_INTERVAL,
             IDLE_SESSION_CACHE, LEGACY_SESSIONS);
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * The validated, immutable configuration of one msm session manager.
@@ -39,6 +40,16 @@ public final class MsmConfig {
     public static final String MEMCACHED_PROTOCOL = "memcachedProtocol";
     public static final String USERNAME = "username";
     public static final String PASSWORD = "password";
+    /** Ours: {@code true}: every connection to memcached uses TLS (text protocol only). */
+    public static final String TLS = "tls";
+    /** Ours: a PKCS12, JKS or PEM file of the certificates memcached's are checked against (default: the JVM's). */
+    public static final String TLS_TRUST_STORE = "tlsTrustStore";
+    /** Ours: the password of {@code tlsTrustStore}. Secret: never logged. */
+    public static final String TLS_TRUST_STORE_PASSWORD = "tlsTrustStorePassword";
+    /** Ours: a PKCS12 or JKS file with the client certificate and key, for memcached's {@code ssl_verify_mode}. */
+    public static final String TLS_KEY_STORE = "tlsKeyStore";
+    /** Ours: the password of {@code tlsKeyStore} and of its key. Secret: never logged. */
+    public static final String TLS_KEY_STORE_PASSWORD = "tlsKeyStorePassword";
     public static final String STORAGE_KEY_PREFIX = "storageKeyPrefix";
     public static final String ENABLED = "enabled";
     public static final String MAX_INACTIVE_INTERVAL = "maxInactiveInterval";
@@ -198,6 +209,14 @@ public final class MsmConfig {
     /** The SASL password, if configured. Never log it. */
     public Optional<String> password() {
         return Optional.ofNullable(get(Attributes.PASSWORD));
+    }
+
+    /**
+     * The TLS context every connection to memcached uses ({@code tls="true"}, built from {@code tlsTrustStore} and
+     * {@code tlsKeyStore}); empty: plain TCP.
+     */
+    public Optional<SSLContext> tlsContext() {
+        return Optional.ofNullable(get(Attributes.TLS).context);
     }
 
     public StorageKeyPrefix storageKeyPrefix() {

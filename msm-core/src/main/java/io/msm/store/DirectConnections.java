@@ -28,12 +28,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (one that crashed in between restarts empty).
  *
  * <p>The same pool tells whether the node is there ({@link #watchIdle}, {@link NodeWatch}).
+ *
+ * <p>With {@code tls="true"} each connection makes its TLS handshake ({@link TlsLayer}) right after connecting, within
+ * the same deadline; everything else is the same over TLS.
  */
 final class DirectConnections implements AutoCloseable {
     static final int MAX_IDLE = 32;
 
     private final InetSocketAddress address;
     private final WriteDeadline writeDeadline;
+    /** {@code null}: no TLS. */
+    private final TlsLayer tls;
+    /** The last TLS handshake with the node failed (it was logged). */
+    private final AtomicBoolean handshakeFailing = new AtomicBoolean();
     private final ConcurrentLinkedDeque<TextConnection> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
     /** Connections open (idle or in a call). */
@@ -44,14 +51,16 @@ final class DirectConnections implements AutoCloseable {
      */
     private final AtomicBoolean peerClosed = new AtomicBoolean();
     /** The sockets of the connections open or opening (idle or in a call): {@link #close()} closes them all. */
-    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final Set<DeadlineSocket> sockets = ConcurrentHashMap.newKeySet();
     /** The same, for the {@link NodeWatch} to ask which process answers now ({@link #takeClosedByPeer}). */
     private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
     private volatile boolean closed;
 
-    DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline) {
+    /** @param tls makes each connection's TLS handshake; {@code null}: plain TCP */
+    DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline, TlsLayer tls) {
         this.address = address;
         this.writeDeadline = writeDeadline;
+        this.tls = tls;
     }
 
     /** One exchange on a connection: write the command, read the answer. */
@@ -208,9 +217,9 @@ final class DirectConnections implements AutoCloseable {
 
     /** Starts an exchange on {@code c}: the time left as its read timeout, no answer read yet. */
     static void ready(TextConnection c, long deadline) throws IOException {
-        c.socket.setSoTimeout(remainingMillis(deadline));
+        remainingMillis(deadline); // none left: fails now
         c.answered = false;
-        c.deadline = deadline;
+        c.deadline(deadline);
     }
 
     private void closedByPeer() {
@@ -224,10 +233,11 @@ final class DirectConnections implements AutoCloseable {
     }
 
     private TextConnection open(long deadline) throws IOException {
-        return open(new Socket(), deadline);
+        return open(new DeadlineSocket(), deadline);
     }
 
-    TextConnection open(Socket s, long deadline) throws IOException {
+    /** Connects {@code s} (and makes the TLS handshake on it) by {@code deadline}. */
+    TextConnection open(DeadlineSocket s, long deadline) throws IOException {
         sockets.add(s); // before the check: a close() from now on closes it
         try {
             if (closed) {
@@ -235,7 +245,9 @@ final class DirectConnections implements AutoCloseable {
             }
             s.setTcpNoDelay(true);
             s.connect(address, remainingMillis(deadline));
-            TextConnection c = new TextConnection(s, writeDeadline, () -> {
+            s.deadline = deadline;
+            Socket io = tls == null ? s : tls.handshake(s, address, handshakeFailing);
+            TextConnection c = new TextConnection(s, io, writeDeadline, () -> {
                 openCount.decrementAndGet();
                 sockets.remove(s);
             });
@@ -263,7 +275,7 @@ final class DirectConnections implements AutoCloseable {
         }
         idleCount.decrementAndGet();
         try {
-            c.socket.setSoTimeout((int) millis);
+            c.deadline(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis));
             int b = c.socket.getInputStream().read();
             c.close(); // closed by memcached, or bytes nobody asked for: out of step either way
             if (b < 0) {
@@ -332,7 +344,7 @@ final class DirectConnections implements AutoCloseable {
             idleCount.decrementAndGet();
             c.close();
         }
-        for (Socket s : sockets) {
+        for (DeadlineSocket s : sockets) {
             try {
                 s.close(); // its call's thread closes its connection
             } catch (IOException e) {

@@ -55,7 +55,7 @@ final class SpymemcachedStore implements SessionStore {
         this.writeDeadline = new WriteDeadline("msm-write-deadline-" + name);
         Map<String, DirectConnections> w = new LinkedHashMap<>();
         for (MemcachedNode node : config.nodes()) {
-            w.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline));
+            w.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline, null));
         }
         this.watched = java.util.Collections.unmodifiableMap(w);
         this.watch = new NodeWatch(watched, "msm-watch-" + name, config.operationTimeoutMillis(), false,

@@ -3,7 +3,6 @@ package io.msm.store;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,13 +11,19 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A blocking connection to memcached with buffered streams, one exchange at a time ({@link DirectConnections}). */
+/**
+ * A blocking connection to memcached with buffered streams, one exchange at a time ({@link DirectConnections}): over
+ * its TCP socket ({@link #transport}), or over TLS layered on it ({@link #socket}).
+ */
 final class TextConnection {
     private static final int BUFFER = 16 * 1024;
     /** Writes up to this size are not guarded: see {@link #writeValue}. */
     private static final int UNGUARDED_WRITE = 8 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
 
+    /** The TCP socket: its reads wait until the exchange's deadline; closing it ends the connection at once. */
+    final DeadlineSocket transport;
+    /** What commands are written to and answers read from: {@link #transport}, or TLS over it. */
     final Socket socket;
     final InputStream in;
     final OutputStream out;
@@ -32,16 +37,16 @@ final class TextConnection {
      * may have restarted (empty) since, so a miss now does not show that the key was never there.
      */
     boolean replacesClosed;
-    /** When the current exchange must end ({@link System#nanoTime()}). */
-    long deadline;
     /** Run once when this connection closes. */
     private final Runnable onClose;
     private final AtomicBoolean open = new AtomicBoolean(true);
 
-    TextConnection(Socket socket, WriteDeadline writeDeadline, Runnable onClose) throws IOException {
+    TextConnection(DeadlineSocket transport, Socket socket, WriteDeadline writeDeadline, Runnable onClose)
+            throws IOException {
+        this.transport = transport;
         this.socket = socket;
         this.onClose = onClose;
-        this.in = new BufferedInputStream(new DeadlineInput(socket.getInputStream()), BUFFER);
+        this.in = new BufferedInputStream(socket.getInputStream(), BUFFER);
         this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
         this.writeDeadline = writeDeadline;
         this.unguardedWrite = Math.min(UNGUARDED_WRITE, socket.getSendBufferSize() / 2);
@@ -62,7 +67,7 @@ final class TextConnection {
             out.flush();
             return;
         }
-        WriteDeadline.Guard guard = writeDeadline.guard(socket, deadline);
+        WriteDeadline.Guard guard = writeDeadline.guard(transport, transport.deadline);
         try {
             out.write(value);
             out.write(CRLF);
@@ -116,31 +121,21 @@ final class TextConnection {
         return data;
     }
 
-    /** The socket's input: a read waits at most until the exchange's deadline, not a whole timeout per read. */
-    private final class DeadlineInput extends FilterInputStream {
-        DeadlineInput(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            socket.setSoTimeout(DirectConnections.remainingMillis(deadline));
-            return super.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            socket.setSoTimeout(DirectConnections.remainingMillis(deadline));
-            return super.read(b, off, len);
-        }
+    /** When the current exchange must end ({@link System#nanoTime()}): every read and guarded write ends by then. */
+    void deadline(long deadline) {
+        transport.deadline = deadline;
     }
 
+    /**
+     * Closes the TCP socket (never through TLS: an {@code SSLSocket}'s close waits for a write blocked on a peer that
+     * does not read, to send its close_notify after it; memcached needs none).
+     */
     void close() {
         if (open.compareAndSet(true, false)) {
             onClose.run();
         }
         try {
-            socket.close();
+            transport.close();
         } catch (IOException e) {
             // closing anyway
         }

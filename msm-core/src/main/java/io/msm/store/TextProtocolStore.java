@@ -38,9 +38,11 @@ final class TextProtocolStore implements SessionStore {
     TextProtocolStore(MsmConfig config, String name, MemcachedSessionStore.ConnectionListener listener) {
         this.operationTimeoutMillis = config.operationTimeoutMillis();
         this.writeDeadline = new WriteDeadline("msm-write-deadline-" + name);
+        TlsLayer tls = config.tlsContext().map(c -> new TlsLayer(c, name)).orElse(null);
         Map<String, DirectConnections> n = new LinkedHashMap<>();
         for (MemcachedNode node : config.nodes()) {
-            n.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline));
+            n.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline,
+                    tls));
         }
         this.nodes = java.util.Collections.unmodifiableMap(n);
         this.async = new AsyncWriters(nodes.keySet(), name, operationTimeoutMillis);

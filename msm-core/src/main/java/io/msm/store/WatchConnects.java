@@ -1,7 +1,6 @@
 package io.msm.store;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 final class WatchConnects {
     private final DirectConnections pool;
     /** The sockets connecting (or asking {@code stats}, or waiting) right now. */
-    private final Set<Socket> opening = ConcurrentHashMap.newKeySet();
+    private final Set<DeadlineSocket> opening = ConcurrentHashMap.newKeySet();
     private volatile boolean aborted;
 
     WatchConnects(DirectConnections pool) {
@@ -25,7 +24,7 @@ final class WatchConnects {
 
     /** What is done on a connection just opened; it returns whether the connection goes idle into the pool. */
     private interface OnOpen<T> {
-        T run(Socket s, TextConnection c, long deadline) throws IOException;
+        T run(TextConnection c, long deadline) throws IOException;
     }
 
     /**
@@ -37,7 +36,7 @@ final class WatchConnects {
      * @throws IOException could not connect
      */
     String openIdle(long timeoutMillis, boolean identify) throws IOException {
-        return open(timeoutMillis, (s, c, deadline) -> {
+        return open(timeoutMillis, (c, deadline) -> {
             String process;
             try {
                 process = identify ? MemcachedProcess.ask(c, deadline) : null;
@@ -45,7 +44,7 @@ final class WatchConnects {
                 c.close();
                 throw e;
             }
-            if (c.socket.isClosed()) {
+            if (c.transport.isClosed()) {
                 return null; // asked, no usable answer in time: not kept
             }
             pool.release(c);
@@ -61,10 +60,10 @@ final class WatchConnects {
      * @throws IOException could not connect
      */
     boolean openIdleStaysOpen(long timeoutMillis, long holdMillis) throws IOException {
-        return open(timeoutMillis, (s, c, deadline) -> {
+        return open(timeoutMillis, (c, deadline) -> {
             try {
-                s.setSoTimeout((int) holdMillis);
-                s.getInputStream().read();
+                c.deadline(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(holdMillis));
+                c.socket.getInputStream().read();
                 c.close(); // closed, or bytes nobody asked for
                 return false;
             } catch (SocketTimeoutException quiet) {
@@ -79,14 +78,14 @@ final class WatchConnects {
 
     private <T> T open(long timeoutMillis, OnOpen<T> then) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Socket s = new Socket();
+        DeadlineSocket s = new DeadlineSocket();
         opening.add(s);
         try {
             if (aborted) {
                 s.close();
                 throw new IOException("the watch is closed");
             }
-            return then.run(s, pool.open(s, deadline), deadline);
+            return then.run(pool.open(s, deadline), deadline);
         } finally {
             opening.remove(s);
         }
@@ -95,7 +94,7 @@ final class WatchConnects {
     /** Ends the connects and questions under way and refuses new ones (the watch stops). */
     void abort() {
         aborted = true;
-        for (Socket s : opening) {
+        for (DeadlineSocket s : opening) {
             try {
                 s.close(); // wakes a thread blocked in its connect or read
             } catch (IOException e) {

@@ -17,7 +17,7 @@ class DirectConnectionsTest {
 
     private static DirectConnections pool(ServerSocket peer, WriteDeadline deadline) {
         return new DirectConnections(new InetSocketAddress(InetAddress.getLoopbackAddress(), peer.getLocalPort()),
-                deadline);
+                deadline, null);
     }
 
     private static Void refuse(TextConnection c) {

@@ -109,6 +109,21 @@ abstract class ManagerAttributes extends ManagerBase {
     /** The SASL password. Write-only: there is deliberately no getter, so JMX never shows it. */
     public void setPassword(String v) { set(MsmConfig.PASSWORD, v); }
 
+    public void setTls(String v) { set(MsmConfig.TLS, v); }
+    public String getTls() { return get(MsmConfig.TLS); }
+
+    public void setTlsTrustStore(String v) { set(MsmConfig.TLS_TRUST_STORE, v); }
+    public String getTlsTrustStore() { return get(MsmConfig.TLS_TRUST_STORE); }
+
+    /** Write-only, as {@link #setPassword}. */
+    public void setTlsTrustStorePassword(String v) { set(MsmConfig.TLS_TRUST_STORE_PASSWORD, v); }
+
+    public void setTlsKeyStore(String v) { set(MsmConfig.TLS_KEY_STORE, v); }
+    public String getTlsKeyStore() { return get(MsmConfig.TLS_KEY_STORE); }
+
+    /** Write-only, as {@link #setPassword}. */
+    public void setTlsKeyStorePassword(String v) { set(MsmConfig.TLS_KEY_STORE_PASSWORD, v); }
+
     public void setStorageKeyPrefix(String v) { set(MsmConfig.STORAGE_KEY_PREFIX, v); }
     public String getStorageKeyPrefix() { return get(MsmConfig.STORAGE_KEY_PREFIX); }
 

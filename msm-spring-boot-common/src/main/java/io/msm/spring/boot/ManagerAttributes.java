@@ -83,6 +83,11 @@ final class ManagerAttributes {
         put(MsmConfig.MEMCACHED_PROTOCOL, p.getMemcachedProtocol());
         put(MsmConfig.USERNAME, p.getUsername());
         put(MsmConfig.PASSWORD, p.getPassword());
+        put(MsmConfig.TLS, p.getTls());
+        put(MsmConfig.TLS_TRUST_STORE, p.getTlsTrustStore());
+        put(MsmConfig.TLS_TRUST_STORE_PASSWORD, p.getTlsTrustStorePassword());
+        put(MsmConfig.TLS_KEY_STORE, p.getTlsKeyStore());
+        put(MsmConfig.TLS_KEY_STORE_PASSWORD, p.getTlsKeyStorePassword());
         put(MsmConfig.STORAGE_KEY_PREFIX, p.getStorageKeyPrefix());
         seconds(MsmConfig.MAX_INACTIVE_INTERVAL, p.getMaxInactiveInterval());
         put(MsmConfig.DESERIALIZATION_FILTER, p.getDeserializationFilter());

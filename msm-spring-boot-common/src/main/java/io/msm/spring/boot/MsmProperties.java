@@ -91,6 +91,21 @@ public class MsmProperties {
     /** SASL password (memcached-protocol=binary). Secret: never logged. */
     private String password;
 
+    /** Every connection to memcached uses TLS (text protocol), the server certificate and host name verified. */
+    private Boolean tls;
+
+    /** A PKCS12, JKS or PEM file of the certificates memcached's are checked against (default: the JVM's). */
+    private String tlsTrustStore;
+
+    /** The password of tls-trust-store. Secret: never logged. */
+    private String tlsTrustStorePassword;
+
+    /** A PKCS12 or JKS file with the client certificate and its key, for a memcached that asks for one. */
+    private String tlsKeyStore;
+
+    /** The password of tls-key-store and of its key. Secret: never logged. */
+    private String tlsKeyStorePassword;
+
     /** A prefix for memcached keys: static:<text>, context, host, webappVersion, or several separated by commas. */
     private String storageKeyPrefix;
 
@@ -297,6 +312,46 @@ public class MsmProperties {
 
     public void setPassword(String password) {
         this.password = password;
+    }
+
+    public Boolean getTls() {
+        return tls;
+    }
+
+    public void setTls(Boolean tls) {
+        this.tls = tls;
+    }
+
+    public String getTlsTrustStore() {
+        return tlsTrustStore;
+    }
+
+    public void setTlsTrustStore(String tlsTrustStore) {
+        this.tlsTrustStore = tlsTrustStore;
+    }
+
+    public String getTlsTrustStorePassword() {
+        return tlsTrustStorePassword;
+    }
+
+    public void setTlsTrustStorePassword(String tlsTrustStorePassword) {
+        this.tlsTrustStorePassword = tlsTrustStorePassword;
+    }
+
+    public String getTlsKeyStore() {
+        return tlsKeyStore;
+    }
+
+    public void setTlsKeyStore(String tlsKeyStore) {
+        this.tlsKeyStore = tlsKeyStore;
+    }
+
+    public String getTlsKeyStorePassword() {
+        return tlsKeyStorePassword;
+    }
+
+    public void setTlsKeyStorePassword(String tlsKeyStorePassword) {
+        this.tlsKeyStorePassword = tlsKeyStorePassword;
     }
 
     public String getStorageKeyPrefix() {

@@ -81,10 +81,12 @@ class ManagerAttributesTest {
 
     @Test
     void secretsAreRecognisedInTheFormsTheActuatorShows() {
-        for (String key : List.of("msm.session-keys", "MSM_SESSIONKEYS", "sessionKeys", "msm.password", "password")) {
+        for (String key : List.of("msm.session-keys", "MSM_SESSIONKEYS", "sessionKeys", "msm.password", "password",
+                "msm.tls-trust-store-password", "MSM_TLSKEYSTOREPASSWORD", "tlsKeyStorePassword")) {
             assertTrue(MsmSecrets.isSecret(key), key);
         }
-        for (String key : List.of("msm.memcached-nodes", "msm.username", "msm.session-key-file", "spring.datasource.url")) {
+        for (String key : List.of("msm.memcached-nodes", "msm.username", "msm.session-key-file", "spring.datasource.url",
+                "msm.tls-trust-store", "msm.tls")) {
             assertTrue(!MsmSecrets.isSecret(key), key);
         }
     }

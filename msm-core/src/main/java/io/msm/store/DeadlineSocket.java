@@ -1,0 +1,45 @@
+package io.msm.store;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+
+/**
+ * The TCP socket of a memcached connection, whose every read waits at most until {@link #deadline}: a socket's own
+ * timeout applies to one read at a time, so an answer (or a TLS record) trickled in byte by byte would otherwise
+ * stretch an exchange far past its timeout. TLS reads through this socket's input too (an {@code SSLSocket} layered
+ * over it reads its records from {@link #getInputStream()}), so one deadline bounds a handshake and every exchange,
+ * encrypted or not.
+ */
+final class DeadlineSocket extends Socket {
+    /** When the current exchange (or wait) must end ({@link System#nanoTime()}). */
+    volatile long deadline = System.nanoTime(); // no time: set before the first read
+    private InputStream in;
+
+    @Override
+    public synchronized InputStream getInputStream() throws IOException {
+        if (in == null) {
+            in = new DeadlineInput(super.getInputStream());
+        }
+        return in;
+    }
+
+    private final class DeadlineInput extends FilterInputStream {
+        DeadlineInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            setSoTimeout(DirectConnections.remainingMillis(deadline));
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            setSoTimeout(DirectConnections.remainingMillis(deadline));
+            return super.read(b, off, len);
+        }
+    }
+}

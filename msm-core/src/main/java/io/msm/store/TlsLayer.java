@@ -1,0 +1,72 @@
+package io.msm.store;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * TLS over a connected memcached socket ({@code tls="true"}): TLS 1.3 or 1.2 only, the server's certificate checked
+ * against the trust store and its names against the node's host as configured (an IP address against the
+ * certificate's IP entries), and the handshake within the connection's deadline ({@link DeadlineSocket}). One
+ * {@link SSLContext} serves every connection of the store, so a reconnect resumes the TLS session of an earlier one
+ * (no full handshake) when memcached offers resumption.
+ */
+final class TlsLayer {
+    private static final System.Logger LOG = System.getLogger("io.msm.store");
+    private static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    private final SSLSocketFactory factory;
+    private final String[] protocols;
+    private final String context;
+
+    /** @param context the context's name, for log lines */
+    TlsLayer(SSLContext sslContext, String context) {
+        this.factory = sslContext.getSocketFactory();
+        List<String> supported = Arrays.asList(sslContext.getSupportedSSLParameters().getProtocols());
+        List<String> use = new ArrayList<>(PROTOCOLS);
+        use.retainAll(supported);
+        this.protocols = use.toArray(new String[0]);
+        this.context = context;
+    }
+
+    /**
+     * Makes the TLS handshake on {@code transport}, connected to {@code address}, by the transport's deadline.
+     *
+     * @param failing whether the last handshake with this node failed: a failure is logged once until one succeeds
+     * @throws SSLException the handshake failed (e.g. the certificate does not verify); the caller closes
+     *     {@code transport}
+     */
+    SSLSocket handshake(DeadlineSocket transport, InetSocketAddress address, AtomicBoolean failing)
+            throws IOException {
+        SSLSocket ssl = (SSLSocket) factory.createSocket(transport, address.getHostString(), address.getPort(), true);
+        SSLParameters p = ssl.getSSLParameters();
+        p.setProtocols(protocols);
+        p.setEndpointIdentificationAlgorithm("HTTPS"); // the host name (or IP address) checked against the certificate
+        ssl.setSSLParameters(p);
+        try {
+            ssl.startHandshake();
+        } catch (SSLException e) {
+            if (failing.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
+                        + address.getPort() + " refused: the TLS handshake failed (" + e.getMessage() + "); check "
+                        + "that the node speaks TLS, that tlsTrustStore holds its certificate's issuer and that the "
+                        + "certificate names this host; logged once until a handshake succeeds");
+            }
+            throw e;
+        }
+        if (failing.compareAndSet(true, false)) {
+            LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
+                    + address.getPort() + ": the TLS handshake succeeds again");
+        }
+        return ssl;
+    }
+}
