@@ -10,12 +10,16 @@ final class WatchedStore {
     private WatchedStore() {
     }
 
-    static SessionStore open(String name, String nodes, long operationTimeoutMillis, List<String> events)
-            throws Exception {
-        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
+    /** @param attributes more attributes: name, value, name, value... */
+    static SessionStore open(String name, String nodes, long operationTimeoutMillis, List<String> events,
+            String... attributes) throws Exception {
+        MsmConfig.Builder b = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
                 .set(MsmConfig.OPERATION_TIMEOUT, String.valueOf(operationTimeoutMillis))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(WatchedStore.class.getClassLoader());
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName());
+        for (int i = 0; i < attributes.length; i += 2) {
+            b.set(attributes[i], attributes[i + 1]);
+        }
+        MsmConfig config = b.build(WatchedStore.class.getClassLoader());
         return MemcachedSessionStore.open(config, name, new MemcachedSessionStore.ConnectionListener() {
             @Override
             public void connected(String id) {

@@ -1,0 +1,215 @@
+package io.msm.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.test.memcached.MemcachedServer;
+import io.msm.test.memcached.MemcachedTls;
+import io.msm.test.tls.TestCertificates;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The text-protocol store over TLS, against memcached processes started with {@code -Z}: it stores and reads; a
+ * certificate that does not verify (another host's, an unknown issuer's) or a node that does not speak TLS is a node
+ * failure within the timeout with one clear log line, never a hang; a client certificate is presented when memcached
+ * asks for one; a killed node is seen down and back up over TLS as over TCP.
+ */
+class TlsStoreIT {
+    private static final long TIMEOUT = 500;
+    private static final byte[] VALUE = "a session's bytes".getBytes(StandardCharsets.UTF_8);
+
+    @RegisterExtension
+    static final MemcachedExtension TLS = MemcachedExtension.servers(1).withTls(MemcachedTls.serverCertificate());
+    @RegisterExtension
+    static final MemcachedExtension WRONG_HOST = MemcachedExtension.servers(1).withTls(MemcachedTls.wrongHost());
+    @RegisterExtension
+    static final MemcachedExtension CLIENT_CERTIFICATE = MemcachedExtension.servers(1)
+            .withTls(MemcachedTls.serverCertificate().requireClientCertificate());
+    @RegisterExtension
+    static final MemcachedExtension PLAIN = MemcachedExtension.servers(1);
+
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger("io.msm.store");
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                warnings.add(r.getMessage());
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private final List<SessionStore> stores = new ArrayList<>();
+
+    @BeforeEach
+    void captureLog() {
+        logger.addHandler(capture);
+    }
+
+    @AfterEach
+    void close() {
+        logger.removeHandler(capture);
+        stores.forEach(SessionStore::close);
+    }
+
+    private static String[] trusting(String trustStore, String password, String... more) {
+        List<String> a = new ArrayList<>(List.of(MsmConfig.TLS, "true", MsmConfig.TLS_TRUST_STORE, trustStore));
+        if (password != null) {
+            a.addAll(List.of(MsmConfig.TLS_TRUST_STORE_PASSWORD, password));
+        }
+        a.addAll(List.of(more));
+        return a.toArray(new String[0]);
+    }
+
+    private static String[] trustingTheTestCa(String... more) {
+        TestCertificates c = TestCertificates.get();
+        return trusting(c.trustStore().toString(), c.trustStorePassword(), more);
+    }
+
+    private SessionStore open(MemcachedExtension servers, String... attributes) throws Exception {
+        SessionStore s = WatchedStore.open("tls-test", servers.nodesAttribute("n1"), TIMEOUT, events, attributes);
+        stores.add(s);
+        return s;
+    }
+
+    @Test
+    void storesAndReadsOverTls() throws Exception {
+        SessionStore store = open(TLS, trustingTheTestCa());
+        WatchedStore.awaitMillis(5000, "n1 up over TLS", () -> store.isConnected("n1"));
+        store.set("n1", "tls-key", 60, VALUE, TIMEOUT);
+        assertArrayEquals(VALUE, store.get("n1", "tls-key", TIMEOUT));
+        // what went through the TLS port is in memcached (read back on its plain port)
+        assertArrayEquals(VALUE, TLS.server(0).get("tls-key"));
+        assertEquals(List.of("n1 up"), events);
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void aPemFileOfCaCertificatesServesAsTrustStore() throws Exception {
+        SessionStore store = open(TLS, trusting(TestCertificates.get().caPem().toString(), null));
+        store.set("n1", "pem-key", 60, VALUE, TIMEOUT);
+        assertArrayEquals(VALUE, store.get("n1", "pem-key", TIMEOUT));
+    }
+
+    @Test
+    void aCertificateForAnotherHostIsANodeFailureLoggedOnce() throws Exception {
+        SessionStore store = open(WRONG_HOST, trustingTheTestCa());
+        for (int i = 0; i < 3; i++) {
+            assertFailsWithinTheTimeout(store);
+        }
+        assertFalse(store.isConnected("n1"));
+        assertEquals(1, warnings.size(), warnings.toString());
+        String line = warnings.get(0);
+        int port = WRONG_HOST.server(0).port();
+        assertTrue(line.startsWith("[tls-test] memcached 127.0.0.1:" + port + " refused: the TLS handshake failed ("),
+                line);
+        assertTrue(line.contains("127.0.0.1"), "the verification's reason names the host: " + line);
+        assertTrue(line.contains("certificate names this host"), line);
+        assertFalse(WRONG_HOST.server(0).keys().contains("k"), "nothing was written");
+    }
+
+    @Test
+    void anUnknownIssuerIsRefused() throws Exception {
+        TestCertificates c = TestCertificates.get();
+        SessionStore store = open(TLS, trusting(c.otherCaTrustStore().toString(), c.trustStorePassword()));
+        assertFailsWithinTheTimeout(store);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("the TLS handshake failed"), warnings.get(0));
+    }
+
+    @Test
+    void aClientCertificateIsPresentedWhenMemcachedRequiresOne() throws Exception {
+        SessionStore without = open(CLIENT_CERTIFICATE, trustingTheTestCa());
+        assertFailsWithinTheTimeout(without);
+        TestCertificates c = TestCertificates.get();
+        SessionStore with = open(CLIENT_CERTIFICATE, trustingTheTestCa(MsmConfig.TLS_KEY_STORE,
+                c.clientKeyStore().toString(), MsmConfig.TLS_KEY_STORE_PASSWORD, c.clientKeyStorePassword()));
+        with.set("n1", "client-key", 60, VALUE, TIMEOUT);
+        assertArrayEquals(VALUE, with.get("n1", "client-key", TIMEOUT));
+    }
+
+    @Test
+    void tlsToAMemcachedWithoutTlsFailsWithinTheTimeout() throws Exception {
+        SessionStore store = open(PLAIN, trustingTheTestCa());
+        assertFailsWithinTheTimeout(store);
+        assertFalse(store.isConnected("n1"));
+        assertEquals(1, warnings.size(), warnings.toString());
+    }
+
+    /** A peer that accepts and never answers the ClientHello holds a call no longer than its timeout. */
+    @Test
+    void aHandshakeWithoutAnswerEndsAtTheDeadline() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<Socket> accepted = new CopyOnWriteArrayList<>();
+            Thread t = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(silent.accept()); // kept open, never answered
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test is over
+                }
+            }, "silent-tls-peer");
+            t.setDaemon(true);
+            t.start();
+            SessionStore store = WatchedStore.open("tls-test", "n1:127.0.0.1:" + silent.getLocalPort(), TIMEOUT,
+                    events, trustingTheTestCa());
+            stores.add(store);
+            assertFailsWithinTheTimeout(store);
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aKilledNodeIsSeenDownAndBackUpOverTls() throws Exception {
+        SessionStore store = open(TLS, trustingTheTestCa());
+        WatchedStore.awaitMillis(5000, "n1 up over TLS", () -> store.isConnected("n1"));
+        store.set("n1", "before", 60, VALUE, TIMEOUT);
+        MemcachedServer server = TLS.server(0);
+        server.kill();
+        long down = WatchedStore.awaitMillis(2000, "n1 down", () -> events.contains("n1 down"));
+        server.start();
+        WatchedStore.awaitMillis(5000, "n1 up again", () -> store.isConnected("n1"));
+        store.set("n1", "after", 60, VALUE, TIMEOUT);
+        assertArrayEquals(VALUE, store.get("n1", "after", TIMEOUT));
+        assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+        System.out.println("TlsStoreIT: killed TLS node noticed after " + down + " ms");
+    }
+
+    private static void assertFailsWithinTheTimeout(SessionStore store) {
+        long start = System.nanoTime();
+        assertThrows(StoreException.class, () -> store.set("n1", "k", 60, VALUE, TIMEOUT));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(millis < TIMEOUT + 250, "failed after " + millis + " ms, timeout " + TIMEOUT + " ms");
+    }
+}
