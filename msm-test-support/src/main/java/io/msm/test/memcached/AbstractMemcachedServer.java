@@ -45,12 +45,19 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     final int index;
     /** Extra memcached arguments. */
     final List<String> extraArgs;
+    /** How the server does TLS, or {@code null} for plain text only. */
+    final MemcachedTls tls;
     /** The port, or -1 before the first start; never changes afterwards. */
     volatile int port = -1;
+    /**
+     * The plain-text port of a TLS server, or -1 (not TLS, or before the first start); never changes afterwards.
+     */
+    volatile int plainPort = -1;
 
-    AbstractMemcachedServer(int index, List<String> extraArgs) {
+    AbstractMemcachedServer(int index, List<String> extraArgs, MemcachedTls tls) {
         this.index = index;
         this.extraArgs = List.copyOf(extraArgs);
+        this.tls = tls;
     }
 
     /**
@@ -83,8 +90,21 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     }
 
     @Override
+    public final boolean isTls() {
+        return tls != null;
+    }
+
+    @Override
+    public final int plainPort() {
+        int p = port();
+        return tls == null ? p : plainPort;
+    }
+
+    @Override
     public String toString() {
-        return "memcached #" + index + " on " + HOST + ":" + (port < 0 ? "(not started)" : String.valueOf(port));
+        int p = port;
+        return "memcached #" + index + " on " + HOST + ":" + (p < 0 ? "(not started)" : String.valueOf(p))
+                + (tls == null || p < 0 ? "" : " (TLS; plain text on " + plainPort + ")");
     }
 
     /**
@@ -160,7 +180,8 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
 
     @Override
     public long currentConnections() {
-        return stat("curr_connections");
+        // the plain-text listener of a TLS server is counted like a connection
+        return stat("curr_connections") - (tls == null ? 0 : 1);
     }
 
     @Override
@@ -218,7 +239,8 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     }
 
     /**
-     * Runs one exchange on a fresh connection with {@link #IO_TIMEOUT_MILLIS} timeouts.
+     * Runs one exchange on a fresh plain-text connection (to the {@link #plainPort() plain-text port} of a TLS
+     * server) with {@link #IO_TIMEOUT_MILLIS} timeouts.
      *
      * @throws IllegalStateException if the server is not running or paused
      * @throws UncheckedIOException  on I/O failure or an unexpected response
@@ -230,7 +252,8 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
         if (isPaused()) {
             throw new IllegalStateException(this + " is paused; cannot " + what);
         }
-        try (TextProtocolClient client = TextProtocolClient.connect(address(), IO_TIMEOUT_MILLIS)) {
+        InetSocketAddress control = new InetSocketAddress(HOST, plainPort());
+        try (TextProtocolClient client = TextProtocolClient.connect(control, IO_TIMEOUT_MILLIS)) {
             return exchange.run(client);
         } catch (IOException e) {
             throw new UncheckedIOException(this + ": " + what + " failed: " + e, e);
@@ -266,6 +289,20 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot find a free port on " + HOST, e);
+        }
+    }
+
+    /**
+     * Two currently free ports on {@link #HOST}, both held open while the second is chosen so that they differ.
+     *
+     * @return the ports
+     */
+    static int[] freePortPair() {
+        try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                ServerSocket second = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return new int[] {first.getLocalPort(), second.getLocalPort()};
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find two free ports on " + HOST, e);
         }
     }
 

@@ -21,12 +21,22 @@ import org.testcontainers.utility.DockerImageName;
  * 11211); Docker publishes it only on {@code 127.0.0.1:<port>} of the host, with a fixed host port chosen like the
  * process backend does, so a restarted server (a new, empty container) comes back on the same port. Stop, kill,
  * pause and resume are {@code docker stop -t 5}, {@code docker kill}, {@code docker pause} and
- * {@code docker unpause}; a stopped or killed container is removed.
+ * {@code docker unpause}; a stopped or killed container is removed. TLS is not supported here:
+ * {@link MemcachedExtension#withTls} refuses the Docker backend (see {@link #TLS_UNSUPPORTED}).
  */
 final class DockerMemcachedServer extends AbstractMemcachedServer {
 
     /** The image every server runs. */
     static final String IMAGE = "memcached:1.6-alpine";
+
+    /**
+     * Why {@link MemcachedExtension#withTls} fails on this backend: the container would need the certificate files
+     * copied in and a second published port, which this fallback does not do.
+     */
+    static final String TLS_UNSUPPORTED = "MemcachedExtension.withTls(...) needs a local memcached binary with TLS"
+            + " support (memcached -Z, e.g. Debian's memcached 1.6); the Docker fallback (" + IMAGE + ") does not"
+            + " run TLS servers. Install memcached (apt-get install -y memcached) or set MEMCACHED_BIN /"
+            + " -Dmemcached.bin=/path/to/memcached.";
 
     private static final int CONTAINER_PORT = 11211;
     private static final int TAIL_CHARS = 2_000;
@@ -35,7 +45,7 @@ final class DockerMemcachedServer extends AbstractMemcachedServer {
     private boolean paused;
 
     DockerMemcachedServer(int index, List<String> extraArgs) {
-        super(index, extraArgs);
+        super(index, extraArgs, null);
     }
 
     /**

@@ -42,6 +42,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * available do they run as Testcontainers containers of {@code memcached:1.6-alpine}, published on
  * {@code 127.0.0.1} only. Otherwise the first test fails with a message naming both ways.
  *
+ * <p><b>TLS.</b> {@link #withTls} starts the servers with TLS on their port and a plain-text second port for the
+ * extension's own use (process backend only).
+ *
  * <p>A server's output goes to {@code target/memcached-logs/memcached-<port>.log} when the working directory has
  * a {@code target} directory (as under Maven), else to {@code msm-memcached-logs} in {@code java.io.tmpdir}. Each
  * initial server start prints one line to {@code System.err}.
@@ -53,9 +56,14 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
     private static final List<String> MANAGED_OPTIONS =
             List.of("-l", "--listen", "-p", "--port", "-U", "--udp-port", "-d", "--daemon", "-s", "--unix-socket");
 
+    /** Options that switch TLS on; {@link #withTls} does that, with both listeners. */
+    private static final List<String> TLS_OPTIONS = List.of("-Z", "--enable-ssl");
+
     private final int count;
     private final List<String> extraArgs;
     private final MemcachedBackend.Environment environment;
+    /** TLS of every server, or {@code null} for plain text. */
+    private final MemcachedTls tls;
 
     private List<AbstractMemcachedServer> servers;
     /** How many class-level scopes (a class and its {@code @Nested} classes) currently use the servers. */
@@ -63,10 +71,12 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
     /** Whether the servers were started for one test only (instance-field registration). */
     private boolean perTest;
 
-    private MemcachedExtension(int count, List<String> extraArgs, MemcachedBackend.Environment environment) {
+    private MemcachedExtension(int count, List<String> extraArgs, MemcachedBackend.Environment environment,
+            MemcachedTls tls) {
         this.count = count;
         this.extraArgs = List.copyOf(extraArgs);
         this.environment = environment;
+        this.tls = tls;
     }
 
     /**
@@ -79,7 +89,7 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
         if (count < 1) {
             throw new IllegalArgumentException("count must be at least 1: " + count);
         }
-        return new MemcachedExtension(count, List.of(), MemcachedBackend.Environment.system());
+        return new MemcachedExtension(count, List.of(), MemcachedBackend.Environment.system(), null);
     }
 
     /**
@@ -97,6 +107,11 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
             if (arg == null) {
                 throw new IllegalArgumentException("null memcached argument");
             }
+            if (TLS_OPTIONS.contains(arg)) {
+                throw new IllegalArgumentException("memcached option " + arg + " is managed by MemcachedExtension:"
+                        + " use withTls(MemcachedTls.serverCertificate()), which also keeps a plain-text port for"
+                        + " the extension's own checks");
+            }
             for (String managed : MANAGED_OPTIONS) {
                 boolean longOption = managed.startsWith("--");
                 if (arg.equals(managed) || (longOption && arg.startsWith(managed + "="))
@@ -108,7 +123,28 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
             }
             args.add(arg);
         }
-        return new MemcachedExtension(count, args, environment);
+        return new MemcachedExtension(count, args, environment, tls);
+    }
+
+    /**
+     * Returns a copy of this extension whose servers speak TLS on their {@link MemcachedServer#port() port}, the one
+     * {@link #nodesAttribute}, {@link MemcachedServer#address()} and {@link MemcachedServer#port()} give, with the
+     * certificates of {@link io.msm.test.tls.TestCertificates}. Each server also listens in plain text on a second
+     * loopback port, {@link MemcachedServer#plainPort()}, which the extension's own readiness probe, per-test reset,
+     * {@link #assertNoClientConnections} and the server's accessors ({@code stats}, {@code get}, ...) use; both ports
+     * stay the same across restarts. Only the process backend does TLS: with the Docker fallback the servers fail to
+     * start with a message saying so. Extra {@code -o ssl_...} options (e.g. {@code ssl_min_version}) may be added
+     * with {@link #withArgs}.
+     *
+     * @param serverTls e.g. {@code MemcachedTls.serverCertificate()}, {@code MemcachedTls.wrongHost()} or
+     *                  {@code MemcachedTls.serverCertificate().requireClientCertificate()}
+     * @return a new, not yet started extension
+     */
+    public MemcachedExtension withTls(MemcachedTls serverTls) {
+        if (serverTls == null) {
+            throw new IllegalArgumentException("serverTls must not be null");
+        }
+        return new MemcachedExtension(count, extraArgs, environment, serverTls);
     }
 
     /**
@@ -119,7 +155,7 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
      * @return a new, not yet started extension
      */
     MemcachedExtension withBackendEnvironment(MemcachedBackend.Environment backendEnvironment) {
-        return new MemcachedExtension(count, extraArgs, backendEnvironment);
+        return new MemcachedExtension(count, extraArgs, backendEnvironment, tls);
     }
 
     /**
@@ -271,12 +307,15 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
             throw new IllegalStateException("memcached servers already started");
         }
         MemcachedBackend backend = MemcachedBackend.select(environment);
+        if (tls != null && backend.isDocker()) {
+            throw new IllegalStateException(DockerMemcachedServer.TLS_UNSUPPORTED);
+        }
         List<AbstractMemcachedServer> started = new ArrayList<>(count);
         try {
             for (int i = 0; i < count; i++) {
                 AbstractMemcachedServer server = backend.isDocker()
                         ? DockerMemcachedServer.create(i, extraArgs)
-                        : new ProcessMemcachedServer(i, backend.binary(), extraArgs, logDir());
+                        : new ProcessMemcachedServer(i, backend.binary(), extraArgs, tls, logDir());
                 String description = server.startOnFreePort();
                 started.add(server);
                 System.err.println(description);

@@ -7,14 +7,15 @@ import java.util.Set;
 /**
  * One real memcached server managed by {@link MemcachedExtension}, with fault injection.
  *
- * <p>The server always listens on {@code 127.0.0.1}; its {@link #port() port} is chosen once, when the
- * extension first starts it, and stays the same across {@link #stop()}, {@link #kill()} and {@link #start()},
- * so a client configured with {@link #address()} reconnects to the restarted server.
+ * <p>The server always listens on {@code 127.0.0.1}; its {@link #port() port} (and the
+ * {@link #plainPort() plain-text port} of a TLS server) is chosen once, when the extension first starts it, and
+ * stays the same across {@link #stop()}, {@link #kill()} and {@link #start()}, so a client configured with
+ * {@link #address()} reconnects to the restarted server.
  *
  * <p>The data access methods ({@link #get}, {@link #set}, {@link #stats()}, ...) speak the memcached text
- * protocol over a fresh raw socket per call, with 2 s connect and read timeouts. They require a running,
- * unpaused server and throw {@link IllegalStateException} otherwise; I/O failures surface as
- * {@link java.io.UncheckedIOException}.
+ * protocol over a fresh raw socket per call (to the {@link #plainPort() plain-text port}, also of a TLS server),
+ * with 2 s connect and read timeouts. They require a running, unpaused server and throw
+ * {@link IllegalStateException} otherwise; I/O failures surface as {@link java.io.UncheckedIOException}.
  *
  * <p>Instances are not meant to be shared between concurrently running tests.
  */
@@ -48,6 +49,23 @@ public interface MemcachedServer {
      * @return the server address
      */
     InetSocketAddress address();
+
+    /**
+     * Tells whether the server was started with {@link MemcachedExtension#withTls TLS}: then {@link #port()} speaks
+     * TLS only, and {@link #plainPort()} is a second listener of the same process that speaks plain text.
+     *
+     * @return {@code true} for a TLS server
+     */
+    boolean isTls();
+
+    /**
+     * Returns the port that speaks plain text: {@link #port()} for a server without TLS, else a second port of the
+     * same process, fixed like {@link #port()}. The data access methods of this interface and the extension's own
+     * checks use it, so they work the same with and without TLS.
+     *
+     * @return a port on {@code 127.0.0.1}
+     */
+    int plainPort();
 
     /**
      * Stops the server gracefully (SIGTERM, or {@code docker stop}) and waits until it has exited; after 5 s it is
@@ -132,9 +150,12 @@ public interface MemcachedServer {
 
     /**
      * Returns {@code curr_connections}, which includes the probe connection that asks for it; an idle server
-     * without clients reports {@link #IDLE_CONNECTIONS}.
+     * without clients reports {@link #IDLE_CONNECTIONS}, with or without TLS. memcached counts every listening
+     * socket but the first in {@code curr_connections} (measured with 1.6.18: an idle server with two {@code -l}
+     * reports 2), so for a TLS server, which has a second listener for its plain-text port, this is
+     * {@code curr_connections} less one; {@link #stats()} has the raw value.
      *
-     * @return the number of open connections as memcached counts them
+     * @return the number of open connections as memcached counts them, the probe's included
      */
     long currentConnections();
 

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -22,7 +21,8 @@ import java.util.concurrent.TimeoutException;
  * A memcached server run as a local child process. Signals: {@link #kill()} is {@link Process#destroyForcibly()},
  * which is SIGKILL on Linux and macOS; {@link #stop()} is {@link Process#destroy()} (SIGTERM); {@link #pause()}
  * and {@link #resume()} run {@code kill -STOP} / {@code kill -CONT}. The output of each server goes to
- * {@code memcached-<port>.log} in the log directory, one header line per start.
+ * {@code memcached-<port>.log} in the log directory, one header line per start. A TLS server is probed and queried
+ * on its plain-text port; both of its ports are kept across restarts.
  */
 final class ProcessMemcachedServer extends AbstractMemcachedServer {
 
@@ -42,7 +42,11 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
     private boolean paused;
 
     ProcessMemcachedServer(int index, Path binary, List<String> extraArgs, Path logDir) {
-        super(index, extraArgs);
+        this(index, binary, extraArgs, null, logDir);
+    }
+
+    ProcessMemcachedServer(int index, Path binary, List<String> extraArgs, MemcachedTls tls, Path logDir) {
+        super(index, extraArgs, tls);
         this.binary = binary;
         this.logDir = logDir;
     }
@@ -56,9 +60,18 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
         int attempts = 0;
         while (attempts < PORT_ATTEMPTS) {
             attempts++;
-            int candidate = freePort();
+            int candidate;
+            int plainCandidate = -1;
+            if (tls == null) {
+                candidate = freePort();
+            } else {
+                int[] pair = freePortPair();
+                candidate = pair[0];
+                plainCandidate = pair[1];
+            }
             try {
-                launch(candidate);
+                launch(candidate, plainCandidate);
+                plainPort = plainCandidate;
                 port = candidate;
                 return this + " (pid " + server.pid() + ")";
             } catch (StartFailure failure) {
@@ -82,7 +95,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
             throw new IllegalStateException(this + " is already running; kill() or stop() it first");
         }
         try {
-            launch(port);
+            launch(port, plainPort);
         } catch (StartFailure failure) {
             throw new IllegalStateException("Could not restart memcached #" + index + ": " + failure.getMessage());
         }
@@ -164,22 +177,22 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
         }
     }
 
-    /** The command line for a port; package-private for tests. */
+    /** The command line for a port of a server without TLS; package-private for tests. */
     List<String> command(int port) {
-        List<String> command = new ArrayList<>(List.of(binary.toString(),
-                "-l", HOST, "-p", String.valueOf(port), "-U", "0", "-m", "64", "-t", "1", "-c", "1024"));
-        if (runningAsRoot() && !extraArgs.contains("-u") && extraArgs.stream().noneMatch(a -> a.startsWith("--user"))) {
-            // memcached refuses to start as root unless told which user to run as.
-            command.add("-u");
-            command.add("root");
-        }
-        command.addAll(extraArgs);
-        return command;
+        return command(port, -1);
     }
 
-    /** Starts memcached on {@code port} and waits until that very process answers. */
-    private void launch(int port) throws StartFailure {
-        List<String> command = command(port);
+    /** The command line; package-private for tests. */
+    List<String> command(int port, int plainPort) {
+        return ProcessCommandLine.of(binary, extraArgs, tls, port, plainPort);
+    }
+
+    /**
+     * Starts memcached on {@code port} (and {@code plainPort} for TLS) and waits until that very process answers on
+     * its plain-text port.
+     */
+    private void launch(int port, int plainPort) throws StartFailure {
+        List<String> command = command(port, plainPort);
         String commandLine = String.join(" ", command);
         Path log = logDir.resolve("memcached-" + port + ".log");
         long offset;
@@ -208,7 +221,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
                 throw new StartFailure(failure(commandLine, "exited with code " + exitCode(started), tail, log),
                         tail.contains("Address already in use") || tail.contains("failed to listen"));
             }
-            long pid = probe(port);
+            long pid = probe(tls == null ? port : plainPort);
             if (pid >= 0) {
                 Optional<ProcessHandle> answering = ownProcess(started, pid);
                 if (answering.isPresent()) {
@@ -220,7 +233,8 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
                 }
                 started.destroyForcibly();
                 waitForQuietly(started);
-                throw new StartFailure(failure(commandLine, "port " + port + " is answered by another memcached (pid "
+                throw new StartFailure(failure(commandLine, "port " + (tls == null ? port : plainPort)
+                        + " is answered by another memcached (pid "
                         + pid + "); exit code " + exitCode(started), tail(log, offset), log), true);
             }
             if (System.nanoTime() > deadline) {
@@ -335,20 +349,6 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
             }
             sleep(POLL_MILLIS);
         }
-    }
-
-    private static boolean runningAsRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
-                if (line.startsWith("Uid:")) {
-                    String[] ids = line.substring(4).trim().split("\\s+");
-                    return ids[0].equals("0") || (ids.length > 1 && ids[1].equals("0"));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through
-        }
-        return "root".equals(System.getProperty("user.name"));
     }
 
     private static String tail(Path log, long offset) {

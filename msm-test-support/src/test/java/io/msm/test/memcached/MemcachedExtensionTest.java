@@ -1,6 +1,7 @@
 package io.msm.test.memcached;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,6 +32,39 @@ class MemcachedExtensionTest {
             assertTrue(e.getMessage().contains(arg), e.getMessage());
         }
         assertDoesNotThrow(() -> extension.withArgs("-vv", "-S", "-o", "modern", "-c", "2048", "-u", "nobody"));
+    }
+
+    @Test
+    void tlsIsSwitchedOnWithWithTlsOnly() {
+        MemcachedExtension extension = MemcachedExtension.servers(1);
+        for (String arg : new String[] {"-Z", "--enable-ssl"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> extension.withArgs(arg),
+                    arg);
+            assertTrue(e.getMessage().contains(arg) && e.getMessage().contains("withTls"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> extension.withTls(null));
+        assertNotSame(extension, extension.withTls(MemcachedTls.serverCertificate()));
+        assertDoesNotThrow(() -> extension.withTls(MemcachedTls.wrongHost()).withArgs("-o", "ssl_min_version=3"));
+    }
+
+    @Test
+    void tlsDescribesItself() {
+        assertEquals("MemcachedTls.serverCertificate()", MemcachedTls.serverCertificate().toString());
+        assertEquals("MemcachedTls.wrongHost().requireClientCertificate()",
+                MemcachedTls.wrongHost().requireClientCertificate().toString());
+        assertTrue(MemcachedTls.serverCertificate().requireClientCertificate().requiresClientCertificate());
+    }
+
+    @Test
+    void theDockerFallbackRefusesTlsBeforeStartingAnything() {
+        MemcachedBackend.Environment dockerOnly = MemcachedBackend.Environment.of(
+                name -> MemcachedBackend.BACKEND_PROPERTY.equals(name) ? "docker" : null, name -> null,
+                file -> false, () -> true);
+        MemcachedExtension extension = MemcachedExtension.servers(1).withTls(MemcachedTls.serverCertificate())
+                .withBackendEnvironment(dockerOnly);
+        IllegalStateException e = assertThrows(IllegalStateException.class, extension::startServers);
+        assertEquals(DockerMemcachedServer.TLS_UNSUPPORTED, e.getMessage());
+        assertThrows(IllegalStateException.class, () -> extension.server(0), "nothing was started");
     }
 
     @Test
