@@ -298,6 +298,11 @@ final class DirectConnections implements AutoCloseable {
         }
     }
 
+    /** Whether the last TLS handshake with the node failed. */
+    boolean handshakeFailing() {
+        return handshakeFailing.get();
+    }
+
     /** Connections open now, idle or in a call. */
     int openConnections() {
         return openCount.get();

@@ -279,7 +279,8 @@ final class TextProtocolStore implements SessionStore {
             return "unknown node";
         }
         return pool.address() + (watch.isUp(nodeId) ? " connected" : " disconnected") + ", "
-                + pool.openConnections() + " connections open (" + pool.idleConnections() + " idle)";
+                + pool.openConnections() + " connections open (" + pool.idleConnections() + " idle)"
+                + (pool.handshakeFailing() ? ", its TLS handshake failing (see the line logged for it)" : "");
     }
 
     @Override

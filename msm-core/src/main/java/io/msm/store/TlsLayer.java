@@ -58,8 +58,10 @@ final class TlsLayer {
             if (failing.compareAndSet(false, true)) {
                 LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
                         + address.getPort() + " refused: the TLS handshake failed (" + e.getMessage() + "); check "
-                        + "that the node speaks TLS, that tlsTrustStore holds its certificate's issuer and that the "
-                        + "certificate names this host; logged once until a handshake succeeds");
+                        + "that the node speaks TLS, that tlsTrustStore holds its certificate's issuer, that the "
+                        + "certificate names this host and, if memcached asks for client certificates "
+                        + "(ssl_verify_mode), that tlsKeyStore holds one it accepts; logged once until a handshake "
+                        + "succeeds");
             }
             throw e;
         }

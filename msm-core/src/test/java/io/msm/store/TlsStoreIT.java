@@ -126,6 +126,8 @@ class TlsStoreIT {
             assertFailsWithinTheTimeout(store);
         }
         assertFalse(store.isConnected("n1"));
+        assertTrue(store.describe("n1").endsWith("its TLS handshake failing (see the line logged for it)"),
+                store.describe("n1"));
         assertEquals(1, warnings.size(), warnings.toString());
         String line = warnings.get(0);
         int port = WRONG_HOST.server(0).port();
@@ -185,6 +187,91 @@ class TlsStoreIT {
             stores.add(store);
             assertFailsWithinTheTimeout(store);
             for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * An answer whose TLS record arrives a byte at a time (each read waiting far less than the timeout) ends the call
+     * at its deadline: the deadline bounds the TCP reads under TLS, not each TLS read.
+     */
+    @Test
+    void anAnswerTrickledUnderTlsEndsAtTheDeadline() throws Exception {
+        try (TricklingProxy proxy = new TricklingProxy(TLS.server(0).port())) {
+            SessionStore store = WatchedStore.open("tls-test", "n1:127.0.0.1:" + proxy.port(), TIMEOUT, events,
+                    trustingTheTestCa());
+            stores.add(store);
+            store.set("n1", "trickled", 60, VALUE, TIMEOUT); // connected, handshake made at full speed
+            proxy.trickle = true;
+            long start = System.nanoTime();
+            assertThrows(StoreException.class, () -> store.get("n1", "trickled", TIMEOUT));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis < TIMEOUT + 250, "failed after " + millis + " ms, timeout " + TIMEOUT + " ms");
+            assertTrue(proxy.trickled.get() > 0, "bytes were trickled");
+        }
+    }
+
+    /** Passes a connection's bytes to a port; from {@link #trickle} on, the answers one byte per 40 ms. */
+    private static final class TricklingProxy implements AutoCloseable {
+        final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final List<Socket> sockets = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger trickled = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean trickle;
+
+        TricklingProxy(int target) throws java.io.IOException {
+            daemon("trickling-proxy-accept", () -> {
+                while (true) {
+                    Socket client = listener.accept();
+                    Socket server = new Socket(InetAddress.getLoopbackAddress(), target);
+                    sockets.add(client);
+                    sockets.add(server);
+                    daemon("trickling-proxy-up", () -> pump(client, server, false));
+                    daemon("trickling-proxy-down", () -> pump(server, client, true));
+                }
+            });
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        private void pump(Socket from, Socket to, boolean answers) throws Exception {
+            byte[] buf = new byte[8192];
+            for (int n; (n = from.getInputStream().read(buf)) >= 0; ) {
+                for (int i = 0; i < n; i++) {
+                    if (answers && trickle) {
+                        Thread.sleep(40); // the pace of the trickle, which is what is tested
+                        trickled.incrementAndGet();
+                        to.getOutputStream().write(buf[i]);
+                    } else {
+                        to.getOutputStream().write(buf, i, n - i);
+                        break;
+                    }
+                }
+            }
+        }
+
+        private interface Body {
+            void run() throws Exception;
+        }
+
+        private static void daemon(String name, Body body) {
+            Thread t = new Thread(() -> {
+                try {
+                    body.run();
+                } catch (Exception closed) {
+                    // the proxy or a peer closed
+                }
+            }, name);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            listener.close();
+            for (Socket s : sockets) {
                 s.close();
             }
         }
