@@ -58,8 +58,8 @@ public final class MemcachedTls {
     /**
      * Servers also require a client certificate signed by the test CA ({@code ssl_verify_mode=2},
      * {@code ssl_ca_cert} = {@link TestCertificates#caPem()}), as in {@link TestCertificates#clientKeyStore()}. A
-     * client without one, or with {@link TestCertificates#otherClientKeyStore()}, fails its handshake or, with TLS
-     * 1.3, its first read.
+     * client without one is refused: with TLS 1.3 its handshake completes, and its first read fails with the
+     * server's {@code certificate_required} alert (or its write with a broken pipe, if the server closed first).
      *
      * @return a new setting
      */

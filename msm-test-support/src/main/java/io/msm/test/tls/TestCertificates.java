@@ -186,7 +186,9 @@ public final class TestCertificates {
 
     /**
      * Returns a key store with a client key whose certificate the unrelated CA signed (alias {@code client}): a
-     * server that requires client certificates of the test CA must refuse it.
+     * server that requires client certificates of the test CA must refuse it. Note that the JDK's default key
+     * manager only offers a certificate whose issuer the server names in its request, so a JDK client with this
+     * store sends no certificate at all to such a server.
      *
      * @return a PKCS12 file, password {@link #clientKeyStorePassword()}
      */

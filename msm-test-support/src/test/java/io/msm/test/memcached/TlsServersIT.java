@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
@@ -108,14 +109,9 @@ class TlsServersIT {
     @Test
     void aServerRequiringClientCertificatesRefusesClientsWithoutOneAndAcceptsTheTestClient() throws IOException {
         int port = mutual.server(0).port();
-        // TLS 1.3 finishes the client's handshake before the server checks the client: the refusal may come as the
-        // handshake's or the first read's alert, but it is always a TLS alert, never an answer or a timeout.
-        SSLException none = assertThrows(SSLException.class,
-                () -> versionOverTls(certs.clientSslContext(false), port));
-        assertFalse(hasCause(none, SocketTimeoutException.class), none.toString());
-        SSLException unknownIssuer = assertThrows(SSLException.class,
-                () -> versionOverTls(certs.sslContext(certs.trustStore(), certs.otherClientKeyStore()), port));
-        assertFalse(hasCause(unknownIssuer, SocketTimeoutException.class), unknownIssuer.toString());
+        assertRefused(certs.clientSslContext(false), port);
+        // the JDK's key manager offers no certificate of an issuer the server did not name, so this one sends none
+        assertRefused(certs.sslContext(certs.trustStore(), certs.otherClientKeyStore()), port);
         assertTrue(versionOverTls(certs.clientSslContext(true), port).startsWith("VERSION "));
         // the plain port is for the test support itself and needs no certificate
         assertTrue(mutual.server(0).version().startsWith("1."));
@@ -150,7 +146,7 @@ class TlsServersIT {
         ((AbstractMemcachedServer) server).prepareForTest();
         assertTrue(server.isRunning());
         assertEquals(port, server.port());
-        assertThrows(SSLException.class, () -> versionOverTls(certs.clientSslContext(false), port));
+        assertRefused(certs.clientSslContext(false), port);
         assertTrue(versionOverTls(certs.clientSslContext(true), port).startsWith("VERSION "));
     }
 
@@ -176,6 +172,17 @@ class TlsServersIT {
                 + ",ssl_key=" + certs.server().keyPem().toAbsolutePath() + " "), command);
         assertTrue(command.endsWith(" -o ssl_min_version=3"), command);
         assertFalse(command.contains("ssl_verify_mode"), command);
+    }
+
+    /**
+     * With TLS 1.3 the client's handshake is done before the server checks the client's certificate, so the refusal
+     * comes later: as the server's alert ({@code certificate_required}) on the first read, or, when the server has
+     * closed the connection before the client writes, as a broken pipe or reset. Never an answer or a timeout.
+     */
+    private static void assertRefused(SSLContext context, int port) {
+        IOException e = assertThrows(IOException.class, () -> versionOverTls(context, port));
+        assertFalse(hasCause(e, SocketTimeoutException.class), e.toString());
+        assertTrue(e instanceof SSLException || e instanceof SocketException, e.toString());
     }
 
     private static String versionOverTls(SSLContext context, int port) throws IOException {
