@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.msm.test.tls.TestCertificates;
 import io.msm.testing.TestTranscoderFactory;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -133,9 +134,33 @@ class TlsSettingsTest {
     }
 
     @Test
-    void passwordsAreNeverShownInTheEffectiveConfiguration() throws Exception {
-        // a PEM trust store needs no password; with one set anyway the store still opens (PEM ignores it)
-        MsmConfig c = valid().set(MsmConfig.TLS, "false").build(getClass().getClassLoader());
-        assertFalse(c.toString().contains(PASSWORD));
+    void realStoresBuildAContextAndTheirPasswordsAreNeverShown() {
+        TestCertificates c = TestCertificates.get();
+        MsmConfig config = valid().set(MsmConfig.TLS, "true")
+                .set(MsmConfig.TLS_TRUST_STORE, c.trustStore().toString())
+                .set(MsmConfig.TLS_TRUST_STORE_PASSWORD, c.trustStorePassword())
+                .set(MsmConfig.TLS_KEY_STORE, c.clientKeyStore().toString())
+                .set(MsmConfig.TLS_KEY_STORE_PASSWORD, c.clientKeyStorePassword())
+                .build(getClass().getClassLoader());
+        assertTrue(config.tlsContext().isPresent());
+        String shown = config.toString();
+        assertTrue(shown.contains("tlsTrustStore=" + c.trustStore()), shown);
+        assertTrue(shown.contains("tlsTrustStorePassword=******"), shown);
+        assertTrue(shown.contains("tlsKeyStorePassword=******"), shown);
+        assertFalse(shown.contains(c.trustStorePassword()), shown);
+        assertFalse(shown.contains(c.clientKeyStorePassword()), shown);
+        // a PEM file of CA certificates needs no password
+        assertTrue(valid().set(MsmConfig.TLS, "true").set(MsmConfig.TLS_TRUST_STORE, c.caPem().toString())
+                .build(getClass().getClassLoader()).tlsContext().isPresent());
+    }
+
+    @Test
+    void aTrustStoreAsKeyStoreHoldsNoPrivateKey() {
+        TestCertificates c = TestCertificates.get();
+        List<String> p = problems(valid().set(MsmConfig.TLS, "true")
+                .set(MsmConfig.TLS_KEY_STORE, c.trustStore().toString())
+                .set(MsmConfig.TLS_KEY_STORE_PASSWORD, c.trustStorePassword()));
+        assertEquals(List.of("tlsKeyStore=\"" + c.trustStore() + "\": holds no private key with its certificate (the "
+                + "client certificate memcached asks for)"), p);
     }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * each one but the secrets, and the {@code msm*} statistics.
  */
 class ManagerAttributesTest {
-    private static final Set<String> SECRETS = Set.of(MsmConfig.PASSWORD, MsmConfig.SESSION_KEYS);
+    private static final Set<String> SECRETS = Set.of(MsmConfig.PASSWORD, MsmConfig.SESSION_KEYS,
+            MsmConfig.TLS_TRUST_STORE_PASSWORD, MsmConfig.TLS_KEY_STORE_PASSWORD);
 
     @Test
     void tomcatSetsEveryDeclaredAttributeByItsName() {
