@@ -16,9 +16,10 @@ import java.util.Set;
  * Node ids for discovered nodes: the part of a session id that routes it to its node, so it must be the same for the
  * same node in every Tomcat and in every answer, without the Tomcats talking to each other. The id is a function of
  * the node's host name (in lower case) and port only, never of the IP (which changes when ElastiCache replaces a
- * node's machine) or the version: the first {@link #LENGTH} base-62 digits ({@code [0-9A-Za-z]}, which fits msm's
- * {@code [A-Za-z0-9_]+}) of SHA-256 over {@code <host>:<port>} in UTF-8. SHA-256 because it is specified and in every
- * JDK: changing this function would move every session of a discovered cluster, so tests pin its values.
+ * node's machine) or the version. SHA-256 is taken over {@code <host>:<port>} in UTF-8; its first 8 bytes, an unsigned
+ * big-endian number, are written in base 62 ({@code 0-9A-Za-z}, which fits msm's {@code [A-Za-z0-9_]+}), least
+ * significant digit first, {@link #LENGTH} digits. SHA-256 because it is specified and in every JDK: changing this
+ * function would move every session of a discovered cluster, so tests pin its values.
  *
  * <p>Collisions. Eight base-62 digits hold 47 bits; for 1,000 nodes the chance that two of them share an id is about
  * 2 in a billion. Still, should two nodes of one answer share one, the answer's nodes are taken in the order of their
