@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,8 @@ public final class ConfigAnswer {
 
     /**
      * Reads one answer from {@code in}, which is left just past its {@code END\r\n}. Reads byte by byte up to the
-     * data block, so an unbuffered socket stream is fine (and a buffered one reads no more than it buffers).
+     * data block, so an unbuffered socket stream is fine (and a buffered one reads no more than it buffers). The
+     * bytes read are bounded, the time is not: give a socket's stream a read timeout.
      *
      * @throws ConfigAnswerException the answer is not a cluster configuration (the message says why)
      * @throws IOException {@code in} failed (a socket timeout, a reset)
@@ -69,7 +71,7 @@ public final class ConfigAnswer {
                     + " data bytes its first line declares");
         }
         byte[] end = in.readNBytes(END.length);
-        if (!java.util.Arrays.equals(end, END)) {
+        if (!Arrays.equals(end, END)) {
             throw bad(end.length < END.length && isPrefix(end)
                     ? "the answer ends before its END"
                     : "the " + size + " data bytes are not followed by \\r\\nEND\\r\\n but by \"" + quote(end)
@@ -154,7 +156,7 @@ public final class ConfigAnswer {
     }
 
     /** The data block: {@code <version>\n<nodes>\n}. */
-    static ClusterConfig parseData(byte[] data) throws ConfigAnswerException {
+    private static ClusterConfig parseData(byte[] data) throws ConfigAnswerException {
         for (int i = 0; i < data.length; i++) {
             int b = data[i] & 0xFF;
             if ((b < 0x20 || b > 0x7E) && b != '\r' && b != '\n') {
@@ -253,7 +255,7 @@ public final class ConfigAnswer {
     }
 
     private static boolean isPrefix(byte[] b) {
-        return java.util.Arrays.equals(b, java.util.Arrays.copyOf(END, b.length));
+        return Arrays.equals(b, Arrays.copyOf(END, b.length));
     }
 
     /** At most {@link #MAX_QUOTED} characters of {@code s}, anything but printable ASCII shown as {@code ?}. */
