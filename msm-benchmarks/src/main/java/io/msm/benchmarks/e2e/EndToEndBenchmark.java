@@ -2,7 +2,6 @@ package io.msm.benchmarks.e2e;
 
 import io.msm.benchmarks.ForkedJvm;
 import io.msm.benchmarks.model.Sessions;
-import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.memcached.MemcachedServer;
 import io.msm.tomcat.MemcachedSessionManager;
 import java.io.IOException;
@@ -33,8 +32,9 @@ import org.apache.catalina.startup.Tomcat;
  * (keep-alive clients, each with its own session cookie), for every row (StandardManager: no replication, the ceiling;
  * msm sticky and non-sticky with each serializer) and workload (a request that changes a typical ~2 KB session, one
  * that only reads it, one that changes a ~100 KB session). Reports requests/s, p50 and p99 latency, memcached calls
- * per request (memcached's own {@code stats}) and server CPU time per request (process CPU minus the load
- * generator's threads).
+ * per request (memcached's own {@code stats}), server CPU time per request (process CPU minus the load generator's
+ * threads), memcached's CPU time per request and the connections memcached accepted meanwhile. The {@code TLS} rows
+ * run on memcached processes of their own started with TLS ({@link BenchmarkServers}).
  *
  * <p>Run: {@code mvn -q -pl msm-benchmarks -am package -DskipTests && java -cp msm-benchmarks/target/benchmarks.jar
  * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 15] [--measure 10] [--rows a,b] [--workloads x,y]
@@ -81,6 +81,15 @@ public final class EndToEndBenchmark {
         ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
         ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        // TLS to memcached: on a pair of memcached processes of their own, started with TLS (BenchmarkServers)
+        ROWS.put("msm sticky java TLS (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
+                BenchmarkServers.TLS, "true"));
+        ROWS.put("msm sticky kryo TLS (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
+                BenchmarkServers.TLS, "true", "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        ROWS.put("msm non-sticky java TLS (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
+                BenchmarkServers.TLS, "true"));
+        ROWS.put("msm non-sticky kryo TLS (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
+                BenchmarkServers.TLS, "true", "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         ROWS.put("anchor 2.3.2 sticky java", Map.of(OWN_JVM, AnchorTomcat.ANCHOR_MANAGER, "sticky", "true"));
         ROWS.put("anchor 2.3.2 non-sticky java", Map.of(OWN_JVM, AnchorTomcat.ANCHOR_MANAGER, "sticky", "false"));
     }
@@ -130,33 +139,31 @@ public final class EndToEndBenchmark {
             l.setLevel(Level.WARNING);
             QUIET.add(l);
         }
-        MemcachedExtension memcached = MemcachedExtension.servers(2);
-        memcached.startServers();
+        BenchmarkServers memcached = BenchmarkServers.start(rows);
         System.out.printf(Locale.ROOT, "End-to-end benchmark: Java %s, %d CPUs, %d keep-alive clients, %d s warm-up + %d s"
                 + " measured per cell, %s, memcached %s%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), clients, warmup, measure, slices > 0
                         ? "interleaved: " + slices + " slices of 1 s + " + sliceSeconds + " s measured" : rounds
                                 + " round(s)",
-                memcached.server(0).stats().get("version"));
+                memcached.version());
         Map<String, Map<String, List<Result>>> results = new LinkedHashMap<>();
         try {
             for (int round = 1; slices == 0 && round <= rounds; round++) {
                 for (String row : rows) {
                     for (String workload : workloads) {
                         // A fresh Tomcat per cell: no session or JIT state of another workload carries over.
-                        String nodes = memcached.nodesAttribute("n1", "n2");
                         String managerClass = ROWS.get(row).get(OWN_JVM);
                         Result r;
                         if (managerClass != null) {
-                            try (ForkedJvm external = fork(row, nodes)) {
+                            try (ForkedJvm external = fork(row, memcached)) {
                                 r = run(external.port, WORKLOADS.get(workload), clients, warmup, measure,
-                                        memcached.servers(), null, external);
+                                        memcached.servers(row), null, external);
                             }
                         } else {
-                            Tomcat tomcat = start(ROWS.get(row), nodes);
+                            Tomcat tomcat = start(ROWS.get(row), memcached.nodes(row));
                             try {
                                 r = run(tomcat.getConnector().getLocalPort(), WORKLOADS.get(workload), clients,
-                                        warmup, measure, memcached.servers(), tomcat, null);
+                                        warmup, measure, memcached.servers(row), tomcat, null);
                             } finally {
                                 tomcat.stop();
                                 tomcat.destroy();
@@ -164,10 +171,8 @@ public final class EndToEndBenchmark {
                         }
                         results.computeIfAbsent(workload, w -> new LinkedHashMap<>())
                                 .computeIfAbsent(row, x -> new ArrayList<>()).add(r);
-                        System.out.printf(Locale.ROOT, "  %-14s %-28s %s%n", workload, row, r);
-                        for (MemcachedServer s : memcached.servers()) {
-                            s.flushAll();
-                        }
+                        System.out.printf(Locale.ROOT, "  %-14s %-34s %s%n", workload, row, r);
+                        memcached.flushAll();
                     }
                 }
             }
@@ -176,11 +181,12 @@ public final class EndToEndBenchmark {
                         sliceSeconds, memcached));
             }
         } finally {
-            memcached.stopServers();
+            memcached.close();
         }
         System.out.println();
         System.out.println(table(results));
-        System.out.print(BaselineComparison.table(results));
+        System.out.print(TwinComparison.table(results));
+        System.out.print(TwinComparison.tlsTable(results));
     }
 
     /**
@@ -210,39 +216,37 @@ public final class EndToEndBenchmark {
      * median of the per-slice ratios to {@code StandardManager (own JVM)}.
      */
     private static Map<String, List<Result>> interleaved(List<String> rows, String workload, int clients, int warmup,
-            int slices, int sliceSeconds, MemcachedExtension memcached) throws Exception {
+            int slices, int sliceSeconds, BenchmarkServers memcached) throws Exception {
         Map<String, List<Result>> byRow = new LinkedHashMap<>(); // in the order of rows: the first pass starts at 0
         Map<String, ForkedJvm> jvms = new LinkedHashMap<>();
         String path = WORKLOADS.get(workload);
         try {
             for (String row : rows) {
-                jvms.put(row, fork(row, memcached.nodesAttribute("n1", "n2")));
+                jvms.put(row, fork(row, memcached));
             }
             for (Map.Entry<String, ForkedJvm> j : jvms.entrySet()) {
-                run(j.getValue().port, path, clients, warmup, 1, memcached.servers(), null, j.getValue());
+                run(j.getValue().port, path, clients, warmup, 1, memcached.servers(j.getKey()), null, j.getValue());
             }
             for (int slice = 0; slice < slices; slice++) {
                 for (int i = 0; i < rows.size(); i++) {
                     String row = rows.get((slice + i) % rows.size());
                     ForkedJvm jvm = jvms.get(row);
-                    Result r = run(jvm.port, path, clients, 1, sliceSeconds, memcached.servers(), null, jvm);
+                    Result r = run(jvm.port, path, clients, 1, sliceSeconds, memcached.servers(row), null, jvm);
                     byRow.computeIfAbsent(row, x -> new ArrayList<>()).add(r);
-                    System.out.printf(Locale.ROOT, "  %-14s %-28s slice %d %s%n", workload, row, slice + 1, r);
+                    System.out.printf(Locale.ROOT, "  %-14s %-34s slice %d %s%n", workload, row, slice + 1, r);
                 }
             }
         } finally {
             for (ForkedJvm j : jvms.values()) {
                 j.close();
             }
-            for (MemcachedServer s : memcached.servers()) {
-                s.flushAll();
-            }
+            memcached.flushAll();
         }
         return byRow;
     }
 
-    /** Starts a row's Tomcat in a JVM of its own. */
-    private static ForkedJvm fork(String row, String nodes) throws IOException, InterruptedException {
+    /** Starts a row's Tomcat in a JVM of its own, on the row's memcached pair. */
+    private static ForkedJvm fork(String row, BenchmarkServers memcached) throws IOException, InterruptedException {
         String managerClass = ROWS.get(row).get(OWN_JVM);
         List<String> attributes = new ArrayList<>();
         ROWS.get(row).forEach((k, v) -> {
@@ -251,8 +255,9 @@ public final class EndToEndBenchmark {
             }
         });
         if (!managerClass.endsWith("StandardManager") || ROWS.get(row).containsKey(FLOOR_ATTRIBUTE)) {
-            attributes.add("memcachedNodes=" + nodes);
+            attributes.add("memcachedNodes=" + memcached.nodes(row));
         }
+        attributes.addAll(memcached.tlsAttributes(row));
         String baseline = ROWS.get(row).get(BASELINE_JAR);
         return AnchorTomcat.fork(managerClass, attributes, baseline == null ? null : Path.of(baseline));
     }
@@ -307,14 +312,17 @@ public final class EndToEndBenchmark {
         long p99Micros;
         double callsPerRequest;
         double cpuMicrosPerRequest;
+        double memcachedCpuMicrosPerRequest;
+        long connectionsOpened;
         String msm = "";
         String threads = "";
 
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%,9.0f req/s  p50 %5d µs  p99 %6d µs  %.2f memcached calls/req"
-                    + "  %5.0f µs CPU/req  %d errors%s", perSecond, p50Micros, p99Micros, callsPerRequest,
-                    cpuMicrosPerRequest, errors, (threads.isEmpty() ? "" : "\n" + " ".repeat(40) + threads)
+                    + "  %5.0f µs CPU/req  memcached %3.0f µs CPU/req, %d connections opened  %d errors%s",
+                    perSecond, p50Micros, p99Micros, callsPerRequest, cpuMicrosPerRequest,
+                    memcachedCpuMicrosPerRequest, connectionsOpened, errors, (threads.isEmpty() ? "" : "\n" + " ".repeat(40) + threads)
                             + (msm.isEmpty() ? "" : "\n" + " ".repeat(40) + msm));
         }
     }
@@ -390,7 +398,7 @@ public final class EndToEndBenchmark {
                 ? (MemcachedSessionManager) manager : null; // null: the StandardManager row
         io.msm.stats.MsmStatistics stats = msm == null || msm.engine() == null ? null : msm.engine().statistics();
         long[] statsBefore = msmCounts(stats);
-        Map<String, Long> before = calls(servers);
+        MemcachedCounters before = MemcachedCounters.read(servers);
         long cpuBefore = external != null ? external.cpuNanos() : os.getProcessCpuTime();
         Map<String, Long> threadsBefore = external != null ? Map.of() : cpuByThreadGroup(threads);
         long start = System.nanoTime();
@@ -408,7 +416,7 @@ public final class EndToEndBenchmark {
         if (msm != null && msm.engine() != null) {
             msm.engine().awaitIdle(5000); // the asynchronous backups of the measured requests
         }
-        Map<String, Long> after = calls(servers);
+        MemcachedCounters after = MemcachedCounters.read(servers);
         long[] statsAfter = msmCounts(stats);
 
         Result r = new Result();
@@ -431,11 +439,9 @@ public final class EndToEndBenchmark {
         r.perSecond = total / (elapsed / 1e9);
         r.p50Micros = all.length == 0 ? 0 : all[(int) (all.length * 0.50)];
         r.p99Micros = all.length == 0 ? 0 : all[Math.min(all.length - 1, (int) (all.length * 0.99))];
-        long callDelta = 0;
-        for (String k : after.keySet()) {
-            callDelta += after.get(k) - before.getOrDefault(k, 0L);
-        }
-        r.callsPerRequest = total == 0 ? 0 : (double) callDelta / total;
+        r.callsPerRequest = total == 0 ? 0 : (double) (after.calls - before.calls) / total;
+        r.memcachedCpuMicrosPerRequest = total == 0 ? 0 : (double) (after.cpuMicros - before.cpuMicros) / total;
+        r.connectionsOpened = after.connectionsSince(before);
         long clientCpu = external != null ? 0 : Arrays.stream(cpu).sum(); // in-process: the clients' share
         r.cpuMicrosPerRequest = total == 0 ? 0 : (cpuAfter - cpuBefore - clientCpu) / 1000.0 / total;
         if (external == null && total > 0) {
@@ -470,18 +476,6 @@ public final class EndToEndBenchmark {
             s.count(io.msm.stats.MsmStatistics.Timer.LOAD), s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS),
             s.get(io.msm.stats.MsmStatistics.Counter.BACKUPS_UNCHANGED),
             s.get(io.msm.stats.MsmStatistics.Counter.LOADS_REUSED)};
-    }
-
-    /** The commands memcached counted, summed over the servers: gets, sets (incl. add/cas), touches, deletes. */
-    static Map<String, Long> calls(List<MemcachedServer> servers) {
-        Map<String, Long> sum = new LinkedHashMap<>();
-        for (MemcachedServer s : servers) {
-            Map<String, String> stats = s.stats();
-            for (String k : List.of("cmd_get", "cmd_set", "cmd_touch", "delete_hits", "delete_misses")) {
-                sum.merge(k, Long.parseLong(stats.getOrDefault(k, "0")), Long::sum);
-            }
-        }
-        return sum;
     }
 
     /** An embedded Tomcat on a free 127.0.0.1 port, not started; its root context is {@code /}. */
