@@ -31,11 +31,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>With {@code tls="true"} each connection makes its TLS handshake ({@link TlsLayer}) right after connecting, within
  * the same deadline; everything else is the same over TLS.
+ *
+ * <p>Connects go to the {@link NodeAddress} resolved last; the {@link NodeWatch} resolves it again while the node is
+ * down ({@link #resolve}).
  */
 final class DirectConnections implements AutoCloseable {
     static final int MAX_IDLE = 32;
 
-    private final InetSocketAddress address;
+    private final NodeAddress address;
     private final WriteDeadline writeDeadline;
     /** {@code null}: no TLS. */
     private final TlsLayer tls;
@@ -56,11 +59,40 @@ final class DirectConnections implements AutoCloseable {
     private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
     private volatile boolean closed;
 
-    /** @param tls makes each connection's TLS handshake; {@code null}: plain TCP */
+    /**
+     * A pool to the node at {@code host}, resolved now and by {@link #resolve} again.
+     *
+     * @param host the node's host as written in {@code memcachedNodes}: a name, or an IP literal (never resolved)
+     * @param tls makes each connection's TLS handshake; {@code null}: plain TCP
+     * @param context the context's name, for the line logged when the name resolves to another address
+     */
+    DirectConnections(String host, int port, WriteDeadline writeDeadline, TlsLayer tls, String context) {
+        this(NodeAddress.of(host, port, context), writeDeadline, tls);
+    }
+
+    /**
+     * A pool to a fixed address, never resolved again.
+     *
+     * @param tls makes each connection's TLS handshake; {@code null}: plain TCP
+     */
     DirectConnections(InetSocketAddress address, WriteDeadline writeDeadline, TlsLayer tls) {
+        this(NodeAddress.fixed(address), writeDeadline, tls);
+    }
+
+    private DirectConnections(NodeAddress address, WriteDeadline writeDeadline, TlsLayer tls) {
         this.address = address;
         this.writeDeadline = writeDeadline;
         this.tls = tls;
+    }
+
+    /**
+     * Resolves the node's host name again ({@link NodeAddress#resolve}): the next connects go where it points now.
+     * Blocks as long as the resolver takes: for the watch's thread, never a request's.
+     *
+     * @return whether the address changed
+     */
+    boolean resolve() {
+        return address.resolve();
     }
 
     /** One exchange on a connection: write the command, read the answer. */
@@ -244,9 +276,10 @@ final class DirectConnections implements AutoCloseable {
                 throw new IOException("the store is closed");
             }
             s.setTcpNoDelay(true);
-            s.connect(address, remainingMillis(deadline));
+            InetSocketAddress to = address.now(); // one address for the connect and the handshake's name check
+            s.connect(to, remainingMillis(deadline));
             s.deadline = deadline;
-            Socket io = tls == null ? s : tls.handshake(s, address, handshakeFailing);
+            Socket io = tls == null ? s : tls.handshake(s, to, handshakeFailing);
             TextConnection c = new TextConnection(s, io, writeDeadline, () -> {
                 openCount.decrementAndGet();
                 sockets.remove(s);
@@ -313,9 +346,9 @@ final class DirectConnections implements AutoCloseable {
         return idleCount.get();
     }
 
-    /** The node's address. */
+    /** The node's address in use now (host name and the IP it resolved to). */
     InetSocketAddress address() {
-        return address;
+        return address.now();
     }
 
     /** Puts {@code c} back into the pool (the most recently used), or closes it if the pool is full or closed. */

@@ -19,7 +19,11 @@ import java.util.concurrent.locks.LockSupport;
  * host down with a reset) then refuses the immediate reconnect and the node is reported down within milliseconds. The
  * pool keeps at least {@link #MIN_OPEN} connections, and a connection is only watched while another one is idle, so a
  * call never waits for the watch nor opens a connection because of it. A call that cannot connect reports the node
- * down too ({@link #refused}). A node that is down is reconnected every {@link #RETRY_MILLIS} until it accepts again.
+ * down too ({@link #refused}). A node that is down is reconnected every {@link #RETRY_MILLIS} until it accepts again,
+ * its host name resolved again before each attempt ({@link DirectConnections#resolve}): a node replaced under the same
+ * name (ElastiCache, Kubernetes) is found at its new address. The JVM's DNS cache ({@code networkaddress.cache.ttl},
+ * 30 s by default) answers most of these lookups, so a moved name is seen within that time, and the resolver is not
+ * asked four times a second; only this thread resolves, never a request's.
  *
  * <p>A connection memcached closed (seen by the watch or by a call) may mean a restart faster than anyone noticed:
  * the new process is empty. So the watch's next connection asks {@code stats} which process answers (pid and start
@@ -257,6 +261,7 @@ final class NodeWatch implements AutoCloseable {
         }
 
         private void reconnect() {
+            pool.resolve(); // the node may be back under its name at another address (replaced)
             try {
                 pool.takeClosedByPeer(); // the process that died closed them: the one that answers now is seen below
                 // a fresh connection first: the pool's idle ones may be half-closed leftovers of the process that died

@@ -55,6 +55,7 @@ final class SpymemcachedStore implements SessionStore {
         this.writeDeadline = new WriteDeadline("msm-write-deadline-" + name);
         Map<String, DirectConnections> w = new LinkedHashMap<>();
         for (MemcachedNode node : config.nodes()) {
+            // a fixed address, as spymemcached's own: the watch tells about the address the client uses
             w.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline, null));
         }
         this.watched = java.util.Collections.unmodifiableMap(w);

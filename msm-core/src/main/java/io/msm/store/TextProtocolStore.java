@@ -4,7 +4,6 @@ import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -41,8 +40,7 @@ final class TextProtocolStore implements SessionStore {
         TlsLayer tls = config.tlsContext().map(c -> new TlsLayer(c, name)).orElse(null);
         Map<String, DirectConnections> n = new LinkedHashMap<>();
         for (MemcachedNode node : config.nodes()) {
-            n.put(node.id(), new DirectConnections(new InetSocketAddress(node.host(), node.port()), writeDeadline,
-                    tls));
+            n.put(node.id(), new DirectConnections(node.host(), node.port(), writeDeadline, tls, name));
         }
         this.nodes = java.util.Collections.unmodifiableMap(n);
         this.async = new AsyncWriters(nodes.keySet(), name, operationTimeoutMillis);

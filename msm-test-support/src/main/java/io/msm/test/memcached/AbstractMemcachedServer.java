@@ -20,8 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 abstract class AbstractMemcachedServer implements MemcachedServer {
 
-    /** The only address servers listen on. */
+    /** The address servers listen on unless {@link MemcachedExtension#onLoopbackAddresses} says otherwise. */
     static final String HOST = "127.0.0.1";
+    /** How many times {@link #freePorts} draws new ports when one is taken on another address. */
+    private static final int SHARED_PORT_DRAWS = 20;
     /** Connect and read timeout of the accessor methods. */
     static final int IO_TIMEOUT_MILLIS = 2_000;
     /** How long a starting server may take to answer {@code version}. */
@@ -43,6 +45,8 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
 
     /** Position of this server in its extension, for messages. */
     final int index;
+    /** The loopback address the server listens on (both listeners of a TLS server). */
+    final String host;
     /** Extra memcached arguments. */
     final List<String> extraArgs;
     /** How the server does TLS, or {@code null} for plain text only. */
@@ -55,7 +59,12 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     volatile int plainPort = -1;
 
     AbstractMemcachedServer(int index, List<String> extraArgs, MemcachedTls tls) {
+        this(index, HOST, extraArgs, tls);
+    }
+
+    AbstractMemcachedServer(int index, String host, List<String> extraArgs, MemcachedTls tls) {
         this.index = index;
+        this.host = host;
         this.extraArgs = List.copyOf(extraArgs);
         this.tls = tls;
     }
@@ -72,7 +81,7 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
 
     @Override
     public final String host() {
-        return HOST;
+        return host;
     }
 
     @Override
@@ -86,7 +95,7 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
 
     @Override
     public final InetSocketAddress address() {
-        return new InetSocketAddress(HOST, port());
+        return new InetSocketAddress(host, port());
     }
 
     @Override
@@ -103,7 +112,7 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     @Override
     public String toString() {
         int p = port;
-        return "memcached #" + index + " on " + HOST + ":" + (p < 0 ? "(not started)" : String.valueOf(p))
+        return "memcached #" + index + " on " + host + ":" + (p < 0 ? "(not started)" : String.valueOf(p))
                 + (tls == null || p < 0 ? "" : " (TLS; plain text on " + plainPort + ")");
     }
 
@@ -252,7 +261,7 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
         if (isPaused()) {
             throw new IllegalStateException(this + " is paused; cannot " + what);
         }
-        InetSocketAddress control = new InetSocketAddress(HOST, plainPort());
+        InetSocketAddress control = new InetSocketAddress(host, plainPort());
         try (TextProtocolClient client = TextProtocolClient.connect(control, IO_TIMEOUT_MILLIS)) {
             return exchange.run(client);
         } catch (IOException e) {
@@ -263,12 +272,13 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
     /**
      * One readiness probe: connects, sends {@code version}, then {@code stats} to learn which process answered.
      *
+     * @param host the address to probe
      * @param port the port to probe
      * @return the answering server's {@code stats pid} (as seen in its own PID namespace), or -1 if nothing
      *         answered
      */
-    static long probe(int port) {
-        try (TextProtocolClient client = TextProtocolClient.connect(new InetSocketAddress(HOST, port),
+    static long probe(String host, int port) {
+        try (TextProtocolClient client = TextProtocolClient.connect(new InetSocketAddress(host, port),
                 PROBE_TIMEOUT_MILLIS)) {
             client.version();
             // per-prefix statistics from the start, so prefixGets counts every get of a prefix
@@ -285,24 +295,57 @@ abstract class AbstractMemcachedServer implements MemcachedServer {
      * so another process may take it in between; callers retry with a new port when the start fails.
      */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port on " + HOST, e);
-        }
+        return freePorts(List.of(HOST), 1)[0];
     }
 
     /**
-     * Two currently free ports on {@link #HOST}, both held open while the second is chosen so that they differ.
+     * {@code count} different ports, each free on every one of {@code hosts} right now: the kernel picks them on the
+     * first address, and they are held there while bound on the others; a port taken on another address is drawn
+     * again (at most {@link #SHARED_PORT_DRAWS} times). Released before memcached binds them: callers retry with new
+     * ports when a start fails.
      *
+     * @param hosts loopback addresses
+     * @param count how many ports
      * @return the ports
      */
-    static int[] freePortPair() {
-        try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-                ServerSocket second = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            return new int[] {first.getLocalPort(), second.getLocalPort()};
+    static int[] freePorts(List<String> hosts, int count) {
+        IOException last = null;
+        for (int draw = 0; draw < SHARED_PORT_DRAWS; draw++) {
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                int[] ports = new int[count];
+                for (int i = 0; i < count; i++) {
+                    ServerSocket first = bind(held, hosts.get(0), 0);
+                    ports[i] = first.getLocalPort();
+                    for (String other : hosts.subList(1, hosts.size())) {
+                        bind(held, other, ports[i]);
+                    }
+                }
+                return ports;
+            } catch (IOException e) {
+                last = e; // taken on another address: draw again
+            } finally {
+                for (ServerSocket socket : held) {
+                    closeQuietly(socket);
+                }
+            }
+        }
+        throw new UncheckedIOException("cannot find " + count + " port(s) free on all of " + hosts + " in "
+                + SHARED_PORT_DRAWS + " draws", last);
+    }
+
+    private static ServerSocket bind(List<ServerSocket> held, String host, int port) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        held.add(socket);
+        socket.bind(new InetSocketAddress(InetAddress.getByName(host), port), 1);
+        return socket;
+    }
+
+    private static void closeQuietly(ServerSocket socket) {
+        try {
+            socket.close();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot find two free ports on " + HOST, e);
+            // released anyway
         }
     }
 

@@ -207,7 +207,7 @@ final class DockerMemcachedServer extends AbstractMemcachedServer {
             throw new IllegalStateException("`" + description + "` failed: " + e.getMessage() + "; output:" + logs, e);
         }
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (probe(hostPort) < 0) {
+        while (probe(HOST, hostPort) < 0) {
             if (!candidate.isRunning() || System.nanoTime() > deadline) {
                 Long exitCode = exitCodeOf(candidate);
                 String logs = logsOf(candidate);

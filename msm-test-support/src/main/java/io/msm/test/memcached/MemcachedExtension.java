@@ -42,6 +42,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * available do they run as Testcontainers containers of {@code memcached:1.6-alpine}, published on
  * {@code 127.0.0.1} only. Otherwise the first test fails with a message naming both ways.
  *
+ * <p><b>Other loopback addresses.</b> {@link #onLoopbackAddresses} runs the servers on {@code 127.0.0.2},
+ * {@code 127.0.0.3}, ... all on one port, for tests of a host name that moves from one server to another.
+ *
  * <p><b>TLS.</b> {@link #withTls} starts the servers with TLS on their port and a plain-text second port for the
  * extension's own use (process backend only).
  *
@@ -64,6 +67,8 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
     private final MemcachedBackend.Environment environment;
     /** TLS of every server, or {@code null} for plain text. */
     private final MemcachedTls tls;
+    /** The address of each server, all on one port ({@link #onLoopbackAddresses}); {@code null}: 127.0.0.1. */
+    private final List<String> loopbacks;
 
     private List<AbstractMemcachedServer> servers;
     /** How many class-level scopes (a class and its {@code @Nested} classes) currently use the servers. */
@@ -72,11 +77,12 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
     private boolean perTest;
 
     private MemcachedExtension(int count, List<String> extraArgs, MemcachedBackend.Environment environment,
-            MemcachedTls tls) {
+            MemcachedTls tls, List<String> loopbacks) {
         this.count = count;
         this.extraArgs = List.copyOf(extraArgs);
         this.environment = environment;
         this.tls = tls;
+        this.loopbacks = loopbacks;
     }
 
     /**
@@ -89,7 +95,7 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
         if (count < 1) {
             throw new IllegalArgumentException("count must be at least 1: " + count);
         }
-        return new MemcachedExtension(count, List.of(), MemcachedBackend.Environment.system(), null);
+        return new MemcachedExtension(count, List.of(), MemcachedBackend.Environment.system(), null, null);
     }
 
     /**
@@ -123,7 +129,7 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
             }
             args.add(arg);
         }
-        return new MemcachedExtension(count, args, environment, tls);
+        return new MemcachedExtension(count, args, environment, tls, loopbacks);
     }
 
     /**
@@ -144,7 +150,25 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
         if (serverTls == null) {
             throw new IllegalArgumentException("serverTls must not be null");
         }
-        return new MemcachedExtension(count, extraArgs, environment, serverTls);
+        return new MemcachedExtension(count, extraArgs, environment, serverTls, loopbacks);
+    }
+
+    /**
+     * Returns a copy of this extension whose i-th server listens on the i-th of {@code addresses} instead of
+     * {@code 127.0.0.1}, all servers on the same port (and, with {@link #withTls}, on the same plain-text port). So one
+     * host name can be pointed at one server and then another ({@link io.msm.test.net.HostsFile}), and a client that
+     * resolves the name again finds the other server at the same port, as when a DNS name moves to a new node. Linux
+     * routes all of {@code 127.0.0.0/8} to the loopback interface, so no setup is needed there. Process backend only:
+     * with the Docker fallback the servers fail to start with a message saying so.
+     *
+     * @param addresses one IPv4 loopback literal per server, e.g. {@code "127.0.0.2", "127.0.0.3"}, all different
+     * @return a new, not yet started extension
+     * @throws IllegalArgumentException if there are not as many addresses as servers, or one is not an IPv4 loopback
+     *                                  literal, or two are the same
+     */
+    public MemcachedExtension onLoopbackAddresses(String... addresses) {
+        SharedPortStart.check(count, addresses);
+        return new MemcachedExtension(count, extraArgs, environment, tls, List.of(addresses));
     }
 
     /**
@@ -155,7 +179,7 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
      * @return a new, not yet started extension
      */
     MemcachedExtension withBackendEnvironment(MemcachedBackend.Environment backendEnvironment) {
-        return new MemcachedExtension(count, extraArgs, backendEnvironment, tls);
+        return new MemcachedExtension(count, extraArgs, backendEnvironment, tls, loopbacks);
     }
 
     /**
@@ -309,6 +333,14 @@ public final class MemcachedExtension implements BeforeAllCallback, AfterAllCall
         MemcachedBackend backend = MemcachedBackend.select(environment);
         if (tls != null && backend.isDocker()) {
             throw new IllegalStateException(DockerMemcachedServer.TLS_UNSUPPORTED);
+        }
+        if (loopbacks != null) {
+            if (backend.isDocker()) {
+                throw new IllegalStateException("onLoopbackAddresses needs the process backend (a local memcached"
+                        + " binary); the Docker fallback publishes on 127.0.0.1 only");
+            }
+            servers = SharedPortStart.start(loopbacks, backend.binary(), extraArgs, tls, logDir());
+            return;
         }
         List<AbstractMemcachedServer> started = new ArrayList<>(count);
         try {

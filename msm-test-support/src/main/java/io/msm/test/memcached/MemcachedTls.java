@@ -36,8 +36,9 @@ public final class MemcachedTls {
     }
 
     /**
-     * Servers present {@link TestCertificates#server()}: signed by the test CA, valid for {@code 127.0.0.1} and
-     * {@code localhost}, so a client trusting the test CA with hostname verification on accepts them.
+     * Servers present {@link TestCertificates#server()}: signed by the test CA, valid for {@code 127.0.0.1},
+     * {@code localhost} and {@code mc.test}, so a client trusting the test CA with hostname verification on accepts
+     * them.
      *
      * @return the setting, without client certificates
      */

@@ -18,20 +18,21 @@ final class ProcessCommandLine {
     }
 
     /**
-     * Builds the command line. A server without TLS listens with {@code -l 127.0.0.1 -p <port>}; a TLS server gets a
-     * TLS listener on {@code port} and a {@code notls:} one on {@code plainPort}, and the
+     * Builds the command line. A server without TLS listens with {@code -l <host> -p <port>}; a TLS server gets a
+     * TLS listener on {@code host:port} and a {@code notls:} one on {@code host:plainPort}, and the
      * {@link MemcachedTls#memcachedArgs() TLS arguments} come before the extra ones, so that those may add further
      * {@code -o ssl_...} options.
      *
      * @param binary    the memcached binary
+     * @param host      the loopback address it listens on
      * @param extraArgs the extension's extra arguments
      * @param tls       the TLS setting, or {@code null}
      * @param port      the main port
      * @param plainPort the plain-text port of a TLS server, else ignored
      * @return the command line
      */
-    static List<String> of(Path binary, List<String> extraArgs, MemcachedTls tls, int port, int plainPort) {
-        String host = AbstractMemcachedServer.HOST;
+    static List<String> of(Path binary, String host, List<String> extraArgs, MemcachedTls tls, int port,
+            int plainPort) {
         List<String> command = new ArrayList<>();
         command.add(binary.toString());
         if (tls == null) {

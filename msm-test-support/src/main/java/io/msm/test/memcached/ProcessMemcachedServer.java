@@ -46,7 +46,13 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
     }
 
     ProcessMemcachedServer(int index, Path binary, List<String> extraArgs, MemcachedTls tls, Path logDir) {
-        super(index, extraArgs, tls);
+        this(index, HOST, binary, extraArgs, tls, logDir);
+    }
+
+    /** A server listening on {@code host}, a loopback address. */
+    ProcessMemcachedServer(int index, String host, Path binary, List<String> extraArgs, MemcachedTls tls,
+            Path logDir) {
+        super(index, host, extraArgs, tls);
         this.binary = binary;
         this.logDir = logDir;
     }
@@ -60,20 +66,9 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
         int attempts = 0;
         while (attempts < PORT_ATTEMPTS) {
             attempts++;
-            int candidate;
-            int plainCandidate = -1;
-            if (tls == null) {
-                candidate = freePort();
-            } else {
-                int[] pair = freePortPair();
-                candidate = pair[0];
-                plainCandidate = pair[1];
-            }
+            int[] ports = freePorts(List.of(host), tls == null ? 1 : 2);
             try {
-                launch(candidate, plainCandidate);
-                plainPort = plainCandidate;
-                port = candidate;
-                return this + " (pid " + server.pid() + ")";
+                return startOnPorts(ports[0], tls == null ? -1 : ports[1]);
             } catch (StartFailure failure) {
                 last = failure;
                 if (!failure.portProblem) {
@@ -83,6 +78,24 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
         }
         throw new IllegalStateException("Could not start memcached #" + index + " (" + attempts
                 + (attempts == 1 ? " attempt" : " attempts, each on a new port") + "): " + last.getMessage());
+    }
+
+    /**
+     * Starts the server for the first time on the given ports (chosen by the caller, e.g. one port shared by servers
+     * on different loopback addresses).
+     *
+     * @param plainPort the plain-text port of a TLS server, else ignored
+     * @return a one-line description for the log
+     * @throws StartFailure the start failed; {@link StartFailure#portProblem} tells whether other ports might help
+     */
+    synchronized String startOnPorts(int port, int plainPort) throws StartFailure {
+        if (this.port >= 0) {
+            throw new IllegalStateException(this + " was already started once");
+        }
+        launch(port, tls == null ? -1 : plainPort);
+        this.plainPort = tls == null ? -1 : plainPort;
+        this.port = port;
+        return this + " (pid " + server.pid() + ")";
     }
 
     @Override
@@ -184,7 +197,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
 
     /** The command line; package-private for tests. */
     List<String> command(int port, int plainPort) {
-        return ProcessCommandLine.of(binary, extraArgs, tls, port, plainPort);
+        return ProcessCommandLine.of(binary, host, extraArgs, tls, port, plainPort);
     }
 
     /**
@@ -221,7 +234,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
                 throw new StartFailure(failure(commandLine, "exited with code " + exitCode(started), tail, log),
                         tail.contains("Address already in use") || tail.contains("failed to listen"));
             }
-            long pid = probe(tls == null ? port : plainPort);
+            long pid = probe(host, tls == null ? port : plainPort);
             if (pid >= 0) {
                 Optional<ProcessHandle> answering = ownProcess(started, pid);
                 if (answering.isPresent()) {
@@ -384,7 +397,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
     }
 
     /** Why one start attempt failed, and whether another port might help. */
-    private static final class StartFailure extends Exception {
+    static final class StartFailure extends Exception {
         final boolean portProblem;
 
         StartFailure(String message, boolean portProblem) {

@@ -28,8 +28,9 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <ul>
  * <li>a test CA ({@link #caPem()}, and a PKCS12 {@link #trustStore()} holding it);</li>
- * <li>a {@link #server() server} certificate signed by the CA for {@code IP:127.0.0.1} and {@code DNS:localhost},
- * which a client with hostname verification accepts;</li>
+ * <li>a {@link #server() server} certificate signed by the CA for {@code IP:127.0.0.1}, {@code DNS:localhost} and
+ * {@code DNS:mc.test} (a name tests point at servers on other loopback addresses with
+ * {@link io.msm.test.net.HostsFile}), which a client with hostname verification accepts;</li>
  * <li>a {@link #wrongHost() wrong-host} certificate signed by the same CA for {@code DNS:wrong-host.invalid} only,
  * which such a client must refuse although it trusts the issuer;</li>
  * <li>a client certificate signed by the CA, in a PKCS12 {@link #clientKeyStore()} with its chain;</li>
@@ -129,7 +130,7 @@ public final class TestCertificates {
     }
 
     /**
-     * Returns the server identity for {@code 127.0.0.1} and {@code localhost}, signed by the test CA.
+     * Returns the server identity for {@code 127.0.0.1}, {@code localhost} and {@code mc.test}, signed by the test CA.
      *
      * @return its PEM files
      */
@@ -273,7 +274,7 @@ public final class TestCertificates {
         String clientExts = "eku=clientAuth";
         keytool.runAll(List.of(
                 keytool.genkeypair(serverStore, "leaf", "CN=localhost,O=msm tests", "ca",
-                        "san=ip:127.0.0.1,dns:localhost", serverExts, "ku=digitalSignature"),
+                        "san=ip:127.0.0.1,dns:localhost,dns:mc.test", serverExts, "ku=digitalSignature"),
                 keytool.genkeypair(wrongStore, "leaf", "CN=wrong-host.invalid,O=msm tests", "ca",
                         "san=dns:wrong-host.invalid", serverExts, "ku=digitalSignature"),
                 keytool.genkeypair(clientStore, "leaf", "CN=msm test client,O=msm tests", "ca", clientExts,

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Argument checks that need no server. */
@@ -83,5 +86,21 @@ class MemcachedExtensionTest {
         }
         assertDoesNotThrow(() -> TextProtocolClient.checkKey("x".repeat(250)));
         assertDoesNotThrow(() -> TextProtocolClient.checkKey("session:ABC-123/é%+"));
+    }
+
+    @Test
+    void loopbackAddressesAreOnePerServerAndDifferent() {
+        MemcachedExtension two = MemcachedExtension.servers(2);
+        assertDoesNotThrow(() -> two.onLoopbackAddresses("127.0.0.2", "127.0.0.3"));
+        for (String[] bad : new String[][] {{"127.0.0.2"}, {"127.0.0.2", "127.0.0.2"}, {"127.0.0.2", "10.0.0.1"},
+            {"127.0.0.2", "localhost"}, {"127.0.0.2", "::1"}, {"127.0.0.2", null}}) {
+            assertThrows(IllegalArgumentException.class, () -> two.onLoopbackAddresses(bad), Arrays.toString(bad));
+        }
+    }
+
+    @Test
+    void commandLineListensOnTheGivenAddress() {
+        assertEquals(List.of("memcached", "-l", "127.0.0.2", "-p", "11211"),
+                ProcessCommandLine.of(Path.of("memcached"), "127.0.0.2", List.of(), null, 11211, -1).subList(0, 5));
     }
 }

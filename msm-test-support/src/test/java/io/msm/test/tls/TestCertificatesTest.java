@@ -63,7 +63,7 @@ class TestCertificatesTest {
         List<X509Certificate> chain = readChain(certs.server().chainPem());
         assertEquals(2, chain.size());
         X509Certificate leaf = chain.get(0);
-        assertEquals(Set.of("7:127.0.0.1", "2:localhost"), sans(leaf));
+        assertEquals(Set.of("7:127.0.0.1", "2:localhost", "2:mc.test"), sans(leaf));
         assertTrue(leaf.getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.1"), "serverAuth");
         assertEquals(-1, leaf.getBasicConstraints(), "not a CA");
         X509Certificate ca = readChain(certs.caPem()).get(0);
