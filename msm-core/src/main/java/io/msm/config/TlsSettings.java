@@ -164,6 +164,10 @@ final class TlsSettings {
             r.problem(attribute, "not a file path: " + e.getReason());
             return null;
         }
+        if (Files.isDirectory(file)) {
+            r.problem(attribute, "a directory, not a file (" + file.toAbsolutePath() + ")");
+            return null;
+        }
         if (!Files.isRegularFile(file)) {
             r.problem(attribute, "no such file (" + file.toAbsolutePath() + ")");
             return null;
@@ -201,13 +205,17 @@ final class TlsSettings {
         }
     }
 
+    /**
+     * Whether {@code file} is PEM text: a {@code -----BEGIN} line within its first 64 KB, after comments if any (the
+     * CA bundles of Linux distributions and curl's {@code cacert.pem} start with comment lines).
+     */
     private static boolean isPem(Path file) throws IOException {
-        byte[] head = new byte[64];
+        byte[] head = new byte[64 * 1024];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
             n = in.readNBytes(head, 0, head.length);
         }
-        return new String(head, 0, n, StandardCharsets.US_ASCII).trim().startsWith(PEM_HEAD);
+        return new String(head, 0, n, StandardCharsets.ISO_8859_1).contains(PEM_HEAD);
     }
 
     private static KeyStore pemCertificates(Path file, String attribute, Reading r)

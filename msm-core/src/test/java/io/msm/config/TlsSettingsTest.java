@@ -154,6 +154,18 @@ class TlsSettingsTest {
                 .build(getClass().getClassLoader()).tlsContext().isPresent());
     }
 
+    /** Distributions' CA bundles (and curl's cacert.pem) start with comment lines before the first certificate. */
+    @Test
+    void aPemBundleWithCommentsServesAsTrustStore() throws Exception {
+        String pem = Files.readString(TestCertificates.get().caPem(), StandardCharsets.US_ASCII);
+        Path bundle = Files.writeString(dir.resolve("ca-bundle.crt"), "# the CA of our memcached nodes\n"
+                + "#\n".repeat(40) + "# Issuer: CN=msm test\n" + pem, StandardCharsets.US_ASCII);
+        assertTrue(valid().set(MsmConfig.TLS, "true").set(MsmConfig.TLS_TRUST_STORE, bundle.toString())
+                .build(getClass().getClassLoader()).tlsContext().isPresent());
+        List<String> p = problems(valid().set(MsmConfig.TLS, "true").set(MsmConfig.TLS_TRUST_STORE, dir.toString()));
+        assertEquals(List.of("tlsTrustStore=\"" + dir + "\": a directory, not a file (" + dir + ")"), p);
+    }
+
     @Test
     void aTrustStoreAsKeyStoreHoldsNoPrivateKey() {
         TestCertificates c = TestCertificates.get();
