@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * {@link SessionStore} on memcached's text protocol: every call goes over the node's own pool of blocking
@@ -72,7 +73,9 @@ final class TextProtocolStore implements SessionStore {
     }
 
     private StoreException failed(String op, String nodeId, String key, long start, IOException e) {
-        if (e instanceof ConnectException) {
+        if (e instanceof ConnectException || e instanceof SSLHandshakeException) {
+            // refused, or its certificate no longer verifies (while older connections may still serve): down until
+            // the watch's own connect and handshake succeed
             watch.refused(nodeId);
         }
         long elapsed = MemcachedSessionStore.elapsed(start);

@@ -3,6 +3,7 @@ package io.msm.store;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,6 +55,14 @@ final class TlsLayer {
         ssl.setSSLParameters(p);
         try {
             ssl.startHandshake();
+        } catch (SocketTimeoutException e) {
+            if (failing.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
+                        + address.getPort() + ": the TLS handshake did not finish within the call's time "
+                        + "(operationTimeout); TLS adds a round trip or two to a connect, so a timeout that is "
+                        + "enough for TCP may be too short; logged once until a handshake succeeds");
+            }
+            throw e;
         } catch (SSLException e) {
             if (failing.compareAndSet(false, true)) {
                 LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"

@@ -186,9 +186,52 @@ class TlsStoreIT {
                     events, trustingTheTestCa());
             stores.add(store);
             assertFailsWithinTheTimeout(store);
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).contains("the TLS handshake did not finish within the call's time "
+                    + "(operationTimeout)"), warnings.get(0));
+            assertTrue(store.describe("n1").contains("TLS handshake failing"), store.describe("n1"));
             for (Socket s : accepted) {
                 s.close();
             }
+        }
+    }
+
+    /**
+     * A node whose new connections no longer verify (a certificate replaced by one naming another host) while its older
+     * ones still serve: a call's failed handshake makes it unavailable at once, as a refused connect does.
+     */
+    @Test
+    void aCallsFailedHandshakeMakesTheNodeUnavailableWhileOldConnectionsStillServe() throws Exception {
+        try (io.msm.test.net.TcpProxy proxy = io.msm.test.net.TcpProxy.to(TLS.server(0).port())) {
+            SessionStore store = WatchedStore.open("tls-test", "n1:127.0.0.1:" + proxy.port(), TIMEOUT, events,
+                    trustingTheTestCa());
+            stores.add(store);
+            WatchedStore.awaitMillis(5000, "n1 up over TLS", () -> store.isConnected("n1"));
+            proxy.retarget(WRONG_HOST.server(0).port()); // new connections reach a certificate for another host
+            int threads = 6; // more calls at once than the pool's idle connections: some open new ones
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                for (int i = 0; i < threads; i++) {
+                    pool.submit(() -> {
+                        go.await();
+                        for (int n = 0; n < 50 && store.isConnected("n1"); n++) {
+                            try {
+                                store.get("n1", "k", TIMEOUT);
+                            } catch (StoreException expected) {
+                                // the new connections' handshakes fail
+                            }
+                        }
+                        return null;
+                    });
+                }
+                go.countDown();
+                WatchedStore.awaitMillis(3000, "n1 down", () -> !store.isConnected("n1"));
+            } finally {
+                pool.shutdownNow();
+                assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS));
+            }
+            assertTrue(events.contains("n1 down"), events.toString());
         }
     }
 
