@@ -223,7 +223,15 @@ final class DirectConnections implements AutoCloseable {
             ready(c, deadline);
             T result = exchange.run(c);
             reusable = true;
+            if (c.unconfirmed) {
+                firstAnswer(c, null);
+            }
             return result;
+        } catch (IOException e) {
+            if (c.unconfirmed && !c.answered && !(e instanceof SocketTimeoutException)) {
+                firstAnswer(c, e);
+            }
+            throw e;
         } finally {
             c.replacesClosed = false; // the next call on it finds it open
             if (reusable && nothingMore(c)) {
@@ -284,6 +292,7 @@ final class DirectConnections implements AutoCloseable {
                 openCount.decrementAndGet();
                 sockets.remove(s);
             });
+            c.unconfirmed = tls != null;
             openCount.incrementAndGet();
             return c;
         } catch (IOException | RuntimeException e) {
@@ -328,6 +337,19 @@ final class DirectConnections implements AutoCloseable {
             c.close();
             closedByPeer();
             return false;
+        }
+    }
+
+    /**
+     * The first exchange on a new TLS connection ended: answered ({@code failure} null), or failed before any answer
+     * (memcached refused the client certificate, see {@link TextConnection#unconfirmed}).
+     */
+    void firstAnswer(TextConnection c, IOException failure) {
+        c.unconfirmed = false;
+        if (failure == null) {
+            tls.answered(address(), handshakeFailing);
+        } else {
+            tls.refusedAfterHandshake(address(), handshakeFailing, failure);
         }
     }
 

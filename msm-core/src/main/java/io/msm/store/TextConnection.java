@@ -37,6 +37,11 @@ final class TextConnection {
      * may have restarted (empty) since, so a miss now does not show that the key was never there.
      */
     boolean replacesClosed;
+    /**
+     * A TLS connection nothing was answered on yet: under TLS 1.3 memcached refuses a client certificate only after
+     * the handshake returned here, on the first exchange ({@link DirectConnections#firstAnswer}).
+     */
+    boolean unconfirmed;
     /** Run once when this connection closes. */
     private final Runnable onClose;
     private final AtomicBoolean open = new AtomicBoolean(true);

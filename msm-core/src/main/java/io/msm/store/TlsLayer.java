@@ -42,7 +42,8 @@ final class TlsLayer {
     /**
      * Makes the TLS handshake on {@code transport}, connected to {@code address}, by the transport's deadline.
      *
-     * @param failing whether the last handshake with this node failed: a failure is logged once until one succeeds
+     * @param failing whether the last handshake with this node failed: a failure is logged once until a connection
+     *     answers again ({@link #answered})
      * @throws SSLException the handshake failed (e.g. the certificate does not verify); the caller closes
      *     {@code transport}
      */
@@ -74,10 +75,27 @@ final class TlsLayer {
             }
             throw e;
         }
+        return ssl;
+    }
+
+    /**
+     * The first exchange on a new connection failed before any answer: under TLS 1.3 memcached checks the client's
+     * certificate after the client's side of the handshake is done, and refuses it only now (an alert, or a close).
+     */
+    void refusedAfterHandshake(InetSocketAddress address, AtomicBoolean failing, IOException e) {
+        if (failing.compareAndSet(false, true)) {
+            LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
+                    + address.getPort() + " closed a new TLS connection before answering (" + e.getMessage()
+                    + "); a memcached that requires client certificates (ssl_verify_mode) does so when it refuses "
+                    + "one: check that tlsKeyStore holds one it accepts; logged once until a connection answers");
+        }
+    }
+
+    /** A new connection answered: the node's TLS works (again). */
+    void answered(InetSocketAddress address, AtomicBoolean failing) {
         if (failing.compareAndSet(true, false)) {
             LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
-                    + address.getPort() + ": the TLS handshake succeeds again");
+                    + address.getPort() + ": TLS connections work again");
         }
-        return ssl;
     }
 }

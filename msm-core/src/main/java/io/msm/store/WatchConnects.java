@@ -40,12 +40,21 @@ final class WatchConnects {
             String process;
             try {
                 process = identify ? MemcachedProcess.ask(c, deadline) : null;
+            } catch (MemcachedProcess.StatsUnanswered e) {
+                if (c.unconfirmed) {
+                    pool.firstAnswer(c, e); // closed before answering: under TLS, a refused client certificate
+                }
+                c.close();
+                throw e;
             } catch (IOException | RuntimeException e) {
                 c.close();
                 throw e;
             }
             if (c.transport.isClosed()) {
                 return null; // asked, no usable answer in time: not kept
+            }
+            if (c.unconfirmed && process != null) {
+                pool.firstAnswer(c, null);
             }
             pool.release(c);
             return process;

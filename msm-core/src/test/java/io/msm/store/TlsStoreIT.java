@@ -151,6 +151,11 @@ class TlsStoreIT {
     void aClientCertificateIsPresentedWhenMemcachedRequiresOne() throws Exception {
         SessionStore without = open(CLIENT_CERTIFICATE, trustingTheTestCa());
         assertFailsWithinTheTimeout(without);
+        WatchedStore.awaitMillis(2000, "the refusal logged", () -> !warnings.isEmpty());
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("check that tlsKeyStore holds one it accepts"), warnings.get(0));
+        assertTrue(without.describe("n1").contains("TLS handshake failing"), without.describe("n1"));
+        assertFalse(without.isConnected("n1"));
         TestCertificates c = TestCertificates.get();
         SessionStore with = open(CLIENT_CERTIFICATE, trustingTheTestCa(MsmConfig.TLS_KEY_STORE,
                 c.clientKeyStore().toString(), MsmConfig.TLS_KEY_STORE_PASSWORD, c.clientKeyStorePassword()));
