@@ -16,6 +16,9 @@ final class DeadlineSocket extends Socket {
     /** When the current exchange (or wait) must end ({@link System#nanoTime()}). */
     volatile long deadline = System.nanoTime(); // no time: set before the first read
     private InputStream in;
+    /** The first bytes read from the peer (to tell a plain-text answer to a TLS handshake, {@link #firstBytes}). */
+    private final byte[] first = new byte[48];
+    private int firstCount;
 
     @Override
     public synchronized InputStream getInputStream() throws IOException {
@@ -33,13 +36,28 @@ final class DeadlineSocket extends Socket {
         @Override
         public int read() throws IOException {
             setSoTimeout(DirectConnections.remainingMillis(deadline));
-            return super.read();
+            int b = super.read();
+            if (b >= 0 && firstCount < first.length) {
+                first[firstCount++] = (byte) b;
+            }
+            return b;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             setSoTimeout(DirectConnections.remainingMillis(deadline));
-            return super.read(b, off, len);
+            int n = super.read(b, off, len);
+            if (n > 0 && firstCount < first.length) {
+                int copy = Math.min(n, first.length - firstCount);
+                System.arraycopy(b, off, first, firstCount, copy);
+                firstCount += copy;
+            }
+            return n;
         }
+    }
+
+    /** Up to the first 48 bytes the peer sent (read by the reader thread; asked by the same thread). */
+    byte[] firstBytes() {
+        return java.util.Arrays.copyOf(first, firstCount);
     }
 }

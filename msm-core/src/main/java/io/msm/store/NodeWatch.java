@@ -204,6 +204,10 @@ final class NodeWatch implements AutoCloseable {
                     refused(id);
                 }
                 return;
+            } catch (ProtocolException e) { // TLS: a plain-text ERROR before any TLS (memcached at maxconns)
+                connectTimeouts = 0;
+                identifyLater(); // as the same ERROR in answer to stats over TCP
+                return;
             } catch (IOException e) {
                 refused(id);
                 return;

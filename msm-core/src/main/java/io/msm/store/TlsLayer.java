@@ -56,26 +56,45 @@ final class TlsLayer {
         ssl.setSSLParameters(p);
         try {
             ssl.startHandshake();
-        } catch (SocketTimeoutException e) {
-            if (failing.compareAndSet(false, true)) {
-                LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
-                        + address.getPort() + ": the TLS handshake did not finish within the call's time "
-                        + "(operationTimeout); TLS adds a round trip or two to a connect, so a timeout that is "
-                        + "enough for TCP may be too short; logged once until a handshake succeeds");
-            }
-            throw e;
-        } catch (SSLException e) {
-            if (failing.compareAndSet(false, true)) {
-                LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
-                        + address.getPort() + " refused: the TLS handshake failed (" + e.getMessage() + "); check "
-                        + "that the node speaks TLS, that tlsTrustStore holds its certificate's issuer, that the "
-                        + "certificate names this host and, if memcached asks for client certificates "
-                        + "(ssl_verify_mode), that tlsKeyStore holds one it accepts; logged once until a handshake "
-                        + "succeeds");
-            }
-            throw e;
+        } catch (SocketTimeoutException | SSLException e) {
+            throw failed(e, transport, address, failing);
         }
         return ssl;
+    }
+
+    /** A failed handshake, logged once per node until a connection answers: what to throw. */
+    private IOException failed(IOException e, DeadlineSocket transport, InetSocketAddress address,
+            AtomicBoolean failing) {
+        String node = "[" + context + "] memcached " + address.getHostString() + ":" + address.getPort();
+        if (e instanceof SocketTimeoutException) {
+            if (failing.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> node + ": the TLS handshake did not finish within the call's time "
+                        + "(operationTimeout); TLS adds a round trip or two to a connect, so a timeout that is "
+                        + "enough for TCP may be too short; logged once until a connection answers");
+            }
+            return e;
+        }
+        String plain = plainText(transport.firstBytes());
+        if (plain != null) {
+            if (failing.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> node + " answered in plain text, not TLS (\"" + plain + "\"): a memcached "
+                        + "started without TLS (-Z), or one at its connection limit (-c), which refuses a "
+                        + "connection before any TLS; logged once until a connection answers");
+            }
+            // not a certificate's fault: memcached at maxconns stays up, as it does over plain TCP
+            ProtocolException answered = new ProtocolException("memcached answered in plain text to the TLS "
+                    + "handshake: \"" + plain + "\"");
+            answered.initCause(e);
+            return answered;
+        }
+        if (failing.compareAndSet(false, true)) {
+            LOG.log(Level.WARNING, () -> node + " refused: the TLS handshake failed (" + e.getMessage() + "); check "
+                    + "that the node speaks TLS, that tlsTrustStore holds its certificate's issuer, that the "
+                    + "certificate names this host and, if memcached asks for client certificates "
+                    + "(ssl_verify_mode), that tlsKeyStore holds one it accepts; logged once until a connection "
+                    + "answers");
+        }
+        return e;
     }
 
     /**
@@ -97,5 +116,27 @@ final class TlsLayer {
             LOG.log(Level.WARNING, () -> "[" + context + "] memcached " + address.getHostString() + ":"
                     + address.getPort() + ": TLS connections work again");
         }
+    }
+
+    /**
+     * The peer's first bytes as text if they are a plain-text line (memcached's {@code ERROR Too many open
+     * connections}, or a memcached without TLS answering the ClientHello), {@code null} if they are TLS records
+     * (whose first byte, the content type, is 20 to 23) or nothing.
+     */
+    static String plainText(byte[] first) {
+        if (first.length == 0 || (first[0] >= 20 && first[0] <= 23)) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (byte b : first) {
+            if (b == '\r' || b == '\n') {
+                break;
+            }
+            if (b < 0x20 || b > 0x7e) {
+                return null; // neither TLS nor a line of text
+            }
+            sb.append((char) b);
+        }
+        return sb.length() == 0 ? null : sb.toString();
     }
 }

@@ -47,6 +47,10 @@ class TlsStoreIT {
             .withTls(MemcachedTls.serverCertificate().requireClientCertificate());
     @RegisterExtension
     static final MemcachedExtension PLAIN = MemcachedExtension.servers(1);
+    /** Few connections, so that a test can fill them (memcached then refuses new ones in plain text). */
+    @RegisterExtension
+    static final MemcachedExtension FEW_CONNECTIONS = MemcachedExtension.servers(1)
+            .withTls(MemcachedTls.serverCertificate()).withArgs("-c", "16");
 
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final List<String> warnings = new CopyOnWriteArrayList<>();
@@ -320,6 +324,64 @@ class TlsStoreIT {
         public void close() throws java.io.IOException {
             listener.close();
             for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * memcached at its connection limit answers a new connection with a plain-text {@code ERROR Too many open
+     * connections} before any TLS: that is no certificate problem and no outage, as over TCP (the node stays
+     * available; the calls that needed a new connection fail).
+     */
+    @Test
+    void aMemcachedAtItsConnectionLimitStaysAvailableOverTls() throws Exception {
+        SessionStore store = open(FEW_CONNECTIONS, trustingTheTestCa());
+        WatchedStore.awaitMillis(5000, "n1 up over TLS", () -> store.isConnected("n1"));
+        store.set("n1", "k", 60, VALUE, TIMEOUT);
+        List<Socket> fill = new ArrayList<>();
+        try {
+            for (int i = 0; i < 64; i++) { // until memcached refuses (bounded)
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), FEW_CONNECTIONS.server(0).port());
+                fill.add(s);
+                s.setSoTimeout(200);
+                try {
+                    if (s.getInputStream().read() >= 0) {
+                        break; // "ERROR Too many open connections": full
+                    }
+                } catch (java.net.SocketTimeoutException accepted) {
+                    // taken: memcached waits for its ClientHello
+                }
+            }
+            int threads = 4; // more calls at once than the pool's idle connections: some open new ones
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            try {
+                for (int i = 0; i < threads; i++) {
+                    pool.submit(() -> {
+                        go.await();
+                        for (int n = 0; n < 20; n++) {
+                            try {
+                                store.get("n1", "k", TIMEOUT);
+                            } catch (StoreException e) {
+                                refused.incrementAndGet();
+                            }
+                        }
+                        return null;
+                    });
+                }
+                go.countDown();
+            } finally {
+                pool.shutdown();
+                assertTrue(pool.awaitTermination(20, TimeUnit.SECONDS));
+            }
+            assertTrue(refused.get() > 0, "some calls needed a new connection, which memcached refused");
+            assertTrue(store.isConnected("n1"), store.describe("n1"));
+            assertEquals(List.of("n1 up"), events);
+            assertTrue(warnings.stream().allMatch(w -> w.contains("answered in plain text, not TLS (\"ERROR") && w.contains("connection limit")), warnings.toString());
+        } finally {
+            for (Socket s : fill) {
                 s.close();
             }
         }
