@@ -20,10 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -60,29 +56,13 @@ class NodeNameDnsIT {
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final List<SessionStore> stores = new ArrayList<>();
     private final List<String> uncaught = new CopyOnWriteArrayList<>();
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Logger logger = Logger.getLogger("io.msm.store");
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                warnings.add(r.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final StoreWarnings capture = new StoreWarnings();
+    private final List<String> warnings = capture.lines;
     private Thread.UncaughtExceptionHandler before;
 
     @BeforeEach
     void watchThreads() {
-        logger.addHandler(capture);
+        capture.start();
         before = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
     }
@@ -91,7 +71,7 @@ class NodeNameDnsIT {
     void close() {
         stores.forEach(SessionStore::close);
         Thread.setDefaultUncaughtExceptionHandler(before);
-        logger.removeHandler(capture);
+        capture.stop();
         HostsFile.set(Map.of());
     }
 

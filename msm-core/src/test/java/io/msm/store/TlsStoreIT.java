@@ -19,10 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,34 +49,18 @@ class TlsStoreIT {
             .withTls(MemcachedTls.serverCertificate()).withArgs("-c", "16");
 
     private final List<String> events = new CopyOnWriteArrayList<>();
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Logger logger = Logger.getLogger("io.msm.store");
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                warnings.add(r.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final StoreWarnings capture = new StoreWarnings();
+    private final List<String> warnings = capture.lines;
     private final List<SessionStore> stores = new ArrayList<>();
 
     @BeforeEach
     void captureLog() {
-        logger.addHandler(capture);
+        capture.start();
     }
 
     @AfterEach
     void close() {
-        logger.removeHandler(capture);
+        capture.stop();
         stores.forEach(SessionStore::close);
     }
 
@@ -217,29 +197,9 @@ class TlsStoreIT {
             stores.add(store);
             WatchedStore.awaitMillis(5000, "n1 up over TLS", () -> store.isConnected("n1"));
             proxy.retarget(WRONG_HOST.server(0).port()); // new connections reach a certificate for another host
-            int threads = 6; // more calls at once than the pool's idle connections: some open new ones
-            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
-            try {
-                for (int i = 0; i < threads; i++) {
-                    pool.submit(() -> {
-                        go.await();
-                        for (int n = 0; n < 50 && store.isConnected("n1"); n++) {
-                            try {
-                                store.get("n1", "k", TIMEOUT);
-                            } catch (StoreException expected) {
-                                // the new connections' handshakes fail
-                            }
-                        }
-                        return null;
-                    });
-                }
-                go.countDown();
-                WatchedStore.awaitMillis(3000, "n1 down", () -> !store.isConnected("n1"));
-            } finally {
-                pool.shutdownNow();
-                assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS));
-            }
+            // more calls at once than the pool's idle connections: some open new ones, whose handshakes fail
+            getsAtOnce(store, 6, 50, () -> store.isConnected("n1"));
+            WatchedStore.awaitMillis(3000, "n1 down", () -> !store.isConnected("n1"));
             assertTrue(events.contains("n1 down"), events.toString());
         }
     }
@@ -353,33 +313,13 @@ class TlsStoreIT {
                     // taken: memcached waits for its ClientHello
                 }
             }
-            int threads = 4; // more calls at once than the pool's idle connections: some open new ones
-            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
-            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-            try {
-                for (int i = 0; i < threads; i++) {
-                    pool.submit(() -> {
-                        go.await();
-                        for (int n = 0; n < 20; n++) {
-                            try {
-                                store.get("n1", "k", TIMEOUT);
-                            } catch (StoreException e) {
-                                refused.incrementAndGet();
-                            }
-                        }
-                        return null;
-                    });
-                }
-                go.countDown();
-            } finally {
-                pool.shutdown();
-                assertTrue(pool.awaitTermination(20, TimeUnit.SECONDS));
-            }
-            assertTrue(refused.get() > 0, "some calls needed a new connection, which memcached refused");
+            // more calls at once than the pool's idle connections: some open new ones, which memcached refuses
+            int refused = getsAtOnce(store, 4, 20, () -> true);
+            assertTrue(refused > 0, "some calls needed a new connection, which memcached refused");
             assertTrue(store.isConnected("n1"), store.describe("n1"));
             assertEquals(List.of("n1 up"), events);
-            assertTrue(warnings.stream().allMatch(w -> w.contains("answered in plain text, not TLS (\"ERROR") && w.contains("connection limit")), warnings.toString());
+            assertTrue(warnings.stream().allMatch(w -> w.contains("answered in plain text, not TLS (\"ERROR")
+                    && w.contains("connection limit")), warnings.toString());
         } finally {
             for (Socket s : fill) {
                 s.close();
@@ -401,6 +341,37 @@ class TlsStoreIT {
         assertArrayEquals(VALUE, store.get("n1", "after", TIMEOUT));
         assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
         System.out.println("TlsStoreIT: killed TLS node noticed after " + down + " ms");
+    }
+
+    /**
+     * {@code threads} threads, released at once, each making up to {@code each} gets while {@code goOn}: how many
+     * failed. Returns when all are done.
+     */
+    private static int getsAtOnce(SessionStore store, int threads, int each, java.util.function.BooleanSupplier goOn)
+            throws InterruptedException {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            for (int i = 0; i < threads; i++) {
+                pool.submit(() -> {
+                    go.await();
+                    for (int n = 0; n < each && goOn.getAsBoolean(); n++) {
+                        try {
+                            store.get("n1", "k", TIMEOUT);
+                        } catch (StoreException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                    return null;
+                });
+            }
+            go.countDown();
+        } finally {
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(20, TimeUnit.SECONDS), "the gets ended");
+        }
+        return failed.get();
     }
 
     private static void assertFailsWithinTheTimeout(SessionStore store) {
