@@ -6,8 +6,10 @@ import io.msm.config.LegacySessions;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.config.SessionProtection;
+import io.msm.node.LiveNodes;
 import io.msm.node.NodeAvailability;
 import io.msm.node.NodeSelector;
+import io.msm.node.NodeSet;
 import io.msm.node.SessionIdFormat;
 import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.spi.TranscoderContext;
@@ -49,6 +51,13 @@ final class EngineBase {
     final SessionStore store;
     final NodeAvailability availability;
     final NodeSelector selector;
+    /** The memcached nodes now (they change with discovery or a configuration change). */
+    final LiveNodes nodes;
+    /**
+     * Told when a well-formed session id names a node this Tomcat does not know: with discovery, another Tomcat may
+     * have a newer node list, so it is asked for again soon (rate-limited there). Must not block.
+     */
+    volatile Runnable unknownNode = () -> { };
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     final UnsavedSessions unsaved;
     /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
@@ -73,6 +82,12 @@ final class EngineBase {
 
     EngineBase(MsmConfig config, EngineContext ctx,
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
+        this(config, ctx, config.nodes(), storeFactory);
+    }
+
+    /** @param startNodes the nodes at the start: {@code config}'s, or the discovered ones */
+    EngineBase(MsmConfig config, EngineContext ctx, List<MemcachedNode> startNodes,
+            Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
         this.config = config;
         this.ctx = ctx;
         this.logPrefix = "[" + ctx.name() + "] ";
@@ -81,8 +96,8 @@ final class EngineBase {
                     + "\" cannot be part of a session id: use letters, digits, '_', '-' or '.'");
         }
         this.stats = new MsmStatistics(config.enableStatistics());
-        List<MemcachedNode> nodes = config.nodes();
-        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), nodes.get(0).id());
+        this.nodes = new LiveNodes(NodeSet.of(startNodes));
+        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), startNodes.get(0).id());
         this.transcoder = createTranscoder(config, ctx);
         this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
         this.keys = new StorageKeys(ctx.keyPrefix(), config.sessionProtection(), config.sessionKeys());
@@ -94,7 +109,7 @@ final class EngineBase {
         this.binding = isProtected ? new Binding(ctx) : null;
         this.unsaved = new UnsavedSessions(sticky ? Integer.MAX_VALUE : UnsavedSessions.NON_STICKY_MAX);
         this.threads = new EngineThreads(ctx.name(), config.backupThreadCount());
-        this.health = new NodeHealth(config, logPrefix, keys, threads);
+        this.health = new NodeHealth(config, nodes, logPrefix, keys, threads);
         this.store = storeFactory.apply(health);
         health.useStore(store);
         this.tombstones = new Tombstones(store);
@@ -110,14 +125,45 @@ final class EngineBase {
         this.selector = new NodeSelector(nodes, availability::isAvailable);
     }
 
-    /** The memcached clients of {@code config}'s nodes, telling {@code listener} about their connections. */
-    static SessionStore memcachedStore(MsmConfig config, EngineContext ctx,
+    /**
+     * The nodes are now {@code list}: an added node is connected to (and takes sessions after
+     * {@code joinDelayMillis}), a removed one is closed and forgotten; its sessions move at their next request, as
+     * when a node dies. Called by one thread at a time (discovery's, or a configuration change).
+     */
+    LiveNodes.Change changeNodes(List<MemcachedNode> list, long joinDelayMillis) {
+        synchronized (nodes) {
+            NodeSet before = nodes.current();
+            for (MemcachedNode n : list) {
+                if (!n.equals(before.get(n.id())) && before.contains(n.id())) {
+                    // same id, another address: the old pool goes first
+                    health.removed(n.id());
+                    store.removeNode(n.id());
+                }
+            }
+            for (MemcachedNode n : list) {
+                if (!n.equals(before.get(n.id()))) {
+                    store.addNode(n); // connects before any request can choose it
+                }
+            }
+            LiveNodes.Change change = nodes.replace(list, joinDelayMillis);
+            for (MemcachedNode n : change.removed) {
+                if (!change.after.contains(n.id())) {
+                    health.removed(n.id());
+                    store.removeNode(n.id());
+                }
+            }
+            return change;
+        }
+    }
+
+    /** The memcached clients of {@code nodes}, telling {@code listener} about their connections. */
+    static SessionStore memcachedStore(MsmConfig config, List<MemcachedNode> nodes, EngineContext ctx,
             MemcachedSessionStore.ConnectionListener listener) {
         try {
-            return MemcachedSessionStore.open(config, ctx.name(), listener);
+            return MemcachedSessionStore.open(config, nodes, ctx.name(), listener);
         } catch (IOException e) {
             throw new MsmException("[" + ctx.name() + "] cannot create memcached clients for "
-                    + config.nodes() + ": " + e.getMessage(), e);
+                    + nodes + ": " + e.getMessage(), e);
         }
     }
 
@@ -171,6 +217,15 @@ final class EngineBase {
     /** {@code true} if memcached node {@code nodeId} is available now. */
     boolean isAvailable(String nodeId) {
         return availability.isAvailable(nodeId);
+    }
+
+    /** {@code true} if node {@code nodeId} is (or was lately) one of the nodes; if not, {@link #unknownNode} is told. */
+    boolean isKnownNode(String nodeId) {
+        if (selector.isKnown(nodeId)) {
+            return true;
+        }
+        unknownNode.run();
+        return false;
     }
 
     /** The node of session {@code id}, or {@code null} if it is not an msm id. */

@@ -165,7 +165,7 @@ final class ExpiryList {
 
     /** The configured nodes that are available, each judged when the loop reaches it. */
     private Iterable<MemcachedNode> availableNodes() {
-        return () -> engine.config().nodes().stream().filter(n -> engine.base().isAvailable(n.id())).iterator();
+        return () -> engine.base().nodes.current().nodes().stream().filter(n -> engine.base().isAvailable(n.id())).iterator();
     }
 
     /** Reads the list from the first available node that has it, and deletes it from every available node. */

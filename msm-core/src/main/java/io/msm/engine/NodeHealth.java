@@ -2,6 +2,7 @@ package io.msm.engine;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
+import io.msm.node.LiveNodes;
 import io.msm.node.NodeAvailability;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
@@ -26,6 +27,7 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     private final MsmConfig config;
+    private final LiveNodes nodes;
     private final String logPrefix;
     private final StorageKeys keys;
     private final EngineThreads threads;
@@ -38,8 +40,9 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     private volatile NodeAvailability availability;
     private volatile Consumer<String> recovered = nodeId -> { };
 
-    NodeHealth(MsmConfig config, String logPrefix, StorageKeys keys, EngineThreads threads) {
+    NodeHealth(MsmConfig config, LiveNodes nodes, String logPrefix, StorageKeys keys, EngineThreads threads) {
         this.config = config;
+        this.nodes = nodes;
         this.logPrefix = logPrefix;
         this.keys = keys;
         this.threads = threads;
@@ -83,7 +86,7 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     /** Waits (at most {@code maxMillis}) until every node is connected; a node that is not is said unavailable. */
     void awaitConnections(long maxMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        for (MemcachedNode n : config.nodes()) {
+        for (MemcachedNode n : nodes.current().nodes()) {
             while (!availability.isAvailable(n.id()) && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(5);
@@ -147,6 +150,12 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         }
     }
 
+    /** Node {@code nodeId} was removed: forgotten, without a report. */
+    void removed(String nodeId) {
+        lastProblem.remove(nodeId);
+        availability.forget(nodeId);
+    }
+
     private boolean probe(String nodeId) {
         try {
             store.get(nodeId, keys.probe(), config.operationTimeoutMillis());
@@ -170,7 +179,7 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
 
     /** Ids of nodes currently available. */
     List<String> availableNodes() {
-        return config.nodes().stream().map(MemcachedNode::id).filter(availability::isAvailable)
+        return nodes.current().nodes().stream().map(MemcachedNode::id).filter(availability::isAvailable)
                 .collect(java.util.stream.Collectors.toList());
     }
 }

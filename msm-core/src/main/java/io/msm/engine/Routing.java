@@ -28,7 +28,7 @@ final class Routing {
     /** {@code true} if {@code id} is a well-formed session id of this configuration (routes to a known node). */
     boolean isValidId(String id) {
         SessionId p = base.ids.parse(id);
-        return p != null && base.selector.isKnown(p.nodeId());
+        return p != null && base.isKnownNode(p.nodeId());
     }
 
     /**

@@ -60,9 +60,11 @@ final class SecondaryCopies {
      * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
      */
     byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
-        List<MemcachedNode> others = new java.util.ArrayList<>(base.config.nodes().size());
-        for (MemcachedNode n : base.config.nodes()) {
-            if (!n.id().equals(primaryNode) && base.availability.isAvailable(n.id())) {
+        // the ring from the primary on: where the copy was put while the node list was the same
+        List<MemcachedNode> ring = base.nodes.current().successors(primaryNode);
+        List<MemcachedNode> others = new java.util.ArrayList<>(ring.size());
+        for (MemcachedNode n : ring) {
+            if (base.availability.isAvailable(n.id())) {
                 others.add(n);
             }
         }
@@ -94,19 +96,14 @@ final class SecondaryCopies {
         return null;
     }
 
-    /** The node for the secondary copy of a session on {@code primaryNode}: the next available one in order. */
+    /**
+     * The node for the secondary copy of a session on {@code primaryNode}: the next available one in ring order
+     * ({@link io.msm.node.NodeSet#successors}), so it stays the same when nodes elsewhere in the ring join or leave.
+     */
     String secondaryNode(String primaryNode) {
-        List<MemcachedNode> nodes = base.config.nodes();
-        int start = 0;
-        for (int i = 0; i < nodes.size(); i++) {
-            if (nodes.get(i).id().equals(primaryNode)) {
-                start = i;
-            }
-        }
-        for (int i = 1; i < nodes.size(); i++) {
-            String candidate = nodes.get((start + i) % nodes.size()).id();
-            if (base.availability.isAvailable(candidate)) {
-                return candidate;
+        for (MemcachedNode n : base.nodes.current().successors(primaryNode)) {
+            if (base.availability.isAvailable(n.id())) {
+                return n.id();
             }
         }
         return null;
@@ -250,7 +247,7 @@ final class SecondaryCopies {
 
     /** Deletes the secondary copies of {@code id} under name {@code name}: it may sit on any node but the primary. */
     void deleteSecondaries(String id, String primaryNode, int name) {
-        for (MemcachedNode n : base.config.nodes()) {
+        for (MemcachedNode n : base.nodes.current().nodes()) {
             if (!n.id().equals(primaryNode)) {
                 deleteSecondaryOn(n.id(), id, name);
             }

@@ -188,7 +188,7 @@ final class SessionEnds {
         if (p == null) {
             return;
         }
-        for (MemcachedNode n : config.nodes()) {
+        for (MemcachedNode n : base.nodes.current().nodes()) {
             if (!n.id().equals(p.nodeId())) {
                 String variant = ids.format(p.random(), n.id(), p.jvmRoute());
                 if (until != null) {

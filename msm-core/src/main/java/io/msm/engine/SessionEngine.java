@@ -1,6 +1,7 @@
 package io.msm.engine;
 
 import io.msm.MsmException;
+import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.stats.MsmStatistics;
 import io.msm.store.MemcachedSessionStore;
@@ -37,6 +38,8 @@ public final class SessionEngine implements AutoCloseable {
     static final String BAK_PREFIX = "bak:";
     /** Blob note naming the webapp a session belongs to. */
     static final String OWNER_NOTE = "io.msm.owner";
+
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     private final EngineBase base;
     private final MsmConfig config;
@@ -83,7 +86,7 @@ public final class SessionEngine implements AutoCloseable {
      */
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
         SessionEngine engine = new SessionEngine(new EngineBase(config, ctx,
-                listener -> EngineBase.memcachedStore(config, ctx, listener)));
+                listener -> EngineBase.memcachedStore(config, config.nodes(), ctx, listener)));
         engine.base.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
@@ -98,6 +101,30 @@ public final class SessionEngine implements AutoCloseable {
 
     public MsmConfig config() {
         return config;
+    }
+
+    /**
+     * The memcached nodes are now {@code nodes} (discovery, or a configuration change): an added node is connected
+     * to and takes new sessions after {@code joinDelayMillis}; a removed one is closed, and its sessions move at their
+     * next request as when a node dies (non-sticky: loaded from their secondary copy). Logged as a WARNING naming what
+     * was added and removed. Text protocol only.
+     *
+     * @throws IllegalArgumentException an empty list, none primary, or an id twice
+     * @throws UnsupportedOperationException the binary protocol
+     */
+    public void changeNodes(List<MemcachedNode> nodes, long joinDelayMillis) {
+        io.msm.node.LiveNodes.Change c = base.changeNodes(nodes, joinDelayMillis);
+        if (!c.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed: "
+                    + (c.added.isEmpty() ? "" : "added " + c.added + (c.removed.isEmpty() ? "" : ", "))
+                    + (c.removed.isEmpty() ? "" : "removed " + c.removed + " (their sessions move at their next"
+                    + " request)") + "; now " + c.after);
+        }
+    }
+
+    /** The memcached nodes now. */
+    public List<MemcachedNode> nodes() {
+        return base.nodes.current().nodes();
     }
 
     public MsmStatistics statistics() {

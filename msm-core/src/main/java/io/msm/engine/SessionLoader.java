@@ -55,7 +55,7 @@ final class SessionLoader {
      */
     LoadResult load(String id) {
         SessionId p = ids.parse(id);
-        if (p == null || !selector.isKnown(p.nodeId())) {
+        if (p == null || !base.isKnownNode(p.nodeId())) {
             return LoadResult.of(LoadResult.Status.INVALID_ID, "not an msm session id of this configuration");
         }
         if (ends.hasEnded(id)) {

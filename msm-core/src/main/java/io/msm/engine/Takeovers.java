@@ -107,7 +107,7 @@ final class Takeovers {
     private void readTakeovers(long deadlineNanos) {
         Map<String, List<TakeoverNotices.Notice>> taken = new java.util.HashMap<>();
         Set<String> endedTokens = new java.util.HashSet<>();
-        for (MemcachedNode n : base.config.nodes()) {
+        for (MemcachedNode n : base.nodes.current().nodes()) {
             // rounded up: asked first, a node had the whole operationTimeout, so a timeout makes it suspect at once
             long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime() + 999_999);
             if (left <= 1) {

@@ -77,6 +77,12 @@ public final class NodeAvailability {
         }
     }
 
+    /** Node {@code nodeId} was removed: what was known of it goes, without a report. */
+    public synchronized void forget(String nodeId) {
+        suspects.remove(nodeId);
+        reported.remove(nodeId);
+    }
+
     /** An operation on the node timed out: skip the node until a probe succeeds. */
     public void timedOut(String nodeId) {
         if (suspects.add(nodeId)) {

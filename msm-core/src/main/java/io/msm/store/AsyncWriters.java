@@ -2,9 +2,9 @@ package io.msm.store;
 
 import io.msm.internal.DaemonThreads;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -36,15 +36,21 @@ final class AsyncWriters implements AutoCloseable {
         boolean run(long timeoutMillis);
     }
 
-    private final Map<String, Node> writers;
+    private final Map<String, Node> writers = new ConcurrentHashMap<>();
     private final DaemonThreads threads;
     private final long timeoutMillis;
 
     AsyncWriters(Collection<String> nodeIds, String name, long timeoutMillis) {
         this.timeoutMillis = timeoutMillis;
         this.threads = new DaemonThreads("msm-secondary-" + name);
-        Map<String, Node> w = new LinkedHashMap<>();
         for (String id : nodeIds) {
+            add(id);
+        }
+    }
+
+    /** A writer for node {@code nodeId} (a node added while running); none if it has one. */
+    void add(String nodeId) {
+        writers.computeIfAbsent(nodeId, id -> {
             ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE),
                     r -> {
                         Thread t = threads.newThread(r);
@@ -53,9 +59,16 @@ final class AsyncWriters implements AutoCloseable {
                         return t;
                     });
             e.allowCoreThreadTimeOut(true);
-            w.put(id, new Node(e));
+            return new Node(e);
+        });
+    }
+
+    /** Node {@code nodeId} was removed: its queued writes fail, a write under way ends at its timeout. */
+    void remove(String nodeId) {
+        Node n = writers.remove(nodeId);
+        if (n != null) {
+            stop(n);
         }
-        this.writers = Map.copyOf(w);
     }
 
     /** A node's writer thread and the bytes of the values it holds. */
@@ -137,10 +150,14 @@ final class AsyncWriters implements AutoCloseable {
     @Override
     public void close() {
         for (Node n : writers.values()) {
-            for (Runnable r : n.executor.shutdownNow()) {
-                ((Task) r).end(false);
-            }
+            stop(n);
         }
         threads.awaitEnd(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_MILLIS));
+    }
+
+    private static void stop(Node n) {
+        for (Runnable r : n.executor.shutdownNow()) {
+            ((Task) r).end(false);
+        }
     }
 }

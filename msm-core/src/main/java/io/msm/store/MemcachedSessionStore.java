@@ -46,10 +46,21 @@ public final class MemcachedSessionStore {
      * @throws IOException spymemcached's clients cannot be created
      */
     public static SessionStore open(MsmConfig config, String name, ConnectionListener listener) throws IOException {
+        return open(config, config.nodes(), name, listener);
+    }
+
+    /**
+     * The store for {@code nodes} (discovered, or {@code config}'s) on {@code config}'s protocol.
+     *
+     * @param name names the store's threads (a context's name)
+     * @throws IOException spymemcached's clients cannot be created
+     */
+    public static SessionStore open(MsmConfig config, java.util.List<io.msm.config.MemcachedNode> nodes, String name,
+            ConnectionListener listener) throws IOException {
         if (config.memcachedProtocol() == MemcachedProtocol.BINARY) {
             return new SpymemcachedStore(config, name, listener);
         }
-        return new TextProtocolStore(config, name, listener);
+        return new TextProtocolStore(config, nodes, name, listener);
     }
 
     /** A listener made of two actions. */

@@ -3,7 +3,6 @@ package io.msm.store;
 import io.msm.internal.DaemonThreads;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +53,9 @@ final class NodeWatch implements AutoCloseable {
     /** How long {@link #close()} waits for the watch threads to end. */
     static final long END_MILLIS = 2000;
 
-    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private final Map<String, Node> nodes = new ConcurrentHashMap<>();
+    private final String threadName;
+    private volatile boolean started;
     private final Map<String, Boolean> up = new ConcurrentHashMap<>();
     private final MemcachedSessionStore.ConnectionListener listener;
     private final long connectTimeoutMillis;
@@ -73,6 +74,7 @@ final class NodeWatch implements AutoCloseable {
         this.listener = listener;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.identifies = identifies;
+        this.threadName = threadName;
         for (Map.Entry<String, DirectConnections> e : pools.entrySet()) {
             up.put(e.getKey(), false);
             nodes.put(e.getKey(), new Node(e.getKey(), e.getValue(), threadName + "-" + e.getKey()));
@@ -80,9 +82,37 @@ final class NodeWatch implements AutoCloseable {
     }
 
     /** Starts watching. */
-    NodeWatch start() {
+    synchronized NodeWatch start() {
+        started = true;
         nodes.values().forEach(n -> n.thread.start());
         return this;
+    }
+
+    /** Watches {@code pool} of node {@code nodeId} too (a node added while running); it is down until it connects. */
+    synchronized void add(String nodeId, DirectConnections pool) {
+        if (closed || nodes.containsKey(nodeId)) {
+            return;
+        }
+        Node n = new Node(nodeId, pool, threadName + "-" + nodeId);
+        up.put(nodeId, false);
+        nodes.put(nodeId, n);
+        if (started) {
+            n.thread.start();
+        }
+    }
+
+    /**
+     * Stops watching node {@code nodeId} (removed while running): its thread ends, without telling the listener
+     * anything more. The caller closes its pool.
+     */
+    synchronized void remove(String nodeId) {
+        Node n = nodes.remove(nodeId);
+        if (n != null) {
+            n.removed = true;
+            up.remove(nodeId);
+            LockSupport.unpark(n.thread);
+            n.connects.abort();
+        }
     }
 
     /** {@code true} while the node is known to accept connections (no I/O). */
@@ -108,6 +138,8 @@ final class NodeWatch implements AutoCloseable {
         final Thread thread;
         /** When to try the node again while it is down ({@link System#nanoTime()}). */
         volatile long retryAt;
+        /** The node was removed ({@link #remove}): the thread ends. */
+        volatile boolean removed;
         /** The memcached process last seen ({@link WatchConnects#openIdle}); {@code null} if unknown. */
         String process;
         /** Connects that timed out in a row while the node was up. */
@@ -134,7 +166,7 @@ final class NodeWatch implements AutoCloseable {
 
         @Override
         public void run() {
-            while (!closed) {
+            while (!closed && !removed) {
                 if (isUp(id)) {
                     if (!watch()) { // no read waited: pause as long as one would have
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(READ_MILLIS));
@@ -294,6 +326,9 @@ final class NodeWatch implements AutoCloseable {
     }
 
     private synchronized void set(String id, boolean isUp) {
+        if (!nodes.containsKey(id)) {
+            return; // removed
+        }
         Boolean before = up.put(id, isUp);
         if (!closed && before != isUp) {
             if (isUp) {
@@ -318,7 +353,9 @@ final class NodeWatch implements AutoCloseable {
      */
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true; // no node added from now on
+        }
         for (Node n : nodes.values()) {
             LockSupport.unpark(n.thread);
             n.connects.abort();

@@ -147,6 +147,22 @@ public interface SessionStore extends AutoCloseable {
     /** Whether the node is known to accept connections (no I/O); changes are told to the store's listener. */
     boolean isConnected(String nodeId);
 
+    /**
+     * Connects to {@code node} too (a node added while running); it is unconnected until the store's connection
+     * events say otherwise.
+     *
+     * @throws UnsupportedOperationException the store cannot change its nodes (the binary protocol)
+     */
+    void addNode(io.msm.config.MemcachedNode node);
+
+    /**
+     * Closes everything of node {@code nodeId} (removed while running); calls on it fail from now on, and no connection
+     * event about it follows.
+     *
+     * @throws UnsupportedOperationException the store cannot change its nodes (the binary protocol)
+     */
+    void removeNode(String nodeId);
+
     /** A short description of the node's connection state for error messages. */
     String describe(String nodeId);
 

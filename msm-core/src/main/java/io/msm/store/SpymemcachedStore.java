@@ -300,6 +300,16 @@ final class SpymemcachedStore implements SessionStore {
     }
 
     @Override
+    public void addNode(MemcachedNode node) {
+        throw new UnsupportedOperationException("memcached nodes change only with memcachedProtocol=\"text\"");
+    }
+
+    @Override
+    public void removeNode(String nodeId) {
+        throw new UnsupportedOperationException("memcached nodes change only with memcachedProtocol=\"text\"");
+    }
+
+    @Override
     public boolean isConnected(String nodeId) {
         SpymemcachedClient c = clients.get(nodeId);
         return c != null && c.isConnected() && watch.isUp(nodeId);

@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +23,10 @@ import javax.net.ssl.SSLHandshakeException;
 final class TextProtocolStore implements SessionStore {
     private static final String MG = "mg";
 
-    private final Map<String, DirectConnections> nodes;
+    /** The nodes' pools by id; nodes are added and removed while running ({@link #addNode}, {@link #removeNode}). */
+    private final Map<String, DirectConnections> nodes = new ConcurrentHashMap<>();
+    private final TlsLayer tls;
+    private final String name;
     private final AsyncWriters async;
     private final WriteDeadline writeDeadline;
     private final NodeWatch watch;
@@ -34,18 +38,23 @@ final class TextProtocolStore implements SessionStore {
      */
     private final Set<String> noMetaCommands = ConcurrentHashMap.newKeySet();
 
-    /** @param name names the store's threads (the context's name) */
-    TextProtocolStore(MsmConfig config, String name, MemcachedSessionStore.ConnectionListener listener) {
+    /**
+     * @param nodes the nodes at the start
+     * @param name names the store's threads (the context's name)
+     */
+    TextProtocolStore(MsmConfig config, List<MemcachedNode> nodes, String name,
+            MemcachedSessionStore.ConnectionListener listener) {
         this.operationTimeoutMillis = config.operationTimeoutMillis();
+        this.name = name;
         this.writeDeadline = new WriteDeadline("msm-write-deadline-" + name);
-        TlsLayer tls = config.tlsContext().map(c -> new TlsLayer(c, name)).orElse(null);
+        this.tls = config.tlsContext().map(c -> new TlsLayer(c, name)).orElse(null);
         Map<String, DirectConnections> n = new LinkedHashMap<>();
-        for (MemcachedNode node : config.nodes()) {
-            n.put(node.id(), new DirectConnections(node.host(), node.port(), writeDeadline, tls, name));
+        for (MemcachedNode node : nodes) {
+            n.put(node.id(), pool(node));
         }
-        this.nodes = java.util.Collections.unmodifiableMap(n);
-        this.async = new AsyncWriters(nodes.keySet(), name, operationTimeoutMillis);
-        this.watch = new NodeWatch(nodes, "msm-watch-" + name, operationTimeoutMillis, true,
+        this.nodes.putAll(n);
+        this.async = new AsyncWriters(n.keySet(), name, operationTimeoutMillis);
+        this.watch = new NodeWatch(n, "msm-watch-" + name, operationTimeoutMillis, true,
                 MemcachedSessionStore.listener(nodeId -> {
                     sizes.forget(nodeId); // maybe restarted with another -I
                     noMetaCommands.remove(nodeId); // or another version
@@ -54,6 +63,34 @@ final class TextProtocolStore implements SessionStore {
                     sizes.forget(nodeId);
                     listener.disconnected(nodeId);
                 })).start();
+    }
+
+    private DirectConnections pool(MemcachedNode node) {
+        return new DirectConnections(node.host(), node.port(), writeDeadline, tls, name);
+    }
+
+    @Override
+    public void addNode(MemcachedNode node) {
+        DirectConnections pool = pool(node);
+        if (nodes.putIfAbsent(node.id(), pool) != null) {
+            pool.close();
+            return;
+        }
+        async.add(node.id());
+        watch.add(node.id(), pool);
+    }
+
+    @Override
+    public void removeNode(String nodeId) {
+        DirectConnections pool = nodes.remove(nodeId);
+        if (pool == null) {
+            return;
+        }
+        watch.remove(nodeId);
+        pool.close(); // first: ends a write under way to it, as at close()
+        async.remove(nodeId);
+        sizes.forget(nodeId);
+        noMetaCommands.remove(nodeId);
     }
 
     private DirectConnections pool(String op, String nodeId, String key) {
@@ -109,7 +146,8 @@ final class TextProtocolStore implements SessionStore {
 
     private Map<String, String> settings(String nodeId, long timeoutMillis) {
         try {
-            return nodes.get(nodeId).call(timeoutMillis, c -> TextCommands.stats(c, "settings"));
+            DirectConnections pool = nodes.get(nodeId);
+            return pool == null ? null : pool.call(timeoutMillis, c -> TextCommands.stats(c, "settings"));
         } catch (IOException e) {
             return null;
         }

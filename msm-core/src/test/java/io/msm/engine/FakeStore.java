@@ -291,8 +291,26 @@ final class FakeStore implements SessionStore {
         return items.remove(node + "/" + key) != null;
     }
 
+    /** Nodes removed while running: unconnected, without a connection event. */
+    final Set<String> removed = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void addNode(io.msm.config.MemcachedNode node) {
+        removed.remove(node.id());
+        disconnected.remove(node.id());
+        listener.connected(node.id());
+    }
+
+    @Override
+    public void removeNode(String node) {
+        removed.add(node);
+    }
+
     @Override
     public boolean isConnected(String node) {
+        if (removed.contains(node)) {
+            return false;
+        }
         return !disconnected.contains(node);
     }
 

@@ -1,0 +1,127 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.testing.TestTranscoderFactory;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The node list changed while running ({@link SessionEngine#changeNodes}), on real memcached: a node added is connected
+ * to and takes new sessions; a node removed is closed (no connection, no thread left) and its sessions move at their
+ * next load, non-sticky from their secondary copy; the secondary copies of the other nodes stay where they are.
+ */
+class NodeChangeIT {
+    @RegisterExtension
+    static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(3);
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private static MsmConfig config(String nodes) {
+        return MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .set(MsmConfig.STICKY, "false").build(NodeChangeIT.class.getClassLoader());
+    }
+
+    private static SessionEngine start(MsmConfig config, String name) {
+        return SessionEngine.start(config, new EngineContext(name, NodeChangeIT.class.getClassLoader(), null, "p_",
+                System::currentTimeMillis));
+    }
+
+    /** A session on {@code node} with {@code count}, stored (and its secondary copy). */
+    private static String stored(SessionEngine e, String node, int count) {
+        String id = String.format("%032X", IDS.incrementAndGet()) + "-" + node;
+        TestSession s = new TestSession(id, System.currentTimeMillis());
+        e.created(s);
+        e.requestStarted(s);
+        s.set("count", count);
+        e.requestEnded(s);
+        assertTrue(e.awaitIdle(5000));
+        return id;
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    private static Set<String> nodesOfNewSessions(SessionEngine e, int count) {
+        Set<String> chosen = new HashSet<>();
+        for (int i = 0; i < count; i++) {
+            String id = e.newSessionId(String.format("%032X", i));
+            chosen.add(id.substring(id.lastIndexOf('-') + 1));
+        }
+        return chosen;
+    }
+
+    private static boolean threadAlive(String name) {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name) && t.isAlive());
+    }
+
+    @Test
+    void anAddedNodeTakesNewSessionsAndARemovedOnesSessionsAreLoadedFromTheirSecondaryCopyAndMoved()
+            throws Exception {
+        List<MemcachedNode> three = config(MEMCACHED.nodesAttribute("n1", "n2", "n3")).nodes();
+        try (SessionEngine e = start(config(MEMCACHED.nodesAttribute("n1", "n2")), "/change")) {
+            assertEquals(Set.of("n1", "n2"), nodesOfNewSessions(e, 10));
+            String onN1 = stored(e, "n1", 1);
+            String onN2 = stored(e, "n2", 2);
+            assertTrue(MEMCACHED.server(1).keys().stream().anyMatch(k -> k.contains("bak") && k.contains(onN1)),
+                    "n1's secondary copy is on n2, the next in the ring: " + MEMCACHED.server(1).keys());
+
+            e.changeNodes(three, 0);
+            await("n3 takes new sessions", () -> nodesOfNewSessions(e, 9).contains("n3"));
+            assertEquals(Set.of("n1", "n2", "n3"), nodesOfNewSessions(e, 9));
+            String onN3 = stored(e, "n3", 3);
+            assertTrue(MEMCACHED.server(2).keys().stream().anyMatch(k -> !k.contains("bak") && k.contains(onN3)),
+                    "stored on the added node: " + MEMCACHED.server(2).keys());
+
+            e.changeNodes(List.of(three.get(1), three.get(2)), 0); // n1 removed (its memcached still runs)
+            assertEquals(Set.of("n2", "n3"), nodesOfNewSessions(e, 10));
+            assertTrue(e.isValidId(onN1), "a removed node's session id is still one of this configuration");
+            LoadResult r = e.load(onN1);
+            assertTrue(r.isFound(), r.status() + " " + r.reason());
+            assertEquals(1, r.attributes().get("count"), "from its secondary copy on n2");
+            String moved = e.relocate(onN1);
+            assertNotNull(moved, "moved off the removed node");
+            assertFalse(moved.endsWith("-n1"), moved);
+            LoadResult r2 = e.load(onN2);
+            assertEquals(2, r2.attributes().get("count"), "n2's sessions are untouched");
+            assertNull(e.relocate(onN2));
+
+            await("n1's watch thread ends", () -> !threadAlive("msm-watch-/change-n1"));
+            MEMCACHED.server(0).stat("curr_connections"); // (its own connection)
+            await("no connection to n1 left", () -> MEMCACHED.server(0).stat("curr_connections") <= 1);
+            assertTrue(threadAlive("msm-watch-/change-n2"));
+        }
+    }
+
+    @Test
+    void aJoiningNodeTakesNoSessionBeforeItsDelayUnlessNoOtherIsThere() throws Exception {
+        List<MemcachedNode> three = config(MEMCACHED.nodesAttribute("n1", "n2", "n3")).nodes();
+        try (SessionEngine e = start(config(MEMCACHED.nodesAttribute("n1", "n2")), "/join")) {
+            e.changeNodes(three, 60_000);
+            await("n3 connected", () -> e.nodes().size() == 3 && threadAlive("msm-watch-/join-n3"));
+            assertEquals(Set.of("n1", "n2"), nodesOfNewSessions(e, 30),
+                    "the other Tomcats may not know n3 yet: no session id names it");
+            String id = stored(e, "n1", 7);
+            assertNull(e.relocate(id));
+            assertNotEquals(List.of(), e.nodes());
+        }
+    }
+}
