@@ -43,16 +43,39 @@ abstract class ManagerAttributes extends ManagerBase {
         attributes.set(attribute, value);
     }
 
+    /**
+     * {@code memcachedNodes} or {@code failoverNodes} set, maybe while msm runs (JMX): then the running msm takes the
+     * new list ({@link #nodesChanged}); a value it refuses is not kept.
+     */
+    private void setNodes(String attribute, String value) {
+        String before = attributes.get(attribute);
+        attributes.set(attribute, value);
+        try {
+            nodesChanged();
+        } catch (RuntimeException e) {
+            attributes.set(attribute, before);
+            throw e;
+        }
+    }
+
+    /**
+     * The node attributes changed: a running msm changes its nodes now (a node added is connected to and takes new
+     * sessions, a node removed is closed and its sessions move at their next request).
+     *
+     * @throws IllegalArgumentException naming the attribute and why the running msm cannot take the value
+     */
+    abstract void nodesChanged();
+
     private String get(String attribute) {
         return attributes.get(attribute);
     }
 
     // One thin setter (and getter) per attribute, by name: Tomcat finds them by reflection.
 
-    public void setMemcachedNodes(String v) { set(MsmConfig.MEMCACHED_NODES, v); }
+    public void setMemcachedNodes(String v) { setNodes(MsmConfig.MEMCACHED_NODES, v); }
     public String getMemcachedNodes() { return get(MsmConfig.MEMCACHED_NODES); }
 
-    public void setFailoverNodes(String v) { set(MsmConfig.FAILOVER_NODES, v); }
+    public void setFailoverNodes(String v) { setNodes(MsmConfig.FAILOVER_NODES, v); }
     public String getFailoverNodes() { return get(MsmConfig.FAILOVER_NODES); }
 
     public void setSticky(String v) { set(MsmConfig.STICKY, v); }

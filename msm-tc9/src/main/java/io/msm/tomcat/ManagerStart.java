@@ -67,11 +67,32 @@ final class ManagerStart {
     }
 
     /** The INFO line of a start: the mode, the nodes and how sessions are written. */
-    static String startedLine(MsmConfig config, String jvmRoute) {
+    static String startedLine(MsmConfig config, java.util.List<io.msm.config.MemcachedNode> nodes, String jvmRoute) {
         return "msm started: " + (config.sticky()
-                ? "sticky sessions backed up to memcached " + config.nodes()
+                ? "sticky sessions backed up to memcached " + nodes
                         + (jvmRoute == null ? "" : ", jvmRoute " + jvmRoute)
                         + (config.sessionBackupAsync() ? ", asynchronous backup" : ", synchronous backup")
-                : "non-sticky sessions in memcached " + config.nodes() + " (lockingMode " + config.lockingMode() + ")");
+                : "non-sticky sessions in memcached " + nodes + " (lockingMode " + config.lockingMode() + ")");
+    }
+
+    /**
+     * The running {@code engine} takes the nodes of {@code changed} (memcachedNodes or failoverNodes set through JMX).
+     *
+     * @throws IllegalArgumentException the new configuration is invalid, or needs a restart to take effect
+     */
+    static void changeNodes(SessionEngine engine, MsmConfig changed, String logPrefix) {
+        MsmConfig running = engine.config();
+        String restart = null;
+        if (running.nodeIdsInSessionIds() != changed.nodeIdsInSessionIds()) {
+            restart = "a single node without an id (host:port) and a list of nodes with ids make different session"
+                    + " ids";
+        } else if (running.memcachedProtocol() != io.msm.config.MemcachedProtocol.TEXT) {
+            restart = "with memcachedProtocol=\"binary\" the nodes are read at the start only";
+        }
+        if (restart != null) {
+            throw new IllegalArgumentException(logPrefix + MsmConfig.MEMCACHED_NODES + " \""
+                    + changed.nodes() + "\" takes effect at the next start of the context: " + restart);
+        }
+        engine.changeNodes(changed.nodes(), 0);
     }
 }

@@ -108,8 +108,23 @@ public class MemcachedSessionManager extends ManagerStatistics {
         if (log.isDebugEnabled()) {
             log.debug(logPrefix + "effective configuration: " + config);
         }
-        log.info(logPrefix + ManagerStart.startedLine(config, getJvmRoute()));
+        log.info(logPrefix + ManagerStart.startedLine(config, engine.nodes(), getJvmRoute()));
         setState(LifecycleState.STARTING);
+    }
+
+    @Override
+    void nodesChanged() {
+        SessionEngine e = engine;
+        if (e == null) {
+            return; // read at the next start
+        }
+        MsmConfig changed;
+        try {
+            changed = buildConfig(ManagerStart.classLoader(this));
+        } catch (InvalidConfigurationException ex) {
+            throw new IllegalArgumentException(logPrefix + ex.getMessage(), ex);
+        }
+        ManagerStart.changeNodes(e, changed, logPrefix);
     }
 
     /**
