@@ -40,6 +40,11 @@ final class Attributes {
             "(required)", NodeList::read).readsUnset();
     /** Read with {@code memcachedNodes}; its value is only shown. */
     static final Attribute<String> FAILOVER_NODES = Attribute.of(MsmConfig.FAILOVER_NODES, (String) null, (t, r) -> t);
+    /** Seconds between two questions for the nodes, with {@code memcachedNodes="discover:..."} or {@code "dns:..."}. */
+    static final Attribute<Integer> DISCOVERY_INTERVAL = Attribute.of(MsmConfig.DISCOVERY_INTERVAL, 30,
+            Attributes::discoveryInterval).shown(v -> v + "s");
+    private static final Attribute<Integer> DISCOVERY_INTERVAL_VALUES = positiveInt(MsmConfig.DISCOVERY_INTERVAL, 30,
+            "seconds");
     static final Attribute<Boolean> STICKY = bool(MsmConfig.STICKY, true);
     static final Attribute<Locking> LOCKING_MODE = Attribute.of(MsmConfig.LOCKING_MODE,
             () -> new Locking(LockingMode.NONE, null), "`none`", Attributes::locking);
@@ -126,7 +131,7 @@ final class Attributes {
             LegacySessions.OFF, Attributes::legacySessions).shown(LegacySessions::attributeValue);
 
     /** Every attribute, in README's order. */
-    static final List<Attribute<?>> ALL = List.of(MEMCACHED_NODES, FAILOVER_NODES, STICKY, LOCKING_MODE,
+    static final List<Attribute<?>> ALL = List.of(MEMCACHED_NODES, FAILOVER_NODES, DISCOVERY_INTERVAL, STICKY, LOCKING_MODE,
             LOCK_EXPIRATION, LOCK_FAILURE, OPERATION_TIMEOUT, REQUEST_URI_IGNORE_PATTERN, SESSION_ATTRIBUTE_FILTER,
             SESSION_BACKUP_ASYNC, BACKUP_THREAD_COUNT, SESSION_BACKUP_TIMEOUT, TRANSCODER_FACTORY_CLASS,
             COPY_COLLECTIONS_FOR_SERIALIZATION, CUSTOM_CONVERTER, ENABLE_STATISTICS, MEMCACHED_PROTOCOL, USERNAME,
@@ -162,6 +167,15 @@ final class Attributes {
                 r.problem(MsmConfig.LOCKING_MODE, "expected none, all, auto or uriPattern:<regex>");
                 return null;
         }
+    }
+
+    private static Integer discoveryInterval(String t, Reading r) {
+        if (!NodeList.isDiscovery(r.text(MsmConfig.MEMCACHED_NODES))) {
+            r.problem(MsmConfig.DISCOVERY_INTERVAL, "only used with memcachedNodes=\"discover:<host>:<port>\" or"
+                    + " \"dns:<name>:<port>\"");
+            return null;
+        }
+        return DISCOVERY_INTERVAL_VALUES.read(t, r);
     }
 
     /** The password as written, and SASL's rules for the credentials (checked whether they are set or not). */

@@ -20,6 +20,20 @@ public final class MemcachedNode {
     }
 
     /**
+     * A node found by discovery: a primary node.
+     *
+     * @param id {@code [A-Za-z0-9_]+}
+     * @param host a host name or an IP literal (IPv6 without brackets)
+     * @throws IllegalArgumentException for another id or a port not in 1..65535
+     */
+    public static MemcachedNode discovered(String id, String host, int port) {
+        if (!id.matches("[A-Za-z0-9_]+") || port < 1 || port > 65535) {
+            throw new IllegalArgumentException("node " + id + " at port " + port);
+        }
+        return new MemcachedNode(id, host, port, false);
+    }
+
+    /**
      * The node id, {@code [A-Za-z0-9_]+}. For a single node configured without an id ({@code host:port}) this is
      * {@code host:port}, and session ids carry no node id.
      */

@@ -22,6 +22,8 @@ public final class MsmConfig {
     // ------------------------------------------------------------------ attribute names
     public static final String MEMCACHED_NODES = "memcachedNodes";
     public static final String FAILOVER_NODES = "failoverNodes";
+    /** Ours: seconds between two questions for the nodes with {@code memcachedNodes="discover:..."} or {@code "dns:..."}. */
+    public static final String DISCOVERY_INTERVAL = "discoveryInterval";
     public static final String STICKY = "sticky";
     public static final String LOCKING_MODE = "lockingMode";
     public static final String LOCK_EXPIRATION = "lockExpiration";
@@ -117,6 +119,15 @@ public final class MsmConfig {
     /** The nodes of {@code memcachedNodes}, in configured order, with {@link MemcachedNode#isFailover()} set. */
     public List<MemcachedNode> nodes() {
         return get(Attributes.MEMCACHED_NODES).nodes;
+    }
+
+    /**
+     * Where the nodes are found ({@code memcachedNodes="discover:..."} or {@code "dns:..."}); empty for a list of
+     * nodes. With it, {@link #nodes()} is empty: the nodes are those the source answers.
+     */
+    public Optional<NodeDiscovery> discovery() {
+        NodeDiscovery d = get(Attributes.MEMCACHED_NODES).discovery;
+        return d == null ? Optional.empty() : Optional.of(d.withInterval(get(Attributes.DISCOVERY_INTERVAL)));
     }
 
     /** {@code false} only for a single node configured as {@code host:port}: then session ids carry no node id. */

@@ -19,12 +19,21 @@ final class NodeList {
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_]+");
     private static final String REQUIRED = "required, e.g. n1:host1:11211,n2:host2:11211";
 
+    private static final Pattern SOURCE = Pattern.compile("(discover|dns):(\\[[^\\]]+\\]|[^:\\[\\]]+):(\\d{1,5})");
+
     final List<MemcachedNode> nodes;
     final boolean idsInSessionIds;
+    /** {@code discover:} or {@code dns:} (its interval not read yet); {@code null} for a list of nodes. */
+    final NodeDiscovery discovery;
 
     private NodeList(List<MemcachedNode> nodes, boolean idsInSessionIds) {
+        this(nodes, idsInSessionIds, null);
+    }
+
+    private NodeList(List<MemcachedNode> nodes, boolean idsInSessionIds, NodeDiscovery discovery) {
         this.nodes = List.copyOf(nodes);
         this.idsInSessionIds = idsInSessionIds;
+        this.discovery = discovery;
     }
 
     /** No node (the value of a bad {@code memcachedNodes}, which stops the configuration anyway). */
@@ -34,7 +43,7 @@ final class NodeList {
 
     @Override
     public String toString() {
-        return nodes.toString();
+        return discovery != null ? discovery.toString() : nodes.toString();
     }
 
     /** Reads {@code memcachedNodes} ({@code text}, {@code null} if not set) and {@code failoverNodes}. */
@@ -44,6 +53,9 @@ final class NodeList {
             return null;
         }
         String[] entries = LIST_SEPARATOR.split(text);
+        if (isDiscovery(text)) {
+            return discovered(text.trim(), entries.length, r);
+        }
         List<MemcachedNode> parsed = new ArrayList<>();
         Set<String> ids = new LinkedHashSet<>();
         Set<String> addresses = new LinkedHashSet<>();
@@ -81,6 +93,50 @@ final class NodeList {
             return null;
         }
         return withFailoverNodes(new NodeList(parsed, idsInSessionIds), r);
+    }
+
+    /**
+     * {@code discover:<host>:<port>} or {@code dns:<name>:<port>}, alone: the nodes are found at the start and then
+     * every {@code discoveryInterval} seconds; all of them are primary nodes, and session ids carry their ids.
+     */
+    private static NodeList discovered(String text, int entries, Reading r) {
+        Matcher m = SOURCE.matcher(text);
+        if (entries != 1 || !m.matches()) {
+            r.problem(MsmConfig.MEMCACHED_NODES, "discover: and dns: take one <host>:<port> and stand alone, e.g."
+                    + " discover:mycluster.xxxxxx.cfg.use1.cache.amazonaws.com:11211 or dns:memcached.shop.svc:11211");
+            return null;
+        }
+        String host = m.group(2).startsWith("[") ? m.group(2).substring(1, m.group(2).length() - 1) : m.group(2);
+        int port = Integer.parseInt(m.group(3));
+        String problem = host.isEmpty() ? "an empty host" : port < 1 || port > 65535 ? "port " + port
+                + " is not in 1..65535" : null;
+        if (problem != null) {
+            r.problem(MsmConfig.MEMCACHED_NODES, problem);
+            return null;
+        }
+        NodeDiscovery.Kind kind = m.group(1).equals("dns") ? NodeDiscovery.Kind.DNS
+                : NodeDiscovery.Kind.CONFIG_ENDPOINT;
+        if (r.text(MsmConfig.FAILOVER_NODES) != null) {
+            r.problem(MsmConfig.FAILOVER_NODES, "discovered nodes are all primary nodes: failoverNodes cannot name any"
+                    + " with memcachedNodes=\"" + text + "\"");
+        }
+        if ("binary".equalsIgnoreCase(r.text(MsmConfig.MEMCACHED_PROTOCOL))) {
+            r.problem(MsmConfig.MEMCACHED_PROTOCOL, "memcachedNodes=\"" + text + "\" needs the text protocol"
+                    + " (nodes found while running are connected to on it)");
+        }
+        return new NodeList(List.of(), true, new NodeDiscovery(kind, host, port, 0));
+    }
+
+    /** Whether {@code memcachedNodes} (its text, or {@code null}) names a discovery source in one of its entries. */
+    static boolean isDiscovery(String text) {
+        if (text != null) {
+            for (String entry : LIST_SEPARATOR.split(text.trim())) {
+                if (entry.startsWith("discover:") || entry.startsWith("dns:")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** One entry of memcachedNodes as written: {@code <id>:<host>:<port>}, or a single {@code <host>:<port>}. */

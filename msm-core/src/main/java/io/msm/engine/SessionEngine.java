@@ -3,6 +3,7 @@ package io.msm.engine;
 import io.msm.MsmException;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
+import io.msm.discovery.DiscoveryPoller;
 import io.msm.stats.MsmStatistics;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.store.SessionStore;
@@ -53,6 +54,8 @@ public final class SessionEngine implements AutoCloseable {
     private final SessionRunner runner;
     private final Routing routing;
     private final SessionLifecycle lifecycle;
+    /** With {@code memcachedNodes="discover:..."} or {@code "dns:..."}: asks for the nodes; else {@code null}. */
+    private volatile DiscoveryPoller discovery;
 
     private SessionEngine(EngineBase base) {
         this.base = base;
@@ -85,8 +88,26 @@ public final class SessionEngine implements AutoCloseable {
      * @throws MsmException if the transcoder cannot be built or the clients cannot be created
      */
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
-        SessionEngine engine = new SessionEngine(new EngineBase(config, ctx,
-                listener -> EngineBase.memcachedStore(config, config.nodes(), ctx, listener)));
+        java.util.concurrent.atomic.AtomicReference<SessionEngine> started =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        DiscoveryPoller poller = DiscoveredNodes.poller(config, ctx, started);
+        List<MemcachedNode> nodes = poller == null ? config.nodes() : DiscoveredNodes.first(poller, ctx);
+        SessionEngine engine;
+        try {
+            engine = new SessionEngine(new EngineBase(config, ctx, nodes,
+                    listener -> EngineBase.memcachedStore(config, nodes, ctx, listener)));
+        } catch (RuntimeException e) {
+            if (poller != null) {
+                poller.close();
+            }
+            throw e;
+        }
+        if (poller != null) {
+            engine.discovery = poller;
+            engine.base.unknownNode = poller::refreshSoon;
+            started.set(engine);
+            poller.start();
+        }
         engine.base.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
@@ -407,6 +428,10 @@ public final class SessionEngine implements AutoCloseable {
     /** Stops at once: abandons queued backups and closes the clients. */
     @Override
     public void close() {
+        DiscoveryPoller d = discovery;
+        if (d != null) {
+            d.close(); // first: no node list change while the rest stops
+        }
         base.threads.stopping(true);
         if (base.idle != null) {
             base.idle.clear();

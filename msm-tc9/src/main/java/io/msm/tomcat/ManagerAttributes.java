@@ -78,6 +78,12 @@ abstract class ManagerAttributes extends ManagerBase {
     public void setFailoverNodes(String v) { setNodes(MsmConfig.FAILOVER_NODES, v); }
     public String getFailoverNodes() { return get(MsmConfig.FAILOVER_NODES); }
 
+    public void setDiscoveryInterval(String v) { set(MsmConfig.DISCOVERY_INTERVAL, v); }
+    public String getDiscoveryInterval() { return get(MsmConfig.DISCOVERY_INTERVAL); }
+
+    public void setDiscoveryInterval(String v) { set(MsmConfig.DISCOVERY_INTERVAL, v); }
+    public String getDiscoveryInterval() { return get(MsmConfig.DISCOVERY_INTERVAL); }
+
     public void setSticky(String v) { set(MsmConfig.STICKY, v); }
     public String getSticky() { return get(MsmConfig.STICKY); }
 

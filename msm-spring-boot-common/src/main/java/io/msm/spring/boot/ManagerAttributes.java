@@ -66,6 +66,7 @@ final class ManagerAttributes {
     private void collect(MsmProperties p) {
         put(MsmConfig.MEMCACHED_NODES, p.getMemcachedNodes() == null ? null : String.join(",", p.getMemcachedNodes()));
         put(MsmConfig.FAILOVER_NODES, p.getFailoverNodes());
+        seconds(MsmConfig.DISCOVERY_INTERVAL, p.getDiscoveryInterval());
         put(MsmConfig.STICKY, p.getSticky());
         put(MsmConfig.LOCKING_MODE, p.getLockingMode());
         seconds(MsmConfig.LOCK_EXPIRATION, p.getLockExpiration());

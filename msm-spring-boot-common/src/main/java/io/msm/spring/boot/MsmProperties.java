@@ -40,6 +40,10 @@ public class MsmProperties {
      */
     private Boolean sticky;
 
+    /** With memcached-nodes discover:<host>:<port> or dns:<name>:<port>: how often the nodes are asked for (whole seconds). */
+    @DurationUnit(ChronoUnit.SECONDS)
+    private Duration discoveryInterval;
+
     /** Non-sticky session locking: none, all, auto, or uriPattern:<regex>. */
     private String lockingMode;
 
@@ -192,6 +196,14 @@ public class MsmProperties {
 
     public void setLockingMode(String lockingMode) {
         this.lockingMode = lockingMode;
+    }
+
+    public Duration getDiscoveryInterval() {
+        return discoveryInterval;
+    }
+
+    public void setDiscoveryInterval(Duration discoveryInterval) {
+        this.discoveryInterval = discoveryInterval;
     }
 
     public Duration getLockExpiration() {

@@ -1,0 +1,206 @@
+package io.msm.discovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MemcachedNode;
+import io.msm.config.MsmConfig;
+import io.msm.config.NodeDiscovery;
+import io.msm.test.memcached.ConfigEndpointServer;
+import io.msm.testing.TestTranscoderFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link DiscoveryPoller} against a configuration endpoint over a real socket (msm-test-support's
+ * {@link ConfigEndpointServer}, speaking the documented {@code config get cluster} answer): the first list, changes
+ * every interval, a bad answer or an endpoint away keeps the last list and is logged once, a hanging endpoint ends at
+ * the timeout, and close ends everything in bounded time.
+ */
+class DiscoveryPollerIT {
+    private static final long TIMEOUT = 500;
+    private final ConfigEndpointServer endpoint = ConfigEndpointServer.start();
+    private final List<List<MemcachedNode>> changes = new CopyOnWriteArrayList<>();
+    private final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger("io.msm.discovery");
+    private final Handler handler = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                warnings.add(r.getMessage());
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private DiscoveryPoller poller;
+
+    @BeforeEach
+    void capture() {
+        logger.addHandler(handler);
+    }
+
+    @AfterEach
+    void stop() {
+        if (poller != null) {
+            poller.close();
+        }
+        endpoint.close();
+        logger.removeHandler(handler);
+    }
+
+    private DiscoveryPoller poller(int intervalSeconds) {
+        NodeDiscovery source = MsmConfig.builder()
+                .set(MsmConfig.MEMCACHED_NODES, "discover:127.0.0.1:" + endpoint.port())
+                .set(MsmConfig.DISCOVERY_INTERVAL, String.valueOf(intervalSeconds))
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(getClass().getClassLoader()).discovery().orElseThrow();
+        poller = new DiscoveryPoller(source, Optional.empty(), TIMEOUT, "poller-test", changes::add);
+        return poller;
+    }
+
+    private static List<Integer> ports(List<MemcachedNode> nodes) {
+        return nodes.stream().map(MemcachedNode::port).sorted().collect(Collectors.toList());
+    }
+
+    private static void await(String what, BooleanSupplier c) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!c.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void theFirstListThenEachChangeOnceWithStableIdsInIdOrder() throws Exception {
+        endpoint.nodesAt(21001, 21002);
+        List<MemcachedNode> first = poller(1).first();
+        assertEquals(List.of(21001, 21002), ports(first));
+        assertTrue(first.get(0).id().compareTo(first.get(1).id()) < 0, "in the order of the ids");
+        assertEquals(NodeIds.LENGTH, first.get(0).id().length());
+        poller.start();
+
+        endpoint.nodesAt(21002, 21001, 21003);
+        await("the change", () -> changes.size() == 1);
+        List<MemcachedNode> second = changes.get(0);
+        assertEquals(List.of(21001, 21002, 21003), ports(second));
+        assertTrue(second.containsAll(first), "the same nodes keep their ids: " + first + " " + second);
+
+        int asked = endpoint.questions();
+        await("two more questions", () -> endpoint.questions() >= asked + 2);
+        endpoint.nodesAt(21003, 21002, 21001); // another order, another version: the same nodes
+        int now = endpoint.questions();
+        await("asked again", () -> endpoint.questions() >= now + 2);
+        assertEquals(1, changes.size(), "the same list is no change");
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void badAnswersAndAnEndpointAwayKeepTheLastListAndAreLoggedOnce() throws Exception {
+        endpoint.nodesAt(21001, 21002);
+        poller(1).first();
+        poller.start();
+        byte[][] bad = {
+            "CONFIG cluster 0 9\r\nx\nhost|\n\r\nEND\r\n".getBytes(StandardCharsets.US_ASCII),
+            ConfigEndpointServer.reply("CONFIG cluster", 7),
+            "ERROR\r\n".getBytes(StandardCharsets.US_ASCII),
+            garbage(1 << 20),
+        };
+        for (byte[] answer : bad) {
+            endpoint.answerRaw(answer);
+            int asked = endpoint.questions();
+            await("asked twice", () -> endpoint.questions() >= asked + 2);
+        }
+        endpoint.stop();
+        Thread.sleep(2100); // two intervals refused: what is measured is that nothing happens meanwhile
+        assertEquals(List.of(), changes, "the last list stays");
+        assertEquals(1, warnings.size(), "once: " + warnings);
+        assertTrue(warnings.get(0).contains("[poller-test] memcachedNodes: discover:127.0.0.1:" + endpoint.port()),
+                warnings.get(0));
+
+        endpoint.restart();
+        endpoint.nodesAt(21001, 21002, 21003);
+        await("the new list", () -> changes.size() == 1);
+        assertEquals(List.of(21001, 21002, 21003), ports(changes.get(0)));
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(1).endsWith("answers again"), warnings.get(1));
+    }
+
+    private static byte[] garbage(int size) {
+        byte[] b = new byte[size];
+        new java.util.Random(7).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void aFirstQuestionThatFailsSaysWhy() {
+        endpoint.answerRaw("ERROR\r\n".getBytes(StandardCharsets.US_ASCII));
+        DiscoveryException e = assertThrows(DiscoveryException.class, () -> poller(1).first());
+        assertTrue(e.getMessage().contains("not a configuration endpoint"), e.getMessage());
+
+        endpoint.answerNothing();
+        long start = System.nanoTime();
+        e = assertThrows(DiscoveryException.class, () -> poller.first());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(e.getMessage().contains("did not answer within " + TIMEOUT + " ms"), e.getMessage());
+        assertTrue(millis >= TIMEOUT - 50 && millis < TIMEOUT + 1000, millis + " ms");
+
+        endpoint.stop();
+        e = assertThrows(DiscoveryException.class, () -> poller.first());
+        assertTrue(e.getMessage().contains("refused"), e.getMessage());
+    }
+
+    @Test
+    void refreshSoonAsksOffScheduleAtMostOncePerGap() throws Exception {
+        endpoint.nodesAt(21001);
+        poller(3600).first();
+        poller.start();
+        int asked = endpoint.questions();
+        poller.refreshSoon();
+        poller.refreshSoon();
+        poller.refreshSoon();
+        await("one question", () -> endpoint.questions() == asked + 1);
+        Thread.sleep(300); // a second question would come within this (it is measured that none does)
+        assertEquals(asked + 1, endpoint.questions());
+    }
+
+    @Test
+    void closeEndsAQuestionUnderWayInBoundedTime() throws Exception {
+        endpoint.nodesAt(21001);
+        DiscoveryPoller p = new DiscoveryPoller(MsmConfig.builder()
+                .set(MsmConfig.MEMCACHED_NODES, "discover:127.0.0.1:" + endpoint.port())
+                .set(MsmConfig.DISCOVERY_INTERVAL, "1")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(getClass().getClassLoader()).discovery().orElseThrow(), Optional.empty(), 60_000, "close-test",
+                changes::add);
+        p.first();
+        endpoint.answerNothing();
+        p.start();
+        int asked = endpoint.questions();
+        await("a question under way", () -> endpoint.questions() > asked);
+        long start = System.nanoTime();
+        p.close();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis < 1000, "closed in " + millis + " ms, the question's timeout being 60 s");
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("msm-discovery-close-test") && t.isAlive()));
+    }
+}
