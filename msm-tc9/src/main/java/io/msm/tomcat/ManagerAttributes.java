@@ -81,9 +81,6 @@ abstract class ManagerAttributes extends ManagerBase {
     public void setDiscoveryInterval(String v) { set(MsmConfig.DISCOVERY_INTERVAL, v); }
     public String getDiscoveryInterval() { return get(MsmConfig.DISCOVERY_INTERVAL); }
 
-    public void setDiscoveryInterval(String v) { set(MsmConfig.DISCOVERY_INTERVAL, v); }
-    public String getDiscoveryInterval() { return get(MsmConfig.DISCOVERY_INTERVAL); }
-
     public void setSticky(String v) { set(MsmConfig.STICKY, v); }
     public String getSticky() { return get(MsmConfig.STICKY); }
 
