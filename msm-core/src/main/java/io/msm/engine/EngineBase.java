@@ -134,14 +134,13 @@ final class EngineBase {
         synchronized (nodes) {
             NodeSet before = nodes.current();
             for (MemcachedNode n : list) {
-                if (!n.equals(before.get(n.id())) && before.contains(n.id())) {
+                MemcachedNode was = before.get(n.id());
+                if (was != null && !sameAddress(was, n)) {
                     // same id, another address: the old pool goes first
                     health.removed(n.id());
                     store.removeNode(n.id());
                 }
-            }
-            for (MemcachedNode n : list) {
-                if (!n.equals(before.get(n.id()))) {
+                if (was == null || !sameAddress(was, n)) {
                     store.addNode(n); // connects before any request can choose it
                 }
             }
@@ -154,6 +153,11 @@ final class EngineBase {
             }
             return change;
         }
+    }
+
+    /** Whether two nodes are reached at the same place (a node that only became a failover node keeps its pool). */
+    private static boolean sameAddress(MemcachedNode a, MemcachedNode b) {
+        return a.host().equals(b.host()) && a.port() == b.port();
     }
 
     /** The memcached clients of {@code nodes}, telling {@code listener} about their connections. */

@@ -124,4 +124,23 @@ class NodeChangeIT {
             assertNotEquals(List.of(), e.nodes());
         }
     }
+
+    @Test
+    void aNodeThatOnlyBecomesAFailoverNodeKeepsItsConnections() throws Exception {
+        try (SessionEngine e = start(config(MEMCACHED.nodesAttribute("n1", "n2")), "/failover")) {
+            stored(e, "n2", 1);
+            long connections = MEMCACHED.server(1).stat("total_connections");
+            List<MemcachedNode> n2Failover = MsmConfig.builder()
+                    .set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1", "n2"))
+                    .set(MsmConfig.FAILOVER_NODES, "n2")
+                    .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                    .build(getClass().getClassLoader()).nodes();
+            e.changeNodes(n2Failover, 0);
+            assertEquals(Set.of("n1"), nodesOfNewSessions(e, 10), "n2 only while n1 is down");
+            String onN2 = stored(e, "n2", 2);
+            assertEquals("n1", e.relocate(onN2).substring(e.relocate(onN2).lastIndexOf('-') + 1));
+            // (each stat() opens a connection of its own)
+            assertEquals(connections + 1, MEMCACHED.server(1).stat("total_connections"), "no reconnect to n2");
+        }
+    }
 }
