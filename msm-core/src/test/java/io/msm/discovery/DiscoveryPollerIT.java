@@ -203,4 +203,90 @@ class DiscoveryPollerIT {
         assertTrue(Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("msm-discovery-close-test") && t.isAlive()));
     }
+
+    /**
+     * ElastiCache with in-transit encryption: the configuration endpoint speaks TLS too. Here a TLS front (the test
+     * CA's server certificate, for 127.0.0.1) passes the bytes to the test endpoint.
+     */
+    @Test
+    void aTlsEndpointIsAskedOverTlsWithItsCertificateChecked() throws Exception {
+        endpoint.nodesAt(21001, 21002);
+        io.msm.test.tls.TestCertificates c = io.msm.test.tls.TestCertificates.get();
+        try (TlsFront front = new TlsFront(c, endpoint.port())) {
+            NodeDiscovery source = MsmConfig.builder()
+                    .set(MsmConfig.MEMCACHED_NODES, "discover:127.0.0.1:" + front.port())
+                    .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                    .build(getClass().getClassLoader()).discovery().orElseThrow();
+            poller = new DiscoveryPoller(source, Optional.of(c.clientSslContext(false)), 2000, "tls-test",
+                    changes::add);
+            assertEquals(List.of(21001, 21002), ports(poller.first()));
+
+            DiscoveryPoller untrusting = new DiscoveryPoller(source,
+                    Optional.of(c.sslContext(c.otherCaTrustStore(), null)), 2000, "tls-test", changes::add);
+            DiscoveryException e = assertThrows(DiscoveryException.class, untrusting::first);
+            assertTrue(e.getMessage().contains("discover:127.0.0.1:" + front.port())
+                    && e.getMessage().contains("SSLHandshakeException"), e.getMessage());
+            untrusting.close();
+        }
+    }
+
+    /** A TLS server that passes each connection's bytes to a plain one, both ways. */
+    private static final class TlsFront implements AutoCloseable {
+        private final javax.net.ssl.SSLServerSocket server;
+        private final List<java.net.Socket> sockets = new CopyOnWriteArrayList<>();
+
+        TlsFront(io.msm.test.tls.TestCertificates c, int plainPort) throws Exception {
+            javax.net.ssl.SSLContext context = c.sslContext(c.trustStore(), c.serverKeyStore());
+            server = (javax.net.ssl.SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
+                    java.net.InetAddress.getLoopbackAddress());
+            Thread accept = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket tls = server.accept();
+                        java.net.Socket plain = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+                                plainPort);
+                        sockets.add(tls);
+                        sockets.add(plain);
+                        pipe(tls, plain);
+                        pipe(plain, tls);
+                    } catch (java.io.IOException e) {
+                        // closed, or a client that failed its handshake
+                    }
+                }
+            }, "tls-front");
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        private static void pipe(java.net.Socket from, java.net.Socket to) {
+            Thread t = new Thread(() -> {
+                try {
+                    from.getInputStream().transferTo(to.getOutputStream());
+                } catch (java.io.IOException e) {
+                    // one side closed
+                } finally {
+                    try {
+                        to.close();
+                        from.close();
+                    } catch (java.io.IOException e) {
+                        // closing anyway
+                    }
+                }
+            }, "tls-front-pipe");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
 }

@@ -62,6 +62,7 @@ public final class TestCertificates {
     private final CertificateFiles server;
     private final CertificateFiles wrongHost;
     private final Path clientKeyStore;
+    private final Path serverKeyStore;
     private final Path otherCaPem;
     private final Path otherCaTrustStore;
     private final Path otherClientKeyStore;
@@ -75,6 +76,7 @@ public final class TestCertificates {
         this.wrongHost = new CertificateFiles(directory.resolve("wrong-host-chain.pem"),
                 directory.resolve("wrong-host-key.pem"));
         this.clientKeyStore = directory.resolve("client-keystore.p12");
+        this.serverKeyStore = directory.resolve("server-keystore.p12");
         this.otherCaPem = directory.resolve("other-ca.pem");
         this.otherCaTrustStore = directory.resolve("other-ca-truststore.p12");
         this.otherClientKeyStore = directory.resolve("other-client-keystore.p12");
@@ -136,6 +138,16 @@ public final class TestCertificates {
      */
     public CertificateFiles server() {
         return server;
+    }
+
+    /**
+     * Returns {@link #server()}'s key and chain as a key store, for a TLS server written in Java; password
+     * {@link #clientKeyStorePassword()}.
+     *
+     * @return a PKCS12 file
+     */
+    public Path serverKeyStore() {
+        return serverKeyStore;
     }
 
     /**
@@ -287,6 +299,7 @@ public final class TestCertificates {
         writePem(load(serverStore), server);
         writePem(load(wrongStore), wrongHost);
         writeKeyStore(load(clientStore), clientKeyStore);
+        writeKeyStore(load(serverStore), serverKeyStore);
         writeKeyStore(load(otherClientStore), otherClientKeyStore);
     }
 
