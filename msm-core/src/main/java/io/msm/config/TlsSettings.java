@@ -97,6 +97,11 @@ final class TlsSettings {
                     return null;
                 }
                 f.init((KeyStore) null); // the JVM's trust store (javax.net.ssl.trustStore, or its cacerts)
+                if (!trustsAnyIssuer(f)) { // a slim image without cacerts: every handshake would fail
+                    r.problem(MsmConfig.TLS, "the JVM's trust store (javax.net.ssl.trustStore, or the JDK's cacerts)"
+                            + " holds no certificate to trust: set " + MsmConfig.TLS_TRUST_STORE);
+                    return null;
+                }
                 return f;
             }
             KeyStore store = load(MsmConfig.TLS_TRUST_STORE, path, MsmConfig.TLS_TRUST_STORE_PASSWORD, password, true, r);
@@ -104,7 +109,10 @@ final class TlsSettings {
                 return null;
             }
             if (!holds(store, false)) {
-                r.problem(MsmConfig.TLS_TRUST_STORE, "holds no certificate to trust");
+                r.problem(MsmConfig.TLS_TRUST_STORE, password == null || password.isEmpty()
+                        ? "holds no certificate that can be read without a password: set "
+                                + MsmConfig.TLS_TRUST_STORE_PASSWORD + " (keytool encrypts a PKCS12 store's certificates)"
+                        : "holds no certificate to trust");
                 return null;
             }
             f.init(store);
@@ -234,6 +242,16 @@ final class TlsSettings {
             store.setCertificateEntry("pem-" + i++, c);
         }
         return store;
+    }
+
+    private static boolean trustsAnyIssuer(TrustManagerFactory f) {
+        for (javax.net.ssl.TrustManager tm : f.getTrustManagers()) {
+            if (tm instanceof javax.net.ssl.X509TrustManager
+                    && ((javax.net.ssl.X509TrustManager) tm).getAcceptedIssuers().length > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code store} holds a private key entry ({@code keys}) or a certificate to trust. */

@@ -175,4 +175,46 @@ class TlsSettingsTest {
         assertEquals(List.of("tlsKeyStore=\"" + c.trustStore() + "\": holds no private key with its certificate (the "
                 + "client certificate memcached asks for)"), p);
     }
+
+    /** Review finding 7: a store keytool made (its certificates encrypted) opened without its password looks empty. */
+    @Test
+    void aTrustStoreThatNeedsItsPasswordSaysSoWhenNoneIsGiven() {
+        TestCertificates c = TestCertificates.get();
+        List<String> p = problems(valid().set(MsmConfig.TLS, "true")
+                .set(MsmConfig.TLS_TRUST_STORE, c.trustStore().toString()));
+        assertEquals(1, p.size(), p.toString());
+        assertTrue(p.get(0).contains(MsmConfig.TLS_TRUST_STORE_PASSWORD), p.get(0));
+    }
+
+    /**
+     * Review finding 10: {@code tls="true"} without {@code tlsTrustStore} and a JVM whose own trust store is empty (a
+     * slim image without cacerts) fails the start, not every handshake later.
+     */
+    @Test
+    void anEmptyJvmTrustStoreFailsTheStart() throws Exception {
+        Path empty = emptyStore();
+        String store = System.getProperty("javax.net.ssl.trustStore");
+        String password = System.getProperty("javax.net.ssl.trustStorePassword");
+        System.setProperty("javax.net.ssl.trustStore", empty.toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", PASSWORD);
+        try {
+            List<String> p = problems(valid().set(MsmConfig.TLS, "true"));
+            assertEquals(1, p.size(), p.toString());
+            assertTrue(p.get(0).startsWith("tls=\"true\"") && p.get(0).contains("JVM's trust store")
+                    && p.get(0).contains(MsmConfig.TLS_TRUST_STORE), p.get(0));
+        } finally {
+            restore("javax.net.ssl.trustStore", store);
+            restore("javax.net.ssl.trustStorePassword", password);
+        }
+        assertTrue(valid().set(MsmConfig.TLS, "true").build(getClass().getClassLoader()).tlsContext().isPresent(),
+                "the JDK's cacerts again");
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
 }
