@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * memcached killed) fails no request and loses no session; node ids stay the same across re-resolutions.
  */
 @Tag("dns")
-class DnsDiscoveryIT {
+class DiscoveryDnsIT {
     private static final String NAME = "mc.test";
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(3)
@@ -100,7 +100,7 @@ class DnsDiscoveryIT {
             load.awaitRequests(100);
             load.stop();
             assertEquals(List.of(), load.failures);
-            System.out.println("DnsDiscoveryIT sticky=" + sticky + ": " + afterAdd + " requests until the added"
+            System.out.println("DiscoveryDnsIT sticky=" + sticky + ": " + afterAdd + " requests until the added"
                     + " address took a session, " + (load.requests.get() - afterAdd) + " while one was removed and"
                     + " killed; 0 failed");
         } finally {
