@@ -88,7 +88,9 @@ class NodeListJmxIT {
             b.get(tc1.url("/counter"));
             nodesOfNew.add(MsmIT.nodeOf(b.sessionId()));
         }
-        assertTrue(nodesOfNew.contains("n3"), "new sessions on the added node: " + nodesOfNew);
+        // n3 takes new sessions 30 s after it was set (the time to set it on every Tomcat; NodeChangeIT shows it
+        // taking them): not yet
+        assertEquals(Set.of("n1", "n2"), nodesOfNew, "no session on n3 before every Tomcat may know it");
 
         // n1 leaves: the list without it first, then its memcached goes (as ElastiCache removes a node)
         String withoutN1 = MEMCACHED.nodesAttribute("n1", "n2", "n3").replaceFirst("n1:[^,]*,", "");
@@ -105,7 +107,7 @@ class NodeListJmxIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"n1:127.0.0.1:0", "127.0.0.1:11211", "dup"})
+    @ValueSource(strings = {"n1:127.0.0.1:0", "127.0.0.1:11211", "dup", "discover:127.0.0.1:11211"})
     void aValueTheRunningMsmCannotTakeIsRefusedAndNotKept(String value) throws Exception {
         tomcat("tc1", "false");
         String before = MEMCACHED.nodesAttribute("n1", "n2");

@@ -39,6 +39,20 @@ public final class NodeIds {
     private NodeIds() {
     }
 
+    /** Whether {@code id} could be one of these ids: {@link #LENGTH} characters of {@code [0-9A-Za-z]}. */
+    public static boolean isShaped(String id) {
+        if (id.length() != LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The ids of {@code nodes} (one answer's, no node twice), each distinct and {@link #LENGTH} characters of
      * {@code [0-9A-Za-z]}.

@@ -131,17 +131,21 @@ final class EngineBase {
      * when a node dies. Called by one thread at a time (discovery's, or a configuration change).
      */
     LiveNodes.Change changeNodes(List<MemcachedNode> list, long joinDelayMillis) {
+        if (config.memcachedProtocol() != io.msm.config.MemcachedProtocol.TEXT) {
+            throw new UnsupportedOperationException("memcached nodes change only with memcachedProtocol=\"text\"");
+        }
         synchronized (nodes) {
             NodeSet before = nodes.current();
             for (MemcachedNode n : list) {
                 MemcachedNode was = before.get(n.id());
-                if (was != null && !sameAddress(was, n)) {
-                    // same id, another address: the old pool goes first
-                    health.removed(n.id());
-                    store.removeNode(n.id());
-                }
-                if (was == null || !sameAddress(was, n)) {
+                if (was == null) {
                     store.addNode(n); // connects before any request can choose it
+                } else if (!sameAddress(was, n)) {
+                    // same id, another address: a new, empty node as after a restart, so what this Tomcat holds of it
+                    // is stored there again once it connects (reported unavailable now, recovered then)
+                    store.removeNode(n.id());
+                    store.addNode(n);
+                    health.readdressed(n.id(), n.host() + ":" + n.port());
                 }
             }
             LiveNodes.Change change = nodes.replace(list, joinDelayMillis);
@@ -223,13 +227,18 @@ final class EngineBase {
         return availability.isAvailable(nodeId);
     }
 
-    /** {@code true} if node {@code nodeId} is (or was lately) one of the nodes; if not, {@link #unknownNode} is told. */
+    /**
+     * {@code true} if node {@code nodeId} is (or was lately) one of the nodes; if not, {@link #unknownNode} is told.
+     * With discovery, an id shaped like a discovered node's ({@link io.msm.discovery.NodeIds}) counts too: a node
+     * removed before this Tomcat started, or one another Tomcat already knows; its session is looked for where its
+     * secondary copy went (an unknown node is unavailable), and moved.
+     */
     boolean isKnownNode(String nodeId) {
         if (selector.isKnown(nodeId)) {
             return true;
         }
         unknownNode.run();
-        return false;
+        return config.discovery().isPresent() && io.msm.discovery.NodeIds.isShaped(nodeId);
     }
 
     /** The node of session {@code id}, or {@code null} if it is not an msm id. */

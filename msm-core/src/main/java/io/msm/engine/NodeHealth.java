@@ -150,6 +150,12 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         }
     }
 
+    /** Node {@code nodeId} is now at {@code address} (a new, empty node): unavailable until it connects there. */
+    void readdressed(String nodeId, String address) {
+        lastProblem.put(nodeId, "moved to " + address);
+        changed(nodeId);
+    }
+
     /** Node {@code nodeId} was removed: forgotten, without a report. */
     void removed(String nodeId) {
         lastProblem.remove(nodeId);

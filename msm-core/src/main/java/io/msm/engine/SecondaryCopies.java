@@ -60,21 +60,25 @@ final class SecondaryCopies {
      * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
      */
     byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
-        // the ring from the primary on: where the copy was put while the node list was the same
-        List<MemcachedNode> ring = base.nodes.current().successors(primaryNode);
-        List<MemcachedNode> others = new java.util.ArrayList<>(ring.size());
-        for (MemcachedNode n : ring) {
+        // the ring from the primary on, where the copy was put while the node list was the same; a node still
+        // joining last (it may hold an older copy from before it left)
+        List<MemcachedNode> others = new java.util.ArrayList<>();
+        List<MemcachedNode> joining = new java.util.ArrayList<>();
+        for (MemcachedNode n : base.nodes.current().successors(primaryNode)) {
             if (base.availability.isAvailable(n.id())) {
-                others.add(n);
+                (base.nodes.takesSessions(n.id()) ? others : joining).add(n);
             }
         }
+        others.addAll(joining);
         if (others.isEmpty()) {
             return null;
         }
-        try {
-            Thread.sleep(SECONDARY_GRACE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (base.nodes.current().contains(primaryNode)) { // (a node removed or unknown here sent nothing lately)
+            try {
+                Thread.sleep(SECONDARY_GRACE_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         for (MemcachedNode n : others) {
             if (!base.availability.isAvailable(n.id())) {
@@ -101,12 +105,17 @@ final class SecondaryCopies {
      * ({@link io.msm.node.NodeSet#successors}), so it stays the same when nodes elsewhere in the ring join or leave.
      */
     String secondaryNode(String primaryNode) {
+        String joining = null;
         for (MemcachedNode n : base.nodes.current().successors(primaryNode)) {
             if (base.availability.isAvailable(n.id())) {
-                return n.id();
+                if (base.nodes.takesSessions(n.id())) {
+                    return n.id();
+                }
+                // a node still joining: other Tomcats may not know it yet, and would not look for the copy there
+                joining = joining == null ? n.id() : joining;
             }
         }
-        return null;
+        return joining;
     }
 
     /**

@@ -105,6 +105,11 @@ final class SessionEnds {
         });
     }
 
+    /** Node {@code nodeId} was removed: the deletes waiting for it can never be made (nor be needed: it is gone). */
+    void nodeRemoved(String nodeId) {
+        pendingDeletes.values().removeIf(nodeId::equals);
+    }
+
     /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
     void purge(long now) {
         ended.entrySet().removeIf(e -> {

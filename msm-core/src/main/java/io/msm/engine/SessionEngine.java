@@ -135,6 +135,11 @@ public final class SessionEngine implements AutoCloseable {
      */
     public void changeNodes(List<MemcachedNode> nodes, long joinDelayMillis) {
         io.msm.node.LiveNodes.Change c = base.changeNodes(nodes, joinDelayMillis);
+        for (MemcachedNode n : c.removed) {
+            if (!c.after.contains(n.id())) {
+                ends.nodeRemoved(n.id());
+            }
+        }
         if (!c.isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed: "
                     + (c.added.isEmpty() ? "" : "added " + c.added + (c.removed.isEmpty() ? "" : ", "))

@@ -44,6 +44,11 @@ public final class LiveNodes {
         return current;
     }
 
+    /** Whether node {@code nodeId} takes sessions (and secondary copies) now: not while it is still joining. */
+    public boolean takesSessions(String nodeId) {
+        return current.takesSessions(nodeId, nanoClock.getAsLong());
+    }
+
     /** {@code true} if {@code nodeId} is a node now or was one (one of the last {@link #REMEMBERED} removed). */
     public boolean isKnown(String nodeId) {
         if (current.contains(nodeId)) {

@@ -252,7 +252,7 @@ final class NodeWatch implements AutoCloseable {
                 String before = process;
                 process = now;
                 if (before != null && !before.equals(now)) {
-                    restarted(id);
+                    restarted(this);
                 }
             }
         }
@@ -318,7 +318,7 @@ final class NodeWatch implements AutoCloseable {
                 }
                 connectTimeouts = 0;
                 unidentified = false; // reported up after down: a recovery, whichever process answers
-                set(id, true);
+                set(this, true);
             } catch (IOException e) {
                 retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
             }
@@ -339,9 +339,17 @@ final class NodeWatch implements AutoCloseable {
         }
     }
 
+    /** What node {@code n}'s thread saw, unless {@code n} was removed meanwhile (its id may be another node's now). */
+    private synchronized void set(Node n, boolean isUp) {
+        if (nodes.get(n.id) == n) {
+            set(n.id, isUp);
+        }
+    }
+
     /** Another memcached process answers than before (it restarted, empty): down and up again. */
-    private synchronized void restarted(String id) {
-        if (isUp(id)) {
+    private synchronized void restarted(Node n) {
+        String id = n.id;
+        if (nodes.get(id) == n && isUp(id)) {
             set(id, false);
             set(id, true);
         }

@@ -143,4 +143,74 @@ class NodeChangeIT {
             assertEquals(connections + 1, MEMCACHED.server(1).stat("total_connections"), "no reconnect to n2");
         }
     }
+
+    /** Review H2: a Tomcat started after a node was removed still finds that node's sessions (and moves them). */
+    @Test
+    void aTomcatStartedAfterANodeWasRemovedFindsItsSessionsFromTheirSecondaryCopy() throws Exception {
+        try (io.msm.test.memcached.ConfigEndpointServer endpoint = io.msm.test.memcached.ConfigEndpointServer.start()) {
+            endpoint.nodesAt(MEMCACHED.server(0).port(), MEMCACHED.server(1).port(), MEMCACHED.server(2).port());
+            MsmConfig discovering = MsmConfig.builder()
+                    .set(MsmConfig.MEMCACHED_NODES, "discover:127.0.0.1:" + endpoint.port())
+                    .set(MsmConfig.DISCOVERY_INTERVAL, "1")
+                    .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                    .set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
+            try (SessionEngine e1 = start(discovering, "/before")) {
+                String removed = e1.nodes().stream().filter(n -> n.port() == MEMCACHED.server(0).port())
+                        .findFirst().orElseThrow().id();
+                String id = stored(e1, removed, 5);
+                endpoint.nodesAt(MEMCACHED.server(1).port(), MEMCACHED.server(2).port());
+                try (SessionEngine e2 = start(discovering, "/after")) {
+                    assertEquals(2, e2.nodes().size());
+                    assertTrue(e2.isValidId(id), "an id of a discovered node this Tomcat never knew");
+                    LoadResult r = e2.load(id);
+                    assertTrue(r.isFound(), r.status() + " " + r.reason());
+                    assertEquals(5, r.attributes().get("count"));
+                    assertFalse(e2.relocate(id).contains(removed), "moved");
+                    assertFalse(e2.isValidId("0123456789ABCDEF0123456789ABCDEF-n1"), "not a discovered id's shape");
+                }
+            }
+        }
+    }
+
+    /** Review M1: a node given another address under its id is a new, empty node: what this Tomcat holds goes there. */
+    @Test
+    void aNodeMovedToAnotherAddressGetsTheSessionsHeldHereStoredAgain() throws Exception {
+        List<TestSession> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1", "n2"))
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(getClass().getClassLoader());
+        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/moved", getClass().getClassLoader(),
+                null, "p_", System::currentTimeMillis, () -> held))) {
+            String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
+            TestSession s = new TestSession(id, System.currentTimeMillis());
+            held.add(s);
+            e.created(s);
+            e.requestStarted(s);
+            s.set("count", 1);
+            e.requestEnded(s);
+            assertTrue(e.awaitIdle(5000));
+            assertTrue(MEMCACHED.server(0).keys().stream().anyMatch(k -> k.contains(id)));
+            // n1 now at server 2's address (as a node replaced behind a new address)
+            String moved = "n1:127.0.0.1:" + MEMCACHED.server(2).port() + ","
+                    + MEMCACHED.nodesAttribute("n1", "n2").split(",")[1];
+            e.changeNodes(config(moved).nodes(), 0);
+            await("the session stored again on n1's new address", () -> MEMCACHED.server(2).keys().stream()
+                    .anyMatch(k -> k.contains(id)));
+        }
+    }
+
+    /** Review M3: a joining node gets no secondary copy (another Tomcat would not look for it there). */
+    @Test
+    void aJoiningNodeGetsNoSecondaryCopy() throws Exception {
+        // n1, n3 at first; n2 joins between them, so it would be n1's next node in the ring
+        String n1n3 = "n1:127.0.0.1:" + MEMCACHED.server(0).port() + ",n3:127.0.0.1:" + MEMCACHED.server(2).port();
+        try (SessionEngine e = start(config(n1n3), "/secondary")) {
+            e.changeNodes(config(MEMCACHED.nodesAttribute("n1", "n2", "n3")).nodes(), 60_000);
+            await("n2 connected", () -> threadAlive("msm-watch-/secondary-n2"));
+            String id = stored(e, "n1", 1);
+            assertTrue(MEMCACHED.server(2).keys().stream().anyMatch(k -> k.contains("bak") && k.contains(id)),
+                    "on n3, where every Tomcat looks: " + MEMCACHED.server(2).keys());
+            assertTrue(MEMCACHED.server(1).keys().stream().noneMatch(k -> k.contains(id)));
+        }
+    }
 }

@@ -83,7 +83,10 @@ final class ManagerStart {
     static void changeNodes(SessionEngine engine, MsmConfig changed, String logPrefix) {
         MsmConfig running = engine.config();
         String restart = null;
-        if (running.nodeIdsInSessionIds() != changed.nodeIdsInSessionIds()) {
+        if (running.discovery().isPresent() || changed.discovery().isPresent()) {
+            restart = "switching between a list of nodes and discover: or dns: (the nodes found are changed by the"
+                    + " source, not by hand)";
+        } else if (running.nodeIdsInSessionIds() != changed.nodeIdsInSessionIds()) {
             restart = "a single node without an id (host:port) and a list of nodes with ids make different session"
                     + " ids";
         } else if (running.memcachedProtocol() != io.msm.config.MemcachedProtocol.TEXT) {
@@ -91,8 +94,15 @@ final class ManagerStart {
         }
         if (restart != null) {
             throw new IllegalArgumentException(logPrefix + MsmConfig.MEMCACHED_NODES + " \""
-                    + changed.nodes() + "\" takes effect at the next start of the context: " + restart);
+                    + changed.discovery().map(Object::toString).orElse(changed.nodes().toString())
+                    + "\" takes effect at the next start of the context: " + restart);
         }
-        engine.changeNodes(changed.nodes(), 0);
+        engine.changeNodes(changed.nodes(), JOIN_DELAY_MILLIS);
     }
+
+    /**
+     * A node added through JMX takes new sessions this long after: the time to set the same list on every other
+     * Tomcat, which until then would not know a session id naming it.
+     */
+    static final long JOIN_DELAY_MILLIS = 30_000;
 }
