@@ -140,6 +140,7 @@ final class EngineBase {
                 MemcachedNode was = before.get(n.id());
                 if (was == null) {
                     store.addNode(n); // connects before any request can choose it
+                    health.added(n.id(), id -> nodes.current().contains(id));
                 } else if (!sameAddress(was, n)) {
                     // same id, another address: a new, empty node as after a restart, so what this Tomcat holds of it
                     // is stored there again once it connects (reported unavailable now, recovered then)

@@ -150,6 +150,25 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         }
     }
 
+    /**
+     * Node {@code nodeId} was added while running: like a node at the start, it is given {@code operationTimeout} to
+     * connect, and reported unavailable (once) if it has not by then, unless {@code stillThere} says it was removed.
+     */
+    void added(String nodeId, java.util.function.Predicate<String> stillThere) {
+        try {
+            threads.prober().schedule(() -> {
+                if (stillThere.test(nodeId)) {
+                    if (!availability.isAvailable(nodeId)) {
+                        lastProblem.put(nodeId, "not reachable since it was added: " + store.describe(nodeId));
+                    }
+                    availability.started(nodeId);
+                }
+            }, config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // stopping
+        }
+    }
+
     /** Node {@code nodeId} is now at {@code address} (a new, empty node): unavailable until it connects there. */
     void readdressed(String nodeId, String address) {
         lastProblem.put(nodeId, "moved to " + address);

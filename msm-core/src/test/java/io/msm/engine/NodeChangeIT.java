@@ -213,4 +213,42 @@ class NodeChangeIT {
             assertTrue(MEMCACHED.server(1).keys().stream().noneMatch(k -> k.contains(id)));
         }
     }
+
+    /** Review L5: a node added while running that never connects is logged as unavailable, once, as at the start. */
+    @Test
+    void anAddedNodeThatNeverConnectsIsLoggedOnce() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = free.getLocalPort();
+        }
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
+                        && r.getMessage().contains("n9")) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.msm.engine");
+        logger.addHandler(h);
+        try (SessionEngine e = start(config(MEMCACHED.nodesAttribute("n1")), "/never")) {
+            e.changeNodes(config(MEMCACHED.nodesAttribute("n1") + ",n9:127.0.0.1:" + closedPort).nodes(), 0);
+            await("the warning", () -> warnings.stream().anyMatch(w -> w.contains("is unavailable")));
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("not reachable since it was added")), warnings.toString());
+            assertEquals(Set.of("n1"), nodesOfNewSessions(e, 6));
+        } finally {
+            logger.removeHandler(h);
+        }
+        assertEquals(1, warnings.stream().filter(w -> w.contains("is unavailable")).count(), warnings.toString());
+    }
 }
