@@ -134,6 +134,9 @@ public final class SessionEngine implements AutoCloseable {
      * @throws UnsupportedOperationException the binary protocol
      */
     public void changeNodes(List<MemcachedNode> nodes, long joinDelayMillis) {
+        if (base.threads.stopping()) {
+            return; // stopping or stopped: its store takes no node any more
+        }
         io.msm.node.LiveNodes.Change c = base.changeNodes(nodes, joinDelayMillis);
         for (MemcachedNode n : c.removed) {
             if (!c.after.contains(n.id())) {
@@ -141,10 +144,23 @@ public final class SessionEngine implements AutoCloseable {
             }
         }
         if (!c.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed: "
-                    + (c.added.isEmpty() ? "" : "added " + c.added + (c.removed.isEmpty() ? "" : ", "))
-                    + (c.removed.isEmpty() ? "" : "removed " + c.removed + " (their sessions move at their next"
-                    + " request)") + "; now " + c.after);
+            List<MemcachedNode> added = new java.util.ArrayList<>();
+            List<MemcachedNode> changed = new java.util.ArrayList<>();
+            for (MemcachedNode n : c.added) {
+                (c.before.contains(n.id()) ? changed : added).add(n);
+            }
+            List<MemcachedNode> removed = new java.util.ArrayList<>();
+            for (MemcachedNode n : c.removed) {
+                if (!c.after.contains(n.id())) {
+                    removed.add(n);
+                }
+            }
+            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed:"
+                    + (added.isEmpty() ? "" : " added " + added)
+                    + (removed.isEmpty() ? "" : " removed " + removed + " (their sessions move at their next request)")
+                    + (changed.isEmpty() ? "" : " changed " + changed + " (a node at another address is a new, empty"
+                            + " one: what this Tomcat holds is stored there again)")
+                    + "; now " + c.after);
         }
     }
 
