@@ -152,11 +152,9 @@ final class EngineBase {
                 }
             }
             LiveNodes.Change change = nodes.replace(list, joinDelayMillis);
-            for (MemcachedNode n : change.removed) {
-                if (!change.after.contains(n.id())) {
-                    health.removed(n.id());
-                    store.removeNode(n.id());
-                }
+            for (MemcachedNode n : change.gone()) {
+                health.removed(n.id());
+                store.removeNode(n.id());
             }
             return change;
         }

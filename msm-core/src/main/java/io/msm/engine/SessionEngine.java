@@ -138,29 +138,9 @@ public final class SessionEngine implements AutoCloseable {
             return; // stopping or stopped: its store takes no node any more
         }
         io.msm.node.LiveNodes.Change c = base.changeNodes(nodes, joinDelayMillis);
-        for (MemcachedNode n : c.removed) {
-            if (!c.after.contains(n.id())) {
-                ends.nodeRemoved(n.id());
-            }
-        }
+        c.gone().forEach(n -> ends.nodeRemoved(n.id()));
         if (!c.isEmpty()) {
-            List<MemcachedNode> added = new java.util.ArrayList<>();
-            List<MemcachedNode> changed = new java.util.ArrayList<>();
-            for (MemcachedNode n : c.added) {
-                (c.before.contains(n.id()) ? changed : added).add(n);
-            }
-            List<MemcachedNode> removed = new java.util.ArrayList<>();
-            for (MemcachedNode n : c.removed) {
-                if (!c.after.contains(n.id())) {
-                    removed.add(n);
-                }
-            }
-            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed:"
-                    + (added.isEmpty() ? "" : " added " + added)
-                    + (removed.isEmpty() ? "" : " removed " + removed + " (their sessions move at their next request)")
-                    + (changed.isEmpty() ? "" : " changed " + changed + " (a node at another address is a new, empty"
-                            + " one: what this Tomcat holds is stored there again)")
-                    + "; now " + c.after);
+            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed: " + c);
         }
     }
 
