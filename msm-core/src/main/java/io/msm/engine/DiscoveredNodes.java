@@ -23,12 +23,32 @@ final class DiscoveredNodes {
     private DiscoveredNodes() {
     }
 
-    /** The poller of {@code config}'s source, telling the engine {@code started} holds; {@code null} for a list. */
-    static DiscoveryPoller poller(MsmConfig config, EngineContext ctx, AtomicReference<SessionEngine> started) {
-        if (config.discovery().isEmpty()) {
-            return null;
+    /**
+     * An engine on the nodes {@code config}'s source answers now, kept up to date by its poller from then on.
+     *
+     * @throws MsmException the source gave no nodes, or the engine could not be built (the poller is closed)
+     */
+    static SessionEngine start(MsmConfig config, EngineContext ctx) {
+        AtomicReference<SessionEngine> started = new AtomicReference<>();
+        DiscoveryPoller poller = poller(config, ctx, started);
+        List<MemcachedNode> nodes = first(poller, ctx);
+        SessionEngine engine;
+        try {
+            engine = new SessionEngine(new EngineBase(config, ctx, nodes,
+                    listener -> EngineBase.memcachedStore(config, nodes, ctx, listener)));
+        } catch (RuntimeException | Error e) {
+            poller.close();
+            throw e;
         }
-        NodeDiscovery source = config.discovery().get();
+        engine.discoverWith(poller);
+        started.set(engine);
+        poller.start();
+        return engine;
+    }
+
+    /** The poller of {@code config}'s source, telling the engine {@code started} holds. */
+    private static DiscoveryPoller poller(MsmConfig config, EngineContext ctx, AtomicReference<SessionEngine> started) {
+        NodeDiscovery source = config.discovery().orElseThrow();
         long joinDelay = 2 * TimeUnit.SECONDS.toMillis(source.intervalSeconds());
         return new DiscoveryPoller(source, config.tlsContext(),
                 Math.max(MIN_TIMEOUT_MILLIS, config.operationTimeoutMillis()), ctx.name(), nodes -> {
@@ -45,7 +65,7 @@ final class DiscoveredNodes {
      * @throws MsmException the source gave none: the context does not start (as with a host that cannot be resolved
      *     in a list of nodes)
      */
-    static List<MemcachedNode> first(DiscoveryPoller poller, EngineContext ctx) {
+    private static List<MemcachedNode> first(DiscoveryPoller poller, EngineContext ctx) {
         try {
             return poller.first();
         } catch (DiscoveryException e) {

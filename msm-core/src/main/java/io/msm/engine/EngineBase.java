@@ -60,6 +60,8 @@ final class EngineBase {
      * have a newer node list, so it is asked for again soon (rate-limited there). Must not block.
      */
     volatile Runnable unknownNode = () -> { };
+    /** Nodes come from discovery: an id of a discovered node's shape may name a node not known here yet. */
+    private final boolean discovered;
     /** Sessions whose latest state could not be stored; re-stored when their node is available again. */
     final UnsavedSessions unsaved;
     /** Non-sticky: attribute objects of idle sessions, reused by their next load here; {@code null} when off. */
@@ -104,6 +106,7 @@ final class EngineBase {
         this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
         this.keys = new StorageKeys(ctx.keyPrefix(), config.sessionProtection(), config.sessionKeys());
         this.sticky = config.sticky();
+        this.discovered = config.discovery().isPresent();
         this.idle = !sticky && config.idleSessionCache() > 0 ? new IdleSessionCache(config.idleSessionCache()) : null;
         boolean isProtected = config.sessionProtection() != SessionProtection.NONE;
         this.ownerNote = ctx.owner() == null || isProtected ? null
@@ -239,7 +242,7 @@ final class EngineBase {
             return true;
         }
         unknownNode.run();
-        return config.discovery().isPresent() && io.msm.discovery.NodeIds.isShaped(nodeId);
+        return discovered && io.msm.discovery.NodeIds.isShaped(nodeId);
     }
 
     /** The node of session {@code id}, or {@code null} if it is not an msm id. */

@@ -57,7 +57,7 @@ public final class SessionEngine implements AutoCloseable {
     /** With {@code memcachedNodes="discover:..."} or {@code "dns:..."}: asks for the nodes; else {@code null}. */
     private volatile DiscoveryPoller discovery;
 
-    private SessionEngine(EngineBase base) {
+    SessionEngine(EngineBase base) {
         this.base = base;
         this.config = base.config;
         this.expiry = new ExpiryWatch(this, base.ctx);
@@ -88,26 +88,9 @@ public final class SessionEngine implements AutoCloseable {
      * @throws MsmException if the transcoder cannot be built or the clients cannot be created
      */
     public static SessionEngine start(MsmConfig config, EngineContext ctx) {
-        java.util.concurrent.atomic.AtomicReference<SessionEngine> started =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        DiscoveryPoller poller = DiscoveredNodes.poller(config, ctx, started);
-        List<MemcachedNode> nodes = poller == null ? config.nodes() : DiscoveredNodes.first(poller, ctx);
-        SessionEngine engine;
-        try {
-            engine = new SessionEngine(new EngineBase(config, ctx, nodes,
-                    listener -> EngineBase.memcachedStore(config, nodes, ctx, listener)));
-        } catch (RuntimeException e) {
-            if (poller != null) {
-                poller.close();
-            }
-            throw e;
-        }
-        if (poller != null) {
-            engine.discovery = poller;
-            engine.base.unknownNode = poller::refreshSoon;
-            started.set(engine);
-            poller.start();
-        }
+        SessionEngine engine = config.discovery().isPresent() ? DiscoveredNodes.start(config, ctx)
+                : new SessionEngine(new EngineBase(config, ctx,
+                        listener -> EngineBase.memcachedStore(config, config.nodes(), ctx, listener)));
         engine.base.health.awaitConnections(config.operationTimeoutMillis());
         return engine;
     }
@@ -391,6 +374,12 @@ public final class SessionEngine implements AutoCloseable {
     }
 
     /** What the parts share (the timeout watch reads the store, keys and nodes through it). */
+    /** Discovery: {@code poller} keeps the nodes up to date from now on, and is asked again for an unknown node. */
+    void discoverWith(DiscoveryPoller poller) {
+        discovery = poller;
+        base.unknownNode = poller::refreshSoon;
+    }
+
     EngineBase base() {
         return base;
     }

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The memcached nodes at one moment, immutable: what {@link LiveNodes} hands out. The order is the configured one
@@ -23,6 +24,8 @@ public final class NodeSet {
     private final List<String> failovers;
     /** {@link System#nanoTime()} from which a node that joined late takes sessions; absent: at once. */
     private final Map<String, Long> takesFrom;
+    /** {@link #successors} of each node of this set, computed at first use (a request path asks on every write). */
+    private final Map<String, List<MemcachedNode>> rings = new ConcurrentHashMap<>();
 
     NodeSet(List<MemcachedNode> nodes, Map<String, Long> takesFrom) {
         if (nodes.isEmpty()) {
@@ -95,6 +98,10 @@ public final class NodeSet {
      * the node after it is still there.
      */
     public List<MemcachedNode> successors(String nodeId) {
+        return byId.containsKey(nodeId) ? rings.computeIfAbsent(nodeId, this::ringAfter) : ringAfter(nodeId);
+    }
+
+    private List<MemcachedNode> ringAfter(String nodeId) {
         int start = -1;
         for (int i = 0; i < nodes.size(); i++) {
             if (nodes.get(i).id().equals(nodeId)) {
@@ -118,7 +125,7 @@ public final class NodeSet {
                 ring.add(n);
             }
         }
-        return ring;
+        return Collections.unmodifiableList(ring);
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.config.NodeDiscovery;
+import io.msm.test.log.LogLines;
 import io.msm.test.net.HostsFile;
 import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
@@ -14,10 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -31,24 +28,8 @@ import org.junit.jupiter.api.Test;
 @Tag("dns")
 class DiscoveryPollerDnsIT {
     private final List<List<MemcachedNode>> changes = new CopyOnWriteArrayList<>();
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Logger logger = Logger.getLogger("io.msm.discovery");
-    private final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                warnings.add(r.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogLines log;
+    private List<String> warnings;
     private DiscoveryPoller poller;
 
     @AfterEach
@@ -56,12 +37,15 @@ class DiscoveryPollerDnsIT {
         if (poller != null) {
             poller.close();
         }
-        logger.removeHandler(handler);
+        if (log != null) {
+            log.close();
+        }
         HostsFile.set(Map.of());
     }
 
     private DiscoveryPoller poller(java.util.function.Consumer<List<MemcachedNode>> onChange) {
-        logger.addHandler(handler);
+        log = LogLines.warnings("io.msm.discovery");
+        warnings = log.lines();
         NodeDiscovery source = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "dns:mc.test:11211")
                 .set(MsmConfig.DISCOVERY_INTERVAL, "1")
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())

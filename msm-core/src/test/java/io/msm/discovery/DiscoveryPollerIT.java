@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.config.NodeDiscovery;
+import io.msm.test.log.LogLines;
 import io.msm.test.memcached.ConfigEndpointServer;
 import io.msm.testing.TestTranscoderFactory;
 import java.nio.charset.StandardCharsets;
@@ -14,10 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,29 +30,14 @@ class DiscoveryPollerIT {
     private static final long TIMEOUT = 500;
     private final ConfigEndpointServer endpoint = ConfigEndpointServer.start();
     private final List<List<MemcachedNode>> changes = new CopyOnWriteArrayList<>();
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Logger logger = Logger.getLogger("io.msm.discovery");
-    private final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                warnings.add(r.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogLines log;
+    private List<String> warnings;
     private DiscoveryPoller poller;
 
     @BeforeEach
     void capture() {
-        logger.addHandler(handler);
+        log = LogLines.warnings("io.msm.discovery");
+        warnings = log.lines();
     }
 
     @AfterEach
@@ -64,7 +46,9 @@ class DiscoveryPollerIT {
             poller.close();
         }
         endpoint.close();
-        logger.removeHandler(handler);
+        if (log != null) {
+            log.close();
+        }
     }
 
     private DiscoveryPoller poller(int intervalSeconds) {

@@ -9,41 +9,23 @@ import io.msm.anchor.AnchorFormatException;
 import io.msm.anchor.AnchorKeys;
 import io.msm.codec.SessionData;
 import io.msm.store.MemcachedSessionStore;
+import io.msm.test.log.LogLines;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** What {@link LegacyWrites} says about sessions the old manager could not read: once per kind of reason, bounded. */
 class LegacyWritesWarningsTest {
-    private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final Logger logger = Logger.getLogger("io.msm.engine");
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                lines.add(String.valueOf(r.getMessage()));
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogLines capture;
+    private List<String> lines;
 
     @AfterEach
     void close() {
-        logger.removeHandler(capture);
+        if (capture != null) {
+            capture.close();
+        }
     }
 
     /**
@@ -53,7 +35,8 @@ class LegacyWritesWarningsTest {
      */
     @Test
     void aReasonThatDiffersOnlyInASizeIsSaidOnce() {
-        logger.addHandler(capture);
+        capture = LogLines.warnings("io.msm.engine");
+        lines = capture.lines();
         AtomicLong size = new AtomicLong(40_000);
         AnchorConverter tooBig = new AnchorConverter() {
             @Override

@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
 import io.msm.store.MemcachedSessionStore;
+import io.msm.test.log.LogLines;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,31 +18,18 @@ import org.junit.jupiter.api.Test;
 class LoadLogLinesTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final FakeStore store = new FakeStore(clock::get, MemcachedSessionStore.ConnectionListener.NONE);
-    private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Logger logger = Logger.getLogger("io.msm.engine");
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            StringBuilder sb = new StringBuilder(String.valueOf(r.getMessage()));
-            for (Throwable t = r.getThrown(); t != null; t = t.getCause()) {
-                sb.append(" | ").append(t.getMessage());
-            }
-            lines.add(sb.toString());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final Level levelBefore = logger.getLevel();
+    private LogLines capture;
+    private List<String> lines;
     private SessionEngine engine;
 
     @AfterEach
     void close() {
-        logger.removeHandler(capture);
+        if (capture != null) {
+            capture.close();
+        }
+        logger.setLevel(levelBefore);
         if (engine != null) {
             engine.close();
         }
@@ -58,7 +43,8 @@ class LoadLogLinesTest {
     @Test
     void aBlobOfAnotherSessionUnderASessionsKeyIsRefusedWithoutNamingItsId() {
         logger.setLevel(Level.ALL);
-        logger.addHandler(capture);
+        capture = LogLines.all("io.msm.engine");
+        lines = capture.lines();
         engine = SessionEngine.start(FakeStore.twoNodes()
                 .build(getClass().getClassLoader()),
                 new EngineContext("/app", getClass().getClassLoader(), "tc1", "p_", clock::get), listener -> store);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
+import io.msm.test.log.LogLines;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.testing.TestTranscoderFactory;
 import java.util.HashSet;
@@ -221,34 +222,15 @@ class NodeChangeIT {
         try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closedPort = free.getLocalPort();
         }
-        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
-                        && r.getMessage().contains("n9")) {
-                    warnings.add(r.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.msm.engine");
-        logger.addHandler(h);
-        try (SessionEngine e = start(config(MEMCACHED.nodesAttribute("n1")), "/never")) {
+        LogLines log = LogLines.warnings("io.msm.engine");
+        List<String> warnings = log.lines();
+        try (log; SessionEngine e = start(config(MEMCACHED.nodesAttribute("n1")), "/never")) {
             e.changeNodes(config(MEMCACHED.nodesAttribute("n1") + ",n9:127.0.0.1:" + closedPort).nodes(), 0);
-            await("the warning", () -> warnings.stream().anyMatch(w -> w.contains("is unavailable")));
-            assertTrue(warnings.stream().anyMatch(w -> w.contains("not reachable since it was added")), warnings.toString());
+            await("the warning", () -> !log.containing("n9 is unavailable").isEmpty());
+            assertEquals(1, log.containing("not reachable since it was added").size(), warnings.toString());
             assertEquals(Set.of("n1"), nodesOfNewSessions(e, 6));
-        } finally {
-            logger.removeHandler(h);
         }
-        assertEquals(1, warnings.stream().filter(w -> w.contains("is unavailable")).count(), warnings.toString());
+        assertEquals(1, log.containing("n9 is unavailable").size(),
+                warnings.toString());
     }
 }

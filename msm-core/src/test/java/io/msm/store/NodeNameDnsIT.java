@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
+import io.msm.test.log.LogLines;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.memcached.MemcachedServer;
 import io.msm.test.memcached.MemcachedTls;
@@ -56,13 +57,14 @@ class NodeNameDnsIT {
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final List<SessionStore> stores = new ArrayList<>();
     private final List<String> uncaught = new CopyOnWriteArrayList<>();
-    private final StoreWarnings capture = new StoreWarnings();
-    private final List<String> warnings = capture.lines;
+    private LogLines capture;
+    private List<String> warnings;
     private Thread.UncaughtExceptionHandler before;
 
     @BeforeEach
     void watchThreads() {
-        capture.start();
+        capture = LogLines.warnings("io.msm.store");
+        warnings = capture.lines();
         before = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
     }
@@ -71,7 +73,7 @@ class NodeNameDnsIT {
     void close() {
         stores.forEach(SessionStore::close);
         Thread.setDefaultUncaughtExceptionHandler(before);
-        capture.stop();
+        capture.close();
         HostsFile.set(Map.of());
     }
 

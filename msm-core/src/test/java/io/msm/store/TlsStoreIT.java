@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MsmConfig;
+import io.msm.test.log.LogLines;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.memcached.MemcachedServer;
 import io.msm.test.memcached.MemcachedTls;
@@ -49,18 +50,19 @@ class TlsStoreIT {
             .withTls(MemcachedTls.serverCertificate()).withArgs("-c", "16");
 
     private final List<String> events = new CopyOnWriteArrayList<>();
-    private final StoreWarnings capture = new StoreWarnings();
-    private final List<String> warnings = capture.lines;
+    private LogLines capture;
+    private List<String> warnings;
     private final List<SessionStore> stores = new ArrayList<>();
 
     @BeforeEach
     void captureLog() {
-        capture.start();
+        capture = LogLines.warnings("io.msm.store");
+        warnings = capture.lines();
     }
 
     @AfterEach
     void close() {
-        capture.stop();
+        capture.close();
         stores.forEach(SessionStore::close);
     }
 
@@ -112,6 +114,8 @@ class TlsStoreIT {
         assertFalse(store.isConnected("n1"));
         assertTrue(store.describe("n1").endsWith("its TLS handshake failing (see the line logged for it)"),
                 store.describe("n1"));
+        // logged by whichever connect failed first, the call's or the watch's (on its own thread)
+        WatchedStore.awaitMillis(2000, "the refusal logged", () -> !warnings.isEmpty());
         assertEquals(1, warnings.size(), warnings.toString());
         String line = warnings.get(0);
         int port = WRONG_HOST.server(0).port();
@@ -127,6 +131,8 @@ class TlsStoreIT {
         TestCertificates c = TestCertificates.get();
         SessionStore store = open(TLS, trusting(c.otherCaTrustStore().toString(), c.trustStorePassword()));
         assertFailsWithinTheTimeout(store);
+        // logged by whichever connect failed first, the call's or the watch's (on its own thread)
+        WatchedStore.awaitMillis(2000, "the refusal logged", () -> !warnings.isEmpty());
         assertEquals(1, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).contains("the TLS handshake failed"), warnings.get(0));
     }
@@ -177,6 +183,7 @@ class TlsStoreIT {
                     events, trustingTheTestCa());
             stores.add(store);
             assertFailsWithinTheTimeout(store);
+            WatchedStore.awaitMillis(2000, "the stall logged", () -> !warnings.isEmpty());
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).contains("the TLS handshake did not finish within the call's time "
                     + "(operationTimeout)"), warnings.get(0));
