@@ -120,11 +120,11 @@ public final class DiscoveryPoller implements AutoCloseable {
             failing = false;
             LOG.log(Level.WARNING, () -> logPrefix + "memcachedNodes: " + source + " answers again");
         }
-        if (!nodes.equals(last)) {
-            last = nodes;
+        if (!nodes.equals(last) && !executor.isShutdown()) { // (a question a close could not cut: no change after)
             try {
                 onChange.accept(nodes);
-            } catch (RuntimeException e) {
+                last = nodes;
+            } catch (RuntimeException | Error e) { // asked again next time; the thread goes on
                 LOG.log(Level.WARNING, logPrefix + "memcachedNodes: taking the nodes " + nodes + " failed", e);
             }
         }

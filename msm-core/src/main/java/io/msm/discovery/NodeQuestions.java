@@ -38,7 +38,29 @@ import javax.net.ssl.SSLSocket;
  * default): a changed record is seen once the cached answer expires.
  */
 final class NodeQuestions {
+    /** More nodes than this in one answer is refused: no cluster is that large, and each node costs a thread. */
+    static final int MAX_NODES = 256;
+    /**
+     * Closes a question's socket at its deadline: a read timeout alone restarts with each read, so a peer that sends a
+     * TLS handshake a byte at a time would stretch it without end. One daemon thread, ended when idle.
+     */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor DEADLINES = deadlines();
+
     private NodeQuestions() {
+    }
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor deadlines() {
+        java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                r -> {
+                    Thread t = new Thread(r, "msm-discovery-deadline");
+                    t.setDaemon(true);
+                    t.setContextClassLoader(NodeQuestions.class.getClassLoader());
+                    return t;
+                });
+        e.setKeepAliveTime(10, TimeUnit.SECONDS);
+        e.allowCoreThreadTimeOut(true);
+        e.setRemoveOnCancelPolicy(true);
+        return e;
     }
 
     /**
@@ -56,6 +78,8 @@ final class NodeQuestions {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Socket tcp = new Socket();
         socketSeen.accept(tcp);
+        java.util.concurrent.ScheduledFuture<?> cut = DEADLINES.schedule(() -> closeQuietly(tcp), timeoutMillis,
+                TimeUnit.MILLISECONDS);
         try {
             InetSocketAddress address = new InetSocketAddress(source.host(), source.port());
             if (address.isUnresolved()) {
@@ -72,7 +96,7 @@ final class NodeQuestions {
             out.write(ConfigAnswer.COMMAND.getBytes(StandardCharsets.US_ASCII));
             out.flush();
             ClusterConfig config = ConfigAnswer.read(new DeadlineInput(s, deadline));
-            return withIds(config.nodes());
+            return withIds(source, config.nodes());
         } catch (ConfigAnswerException e) {
             throw new DiscoveryException(source + " answered what is not a node list: " + e.getMessage()
                     + (e.getMessage().contains("ERROR") ? " (not a configuration endpoint: memcached without"
@@ -82,14 +106,22 @@ final class NodeQuestions {
         } catch (ConnectException e) {
             throw new DiscoveryException(source + " refused the connection (" + e.getMessage() + ")", e);
         } catch (IOException e) {
+            if (System.nanoTime() - deadline >= 0) { // cut at the deadline (a trickling handshake or answer)
+                throw new DiscoveryException(source + " did not answer within " + timeoutMillis + " ms", e);
+            }
             throw new DiscoveryException(source + ": " + e, e);
         } finally {
+            cut.cancel(false);
             socketSeen.accept(null);
-            try {
-                tcp.close(); // and the TLS socket over it
-            } catch (IOException e) {
-                // closed anyway
-            }
+            closeQuietly(tcp); // and the TLS socket over it
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closed anyway
         }
     }
 
@@ -129,11 +161,19 @@ final class NodeQuestions {
         for (String ip : ips) {
             nodes.add(new DiscoveredNode(ip, ip, source.port()));
         }
-        return withIds(nodes);
+        return withIds(source, nodes);
     }
 
     /** The nodes with their ids, in the order of the ids. */
-    static List<MemcachedNode> withIds(List<DiscoveredNode> nodes) {
+    static List<MemcachedNode> withIds(NodeDiscovery source, List<DiscoveredNode> nodes) throws DiscoveryException {
+        if (nodes.size() > MAX_NODES) {
+            throw new DiscoveryException(source + " lists " + nodes.size() + " nodes, more than the " + MAX_NODES
+                    + " msm takes", null);
+        }
+        return withIds(nodes);
+    }
+
+    private static List<MemcachedNode> withIds(List<DiscoveredNode> nodes) {
         List<MemcachedNode> list = new ArrayList<>();
         for (Map.Entry<String, DiscoveredNode> e : NodeIds.assign(nodes).entrySet()) {
             list.add(MemcachedNode.discovered(e.getKey(), e.getValue().host(), e.getValue().port()));

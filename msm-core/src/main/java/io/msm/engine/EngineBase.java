@@ -53,6 +53,8 @@ final class EngineBase {
     final NodeSelector selector;
     /** The memcached nodes now (they change with discovery or a configuration change). */
     final LiveNodes nodes;
+    /** One node change at a time (discovery's thread, JMX). */
+    private final Object nodeChanges = new Object();
     /**
      * Told when a well-formed session id names a node this Tomcat does not know: with discovery, another Tomcat may
      * have a newer node list, so it is asked for again soon (rate-limited there). Must not block.
@@ -134,7 +136,7 @@ final class EngineBase {
         if (config.memcachedProtocol() != io.msm.config.MemcachedProtocol.TEXT) {
             throw new UnsupportedOperationException("memcached nodes change only with memcachedProtocol=\"text\"");
         }
-        synchronized (nodes) {
+        synchronized (nodeChanges) { // not the LiveNodes monitor: a request asking isKnown never waits for this
             NodeSet before = nodes.current();
             for (MemcachedNode n : list) {
                 MemcachedNode was = before.get(n.id());
@@ -150,11 +152,9 @@ final class EngineBase {
                 }
             }
             LiveNodes.Change change = nodes.replace(list, joinDelayMillis);
-            for (MemcachedNode n : change.removed) {
-                if (!change.after.contains(n.id())) {
-                    health.removed(n.id());
-                    store.removeNode(n.id());
-                }
+            for (MemcachedNode n : change.gone()) {
+                health.removed(n.id());
+                store.removeNode(n.id());
             }
             return change;
         }

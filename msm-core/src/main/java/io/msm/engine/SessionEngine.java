@@ -134,17 +134,13 @@ public final class SessionEngine implements AutoCloseable {
      * @throws UnsupportedOperationException the binary protocol
      */
     public void changeNodes(List<MemcachedNode> nodes, long joinDelayMillis) {
-        io.msm.node.LiveNodes.Change c = base.changeNodes(nodes, joinDelayMillis);
-        for (MemcachedNode n : c.removed) {
-            if (!c.after.contains(n.id())) {
-                ends.nodeRemoved(n.id());
-            }
+        if (base.threads.stopping()) {
+            return; // stopping or stopped: its store takes no node any more
         }
+        io.msm.node.LiveNodes.Change c = base.changeNodes(nodes, joinDelayMillis);
+        c.gone().forEach(n -> ends.nodeRemoved(n.id()));
         if (!c.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed: "
-                    + (c.added.isEmpty() ? "" : "added " + c.added + (c.removed.isEmpty() ? "" : ", "))
-                    + (c.removed.isEmpty() ? "" : "removed " + c.removed + " (their sessions move at their next"
-                    + " request)") + "; now " + c.after);
+            LOG.log(System.Logger.Level.WARNING, () -> base.logPrefix + "memcached nodes changed: " + c);
         }
     }
 

@@ -145,7 +145,7 @@ final class SessionLoader {
      */
     boolean mayExist(String id) {
         SessionId p = ids.parse(id);
-        if (p == null || !selector.isKnown(p.nodeId()) || ends.hasEnded(id)) {
+        if (p == null || !base.isKnownNode(p.nodeId()) || ends.hasEnded(id)) {
             return false;
         }
         String node = p.nodeId();

@@ -76,6 +76,33 @@ public final class LiveNodes {
         public boolean isEmpty() {
             return added.isEmpty() && removed.isEmpty();
         }
+
+        /** The nodes no longer there (not those only at another address or in another role). */
+        public List<MemcachedNode> gone() {
+            List<MemcachedNode> gone = new ArrayList<>();
+            for (MemcachedNode n : removed) {
+                if (!after.contains(n.id())) {
+                    gone.add(n);
+                }
+            }
+            return gone;
+        }
+
+        /** For the log: what was added, removed and changed, and the nodes now. */
+        @Override
+        public String toString() {
+            List<MemcachedNode> fresh = new ArrayList<>();
+            List<MemcachedNode> changed = new ArrayList<>();
+            for (MemcachedNode n : added) {
+                (before.contains(n.id()) ? changed : fresh).add(n);
+            }
+            List<MemcachedNode> gone = gone();
+            String text = (fresh.isEmpty() ? "" : "added " + fresh + " ")
+                    + (gone.isEmpty() ? "" : "removed " + gone + " (their sessions move at their next request) ")
+                    + (changed.isEmpty() ? "" : "changed " + changed + " (a node at another address is a new, empty"
+                            + " one: what this Tomcat holds is stored there again) ");
+            return text + "now " + after;
+        }
     }
 
     /**

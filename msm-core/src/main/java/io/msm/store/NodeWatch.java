@@ -225,7 +225,7 @@ final class NodeWatch implements AutoCloseable {
                 now = openIdle();
             } catch (SocketTimeoutException e) { // a lost SYN or a full accept backlog, unless it happens again
                 if (++connectTimeouts >= TIMEOUTS_DOWN) {
-                    refused(id);
+                    refusedBy(this);
                 } else {
                     identifyLater();
                 }
@@ -233,7 +233,7 @@ final class NodeWatch implements AutoCloseable {
             } catch (MemcachedProcess.StatsUnanswered e) {
                 connectTimeouts = 0;
                 if (process != null || !staysOpen()) { // nothing serves there now (a forwarder accepted)
-                    refused(id);
+                    refusedBy(this);
                 }
                 return;
             } catch (ProtocolException e) { // TLS: a plain-text ERROR before any TLS (memcached at maxconns)
@@ -241,7 +241,7 @@ final class NodeWatch implements AutoCloseable {
                 identifyLater(); // as the same ERROR in answer to stats over TCP
                 return;
             } catch (IOException e) {
-                refused(id);
+                refusedBy(this);
                 return;
             }
             connectTimeouts = 0;
@@ -336,6 +336,13 @@ final class NodeWatch implements AutoCloseable {
             } else {
                 listener.disconnected(id);
             }
+        }
+    }
+
+    /** {@link #refused} as node {@code n}'s thread saw it, unless {@code n} was removed meanwhile. */
+    private synchronized void refusedBy(Node n) {
+        if (nodes.get(n.id) == n) {
+            refused(n.id);
         }
     }
 

@@ -230,6 +230,58 @@ class DiscoveryPollerIT {
         }
     }
 
+    /**
+     * Review H2: a peer that answers the TLS ClientHello a byte at a time (each byte within the read timeout) is cut
+     * at the question's deadline, not kept for as long as it trickles.
+     */
+    @Test
+    void aTlsHandshakeTrickledByteByByteEndsAtTheDeadline() throws Exception {
+        try (java.net.ServerSocket trickler = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (java.net.Socket s = trickler.accept()) {
+                    s.getInputStream().read(new byte[512]); // the ClientHello
+                    java.io.OutputStream out = s.getOutputStream();
+                    out.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}); // a handshake record of 16 KB...
+                    out.flush();
+                    for (int k = 0; k < 40; k++) { // ...sent a byte every 300 ms (bounded: 12 s)
+                        Thread.sleep(300);
+                        out.write(0x02);
+                        out.flush();
+                    }
+                } catch (java.io.IOException | InterruptedException e) {
+                    // the client gave up
+                }
+            }, "trickler");
+            t.setDaemon(true);
+            t.start();
+            NodeDiscovery source = MsmConfig.builder()
+                    .set(MsmConfig.MEMCACHED_NODES, "discover:127.0.0.1:" + trickler.getLocalPort())
+                    .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                    .build(getClass().getClassLoader()).discovery().orElseThrow();
+            poller = new DiscoveryPoller(source, Optional.of(io.msm.test.tls.TestCertificates.get()
+                    .clientSslContext(false)), 1000, "trickle-test", changes::add);
+            long start = System.nanoTime();
+            DiscoveryException e = assertThrows(DiscoveryException.class, poller::first);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 2000, "ended after " + millis + " ms, the question's timeout being 1000 ms");
+            assertTrue(e.getMessage().contains("did not answer within 1000 ms"), e.getMessage());
+        }
+    }
+
+    /** Review H3: an answer listing more nodes than any cluster has is refused (each node would cost a thread). */
+    @Test
+    void anAnswerWithTooManyNodesIsRefused() throws Exception {
+        String[] many = new String[NodeQuestions.MAX_NODES + 1];
+        for (int k = 0; k < many.length; k++) {
+            many[k] = "h" + k + "||11211";
+        }
+        endpoint.nodes(many);
+        DiscoveryException e = assertThrows(DiscoveryException.class, () -> poller(1).first());
+        assertTrue(e.getMessage().contains("lists " + many.length + " nodes, more than the 256"), e.getMessage());
+        endpoint.nodes(java.util.Arrays.copyOf(many, NodeQuestions.MAX_NODES));
+        assertEquals(NodeQuestions.MAX_NODES, poller.first().size());
+    }
+
     /** A TLS server that passes each connection's bytes to a plain one, both ways. */
     private static final class TlsFront implements AutoCloseable {
         private final javax.net.ssl.SSLServerSocket server;

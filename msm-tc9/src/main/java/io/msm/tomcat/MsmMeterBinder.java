@@ -81,7 +81,7 @@ public final class MsmMeterBinder implements MeterBinder {
         gauge(registry, "msm.nodes.available", "memcached nodes msm can reach now",
                 m -> m.engine() == null ? 0 : m.engine().availableNodes().size());
         gauge(registry, "msm.nodes.configured", "memcached nodes configured (memcachedNodes, failover nodes included)",
-                m -> m.engine() == null ? 0 : m.engine().config().nodes().size());
+                m -> m.engine() == null ? 0 : m.engine().nodes().size());
         gauge(registry, "msm.sessions.unsaved",
                 "sessions whose latest state is not in memcached yet because their node was unavailable",
                 MemcachedSessionManager::getMsmUnsavedSessions);

@@ -69,7 +69,7 @@ public final class MsmHealthReport {
         d.put("mode", e.config().sticky() ? "sticky" : "non-sticky");
         d.put("replicating", !available.isEmpty());
         Map<String, Object> nodes = new LinkedHashMap<>();
-        for (MemcachedNode n : e.config().nodes()) {
+        for (MemcachedNode n : e.nodes()) {
             Map<String, Object> node = new LinkedHashMap<>();
             node.put("address", n.host() + ":" + n.port());
             node.put("available", available.contains(n.id()));
