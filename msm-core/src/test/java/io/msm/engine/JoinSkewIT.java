@@ -148,6 +148,7 @@ class JoinSkewIT {
             assertEquals(1, deletes(1), "tc2 deleted the copy tc1 put on n2");
             tc1.changeNodes(withoutN1(), 0); // n1 removed on tc1 first (its memcached still runs)
             assertEquals(3, countLoaded(tc1, id), "the newest copy, tc2's, not tc1's own older one on n2");
+            assertTrue(tc1.mayExist(id), "choosing among session cookies finds it where a load does");
         }
     }
 
