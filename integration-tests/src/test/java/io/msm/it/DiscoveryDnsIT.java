@@ -78,6 +78,7 @@ class DiscoveryDnsIT {
         UserLoad load = new UserLoad(6, n -> nonSticky ? both[n % 2] : tc1);
         try {
             load.awaitRequests(60);
+            long changedAt = System.nanoTime();
             resolveTo("127.0.0.4", "127.0.0.3", "127.0.0.2"); // one more, in another order
             await("both Tomcats know 127.0.0.4", 5000, () -> tc1.manager().engine().nodes().size() == 3
                     && tc2.manager().engine().nodes().size() == 3);
@@ -89,6 +90,7 @@ class DiscoveryDnsIT {
                 b.get(tc1.url("/counter"));
                 return MsmIT.nodeOf(b.sessionId()).equals(added);
             });
+            long tookMillis = (System.nanoTime() - changedAt) / 1_000_000;
             int afterAdd = load.requests.get();
 
             resolveTo("127.0.0.3", "127.0.0.4");
@@ -101,8 +103,8 @@ class DiscoveryDnsIT {
             load.stop();
             assertEquals(List.of(), load.failures);
             System.out.println("DiscoveryDnsIT sticky=" + sticky + ": " + afterAdd + " requests until the added"
-                    + " address took a session, " + (load.requests.get() - afterAdd) + " while one was removed and"
-                    + " killed; 0 failed");
+                    + " address took a session " + tookMillis + " ms after the name resolved to it, "
+                    + (load.requests.get() - afterAdd) + " while one was removed and killed; 0 failed");
         } finally {
             load.stop();
         }

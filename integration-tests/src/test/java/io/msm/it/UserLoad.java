@@ -1,5 +1,6 @@
 package io.msm.it;
 
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,21 +41,29 @@ final class UserLoad {
         while (!stopped && requests.get() < MAX_REQUESTS && System.nanoTime() < end) {
             for (int i = 0; i < users.size() && !stopped; i++) {
                 EmbeddedTomcat tc = tomcatOfRequest.apply(counts[i] + i);
+                String nodeBefore = nodeOf(users.get(i).sessionId());
                 try {
                     Browser.Page p = users.get(i).get(tc.url("/counter"));
                     requests.incrementAndGet();
                     if (p.status != 200 || p.count() != counts[i] + 1) {
-                        failures.add("user " + i + " on " + tc.route() + ": status " + p.status + ", count "
-                                + (p.status == 200 ? p.count() : -1) + " after " + counts[i]);
+                        failures.add(LocalTime.now() + " user " + i + " on " + tc.route() + ": status " + p.status
+                                + ", count " + (p.status == 200 ? p.count() : -1) + " after " + counts[i] + " (node "
+                                + nodeBefore + " -> " + nodeOf(users.get(i).sessionId()) + ")");
                         counts[i] = p.status == 200 ? p.count() : counts[i];
                     } else {
                         counts[i]++;
                     }
                 } catch (RuntimeException e) {
-                    failures.add("user " + i + " on " + tc.route() + ": " + e);
+                    failures.add(LocalTime.now() + " user " + i + " on " + tc.route() + " (node " + nodeBefore + "): "
+                            + e);
                 }
             }
         }
+    }
+
+    /** The node of a session id for a failure's message (not the whole id), or "none". */
+    private static String nodeOf(String sessionId) {
+        return sessionId == null ? "none" : MsmIT.nodeOf(sessionId);
     }
 
     /** The users' session ids now (read between requests of the load thread: a snapshot). */

@@ -280,6 +280,49 @@ final class SecondaryCopies {
                         waited, "secondary copy"), waited);
             }
         }
+        String target = sent.paired != null ? sent.paired : sent.secondary != null ? sent.secondary.node : null;
+        if (target != null && base.nodes.joinUnderWay()) {
+            for (String node : readFirstElsewhere(sent.node, target)) {
+                deleteSecondaryOn(node, id, 0);
+            }
+        }
+    }
+
+    /**
+     * While a node joins, the Tomcats disagree for a while on whether it takes secondary copies: each counts the join
+     * delay from when it saw the node, and they see it up to a discovery interval apart. One Tomcat puts a session's
+     * copy on the node and reads it there first, another, still seeing it joining, puts the copy on the node after it
+     * and reads that one first: with the user's requests alternating between them, each would find its own older copy
+     * when the session's node fails or is removed, and an update would be lost. So a write that put the copy on
+     * {@code target} deletes the session's copies another Tomcat could read before it, and a reader finds the newest
+     * copy first or none before it: on the available nodes before {@code target} in the ring, those not settled (a
+     * Tomcat that takes them put copies there; this one does not take them yet), and, while {@code target} is not
+     * settled itself, on those after it up to the first settled one (a Tomcat still seeing {@code target} joining
+     * reads those first). Each Tomcat's join delay (two discovery intervals) exceeds the time between their sightings,
+     * so no Tomcat still ignorant of a node writes after another put a copy on it. Called only while a join is under
+     * way (no call otherwise).
+     *
+     * @return the nodes whose copy goes; none if {@code target} is not in the ring (any more)
+     */
+    private List<String> readFirstElsewhere(String primaryNode, String target) {
+        List<String> elsewhere = new java.util.ArrayList<>(2);
+        boolean afterTarget = false;
+        for (MemcachedNode n : base.nodes.current().successors(primaryNode)) {
+            String node = n.id();
+            boolean settled = base.nodes.isSettled(node);
+            if (node.equals(target)) {
+                if (settled) {
+                    return elsewhere;
+                }
+                afterTarget = true;
+            } else if (base.availability.isAvailable(node) && (afterTarget || !settled)) {
+                elsewhere.add(node);
+                if (afterTarget && settled) {
+                    return elsewhere;
+                }
+            }
+        }
+        return afterTarget ? elsewhere : List.of();
     }
 
     /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */

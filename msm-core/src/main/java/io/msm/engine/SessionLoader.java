@@ -140,8 +140,10 @@ final class SessionLoader {
 
     /**
      * Whether memcached may hold session {@code id}, to choose among several session cookies of one request: one get
-     * of its primary copy, or (its node unavailable) of the copy the mode falls back to; nothing is deserialized.
-     * {@code false} for an id of another configuration, a session that ended here, or one no available node has.
+     * of its primary copy, or (its node unavailable) the copy the mode falls back to, looked for as a load looks for
+     * it (not only on the node this Tomcat would put it on: while a node joins, another Tomcat may have put it on
+     * the next one); nothing is deserialized. {@code false} for an id of another configuration, a session that ended
+     * here, or one no available node has.
      */
     boolean mayExist(String id) {
         SessionId p = ids.parse(id);
@@ -151,15 +153,11 @@ final class SessionLoader {
         String node = p.nodeId();
         String key = base.key(id);
         if (!availability.isAvailable(node)) {
-            node = mode.secondaryNode(node);
-            key = keys.secondary(id, 0); // not "bak:" + key: either may be hashed to fit (see StorageKeys)
-        }
-        if (node == null) {
-            return false;
+            return mode.readSecondary(id, node, new String[1]) != null;
         }
         try {
             return store.get(node, key, config.operationTimeoutMillis()) != null
-                    || legacy != null && key.equals(base.key(id)) && legacy.mayExist(id, node, key);
+                    || legacy != null && legacy.mayExist(id, node, key);
         } catch (StoreException e) {
             base.storeFailed(e, config.operationTimeoutMillis());
             return false;
