@@ -291,15 +291,39 @@ class SecurityIT extends MsmIT {
         }
         assertFalse(lists.isEmpty(), "the stop's list: " + allKeys());
         seen.addAll(lists);
-        tomcat("tc3", shortTimeout);
-        await("sessionDestroyed of the session left by the stop", 12_000,
-                () -> TestApp.EVENTS.contains("destroyed tc3 " + c.sessionId()));
+        awaitDestroyedByTheRestart(shortTimeout, c.sessionId());
         Set<String> claims = new LinkedHashSet<>();
         allKeys().stream().filter(k -> k.startsWith("end:")).forEach(claims::add);
         assertFalse(claims.isEmpty(), "a claim: " + allKeys());
         seen.addAll(allKeys());
         for (String k : seen) {
             assertFalse(k.contains(random) || k.contains(timingOut), "a key holds a session id: " + k);
+        }
+    }
+
+    /**
+     * Restarts tc3 and waits for it to end the session its stop left: with what its timeout watch found each time it
+     * looked (msm's DEBUG lines, kept off the console) and memcached's keys in the message if it does not.
+     */
+    private void awaitDestroyedByTheRestart(String[] attributes, String id) {
+        java.util.logging.Logger engineLog = java.util.logging.Logger.getLogger("io.msm.engine");
+        java.util.logging.Level level = engineLog.getLevel();
+        boolean parents = engineLog.getUseParentHandlers();
+        engineLog.setUseParentHandlers(false);
+        engineLog.setLevel(java.util.logging.Level.ALL);
+        try (LogCapture watch = LogCapture.of("io.msm.engine")) {
+            tomcat("tc3", attributes);
+            try {
+                await("sessionDestroyed of the session left by the stop", 12_000,
+                        () -> TestApp.EVENTS.contains("destroyed tc3 " + id));
+            } catch (AssertionError e) {
+                List<String> lines = new java.util.ArrayList<>();
+                watch.records.forEach(r -> lines.add(r.getLevel() + " " + LogCapture.fullText(r)));
+                throw new AssertionError(e.getMessage() + "; msm said: " + lines + "; keys: " + allKeys(), e);
+            }
+        } finally {
+            engineLog.setLevel(level);
+            engineLog.setUseParentHandlers(parents);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.msm.engine;
 
+import io.msm.internal.LogIds;
 import io.msm.store.SessionStore;
 import io.msm.store.StoreException;
 import io.msm.store.StoredValue;
@@ -32,9 +33,11 @@ final class ExpiryCheck {
         String node = base.nodeOf(id);
         if (node == null || engine.mode().tomcatExpiresHeldSessions() && c.holds(id)) {
             index.settle(e); // not an id of this configuration, or Tomcat expires it itself
+            trace(id, node == null ? "not an id of this configuration" : "held here: Tomcat expires it");
             return;
         }
         if (!base.isAvailable(node)) {
+            trace(id, "its node " + node + " is unavailable");
             retryOrDrop(e, now);
             return;
         }
@@ -48,9 +51,12 @@ final class ExpiryCheck {
         }
         if (isGone(v) || !takeStoredTimeout(e, v)) {
             index.settle(e);
+            trace(id, v.value() == null ? "no copy (ended, moved, or dropped by memcached)"
+                    : "its copy does not time out (ttl " + v.ttlSeconds() + " s)");
             return;
         }
         if (accessedSince(e, v, now)) {
+            trace(id, "not timed out yet: its copy has " + v.ttlSeconds() + " s left");
             return;
         }
         try {
@@ -136,7 +142,9 @@ final class ExpiryCheck {
     /** Claims the end of the timed-out session; the winner fires its listeners through the container. */
     private void end(ExpiryWatch.Container c, ExpiryIndex.Entry e, StoredValue v, long now) {
         String id = e.id;
-        switch (claims.claim(id, e.maxInactive)) {
+        ExpiryWatch.Claim claim = claims.claim(id, e.maxInactive);
+        trace(id, "timed out (its copy has " + v.ttlSeconds() + " s left); its end claimed: " + claim);
+        switch (claim) {
             case LOST:
                 index.settle(e);
                 return;
@@ -147,7 +155,9 @@ final class ExpiryCheck {
         }
         // the copy just read, not a second read: memcached may drop a timed-out copy within a second of saying so
         LoadResult r = engine.decoder().decodeRead(id, v.value());
-        if (r.isFound()) {
+        if (!r.isFound()) {
+            trace(id, "its last state cannot be read: " + r.status());
+        } else {
             try {
                 c.expire(r);
             } catch (RuntimeException | LinkageError ex) {
@@ -155,6 +165,11 @@ final class ExpiryCheck {
             }
         }
         index.settle(e);
+    }
+
+    /** What the check of a due session found (DEBUG: one line per check; the id shortened). */
+    private void trace(String id, String found) {
+        LOG.log(Level.DEBUG, () -> base.logPrefix + "timeout watch: session " + LogIds.of(id) + ": " + found);
     }
 
     /** A due session whose node cannot be asked: asked again later, or dropped once it cannot be alive anymore. */

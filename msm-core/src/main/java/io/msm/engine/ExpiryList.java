@@ -200,6 +200,9 @@ final class ExpiryList {
                 engine.base().reportStoreFailure(e);
             } catch (RuntimeException e) {
                 // not written with one of this manager's keys, or malformed: not ours to use (replaced)
+                System.getLogger("io.msm.engine").log(System.Logger.Level.DEBUG, () -> engine.base().logPrefix
+                        + "the list of sessions left by the last stop on node " + n.id() + " is not readable with "
+                        + "this configuration's keys; replaced: " + e);
                 return new Read(new ArrayList<>(), n.id(), 0);
             }
         }
