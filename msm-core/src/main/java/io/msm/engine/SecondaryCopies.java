@@ -58,6 +58,12 @@ final class SecondaryCopies {
      * A request waits for its secondary copy at most {@code sessionBackupTimeout}, so the copy of the very last change
      * may still be on its way from another Tomcat: this rare path (once per session, when its node failed) first
      * waits {@link #SECONDARY_GRACE_MILLIS} for it to land; not when no other node is available (nothing can land).
+     *
+     * <p>Every available node is read, and of several copies the one of the latest access is taken: Tomcats that see
+     * the nodes differently for a while (a node joining is taken by each a join delay after it saw it; a Tomcat started
+     * meanwhile takes it at once) put a user's copies on different nodes, and the first one found in this Tomcat's
+     * ring order may be its own older one. A copy whose times cannot be read (memcached-session-manager's, or not
+     * readable with this configuration) counts only when it is found first: it is taken as before.
      */
     byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
         // the ring from the primary on, where the copy was put while the node list was the same; a node still
@@ -80,24 +86,56 @@ final class SecondaryCopies {
                 Thread.currentThread().interrupt();
             }
         }
+        byte[] newest = null;
+        long newestAccess = 0;
         for (MemcachedNode n : others) {
-            if (!base.availability.isAvailable(n.id())) {
+            byte[] blob = base.availability.isAvailable(n.id()) ? readSecondaryOn(n.id(), id) : null;
+            if (blob == null) {
                 continue;
             }
-            try {
-                for (int name = 0; name < base.keys.names(); name++) {
-                    byte[] blob = base.store.get(n.id(), base.keys.secondary(id, name),
-                            base.config.operationTimeoutMillis());
-                    if (blob != null) {
-                        foundOn[0] = n.id();
-                        return blob;
-                    }
-                }
-            } catch (StoreException e) {
-                base.storeFailed(e, base.config.operationTimeoutMillis());
+            long access = lastAccessOf(id, blob);
+            if (newest == null && access == UNKNOWN_ACCESS) {
+                foundOn[0] = n.id();
+                return blob;
+            }
+            if (newest == null || access > newestAccess) {
+                newest = blob;
+                newestAccess = access;
+                foundOn[0] = n.id();
             }
         }
+        return newest;
+    }
+
+    /** A copy whose times cannot be read. */
+    private static final long UNKNOWN_ACCESS = Long.MIN_VALUE;
+
+    /** The session's copy on {@code node} under the first name that has one; {@code null} if none or it failed. */
+    private byte[] readSecondaryOn(String node, String id) {
+        try {
+            for (int name = 0; name < base.keys.names(); name++) {
+                byte[] blob = base.store.get(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
+                if (blob != null) {
+                    return blob;
+                }
+            }
+        } catch (StoreException e) {
+            base.storeFailed(e, base.config.operationTimeoutMillis());
+        }
         return null;
+    }
+
+    /**
+     * When the copy's session was last accessed, by the clock of the Tomcat that wrote it (its header: the attributes
+     * are not read), or {@link #UNKNOWN_ACCESS}.
+     */
+    private long lastAccessOf(String id, byte[] blob) {
+        try {
+            io.msm.codec.SessionData data = io.msm.codec.BlobCodec.decode(base.sealer.open(blob));
+            return data.id().equals(id) ? Math.max(data.lastAccessedTime(), data.thisAccessedTime()) : UNKNOWN_ACCESS;
+        } catch (RuntimeException e) { // memcached-session-manager's format, a tombstone, untrusted, unreadable
+            return UNKNOWN_ACCESS;
+        }
     }
 
     /**
@@ -280,49 +318,6 @@ final class SecondaryCopies {
                         waited, "secondary copy"), waited);
             }
         }
-        String target = sent.paired != null ? sent.paired : sent.secondary != null ? sent.secondary.node : null;
-        if (target != null && base.nodes.joinUnderWay()) {
-            for (String node : readFirstElsewhere(sent.node, target)) {
-                deleteSecondaryOn(node, id, 0);
-            }
-        }
-    }
-
-    /**
-     * While a node joins, the Tomcats disagree for a while on whether it takes secondary copies: each counts the join
-     * delay from when it saw the node, and they see it up to a discovery interval apart. One Tomcat puts a session's
-     * copy on the node and reads it there first, another, still seeing it joining, puts the copy on the node after it
-     * and reads that one first: with the user's requests alternating between them, each would find its own older copy
-     * when the session's node fails or is removed, and an update would be lost. So a write that put the copy on
-     * {@code target} deletes the session's copies another Tomcat could read before it, and a reader finds the newest
-     * copy first or none before it: on the available nodes before {@code target} in the ring, those not settled (a
-     * Tomcat that takes them put copies there; this one does not take them yet), and, while {@code target} is not
-     * settled itself, on those after it up to the first settled one (a Tomcat still seeing {@code target} joining
-     * reads those first). Each Tomcat's join delay (two discovery intervals) exceeds the time between their sightings,
-     * so no Tomcat still ignorant of a node writes after another put a copy on it. Called only while a join is under
-     * way (no call otherwise).
-     *
-     * @return the nodes whose copy goes; none if {@code target} is not in the ring (any more)
-     */
-    private List<String> readFirstElsewhere(String primaryNode, String target) {
-        List<String> elsewhere = new java.util.ArrayList<>(2);
-        boolean afterTarget = false;
-        for (MemcachedNode n : base.nodes.current().successors(primaryNode)) {
-            String node = n.id();
-            boolean settled = base.nodes.isSettled(node);
-            if (node.equals(target)) {
-                if (settled) {
-                    return elsewhere;
-                }
-                afterTarget = true;
-            } else if (base.availability.isAvailable(node) && (afterTarget || !settled)) {
-                elsewhere.add(node);
-                if (afterTarget && settled) {
-                    return elsewhere;
-                }
-            }
-        }
-        return afterTarget ? elsewhere : List.of();
     }
 
     /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */

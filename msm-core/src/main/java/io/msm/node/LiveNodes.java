@@ -49,19 +49,6 @@ public final class LiveNodes {
         return current.takesSessions(nodeId, nanoClock.getAsLong());
     }
 
-    /**
-     * Whether every Tomcat takes node {@code nodeId} now, as far as this one can tell ({@link NodeSet#isSettled}):
-     * not while it joins, nor for a join delay after it started taking sessions here.
-     */
-    public boolean isSettled(String nodeId) {
-        return current.isSettled(nodeId, nanoClock.getAsLong());
-    }
-
-    /** Whether a node joined lately and is not settled yet ({@link #isSettled}); cheap, for every write. */
-    public boolean joinUnderWay() {
-        return current.joinUnderWay(nanoClock.getAsLong());
-    }
-
     /** {@code true} if {@code nodeId} is a node now or was one (one of the last {@link #REMEMBERED} removed). */
     public boolean isKnown(String nodeId) {
         if (current.contains(nodeId)) {
@@ -120,7 +107,7 @@ public final class LiveNodes {
 
     /**
      * The new list. A node whose id, host, port or role changed counts as removed and added. An added node takes
-     * sessions after {@code joinDelayMillis} (0: at once), and is settled ({@link #isSettled}) a join delay later.
+     * sessions after {@code joinDelayMillis} (0: at once).
      *
      * @throws IllegalArgumentException for an empty list, a list without a primary node or an id twice
      */
@@ -129,22 +116,18 @@ public final class LiveNodes {
         List<MemcachedNode> added = new ArrayList<>();
         List<MemcachedNode> gone = new ArrayList<>();
         Map<String, Long> takesFrom = new LinkedHashMap<>(before.takesSessionsFrom());
-        Map<String, Long> settledFrom = new LinkedHashMap<>(before.settledFrom());
-        long delay = TimeUnit.MILLISECONDS.toNanos(joinDelayMillis);
-        long from = nanoClock.getAsLong() + delay;
+        long from = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(joinDelayMillis);
         for (MemcachedNode n : nodes) {
             if (!n.equals(before.get(n.id()))) {
                 added.add(n);
                 if (joinDelayMillis > 0) {
                     takesFrom.put(n.id(), from);
-                    settledFrom.put(n.id(), from + delay);
                 } else {
                     takesFrom.remove(n.id());
-                    settledFrom.remove(n.id());
                 }
             }
         }
-        NodeSet after = new NodeSet(nodes, takesFrom, settledFrom);
+        NodeSet after = new NodeSet(nodes, takesFrom);
         for (MemcachedNode n : before.nodes()) {
             if (!n.equals(after.get(n.id()))) {
                 gone.add(n);

@@ -15,10 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A node that joined while msm was running takes new sessions (and sessions moved off other nodes) only from
  * {@link #takesSessionsFrom} on: by then every other Tomcat polling the same source has seen it too, so none of them
- * takes a session id naming it for one of an unknown node. Each Tomcat counts that delay from when it saw the node, so
- * for a while after it some Tomcats take the node and others still do not (at most the time between their first
- * sightings, which the delay exceeds): the node is <em>settled</em> only one join delay later
- * ({@link #isSettled}), when every Tomcat takes it.
+ * takes a session id naming it for one of an unknown node.
  */
 public final class NodeSet {
     private final List<MemcachedNode> nodes;
@@ -29,12 +26,8 @@ public final class NodeSet {
     private final Map<String, Long> takesFrom;
     /** {@link #successors} of each node of this set, computed at first use (a request path asks on every write). */
     private final Map<String, List<MemcachedNode>> rings = new ConcurrentHashMap<>();
-    /** {@link System#nanoTime()} from which every Tomcat takes a node that joined late; absent: at once. */
-    private final Map<String, Long> settledFrom;
-    /** The latest of {@link #settledFrom}'s times, read on every write while any is there. */
-    private final long lastSettles;
 
-    NodeSet(List<MemcachedNode> nodes, Map<String, Long> takesFrom, Map<String, Long> settledFrom) {
+    NodeSet(List<MemcachedNode> nodes, Map<String, Long> takesFrom) {
         if (nodes.isEmpty()) {
             throw new IllegalArgumentException("no memcached node");
         }
@@ -57,21 +50,11 @@ public final class NodeSet {
         Map<String, Long> t = new LinkedHashMap<>(takesFrom);
         t.keySet().retainAll(m.keySet());
         this.takesFrom = Collections.unmodifiableMap(t);
-        Map<String, Long> settled = new LinkedHashMap<>(settledFrom);
-        settled.keySet().retainAll(m.keySet());
-        this.settledFrom = Collections.unmodifiableMap(settled);
-        long last = 0;
-        boolean first = true;
-        for (long from : settled.values()) {
-            last = first || from - last > 0 ? from : last;
-            first = false;
-        }
-        this.lastSettles = last;
     }
 
     /** The nodes as configured at the start: each takes sessions at once. */
     public static NodeSet of(List<MemcachedNode> nodes) {
-        return new NodeSet(nodes, Map.of(), Map.of());
+        return new NodeSet(nodes, Map.of());
     }
 
     /** Every node, in ring order. */
@@ -105,25 +88,6 @@ public final class NodeSet {
     /** When a node that joined late takes sessions ({@link System#nanoTime()}), by id; unmodifiable. */
     Map<String, Long> takesSessionsFrom() {
         return takesFrom;
-    }
-
-    /**
-     * Whether every Tomcat takes node {@code nodeId} at {@code nanoTime}, as far as this one can tell: a node there
-     * from the start, or one that joined late and has taken sessions here for a join delay (see the class comment).
-     */
-    boolean isSettled(String nodeId, long nanoTime) {
-        Long from = settledFrom.get(nodeId);
-        return from == null || nanoTime - from >= 0;
-    }
-
-    /** Whether some node is not settled at {@code nanoTime} ({@link #isSettled}): a join is under way. */
-    boolean joinUnderWay(long nanoTime) {
-        return !settledFrom.isEmpty() && nanoTime - lastSettles < 0;
-    }
-
-    /** When every Tomcat takes a node that joined late ({@link System#nanoTime()}), by id; unmodifiable. */
-    Map<String, Long> settledFrom() {
-        return settledFrom;
     }
 
     /**

@@ -123,30 +123,6 @@ class LiveNodesTest {
         assertEquals(Set.of("n1", "n2", "n3"), chosen);
     }
 
-    /** Other Tomcats saw the node up to a discovery interval apart: settled one join delay after it takes sessions. */
-    @Test
-    void aJoinedNodeIsSettledOneJoinDelayAfterItTakesSessions() {
-        AtomicLong nanos = new AtomicLong(1_000);
-        LiveNodes live = new LiveNodes(NodeSet.of(nodes("n1", "n2")), nanos::get);
-        assertFalse(live.joinUnderWay());
-        assertTrue(live.isSettled("n1"));
-        live.replace(nodes("n1", "n2", "n3"), 5_000);
-        assertTrue(live.joinUnderWay());
-        assertFalse(live.isSettled("n3"));
-        assertTrue(live.isSettled("n2"));
-        nanos.addAndGet(5_000_000_000L);
-        assertTrue(live.takesSessions("n3"));
-        assertFalse(live.isSettled("n3"), "another Tomcat may still be joining it");
-        live.replace(nodes("n1", "n2", "n3", "n4"), 0);
-        assertTrue(live.isSettled("n4"), "added at once: every Tomcat takes it at once");
-        assertFalse(live.isSettled("n3"), "keeps its times");
-        nanos.addAndGet(5_000_000_000L - 1);
-        assertTrue(live.joinUnderWay());
-        nanos.incrementAndGet();
-        assertTrue(live.isSettled("n3"));
-        assertFalse(live.joinUnderWay());
-    }
-
     @Test
     void aListWithoutPrimaryOrWithAnIdTwiceIsRefused() {
         LiveNodes live = new LiveNodes(NodeSet.of(nodes("n1")));
