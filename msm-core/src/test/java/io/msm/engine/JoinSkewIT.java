@@ -130,6 +130,16 @@ class JoinSkewIT {
         return false;
     }
 
+    /** n2 added on both: {@code takes} takes it at once, {@code joining} is still joining it (for longer than a test). */
+    private static void skew(SessionEngine takes, SessionEngine joining) throws InterruptedException {
+        takes.changeNodes(all(), 0);
+        joining.changeNodes(all(), STILL_JOINING_MILLIS);
+        await("n2 connected on both", 5000, () -> takes.availableNodes().contains("n2")
+                && joining.availableNodes().contains("n2"));
+        assertTrue(n2Takes(takes));
+        assertFalse(n2Takes(joining));
+    }
+
     /**
      * tc1 took n2 (its join delay passed), tc2 not yet: tc1's write puts the copy on n2, tc2's next write on n3. tc1,
      * n1 gone there, reads n2 first: it must not get its own older copy (the lost increment of DiscoveryIT: "count 73
@@ -139,12 +149,7 @@ class JoinSkewIT {
     void theTomcatThatTookTheJoiningNodeFindsTheNewerCopyTheOtherPutOnTheNextNode() throws Exception {
         try (SessionEngine tc1 = start(n1n3(), "/tc1"); SessionEngine tc2 = start(n1n3(), "/tc2")) {
             String id = stored(tc1);
-            tc1.changeNodes(all(), 0);
-            tc2.changeNodes(all(), STILL_JOINING_MILLIS);
-            await("n2 connected on both", 5000, () -> tc1.availableNodes().contains("n2")
-                    && tc2.availableNodes().contains("n2"));
-            assertTrue(n2Takes(tc1));
-            assertFalse(n2Takes(tc2));
+            skew(tc1, tc2);
 
             assertEquals(2, increment(tc1, id)); // its copy on n2
             assertEquals(3, increment(tc2, id)); // its copy on n3
@@ -163,12 +168,7 @@ class JoinSkewIT {
     void theTomcatStillJoiningTheNodeFindsTheNewerCopyTheOtherPutOnIt() throws Exception {
         try (SessionEngine tc1 = start(n1n3(), "/tc1"); SessionEngine tc2 = start(n1n3(), "/tc2")) {
             String id = stored(tc1);
-            tc2.changeNodes(all(), STILL_JOINING_MILLIS);
-            tc1.changeNodes(all(), 0);
-            await("n2 connected on both", 5000, () -> tc1.availableNodes().contains("n2")
-                    && tc2.availableNodes().contains("n2"));
-            assertTrue(n2Takes(tc1));
-            assertFalse(n2Takes(tc2));
+            skew(tc1, tc2);
 
             assertEquals(2, increment(tc2, id)); // its copy on n3
             assertEquals(3, increment(tc1, id)); // its copy on n2
