@@ -62,7 +62,9 @@ final class SecondaryCopies {
      * <p>Every available node is read, and of several copies the one of the latest access is taken: Tomcats that see
      * the nodes differently for a while (a node joining is taken by each a join delay after it saw it; a Tomcat started
      * meanwhile takes it at once) put a user's copies on different nodes, and the first one found in this Tomcat's
-     * ring order may be its own older one. A copy whose times cannot be read (memcached-session-manager's, or not
+     * ring order may be its own older one. The times are the writing Tomcats' clocks (a skew larger than the time
+     * between a user's requests could pick an older copy: a version counter in the blob would not depend on them). A
+     * copy whose times cannot be read (memcached-session-manager's, or not
      * readable with this configuration) counts only when it is found first: it is taken as before.
      */
     byte[] loadSecondary(String id, String primaryNode, String[] foundOn) {
