@@ -357,23 +357,29 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         this.isNew = false;
         this.isValid = true;
         this.authType = data.authType();
-        Object userPrincipal = storedAttributes.get(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
-        this.principal = AuthStateCodec.decodePrincipal(data.principal(), userPrincipal);
-        for (Map.Entry<String, byte[]> note : data.notes().entrySet()) {
-            Object value = AuthStateCodec.decodeNote(note.getKey(), note.getValue());
-            if (value != null) {
-                super.setNote(note.getKey(), value);
+        Map<String, byte[]> notes = data.notes();
+        if (!notes.isEmpty()) { // a FORM login in progress; non-sticky restores a session at every request
+            for (Map.Entry<String, byte[]> note : notes.entrySet()) {
+                Object value = AuthStateCodec.decodeNote(note.getKey(), note.getValue());
+                if (value != null) {
+                    super.setNote(note.getKey(), value);
+                }
             }
         }
+        // one pass over the stored attributes: the principal's part, the others, whether any listens for activation
+        Object userPrincipal = null;
         boolean activationListener = false;
         for (Map.Entry<String, Object> e : storedAttributes.entrySet()) {
             String k = e.getKey();
             Object v = e.getValue();
-            if (k != null && v != null && !k.equals(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE)) {
+            if (AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE.equals(k)) {
+                userPrincipal = v;
+            } else if (k != null && v != null) {
                 attributes.put(k, v);
                 activationListener |= v instanceof javax.servlet.http.HttpSessionActivationListener;
             }
         }
+        this.principal = AuthStateCodec.decodePrincipal(data.principal(), userPrincipal);
         mayHaveActivationListener = activationListener;
     }
 }
