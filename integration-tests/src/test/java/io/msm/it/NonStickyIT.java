@@ -38,6 +38,43 @@ class NonStickyIT extends MsmIT {
     }
 
     /**
+     * Every load of a session holding an activation listener tells it ({@code sessionDidActivate}) and gives it a fresh
+     * copy, also when the listener came in a request that loaded the session without one; a session without one is
+     * taken from the idle cache. (Issue 26: a load skips Tomcat's walk over the attributes only while no attribute can
+     * be a listener.)
+     */
+    @Test
+    void everyLoadOfASessionWithAnActivationListenerActivatesAFreshCopy() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        io.msm.stats.MsmStatistics stats = tc1.manager().engine().statistics();
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String id = b.sessionId();
+        long reused = reusedLoads(stats);
+        assertEquals(2, b.get(tc1.url("/counter")).count());
+        assertEquals(reused + 1, reusedLoads(stats), "no listener: the kept objects are reused");
+        b.get(tc1.url("/activation")); // loaded without a listener, leaves with one
+        assertEquals(0, activations("tc1", id));
+        reused = reusedLoads(stats);
+        assertEquals(3, b.get(tc1.url("/counter")).count());
+        assertEquals(reused, reusedLoads(stats), "with a listener: a fresh copy");
+        assertEquals(1, activations("tc1", id));
+        assertEquals(4, b.get(tc2.url("/counter")).count());
+        assertEquals(1, activations("tc2", id));
+        assertEquals(5, b.get(tc1.url("/counter")).count());
+        assertEquals(2, activations("tc1", id));
+    }
+
+    private static long reusedLoads(io.msm.stats.MsmStatistics stats) {
+        return stats.get(io.msm.stats.MsmStatistics.Counter.LOADS_REUSED);
+    }
+
+    private static long activations(String route, String id) {
+        return TestApp.EVENTS.stream().filter(e -> e.equals("activate " + route + " " + id)).count();
+    }
+
+    /**
      * A large session alternating between Tomcats is stored in chunks, each Tomcat reusing the chunks it read for the
      * attributes its request did not touch: every change, a list changed in place on either Tomcat included, is
      * there on the next request.

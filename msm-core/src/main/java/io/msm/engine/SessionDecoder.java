@@ -144,7 +144,9 @@ final class SessionDecoder {
             return LoadResult.found(data, version, BlobCodec.contentHash(opened), blob, secondary,
                     lastAccessed(data, ttl), storeExpiresAt, !secondary && name > 0)
                     .withCas(secondary || name > 0 ? 0 : cas).timedOut(ExpiryWatch.timedOut(ttl, mi))
-                    .withCopyHash(BlobCodec.copyHash(opened));
+                    // a copy's hash names it in sticky takeover notices and expiry claims only: non-sticky loads
+                    // every request and need not hash it a third time
+                    .withCopyHash(base.config.sticky() ? BlobCodec.copyHash(opened) : 0);
         } catch (UntrustedBlobException e) {
             stats.count(Counter.UNTRUSTED_SESSIONS);
             String reason = e.getMessage();

@@ -169,7 +169,9 @@ final class SessionLoader {
         SessionState st = session.state();
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
-        st.hadContent(loaded.copyHash());
+        if (config.sticky()) { // copy hashes serve sticky takeovers and expiry claims only (SessionDecoder)
+            st.hadContent(loaded.copyHash());
+        }
         st.cas = loaded.cas();
         st.lastBlob = mode.keptBlob(loaded.blob());
         st.version = idle == null ? null : loaded.version();

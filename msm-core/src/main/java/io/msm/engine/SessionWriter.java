@@ -203,7 +203,9 @@ final class SessionWriter {
         String previous = st.storedId;
         st.storedId = id;
         st.storedHash = next.hash;
-        st.hadContent(next.legacy ? next.hash : BlobCodec.copyHash(next.encoded));
+        if (config.sticky()) { // copy hashes serve sticky takeovers and expiry claims only (SessionDecoder)
+            st.hadContent(next.legacy ? next.hash : BlobCodec.copyHash(next.encoded));
+        }
         st.cas = sent.written;
         st.stored = true;
         st.version = next.version;

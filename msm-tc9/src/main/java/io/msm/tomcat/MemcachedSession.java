@@ -31,6 +31,13 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     transient volatile String movingTo;
     /** Request ends already handled by msm's valve; the matching {@link #endAccess()} calls do nothing more. */
     private final transient AtomicInteger skipEndAccess = new AtomicInteger();
+    /**
+     * {@code false} only while no attribute can be an {@link javax.servlet.http.HttpSessionActivationListener}: set by
+     * {@link #restore} from what it restored, and back to {@code true} by any {@link #setAttribute} of one (never
+     * cleared by a removal: then the attributes are looked at, as before). A non-sticky request loads its session
+     * every time; without listeners, activation and the release that follows need not walk the attributes.
+     */
+    private transient volatile boolean mayHaveActivationListener = true;
 
     MemcachedSession(MemcachedSessionManager manager) {
         super(manager);
@@ -78,6 +85,9 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
 
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
+        if (value instanceof javax.servlet.http.HttpSessionActivationListener) {
+            mayHaveActivationListener = true; // before it is in the map: a release then always looks
+        }
         super.setAttribute(name, value, notify);
         state.attributeAccessed(name);
     }
@@ -91,6 +101,11 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     /** Tomcat calls this after the session was read (msm: from memcached). */
     @Override
     public void activate() {
+        if (!mayHaveActivationListener && listeners.isEmpty()) {
+            // just restored, no activation listener among the attributes and no session listener yet: Tomcat's
+            // activate() would only walk the attributes (a key array per load) to tell nobody
+            return;
+        }
         super.activate();
         activationListenersTold();
     }
@@ -320,6 +335,9 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
      * memory (non-sticky): every load gives them a fresh copy and one {@code sessionDidActivate}, as before.
      */
     boolean hasActivationListener() {
+        if (!mayHaveActivationListener) {
+            return false;
+        }
         for (Object v : attributes.values()) {
             if (v instanceof javax.servlet.http.HttpSessionActivationListener) {
                 return true;
@@ -339,19 +357,29 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         this.isNew = false;
         this.isValid = true;
         this.authType = data.authType();
-        Map<String, Object> attrs = new HashMap<>(storedAttributes);
-        Object userPrincipal = attrs.remove(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
-        this.principal = AuthStateCodec.decodePrincipal(data.principal(), userPrincipal);
-        for (Map.Entry<String, byte[]> note : data.notes().entrySet()) {
-            Object value = AuthStateCodec.decodeNote(note.getKey(), note.getValue());
-            if (value != null) {
-                super.setNote(note.getKey(), value);
+        Map<String, byte[]> notes = data.notes();
+        if (!notes.isEmpty()) { // a FORM login in progress; non-sticky restores a session at every request
+            for (Map.Entry<String, byte[]> note : notes.entrySet()) {
+                Object value = AuthStateCodec.decodeNote(note.getKey(), note.getValue());
+                if (value != null) {
+                    super.setNote(note.getKey(), value);
+                }
             }
         }
-        attrs.forEach((k, v) -> {
-            if (k != null && v != null) {
+        // one pass over the stored attributes: the principal's part, the others, whether any listens for activation
+        Object userPrincipal = null;
+        boolean activationListener = false;
+        for (Map.Entry<String, Object> e : storedAttributes.entrySet()) {
+            String k = e.getKey();
+            Object v = e.getValue();
+            if (AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE.equals(k)) {
+                userPrincipal = v;
+            } else if (k != null && v != null) {
                 attributes.put(k, v);
+                activationListener |= v instanceof javax.servlet.http.HttpSessionActivationListener;
             }
-        });
+        }
+        this.principal = AuthStateCodec.decodePrincipal(data.principal(), userPrincipal);
+        mayHaveActivationListener = activationListener;
     }
 }

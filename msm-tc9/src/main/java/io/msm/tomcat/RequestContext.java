@@ -17,7 +17,12 @@ final class RequestContext {
     final MemcachedSessionManager manager;
     final Request request;
     final boolean ignored;
-    final List<MemcachedSession> sessions = new ArrayList<>(1);
+    /**
+     * The first session the request used, and any others after it ({@code null} until a second): nearly every request
+     * uses one session at most, and a list for it was most of what msm allocated per sticky request (issue 26).
+     */
+    private MemcachedSession first;
+    private List<MemcachedSession> more;
     /** Ids of sessions this request created, {@code null} while none. */
     private Set<String> created;
     private Set<String> missing;
@@ -60,13 +65,33 @@ final class RequestContext {
 
     /** Records that the request uses {@code s}; {@code true} the first time. */
     boolean track(MemcachedSession s) {
-        for (MemcachedSession known : sessions) {
+        if (first == null) {
+            first = s;
+            return true;
+        }
+        if (first == s) {
+            return false;
+        }
+        if (more == null) {
+            more = new ArrayList<>(2);
+        }
+        for (MemcachedSession known : more) {
             if (known == s) {
                 return false;
             }
         }
-        sessions.add(s);
+        more.add(s);
         return true;
+    }
+
+    /** How many sessions the request used ({@link #track}). */
+    int sessionCount() {
+        return first == null ? 0 : more == null ? 1 : 1 + more.size();
+    }
+
+    /** The {@code i}-th session the request used, in the order it first used them. */
+    MemcachedSession session(int i) {
+        return i == 0 ? first : more.get(i - 1);
     }
 
     /** {@code true} if {@code id} is this request's own session: the one it asked for or one it created. */

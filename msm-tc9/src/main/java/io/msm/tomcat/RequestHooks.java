@@ -94,10 +94,11 @@ final class RequestHooks {
      */
     void responseLeaving(RequestContext rc) {
         SessionEngine e = manager.engine();
-        if (e == null || rc.ignored || rc.ended || rc.sessions.isEmpty()) {
+        if (e == null || rc.ignored || rc.ended || rc.sessionCount() == 0) {
             return;
         }
-        for (MemcachedSession s : rc.sessions) {
+        for (int i = 0, n = rc.sessionCount(); i < n; i++) {
+            MemcachedSession s = rc.session(i);
             // non-sticky: a write that failed (its node died) moves the session to a live node if the cookie can
             // still change, as at the request's end
             if (s.isActive() && e.responseLeaving(s)) {
@@ -127,7 +128,8 @@ final class RequestHooks {
         }
         boolean idsOnlyInCookies = idsOnlyInCookies(rc);
         boolean changed = rc.changedEarly;
-        for (MemcachedSession s : rc.sessions) {
+        for (int i = 0, n = rc.sessionCount(); i < n; i++) {
+            MemcachedSession s = rc.session(i);
             if (s.isActive()) {
                 if (idsOnlyInCookies) {
                     // its node may have died while the request ran: store it on a live one right away
@@ -145,7 +147,7 @@ final class RequestHooks {
                 changed = true; // invalidated
             }
         }
-        if (!rc.sessions.isEmpty() && e.learnsPaths()) {
+        if (rc.sessionCount() > 0 && e.learnsPaths()) {
             e.learn(path(rc), changed);
         }
     }
