@@ -27,6 +27,39 @@ class SessionLifecycleIT extends MsmIT {
         assertTrue(TestApp.EVENTS.contains("destroyed tc1 " + id));
     }
 
+    /**
+     * A session invalidated and a new one started in the same request (a login with session migration): the request
+     * holds two sessions one after the other; the new one is stored, the old one deleted, in both modes.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "sticky={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aSessionRenewedWithinOneRequestIsStoredUnderItsNewIdOnly(boolean sticky) {
+        String[] mode = {"sticky", String.valueOf(sticky)};
+        EmbeddedTomcat tc1 = tomcat("tc1", mode);
+        EmbeddedTomcat tc2 = tomcat("tc2", mode);
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String old = b.sessionId();
+        awaitBackups(tc1);
+        Browser.Page renewed = b.get(tc1.url("/renew"));
+        assertEquals(2, renewed.count());
+        assertEquals(old, renewed.field("old"));
+        String fresh = b.sessionId();
+        assertEquals(renewed.field("id"), fresh);
+        assertNotEquals(old, fresh);
+        awaitBackups(tc1);
+        if (sticky) {
+            assertNull(server(nodeOf(old)).get(old), "the invalidated session is deleted");
+        } else {
+            assertTombstone(server(nodeOf(old)).get(old), "the invalidated session's key holds a tombstone");
+        }
+        assertNotNull(server(nodeOf(fresh)).get(fresh), "the new one is stored");
+        assertEquals(3, b.get(tc2.url("/counter")).count(), "the other Tomcat reads the new session");
+        Browser replay = new Browser();
+        replay.setCookie("JSESSIONID", old);
+        assertEquals(1, replay.get(tc2.url("/counter")).count(), "the old id opens nothing");
+    }
+
     @Test
     void changeSessionIdStoresTheNewIdAndDeletesTheOld() {
         EmbeddedTomcat tc1 = tomcat("tc1");

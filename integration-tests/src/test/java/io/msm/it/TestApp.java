@@ -45,6 +45,7 @@ final class TestApp {
         servlet(ctx, "read", "/read", new Read(route));
         servlet(ctx, "none", "/none", new NoAttribute());
         servlet(ctx, "invalidate", "/invalidate", new Invalidate());
+        servlet(ctx, "renew", "/renew", new Renew());
         servlet(ctx, "rotate", "/rotate", new Rotate());
         servlet(ctx, "cart", "/cart", new Cart());
         servlet(ctx, "activation", "/activation", new Activation());
@@ -267,6 +268,28 @@ final class TestApp {
             req.getSession();
             javax.servlet.AsyncContext ac = req.startAsync();
             ac.start(() -> ac.dispatch("/counter"));
+        }
+    }
+
+    /**
+     * Invalidates the session and starts a new one carrying its count + 1, in one request (a login with Spring
+     * Security's {@code migrateSession}, or a hand-written session fixation defence): {@code count=N id=NEW old=OLD}.
+     */
+    static final class Renew extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession old = req.getSession(false);
+            Object count = old == null ? null : old.getAttribute("count");
+            String oldId = old == null ? "none" : old.getId();
+            if (old != null) {
+                old.invalidate();
+            }
+            HttpSession fresh = req.getSession(true);
+            int c = (count instanceof Integer ? (Integer) count : 0) + 1;
+            fresh.setAttribute("count", c);
+            write(resp, "count=" + c + " id=" + fresh.getId() + " old=" + oldId);
         }
     }
 

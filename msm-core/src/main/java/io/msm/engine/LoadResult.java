@@ -142,7 +142,10 @@ public final class LoadResult {
         return version;
     }
 
-    /** The hash of the whole stored copy ({@link io.msm.codec.BlobCodec#copyHash}). */
+    /**
+     * Sticky: the hash of the whole stored copy ({@link io.msm.codec.BlobCodec#copyHash}), which names it in takeover
+     * notices and expiry claims; 0 in non-sticky mode, which never uses it (not computed there: issue 26).
+     */
     public long copyHash() {
         return copyHash;
     }
