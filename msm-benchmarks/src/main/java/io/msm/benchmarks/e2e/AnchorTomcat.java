@@ -89,6 +89,7 @@ final class AnchorTomcat {
         }
         context.setManager(manager);
         Tomcat.addServlet(context, "session", new EndToEndBenchmark.SessionServlet()).addMapping("/");
+        Tomcat.addServlet(context, "threads", new ServerThreads.Servlet()).addMapping(ServerThreads.PATH);
         tomcat.start();
         ForkedJvm.announce(tomcat.getConnector().getLocalPort());
         tomcat.getServer().await();

@@ -187,6 +187,7 @@ public final class EndToEndBenchmark {
         System.out.println(table(results));
         System.out.print(TwinComparison.table(results));
         System.out.print(TwinComparison.tlsTable(results));
+        System.out.print(TargetTable.table(results));
     }
 
     /**
@@ -268,7 +269,8 @@ public final class EndToEndBenchmark {
      */
     static String table(Map<String, Map<String, List<Result>>> results) {
         StringBuilder t = new StringBuilder("| workload | row | req/s | x StandardManager | p50 µs | p99 µs |"
-                + " memcached calls/req | server CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|---|\n");
+                + " memcached calls/req | server CPU µs/req | request threads' bytes/req | server's bytes/req | errors |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
         results.forEach((workload, rows) -> {
             rows.forEach((row, rounds) -> {
                 List<Result> base = rows.get(ROWS.get(row).containsKey(OWN_JVM) ? OWN_JVM_BASE : "StandardManager");
@@ -288,9 +290,9 @@ public final class EndToEndBenchmark {
                 sorted.sort(java.util.Comparator.comparingDouble(x -> x.perSecond));
                 Result r = sorted.get((sorted.size() - 1) / 2);
                 long errors = rounds.stream().mapToLong(x -> x.errors).sum();
-                t.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %d | %d | %.2f | %.0f | %d |%n",
+                t.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %s | %d | %d | %.2f | %.0f | %,.0f | %,.0f | %d |%n",
                         workload, row, r.perSecond, ratio, r.p50Micros, r.p99Micros, r.callsPerRequest,
-                        r.cpuMicrosPerRequest, errors));
+                        r.cpuMicrosPerRequest, r.requestThreadBytesPerRequest, r.serverBytesPerRequest, errors));
             });
         });
         return t.toString();
@@ -313,6 +315,9 @@ public final class EndToEndBenchmark {
         double callsPerRequest;
         double cpuMicrosPerRequest;
         double memcachedCpuMicrosPerRequest;
+        /** Bytes allocated per request by Tomcat's request threads, and by all the server's threads; NaN: unknown. */
+        double requestThreadBytesPerRequest = Double.NaN;
+        double serverBytesPerRequest = Double.NaN;
         long connectionsOpened;
         String msm = "";
         String threads = "";
@@ -400,7 +405,7 @@ public final class EndToEndBenchmark {
         long[] statsBefore = msmCounts(stats);
         MemcachedCounters before = MemcachedCounters.read(servers);
         long cpuBefore = external != null ? external.cpuNanos() : os.getProcessCpuTime();
-        Map<String, Long> threadsBefore = external != null ? Map.of() : cpuByThreadGroup(threads);
+        ServerThreads threadsBefore = external != null ? ServerThreads.fetch(external.port) : ServerThreads.read();
         long start = System.nanoTime();
         synchronized (lock) {
             phase[0] = MEASURE;
@@ -412,7 +417,7 @@ public final class EndToEndBenchmark {
         long elapsed = System.nanoTime() - start;
         done.await();
         long cpuAfter = external != null ? external.cpuNanos() : os.getProcessCpuTime();
-        Map<String, Long> threadsAfter = external != null ? Map.of() : cpuByThreadGroup(threads);
+        ServerThreads threadsAfter = external != null ? ServerThreads.fetch(external.port) : ServerThreads.read();
         if (msm != null && msm.engine() != null) {
             msm.engine().awaitIdle(5000); // the asynchronous backups of the measured requests
         }
@@ -444,16 +449,15 @@ public final class EndToEndBenchmark {
         r.connectionsOpened = after.connectionsSince(before);
         long clientCpu = external != null ? 0 : Arrays.stream(cpu).sum(); // in-process: the clients' share
         r.cpuMicrosPerRequest = total == 0 ? 0 : (cpuAfter - cpuBefore - clientCpu) / 1000.0 / total;
-        if (external == null && total > 0) {
-            long server = cpuAfter - cpuBefore - clientCpu;
-            StringBuilder by = new StringBuilder("server CPU µs/request by threads:");
-            for (String group : List.of(REQUEST_THREADS, CONNECTOR_THREADS, MSM_THREADS)) {
-                long used = threadsAfter.getOrDefault(group, 0L) - threadsBefore.getOrDefault(group, 0L);
-                server -= used;
-                by.append(String.format(Locale.ROOT, " %s %.1f,", group, used / 1000.0 / total));
+        if (threadsBefore != null && threadsAfter != null && total > 0) {
+            r.threads = threadsAfter.describeSince(threadsBefore, total, cpuAfter - cpuBefore - clientCpu);
+            r.requestThreadBytesPerRequest = threadsAfter.since(threadsBefore, ServerThreads.REQUEST, 1)
+                    / (double) total;
+            long allocated = 0;
+            for (String group : ServerThreads.GROUPS) {
+                allocated += threadsAfter.since(threadsBefore, group, 1);
             }
-            by.append(String.format(Locale.ROOT, " other (GC, JIT, ...) %.1f", server / 1000.0 / total));
-            r.threads = by.toString();
+            r.serverBytesPerRequest = allocated / (double) total;
         }
         if (stats != null && total > 0) {
             r.msm = String.format(Locale.ROOT, "per request: %.4f serializations (mean %.3f ms), %.2f loads (mean %.3f"
@@ -512,6 +516,7 @@ public final class EndToEndBenchmark {
             context.setManager(manager);
         }
         Tomcat.addServlet(context, "session", new SessionServlet()).addMapping("/");
+        Tomcat.addServlet(context, "threads", new ServerThreads.Servlet()).addMapping(ServerThreads.PATH);
         tomcat.start();
         if (context.getState() != org.apache.catalina.LifecycleState.STARTED) {
             throw new LifecycleException("context did not start");
@@ -538,33 +543,6 @@ public final class EndToEndBenchmark {
             response.setContentType("text/plain");
             response.getWriter().write("ok " + counter);
         }
-    }
-
-    private static final String REQUEST_THREADS = "Tomcat request threads";
-    private static final String CONNECTOR_THREADS = "Tomcat poller and acceptor";
-    private static final String MSM_THREADS = "msm threads";
-
-    /**
-     * CPU time of the server's live threads, by group: Tomcat's request threads, its connector's poller and acceptor,
-     * msm's own threads (backups, probes, connection watch; spymemcached's I/O). A thread that ended between the two
-     * readings drops out of its group; the benchmark's Tomcat keeps its threads, so that only loses a few.
-     */
-    private static Map<String, Long> cpuByThreadGroup(ThreadMXBean threads) {
-        Map<String, Long> groups = new LinkedHashMap<>();
-        for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
-            if (t == null) {
-                continue;
-            }
-            String name = t.getThreadName();
-            String group = name.startsWith("http-") && name.contains("-exec-") ? REQUEST_THREADS
-                    : name.startsWith("http-") ? CONNECTOR_THREADS
-                    : name.startsWith("msm-") || name.startsWith("Memcached IO") ? MSM_THREADS : null;
-            long cpu = group == null ? -1 : threads.getThreadCpuTime(t.getThreadId());
-            if (cpu > 0) {
-                groups.merge(group, cpu, Long::sum);
-            }
-        }
-        return groups;
     }
 
     private static Map<String, String> options(String[] args) {

@@ -47,20 +47,25 @@ final class TwinComparison {
             if (t.length() == 0) {
                 t.append(String.format(Locale.ROOT, "%n| workload | row | %1$s req/s: median (quartiles)"
                         + " | memcached calls/req %2$s | %3$s | server CPU µs/req %2$s | %3$s"
-                        + " | memcached CPU µs/req %2$s | %3$s | connections opened %2$s | %3$s |%n"
-                        + "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|%n", ratioName, twinName, rowName));
+                        + " | memcached CPU µs/req %2$s | %3$s | connections opened %2$s | %3$s | p99 µs %2$s | %3$s"
+                        + " | request threads' bytes/req %2$s | %3$s |%n"
+                        + "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|%n", ratioName,
+                        twinName, rowName));
             }
             t.append(String.format(Locale.ROOT, "| %s | %s | %.2f (%.2f-%.2f) | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f"
-                    + " | %d | %d |%n", workload, row, EndToEndBenchmark.median(ratios), quantile(ratios, 0.25),
+                    + " | %d | %d | %.0f | %.0f | %,.0f | %,.0f |%n", workload, row, EndToEndBenchmark.median(ratios), quantile(ratios, 0.25),
                     quantile(ratios, 0.75), median(before, r -> r.callsPerRequest),
                     median(after, r -> r.callsPerRequest), median(before, r -> r.cpuMicrosPerRequest),
                     median(after, r -> r.cpuMicrosPerRequest), median(before, r -> r.memcachedCpuMicrosPerRequest),
-                    median(after, r -> r.memcachedCpuMicrosPerRequest), connections(before), connections(after)));
+                    median(after, r -> r.memcachedCpuMicrosPerRequest), connections(before), connections(after),
+                    median(before, r -> r.p99Micros), median(after, r -> r.p99Micros),
+                    median(before, r -> r.requestThreadBytesPerRequest),
+                    median(after, r -> r.requestThreadBytesPerRequest)));
         }));
         return t.toString();
     }
 
-    private static double median(List<EndToEndBenchmark.Result> results,
+    static double median(List<EndToEndBenchmark.Result> results,
             ToDoubleFunction<EndToEndBenchmark.Result> figure) {
         List<Double> values = new ArrayList<>();
         results.forEach(r -> values.add(figure.applyAsDouble(r)));
@@ -71,7 +76,7 @@ final class TwinComparison {
         return results.stream().mapToLong(r -> r.connectionsOpened).sum();
     }
 
-    private static double quantile(List<Double> values, double q) {
+    static double quantile(List<Double> values, double q) {
         List<Double> sorted = new ArrayList<>(values);
         java.util.Collections.sort(sorted);
         return sorted.get((int) Math.round(q * (sorted.size() - 1)));

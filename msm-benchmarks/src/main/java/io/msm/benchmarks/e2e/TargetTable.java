@@ -1,0 +1,70 @@
+package io.msm.benchmarks.e2e;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The request path's cost targets (issue 26) in an interleaved run: each msm row against its anchor measured in the
+ * same passes, sticky rows against StandardManager (no replication at all), non-sticky rows against the floor (the
+ * request's memcached calls alone, without serialization or session handling). For each pair: the median and
+ * quartiles of the per-slice ratios of requests/s (row / anchor) and of server CPU per request (anchor / row, so that
+ * 1.00 is "costs the same" and below 1 "costs more" in both), the target, whether both medians reach it, and both
+ * rows' median p99 latency and bytes allocated per request.
+ */
+final class TargetTable {
+    private static final Map<String, Double> TARGETS = new LinkedHashMap<>();
+
+    static {
+        TARGETS.put("change 2KB|msm sticky java (own JVM)", 0.90);
+        TARGETS.put("change 2KB|msm sticky kryo (own JVM)", 0.95);
+        TARGETS.put("read 2KB|msm sticky java (own JVM)", 0.99);
+        TARGETS.put("read 2KB|msm sticky kryo (own JVM)", 0.99);
+        TARGETS.put("change 2KB|msm non-sticky java (own JVM)", 0.85);
+        TARGETS.put("change 2KB|msm non-sticky kryo (own JVM)", 0.90);
+        TARGETS.put("read 2KB|msm non-sticky java (own JVM)", 0.95);
+        TARGETS.put("read 2KB|msm non-sticky kryo (own JVM)", 0.95);
+    }
+
+    private TargetTable() {
+    }
+
+    static String table(Map<String, Map<String, List<EndToEndBenchmark.Result>>> results) {
+        StringBuilder t = new StringBuilder();
+        results.forEach((workload, rows) -> rows.forEach((row, measured) -> {
+            Double target = TARGETS.get(workload + "|" + row);
+            String anchorName = row.contains("non-sticky") ? EndToEndBenchmark.FLOOR + " (own JVM)"
+                    : EndToEndBenchmark.OWN_JVM_BASE;
+            List<EndToEndBenchmark.Result> anchor = rows.get(anchorName);
+            if (target == null || anchor == null) {
+                return;
+            }
+            List<Double> throughput = new ArrayList<>();
+            List<Double> cpu = new ArrayList<>();
+            for (int i = 0; i < measured.size() && i < anchor.size(); i++) {
+                throughput.add(measured.get(i).perSecond / anchor.get(i).perSecond);
+                cpu.add(anchor.get(i).cpuMicrosPerRequest / measured.get(i).cpuMicrosPerRequest);
+            }
+            double tput = EndToEndBenchmark.median(throughput);
+            double cpuRatio = EndToEndBenchmark.median(cpu);
+            if (t.length() == 0) {
+                t.append(String.format(Locale.ROOT, "%n| workload | row | against | target | req/s row / anchor:"
+                        + " median (quartiles) | server CPU/req anchor / row: median (quartiles) | met"
+                        + " | p99 µs anchor | row | request threads' bytes/req anchor | row"
+                        + " | server's bytes/req anchor | row |%n"
+                        + "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|%n"));
+            }
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %s"
+                    + " | %.0f | %.0f | %,.0f | %,.0f | %,.0f | %,.0f |%n", workload, row, anchorName, target, tput,
+                    TwinComparison.quantile(throughput, 0.25), TwinComparison.quantile(throughput, 0.75), cpuRatio, TwinComparison.quantile(cpu, 0.25),
+                    TwinComparison.quantile(cpu, 0.75), tput >= target && cpuRatio >= target ? "met" : "missed",
+                    TwinComparison.median(anchor, r -> r.p99Micros), TwinComparison.median(measured, r -> r.p99Micros),
+                    TwinComparison.median(anchor, r -> r.requestThreadBytesPerRequest),
+                    TwinComparison.median(measured, r -> r.requestThreadBytesPerRequest),
+                    TwinComparison.median(anchor, r -> r.serverBytesPerRequest), TwinComparison.median(measured, r -> r.serverBytesPerRequest)));
+        }));
+        return t.toString();
+    }
+}
