@@ -24,6 +24,11 @@ import org.junit.jupiter.api.Test;
  * that, or the listener's {@code sessionDidActivate} / {@code sessionWillPassivate} is silently not called.
  * {@link #aListenerSlippedPastTheFlagIsNotTold()} shows the skip is real, so each path test fails if its path does
  * not set the flag again.
+ *
+ * <p>javax only, not migrated: msm-tc10 migrates msm-tc9's main classes, not its tests (it has integration tests of
+ * the packaged jar only). The migrated {@code MemcachedSession} checks {@code jakarta.servlet.http.
+ * HttpSessionActivationListener} in all four places this test covers, Tomcat 10.1 and 11's
+ * {@code StandardSession.activate()} does what 9's does, and {@code putValue} is gone from Servlet 6.
  */
 class MemcachedSessionActivationTest {
 
