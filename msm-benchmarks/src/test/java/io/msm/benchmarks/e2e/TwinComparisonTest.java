@@ -34,9 +34,10 @@ class TwinComparisonTest {
 
         String[] lines = table.strip().split("\n");
         assertEquals(3, lines.length, table);
-        // ratios 0.9 and 0.5: median 0.70; medians of calls, server CPU (0 here), memcached CPU; connections summed
+        // ratios 0.9 and 0.5: median 0.70; medians of calls, server CPU (0 here), memcached CPU; connections summed;
+        // medians of p99 (0 here) and of bytes per request (unknown here)
         assertEquals("| read 2KB | msm non-sticky java TLS (own JVM) | 0.70 (0.50-0.90) | 3.00 | 3.00 | 0 | 0 | 11 | 25"
-                + " | 0 | 1 |", lines[2]);
+                + " | 0 | 1 | 0 | 0 | NaN | NaN |", lines[2]);
     }
 
     private static EndToEndBenchmark.Result result(double perSecond, double calls, double memcachedCpu,
