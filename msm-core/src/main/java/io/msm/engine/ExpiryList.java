@@ -22,6 +22,8 @@ import java.util.List;
  * in clear, and a list not written with one of the keys is ignored.
  */
 final class ExpiryList {
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
     static final String HEADER = "msm-expiry 1\n";
     /** Raw bytes per chunk: well within memcached's default item size (1 MB). */
     static final int CHUNK_BYTES = 500_000;
@@ -200,7 +202,7 @@ final class ExpiryList {
                 engine.base().reportStoreFailure(e);
             } catch (RuntimeException e) {
                 // not written with one of this manager's keys, or malformed: not ours to use (replaced)
-                System.getLogger("io.msm.engine").log(System.Logger.Level.DEBUG, () -> engine.base().logPrefix
+                LOG.log(System.Logger.Level.DEBUG, () -> engine.base().logPrefix
                         + "the list of sessions left by the last stop on node " + n.id() + " is not readable with "
                         + "this configuration's keys; replaced: " + e);
                 return new Read(new ArrayList<>(), n.id(), 0);
