@@ -96,18 +96,20 @@ final class SessionEnds {
         return pendingDeletes.size();
     }
 
-    /** Node {@code nodeId} is available again: the deletes that waited for it are done now. */
+    /** Node {@code nodeId} is available again: the deletes that waited for it are done now (secondary copies too). */
     void retryDeletes(String nodeId) {
         pendingDeletes.forEach((id, node) -> {
             if (node.equals(nodeId)) {
                 deleteKey(id);
             }
         });
+        mode.retryDeletes(nodeId);
     }
 
     /** Node {@code nodeId} was removed: the deletes waiting for it can never be made (nor be needed: it is gone). */
     void nodeRemoved(String nodeId) {
         pendingDeletes.values().removeIf(nodeId::equals);
+        mode.nodeRemoved(nodeId);
     }
 
     /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
@@ -208,6 +210,15 @@ final class SessionEnds {
         }
     }
 
+    /**
+     * Until when a copy of {@code id} can live in memcached (clock millis): its end's time in {@link #ended}, else its
+     * timeout plus slack from now (the usual timeout: a copy under a former name of a session that lives on).
+     */
+    private long copiesUntil(String id) {
+        Long until = ended.get(id);
+        return until != null ? until : keepTombstoneUntil(base.usualMaxInactive);
+    }
+
     /** A tombstone lives as long as any copy of its session could: until its id's end in {@link #ended}. */
     private int tombstoneExpiration(String id) {
         long now = ctx.clock().getAsLong();
@@ -242,7 +253,7 @@ final class SessionEnds {
         }
         if (!availability.isAvailable(p.nodeId())) {
             // now: a request for the id would read them (deleteNames does it when the node is available)
-            mode.deleteSecondaries(id, p.nodeId());
+            mode.deleteSecondaries(id, p.nodeId(), copiesUntil(id));
             pendingDeletes.put(id, p.nodeId());
             return;
         }
@@ -264,8 +275,9 @@ final class SessionEnds {
         if (p == null) {
             return true;
         }
+        long until = copiesUntil(id);
         for (int name = first; name < keys.names(); name++) {
-            mode.deleteSecondaries(id, p.nodeId(), name);
+            mode.deleteSecondaries(id, p.nodeId(), name, until);
             try {
                 if (first > 0 || !mode.tombstonesEndedIds()) {
                     store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());

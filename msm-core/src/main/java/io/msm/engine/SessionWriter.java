@@ -258,12 +258,13 @@ final class SessionWriter {
         if (secondary != null) {
             secondary.await(); // deleted after it landed
         }
-        ends.end(id, ends.keepTombstoneUntil(s.maxInactiveInterval()));
+        long until = ends.keepTombstoneUntil(s.maxInactiveInterval());
+        ends.end(id, until);
         unsaved.remove(s);
         st.stored = false;
         st.storedId = null;
         st.version = null;
-        mode.deleteSecondaries(id, node);
+        mode.deleteSecondaries(id, node, until);
         LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
                 + "here: the request's changes are not stored");
     }

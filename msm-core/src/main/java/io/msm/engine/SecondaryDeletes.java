@@ -1,0 +1,161 @@
+package io.msm.engine;
+
+import io.msm.internal.LogIds;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.store.StoreException;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Non-sticky: the deletes of secondary copies of ended sessions, and those that could not be made yet. A copy left
+ * behind is its session as it was before it ended (before a logout, say), and a request with the old cookie reads it
+ * when the primary's node fails later: the ended session would be back, for as long as the copy's TTL. So a delete
+ * whose node is unavailable, or that failed, waits here: it is made when the node is available again
+ * ({@link #retry}), forgotten when the node is removed (its data goes with it) or when the copy has expired anyway
+ * ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}).
+ *
+ * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
+ * copy is left to expire by its TTL, as before there was this class: counted ({@link #notKept}), and said once at
+ * WARNING.
+ */
+final class SecondaryDeletes {
+    /** At most this many deletes wait for their node. */
+    static final int MAX = 10_000;
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    private final EngineBase base;
+    private final int max;
+    /** The deletes waiting, by node, name and id. */
+    private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+    private final AtomicLong notKept = new AtomicLong();
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    /** A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}. */
+    private static final class Waiting {
+        final String node;
+        final String id;
+        final int name;
+        /** When the copy has expired in memcached anyway (clock millis). */
+        final long until;
+        /** When the delete was asked (clock millis). */
+        final long since;
+
+        Waiting(String node, String id, int name, long until, long since) {
+            this.node = node;
+            this.id = id;
+            this.name = name;
+            this.until = until;
+            this.since = since;
+        }
+    }
+
+    SecondaryDeletes(EngineBase base) {
+        this(base, MAX);
+    }
+
+    /** @param max how many deletes wait at most (tests: a smaller bound) */
+    SecondaryDeletes(EngineBase base, int max) {
+        this.base = base;
+        this.max = max;
+    }
+
+    private static String key(String node, String id, int name) {
+        return node + ' ' + name + ' ' + id;
+    }
+
+    /**
+     * Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}; if the node is
+     * unavailable or the delete fails, it waits for the node (until {@code until}, when the copy has expired anyway).
+     */
+    void delete(String node, String id, int name, long until) {
+        if (deleteNow(node, id, name)) {
+            waiting.remove(key(node, id, name));
+        } else {
+            keep(new Waiting(node, id, name, until, base.ctx.clock().getAsLong()));
+        }
+    }
+
+    /**
+     * Deletes the copy now; {@code false} if its node is unavailable or memcached did not answer. Without waiting for
+     * the node on failure: a copy of a session that lives on (a former secondary node's), which its next write or its
+     * end deletes anyway.
+     */
+    boolean deleteNow(String node, String id, int name) {
+        if (!base.availability.isAvailable(node)) {
+            return false;
+        }
+        try {
+            base.store.delete(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
+            base.stats.count(Counter.DELETES);
+            return true;
+        } catch (StoreException e) {
+            base.storeFailed(e, base.config.operationTimeoutMillis());
+            return false;
+        }
+    }
+
+    private void keep(Waiting w) {
+        String key = key(w.node, w.id, w.name);
+        if (waiting.size() >= max && !waiting.containsKey(key)) {
+            notKept.incrementAndGet();
+            if (warned.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> base.logPrefix + max + " deletes of secondary copies already wait for"
+                        + " their node: the copy of session " + LogIds.of(w.id) + " on memcached node " + w.node
+                        + " is left to expire by its TTL, as are the next ones past this bound (not logged again)");
+            }
+            return;
+        }
+        waiting.put(key, w); // concurrent keeps may pass the bound by a few
+    }
+
+    /**
+     * Whether the copy of {@code id} under name {@code name} on {@code node} is one this Tomcat could not delete yet:
+     * not to be served.
+     */
+    boolean isPending(String node, String id, int name) {
+        return !waiting.isEmpty() && waiting.containsKey(key(node, id, name));
+    }
+
+    /**
+     * This Tomcat stored a secondary copy of {@code id} on {@code node} under the first name, sent at {@code sentAt}
+     * (clock millis): one sent after the delete was asked (the id taken back, a session moved back to a node) is not
+     * to be deleted; one sent before and answered late, after the session ended, still is.
+     */
+    void written(String node, String id, long sentAt) {
+        if (!waiting.isEmpty()) {
+            waiting.computeIfPresent(key(node, id, 0), (k, w) -> w.since < sentAt ? null : w);
+        }
+    }
+
+    /** Node {@code nodeId} is available again: the deletes that waited for it are made now (those failing wait on). */
+    void retry(String nodeId) {
+        waiting.forEach((key, w) -> {
+            if (w.node.equals(nodeId) && deleteNow(w.node, w.id, w.name)) {
+                waiting.remove(key, w);
+            }
+        });
+    }
+
+    /** Node {@code nodeId} was removed: its copies go with it. */
+    void nodeRemoved(String nodeId) {
+        waiting.values().removeIf(w -> w.node.equals(nodeId));
+    }
+
+    /** Forgets the deletes whose copies have expired in memcached anyway (at {@code now}, clock millis). */
+    void purge(long now) {
+        waiting.values().removeIf(w -> w.until < now);
+    }
+
+    /** How many deletes wait for their node. */
+    int size() {
+        return waiting.size();
+    }
+
+    /** How many copies were left to expire by their TTL because {@link #MAX} deletes already waited. */
+    long notKept() {
+        return notKept.get();
+    }
+}

@@ -1,0 +1,188 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.test.log.LogLines;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The deletes of secondary copies that wait for their node (non-sticky): made when the node is back, forgotten when it
+ * is removed or the copy expired anyway, bounded, and never served meanwhile. {@link SecondaryDeletesIT} runs the
+ * logout scenario on real memcached.
+ */
+class SecondaryDeletesTest {
+    private static final String ID = "0123456789ABCDEF0123456789ABCDEF-n1";
+    private static final String BAK = SessionEngine.BAK_PREFIX + "p_" + ID;
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private EngineBase base;
+    private FakeStore store;
+    private SessionEngine engine;
+
+    @BeforeEach
+    void start() {
+        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
+        AtomicReference<FakeStore> made = new AtomicReference<>();
+        base = new EngineBase(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_", clock::get),
+                listener -> {
+                    made.set(new FakeStore(clock::get, listener));
+                    return made.get();
+                });
+        base.health.awaitConnections(0);
+        store = made.get();
+        store.put("n2", BAK, new byte[] {1});
+    }
+
+    @AfterEach
+    void close() {
+        base.threads.shutdownNow();
+        base.store.close();
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @Test
+    void aDeleteWhoseNodeIsUnavailableWaitsUntilTheNodeIsBack() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        store.disconnect("n2");
+        deletes.delete("n2", ID, 0, clock.get() + 60_000);
+        assertEquals(1, deletes.size());
+        assertTrue(deletes.isPending("n2", ID, 0));
+        assertFalse(deletes.isPending("n2", ID, 1), "another name");
+        assertFalse(deletes.isPending("n1", ID, 0), "another node");
+
+        store.reconnect("n2");
+        deletes.retry("n1");
+        assertEquals(1, deletes.size(), "n1 is not its node");
+        deletes.retry("n2");
+        assertEquals(0, deletes.size());
+        assertNull(store.peek("n2", BAK), "deleted");
+    }
+
+    @Test
+    void aDeleteThatFailedWaitsTooAndARetryThatFailsKeepsIt() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        store.timingOut.add("n2");
+        deletes.delete("n2", ID, 0, clock.get() + 60_000);
+        assertEquals(1, deletes.size());
+        assertFalse(base.availability.isAvailable("n2"), "the timeout made it suspect");
+        base.availability.probeSuspects(); // still times out
+        deletes.retry("n2");
+        assertEquals(1, deletes.size(), "kept while it cannot be made");
+
+        store.timingOut.remove("n2");
+        base.availability.probeSuspects();
+        assertTrue(base.availability.isAvailable("n2"));
+        deletes.retry("n2");
+        assertEquals(0, deletes.size());
+        assertNull(store.peek("n2", BAK));
+    }
+
+    @Test
+    void aDeleteMadeAtOnceLeavesNothingWaiting() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        deletes.delete("n2", ID, 0, clock.get() + 60_000);
+        assertEquals(0, deletes.size());
+        assertNull(store.peek("n2", BAK));
+    }
+
+    @Test
+    void forgottenWhenTheCopyHasExpiredAnywayOrItsNodeIsRemoved() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        store.disconnect("n2");
+        long until = clock.get() + 60_000;
+        deletes.delete("n2", ID, 0, until);
+        deletes.delete("n2", ID, 1, until + 10_000);
+        deletes.purge(until);
+        assertEquals(2, deletes.size(), "not expired yet");
+        deletes.purge(until + 1);
+        assertEquals(1, deletes.size(), "the first has expired");
+        assertFalse(deletes.isPending("n2", ID, 0));
+        deletes.nodeRemoved("n1");
+        assertEquals(1, deletes.size());
+        deletes.nodeRemoved("n2");
+        assertEquals(0, deletes.size(), "its copies went with it");
+    }
+
+    @Test
+    void pastTheBoundACopyIsLeftToExpireCountedAndSaidOnceWithoutItsId() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base, 2);
+        store.disconnect("n2");
+        try (LogLines log = LogLines.warnings("io.msm.engine")) {
+            for (int i = 0; i < 5; i++) {
+                deletes.delete("n2", String.format("%032X", i) + "-n1", 0, clock.get() + 60_000);
+            }
+            deletes.delete("n2", String.format("%032X", 0) + "-n1", 0, clock.get() + 60_000); // already waiting
+            assertEquals(2, deletes.size());
+            assertEquals(3, deletes.notKept());
+            List<String> said = log.containing("left to expire by its TTL");
+            assertEquals(1, said.size(), log.lines().toString());
+            assertTrue(said.get(0).startsWith("[/app] "), said.get(0));
+            assertFalse(said.get(0).contains(String.format("%032X", 2)), "no full session id: " + said.get(0));
+        }
+    }
+
+    @Test
+    void aCopySentAfterTheDeleteWasAskedIsKeptOneSentBeforeIsNot() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        store.disconnect("n2");
+        long asked = clock.get();
+        deletes.delete("n2", ID, 0, asked + 60_000);
+        deletes.written("n2", ID, asked - 5); // sent before the end, answered late
+        assertTrue(deletes.isPending("n2", ID, 0), "still the session before its end");
+        deletes.written("n2", ID, asked + 5); // the id taken back and written again
+        assertFalse(deletes.isPending("n2", ID, 0));
+    }
+
+    /**
+     * The engine: a copy this Tomcat could not delete at the end is not read while the delete waits, even from a node
+     * that answers again before this Tomcat was told (no recovery yet, so no retry).
+     */
+    @Test
+    void theEngineDoesNotServeACopyWhoseDeleteWaitsAndDeletesItWhenTheNodeIsBack() {
+        base.threads.shutdownNow();
+        base.store.close();
+        AtomicReference<FakeStore> made = new AtomicReference<>();
+        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
+        engine = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_",
+                clock::get), listener -> {
+                    made.set(new FakeStore(clock::get, listener));
+                    return made.get();
+                });
+        store = made.get();
+        TestSession s = new TestSession(ID, clock.get());
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("user", "alice");
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertNotNull(store.peek("n2", BAK), "its secondary copy");
+
+        store.disconnect("n2");
+        s.active = false;
+        engine.expired(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertEquals(1, engine.pendingSecondaryDeletes());
+        store.disconnected.remove("n2"); // answers again, this Tomcat not told yet
+        store.disconnect("n1");
+        LoadResult r = engine.load(ID);
+        assertFalse(r.isFound(), "the copy before the logout was served: " + r.status());
+        assertNotNull(store.peek("n2", BAK), "not deleted yet (no recovery seen)");
+
+        store.reconnect("n1"); // (else the retry's delete of the copy under the id it would have on n2 waits for n1)
+        store.reconnect("n2"); // told now
+        assertTrue(engine.awaitIdle(5000));
+        assertEquals(0, engine.pendingSecondaryDeletes());
+        assertNull(store.peek("n2", BAK), "deleted when the node was back");
+    }
+}
