@@ -41,11 +41,15 @@ final class SecondaryCopies {
         this.deletes = new SecondaryDeletes(base);
     }
 
-    /** Forgets refresh times older than any half slack, and deletes of copies expired anyway (periodically). */
+    /**
+     * Forgets refresh times older than any half slack, and deletes of copies expired anyway; makes waiting deletes
+     * whose node is available (periodically).
+     */
     void purge(long now) {
         long kept = refreshKeptMillis;
         secondaryRefreshed.values().removeIf(at -> now - at > kept);
         deletes.purge(now);
+        deletes.retryWhereAvailable();
     }
 
     /**

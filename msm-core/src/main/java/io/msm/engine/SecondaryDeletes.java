@@ -4,6 +4,7 @@ import io.msm.internal.LogIds;
 import io.msm.stats.MsmStatistics.Counter;
 import io.msm.store.StoreException;
 import java.lang.System.Logger.Level;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * behind is its session as it was before it ended (before a logout, say), and a request with the old cookie reads it
  * when the primary's node fails later: the ended session would be back, for as long as the copy's TTL. So a delete
  * whose node is unavailable, or that failed, waits here: it is made when the node is available again
- * ({@link #retry}), forgotten when the node is removed (its data goes with it) or when the copy has expired anyway
- * ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}).
+ * ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryWhereAvailable}: a delete that failed
+ * without a timeout leaves its node available, so no recovery comes), forgotten when the node is removed (its data
+ * goes with it) or when the copy has expired anyway ({@link #purge}); meanwhile this Tomcat does not serve the copy
+ * ({@link #isPending}).
  *
  * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
  * copy is left to expire by its TTL, as before there was this class: counted ({@link #notKept}), and said once at
@@ -24,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SecondaryDeletes {
     /** At most this many deletes wait for their node. */
     static final int MAX = 10_000;
+    /** At most this many deletes are tried per housekeeping ({@link #retryWhereAvailable}, every 500 ms). */
+    static final int RETRIES_PER_HOUSEKEEPING = 100;
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     private final EngineBase base;
@@ -137,6 +142,34 @@ final class SecondaryDeletes {
                 waiting.remove(key, w);
             }
         });
+    }
+
+    /**
+     * Housekeeping: makes the waiting deletes whose node is available, at most {@link #RETRIES_PER_HOUSEKEEPING},
+     * none more on a node once one failed there. A delete that failed without a timeout (a connection reset) leaves
+     * its node available: no recovery comes to {@link #retry} it.
+     */
+    void retryWhereAvailable() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        int tries = 0;
+        Map<String, Boolean> usable = new HashMap<>(); // by node, looked at once: false after a failure
+        for (Map.Entry<String, Waiting> e : waiting.entrySet()) {
+            Waiting w = e.getValue();
+            if (tries >= RETRIES_PER_HOUSEKEEPING) {
+                return;
+            }
+            if (!usable.computeIfAbsent(w.node, base.availability::isAvailable)) {
+                continue;
+            }
+            tries++;
+            if (deleteNow(w.node, w.id, w.name)) {
+                waiting.remove(e.getKey(), w);
+            } else {
+                usable.put(w.node, false);
+            }
+        }
     }
 
     /** Node {@code nodeId} was removed: its copies go with it. */

@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.test.log.LogLines;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -88,6 +91,28 @@ class SecondaryDeletesTest {
         assertNull(store.peek("n2", BAK));
     }
 
+    /** The housekeeping makes deletes whose node is available, a bounded number each time (it runs every 500 ms). */
+    @Test
+    void theHousekeepingMakesTheDeletesWhoseNodeIsAvailableABoundedNumberAtATime() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        int n = SecondaryDeletes.RETRIES_PER_HOUSEKEEPING + 20;
+        for (int i = 0; i < n; i++) {
+            String id = String.format("%032X", i) + "-n1";
+            String bak = SessionEngine.BAK_PREFIX + "p_" + id;
+            store.put("n2", bak, new byte[] {1});
+            store.failOnce.add("n2/" + bak); // a connection reset: no timeout, n2 stays available
+            deletes.delete("n2", id, 0, clock.get() + 60_000);
+        }
+        assertEquals(n, deletes.size());
+        assertTrue(base.availability.isAvailable("n2"));
+        deletes.retryWhereAvailable();
+        assertEquals(20, deletes.size(), "at most " + SecondaryDeletes.RETRIES_PER_HOUSEKEEPING + " at a time");
+        deletes.retryWhereAvailable();
+        assertEquals(0, deletes.size());
+        assertNull(store.peek("n2", SessionEngine.BAK_PREFIX + "p_" + String.format("%032X", n - 1) + "-n1"));
+        assertNotNull(store.peek("n2", BAK), "not one of them");
+    }
+
     @Test
     void aDeleteMadeAtOnceLeavesNothingWaiting() {
         SecondaryDeletes deletes = new SecondaryDeletes(base);
@@ -144,12 +169,8 @@ class SecondaryDeletesTest {
         assertFalse(deletes.isPending("n2", ID, 0));
     }
 
-    /**
-     * The engine: a copy this Tomcat could not delete at the end is not read while the delete waits, even from a node
-     * that answers again before this Tomcat was told (no recovery yet, so no retry).
-     */
-    @Test
-    void theEngineDoesNotServeACopyWhoseDeleteWaitsAndDeletesItWhenTheNodeIsBack() {
+    /** An engine on a FakeStore with the test's clock (its housekeeping runs every 500 ms on its own thread). */
+    private void startEngine() {
         base.threads.shutdownNow();
         base.store.close();
         AtomicReference<FakeStore> made = new AtomicReference<>();
@@ -160,18 +181,46 @@ class SecondaryDeletesTest {
                     return made.get();
                 });
         store = made.get();
+    }
+
+    /** A logged-in session on n1 with timeout {@code maxInactive}, stored by the engine; its secondary copy on n2. */
+    private TestSession loggedIn(int maxInactive) {
         TestSession s = new TestSession(ID, clock.get());
+        s.maxInactive = maxInactive;
         engine.created(s);
         engine.requestStarted(s);
         s.set("user", "alice");
         engine.requestEnded(s);
         assertTrue(engine.awaitIdle(5000));
         assertNotNull(store.peek("n2", BAK), "its secondary copy");
+        return s;
+    }
 
-        store.disconnect("n2");
+    private void logout(TestSession s) {
         s.active = false;
         engine.expired(s);
         assertTrue(engine.awaitIdle(5000));
+    }
+
+    /** Polls {@code condition} every 10 ms for at most 5 s (the engine's housekeeping runs every 500 ms). */
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * The engine: a copy this Tomcat could not delete at the end is not read while the delete waits, even from a node
+     * that answers again before this Tomcat was told (no recovery yet, so no retry).
+     */
+    @Test
+    void theEngineDoesNotServeACopyWhoseDeleteWaitsAndDeletesItWhenTheNodeIsBack() {
+        startEngine();
+        TestSession s = loggedIn(60);
+        store.disconnect("n2");
+        logout(s);
         assertEquals(1, engine.pendingSecondaryDeletes());
         store.disconnected.remove("n2"); // answers again, this Tomcat not told yet
         store.disconnect("n1");
@@ -184,5 +233,20 @@ class SecondaryDeletesTest {
         assertTrue(engine.awaitIdle(5000));
         assertEquals(0, engine.pendingSecondaryDeletes());
         assertNull(store.peek("n2", BAK), "deleted when the node was back");
+    }
+
+    /**
+     * A delete that fails without a timeout (a connection reset) leaves its node available: no recovery comes to retry
+     * it, so the engine's periodic housekeeping does.
+     */
+    @Test
+    void aDeleteThatFailedWhileItsNodeStaysAvailableIsMadeByTheHousekeeping() throws Exception {
+        startEngine();
+        TestSession s = loggedIn(60);
+        store.failOnce.add("n2/" + BAK);
+        logout(s);
+        assertTrue(store.failOnce.isEmpty(), "the delete failed once");
+        assertTrue(engine.availableNodes().contains("n2"), "no timeout: n2 stays available");
+        await("the copy on n2 deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
     }
 }
