@@ -329,9 +329,9 @@ final class SecondaryCopies {
         deletes.retry(nodeId);
     }
 
-    /** Node {@code nodeId} was removed: the deletes waiting for it are forgotten (its copies went with it). */
+    /** Node {@code nodeId} was removed: the deletes waiting for it wait on (it may be added again with its data). */
     void nodeRemoved(String nodeId) {
-        deletes.nodeRemoved(nodeId);
+        deletes.nodeRemoved(nodeId, base.ctx.clock().getAsLong());
     }
 
     /** How many deletes of secondary copies wait for their node. */

@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * when the primary's node fails later: the ended session would be back, for as long as the copy's TTL. So a delete
  * whose node is unavailable, or that failed, waits here: it is made when the node is available again
  * ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryWhereAvailable}: a delete that failed
- * without a timeout leaves its node available, so no recovery comes), forgotten when the node is removed (its data
- * goes with it) or when the copy has expired anyway ({@link #purge}); meanwhile this Tomcat does not serve the copy
- * ({@link #isPending}).
+ * without a timeout leaves its node available, so no recovery comes), forgotten when the copy has expired anyway
+ * ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}). A removed node keeps its
+ * deletes: discovery may add it again under its id with its data (a pod that failed its readiness for a while), and
+ * a node added again is not reported as recovered: the housekeeping makes them.
  *
  * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
  * copy is left to expire by its TTL, as before there was this class: counted ({@link #notKept}), and said once at
@@ -29,6 +30,11 @@ final class SecondaryDeletes {
     static final int MAX = 10_000;
     /** At most this many deletes are tried per housekeeping ({@link #retryWhereAvailable}, every 500 ms). */
     static final int RETRIES_PER_HOUSEKEEPING = 100;
+    /**
+     * How long the deletes of a removed node wait for it to be added again at most: a copy that expires earlier is
+     * forgotten at its expiry; one that never expires is taken to be gone with its node after this.
+     */
+    static final long REMOVED_NODE_KEPT_MILLIS = 24L * 3600 * 1000;
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     private final EngineBase base;
@@ -172,9 +178,15 @@ final class SecondaryDeletes {
         }
     }
 
-    /** Node {@code nodeId} was removed: its copies go with it. */
-    void nodeRemoved(String nodeId) {
-        waiting.values().removeIf(w -> w.node.equals(nodeId));
+    /**
+     * Node {@code nodeId} was removed (at {@code now}, clock millis): its deletes wait on, as discovery may add it
+     * again under its id with its data; a copy that would outlive {@link #REMOVED_NODE_KEPT_MILLIS} (one that never
+     * expires) is taken to be gone with the node after that.
+     */
+    void nodeRemoved(String nodeId, long now) {
+        long cap = now + REMOVED_NODE_KEPT_MILLIS;
+        waiting.replaceAll((k, w) -> w.node.equals(nodeId) && w.until > cap
+                ? new Waiting(w.node, w.id, w.name, cap, w.since) : w);
     }
 
     /** Forgets the deletes whose copies have expired in memcached anyway (at {@code now}, clock millis). */

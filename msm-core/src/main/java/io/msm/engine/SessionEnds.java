@@ -106,7 +106,10 @@ final class SessionEnds {
         mode.retryDeletes(nodeId);
     }
 
-    /** Node {@code nodeId} was removed: the deletes waiting for it can never be made (nor be needed: it is gone). */
+    /**
+     * Node {@code nodeId} was removed: the deletes of primary keys waiting for it are forgotten (a node added again
+     * under its id is stored to anew); those of secondary copies wait on (see {@link SessionMode#nodeRemoved}).
+     */
     void nodeRemoved(String nodeId) {
         pendingDeletes.values().removeIf(nodeId::equals);
         mode.nodeRemoved(nodeId);

@@ -152,7 +152,10 @@ interface SessionMode {
     /** Node {@code nodeId} is available again: the deletes of secondary copies that waited for it are made. */
     void retryDeletes(String nodeId);
 
-    /** Node {@code nodeId} was removed: the deletes of secondary copies waiting for it are forgotten. */
+    /**
+     * Node {@code nodeId} was removed: the deletes of secondary copies waiting for it wait on until the copies would
+     * have expired (discovery may add it again under its id, with its data).
+     */
     void nodeRemoved(String nodeId);
 
     /** Session locks; {@code null} in sticky mode. */

@@ -122,7 +122,7 @@ class SecondaryDeletesTest {
     }
 
     @Test
-    void forgottenWhenTheCopyHasExpiredAnywayOrItsNodeIsRemoved() {
+    void forgottenWhenTheCopyHasExpiredAnyway() {
         SecondaryDeletes deletes = new SecondaryDeletes(base);
         store.disconnect("n2");
         long until = clock.get() + 60_000;
@@ -133,10 +133,32 @@ class SecondaryDeletesTest {
         deletes.purge(until + 1);
         assertEquals(1, deletes.size(), "the first has expired");
         assertFalse(deletes.isPending("n2", ID, 0));
-        deletes.nodeRemoved("n1");
-        assertEquals(1, deletes.size());
-        deletes.nodeRemoved("n2");
-        assertEquals(0, deletes.size(), "its copies went with it");
+        assertTrue(deletes.isPending("n2", ID, 1));
+    }
+
+    /**
+     * A removed node may be added again under its id with its data (discovery): its deletes wait on until their copies
+     * expire, a day at most after the removal for a copy that never expires.
+     */
+    @Test
+    void aRemovedNodeKeepsItsDeletesUntilTheCopiesExpireADayAtMostForCopiesThatNeverDo() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base);
+        store.disconnect("n2");
+        store.disconnect("n1");
+        long removedAt = clock.get();
+        long until = removedAt + 60_000;
+        deletes.delete("n2", ID, 0, until);
+        deletes.delete("n2", ID, 1, Long.MAX_VALUE);
+        deletes.delete("n1", ID, 1, Long.MAX_VALUE);
+        deletes.nodeRemoved("n2", removedAt);
+        assertEquals(3, deletes.size(), "n2 may be added again with its data");
+        deletes.purge(until + 1);
+        assertEquals(2, deletes.size(), "the first copy has expired");
+        deletes.purge(removedAt + SecondaryDeletes.REMOVED_NODE_KEPT_MILLIS);
+        assertEquals(2, deletes.size());
+        deletes.purge(removedAt + SecondaryDeletes.REMOVED_NODE_KEPT_MILLIS + 1);
+        assertEquals(1, deletes.size(), "a copy that never expires is taken to be gone with its node after a day");
+        assertTrue(deletes.isPending("n1", ID, 1), "not n1's");
     }
 
     @Test
@@ -247,6 +269,30 @@ class SecondaryDeletesTest {
         logout(s);
         assertTrue(store.failOnce.isEmpty(), "the delete failed once");
         assertTrue(engine.availableNodes().contains("n2"), "no timeout: n2 stays available");
+        await("the copy on n2 deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
+    }
+
+    /**
+     * Discovery removes n2 (a pod that failed its readiness: its memcached and data live on) while the delete of the
+     * copy there waits, then adds it again under its id: the copy is still the session before its logout, so it is not
+     * served when n1 dies, and is deleted once n2 is back.
+     */
+    @Test
+    void aDeleteWaitingForANodeRemovedAndAddedAgainWithItsDataIsStillMade() throws Exception {
+        startEngine();
+        List<MemcachedNode> both = engine.nodes();
+        TestSession s = loggedIn(60);
+        store.disconnect("n2");
+        logout(s);
+        assertEquals(1, engine.pendingSecondaryDeletes());
+        List<MemcachedNode> n1Only = List.of(both.stream().filter(n -> n.id().equals("n1")).findFirst().get());
+        engine.changeNodes(n1Only, 0); // discovery: n2 failed its readiness
+        assertEquals(1, engine.pendingSecondaryDeletes(), "kept: n2 may come back with its data");
+        engine.changeNodes(both, 0);
+        assertNotNull(store.peek("n2", BAK), "n2 is back with the copy");
+        store.disconnect("n1");
+        LoadResult r = engine.load(ID);
+        assertFalse(r.isFound(), "the logged-out session came back from n2: " + r.status());
         await("the copy on n2 deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
     }
 }
