@@ -35,6 +35,8 @@ final class SecondaryDeletes {
      * forgotten at its expiry; one that never expires is taken to be gone with its node after this.
      */
     static final long REMOVED_NODE_KEPT_MILLIS = 24L * 3600 * 1000;
+    /** The {@code until} of a copy that never expires (its session's timeout is 0 or less: TTL 0). */
+    static final long NEVER = Long.MAX_VALUE;
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     private final EngineBase base;
@@ -49,7 +51,7 @@ final class SecondaryDeletes {
         final String node;
         final String id;
         final int name;
-        /** When the copy has expired in memcached anyway (clock millis). */
+        /** When the copy has expired in memcached anyway (clock millis; {@link #NEVER}). */
         final long until;
         /** When the delete was asked (clock millis). */
         final long since;

@@ -232,7 +232,7 @@ final class SessionWriter {
             st.attempted.add(previous);
             if (ends.abandoned(previous, id)) {
                 // the application gave the session a new id (a login): the old one ends now, never loaded again
-                ends.end(previous, ends.keepTombstoneUntil(s.maxInactiveInterval()));
+                ends.end(previous, s.maxInactiveInterval());
                 if (wc.cleansBeforeResponse) {
                     ends.endEverywhere(previous); // before the response: no Tomcat finds it any more
                     st.attempted.remove(previous);
@@ -258,8 +258,8 @@ final class SessionWriter {
         if (secondary != null) {
             secondary.await(); // deleted after it landed
         }
-        long until = ends.keepTombstoneUntil(s.maxInactiveInterval());
-        ends.end(id, until);
+        ends.end(id, s.maxInactiveInterval());
+        long until = ends.copiesLiveUntil(s.maxInactiveInterval(), ctx.clock().getAsLong());
         unsaved.remove(s);
         st.stored = false;
         st.storedId = null;

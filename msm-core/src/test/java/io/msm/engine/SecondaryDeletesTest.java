@@ -295,4 +295,32 @@ class SecondaryDeletesTest {
         assertFalse(r.isFound(), "the logged-out session came back from n2: " + r.status());
         await("the copy on n2 deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
     }
+
+    /**
+     * A session that never times out (maxInactiveInterval <= 0) has copies that never expire (TTL 0): the delete of
+     * one waits on past any day (bounded by {@link SecondaryDeletes#MAX} only).
+     */
+    @Test
+    void theDeleteOfACopyThatNeverExpiresWaitsOnAfterADay() throws Exception {
+        startEngine();
+        TestSession s = loggedIn(-1);
+        store.disconnect("n2");
+        logout(s);
+        assertEquals(1, engine.pendingSecondaryDeletes());
+        assertTrue(engine.endedIds() > 0, "the id it would have on n2 is remembered as ended");
+        clock.addAndGet(TimeUnit.DAYS.toMillis(3));
+        await("a housekeeping after the clock moved (it forgets the ended ids)", () -> engine.endedIds() == 0);
+        assertEquals(1, engine.pendingSecondaryDeletes(), "the copy on n2 never expires: its delete still waits");
+        assertNotNull(store.peek("n2", BAK));
+    }
+
+    /** A delete waits as long as the copy can live: its timeout plus slack from the end, or forever (TTL 0). */
+    @Test
+    void aCopyLivesItsTimeoutPlusSlackOrNeverExpires() {
+        SessionEnds ends = new SessionEnds(base, null);
+        long now = clock.get();
+        assertEquals(now + (60 + SessionEngine.slackSeconds(60)) * 1000L, ends.copiesLiveUntil(60, now));
+        assertEquals(SecondaryDeletes.NEVER, ends.copiesLiveUntil(0, now));
+        assertEquals(SecondaryDeletes.NEVER, ends.copiesLiveUntil(-1, now));
+    }
 }
