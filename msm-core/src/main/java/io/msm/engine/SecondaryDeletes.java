@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Non-sticky: the deletes of secondary copies of ended sessions, and those that could not be made yet. A copy left
@@ -22,8 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * a node added again is not reported as recovered: the housekeeping makes them.
  *
  * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
- * copy is left to expire by its TTL, as before there was this class: counted ({@link #notKept}), and said once at
- * WARNING.
+ * copy is left to expire by its TTL, as before there was this class: counted
+ * ({@link Counter#SECONDARY_DELETES_NOT_KEPT}), and said at WARNING, once until the deletes waiting drained to half
+ * the bound.
  */
 final class SecondaryDeletes {
     /** At most this many deletes wait for their node. */
@@ -43,7 +43,7 @@ final class SecondaryDeletes {
     private final int max;
     /** The deletes waiting, by node, name and id. */
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
-    private final AtomicLong notKept = new AtomicLong();
+    /** Whether the WARNING about the bound was said (said again once the deletes waiting drained to half of it). */
     private final AtomicBoolean warned = new AtomicBoolean();
 
     /** A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}. */
@@ -113,11 +113,12 @@ final class SecondaryDeletes {
     private void keep(Waiting w) {
         String key = key(w.node, w.id, w.name);
         if (waiting.size() >= max && !waiting.containsKey(key)) {
-            notKept.incrementAndGet();
+            base.stats.count(Counter.SECONDARY_DELETES_NOT_KEPT);
             if (warned.compareAndSet(false, true)) {
                 LOG.log(Level.WARNING, () -> base.logPrefix + max + " deletes of secondary copies already wait for"
                         + " their node: the copy of session " + LogIds.of(w.id) + " on memcached node " + w.node
-                        + " is left to expire by its TTL, as are the next ones past this bound (not logged again)");
+                        + " is left to expire by its TTL, as are the next ones past this bound (counted in"
+                        + " msmSecondaryDeletesNotKept; said again once half of them are done)");
             }
             return;
         }
@@ -191,18 +192,20 @@ final class SecondaryDeletes {
                 ? new Waiting(w.node, w.id, w.name, cap, w.since) : w);
     }
 
-    /** Forgets the deletes whose copies have expired in memcached anyway (at {@code now}, clock millis). */
+    /**
+     * Forgets the deletes whose copies have expired in memcached anyway (at {@code now}, clock millis). The WARNING
+     * about the bound is said again once the deletes waiting drained to half of it (not at each one below it: a map
+     * at the bound would say it every housekeeping).
+     */
     void purge(long now) {
         waiting.values().removeIf(w -> w.until < now);
+        if (warned.get() && waiting.size() <= max / 2) {
+            warned.set(false);
+        }
     }
 
     /** How many deletes wait for their node. */
     int size() {
         return waiting.size();
-    }
-
-    /** How many copies were left to expire by their TTL because {@link #MAX} deletes already waited. */
-    long notKept() {
-        return notKept.get();
     }
 }

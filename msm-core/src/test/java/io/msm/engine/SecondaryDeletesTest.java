@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
+import io.msm.stats.MsmStatistics.Counter;
 import io.msm.test.log.LogLines;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -162,20 +163,32 @@ class SecondaryDeletesTest {
     }
 
     @Test
-    void pastTheBoundACopyIsLeftToExpireCountedAndSaidOnceWithoutItsId() {
-        SecondaryDeletes deletes = new SecondaryDeletes(base, 2);
+    void pastTheBoundACopyIsLeftToExpireCountedAndSaidOnceWithoutItsIdAgainOnceHalfAreDone() {
+        SecondaryDeletes deletes = new SecondaryDeletes(base, 4);
         store.disconnect("n2");
+        long until = clock.get() + 60_000;
         try (LogLines log = LogLines.warnings("io.msm.engine")) {
-            for (int i = 0; i < 5; i++) {
-                deletes.delete("n2", String.format("%032X", i) + "-n1", 0, clock.get() + 60_000);
+            for (int i = 0; i < 7; i++) {
+                deletes.delete("n2", String.format("%032X", i) + "-n1", 0, i < 2 ? until : until + 60_000);
             }
-            deletes.delete("n2", String.format("%032X", 0) + "-n1", 0, clock.get() + 60_000); // already waiting
-            assertEquals(2, deletes.size());
-            assertEquals(3, deletes.notKept());
+            deletes.delete("n2", String.format("%032X", 0) + "-n1", 0, until); // already waiting
+            assertEquals(4, deletes.size());
+            assertEquals(3, base.stats.get(Counter.SECONDARY_DELETES_NOT_KEPT));
             List<String> said = log.containing("left to expire by its TTL");
             assertEquals(1, said.size(), log.lines().toString());
             assertTrue(said.get(0).startsWith("[/app] "), said.get(0));
-            assertFalse(said.get(0).contains(String.format("%032X", 2)), "no full session id: " + said.get(0));
+            assertFalse(said.get(0).contains(String.format("%032X", 4)), "no full session id: " + said.get(0));
+
+            deletes.purge(until); // none expired: still at the bound
+            deletes.delete("n2", String.format("%032X", 10) + "-n1", 0, until);
+            assertEquals(1, log.containing("left to expire by its TTL").size(), "not said again at the bound");
+            deletes.purge(until + 1); // two expired: half the bound
+            deletes.delete("n2", String.format("%032X", 11) + "-n1", 0, until);
+            deletes.delete("n2", String.format("%032X", 12) + "-n1", 0, until);
+            deletes.delete("n2", String.format("%032X", 13) + "-n1", 0, until);
+            assertEquals(4, deletes.size());
+            assertEquals(5, base.stats.get(Counter.SECONDARY_DELETES_NOT_KEPT));
+            assertEquals(2, log.containing("left to expire by its TTL").size(), "said again: " + log.lines());
         }
     }
 
