@@ -84,10 +84,15 @@ final class SecondaryDeletes {
      * unavailable or the delete fails, it waits for the node (until {@code until}, when the copy has expired anyway).
      */
     void delete(String node, String id, int name, long until) {
-        if (deleteNow(node, id, name)) {
+        boolean available = base.availability.isAvailable(node);
+        if (available && deleteNow(node, id, name)) {
             waiting.remove(key(node, id, name));
-        } else {
-            keep(new Waiting(node, id, name, until, base.ctx.clock().getAsLong()));
+            return;
+        }
+        Waiting w = new Waiting(node, id, name, until, base.ctx.clock().getAsLong());
+        // the node may have come back between the look and the put, its recovery's retry run before: look again
+        if (keep(w) && !available && deleteNow(node, id, name)) {
+            waiting.remove(key(node, id, name), w);
         }
     }
 
@@ -110,7 +115,8 @@ final class SecondaryDeletes {
         }
     }
 
-    private void keep(Waiting w) {
+    /** Keeps {@code w} waiting; {@code false} past the bound (the copy is left to its TTL). */
+    private boolean keep(Waiting w) {
         String key = key(w.node, w.id, w.name);
         if (waiting.size() >= max && !waiting.containsKey(key)) {
             base.stats.count(Counter.SECONDARY_DELETES_NOT_KEPT);
@@ -120,9 +126,10 @@ final class SecondaryDeletes {
                         + " is left to expire by its TTL, as are the next ones past this bound (counted in"
                         + " msmSecondaryDeletesNotKept; said again once half of them are done)");
             }
-            return;
+            return false;
         }
         waiting.put(key, w); // concurrent keeps may pass the bound by a few
+        return true;
     }
 
     /**
