@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.testing.TestTranscoderFactory;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -140,6 +142,30 @@ class SecondaryDeletesIT {
             await("n2 available again", 5000, () -> tc1.availableNodes().contains("n2"));
             assertTrue(tc1.awaitIdle(5000));
             n1DiesAndTheOldCookieFindsNothing(s.id(), tc1, tc2);
+        }
+    }
+
+    /**
+     * Discovery removes n2 while the delete of the copy there waits (a pod that failed its readiness: its memcached
+     * and data live on), then adds it again under its id: the Tomcat that ended S does not read the copy, and deletes
+     * it once n2 is back (its housekeeping: a node added again is not reported as recovered).
+     */
+    @Test
+    void aSecondaryDeleteWaitingForANodeRemovedAndAddedAgainIsMadeWhenItIsBack() throws Exception {
+        try (SessionEngine tc1 = start("/tc1")) {
+            List<MemcachedNode> both = tc1.nodes();
+            List<MemcachedNode> n1Only = List.of(
+                    both.stream().filter(n -> n.id().equals("n1")).findFirst().orElseThrow());
+            TestSession s = loggedIn(tc1);
+            n2Unavailable(tc1);
+            logout(tc1, s);
+            tc1.changeNodes(n1Only, 0);
+            MEMCACHED.server(1).resume();
+            tc1.changeNodes(both, 0);
+            await("n2 available again", 5000, () -> tc1.availableNodes().contains("n2"));
+            assertTrue(tc1.awaitIdle(5000));
+            await("the copy on n2 deleted", 5000, () -> !holdsSecondaryCopy(1, s.id()));
+            n1DiesAndTheOldCookieFindsNothing(s.id(), tc1);
         }
     }
 }
