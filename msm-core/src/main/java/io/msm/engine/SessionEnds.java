@@ -80,7 +80,7 @@ final class SessionEnds {
 
     private void endAt(String id, long keepUntil, long copiesUntil) {
         ended.put(id, keepUntil);
-        if (copiesUntil > keepUntil) {
+        if (copiesUntil > keepUntil && !base.sticky) { // (sticky: no secondary copies)
             copiesEnd.put(id, copiesUntil);
         } else {
             copiesEnd.remove(id);
