@@ -191,13 +191,23 @@ final class NonStickyMode implements SessionMode {
     }
 
     @Override
-    public void deleteSecondaries(String id, String primaryNode, int name) {
-        secondaries.deleteSecondaries(id, primaryNode, name);
+    public void deleteSecondaries(String id, String primaryNode, int name, long until) {
+        secondaries.deleteSecondaries(id, primaryNode, name, until);
     }
 
     @Override
-    public void deleteSecondaries(String id, String primaryNode) {
-        secondaries.deleteSecondaries(id, primaryNode);
+    public void deleteSecondaries(String id, String primaryNode, long until) {
+        secondaries.deleteSecondaries(id, primaryNode, until);
+    }
+
+    @Override
+    public void retryDeletes(String nodeId) {
+        secondaries.retryDeletes(nodeId);
+    }
+
+    @Override
+    public void nodeRemoved(String nodeId) {
+        secondaries.nodeRemoved(nodeId);
     }
 
     @Override

@@ -33,15 +33,23 @@ final class SecondaryCopies {
      * refreshes it at most every half slack, so it outlives the session's timeout from any access.
      */
     private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
+    /** The deletes of copies of ended sessions, those waiting for their node included. */
+    private final SecondaryDeletes deletes;
 
     SecondaryCopies(EngineBase base) {
         this.base = base;
+        this.deletes = new SecondaryDeletes(base);
     }
 
-    /** Forgets refresh times older than any half slack (periodically). */
+    /**
+     * Forgets refresh times older than any half slack, and deletes of copies expired anyway; makes waiting deletes
+     * whose node is available (periodically).
+     */
     void purge(long now) {
         long kept = refreshKeptMillis;
         secondaryRefreshed.values().removeIf(at -> now - at > kept);
+        deletes.purge(now);
+        deletes.retryWhereAvailable();
     }
 
     /**
@@ -112,10 +120,16 @@ final class SecondaryCopies {
     /** A copy whose times cannot be read. */
     private static final long UNKNOWN_ACCESS = Long.MIN_VALUE;
 
-    /** The session's copy on {@code node} under the first name that has one; {@code null} if none or it failed. */
+    /**
+     * The session's copy on {@code node} under the first name that has one; {@code null} if none or it failed. A copy
+     * this Tomcat could not delete yet when its session ended is not read: it is the session before its end.
+     */
     private byte[] readSecondaryOn(String node, String id) {
         try {
             for (int name = 0; name < base.keys.names(); name++) {
+                if (deletes.isPending(node, id, name)) {
+                    continue;
+                }
                 byte[] blob = base.store.get(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
                 if (blob != null) {
                     return blob;
@@ -225,11 +239,12 @@ final class SecondaryCopies {
         }
         base.stats.count(Counter.SECONDARY_WRITES);
         secondaryRefreshed.put(id, now);
+        deletes.written(node, id, now);
         String previous = st.bakNode;
         st.bakNode = node;
         if (previous != null && !previous.equals(node)) {
             try {
-                base.threads.execute(() -> deleteSecondaryOn(previous, id, 0));
+                base.threads.execute(() -> deletes.deleteNow(previous, id, 0));
             } catch (RejectedExecutionException stopping) {
                 // it expires by its TTL
             }
@@ -287,20 +302,41 @@ final class SecondaryCopies {
                 base.store.gets(primaryNode, base.key(id), base.config.operationTimeoutMillis()).value());
     }
 
-    /** Deletes the secondary copies of {@code id}, under every name, on every available node but its primary one. */
-    void deleteSecondaries(String id, String primaryNode) {
+    /**
+     * Deletes the secondary copies of {@code id}, under every name, on every node but its primary one; on a node that
+     * is unavailable (or fails) when the copy lives until {@code until}, when the node is available again.
+     */
+    void deleteSecondaries(String id, String primaryNode, long until) {
         for (int name = 0; name < base.keys.names(); name++) {
-            deleteSecondaries(id, primaryNode, name);
+            deleteSecondaries(id, primaryNode, name, until);
         }
     }
 
-    /** Deletes the secondary copies of {@code id} under name {@code name}: it may sit on any node but the primary. */
-    void deleteSecondaries(String id, String primaryNode, int name) {
+    /**
+     * Deletes the secondary copies of {@code id} under name {@code name}: it may sit on any node but the primary (see
+     * {@link #deleteSecondaries(String, String, long)}).
+     */
+    void deleteSecondaries(String id, String primaryNode, int name, long until) {
         for (MemcachedNode n : base.nodes.current().nodes()) {
             if (!n.id().equals(primaryNode)) {
-                deleteSecondaryOn(n.id(), id, name);
+                deletes.delete(n.id(), id, name, until);
             }
         }
+    }
+
+    /** Node {@code nodeId} is available again: the deletes of copies that waited for it are made. */
+    void retryDeletes(String nodeId) {
+        deletes.retry(nodeId);
+    }
+
+    /** Node {@code nodeId} was removed: the deletes waiting for it wait on (it may be added again with its data). */
+    void nodeRemoved(String nodeId) {
+        deletes.nodeRemoved(nodeId, base.ctx.clock().getAsLong());
+    }
+
+    /** How many deletes of secondary copies wait for their node. */
+    int pendingDeletes() {
+        return deletes.size();
     }
 
     /**
@@ -319,19 +355,6 @@ final class SecondaryCopies {
                 base.health.storeFailed(StoreException.timeout("set", base.keys.secondary(id, 0), sent.paired,
                         waited, "secondary copy"), waited);
             }
-        }
-    }
-
-    /** Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}. */
-    void deleteSecondaryOn(String node, String id, int name) {
-        if (!base.availability.isAvailable(node)) {
-            return; // it expires by its TTL
-        }
-        try {
-            base.store.delete(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
-            base.stats.count(Counter.DELETES);
-        } catch (StoreException e) {
-            base.storeFailed(e, base.config.operationTimeoutMillis());
         }
     }
 }

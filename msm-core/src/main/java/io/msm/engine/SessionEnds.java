@@ -41,6 +41,12 @@ final class SessionEnds {
      * copies expired: never loaded again, even while an asynchronous or failed delete leaves a copy behind.
      */
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
+    /**
+     * Until when the copies of ended ids live in memcached (clock millis, {@link SecondaryDeletes#NEVER}), where that
+     * is later than their entry in {@link #ended}: a session that never times out (copies with TTL 0, its entry kept
+     * a day), or copies written as memcached-session-manager does (twice the timeout). Forgotten with the entry.
+     */
+    private final Map<String, Long> copiesEnd = new ConcurrentHashMap<>();
     /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
     private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
 
@@ -63,9 +69,28 @@ final class SessionEnds {
         return ended.containsKey(id);
     }
 
-    /** Session {@code id} ended here: never loaded again until {@code keepUntil} (ms since the epoch). */
-    void end(String id, long keepUntil) {
+    /**
+     * Session {@code id} ended here, its timeout {@code maxInactiveSeconds}: never loaded again until its copies
+     * expired ({@link #keepTombstoneUntil}).
+     */
+    void end(String id, int maxInactiveSeconds) {
+        long now = ctx.clock().getAsLong();
+        endAt(id, keepTombstoneUntil(maxInactiveSeconds, now), copiesLiveUntil(maxInactiveSeconds, now));
+    }
+
+    private void endAt(String id, long keepUntil, long copiesUntil) {
         ended.put(id, keepUntil);
+        if (copiesUntil > keepUntil && !base.sticky) { // (sticky: no secondary copies)
+            copiesEnd.put(id, copiesUntil);
+        } else {
+            copiesEnd.remove(id);
+        }
+    }
+
+    /** Forgets that {@code id} ended. */
+    private void forget(String id) {
+        ended.remove(id);
+        copiesEnd.remove(id);
     }
 
     /**
@@ -75,15 +100,17 @@ final class SessionEnds {
      * moved, or are pending).
      */
     void endAll(Collection<String> abandoned, int maxInactiveSeconds) {
-        long keepUntil = keepTombstoneUntil(maxInactiveSeconds);
+        long now = ctx.clock().getAsLong();
+        long keepUntil = keepTombstoneUntil(maxInactiveSeconds, now);
+        long copiesUntil = copiesLiveUntil(maxInactiveSeconds, now);
         for (String id : abandoned) {
-            ended.put(id, keepUntil);
+            endAt(id, keepUntil, copiesUntil);
         }
     }
 
     /** This Tomcat took a session back under {@code id}: it may be loaded and written again. */
     void revive(String id) {
-        ended.remove(id);
+        forget(id);
     }
 
     /** How many ended ids are kept in memory. */
@@ -96,18 +123,23 @@ final class SessionEnds {
         return pendingDeletes.size();
     }
 
-    /** Node {@code nodeId} is available again: the deletes that waited for it are done now. */
+    /** Node {@code nodeId} is available again: the deletes that waited for it are done now (secondary copies too). */
     void retryDeletes(String nodeId) {
         pendingDeletes.forEach((id, node) -> {
             if (node.equals(nodeId)) {
                 deleteKey(id);
             }
         });
+        mode.retryDeletes(nodeId);
     }
 
-    /** Node {@code nodeId} was removed: the deletes waiting for it can never be made (nor be needed: it is gone). */
+    /**
+     * Node {@code nodeId} was removed: the deletes of primary keys waiting for it are forgotten (a node added again
+     * under its id is stored to anew); those of secondary copies wait on (see {@link SessionMode#nodeRemoved}).
+     */
     void nodeRemoved(String nodeId) {
         pendingDeletes.values().removeIf(nodeId::equals);
+        mode.nodeRemoved(nodeId);
     }
 
     /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
@@ -116,6 +148,7 @@ final class SessionEnds {
             boolean expired = e.getValue() < now;
             if (expired) {
                 pendingDeletes.remove(e.getKey());
+                copiesEnd.remove(e.getKey());
             }
             return expired;
         });
@@ -123,9 +156,22 @@ final class SessionEnds {
 
     /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
     long keepTombstoneUntil(int maxInactiveSeconds) {
+        return keepTombstoneUntil(maxInactiveSeconds, ctx.clock().getAsLong());
+    }
+
+    private static long keepTombstoneUntil(int maxInactiveSeconds, long now) {
         long seconds = maxInactiveSeconds > 0
                 ? maxInactiveSeconds + SessionEngine.slackSeconds(maxInactiveSeconds) : 24 * 3600;
-        return ctx.clock().getAsLong() + seconds * 1000;
+        return now + seconds * 1000;
+    }
+
+    /**
+     * Until when a secondary copy of a session with timeout {@code maxInactiveSeconds} can live in memcached (clock
+     * millis): its longest TTL from {@code now} ({@link EngineBase#refreshSeconds}: twice the timeout as
+     * memcached-session-manager writes it), {@link SecondaryDeletes#NEVER} for a session that never times out.
+     */
+    long copiesLiveUntil(int maxInactiveSeconds, long now) {
+        return maxInactiveSeconds > 0 ? now + base.refreshSeconds(maxInactiveSeconds) * 1000 : SecondaryDeletes.NEVER;
     }
 
     /**
@@ -189,6 +235,7 @@ final class SessionEnds {
     void endEverywhere(String id) {
         SessionId p = ids.parse(id);
         Long until = ended.get(id);
+        Long copies = copiesEnd.get(id);
         deleteKey(id);
         if (p == null) {
             return;
@@ -199,13 +246,30 @@ final class SessionEnds {
                 if (until != null) {
                     ended.put(variant, until);
                 }
+                if (copies != null) {
+                    copiesEnd.put(variant, copies);
+                }
                 if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
                     pendingDeletes.put(variant, n.id());
                 } else {
-                    ended.remove(variant); // memcached holds its tombstone: nothing to remember here
+                    forget(variant); // memcached holds its tombstone: nothing to remember here
                 }
             }
         }
+    }
+
+    /**
+     * Until when a secondary copy of {@code id} can live in memcached (clock millis, {@link SecondaryDeletes#NEVER}):
+     * as its end said ({@link #copiesEnd}, {@link #ended}), else as long as a copy with the usual timeout (one under a
+     * former name of a session that lives on).
+     */
+    private long copiesUntil(String id) {
+        Long copies = copiesEnd.get(id);
+        if (copies != null) {
+            return copies;
+        }
+        Long until = ended.get(id);
+        return until != null ? until : copiesLiveUntil(base.usualMaxInactive, ctx.clock().getAsLong());
     }
 
     /** A tombstone lives as long as any copy of its session could: until its id's end in {@link #ended}. */
@@ -242,13 +306,13 @@ final class SessionEnds {
         }
         if (!availability.isAvailable(p.nodeId())) {
             // now: a request for the id would read them (deleteNames does it when the node is available)
-            mode.deleteSecondaries(id, p.nodeId());
+            mode.deleteSecondaries(id, p.nodeId(), copiesUntil(id));
             pendingDeletes.put(id, p.nodeId());
             return;
         }
         if (deleteNames(id, 0)) {
             pendingDeletes.remove(id);
-            ended.remove(id);
+            forget(id);
         } else {
             pendingDeletes.put(id, p.nodeId());
         }
@@ -264,8 +328,9 @@ final class SessionEnds {
         if (p == null) {
             return true;
         }
+        long until = copiesUntil(id);
         for (int name = first; name < keys.names(); name++) {
-            mode.deleteSecondaries(id, p.nodeId(), name);
+            mode.deleteSecondaries(id, p.nodeId(), name, until);
             try {
                 if (first > 0 || !mode.tombstonesEndedIds()) {
                     store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());

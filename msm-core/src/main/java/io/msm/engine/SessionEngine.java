@@ -51,6 +51,8 @@ public final class SessionEngine implements AutoCloseable {
     /** Ends sessions that time out while no Tomcat holds them (sessionDestroyed once in the cluster). */
     private final ExpiryWatch expiry;
     private final SessionMode mode;
+    /** Non-sticky mode's secondary copies; {@code null} in sticky mode. */
+    private final SecondaryCopies secondaries;
     private final SessionRunner runner;
     private final Routing routing;
     private final SessionLifecycle lifecycle;
@@ -63,7 +65,7 @@ public final class SessionEngine implements AutoCloseable {
         this.expiry = new ExpiryWatch(this, base.ctx);
         // the mode's choice: the one place that asks which mode this is; secondary copies and locks only non-sticky
         StickyMode sticky = base.sticky ? new StickyMode(base) : null;
-        SecondaryCopies secondaries = sticky != null ? null : new SecondaryCopies(base);
+        this.secondaries = sticky != null ? null : new SecondaryCopies(base);
         this.mode = sticky != null ? sticky
                 : new NonStickyMode(base, secondaries, new SessionLocks(base, secondaries), expiry);
         this.ends = new SessionEnds(base, mode);
@@ -346,6 +348,11 @@ public final class SessionEngine implements AutoCloseable {
     /** Keys waiting to be deleted until their node is available again. */
     public int pendingDeletes() {
         return ends.pendingDeletes();
+    }
+
+    /** Deletes of non-sticky secondary copies waiting for their node (tests). */
+    int pendingSecondaryDeletes() {
+        return secondaries == null ? 0 : secondaries.pendingDeletes();
     }
 
     /** How many ended ids are kept in memory (tests). */

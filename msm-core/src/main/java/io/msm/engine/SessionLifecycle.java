@@ -127,14 +127,14 @@ final class SessionLifecycle {
         if (base.idle != null) {
             base.idle.forget(session.id());
         }
-        long keepUntil = ends.keepTombstoneUntil(session.maxInactiveInterval());
-        ends.end(session.id(), keepUntil);
+        int mi = session.maxInactiveInterval();
+        ends.end(session.id(), mi);
         String stored = st.storedId;
         if (stored != null) {
-            ends.end(stored, keepUntil);
+            ends.end(stored, mi);
         }
         for (String attempted : st.attempted) {
-            ends.end(attempted, keepUntil);
+            ends.end(attempted, mi);
         }
         // Always through the runner: a write still running for this session finishes first, then is deleted.
         runner.run(session, SessionRunner.Work.DELETE, mode.requestWaitsForWrite());

@@ -139,11 +139,24 @@ interface SessionMode {
      */
     boolean tombstonesEndedIds();
 
-    /** Deletes the secondary copies of {@code id} under key name {@code name} (non-sticky); sticky has none. */
-    void deleteSecondaries(String id, String primaryNode, int name);
+    /**
+     * Deletes the secondary copies of {@code id} under key name {@code name} (non-sticky); sticky has none. A delete
+     * whose node is unavailable or fails is made when the node is available again, unless the copy has expired by
+     * then, at {@code until} (clock millis): left behind, it could bring an ended session back.
+     */
+    void deleteSecondaries(String id, String primaryNode, int name, long until);
 
-    /** Deletes the secondary copies of {@code id} under every key name (non-sticky); sticky has none. */
-    void deleteSecondaries(String id, String primaryNode);
+    /** Deletes the secondary copies of {@code id} under every key name (see the method above). */
+    void deleteSecondaries(String id, String primaryNode, long until);
+
+    /** Node {@code nodeId} is available again: the deletes of secondary copies that waited for it are made. */
+    void retryDeletes(String nodeId);
+
+    /**
+     * Node {@code nodeId} was removed: the deletes of secondary copies waiting for it wait on until the copies would
+     * have expired (discovery may add it again under its id, with its data).
+     */
+    void nodeRemoved(String nodeId);
 
     /** Session locks; {@code null} in sticky mode. */
     SessionLocks locks();

@@ -265,7 +265,7 @@ final class SessionRunner {
         if (waiting != null) {
             waiting.run(); // a backup waiting for minBackupInterval ends now (it does nothing for a retired session)
         }
-        ends.end(s.id(), ends.keepTombstoneUntil(s.maxInactiveInterval()));
+        ends.end(s.id(), s.maxInactiveInterval());
         LOG.log(Level.DEBUG, () -> base.logPrefix + "another Tomcat took over session " + LogIds.of(s.id())
                 + "; its copy here is dropped");
         base.ctx.lost(s);

@@ -232,7 +232,7 @@ final class SessionWriter {
             st.attempted.add(previous);
             if (ends.abandoned(previous, id)) {
                 // the application gave the session a new id (a login): the old one ends now, never loaded again
-                ends.end(previous, ends.keepTombstoneUntil(s.maxInactiveInterval()));
+                ends.end(previous, s.maxInactiveInterval());
                 if (wc.cleansBeforeResponse) {
                     ends.endEverywhere(previous); // before the response: no Tomcat finds it any more
                     st.attempted.remove(previous);
@@ -258,12 +258,13 @@ final class SessionWriter {
         if (secondary != null) {
             secondary.await(); // deleted after it landed
         }
-        ends.end(id, ends.keepTombstoneUntil(s.maxInactiveInterval()));
+        ends.end(id, s.maxInactiveInterval());
+        long until = ends.copiesLiveUntil(s.maxInactiveInterval(), ctx.clock().getAsLong());
         unsaved.remove(s);
         st.stored = false;
         st.storedId = null;
         st.version = null;
-        mode.deleteSecondaries(id, node);
+        mode.deleteSecondaries(id, node, until);
         LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
                 + "here: the request's changes are not stored");
     }

@@ -130,12 +130,22 @@ final class StickyMode implements SessionMode {
     }
 
     @Override
-    public void deleteSecondaries(String id, String primaryNode, int name) {
+    public void deleteSecondaries(String id, String primaryNode, int name, long until) {
         // no secondary copy
     }
 
     @Override
-    public void deleteSecondaries(String id, String primaryNode) {
+    public void deleteSecondaries(String id, String primaryNode, long until) {
+        // no secondary copy
+    }
+
+    @Override
+    public void retryDeletes(String nodeId) {
+        // no secondary copy
+    }
+
+    @Override
+    public void nodeRemoved(String nodeId) {
         // no secondary copy
     }
 

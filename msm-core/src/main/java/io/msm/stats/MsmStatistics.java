@@ -49,6 +49,11 @@ public final class MsmStatistics {
         TOMCAT_FAILOVERS,
         /** Secondary copies written (non-sticky mode). */
         SECONDARY_WRITES,
+        /**
+         * Deletes of secondary copies of ended sessions (non-sticky) that could not be made and did not wait for their
+         * node, because 10,000 already did: each such copy expires by its TTL and could bring its session back.
+         */
+        SECONDARY_DELETES_NOT_KEPT,
         /** Sessions read from their secondary copy because the primary node could not answer (non-sticky). */
         SECONDARY_LOADS,
         /**

@@ -46,6 +46,8 @@ final class FakeStore implements SessionStore {
     volatile CountDownLatch deleteGate;
     /** Operations that time out once each, then work again. */
     final AtomicInteger timeoutsLeft = new AtomicInteger();
+    /** Keys (node/key) whose next operation fails once without a timeout (a connection reset), then works again. */
+    final Set<String> failOnce = ConcurrentHashMap.newKeySet();
     /** One permit per probe of a node (a get of the key that tests a node) the store answered. */
     final java.util.concurrent.Semaphore probesAnswered = new java.util.concurrent.Semaphore(0);
     /** Every key any call named. */
@@ -68,6 +70,9 @@ final class FakeStore implements SessionStore {
         }
         if (timingOut.contains(node) || timeoutsLeft.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
             throw StoreException.timeout(op, key, node, 1, "fake timeout");
+        }
+        if (failOnce.remove(node + "/" + key)) {
+            throw StoreException.failed(op, key, node, 0, "fake connection reset", null);
         }
     }
 

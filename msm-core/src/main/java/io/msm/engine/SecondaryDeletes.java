@@ -1,0 +1,218 @@
+package io.msm.engine;
+
+import io.msm.internal.LogIds;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.store.StoreException;
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Non-sticky: the deletes of secondary copies of ended sessions, and those that could not be made yet. A copy left
+ * behind is its session as it was before it ended (before a logout, say), and a request with the old cookie reads it
+ * when the primary's node fails later: the ended session would be back, for as long as the copy's TTL. So a delete
+ * whose node is unavailable, or that failed, waits here: it is made when the node is available again
+ * ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryWhereAvailable}: a delete that failed
+ * without a timeout leaves its node available, so no recovery comes), forgotten when the copy has expired anyway
+ * ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}). A removed node keeps its
+ * deletes: discovery may add it again under its id with its data (a pod that failed its readiness for a while), and
+ * a node added again is not reported as recovered: the housekeeping makes them.
+ *
+ * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
+ * copy is left to expire by its TTL, as before there was this class: counted
+ * ({@link Counter#SECONDARY_DELETES_NOT_KEPT}), and said at WARNING, once until the deletes waiting drained to half
+ * the bound.
+ */
+final class SecondaryDeletes {
+    /** At most this many deletes wait for their node. */
+    static final int MAX = 10_000;
+    /** At most this many deletes are tried per housekeeping ({@link #retryWhereAvailable}, every 500 ms). */
+    static final int RETRIES_PER_HOUSEKEEPING = 100;
+    /**
+     * How long the deletes of a removed node wait for it to be added again at most: a copy that expires earlier is
+     * forgotten at its expiry; one that never expires is taken to be gone with its node after this.
+     */
+    static final long REMOVED_NODE_KEPT_MILLIS = 24L * 3600 * 1000;
+    /** The {@code until} of a copy that never expires (its session's timeout is 0 or less: TTL 0). */
+    static final long NEVER = Long.MAX_VALUE;
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    private final EngineBase base;
+    private final int max;
+    /** The deletes waiting, by node, name and id. */
+    private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+    /** Whether the WARNING about the bound was said (said again once the deletes waiting drained to half of it). */
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    /** A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}. */
+    private static final class Waiting {
+        final String node;
+        final String id;
+        final int name;
+        /** When the copy has expired in memcached anyway (clock millis; {@link #NEVER}). */
+        final long until;
+        /** When the delete was asked (clock millis). */
+        final long since;
+
+        Waiting(String node, String id, int name, long until, long since) {
+            this.node = node;
+            this.id = id;
+            this.name = name;
+            this.until = until;
+            this.since = since;
+        }
+    }
+
+    SecondaryDeletes(EngineBase base) {
+        this(base, MAX);
+    }
+
+    /** @param max how many deletes wait at most (tests: a smaller bound) */
+    SecondaryDeletes(EngineBase base, int max) {
+        this.base = base;
+        this.max = max;
+    }
+
+    private static String key(String node, String id, int name) {
+        return node + ' ' + name + ' ' + id;
+    }
+
+    /**
+     * Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}; if the node is
+     * unavailable or the delete fails, it waits for the node (until {@code until}, when the copy has expired anyway).
+     */
+    void delete(String node, String id, int name, long until) {
+        boolean available = base.availability.isAvailable(node);
+        if (available && deleteNow(node, id, name)) {
+            waiting.remove(key(node, id, name));
+            return;
+        }
+        Waiting w = new Waiting(node, id, name, until, base.ctx.clock().getAsLong());
+        // the node may have come back between the look and the put, its recovery's retry run before: look again
+        if (keep(w) && !available && deleteNow(node, id, name)) {
+            waiting.remove(key(node, id, name), w);
+        }
+    }
+
+    /**
+     * Deletes the copy now; {@code false} if its node is unavailable or memcached did not answer. Without waiting for
+     * the node on failure: a copy of a session that lives on (a former secondary node's), which its next write or its
+     * end deletes anyway.
+     */
+    boolean deleteNow(String node, String id, int name) {
+        if (!base.availability.isAvailable(node)) {
+            return false;
+        }
+        try {
+            base.store.delete(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
+            base.stats.count(Counter.DELETES);
+            return true;
+        } catch (StoreException e) {
+            base.storeFailed(e, base.config.operationTimeoutMillis());
+            return false;
+        }
+    }
+
+    /** Keeps {@code w} waiting; {@code false} past the bound (the copy is left to its TTL). */
+    private boolean keep(Waiting w) {
+        String key = key(w.node, w.id, w.name);
+        if (waiting.size() >= max && !waiting.containsKey(key)) {
+            base.stats.count(Counter.SECONDARY_DELETES_NOT_KEPT);
+            if (warned.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> base.logPrefix + max + " deletes of secondary copies already wait for"
+                        + " their node: the copy of session " + LogIds.of(w.id) + " on memcached node " + w.node
+                        + " is left to expire by its TTL, as are the next ones past this bound (counted in"
+                        + " msmSecondaryDeletesNotKept; said again once half of them are done)");
+            }
+            return false;
+        }
+        waiting.put(key, w); // concurrent keeps may pass the bound by a few
+        return true;
+    }
+
+    /**
+     * Whether the copy of {@code id} under name {@code name} on {@code node} is one this Tomcat could not delete yet:
+     * not to be served.
+     */
+    boolean isPending(String node, String id, int name) {
+        return !waiting.isEmpty() && waiting.containsKey(key(node, id, name));
+    }
+
+    /**
+     * This Tomcat stored a secondary copy of {@code id} on {@code node} under the first name, sent at {@code sentAt}
+     * (clock millis): one sent after the delete was asked (the id taken back, a session moved back to a node) is not
+     * to be deleted; one sent before and answered late, after the session ended, still is.
+     */
+    void written(String node, String id, long sentAt) {
+        if (!waiting.isEmpty()) {
+            waiting.computeIfPresent(key(node, id, 0), (k, w) -> w.since < sentAt ? null : w);
+        }
+    }
+
+    /** Node {@code nodeId} is available again: the deletes that waited for it are made now (those failing wait on). */
+    void retry(String nodeId) {
+        waiting.forEach((key, w) -> {
+            if (w.node.equals(nodeId) && deleteNow(w.node, w.id, w.name)) {
+                waiting.remove(key, w);
+            }
+        });
+    }
+
+    /**
+     * Housekeeping: makes the waiting deletes whose node is available, at most {@link #RETRIES_PER_HOUSEKEEPING},
+     * none more on a node once one failed there. A delete that failed without a timeout (a connection reset) leaves
+     * its node available: no recovery comes to {@link #retry} it.
+     */
+    void retryWhereAvailable() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        int tries = 0;
+        Map<String, Boolean> usable = new HashMap<>(); // by node, looked at once: false after a failure
+        for (Map.Entry<String, Waiting> e : waiting.entrySet()) {
+            Waiting w = e.getValue();
+            if (tries >= RETRIES_PER_HOUSEKEEPING) {
+                return;
+            }
+            if (!usable.computeIfAbsent(w.node, base.availability::isAvailable)) {
+                continue;
+            }
+            tries++;
+            if (deleteNow(w.node, w.id, w.name)) {
+                waiting.remove(e.getKey(), w);
+            } else {
+                usable.put(w.node, false);
+            }
+        }
+    }
+
+    /**
+     * Node {@code nodeId} was removed (at {@code now}, clock millis): its deletes wait on, as discovery may add it
+     * again under its id with its data; a copy that would outlive {@link #REMOVED_NODE_KEPT_MILLIS} (one that never
+     * expires) is taken to be gone with the node after that.
+     */
+    void nodeRemoved(String nodeId, long now) {
+        long cap = now + REMOVED_NODE_KEPT_MILLIS;
+        waiting.replaceAll((k, w) -> w.node.equals(nodeId) && w.until > cap
+                ? new Waiting(w.node, w.id, w.name, cap, w.since) : w);
+    }
+
+    /**
+     * Forgets the deletes whose copies have expired in memcached anyway (at {@code now}, clock millis). The WARNING
+     * about the bound is said again once the deletes waiting drained to half of it (not at each one below it: a map
+     * at the bound would say it every housekeeping).
+     */
+    void purge(long now) {
+        waiting.values().removeIf(w -> w.until < now);
+        if (warned.get() && waiting.size() <= max / 2) {
+            warned.set(false);
+        }
+    }
+
+    /** How many deletes wait for their node. */
+    int size() {
+        return waiting.size();
+    }
+}
