@@ -201,16 +201,6 @@ final class NonStickyMode implements SessionMode {
     }
 
     @Override
-    public void retryDeletes(String nodeId) {
-        secondaries.retryDeletes(nodeId);
-    }
-
-    @Override
-    public void nodeRemoved(String nodeId) {
-        secondaries.nodeRemoved(nodeId);
-    }
-
-    @Override
     public void requestEnding(ManagedSession s, long now) {
         expiry.seen(s, now);
     }

@@ -33,23 +33,26 @@ final class SecondaryCopies {
      * refreshes it at most every half slack, so it outlives the session's timeout from any access.
      */
     private final Map<String, Long> secondaryRefreshed = new ConcurrentHashMap<>();
-    /** The deletes of copies of ended sessions, those waiting for their node included. */
-    private final SecondaryDeletes deletes;
+    /** The deletes of copies of ended sessions, those waiting for their node included (with the primary ones). */
+    private final WaitingDeletes deletes;
 
+    /** Tests: deletes of its own. */
     SecondaryCopies(EngineBase base) {
+        this(base, new WaitingDeletes(base));
+    }
+
+    SecondaryCopies(EngineBase base, WaitingDeletes deletes) {
         this.base = base;
-        this.deletes = new SecondaryDeletes(base);
+        this.deletes = deletes;
     }
 
     /**
-     * Forgets refresh times older than any half slack, and deletes of copies expired anyway; makes waiting deletes
-     * whose node is available (periodically).
+     * Forgets refresh times older than any half slack (periodically; the waiting deletes are purged with the ended
+     * ids, see {@link SessionEnds#purge}).
      */
     void purge(long now) {
         long kept = refreshKeptMillis;
         secondaryRefreshed.values().removeIf(at -> now - at > kept);
-        deletes.purge(now);
-        deletes.retryWhereAvailable();
     }
 
     /**
@@ -324,19 +327,9 @@ final class SecondaryCopies {
         }
     }
 
-    /** Node {@code nodeId} is available again: the deletes of copies that waited for it are made. */
-    void retryDeletes(String nodeId) {
-        deletes.retry(nodeId);
-    }
-
-    /** Node {@code nodeId} was removed: the deletes waiting for it wait on (it may be added again with its data). */
-    void nodeRemoved(String nodeId) {
-        deletes.nodeRemoved(nodeId, base.ctx.clock().getAsLong());
-    }
-
     /** How many deletes of secondary copies wait for their node. */
     int pendingDeletes() {
-        return deletes.size();
+        return deletes.size() - deletes.primaries();
     }
 
     /**

@@ -42,15 +42,19 @@ final class SessionEnds {
      */
     private final Map<String, Long> ended = new ConcurrentHashMap<>();
     /**
-     * Until when the copies of ended ids live in memcached (clock millis, {@link SecondaryDeletes#NEVER}), where that
+     * Until when the copies of ended ids live in memcached (clock millis, {@link WaitingDeletes#NEVER}), where that
      * is later than their entry in {@link #ended}: a session that never times out (copies with TTL 0, its entry kept
      * a day), or copies written as memcached-session-manager does (twice the timeout). Forgotten with the entry.
      */
     private final Map<String, Long> copiesEnd = new ConcurrentHashMap<>();
-    /** Keys to delete whose node was unavailable (id to node); retried when the node returns. */
-    private final Map<String, String> pendingDeletes = new ConcurrentHashMap<>();
+    /**
+     * The deletes (non-sticky: tombstones) of primary keys whose node was unavailable or failed, with those of
+     * secondary copies: made when the node is available again, kept when it is removed.
+     */
+    private final WaitingDeletes waiting;
 
-    SessionEnds(EngineBase base, SessionMode mode) {
+    /** @param waiting the deletes waiting for their node; its primary ones are made by {@link #deletePrimaryNow} */
+    SessionEnds(EngineBase base, SessionMode mode, WaitingDeletes waiting) {
         this.base = base;
         this.config = base.config;
         this.ctx = base.ctx;
@@ -62,6 +66,7 @@ final class SessionEnds {
         this.tombstones = base.tombstones;
         this.legacy = base.legacy;
         this.mode = mode;
+        this.waiting = waiting;
     }
 
     /** {@code true} if session {@code id} ended here (and its copies may still be in memcached). */
@@ -108,9 +113,16 @@ final class SessionEnds {
         }
     }
 
-    /** This Tomcat took a session back under {@code id}: it may be loaded and written again. */
+    /**
+     * This Tomcat took a session back under {@code id}: it may be loaded and written again (a delete of its key still
+     * waiting for the node would drop the new copy).
+     */
     void revive(String id) {
         forget(id);
+        SessionId p = ids.parse(id);
+        if (p != null) {
+            waiting.primaryDone(p.nodeId(), id);
+        }
     }
 
     /** How many ended ids are kept in memory. */
@@ -118,40 +130,38 @@ final class SessionEnds {
         return ended.size();
     }
 
-    /** Keys waiting to be deleted until their node is available again. */
+    /** Primary keys waiting to be deleted until their node is available again. */
     int pendingDeletes() {
-        return pendingDeletes.size();
+        return waiting.primaries();
     }
 
     /** Node {@code nodeId} is available again: the deletes that waited for it are done now (secondary copies too). */
     void retryDeletes(String nodeId) {
-        pendingDeletes.forEach((id, node) -> {
-            if (node.equals(nodeId)) {
-                deleteKey(id);
-            }
-        });
-        mode.retryDeletes(nodeId);
+        waiting.retry(nodeId);
     }
 
     /**
-     * Node {@code nodeId} was removed: the deletes of primary keys waiting for it are forgotten (a node added again
-     * under its id is stored to anew); those of secondary copies wait on (see {@link SessionMode#nodeRemoved}).
+     * Node {@code nodeId} was removed: the deletes waiting for it wait on until the copies would have expired
+     * (discovery may add it again under its id, with its data: another Tomcat would load an ended session from it).
      */
     void nodeRemoved(String nodeId) {
-        pendingDeletes.values().removeIf(nodeId::equals);
-        mode.nodeRemoved(nodeId);
+        waiting.nodeRemoved(nodeId, ctx.clock().getAsLong());
     }
 
-    /** Forgets ended ids and pending deletes whose copies have expired in memcached anyway. */
+    /**
+     * Forgets ended ids and waiting deletes whose copies have expired in memcached anyway; makes waiting deletes whose
+     * node is available (periodically).
+     */
     void purge(long now) {
         ended.entrySet().removeIf(e -> {
             boolean expired = e.getValue() < now;
             if (expired) {
-                pendingDeletes.remove(e.getKey());
                 copiesEnd.remove(e.getKey());
             }
             return expired;
         });
+        waiting.purge(now);
+        waiting.retryWhereAvailable();
     }
 
     /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */
@@ -168,10 +178,10 @@ final class SessionEnds {
     /**
      * Until when a secondary copy of a session with timeout {@code maxInactiveSeconds} can live in memcached (clock
      * millis): its longest TTL from {@code now} ({@link EngineBase#refreshSeconds}: twice the timeout as
-     * memcached-session-manager writes it), {@link SecondaryDeletes#NEVER} for a session that never times out.
+     * memcached-session-manager writes it), {@link WaitingDeletes#NEVER} for a session that never times out.
      */
     long copiesLiveUntil(int maxInactiveSeconds, long now) {
-        return maxInactiveSeconds > 0 ? now + base.refreshSeconds(maxInactiveSeconds) * 1000 : SecondaryDeletes.NEVER;
+        return maxInactiveSeconds > 0 ? now + base.refreshSeconds(maxInactiveSeconds) * 1000 : WaitingDeletes.NEVER;
     }
 
     /**
@@ -250,7 +260,7 @@ final class SessionEnds {
                     copiesEnd.put(variant, copies);
                 }
                 if (!availability.isAvailable(n.id()) || !putTombstone(variant, n.id())) {
-                    pendingDeletes.put(variant, n.id());
+                    waiting.waitForPrimary(n.id(), variant, copiesUntil(variant));
                 } else {
                     forget(variant); // memcached holds its tombstone: nothing to remember here
                 }
@@ -259,7 +269,7 @@ final class SessionEnds {
     }
 
     /**
-     * Until when a secondary copy of {@code id} can live in memcached (clock millis, {@link SecondaryDeletes#NEVER}):
+     * Until when a secondary copy of {@code id} can live in memcached (clock millis, {@link WaitingDeletes#NEVER}):
      * as its end said ({@link #copiesEnd}, {@link #ended}), else as long as a copy with the usual timeout (one under a
      * former name of a session that lives on).
      */
@@ -307,15 +317,26 @@ final class SessionEnds {
         if (!availability.isAvailable(p.nodeId())) {
             // now: a request for the id would read them (deleteNames does it when the node is available)
             mode.deleteSecondaries(id, p.nodeId(), copiesUntil(id));
-            pendingDeletes.put(id, p.nodeId());
+            waiting.waitForPrimary(p.nodeId(), id, copiesUntil(id));
             return;
         }
-        if (deleteNames(id, 0)) {
-            pendingDeletes.remove(id);
-            forget(id);
+        if (deletePrimaryNow(id)) {
+            waiting.primaryDone(p.nodeId(), id);
         } else {
-            pendingDeletes.put(id, p.nodeId());
+            waiting.waitForPrimary(p.nodeId(), id, copiesUntil(id));
         }
+    }
+
+    /**
+     * Deletes the key of {@code id} under every name now (with tombstones: puts them), secondary copies included;
+     * {@code true} if memcached answered: the id's end is then memcached's, nothing to remember here.
+     */
+    boolean deletePrimaryNow(String id) {
+        if (deleteNames(id, 0)) {
+            forget(id);
+            return true;
+        }
+        return false;
     }
 
     /**

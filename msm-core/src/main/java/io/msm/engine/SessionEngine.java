@@ -65,10 +65,12 @@ public final class SessionEngine implements AutoCloseable {
         this.expiry = new ExpiryWatch(this, base.ctx);
         // the mode's choice: the one place that asks which mode this is; secondary copies and locks only non-sticky
         StickyMode sticky = base.sticky ? new StickyMode(base) : null;
-        this.secondaries = sticky != null ? null : new SecondaryCopies(base);
+        // deletes waiting for their node: of primary keys (made by ends, below) and of secondary copies
+        WaitingDeletes waiting = new WaitingDeletes(base, this::deletePrimaryNow);
+        this.secondaries = sticky != null ? null : new SecondaryCopies(base, waiting);
         this.mode = sticky != null ? sticky
                 : new NonStickyMode(base, secondaries, new SessionLocks(base, secondaries), expiry);
-        this.ends = new SessionEnds(base, mode);
+        this.ends = new SessionEnds(base, mode, waiting);
         this.decoder = new SessionDecoder(base);
         this.loader = new SessionLoader(base, ends, mode, decoder);
         this.writer = new SessionWriter(base, ends, mode);
@@ -81,6 +83,11 @@ public final class SessionEngine implements AutoCloseable {
         base.health.onRecovered(runner::nodeRecovered);
         base.threads.prober().scheduleWithFixedDelay(() -> base.health.probeSuspects(this::housekeeping),
                 PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Makes a waiting delete of the primary key of {@code id} (see {@link SessionEnds#deletePrimaryNow}). */
+    private boolean deletePrimaryNow(String id) {
+        return ends.deletePrimaryNow(id);
     }
 
     /**

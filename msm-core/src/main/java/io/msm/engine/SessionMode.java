@@ -149,15 +149,6 @@ interface SessionMode {
     /** Deletes the secondary copies of {@code id} under every key name (see the method above). */
     void deleteSecondaries(String id, String primaryNode, long until);
 
-    /** Node {@code nodeId} is available again: the deletes of secondary copies that waited for it are made. */
-    void retryDeletes(String nodeId);
-
-    /**
-     * Node {@code nodeId} was removed: the deletes of secondary copies waiting for it wait on until the copies would
-     * have expired (discovery may add it again under its id, with its data).
-     */
-    void nodeRemoved(String nodeId);
-
     /** Session locks; {@code null} in sticky mode. */
     SessionLocks locks();
 

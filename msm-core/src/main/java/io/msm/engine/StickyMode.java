@@ -140,16 +140,6 @@ final class StickyMode implements SessionMode {
     }
 
     @Override
-    public void retryDeletes(String nodeId) {
-        // no secondary copy
-    }
-
-    @Override
-    public void nodeRemoved(String nodeId) {
-        // no secondary copy
-    }
-
-    @Override
     public void requestEnding(ManagedSession s, long now) {
         // the session's timeout runs in this Tomcat
     }

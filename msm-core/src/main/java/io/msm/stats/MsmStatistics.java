@@ -54,6 +54,12 @@ public final class MsmStatistics {
          * node, because 10,000 already did: each such copy expires by its TTL and could bring its session back.
          */
         SECONDARY_DELETES_NOT_KEPT,
+        /**
+         * Deletes of the primary keys of ended sessions that could not be made and did not wait for their node,
+         * because 10,000 deletes already did: each such copy expires by its TTL, and another Tomcat may load it
+         * meanwhile.
+         */
+        PRIMARY_DELETES_NOT_KEPT,
         /** Sessions read from their secondary copy because the primary node could not answer (non-sticky). */
         SECONDARY_LOADS,
         /**

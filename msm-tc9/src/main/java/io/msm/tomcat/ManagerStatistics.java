@@ -67,6 +67,7 @@ abstract class ManagerStatistics extends ManagerAttributes {
     public long getMsmSecondaryWrites() { return counter(Counter.SECONDARY_WRITES); }
     public long getMsmSecondaryLoads() { return counter(Counter.SECONDARY_LOADS); }
     public long getMsmSecondaryDeletesNotKept() { return counter(Counter.SECONDARY_DELETES_NOT_KEPT); }
+    public long getMsmPrimaryDeletesNotKept() { return counter(Counter.PRIMARY_DELETES_NOT_KEPT); }
     public long getMsmLoadsReused() { return counter(Counter.LOADS_REUSED); }
     public long getMsmLocksAcquired() { return counter(Counter.LOCKS_ACQUIRED); }
     public long getMsmLockWaits() { return counter(Counter.LOCK_WAITS); }

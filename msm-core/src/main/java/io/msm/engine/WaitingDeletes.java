@@ -10,22 +10,25 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Non-sticky: the deletes of secondary copies of ended sessions, and those that could not be made yet. A copy left
- * behind is its session as it was before it ended (before a logout, say), and a request with the old cookie reads it
- * when the primary's node fails later: the ended session would be back, for as long as the copy's TTL. So a delete
- * whose node is unavailable, or that failed, waits here: it is made when the node is available again
- * ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryWhereAvailable}: a delete that failed
- * without a timeout leaves its node available, so no recovery comes), forgotten when the copy has expired anyway
- * ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}). A removed node keeps its
- * deletes: discovery may add it again under its id with its data (a pod that failed its readiness for a while), and
- * a node added again is not reported as recovered: the housekeeping makes them.
+ * Deletes that wait for their node: of the primary key of a session that ended (under every name; non-sticky, its
+ * tombstones), and of one secondary copy (non-sticky). A copy left behind is its session as it was before it ended
+ * (before a logout, say): another Tomcat that never saw the end loads the primary copy when its node answers again,
+ * and any Tomcat reads a secondary copy when the primary's node fails later; the ended session would be back, for as
+ * long as the copy's TTL. So a delete whose node is unavailable, or that failed, waits here: it is made when the node
+ * is available again ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryWhereAvailable}: a
+ * delete that failed without a timeout leaves its node available, so no recovery comes), forgotten when the copy has
+ * expired anyway ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}; an ended id is
+ * never loaded here, see {@link SessionEnds}). A removed node keeps its deletes: discovery may add it again under its
+ * id with its data (a pod that failed its readiness for a while), and a node added again is not reported as
+ * recovered: the housekeeping makes them. The primary deletes are made by {@link SessionEnds} ({@link Primaries}):
+ * what an end leaves there is the mode's.
  *
  * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
  * copy is left to expire by its TTL, as before there was this class: counted
- * ({@link Counter#SECONDARY_DELETES_NOT_KEPT}), and said at WARNING, once until the deletes waiting drained to half
- * the bound.
+ * ({@link Counter#PRIMARY_DELETES_NOT_KEPT}, {@link Counter#SECONDARY_DELETES_NOT_KEPT}), and said at WARNING, once
+ * until the deletes waiting drained to half the bound.
  */
-final class SecondaryDeletes {
+final class WaitingDeletes {
     /** At most this many deletes wait for their node. */
     static final int MAX = 10_000;
     /** At most this many deletes are tried per housekeeping ({@link #retryWhereAvailable}, every 500 ms). */
@@ -37,16 +40,28 @@ final class SecondaryDeletes {
     static final long REMOVED_NODE_KEPT_MILLIS = 24L * 3600 * 1000;
     /** The {@code until} of a copy that never expires (its session's timeout is 0 or less: TTL 0). */
     static final long NEVER = Long.MAX_VALUE;
+    /** The key name of a primary delete: every name of the id's primary key, made by {@link Primaries}. */
+    static final int PRIMARY = -1;
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
+
+    /** Makes the delete of an ended session's primary key. */
+    interface Primaries {
+        /** Deletes the primary key of {@code id} under every name; {@code false} if memcached did not answer. */
+        boolean delete(String id);
+    }
 
     private final EngineBase base;
     private final int max;
+    private final Primaries primaries;
     /** The deletes waiting, by node, name and id. */
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
     /** Whether the WARNING about the bound was said (said again once the deletes waiting drained to half of it). */
     private final AtomicBoolean warned = new AtomicBoolean();
 
-    /** A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}. */
+    /**
+     * A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}, or its
+     * primary key under every name ({@link #PRIMARY}).
+     */
     private static final class Waiting {
         final String node;
         final String id;
@@ -65,14 +80,23 @@ final class SecondaryDeletes {
         }
     }
 
-    SecondaryDeletes(EngineBase base) {
-        this(base, MAX);
+    WaitingDeletes(EngineBase base, Primaries primaries) {
+        this(base, MAX, primaries);
     }
 
-    /** @param max how many deletes wait at most (tests: a smaller bound) */
-    SecondaryDeletes(EngineBase base, int max) {
+    /** Tests of secondary copies: no primary delete waits. */
+    WaitingDeletes(EngineBase base) {
+        this(base, MAX, id -> false);
+    }
+
+    /**
+     * @param max how many deletes wait at most (tests: a smaller bound)
+     * @param primaries makes the primary deletes
+     */
+    WaitingDeletes(EngineBase base, int max, Primaries primaries) {
         this.base = base;
         this.max = max;
+        this.primaries = primaries;
     }
 
     private static String key(String node, String id, int name) {
@@ -94,6 +118,32 @@ final class SecondaryDeletes {
         if (keep(w) && !available && deleteNow(node, id, name)) {
             waiting.remove(key(node, id, name), w);
         }
+    }
+
+    /**
+     * The delete of the primary key of {@code id} (on its node {@code node}, under every name) could not be made: it
+     * waits for the node, until {@code until} (when the copy has expired anyway).
+     */
+    void waitForPrimary(String node, String id, long until) {
+        keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong()));
+    }
+
+    /**
+     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete, or
+     * this Tomcat took the session back under {@code id} (a waiting delete would drop its new copy).
+     */
+    void primaryDone(String node, String id) {
+        if (!waiting.isEmpty()) {
+            waiting.remove(key(node, id, PRIMARY));
+        }
+    }
+
+    /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
+    private boolean make(Waiting w) {
+        if (w.name != PRIMARY) {
+            return deleteNow(w.node, w.id, w.name);
+        }
+        return base.availability.isAvailable(w.node) && primaries.delete(w.id);
     }
 
     /**
@@ -119,12 +169,14 @@ final class SecondaryDeletes {
     private boolean keep(Waiting w) {
         String key = key(w.node, w.id, w.name);
         if (waiting.size() >= max && !waiting.containsKey(key)) {
-            base.stats.count(Counter.SECONDARY_DELETES_NOT_KEPT);
+            boolean primary = w.name == PRIMARY;
+            base.stats.count(primary ? Counter.PRIMARY_DELETES_NOT_KEPT : Counter.SECONDARY_DELETES_NOT_KEPT);
             if (warned.compareAndSet(false, true)) {
-                LOG.log(Level.WARNING, () -> base.logPrefix + max + " deletes of secondary copies already wait for"
-                        + " their node: the copy of session " + LogIds.of(w.id) + " on memcached node " + w.node
-                        + " is left to expire by its TTL, as are the next ones past this bound (counted in"
-                        + " msmSecondaryDeletesNotKept; said again once half of them are done)");
+                LOG.log(Level.WARNING, () -> base.logPrefix + max + " deletes already wait for their memcached node:"
+                        + " the " + (primary ? "primary" : "secondary") + " copy of session " + LogIds.of(w.id)
+                        + " on memcached node " + w.node + " is left to expire by its TTL, as are the next ones past"
+                        + " this bound (counted in msmPrimaryDeletesNotKept, msmSecondaryDeletesNotKept; said again"
+                        + " once half of them are done)");
             }
             return false;
         }
@@ -154,7 +206,7 @@ final class SecondaryDeletes {
     /** Node {@code nodeId} is available again: the deletes that waited for it are made now (those failing wait on). */
     void retry(String nodeId) {
         waiting.forEach((key, w) -> {
-            if (w.node.equals(nodeId) && deleteNow(w.node, w.id, w.name)) {
+            if (w.node.equals(nodeId) && make(w)) {
                 waiting.remove(key, w);
             }
         });
@@ -180,7 +232,7 @@ final class SecondaryDeletes {
                 continue;
             }
             tries++;
-            if (deleteNow(w.node, w.id, w.name)) {
+            if (make(w)) {
                 waiting.remove(e.getKey(), w);
             } else {
                 usable.put(w.node, false);
@@ -214,5 +266,10 @@ final class SecondaryDeletes {
     /** How many deletes wait for their node. */
     int size() {
         return waiting.size();
+    }
+
+    /** How many deletes of primary keys wait for their node. */
+    int primaries() {
+        return waiting.isEmpty() ? 0 : (int) waiting.values().stream().filter(w -> w.name == PRIMARY).count();
     }
 }
