@@ -244,8 +244,39 @@ final class FakeStore implements SessionStore {
         return true;
     }
 
+    /**
+     * Holds every {@link #setAsync} until it opens: the set is then made (and answered) on a thread of its own, as a
+     * write queued behind a slow one is applied by memcached later.
+     */
+    volatile CountDownLatch asyncGate;
+    /** Counted down as each held {@link #setAsync} is queued. */
+    volatile CountDownLatch asyncHeld;
+
     @Override
     public void setAsync(String node, String key, int exp, byte[] value, java.util.function.Consumer<Boolean> done) {
+        CountDownLatch gate = asyncGate;
+        if (gate != null) {
+            Thread late = new Thread(() -> {
+                try {
+                    gate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                setAsyncNow(node, key, exp, value, done);
+            }, "fake-late-set");
+            late.setDaemon(true);
+            late.start();
+            CountDownLatch held = asyncHeld;
+            if (held != null) {
+                held.countDown();
+            }
+            return;
+        }
+        setAsyncNow(node, key, exp, value, done);
+    }
+
+    private void setAsyncNow(String node, String key, int exp, byte[] value,
+            java.util.function.Consumer<Boolean> done) {
         try {
             set(node, key, exp, value, 0);
             done.accept(true);
