@@ -234,13 +234,28 @@ final class SecondaryCopies {
         }
     }
 
-    /** memcached answered the secondary copy of session {@code id} sent to {@code node} at {@code now}. */
-    void secondaryAnswered(SessionState st, String id, String node, boolean stored, long now) {
+    /**
+     * memcached answered the secondary copy of session {@code id} sent to {@code node} at {@code now}, with a TTL of
+     * {@code ttlSeconds}. A copy stored after its session ended was sent before the end (written asynchronously, a
+     * write queued behind a slow one): memcached may have applied the end's delete first, so it is deleted again, off
+     * this thread (the node's writer, or a request's). Left, it would be the session before its end, read by any
+     * Tomcat when the primary's node fails.
+     */
+    void secondaryAnswered(SessionState st, String id, String node, boolean stored, long now, long ttlSeconds) {
         if (!stored) {
             base.stats.count(Counter.BACKUP_FAILURES);
             return;
         }
         base.stats.count(Counter.SECONDARY_WRITES);
+        if (st.ended) {
+            long until = ttlSeconds <= 0 ? WaitingDeletes.NEVER : now + ttlSeconds * 1000L;
+            try {
+                base.threads.execute(() -> deletes.delete(node, id, 0, until));
+            } catch (RejectedExecutionException stopping) {
+                // stopping: it expires by its TTL
+            }
+            return;
+        }
         secondaryRefreshed.put(id, now);
         deletes.written(node, id, now);
         String previous = st.bakNode;
@@ -264,9 +279,10 @@ final class SecondaryCopies {
         long now = base.ctx.clock().getAsLong();
         SecondaryWrite w = new SecondaryWrite(node, base.keys.secondary(id, 0));
         base.threads.started(); // counted until memcached answers, for awaitIdle
-        base.store.setAsync(node, w.key, Expiration.of(base.ttlSeconds(s, st, now), now), blob, ok -> {
+        long ttl = base.ttlSeconds(s, st, now);
+        base.store.setAsync(node, w.key, Expiration.of(ttl, now), blob, ok -> {
             try {
-                secondaryAnswered(st, id, node, ok, now);
+                secondaryAnswered(st, id, node, ok, now, ttl);
             } finally {
                 base.threads.done();
                 w.answered.countDown();
@@ -342,7 +358,8 @@ final class SecondaryCopies {
             sent.secondary.await();
         }
         if (sent.pairedOutcome != null) {
-            secondaryAnswered(st, id, sent.paired, sent.pairedOutcome == SessionStore.Secondary.STORED, sent.now);
+            secondaryAnswered(st, id, sent.paired, sent.pairedOutcome == SessionStore.Secondary.STORED, sent.now,
+                    sent.ttl);
             if (sent.pairedOutcome == SessionStore.Secondary.TIMED_OUT) {
                 long waited = base.config.sessionBackupTimeoutMillis();
                 base.health.storeFailed(StoreException.timeout("set", base.keys.secondary(id, 0), sent.paired,

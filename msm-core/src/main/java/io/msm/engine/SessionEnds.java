@@ -218,7 +218,9 @@ final class SessionEnds {
         }
     }
 
+    /** The session of {@code st} ended: its copies are deleted (non-sticky: its ids get tombstones). */
     void deleteStored(SessionState st) {
+        st.ended = true; // before the deletes: a secondary copy stored after them is deleted again
         String id = st.storedId;
         st.stored = false;
         st.storedId = null;

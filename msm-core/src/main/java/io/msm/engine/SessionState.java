@@ -34,6 +34,11 @@ public final class SessionState {
     /** Requests folded into the running runner, not yet counted in the statistics. */
     long coalesced;
 
+    /**
+     * The session ended (its copies' deletes are under way or made): a secondary copy sent before and stored after
+     * is deleted again ({@link SecondaryCopies#secondaryAnswered}).
+     */
+    volatile boolean ended;
     // what memcached holds; written only by the runner, which is exclusive per session
     volatile boolean stored;
     volatile long storedHash;

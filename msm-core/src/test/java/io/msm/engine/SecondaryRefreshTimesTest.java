@@ -29,7 +29,7 @@ class SecondaryRefreshTimesTest {
         session = new TestSession("ABC-n1", clock.get());
         session.maxInactive = 1800; // slack 60 s: refreshed at most every 30 s
         session.state().stored = true;
-        secondaries.secondaryAnswered(session.state(), session.id(), "n2", true, clock.get());
+        secondaries.secondaryAnswered(session.state(), session.id(), "n2", true, clock.get(), 60);
     }
 
     @AfterEach
