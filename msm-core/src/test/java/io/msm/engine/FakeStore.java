@@ -311,8 +311,15 @@ final class FakeStore implements SessionStore {
         return true;
     }
 
+    /** Runs at the start of each delete with its node and key ({@code node + "/" + key}): one held up, say. */
+    volatile java.util.function.Consumer<String> beforeDelete;
+
     @Override
     public boolean delete(String node, String key, long timeoutMillis) {
+        java.util.function.Consumer<String> before = beforeDelete;
+        if (before != null) {
+            before.accept(node + "/" + key);
+        }
         deletes.incrementAndGet();
         touchAndDeleteThreads.add(Thread.currentThread().getName());
         CountDownLatch gate = deleteGate;

@@ -1,0 +1,96 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The housekeeping's retries of waiting deletes ({@link WaitingDeletes#retryWhereAvailable}) run on a backup thread:
+ * the scheduled thread runs the probes of suspect nodes and must not wait for a slow node's answers (an
+ * operationTimeout per retry).
+ */
+class HousekeepingDeletesTest {
+    private static final String ID = "0123456789ABCDEF0123456789ABCDEF-n1";
+    private static final String BAK = SessionEngine.BAK_PREFIX + "p_" + ID;
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    /** Opened at the end of each test: the retries it held go on. */
+    private final CountDownLatch gate = new CountDownLatch(1);
+    private FakeStore store;
+    private SessionEngine engine;
+
+    @BeforeEach
+    void start() {
+        AtomicReference<FakeStore> made = new AtomicReference<>();
+        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
+        engine = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_",
+                clock::get), listener -> {
+                    made.set(new FakeStore(clock::get, listener));
+                    return made.get();
+                });
+        store = made.get();
+    }
+
+    @AfterEach
+    void close() {
+        gate.countDown();
+        engine.close();
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * The delete of S's secondary copy fails at the logout without a timeout (n2 stays available), so the
+     * housekeeping retries it; n2 holds that retry's answer. The scheduled thread still runs its next task.
+     */
+    @Test
+    void aRetryHeldByItsNodeDoesNotHoldTheScheduledThread() throws Exception {
+        TestSession s = new TestSession(ID, clock.get());
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("user", "alice");
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertNotNull(store.peek("n2", BAK), "its secondary copy");
+        AtomicInteger bakDeletes = new AtomicInteger();
+        CountDownLatch retryHeld = new CountDownLatch(1);
+        store.beforeDelete = key -> {
+            if (key.equals("n2/" + BAK) && bakDeletes.incrementAndGet() > 1) { // the logout's own one fails
+                retryHeld.countDown();
+                try {
+                    gate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        store.failOnce.add("n2/" + BAK);
+        s.active = false;
+        engine.expired(s);
+        assertEquals(1, engine.pendingSecondaryDeletes(), "the delete failed: it waits");
+
+        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the housekeeping retried it, held by n2");
+        CountDownLatch ran = new CountDownLatch(1);
+        engine.base().threads.prober().execute(ran::countDown);
+        assertTrue(ran.await(2, TimeUnit.SECONDS), "the scheduled thread waits for the retry's answer");
+        gate.countDown();
+        await("the copy deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
+        assertEquals(2, bakDeletes.get(), "one retry");
+    }
+}
