@@ -161,7 +161,7 @@ final class SessionEnds {
             return expired;
         });
         waiting.purge(now);
-        waiting.retryWhereAvailable();
+        waiting.retryInBackground(); // not on this (the scheduled) thread: a slow node would hold the probes
     }
 
     /** How long a copy of an ended session can live in memcached: its timeout plus slack (a day if none). */

@@ -7,6 +7,7 @@ import java.lang.System.Logger.Level;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -15,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (before a logout, say): another Tomcat that never saw the end loads the primary copy when its node answers again,
  * and any Tomcat reads a secondary copy when the primary's node fails later; the ended session would be back, for as
  * long as the copy's TTL. So a delete whose node is unavailable, or that failed, waits here: it is made when the node
- * is available again ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryWhereAvailable}: a
+ * is available again ({@link #retry}), or by the periodic housekeeping while it is ({@link #retryInBackground}: a
  * delete that failed without a timeout leaves its node available, so no recovery comes), forgotten when the copy has
  * expired anyway ({@link #purge}); meanwhile this Tomcat does not serve the copy ({@link #isPending}; an ended id is
  * never loaded here, see {@link SessionEnds}). A removed node keeps its deletes: discovery may add it again under its
@@ -57,6 +58,8 @@ final class WaitingDeletes {
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
     /** Whether the WARNING about the bound was said (said again once the deletes waiting drained to half of it). */
     private final AtomicBoolean warned = new AtomicBoolean();
+    /** Whether a housekeeping's retries run on a backup thread ({@link #retryInBackground}): one run at a time. */
+    private final AtomicBoolean retrying = new AtomicBoolean();
 
     /**
      * A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}, or its
@@ -213,7 +216,31 @@ final class WaitingDeletes {
     }
 
     /**
-     * Housekeeping: makes the waiting deletes whose node is available, at most {@link #RETRIES_PER_HOUSEKEEPING},
+     * Housekeeping (on the scheduled thread, whose tasks must be short: it probes the suspect nodes): hands
+     * {@link #retryWhereAvailable} to a backup thread, where a node slow to answer holds nothing but that run; none
+     * while the last one still runs. {@code false} if none was started.
+     */
+    boolean retryInBackground() {
+        if (waiting.isEmpty() || base.threads.stopping() || !retrying.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            base.threads.execute(() -> {
+                try {
+                    retryWhereAvailable();
+                } finally {
+                    retrying.set(false);
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException stopping) {
+            retrying.set(false);
+            return false;
+        }
+    }
+
+    /**
+     * Makes the waiting deletes whose node is available, at most {@link #RETRIES_PER_HOUSEKEEPING},
      * none more on a node once one failed there. A delete that failed without a timeout (a connection reset) leaves
      * its node available: no recovery comes to {@link #retry} it.
      */

@@ -1,6 +1,7 @@
 package io.msm.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,5 +93,41 @@ class HousekeepingDeletesTest {
         gate.countDown();
         await("the copy deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
         assertEquals(2, bakDeletes.get(), "one retry");
+    }
+
+    /** A housekeeping's retries do not start while the last ones still run (a node holding their answers). */
+    @Test
+    void oneRunOfRetriesAtATime() throws Exception {
+        WaitingDeletes deletes = new WaitingDeletes(engine.base());
+        String held = "n2/" + BAK;
+        AtomicInteger attempts = new AtomicInteger();
+        CountDownLatch retryHeld = new CountDownLatch(1);
+        store.beforeDelete = key -> {
+            if (key.equals(held) && attempts.incrementAndGet() > 1) {
+                retryHeld.countDown();
+                try {
+                    gate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        store.failOnce.add(held);
+        deletes.delete("n2", ID, 0, clock.get() + 60_000);
+        assertEquals(1, deletes.size(), "failed without a timeout: waits, n2 available");
+
+        assertTrue(deletes.retryInBackground());
+        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the retry runs, held by n2");
+        assertFalse(deletes.retryInBackground(), "a second run while the first is held");
+        gate.countDown();
+        await("the held retry made", () -> deletes.size() == 0);
+        assertTrue(engine.awaitIdle(5000), "the run ended");
+
+        String other = "FEDCBA9876543210FEDCBA9876543210-n1";
+        store.failOnce.add("n2/" + SessionEngine.BAK_PREFIX + "p_" + other);
+        deletes.delete("n2", other, 0, clock.get() + 60_000);
+        assertTrue(deletes.retryInBackground(), "the next run starts once the last one ended");
+        await("the next retry made", () -> deletes.size() == 0);
+        assertEquals(2, attempts.get(), "the first delete retried once");
     }
 }
