@@ -1,0 +1,99 @@
+package io.msm.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import io.msm.stats.MsmStatistics.Counter;
+import io.msm.test.memcached.MemcachedExtension;
+import io.msm.testing.TestTranscoderFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A secondary copy written before a logout and applied by memcached after the logout's delete of it must not live on
+ * (non-sticky, real memcached): it is the session before the logout, and any Tomcat reads it when the primary's node
+ * fails. Tomcat tc1 reaches n2 through a {@link HoldingProxy} that holds that one write on its way.
+ */
+class LateSecondaryCopyIT {
+    @RegisterExtension
+    static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
+    /** Long enough that the held write is answered within it (it is held only while the logout runs). */
+    private static final int OPERATION_TIMEOUT = 5000;
+    private static final String ID = "0123456789ABCDEF0123456789ABCDEF-n1";
+    private static final String BAK = SessionEngine.BAK_PREFIX + "p_" + ID;
+    /** Added to tc1's clock: the refresh of a secondary copy comes due without waiting for it. */
+    private final AtomicLong ahead = new AtomicLong();
+
+    private SessionEngine start(String name, String nodes) {
+        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .set(MsmConfig.OPERATION_TIMEOUT, String.valueOf(OPERATION_TIMEOUT))
+                .set(MsmConfig.STICKY, "false").build(LateSecondaryCopyIT.class.getClassLoader());
+        return SessionEngine.start(config, new EngineContext(name, LateSecondaryCopyIT.class.getClassLoader(), null,
+                "p_", () -> System.currentTimeMillis() + ahead.get()));
+    }
+
+    private static boolean n2HoldsTheCopy() {
+        return MEMCACHED.server(1).keys().contains(BAK);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * A read-only request refreshes S's secondary copy (due after half the slack); the copy is gone from n2 (evicted),
+     * so it is written again, asynchronously, and the proxy holds that write. The user logs out meanwhile: the end
+     * deletes the copy on n2 (over another connection; none there yet). Then the held write lands.
+     */
+    @Test
+    void aCopyWrittenBeforeTheLogoutAndLandingAfterItsDeleteIsDeletedAgain() throws Exception {
+        try (HoldingProxy toN2 = HoldingProxy.to(MEMCACHED.server(1).port());
+                SessionEngine tc1 = start("/tc1", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
+                        + ",n2:127.0.0.1:" + toN2.port());
+                SessionEngine tc2 = start("/tc2", MEMCACHED.nodesAttribute("n1", "n2"))) {
+            TestSession s = new TestSession(ID, System.currentTimeMillis());
+            tc1.created(s);
+            tc1.requestStarted(s);
+            s.set("user", "alice");
+            tc1.requestEnded(s);
+            assertTrue(tc1.awaitIdle(5000));
+            assertTrue(n2HoldsTheCopy(), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
+            MEMCACHED.server(1).set(BAK, new byte[] {0}, -1); // evicted: expired at once
+            assertFalse(n2HoldsTheCopy());
+
+            toN2.hold("set " + BAK + " ");
+            ahead.addAndGet(TimeUnit.SECONDS.toMillis(SessionEngine.slackSeconds(s.maxInactive))); // refresh due
+            s.thisAccessed = System.currentTimeMillis() + ahead.get();
+            tc1.requestStarted(s); // read only
+            tc1.requestEnded(s);
+            assertTrue(toN2.held().await(5, TimeUnit.SECONDS), "the refresh writes the missing copy again, held");
+
+            s.active = false;
+            tc1.expired(s); // the logout
+            assertFalse(n2HoldsTheCopy(), "nothing there to delete yet");
+            long written = tc1.statistics().get(Counter.SECONDARY_WRITES);
+            toN2.release(); // the pre-logout copy lands
+            assertTrue(tc1.awaitIdle(5000)); // its answer, and what tc1 did about it
+            assertEquals(written + 1, tc1.statistics().get(Counter.SECONDARY_WRITES), "memcached stored it");
+            assertFalse(n2HoldsTheCopy(), "the pre-logout copy lives on n2: " + MEMCACHED.server(1).keys());
+
+            MEMCACHED.server(0).kill();
+            await("n1 unavailable on tc2", () -> {
+                tc2.load(ID);
+                return !tc2.availableNodes().contains("n1");
+            });
+            LoadResult r = tc2.load(ID);
+            assertFalse(r.isFound(), "the logged-out session came back from its secondary copy: " + r.status());
+        }
+    }
+}
