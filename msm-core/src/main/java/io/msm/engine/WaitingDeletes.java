@@ -125,7 +125,8 @@ final class WaitingDeletes {
 
     /**
      * The delete of the primary key of {@code id} (on its node {@code node}, under every name) could not be made: it
-     * waits for the node, until {@code until} (when the copy has expired anyway).
+     * waits for the node, until {@code until} (when the copy has expired anyway). A node back between the caller's look
+     * and this wait (its recovery's retry run before) gets it from the next housekeeping.
      */
     void waitForPrimary(String node, String id, long until) {
         keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong()));
