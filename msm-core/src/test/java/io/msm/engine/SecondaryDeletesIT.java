@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
+import io.msm.test.net.TcpProxy;
 import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -129,7 +130,7 @@ class SecondaryDeletesIT {
      */
     @Test
     void aSecondaryDeleteLostInAPartitionAtTheLogoutIsMadeWhenItsNodeIsBack() throws Exception {
-        try (PartitionProxy toN2 = PartitionProxy.to(MEMCACHED.server(1).port());
+        try (TcpProxy toN2 = TcpProxy.to(MEMCACHED.server(1).port());
                 SessionEngine tc1 = start("/tc1", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
                         + ",n2:127.0.0.1:" + toN2.port());
                 SessionEngine tc2 = start("/tc2")) {

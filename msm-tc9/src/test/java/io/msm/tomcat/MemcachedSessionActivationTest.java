@@ -96,8 +96,8 @@ class MemcachedSessionActivationTest {
         assertTrue(s.hasActivationListener(), "release scans the attributes");
         s.activate();
         s.passivate();
-        assertEquals(1, ((ListeningBase) value).activated);
-        assertEquals(1, ((ListeningBase) value).passivated);
+        assertEquals(1, ((ListeningBase) value).counts.activated);
+        assertEquals(1, ((ListeningBase) value).counts.passivated);
     }
 
     /**
@@ -190,6 +190,7 @@ class MemcachedSessionActivationTest {
         }
     }
 
+    /** Counts the calls it gets: the listener of most tests, and what {@link ListeningBase} hands its calls to. */
     private static final class Counting implements HttpSessionActivationListener, Serializable {
         private static final long serialVersionUID = 1L;
         int activated;
@@ -211,19 +212,19 @@ class MemcachedSessionActivationTest {
         private static final long serialVersionUID = 1L;
     }
 
+    /** A listener only through its subclass; counts its calls with a {@link Counting}. */
     private static final class ListeningBase extends Base implements HttpSessionActivationListener {
         private static final long serialVersionUID = 1L;
-        int activated;
-        int passivated;
+        final Counting counts = new Counting();
 
         @Override
         public void sessionDidActivate(HttpSessionEvent se) {
-            activated++;
+            counts.sessionDidActivate(se);
         }
 
         @Override
         public void sessionWillPassivate(HttpSessionEvent se) {
-            passivated++;
+            counts.sessionWillPassivate(se);
         }
     }
 }

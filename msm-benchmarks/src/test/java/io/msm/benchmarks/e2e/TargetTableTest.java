@@ -55,11 +55,10 @@ class TargetTableTest {
     }
 
     private static EndToEndBenchmark.Result result(double perSecond, double cpu, long p99, double bytes) {
-        EndToEndBenchmark.Result r = new EndToEndBenchmark.Result();
-        r.perSecond = perSecond;
-        r.cpuMicrosPerRequest = cpu;
-        r.p99Micros = p99;
-        r.requestThreadBytesPerRequest = bytes;
-        return r;
+        return ResultRow.of(perSecond, r -> {
+            r.cpuMicrosPerRequest = cpu;
+            r.p99Micros = p99;
+            r.requestThreadBytesPerRequest = bytes;
+        });
     }
 }

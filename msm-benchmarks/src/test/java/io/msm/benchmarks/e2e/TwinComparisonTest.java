@@ -42,11 +42,10 @@ class TwinComparisonTest {
 
     private static EndToEndBenchmark.Result result(double perSecond, double calls, double memcachedCpu,
             long connections) {
-        EndToEndBenchmark.Result r = new EndToEndBenchmark.Result();
-        r.perSecond = perSecond;
-        r.callsPerRequest = calls;
-        r.memcachedCpuMicrosPerRequest = memcachedCpu;
-        r.connectionsOpened = connections;
-        return r;
+        return ResultRow.of(perSecond, r -> {
+            r.callsPerRequest = calls;
+            r.memcachedCpuMicrosPerRequest = memcachedCpu;
+            r.connectionsOpened = connections;
+        });
     }
 }

@@ -11,12 +11,14 @@ import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP proxy on a free 127.0.0.1 port in front of a real memcached, for the network events a process cannot make on
  * cue: memcached replaced by another process with no moment in between where a connect is refused
  * ({@link #retarget}), and a listener whose accept backlog is full while the established connections keep answering
- * ({@link #stopAccepting}). {@link #blackhole()} is a port whose connects time out.
+ * ({@link #stopAccepting}), and a network partition that lasts longer than TCP's retransmissions ({@link #partition}).
+ * {@link #blackhole()} is a port whose connects time out.
  */
 public final class TcpProxy implements AutoCloseable {
     /** Connect timeout of the connections that fill the backlog: the kernel's SYN retry comes after 1 s. */
@@ -30,8 +32,11 @@ public final class TcpProxy implements AutoCloseable {
     private final Object gate = new Object();
     /** Connections accepted (forwarded, closed at once or held), the backlog's fillers excepted. */
     private final AtomicInteger accepted = new AtomicInteger();
+    /** Bytes read and not forwarded because the proxy was partitioned, both directions together. */
+    private final AtomicLong dropped = new AtomicLong();
     private volatile int targetPort;
     private volatile boolean accepting = true;
+    private volatile boolean partitioned;
     private volatile boolean closed;
 
     private TcpProxy(int targetPort, boolean forwards) throws IOException {
@@ -115,6 +120,26 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * From now on, what either side of any connection sends is read and dropped, and the connections stay open (new
+     * ones are still accepted and forwarded, and dropped the same way): unlike a paused memcached, which reads what
+     * waited in its socket when it resumes, what is sent meanwhile never arrives. A client whose call timed out closes
+     * its connection, which closes both sides here.
+     */
+    public void partition() {
+        partitioned = true;
+    }
+
+    /** From now on, what either side sends is forwarded again (what was dropped stays lost). */
+    public void heal() {
+        partitioned = false;
+    }
+
+    /** How many bytes were dropped so far while {@link #partition partitioned}, both directions together. */
+    public long dropped() {
+        return dropped.get();
+    }
+
     private void fillBacklog() throws IOException {
         for (int i = 0; i < 8; i++) {
             Socket s = new Socket();
@@ -182,13 +207,17 @@ public final class TcpProxy implements AutoCloseable {
         pump(server, client);
     }
 
-    private static void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[16384];
             try {
                 InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream();
                 for (int n; (n = in.read(buffer)) > 0; ) {
+                    if (partitioned) {
+                        dropped.addAndGet(n);
+                        continue;
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
                 }
