@@ -3,6 +3,7 @@ package io.msm.discovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.msm.test.Await.await;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -56,14 +56,6 @@ class DiscoveryPollerDnsIT {
 
     private static List<String> hosts(List<MemcachedNode> nodes) {
         return nodes.stream().map(MemcachedNode::host).sorted().collect(Collectors.toList());
-    }
-
-    private static void await(String what, BooleanSupplier c) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!c.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
-            Thread.sleep(20);
-        }
     }
 
     @Test

@@ -3,15 +3,14 @@ package io.msm.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.msm.test.Await.await;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -110,14 +109,6 @@ class JoinSkewIT {
     /** Whether memcached server {@code server} holds a secondary copy. */
     private static boolean holdsACopy(int server) {
         return MEMCACHED.server(server).keys().stream().anyMatch(k -> k.startsWith("bak:"));
-    }
-
-    private static void await(String what, long maxMillis, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "not within " + maxMillis + " ms: " + what);
-            Thread.sleep(10);
-        }
     }
 
     private static boolean n2Takes(SessionEngine e) {

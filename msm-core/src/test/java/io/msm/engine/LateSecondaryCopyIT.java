@@ -3,21 +3,23 @@ package io.msm.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.msm.test.Await.await;
 
 import io.msm.config.MsmConfig;
 import io.msm.stats.MsmStatistics.Counter;
 import io.msm.test.memcached.MemcachedExtension;
+import io.msm.test.net.TcpProxy;
 import io.msm.testing.TestTranscoderFactory;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A secondary copy written before a logout and applied by memcached after the logout's delete of it must not live on
  * (non-sticky, real memcached): it is the session before the logout, and any Tomcat reads it when the primary's node
- * fails. Tomcat tc1 reaches n2 through a {@link HoldingProxy} that holds that one write on its way.
+ * fails. Tomcat tc1 reaches n2 through a {@link TcpProxy} that holds that one write on its way.
  */
 class LateSecondaryCopyIT {
     @RegisterExtension
@@ -42,14 +44,6 @@ class LateSecondaryCopyIT {
         return MEMCACHED.server(1).keys().contains(BAK);
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "not within 5 s: " + what);
-            Thread.sleep(10);
-        }
-    }
-
     /**
      * A read-only request refreshes S's secondary copy (due after half the slack); the copy is gone from n2 (evicted),
      * so it is written again, asynchronously, and the proxy holds that write. The user logs out meanwhile: the end
@@ -57,7 +51,7 @@ class LateSecondaryCopyIT {
      */
     @Test
     void aCopyWrittenBeforeTheLogoutAndLandingAfterItsDeleteIsDeletedAgain() throws Exception {
-        try (HoldingProxy toN2 = HoldingProxy.to(MEMCACHED.server(1).port());
+        try (TcpProxy toN2 = TcpProxy.to(MEMCACHED.server(1).port());
                 SessionEngine tc1 = start("/tc1", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
                         + ",n2:127.0.0.1:" + toN2.port());
                 SessionEngine tc2 = start("/tc2", MEMCACHED.nodesAttribute("n1", "n2"))) {
@@ -71,12 +65,12 @@ class LateSecondaryCopyIT {
             MEMCACHED.server(1).set(BAK, new byte[] {0}, -1); // evicted: expired at once
             assertFalse(n2HoldsTheCopy());
 
-            toN2.hold("set " + BAK + " ");
+            CountDownLatch held = toN2.hold("set " + BAK + " ");
             ahead.addAndGet(TimeUnit.SECONDS.toMillis(SessionEngine.slackSeconds(s.maxInactive))); // refresh due
             s.thisAccessed = System.currentTimeMillis() + ahead.get();
             tc1.requestStarted(s); // read only
             tc1.requestEnded(s);
-            assertTrue(toN2.held().await(5, TimeUnit.SECONDS), "the refresh writes the missing copy again, held");
+            assertTrue(held.await(5, TimeUnit.SECONDS), "the refresh writes the missing copy again, held");
 
             s.active = false;
             tc1.expired(s); // the logout

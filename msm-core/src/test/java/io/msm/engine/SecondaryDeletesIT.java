@@ -3,6 +3,7 @@ package io.msm.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.msm.test.Await.await;
 
 import io.msm.config.MemcachedNode;
 import io.msm.config.MsmConfig;
@@ -10,9 +11,7 @@ import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.net.TcpProxy;
 import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -69,14 +68,6 @@ class SecondaryDeletesIT {
 
     private static boolean holdsSecondaryCopy(int server, String id) {
         return MEMCACHED.server(server).keys().contains(SessionEngine.BAK_PREFIX + "p_" + id);
-    }
-
-    private static void await(String what, long maxMillis, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "not within " + maxMillis + " ms: " + what);
-            Thread.sleep(10);
-        }
     }
 
     /** n2 is paused and {@code e} has given up on it (a call timed out). */

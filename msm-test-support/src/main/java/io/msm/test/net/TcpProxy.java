@@ -8,8 +8,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,10 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * A TCP proxy on a free 127.0.0.1 port in front of a real memcached, for the network events a process cannot make on
  * cue: memcached replaced by another process with no moment in between where a connect is refused
  * ({@link #retarget}), and a listener whose accept backlog is full while the established connections keep answering
- * ({@link #stopAccepting}), and a network partition that lasts longer than TCP's retransmissions ({@link #partition}).
+ * ({@link #stopAccepting}), one command held on its way while others pass it ({@link #hold}), and a network partition that lasts longer than TCP's retransmissions ({@link #partition}).
  * {@link #blackhole()} is a port whose connects time out.
  */
 public final class TcpProxy implements AutoCloseable {
+    /** How long {@link #hold} holds a chunk at most if the test never releases it. */
+    static final int MAX_HOLD_SECONDS = 10;
     /** Connect timeout of the connections that fill the backlog: the kernel's SYN retry comes after 1 s. */
     private static final int FILL_CONNECT_MILLIS = 200;
 
@@ -37,6 +43,8 @@ public final class TcpProxy implements AutoCloseable {
     private volatile int targetPort;
     private volatile boolean accepting = true;
     private volatile boolean partitioned;
+    /** The command to hold on its way to memcached ({@link #hold}); {@code null}: none. */
+    private volatile Hold hold;
     private volatile boolean closed;
 
     private TcpProxy(int targetPort, boolean forwards) throws IOException {
@@ -135,6 +143,52 @@ public final class TcpProxy implements AutoCloseable {
         partitioned = false;
     }
 
+    /**
+     * Holds the next chunk a client sends toward memcached that contains {@code text} (ASCII), and with it the rest of
+     * that connection (order within a connection is kept), until {@link #release()}; every other connection goes on.
+     * So a write sent before another, over another connection, is applied by memcached after it.
+     *
+     * @return counted down once a chunk is held
+     */
+    public CountDownLatch hold(String text) {
+        Hold h = new Hold(text);
+        Hold before = hold;
+        hold = h;
+        if (before != null) {
+            before.released.countDown();
+        }
+        return h.held;
+    }
+
+    /** The held chunk (or the next one, if none is held yet) goes on to memcached at once. */
+    public void release() {
+        Hold h = hold;
+        if (h != null) {
+            h.released.countDown();
+        }
+    }
+
+    /** One {@link #hold}: the first upstream chunk containing its text is held, at most for {@link #MAX_HOLD_SECONDS}. */
+    private static final class Hold {
+        final String text;
+        final AtomicBoolean taken = new AtomicBoolean();
+        final CountDownLatch held = new CountDownLatch(1);
+        final CountDownLatch released = new CountDownLatch(1);
+
+        Hold(String text) {
+            this.text = text;
+        }
+
+        /** Waits if this chunk is the one to hold. */
+        void pass(byte[] chunk, int length) throws InterruptedException {
+            if (!taken.get() && new String(chunk, 0, length, StandardCharsets.ISO_8859_1).contains(text)
+                    && taken.compareAndSet(false, true)) {
+                held.countDown();
+                released.await(MAX_HOLD_SECONDS, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /** How many bytes were dropped so far while {@link #partition partitioned}, both directions together. */
     public long dropped() {
         return dropped.get();
@@ -203,11 +257,11 @@ public final class TcpProxy implements AutoCloseable {
         client.setTcpNoDelay(true);
         server.setTcpNoDelay(true);
         pairs.add(new Socket[] {client, server});
-        pump(client, server);
-        pump(server, client);
+        pump(client, server, true);
+        pump(server, client, false);
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean upstream) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[16384];
             try {
@@ -218,11 +272,17 @@ public final class TcpProxy implements AutoCloseable {
                         dropped.addAndGet(n);
                         continue;
                     }
+                    Hold h = upstream ? hold : null;
+                    if (h != null) {
+                        h.pass(buffer, n);
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             } catch (IOException e) {
                 // either side closed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 closeQuietly(from);
                 closeQuietly(to);
@@ -243,6 +303,7 @@ public final class TcpProxy implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        release();
         synchronized (gate) {
             gate.notifyAll();
         }
