@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -71,8 +72,23 @@ final class JdkSerializers {
                     cme.initCause(e);
                     throw cme;
                 }
-                Thread.onSpinWait();
+                pause(attempt);
             }
+        }
+    }
+
+    /**
+     * Between two snapshot attempts: spins at first, then yields, then parks a little longer each time (at most 1 ms;
+     * about 50 ms over all attempts), so that a copy preempted on a busy machine, or still interpreted while the
+     * writer is compiled, gets a turn between two changes instead of spending its attempts within one.
+     */
+    private static void pause(int attempt) {
+        if (attempt < 10) {
+            Thread.onSpinWait();
+        } else if (attempt < 20) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(Math.min(1_000_000L, 10_000L * attempt));
         }
     }
 
