@@ -183,11 +183,11 @@ class JavaSerializationTranscoderTest {
     @Test
     void aConfiguredAllowOverridesTheDenyList() throws Exception {
         Class<?> handler = Class.forName("sun.reflect.annotation.AnnotationInvocationHandler");
-        JavaSerializationTranscoder.DecisionCachingFilter defaults = new JavaSerializationTranscoder.DecisionCachingFilter(
+        DecisionCachingFilter defaults = new DecisionCachingFilter(
                 ObjectInputFilter.Config.createFilter(JavaSerializationTranscoder.effectiveFilter(null)));
-        JavaSerializationTranscoder.DecisionCachingFilter allowing = new JavaSerializationTranscoder.DecisionCachingFilter(
+        DecisionCachingFilter allowing = new DecisionCachingFilter(
                 ObjectInputFilter.Config.createFilter(JavaSerializationTranscoder.effectiveFilter("java.base/*;!*")));
-        JavaSerializationTranscoder.Info info = new JavaSerializationTranscoder.Info(handler, -1, 1, 1, 1);
+        DecisionCachingFilter.Info info = new DecisionCachingFilter.Info(handler, -1, 1, 1, 1);
         assertEquals(ObjectInputFilter.Status.REJECTED, defaults.checkInput(info));
         assertEquals(ObjectInputFilter.Status.ALLOWED, allowing.checkInput(info));
     }
@@ -197,7 +197,7 @@ class JavaSerializationTranscoderTest {
         String pattern = JavaSerializationTranscoder.effectiveFilter(
                 "maxdepth=5;maxrefs=50;maxarray=100;maxbytes=10000;!java.util.Date;java.util.*;!java.lang.Thread");
         ObjectInputFilter plain = ObjectInputFilter.Config.createFilter(pattern);
-        JavaSerializationTranscoder.DecisionCachingFilter cached = new JavaSerializationTranscoder.DecisionCachingFilter(
+        DecisionCachingFilter cached = new DecisionCachingFilter(
                 ObjectInputFilter.Config.createFilter(pattern));
         Class<?>[] classes = {null, String.class, Date.class, Date[][].class, int[].class, int.class, ArrayList.class,
             Object[].class, Thread.class, Thread[].class, javax.management.BadAttributeValueExpException.class,
@@ -213,7 +213,7 @@ class JavaSerializationTranscoderTest {
                     for (long depth : depths) {
                         for (long refs : references) {
                             for (long b : bytes) {
-                                ObjectInputFilter.FilterInfo info = new JavaSerializationTranscoder.Info(c,
+                                ObjectInputFilter.FilterInfo info = new DecisionCachingFilter.Info(c,
                                         c != null && c.isArray() ? length : -1, depth, refs, b);
                                 assertEquals(plain.checkInput(info), cached.checkInput(info), (c == null ? "no class"
                                         : c.getName()) + " length " + length + " depth " + depth + " refs " + refs
@@ -229,8 +229,8 @@ class JavaSerializationTranscoderTest {
         assertEquals(classes.length - 1, cached.decidedClasses());
         // the refused classes are refused, the others allowed or left undecided, as the patterns say
         assertEquals(ObjectInputFilter.Status.REJECTED, cached.checkInput(
-                new JavaSerializationTranscoder.Info(Date[][].class, 3, 1, 1, 1)));
+                new DecisionCachingFilter.Info(Date[][].class, 3, 1, 1, 1)));
         assertEquals(ObjectInputFilter.Status.ALLOWED, cached.checkInput(
-                new JavaSerializationTranscoder.Info(ArrayList.class, -1, 1, 1, 1)));
+                new DecisionCachingFilter.Info(ArrayList.class, -1, 1, 1, 1)));
     }
 }

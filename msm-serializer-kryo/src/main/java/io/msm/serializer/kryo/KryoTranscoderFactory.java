@@ -86,7 +86,7 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
             throw new TranscoderException("customConverter: " + e.getMessage(), e);
         }
         boolean retry = context.copyCollectionsForSerialization();
-        JdkSerializers.JavaSerializer java = new JdkSerializers.JavaSerializer(policy);
+        JavaSerializer java = new JavaSerializer(policy);
         // build one instance now, so a failing customizer stops the manager from starting
         newKryo(loader, policy, java, retry, customizers, context.name());
         return new KryoTranscoder(context.name(), () -> newKryo(loader, policy, java, retry, customizers,
@@ -139,7 +139,7 @@ public final class KryoTranscoderFactory implements TranscoderFactory {
         });
     }
 
-    static Kryo newKryo(ClassLoader loader, ClassPolicy policy, JdkSerializers.JavaSerializer java, boolean retry,
+    static Kryo newKryo(ClassLoader loader, ClassPolicy policy, JavaSerializer java, boolean retry,
             List<KryoCustomizer> customizers, String name) {
         MsmKryo kryo = new MsmKryo(policy, java, retry);
         kryo.setClassLoader(loader);

@@ -30,10 +30,10 @@ import java.util.Map;
  * </ul>
  */
 final class MsmKryo extends Kryo {
-    private final JdkSerializers.JavaSerializer java;
+    private final JavaSerializer java;
     private final boolean retry;
 
-    MsmKryo(ClassPolicy policy, JdkSerializers.JavaSerializer java, boolean retry) {
+    MsmKryo(ClassPolicy policy, JavaSerializer java, boolean retry) {
         super(new PolicyClassResolver(policy), new MapReferenceResolver());
         this.java = java;
         this.retry = retry;
@@ -74,8 +74,8 @@ final class MsmKryo extends Kryo {
             if (!hasNoArgConstructor(type)) {
                 return javaOrRefuse(type, "it is a collection or map without a no-argument constructor");
             }
-            return Map.class.isAssignableFrom(type) ? new JdkSerializers.MapSerializer(null, false, retry)
-                    : new JdkSerializers.CollectionSerializer(null, false, retry);
+            return Map.class.isAssignableFrom(type) ? new CollectionSerializers.MapSerializer(null, false, retry)
+                    : new CollectionSerializers.CollectionSerializer(null, false, retry);
         }
         if (statefulJdkSuper) {
             return javaOrRefuse(type, "it extends " + firstClosedJdkSuperclass(type).getName()
@@ -101,7 +101,7 @@ final class MsmKryo extends Kryo {
         if (Serializable.class.isAssignableFrom(type)) {
             return java;
         }
-        return new JdkSerializers.RefusingSerializer("msm's Kryo transcoder cannot store " + type.getName()
+        return new RefusingSerializer("msm's Kryo transcoder cannot store " + type.getName()
                 + " faithfully: " + why + " (whose state Kryo cannot reach without --add-opens) and it is not "
                 + "java.io.Serializable; register a serializer for it with a customConverter (KryoCustomizer)");
     }

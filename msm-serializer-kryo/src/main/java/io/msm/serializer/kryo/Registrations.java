@@ -5,10 +5,10 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers;
 import com.esotericsoftware.minlog.Log;
-import io.msm.serializer.kryo.JdkSerializers.BuiltCollectionSerializer;
-import io.msm.serializer.kryo.JdkSerializers.CollectionSerializer;
-import io.msm.serializer.kryo.JdkSerializers.MapSerializer;
-import io.msm.serializer.kryo.JdkSerializers.WrapperSerializer;
+import io.msm.serializer.kryo.BuiltCollectionSerializers.BuiltCollectionSerializer;
+import io.msm.serializer.kryo.CollectionSerializers.CollectionSerializer;
+import io.msm.serializer.kryo.CollectionSerializers.MapSerializer;
+import io.msm.serializer.kryo.CollectionSerializers.WrapperSerializer;
 import java.lang.reflect.InvocationHandler;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -89,7 +89,7 @@ final class Registrations {
     private static final int BASE = 20;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    static void apply(Kryo kryo, JdkSerializers.JavaSerializer java, boolean retry) {
+    static void apply(Kryo kryo, JavaSerializer java, boolean retry) {
         Table t = new Table(kryo);
         // id = 20 + offset. Offsets 0..: plain values
         t.add(0, BigDecimal.class, null);
@@ -99,7 +99,7 @@ final class Registrations {
         t.add(4, URI.class, new DefaultSerializers.URISerializer());
         t.add(5, URL.class, null);
         t.add(6, Pattern.class, new DefaultSerializers.PatternSerializer());
-        t.add(7, Locale.class, new JdkSerializers.LocaleSerializer(java));
+        t.add(7, Locale.class, new LocaleSerializer(java));
         t.add(8, Currency.class, null);
         t.add(9, BitSet.class, null);
         t.add(10, StringBuilder.class, null);
@@ -115,7 +115,7 @@ final class Registrations {
         t.add(20, byte[].class, null);
         t.add(21, int[].class, null);
         t.add(22, long[].class, null);
-        t.add(23, InvocationHandler.class, new JdkSerializers.ProxySerializer());
+        t.add(23, InvocationHandler.class, new ProxySerializer());
         t.add(24, ClosureSerializer.Closure.class, SharedClosureSerializer.INSTANCE);
         t.add(25, Class.class, null);
 
@@ -143,7 +143,7 @@ final class Registrations {
         t.add(64, IdentityHashMap.class, map(c -> new IdentityHashMap<>(), false, retry));
         t.add(65, ConcurrentHashMap.class, map(c -> new ConcurrentHashMap<>(), false, retry));
         t.add(66, ConcurrentSkipListMap.class, map(c -> new ConcurrentSkipListMap<>((Comparator) c), true, retry));
-        t.add(67, EnumMap.class, new JdkSerializers.EnumMapSerializer(java, retry));
+        t.add(67, EnumMap.class, new CollectionSerializers.EnumMapSerializer(java, retry));
         t.add(68, ConcurrentHashMap.newKeySet().getClass(), built(a -> {
             Set<Object> s = ConcurrentHashMap.newKeySet();
             s.addAll(Arrays.asList(a));
@@ -151,17 +151,18 @@ final class Registrations {
         }, false, retry));
 
         // 80..: immutable collections, views and wrappers (classes found by asking the running JDK)
-        t.add(80, List.of().getClass(), built(JdkSerializers::immutableList, false, retry));
-        t.add(81, List.of(1).getClass(), built(JdkSerializers::immutableList, false, retry));
-        t.add(82, List.of(1, 2, 3).getClass(), built(JdkSerializers::immutableList, false, retry));
-        t.add(83, List.of(1, 2, 3).subList(0, 2).getClass(), built(JdkSerializers::immutableSubList, false, retry));
+        t.add(80, List.of().getClass(), built(BuiltCollectionSerializers::immutableList, false, retry));
+        t.add(81, List.of(1).getClass(), built(BuiltCollectionSerializers::immutableList, false, retry));
+        t.add(82, List.of(1, 2, 3).getClass(), built(BuiltCollectionSerializers::immutableList, false, retry));
+        t.add(83, List.of(1, 2, 3).subList(0, 2).getClass(),
+                built(BuiltCollectionSerializers::immutableSubList, false, retry));
         t.add(84, Set.of().getClass(), built(a -> Set.of(a), false, retry));
         t.add(85, Set.of(1).getClass(), built(a -> Set.of(a), false, retry));
         t.add(86, Set.of(1, 2, 3).getClass(), built(a -> Set.of(a), false, retry));
-        t.add(87, Map.of().getClass(), built(JdkSerializers::immutableMap, true, retry));
-        t.add(88, Map.of(1, 2).getClass(), built(JdkSerializers::immutableMap, true, retry));
-        t.add(89, Map.of(1, 2, 3, 4).getClass(), built(JdkSerializers::immutableMap, true, retry));
-        t.add(90, Arrays.asList(1).getClass(), new JdkSerializers.ArraysAsListSerializer());
+        t.add(87, Map.of().getClass(), built(BuiltCollectionSerializers::immutableMap, true, retry));
+        t.add(88, Map.of(1, 2).getClass(), built(BuiltCollectionSerializers::immutableMap, true, retry));
+        t.add(89, Map.of(1, 2, 3, 4).getClass(), built(BuiltCollectionSerializers::immutableMap, true, retry));
+        t.add(90, Arrays.asList(1).getClass(), new BuiltCollectionSerializers.ArraysAsListSerializer());
         t.add(91, new ArrayList<>(List.of(1)).subList(0, 1).getClass(),
                 built(a -> new ArrayList<>(Arrays.asList(a)).subList(0, a.length), false, retry));
         t.add(92, new LinkedList<>(List.of(1)).subList(0, 1).getClass(),
@@ -216,27 +217,27 @@ final class Registrations {
         t.add(131, AtomicLong.class, new DefaultSerializers.AtomicLongSerializer());
         t.add(132, AtomicBoolean.class, new DefaultSerializers.AtomicBooleanSerializer());
         t.add(133, AtomicReference.class, new DefaultSerializers.AtomicReferenceSerializer());
-        t.add(134, AtomicIntegerArray.class, JdkSerializers.<AtomicIntegerArray>arrayOf(a -> {
+        t.add(134, AtomicIntegerArray.class, AtomicSerializers.<AtomicIntegerArray>arrayOf(a -> {
             Object[] v = new Object[a.length()];
             Arrays.setAll(v, a::get);
             return v;
         }, AtomicIntegerArray::new, (a, i, v) -> a.set(i, (Integer) v)));
-        t.add(135, AtomicLongArray.class, JdkSerializers.<AtomicLongArray>arrayOf(a -> {
+        t.add(135, AtomicLongArray.class, AtomicSerializers.<AtomicLongArray>arrayOf(a -> {
             Object[] v = new Object[a.length()];
             Arrays.setAll(v, a::get);
             return v;
         }, AtomicLongArray::new, (a, i, v) -> a.set(i, (Long) v)));
-        t.add(136, AtomicReferenceArray.class, JdkSerializers.<AtomicReferenceArray<Object>>arrayOf(a -> {
+        t.add(136, AtomicReferenceArray.class, AtomicSerializers.<AtomicReferenceArray<Object>>arrayOf(a -> {
             Object[] v = new Object[a.length()];
             Arrays.setAll(v, a::get);
             return v;
         }, AtomicReferenceArray::new, AtomicReferenceArray::set));
-        t.add(137, LongAdder.class, JdkSerializers.<LongAdder>valueOf(LongAdder::sum, v -> {
+        t.add(137, LongAdder.class, AtomicSerializers.<LongAdder>valueOf(LongAdder::sum, v -> {
             LongAdder a = new LongAdder();
             a.add((Long) v);
             return a;
         }));
-        t.add(138, DoubleAdder.class, JdkSerializers.<DoubleAdder>valueOf(DoubleAdder::sum, v -> {
+        t.add(138, DoubleAdder.class, AtomicSerializers.<DoubleAdder>valueOf(DoubleAdder::sum, v -> {
             DoubleAdder a = new DoubleAdder();
             a.add((Double) v);
             return a;

@@ -26,7 +26,7 @@ class KryoDeserializationGuardTest extends DeserializationGuardContract {
     /** msm's Kryo with an empty deny list writes the attributes, in the transcoder's layout. */
     @Override
     protected byte[] plant(ClassLoader loader, Map<String, Object> attributes) {
-        Kryo kryo = KryoTranscoderFactory.newKryo(loader, OPEN, new JdkSerializers.JavaSerializer(OPEN), false,
+        Kryo kryo = KryoTranscoderFactory.newKryo(loader, OPEN, new JavaSerializer(OPEN), false,
                 List.of(), "/plant");
         Output out = new Output(4096, -1);
         out.writeByte(KryoTranscoder.MAGIC);

@@ -191,7 +191,7 @@ class KryoTranscoderTest {
         // reading bytes planted by someone without the deny list
         ClassPolicy none = new ClassPolicy(List.of());
         SessionAttributesTranscoder permissive = new KryoTranscoder("planted", () -> KryoTranscoderFactory.newKryo(
-                webapp, none, new JdkSerializers.JavaSerializer(none), false, List.of(), "planted"));
+                webapp, none, new JavaSerializer(none), false, List.of(), "planted"));
         byte[] planted = permissive.serialize(Map.of("x", List.of(gadget)));
         TranscoderException e = assertThrows(TranscoderException.class, () -> t.deserialize(planted));
         assertTrue(e.getMessage().contains("bsh.XThis"), e.getMessage());
