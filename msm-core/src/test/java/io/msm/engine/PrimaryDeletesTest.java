@@ -102,4 +102,33 @@ class PrimaryDeletesTest {
             assertFalse(said.get(0).contains(String.format("%032X", 2)), "no full session id: " + said.get(0));
         }
     }
+
+    /**
+     * A client ending many sessions while n2 is away fills the bound with the deletes of their secondary copies: a
+     * user's logout whose primary delete waits for n1 is still kept (else the logout is undone when n1 answers again).
+     * Each kind is said once past its bound.
+     */
+    @Test
+    void secondaryDeletesDoNotFillTheBoundOfPrimaryOnes() {
+        WaitingDeletes deletes = deletes(2);
+        store.disconnect("n1");
+        store.disconnect("n2");
+        try (LogLines log = LogLines.warnings("io.msm.engine")) {
+            for (int i = 0; i < 3; i++) {
+                deletes.delete("n2", String.format("%032X", i) + "-n1", 0, clock.get() + 60_000);
+            }
+            assertEquals(1, base.stats.get(Counter.SECONDARY_DELETES_NOT_KEPT));
+            deletes.waitForPrimary("n1", ID, clock.get() + 60_000);
+            assertEquals(1, deletes.primaries(), "the logout's primary delete dropped for secondary ones");
+            assertEquals(0, base.stats.get(Counter.PRIMARY_DELETES_NOT_KEPT));
+            for (int i = 0; i < 2; i++) {
+                deletes.waitForPrimary("n1", String.format("%032X", 10 + i) + "-n1", clock.get() + 60_000);
+            }
+            assertEquals(2, deletes.primaries());
+            assertEquals(1, base.stats.get(Counter.PRIMARY_DELETES_NOT_KEPT));
+            List<String> said = log.containing("left to expire by its TTL");
+            assertEquals(2, said.size(), "each bound said once: " + said);
+            assertTrue(said.get(0).contains("secondary copy") && said.get(1).contains("primary copy"), said.toString());
+        }
+    }
 }
