@@ -131,4 +131,27 @@ class PrimaryDeletesTest {
             assertTrue(said.get(0).contains("secondary copy") && said.get(1).contains("primary copy"), said.toString());
         }
     }
+
+    /**
+     * A delete asked for a node after discovery removed it (a tombstone for the id's form on that node, say) never
+     * expires if its session does not: it is gone with the node after a day, as those waiting at the removal.
+     */
+    @Test
+    void aDeleteAskedForARemovedNodeIsGoneWithItAfterADay() {
+        WaitingDeletes deletes = deletes(WaitingDeletes.MAX);
+        List<io.msm.config.MemcachedNode> n2Only = base.nodes.current().nodes().stream()
+                .filter(n -> n.id().equals("n2")).toList();
+        base.changeNodes(n2Only, 0); // discovery: n1 failed its readiness
+        long now = clock.get();
+        deletes.nodeRemoved("n1", now);
+        deletes.waitForPrimary("n1", ID, WaitingDeletes.NEVER);
+        deletes.delete("n1", ID, 0, WaitingDeletes.NEVER);
+        deletes.waitForPrimary("n2", ID, WaitingDeletes.NEVER); // n2 is in the list: waits until done
+        assertEquals(3, deletes.size(), "all wait: n1 may be added again with its data");
+        deletes.purge(now + WaitingDeletes.REMOVED_NODE_KEPT_MILLIS);
+        assertEquals(3, deletes.size(), "a day at most, not less");
+        deletes.purge(now + WaitingDeletes.REMOVED_NODE_KEPT_MILLIS + 1);
+        assertEquals(1, deletes.size(), "the deletes for n1 outlive its removal by a day");
+        assertEquals(1, deletes.primaries(), "n2's, whose node is in the list");
+    }
 }
