@@ -48,13 +48,19 @@ class PrimaryDeletesTest {
         base.store.close();
     }
 
+    /** With the bounds of an engine's. */
+    private WaitingDeletes deletes() {
+        return new WaitingDeletes(base, made::add);
+    }
+
+    /** With {@code max} deletes of each kind at most. */
     private WaitingDeletes deletes(int max) {
         return new WaitingDeletes(base, max, made::add);
     }
 
     @Test
     void aRemovedNodeKeepsItsPrimaryDeletesAndTheHousekeepingMakesThemWhenItIsAvailable() {
-        WaitingDeletes deletes = deletes(WaitingDeletes.MAX);
+        WaitingDeletes deletes = deletes();
         store.disconnect("n1");
         deletes.waitForPrimary("n1", ID, clock.get() + 60_000);
         deletes.nodeRemoved("n1", clock.get());
@@ -69,7 +75,7 @@ class PrimaryDeletesTest {
 
     @Test
     void aPrimaryDeleteIsForgottenWhenTheCopyExpiredOrTheIdIsTakenBack() {
-        WaitingDeletes deletes = deletes(WaitingDeletes.MAX);
+        WaitingDeletes deletes = deletes();
         store.disconnect("n1");
         long until = clock.get() + 60_000;
         deletes.waitForPrimary("n1", ID, until);
@@ -138,7 +144,7 @@ class PrimaryDeletesTest {
      */
     @Test
     void aDeleteAskedForARemovedNodeIsGoneWithItAfterADay() {
-        WaitingDeletes deletes = deletes(WaitingDeletes.MAX);
+        WaitingDeletes deletes = deletes();
         List<io.msm.config.MemcachedNode> n2Only = base.nodes.current().nodes().stream()
                 .filter(n -> n.id().equals("n2")).toList();
         base.changeNodes(n2Only, 0); // discovery: n1 failed its readiness
