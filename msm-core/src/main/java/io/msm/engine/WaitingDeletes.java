@@ -201,7 +201,8 @@ final class WaitingDeletes {
     }
 
     /** Keeps {@code w} waiting; {@code false} past the bound of its kind (the copy is left to its TTL). */
-    private boolean keep(Waiting w) {
+    private boolean keep(Waiting asked) {
+        Waiting w = capIfRemoved(asked);
         Kind k = kind(w);
         String key = key(w.node, w.id, w.name);
         if (k.waiting.size() >= k.max && !k.waiting.containsKey(key)) {
@@ -217,6 +218,19 @@ final class WaitingDeletes {
         }
         k.waiting.put(key, w); // concurrent keeps may pass the bound by a few
         return true;
+    }
+
+    /**
+     * {@code w}, or, if its node is not in the node list (removed by discovery before the delete was asked: a
+     * tombstone for the id's form on every node, say), {@code w} waiting at most {@link #REMOVED_NODE_KEPT_MILLIS}, as
+     * the deletes waiting at the node's removal ({@link #nodeRemoved}): else one whose copy never expires waits forever.
+     */
+    private Waiting capIfRemoved(Waiting w) {
+        long cap = w.since + REMOVED_NODE_KEPT_MILLIS;
+        if (w.until <= cap || base.nodes.current().contains(w.node)) {
+            return w;
+        }
+        return new Waiting(w.node, w.id, w.name, cap, w.since);
     }
 
     /**
