@@ -8,7 +8,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -62,6 +64,11 @@ final class WaitingDeletes {
     private final Kind primary;
     /** The deletes of secondary copies waiting, by node, name and id. */
     private final Kind secondary;
+    /**
+     * The retries of primary deletes being made now, by key: a take-back of their id waits for one ({@link #revived}),
+     * else its late delete (tombstone) could land on the session written anew under the id.
+     */
+    private final Map<String, Flight> making = new ConcurrentHashMap<>();
     /** Whether a housekeeping's retries run on a backup thread ({@link #retryInBackground}): one run at a time. */
     private final AtomicBoolean retrying = new AtomicBoolean();
 
@@ -79,6 +86,12 @@ final class WaitingDeletes {
             this.notKept = notKept;
             this.name = name;
         }
+    }
+
+    /** A retry of a primary delete being made: done when it answered, {@link #landed} if memcached made it. */
+    private static final class Flight {
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile boolean landed;
     }
 
     /**
@@ -164,13 +177,60 @@ final class WaitingDeletes {
     }
 
     /**
-     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete, or
-     * this Tomcat took the session back under {@code id} (a waiting delete would drop its new copy).
+     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete (a
+     * take-back of the id is {@link #revived}).
      */
     void primaryDone(String node, String id) {
         if (!primary.waiting.isEmpty()) {
             primary.waiting.remove(key(node, id, PRIMARY));
         }
+    }
+
+    /**
+     * Retries the waiting delete {@code w} (under {@code key} in {@code k}); {@code false} if its node is unavailable
+     * or did not answer. A primary one is claimed first: made only if still waiting (its id not taken back), and a
+     * take-back while it is made waits for it ({@link #revived}).
+     */
+    private boolean retry(Kind k, String key, Waiting w) {
+        if (k != primary) {
+            return make(w);
+        }
+        Flight f = new Flight();
+        making.put(key, f); // before the look below: a take-back after that look finds it (revived)
+        try {
+            if (k.waiting.get(key) != w) {
+                return true; // taken back (or made) meanwhile: nothing to do
+            }
+            f.landed = make(w);
+            return f.landed;
+        } finally {
+            making.remove(key, f);
+            f.done.countDown();
+        }
+    }
+
+    /**
+     * This Tomcat took the session back under {@code id} (its primary key on {@code node}): a delete of that key
+     * waiting is dropped (it would drop the new copy). If a retry of it is being made, this waits for it (at most
+     * {@code maxMillis}); {@code true} if it may have landed: what it left under the key (non-sticky: tombstones,
+     * which a write does not replace) is to be removed before the session is written again.
+     */
+    boolean revived(String node, String id, long maxMillis) {
+        String key = key(node, id, PRIMARY);
+        primary.waiting.remove(key);
+        Flight f = making.get(key);
+        if (f == null) {
+            return false;
+        }
+        try {
+            if (!f.done.await(maxMillis, TimeUnit.MILLISECONDS)) {
+                return true; // still running: it may land yet, the caller removes what it can
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+        return f.landed;
     }
 
     /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
@@ -256,7 +316,7 @@ final class WaitingDeletes {
     void retry(String nodeId) {
         for (Kind k : List.of(primary, secondary)) {
             k.waiting.forEach((key, w) -> {
-                if (w.node.equals(nodeId) && make(w)) {
+                if (w.node.equals(nodeId) && retry(k, key, w)) {
                     k.waiting.remove(key, w);
                 }
             });
@@ -305,7 +365,7 @@ final class WaitingDeletes {
                     continue;
                 }
                 tries++;
-                if (make(w)) {
+                if (retry(k, e.getKey(), w)) {
                     k.waiting.remove(e.getKey(), w);
                 } else {
                     usable.put(w.node, false);
