@@ -65,7 +65,8 @@ final class WaitingDeletes {
     /** The deletes of secondary copies waiting, by node, name and id. */
     private final Kind secondary;
     /**
-     * The retries of primary deletes being made now, by key: a take-back of their id waits for one ({@link #revived}),
+     * The retries being made now, by key: one at a time per delete (a node's recovery and a housekeeping run may
+     * overlap: else made, and counted, twice); a take-back of the id of a primary one waits for it ({@link #revived}),
      * else its late delete (tombstone) could land on the session written anew under the id.
      */
     private final Map<String, Flight> making = new ConcurrentHashMap<>();
@@ -88,7 +89,7 @@ final class WaitingDeletes {
         }
     }
 
-    /** A retry of a primary delete being made: done when it answered, {@link #landed} if memcached made it. */
+    /** A retry being made: done when it answered, {@link #landed} if memcached made it. */
     private static final class Flight {
         final CountDownLatch done = new CountDownLatch(1);
         volatile boolean landed;
@@ -188,15 +189,14 @@ final class WaitingDeletes {
 
     /**
      * Retries the waiting delete {@code w} (under {@code key} in {@code k}); {@code false} if its node is unavailable
-     * or did not answer. A primary one is claimed first: made only if still waiting (its id not taken back), and a
-     * take-back while it is made waits for it ({@link #revived}).
+     * or did not answer, or another retry is making it. It is claimed first: made only if still waiting (a primary
+     * one's id not taken back), and a take-back while it is made waits for it ({@link #revived}).
      */
     private boolean retry(Kind k, String key, Waiting w) {
-        if (k != primary) {
-            return make(w);
-        }
         Flight f = new Flight();
-        making.put(key, f); // before the look below: a take-back after that look finds it (revived)
+        if (making.putIfAbsent(key, f) != null) { // before the look below: a take-back after that look finds it
+            return false; // the other retry removes it
+        }
         try {
             if (k.waiting.get(key) != w) {
                 return true; // taken back (or made) meanwhile: nothing to do
@@ -361,8 +361,8 @@ final class WaitingDeletes {
                 if (tries >= RETRIES_PER_HOUSEKEEPING) {
                     return;
                 }
-                if (!usable.computeIfAbsent(w.node, base.availability::isAvailable)) {
-                    continue;
+                if (making.containsKey(e.getKey()) || !usable.computeIfAbsent(w.node, base.availability::isAvailable)) {
+                    continue; // (being made by a node's recovery)
                 }
                 tries++;
                 if (retry(k, e.getKey(), w)) {
