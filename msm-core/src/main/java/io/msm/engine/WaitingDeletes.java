@@ -5,9 +5,12 @@ import io.msm.stats.MsmStatistics.Counter;
 import io.msm.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -24,14 +27,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * recovered: the housekeeping makes them. The primary deletes are made by {@link SessionEnds} ({@link Primaries}):
  * what an end leaves there is the mode's.
  *
- * <p>At most {@link #MAX} deletes wait (a client ending sessions during an outage cannot fill the heap); past that, a
- * copy is left to expire by its TTL, as before there was this class: counted
- * ({@link Counter#PRIMARY_DELETES_NOT_KEPT}, {@link Counter#SECONDARY_DELETES_NOT_KEPT}), and said at WARNING, once
- * until the deletes waiting drained to half the bound.
+ * <p>At most {@link #MAX_PRIMARY} primary and {@link #MAX_SECONDARY} secondary deletes wait (a client ending sessions
+ * during an outage cannot fill the heap); past that, a copy is left to expire by its TTL, as before there was this
+ * class: counted ({@link Counter#PRIMARY_DELETES_NOT_KEPT}, {@link Counter#SECONDARY_DELETES_NOT_KEPT}), and said at
+ * WARNING, once until the deletes of that kind waiting drained to half its bound. Two bounds: a client ending many
+ * sessions while one node is away fills the secondary one (two deletes per session), and must not make a real user's
+ * logout, waiting for its primary key's node, be dropped (undone when that node answers again).
  */
 final class WaitingDeletes {
-    /** At most this many deletes wait for their node. */
-    static final int MAX = 10_000;
+    /** At most this many deletes of primary keys wait for their node. */
+    static final int MAX_PRIMARY = 100_000;
+    /** At most this many deletes of secondary copies wait for their node. */
+    static final int MAX_SECONDARY = 10_000;
     /** At most this many deletes are tried per housekeeping ({@link #retryWhereAvailable}, every 500 ms). */
     static final int RETRIES_PER_HOUSEKEEPING = 100;
     /**
@@ -52,14 +59,41 @@ final class WaitingDeletes {
     }
 
     private final EngineBase base;
-    private final int max;
     private final Primaries primaries;
-    /** The deletes waiting, by node, name and id. */
-    private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
-    /** Whether the WARNING about the bound was said (said again once the deletes waiting drained to half of it). */
-    private final AtomicBoolean warned = new AtomicBoolean();
+    /** The deletes of primary keys waiting, by node, name and id. */
+    private final Kind primary;
+    /** The deletes of secondary copies waiting, by node, name and id. */
+    private final Kind secondary;
+    /**
+     * The retries being made now, by key: one at a time per delete (a node's recovery and a housekeeping run may
+     * overlap: else made, and counted, twice); a take-back of the id of a primary one waits for it ({@link #revived}),
+     * else its late delete (tombstone) could land on the session written anew under the id.
+     */
+    private final Map<String, Flight> making = new ConcurrentHashMap<>();
     /** Whether a housekeeping's retries run on a backup thread ({@link #retryInBackground}): one run at a time. */
     private final AtomicBoolean retrying = new AtomicBoolean();
+
+    /** The deletes of one kind waiting, their bound, and whether it was said. */
+    private static final class Kind {
+        final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+        final int max;
+        final Counter notKept;
+        final String name;
+        /** Whether the WARNING about the bound was said (said again once the deletes waiting drained to half of it). */
+        final AtomicBoolean warned = new AtomicBoolean();
+
+        Kind(int max, Counter notKept, String name) {
+            this.max = max;
+            this.notKept = notKept;
+            this.name = name;
+        }
+    }
+
+    /** A retry being made: done when it answered, {@link #landed} if memcached made it. */
+    private static final class Flight {
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile boolean landed;
+    }
 
     /**
      * A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}, or its
@@ -84,22 +118,33 @@ final class WaitingDeletes {
     }
 
     WaitingDeletes(EngineBase base, Primaries primaries) {
-        this(base, MAX, primaries);
+        this(base, MAX_PRIMARY, MAX_SECONDARY, primaries);
     }
 
     /** Tests of secondary copies: no primary delete waits. */
     WaitingDeletes(EngineBase base) {
-        this(base, MAX, id -> false);
+        this(base, MAX_PRIMARY, MAX_SECONDARY, id -> false);
+    }
+
+    /** Tests: {@code max} deletes of each kind wait at most. */
+    WaitingDeletes(EngineBase base, int max, Primaries primaries) {
+        this(base, max, max, primaries);
     }
 
     /**
-     * @param max how many deletes wait at most (tests: a smaller bound)
+     * @param maxPrimary how many deletes of primary keys wait at most (tests: a smaller bound)
+     * @param maxSecondary how many deletes of secondary copies wait at most
      * @param primaries makes the primary deletes
      */
-    WaitingDeletes(EngineBase base, int max, Primaries primaries) {
+    WaitingDeletes(EngineBase base, int maxPrimary, int maxSecondary, Primaries primaries) {
         this.base = base;
-        this.max = max;
+        this.primary = new Kind(maxPrimary, Counter.PRIMARY_DELETES_NOT_KEPT, "primary");
+        this.secondary = new Kind(maxSecondary, Counter.SECONDARY_DELETES_NOT_KEPT, "secondary");
         this.primaries = primaries;
+    }
+
+    private Kind kind(Waiting w) {
+        return w.name == PRIMARY ? primary : secondary;
     }
 
     private static String key(String node, String id, int name) {
@@ -113,13 +158,13 @@ final class WaitingDeletes {
     void delete(String node, String id, int name, long until) {
         boolean available = base.availability.isAvailable(node);
         if (available && deleteNow(node, id, name)) {
-            waiting.remove(key(node, id, name));
+            secondary.waiting.remove(key(node, id, name));
             return;
         }
         Waiting w = new Waiting(node, id, name, until, base.ctx.clock().getAsLong());
         // the node may have come back between the look and the put, its recovery's retry run before: look again
         if (keep(w) && !available && deleteNow(node, id, name)) {
-            waiting.remove(key(node, id, name), w);
+            secondary.waiting.remove(key(node, id, name), w);
         }
     }
 
@@ -133,13 +178,59 @@ final class WaitingDeletes {
     }
 
     /**
-     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete, or
-     * this Tomcat took the session back under {@code id} (a waiting delete would drop its new copy).
+     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete (a
+     * take-back of the id is {@link #revived}).
      */
     void primaryDone(String node, String id) {
-        if (!waiting.isEmpty()) {
-            waiting.remove(key(node, id, PRIMARY));
+        if (!primary.waiting.isEmpty()) {
+            primary.waiting.remove(key(node, id, PRIMARY));
         }
+    }
+
+    /**
+     * Retries the waiting delete {@code w} (under {@code key} in {@code k}); {@code false} if its node is unavailable
+     * or did not answer, or another retry is making it. It is claimed first: made only if still waiting (a primary
+     * one's id not taken back), and a take-back while it is made waits for it ({@link #revived}).
+     */
+    private boolean retry(Kind k, String key, Waiting w) {
+        Flight f = new Flight();
+        if (making.putIfAbsent(key, f) != null) { // before the look below: a take-back after that look finds it
+            return false; // the other retry removes it
+        }
+        try {
+            if (k.waiting.get(key) != w) {
+                return true; // taken back (or made) meanwhile: nothing to do
+            }
+            f.landed = make(w);
+            return f.landed;
+        } finally {
+            making.remove(key, f);
+            f.done.countDown();
+        }
+    }
+
+    /**
+     * This Tomcat took the session back under {@code id} (its primary key on {@code node}): a delete of that key
+     * waiting is dropped (it would drop the new copy). If a retry of it is being made, this waits for it (at most
+     * {@code maxMillis}); {@code true} if it may have landed: what it left under the key (non-sticky: tombstones,
+     * which a write does not replace) is to be removed before the session is written again.
+     */
+    boolean revived(String node, String id, long maxMillis) {
+        String key = key(node, id, PRIMARY);
+        primary.waiting.remove(key);
+        Flight f = making.get(key);
+        if (f == null) {
+            return false;
+        }
+        try {
+            if (!f.done.await(maxMillis, TimeUnit.MILLISECONDS)) {
+                return true; // still running: it may land yet, the caller removes what it can
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+        return f.landed;
     }
 
     /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
@@ -169,23 +260,37 @@ final class WaitingDeletes {
         }
     }
 
-    /** Keeps {@code w} waiting; {@code false} past the bound (the copy is left to its TTL). */
-    private boolean keep(Waiting w) {
+    /** Keeps {@code w} waiting; {@code false} past the bound of its kind (the copy is left to its TTL). */
+    private boolean keep(Waiting asked) {
+        Waiting w = capIfRemoved(asked);
+        Kind k = kind(w);
         String key = key(w.node, w.id, w.name);
-        if (waiting.size() >= max && !waiting.containsKey(key)) {
-            boolean primary = w.name == PRIMARY;
-            base.stats.count(primary ? Counter.PRIMARY_DELETES_NOT_KEPT : Counter.SECONDARY_DELETES_NOT_KEPT);
-            if (warned.compareAndSet(false, true)) {
-                LOG.log(Level.WARNING, () -> base.logPrefix + max + " deletes already wait for their memcached node:"
-                        + " the " + (primary ? "primary" : "secondary") + " copy of session " + LogIds.of(w.id)
+        if (k.waiting.size() >= k.max && !k.waiting.containsKey(key)) {
+            base.stats.count(k.notKept);
+            if (k.warned.compareAndSet(false, true)) {
+                LOG.log(Level.WARNING, () -> base.logPrefix + k.max + " deletes of " + k.name + " copies already wait"
+                        + " for their memcached node: the " + k.name + " copy of session " + LogIds.of(w.id)
                         + " on memcached node " + w.node + " is left to expire by its TTL, as are the next ones past"
-                        + " this bound (counted in msmPrimaryDeletesNotKept, msmSecondaryDeletesNotKept; said again"
-                        + " once half of them are done)");
+                        + " this bound (counted in msm" + (k == primary ? "Primary" : "Secondary") + "DeletesNotKept;"
+                        + " said again once half of them are done)");
             }
             return false;
         }
-        waiting.put(key, w); // concurrent keeps may pass the bound by a few
+        k.waiting.put(key, w); // concurrent keeps may pass the bound by a few
         return true;
+    }
+
+    /**
+     * {@code w}, or, if its node is not in the node list (removed by discovery before the delete was asked: a
+     * tombstone for the id's form on every node, say), {@code w} waiting at most {@link #REMOVED_NODE_KEPT_MILLIS}, as
+     * the deletes waiting at the node's removal ({@link #nodeRemoved}): else one whose copy never expires waits forever.
+     */
+    private Waiting capIfRemoved(Waiting w) {
+        long cap = w.since + REMOVED_NODE_KEPT_MILLIS;
+        if (w.until <= cap || base.nodes.current().contains(w.node)) {
+            return w;
+        }
+        return new Waiting(w.node, w.id, w.name, cap, w.since);
     }
 
     /**
@@ -193,7 +298,7 @@ final class WaitingDeletes {
      * not to be served.
      */
     boolean isPending(String node, String id, int name) {
-        return !waiting.isEmpty() && waiting.containsKey(key(node, id, name));
+        return !secondary.waiting.isEmpty() && secondary.waiting.containsKey(key(node, id, name));
     }
 
     /**
@@ -202,18 +307,20 @@ final class WaitingDeletes {
      * to be deleted; one sent before and answered late, after the session ended, still is.
      */
     void written(String node, String id, long sentAt) {
-        if (!waiting.isEmpty()) {
-            waiting.computeIfPresent(key(node, id, 0), (k, w) -> w.since < sentAt ? null : w);
+        if (!secondary.waiting.isEmpty()) {
+            secondary.waiting.computeIfPresent(key(node, id, 0), (k, w) -> w.since < sentAt ? null : w);
         }
     }
 
     /** Node {@code nodeId} is available again: the deletes that waited for it are made now (those failing wait on). */
     void retry(String nodeId) {
-        waiting.forEach((key, w) -> {
-            if (w.node.equals(nodeId) && make(w)) {
-                waiting.remove(key, w);
-            }
-        });
+        for (Kind k : List.of(primary, secondary)) {
+            k.waiting.forEach((key, w) -> {
+                if (w.node.equals(nodeId) && retry(k, key, w)) {
+                    k.waiting.remove(key, w);
+                }
+            });
+        }
     }
 
     /**
@@ -222,7 +329,7 @@ final class WaitingDeletes {
      * while the last one still runs. {@code false} if none was started.
      */
     boolean retryInBackground() {
-        if (waiting.isEmpty() || base.threads.stopping() || !retrying.compareAndSet(false, true)) {
+        if (size() == 0 || base.threads.stopping() || !retrying.compareAndSet(false, true)) {
             return false;
         }
         try {
@@ -246,24 +353,23 @@ final class WaitingDeletes {
      * its node available: no recovery comes to {@link #retry} it.
      */
     void retryWhereAvailable() {
-        if (waiting.isEmpty()) {
-            return;
-        }
         int tries = 0;
         Map<String, Boolean> usable = new HashMap<>(); // by node, looked at once: false after a failure
-        for (Map.Entry<String, Waiting> e : waiting.entrySet()) {
-            Waiting w = e.getValue();
-            if (tries >= RETRIES_PER_HOUSEKEEPING) {
-                return;
-            }
-            if (!usable.computeIfAbsent(w.node, base.availability::isAvailable)) {
-                continue;
-            }
-            tries++;
-            if (make(w)) {
-                waiting.remove(e.getKey(), w);
-            } else {
-                usable.put(w.node, false);
+        for (Kind k : List.of(primary, secondary)) {
+            for (Map.Entry<String, Waiting> e : k.waiting.entrySet()) {
+                Waiting w = e.getValue();
+                if (tries >= RETRIES_PER_HOUSEKEEPING) {
+                    return;
+                }
+                if (making.containsKey(e.getKey()) || !usable.computeIfAbsent(w.node, base.availability::isAvailable)) {
+                    continue; // (being made by a node's recovery)
+                }
+                tries++;
+                if (retry(k, e.getKey(), w)) {
+                    k.waiting.remove(e.getKey(), w);
+                } else {
+                    usable.put(w.node, false);
+                }
             }
         }
     }
@@ -275,29 +381,33 @@ final class WaitingDeletes {
      */
     void nodeRemoved(String nodeId, long now) {
         long cap = now + REMOVED_NODE_KEPT_MILLIS;
-        waiting.replaceAll((k, w) -> w.node.equals(nodeId) && w.until > cap
-                ? new Waiting(w.node, w.id, w.name, cap, w.since) : w);
+        for (Kind k : List.of(primary, secondary)) {
+            k.waiting.replaceAll((key, w) -> w.node.equals(nodeId) && w.until > cap
+                    ? new Waiting(w.node, w.id, w.name, cap, w.since) : w);
+        }
     }
 
     /**
      * Forgets the deletes whose copies have expired in memcached anyway (at {@code now}, clock millis). The WARNING
-     * about the bound is said again once the deletes waiting drained to half of it (not at each one below it: a map
-     * at the bound would say it every housekeeping).
+     * about a kind's bound is said again once its deletes waiting drained to half of it (not at each one below it: a
+     * map at the bound would say it every housekeeping).
      */
     void purge(long now) {
-        waiting.values().removeIf(w -> w.until < now);
-        if (warned.get() && waiting.size() <= max / 2) {
-            warned.set(false);
+        for (Kind k : List.of(primary, secondary)) {
+            k.waiting.values().removeIf(w -> w.until < now);
+            if (k.warned.get() && k.waiting.size() <= k.max / 2) {
+                k.warned.set(false);
+            }
         }
     }
 
     /** How many deletes wait for their node. */
     int size() {
-        return waiting.size();
+        return primary.waiting.size() + secondary.waiting.size();
     }
 
     /** How many deletes of primary keys wait for their node. */
     int primaries() {
-        return waiting.isEmpty() ? 0 : (int) waiting.values().stream().filter(w -> w.name == PRIMARY).count();
+        return primary.waiting.size();
     }
 }

@@ -122,4 +122,39 @@ class HousekeepingDeletesTest {
         await("the next retry made", () -> deletes.size() == 0);
         assertEquals(2, attempts.get(), "the first delete retried once");
     }
+
+    /**
+     * A node's recovery retries its waiting deletes while a housekeeping's run is making one of them (held by the
+     * node): it is made once, not twice (one delete, one count in msmDeletes).
+     */
+    @Test
+    void aRecoveryRetryDoesNotMakeADeleteTheHousekeepingIsMaking() throws Exception {
+        WaitingDeletes deletes = new WaitingDeletes(engine.base());
+        String held = "n2/" + BAK;
+        AtomicInteger attempts = new AtomicInteger();
+        CountDownLatch retryHeld = new CountDownLatch(1);
+        store.beforeDelete = key -> {
+            if (key.equals(held) && attempts.incrementAndGet() == 2) { // the first retry; the delete's own one fails
+                retryHeld.countDown();
+                try {
+                    gate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        store.failOnce.add(held);
+        deletes.delete("n2", ID, 0, clock.get() + 60_000);
+        assertEquals(1, deletes.size(), "failed without a timeout: waits, n2 available");
+        assertTrue(deletes.retryInBackground());
+        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the housekeeping's retry runs, held by n2");
+        long counted = engine.statistics().get(io.msm.stats.MsmStatistics.Counter.DELETES);
+
+        deletes.retry("n2"); // n2's recovery, as reported by its connection
+        assertEquals(2, attempts.get(), "the delete the housekeeping is making was made again");
+        gate.countDown();
+        await("the held retry made", () -> deletes.size() == 0);
+        assertTrue(engine.awaitIdle(5000), "the run ended");
+        assertEquals(counted + 1, engine.statistics().get(io.msm.stats.MsmStatistics.Counter.DELETES));
+    }
 }

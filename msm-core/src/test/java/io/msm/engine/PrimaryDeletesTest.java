@@ -48,13 +48,19 @@ class PrimaryDeletesTest {
         base.store.close();
     }
 
+    /** With the bounds of an engine's. */
+    private WaitingDeletes deletes() {
+        return new WaitingDeletes(base, made::add);
+    }
+
+    /** With {@code max} deletes of each kind at most. */
     private WaitingDeletes deletes(int max) {
         return new WaitingDeletes(base, max, made::add);
     }
 
     @Test
     void aRemovedNodeKeepsItsPrimaryDeletesAndTheHousekeepingMakesThemWhenItIsAvailable() {
-        WaitingDeletes deletes = deletes(WaitingDeletes.MAX);
+        WaitingDeletes deletes = deletes();
         store.disconnect("n1");
         deletes.waitForPrimary("n1", ID, clock.get() + 60_000);
         deletes.nodeRemoved("n1", clock.get());
@@ -69,7 +75,7 @@ class PrimaryDeletesTest {
 
     @Test
     void aPrimaryDeleteIsForgottenWhenTheCopyExpiredOrTheIdIsTakenBack() {
-        WaitingDeletes deletes = deletes(WaitingDeletes.MAX);
+        WaitingDeletes deletes = deletes();
         store.disconnect("n1");
         long until = clock.get() + 60_000;
         deletes.waitForPrimary("n1", ID, until);
@@ -101,5 +107,57 @@ class PrimaryDeletesTest {
             assertTrue(said.get(0).startsWith("[/app] ") && said.get(0).contains("primary copy"), said.get(0));
             assertFalse(said.get(0).contains(String.format("%032X", 2)), "no full session id: " + said.get(0));
         }
+    }
+
+    /**
+     * A client ending many sessions while n2 is away fills the bound with the deletes of their secondary copies: a
+     * user's logout whose primary delete waits for n1 is still kept (else the logout is undone when n1 answers again).
+     * Each kind is said once past its bound.
+     */
+    @Test
+    void secondaryDeletesDoNotFillTheBoundOfPrimaryOnes() {
+        WaitingDeletes deletes = deletes(2);
+        store.disconnect("n1");
+        store.disconnect("n2");
+        try (LogLines log = LogLines.warnings("io.msm.engine")) {
+            for (int i = 0; i < 3; i++) {
+                deletes.delete("n2", String.format("%032X", i) + "-n1", 0, clock.get() + 60_000);
+            }
+            assertEquals(1, base.stats.get(Counter.SECONDARY_DELETES_NOT_KEPT));
+            deletes.waitForPrimary("n1", ID, clock.get() + 60_000);
+            assertEquals(1, deletes.primaries(), "the logout's primary delete dropped for secondary ones");
+            assertEquals(0, base.stats.get(Counter.PRIMARY_DELETES_NOT_KEPT));
+            for (int i = 0; i < 2; i++) {
+                deletes.waitForPrimary("n1", String.format("%032X", 10 + i) + "-n1", clock.get() + 60_000);
+            }
+            assertEquals(2, deletes.primaries());
+            assertEquals(1, base.stats.get(Counter.PRIMARY_DELETES_NOT_KEPT));
+            List<String> said = log.containing("left to expire by its TTL");
+            assertEquals(2, said.size(), "each bound said once: " + said);
+            assertTrue(said.get(0).contains("secondary copy") && said.get(1).contains("primary copy"), said.toString());
+        }
+    }
+
+    /**
+     * A delete asked for a node after discovery removed it (a tombstone for the id's form on that node, say) never
+     * expires if its session does not: it is gone with the node after a day, as those waiting at the removal.
+     */
+    @Test
+    void aDeleteAskedForARemovedNodeIsGoneWithItAfterADay() {
+        WaitingDeletes deletes = deletes();
+        List<io.msm.config.MemcachedNode> n2Only = base.nodes.current().nodes().stream()
+                .filter(n -> n.id().equals("n2")).toList();
+        base.changeNodes(n2Only, 0); // discovery: n1 failed its readiness
+        long now = clock.get();
+        deletes.nodeRemoved("n1", now);
+        deletes.waitForPrimary("n1", ID, WaitingDeletes.NEVER);
+        deletes.delete("n1", ID, 0, WaitingDeletes.NEVER);
+        deletes.waitForPrimary("n2", ID, WaitingDeletes.NEVER); // n2 is in the list: waits until done
+        assertEquals(3, deletes.size(), "all wait: n1 may be added again with its data");
+        deletes.purge(now + WaitingDeletes.REMOVED_NODE_KEPT_MILLIS);
+        assertEquals(3, deletes.size(), "a day at most, not less");
+        deletes.purge(now + WaitingDeletes.REMOVED_NODE_KEPT_MILLIS + 1);
+        assertEquals(1, deletes.size(), "the deletes for n1 outlive its removal by a day");
+        assertEquals(1, deletes.primaries(), "n2's, whose node is in the list");
     }
 }

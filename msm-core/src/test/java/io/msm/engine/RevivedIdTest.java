@@ -1,0 +1,170 @@
+package io.msm.engine;
+
+import static io.msm.test.Await.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.msm.config.MsmConfig;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An id this Tomcat ended while its node was away, then took back ({@link SessionEngine#relocated}: a session moved
+ * back under it): the delete of its primary key waiting for the node must not drop the session stored there anew.
+ * Non-sticky (the end puts tombstones).
+ */
+class RevivedIdTest {
+    private static final String ID = "0123456789ABCDEF0123456789ABCDEF-n1";
+    private static final String BAK = SessionEngine.BAK_PREFIX + "p_" + ID;
+    private static final String ON_N2 = "0123456789ABCDEF0123456789ABCDEF-n2";
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    /** Opened at the end of each test: what it held goes on. */
+    private final CountDownLatch gate = new CountDownLatch(1);
+    private FakeStore store;
+    private SessionEngine engine;
+    private SessionEngine other;
+
+    @BeforeEach
+    void start() {
+        AtomicReference<FakeStore> made = new AtomicReference<>();
+        engine = SessionEngine.start(config(), context(), listener -> {
+            made.set(new FakeStore(clock::get, listener));
+            return made.get();
+        });
+        store = made.get();
+    }
+
+    private MsmConfig config() {
+        return FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
+    }
+
+    private EngineContext context() {
+        return new EngineContext("/app", getClass().getClassLoader(), null, "p_", clock::get);
+    }
+
+    @AfterEach
+    void close() {
+        gate.countDown();
+        engine.close();
+        if (other != null) {
+            other.close();
+        }
+    }
+
+    private TestSession stored(String user) {
+        TestSession s = new TestSession(ID, clock.get());
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("user", user);
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+        return s;
+    }
+
+    /** Whether another Tomcat (which never saw the end here) loads the session of {@code ID} as {@code user}. */
+    private boolean anotherTomcatLoads(String user) {
+        if (other == null) {
+            other = SessionEngine.start(config(), context(), listener -> store);
+        }
+        LoadResult r = other.load(ID);
+        return r.isFound() && user.equals(r.attributes().get("user"));
+    }
+
+    /** The end's delete waits for n1; the id is taken back; n1 answers again: the new session lives on. */
+    @Test
+    void anIdTakenBackDropsTheDeleteOfItsKeyWaitingForTheNode() throws Exception {
+        TestSession s = stored("alice");
+        store.disconnect("n1");
+        s.active = false;
+        engine.expired(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertEquals(1, engine.pendingDeletes(), "the end's delete waits for n1");
+
+        engine.relocated(ON_N2, ID); // a session taken back under ID
+        assertEquals(0, engine.pendingDeletes(), "the waiting delete would drop the session stored anew under ID");
+        store.reconnect("n1");
+        assertTrue(engine.awaitIdle(5000));
+        stored("bob");
+        await("nothing waits", () -> engine.pendingDeletes() == 0 && engine.pendingSecondaryDeletes() == 0);
+        assertTrue(anotherTomcatLoads("bob"), "the session stored anew under the id taken back is gone");
+    }
+
+    /**
+     * The end's delete waits for n1; n1 answers again and the recovery's retry makes it (non-sticky: the secondary
+     * copy's delete on n2 first, held here, then the tombstone on n1). Meanwhile the id is taken back and the session
+     * written anew under it. The late tombstone must not end the session taken back.
+     */
+    @Test
+    void aRetryInFlightWhenTheIdIsTakenBackDoesNotEndTheSessionWrittenAnew() throws Exception {
+        TestSession s = stored("alice");
+        store.disconnect("n1");
+        s.active = false;
+        engine.expired(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertEquals(1, engine.pendingDeletes(), "the end's delete waits for n1");
+        CountDownLatch retryHeld = new CountDownLatch(1);
+        AtomicBoolean holdOne = new AtomicBoolean(true);
+        store.beforeDelete = key -> {
+            if (key.equals("n2/" + BAK) && holdOne.compareAndSet(true, false)) {
+                retryHeld.countDown();
+                try {
+                    gate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        store.reconnect("n1");
+        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the recovery's retry of the delete, held");
+
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread request = new Thread(() -> {
+            try {
+                engine.relocated(ON_N2, ID); // a session taken back under ID
+                TestSession again = new TestSession(ID, clock.get());
+                engine.created(again);
+                engine.requestStarted(again);
+                again.set("user", "bob");
+                engine.requestEnded(again);
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "request");
+        request.start();
+        // either the take-back and the write went on, or the take-back waits for the delete in flight
+        await("the request wrote bob or waits", () -> request.isAlive() ? waitsIn(request, "revive")
+                : storedOnN1());
+        gate.countDown();
+        request.join(10_000);
+        assertTrue(!request.isAlive() && failed.get() == null, "the request: " + failed.get());
+        assertTrue(engine.awaitIdle(5000));
+        assertTrue(anotherTomcatLoads("bob"), "the late delete of the retry ended the session taken back");
+    }
+
+    /** Whether the primary key of {@code ID} on n1 holds a session (not a tombstone). */
+    private boolean storedOnN1() {
+        byte[] v = store.peek("n1", "p_" + ID);
+        return v != null && !Tombstones.is(v);
+    }
+
+    /** Whether {@code t} waits (parked) in a method named {@code method} of the engine. */
+    private static boolean waitsIn(Thread t, String method) {
+        Thread.State state = t.getState();
+        if (state != Thread.State.WAITING && state != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().startsWith("io.msm.engine.") && e.getMethodName().equals(method)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
