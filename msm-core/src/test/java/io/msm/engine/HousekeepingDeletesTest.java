@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.msm.test.Await.await;
 
-import io.msm.config.MsmConfig;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,14 +30,9 @@ class HousekeepingDeletesTest {
 
     @BeforeEach
     void start() {
-        AtomicReference<FakeStore> made = new AtomicReference<>();
-        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
-        engine = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_",
-                clock::get), listener -> {
-                    made.set(new FakeStore(clock::get, listener));
-                    return made.get();
-                });
-        store = made.get();
+        FakeEngine started = FakeEngine.nonSticky(clock::get);
+        engine = started.engine;
+        store = started.store;
     }
 
     @AfterEach

@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.msm.test.Await.await;
 
-import io.msm.config.MsmConfig;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,18 +25,13 @@ class LateSecondaryCopyTest {
     private FakeStore store;
     private SessionEngine engine;
     private SessionEngine other;
-    private MsmConfig config;
+    private FakeEngine started;
 
     @BeforeEach
     void start() {
-        AtomicReference<FakeStore> made = new AtomicReference<>();
-        config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
-        engine = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_",
-                clock::get), listener -> {
-                    made.set(new FakeStore(clock::get, listener));
-                    return made.get();
-                });
-        store = made.get();
+        started = FakeEngine.nonSticky(clock::get);
+        engine = started.engine;
+        store = started.store;
     }
 
     @AfterEach
@@ -85,8 +78,7 @@ class LateSecondaryCopyTest {
         await("the pre-logout copy on n2 deleted again", () -> store.peek("n2", BAK) == null);
         store.disconnect("n1");
         // another Tomcat, which never saw the logout (this one never loads an ended id: it could not tell)
-        other = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_",
-                clock::get), listener -> store);
+        other = started.another();
         LoadResult r = other.load(ID);
         assertFalse(r.isFound(), "the logged-out session is back from its secondary copy: " + r.status());
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.msm.config.MsmConfig;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,26 +26,16 @@ class RevivedIdTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     /** Opened at the end of each test: what it held goes on. */
     private final CountDownLatch gate = new CountDownLatch(1);
+    private FakeEngine started;
     private FakeStore store;
     private SessionEngine engine;
     private SessionEngine other;
 
     @BeforeEach
     void start() {
-        AtomicReference<FakeStore> made = new AtomicReference<>();
-        engine = SessionEngine.start(config(), context(), listener -> {
-            made.set(new FakeStore(clock::get, listener));
-            return made.get();
-        });
-        store = made.get();
-    }
-
-    private MsmConfig config() {
-        return FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
-    }
-
-    private EngineContext context() {
-        return new EngineContext("/app", getClass().getClassLoader(), null, "p_", clock::get);
+        started = FakeEngine.nonSticky(clock::get);
+        engine = started.engine;
+        store = started.store;
     }
 
     @AfterEach
@@ -71,7 +60,7 @@ class RevivedIdTest {
     /** Whether another Tomcat (which never saw the end here) loads the session of {@code ID} as {@code user}. */
     private boolean anotherTomcatLoads(String user) {
         if (other == null) {
-            other = SessionEngine.start(config(), context(), listener -> store);
+            other = started.another();
         }
         LoadResult r = other.load(ID);
         return r.isFound() && user.equals(r.attributes().get("user"));

@@ -208,14 +208,9 @@ class SecondaryDeletesTest {
     private void startEngine() {
         base.threads.shutdownNow();
         base.store.close();
-        AtomicReference<FakeStore> made = new AtomicReference<>();
-        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.STICKY, "false").build(getClass().getClassLoader());
-        engine = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null, "p_",
-                clock::get), listener -> {
-                    made.set(new FakeStore(clock::get, listener));
-                    return made.get();
-                });
-        store = made.get();
+        FakeEngine started = FakeEngine.nonSticky(clock::get);
+        engine = started.engine;
+        store = started.store;
     }
 
     /** A logged-in session on n1 with timeout {@code maxInactive}, stored by the engine; its secondary copy on n2. */
