@@ -115,32 +115,14 @@ final class SessionEnds {
 
     /**
      * This Tomcat took a session back under {@code id}: it may be loaded and written again (a delete of its key still
-     * waiting for the node would drop the new copy). A retry of that delete being made is waited for, and what it
-     * left removed: else its tombstone, landing late, would end the session written anew (non-sticky writes do not
-     * replace a tombstone).
+     * waiting for the node would drop the new copy). A retry of that delete already being made is not waited for: if
+     * its tombstone lands after the session's new write, the session ends (README, "Logouts stay done": not covered).
      */
     void revive(String id) {
         forget(id);
         SessionId p = ids.parse(id);
-        if (p != null && waiting.revived(p.nodeId(), id, makeMillis()) && mode.tombstonesEndedIds()) {
-            removeTombstones(p.nodeId(), id);
-        }
-    }
-
-    /** How long a retry of a primary delete takes at most: a timeout per name on each node (its secondary copies). */
-    private long makeMillis() {
-        return (long) config.operationTimeoutMillis() * keys.names() * Math.max(1, base.nodes.current().nodes().size());
-    }
-
-    /** Removes the tombstones of {@code id} on {@code node} under every name (the id was taken back here). */
-    private void removeTombstones(String node, String id) {
-        try {
-            for (int name = 0; name < keys.names(); name++) {
-                store.delete(node, keys.primary(id, name), config.operationTimeoutMillis());
-                stats.count(Counter.DELETES);
-            }
-        } catch (StoreException e) {
-            base.storeFailed(e, config.operationTimeoutMillis()); // its next write finds the tombstone: it ends
+        if (p != null) {
+            waiting.primaryDone(p.nodeId(), id);
         }
     }
 

@@ -8,9 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -66,10 +64,9 @@ final class WaitingDeletes {
     private final Kind secondary;
     /**
      * The retries being made now, by key: one at a time per delete (a node's recovery and a housekeeping run may
-     * overlap: else made, and counted, twice); a take-back of the id of a primary one waits for it ({@link #revived}),
-     * else its late delete (tombstone) could land on the session written anew under the id.
+     * overlap: else made, and counted, twice).
      */
-    private final Map<String, Flight> making = new ConcurrentHashMap<>();
+    private final Map<String, Object> making = new ConcurrentHashMap<>();
     /** Whether a housekeeping's retries run on a backup thread ({@link #retryInBackground}): one run at a time. */
     private final AtomicBoolean retrying = new AtomicBoolean();
 
@@ -89,11 +86,6 @@ final class WaitingDeletes {
         }
     }
 
-    /** A retry being made: done when it answered, {@link #landed} if memcached made it. */
-    private static final class Flight {
-        final CountDownLatch done = new CountDownLatch(1);
-        volatile boolean landed;
-    }
 
     /**
      * A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}, or its
@@ -178,8 +170,8 @@ final class WaitingDeletes {
     }
 
     /**
-     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete (a
-     * take-back of the id is {@link #revived}).
+     * The primary key of {@code id} on {@code node} need not be deleted any more: memcached confirmed its delete, or
+     * the id was taken back here.
      */
     void primaryDone(String node, String id) {
         if (!primary.waiting.isEmpty()) {
@@ -190,47 +182,21 @@ final class WaitingDeletes {
     /**
      * Retries the waiting delete {@code w} (under {@code key} in {@code k}); {@code false} if its node is unavailable
      * or did not answer, or another retry is making it. It is claimed first: made only if still waiting (a primary
-     * one's id not taken back), and a take-back while it is made waits for it ({@link #revived}).
+     * one's id not taken back before the look).
      */
     private boolean retry(Kind k, String key, Waiting w) {
-        Flight f = new Flight();
-        if (making.putIfAbsent(key, f) != null) { // before the look below: a take-back after that look finds it
+        Object f = new Object(); // this retry's claim
+        if (making.putIfAbsent(key, f) != null) {
             return false; // the other retry removes it
         }
         try {
             if (k.waiting.get(key) != w) {
                 return true; // taken back (or made) meanwhile: nothing to do
             }
-            f.landed = make(w);
-            return f.landed;
+            return make(w);
         } finally {
             making.remove(key, f);
-            f.done.countDown();
         }
-    }
-
-    /**
-     * This Tomcat took the session back under {@code id} (its primary key on {@code node}): a delete of that key
-     * waiting is dropped (it would drop the new copy). If a retry of it is being made, this waits for it (at most
-     * {@code maxMillis}); {@code true} if it may have landed: what it left under the key (non-sticky: tombstones,
-     * which a write does not replace) is to be removed before the session is written again.
-     */
-    boolean revived(String node, String id, long maxMillis) {
-        String key = key(node, id, PRIMARY);
-        primary.waiting.remove(key);
-        Flight f = making.get(key);
-        if (f == null) {
-            return false;
-        }
-        try {
-            if (!f.done.await(maxMillis, TimeUnit.MILLISECONDS)) {
-                return true; // still running: it may land yet, the caller removes what it can
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        }
-        return f.landed;
     }
 
     /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
@@ -394,7 +360,9 @@ final class WaitingDeletes {
      */
     void purge(long now) {
         for (Kind k : List.of(primary, secondary)) {
-            k.waiting.values().removeIf(w -> w.until < now);
+            // a node not in the list: a day at most, also for a delete kept while discovery was removing its node
+            k.waiting.values().removeIf(w -> w.until < now
+                    || w.since + REMOVED_NODE_KEPT_MILLIS < now && !base.nodes.current().contains(w.node));
             if (k.warned.get() && k.waiting.size() <= k.max / 2) {
                 k.warned.set(false);
             }

@@ -160,4 +160,22 @@ class PrimaryDeletesTest {
         assertEquals(1, deletes.size(), "the deletes for n1 outlive its removal by a day");
         assertEquals(1, deletes.primaries(), "n2's, whose node is in the list");
     }
+
+    /**
+     * A delete kept while discovery removes its node, after the removal's look at the waiting deletes (it saw the node
+     * still in the list, so nothing capped it): the housekeeping's purge still drops it a day after it was asked.
+     */
+    @Test
+    void aDeleteKeptWhileItsNodeIsBeingRemovedIsGoneAfterADayToo() {
+        WaitingDeletes deletes = deletes();
+        long now = clock.get();
+        deletes.waitForPrimary("n1", ID, WaitingDeletes.NEVER); // n1 still in the list: not capped
+        List<io.msm.config.MemcachedNode> n2Only = base.nodes.current().nodes().stream()
+                .filter(n -> n.id().equals("n2")).toList();
+        base.changeNodes(n2Only, 0); // the removal's nodeRemoved already ran before the delete was kept
+        deletes.purge(now + WaitingDeletes.REMOVED_NODE_KEPT_MILLIS);
+        assertEquals(1, deletes.size(), "a day at most, not less");
+        deletes.purge(now + WaitingDeletes.REMOVED_NODE_KEPT_MILLIS + 1);
+        assertEquals(0, deletes.size(), "a delete for a node no longer in the list does not wait forever");
+    }
 }
