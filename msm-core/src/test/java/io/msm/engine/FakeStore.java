@@ -314,6 +314,16 @@ final class FakeStore implements SessionStore {
     /** Runs at the start of each delete with its node and key ({@code node + "/" + key}): one held up, say. */
     volatile java.util.function.Consumer<String> beforeDelete;
 
+    /**
+     * Holds the {@code attempt}-th delete of {@code nodeAndKey} ({@code node + "/" + key}, counted from now) until
+     * {@code gate} opens; replaces {@link #beforeDelete}.
+     */
+    HeldDelete holdDelete(String nodeAndKey, int attempt, CountDownLatch gate) {
+        HeldDelete hold = new HeldDelete(nodeAndKey, attempt, gate);
+        beforeDelete = hold;
+        return hold;
+    }
+
     @Override
     public boolean delete(String node, String key, long timeoutMillis) {
         java.util.function.Consumer<String> before = beforeDelete;

@@ -8,7 +8,6 @@ import static io.msm.test.Await.await;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,30 +53,19 @@ class HousekeepingDeletesTest {
         engine.requestEnded(s);
         assertTrue(engine.awaitIdle(5000));
         assertNotNull(store.peek("n2", BAK), "its secondary copy");
-        AtomicInteger bakDeletes = new AtomicInteger();
-        CountDownLatch retryHeld = new CountDownLatch(1);
-        store.beforeDelete = key -> {
-            if (key.equals("n2/" + BAK) && bakDeletes.incrementAndGet() > 1) { // the logout's own one fails
-                retryHeld.countDown();
-                try {
-                    gate.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
+        HeldDelete retry = store.holdDelete("n2/" + BAK, 2, gate); // the logout's own one fails
         store.failOnce.add("n2/" + BAK);
         s.active = false;
         engine.expired(s);
         assertEquals(1, engine.pendingSecondaryDeletes(), "the delete failed: it waits");
 
-        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the housekeeping retried it, held by n2");
+        assertTrue(retry.held.await(5, TimeUnit.SECONDS), "the housekeeping retried it, held by n2");
         CountDownLatch ran = new CountDownLatch(1);
         engine.base().threads.prober().execute(ran::countDown);
         assertTrue(ran.await(2, TimeUnit.SECONDS), "the scheduled thread waits for the retry's answer");
         gate.countDown();
         await("the copy deleted", () -> store.peek("n2", BAK) == null && engine.pendingSecondaryDeletes() == 0);
-        assertEquals(2, bakDeletes.get(), "one retry");
+        assertEquals(2, retry.attempts.get(), "one retry");
     }
 
     /** A housekeeping's retries do not start while the last ones still run (a node holding their answers). */
@@ -85,24 +73,13 @@ class HousekeepingDeletesTest {
     void oneRunOfRetriesAtATime() throws Exception {
         WaitingDeletes deletes = new WaitingDeletes(engine.base());
         String held = "n2/" + BAK;
-        AtomicInteger attempts = new AtomicInteger();
-        CountDownLatch retryHeld = new CountDownLatch(1);
-        store.beforeDelete = key -> {
-            if (key.equals(held) && attempts.incrementAndGet() > 1) {
-                retryHeld.countDown();
-                try {
-                    gate.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
+        HeldDelete retry = store.holdDelete(held, 2, gate); // the delete's own one fails
         store.failOnce.add(held);
         deletes.delete("n2", ID, 0, clock.get() + 60_000);
         assertEquals(1, deletes.size(), "failed without a timeout: waits, n2 available");
 
         assertTrue(deletes.retryInBackground());
-        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the retry runs, held by n2");
+        assertTrue(retry.held.await(5, TimeUnit.SECONDS), "the retry runs, held by n2");
         assertFalse(deletes.retryInBackground(), "a second run while the first is held");
         gate.countDown();
         await("the held retry made", () -> deletes.size() == 0);
@@ -113,7 +90,7 @@ class HousekeepingDeletesTest {
         deletes.delete("n2", other, 0, clock.get() + 60_000);
         assertTrue(deletes.retryInBackground(), "the next run starts once the last one ended");
         await("the next retry made", () -> deletes.size() == 0);
-        assertEquals(2, attempts.get(), "the first delete retried once");
+        assertEquals(2, retry.attempts.get(), "the first delete retried once");
     }
 
     /**
@@ -124,27 +101,16 @@ class HousekeepingDeletesTest {
     void aRecoveryRetryDoesNotMakeADeleteTheHousekeepingIsMaking() throws Exception {
         WaitingDeletes deletes = new WaitingDeletes(engine.base());
         String held = "n2/" + BAK;
-        AtomicInteger attempts = new AtomicInteger();
-        CountDownLatch retryHeld = new CountDownLatch(1);
-        store.beforeDelete = key -> {
-            if (key.equals(held) && attempts.incrementAndGet() == 2) { // the first retry; the delete's own one fails
-                retryHeld.countDown();
-                try {
-                    gate.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
+        HeldDelete retry = store.holdDelete(held, 2, gate); // the first retry; the delete's own one fails
         store.failOnce.add(held);
         deletes.delete("n2", ID, 0, clock.get() + 60_000);
         assertEquals(1, deletes.size(), "failed without a timeout: waits, n2 available");
         assertTrue(deletes.retryInBackground());
-        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the housekeeping's retry runs, held by n2");
+        assertTrue(retry.held.await(5, TimeUnit.SECONDS), "the housekeeping's retry runs, held by n2");
         long counted = engine.statistics().get(io.msm.stats.MsmStatistics.Counter.DELETES);
 
         deletes.retry("n2"); // n2's recovery, as reported by its connection
-        assertEquals(2, attempts.get(), "the delete the housekeeping is making was made again");
+        assertEquals(2, retry.attempts.get(), "the delete the housekeeping is making was made again");
         gate.countDown();
         await("the held retry made", () -> deletes.size() == 0);
         assertTrue(engine.awaitIdle(5000), "the run ended");

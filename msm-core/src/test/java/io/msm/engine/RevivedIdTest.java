@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -101,20 +100,9 @@ class RevivedIdTest {
         engine.expired(s);
         assertTrue(engine.awaitIdle(5000));
         assertEquals(1, engine.pendingDeletes(), "the end's delete waits for n1");
-        CountDownLatch retryHeld = new CountDownLatch(1);
-        AtomicBoolean holdOne = new AtomicBoolean(true);
-        store.beforeDelete = key -> {
-            if (key.equals("n2/" + BAK) && holdOne.compareAndSet(true, false)) {
-                retryHeld.countDown();
-                try {
-                    gate.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
+        HeldDelete retry = store.holdDelete("n2/" + BAK, 1, gate);
         store.reconnect("n1");
-        assertTrue(retryHeld.await(5, TimeUnit.SECONDS), "the recovery's retry of the delete, held");
+        assertTrue(retry.held.await(5, TimeUnit.SECONDS), "the recovery's retry of the delete, held");
 
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread request = new Thread(() -> {
