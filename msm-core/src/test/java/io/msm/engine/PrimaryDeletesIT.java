@@ -1,16 +1,12 @@
 package io.msm.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.msm.test.Await.await;
 
 import io.msm.config.MemcachedNode;
-import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,47 +20,21 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PrimaryDeletesIT {
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
-    private static final AtomicInteger IDS = new AtomicInteger();
-    /** The default: a paused node is given up on after it, once. */
-    private static final int OPERATION_TIMEOUT = 1000;
-
-    private static SessionEngine start(String name, boolean sticky) {
-        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1", "n2"))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .set(MsmConfig.OPERATION_TIMEOUT, String.valueOf(OPERATION_TIMEOUT))
-                .set(MsmConfig.STICKY, String.valueOf(sticky)).build(PrimaryDeletesIT.class.getClassLoader());
-        return SessionEngine.start(config, new EngineContext(name, PrimaryDeletesIT.class.getClassLoader(), null,
-                "p_", System::currentTimeMillis));
-    }
+    private static final MemcachedEngines ENGINES = new MemcachedEngines(MEMCACHED);
 
     /** A logged-in session on n1, stored by {@code e}, still held by {@code e}. */
     private static TestSession loggedIn(SessionEngine e) {
-        String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
-        TestSession s = new TestSession(id, System.currentTimeMillis());
-        e.created(s);
-        e.requestStarted(s);
-        s.set("user", "alice");
-        e.requestEnded(s);
-        assertTrue(e.awaitIdle(5000));
-        assertTrue(MEMCACHED.server(0).keys().contains("p_" + id), "stored on n1: " + MEMCACHED.server(0).keys());
+        TestSession s = ENGINES.loggedIn(e);
+        assertTrue(MEMCACHED.server(0).keys().contains("p_" + s.id()), "stored on n1: " + MEMCACHED.server(0).keys());
         return s;
     }
 
-    /** n1 is paused and {@code e} has given up on it (a call timed out). */
-    private static void n1Unavailable(SessionEngine e) throws InterruptedException {
-        MEMCACHED.server(0).pause();
-        LoadResult r = e.load(String.format("%032X", IDS.incrementAndGet()) + "-n1"); // times out: n1 suspect
-        assertEquals(LoadResult.Status.UNAVAILABLE, r.status(), r.reason());
-        await("n1 unavailable", 5000, () -> !e.availableNodes().contains("n1"));
-    }
-
     private void theLogoutStaysWhenTheNodeIsRemovedAndAddedAgain(boolean sticky) throws Exception {
-        try (SessionEngine tc1 = start("/tc1", sticky); SessionEngine tc2 = start("/tc2", sticky)) {
+        try (SessionEngine tc1 = ENGINES.start("/tc1", sticky); SessionEngine tc2 = ENGINES.start("/tc2", sticky)) {
             List<MemcachedNode> both = tc1.nodes();
-            List<MemcachedNode> n2Only = List.of(
-                    both.stream().filter(n -> n.id().equals("n2")).findFirst().orElseThrow());
+            List<MemcachedNode> n2Only = MemcachedEngines.without(tc1, "n1");
             TestSession s = loggedIn(tc1);
-            n1Unavailable(tc1);
+            ENGINES.pausedAndGivenUp(tc1, "n1");
             s.active = false;
             tc1.expired(s, List.of()); // the logout
             assertTrue(tc1.awaitIdle(5000));

@@ -1,17 +1,13 @@
 package io.msm.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.msm.test.Await.await;
 
 import io.msm.config.MemcachedNode;
-import io.msm.config.MsmConfig;
 import io.msm.test.memcached.MemcachedExtension;
 import io.msm.test.net.TcpProxy;
-import io.msm.testing.TestTranscoderFactory;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,37 +21,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class SecondaryDeletesIT {
     @RegisterExtension
     static final MemcachedExtension MEMCACHED = MemcachedExtension.servers(2);
-    private static final AtomicInteger IDS = new AtomicInteger();
-    /** The default: a paused node is given up on after it, once. */
-    private static final int OPERATION_TIMEOUT = 1000;
-
-    private static MsmConfig config(String nodes) {
-        return MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .set(MsmConfig.OPERATION_TIMEOUT, String.valueOf(OPERATION_TIMEOUT))
-                .set(MsmConfig.STICKY, "false").build(SecondaryDeletesIT.class.getClassLoader());
-    }
-
-    /** Both Tomcats share the key prefix: they serve the same sessions. */
-    private static SessionEngine start(String name) {
-        return start(name, MEMCACHED.nodesAttribute("n1", "n2"));
-    }
-
-    private static SessionEngine start(String name, String nodes) {
-        return SessionEngine.start(config(nodes), new EngineContext(name, SecondaryDeletesIT.class.getClassLoader(), null,
-                "p_", System::currentTimeMillis));
-    }
+    private static final MemcachedEngines ENGINES = new MemcachedEngines(MEMCACHED);
 
     /** A logged-in session on n1, stored by {@code e} (its secondary copy on n2), still held by {@code e}. */
     private static TestSession loggedIn(SessionEngine e) {
-        String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
-        TestSession s = new TestSession(id, System.currentTimeMillis());
-        e.created(s);
-        e.requestStarted(s);
-        s.set("user", "alice");
-        e.requestEnded(s);
-        assertTrue(e.awaitIdle(5000));
-        assertTrue(holdsSecondaryCopy(1, id), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
+        TestSession s = ENGINES.loggedIn(e);
+        assertTrue(holdsSecondaryCopy(1, s.id()), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
         return s;
     }
 
@@ -68,14 +39,6 @@ class SecondaryDeletesIT {
 
     private static boolean holdsSecondaryCopy(int server, String id) {
         return MEMCACHED.server(server).keys().contains(SessionEngine.BAK_PREFIX + "p_" + id);
-    }
-
-    /** n2 is paused and {@code e} has given up on it (a call timed out). */
-    private static void n2Unavailable(SessionEngine e) throws InterruptedException {
-        MEMCACHED.server(1).pause();
-        LoadResult r = e.load(String.format("%032X", IDS.incrementAndGet()) + "-n2"); // times out: n2 suspect
-        assertEquals(LoadResult.Status.UNAVAILABLE, r.status(), r.reason());
-        await("n2 unavailable", 5000, () -> !e.availableNodes().contains("n2"));
     }
 
     /** n2 answers again and {@code e} uses it again (and has done what waited for it). */
@@ -104,9 +67,9 @@ class SecondaryDeletesIT {
      */
     @Test
     void aLogoutWhileTheSecondaryNodeIsUnavailableIsNotUndoneWhenThePrimaryDiesLater() throws Exception {
-        try (SessionEngine tc1 = start("/tc1"); SessionEngine tc2 = start("/tc2")) {
+        try (SessionEngine tc1 = ENGINES.start("/tc1", false); SessionEngine tc2 = ENGINES.start("/tc2", false)) {
             TestSession s = loggedIn(tc1);
-            n2Unavailable(tc1);
+            ENGINES.pausedAndGivenUp(tc1, "n2");
             logout(tc1, s);
             n2Back(tc1);
             n1DiesAndTheOldCookieFindsNothing(s.id(), tc1, tc2);
@@ -122,9 +85,9 @@ class SecondaryDeletesIT {
     @Test
     void aSecondaryDeleteLostInAPartitionAtTheLogoutIsMadeWhenItsNodeIsBack() throws Exception {
         try (TcpProxy toN2 = TcpProxy.to(MEMCACHED.server(1).port());
-                SessionEngine tc1 = start("/tc1", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
-                        + ",n2:127.0.0.1:" + toN2.port());
-                SessionEngine tc2 = start("/tc2")) {
+                SessionEngine tc1 = ENGINES.start("/tc1", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
+                        + ",n2:127.0.0.1:" + toN2.port(), false);
+                SessionEngine tc2 = ENGINES.start("/tc2", false)) {
             TestSession s = loggedIn(tc1);
             toN2.partition();
             assertTrue(tc1.availableNodes().contains("n2"), "tc1 has not noticed yet");
@@ -144,12 +107,11 @@ class SecondaryDeletesIT {
      */
     @Test
     void aSecondaryDeleteWaitingForANodeRemovedAndAddedAgainIsMadeWhenItIsBack() throws Exception {
-        try (SessionEngine tc1 = start("/tc1")) {
+        try (SessionEngine tc1 = ENGINES.start("/tc1", false)) {
             List<MemcachedNode> both = tc1.nodes();
-            List<MemcachedNode> n1Only = List.of(
-                    both.stream().filter(n -> n.id().equals("n1")).findFirst().orElseThrow());
+            List<MemcachedNode> n1Only = MemcachedEngines.without(tc1, "n2");
             TestSession s = loggedIn(tc1);
-            n2Unavailable(tc1);
+            ENGINES.pausedAndGivenUp(tc1, "n2");
             logout(tc1, s);
             tc1.changeNodes(n1Only, 0);
             MEMCACHED.server(1).resume();
