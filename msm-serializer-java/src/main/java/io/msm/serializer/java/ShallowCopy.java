@@ -1,5 +1,6 @@
 package io.msm.serializer.java;
 
+import io.msm.internal.Backoff;
 import java.lang.reflect.Method;
 import java.util.Collection;
 import java.util.Map;
@@ -39,7 +40,7 @@ final class ShallowCopy {
                 if (attempt == ATTEMPTS) {
                     throw (java.util.ConcurrentModificationException) cause;
                 }
-                Thread.onSpinWait(); // a clone takes microseconds: try again between the writer's changes
+                Backoff.pause(attempt); // 19 pauses at most: spins, then yields, never parks
             }
         }
     }

@@ -4,6 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import io.msm.internal.Backoff;
 import io.msm.internal.HashWork;
 import java.util.Arrays;
 import java.util.Collection;
@@ -14,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Serializers for the JDK types sessions hold, written against public JDK APIs only (no reflection into
@@ -51,23 +51,8 @@ final class JdkSerializers {
                     cme.initCause(e);
                     throw cme;
                 }
-                pause(attempt);
+                Backoff.pause(attempt); // spins, yields, then parks: ~50 ms over all attempts
             }
-        }
-    }
-
-    /**
-     * Between two snapshot attempts: spins at first, then yields, then parks a little longer each time (at most 1 ms;
-     * about 50 ms over all attempts), so that a copy preempted on a busy machine, or still interpreted while the
-     * writer is compiled, gets a turn between two changes instead of spending its attempts within one.
-     */
-    private static void pause(int attempt) {
-        if (attempt < 10) {
-            Thread.onSpinWait();
-        } else if (attempt < 20) {
-            Thread.yield();
-        } else {
-            LockSupport.parkNanos(Math.min(1_000_000L, 10_000L * attempt));
         }
     }
 
