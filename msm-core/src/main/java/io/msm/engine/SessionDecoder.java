@@ -115,6 +115,12 @@ final class SessionDecoder {
             stats.count(Counter.SESSIONS_NOT_FOUND);
             return LoadResult.of(LoadResult.Status.NOT_FOUND, blob == null ? "not in memcached" : "the session ended");
         }
+        if (idle != null && !secondary && name == 0) {
+            LoadResult kept = reused(id, blob, ttl, refreshedFor, refreshedUntil, start, cas);
+            if (kept != null) {
+                return kept;
+            }
+        }
         try {
             byte[] opened = sealer.open(blob);
             SessionData data = BlobCodec.decode(opened);
@@ -167,6 +173,31 @@ final class SessionDecoder {
                     + " could not be read; the request gets a new session", e);
             return LoadResult.of(LoadResult.Status.UNREADABLE, e.toString());
         }
+    }
+
+    /**
+     * Non-sticky ({@code idleSessionCache}): the session object this Tomcat kept when the session left its memory,
+     * if memcached holds the very bytes it left with (so nothing else was stored since) and the copy has not timed
+     * out; {@code null} otherwise.
+     */
+    private LoadResult reused(String id, byte[] blob, int ttl, int refreshedFor, long refreshedUntil, long start,
+            long cas) {
+        IdleSessionCache.Entry kept = idle.takeSession(id, blob);
+        if (kept == null) {
+            return null;
+        }
+        ManagedSession s = kept.session;
+        int mi = s.maxInactiveInterval();
+        if (ExpiryWatch.timedOut(ttl, mi)) { // ended from a decoded copy, as any copy that timed out
+            return null;
+        }
+        stats.count(Counter.SESSIONS_LOADED);
+        stats.count(Counter.LOADS_REUSED);
+        long storeExpiresAt = mi == refreshedFor ? refreshedUntil : 0;
+        base.usualMaxInactive = mi;
+        stats.time(Timer.LOAD, System.nanoTime() - start);
+        return LoadResult.reused(kept, s.state().storedHash, lastAccessed(s.thisAccessedTime(), mi, ttl),
+                storeExpiresAt).withCas(cas);
     }
 
     /** The webapp {@code data} belongs to if not this one (its binding or owner note says); {@code null} if this. */
@@ -232,8 +263,11 @@ final class SessionDecoder {
      * memcached, a secondary copy) it is the time of the last request that changed it.
      */
     long lastAccessed(SessionData data, int ttl) {
-        long fromBlob = Math.max(data.lastAccessedTime(), data.thisAccessedTime());
-        int mi = data.maxInactiveInterval();
+        return lastAccessed(Math.max(data.lastAccessedTime(), data.thisAccessedTime()), data.maxInactiveInterval(),
+                ttl);
+    }
+
+    private long lastAccessed(long fromBlob, int mi, int ttl) {
         if (ttl < 0 || mi <= 0) {
             return fromBlob;
         }

@@ -167,6 +167,15 @@ final class SessionLoader {
     /** Records that {@code session} was just built from {@code loaded}, as memcached holds it. */
     void loaded(ManagedSession session, LoadResult loaded) {
         SessionState st = session.state();
+        if (loaded.reusedSession() == session) { // the object memcached's bytes came from: only the read's news
+            st.cas = loaded.cas();
+            st.version = loaded.version();
+            if (st.layout != null) {
+                st.recordAccessedNames();
+            }
+            st.storeExpiresAt = loaded.storeExpiresAt();
+            return;
+        }
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
         if (config.sticky()) { // copy hashes serve sticky takeovers and expiry claims only (SessionDecoder)

@@ -18,6 +18,22 @@ final class TestSession implements ManagedSession {
         this.thisAccessed = now;
     }
 
+    /**
+     * The session a load gives, as the adapter takes it: the object kept when it left memory if the load reused it,
+     * else a new one filled from the stored copy (then {@link SessionEngine#loaded} is the caller's).
+     */
+    static TestSession loadedFrom(LoadResult r, long now) {
+        if (r.reusedSession() != null) {
+            TestSession kept = (TestSession) r.reusedSession();
+            kept.thisAccessed = now;
+            return kept;
+        }
+        TestSession s = new TestSession(r.data().id(), now);
+        s.maxInactive = r.data().maxInactiveInterval();
+        s.attributes.putAll(r.attributes());
+        return s;
+    }
+
     void set(String name, Object value) {
         attributes.put(name, value);
         state.attributeAccessed(name);
