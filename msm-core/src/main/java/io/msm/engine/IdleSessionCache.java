@@ -1,11 +1,9 @@
 package io.msm.engine;
 
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Non-sticky ({@code idleSessionCache}): sessions that left this Tomcat's memory, each with the bytes memcached held
@@ -15,8 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the session) is deserialized as before.
  *
  * <p>An entry is taken, not copied: the objects belong to one session in memory at a time. Bounded by count (the
- * least recently kept go first) and by age (an entry older than its session's timeout is dropped). No lock: every
- * non-sticky request takes an entry and puts one back, on many threads.
+ * least recently kept go first) and by age (an entry older than its session's timeout is dropped).
  */
 final class IdleSessionCache {
 
@@ -42,36 +39,18 @@ final class IdleSessionCache {
         final byte[] blob;
         final long keptAt;
         final long maxAgeMillis;
-        /** Which keep made it: the eviction order's ticket for it ({@link Ticket}). */
-        final long seq;
 
-        Entry(Version version, ManagedSession session, byte[] blob, long keptAt, long maxAgeMillis, long seq) {
+        Entry(Version version, ManagedSession session, byte[] blob, long keptAt, long maxAgeMillis) {
             this.version = version;
             this.session = session;
             this.blob = blob;
             this.keptAt = keptAt;
             this.maxAgeMillis = maxAgeMillis;
-            this.seq = seq;
-        }
-    }
-
-    /** The eviction order: one ticket per keep, oldest first; a ticket whose entry was taken or replaced is stale. */
-    private static final class Ticket {
-        final String id;
-        final long seq;
-
-        Ticket(String id, long seq) {
-            this.id = id;
-            this.seq = seq;
         }
     }
 
     private final int capacity;
-    private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<Ticket> order = new ConcurrentLinkedQueue<>();
-    /** Tickets in {@link #order}, stale ones included: at most twice the capacity. */
-    private final AtomicInteger tickets = new AtomicInteger();
-    private final AtomicLong seq = new AtomicLong();
+    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
 
     IdleSessionCache(int capacity) {
         this.capacity = capacity;
@@ -82,7 +61,7 @@ final class IdleSessionCache {
      *
      * @param maxInactiveSeconds the session's timeout: the entry is useless after it; {@code <= 0} never expires
      */
-    void keep(String id, Version version, long now, int maxInactiveSeconds) {
+    synchronized void keep(String id, Version version, long now, int maxInactiveSeconds) {
         keep(id, version, null, null, now, maxInactiveSeconds);
     }
 
@@ -91,21 +70,15 @@ final class IdleSessionCache {
      * {@code now} (clock millis) while memcached held {@code blob} for it ({@code null}: unknown, the object is not
      * kept).
      */
-    void keep(String id, Version version, ManagedSession session, byte[] blob, long now, int maxInactiveSeconds) {
-        long n = seq.incrementAndGet();
+    synchronized void keep(String id, Version version, ManagedSession session, byte[] blob, long now,
+            int maxInactiveSeconds) {
+        entries.remove(id); // re-inserted last: eviction takes the least recently kept
         entries.put(id, new Entry(version, blob == null ? null : session, blob, now,
-                maxInactiveSeconds > 0 ? maxInactiveSeconds * 1000L : Long.MAX_VALUE, n));
-        order.add(new Ticket(id, n));
-        int queued = tickets.incrementAndGet();
-        // the oldest tickets go first: an entry whose ticket goes is evicted (the least recently kept), a stale
-        // ticket just leaves; stale tickets are bounded too, so the queue never outgrows twice the capacity
-        while (entries.size() > capacity || queued > 2 * capacity) {
-            Ticket oldest = order.poll();
-            if (oldest == null) {
-                break;
-            }
-            queued = tickets.decrementAndGet();
-            entries.computeIfPresent(oldest.id, (k, e) -> e.seq == oldest.seq ? null : e);
+                maxInactiveSeconds > 0 ? maxInactiveSeconds * 1000L : Long.MAX_VALUE));
+        while (entries.size() > capacity) {
+            Iterator<String> oldest = entries.keySet().iterator();
+            oldest.next();
+            oldest.remove();
         }
     }
 
@@ -113,7 +86,7 @@ final class IdleSessionCache {
      * The attributes kept for {@code id} if they were the bytes with this hash and length, removed from the cache;
      * {@code null} otherwise (an entry for another version is dropped: it can never match again).
      */
-    Map<String, Object> take(String id, long hash, int length) {
+    synchronized Map<String, Object> take(String id, long hash, int length) {
         Entry e = entries.remove(id);
         return e != null && e.version.hash == hash && e.version.length == length ? e.version.attributes : null;
     }
@@ -125,38 +98,36 @@ final class IdleSessionCache {
      * {@code null} otherwise (the entry stays for {@link #take}).
      */
     Entry takeSession(String id, byte[] blob) {
-        Entry e = entries.get(id);
-        if (e == null || e.session == null || !Arrays.equals(e.blob, blob)) {
+        Entry e;
+        synchronized (this) {
+            e = entries.get(id);
+        }
+        if (e == null || e.session == null || !Arrays.equals(e.blob, blob)) { // compared outside the lock
             return null;
         }
-        SessionState st = e.session.state();
-        if (!e.session.isActive() || !st.isSettled() || !st.isStoredAs(id)) {
+        ManagedSession s = e.session;
+        if (!s.isActive() || !s.state().isSettled() || !s.state().isStoredAs(id) || !s.mayBeReused()) {
             return null;
         }
-        return entries.remove(id, e) ? e : null;
+        synchronized (this) {
+            return entries.remove(id, e) ? e : null;
+        }
     }
 
-    void forget(String id) {
+    synchronized void forget(String id) {
         entries.remove(id);
     }
 
     /** Drops the entries of sessions whose timeout has passed since they were kept. */
-    void purge(long now) {
+    synchronized void purge(long now) {
         entries.values().removeIf(e -> now - e.keptAt > e.maxAgeMillis);
     }
 
-    void clear() {
+    synchronized void clear() {
         entries.clear();
-        order.clear();
-        tickets.set(0);
     }
 
-    int size() {
+    synchronized int size() {
         return entries.size();
-    }
-
-    /** Tickets in the eviction order, stale ones included (tests: at most twice the capacity). */
-    int tickets() {
-        return tickets.get();
     }
 }

@@ -115,12 +115,6 @@ final class SessionDecoder {
             stats.count(Counter.SESSIONS_NOT_FOUND);
             return LoadResult.of(LoadResult.Status.NOT_FOUND, blob == null ? "not in memcached" : "the session ended");
         }
-        if (idle != null && !secondary && name == 0) {
-            LoadResult kept = reused(id, blob, ttl, refreshedFor, refreshedUntil, start, cas);
-            if (kept != null) {
-                return kept;
-            }
-        }
         try {
             byte[] opened = sealer.open(blob);
             SessionData data = BlobCodec.decode(opened);
@@ -176,19 +170,20 @@ final class SessionDecoder {
     }
 
     /**
-     * Non-sticky ({@code idleSessionCache}): the session object this Tomcat kept when the session left its memory,
-     * if memcached holds the very bytes it left with (so nothing else was stored since) and the copy has not timed
-     * out; {@code null} otherwise.
+     * Non-sticky ({@code idleSessionCache}), a load's first look at its primary copy ({@link SessionLoader#load}): the
+     * session object this Tomcat kept when the session left its memory, if memcached holds the very bytes it left
+     * with (so nothing else was stored since) and the copy has not timed out; {@code null} otherwise, and always
+     * without {@code idleSessionCache}. The parameters are {@link #decode}'s.
      */
-    private LoadResult reused(String id, byte[] blob, int ttl, int refreshedFor, long refreshedUntil, long start,
-            long cas) {
-        IdleSessionCache.Entry kept = idle.takeSession(id, blob);
+    LoadResult reused(String id, byte[] blob, int ttl, int refreshedFor, long refreshedUntil, long start, long cas) {
+        IdleSessionCache.Entry kept = idle == null || blob == null ? null : idle.takeSession(id, blob);
         if (kept == null) {
             return null;
         }
         ManagedSession s = kept.session;
         int mi = s.maxInactiveInterval();
-        if (ExpiryWatch.timedOut(ttl, mi)) { // ended from a decoded copy, as any copy that timed out
+        if (ExpiryWatch.timedOut(ttl, mi) // ended from a decoded copy, as any copy that timed out
+                || base.unsaved.contains(s)) { // a write that failed after it left: memcached lacks its change
             return null;
         }
         stats.count(Counter.SESSIONS_LOADED);

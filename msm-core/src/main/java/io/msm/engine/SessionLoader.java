@@ -94,8 +94,14 @@ final class SessionLoader {
                 return failed(e);
             }
         }
-        LoadResult r = decoder.decode(id, node, blob, secondary, read.ttl, read.refreshedFor, read.refreshedUntil, start,
-                read.name, read.cas);
+        // the primary copy as this Tomcat's kept object left it: that object; else decoded (the kept attributes may
+        // still serve). Only a load reuses: the timeout watch's decode of a copy builds a session to end
+        LoadResult r = secondary || read.name > 0 ? null
+                : decoder.reused(id, blob, read.ttl, read.refreshedFor, read.refreshedUntil, start, read.cas);
+        if (r == null) {
+            r = decoder.decode(id, node, blob, secondary, read.ttl, read.refreshedFor, read.refreshedUntil, start,
+                    read.name, read.cas);
+        }
         return secondary || read.name > 0 ? r : mode.refreshForItsTimeout(id, node, r, read.refreshedFor);
     }
 

@@ -10,6 +10,8 @@ final class TestSession implements ManagedSession {
     volatile boolean active = true;
     volatile int maxInactive = 60;
     volatile long thisAccessed;
+    /** {@link #mayBeReused()}: {@code false} stands for a request the container still finishes. */
+    volatile boolean reusable = true;
     final Map<String, Object> attributes = new ConcurrentHashMap<>();
     private final SessionState state = new SessionState();
 
@@ -46,6 +48,11 @@ final class TestSession implements ManagedSession {
             state.attributeAccessed(name);
         }
         return value;
+    }
+
+    @Override
+    public boolean mayBeReused() {
+        return reusable;
     }
 
     @Override

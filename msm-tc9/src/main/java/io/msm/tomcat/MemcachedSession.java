@@ -364,6 +364,16 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     void returned(long now, long lastAccessed) {
         this.lastAccessedTime = lastAccessed;
         this.thisAccessedTime = now;
+        this.isNew = false; // as any session built from memcached's copy
+    }
+
+    /**
+     * Not while Tomcat still finishes a request whose end msm's valve handled (its {@link #endAccess()} is to come):
+     * that call would count as the next request's end and date its access.
+     */
+    @Override
+    public boolean mayBeReused() {
+        return skipEndAccess.get() == 0;
     }
 
     /**
