@@ -118,6 +118,27 @@ class NonStickyIT extends MsmIT {
         assertEquals(0, off.manager().getMsmLoadsReused());
     }
 
+    /**
+     * A Tomcat serves the very session object it kept while memcached holds the bytes the session left it with (issue
+     * 26: nothing opened, decoded or rebuilt); once another Tomcat changed it, a new object with the change.
+     */
+    @Test
+    void aTomcatServesTheSessionObjectItKeptOnlyWhileMemcachedHoldsTheBytesItLeftWith() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        assertEquals(1, b.get(tc1.url("/counter")).count());
+        String kept = b.get(tc1.url("/object")).body.trim();
+        assertTrue(kept.endsWith(" count=1"), kept);
+        assertEquals(kept, b.get(tc1.url("/object")).body.trim(), "the object tc1 kept");
+        assertEquals(0, tc1.manager().getActiveSessions(), "kept aside, not in the manager's sessions");
+        assertEquals(2, b.get(tc2.url("/counter")).count());
+        String fresh = b.get(tc1.url("/object")).body.trim();
+        assertTrue(fresh.endsWith(" count=2"), "tc2's change: " + fresh);
+        assertFalse(fresh.split(" ")[0].equals(kept.split(" ")[0]), "a new object: " + fresh + " after " + kept);
+        assertEquals(fresh, b.get(tc1.url("/object")).body.trim(), "kept in turn");
+    }
+
     @Test
     void lastAccessedTimeIsThatOfTheLastRequestOnAnyTomcat() throws Exception {
         EmbeddedTomcat tc1 = nonSticky("tc1");

@@ -43,6 +43,7 @@ final class TestApp {
     static void install(Context ctx, String route) {
         servlet(ctx, "counter", "/counter", new Counter(route));
         servlet(ctx, "read", "/read", new Read(route));
+        servlet(ctx, "object", "/object", new ObjectIdentity());
         servlet(ctx, "none", "/none", new NoAttribute());
         servlet(ctx, "invalidate", "/invalidate", new Invalidate());
         servlet(ctx, "renew", "/renew", new Renew());
@@ -121,6 +122,18 @@ final class TestApp {
             HttpSession s = req.getSession(false);
             write(resp, s == null ? "no-session" : "count=" + s.getAttribute("count") + " id=" + s.getId()
                     + " route=" + route);
+        }
+    }
+
+    /** Which session object serves the request (its identity) and the counter; never changes the session. */
+    static final class ObjectIdentity extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession(false);
+            write(resp, s == null ? "no-session"
+                    : "object=" + System.identityHashCode(s) + " count=" + s.getAttribute("count"));
         }
     }
 

@@ -1,14 +1,16 @@
 package io.msm.engine;
 
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Non-sticky ({@code idleSessionCache}): the attribute objects of sessions that left this Tomcat's memory, each with
- * the hash and length of the attribute bytes memcached held for them when they left. The session's next load here
- * takes them back instead of deserializing, if memcached still holds bytes with that hash and length; any other
- * version (another Tomcat changed the session) is deserialized as before.
+ * Non-sticky ({@code idleSessionCache}): sessions that left this Tomcat's memory, each with the bytes memcached held
+ * for it when it left. The session's next load here takes back the whole session object if memcached still holds
+ * those very bytes ({@link #takeSession}); else its attribute objects, if memcached's attribute bytes have the same
+ * hash and length ({@link #take}: only the times or the metadata changed); any other version (another Tomcat changed
+ * the session) is deserialized as before.
  *
  * <p>An entry is taken, not copied: the objects belong to one session in memory at a time. Bounded by count (the
  * least recently kept go first) and by age (an entry older than its session's timeout is dropped).
@@ -28,13 +30,20 @@ final class IdleSessionCache {
         }
     }
 
-    private static final class Entry {
+    /** A kept session: its attributes' version, and the whole object with its bytes if it was kept too. */
+    static final class Entry {
         final Version version;
+        /** The session object itself, {@code null} if only its attribute objects are kept. */
+        final ManagedSession session;
+        /** The blob memcached held for {@link #session} when it left memory (as stored: sealed). */
+        final byte[] blob;
         final long keptAt;
         final long maxAgeMillis;
 
-        Entry(Version version, long keptAt, long maxAgeMillis) {
+        Entry(Version version, ManagedSession session, byte[] blob, long keptAt, long maxAgeMillis) {
             this.version = version;
+            this.session = session;
+            this.blob = blob;
             this.keptAt = keptAt;
             this.maxAgeMillis = maxAgeMillis;
         }
@@ -53,8 +62,19 @@ final class IdleSessionCache {
      * @param maxInactiveSeconds the session's timeout: the entry is useless after it; {@code <= 0} never expires
      */
     synchronized void keep(String id, Version version, long now, int maxInactiveSeconds) {
+        keep(id, version, null, null, now, maxInactiveSeconds);
+    }
+
+    /**
+     * Keeps {@code version} and the whole {@code session} object for session {@code id}, which left memory at
+     * {@code now} (clock millis) while memcached held {@code blob} for it ({@code null}: unknown, the object is not
+     * kept).
+     */
+    synchronized void keep(String id, Version version, ManagedSession session, byte[] blob, long now,
+            int maxInactiveSeconds) {
         entries.remove(id); // re-inserted last: eviction takes the least recently kept
-        entries.put(id, new Entry(version, now, maxInactiveSeconds > 0 ? maxInactiveSeconds * 1000L : Long.MAX_VALUE));
+        entries.put(id, new Entry(version, blob == null ? null : session, blob, now,
+                maxInactiveSeconds > 0 ? maxInactiveSeconds * 1000L : Long.MAX_VALUE));
         while (entries.size() > capacity) {
             Iterator<String> oldest = entries.keySet().iterator();
             oldest.next();
@@ -69,6 +89,29 @@ final class IdleSessionCache {
     synchronized Map<String, Object> take(String id, long hash, int length) {
         Entry e = entries.remove(id);
         return e != null && e.version.hash == hash && e.version.length == length ? e.version.attributes : null;
+    }
+
+    /**
+     * The whole session object kept for {@code id}, removed from the cache, if memcached still holds exactly the
+     * bytes it held when the session left memory ({@code blob}, compared byte by byte: no signature or decryption is
+     * skipped for bytes other than those this Tomcat opened or wrote) and nothing changed the object since;
+     * {@code null} otherwise (the entry stays for {@link #take}).
+     */
+    Entry takeSession(String id, byte[] blob) {
+        Entry e;
+        synchronized (this) {
+            e = entries.get(id);
+        }
+        if (e == null || e.session == null || !Arrays.equals(e.blob, blob)) { // compared outside the lock
+            return null;
+        }
+        ManagedSession s = e.session;
+        if (!s.isActive() || !s.state().isSettled() || !s.state().isStoredAs(id) || !s.mayBeReused()) {
+            return null;
+        }
+        synchronized (this) {
+            return entries.remove(id, e) ? e : null;
+        }
     }
 
     synchronized void forget(String id) {

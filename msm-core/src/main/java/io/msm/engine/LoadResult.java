@@ -36,6 +36,8 @@ public final class LoadResult {
     private long copyHash;
     /** What memcached-session-manager left of it, if it was read in that manager's format. */
     private LegacyLoads.Leftovers legacy;
+    /** The whole session object kept when it left memory, if memcached held the very bytes it left with. */
+    private ManagedSession reused;
 
     private LoadResult(Status status, SessionData data, IdleSessionCache.Version version, long contentHash,
             String reason, byte[] blob, boolean secondary, long lastAccessedTime, long storeExpiresAt,
@@ -60,6 +62,38 @@ public final class LoadResult {
             boolean secondary, long lastAccessedTime, long storeExpiresAt, boolean underFormerName) {
         return new LoadResult(Status.FOUND, data, version, contentHash, null, blob, secondary, lastAccessedTime,
                 storeExpiresAt, underFormerName);
+    }
+
+    /**
+     * Non-sticky ({@code idleSessionCache}): memcached holds exactly the bytes {@code kept}'s session left memory
+     * with, so that object is the session, as is: nothing was opened, decoded or deserialized ({@link #data()} is
+     * {@code null}).
+     */
+    static LoadResult reused(IdleSessionCache.Entry kept, long contentHash, long lastAccessedTime,
+            long storeExpiresAt) {
+        LoadResult r = new LoadResult(Status.FOUND, null, kept.version, contentHash, null, kept.blob, false,
+                lastAccessedTime, storeExpiresAt, false);
+        r.reused = kept.session;
+        return r;
+    }
+
+    /**
+     * The session object this Tomcat kept when the session left its memory, to be used again as it is (its
+     * attributes, principal and notes are those memcached holds); {@code null} if the caller builds one from
+     * {@link #data()}. Only when {@link #isFound()}.
+     */
+    public ManagedSession reusedSession() {
+        return reused;
+    }
+
+    /** The session's timeout in seconds, as stored; only when {@link #isFound()}. */
+    int maxInactiveInterval() {
+        return reused != null ? reused.maxInactiveInterval() : data.maxInactiveInterval();
+    }
+
+    /** The stored session's id; only when {@link #isFound()}. */
+    String id() {
+        return reused != null ? reused.id() : data.id();
     }
 
     static LoadResult of(Status status, String reason) {
@@ -125,7 +159,7 @@ public final class LoadResult {
         return status == Status.FOUND;
     }
 
-    /** The stored session; only when {@link #isFound()}. */
+    /** The stored session; only when {@link #isFound()}, and {@code null} for a {@link #reusedSession()}. */
     public SessionData data() {
         return data;
     }

@@ -31,6 +31,15 @@ public interface ManagedSession {
         return java.util.List.of();
     }
 
+    /**
+     * Non-sticky ({@code idleSessionCache}): whether this object, which left memory, may serve the session's next load
+     * as it is; {@code false} while the container still finishes a request that used it (the next load then builds
+     * a new object).
+     */
+    default boolean mayBeReused() {
+        return true;
+    }
+
     /** The metadata to store (id, times, auth state, notes); the engine adds the attribute bytes. */
     SessionData.Builder metadata();
 

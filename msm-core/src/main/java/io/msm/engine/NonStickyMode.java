@@ -104,10 +104,10 @@ final class NonStickyMode implements SessionMode {
      */
     @Override
     public LoadResult refreshForItsTimeout(String id, String node, LoadResult r, int refreshedFor) {
-        if (!r.isFound() || r.timedOut() || r.data().maxInactiveInterval() == refreshedFor) {
+        if (!r.isFound() || r.timedOut() || r.maxInactiveInterval() == refreshedFor) {
             return r;
         }
-        int mi = r.data().maxInactiveInterval();
+        int mi = r.maxInactiveInterval();
         long now = base.ctx.clock().getAsLong();
         long seconds = mi > 0 ? base.refreshSeconds(mi) : 0;
         long timeout = base.config.operationTimeoutMillis();

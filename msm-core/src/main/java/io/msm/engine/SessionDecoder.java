@@ -169,6 +169,32 @@ final class SessionDecoder {
         }
     }
 
+    /**
+     * Non-sticky ({@code idleSessionCache}), a load's first look at its primary copy ({@link SessionLoader#load}): the
+     * session object this Tomcat kept when the session left its memory, if memcached holds the very bytes it left
+     * with (so nothing else was stored since) and the copy has not timed out; {@code null} otherwise, and always
+     * without {@code idleSessionCache}. The parameters are {@link #decode}'s.
+     */
+    LoadResult reused(String id, byte[] blob, int ttl, int refreshedFor, long refreshedUntil, long start, long cas) {
+        IdleSessionCache.Entry kept = idle == null || blob == null ? null : idle.takeSession(id, blob);
+        if (kept == null) {
+            return null;
+        }
+        ManagedSession s = kept.session;
+        int mi = s.maxInactiveInterval();
+        if (ExpiryWatch.timedOut(ttl, mi) // ended from a decoded copy, as any copy that timed out
+                || base.unsaved.contains(s)) { // a write that failed after it left: memcached lacks its change
+            return null;
+        }
+        stats.count(Counter.SESSIONS_LOADED);
+        stats.count(Counter.LOADS_REUSED);
+        long storeExpiresAt = mi == refreshedFor ? refreshedUntil : 0;
+        base.usualMaxInactive = mi;
+        stats.time(Timer.LOAD, System.nanoTime() - start);
+        return LoadResult.reused(kept, s.state().storedHash, lastAccessed(s.thisAccessedTime(), mi, ttl),
+                storeExpiresAt).withCas(cas);
+    }
+
     /** The webapp {@code data} belongs to if not this one (its binding or owner note says); {@code null} if this. */
     private String otherWebapp(SessionData data) {
         if (binding != null) {
@@ -232,8 +258,11 @@ final class SessionDecoder {
      * memcached, a secondary copy) it is the time of the last request that changed it.
      */
     long lastAccessed(SessionData data, int ttl) {
-        long fromBlob = Math.max(data.lastAccessedTime(), data.thisAccessedTime());
-        int mi = data.maxInactiveInterval();
+        return lastAccessed(Math.max(data.lastAccessedTime(), data.thisAccessedTime()), data.maxInactiveInterval(),
+                ttl);
+    }
+
+    private long lastAccessed(long fromBlob, int mi, int ttl) {
         if (ttl < 0 || mi <= 0) {
             return fromBlob;
         }

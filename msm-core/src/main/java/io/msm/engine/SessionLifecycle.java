@@ -45,7 +45,7 @@ final class SessionLifecycle {
         st.version = null;
         String id = session.id();
         if (v != null && session.isActive() && st.isStoredAs(id) && !base.unsaved.contains(session) && st.isSettled()) {
-            base.idle.keep(id, v, base.ctx.clock().getAsLong(), session.maxInactiveInterval());
+            base.idle.keep(id, v, session, st.lastBlob, base.ctx.clock().getAsLong(), session.maxInactiveInterval());
         }
     }
 

@@ -94,8 +94,14 @@ final class SessionLoader {
                 return failed(e);
             }
         }
-        LoadResult r = decoder.decode(id, node, blob, secondary, read.ttl, read.refreshedFor, read.refreshedUntil, start,
-                read.name, read.cas);
+        // the primary copy as this Tomcat's kept object left it: that object; else decoded (the kept attributes may
+        // still serve). Only a load reuses: the timeout watch's decode of a copy builds a session to end
+        LoadResult r = secondary || read.name > 0 ? null
+                : decoder.reused(id, blob, read.ttl, read.refreshedFor, read.refreshedUntil, start, read.cas);
+        if (r == null) {
+            r = decoder.decode(id, node, blob, secondary, read.ttl, read.refreshedFor, read.refreshedUntil, start,
+                    read.name, read.cas);
+        }
         return secondary || read.name > 0 ? r : mode.refreshForItsTimeout(id, node, r, read.refreshedFor);
     }
 
@@ -167,6 +173,15 @@ final class SessionLoader {
     /** Records that {@code session} was just built from {@code loaded}, as memcached holds it. */
     void loaded(ManagedSession session, LoadResult loaded) {
         SessionState st = session.state();
+        if (loaded.reusedSession() == session) { // the object memcached's bytes came from: only the read's news
+            st.cas = loaded.cas();
+            st.version = loaded.version();
+            if (st.layout != null) {
+                st.recordAccessedNames();
+            }
+            st.storeExpiresAt = loaded.storeExpiresAt();
+            return;
+        }
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
         if (config.sticky()) { // copy hashes serve sticky takeovers and expiry claims only (SessionDecoder)

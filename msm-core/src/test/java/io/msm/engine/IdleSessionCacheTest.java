@@ -3,6 +3,7 @@ package io.msm.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -61,5 +62,106 @@ class IdleSessionCacheTest {
         cache.keep("y", version(5, 1), 0, 60);
         cache.clear();
         assertEquals(0, cache.size());
+    }
+
+    /** A session that left memory settled, stored as {@code id}. */
+    private static TestSession left(String id) {
+        TestSession s = new TestSession(id, 0);
+        s.state().stored = true;
+        s.state().storedId = id;
+        return s;
+    }
+
+    @Test
+    void givesTheWholeSessionBackOnlyForTheVeryBytesItLeftWithAndOnlyOnce() {
+        IdleSessionCache cache = new IdleSessionCache(10);
+        TestSession s = left("a");
+        IdleSessionCache.Version v = version(42, 7);
+        byte[] blob = {1, 2, 3, 4};
+        cache.keep("a", v, s, blob, 0, 60);
+        assertNull(cache.takeSession("a", new byte[] {1, 2, 3, 5}), "same length, one byte differs");
+        assertNull(cache.takeSession("a", new byte[] {1, 2, 3}), "a prefix");
+        assertNull(cache.takeSession("b", blob.clone()), "another id");
+        assertEquals(1, cache.size(), "the attributes stay for a load whose other bytes changed");
+        IdleSessionCache.Entry e = cache.takeSession("a", blob.clone());
+        assertSame(s, e.session);
+        assertSame(v, e.version);
+        assertNull(cache.takeSession("a", blob.clone()), "taken: one session in memory at a time");
+        assertNull(cache.take("a", 42, 7), "and its attributes with it");
+        cache.keep("a", v, 0, 60);
+        assertNull(cache.takeSession("a", blob.clone()), "attributes alone: no object to give back");
+        assertSame(v.attributes, cache.take("a", 42, 7));
+        cache.keep("a", v, s, null, 0, 60);
+        assertNull(cache.takeSession("a", blob.clone()), "bytes not known: the object is not kept");
+    }
+
+    @Test
+    void aSessionChangedOrEndedAfterItLeftIsNotGivenBack() {
+        IdleSessionCache cache = new IdleSessionCache(10);
+        byte[] blob = {7, 7};
+        TestSession changed = left("a");
+        cache.keep("a", version(1, 1), changed, blob, 0, 60);
+        changed.set("x", "y"); // an application thread still holding it
+        assertNull(cache.takeSession("a", blob.clone()));
+        TestSession ended = left("b");
+        cache.keep("b", version(1, 1), ended, blob, 0, 60);
+        ended.active = false;
+        assertNull(cache.takeSession("b", blob.clone()));
+        TestSession finishing = left("d");
+        cache.keep("d", version(1, 1), finishing, blob, 0, 60);
+        finishing.reusable = false; // the container still finishes a request that used it
+        assertNull(cache.takeSession("d", blob.clone()));
+        finishing.reusable = true;
+        assertSame(finishing, cache.takeSession("d", blob.clone()).session, "once it has finished");
+        TestSession moved = left("c");
+        cache.keep("c", version(1, 1), moved, blob, 0, 60);
+        moved.state().storedId = "c2"; // stored under another id since
+        assertNull(cache.takeSession("c", blob.clone()));
+    }
+
+    @Test
+    void aSessionThatKeepsComingBackDoesNotPushAnIdleOneOut() {
+        IdleSessionCache cache = new IdleSessionCache(4);
+        cache.keep("idle", version(1, 1), 0, 60);
+        for (int i = 0; i < 100; i++) { // every request of the hot session takes its entry and keeps a new one
+            cache.take("hot", 2, 1);
+            cache.keep("hot", version(2, 1), i, 60);
+        }
+        assertEquals(Map.of("n", 1L), cache.take("idle", 1, 1));
+    }
+
+    @Test
+    void manyThreadsKeepingAndTakingNeverLeaveMoreThanTheCapacity() throws Exception {
+        IdleSessionCache cache = new IdleSessionCache(50);
+        int threads = 4;
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<Thread> all = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+        for (int t = 0; t < threads; t++) {
+            int me = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < 20_000; i++) {
+                    String id = "s" + ((i * 7 + me) % 200);
+                    if (cache.take(id, 1, 1) != null) {
+                        taken.incrementAndGet();
+                    }
+                    cache.keep(id, version(1, 1), i, 60);
+                }
+            });
+            th.start();
+            all.add(th);
+        }
+        start.countDown();
+        for (Thread th : all) {
+            th.join(60_000);
+            assertTrue(!th.isAlive(), "a thread did not finish in 60 s");
+        }
+        assertTrue(cache.size() <= 50, "size " + cache.size());
+        assertTrue(taken.get() > 0, "entries were found again");
     }
 }

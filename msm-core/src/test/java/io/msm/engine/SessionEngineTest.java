@@ -745,9 +745,7 @@ class SessionEngineTest {
     private TestSession loadAndServe(TestSession s, java.util.function.Consumer<TestSession> body) {
         LoadResult r = engine.load(s.id());
         assertTrue(r.isFound(), r.reason());
-        TestSession copy = new TestSession(s.id(), clock.get());
-        copy.maxInactive = r.data().maxInactiveInterval();
-        copy.attributes.putAll(r.attributes());
+        TestSession copy = TestSession.loadedFrom(r, clock.get());
         engine.loaded(copy, r);
         request(copy, () -> body.accept(copy));
         idle();
@@ -788,6 +786,44 @@ class SessionEngineTest {
     }
 
     @Test
+    void nonStickyLoadGivesBackTheWholeSessionOnlyWhileMemcachedHoldsTheVeryBytesItLeftWith() {
+        engine(MsmConfig.STICKY, "false");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("name", new StringBuilder("alice")));
+        idle();
+        engine.released(s);
+        LoadResult r = engine.load(s.id());
+        assertSame(s, r.reusedSession(), "the object that wrote what memcached holds");
+        assertNull(r.data(), "nothing opened or decoded");
+        assertEquals(1, engine.statistics().get(Counter.LOADS_REUSED));
+        engine.loaded(s, r);
+        request(s, () -> { });
+        idle();
+        engine.released(s);
+        // the timeout watch's read of the copy (it ends a session from it) never takes the object: it decodes
+        assertNotNull(engine.decoder().decodeRead(s.id(), store.peek("n1", "p_" + s.id())).data());
+        // one bit of memcached's copy flipped, same length: the copy is opened and checked as any other
+        byte[] stored = store.peek("n1", "p_" + s.id()).clone();
+        stored[stored.length - 1] ^= 1;
+        store.put("n1", "p_" + s.id(), stored);
+        LoadResult flipped = engine.load(s.id());
+        assertNull(flipped.reusedSession());
+        // another Tomcat's copy: read and decoded, not this Tomcat's object
+        TestSession other = newSession("n1");
+        request(other, () -> other.set("name", "x"));
+        idle();
+        engine.released(other);
+        byte[] otherCopy = store.peek("n1", "p_" + other.id());
+        request(other, () -> other.set("name", "y")); // the object moves on; memcached holds "y" now
+        idle();
+        engine.released(other);
+        store.put("n1", "p_" + other.id(), otherCopy); // ... then another Tomcat's write brings "x" back
+        LoadResult back = engine.load(other.id());
+        assertNull(back.reusedSession(), "bytes the object did not leave with");
+        assertEquals("x", back.attributes().get("name"));
+    }
+
+    @Test
     void nonStickyAfterAFailedWriteTheNextLoadHasWhatMemcachedHolds() {
         engine(MsmConfig.STICKY, "false");
         TestSession s = newSession("n1");
@@ -795,8 +831,7 @@ class SessionEngineTest {
         idle();
         engine.released(s);
         LoadResult r = engine.load(s.id()); // takes the kept StringBuilder
-        TestSession copy = new TestSession(s.id(), clock.get());
-        copy.attributes.putAll(r.attributes());
+        TestSession copy = TestSession.loadedFrom(r, clock.get());
         engine.loaded(copy, r);
         store.disconnect("n1");
         // changed in place: the object the loaded version was read into now differs from what memcached holds

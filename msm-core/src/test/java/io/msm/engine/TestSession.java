@@ -10,12 +10,30 @@ final class TestSession implements ManagedSession {
     volatile boolean active = true;
     volatile int maxInactive = 60;
     volatile long thisAccessed;
+    /** {@link #mayBeReused()}: {@code false} stands for a request the container still finishes. */
+    volatile boolean reusable = true;
     final Map<String, Object> attributes = new ConcurrentHashMap<>();
     private final SessionState state = new SessionState();
 
     TestSession(String id, long now) {
         this.id = id;
         this.thisAccessed = now;
+    }
+
+    /**
+     * The session a load gives, as the adapter takes it: the object kept when it left memory if the load reused it,
+     * else a new one filled from the stored copy (then {@link SessionEngine#loaded} is the caller's).
+     */
+    static TestSession loadedFrom(LoadResult r, long now) {
+        if (r.reusedSession() != null) {
+            TestSession kept = (TestSession) r.reusedSession();
+            kept.thisAccessed = now;
+            return kept;
+        }
+        TestSession s = new TestSession(r.data().id(), now);
+        s.maxInactive = r.data().maxInactiveInterval();
+        s.attributes.putAll(r.attributes());
+        return s;
     }
 
     void set(String name, Object value) {
@@ -30,6 +48,11 @@ final class TestSession implements ManagedSession {
             state.attributeAccessed(name);
         }
         return value;
+    }
+
+    @Override
+    public boolean mayBeReused() {
+        return reusable;
     }
 
     @Override

@@ -331,6 +331,17 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
     }
 
     /**
+     * A new session, made for a request: it holds no attribute, so none can listen for activation until
+     * {@link #setAttribute} puts one (a session Tomcat fills another way, e.g. reading its own persisted sessions,
+     * keeps looking).
+     */
+    void created() {
+        if (attributes.isEmpty()) {
+            mayHaveActivationListener = false;
+        }
+    }
+
+    /**
      * Whether an attribute listens for activation. Such a session's objects are not kept for reuse when it leaves
      * memory (non-sticky): every load gives them a fresh copy and one {@code sessionDidActivate}, as before.
      */
@@ -344,6 +355,25 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
             }
         }
         return false;
+    }
+
+    /**
+     * Non-sticky: this session, which left memory, is back as it left (memcached holds the bytes it left with); only
+     * its access times are new.
+     */
+    void returned(long now, long lastAccessed) {
+        this.lastAccessedTime = lastAccessed;
+        this.thisAccessedTime = now;
+        this.isNew = false; // as any session built from memcached's copy
+    }
+
+    /**
+     * Not while Tomcat still finishes a request whose end msm's valve handled (its {@link #endAccess()} is to come):
+     * that call would count as the next request's end and date its access.
+     */
+    @Override
+    public boolean mayBeReused() {
+        return skipEndAccess.get() == 0;
     }
 
     /**

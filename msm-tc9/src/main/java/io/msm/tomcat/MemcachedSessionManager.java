@@ -210,6 +210,7 @@ public class MemcachedSessionManager extends ManagerStatistics {
         Session s = super.createSession(crossContext ? requestedId : null);
         e.config().maxInactiveInterval().ifPresent(s::setMaxInactiveInterval);
         if (s instanceof MemcachedSession) {
+            ((MemcachedSession) s).created();
             e.created((MemcachedSession) s);
             if (rc != null && rc.manager == this) {
                 rc.created(s.getIdInternal());

@@ -77,10 +77,16 @@ final class SessionEnds implements ExpiryWatch.Container {
     /** Ends the session read in {@code loaded}: its listeners fire here, then msm deletes it. */
     @Override
     public void expire(LoadResult loaded) {
-        MemcachedSession s = manager.emptySession();
         long lastAccessed = loaded.lastAccessedTime();
-        s.restore(loaded.data(), loaded.attributes(), lastAccessed, lastAccessed);
-        s.detachedId(loaded.data().id()); // never in the manager's map: a request cannot find it half-ended
+        MemcachedSession s;
+        if (loaded.reusedSession() instanceof MemcachedSession) { // the object this Tomcat kept (non-sticky)
+            s = (MemcachedSession) loaded.reusedSession();
+            s.returned(lastAccessed, lastAccessed);
+        } else {
+            s = manager.emptySession();
+            s.restore(loaded.data(), loaded.attributes(), lastAccessed, lastAccessed);
+            s.detachedId(loaded.data().id()); // never in the manager's map: a request cannot find it half-ended
+        }
         engine.loaded(s, loaded);
         s.expire(true);
     }

@@ -155,11 +155,25 @@ final class SessionLookup {
     }
 
     private MemcachedSession restore(SessionEngine e, LoadResult r) {
-        MemcachedSession s = manager.emptySession();
         long now = System.currentTimeMillis();
         // sticky: memcached holding the session means it is alive, so it counts as accessed now;
         // non-sticky: when any Tomcat last accessed it, dated by memcached (see SessionEngine.lastAccessed)
         long lastAccessed = e.config().sticky() ? now : r.lastAccessedTime();
+        if (r.reusedSession() instanceof MemcachedSession && ((MemcachedSession) r.reusedSession()).getManager() == manager) {
+            // non-sticky: memcached holds the very bytes this object left memory with; it returns as it left (it held
+            // no activation listener, so none is told either time)
+            MemcachedSession s = (MemcachedSession) r.reusedSession();
+            s.returned(now, lastAccessed);
+            manager.add(s);
+            try {
+                e.loaded(s, r);
+            } catch (RuntimeException | LinkageError ex) {
+                manager.removeResident(s.getIdInternal(), s);
+                throw ex;
+            }
+            return s;
+        }
+        MemcachedSession s = manager.emptySession();
         s.restore(r.data(), r.attributes(), now, lastAccessed);
         s.setId(r.data().id(), false);
         try {
