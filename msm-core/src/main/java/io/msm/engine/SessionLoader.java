@@ -182,6 +182,10 @@ final class SessionLoader {
             st.storeExpiresAt = loaded.storeExpiresAt();
             return;
         }
+        if (loaded.reusedSession() != null) {
+            throw new IllegalArgumentException("the load gave back the kept session object: only it can be loaded from it"
+                    + " (LoadResult.reusedSession())");
+        }
         st.storedId = loaded.data().id();
         st.storedHash = loaded.contentHash();
         if (config.sticky()) { // copy hashes serve sticky takeovers and expiry claims only (SessionDecoder)

@@ -75,8 +75,7 @@ class EngineKeysTest {
     private static TestSession loadedOn(SessionEngine e, String id) {
         LoadResult r = e.load(id);
         assertTrue(r.isFound(), id + ": " + r.status() + " " + r.reason());
-        TestSession s = new TestSession(id, 0);
-        s.attributes.putAll(r.attributes());
+        TestSession s = TestSession.loadedFrom(r, 0);
         e.loaded(s, r);
         return s;
     }

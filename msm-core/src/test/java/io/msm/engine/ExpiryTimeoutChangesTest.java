@@ -73,9 +73,7 @@ class ExpiryTimeoutChangesTest {
         LoadResult r = e.load(id);
         assertTrue(r.isFound(), r.status().toString());
         assertFalse(r.timedOut(), "a request that came before the timeout");
-        TestSession s = new TestSession(id, clock.get());
-        s.maxInactive = r.data().maxInactiveInterval();
-        s.attributes.putAll(r.attributes());
+        TestSession s = TestSession.loadedFrom(r, clock.get());
         e.loaded(s, r);
         e.requestStarted(s);
         return s;

@@ -87,8 +87,7 @@ class JoinSkewIT {
         }
         LoadResult r = e.load(id);
         assertTrue(r.isFound(), r.status() + " " + r.reason());
-        TestSession s = new TestSession(id, System.currentTimeMillis());
-        s.attributes.putAll(r.attributes());
+        TestSession s = TestSession.loadedFrom(r, System.currentTimeMillis());
         e.loaded(s, r);
         e.requestStarted(s);
         int count = (Integer) s.get("count") + 1;
