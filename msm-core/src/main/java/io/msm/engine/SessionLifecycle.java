@@ -45,7 +45,9 @@ final class SessionLifecycle {
         st.version = null;
         String id = session.id();
         if (v != null && session.isActive() && st.isStoredAs(id) && !base.unsaved.contains(session) && st.isSettled()) {
-            base.idle.keep(id, v, session, st.lastBlob, base.ctx.clock().getAsLong(), session.maxInactiveInterval());
+            // the whole object only for a session loaded here before: it has shown it comes back to this Tomcat
+            base.idle.keep(id, v, session, st.loadedHere ? st.lastBlob : null, base.ctx.clock().getAsLong(),
+                    session.maxInactiveInterval());
         }
     }
 

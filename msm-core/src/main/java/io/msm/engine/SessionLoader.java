@@ -173,6 +173,7 @@ final class SessionLoader {
     /** Records that {@code session} was just built from {@code loaded}, as memcached holds it. */
     void loaded(ManagedSession session, LoadResult loaded) {
         SessionState st = session.state();
+        st.loadedHere = true;
         if (loaded.reusedSession() == session) { // the object memcached's bytes came from: only the read's news
             st.cas = loaded.cas();
             st.version = loaded.version();

@@ -54,6 +54,12 @@ public final class SessionState {
      * wrote or read them, with the attribute objects they came from; {@code null} if unknown or not wanted.
      */
     volatile IdleSessionCache.Version version;
+    /**
+     * Non-sticky: this object was loaded from memcached here at least once. Only such a session's object is kept
+     * whole when it leaves memory ({@code idleSessionCache}): one made here that no request came back for (a
+     * crawler's, a user's whose next request went elsewhere) keeps only its attribute objects, as before.
+     */
+    volatile boolean loadedHere;
     /** Non-sticky: the last blob stored or loaded, for the secondary copy. */
     volatile byte[] lastBlob;
     /** When the last write of this session started ({@link System#nanoTime()}), for minBackupInterval. */

@@ -789,38 +789,54 @@ class SessionEngineTest {
     void nonStickyLoadGivesBackTheWholeSessionOnlyWhileMemcachedHoldsTheVeryBytesItLeftWith() {
         engine(MsmConfig.STICKY, "false");
         TestSession s = newSession("n1");
-        request(s, () -> s.set("name", new StringBuilder("alice")));
+        request(s, () -> s.set("count", 1));
         idle();
         engine.released(s);
+        String key = "p_" + s.id();
+        LoadResult first = engine.load(s.id());
+        assertNull(first.reusedSession(), "made here, never loaded here: only its attribute objects were kept");
+        TestSession loaded = TestSession.loadedFrom(first, clock.get());
+        engine.loaded(loaded, first);
+        request(loaded, () -> { });
+        idle();
+        engine.released(loaded);
         LoadResult r = engine.load(s.id());
-        assertSame(s, r.reusedSession(), "the object that wrote what memcached holds");
+        assertSame(loaded, r.reusedSession(), "loaded here before, and memcached holds what it left with");
         assertNull(r.data(), "nothing opened or decoded");
-        assertEquals(1, engine.statistics().get(Counter.LOADS_REUSED));
-        engine.loaded(s, r);
-        request(s, () -> { });
+        engine.loaded(loaded, r);
+        byte[] countOne = store.peek("n1", key);
+        request(loaded, () -> loaded.set("count", 2));
         idle();
-        engine.released(s);
-        // the timeout watch's read of the copy (it ends a session from it) never takes the object: it decodes
-        assertNotNull(engine.decoder().decodeRead(s.id(), store.peek("n1", "p_" + s.id())).data());
+        engine.released(loaded);
+        // another Tomcat's write brings older bytes back: decoded, not this Tomcat's object
+        store.put("n1", key, countOne);
+        LoadResult older = engine.load(s.id());
+        assertNull(older.reusedSession(), "bytes the object did not leave with");
+        assertEquals(1, older.attributes().get("count"));
+        TestSession fresh = TestSession.loadedFrom(older, clock.get());
+        engine.loaded(fresh, older);
+        request(fresh, () -> fresh.set("count", 3));
+        idle();
+        engine.released(fresh);
         // one bit of memcached's copy flipped, same length: the copy is opened and checked as any other
-        byte[] stored = store.peek("n1", "p_" + s.id()).clone();
-        stored[stored.length - 1] ^= 1;
-        store.put("n1", "p_" + s.id(), stored);
-        LoadResult flipped = engine.load(s.id());
-        assertNull(flipped.reusedSession());
-        // another Tomcat's copy: read and decoded, not this Tomcat's object
-        TestSession other = newSession("n1");
-        request(other, () -> other.set("name", "x"));
+        byte[] flippedBytes = store.peek("n1", key).clone();
+        flippedBytes[flippedBytes.length - 1] ^= 1;
+        store.put("n1", key, flippedBytes);
+        assertNull(engine.load(s.id()).reusedSession());
+        // the timeout watch's read of a copy (it ends a session from it) never takes the object: it decodes
+        TestSession t = newSession("n1");
+        request(t, () -> t.set("count", 1));
         idle();
-        engine.released(other);
-        byte[] otherCopy = store.peek("n1", "p_" + other.id());
-        request(other, () -> other.set("name", "y")); // the object moves on; memcached holds "y" now
+        engine.released(t);
+        LoadResult tLoad = engine.load(t.id());
+        TestSession tLoaded = TestSession.loadedFrom(tLoad, clock.get());
+        engine.loaded(tLoaded, tLoad);
+        request(tLoaded, () -> { });
         idle();
-        engine.released(other);
-        store.put("n1", "p_" + other.id(), otherCopy); // ... then another Tomcat's write brings "x" back
-        LoadResult back = engine.load(other.id());
-        assertNull(back.reusedSession(), "bytes the object did not leave with");
-        assertEquals("x", back.attributes().get("name"));
+        engine.released(tLoaded);
+        LoadResult read = engine.decoder().decodeRead(t.id(), store.peek("n1", "p_" + t.id()));
+        assertNotNull(read.data());
+        assertNull(read.reusedSession());
     }
 
     @Test
