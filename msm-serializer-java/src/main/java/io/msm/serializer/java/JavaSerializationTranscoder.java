@@ -2,14 +2,13 @@ package io.msm.serializer.java;
 
 import io.msm.internal.GadgetClasses;
 import io.msm.internal.HashWork;
+import io.msm.internal.ObjectPool;
 import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.spi.TranscoderException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -52,6 +51,8 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
     private final boolean copyCollections;
     private final String name;
     private final Set<String> reportedUnserializable = ConcurrentHashMap.newKeySet();
+    /** Object streams kept for reuse (a write's bytes are those of a new stream). */
+    private final ObjectPool<ReusableObjectOutput> streams = new ObjectPool<>(ObjectPool.defaultCapacity());
 
     /**
      * @param configuredFilter a {@code deserializationFilter} pattern, or {@code null}
@@ -91,7 +92,7 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             }
         });
         try {
-            return writeLeavingOut(serializable, JavaSerializationTranscoder::write);
+            return writeLeavingOut(serializable, this::write);
         } catch (RuntimeException e) {
             throw e instanceof TranscoderException ? e : copyRaced(e);
         }
@@ -171,34 +172,43 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             }
         });
         try {
-            return writeLeavingOut(serializable, JavaSerializationTranscoder::writeAnchor);
+            return writeLeavingOut(serializable, this::writeAnchor);
         } catch (RuntimeException e) {
             throw e instanceof TranscoderException ? e : copyRaced(e);
         }
     }
 
-    private static byte[] writeAnchor(Map<String, Object> attributes) throws IOException {
-        Buffer buffer = new Buffer();
-        try (ObjectOutputStream out = new ObjectOutputStream(buffer)) {
+    private byte[] writeAnchor(Map<String, Object> attributes) throws IOException {
+        return pooled(out -> {
             out.writeObject(Integer.valueOf(attributes.size()));
             for (Map.Entry<String, Object> e : attributes.entrySet()) {
                 out.writeObject(e.getKey());
                 out.writeObject(e.getValue());
             }
-        }
-        return buffer.toByteArray();
+        });
     }
 
-    private static byte[] write(Map<String, Object> attributes) throws IOException {
-        Buffer buffer = new Buffer();
-        try (ObjectOutputStream out = new ObjectOutputStream(buffer)) {
+    private byte[] write(Map<String, Object> attributes) throws IOException {
+        return pooled(out -> {
             out.writeInt(attributes.size());
             for (Map.Entry<String, Object> e : attributes.entrySet()) {
                 out.writeObject(e.getKey());
                 out.writeObject(e.getValue());
             }
+        });
+    }
+
+    /** {@code body} written by a stream from the pool (or a new one); a stream whose write threw is dropped. */
+    private byte[] pooled(ReusableObjectOutput.Body body) throws IOException {
+        ReusableObjectOutput stream = streams.take();
+        if (stream == null) {
+            stream = new ReusableObjectOutput();
         }
-        return buffer.toByteArray();
+        byte[] bytes = stream.write(body);
+        if (stream.reusable()) {
+            streams.give(stream);
+        }
+        return bytes;
     }
 
     @Override
@@ -269,17 +279,5 @@ public final class JavaSerializationTranscoder implements SessionAttributesTrans
             }
             return objects;
         });
-    }
-
-    /** A ByteArrayOutputStream that hands out its array without a copy when it is exactly full. */
-    private static final class Buffer extends ByteArrayOutputStream {
-        Buffer() {
-            super(512);
-        }
-
-        @Override
-        public synchronized byte[] toByteArray() {
-            return count == buf.length ? buf : super.toByteArray();
-        }
     }
 }

@@ -3,7 +3,7 @@ package io.msm.serializer.kryo;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-import com.esotericsoftware.kryo.util.Pool;
+import io.msm.internal.ObjectPool;
 import io.msm.spi.SessionAttributesTranscoder;
 import io.msm.spi.TranscoderException;
 import java.lang.System.Logger.Level;
@@ -36,17 +36,19 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
     private static final int MAX_POOLED_BUFFER = 1 << 20;
 
     private final String name;
-    private final Pool<Worker> pool;
+    /** Workers kept for reuse (without a lock: Kryo's own pool is a LinkedBlockingQueue, a lock per use). */
+    private final ObjectPool<Worker> pool = new ObjectPool<>(ObjectPool.defaultCapacity());
+    private final Supplier<Kryo> kryoFactory;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
     KryoTranscoder(String name, Supplier<Kryo> kryoFactory) {
         this.name = name;
-        this.pool = new Pool<>(true, false, Math.max(8, 4 * Runtime.getRuntime().availableProcessors())) {
-            @Override
-            protected Worker create() {
-                return new Worker(kryoFactory.get());
-            }
-        };
+        this.kryoFactory = kryoFactory;
+    }
+
+    private Worker obtain() {
+        Worker w = pool.take();
+        return w != null ? w : new Worker(kryoFactory.get());
     }
 
     /** A Kryo instance with its reusable buffers. */
@@ -62,7 +64,7 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
 
     @Override
     public byte[] serialize(Map<String, Object> attributes) {
-        Worker w = pool.obtain();
+        Worker w = obtain();
         try {
             try {
                 return write(w, attributes);
@@ -92,7 +94,7 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
             if (w.output.getBuffer().length > MAX_POOLED_BUFFER) {
                 w.output = new Output(4096, -1);
             }
-            pool.free(w);
+            pool.give(w);
         }
     }
 
@@ -132,7 +134,7 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
         if (data[1] != FORMAT_VERSION) {
             throw new TranscoderException("unknown Kryo blob format version " + data[1]);
         }
-        Worker w = pool.obtain();
+        Worker w = obtain();
         Kryo kryo = w.kryo;
         Input in = w.input;
         String attribute = null;
@@ -162,7 +164,7 @@ final class KryoTranscoder implements SessionAttributesTranscoder {
         } finally {
             kryo.reset();
             in.setBuffer(new byte[0]);
-            pool.free(w);
+            pool.give(w);
         }
     }
 
