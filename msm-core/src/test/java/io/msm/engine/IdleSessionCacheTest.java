@@ -164,4 +164,52 @@ class IdleSessionCacheTest {
         assertTrue(cache.size() <= 50, "size " + cache.size());
         assertTrue(taken.get() > 0, "entries were found again");
     }
+
+    /** Loads of one session racing on one Tomcat: the kept object goes to one of them, whole or as attributes. */
+    @Test
+    void racingLoadsGetTheKeptObjectOnceAndItCanBeKeptAgainAfter() throws Exception {
+        IdleSessionCache cache = new IdleSessionCache(10);
+        byte[] blob = {9, 9, 9};
+        for (int round = 0; round < 200; round++) {
+            TestSession s = left("a");
+            IdleSessionCache.Version v = version(5, 3);
+            cache.keep("a", v, s, blob, round, 60);
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(3);
+            java.util.concurrent.atomic.AtomicInteger handedOut = new java.util.concurrent.atomic.AtomicInteger();
+            Runnable whole = () -> {
+                await(together);
+                if (cache.takeSession("a", blob.clone()) != null) {
+                    handedOut.incrementAndGet();
+                }
+            };
+            Runnable attributes = () -> {
+                await(together);
+                if (cache.take("a", 5, 3) != null) {
+                    handedOut.incrementAndGet();
+                }
+            };
+            Thread t1 = new Thread(whole);
+            Thread t2 = new Thread(whole);
+            Thread t3 = new Thread(attributes);
+            t1.start();
+            t2.start();
+            t3.start();
+            for (Thread t : new Thread[] {t1, t2, t3}) {
+                t.join(10_000);
+                assertTrue(!t.isAlive(), "a load did not finish");
+            }
+            assertEquals(1, handedOut.get(), "round " + round);
+        }
+        TestSession back = left("a");
+        cache.keep("a", version(6, 3), back, blob, 1000, 60);
+        assertSame(back, cache.takeSession("a", blob.clone()).session, "kept again after it was handed out");
+    }
+
+    private static void await(java.util.concurrent.CyclicBarrier barrier) {
+        try {
+            barrier.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }
