@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Non-sticky ({@code idleSessionCache}): sessions that left this Tomcat's memory, each with the bytes memcached held
@@ -40,8 +39,6 @@ final class IdleSessionCache {
         final byte[] blob;
         final long keptAt;
         final long maxAgeMillis;
-        /** Handed out (whole or as attributes): an entry is handed out once, even while still in the map. */
-        private final AtomicBoolean taken = new AtomicBoolean();
 
         Entry(Version version, ManagedSession session, byte[] blob, long keptAt, long maxAgeMillis) {
             this.version = version;
@@ -49,11 +46,6 @@ final class IdleSessionCache {
             this.blob = blob;
             this.keptAt = keptAt;
             this.maxAgeMillis = maxAgeMillis;
-        }
-
-        /** Whether this caller is the one the entry is handed to. */
-        boolean claim() {
-            return taken.compareAndSet(false, true);
         }
     }
 
@@ -96,31 +88,27 @@ final class IdleSessionCache {
      */
     synchronized Map<String, Object> take(String id, long hash, int length) {
         Entry e = entries.remove(id);
-        return e != null && e.version.hash == hash && e.version.length == length && e.claim() ? e.version.attributes
-                : null;
+        return e != null && e.version.hash == hash && e.version.length == length ? e.version.attributes : null;
     }
 
     /**
      * The whole session object kept for {@code id}, removed from the cache, if memcached still holds exactly the
      * bytes it held when the session left memory ({@code blob}, compared byte by byte: no signature or decryption is
      * skipped for bytes other than those this Tomcat opened or wrote) and nothing changed the object since;
-     * {@code null} otherwise (the entry stays for {@link #take}). One look-up under the lock: the entry handed out
-     * is claimed, not removed (a request's load takes the lock once); it stays in the map, never handed out again,
-     * until the session is kept again, forgotten or evicted.
+     * {@code null} otherwise (the entry stays for {@link #take}). One look-up under the lock, the comparison
+     * included (a few hundred nanoseconds for a typical session): a request's load takes the lock once.
      */
-    Entry takeSession(String id, byte[] blob) {
-        Entry e;
-        synchronized (this) {
-            e = entries.get(id);
-        }
-        if (e == null || e.session == null || !Arrays.equals(e.blob, blob)) { // compared outside the lock
+    synchronized Entry takeSession(String id, byte[] blob) {
+        Entry e = entries.get(id);
+        if (e == null || e.session == null || !Arrays.equals(e.blob, blob)) {
             return null;
         }
         ManagedSession s = e.session;
         if (!s.isActive() || !s.state().isSettled() || !s.state().isStoredAs(id) || !s.mayBeReused()) {
             return null;
         }
-        return e.claim() ? e : null;
+        entries.remove(id);
+        return e;
     }
 
     synchronized void forget(String id) {

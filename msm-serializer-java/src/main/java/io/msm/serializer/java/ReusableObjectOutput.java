@@ -6,16 +6,16 @@ import java.io.OutputStream;
 import java.util.Arrays;
 
 /**
- * An {@link ObjectOutputStream} kept for the next write: each write starts with {@link ObjectOutputStream#reset()}
- * (every object handle forgotten) and the reset's one-byte marker is cut from the output, so a write's bytes are
- * exactly those of a new stream that writes the same objects. What reuse saves is the stream's construction, the
- * growth of its handle table and the growth and locking of a {@code ByteArrayOutputStream}: about a fifth of a
- * typical session's serialization (BENCHMARKS.md). A stream whose write failed is not reused, nor one whose buffer
- * grew past {@link #MAX_KEPT_BYTES}.
+ * An {@link ObjectOutputStream} kept for the next write: each write ends with {@link ObjectOutputStream#reset()}
+ * (every object handle forgotten, so a kept stream references no object it wrote) and the reset's one-byte marker is
+ * cut from the next write's output, so a write's bytes are exactly those of a new stream that writes the same
+ * objects. Reuse saves the stream's construction, the growth of its handle table and the growth and locking of a
+ * {@code ByteArrayOutputStream}: about a fifth of a typical session's serialization (BENCHMARKS.md, "Reused object
+ * streams"). A stream whose write failed is not reused, nor one whose buffer grew past {@link #MAX_KEPT_BYTES}.
  */
 final class ReusableObjectOutput {
     /** A stream whose output grew larger than this is dropped after use rather than kept with its buffers. */
-    static final int MAX_KEPT_BYTES = 256 * 1024;
+    static final int MAX_KEPT_BYTES = 64 * 1024;
     private static final int FIRST_BUFFER = 8192;
     private static final byte TC_RESET = 0x79;
 
@@ -46,16 +46,17 @@ final class ReusableObjectOutput {
             throw new IllegalStateException("a stream whose write failed is not reused");
         }
         failed = true; // until this write completes
-        bytes.count = headerLength;
-        out.reset();
-        if (bytes.count != headerLength + 1 || bytes.buf[headerLength] != TC_RESET) {
-            throw new IllegalStateException("the stream's reset wrote " + (bytes.count - headerLength) + " bytes");
-        }
-        bytes.count = headerLength;
+        bytes.count = headerLength; // after the last write's reset marker: cut
         body.writeTo(out);
         out.flush();
+        byte[] written = Arrays.copyOf(bytes.buf, bytes.count);
+        int end = bytes.count;
+        out.reset(); // now, not at the next write: a kept stream holds no object of the session it wrote
+        if (bytes.count != end + 1 || bytes.buf[end] != TC_RESET) {
+            throw new IllegalStateException("the stream's reset wrote " + (bytes.count - end) + " bytes");
+        }
         failed = false;
-        return Arrays.copyOf(bytes.buf, bytes.count);
+        return written;
     }
 
     /** Whether this stream may serve another write: its last one completed and its buffer is not too large. */

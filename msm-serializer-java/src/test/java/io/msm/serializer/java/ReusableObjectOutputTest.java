@@ -3,6 +3,7 @@ package io.msm.serializer.java;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.ObjectOutputStream;
+import java.lang.ref.WeakReference;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Date;
@@ -67,6 +69,23 @@ class ReusableObjectOutputTest {
             out.writeObject(new Date(0));
         };
         assertArrayEquals(fresh(anchorStyle), stream.write(anchorStyle));
+    }
+
+    /** A stream kept for the next write does not keep the last session's objects alive (its handles are reset). */
+    @Test
+    void aKeptStreamHoldsNoObjectItWrote() throws IOException {
+        ReusableObjectOutput stream = new ReusableObjectOutput();
+        Map<String, Object> s = session(5);
+        WeakReference<Object> cart = new WeakReference<>(s.get("cart"));
+        stream.write(attributes(s));
+        s = null;
+        for (int i = 0; i < 50 && cart.get() != null; i++) {
+            System.gc();
+        }
+        assertNull(cart.get(), "the stream still references the session's cart");
+        assertTrue(stream.reusable());
+        Map<String, Object> next = session(2);
+        assertArrayEquals(fresh(attributes(next)), stream.write(attributes(next)));
     }
 
     @Test
