@@ -96,6 +96,33 @@ class NonStickyIT extends MsmIT {
         assertLargeSession(b, tc1, cart.toString(), 6);
     }
 
+    /**
+     * A smaller session holding a cart (a list changed in place) and a counter is stored in two chunks (issue 26):
+     * a request that only counts reuses the cart's bytes, on the Tomcat that wrote them and on one that read them.
+     * Every change is there on the next request, wherever it goes.
+     */
+    @Test
+    void aSmallSessionStoredSplitKeepsEveryChangeOnEitherTomcat() {
+        EmbeddedTomcat tc1 = nonSticky("tc1");
+        EmbeddedTomcat tc2 = nonSticky("tc2");
+        Browser b = new Browser();
+        assertEquals("cart=[a]", b.get(tc1.url("/cart?add=a")).body.trim());
+        StringBuilder cart = new StringBuilder("a");
+        EmbeddedTomcat[] order = {tc1, tc1, tc2, tc2, tc1, tc2, tc1, tc1};
+        for (int i = 1; i <= order.length; i++) {
+            EmbeddedTomcat t = order[i - 1];
+            assertEquals(i, b.get(t.url("/counter")).count(), "request " + i + " on " + t.route());
+            if (i % 3 == 0) {
+                cart.append(", item").append(i);
+                assertEquals("cart=[" + cart + "]", b.get(t.url("/cart?add=item" + i)).body.trim(), t.route());
+            }
+        }
+        for (EmbeddedTomcat t : new EmbeddedTomcat[] {tc2, tc1, tc2}) {
+            assertEquals("cart=[" + cart + "]", b.get(t.url("/cart")).body.trim(), "read on " + t.route());
+        }
+        assertEquals(order.length + 1, b.get(tc2.url("/counter")).count());
+    }
+
     @Test
     void aTomcatReusesTheObjectsItKeptOnlyWhileMemcachedHoldsTheirVersion() {
         EmbeddedTomcat tc1 = nonSticky("tc1");

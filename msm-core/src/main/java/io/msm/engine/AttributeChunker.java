@@ -23,6 +23,13 @@ import java.util.Set;
  * <p>
  * Attributes in different chunks are serialized separately: an object two of them share is read back as two copies
  * (as with a session moved between Tomcats by DeltaManager, or stored by Spring Session).
+ * <p>
+ * Non-sticky, a smaller session holding both kinds of values is written in two chunks: the attributes whose values
+ * may change in place (a cart, a user object, a list) in one, those holding immutable values ({@link ImmutableValues}:
+ * strings, numbers, dates) in the other. The first chunk's bytes are reused while its attributes hold the same objects
+ * and no request wrote, removed or read any of them, so a request that only sets a counter or a token serializes the
+ * immutable values alone. Objects the mutable attributes share are still in one graph; an immutable value is stored
+ * apart from a mutable object that also holds it, and read back as an equal copy.
  */
 final class AttributeChunker {
     /** Attributes serializing to at least this many bytes are written in chunks from the session's next write. */
@@ -57,8 +64,11 @@ final class AttributeChunker {
         final Set<String> small = new HashSet<>();
         /** The shared chunk's size when the small attributes were last sorted again (it grew past the threshold). */
         int sharedBytesSorted;
+        /** A smaller session written split: its mutable values' chunk; {@code null} otherwise. */
+        Piece mutable;
     }
 
+    /** Bytes and what they were serialized from: one attribute's object, or (split) the map of mutable values. */
     static final class Piece {
         final Object value;
         final byte[] bytes;
@@ -67,18 +77,37 @@ final class AttributeChunker {
             this.value = value;
             this.bytes = bytes;
         }
+
+        /** Split: whether {@code mutable} holds the very objects these bytes came from, none of them accessed. */
+        boolean serializes(Map<String, Object> mutable, Set<String> accessed) {
+            Map<?, ?> last = (Map<?, ?>) value;
+            if (accessed == null || last.size() != mutable.size()) {
+                return false;
+            }
+            for (Map.Entry<String, Object> e : mutable.entrySet()) {
+                if (last.get(e.getKey()) != e.getValue() || accessed.contains(e.getKey())) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /**
-     * The layout of a session just read from {@code data} into {@code attributes} (the objects the session holds), so
-     * that its first write reuses the chunks of large attributes no request touched; {@code null} if it was stored
-     * whole.
+     * The layout of a session just read from {@code data} (its attribute objects and, if it was deserialized from
+     * chunks, what each chunk held: {@code read}), so that its first write reuses the chunks no request touched;
+     * {@code null} if it was stored whole.
      */
-    static Layout layoutOf(io.msm.codec.SessionData data, Map<String, Object> attributes) {
+    static Layout layoutOf(io.msm.codec.SessionData data, IdleSessionCache.Version read) {
         if (!data.isChunked()) {
             return null;
         }
+        Map<String, Object> attributes = read.attributes;
         List<String> names = data.attributeChunkNames();
+        if (!names.stream().anyMatch(java.util.Objects::nonNull)
+                && SessionDecoder.length(data.attributeChunks()) < CHUNKED_SESSION_BYTES) {
+            return splitLayoutOf(data, read);
+        }
         Layout layout = new Layout();
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
@@ -98,15 +127,46 @@ final class AttributeChunker {
         return layout;
     }
 
+    /**
+     * A smaller session read from chunks (written split): the chunk that held its mutable values alone, reused while
+     * they are untouched; {@code null} if there is none, or it is not known what each chunk held.
+     */
+    private static Layout splitLayoutOf(io.msm.codec.SessionData data, IdleSessionCache.Version read) {
+        List<Set<String>> held = read.chunkNames;
+        if (held == null || held.stream().mapToInt(Set::size).sum() != read.attributes.size()) {
+            return null; // an attribute in two chunks: which object is whose is unclear
+        }
+        for (int i = 0; i < held.size(); i++) {
+            Map<String, Object> mutable = new LinkedHashMap<>();
+            for (String name : held.get(i)) {
+                Object value = read.attributes.get(name);
+                if (ImmutableValues.cannotChange(value)) {
+                    mutable = null;
+                    break;
+                }
+                mutable.put(name, value);
+            }
+            if (mutable != null && !mutable.isEmpty()) {
+                Layout layout = new Layout();
+                layout.mutable = new Piece(mutable, data.attributeChunks().get(i));
+                return layout;
+            }
+        }
+        return null;
+    }
+
     private final SessionAttributesTranscoder transcoder;
     /** {@code maxAttributeSize}; 0 for none. */
     private final int cap;
     private final TooLarge tooLarge;
+    /** Non-sticky: smaller sessions are written split (see the class comment). */
+    private final boolean split;
 
-    AttributeChunker(SessionAttributesTranscoder transcoder, int cap, TooLarge tooLarge) {
+    AttributeChunker(SessionAttributesTranscoder transcoder, int cap, TooLarge tooLarge, boolean split) {
         this.transcoder = transcoder;
         this.cap = cap;
         this.tooLarge = tooLarge;
+        this.split = split;
     }
 
     /**
@@ -118,6 +178,13 @@ final class AttributeChunker {
     Serialized serialize(SessionState st, Map<String, Object> attributes, Set<String> accessed) {
         Layout last = st.layout;
         st.layout = null;
+        if (split && (last == null || last.mutable != null)) {
+            Serialized s = split(st, last, attributes, accessed);
+            if (s != null) {
+                return s;
+            }
+            last = null;
+        }
         if (last == null) {
             Serialized whole = whole(attributes);
             if (whole.chunks.get(0).length < CHUNKED_SESSION_BYTES) {
@@ -154,6 +221,33 @@ final class AttributeChunker {
         }
         st.layout = next;
         return new Serialized(d.chunks, d.names, written);
+    }
+
+    /**
+     * A smaller session in two chunks: its mutable values (the last write's bytes if they still hold), its immutable
+     * ones; {@code null} if it holds only one kind, or is large, or a chunk is over {@code maxAttributeSize}.
+     */
+    private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed) {
+        Map<String, Object> mutable = new LinkedHashMap<>();
+        Map<String, Object> fixed = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            (ImmutableValues.cannotChange(e.getValue()) ? fixed : mutable).put(e.getKey(), e.getValue());
+        }
+        if (mutable.isEmpty() || fixed.isEmpty()) {
+            return null;
+        }
+        Piece kept = last == null ? null : last.mutable;
+        byte[] changing = kept != null && kept.serializes(mutable, accessed) ? kept.bytes
+                : transcoder.serialize(mutable);
+        byte[] steady = transcoder.serialize(fixed);
+        if (changing.length + steady.length >= CHUNKED_SESSION_BYTES
+                || cap > 0 && (changing.length > cap || steady.length > cap)) {
+            return null;
+        }
+        Layout next = new Layout();
+        next.mutable = new Piece(mutable, changing);
+        st.layout = next;
+        return new Serialized(List.of(changing, steady), java.util.Arrays.asList(null, null), attributes);
     }
 
     /** A chunked write being put together: its chunks so far, the layout for the next write, the shared attributes. */

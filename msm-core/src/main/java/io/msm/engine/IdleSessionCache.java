@@ -3,7 +3,9 @@ package io.msm.engine;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Non-sticky ({@code idleSessionCache}): sessions that left this Tomcat's memory, each with the bytes memcached held
@@ -22,11 +24,21 @@ final class IdleSessionCache {
         final long hash;
         final int length;
         final Map<String, Object> attributes;
+        /**
+         * Deserialized from chunks: the attribute names each chunk held (what the next write may reuse a chunk for);
+         * {@code null} otherwise.
+         */
+        final List<Set<String>> chunkNames;
 
         Version(long hash, int length, Map<String, Object> attributes) {
+            this(hash, length, attributes, null);
+        }
+
+        Version(long hash, int length, Map<String, Object> attributes, List<Set<String>> chunkNames) {
             this.hash = hash;
             this.length = length;
             this.attributes = attributes;
+            this.chunkNames = chunkNames;
         }
     }
 

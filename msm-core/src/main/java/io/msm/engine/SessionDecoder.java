@@ -222,8 +222,10 @@ final class SessionDecoder {
             return new IdleSessionCache.Version(hash, length, transcoder.deserialize(chunks.get(0)));
         }
         Map<String, Object> attributes = new LinkedHashMap<>();
+        List<Set<String>> chunkNames = new java.util.ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
             Map<String, Object> part = transcoder.deserialize(chunks.get(i));
+            chunkNames.add(part.keySet());
             String name = data.attributeChunkNames().get(i);
             // a chunk named for one attribute holds that one alone (or none, if the serializer skipped it): its bytes
             // stand for it at the next write
@@ -232,7 +234,7 @@ final class SessionDecoder {
             }
             attributes.putAll(part);
         }
-        return new IdleSessionCache.Version(hash, length, attributes);
+        return new IdleSessionCache.Version(hash, length, attributes, chunkNames);
     }
 
     static long attributesHash(List<byte[]> chunks) {

@@ -33,7 +33,8 @@ final class SessionEncoder {
 
     SessionEncoder(EngineBase base) {
         this.base = base;
-        this.chunker = new AttributeChunker(base.transcoder, base.config.maxAttributeSize(), this::attributeTooLarge);
+        this.chunker = new AttributeChunker(base.transcoder, base.config.maxAttributeSize(), this::attributeTooLarge,
+                !base.config.sticky());
         this.attributeFilter = base.config.sessionAttributeFilter().orElse(null);
     }
 

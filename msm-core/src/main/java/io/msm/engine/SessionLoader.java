@@ -195,7 +195,7 @@ final class SessionLoader {
         st.cas = loaded.cas();
         st.lastBlob = mode.keptBlob(loaded.blob());
         st.version = idle == null ? null : loaded.version();
-        st.layout = AttributeChunker.layoutOf(loaded.data(), loaded.attributes());
+        st.layout = AttributeChunker.layoutOf(loaded.data(), loaded.version());
         if (st.layout != null) {
             st.recordAccessedNames();
         }

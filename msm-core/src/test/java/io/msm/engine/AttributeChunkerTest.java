@@ -44,7 +44,22 @@ class AttributeChunkerTest {
     private final SessionState st = new SessionState();
 
     private AttributeChunker chunker(int cap) {
-        return new AttributeChunker(transcoder, cap, (name, size) -> tooLarge.add(name + "=" + size));
+        return new AttributeChunker(transcoder, cap, (name, size) -> tooLarge.add(name + "=" + size), false);
+    }
+
+    /** Non-sticky: smaller sessions are written split. */
+    private AttributeChunker splitting(int cap) {
+        return new AttributeChunker(transcoder, cap, (name, size) -> tooLarge.add(name + "=" + size), true);
+    }
+
+    /** A smaller session holding both kinds of values: mutable (a user object, a cart) and immutable ones. */
+    private static Map<String, Object> mixed() {
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("user", new StringBuilder("alice"));
+        a.put("token", "t0");
+        a.put("cart", new StringBuilder("a"));
+        a.put("counter", 1);
+        return a;
     }
 
     private Map<String, Object> read(AttributeChunker.Serialized s) {
@@ -82,7 +97,7 @@ class AttributeChunkerTest {
         io.msm.codec.SessionData data = io.msm.codec.SessionData.builder("X-n1")
                 .attributeChunks(first.chunks, first.names).build();
         SessionState other = new SessionState();
-        other.layout = AttributeChunker.layoutOf(data, read(first));
+        other.layout = AttributeChunker.layoutOf(data, new IdleSessionCache.Version(0, 0, read(first)));
         transcoder.calls.clear();
         c.serialize(other, a, Set.of());
         assertEquals(1, transcoder.calls.size(), "read on another Tomcat: not sorted again");
@@ -198,7 +213,7 @@ class AttributeChunkerTest {
         Map<String, Object> read = read(written); // what another Tomcat deserializes
 
         SessionState other = new SessionState();
-        other.layout = AttributeChunker.layoutOf(data, read);
+        other.layout = AttributeChunker.layoutOf(data, new IdleSessionCache.Version(0, 0, read));
         other.recordAccessedNames();
         assertEquals(Set.of("history", "cart"), other.layout.pieces.keySet());
         other.attributeAccessed("counter");
@@ -210,7 +225,8 @@ class AttributeChunkerTest {
         assertEquals(2, read(next).get("counter"));
 
         io.msm.codec.SessionData whole = io.msm.codec.SessionData.builder("X-n1").attributes(new byte[0]).build();
-        assertNull(AttributeChunker.layoutOf(whole, Map.of("user", "alice")), "stored in one chunk: none");
+        assertNull(AttributeChunker.layoutOf(whole, new IdleSessionCache.Version(0, 0, Map.of("user", "alice"))),
+                "stored in one chunk: none");
     }
 
     @Test
@@ -228,6 +244,120 @@ class AttributeChunkerTest {
         st.attributeAccessed("user");
         assertNull(st.takeAccessedNames(true), "not recorded: the last write did not ask for names");
         assertEquals(Set.of(), st.takeAccessedNames(true));
+    }
+
+    @Test
+    void splitASmallSessionSerializesOnlyItsImmutableValuesWhileTheOthersAreUntouched() {
+        AttributeChunker c = splitting(0);
+        Map<String, Object> a = mixed();
+        AttributeChunker.Serialized first = c.serialize(st, a, null);
+        assertEquals(java.util.Arrays.asList(null, null), first.names, "two shared chunks");
+        assertEquals(List.of(Set.of("user", "cart"), Set.of("token", "counter")), transcoder.calls);
+        assertEquals(stringsOf(a), stringsOf(read(first)));
+        assertEquals(a, first.attributes);
+
+        for (int i = 2; i <= 3; i++) {
+            transcoder.calls.clear();
+            a.put("counter", i);
+            a.put("token", "t" + i);
+            AttributeChunker.Serialized next = c.serialize(st, a, Set.of("counter", "token"));
+            assertEquals(List.of(Set.of("token", "counter")), transcoder.calls, "write " + i);
+            assertSame(first.chunks.get(0), next.chunks.get(0), "the mutable values' bytes of the first write");
+            assertEquals(stringsOf(a), stringsOf(read(next)));
+        }
+    }
+
+    @Test
+    void splitAMutableValueAccessedReplacedOrRemovedIsSerializedAgain() {
+        AttributeChunker c = splitting(0);
+        Map<String, Object> a = mixed();
+        c.serialize(st, a, null);
+
+        StringBuilder cart = (StringBuilder) a.get("cart");
+        cart.append("b"); // changed in place by a request that read it
+        transcoder.calls.clear();
+        AttributeChunker.Serialized s = c.serialize(st, a, Set.of("cart"));
+        assertTrue(transcoder.serialized("cart"));
+        assertEquals("ab", read(s).get("cart").toString());
+
+        a.put("user", new StringBuilder("bob")); // another object, even if no request said so
+        s = c.serialize(st, a, Set.of());
+        assertEquals("bob", read(s).get("user").toString());
+
+        a.put("cart2", new StringBuilder("c")); // a new one, not said either
+        s = c.serialize(st, a, Set.of());
+        assertEquals("c", read(s).get("cart2").toString());
+
+        a.remove("cart");
+        s = c.serialize(st, a, Set.of());
+        assertEquals(Set.of("user", "token", "counter", "cart2"), read(s).keySet());
+
+        cart.append("lost?"); // no longer in the session: a removed attribute does not come back
+        transcoder.calls.clear();
+        s = c.serialize(st, a, null); // anything may have changed
+        assertTrue(transcoder.serialized("user"));
+        assertEquals(Set.of("user", "token", "counter", "cart2"), read(s).keySet());
+    }
+
+    @Test
+    void splitNeedsBothKindsOfValuesAndASmallSession() {
+        AttributeChunker c = splitting(0);
+        for (Map<String, Object> a : List.of(Map.<String, Object>of("user", "alice", "counter", 1),
+                Map.<String, Object>of("cart", new StringBuilder("a")))) {
+            AttributeChunker.Serialized s = c.serialize(st, a, Set.of());
+            assertEquals(1, s.chunks.size(), a.toString());
+            assertNull(s.names);
+            assertNull(st.layout);
+        }
+        Map<String, Object> large = large();
+        AttributeChunker.Serialized sorted = c.serialize(st, large, null);
+        assertEquals(java.util.Arrays.asList("history", "cart", null), sorted.names, "large: chunked as before");
+        assertNull(st.layout.mutable);
+        large.put("counter", 2);
+        transcoder.calls.clear();
+        AttributeChunker.Serialized next = c.serialize(st, large, Set.of("counter"));
+        assertEquals(List.of(Set.of("user", "counter")), transcoder.calls);
+        assertSame(sorted.chunks.get(0), next.chunks.get(0));
+    }
+
+    @Test
+    void splitAChunkOverMaxAttributeSizeIsLeftOutAsWhenWrittenWhole() {
+        AttributeChunker c = splitting(1_000);
+        Map<String, Object> a = mixed();
+        a.put("history", new StringBuilder("h".repeat(2_000)));
+        AttributeChunker.Serialized s = c.serialize(st, a, null);
+        assertEquals(Set.of("user", "token", "cart", "counter"), read(s).keySet());
+        assertEquals(read(s).keySet(), s.attributes.keySet());
+        assertTrue(tooLarge.get(0).startsWith("history="), tooLarge.toString());
+    }
+
+    @Test
+    void splitASessionReadOnAnotherTomcatReusesTheChunkThatHeldItsMutableValues() {
+        AttributeChunker c = splitting(0);
+        AttributeChunker.Serialized written = c.serialize(st, mixed(), null);
+        io.msm.codec.SessionData data = io.msm.codec.SessionData.builder("X-n1")
+                .attributeChunks(written.chunks, written.names).build();
+        Map<String, Object> read = read(written); // what the other Tomcat deserializes, chunk by chunk
+        List<Set<String>> held = List.of(Set.of("user", "cart"), Set.of("token", "counter"));
+
+        SessionState other = new SessionState();
+        other.layout = AttributeChunker.layoutOf(data, new IdleSessionCache.Version(0, 0, read, held));
+        other.recordAccessedNames();
+        other.attributeAccessed("counter");
+        read.put("counter", 2);
+        transcoder.calls.clear();
+        AttributeChunker.Serialized next = c.serialize(other, read, other.takeAccessedNames(true));
+        assertEquals(List.of(Set.of("token", "counter")), transcoder.calls);
+        assertSame(written.chunks.get(0), next.chunks.get(0));
+        assertEquals(2, read(next).get("counter"));
+
+        for (List<Set<String>> unclear : java.util.Arrays.asList(null, List.of(Set.of("user", "cart", "token"),
+                Set.of("token", "counter")))) {
+            assertNull(AttributeChunker.layoutOf(data, new IdleSessionCache.Version(0, 0, read, unclear)),
+                    "not known what each chunk held, or a name in two: " + unclear);
+        }
+        assertNull(AttributeChunker.layoutOf(data, new IdleSessionCache.Version(0, 0, read,
+                List.of(Set.of("user", "token"), Set.of("cart", "counter")))), "no chunk of mutable values alone");
     }
 
     private static Map<String, Object> stringsOf(Map<String, Object> m) {
