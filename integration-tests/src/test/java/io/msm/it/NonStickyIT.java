@@ -123,6 +123,33 @@ class NonStickyIT extends MsmIT {
         assertEquals(order.length + 1, b.get(tc2.url("/counter")).count());
     }
 
+    /**
+     * Issue 26: a request that only counts does not serialize the session's mutable values again, neither on the
+     * Tomcat that kept the session object nor on one that read it; a request that reads one (and may change it in
+     * place) does, and its change is there on the other Tomcat.
+     */
+    @Test
+    void aRequestThatOnlyCountsReusesTheBytesOfTheMutableValues() {
+        // Java serialization calls Tracked's writeObject, which counts (the split itself is the same with Kryo)
+        String java = "io.msm.serializer.java.JavaSerializationTranscoderFactory";
+        EmbeddedTomcat tc1 = nonSticky("tc1", "transcoderFactoryClass", java);
+        EmbeddedTomcat tc2 = nonSticky("tc2", "transcoderFactoryClass", java);
+        Browser b = new Browser();
+        assertEquals("touches=0", b.get(tc1.url("/tracked")).body.trim());
+        assertEquals(1, b.get(tc1.url("/counter")).count()); // read back, then split: tracked serialized
+        int writes = TestApp.Tracked.WRITES.get();
+        assertEquals(2, b.get(tc1.url("/counter")).count()); // the object tc1 kept
+        assertEquals(3, b.get(tc2.url("/counter")).count()); // read on tc2
+        assertEquals(4, b.get(tc1.url("/counter")).count()); // and on tc1 again, after tc2's write
+        assertEquals(writes, TestApp.Tracked.WRITES.get(), "tracked was not serialized again");
+        assertEquals("touches=1", b.get(tc1.url("/tracked?touch")).body.trim());
+        assertTrue(TestApp.Tracked.WRITES.get() > writes, "read through getAttribute: serialized again");
+        assertEquals(5, b.get(tc1.url("/counter")).count());
+        assertEquals("touches=2", b.get(tc2.url("/tracked?touch")).body.trim());
+        assertEquals("touches=2", b.get(tc1.url("/tracked")).body.trim());
+        assertEquals(6, b.get(tc2.url("/counter")).count());
+    }
+
     @Test
     void aTomcatReusesTheObjectsItKeptOnlyWhileMemcachedHoldsTheirVersion() {
         EmbeddedTomcat tc1 = nonSticky("tc1");

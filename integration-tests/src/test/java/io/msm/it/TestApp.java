@@ -49,6 +49,7 @@ final class TestApp {
         servlet(ctx, "renew", "/renew", new Renew());
         servlet(ctx, "rotate", "/rotate", new Rotate());
         servlet(ctx, "cart", "/cart", new Cart());
+        servlet(ctx, "tracked", "/tracked", new TrackedServlet());
         servlet(ctx, "activation", "/activation", new Activation());
         servlet(ctx, "png", "*.png", new Image());
         servlet(ctx, "protected", "/protected/*", new Protected());
@@ -582,6 +583,37 @@ final class TestApp {
     }
 
     /** A session attribute that records activation and passivation. */
+    /** Counts its serializations (Java serialization calls its writeObject): which writes reused stored bytes. */
+    public static final class Tracked implements Serializable {
+        private static final long serialVersionUID = 1L;
+        static final java.util.concurrent.atomic.AtomicInteger WRITES = new java.util.concurrent.atomic.AtomicInteger();
+        int touches;
+
+        private void writeObject(java.io.ObjectOutputStream out) throws IOException {
+            WRITES.incrementAndGet();
+            out.defaultWriteObject();
+        }
+    }
+
+    /** Puts a {@link Tracked} in the session once; {@code ?touch} changes it in place (read through getAttribute). */
+    static final class TrackedServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            HttpSession s = req.getSession();
+            Tracked t = (Tracked) s.getAttribute("tracked");
+            if (t == null) {
+                t = new Tracked();
+                s.setAttribute("tracked", t);
+            }
+            if (req.getParameter("touch") != null) {
+                t.touches++;
+            }
+            write(resp, "touches=" + t.touches);
+        }
+    }
+
     public static final class ActivationProbe implements HttpSessionActivationListener, Serializable {
         private static final long serialVersionUID = 1L;
 

@@ -176,14 +176,27 @@ final class AttributeChunker {
      * @param accessed attributes that may have changed since the last call; {@code null} if any may have
      */
     Serialized serialize(SessionState st, Map<String, Object> attributes, Set<String> accessed) {
+        return serialize(st, attributes, accessed, Set.of());
+    }
+
+    /**
+     * As {@link #serialize(SessionState, Map, Set)}, with attributes whose values may change in place unseen
+     * ({@link ManagedSession#unwatchedAttributes()}): serialized on every write.
+     */
+    Serialized serialize(SessionState st, Map<String, Object> attributes, Set<String> accessed, Set<String> unwatched) {
+        if (accessed != null && !java.util.Collections.disjoint(unwatched, attributes.keySet())) {
+            Set<String> all = new java.util.HashSet<>(accessed);
+            all.addAll(unwatched);
+            accessed = all;
+        }
         Layout last = st.layout;
         st.layout = null;
         if (split && (last == null || last.mutable != null)) {
-            Serialized s = split(st, last, attributes, accessed);
+            Serialized s = split(st, last, attributes, accessed, unwatched);
             if (s != null) {
                 return s;
             }
-            last = null;
+            last = null; // large (written whole first, then in chunks), or a chunk over maxAttributeSize
         }
         if (last == null) {
             Serialized whole = whole(attributes);
@@ -227,11 +240,13 @@ final class AttributeChunker {
      * A smaller session in two chunks: its mutable values (the last write's bytes if they still hold), its immutable
      * ones; {@code null} if it holds only one kind, or is large, or a chunk is over {@code maxAttributeSize}.
      */
-    private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed) {
+    private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed,
+            Set<String> unwatched) {
         Map<String, Object> mutable = new LinkedHashMap<>();
         Map<String, Object> fixed = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            (ImmutableValues.cannotChange(e.getValue()) ? fixed : mutable).put(e.getKey(), e.getValue());
+            boolean steadyValue = ImmutableValues.cannotChange(e.getValue()) || unwatched.contains(e.getKey());
+            (steadyValue ? fixed : mutable).put(e.getKey(), e.getValue());
         }
         if (mutable.isEmpty() || fixed.isEmpty()) {
             return null;
@@ -239,6 +254,9 @@ final class AttributeChunker {
         Piece kept = last == null ? null : last.mutable;
         byte[] changing = kept != null && kept.serializes(mutable, accessed) ? kept.bytes
                 : transcoder.serialize(mutable);
+        if (changing.length >= CHUNKED_SESSION_BYTES) {
+            return null;
+        }
         byte[] steady = transcoder.serialize(fixed);
         if (changing.length + steady.length >= CHUNKED_SESSION_BYTES
                 || cap > 0 && (changing.length > cap || steady.length > cap)) {

@@ -46,6 +46,15 @@ public interface ManagedSession {
     /** A point-in-time shallow copy of the attributes. */
     Map<String, Object> attributes();
 
+    /**
+     * Names in {@link #attributes()} whose values a request may change in place without the session being told
+     * (e.g. a user principal the adapter stores among the attributes, which a request reaches through the request,
+     * not {@code getAttribute}): serialized on every write, never reused from an earlier one.
+     */
+    default java.util.Set<String> unwatchedAttributes() {
+        return java.util.Set.of();
+    }
+
     /** The engine's bookkeeping for this session, created by {@link SessionEngine#newState()}. */
     SessionState state();
 }

@@ -225,7 +225,7 @@ final class SessionDecoder {
         List<Set<String>> chunkNames = new java.util.ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
             Map<String, Object> part = transcoder.deserialize(chunks.get(i));
-            chunkNames.add(part.keySet());
+            chunkNames.add(Set.copyOf(part.keySet()));
             String name = data.attributeChunkNames().get(i);
             // a chunk named for one attribute holds that one alone (or none, if the serializer skipped it): its bytes
             // stand for it at the next write

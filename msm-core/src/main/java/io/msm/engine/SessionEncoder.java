@@ -102,7 +102,8 @@ final class SessionEncoder {
         for (int attempt = 1; ; attempt++) {
             long start = System.nanoTime();
             try {
-                AttributeChunker.Serialized serialized = chunker.serialize(st, filter(s.attributes()), accessed);
+                AttributeChunker.Serialized serialized = chunker.serialize(st, filter(s.attributes()), accessed,
+                        s.unwatchedAttributes());
                 base.stats.time(Timer.SERIALIZATION, System.nanoTime() - start);
                 return serialized;
             } catch (RuntimeException e) {

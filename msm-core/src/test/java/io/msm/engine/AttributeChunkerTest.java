@@ -360,6 +360,29 @@ class AttributeChunkerTest {
                 List.of(Set.of("user", "token"), Set.of("cart", "counter")))), "no chunk of mutable values alone");
     }
 
+    @Test
+    void anUnwatchedAttributeIsSerializedOnEveryWriteInEitherLayout() {
+        String principal = "io.msm.tomcat.userPrincipal";
+        AttributeChunker c = splitting(0);
+        Map<String, Object> a = mixed();
+        a.put(principal, new StringBuilder("p"));
+        c.serialize(st, a, null, Set.of(principal));
+        ((StringBuilder) a.get(principal)).append("q"); // changed through the request, not getAttribute
+        transcoder.calls.clear();
+        AttributeChunker.Serialized s = c.serialize(st, a, Set.of(), Set.of(principal));
+        assertEquals(List.of(Set.of("token", "counter", principal)), transcoder.calls, "with the immutable values");
+        assertEquals("pq", read(s).get(principal).toString());
+
+        Map<String, Object> large = large();
+        large.put(principal, new StringBuilder("p".repeat(3_000)));
+        SessionState other = new SessionState();
+        c.serialize(other, large, null, Set.of(principal));
+        assertTrue(other.layout.pieces.containsKey(principal), "large: a chunk of its own");
+        ((StringBuilder) large.get(principal)).append("q");
+        s = c.serialize(other, large, Set.of(), Set.of(principal));
+        assertTrue(read(s).get(principal).toString().endsWith("pq"), "not its last chunk again");
+    }
+
     private static Map<String, Object> stringsOf(Map<String, Object> m) {
         Map<String, Object> out = new LinkedHashMap<>();
         m.forEach((k, v) -> out.put(k, v instanceof StringBuilder ? v.toString() : v));

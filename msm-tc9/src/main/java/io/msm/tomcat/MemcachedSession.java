@@ -325,6 +325,14 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         return copy;
     }
 
+    private static final java.util.Set<String> UNWATCHED = java.util.Set.of(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
+
+    /** The user principal stored among the attributes: a request reaches it through the request, unseen. */
+    @Override
+    public java.util.Set<String> unwatchedAttributes() {
+        return UNWATCHED;
+    }
+
     @Override
     public SessionState state() {
         return state;
