@@ -77,20 +77,6 @@ final class AttributeChunker {
             this.value = value;
             this.bytes = bytes;
         }
-
-        /** Split: whether {@code mutable} holds the very objects these bytes came from, none of them accessed. */
-        boolean serializes(Map<String, Object> mutable, Set<String> accessed) {
-            Map<?, ?> last = (Map<?, ?>) value;
-            if (accessed == null || last.size() != mutable.size()) {
-                return false;
-            }
-            for (Map.Entry<String, Object> e : mutable.entrySet()) {
-                if (last.get(e.getKey()) != e.getValue() || accessed.contains(e.getKey())) {
-                    return false;
-                }
-            }
-            return true;
-        }
     }
 
     /**
@@ -242,30 +228,54 @@ final class AttributeChunker {
      */
     private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed,
             Set<String> unwatched) {
-        Map<String, Object> mutable = new LinkedHashMap<>();
-        Map<String, Object> fixed = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            boolean steadyValue = ImmutableValues.cannotChange(e.getValue()) || unwatched.contains(e.getKey());
-            (steadyValue ? fixed : mutable).put(e.getKey(), e.getValue());
+        Piece kept = last == null ? null : last.mutable;
+        // the objects the kept bytes came from, while no request touched any of them
+        Map<?, ?> keptValues = kept == null || accessed == null ? null : (Map<?, ?>) kept.value;
+        if (keptValues != null && !java.util.Collections.disjoint(accessed, keptValues.keySet())) {
+            keptValues = null;
         }
-        if (mutable.isEmpty() || fixed.isEmpty()) {
+        Map<String, Object> fixed = new LinkedHashMap<>();
+        int mutableCount = 0;
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            if (steady(e, unwatched)) {
+                fixed.put(e.getKey(), e.getValue());
+            } else {
+                mutableCount++;
+                if (keptValues != null && keptValues.get(e.getKey()) != e.getValue()) {
+                    keptValues = null; // another object (or a new attribute)
+                }
+            }
+        }
+        if (mutableCount == 0 || fixed.isEmpty()) {
             return null;
         }
-        Piece kept = last == null ? null : last.mutable;
-        byte[] changing = kept != null && kept.serializes(mutable, accessed) ? kept.bytes
-                : transcoder.serialize(mutable);
-        if (changing.length >= CHUNKED_SESSION_BYTES) {
+        Piece changing = kept;
+        if (keptValues == null || keptValues.size() != mutableCount) { // else the same objects, none touched
+            Map<String, Object> mutable = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                if (!steady(e, unwatched)) {
+                    mutable.put(e.getKey(), e.getValue());
+                }
+            }
+            changing = new Piece(mutable, transcoder.serialize(mutable));
+        }
+        if (changing.bytes.length >= CHUNKED_SESSION_BYTES) {
             return null;
         }
         byte[] steady = transcoder.serialize(fixed);
-        if (changing.length + steady.length >= CHUNKED_SESSION_BYTES
-                || cap > 0 && (changing.length > cap || steady.length > cap)) {
+        if (changing.bytes.length + steady.length >= CHUNKED_SESSION_BYTES
+                || cap > 0 && (changing.bytes.length > cap || steady.length > cap)) {
             return null;
         }
         Layout next = new Layout();
-        next.mutable = new Piece(mutable, changing);
+        next.mutable = changing;
         st.layout = next;
-        return new Serialized(List.of(changing, steady), java.util.Arrays.asList(null, null), attributes);
+        return new Serialized(List.of(changing.bytes, steady), java.util.Arrays.asList(null, null), attributes);
+    }
+
+    /** Split: a value no request can change in place, or one serialized on every write anyway. */
+    private static boolean steady(Map.Entry<String, Object> e, Set<String> unwatched) {
+        return ImmutableValues.cannotChange(e.getValue()) || unwatched.contains(e.getKey());
     }
 
     /** A chunked write being put together: its chunks so far, the layout for the next write, the shared attributes. */
