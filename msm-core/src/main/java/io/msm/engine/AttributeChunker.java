@@ -29,7 +29,9 @@ import java.util.Set;
  * strings, numbers, dates) in the other. The first chunk's bytes are reused while its attributes hold the same objects
  * and no request wrote, removed or read any of them, so a request that only sets a counter or a token serializes the
  * immutable values alone. Objects the mutable attributes share are still in one graph; an immutable value is stored
- * apart from a mutable object that also holds it, and read back as an equal copy.
+ * apart from a mutable object that also holds it, and read back as an equal copy. An attribute the container cannot
+ * watch ({@link ManagedSession#unwatchedAttributes()}) goes with the mutable ones, so objects it shares with them stay
+ * shared; while the session holds one, their chunk is serialized on every write.
  */
 final class AttributeChunker {
     /** Attributes serializing to at least this many bytes are written in chunks from the session's next write. */
@@ -178,7 +180,7 @@ final class AttributeChunker {
         Layout last = st.layout;
         st.layout = null;
         if (split && (last == null || last.mutable != null)) {
-            Serialized s = split(st, last, attributes, accessed, unwatched);
+            Serialized s = split(st, last, attributes, accessed);
             if (s != null) {
                 return s;
             }
@@ -226,8 +228,7 @@ final class AttributeChunker {
      * A smaller session in two chunks: its mutable values (the last write's bytes if they still hold), its immutable
      * ones; {@code null} if it holds only one kind, or is large, or a chunk is over {@code maxAttributeSize}.
      */
-    private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed,
-            Set<String> unwatched) {
+    private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed) {
         Piece kept = last == null ? null : last.mutable;
         // the objects the kept bytes came from, while no request touched any of them
         Map<?, ?> keptValues = kept == null || accessed == null ? null : (Map<?, ?>) kept.value;
@@ -237,7 +238,7 @@ final class AttributeChunker {
         Map<String, Object> fixed = new LinkedHashMap<>();
         int mutableCount = 0;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            if (steady(e, unwatched)) {
+            if (steady(e)) {
                 fixed.put(e.getKey(), e.getValue());
             } else {
                 mutableCount++;
@@ -253,13 +254,13 @@ final class AttributeChunker {
         if (keptValues == null || keptValues.size() != mutableCount) { // else the same objects, none touched
             Map<String, Object> mutable = new LinkedHashMap<>();
             for (Map.Entry<String, Object> e : attributes.entrySet()) {
-                if (!steady(e, unwatched)) {
+                if (!steady(e)) {
                     mutable.put(e.getKey(), e.getValue());
                 }
             }
             changing = new Piece(mutable, transcoder.serialize(mutable));
         }
-        if (changing.bytes.length >= CHUNKED_SESSION_BYTES) {
+        if (changing.bytes.length >= CHUNKED_SESSION_BYTES || cap > 0 && changing.bytes.length > cap) {
             return null;
         }
         byte[] steady = transcoder.serialize(fixed);
@@ -273,9 +274,9 @@ final class AttributeChunker {
         return new Serialized(List.of(changing.bytes, steady), java.util.Arrays.asList(null, null), attributes);
     }
 
-    /** Split: a value no request can change in place, or one serialized on every write anyway. */
-    private static boolean steady(Map.Entry<String, Object> e, Set<String> unwatched) {
-        return ImmutableValues.cannotChange(e.getValue()) || unwatched.contains(e.getKey());
+    /** Split: a value no request can change in place. */
+    private static boolean steady(Map.Entry<String, Object> e) {
+        return ImmutableValues.cannotChange(e.getValue());
     }
 
     /** A chunked write being put together: its chunks so far, the layout for the next write, the shared attributes. */
