@@ -263,15 +263,14 @@ final class AttributeChunker {
         if (changing.bytes.length >= CHUNKED_SESSION_BYTES || cap > 0 && changing.bytes.length > cap) {
             return null;
         }
-        byte[] steady = transcoder.serialize(fixed);
-        if (changing.bytes.length + steady.length >= CHUNKED_SESSION_BYTES
-                || cap > 0 && (changing.bytes.length > cap || steady.length > cap)) {
+        byte[] immutable = transcoder.serialize(fixed);
+        if (changing.bytes.length + immutable.length >= CHUNKED_SESSION_BYTES || cap > 0 && immutable.length > cap) {
             return null;
         }
         Layout next = new Layout();
         next.mutable = changing;
         st.layout = next;
-        return new Serialized(List.of(changing.bytes, steady), java.util.Arrays.asList(null, null), attributes);
+        return new Serialized(List.of(changing.bytes, immutable), java.util.Arrays.asList(null, null), attributes);
     }
 
     /** Split: a value no request can change in place. */
