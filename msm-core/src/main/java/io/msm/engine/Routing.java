@@ -62,7 +62,7 @@ final class Routing {
             return null;
         }
         String node = base.config.nodeIdsInSessionIds() ? base.selector.relocation(p.nodeId()) : null;
-        boolean routeChanged = !equalsNullable(p.jvmRoute(), mode.route());
+        boolean routeChanged = !p.hasJvmRoute(mode.route());
         if (node == null && !routeChanged) {
             return null;
         }

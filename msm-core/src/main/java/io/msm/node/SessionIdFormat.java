@@ -1,5 +1,7 @@
 package io.msm.node;
 
+import java.util.Arrays;
+
 /**
  * The msm session id: {@code <random>-<nodeId>[.<jvmRoute>]}, e.g. {@code 9A1F...C3-n1.tc1}. The node id routes
  * every memcached key of the session to its node; the jvmRoute keeps balancer stickiness. With a single node
@@ -16,8 +18,13 @@ public final class SessionIdFormat {
      */
     public static final int MAX_LENGTH = 200;
 
+    /** Node ids this format parsed or made, reused by {@link #parse} instead of a new string per id (bounded). */
+    private static final int RECENT_NODE_IDS = 16;
+
     private final boolean withNodeIds;
     private final String singleNodeId;
+    /** Copy on write, at most {@link #RECENT_NODE_IDS}; a race may lose an addition (the next parse adds it). */
+    private volatile String[] recentNodeIds = new String[0];
 
     /**
      * @param withNodeIds whether ids carry a node id
@@ -28,18 +35,23 @@ public final class SessionIdFormat {
         this.singleNodeId = singleNodeId;
     }
 
-    /** A parsed id. */
+    /**
+     * A parsed id. Its random part and jvmRoute are cut out of the id when asked for (a request parses its session's
+     * id a few times and seldom needs either).
+     */
     public static final class SessionId {
         private final String id;
-        private final String random;
+        /** End of the random part in {@link #id}. */
+        private final int randomEnd;
         private final String nodeId;
-        private final String jvmRoute;
+        /** Start of the jvmRoute in {@link #id}; -1: none. */
+        private final int routeStart;
 
-        SessionId(String id, String random, String nodeId, String jvmRoute) {
+        SessionId(String id, int randomEnd, String nodeId, int routeStart) {
             this.id = id;
-            this.random = random;
+            this.randomEnd = randomEnd;
             this.nodeId = nodeId;
-            this.jvmRoute = jvmRoute;
+            this.routeStart = routeStart;
         }
 
         /** The id this was parsed from. */
@@ -48,7 +60,7 @@ public final class SessionIdFormat {
         }
 
         public String random() {
-            return random;
+            return id.substring(0, randomEnd);
         }
 
         /** The node the session's keys live on. */
@@ -58,7 +70,15 @@ public final class SessionIdFormat {
 
         /** The jvmRoute, or {@code null}. */
         public String jvmRoute() {
-            return jvmRoute;
+            return routeStart < 0 ? null : id.substring(routeStart);
+        }
+
+        /** {@code true} if its jvmRoute is {@code route} ({@code null}: none), without cutting it out. */
+        public boolean hasJvmRoute(String route) {
+            if (routeStart < 0 || route == null) {
+                return routeStart < 0 && route == null;
+            }
+            return id.length() - routeStart == route.length() && id.startsWith(route, routeStart);
         }
     }
 
@@ -67,6 +87,7 @@ public final class SessionIdFormat {
         StringBuilder sb = new StringBuilder(random.length() + 24).append(random);
         if (withNodeIds) {
             sb.append('-').append(nodeId);
+            remember(nodeId);
         }
         if (jvmRoute != null && !jvmRoute.isEmpty()) {
             sb.append('.').append(jvmRoute);
@@ -80,24 +101,50 @@ public final class SessionIdFormat {
             return null;
         }
         int dot = id.indexOf('.');
-        String base = dot < 0 ? id : id.substring(0, dot);
-        String route = dot < 0 ? null : id.substring(dot + 1);
-        if (route != null && !isRoute(route)) {
+        int baseEnd = dot < 0 ? id.length() : dot;
+        int routeStart = dot < 0 ? -1 : dot + 1;
+        if (routeStart >= 0 && !isRoute(id, routeStart, id.length())) {
             return null;
         }
         if (!withNodeIds) {
-            return isRandom(base) ? new SessionId(id, base, singleNodeId, route) : null;
+            return isRandom(id, 0, baseEnd) ? new SessionId(id, baseEnd, singleNodeId, routeStart) : null;
         }
-        int dash = base.lastIndexOf('-');
-        if (dash <= 0 || dash == base.length() - 1) {
+        int dash = id.lastIndexOf('-', baseEnd - 1);
+        if (dash <= 0 || dash == baseEnd - 1) {
             return null;
         }
-        String random = base.substring(0, dash);
-        String node = base.substring(dash + 1);
-        if (!isRandom(random) || !isNodeId(node)) {
+        if (!isRandom(id, 0, dash) || !isNodeId(id, dash + 1, baseEnd)) {
             return null;
         }
-        return new SessionId(id, random, node, route);
+        return new SessionId(id, dash, nodeId(id, dash + 1, baseEnd), routeStart);
+    }
+
+    /** The node id {@code id[from, to)}: one seen before if any, else a new string, remembered. */
+    private String nodeId(String id, int from, int to) {
+        int length = to - from;
+        for (String known : recentNodeIds) {
+            if (known.length() == length && id.startsWith(known, from)) {
+                return known;
+            }
+        }
+        String nodeId = id.substring(from, to);
+        remember(nodeId);
+        return nodeId;
+    }
+
+    private void remember(String nodeId) {
+        String[] known = recentNodeIds;
+        if (known.length >= RECENT_NODE_IDS) {
+            return; // full (ids with unknown nodes may fill it): the ids of other nodes cost a string each, as before
+        }
+        for (String k : known) {
+            if (k.equals(nodeId)) {
+                return;
+            }
+        }
+        String[] more = Arrays.copyOf(known, known.length + 1);
+        more[known.length] = nodeId;
+        recentNodeIds = more;
     }
 
     /** The same id on another node. */
@@ -112,10 +159,14 @@ public final class SessionIdFormat {
 
     /** {@code true} if {@code jvmRoute} can be used in an msm session id (letters, digits, {@code _ - .}). */
     public static boolean isRoute(String s) {
-        if (s.isEmpty()) {
+        return isRoute(s, 0, s.length());
+    }
+
+    private static boolean isRoute(String s, int from, int to) {
+        if (from >= to) {
             return false;
         }
-        for (int i = 0; i < s.length(); i++) {
+        for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             if (!(isAlnum(c) || c == '_' || c == '-' || c == '.')) {
                 return false;
@@ -124,11 +175,11 @@ public final class SessionIdFormat {
         return true;
     }
 
-    private static boolean isRandom(String s) {
-        if (s.isEmpty()) {
+    private static boolean isRandom(String s, int from, int to) {
+        if (from >= to) {
             return false;
         }
-        for (int i = 0; i < s.length(); i++) {
+        for (int i = from; i < to; i++) {
             if (!isAlnum(s.charAt(i))) {
                 return false;
             }
@@ -136,8 +187,8 @@ public final class SessionIdFormat {
         return true;
     }
 
-    private static boolean isNodeId(String s) {
-        for (int i = 0; i < s.length(); i++) {
+    private static boolean isNodeId(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             if (!(isAlnum(c) || c == '_')) {
                 return false;

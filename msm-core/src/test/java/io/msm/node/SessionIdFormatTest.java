@@ -1,7 +1,10 @@
 package io.msm.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +45,33 @@ class SessionIdFormatTest {
         assertNull(withNodes.parse("ABC-n1."));
         assertNull(withNodes.parse("ABC-n-1")); // random part may not hold '-'
         assertNull(withNodes.parse("A".repeat(SessionIdFormat.MAX_LENGTH) + "-n1"));
+    }
+
+    @Test
+    void theJvmRouteIsComparedInPlace() {
+        assertTrue(withNodes.parse("ABC-n1.tc1").hasJvmRoute("tc1"));
+        assertFalse(withNodes.parse("ABC-n1.tc1").hasJvmRoute("tc2"));
+        assertFalse(withNodes.parse("ABC-n1.tc1").hasJvmRoute("tc"));
+        assertFalse(withNodes.parse("ABC-n1.tc1").hasJvmRoute("tc10"));
+        assertFalse(withNodes.parse("ABC-n1.tc1").hasJvmRoute(null));
+        assertFalse(withNodes.parse("ABC-n1").hasJvmRoute("tc1"));
+        assertFalse(withNodes.parse("ABC-n1").hasJvmRoute(""));
+        assertTrue(withNodes.parse("ABC-n1").hasJvmRoute(null));
+    }
+
+    @Test
+    void aNodeIdSeenBeforeIsTheSameStringAndUnknownOnesStillParseWhenTheMemoryIsFull() {
+        SessionIdFormat f = new SessionIdFormat(true, null);
+        String made = f.format("ABC", "n1", null);
+        assertSame(f.parse("DEF-n1.tc1").nodeId(), f.parse("GHI-n1").nodeId());
+        assertEquals("n1", f.parse(made).nodeId());
+        for (int i = 0; i < 40; i++) { // more node ids than it remembers
+            assertEquals("x" + i, f.parse("ABC-x" + i).nodeId());
+        }
+        assertEquals("n1", f.parse("JKL-n1").nodeId());
+        assertEquals("x39", f.parse("ABC-x39").nodeId(), "one it could not remember is cut out each time");
+        assertEquals("n", f.parse("ABC-n.tc").nodeId(), "a prefix of a remembered id is not taken for it");
+        assertEquals("n12", f.parse("ABC-n12").nodeId(), "nor one it is a prefix of");
     }
 
     @Test

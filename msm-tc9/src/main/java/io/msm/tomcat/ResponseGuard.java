@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.Charset;
+import java.util.Objects;
 import javax.servlet.ServletOutputStream;
 import javax.servlet.WriteListener;
 import javax.servlet.http.HttpServletResponseWrapper;
@@ -19,6 +20,12 @@ import org.apache.catalina.connector.Response;
  * bytes, the last chunk) leaves only when Tomcat finishes it, after the request's end stored the session.
  */
 final class ResponseGuard extends HttpServletResponseWrapper {
+    /**
+     * The width of the last charset a writer was made for: responses mostly use one, and an encoder made per
+     * response to ask was most of the bytes this wrapper allocated.
+     */
+    private static volatile CharsetWidth lastWidth = new CharsetWidth("", 4);
+
     private final RequestContext rc;
     private final org.apache.coyote.Response coyote;
     private ServletOutputStream stream;
@@ -77,13 +84,7 @@ final class ResponseGuard extends HttpServletResponseWrapper {
     public PrintWriter getWriter() throws IOException {
         PrintWriter tomcatWriter = super.getWriter(); // throws if the stream is in use; fixes the encoding
         if (writer == null) {
-            float maxBytesPerChar;
-            try {
-                maxBytesPerChar = Charset.forName(getCharacterEncoding()).newEncoder().maxBytesPerChar();
-            } catch (RuntimeException e) { // a name Java does not know, or a charset it cannot encode to
-                maxBytesPerChar = 4;
-            }
-            GuardedWriter guarded = new GuardedWriter(tomcatWriter, (int) Math.ceil(maxBytesPerChar));
+            GuardedWriter guarded = new GuardedWriter(tomcatWriter, maxBytesPerChar(getCharacterEncoding()));
             writer = new PrintWriter(guarded, false) {
                 @Override
                 public boolean checkError() {
@@ -92,6 +93,32 @@ final class ResponseGuard extends HttpServletResponseWrapper {
             };
         }
         return writer;
+    }
+
+    /** The most bytes a character of {@code charset} encodes to; 4 for a name Java does not know. */
+    static int maxBytesPerChar(String charset) {
+        CharsetWidth w = lastWidth;
+        if (!Objects.equals(w.charset, charset)) {
+            float max;
+            try {
+                max = Charset.forName(charset).newEncoder().maxBytesPerChar();
+            } catch (RuntimeException e) { // no name, a name Java does not know, or a charset it cannot encode to
+                max = 4;
+            }
+            w = new CharsetWidth(charset, (int) Math.ceil(max));
+            lastWidth = w;
+        }
+        return w.maxBytesPerChar;
+    }
+
+    private static final class CharsetWidth {
+        final String charset;
+        final int maxBytesPerChar;
+
+        CharsetWidth(String charset, int maxBytesPerChar) {
+            this.charset = charset;
+            this.maxBytesPerChar = maxBytesPerChar;
+        }
     }
 
     private final class GuardedStream extends ServletOutputStream {
