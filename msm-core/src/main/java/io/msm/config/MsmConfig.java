@@ -107,6 +107,8 @@ public final class MsmConfig {
     private final boolean sessionBackupAsync;
     private final boolean nodeIdsInSessionIds;
     private final Optional<Pattern> requestUriIgnorePattern;
+    private final LockingMode lockingMode;
+    private final int operationTimeoutMillis;
 
     private MsmConfig(Reading r) {
         this.values = Collections.unmodifiableMap(new HashMap<>(r.values()));
@@ -116,6 +118,8 @@ public final class MsmConfig {
         NodeList nodes = get(Attributes.MEMCACHED_NODES);
         this.nodeIdsInSessionIds = nodes != null && nodes.idsInSessionIds;
         this.requestUriIgnorePattern = Optional.ofNullable(get(Attributes.REQUEST_URI_IGNORE_PATTERN));
+        this.lockingMode = get(Attributes.LOCKING_MODE).mode;
+        this.operationTimeoutMillis = get(Attributes.OPERATION_TIMEOUT);
     }
 
     @SuppressWarnings("unchecked")
@@ -153,7 +157,7 @@ public final class MsmConfig {
 
     /** {@code lockingMode} (its default is declared in {@code Attributes}). */
     public LockingMode lockingMode() {
-        return get(Attributes.LOCKING_MODE).mode;
+        return lockingMode;
     }
 
     /** The regex of {@code lockingMode="uriPattern:<regex>"}, empty for other modes. */
@@ -173,7 +177,7 @@ public final class MsmConfig {
 
     /** {@code operationTimeout} in milliseconds (its default is declared in {@code Attributes}). */
     public int operationTimeoutMillis() {
-        return get(Attributes.OPERATION_TIMEOUT);
+        return operationTimeoutMillis;
     }
 
     /** {@code requestUriIgnorePattern}, matched against the whole request path (without query string). */

@@ -39,6 +39,43 @@ class ExpiryIndexTest {
     }
 
     @Test
+    void aDueTimeMovedLessThanOnePercentOfTheTimeoutStaysAsItWas() {
+        ExpiryIndex index = new ExpiryIndex(10);
+        index.put("a", 1_800_000, 1800, 0);
+        index.put("a", 1_800_999, 1800, 0); // a request within a second: skipped (at most 1 s of 1800 s)
+        assertEquals(1_800_000, index.get("a").due);
+        index.put("a", 1_801_000, 1800, 0); // a second later: moved
+        assertEquals(1_801_000, index.get("a").due);
+        index.put("b", 10_000, 10, 0);
+        index.put("b", 10_099, 10, 0); // 1% of a 10 s timeout: 100 ms
+        assertEquals(10_000, index.get("b").due);
+        index.put("b", 10_100, 10, 0);
+        assertEquals(10_100, index.get("b").due);
+        index.put("b", 10_050, 10, 0); // earlier: always moved
+        assertEquals(10_050, index.get("b").due);
+        index.put("b", 10_060, 20, 0); // another timeout: always taken
+        assertEquals(20, index.get("b").maxInactive);
+        assertEquals(10_060, index.get("b").due);
+        index.put("b", 10_070, 20, 5); // another creation time (a new session under the id): always taken
+        assertEquals(5, index.get("b").created);
+        assertEquals(List.of("b"), ids(index.takeDue(20_000, 10)));
+        assertEquals(List.of(), ids(index.takeDue(1_800_999, 10)), "a at what it holds (1_801_000)");
+        assertEquals(List.of("a"), ids(index.takeDue(1_801_000, 10)));
+    }
+
+    @Test
+    void aSessionSeenAgainWhileItIsCheckedStaysWatchedHoweverLittleItsDueTimeMoves() {
+        ExpiryIndex index = new ExpiryIndex(10);
+        index.put("a", 1_800_000, 1800, 0);
+        List<ExpiryIndex.Entry> due = index.takeDue(1_800_000, 10);
+        assertEquals(List.of("a"), ids(due));
+        index.put("a", 1_800_001, 1800, 0); // seen again during its check: not skipped
+        index.settle(due.get(0));
+        assertTrue(index.contains("a"), "still watched");
+        assertEquals(List.of("a"), ids(index.takeDue(1_800_001, 10)));
+    }
+
+    @Test
     void aCheckedEntryIsRecheckedOrDroppedUnlessSeenMeanwhile() {
         ExpiryIndex index = new ExpiryIndex(10);
         index.put("a", 1000, 1, 0);
