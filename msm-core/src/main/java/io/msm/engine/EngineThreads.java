@@ -3,23 +3,23 @@ package io.msm.engine;
 import io.msm.internal.DaemonThreads;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The engine's background threads: the backup pool (session writes, touches and deletes off the request path) and
- * the single scheduled thread (probes of suspect nodes, takeover notices, runs delayed by minBackupInterval). Counts
- * the work queued or running, so {@link #awaitIdle(long)} can tell when all of it ended.
+ * The engine's background threads: the backup pool (session writes, touches and deletes off the request path, and
+ * runs delayed by minBackupInterval, which the thread that waited for them runs) and the single scheduled thread
+ * (probes of suspect nodes, takeover notices). Counts the work queued or running, so {@link #awaitIdle(long)} can
+ * tell when all of it ended.
  */
 final class EngineThreads {
 
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
-    private final ThreadPoolExecutor backupPool;
+    private final ScheduledThreadPoolExecutor backupPool;
     private final ScheduledExecutorService prober;
     /** The pools' threads, waited for at stop: Tomcat reports those that outlive the webapp as leaks. */
     private final DaemonThreads backupThreads;
@@ -31,9 +31,15 @@ final class EngineThreads {
     EngineThreads(String name, int backupThreadCount) {
         this.backupThreads = new DaemonThreads("msm-backup-" + name);
         this.probeThreads = new DaemonThreads("msm-probe-" + name);
-        this.backupPool = new ThreadPoolExecutor(backupThreadCount, backupThreadCount, 60,
-                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), backupThreads);
-        this.backupPool.allowCoreThreadTimeOut(true);
+        // scheduled: a backup delayed by minBackupInterval runs on the backup thread that waited for it, not on the
+        // scheduled thread that would wake a backup thread for it (a second hand-off per sticky backup)
+        this.backupPool = new ScheduledThreadPoolExecutor(backupThreadCount, backupThreads);
+        this.backupPool.setKeepAliveTime(60, TimeUnit.SECONDS);
+        this.backupPool.allowCoreThreadTimeOut(true); // the last thread stays while a delayed run waits
+        this.backupPool.setRemoveOnCancelPolicy(true);
+        // at stop every delayed run is flushed first (SessionRunner.flushDelayed): what is still scheduled then has
+        // nothing left to do, and is not waited for
+        this.backupPool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.prober = Executors.newSingleThreadScheduledExecutor(probeThreads);
     }
 
@@ -53,13 +59,33 @@ final class EngineThreads {
         try {
             backupPool.execute(() -> {
                 try {
-                    task.run();
+                    runLogged(task);
                 } finally {
                     tasks.decrementAndGet();
                 }
             });
         } catch (RejectedExecutionException e) {
             tasks.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code task} on a backup thread after {@code nanos}; the caller counts it ({@link #started()} before,
+     * {@link #done()} when it ran).
+     *
+     * @throws RejectedExecutionException if the pool is shut down
+     */
+    void schedule(Runnable task, long nanos) {
+        backupPool.schedule(() -> runLogged(task), nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A scheduled pool keeps what a task throws in its future, which nobody reads: logged here instead. */
+    private static void runLogged(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "msm background task failed", e);
             throw e;
         }
     }

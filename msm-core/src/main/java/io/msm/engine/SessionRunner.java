@@ -163,6 +163,7 @@ final class SessionRunner {
      */
     private boolean delay(ManagedSession s, SessionState st, long nanos) {
         base.threads.started();
+        // run early (at stop, or when the session is retired): handed to a backup thread
         Runnable resume = new Runnable() {
             @Override
             public void run() {
@@ -178,7 +179,16 @@ final class SessionRunner {
         delayed.put(st, resume);
         boolean scheduled;
         try {
-            base.threads.prober().schedule(resume, nanos, TimeUnit.NANOSECONDS);
+            // run when due: on the backup thread that waited, no hand-off
+            base.threads.schedule(() -> {
+                if (delayed.remove(st, resume)) {
+                    try {
+                        drain(s, st, Long.MAX_VALUE, writer.background);
+                    } finally {
+                        base.threads.done();
+                    }
+                }
+            }, nanos);
             scheduled = true;
         } catch (RejectedExecutionException stoppingNow) {
             scheduled = false;

@@ -1107,6 +1107,46 @@ class SessionEngineTest {
     }
 
     @Test
+    void aBackupDelayedByMinBackupIntervalRunsWhileTheScheduledThreadIsBusy() throws Exception {
+        engine(MsmConfig.MIN_BACKUP_INTERVAL, "100");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        java.util.concurrent.CountDownLatch proberHeld = new java.util.concurrent.CountDownLatch(1);
+        // the scheduled thread probes nodes; a slow probe must not hold the backups back (it used to wake them)
+        engine.base().threads.prober().execute(() -> {
+            try {
+                proberHeld.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            request(s, () -> s.set("count", 2)); // within the interval: delayed
+            idle();
+            assertEquals(Map.of("count", 2), stored(s, "n1"));
+        } finally {
+            proberHeld.countDown();
+        }
+    }
+
+    @Test
+    void aStopStoresTheBackupsWaitingForALongIntervalAtOnce() throws Exception {
+        engine(MsmConfig.MIN_BACKUP_INTERVAL, "60000");
+        TestSession s = newSession("n1");
+        request(s, () -> s.set("count", 1));
+        idle();
+        residents.add(s);
+        request(s, () -> s.set("count", 2)); // waits up to a minute for its backup
+        long start = System.nanoTime();
+        engine.stop(residents);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(Map.of("count", 2), stored(s, "n1"));
+        assertTrue(millis < 1500, "the stop took " + millis + " ms: it waited for the delayed run's timer");
+        engine = null;
+    }
+
+    @Test
     void nonStickyLoadWithNoOtherNodeAvailableDoesNotWaitForASecondaryCopy() {
         engine(MsmConfig.STICKY, "false");
         store.disconnect("n1");
