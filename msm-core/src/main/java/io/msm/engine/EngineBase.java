@@ -21,6 +21,7 @@ import io.msm.store.StoreException;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * What every part of the engine shares, built once at the start: the configuration and the webapp's context, the
@@ -101,7 +102,8 @@ final class EngineBase {
         }
         this.stats = new MsmStatistics(config.enableStatistics());
         this.nodes = new LiveNodes(NodeSet.of(startNodes));
-        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), startNodes.get(0).id());
+        this.ids = new SessionIdFormat(config.nodeIdsInSessionIds(), startNodes.get(0).id(),
+                startNodes.stream().map(MemcachedNode::id).collect(Collectors.toList()));
         this.transcoder = createTranscoder(config, ctx);
         this.sealer = BlobSealer.create(config.sessionProtection(), config.sessionKeys(), config.compressionThreshold());
         this.keys = new StorageKeys(ctx.keyPrefix(), config.sessionProtection(), config.sessionKeys());

@@ -38,12 +38,13 @@ final class EngineThreads {
         this.backupPool.allowCoreThreadTimeOut(true); // the last thread stays while a delayed run waits
         this.backupPool.setRemoveOnCancelPolicy(true);
         // at stop every delayed run is flushed first (SessionRunner.flushDelayed): what is still scheduled then has
-        // nothing left to do, and is not waited for
+        // nothing left to do, and is not waited for. Since Java 9, shutdown() drops only tasks still waiting for
+        // their delay: the runs flushed to the pool (no delay) and the stop's last writes still run (finishBackups)
         this.backupPool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.prober = Executors.newSingleThreadScheduledExecutor(probeThreads);
     }
 
-    /** The scheduled thread: probes, notices, delayed runs; its tasks must be short. */
+    /** The scheduled thread: probes, takeover notices; its tasks must be short. */
     ScheduledExecutorService prober() {
         return prober;
     }

@@ -1,6 +1,8 @@
 package io.msm.node;
 
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * The msm session id: {@code <random>-<nodeId>[.<jvmRoute>]}, e.g. {@code 9A1F...C3-n1.tc1}. The node id routes
@@ -18,12 +20,15 @@ public final class SessionIdFormat {
      */
     public static final int MAX_LENGTH = 200;
 
-    /** Node ids this format parsed or made, reused by {@link #parse} instead of a new string per id (bounded). */
+    /**
+     * Node ids of the configuration and those this format made ids with, reused by {@link #parse} instead of a new
+     * string per id (bounded; a parse never adds one: a client's cookies could fill it with made-up ids).
+     */
     private static final int RECENT_NODE_IDS = 16;
 
     private final boolean withNodeIds;
     private final String singleNodeId;
-    /** Copy on write, at most {@link #RECENT_NODE_IDS}; a race may lose an addition (the next parse adds it). */
+    /** Copy on write, at most {@link #RECENT_NODE_IDS}; a race may lose an addition (the next format adds it). */
     private volatile String[] recentNodeIds = new String[0];
 
     /**
@@ -31,8 +36,21 @@ public final class SessionIdFormat {
      * @param singleNodeId the node every id routes to when {@code withNodeIds} is false
      */
     public SessionIdFormat(boolean withNodeIds, String singleNodeId) {
+        this(withNodeIds, singleNodeId, List.of());
+    }
+
+    /**
+     * @param withNodeIds whether ids carry a node id
+     * @param singleNodeId the node every id routes to when {@code withNodeIds} is false
+     * @param nodeIds the configured nodes' ids, whose strings {@link #parse} reuses (as those of nodes it makes ids
+     *     with later: discovered ones)
+     */
+    public SessionIdFormat(boolean withNodeIds, String singleNodeId, Collection<String> nodeIds) {
         this.withNodeIds = withNodeIds;
         this.singleNodeId = singleNodeId;
+        for (String id : nodeIds) {
+            remember(id);
+        }
     }
 
     /**
@@ -119,7 +137,7 @@ public final class SessionIdFormat {
         return new SessionId(id, dash, nodeId(id, dash + 1, baseEnd), routeStart);
     }
 
-    /** The node id {@code id[from, to)}: one seen before if any, else a new string, remembered. */
+    /** The node id {@code id[from, to)}: a remembered one if any, else a new string. */
     private String nodeId(String id, int from, int to) {
         int length = to - from;
         for (String known : recentNodeIds) {
@@ -127,15 +145,13 @@ public final class SessionIdFormat {
                 return known;
             }
         }
-        String nodeId = id.substring(from, to);
-        remember(nodeId);
-        return nodeId;
+        return id.substring(from, to);
     }
 
     private void remember(String nodeId) {
         String[] known = recentNodeIds;
         if (known.length >= RECENT_NODE_IDS) {
-            return; // full (ids with unknown nodes may fill it): the ids of other nodes cost a string each, as before
+            return; // full (more nodes than that over a run): the ids of other nodes cost a string each, as before
         }
         for (String k : known) {
             if (k.equals(nodeId)) {

@@ -2,6 +2,7 @@ package io.msm.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,15 +61,19 @@ class SessionIdFormatTest {
     }
 
     @Test
-    void aNodeIdSeenBeforeIsTheSameStringAndUnknownOnesStillParseWhenTheMemoryIsFull() {
-        SessionIdFormat f = new SessionIdFormat(true, null);
-        String made = f.format("ABC", "n1", null);
+    void theConfiguredNodeIdsAndThoseItMadeIdsWithAreReusedAndNoCookieAddsOne() {
+        SessionIdFormat f = new SessionIdFormat(true, "n1", java.util.List.of("n1", "n2"));
         assertSame(f.parse("DEF-n1.tc1").nodeId(), f.parse("GHI-n1").nodeId());
-        assertEquals("n1", f.parse(made).nodeId());
-        for (int i = 0; i < 40; i++) { // more node ids than it remembers
+        assertSame(f.parse("DEF-n2").nodeId(), f.parse("GHI-n2").nodeId());
+        assertEquals("n3", f.parse("ABC-n3").nodeId());
+        assertNotSame(f.parse("ABC-n3").nodeId(), f.parse("DEF-n3").nodeId(), "a parse remembers nothing");
+        f.format("ABC", "n3", null); // a node that joined (discovery): this Tomcat made an id with it
+        assertSame(f.parse("ABC-n3").nodeId(), f.parse("DEF-n3").nodeId());
+        for (int i = 0; i < 40; i++) { // more nodes than it remembers
+            f.format("ABC", "x" + i, null);
             assertEquals("x" + i, f.parse("ABC-x" + i).nodeId());
         }
-        assertEquals("n1", f.parse("JKL-n1").nodeId());
+        assertSame(f.parse("JKL-n1").nodeId(), f.parse("MNO-n1").nodeId(), "the first ones stay");
         assertEquals("x39", f.parse("ABC-x39").nodeId(), "one it could not remember is cut out each time");
         assertEquals("n", f.parse("ABC-n.tc").nodeId(), "a prefix of a remembered id is not taken for it");
         assertEquals("n12", f.parse("ABC-n12").nodeId(), "nor one it is a prefix of");
