@@ -65,6 +65,19 @@ class SessionEngineTest {
         engine.requestEnded(s);
     }
 
+    /** Occupies the engine's scheduled thread until the returned latch is counted down (at most 10 s). */
+    private java.util.concurrent.CountDownLatch holdTheScheduledThread() {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        engine.base().threads.prober().execute(() -> {
+            try {
+                held.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return held;
+    }
+
     private void idle() {
         assertTrue(engine.awaitIdle(5000), "backups did not finish");
     }
@@ -558,14 +571,7 @@ class SessionEngineTest {
     @Test
     void aNodeThatDoesNotAnswerTheTakeoverReadIsSuspectAtOnceNotAfterAProbe() throws Exception {
         engine();
-        java.util.concurrent.CountDownLatch proberHeld = new java.util.concurrent.CountDownLatch(1);
-        engine.base().threads.prober().execute(() -> {
-            try {
-                proberHeld.await(5, TimeUnit.SECONDS); // a probe queued meanwhile waits: no verdict from it
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        java.util.concurrent.CountDownLatch proberHeld = holdTheScheduledThread(); // a probe queued meanwhile waits
         try {
             store.timingOut.add("n1");
             // the read a request naming another Tomcat waits for: n1 had (all but the first microseconds of) a
@@ -1112,15 +1118,8 @@ class SessionEngineTest {
         TestSession s = newSession("n1");
         request(s, () -> s.set("count", 1));
         idle();
-        java.util.concurrent.CountDownLatch proberHeld = new java.util.concurrent.CountDownLatch(1);
         // the scheduled thread probes nodes; a slow probe must not hold the backups back (it used to wake them)
-        engine.base().threads.prober().execute(() -> {
-            try {
-                proberHeld.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        java.util.concurrent.CountDownLatch proberHeld = holdTheScheduledThread();
         try {
             request(s, () -> s.set("count", 2)); // within the interval: delayed
             idle();
