@@ -39,6 +39,45 @@ class AuthenticationIT extends MsmIT {
         assertEquals(randomOf(loggedIn), randomOf(b.sessionId()));
     }
 
+    /**
+     * Non-sticky: a realm's own user object (JAAS, custom realms), changed in place through
+     * {@code getUserPrincipal()}, reaches the other Tomcat. No attribute is touched after the first request, so the
+     * session's chunk of changeable values would be reused as it was, were the principal not serialized on every
+     * write.
+     */
+    @Test
+    void aRealmsUserObjectChangedInPlaceIsSeenOnTheOtherTomcatNonSticky() {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).with("sticky", "false")
+                .badgeLogin().start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).with("sticky", "false")
+                .badgeLogin().start());
+        Browser b = new Browser();
+        assertEquals("LOGIN-PAGE", b.get(tc1.url("/protected/badge?init=1")).body);
+        Browser.Page login = b.post(tc1.url("/j_security_check"), CREDENTIALS);
+        assertEquals("badge=alice visits=1", b.get(absolute(tc1, login.location())).body);
+        assertEquals("badge=alice visits=2", b.get(tc1.url("/protected/badge")).body);
+        assertEquals("badge=alice visits=3", b.get(tc2.url("/protected/badge")).body, "tc1's last change, on tc2");
+        assertEquals("badge=alice visits=4", b.get(tc1.url("/protected/badge")).body, "tc2's change, on tc1");
+        assertEquals("badge=alice visits=5", b.get(tc1.url("/protected/badge")).body);
+        assertEquals("badge=alice visits=6", b.get(tc2.url("/protected/badge")).body);
+    }
+
+    /** Sticky: the same user object, changed in place by requests that touch no attribute, survives a failover. */
+    @Test
+    void aRealmsUserObjectChangedInPlaceSurvivesAFailoverSticky() {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).badgeLogin().start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).badgeLogin().start());
+        Browser b = new Browser();
+        assertEquals("LOGIN-PAGE", b.get(tc1.url("/protected/badge?init=1")).body);
+        Browser.Page login = b.post(tc1.url("/j_security_check"), CREDENTIALS);
+        assertEquals("badge=alice visits=1", b.get(absolute(tc1, login.location())).body);
+        awaitBackups(tc1);
+        assertEquals("badge=alice visits=2", b.get(tc1.url("/protected/badge")).body);
+        awaitBackups(tc1);
+        tc1.stop();
+        assertEquals("badge=alice visits=3", b.get(tc2.url("/protected/badge")).body, "tc1's last change, on tc2");
+    }
+
     @Test
     void formLoginInterruptedByAFailoverCompletesOnTheOtherTomcat() {
         EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).formLogin().start());

@@ -129,6 +129,12 @@ final class EmbeddedTomcat implements AutoCloseable {
             return this;
         }
 
+        /** FORM login against {@link BadgeRealm}: the principal carries an object of the application's own. */
+        Builder badgeLogin() {
+            login = "BADGE";
+            return this;
+        }
+
         /** Tomcat checks the sessions it holds for their timeout every {@code seconds} (stock: 60 s). */
         Builder expiryCheckEvery(int seconds) {
             expiryCheckSeconds = seconds;
@@ -211,9 +217,13 @@ final class EmbeddedTomcat implements AutoCloseable {
     }
 
     private void configureLogin(String method) {
-        LoginConfig lc = "FORM".equals(method)
+        boolean form = "FORM".equals(method) || "BADGE".equals(method);
+        LoginConfig lc = form
                 ? new LoginConfig("FORM", null, "/login.html", "/error.html")
                 : new LoginConfig("BASIC", "msm", null, null);
+        if ("BADGE".equals(method)) {
+            context.setRealm(new BadgeRealm());
+        }
         context.setLoginConfig(lc);
         SecurityConstraint constraint = new SecurityConstraint();
         constraint.addAuthRole("user");
@@ -223,7 +233,7 @@ final class EmbeddedTomcat implements AutoCloseable {
         context.addConstraint(constraint);
         context.addSecurityRole("user");
         // added after the manager: msm's valve must see the request first
-        context.getPipeline().addValve("FORM".equals(method) ? new FormAuthenticator() : new BasicAuthenticator());
+        context.getPipeline().addValve(form ? new FormAuthenticator() : new BasicAuthenticator());
         tomcat.addUser("alice", "secret");
         tomcat.addRole("alice", "user");
     }

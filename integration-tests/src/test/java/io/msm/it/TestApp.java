@@ -224,7 +224,25 @@ final class TestApp {
 
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            if ("/badge".equals(req.getPathInfo()) && req.getUserPrincipal() instanceof BadgeRealm.Badge) {
+                badge(req, resp);
+                return;
+            }
             write(resp, "user=" + req.getRemoteUser() + " x=" + req.getParameter("x") + " method=" + req.getMethod());
+        }
+
+        /**
+         * Counts a visit on the realm's user object, in place; {@code init} first stores a value that can change and
+         * one that cannot, which no later request touches (non-sticky: the session is stored in two chunks).
+         */
+        private static void badge(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            if (req.getParameter("init") != null) {
+                HttpSession s = req.getSession();
+                s.setAttribute("greeting", "hello");
+                s.setAttribute("prefs", new ArrayList<>(List.of("dark")));
+            }
+            BadgeRealm.Badge badge = (BadgeRealm.Badge) req.getUserPrincipal();
+            write(resp, "badge=" + badge.getName() + " visits=" + badge.visit());
         }
     }
 

@@ -126,6 +126,21 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
         }
     }
 
+    /**
+     * Tomcat's authenticator reads the principal on every request of a logged-in session and hands it to the webapp
+     * ({@code getUserPrincipal()}). A realm's own user object in it (JAAS, custom realms) may be changed in place
+     * there, where no {@code getAttribute} sees it: such a session counts as possibly changed, so the request's end
+     * compares what it would store now (and the user object's chunk is not reused as it was).
+     */
+    @Override
+    public Principal getPrincipal() {
+        Principal p = super.getPrincipal();
+        if (p != null && AuthStateCodec.separateUserPrincipal(p) != null) {
+            state.attributeAccessed(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
+        }
+        return p;
+    }
+
     @Override
     public void setPrincipal(Principal principal) {
         boolean changed = !Objects.equals(this.principal, principal);
