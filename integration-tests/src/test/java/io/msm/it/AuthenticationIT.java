@@ -41,9 +41,8 @@ class AuthenticationIT extends MsmIT {
 
     /**
      * Non-sticky: a realm's own user object (JAAS, custom realms), changed in place through
-     * {@code getUserPrincipal()}, reaches the other Tomcat. No attribute is touched after the first request, so the
-     * session's chunk of changeable values would be reused as it was, were the principal not serialized on every
-     * write.
+     * {@code getUserPrincipal()}, reaches the other Tomcat. No attribute is touched after the first request: only the
+     * authenticator's read of the session's principal makes the request's end store the change.
      */
     @Test
     void aRealmsUserObjectChangedInPlaceIsSeenOnTheOtherTomcatNonSticky() {

@@ -90,6 +90,22 @@ final class AuthStateCodec {
         });
     }
 
+    /** JDK principals a JAAS login module may hand a realm: none can change after it is made. */
+    private static final java.util.Set<String> IMMUTABLE_USER_CLASSES = java.util.Set.of(
+            "javax.security.auth.x500.X500Principal", "javax.security.auth.kerberos.KerberosPrincipal",
+            "com.sun.security.auth.UserPrincipal", "com.sun.security.auth.UnixPrincipal",
+            "com.sun.security.auth.NTUserPrincipal", "com.sun.security.auth.LdapPrincipal");
+
+    /**
+     * Whether {@code p} carries an object of the application's that a request may change in place (it reaches it
+     * through {@code getUserPrincipal()}): a carried object ({@link #separateUserPrincipal}) not of a JDK class that
+     * cannot change.
+     */
+    static boolean carriesChangeableUserObject(Principal p) {
+        Object user = separateUserPrincipal(p);
+        return user != null && !IMMUTABLE_USER_CLASSES.contains(user.getClass().getName());
+    }
+
     /** The object to carry as {@link #USER_PRINCIPAL_ATTRIBUTE}, or {@code null} if the principal is self-contained. */
     static Object separateUserPrincipal(Principal p) {
         Principal user = p instanceof GenericPrincipal ? ((GenericPrincipal) p).getUserPrincipal() : p;

@@ -130,12 +130,13 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
      * Tomcat's authenticator reads the principal on every request of a logged-in session and hands it to the webapp
      * ({@code getUserPrincipal()}). A realm's own user object in it (JAAS, custom realms) may be changed in place
      * there, where no {@code getAttribute} sees it: such a session counts as possibly changed, so the request's end
-     * compares what it would store now (and the user object's chunk is not reused as it was).
+     * compares what it would store now (and the user object's chunk is not reused as it was). Behind Tomcat's
+     * SingleSignOn valve the request gets the valve's cached principal and this is not called (README).
      */
     @Override
     public Principal getPrincipal() {
         Principal p = super.getPrincipal();
-        if (p != null && AuthStateCodec.separateUserPrincipal(p) != null) {
+        if (p != null && state != null && AuthStateCodec.carriesChangeableUserObject(p)) {
             state.attributeAccessed(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE);
         }
         return p;

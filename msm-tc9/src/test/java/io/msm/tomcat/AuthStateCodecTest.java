@@ -2,6 +2,7 @@ package io.msm.tomcat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,6 +67,18 @@ class AuthStateCodecTest {
         assertSame(user, back.getUserPrincipal());
         // a principal that is not a GenericPrincipal comes back as the carried object itself
         assertSame(user, AuthStateCodec.decodePrincipal(AuthStateCodec.encodePrincipal(user), user));
+    }
+
+    @Test
+    void onlyAnObjectOfTheApplicationsCountsAsChangeable() {
+        assertTrue(AuthStateCodec.carriesChangeableUserObject(principal("bob", List.of("user"), new ShopUser())));
+        assertTrue(AuthStateCodec.carriesChangeableUserObject(new ShopUser()), "a realm's own principal class");
+        assertFalse(AuthStateCodec.carriesChangeableUserObject(principal("bob", List.of("user"), null)),
+                "Tomcat's own realms: self-contained");
+        assertFalse(AuthStateCodec.carriesChangeableUserObject(principal("bob", List.of("user"),
+                new javax.security.auth.x500.X500Principal("CN=bob"))), "a JDK principal that cannot change");
+        assertFalse(AuthStateCodec.carriesChangeableUserObject(principal("bob", List.of("user"),
+                new com.sun.security.auth.UserPrincipal("bob"))), "JAAS's own user principal");
     }
 
     @Test
