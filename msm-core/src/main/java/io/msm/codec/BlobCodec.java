@@ -188,8 +188,41 @@ public final class BlobCodec {
     }
 
     /**
-     * A 64-bit hash of the content section of an encoded blob: equal hashes mean the stored session needs no rewrite.
+     * The hash of a blob's attribute bytes alone: each chunk's bytes in turn, every chunk's hash the seed of the next
+     * (a blob written whole has one chunk; absent attributes are an empty one). Reads the blob in place.
+     *
+     * @throws UnreadableBlobException if {@code blob} is not a blob {@link #encode} wrote
      */
+    public static long attributesHash(byte[] blob) {
+        if (blob.length < CONTENT_OFFSET) {
+            throw new UnreadableBlobException("too short for an msm session (" + blob.length + " bytes)");
+        }
+        Reader r = new Reader(blob);
+        boolean chunked = (blob[4] & 0xFF) == VERSION_CHUNKED;
+        r.pos = CONTENT_OFFSET;
+        r.i32(); // maxInactiveInterval
+        r.skip("id");
+        r.skip("authType");
+        r.skip("principal");
+        int notes = r.i32();
+        for (int i = 0; i < notes; i++) {
+            r.skip("note name");
+            r.skip("note value");
+        }
+        int chunks = chunked ? r.i32() : 1;
+        long hash = 0;
+        for (int i = 0; i < chunks; i++) {
+            if (chunked) {
+                r.skip("attribute chunk name");
+            }
+            int len = Math.max(0, r.i32()); // -1: no attributes, hashed as an empty chunk
+            r.need(len, "attribute chunk " + i);
+            hash = XxHash64.hash(blob, r.pos, len, hash);
+            r.pos += len;
+        }
+        return hash;
+    }
+
     /**
      * A hash of the whole blob, times included: it tells one stored copy from another even when the session did not
      * change between them (takeover notices name copies by it).
@@ -198,6 +231,9 @@ public final class BlobCodec {
         return XxHash64.hash(blob, 0, blob.length, 0);
     }
 
+    /**
+     * A 64-bit hash of the content section of an encoded blob: equal hashes mean the stored session needs no rewrite.
+     */
     public static long contentHash(byte[] blob) {
         return XxHash64.hash(blob, CONTENT_OFFSET, blob.length - CONTENT_OFFSET, 0);
     }
@@ -283,6 +319,15 @@ public final class BlobCodec {
 
         long i64() {
             return ((long) i32() << 32) | (i32() & 0xFFFFFFFFL);
+        }
+
+        /** Passes over a {@code str} or {@code bytes} field. */
+        void skip(String what) {
+            int len = i32();
+            if (len > 0) {
+                need(len, what);
+                pos += len;
+            }
         }
 
         byte[] field(String what) {

@@ -36,7 +36,7 @@ public final class SessionData {
         this.isValid = b.isValid;
         this.authType = b.authType;
         this.principal = b.principal;
-        this.notes = Collections.unmodifiableMap(new LinkedHashMap<>(b.notes));
+        this.notes = b.notes.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.notes));
         this.chunked = b.chunked;
         if (b.attributeChunks == null || b.attributeChunks.isEmpty()) {
             this.attributeChunks = List.of(new byte[0]);
@@ -161,6 +161,11 @@ public final class SessionData {
         public Builder id(String v) {
             id = v;
             return this;
+        }
+
+        /** The id set so far. */
+        public String id() {
+            return id;
         }
 
         /** The session's creation, last accessed and this accessed times (as Tomcat keeps them), epoch millis. */

@@ -172,7 +172,7 @@ final class AttributeChunker {
      * ({@link ManagedSession#unwatchedAttributes()}): serialized on every write.
      */
     Serialized serialize(SessionState st, Map<String, Object> attributes, Set<String> accessed, Set<String> unwatched) {
-        if (accessed != null && !java.util.Collections.disjoint(unwatched, attributes.keySet())) {
+        if (accessed != null && holdsAny(attributes, unwatched)) {
             Set<String> all = new java.util.HashSet<>(accessed);
             all.addAll(unwatched);
             accessed = all;
@@ -267,10 +267,20 @@ final class AttributeChunker {
         if (changing.bytes.length + immutable.length >= CHUNKED_SESSION_BYTES || cap > 0 && immutable.length > cap) {
             return null;
         }
-        Layout next = new Layout();
+        Layout next = changing == kept ? last : new Layout(); // a split layout holds nothing else
         next.mutable = changing;
         st.layout = next;
         return new Serialized(List.of(changing.bytes, immutable), java.util.Arrays.asList(null, null), attributes);
+    }
+
+    /** Whether {@code attributes} holds any of {@code names} (looked up one by one: there are few). */
+    private static boolean holdsAny(Map<String, Object> attributes, Set<String> names) {
+        for (String name : names) {
+            if (attributes.containsKey(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Split: a value no request can change in place. */

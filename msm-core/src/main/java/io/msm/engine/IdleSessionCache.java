@@ -21,7 +21,12 @@ final class IdleSessionCache {
 
     /** What a session's attribute bytes were, and the objects they were written from or read into. */
     static final class Version {
-        final long hash;
+        private long hash;
+        /**
+         * A write's encoded blob whose attribute bytes {@link #hash()} hashes when first asked, {@code null} once
+         * hashed: a write's version is mostly taken back whole ({@link #takeSession}) and its hash never needed.
+         */
+        private byte[] encoded;
         final int length;
         final Map<String, Object> attributes;
         /**
@@ -39,6 +44,33 @@ final class IdleSessionCache {
             this.length = length;
             this.attributes = attributes;
             this.chunkNames = chunkNames;
+        }
+
+        /**
+         * The version a write stores as {@code encoded} (msm's encoding, before any seal), hashed only when asked.
+         * Kept in the cache, it holds on to {@code encoded} only while that is the very array the entry keeps as the
+         * stored blob (no seal): no entry holds a second copy of its bytes ({@link #keep}).
+         */
+        static Version ofWrite(byte[] encoded, int length, Map<String, Object> attributes) {
+            Version v = new Version(0, length, attributes, null);
+            v.encoded = encoded;
+            return v;
+        }
+
+        /** Kept in an entry holding {@code blob}: hashed now unless its encoded bytes are that very array. */
+        synchronized void keptWith(byte[] blob) {
+            if (encoded != null && encoded != blob) {
+                hash();
+            }
+        }
+
+        /** The hash of the attribute bytes ({@link SessionDecoder#attributesHash}). */
+        synchronized long hash() {
+            if (encoded != null) {
+                hash = io.msm.codec.BlobCodec.attributesHash(encoded);
+                encoded = null;
+            }
+            return hash;
         }
     }
 
@@ -85,6 +117,7 @@ final class IdleSessionCache {
     synchronized void keep(String id, Version version, ManagedSession session, byte[] blob, long now,
             int maxInactiveSeconds) {
         entries.remove(id); // re-inserted last: eviction takes the least recently kept
+        version.keptWith(blob);
         entries.put(id, new Entry(version, blob == null ? null : session, blob, now,
                 maxInactiveSeconds > 0 ? maxInactiveSeconds * 1000L : Long.MAX_VALUE));
         while (entries.size() > capacity) {
@@ -100,7 +133,7 @@ final class IdleSessionCache {
      */
     synchronized Map<String, Object> take(String id, long hash, int length) {
         Entry e = entries.remove(id);
-        return e != null && e.version.hash == hash && e.version.length == length ? e.version.attributes : null;
+        return e != null && e.version.length == length && e.version.hash() == hash ? e.version.attributes : null;
     }
 
     /**

@@ -66,7 +66,7 @@ final class SessionEncoder {
         if (base.binding != null) {
             base.binding.addTo(meta);
         }
-        String id = meta.build().id();
+        String id = java.util.Objects.requireNonNull(meta.id(), "id");
         if (base.legacyWrites != null) {
             // readWrite: as memcached-session-manager stores it (msm's format if it could not read this session)
             byte[] legacyBlob;
@@ -91,8 +91,8 @@ final class SessionEncoder {
                 ? meta.attributes(serialized.chunks.get(0))
                 : meta.attributeChunks(serialized.chunks, serialized.names)).build());
         IdleSessionCache.Version version = base.idle == null ? null
-                : new IdleSessionCache.Version(SessionDecoder.attributesHash(serialized.chunks),
-                        SessionDecoder.length(serialized.chunks), serialized.attributes);
+                : IdleSessionCache.Version.ofWrite(encoded, SessionDecoder.length(serialized.chunks),
+                        serialized.attributes);
         return new Prepared(id, encoded, false, BlobCodec.contentHash(encoded), version);
     }
 

@@ -42,12 +42,13 @@ final class UnsavedSessions {
         return true;
     }
 
+    /** Called for every write and load: mostly none are unsaved, and the check then needs no hash of {@code s}. */
     boolean remove(ManagedSession s) {
-        return sessions.remove(s);
+        return !sessions.isEmpty() && sessions.remove(s);
     }
 
     boolean contains(ManagedSession s) {
-        return sessions.contains(s);
+        return !sessions.isEmpty() && sessions.contains(s);
     }
 
     int size() {

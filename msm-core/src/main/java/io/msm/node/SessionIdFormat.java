@@ -30,6 +30,11 @@ public final class SessionIdFormat {
     private final String singleNodeId;
     /** Copy on write, at most {@link #RECENT_NODE_IDS}; a race may lose an addition (the next format adds it). */
     private volatile String[] recentNodeIds = new String[0];
+    /**
+     * The last id parsed well (by any thread): a request parses its session's id several times (its check, its
+     * relocation, its load, its write). Immutable, so shared as it is.
+     */
+    private volatile SessionId lastParsed;
 
     /**
      * @param withNodeIds whether ids carry a node id
@@ -115,6 +120,18 @@ public final class SessionIdFormat {
 
     /** Parses an id; {@code null} if it is not a well-formed msm id. */
     public SessionId parse(String id) {
+        SessionId last = lastParsed;
+        if (last != null && last.id.equals(id)) {
+            return last;
+        }
+        SessionId p = parseAnew(id);
+        if (p != null) {
+            lastParsed = p;
+        }
+        return p;
+    }
+
+    private SessionId parseAnew(String id) {
         if (id == null || id.isEmpty() || id.length() > MAX_LENGTH) {
             return null;
         }

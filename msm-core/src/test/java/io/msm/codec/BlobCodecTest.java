@@ -56,6 +56,36 @@ class BlobCodecTest {
         assertNotEquals(BlobCodec.contentHash(a), BlobCodec.contentHash(loggedOut));
     }
 
+    /** What the idle session cache compares: each chunk's bytes hashed in turn, as decoded. */
+    private static long chainedHash(java.util.List<byte[]> chunks) {
+        long hash = 0;
+        for (byte[] c : chunks) {
+            hash = io.msm.internal.XxHash64.hash(c, 0, c.length, hash);
+        }
+        return hash;
+    }
+
+    @Test
+    void attributesHashReadsTheChunksInPlaceAsDecodingWould() {
+        java.util.List<byte[]> chunks = java.util.List.of(new byte[] {1}, new byte[0], new byte[40]);
+        SessionData chunked = SessionData.builder("ABC-n1").note("a", new byte[] {1, 2, 3}).note("b", new byte[0])
+                .attributeChunks(chunks, Arrays.asList("big", null, null)).build();
+        SessionData noAttributes = SessionData.builder("ABC-n1").principal(new byte[7]).build();
+        for (SessionData d : java.util.List.of(sample(), chunked, noAttributes)) {
+            byte[] blob = BlobCodec.encode(d);
+            assertEquals(chainedHash(BlobCodec.decode(blob).attributeChunks()), BlobCodec.attributesHash(blob));
+        }
+        assertNotEquals(BlobCodec.attributesHash(BlobCodec.encode(chunked)),
+                BlobCodec.attributesHash(BlobCodec.encode(SessionData.builder("ABC-n1")
+                        .attributeChunks(java.util.List.of(new byte[] {1}, new byte[] {0}, new byte[40]),
+                                Arrays.asList("big", null, null)).build())), "one byte of one chunk differs");
+        byte[] blob = BlobCodec.encode(chunked);
+        for (int n = 0; n < blob.length; n++) {
+            byte[] cut = Arrays.copyOf(blob, n);
+            assertThrows(UnreadableBlobException.class, () -> BlobCodec.attributesHash(cut), "cut to " + n);
+        }
+    }
+
     @Test
     void refusesGarbageWithAReason() {
         assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode("hello world, this is certainly not an msm session blob"

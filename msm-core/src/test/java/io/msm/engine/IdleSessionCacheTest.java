@@ -30,6 +30,23 @@ class IdleSessionCacheTest {
     }
 
     @Test
+    void aWritesVersionIsHashedFromItsEncodedBytesWhetherItHoldsThemOrNot() {
+        byte[] chunk = {5, 6, 7};
+        long hash = SessionDecoder.attributesHash(java.util.List.of(chunk));
+        IdleSessionCache cache = new IdleSessionCache(10);
+        for (boolean sameArray : new boolean[] {true, false}) {
+            byte[] encoded = io.msm.codec.BlobCodec.encode(io.msm.codec.SessionData.builder("a-n1").times(1, 2, 3)
+                    .attributes(chunk).build());
+            IdleSessionCache.Version v = IdleSessionCache.Version.ofWrite(encoded, chunk.length, Map.of("n", 1));
+            // the entry's blob: the encoded bytes themselves (no seal), or another array (sealed): hashed at once
+            cache.keep("a", v, new TestSession("a-n1", 0), sameArray ? encoded : encoded.clone(), 0, 60);
+            assertNull(cache.take("a", hash ^ 1, chunk.length), "another hash, sameArray=" + sameArray);
+            cache.keep("a", v, new TestSession("a-n1", 0), sameArray ? encoded : encoded.clone(), 0, 60);
+            assertSame(v.attributes, cache.take("a", hash, chunk.length), "sameArray=" + sameArray);
+        }
+    }
+
+    @Test
     void boundedByCountTheLeastRecentlyKeptGoFirst() {
         IdleSessionCache cache = new IdleSessionCache(3);
         for (int i = 0; i < 5; i++) {

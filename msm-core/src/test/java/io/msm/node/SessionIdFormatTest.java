@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SessionIdFormatTest {
@@ -77,6 +78,23 @@ class SessionIdFormatTest {
         assertEquals("x39", f.parse("ABC-x39").nodeId(), "one it could not remember is cut out each time");
         assertEquals("n", f.parse("ABC-n.tc").nodeId(), "a prefix of a remembered id is not taken for it");
         assertEquals("n12", f.parse("ABC-n12").nodeId(), "nor one it is a prefix of");
+    }
+
+    @Test
+    void anIdParsedAgainIsTheSameParseAndNoOtherIdIsTakenForIt() {
+        SessionIdFormat f = new SessionIdFormat(true, null, List.of("n1", "n2"));
+        SessionIdFormat.SessionId a = f.parse("ABC-n1.tc1");
+        assertSame(a, f.parse(new String("ABC-n1.tc1")), "an equal string: the last parse");
+        SessionIdFormat.SessionId b = f.parse("ABD-n2");
+        assertEquals("n2", b.nodeId());
+        assertEquals("ABD", b.random());
+        assertNull(b.jvmRoute());
+        assertNull(f.parse("ABD-n2 "), "a bad id right after a good one");
+        assertNull(f.parse(null));
+        assertSame(b, f.parse("ABD-n2"));
+        assertEquals("tc1", f.parse("ABC-n1.tc1").jvmRoute());
+        assertEquals("n1", f.parse("ABC-n1").nodeId(), "a prefix of the last id is another id");
+        assertEquals("tc1.x", f.parse("ABC-n1.tc1.x").jvmRoute(), "a longer id that starts as the last one");
     }
 
     @Test

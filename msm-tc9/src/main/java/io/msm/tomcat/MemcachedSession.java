@@ -333,7 +333,8 @@ public class MemcachedSession extends StandardSession implements ManagedSession 
 
     @Override
     public Map<String, Object> attributes() {
-        Map<String, Object> copy = new HashMap<>(attributes);
+        Map<String, Object> copy = new HashMap<>((int) (attributes.size() / 0.75f) + 2);
+        attributes.forEach(copy::put); // no entry object per attribute, as an iteration of the map would make
         Object userPrincipal = AuthStateCodec.separateUserPrincipal(principal);
         if (userPrincipal != null) {
             copy.put(AuthStateCodec.USER_PRINCIPAL_ATTRIBUTE, userPrincipal);
