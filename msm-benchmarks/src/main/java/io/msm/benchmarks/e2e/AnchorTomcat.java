@@ -81,8 +81,10 @@ final class AnchorTomcat {
             String[] kv = args[i].split("=", 2);
             attributes.put(kv[0], kv[1]);
         }
-        if (attributes.remove(EndToEndBenchmark.FLOOR_ATTRIBUTE) != null) {
-            context.getPipeline().addValve(new TrafficFloorValve(attributes.remove("memcachedNodes")));
+        String floor = attributes.remove(EndToEndBenchmark.FLOOR_ATTRIBUTE);
+        if (floor != null) {
+            context.getPipeline().addValve(new TrafficFloorValve(attributes.remove("memcachedNodes"),
+                    TrafficFloorValve.codec(floor)));
         }
         for (Map.Entry<String, String> a : attributes.entrySet()) {
             ForkedJvm.setProperty(manager, a.getKey(), a.getValue());

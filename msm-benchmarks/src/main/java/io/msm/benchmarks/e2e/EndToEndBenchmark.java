@@ -51,6 +51,8 @@ public final class EndToEndBenchmark {
     static final String FLOOR = "floor: memcached calls only";
     /** A row attribute (not the Manager's): add a {@link TrafficFloorValve} with the memcached nodes. */
     static final String FLOOR_ATTRIBUTE = "trafficFloor";
+    /** The floor's calls with values of the Java transcoder's size. */
+    static final String FLOOR_JAVA_SIZE = "floor with Java's size (own JVM)";
 
     /** What a row puts on the Tomcat: no attributes = StandardManager. */
     static final Map<String, Map<String, String>> ROWS = new LinkedHashMap<>();
@@ -78,6 +80,9 @@ public final class EndToEndBenchmark {
                 "minBackupInterval", "0"));
         ROWS.put(FLOOR + " (own JVM)", Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager",
                 FLOOR_ATTRIBUTE, "true"));
+        // the same calls with values of the size msm's Java transcoder stores (not an anchor: what Java's bytes cost)
+        ROWS.put(FLOOR_JAVA_SIZE, Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager",
+                FLOOR_ATTRIBUTE, "java"));
         ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
         ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
@@ -504,7 +509,8 @@ public final class EndToEndBenchmark {
         Context context = (Context) tomcat.getHost().findChild("");
         if (msmAttributes.containsKey(FLOOR_ATTRIBUTE)) {
             context.setManager(new StandardManager());
-            context.getPipeline().addValve(new TrafficFloorValve(nodes));
+            context.getPipeline().addValve(new TrafficFloorValve(nodes,
+                    TrafficFloorValve.codec(msmAttributes.get(FLOOR_ATTRIBUTE))));
         } else if (msmAttributes.isEmpty()) {
             context.setManager(new StandardManager());
         } else {

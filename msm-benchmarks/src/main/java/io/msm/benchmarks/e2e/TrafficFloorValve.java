@@ -21,7 +21,8 @@ import org.apache.catalina.valves.ValveBase;
  * answer is read), through msm's own store and connections. The value is a fixed byte array of the size msm's Kryo
  * transcoder stores for the workload's session. No serialization, no session handling: the cost of msm's call budget
  * (DESIGN §5: 1 call to read, 3 to change) on this machine, which no non-sticky manager that keeps two copies with
- * that budget can go below.
+ * that budget can go below. The row "floor with Java's size" sends values of the size msm's Java transcoder stores
+ * instead, which it also cannot go below with that transcoder.
  */
 final class TrafficFloorValve extends ValveBase {
     private static final int TTL = 1800;
@@ -29,14 +30,20 @@ final class TrafficFloorValve extends ValveBase {
     private final Map<String, byte[]> valueByPath = new LinkedHashMap<>();
     private SessionStore store;
 
-    TrafficFloorValve(String nodes) {
+    /** @param codec whose stored size the values have: {@code msm-kryo} (the floor) or {@code msm-java} */
+    TrafficFloorValve(String nodes, String codec) {
         super(true);
         this.nodes = nodes;
-        Codec kryo = Codec.create("msm-kryo");
-        byte[] typical = kryo.serialize(Sessions.build("typical"));
+        Codec sized = Codec.create(codec);
+        byte[] typical = sized.serialize(Sessions.build("typical"));
         valueByPath.put("/change", typical);
         valueByPath.put("/read", typical);
-        valueByPath.put("/large", kryo.serialize(Sessions.build("large")));
+        valueByPath.put("/large", sized.serialize(Sessions.build("large")));
+    }
+
+    /** The codec a row's {@code trafficFloor} attribute names: {@code true} is the floor's, Kryo. */
+    static String codec(String attribute) {
+        return "java".equals(attribute) ? "msm-java" : "msm-kryo";
     }
 
     @Override
