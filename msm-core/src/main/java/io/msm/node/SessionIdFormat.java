@@ -31,8 +31,9 @@ public final class SessionIdFormat {
     /** Copy on write, at most {@link #RECENT_NODE_IDS}; a race may lose an addition (the next format adds it). */
     private volatile String[] recentNodeIds = new String[0];
     /**
-     * The last id parsed well (by any thread): a request parses its session's id several times (its check, its
-     * relocation, its load, its write). Immutable, so shared as it is.
+     * The last id parsed well (by any thread): a request parses its session's id, the same string, several times (its
+     * check, its relocation, its load, its write). Immutable, so shared as it is. Found by identity, not by comparing
+     * strings: the time a comparison takes would tell a client how much of its cookie matches another user's id.
      */
     private volatile SessionId lastParsed;
 
@@ -121,7 +122,7 @@ public final class SessionIdFormat {
     /** Parses an id; {@code null} if it is not a well-formed msm id. */
     public SessionId parse(String id) {
         SessionId last = lastParsed;
-        if (last != null && last.id.equals(id)) {
+        if (last != null && last.id == id) { // the same string: no comparison with another session's id
             return last;
         }
         SessionId p = parseAnew(id);

@@ -83,15 +83,19 @@ class SessionIdFormatTest {
     @Test
     void anIdParsedAgainIsTheSameParseAndNoOtherIdIsTakenForIt() {
         SessionIdFormat f = new SessionIdFormat(true, null, List.of("n1", "n2"));
-        SessionIdFormat.SessionId a = f.parse("ABC-n1.tc1");
-        assertSame(a, f.parse(new String("ABC-n1.tc1")), "an equal string: the last parse");
+        String id = "ABC-n1.tc1";
+        SessionIdFormat.SessionId a = f.parse(id);
+        assertSame(a, f.parse(id), "the same string: the last parse");
+        SessionIdFormat.SessionId copy = f.parse(new String(id));
+        assertNotSame(a, copy, "an equal string is parsed: never compared with the last id");
+        assertEquals("tc1", copy.jvmRoute());
         SessionIdFormat.SessionId b = f.parse("ABD-n2");
         assertEquals("n2", b.nodeId());
         assertEquals("ABD", b.random());
         assertNull(b.jvmRoute());
         assertNull(f.parse("ABD-n2 "), "a bad id right after a good one");
         assertNull(f.parse(null));
-        assertSame(b, f.parse("ABD-n2"));
+        assertEquals("n2", f.parse("ABD-n2").nodeId());
         assertEquals("tc1", f.parse("ABC-n1.tc1").jvmRoute());
         assertEquals("n1", f.parse("ABC-n1").nodeId(), "a prefix of the last id is another id");
         assertEquals("tc1.x", f.parse("ABC-n1.tc1.x").jvmRoute(), "a longer id that starts as the last one");
