@@ -106,22 +106,7 @@ public final class BlobCodec {
             throw new UnreadableBlobException("no data");
         }
         Reader r = new Reader(blob);
-        if (blob.length < CONTENT_OFFSET || !Arrays.equals(blob, 0, 4, MAGIC, 0, 4)) {
-            throw new UnreadableBlobException(blob.length < CONTENT_OFFSET
-                    ? "too short for an msm session (" + blob.length + " bytes)"
-                    : "not an msm session blob (bad magic bytes)");
-        }
-        r.pos = 4;
-        int version = r.u8();
-        if (version != VERSION && version != VERSION_CHUNKED) {
-            throw new UnreadableBlobException("unsupported format version " + version + " (this msm reads " + VERSION
-                    + " and " + VERSION_CHUNKED + ")");
-        }
-        int flags = r.u8();
-        if ((flags & ~KNOWN_FLAGS) != 0) {
-            throw new UnreadableBlobException("unsupported flags 0x" + Integer.toHexString(flags)
-                    + " (signed/encrypted/compressed blobs need a manager configured for them)");
-        }
+        int version = header(r);
         SessionData.Builder b = SessionData.builder("");
         b.times(r.i64(), r.i64(), r.i64());
         int state = r.u8();
@@ -145,6 +130,28 @@ public final class BlobCodec {
             throw new UnreadableBlobException(r.remaining() + " unexpected bytes after the attributes");
         }
         return b.build();
+    }
+
+    /** Checks the magic bytes, version and flags; returns the version, {@code r} just after the flags. */
+    private static int header(Reader r) {
+        byte[] blob = r.buf;
+        if (blob.length < CONTENT_OFFSET || !Arrays.equals(blob, 0, 4, MAGIC, 0, 4)) {
+            throw new UnreadableBlobException(blob.length < CONTENT_OFFSET
+                    ? "too short for an msm session (" + blob.length + " bytes)"
+                    : "not an msm session blob (bad magic bytes)");
+        }
+        r.pos = 4;
+        int version = r.u8();
+        if (version != VERSION && version != VERSION_CHUNKED) {
+            throw new UnreadableBlobException("unsupported format version " + version + " (this msm reads " + VERSION
+                    + " and " + VERSION_CHUNKED + ")");
+        }
+        int flags = r.u8();
+        if ((flags & ~KNOWN_FLAGS) != 0) {
+            throw new UnreadableBlobException("unsupported flags 0x" + Integer.toHexString(flags)
+                    + " (signed/encrypted/compressed blobs need a manager configured for them)");
+        }
+        return version;
     }
 
     /** The session's notes: a count, then a name and a value each. */
@@ -194,31 +201,35 @@ public final class BlobCodec {
      * @throws UnreadableBlobException if {@code blob} is not a blob {@link #encode} wrote
      */
     public static long attributesHash(byte[] blob) {
-        if (blob.length < CONTENT_OFFSET) {
-            throw new UnreadableBlobException("too short for an msm session (" + blob.length + " bytes)");
-        }
         Reader r = new Reader(blob);
-        boolean chunked = (blob[4] & 0xFF) == VERSION_CHUNKED;
+        boolean chunked = header(r) == VERSION_CHUNKED;
         r.pos = CONTENT_OFFSET;
         r.i32(); // maxInactiveInterval
         r.skip("id");
         r.skip("authType");
         r.skip("principal");
-        int notes = r.i32();
+        int notes = r.count("note");
         for (int i = 0; i < notes; i++) {
             r.skip("note name");
             r.skip("note value");
         }
-        int chunks = chunked ? r.i32() : 1;
+        int chunks = chunked ? r.count("attribute chunk") : 1;
         long hash = 0;
         for (int i = 0; i < chunks; i++) {
             if (chunked) {
                 r.skip("attribute chunk name");
             }
-            int len = Math.max(0, r.i32()); // -1: no attributes, hashed as an empty chunk
+            int len = r.i32();
+            len = len == -1 && !chunked ? 0 : len; // no attributes: hashed as an empty chunk, as decode reads them
+            if (len < 0) {
+                throw new UnreadableBlobException("bad length " + len + " of attribute chunk " + i);
+            }
             r.need(len, "attribute chunk " + i);
             hash = XxHash64.hash(blob, r.pos, len, hash);
             r.pos += len;
+        }
+        if (r.remaining() != 0) {
+            throw new UnreadableBlobException(r.remaining() + " unexpected bytes after the attributes");
         }
         return hash;
     }
@@ -324,10 +335,22 @@ public final class BlobCodec {
         /** Passes over a {@code str} or {@code bytes} field. */
         void skip(String what) {
             int len = i32();
+            if (len < -1) {
+                throw new UnreadableBlobException("negative length " + len + " of " + what);
+            }
             if (len > 0) {
                 need(len, what);
                 pos += len;
             }
+        }
+
+        /** A count of fields that follow, each at least 4 bytes. */
+        int count(String what) {
+            int n = i32();
+            if (n < 0 || n > remaining() / 4) {
+                throw new UnreadableBlobException("bad " + what + " count " + n);
+            }
+            return n;
         }
 
         byte[] field(String what) {

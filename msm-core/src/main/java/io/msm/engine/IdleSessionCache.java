@@ -47,9 +47,10 @@ final class IdleSessionCache {
         }
 
         /**
-         * The version a write stores as {@code encoded} (msm's encoding, before any seal), hashed only when asked.
-         * Kept in the cache, it holds on to {@code encoded} only while that is the very array the entry keeps as the
-         * stored blob (no seal): no entry holds a second copy of its bytes ({@link #keep}).
+         * The version a write stores as {@code encoded} (msm's encoding, before any seal), hashed only when asked. It
+         * holds on to {@code encoded} only while that is the very array memcached was sent (no seal; else the writer
+         * hashes it at once) and, kept in the cache, the array its entry keeps ({@link #keep}): no second copy of the
+         * bytes is held.
          */
         static Version ofWrite(byte[] encoded, int length, Map<String, Object> attributes) {
             Version v = new Version(0, length, attributes, null);
@@ -105,7 +106,7 @@ final class IdleSessionCache {
      *
      * @param maxInactiveSeconds the session's timeout: the entry is useless after it; {@code <= 0} never expires
      */
-    synchronized void keep(String id, Version version, long now, int maxInactiveSeconds) {
+    void keep(String id, Version version, long now, int maxInactiveSeconds) {
         keep(id, version, null, null, now, maxInactiveSeconds);
     }
 
@@ -114,10 +115,14 @@ final class IdleSessionCache {
      * {@code now} (clock millis) while memcached held {@code blob} for it ({@code null}: unknown, the object is not
      * kept).
      */
-    synchronized void keep(String id, Version version, ManagedSession session, byte[] blob, long now,
+    void keep(String id, Version version, ManagedSession session, byte[] blob, long now, int maxInactiveSeconds) {
+        version.keptWith(blob); // any hash taken before the cache's lock: every request thread shares it
+        put(id, version, session, blob, now, maxInactiveSeconds);
+    }
+
+    private synchronized void put(String id, Version version, ManagedSession session, byte[] blob, long now,
             int maxInactiveSeconds) {
         entries.remove(id); // re-inserted last: eviction takes the least recently kept
-        version.keptWith(blob);
         entries.put(id, new Entry(version, blob == null ? null : session, blob, now,
                 maxInactiveSeconds > 0 ? maxInactiveSeconds * 1000L : Long.MAX_VALUE));
         while (entries.size() > capacity) {
@@ -131,8 +136,13 @@ final class IdleSessionCache {
      * The attributes kept for {@code id} if they were the bytes with this hash and length, removed from the cache;
      * {@code null} otherwise (an entry for another version is dropped: it can never match again).
      */
-    synchronized Map<String, Object> take(String id, long hash, int length) {
-        Entry e = entries.remove(id);
+    Map<String, Object> take(String id, long hash, int length) {
+        Entry e;
+        synchronized (this) {
+            e = entries.remove(id);
+        }
+        // compared after the lock: a version hashed only now takes a pass over its bytes, and the entry is the
+        // caller's once removed
         return e != null && e.version.length == length && e.version.hash() == hash ? e.version.attributes : null;
     }
 

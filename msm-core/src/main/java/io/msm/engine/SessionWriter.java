@@ -99,11 +99,14 @@ final class SessionWriter {
         if (st.stored && next.hash == st.storedHash && next.id.equals(st.storedId)) {
             stats.count(Counter.BACKUPS_UNCHANGED);
             unsaved.remove(s);
-            st.version = next.version;
+            st.version = hashed(next.version); // memcached holds the earlier bytes: these are not kept
             return false;
         }
         String id = next.id;
         byte[] blob = next.legacy ? next.encoded : sealer.seal(next.encoded); // the old manager reads it as it is
+        if (blob != next.encoded) {
+            hashed(next.version); // sealed: the idle cache will keep the sealed bytes, not the plain ones
+        }
         SessionId p = ids.parse(id);
         if (p == null) {
             LOG.log(Level.WARNING, () -> logPrefix + "session id " + LogIds.of(id) + " is not an msm id; not stored");
@@ -194,6 +197,17 @@ final class SessionWriter {
             return null;
         }
         return sent;
+    }
+
+    /**
+     * {@code version} with its attribute hash taken now (off any lock), so that it holds no copy of the encoded bytes
+     * while the session stays in memory ({@link IdleSessionCache.Version#ofWrite}).
+     */
+    private static IdleSessionCache.Version hashed(IdleSessionCache.Version version) {
+        if (version != null) {
+            version.hash();
+        }
+        return version;
     }
 
     /** memcached holds {@code blob} now: recorded in the session's state; the copies it replaces go. */

@@ -185,4 +185,28 @@ class BlobCodecTest {
             }
         }
     }
+
+    @Test
+    void attributesHashOfMutatedBytesIsTheDecodedChunksHashOrARefusal() {
+        byte[] blob = BlobCodec.encode(SessionData.builder("ABC-n1").note("a", new byte[] {1, 2, 3})
+                .attributeChunks(java.util.List.of(new byte[] {1}, new byte[0], new byte[9]),
+                        Arrays.asList("big", null, null)).build());
+        Random random = new Random(7);
+        int readable = 0;
+        for (int i = 0; i < 20_000; i++) {
+            byte[] m = (i % 2 == 0 ? blob : BlobCodec.encode(sample())).clone();
+            m[random.nextInt(m.length)] = (byte) random.nextInt(256);
+            SessionData decoded;
+            try {
+                decoded = BlobCodec.decode(m);
+            } catch (UnreadableBlobException refused) {
+                assertThrows(UnreadableBlobException.class, () -> BlobCodec.attributesHash(m),
+                        "what decode refuses is refused");
+                continue;
+            }
+            readable++;
+            assertEquals(chainedHash(decoded.attributeChunks()), BlobCodec.attributesHash(m));
+        }
+        assertTrue(readable > 1_000, readable + " of the mutated blobs were still readable");
+    }
 }

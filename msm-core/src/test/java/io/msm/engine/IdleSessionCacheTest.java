@@ -37,12 +37,17 @@ class IdleSessionCacheTest {
         for (boolean sameArray : new boolean[] {true, false}) {
             byte[] encoded = io.msm.codec.BlobCodec.encode(io.msm.codec.SessionData.builder("a-n1").times(1, 2, 3)
                     .attributes(chunk).build());
+            // the entry's blob: the encoded bytes themselves (no seal: hashed at the take), or another array (sealed:
+            // hashed at once)
             IdleSessionCache.Version v = IdleSessionCache.Version.ofWrite(encoded, chunk.length, Map.of("n", 1));
-            // the entry's blob: the encoded bytes themselves (no seal), or another array (sealed): hashed at once
-            cache.keep("a", v, new TestSession("a-n1", 0), sameArray ? encoded : encoded.clone(), 0, 60);
-            assertNull(cache.take("a", hash ^ 1, chunk.length), "another hash, sameArray=" + sameArray);
             cache.keep("a", v, new TestSession("a-n1", 0), sameArray ? encoded : encoded.clone(), 0, 60);
             assertSame(v.attributes, cache.take("a", hash, chunk.length), "sameArray=" + sameArray);
+            IdleSessionCache.Version w = IdleSessionCache.Version.ofWrite(encoded, chunk.length, Map.of("n", 2));
+            cache.keep("a", w, new TestSession("a-n1", 0), sameArray ? encoded : encoded.clone(), 0, 60);
+            assertNull(cache.take("a", hash ^ 1, chunk.length), "another hash, sameArray=" + sameArray);
+            IdleSessionCache.Version x = IdleSessionCache.Version.ofWrite(encoded, chunk.length, Map.of("n", 3));
+            cache.keep("a", x, 0, 60); // no blob: hashed at once
+            assertSame(x.attributes, cache.take("a", hash, chunk.length));
         }
     }
 

@@ -21,8 +21,8 @@ import org.apache.catalina.valves.ValveBase;
  * answer is read), through msm's own store and connections. The value is a fixed byte array of the size msm's Kryo
  * transcoder stores for the workload's session. No serialization, no session handling: the cost of msm's call budget
  * (DESIGN §5: 1 call to read, 3 to change) on this machine, which no non-sticky manager that keeps two copies with
- * that budget can go below. The row "floor with Java's size" sends values of the size msm's Java transcoder stores
- * instead, which it also cannot go below with that transcoder.
+ * that budget can go below. The row "floor with Java's size" sends values of the size msm's Java transcoder gives the
+ * session in one stream instead: a little less than msm stores with it (two chunks, each a stream of its own).
  */
 final class TrafficFloorValve extends ValveBase {
     private static final int TTL = 1800;
@@ -43,7 +43,12 @@ final class TrafficFloorValve extends ValveBase {
 
     /** The codec a row's {@code trafficFloor} attribute names: {@code true} is the floor's, Kryo. */
     static String codec(String attribute) {
-        return "java".equals(attribute) ? "msm-java" : "msm-kryo";
+        switch (attribute) {
+            case "true": return "msm-kryo";
+            case "java": return "msm-java";
+            default: throw new IllegalArgumentException(EndToEndBenchmark.FLOOR_ATTRIBUTE + "=\"" + attribute
+                    + "\": true (Kryo's size) or java");
+        }
     }
 
     @Override
