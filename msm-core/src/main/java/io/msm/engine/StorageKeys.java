@@ -39,6 +39,12 @@ final class StorageKeys {
     private final List<SecretKeySpec> namingKeys;
     /** An initialized HMAC per naming key, cloned per use (cheaper than a new instance). */
     private final List<Mac> namers;
+    /**
+     * With protection, the last id named under the first key (by any thread), found again by identity: a request
+     * names its session, the same string, several times (its load, its write, the secondary copy), and each is a
+     * keyed hash.
+     */
+    private volatile Named lastNamed;
 
     StorageKeys(String prefix, SessionProtection protection, List<byte[]> sessionKeys) {
         this.prefix = prefix;
@@ -117,6 +123,29 @@ final class StorageKeys {
         if (namers.isEmpty()) {
             return id;
         }
+        Named last = lastNamed;
+        if (n == 0 && last != null && last.id == id) { // the same string: never compared with another session's id
+            return last.name;
+        }
+        String name = keyedName(id, n);
+        if (n == 0) {
+            lastNamed = new Named(id, name);
+        }
+        return name;
+    }
+
+    /** A name under the first key, and the id it names. */
+    private static final class Named {
+        final String id;
+        final String name;
+
+        Named(String id, String name) {
+            this.id = id;
+            this.name = name;
+        }
+    }
+
+    private String keyedName(String id, int n) {
         Mac mac;
         try {
             mac = (Mac) namers.get(n).clone();

@@ -46,6 +46,21 @@ class StorageKeysTest {
     }
 
     @Test
+    void anIdNamedAgainGetsItsOwnNameAndNoOtherIdIsGivenIt() {
+        StorageKeys keys = new StorageKeys("p_", SessionProtection.SIGN, List.of(KEY, OTHER));
+        String id = "ABC-n1.tc1";
+        String first = keys.primary(id, 0);
+        assertEquals("p_Z5K3oY93kpIszzzUPLgn-Iq_MqGioJxM", first);
+        assertEquals(first, keys.primary(id, 0));
+        assertEquals("bak:" + first, keys.secondary(id, 0));
+        assertNotEquals(first, keys.primary(id, 1), "the second key's name");
+        assertEquals(first, keys.primary(id, 0));
+        assertEquals(first, keys.primary(new String(id), 0), "an equal string: named again, the same name");
+        assertNotEquals(first, keys.primary("ABC-n1.tc2", 0));
+        assertEquals(first, keys.primary(id, 0));
+    }
+
+    @Test
     void withSeveralKeysEachHasANameTheFirstWrittenAndLocksInOneOrder() {
         StorageKeys oldFirst = new StorageKeys("p_", SessionProtection.SIGN, List.of(KEY, OTHER));
         StorageKeys newFirst = new StorageKeys("p_", SessionProtection.SIGN, List.of(OTHER, KEY));

@@ -86,6 +86,10 @@ public final class EndToEndBenchmark {
         ROWS.put("msm non-sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false"));
         ROWS.put("msm non-sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        // sessionProtection="sign": signed blobs, keys named by a keyed hash of the id (a fixed benchmark key)
+        ROWS.put("msm non-sticky kryo sign (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "false",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory", "sessionProtection", "sign",
+                "sessionKeys", "bXNtLWJlbmNobWFyay1rZXktbm90LWEtc2VjcmV0LTAx"));
         // TLS to memcached: on a pair of memcached processes of their own, started with TLS (BenchmarkServers)
         ROWS.put("msm sticky java TLS (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 BenchmarkServers.TLS, "true"));
