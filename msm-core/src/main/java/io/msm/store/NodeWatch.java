@@ -290,6 +290,26 @@ final class NodeWatch implements AutoCloseable {
             return false;
         }
 
+        /**
+         * A node that closed a connection before answering {@code stats} kept the next one, asked nothing: a server
+         * that never answers {@code stats}, or memcached that came up between the two connects behind a forwarder. The
+         * latter answers now, and must say which process it is before it is reported up: else its next restart, with
+         * no refused connect in between, would go unseen. {@code null} if it does not answer.
+         */
+        private String askedOnceMore() {
+            if (!identify) {
+                return null;
+            }
+            try {
+                return openIdle();
+            } catch (MemcachedProcess.StatsUnanswered e) {
+                unanswered(); // one more try it did not answer (a server that closes on stats)
+                return null;
+            } catch (IOException e) {
+                return null; // told by the connects that follow
+            }
+        }
+
         private void unanswered() {
             if (process == null && ++unanswered >= UNANSWERED_MAX) {
                 identify = false; // not memcached's stats (a proxy?): no restart check, as before there was one
@@ -308,7 +328,7 @@ final class NodeWatch implements AutoCloseable {
                     if (process != null || !staysOpen()) {
                         throw e; // nothing serves there now (a forwarder accepted): down, tried again in a while
                     }
-                    now = null; // a server that never answers stats: the connect tells, as without identifying
+                    now = askedOnceMore(); // null: a server that never answers stats: the connect tells
                 }
                 while (pool.openConnections() < MIN_OPEN) {
                     connects.openIdle(connectTimeoutMillis, false);

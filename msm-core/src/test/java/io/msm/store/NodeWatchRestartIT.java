@@ -59,6 +59,32 @@ class NodeWatchRestartIT {
         }
     }
 
+    /**
+     * Behind a forwarder, memcached comes up between the watch's connect that asks which process it is (closed, as
+     * nothing served yet) and its next one, asked nothing, which stays open. Reported up without knowing the process,
+     * its next restart (no connect refused in between) went unseen; the watch now asks once more before it says up.
+     */
+    @Test
+    void aNodeThatComesUpBetweenTheWatchsTwoConnectsIsAskedWhichProcessItIs() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        MEMCACHED.server(0).kill();
+        try (TcpProxy proxy = TcpProxy.to(MEMCACHED.server(0).port());
+                SessionStore store = WatchedStore.open("came-up-between-test", "n1:127.0.0.1:" + proxy.port(), 1000,
+                        events)) {
+            awaitMillis(2000, "a first try", () -> proxy.accepted() > 0);
+            proxy.closeNextForwardable(1); // the first connect once memcached is there: closed as before it was
+            MEMCACHED.server(0).start();
+            awaitMillis(2000, "n1 up", () -> store.isConnected("n1"));
+            proxy.retarget(MEMCACHED.server(1).port()); // a restart with no refused connect
+            awaitMillis(2000, "down and up reported", () -> events.size() >= 3);
+            assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);
+        } finally {
+            if (!MEMCACHED.server(0).isRunning()) {
+                MEMCACHED.server(0).start();
+            }
+        }
+    }
+
     @Test
     void aNodeBehindAProxyWhoseMemcachedIsDeadAtStartIsDownRetriedAtItsPaceAndItsRestartsSeen() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();

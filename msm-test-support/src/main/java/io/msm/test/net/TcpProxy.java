@@ -38,6 +38,8 @@ public final class TcpProxy implements AutoCloseable {
     private final Object gate = new Object();
     /** Connections accepted (forwarded, closed at once or held), the backlog's fillers excepted. */
     private final AtomicInteger accepted = new AtomicInteger();
+    /** Connections still to close though their memcached accepts ({@link #closeNextForwardable}). */
+    private final AtomicInteger closeNext = new AtomicInteger();
     /** Bytes read and not forwarded because the proxy was partitioned, both directions together. */
     private final AtomicLong dropped = new AtomicLong();
     private volatile int targetPort;
@@ -100,6 +102,15 @@ public final class TcpProxy implements AutoCloseable {
             closeQuietly(pair[0]);
             closeQuietly(pair[1]);
         }
+    }
+
+    /**
+     * Closes the next {@code n} connections it could forward (its memcached accepts) once their client sent its first
+     * bytes (at most 1 s later), unanswered, as if its memcached were not there yet; connections its memcached refuses
+     * are closed as ever and not counted.
+     */
+    public void closeNextForwardable(int n) {
+        closeNext.set(n);
     }
 
     /** Closes the first forwarded connection still open, as memcached closing one idle connection. */
@@ -252,6 +263,17 @@ public final class TcpProxy implements AutoCloseable {
         } catch (IOException refused) { // memcached is not there: the client sees its connection closed
             closeQuietly(client);
             closeQuietly(server);
+            return;
+        }
+        if (closeNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            closeQuietly(server);
+            try { // after the client's first command (as a forwarder does once it learns memcached is not there)
+                client.setSoTimeout(1000);
+                client.getInputStream().read(new byte[512]);
+            } catch (IOException e) {
+                // closed or silent: closed below either way
+            }
+            closeQuietly(client);
             return;
         }
         client.setTcpNoDelay(true);
