@@ -110,6 +110,29 @@ class AuthenticationIT extends MsmIT {
     }
 
     /**
+     * Non-sticky, BASIC: the realm's user object, changed in place, reaches the other Tomcat. The browser sends its
+     * credentials with every request, as browsers do; the authenticator still takes the principal it cached in the
+     * session, so the change is the session's to store.
+     */
+    @Test
+    void aRealmsUserObjectChangedInPlaceUnderBasicIsSeenOnTheOtherTomcatNonSticky() {
+        EmbeddedTomcat tc1 = track(EmbeddedTomcat.on("tc1").with("memcachedNodes", nodes()).with("sticky", "false")
+                .badgeBasicLogin().start());
+        EmbeddedTomcat tc2 = track(EmbeddedTomcat.on("tc2").with("memcachedNodes", nodes()).with("sticky", "false")
+                .badgeBasicLogin().start());
+        Browser b = new Browser();
+        b.get(tc1.url("/counter")); // a session for the authenticator to cache the principal in
+        String basic = "Basic " + Base64.getEncoder().encodeToString("alice:secret".getBytes(StandardCharsets.UTF_8));
+        assertEquals("badge=alice visits=1", b.get(tc1.url("/protected/badge?init=1"), "Authorization", basic).body);
+        assertEquals("badge=alice visits=2", b.get(tc1.url("/protected/badge"), "Authorization", basic).body);
+        assertEquals("badge=alice visits=3", b.get(tc2.url("/protected/badge"), "Authorization", basic).body,
+                "tc1's last change, on tc2");
+        assertEquals("badge=alice visits=4", b.get(tc1.url("/protected/badge"), "Authorization", basic).body,
+                "tc2's change, on tc1");
+        assertEquals("badge=alice visits=5", b.get(tc2.url("/protected/badge")).body, "without the header too");
+    }
+
+    /**
      * Non-sticky: Tomcat's FORM authenticator completes the login page's response inside itself, before msm's valve
      * sees the request end; credentials sent at once to another Tomcat must still find the login in progress. The
      * request is held after its response (a request listener, which Tomcat calls after the login page's forward)

@@ -135,6 +135,12 @@ final class EmbeddedTomcat implements AutoCloseable {
             return this;
         }
 
+        /** BASIC login against {@link BadgeRealm}. */
+        Builder badgeBasicLogin() {
+            login = "BADGE_BASIC";
+            return this;
+        }
+
         /** Tomcat checks the sessions it holds for their timeout every {@code seconds} (stock: 60 s). */
         Builder expiryCheckEvery(int seconds) {
             expiryCheckSeconds = seconds;
@@ -221,7 +227,7 @@ final class EmbeddedTomcat implements AutoCloseable {
         LoginConfig lc = form
                 ? new LoginConfig("FORM", null, "/login.html", "/error.html")
                 : new LoginConfig("BASIC", "msm", null, null);
-        if ("BADGE".equals(method)) {
+        if (method.startsWith("BADGE")) {
             context.setRealm(new BadgeRealm());
         }
         context.setLoginConfig(lc);
