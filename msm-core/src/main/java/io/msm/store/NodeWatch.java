@@ -294,9 +294,11 @@ final class NodeWatch implements AutoCloseable {
          * A node that closed a connection before answering {@code stats} kept the next one, asked nothing: a server
          * that never answers {@code stats}, or memcached that came up between the two connects behind a forwarder. The
          * latter answers now, and must say which process it is before it is reported up: else its next restart, with
-         * no refused connect in between, would go unseen. {@code null} if it does not answer.
+         * no refused connect in between, would go unseen. {@code null} if it closed this one unanswered too.
+         *
+         * @throws IOException the connect failed or timed out, or no answer came: the node stays down, tried again
          */
-        private String askedOnceMore() {
+        private String askedOnceMore() throws IOException {
             if (!identify) {
                 return null;
             }
@@ -305,8 +307,6 @@ final class NodeWatch implements AutoCloseable {
             } catch (MemcachedProcess.StatsUnanswered e) {
                 unanswered(); // one more try it did not answer (a server that closes on stats)
                 return null;
-            } catch (IOException e) {
-                return null; // told by the connects that follow
             }
         }
 
@@ -328,7 +328,7 @@ final class NodeWatch implements AutoCloseable {
                     if (process != null || !staysOpen()) {
                         throw e; // nothing serves there now (a forwarder accepted): down, tried again in a while
                     }
-                    now = askedOnceMore(); // null: a server that never answers stats: the connect tells
+                    now = askedOnceMore(); // null: a server that closes on stats (asked no more after a few)
                 }
                 while (pool.openConnections() < MIN_OPEN) {
                     connects.openIdle(connectTimeoutMillis, false);

@@ -267,13 +267,20 @@ public final class TcpProxy implements AutoCloseable {
         }
         if (closeNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             closeQuietly(server);
-            try { // after the client's first command (as a forwarder does once it learns memcached is not there)
-                client.setSoTimeout(1000);
-                client.getInputStream().read(new byte[512]);
-            } catch (IOException e) {
-                // closed or silent: closed below either way
-            }
-            closeQuietly(client);
+            // after the client's first command (as a forwarder does once it learns memcached is not there), on a
+            // thread of its own: the accept loop goes on meanwhile
+            Thread t = new Thread(() -> {
+                try {
+                    client.setSoTimeout(1000);
+                    client.getInputStream().read(new byte[512]);
+                } catch (IOException e) {
+                    // closed or silent: closed below either way
+                } finally {
+                    closeQuietly(client);
+                }
+            }, "tcp-proxy-close-next");
+            t.setDaemon(true);
+            t.start();
             return;
         }
         client.setTcpNoDelay(true);
