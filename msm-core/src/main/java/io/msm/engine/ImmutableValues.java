@@ -30,6 +30,18 @@ public final class ImmutableValues {
             OffsetDateTime.class, OffsetTime.class, Duration.class, Period.class, Year.class, YearMonth.class,
             MonthDay.class, ZoneOffset.class);
 
+    /**
+     * Per class, whether its instances cannot change: computed once per class (the set's probe for a class not in it,
+     * a cart or a user object, cost more than the rest of a split write's sorting). Held by each class itself, so a
+     * webapp's classes keep no reference to msm's and msm none to theirs.
+     */
+    private static final ClassValue<Boolean> IMMUTABLE = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> c) {
+            return CLASSES.contains(c) || Enum.class.isAssignableFrom(c);
+        }
+    };
+
     private ImmutableValues() {
     }
 
@@ -39,8 +51,7 @@ public final class ImmutableValues {
             return true;
         }
         Class<?> c = value.getClass();
-        // the usual ones first, compared by identity (cheaper than the set's hash look-up on every getAttribute)
-        return c == String.class || c == Integer.class || c == Long.class || c == Boolean.class
-                || CLASSES.contains(c) || value instanceof Enum;
+        // the usual ones first, compared by identity
+        return c == String.class || c == Integer.class || c == Long.class || c == Boolean.class || IMMUTABLE.get(c);
     }
 }

@@ -1,6 +1,7 @@
 package io.msm.engine;
 
 import io.msm.config.SessionProtection;
+import io.msm.internal.IdentityMemo;
 import io.msm.store.MemcachedKeys;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -39,12 +41,17 @@ final class StorageKeys {
     private final List<SecretKeySpec> namingKeys;
     /** An initialized HMAC per naming key, cloned per use (cheaper than a new instance). */
     private final List<Mac> namers;
-    /**
-     * With protection, the last id named under the first key (by any thread), found again by identity: a request
-     * names its session, the same string, several times (its load, its write, the secondary copy), and each is a
-     * keyed hash.
+    /*
+     * Worked out lately under the first name, found again by identity of the id string only (IdentityMemo): a request
+     * keys its session, the same string, several times (its load, its write, the secondary copy), and with protection
+     * each name is a keyed hash.
      */
-    private volatile Named lastNamed;
+    private final IdentityMemo<String> names = new IdentityMemo<>();
+    private final IdentityMemo<String> primaries = new IdentityMemo<>();
+    private final IdentityMemo<String> secondaries = new IdentityMemo<>();
+    private final Function<String, String> firstName = id -> keyedName(id, 0);
+    private final Function<String, String> firstPrimary = id -> primaryKey(id, 0);
+    private final Function<String, String> firstSecondary = id -> secondaryKey(id, 0);
 
     StorageKeys(String prefix, SessionProtection protection, List<byte[]> sessionKeys) {
         this.prefix = prefix;
@@ -71,10 +78,18 @@ final class StorageKeys {
 
     /** The key of the primary copy under name {@code n} (0: the one written). */
     String primary(String id, int n) {
-        return fit(prefix + name(id, n));
+        return n == 0 ? primaries.get(id, firstPrimary) : primaryKey(id, n);
     }
 
     String secondary(String id, int n) {
+        return n == 0 ? secondaries.get(id, firstSecondary) : secondaryKey(id, n);
+    }
+
+    private String primaryKey(String id, int n) {
+        return fit(prefix + name(id, n));
+    }
+
+    private String secondaryKey(String id, int n) {
         return fit(SessionEngine.BAK_PREFIX + prefix + name(id, n));
     }
 
@@ -123,26 +138,7 @@ final class StorageKeys {
         if (namers.isEmpty()) {
             return id;
         }
-        Named last = lastNamed;
-        if (n == 0 && last != null && last.id == id) { // the same string: never compared with another session's id
-            return last.name;
-        }
-        String name = keyedName(id, n);
-        if (n == 0) {
-            lastNamed = new Named(id, name);
-        }
-        return name;
-    }
-
-    /** A name under the first key, and the id it names. */
-    private static final class Named {
-        final String id;
-        final String name;
-
-        Named(String id, String name) {
-            this.id = id;
-            this.name = name;
-        }
+        return n == 0 ? names.get(id, firstName) : keyedName(id, n);
     }
 
     private String keyedName(String id, int n) {

@@ -1,8 +1,10 @@
 package io.msm.node;
 
+import io.msm.internal.IdentityMemo;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The msm session id: {@code <random>-<nodeId>[.<jvmRoute>]}, e.g. {@code 9A1F...C3-n1.tc1}. The node id routes
@@ -31,11 +33,11 @@ public final class SessionIdFormat {
     /** Copy on write, at most {@link #RECENT_NODE_IDS}; a race may lose an addition (the next format adds it). */
     private volatile String[] recentNodeIds = new String[0];
     /**
-     * The last id parsed well (by any thread): a request parses its session's id, the same string, several times (its
-     * check, its relocation, its load, its write). Immutable, so shared as it is. Found by identity, not by comparing
-     * strings: the time a comparison takes would tell a client how much of its cookie matches another user's id.
+     * Ids parsed well lately (by any thread): a request parses its session's id, the same string, several times (its
+     * check, its relocation, its load, its write). Immutable, so shared as they are; found by identity only.
      */
-    private volatile SessionId lastParsed;
+    private final IdentityMemo<SessionId> parsed = new IdentityMemo<>();
+    private final Function<String, SessionId> parser = this::parseAnew;
 
     /**
      * @param withNodeIds whether ids carry a node id
@@ -121,15 +123,7 @@ public final class SessionIdFormat {
 
     /** Parses an id; {@code null} if it is not a well-formed msm id. */
     public SessionId parse(String id) {
-        SessionId last = lastParsed;
-        if (last != null && last.id == id) { // the same string: no comparison with another session's id
-            return last;
-        }
-        SessionId p = parseAnew(id);
-        if (p != null) {
-            lastParsed = p;
-        }
-        return p;
+        return id == null || id.length() > MAX_LENGTH ? null : parsed.get(id, parser); // hashed only if short
     }
 
     private SessionId parseAnew(String id) {

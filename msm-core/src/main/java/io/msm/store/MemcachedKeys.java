@@ -24,10 +24,13 @@ public final class MemcachedKeys {
         boolean ascii = true;
         for (int i = 0; i < n; i++) {
             char c = key.charAt(i);
-            if (c == ' ' || Character.isISOControl(c)) {
-                return false;
+            if (c > ' ' && c < 0x7f) {
+                continue; // printable ASCII: one test for the usual key
             }
-            ascii &= c < 0x80;
+            if (c <= 0x9f) {
+                return false; // a space, or a control character (C0, DEL, C1: Character.isISOControl)
+            }
+            ascii = false;
         }
         if (ascii) {
             return true;

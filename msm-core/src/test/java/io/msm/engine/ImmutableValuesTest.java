@@ -26,6 +26,26 @@ class ImmutableValuesTest {
         }
     }
 
+    /** A constant with a body of its own is an instance of a subclass of its enum. */
+    enum Shape {
+        ROUND,
+        SQUARE {
+            @Override
+            public String toString() {
+                return "square";
+            }
+        }
+    }
+
+    @Test
+    void enumConstantsCannotChangeWithOrWithoutABodyAskedAnyNumberOfTimes() {
+        for (int i = 0; i < 3; i++) { // the answer is kept per class: the second one comes from there
+            assertTrue(ImmutableValues.cannotChange(Shape.ROUND));
+            assertTrue(ImmutableValues.cannotChange(Shape.SQUARE), Shape.SQUARE.getClass().getName());
+            assertFalse(ImmutableValues.cannotChange(new MutableDecimal()));
+        }
+    }
+
     @Test
     void valuesThatCannotChangeInPlace() {
         for (Object v : new Object[] {null, "s", 1, 1L, (short) 1, (byte) 1, 'c', true, 1.0, 1.0f, BigInteger.ONE,

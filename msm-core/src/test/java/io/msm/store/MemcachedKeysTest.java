@@ -1,5 +1,6 @@
 package io.msm.store;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,9 @@ class MemcachedKeysTest {
             assertFalse(MemcachedKeys.isSendable(bad), bad);
         }
         assertFalse(MemcachedKeys.isSendable("a\ud800b"), "a lone surrogate has no UTF-8 form");
+        for (char c = 0; c < 0x100; c++) { // every character of the first 256 alone, as the JDK classes it
+            assertEquals(c != ' ' && !Character.isISOControl(c), MemcachedKeys.isSendable("k" + c), "U+" + (int) c);
+        }
         assertTrue(MemcachedKeys.isSendable("a\ud83d\ude00b"), "a pair has one");
     }
 }
