@@ -8,11 +8,13 @@ import java.util.function.Function;
  * requests do the same with theirs on other threads.
  * <p>
  * The strings are never compared by content, so no caller learns, by its time, how much of its string matches
- * another's (a session id is a bearer token). A fixed number of slots, picked by the string's identity hash (not its
- * content's: a request's cookie and its session's id are equal strings, each looked up again, and must not take each
- * other's slot): concurrent requests mostly keep apart, and a string that lands on a taken slot replaces what was
- * there (a later look-up of the old one works it out again). Any thread may read and write it without a lock: each slot holds an immutable entry,
- * so a reader sees a whole entry or an older one, never half of one.
+ * another's (a session id is a bearer token). Fixed slots in pairs, the pair picked by the string's hash (which
+ * {@code String} keeps once computed; {@code System.identityHashCode} costs a call into the JVM for each new string):
+ * a request's cookie and its session's own id are equal strings, both looked up in turn, and share a pair without
+ * taking each other's place. The one found or added last is first in its pair; a new string takes the place of the
+ * one used least lately. Concurrent requests mostly use other pairs. Any thread may read and write it without a lock:
+ * each slot holds an immutable entry, so a reader sees a whole entry or an older one (a race may lose an entry: it is
+ * worked out again).
  *
  * @param <V> what is worked out of a string
  */
@@ -32,16 +34,28 @@ public final class IdentityMemo<V> {
      * more than once for one string when threads race; it must give equal values.
      */
     public V get(String key, Function<String, V> work) {
-        int slot = System.identityHashCode(key) & (SLOTS - 1);
-        Entry<V> e = slots[slot];
+        int first = pair(key);
+        Entry<V> e = slots[first];
         if (e != null && e.key == key) {
             return e.value;
         }
+        Entry<V> other = slots[first + 1];
+        if (other != null && other.key == key) {
+            slots[first + 1] = e; // used last: first
+            slots[first] = other;
+            return other.value;
+        }
         V v = work.apply(key);
         if (v != null) {
-            slots[slot] = new Entry<>(key, v);
+            slots[first + 1] = e;
+            slots[first] = new Entry<>(key, v);
         }
         return v;
+    }
+
+    /** The first slot of {@code key}'s pair. */
+    static int pair(String key) {
+        return (key.hashCode() & (SLOTS / 2 - 1)) * 2;
     }
 
     private static final class Entry<V> {
