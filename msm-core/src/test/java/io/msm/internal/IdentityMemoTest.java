@@ -56,6 +56,44 @@ class IdentityMemoTest {
     }
 
     @Test
+    void threadsRacingOnOnePairNeverGetAnotherStringsValue() throws Exception {
+        IdentityMemo<String> memo = new IdentityMemo<>();
+        List<String> ids = new ArrayList<>(); // strings of one pair: they take it from each other all the time
+        for (int i = 0; ids.size() < 64; i++) {
+            String id = "S" + i + "-n1";
+            if (IdentityMemo.pair(id) == 0) {
+                ids.add(id);
+            }
+        }
+        int threads = 4;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    java.util.Random r = new java.util.Random(seed);
+                    int wrong = 0;
+                    for (int i = 0; i < 50_000; i++) {
+                        String id = ids.get(r.nextInt(ids.size()));
+                        if (!("v:" + id).equals(memo.get(id, work))) {
+                            wrong++;
+                        }
+                    }
+                    return wrong;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : done) {
+                assertEquals(0, f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void concurrentRequestsEachKeepTheirOwnAndAStringOnATakenSlotReplacesIt() {
         IdentityMemo<String> memo = new IdentityMemo<>();
         List<String> ids = new ArrayList<>();

@@ -62,6 +62,20 @@ class SessionIdFormatTest {
     }
 
     @Test
+    void aParseIsKeptForTheSameStringAndEachFormatKeepsItsOwn() {
+        SessionIdFormat withNodes = new SessionIdFormat(true, "n1");
+        SessionIdFormat withoutNodes = new SessionIdFormat(false, "n1");
+        String id = new String("ABCDEF-n2".toCharArray()); // not a literal: no other test holds this string
+        assertSame(withNodes.parse(id), withNodes.parse(id), "the same string: parsed once");
+        assertEquals("n2", withNodes.parse(id).nodeId());
+        assertNull(withoutNodes.parse(id), "'-' is not in an id without node ids: not the other format's parse");
+        assertEquals("n2", withNodes.parse(id).nodeId());
+        String plain = new String("ABCDEF".toCharArray());
+        assertEquals("n1", withoutNodes.parse(plain).nodeId());
+        assertNull(withNodes.parse(plain), "no node id: not an id of a format with node ids");
+    }
+
+    @Test
     void theConfiguredNodeIdsAndThoseItMadeIdsWithAreReusedAndNoCookieAddsOne() {
         SessionIdFormat f = new SessionIdFormat(true, "n1", java.util.List.of("n1", "n2"));
         assertSame(f.parse("DEF-n1.tc1").nodeId(), f.parse("GHI-n1").nodeId());
