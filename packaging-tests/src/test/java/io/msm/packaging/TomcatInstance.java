@@ -78,12 +78,26 @@ final class TomcatInstance implements AutoCloseable {
         return new TomcatInstance(route, port, home, base);
     }
 
+    /**
+     * A graceful stop that a balancer in front rides through (README, "Rolling restarts behind nginx or httpd"). By
+     * default Tomcat's stop pauses the connector, its listening socket still open, then stops the webapps: a request
+     * taken before the pause but not yet in its servlet when the webapp stops gets Tomcat's 404, one read after the
+     * pause its 503, and nginx retries neither (GracefulStopIT). With {@code bindOnInit="false"} the stop first closes
+     * the listening socket (nginx's connections are refused, or reset if still in the backlog, and nginx retries them
+     * on the other Tomcat), then the Service's {@code gracefulStopAwaitMillis} waits, at most that long, until the
+     * open connections are closed, and only then the webapps stop. 2 s: the requests of these tests take milliseconds,
+     * and Tomcat waits as long (its unloadDelay) for requests already in a servlet; a connection still open after that
+     * (a client's idle keep-alive) makes the stop take the whole 2 s, hence the tests' clients close idle ones after
+     * 1 s (packaging-tests/pom.xml).
+     */
+    static final int GRACEFUL_STOP_AWAIT_MILLIS = 2000;
+
     private static String serverXml(int port, String route) {
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n"
-                + "  <Service name=\"Catalina\">\n"
+                + "  <Service name=\"Catalina\" gracefulStopAwaitMillis=\"" + GRACEFUL_STOP_AWAIT_MILLIS + "\">\n"
                 + "    <Connector port=\"" + port + "\" address=\"127.0.0.1\" protocol=\"HTTP/1.1\""
-                + " connectionTimeout=\"20000\"/>\n"
+                + " connectionTimeout=\"20000\" bindOnInit=\"false\"/>\n"
                 + "    <Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"" + route + "\">\n"
                 + "      <Host name=\"localhost\" appBase=\"webapps\" unpackWARs=\"true\" autoDeploy=\"false\"/>\n"
                 + "    </Engine>\n"
