@@ -79,7 +79,7 @@ final class TomcatInstance implements AutoCloseable {
     }
 
     /**
-     * A graceful stop that a balancer in front rides through (README, "Rolling restarts behind nginx or httpd"). By
+     * A graceful stop that a balancer in front rides through (README, "Rolling restarts behind nginx"). By
      * default Tomcat's stop pauses the connector, its listening socket still open, then stops the webapps: a request
      * taken before the pause but not yet in its servlet when the webapp stops gets Tomcat's 404, one read after the
      * pause its 503, and nginx retries neither (GracefulStopIT). With {@code bindOnInit="false"} the stop first closes
