@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code catalina.sh stop} or a service manager does) and started again. nginx sends a request to the other Tomcat
  * when the connection to the stopping one fails, but not when the stopping one answers: an answer Tomcat gives while
  * it stops (404 once the webapp has stopped, 503 while the connector is paused) reaches the user. Every answer must be
- * the user's cart, logged in, its counter one more.
+ * the user's cart, logged in, its counter one more. It holds with the server.xml of {@link TomcatInstance}: the stop
+ * closes the listening socket first and waits for the open connections before it stops the webapp.
  */
 class GracefulStopIT {
     @RegisterExtension
