@@ -131,6 +131,23 @@ final class TomcatInstance implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Tomcat's default stop instead of {@link #GRACEFUL_STOP_AWAIT_MILLIS}'s: the connector's socket bound at init
+     * (open until the connector stops, after the webapps) and no wait for open connections.
+     */
+    TomcatInstance withDefaultStop() throws IOException {
+        Path serverXml = base.resolve("conf").resolve("server.xml");
+        String xml = Files.readString(serverXml);
+        String plain = xml.replace(" bindOnInit=\"false\"", "")
+                .replace(" gracefulStopAwaitMillis=\"" + GRACEFUL_STOP_AWAIT_MILLIS + "\"", "");
+        if (plain.length() != xml.length() - " bindOnInit=\"false\"".length()
+                - (" gracefulStopAwaitMillis=\"" + GRACEFUL_STOP_AWAIT_MILLIS + "\"").length()) {
+            throw new IllegalStateException("server.xml does not hold the graceful stop's attributes:\n" + xml);
+        }
+        Files.writeString(serverXml, plain);
+        return this;
+    }
+
     /** The webapp's WEB-INF/classes (created). */
     Path webappClasses() throws IOException {
         return Files.createDirectories(base.resolve("webapps/ROOT/WEB-INF/classes"));
