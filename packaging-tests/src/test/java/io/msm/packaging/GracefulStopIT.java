@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -164,18 +163,7 @@ class GracefulStopIT {
             }
             track(tc[i].start());
         }
-        CompletableFuture<?>[] ready = new CompletableFuture<?>[2];
-        for (int i = 0; i < 2; i++) {
-            TomcatInstance t = tc[i];
-            ready[i] = CompletableFuture.runAsync(() -> {
-                try {
-                    t.awaitReady(Duration.ofSeconds(90));
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-            });
-        }
-        CompletableFuture.allOf(ready).join();
+        TomcatInstance.awaitAllReady(tc);
         return tc;
     }
 

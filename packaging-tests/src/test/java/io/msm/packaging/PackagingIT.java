@@ -24,7 +24,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -250,18 +249,7 @@ class PackagingIT {
             }
             track(tc[i].start());
         }
-        CompletableFuture<?>[] ready = new CompletableFuture<?>[2];
-        for (int i = 0; i < 2; i++) {
-            TomcatInstance t = tc[i];
-            ready[i] = CompletableFuture.runAsync(() -> {
-                try {
-                    t.awaitReady(Duration.ofSeconds(90));
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-            });
-        }
-        CompletableFuture.allOf(ready).join();
+        TomcatInstance.awaitAllReady(tc);
         return tc;
     }
 

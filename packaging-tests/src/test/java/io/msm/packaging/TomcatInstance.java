@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -146,6 +147,22 @@ final class TomcatInstance implements AutoCloseable {
         }
         Files.writeString(serverXml, plain);
         return this;
+    }
+
+    /** Waits for every one of {@code tomcats}, started together, to be ready (each 90 s at most, in parallel). */
+    static void awaitAllReady(TomcatInstance... tomcats) {
+        CompletableFuture<?>[] ready = new CompletableFuture<?>[tomcats.length];
+        for (int i = 0; i < tomcats.length; i++) {
+            TomcatInstance t = tomcats[i];
+            ready[i] = CompletableFuture.runAsync(() -> {
+                try {
+                    t.awaitReady(Duration.ofSeconds(90));
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+        CompletableFuture.allOf(ready).join();
     }
 
     /** The webapp's WEB-INF/classes (created). */
