@@ -65,7 +65,7 @@ class GracefulStopIT {
     /** Answers a Tomcat's own stop may give on the default server.xml (the webapp stopped; the connector paused). */
     private static final Set<String> STOPPING_TOMCATS_OWN = Set.of("HTTP 404", "HTTP 503");
 
-    private final List<AutoCloseable> running = new ArrayList<>();
+    private final Running running = new Running();
 
     @ParameterizedTest(name = "Tomcat {0}")
     @ValueSource(strings = {"9.0", "10.1", "11.0"})
@@ -102,14 +102,14 @@ class GracefulStopIT {
     private Traffic rollingRestart(String line, boolean defaultServerXml, int stops) throws Exception {
         assumeTrue(Nginx.binary() != null, "nginx is not installed (.ci/run installs it)");
         TomcatInstance[] tc = cluster(line, defaultServerXml);
-        Nginx nginx = track(nginx(line, tc));
+        Nginx nginx = running.track(nginx(line, tc));
         List<ShopUser> users = new ArrayList<>();
         for (int i = 1; i <= USERS; i++) {
             ShopUser u = new ShopUser("user" + i, "secret-" + i, nginx);
             u.login(tc[i % 2].url(""), id -> { }); // on one Tomcat: the login is not what this test is about
             users.add(u);
         }
-        Traffic traffic = track(new Traffic(users, nginx));
+        Traffic traffic = running.track(new Traffic(users, nginx));
         List<String> stopTimes = new ArrayList<>();
         int answeredWhileStopping = 0;
         for (int i = 0; i < stops; i++) {
@@ -157,23 +157,14 @@ class GracefulStopIT {
             String route = "tc" + (i + 1);
             tc[i] = TomcatInstance.create(home, WORK.resolve("graceful-" + line + "-" + route), route, bundle, webapp,
                     contextXml);
-            Files.writeString(tc[i].conf().resolve("shop-users.xml"), usersXml());
+            Files.writeString(tc[i].conf().resolve("shop-users.xml"), MigrationIT.usersXml(USERS));
             if (defaultServerXml) {
                 tc[i].withDefaultStop();
             }
-            track(tc[i].start());
+            running.track(tc[i].start());
         }
         TomcatInstance.awaitAllReady(tc);
         return tc;
-    }
-
-    private static String usersXml() {
-        StringBuilder sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tomcat-users>\n");
-        for (int i = 1; i <= USERS; i++) {
-            sb.append("  <user username=\"user").append(i).append("\" password=\"secret-").append(i)
-                    .append("\" roles=\"shopper\"/>\n");
-        }
-        return sb.append("</tomcat-users>\n").toString();
     }
 
     /**
@@ -187,17 +178,9 @@ class GracefulStopIT {
                 "tomcats", MigrationIT.HOST_HEADER);
     }
 
-    private <T extends AutoCloseable> T track(T resource) {
-        running.add(resource);
-        return resource;
-    }
-
     @AfterEach
     void stopAll() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        running.clear();
+        running.closeAll();
     }
 
     /**

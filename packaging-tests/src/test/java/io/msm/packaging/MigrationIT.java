@@ -70,7 +70,7 @@ class MigrationIT {
     private static final int ROUNDS_PER_PHASE = 3;
     private static final Duration PHASE_MAX = Duration.ofSeconds(60);
 
-    private final List<AutoCloseable> running = new ArrayList<>();
+    private final Running running = new Running();
 
     /** Sticky: msm reads the sessions the old manager stored (the users of the stopped Tomcat move to the other). */
     @Test
@@ -112,7 +112,7 @@ class MigrationIT {
         try {
             TomcatInstance[] tc = oldCluster(name, sticky);
             time.phase("tc1 and tc2 started on memcached-session-manager 2.3.2");
-            Nginx nginx = track(nginx(name, sticky, tc));
+            Nginx nginx = running.track(nginx(name, sticky, tc));
             List<ShopUser> users = new ArrayList<>();
             for (int i = 1; i <= USERS; i++) {
                 ShopUser u = new ShopUser("user" + i, "secret-" + i, nginx);
@@ -120,7 +120,7 @@ class MigrationIT {
                 users.add(u);
             }
             time.phase(USERS + " users logged in " + where(users));
-            Rounds rounds = track(new Rounds(users, MAX_ROUNDS, MAX_TIME, PACE));
+            Rounds rounds = running.track(new Rounds(users, MAX_ROUNDS, MAX_TIME, PACE));
             rounds.phase("both on the old manager");
             rounds.await(ROUNDS_PER_PHASE, PHASE_MAX);
             time.phase(rounds.completed() + " rounds on the old manager");
@@ -232,8 +232,8 @@ class MigrationIT {
             String route = "tc" + (i + 1);
             tc[i] = TomcatInstance.create(home, WORK.resolve("migration-" + name + "-" + route), route, oldJars,
                     webapp, oldContextXml(sticky));
-            Files.writeString(tc[i].conf().resolve("shop-users.xml"), usersXml());
-            track(tc[i].start());
+            Files.writeString(tc[i].conf().resolve("shop-users.xml"), usersXml(USERS));
+            running.track(tc[i].start());
         }
         CompletableFuture<?>[] ready = new CompletableFuture<?>[2];
         for (int i = 0; i < 2; i++) {
@@ -323,9 +323,10 @@ class MigrationIT {
         return xml;
     }
 
-    private static String usersXml() {
+    /** The shop's users user1..user{@code users} (password secret-N, role shopper), for a MemoryRealm. */
+    static String usersXml(int users) {
         StringBuilder sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tomcat-users>\n");
-        for (int i = 1; i <= USERS; i++) {
+        for (int i = 1; i <= users; i++) {
             sb.append("  <user username=\"user").append(i).append("\" password=\"secret-").append(i)
                     .append("\" roles=\"shopper\"/>\n");
         }
@@ -441,17 +442,9 @@ class MigrationIT {
         return "(tc1: " + tc1 + ", tc2: " + (users.size() - tc1) + ")";
     }
 
-    private <T extends AutoCloseable> T track(T resource) {
-        running.add(resource);
-        return resource;
-    }
-
     @AfterEach
     void stopAll() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        running.clear();
+        running.closeAll();
     }
 
     /** The story's steps with the time each took, printed at the end (also when it failed). */

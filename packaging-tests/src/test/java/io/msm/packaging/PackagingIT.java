@@ -51,7 +51,7 @@ class PackagingIT {
     private static final Path WORK = Paths.get(System.getProperty("msm.packaging.work"));
     private static final Map<String, Path> HOMES = new HashMap<>();
 
-    private final List<AutoCloseable> running = new ArrayList<>();
+    private final Running running = new Running();
 
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
@@ -107,9 +107,10 @@ class PackagingIT {
                     + "  upstream tc1 { server 127.0.0.1:" + tc[0].port + "; server 127.0.0.1:" + tc[1].port + " backup; }\n"
                     + "  upstream tc2 { server 127.0.0.1:" + tc[1].port + "; server 127.0.0.1:" + tc[0].port + " backup; }\n"
                     + "  upstream tomcats { " + servers + " }\n";
-            stickyStoryThrough(track(Nginx.start(dir, http, "$tomcat")), tc);
+            stickyStoryThrough(running.track(Nginx.start(dir, http, "$tomcat")), tc);
         } else {
-            nonStickyStoryThrough(track(Nginx.start(dir, "  upstream tomcats { " + servers + " }\n", "tomcats")), tc);
+            nonStickyStoryThrough(running.track(Nginx.start(dir, "  upstream tomcats { " + servers + " }\n",
+                    "tomcats")), tc);
         }
     }
 
@@ -122,7 +123,7 @@ class PackagingIT {
     void failoverStoryThroughHttpd(String line, String mode) throws Exception {
         assumeTrue(Httpd.binary() != null, "Apache httpd is not installed (.ci/run installs Debian's apache2)");
         TomcatInstance[] tc = cluster(line, mode);
-        Httpd httpd = track(Httpd.start(WORK.resolve("httpd-" + line + "-" + mode),
+        Httpd httpd = running.track(Httpd.start(WORK.resolve("httpd-" + line + "-" + mode),
                 readmeHttpd(mode, tc[0].port, tc[1].port)));
         if (mode.equals("sticky")) {
             stickyStoryThrough(httpd, tc);
@@ -185,7 +186,7 @@ class PackagingIT {
         Path dir = WORK.resolve("nginx-paused-" + mode);
         String timeout = "      proxy_read_timeout 3s;\n";
         boolean sticky = mode.equals("sticky");
-        Nginx nginx = track(sticky
+        Nginx nginx = running.track(sticky
                 ? Nginx.start(dir, "  map $cookie_JSESSIONID $tomcat {\n"
                         + "    ~\\.tc1$ tc1;\n    ~\\.tc2$ tc2;\n    default tomcats;\n  }\n"
                         + "  upstream tc1 { server 127.0.0.1:" + tc[0].port + "; server 127.0.0.1:" + tc[1].port
@@ -247,7 +248,7 @@ class PackagingIT {
             if (mode.equals("non-sticky")) {
                 compileCustomizer(bundle, tc[i].webappClasses());
             }
-            track(tc[i].start());
+            running.track(tc[i].start());
         }
         TomcatInstance.awaitAllReady(tc);
         return tc;
@@ -384,17 +385,9 @@ class PackagingIT {
         return base.substring(0, base.lastIndexOf('-'));
     }
 
-    private <T extends AutoCloseable> T track(T resource) {
-        running.add(resource);
-        return resource;
-    }
-
     @AfterEach
     void stopAll() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        running.clear();
+        running.closeAll();
     }
 
     /** The answer of counter.jsp: "count=N tomcat=tcX session=ID". */

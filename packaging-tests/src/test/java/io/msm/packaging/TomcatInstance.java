@@ -139,13 +139,12 @@ final class TomcatInstance implements AutoCloseable {
     TomcatInstance withDefaultStop() throws IOException {
         Path serverXml = base.resolve("conf").resolve("server.xml");
         String xml = Files.readString(serverXml);
-        String plain = xml.replace(" bindOnInit=\"false\"", "")
-                .replace(" gracefulStopAwaitMillis=\"" + GRACEFUL_STOP_AWAIT_MILLIS + "\"", "");
-        if (plain.length() != xml.length() - " bindOnInit=\"false\"".length()
-                - (" gracefulStopAwaitMillis=\"" + GRACEFUL_STOP_AWAIT_MILLIS + "\"").length()) {
+        String bind = " bindOnInit=\"false\"";
+        String await = " gracefulStopAwaitMillis=\"" + GRACEFUL_STOP_AWAIT_MILLIS + "\"";
+        if (!xml.contains(bind) || !xml.contains(await)) {
             throw new IllegalStateException("server.xml does not hold the graceful stop's attributes:\n" + xml);
         }
-        Files.writeString(serverXml, plain);
+        Files.writeString(serverXml, xml.replace(bind, "").replace(await, ""));
         return this;
     }
 
