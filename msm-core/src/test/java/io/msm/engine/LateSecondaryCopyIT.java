@@ -90,4 +90,54 @@ class LateSecondaryCopyIT {
             assertFalse(r.isFound(), "the logged-out session came back from its secondary copy: " + r.status());
         }
     }
+    /**
+     * The same, but the copy is another Tomcat's: tc2 (reaching n2 through the proxy) serves a read-only request of
+     * the session, refreshes its copy (evicted from n2, so written again, asynchronously) and the proxy holds that
+     * write; the user logs out on tc1 meanwhile. tc2 never learns of the logout, so nothing deletes the copy when it
+     * lands: the logout's mark on n2 keeps every Tomcat from reading it.
+     */
+    @Test
+    void aCopyAnotherTomcatWroteBeforeTheLogoutAndLandingAfterItsDeleteIsNotRead() throws Exception {
+        try (TcpProxy toN2 = TcpProxy.to(MEMCACHED.server(1).port());
+                SessionEngine tc1 = start("/tc1", MEMCACHED.nodesAttribute("n1", "n2"));
+                SessionEngine tc2 = start("/tc2", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
+                        + ",n2:127.0.0.1:" + toN2.port());
+                SessionEngine tc3 = start("/tc3", MEMCACHED.nodesAttribute("n1", "n2"))) {
+            TestSession s = new TestSession(ID, System.currentTimeMillis());
+            tc1.created(s);
+            tc1.requestStarted(s);
+            s.set("user", "alice");
+            tc1.requestEnded(s);
+            assertTrue(tc1.awaitIdle(5000));
+            assertTrue(n2HoldsTheCopy(), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
+            MEMCACHED.server(1).set(BAK, new byte[] {0}, -1); // evicted: expired at once
+
+            LoadResult r = tc2.load(ID);
+            assertTrue(r.isFound(), r.status() + " " + r.reason());
+            TestSession there = TestSession.loadedFrom(r, System.currentTimeMillis());
+            tc2.loaded(there, r);
+            CountDownLatch held = toN2.hold("set " + BAK + " ");
+            tc2.requestStarted(there); // read only: the copy's refresh is due on tc2 (never refreshed there)
+            tc2.requestEnded(there);
+            assertTrue(held.await(5, TimeUnit.SECONDS), "tc2 writes the missing copy again, held");
+
+            s.active = false;
+            tc1.expired(s); // the logout, on tc1
+            assertFalse(n2HoldsTheCopy(), "nothing there to delete yet");
+            toN2.release(); // tc2's pre-logout copy lands
+            assertTrue(tc2.awaitIdle(5000));
+            assertTrue(n2HoldsTheCopy(), "tc2's copy is on n2 (tc2 never saw the logout)");
+
+            MEMCACHED.server(0).kill();
+            for (SessionEngine e : new SessionEngine[] {tc2, tc3}) {
+                await("n1 unavailable", () -> {
+                    e.load(ID);
+                    return !e.availableNodes().contains("n1");
+                });
+                LoadResult after = e.load(ID);
+                assertFalse(after.isFound(), "the logged-out session came back from its secondary copy: "
+                        + after.status());
+            }
+        }
+    }
 }

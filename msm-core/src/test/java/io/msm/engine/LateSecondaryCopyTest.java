@@ -25,6 +25,7 @@ class LateSecondaryCopyTest {
     private FakeStore store;
     private SessionEngine engine;
     private SessionEngine other;
+    private SessionEngine third;
     private FakeEngine started;
 
     @BeforeEach
@@ -41,8 +42,10 @@ class LateSecondaryCopyTest {
             gate.countDown();
         }
         engine.close();
-        if (other != null) {
-            other.close();
+        for (SessionEngine e : new SessionEngine[] {other, third}) {
+            if (e != null) {
+                e.close();
+            }
         }
     }
 
@@ -81,5 +84,44 @@ class LateSecondaryCopyTest {
         other = started.another();
         LoadResult r = other.load(ID);
         assertFalse(r.isFound(), "the logged-out session is back from its secondary copy: " + r.status());
+    }
+    /**
+     * The same, but the copy is another Tomcat's: the user's read-only request there refreshes the copy (missing on
+     * n2, so written again, asynchronously, and held) while the user logs out here. That Tomcat never learns of the
+     * logout, so it does not delete the copy when it lands; the logout's mark on n2 keeps any Tomcat from reading it.
+     */
+    @Test
+    void aCopyAnotherTomcatSentBeforeTheLogoutAndLandingAfterItsDeleteIsNotRead() throws Exception {
+        TestSession s = new TestSession(ID, clock.get());
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("user", "alice");
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+        store.delete("n2", BAK, 0); // evicted
+
+        other = started.another();
+        LoadResult r = other.load(ID);
+        assertTrue(r.isFound(), r.status() + " " + r.reason());
+        TestSession there = TestSession.loadedFrom(r, clock.get());
+        other.loaded(there, r);
+        store.asyncHeld = new CountDownLatch(1);
+        store.asyncGate = new CountDownLatch(1);
+        other.requestStarted(there); // read only: the copy's refresh is due there (never refreshed there)
+        other.requestEnded(there);
+        assertTrue(store.asyncHeld.await(5, TimeUnit.SECONDS), "the other Tomcat wrote the missing copy again, held");
+
+        s.active = false;
+        engine.expired(s); // the logout, here
+        assertNull(store.peek("n2", BAK));
+        store.asyncGate.countDown(); // the other Tomcat's pre-logout copy lands
+        assertTrue(other.awaitIdle(5000));
+        assertNotNull(store.peek("n2", BAK), "the other Tomcat's copy is on n2 (it never saw the logout)");
+
+        store.disconnect("n1");
+        for (SessionEngine e : new SessionEngine[] {other, third = started.another()}) {
+            LoadResult after = e.load(ID);
+            assertFalse(after.isFound(), "the logged-out session is back from its secondary copy: " + after.status());
+        }
     }
 }
