@@ -196,8 +196,8 @@ final class NonStickyMode implements SessionMode {
     }
 
     @Override
-    public void deleteSecondaries(String id, String primaryNode, long until) {
-        secondaries.deleteSecondaries(id, primaryNode, until);
+    public void endSecondaries(String id, String primaryNode, long until) {
+        secondaries.endSecondaries(id, primaryNode, until);
     }
 
     @Override

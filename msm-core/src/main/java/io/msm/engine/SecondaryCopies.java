@@ -123,18 +123,27 @@ final class SecondaryCopies {
     /** A copy whose times cannot be read. */
     private static final long UNKNOWN_ACCESS = Long.MIN_VALUE;
 
+    /** {@link #lastAccessOf}, {@code null} if it cannot be read. */
+    private Long accessed(String id, byte[] blob) {
+        long at = lastAccessOf(id, blob);
+        return at == UNKNOWN_ACCESS ? null : at;
+    }
+
     /**
      * The session's copy on {@code node} under the first name that has one; {@code null} if none or it failed. A copy
-     * this Tomcat could not delete yet when its session ended is not read: it is the session before its end.
+     * of the session before its end is not read: one this Tomcat could not delete yet, and one its end's
+     * {@link GoneMarks mark} hides (one more call, only where a copy is found: after its primary's node failed).
      */
     private byte[] readSecondaryOn(String node, String id) {
+        long timeout = base.config.operationTimeoutMillis();
         try {
             for (int name = 0; name < base.keys.names(); name++) {
                 if (deletes.isPending(node, id, name)) {
                     continue;
                 }
-                byte[] blob = base.store.get(node, base.keys.secondary(id, name), base.config.operationTimeoutMillis());
-                if (blob != null) {
+                byte[] blob = base.store.get(node, base.keys.secondary(id, name), timeout);
+                if (blob != null && !GoneMarks.hides(base.store.get(node, base.keys.gone(id, name), timeout),
+                        accessed(id, blob))) {
                     return blob;
                 }
             }
@@ -250,7 +259,7 @@ final class SecondaryCopies {
         if (st.ended) {
             long until = ttlSeconds <= 0 ? WaitingDeletes.NEVER : now + ttlSeconds * 1000L;
             try {
-                base.threads.execute(() -> deletes.delete(node, id, 0, until));
+                base.threads.execute(() -> deletes.end(node, id, 0, until));
             } catch (RejectedExecutionException stopping) {
                 // stopping: it expires by its TTL
             }
@@ -322,18 +331,23 @@ final class SecondaryCopies {
     }
 
     /**
-     * Deletes the secondary copies of {@code id}, under every name, on every node but its primary one; on a node that
-     * is unavailable (or fails) when the copy lives until {@code until}, when the node is available again.
+     * The session of {@code id} ended: its secondary copies, under every name, on every node but its primary one, are
+     * deleted, each with its {@link GoneMarks mark}; on a node that is unavailable (or fails) when the copy lives until
+     * {@code until}, when the node is available again.
      */
-    void deleteSecondaries(String id, String primaryNode, long until) {
+    void endSecondaries(String id, String primaryNode, long until) {
         for (int name = 0; name < base.keys.names(); name++) {
-            deleteSecondaries(id, primaryNode, name, until);
+            for (MemcachedNode n : base.nodes.current().nodes()) {
+                if (!n.id().equals(primaryNode)) {
+                    deletes.end(n.id(), id, name, until);
+                }
+            }
         }
     }
 
     /**
-     * Deletes the secondary copies of {@code id} under name {@code name}: it may sit on any node but the primary (see
-     * {@link #deleteSecondaries(String, String, long)}).
+     * Deletes the secondary copies of {@code id} under name {@code name}, of a session that lives on under another
+     * name: it may sit on any node but the primary (see {@link #endSecondaries}).
      */
     void deleteSecondaries(String id, String primaryNode, int name, long until) {
         for (MemcachedNode n : base.nodes.current().nodes()) {

@@ -319,7 +319,7 @@ final class SessionEnds {
         }
         if (!availability.isAvailable(p.nodeId())) {
             // now: a request for the id would read them (deleteNames does it when the node is available)
-            mode.deleteSecondaries(id, p.nodeId(), copiesUntil(id));
+            mode.endSecondaries(id, p.nodeId(), copiesUntil(id));
             waiting.waitForPrimary(p.nodeId(), id, copiesUntil(id));
             return;
         }
@@ -353,8 +353,14 @@ final class SessionEnds {
             return true;
         }
         long until = copiesUntil(id);
+        boolean ended = first == 0 && mode.tombstonesEndedIds();
+        if (ended) {
+            mode.endSecondaries(id, p.nodeId(), until);
+        }
         for (int name = first; name < keys.names(); name++) {
-            mode.deleteSecondaries(id, p.nodeId(), name, until);
+            if (!ended) {
+                mode.deleteSecondaries(id, p.nodeId(), name, until);
+            }
             try {
                 if (first > 0 || !mode.tombstonesEndedIds()) {
                     store.delete(p.nodeId(), keys.primary(id, name), config.operationTimeoutMillis());

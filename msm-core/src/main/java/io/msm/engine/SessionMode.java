@@ -140,14 +140,18 @@ interface SessionMode {
     boolean tombstonesEndedIds();
 
     /**
-     * Deletes the secondary copies of {@code id} under key name {@code name} (non-sticky); sticky has none. A delete
-     * whose node is unavailable or fails is made when the node is available again, unless the copy has expired by
-     * then, at {@code until} (clock millis): left behind, it could bring an ended session back.
+     * Deletes the secondary copies of {@code id} under key name {@code name}, of a session that lives on under another
+     * name (non-sticky); sticky has none. A delete whose node is unavailable or fails is made when the node is
+     * available again, unless the copy has expired by then, at {@code until} (clock millis).
      */
     void deleteSecondaries(String id, String primaryNode, int name, long until);
 
-    /** Deletes the secondary copies of {@code id} under every key name (see the method above). */
-    void deleteSecondaries(String id, String primaryNode, long until);
+    /**
+     * The session of {@code id} ended (or left the id): its secondary copies are deleted under every key name, each
+     * with the mark that keeps a copy landing later from being read ({@link GoneMarks}); a delete whose node is
+     * unavailable or fails waits as above. Left behind, a copy could bring an ended session back.
+     */
+    void endSecondaries(String id, String primaryNode, long until);
 
     /** Session locks; {@code null} in sticky mode. */
     SessionLocks locks();

@@ -135,7 +135,7 @@ final class StickyMode implements SessionMode {
     }
 
     @Override
-    public void deleteSecondaries(String id, String primaryNode, long until) {
+    public void endSecondaries(String id, String primaryNode, long until) {
         // no secondary copy
     }
 

@@ -16,8 +16,9 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The memcached keys of one webapp's sessions: the primary copy {@code <prefix><name>}, the secondary copy
- * {@code bak:<prefix><name>}, the lock {@code lock:<prefix><name>} and the claim on its end
- * {@code end:<prefix><name>}; and the webapp's keys that name no session.
+ * {@code bak:<prefix><name>}, the mark an end leaves beside it {@code gone:<prefix><name>}, the lock
+ * {@code lock:<prefix><name>} and the claim on its end {@code end:<prefix><name>}; and the webapp's keys that name no
+ * session.
  *
  * <p>Without {@code sessionProtection} the name is the session id, as msm always wrote it. With it, the name is a
  * keyed hash of the id (HMAC-SHA256 under a sub-key of a session key, its first 192 bits in base64url), so that
@@ -91,6 +92,11 @@ final class StorageKeys {
 
     private String secondaryKey(String id, int n) {
         return fit(SessionEngine.BAK_PREFIX + prefix + name(id, n));
+    }
+
+    /** The key of the mark an end leaves beside the secondary copy under name {@code n} ({@link GoneMarks}). */
+    String gone(String id, int n) {
+        return fit(GoneMarks.PREFIX + prefix + name(id, n));
     }
 
     String lock(String id, int n) {

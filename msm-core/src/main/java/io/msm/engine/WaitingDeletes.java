@@ -2,6 +2,7 @@ package io.msm.engine;
 
 import io.msm.internal.LogIds;
 import io.msm.stats.MsmStatistics.Counter;
+import io.msm.store.Expiration;
 import io.msm.store.StoreException;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
@@ -99,13 +100,21 @@ final class WaitingDeletes {
         final long until;
         /** When the delete was asked (clock millis). */
         final long since;
+        /** A secondary copy of an ended session: its {@link GoneMarks mark} goes beside it, the time {@link #since}. */
+        final boolean marks;
 
-        Waiting(String node, String id, int name, long until, long since) {
+        Waiting(String node, String id, int name, long until, long since, boolean marks) {
             this.node = node;
             this.id = id;
             this.name = name;
             this.until = until;
             this.since = since;
+            this.marks = marks;
+        }
+
+        /** This delete, waiting until {@code until}. */
+        Waiting until(long until) {
+            return new Waiting(node, id, name, until, since, marks);
         }
     }
 
@@ -144,19 +153,31 @@ final class WaitingDeletes {
     }
 
     /**
-     * Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}; if the node is
-     * unavailable or the delete fails, it waits for the node (until {@code until}, when the copy has expired anyway).
+     * Deletes the secondary copy of session {@code id} under name {@code name} on {@code node}, a copy of a session
+     * that lives on under another name (a key rotation); if the node is unavailable or the delete fails, it waits for
+     * the node (until {@code until}, when the copy has expired anyway).
      */
     void delete(String node, String id, int name, long until) {
-        boolean available = base.availability.isAvailable(node);
-        if (available && deleteNow(node, id, name)) {
-            secondary.waiting.remove(key(node, id, name));
+        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), false));
+    }
+
+    /**
+     * As {@link #delete(String, String, int, long)}, for the copy of a session that ended (or left the id): its
+     * {@link GoneMarks mark} goes beside it, so that a copy landing after the delete is not read either.
+     */
+    void end(String node, String id, int name, long until) {
+        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), true));
+    }
+
+    private void delete(Waiting w) {
+        boolean available = base.availability.isAvailable(w.node);
+        if (available && make(w)) {
+            secondary.waiting.remove(key(w.node, w.id, w.name));
             return;
         }
-        Waiting w = new Waiting(node, id, name, until, base.ctx.clock().getAsLong());
         // the node may have come back between the look and the put, its recovery's retry run before: look again
-        if (keep(w) && !available && deleteNow(node, id, name)) {
-            secondary.waiting.remove(key(node, id, name), w);
+        if (keep(w) && !available && make(w)) {
+            secondary.waiting.remove(key(w.node, w.id, w.name), w);
         }
     }
 
@@ -166,7 +187,7 @@ final class WaitingDeletes {
      * and this wait (its recovery's retry run before) gets it from the next housekeeping.
      */
     void waitForPrimary(String node, String id, long until) {
-        keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong()));
+        keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong(), false));
     }
 
     /**
@@ -202,7 +223,7 @@ final class WaitingDeletes {
     /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
     private boolean make(Waiting w) {
         if (w.name != PRIMARY) {
-            return deleteNow(w.node, w.id, w.name);
+            return w.marks ? endNow(w) : deleteNow(w.node, w.id, w.name);
         }
         return base.availability.isAvailable(w.node) && primaries.delete(w.id);
     }
@@ -224,6 +245,28 @@ final class WaitingDeletes {
             base.storeFailed(e, base.config.operationTimeoutMillis());
             return false;
         }
+    }
+
+    /**
+     * Marks the copy of {@code w} ended ({@link GoneMarks}), for as long as a copy could live, and deletes it;
+     * {@code false} if its node is unavailable or memcached did not answer (the delete is not tried after a failed
+     * mark: one timeout at most).
+     */
+    private boolean endNow(Waiting w) {
+        if (!base.availability.isAvailable(w.node)) {
+            return false;
+        }
+        long timeout = base.config.operationTimeoutMillis();
+        long now = base.ctx.clock().getAsLong();
+        int exp = w.until == NEVER ? 0
+                : Expiration.of(Math.max(1, (w.until - now + 999) / 1000) + GoneMarks.EXTRA_SECONDS, now);
+        try {
+            base.store.set(w.node, base.keys.gone(w.id, w.name), exp, GoneMarks.of(w.since), timeout);
+        } catch (StoreException e) {
+            base.storeFailed(e, timeout);
+            return false;
+        }
+        return deleteNow(w.node, w.id, w.name);
     }
 
     /** Keeps {@code w} waiting; {@code false} past the bound of its kind (the copy is left to its TTL). */
@@ -256,7 +299,7 @@ final class WaitingDeletes {
         if (w.until <= cap || base.nodes.current().contains(w.node)) {
             return w;
         }
-        return new Waiting(w.node, w.id, w.name, cap, w.since);
+        return w.until(cap);
     }
 
     /**
@@ -349,7 +392,7 @@ final class WaitingDeletes {
         long cap = now + REMOVED_NODE_KEPT_MILLIS;
         for (Kind k : List.of(primary, secondary)) {
             k.waiting.replaceAll((key, w) -> w.node.equals(nodeId) && w.until > cap
-                    ? new Waiting(w.node, w.id, w.name, cap, w.since) : w);
+                    ? w.until(cap) : w);
         }
     }
 

@@ -24,7 +24,8 @@ class LogoutCallsTest {
 
     /**
      * Two nodes, every one up: the logout's calls are a tombstone under the session's key, one under the key its id
-     * would have on the other node, and one delete of its secondary copy there (on main the copy was deleted twice).
+     * would have on the other node, and one delete of its secondary copy there (on main the copy was deleted twice)
+     * with the mark beside it that hides a copy landing later ({@link GoneMarks}).
      */
     @Test
     void aNonStickyLogoutDeletesTheSecondaryCopyOnce() {
@@ -44,7 +45,8 @@ class LogoutCallsTest {
         s.active = false;
         engine.expired(s);
         assertTrue(engine.awaitIdle(5000));
-        assertEquals(2, store.sets.get() - sets, "tombstones");
+        assertEquals(3, store.sets.get() - sets, "two tombstones and a mark");
+        assertEquals(clock.get(), GoneMarks.endedAt(store.peek("n2", "gone:p_S-n1")), "the mark, on n2");
         assertEquals(1, store.deletes.get() - deletes, "deletes of the secondary copy");
     }
 }

@@ -2,6 +2,7 @@ package io.msm.engine;
 
 import static io.msm.test.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,56 @@ class RevivedIdTest {
         stored("bob");
         await("nothing waits", () -> engine.pendingDeletes() == 0 && engine.pendingSecondaryDeletes() == 0);
         assertTrue(anotherTomcatLoads("bob"), "the session stored anew under the id taken back is gone");
+    }
+
+    /**
+     * The end deleted the secondary copy on n2 and left its mark there ({@link GoneMarks}), which hides copies of the
+     * session before its end. The session taken back under the id writes copies accessed after it: read when n1 fails,
+     * except one written within the clock margin of the end, until the session's next write after the margin.
+     */
+    @Test
+    void aSessionTakenBackIsReadFromItsSecondaryCopyWhenItsNodeFails() throws Exception {
+        TestSession s = stored("alice");
+        store.disconnect("n1");
+        s.active = false;
+        engine.expired(s);
+        assertTrue(engine.awaitIdle(5000));
+        assertNotNull(store.peek("n2", GoneMarks.PREFIX + "p_" + ID), "the end's mark beside the copy it deleted");
+        engine.relocated(ON_N2, ID); // a session taken back under ID
+        store.reconnect("n1");
+        assertTrue(engine.awaitIdle(5000));
+
+        TestSession bob = stored("bob"); // at once: within the margin
+        assertNotNull(store.peek("n2", BAK));
+        assertFalse(loadsWithN1Failed("bob"), "a copy accessed within the margin of the end is taken for one before it");
+
+        clock.addAndGet(GoneMarks.CLOCK_MARGIN_MILLIS + 1);
+        bob.thisAccessed = clock.get();
+        engine.requestStarted(bob);
+        bob.set("cart", "full");
+        engine.requestEnded(bob);
+        assertTrue(engine.awaitIdle(5000));
+        assertTrue(loadsWithN1Failed("bob"), "the session taken back is lost with n1: its secondary copy is hidden");
+    }
+
+    /**
+     * Whether a Tomcat started now, which finds n1 failed, loads the session of {@code ID} as {@code user} (from its
+     * secondary copy); n1 answers again after.
+     */
+    private boolean loadsWithN1Failed(String user) throws InterruptedException {
+        SessionEngine e = started.another();
+        try {
+            store.disconnect("n1");
+            await("n1 unavailable", () -> {
+                e.load(ID);
+                return !e.availableNodes().contains("n1");
+            });
+            LoadResult r = e.load(ID);
+            return r.isFound() && user.equals(r.attributes().get("user"));
+        } finally {
+            e.close();
+            store.reconnect("n1");
+        }
     }
 
     /**

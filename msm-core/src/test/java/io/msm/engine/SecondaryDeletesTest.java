@@ -73,6 +73,35 @@ class SecondaryDeletesTest {
         assertNull(store.peek("n2", BAK), "deleted");
     }
 
+    /**
+     * An end's delete of a copy ({@link WaitingDeletes#end}) waiting for its node: when the node is back, the copy is
+     * deleted with its mark beside it, which holds the time of the end (not of the retry) and lives longer than the
+     * copy could. A delete of a copy under a former name (a key rotation: the session lives on) leaves no mark.
+     */
+    @Test
+    void anEndWaitingForItsNodeLeavesItsMarkWithTheTimeOfTheEnd() {
+        WaitingDeletes deletes = new WaitingDeletes(base);
+        store.put("n2", BAK, new byte[] {1});
+        store.disconnect("n2");
+        long endedAt = clock.get();
+        deletes.end("n2", ID, 0, endedAt + 60_000);
+        assertTrue(deletes.isPending("n2", ID, 0));
+        clock.addAndGet(30_000);
+        store.reconnect("n2");
+        deletes.retry("n2");
+        assertEquals(0, deletes.size());
+        assertNull(store.peek("n2", BAK), "deleted");
+        assertEquals(endedAt, GoneMarks.endedAt(store.peek("n2", "gone:p_" + ID)), "the end's time");
+        clock.addAndGet(30_000 + GoneMarks.EXTRA_SECONDS * 1000L - 1_000);
+        assertNotNull(store.peek("n2", "gone:p_" + ID), "kept past the copy's expiry");
+
+        String living = "FEDCBA9876543210FEDCBA9876543210-n1";
+        store.put("n2", SessionEngine.BAK_PREFIX + "p_" + living, new byte[] {1});
+        deletes.delete("n2", living, 0, clock.get() + 60_000);
+        assertNull(store.peek("n2", SessionEngine.BAK_PREFIX + "p_" + living), "deleted");
+        assertNull(store.peek("n2", "gone:p_" + living), "and no mark");
+    }
+
     @Test
     void aDeleteThatFailedWaitsTooAndARetryThatFailsKeepsIt() {
         WaitingDeletes deletes = new WaitingDeletes(base);
