@@ -10,19 +10,22 @@ import java.nio.charset.StandardCharsets;
  * write, its refresh of the copy) that memcached stores after the delete lives on for its TTL, and that Tomcat never
  * learns of the end; so does one whose answer this Tomcat stopped waiting for. When the session's own node fails, a
  * request with the old cookie would read it: the session back as it was before the logout. The mark is under another
- * key, so no late copy replaces it, and a copy is read only if its session was accessed more than
- * {@link #CLOCK_MARGIN_MILLIS} after the mark's time (the writing Tomcat's clock against the ending one's): a session
- * taken back under an id it had before (its node failed, then the other one) writes newer copies.
+ * key, so no late copy replaces it. Its time is taken after the end's tombstones: a Tomcat that never learns of the end
+ * is one whose write reached the primary key before them, so its copy's session was accessed before that time by its
+ * own clock, give or take the difference between the two Tomcats' clocks. A copy is read only if its session was
+ * accessed more than {@link #CLOCK_MARGIN_MILLIS} after the mark's time: a session taken back under an id it had
+ * before (its node failed, then the other one) writes newer copies.
  */
 final class GoneMarks {
     static final String PREFIX = "gone:";
     /**
-     * A copy whose session was accessed up to this long after the end, by the clock of the Tomcat that wrote it, is of
-     * before the end: Tomcats' clocks differ, and a late copy is written within moments of the end. A session taken
-     * back under its id within this time (two node failures within seconds) has its copies read again from its next
-     * write after it.
+     * A copy whose session was accessed up to this long after the end, by the clock of the Tomcat that wrote it, is
+     * taken for one of before the end: the Tomcats' clocks differ. Generous, because the two ways to be wrong are
+     * unequal: too short, a writer whose clock is ahead by more undoes a logout; too long, a session taken back under
+     * its id within this time (after two node failures) has its secondary copy hidden until its first write after it,
+     * and is lost only if its node then fails too (its user gets a new session).
      */
-    static final long CLOCK_MARGIN_MILLIS = 5_000;
+    static final long CLOCK_MARGIN_MILLIS = 30_000;
     /**
      * How much longer a mark lives than the copies of its session could from the end: a copy landing late lives its
      * whole TTL from when memcached stores it.
@@ -51,7 +54,8 @@ final class GoneMarks {
             return false;
         }
         long endedAt = endedAt(mark);
-        return accessedAt == null || endedAt == Long.MAX_VALUE || accessedAt - CLOCK_MARGIN_MILLIS <= endedAt;
+        return accessedAt == null || endedAt > Long.MAX_VALUE - CLOCK_MARGIN_MILLIS
+                || accessedAt <= endedAt + CLOCK_MARGIN_MILLIS;
     }
 
     /** When the mark says the session ended; {@link Long#MAX_VALUE} if it is not of the form {@link #of} writes. */

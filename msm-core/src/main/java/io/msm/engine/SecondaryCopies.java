@@ -123,10 +123,22 @@ final class SecondaryCopies {
     /** A copy whose times cannot be read. */
     private static final long UNKNOWN_ACCESS = Long.MIN_VALUE;
 
-    /** {@link #lastAccessOf}, {@code null} if it cannot be read. */
+    /**
+     * When the copy's session was last accessed, also in the old manager's format (it may be this Tomcat's own, with
+     * {@code legacySessions="readWrite"}); {@code null} if that cannot be read.
+     */
     private Long accessed(String id, byte[] blob) {
         long at = lastAccessOf(id, blob);
-        return at == UNKNOWN_ACCESS ? null : at;
+        if (at != UNKNOWN_ACCESS) {
+            return at;
+        }
+        try {
+            io.msm.anchor.AnchorBlob old = io.msm.anchor.AnchorBlob.looksLikeOne(blob)
+                    ? io.msm.anchor.AnchorBlob.parse(blob) : null;
+            return old != null && id.equals(old.id()) ? Math.max(old.lastAccessedTime(), old.thisAccessedTime()) : null;
+        } catch (RuntimeException e) { // not of that format either
+            return null;
+        }
     }
 
     /**
@@ -142,9 +154,11 @@ final class SecondaryCopies {
                     continue;
                 }
                 byte[] blob = base.store.get(node, base.keys.secondary(id, name), timeout);
-                if (blob != null && !GoneMarks.hides(base.store.get(node, base.keys.gone(id, name), timeout),
-                        accessed(id, blob))) {
-                    return blob;
+                if (blob != null) {
+                    byte[] mark = base.store.get(node, base.keys.gone(id, name), timeout);
+                    if (mark == null || !GoneMarks.hides(mark, accessed(id, blob))) {
+                        return blob;
+                    }
                 }
             }
         } catch (StoreException e) {
@@ -259,7 +273,8 @@ final class SecondaryCopies {
         if (st.ended) {
             long until = ttlSeconds <= 0 ? WaitingDeletes.NEVER : now + ttlSeconds * 1000L;
             try {
-                base.threads.execute(() -> deletes.end(node, id, 0, until));
+                // the end marked the node ({@link GoneMarks}); a mark again would replace it, maybe shorter-lived
+                base.threads.execute(() -> deletes.delete(node, id, 0, until));
             } catch (RejectedExecutionException stopping) {
                 // stopping: it expires by its TTL
             }

@@ -354,10 +354,8 @@ final class SessionEnds {
         }
         long until = copiesUntil(id);
         boolean ended = first == 0 && mode.tombstonesEndedIds();
-        if (ended) {
-            mode.endSecondaries(id, p.nodeId(), until);
-        }
-        for (int name = first; name < keys.names(); name++) {
+        boolean answered = true;
+        for (int name = first; name < keys.names() && answered; name++) {
             if (!ended) {
                 mode.deleteSecondaries(id, p.nodeId(), name, until);
             }
@@ -371,9 +369,14 @@ final class SessionEnds {
                 stats.count(Counter.DELETES);
             } catch (StoreException e) {
                 base.storeFailed(e, config.operationTimeoutMillis());
-                return false;
+                answered = false;
             }
         }
-        return true;
+        if (ended) {
+            // after the tombstones: a copy from a Tomcat that did not see the end was written before them, so its
+            // session was accessed before the marks' time (GoneMarks), however long the tombstones took
+            mode.endSecondaries(id, p.nodeId(), until);
+        }
+        return answered;
     }
 }

@@ -249,8 +249,8 @@ final class WaitingDeletes {
 
     /**
      * Marks the copy of {@code w} ended ({@link GoneMarks}), for as long as a copy could live, and deletes it;
-     * {@code false} if its node is unavailable or memcached did not answer (the delete is not tried after a failed
-     * mark: one timeout at most).
+     * {@code false} if its node is unavailable or either failed (then it waits, the mark included). After a mark that
+     * timed out the delete is not tried (one timeout at most); after one the node refused, it is.
      */
     private boolean endNow(Waiting w) {
         if (!base.availability.isAvailable(w.node)) {
@@ -264,6 +264,9 @@ final class WaitingDeletes {
             base.store.set(w.node, base.keys.gone(w.id, w.name), exp, GoneMarks.of(w.since), timeout);
         } catch (StoreException e) {
             base.storeFailed(e, timeout);
+            if (!e.isTimeout()) {
+                deleteNow(w.node, w.id, w.name); // the node answers (out of memory, say): the copy goes at least
+            }
             return false;
         }
         return deleteNow(w.node, w.id, w.name);

@@ -13,6 +13,7 @@ import io.msm.config.SessionProtection;
 import io.msm.store.MemcachedKeys;
 import io.msm.store.MemcachedSessionStore;
 import io.msm.stats.MsmStatistics.Counter;
+import io.msm.test.Await;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -234,7 +235,7 @@ class EngineKeysTest {
      * key first serve one non-sticky session in turn: none reads a stale copy.
      */
     @Test
-    void tomcatsWithEitherKeyFirstServeOneSessionInTurnWithoutLosingAChange() {
+    void tomcatsWithEitherKeyFirstServeOneSessionInTurnWithoutLosingAChange() throws InterruptedException {
         SessionEngine oldFirst = engine(context("p_"), rotation("false", KEY_1 + "," + KEY_2));
         SessionEngine newFirst = engine(context("p_"), rotation("false", KEY_2 + "," + KEY_1));
         TestSession s = created(oldFirst, "ABC-n1");
@@ -251,6 +252,17 @@ class EngineKeysTest {
         assertTrue(store.touchAndDeleteThreads.stream().anyMatch(requestThread::equals)
                 && store.touchAndDeleteThreads.stream().noneMatch(t -> t.startsWith("msm-backup")),
                 "the former copies are deleted before the response: " + store.touchAndDeleteThreads);
+        // the session lives on: the deletes under the former name leave no end's mark (GoneMarks), and when n1
+        // fails its secondary copy is read
+        assertTrue(store.keys("n2").stream().noneMatch(k -> k.startsWith(GoneMarks.PREFIX)), store.keys("n2").toString());
+        store.disconnect("n1");
+        SessionEngine failover = engine(context("p_"), rotation("false", KEY_2 + "," + KEY_1));
+        Await.await("n1 unavailable", () -> {
+            failover.load("ABC-n1");
+            return !failover.availableNodes().contains("n1");
+        });
+        LoadResult r = failover.load("ABC-n1");
+        assertEquals(6, r.isFound() ? r.attributes().get("count") : r.status(), "from its secondary copy");
     }
 
     /** Locks exclude each other whatever the order of the keys (step 2) or when one Tomcat lacks the new key (step 1). */

@@ -124,4 +124,70 @@ class LateSecondaryCopyTest {
             assertFalse(after.isFound(), "the logged-out session is back from its secondary copy: " + after.status());
         }
     }
+    /**
+     * The end is slow (its tombstone's node takes 40 s to answer, as several timeouts in a row would). Meanwhile the
+     * user's next request, on another Tomcat, starts 35 s after the end began, finds no tombstone yet, and writes the
+     * session: its primary copy before the tombstone, its secondary copy (held on its way) after the end deleted the
+     * copy there. That copy's session was accessed well after the end began, but before the tombstone: the mark's time
+     * is taken after the tombstones, so it hides the copy.
+     */
+    @Test
+    void aCopyWrittenWhileASlowEndPutItsTombstoneIsNotRead() throws Exception {
+        TestSession s = new TestSession(ID, clock.get());
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("user", "alice");
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+
+        CountDownLatch tombstoneHeld = new CountDownLatch(1);
+        CountDownLatch tombstoneGate = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        store.beforeSet = key -> {
+            if (key.equals("p_" + ID) && first.compareAndSet(true, false)) { // the end's tombstone
+                tombstoneHeld.countDown();
+                try {
+                    tombstoneGate.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Thread logout = new Thread(() -> {
+            s.active = false;
+            engine.expired(s);
+        }, "logout");
+        logout.start();
+        assertTrue(tombstoneHeld.await(5, TimeUnit.SECONDS), "the end, at its tombstone");
+
+        clock.addAndGet(35_000);
+        other = started.another();
+        LoadResult r = other.load(ID);
+        assertTrue(r.isFound(), "no tombstone yet: " + r.status());
+        TestSession there = TestSession.loadedFrom(r, clock.get());
+        other.loaded(there, r);
+        byte[] before = store.peek("n1", "p_" + ID);
+        store.asyncGate = new CountDownLatch(1); // its secondary copy, held on its way
+        other.requestStarted(there);
+        there.set("cart", "full");
+        other.requestEnded(there);
+        byte[] written = store.peek("n1", "p_" + ID);
+        assertTrue(!java.util.Arrays.equals(before, written) && !Tombstones.is(written),
+                "the other Tomcat's write reached the primary key before the tombstone");
+
+        clock.addAndGet(5_000);
+        tombstoneGate.countDown();
+        logout.join(5_000);
+        assertFalse(logout.isAlive());
+        assertTrue(engine.awaitIdle(5000));
+        assertNull(store.peek("n2", BAK), "the end deleted the copy there");
+        store.asyncGate.countDown(); // the other Tomcat's copy lands
+        assertTrue(other.awaitIdle(5000));
+        await("the other Tomcat's copy on n2", () -> store.peek("n2", BAK) != null);
+
+        store.disconnect("n1");
+        third = started.another();
+        LoadResult after = third.load(ID);
+        assertFalse(after.isFound(), "the logged-out session is back from its secondary copy: " + after.status());
+    }
 }

@@ -48,7 +48,7 @@ class LegacyWritesExpiryTest {
     };
 
     /** The old manager's format as the adapter writes it, attributes as its Java transcoder did (no login state). */
-    private static final AnchorConverter CONVERTER = new AnchorConverter() {
+    static final AnchorConverter CONVERTER = new AnchorConverter() {
         @Override
         public Map<String, Object> convert(AnchorBlob blob, SessionData.Builder into) {
             try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(blob.attributes()))) {

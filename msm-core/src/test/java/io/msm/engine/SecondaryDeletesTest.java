@@ -102,6 +102,24 @@ class SecondaryDeletesTest {
         assertNull(store.peek("n2", "gone:p_" + living), "and no mark");
     }
 
+    /**
+     * The mark refused by a node that answers (memcached out of memory, say): the copy is deleted all the same, and
+     * the mark waits for the next retry.
+     */
+    @Test
+    void aMarkTheNodeRefusesStillLetsTheCopyGoAndWaits() {
+        WaitingDeletes deletes = new WaitingDeletes(base);
+        store.put("n2", BAK, new byte[] {1});
+        store.failOnce.add("n2/gone:p_" + ID);
+        deletes.end("n2", ID, 0, clock.get() + 60_000);
+        assertNull(store.peek("n2", BAK), "deleted");
+        assertTrue(base.availability.isAvailable("n2"));
+        assertEquals(1, deletes.size(), "the mark waits");
+        deletes.retryWhereAvailable();
+        assertEquals(0, deletes.size());
+        assertNotNull(store.peek("n2", "gone:p_" + ID));
+    }
+
     @Test
     void aDeleteThatFailedWaitsTooAndARetryThatFailsKeepsIt() {
         WaitingDeletes deletes = new WaitingDeletes(base);
