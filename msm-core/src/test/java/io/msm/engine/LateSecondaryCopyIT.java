@@ -44,6 +44,20 @@ class LateSecondaryCopyIT {
         return MEMCACHED.server(1).keys().contains(BAK);
     }
 
+    /** Session {@code ID}, stored by one request on {@code tc}, then its secondary copy evicted from n2. */
+    private static TestSession storedWithoutItsCopy(SessionEngine tc) {
+        TestSession s = new TestSession(ID, System.currentTimeMillis());
+        tc.created(s);
+        tc.requestStarted(s);
+        s.set("user", "alice");
+        tc.requestEnded(s);
+        assertTrue(tc.awaitIdle(5000));
+        assertTrue(n2HoldsTheCopy(), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
+        MEMCACHED.server(1).set(BAK, new byte[] {0}, -1); // evicted: expired at once
+        assertFalse(n2HoldsTheCopy());
+        return s;
+    }
+
     /**
      * A read-only request refreshes S's secondary copy (due after half the slack); the copy is gone from n2 (evicted),
      * so it is written again, asynchronously, and the proxy holds that write. The user logs out meanwhile: the end
@@ -55,15 +69,7 @@ class LateSecondaryCopyIT {
                 SessionEngine tc1 = start("/tc1", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
                         + ",n2:127.0.0.1:" + toN2.port());
                 SessionEngine tc2 = start("/tc2", MEMCACHED.nodesAttribute("n1", "n2"))) {
-            TestSession s = new TestSession(ID, System.currentTimeMillis());
-            tc1.created(s);
-            tc1.requestStarted(s);
-            s.set("user", "alice");
-            tc1.requestEnded(s);
-            assertTrue(tc1.awaitIdle(5000));
-            assertTrue(n2HoldsTheCopy(), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
-            MEMCACHED.server(1).set(BAK, new byte[] {0}, -1); // evicted: expired at once
-            assertFalse(n2HoldsTheCopy());
+            TestSession s = storedWithoutItsCopy(tc1);
 
             CountDownLatch held = toN2.hold("set " + BAK + " ");
             ahead.addAndGet(TimeUnit.SECONDS.toMillis(SessionEngine.slackSeconds(s.maxInactive))); // refresh due
@@ -90,6 +96,7 @@ class LateSecondaryCopyIT {
             assertFalse(r.isFound(), "the logged-out session came back from its secondary copy: " + r.status());
         }
     }
+
     /**
      * The same, but the copy is another Tomcat's: tc2 (reaching n2 through the proxy) serves a read-only request of
      * the session, refreshes its copy (evicted from n2, so written again, asynchronously) and the proxy holds that
@@ -103,14 +110,7 @@ class LateSecondaryCopyIT {
                 SessionEngine tc2 = start("/tc2", "n1:127.0.0.1:" + MEMCACHED.server(0).port()
                         + ",n2:127.0.0.1:" + toN2.port());
                 SessionEngine tc3 = start("/tc3", MEMCACHED.nodesAttribute("n1", "n2"))) {
-            TestSession s = new TestSession(ID, System.currentTimeMillis());
-            tc1.created(s);
-            tc1.requestStarted(s);
-            s.set("user", "alice");
-            tc1.requestEnded(s);
-            assertTrue(tc1.awaitIdle(5000));
-            assertTrue(n2HoldsTheCopy(), "the secondary copy is on n2: " + MEMCACHED.server(1).keys());
-            MEMCACHED.server(1).set(BAK, new byte[] {0}, -1); // evicted: expired at once
+            TestSession s = storedWithoutItsCopy(tc1);
 
             LoadResult r = tc2.load(ID);
             assertTrue(r.isFound(), r.status() + " " + r.reason());

@@ -49,6 +49,27 @@ class LateSecondaryCopyTest {
         }
     }
 
+    /** Session {@code ID}, stored by one request here. */
+    private TestSession stored() {
+        TestSession s = new TestSession(ID, clock.get());
+        engine.created(s);
+        engine.requestStarted(s);
+        s.set("user", "alice");
+        engine.requestEnded(s);
+        assertTrue(engine.awaitIdle(5000));
+        return s;
+    }
+
+    /** Session {@code ID} loaded on another Tomcat ({@link #other}) for a request. */
+    private TestSession loadedOnAnother() {
+        other = started.another();
+        LoadResult r = other.load(ID);
+        assertTrue(r.isFound(), r.status() + " " + r.reason());
+        TestSession there = TestSession.loadedFrom(r, clock.get());
+        other.loaded(there, r);
+        return there;
+    }
+
     /**
      * A read-only request refreshes the secondary copy (due after half the slack); the copy is missing on n2 (evicted),
      * so it is written again, asynchronously, and that write is held. The user logs out meanwhile: the end deletes the
@@ -56,12 +77,7 @@ class LateSecondaryCopyTest {
      */
     @Test
     void aCopyWrittenBeforeTheLogoutAndLandingAfterItsDeleteIsDeletedAgain() throws Exception {
-        TestSession s = new TestSession(ID, clock.get());
-        engine.created(s);
-        engine.requestStarted(s);
-        s.set("user", "alice");
-        engine.requestEnded(s);
-        assertTrue(engine.awaitIdle(5000));
+        TestSession s = stored();
         assertNotNull(store.peek("n2", BAK), "its secondary copy");
         store.delete("n2", BAK, 0); // evicted
 
@@ -85,6 +101,7 @@ class LateSecondaryCopyTest {
         LoadResult r = other.load(ID);
         assertFalse(r.isFound(), "the logged-out session is back from its secondary copy: " + r.status());
     }
+
     /**
      * The same, but the copy is another Tomcat's: the user's read-only request there refreshes the copy (missing on
      * n2, so written again, asynchronously, and held) while the user logs out here. That Tomcat never learns of the
@@ -92,19 +109,10 @@ class LateSecondaryCopyTest {
      */
     @Test
     void aCopyAnotherTomcatSentBeforeTheLogoutAndLandingAfterItsDeleteIsNotRead() throws Exception {
-        TestSession s = new TestSession(ID, clock.get());
-        engine.created(s);
-        engine.requestStarted(s);
-        s.set("user", "alice");
-        engine.requestEnded(s);
-        assertTrue(engine.awaitIdle(5000));
+        TestSession s = stored();
         store.delete("n2", BAK, 0); // evicted
 
-        other = started.another();
-        LoadResult r = other.load(ID);
-        assertTrue(r.isFound(), r.status() + " " + r.reason());
-        TestSession there = TestSession.loadedFrom(r, clock.get());
-        other.loaded(there, r);
+        TestSession there = loadedOnAnother();
         store.asyncHeld = new CountDownLatch(1);
         store.asyncGate = new CountDownLatch(1);
         other.requestStarted(there); // read only: the copy's refresh is due there (never refreshed there)
@@ -124,6 +132,7 @@ class LateSecondaryCopyTest {
             assertFalse(after.isFound(), "the logged-out session is back from its secondary copy: " + after.status());
         }
     }
+
     /**
      * The end is slow (its tombstone's node takes 40 s to answer, as several timeouts in a row would). Meanwhile the
      * user's next request, on another Tomcat, starts 35 s after the end began, finds no tombstone yet, and writes the
@@ -133,12 +142,7 @@ class LateSecondaryCopyTest {
      */
     @Test
     void aCopyWrittenWhileASlowEndPutItsTombstoneIsNotRead() throws Exception {
-        TestSession s = new TestSession(ID, clock.get());
-        engine.created(s);
-        engine.requestStarted(s);
-        s.set("user", "alice");
-        engine.requestEnded(s);
-        assertTrue(engine.awaitIdle(5000));
+        TestSession s = stored();
 
         CountDownLatch tombstoneHeld = new CountDownLatch(1);
         CountDownLatch tombstoneGate = new CountDownLatch(1);
@@ -161,11 +165,7 @@ class LateSecondaryCopyTest {
         assertTrue(tombstoneHeld.await(5, TimeUnit.SECONDS), "the end, at its tombstone");
 
         clock.addAndGet(35_000);
-        other = started.another();
-        LoadResult r = other.load(ID);
-        assertTrue(r.isFound(), "no tombstone yet: " + r.status());
-        TestSession there = TestSession.loadedFrom(r, clock.get());
-        other.loaded(there, r);
+        TestSession there = loadedOnAnother(); // no tombstone yet
         byte[] before = store.peek("n1", "p_" + ID);
         store.asyncGate = new CountDownLatch(1); // its secondary copy, held on its way
         other.requestStarted(there);

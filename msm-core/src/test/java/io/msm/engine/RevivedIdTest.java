@@ -58,6 +58,14 @@ class RevivedIdTest {
         return s;
     }
 
+    /** Ends {@code s} here (a logout) while n1, its node, is away. */
+    private void endedWhileN1IsAway(TestSession s) {
+        store.disconnect("n1");
+        s.active = false;
+        engine.expired(s);
+        assertTrue(engine.awaitIdle(5000));
+    }
+
     /** Whether another Tomcat (which never saw the end here) loads the session of {@code ID} as {@code user}. */
     private boolean anotherTomcatLoads(String user) {
         if (other == null) {
@@ -70,11 +78,7 @@ class RevivedIdTest {
     /** The end's delete waits for n1; the id is taken back; n1 answers again: the new session lives on. */
     @Test
     void anIdTakenBackDropsTheDeleteOfItsKeyWaitingForTheNode() throws Exception {
-        TestSession s = stored("alice");
-        store.disconnect("n1");
-        s.active = false;
-        engine.expired(s);
-        assertTrue(engine.awaitIdle(5000));
+        endedWhileN1IsAway(stored("alice"));
         assertEquals(1, engine.pendingDeletes(), "the end's delete waits for n1");
 
         engine.relocated(ON_N2, ID); // a session taken back under ID
@@ -93,11 +97,7 @@ class RevivedIdTest {
      */
     @Test
     void aSessionTakenBackIsReadFromItsSecondaryCopyWhenItsNodeFails() throws Exception {
-        TestSession s = stored("alice");
-        store.disconnect("n1");
-        s.active = false;
-        engine.expired(s);
-        assertTrue(engine.awaitIdle(5000));
+        endedWhileN1IsAway(stored("alice"));
         assertNotNull(store.peek("n2", GoneMarks.PREFIX + "p_" + ID), "the end's mark beside the copy it deleted");
         engine.relocated(ON_N2, ID); // a session taken back under ID
         store.reconnect("n1");
@@ -145,11 +145,7 @@ class RevivedIdTest {
     @Disabled("known, not covered (README, \"Logouts stay done\"): waiting for the retry and removing its tombstone, "
             + "as tried, could undo another Tomcat's logout of the same id")
     void aRetryInFlightWhenTheIdIsTakenBackDoesNotEndTheSessionWrittenAnew() throws Exception {
-        TestSession s = stored("alice");
-        store.disconnect("n1");
-        s.active = false;
-        engine.expired(s);
-        assertTrue(engine.awaitIdle(5000));
+        endedWhileN1IsAway(stored("alice"));
         assertEquals(1, engine.pendingDeletes(), "the end's delete waits for n1");
         HeldDelete retry = store.holdDelete("n2/" + BAK, 1, gate);
         store.reconnect("n1");
