@@ -235,6 +235,9 @@ final class SessionEnds {
                 deleteKey(old);
             } else if (randoms.add(p.random())) {
                 endEverywhere(old);
+            } else {
+                // another id of the session (it moved between nodes): its own secondary copies end too
+                deleteKey(old);
             }
             st.attempted.remove(old);
         }
