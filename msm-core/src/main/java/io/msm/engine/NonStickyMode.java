@@ -196,8 +196,8 @@ final class NonStickyMode implements SessionMode {
     }
 
     @Override
-    public void endSecondaries(String id, String primaryNode, long until) {
-        secondaries.endSecondaries(id, primaryNode, until);
+    public void endSecondaries(String id, String primaryNode, long until, long endedAt) {
+        secondaries.endSecondaries(id, primaryNode, until, endedAt);
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  * session. Sticky mode has none: this part exists only in non-sticky mode.
  */
 final class SecondaryCopies {
+    private static final System.Logger LOG = System.getLogger("io.msm.engine");
 
     /** How long a read of a secondary copy waits for a copy still in flight (non-sticky, after a node failed). */
     static final long SECONDARY_GRACE_MILLIS = 25;
@@ -159,6 +160,9 @@ final class SecondaryCopies {
                     if (mark == null || !GoneMarks.hides(mark, accessed(id, blob))) {
                         return blob;
                     }
+                    LOG.log(System.Logger.Level.DEBUG, () -> base.logPrefix + "the secondary copy of session "
+                            + io.msm.internal.LogIds.of(id) + " on memcached node " + node + " is of before its end"
+                            + " (the end's mark is beside it): not read");
                 }
             }
         } catch (StoreException e) {
@@ -347,14 +351,14 @@ final class SecondaryCopies {
 
     /**
      * The session of {@code id} ended: its secondary copies, under every name, on every node but its primary one, are
-     * deleted, each with its {@link GoneMarks mark}; on a node that is unavailable (or fails) when the copy lives until
-     * {@code until}, when the node is available again.
+     * deleted, each with its {@link GoneMarks mark} holding {@code endedAt}; on a node that is unavailable (or fails)
+     * when the copy lives until {@code until}, when the node is available again.
      */
-    void endSecondaries(String id, String primaryNode, long until) {
+    void endSecondaries(String id, String primaryNode, long until, long endedAt) {
         for (int name = 0; name < base.keys.names(); name++) {
             for (MemcachedNode n : base.nodes.current().nodes()) {
                 if (!n.id().equals(primaryNode)) {
-                    deletes.end(n.id(), id, name, until);
+                    deletes.end(n.id(), id, name, until, endedAt);
                 }
             }
         }

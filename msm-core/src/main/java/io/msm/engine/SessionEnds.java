@@ -322,7 +322,7 @@ final class SessionEnds {
         }
         if (!availability.isAvailable(p.nodeId())) {
             // now: a request for the id would read them (deleteNames does it when the node is available)
-            mode.endSecondaries(id, p.nodeId(), copiesUntil(id));
+            mode.endSecondaries(id, p.nodeId(), copiesUntil(id), ctx.clock().getAsLong());
             waiting.waitForPrimary(p.nodeId(), id, copiesUntil(id));
             return;
         }
@@ -357,6 +357,13 @@ final class SessionEnds {
         }
         long until = copiesUntil(id);
         boolean ended = first == 0 && mode.tombstonesEndedIds();
+        if (ended) {
+            // first, as the copies' deletes always were (a request elsewhere reads them once the primary's node fails),
+            // marked with the time by which the tombstones below are in memcached: a copy from a Tomcat that did not
+            // see the end was written before them, so its session was accessed before that time (GoneMarks)
+            long tombstonesBy = ctx.clock().getAsLong() + (long) keys.names() * config.operationTimeoutMillis();
+            mode.endSecondaries(id, p.nodeId(), until, tombstonesBy);
+        }
         boolean answered = true;
         for (int name = first; name < keys.names() && answered; name++) {
             if (!ended) {
@@ -374,11 +381,6 @@ final class SessionEnds {
                 base.storeFailed(e, config.operationTimeoutMillis());
                 answered = false;
             }
-        }
-        if (ended) {
-            // after the tombstones: a copy from a Tomcat that did not see the end was written before them, so its
-            // session was accessed before the marks' time (GoneMarks), however long the tombstones took
-            mode.endSecondaries(id, p.nodeId(), until);
         }
         return answered;
     }

@@ -147,11 +147,12 @@ interface SessionMode {
     void deleteSecondaries(String id, String primaryNode, int name, long until);
 
     /**
-     * The session of {@code id} ended (or left the id): its secondary copies are deleted under every key name, each
-     * with the mark that keeps a copy landing later from being read ({@link GoneMarks}); a delete whose node is
-     * unavailable or fails waits as above. Left behind, a copy could bring an ended session back.
+     * The session of {@code id} ended (or left the id) by {@code endedAt} (clock millis: when its tombstones are in
+     * memcached, or will be): its secondary copies are deleted under every key name, each with the mark that keeps a
+     * copy landing later from being read ({@link GoneMarks}); a delete whose node is unavailable or fails waits as
+     * above. Left behind, a copy could bring an ended session back.
      */
-    void endSecondaries(String id, String primaryNode, long until);
+    void endSecondaries(String id, String primaryNode, long until, long endedAt);
 
     /** Session locks; {@code null} in sticky mode. */
     SessionLocks locks();

@@ -278,7 +278,7 @@ final class SessionWriter {
         st.stored = false;
         st.storedId = null;
         st.version = null;
-        mode.endSecondaries(id, node, until);
+        mode.endSecondaries(id, node, until, ctx.clock().getAsLong()); // the tombstone is there
         LOG.log(Level.DEBUG, () -> logPrefix + "session " + LogIds.of(id) + " ended on another Tomcat while a request used it "
                 + "here: the request's changes are not stored");
     }

@@ -135,7 +135,7 @@ final class StickyMode implements SessionMode {
     }
 
     @Override
-    public void endSecondaries(String id, String primaryNode, long until) {
+    public void endSecondaries(String id, String primaryNode, long until, long endedAt) {
         // no secondary copy
     }
 

@@ -47,6 +47,8 @@ final class WaitingDeletes {
     static final long REMOVED_NODE_KEPT_MILLIS = 24L * 3600 * 1000;
     /** The {@code until} of a copy that never expires (its session's timeout is 0 or less: TTL 0). */
     static final long NEVER = Long.MAX_VALUE;
+    /** {@link Waiting#endedAt} of a delete that leaves no mark. */
+    private static final long NO_MARK = Long.MIN_VALUE;
     /** The key name of a primary delete: every name of the id's primary key, made by {@link Primaries}. */
     static final int PRIMARY = -1;
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
@@ -100,21 +102,28 @@ final class WaitingDeletes {
         final long until;
         /** When the delete was asked (clock millis). */
         final long since;
-        /** A secondary copy of an ended session: its {@link GoneMarks mark} goes beside it, the time {@link #since}. */
-        final boolean marks;
+        /**
+         * A secondary copy of an ended session: the time its {@link GoneMarks mark} beside it holds; {@link #NO_MARK}
+         * for a copy of a session that lives on.
+         */
+        final long endedAt;
 
-        Waiting(String node, String id, int name, long until, long since, boolean marks) {
+        Waiting(String node, String id, int name, long until, long since, long endedAt) {
             this.node = node;
             this.id = id;
             this.name = name;
             this.until = until;
             this.since = since;
-            this.marks = marks;
+            this.endedAt = endedAt;
         }
 
         /** This delete, waiting until {@code until}. */
         Waiting until(long until) {
-            return new Waiting(node, id, name, until, since, marks);
+            return new Waiting(node, id, name, until, since, endedAt);
+        }
+
+        boolean marks() {
+            return endedAt != NO_MARK;
         }
     }
 
@@ -158,18 +167,24 @@ final class WaitingDeletes {
      * the node (until {@code until}, when the copy has expired anyway).
      */
     void delete(String node, String id, int name, long until) {
-        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), false));
+        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), NO_MARK));
     }
 
     /**
-     * As {@link #delete(String, String, int, long)}, for the copy of a session that ended (or left the id): its
-     * {@link GoneMarks mark} goes beside it, so that a copy landing after the delete is not read either.
+     * As {@link #delete(String, String, int, long)}, for the copy of a session that ended at {@code endedAt} (clock
+     * millis; or left the id): its {@link GoneMarks mark} goes beside it, so that a copy landing after the delete is
+     * not read either.
      */
-    void end(String node, String id, int name, long until) {
-        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), true));
+    void end(String node, String id, int name, long until, long endedAt) {
+        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), endedAt));
     }
 
-    private void delete(Waiting w) {
+    private void delete(Waiting asked) {
+        Waiting w = asked;
+        if (!w.marks()) { // an end's delete waiting there goes with its mark (this one would drop it)
+            Waiting pending = secondary.waiting.get(key(w.node, w.id, w.name));
+            w = pending != null && pending.marks() ? pending : w;
+        }
         boolean available = base.availability.isAvailable(w.node);
         if (available && make(w)) {
             secondary.waiting.remove(key(w.node, w.id, w.name));
@@ -187,7 +202,7 @@ final class WaitingDeletes {
      * and this wait (its recovery's retry run before) gets it from the next housekeeping.
      */
     void waitForPrimary(String node, String id, long until) {
-        keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong(), false));
+        keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong(), NO_MARK));
     }
 
     /**
@@ -223,7 +238,7 @@ final class WaitingDeletes {
     /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
     private boolean make(Waiting w) {
         if (w.name != PRIMARY) {
-            return w.marks ? endNow(w) : deleteNow(w.node, w.id, w.name);
+            return w.marks() ? endNow(w) : deleteNow(w.node, w.id, w.name);
         }
         return base.availability.isAvailable(w.node) && primaries.delete(w.id);
     }
@@ -261,7 +276,7 @@ final class WaitingDeletes {
         int exp = w.until == NEVER ? 0
                 : Expiration.of(Math.max(1, (w.until - now + 999) / 1000) + GoneMarks.EXTRA_SECONDS, now);
         try {
-            base.store.set(w.node, base.keys.gone(w.id, w.name), exp, GoneMarks.of(w.since), timeout);
+            base.store.set(w.node, base.keys.gone(w.id, w.name), exp, GoneMarks.of(w.endedAt), timeout);
         } catch (StoreException e) {
             base.storeFailed(e, timeout);
             if (!e.isTimeout()) {

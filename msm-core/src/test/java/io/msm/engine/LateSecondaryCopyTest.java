@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.msm.test.Await.await;
 
+import io.msm.config.MsmConfig;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -134,14 +135,18 @@ class LateSecondaryCopyTest {
     }
 
     /**
-     * The end is slow (its tombstone's node takes 40 s to answer, as several timeouts in a row would). Meanwhile the
-     * user's next request, on another Tomcat, starts 35 s after the end began, finds no tombstone yet, and writes the
-     * session: its primary copy before the tombstone, its secondary copy (held on its way) after the end deleted the
-     * copy there. That copy's session was accessed well after the end began, but before the tombstone: the mark's time
-     * is taken after the tombstones, so it hides the copy.
+     * The end is slow: its tombstone's node answers 35 s later, within {@code operationTimeout} (40 s here). Meanwhile
+     * the user's next request, on another Tomcat, starts 35 s after the end began, finds no tombstone yet, and writes
+     * the session: its primary copy before the tombstone, its secondary copy (held on its way) after the end deleted
+     * the copy there. That copy's session was accessed more than the clock margin after the end began, but before the
+     * tombstone: the mark holds the time by which the tombstones are in memcached, so it hides the copy.
      */
     @Test
     void aCopyWrittenWhileASlowEndPutItsTombstoneIsNotRead() throws Exception {
+        engine.close();
+        started = FakeEngine.nonSticky(clock::get, MsmConfig.OPERATION_TIMEOUT, "40000");
+        engine = started.engine;
+        store = started.store;
         TestSession s = stored();
 
         CountDownLatch tombstoneHeld = new CountDownLatch(1);

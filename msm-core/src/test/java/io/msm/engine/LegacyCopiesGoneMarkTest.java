@@ -2,7 +2,7 @@ package io.msm.engine;
 
 import static io.msm.test.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.anchor.AnchorBlob;
@@ -42,8 +42,8 @@ class LegacyCopiesGoneMarkTest {
         return e;
     }
 
-    /** Whether a Tomcat started now, which finds n1 failed, loads the session (from its secondary copy). */
-    private boolean loadsWithN1Failed() throws InterruptedException {
+    /** The load of the session on a Tomcat started now, which finds n1 failed (from its secondary copy). */
+    private LoadResult loadedWithN1Failed() throws InterruptedException {
         SessionEngine e = start(false);
         store.disconnect("n1");
         try {
@@ -51,8 +51,7 @@ class LegacyCopiesGoneMarkTest {
                 e.load(ID);
                 return !e.availableNodes().contains("n1");
             });
-            LoadResult r = e.load(ID);
-            return r.isFound() && Integer.valueOf(1).equals(r.attributes().get("count"));
+            return e.load(ID);
         } finally {
             store.reconnect("n1");
         }
@@ -71,9 +70,13 @@ class LegacyCopiesGoneMarkTest {
                 "the secondary copy, in the old format");
 
         store.put("n2", MARK, GoneMarks.of(clock.get() - GoneMarks.CLOCK_MARGIN_MILLIS - 1)); // an end before it
-        assertTrue(loadsWithN1Failed(), "a copy written after the end is read");
+        LoadResult r = loadedWithN1Failed();
+        assertTrue(r.isFound() && Integer.valueOf(1).equals(r.attributes().get("count")),
+                "a copy written after the end is read: " + r.status());
         store.put("n2", MARK, GoneMarks.of(clock.get())); // an end after it
-        assertFalse(loadsWithN1Failed(), "a copy of before the end is not");
+        assertNotNull(store.peek("n2", SessionEngine.BAK_PREFIX + "p_" + ID));
+        // no copy to read: the load says the primary's node failed, as when there is none
+        assertEquals(LoadResult.Status.UNAVAILABLE, loadedWithN1Failed().status(), "a copy of before the end is not");
         assertEquals(1, s.attributes.get("count"));
     }
 }

@@ -84,7 +84,7 @@ class SecondaryDeletesTest {
         store.put("n2", BAK, new byte[] {1});
         store.disconnect("n2");
         long endedAt = clock.get();
-        deletes.end("n2", ID, 0, endedAt + 60_000);
+        deletes.end("n2", ID, 0, endedAt + 60_000, endedAt);
         assertTrue(deletes.isPending("n2", ID, 0));
         clock.addAndGet(30_000);
         store.reconnect("n2");
@@ -103,6 +103,25 @@ class SecondaryDeletesTest {
     }
 
     /**
+     * An end's delete waits (its node timed out); then a plain delete of the same copy is asked (the ended session's
+     * own late copy, answered): it is made with the end's mark, not instead of it.
+     */
+    @Test
+    void aPlainDeleteOfACopyWhoseEndWaitsMakesTheEndWithItsMark() {
+        WaitingDeletes deletes = new WaitingDeletes(base);
+        store.disconnect("n2");
+        long endedAt = clock.get();
+        deletes.end("n2", ID, 0, endedAt + 60_000, endedAt);
+        store.reconnect("n2");
+        clock.addAndGet(1_000);
+        store.put("n2", BAK, new byte[] {1});
+        deletes.delete("n2", ID, 0, clock.get() + 60_000);
+        assertEquals(0, deletes.size());
+        assertNull(store.peek("n2", BAK), "deleted");
+        assertEquals(endedAt, GoneMarks.endedAt(store.peek("n2", "gone:p_" + ID)), "and marked, as the end asked");
+    }
+
+    /**
      * The mark refused by a node that answers (memcached out of memory, say): the copy is deleted all the same, and
      * the mark waits for the next retry.
      */
@@ -111,7 +130,7 @@ class SecondaryDeletesTest {
         WaitingDeletes deletes = new WaitingDeletes(base);
         store.put("n2", BAK, new byte[] {1});
         store.failOnce.add("n2/gone:p_" + ID);
-        deletes.end("n2", ID, 0, clock.get() + 60_000);
+        deletes.end("n2", ID, 0, clock.get() + 60_000, clock.get());
         assertNull(store.peek("n2", BAK), "deleted");
         assertTrue(base.availability.isAvailable("n2"));
         assertEquals(1, deletes.size(), "the mark waits");
