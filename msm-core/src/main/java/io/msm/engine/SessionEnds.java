@@ -360,8 +360,10 @@ final class SessionEnds {
         if (ended) {
             // first, as the copies' deletes always were (a request elsewhere reads them once the primary's node fails),
             // marked with the time by which the tombstones below are in memcached: a copy from a Tomcat that did not
-            // see the end was written before them, so its session was accessed before that time (GoneMarks)
-            long tombstonesBy = ctx.clock().getAsLong() + (long) keys.names() * config.operationTimeoutMillis();
+            // see the end was written before them, so its session was accessed before that time (GoneMarks). Each
+            // call waits one operationTimeout at most: per name, a mark and a delete on each other node, a tombstone
+            long calls = (long) keys.names() * (1 + 2L * Math.max(0, base.nodes.current().nodes().size() - 1));
+            long tombstonesBy = ctx.clock().getAsLong() + calls * config.operationTimeoutMillis();
             mode.endSecondaries(id, p.nodeId(), until, tombstonesBy);
         }
         boolean answered = true;
