@@ -9,8 +9,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * GracefulStopIT's users, each requesting its cart through nginx in a thread of its own, one request after the other
- * (and {@link #PACE}), until closed. Bounded: {@link #MAX_REQUESTS_PER_USER} requests per user and {@link #MAX_TIME}.
+ * GracefulStopIT's users, each requesting its cart through a balancer in a thread of its own, one request after the
+ * other (and {@link #PACE}), until closed. Bounded: {@link #MAX_REQUESTS_PER_USER} requests per user and {@link #MAX_TIME}.
  * An answer that is not the user's cart with its counter one more is kept, with the phases it was sent and
  * answered in; the user goes on (its next answer is checked against its last good one).
  */
@@ -24,7 +24,7 @@ final class Traffic implements AutoCloseable {
     private static final Duration MAX_TIME = Duration.ofSeconds(120);
     private static final int MAX_REQUESTS_PER_USER = (int) (MAX_TIME.toMillis() / PACE.toMillis());
 
-    final Nginx nginx;
+    final Balancer balancer;
     private final long deadline = System.nanoTime() + MAX_TIME.toNanos();
     private final List<Thread> threads = new ArrayList<>();
     private final Map<String, Integer> answersBy = new HashMap<>(); // guarded by this
@@ -41,8 +41,8 @@ final class Traffic implements AutoCloseable {
     private volatile boolean stopRequested;
     private volatile String phase = "start";
 
-    Traffic(List<ShopUser> users, Nginx nginx) {
-        this.nginx = nginx;
+    Traffic(List<ShopUser> users, Balancer balancer) {
+        this.balancer = balancer;
         for (ShopUser u : users) {
             Thread t = new Thread(() -> run(u), "graceful-stop-" + u.name);
             t.setDaemon(true);
@@ -70,14 +70,7 @@ final class Traffic implements AutoCloseable {
                 return;
             }
             try {
-                String problem = user.next();
-                if (problem == null) {
-                    answered(user.tomcat());
-                } else {
-                    String text = problem.replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ");
-                    bad(kind(problem), user.name + ", request " + request + ", sent in phase '" + sent + "': "
-                            + text.substring(0, Math.min(300, text.length())));
-                }
+                answer(user, "request " + request);
                 Thread.sleep(PACE.toMillis()); // pacing of a loop bounded by count and time
             } catch (InterruptedException e) {
                 return;
@@ -85,6 +78,19 @@ final class Traffic implements AutoCloseable {
         }
         if (!stopRequested) {
             bound(user.name + ": the count bound ran out in phase '" + phase + "'");
+        }
+    }
+
+    /** One request of {@code user}'s: its answer counted, or kept as a bad one with the phase it was sent in. */
+    void answer(ShopUser user, String request) throws InterruptedException {
+        String sent = phase;
+        String problem = user.next();
+        if (problem == null) {
+            answered(user.tomcat());
+        } else {
+            String text = problem.replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ");
+            bad(kind(problem), user.name + ", " + request + ", sent in phase '" + sent + "': "
+                    + text.substring(0, Math.min(300, text.length())));
         }
     }
 
@@ -106,6 +112,21 @@ final class Traffic implements AutoCloseable {
         answersBy.merge(tomcat, 1, Integer::sum);
         answersIn.merge(tomcat + " in '" + phase + "'", 1, Integer::sum);
         notifyAll();
+    }
+
+    /** The answers (by Tomcat) and bad answers (by kind) of {@code phase}. */
+    synchronized String answersIn(String phase) {
+        return "answered by " + inPhase(answersIn, phase) + ", bad " + inPhase(badKinds, phase);
+    }
+
+    private static Map<String, Integer> inPhase(Map<String, Integer> counts, String phase) {
+        Map<String, Integer> in = new TreeMap<>();
+        counts.forEach((k, v) -> {
+            if (k.endsWith(" in '" + phase + "'")) {
+                in.put(k.substring(0, k.length() - (" in '" + phase + "'").length()), v);
+            }
+        });
+        return in;
     }
 
     /** Answers {@code tomcat} gave during the phase "{@code tomcat} stopping" (its stop had begun). */
@@ -135,7 +156,7 @@ final class Traffic implements AutoCloseable {
             }
             if (left <= 0) {
                 throw new AssertionError(tomcat + " gave no " + more + " answers within 60 s in phase '" + phase
-                        + "': " + answersBy + ", bad answers " + badKinds + "\n" + nginx.log());
+                        + "': " + answersBy + ", bad answers " + badKinds + "\n" + balancer.log());
             }
             TimeUnit.NANOSECONDS.timedWait(this, left);
         }
