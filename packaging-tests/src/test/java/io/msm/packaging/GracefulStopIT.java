@@ -168,9 +168,8 @@ class GracefulStopIT {
      * balancer's idle connections to {@code t} stay as they are, and no refused connection tells the balancer that
      * {@code t} stops), then one request of each user, all sent as soon as {@code t} logs that it pauses its connector
      * (the log polled, not a sleep), while it stops its webapp. A request a balancer sends then on an idle connection
-     * that Tomcat kept open through the wait gets no answer: Tomcat closes the connection when it stops the connector,
-     * after the webapp (httpd then answers 502, "Error reading from remote server"; nginx tries the other Tomcat,
-     * "upstream prematurely closed connection"). The answers go into {@code traffic}'s, in a phase of their own. Whether they all came before Tomcat
+     * that Tomcat kept open through the wait gets no answer: Tomcat closes the connection (httpd then answers 502,
+     * "Error reading from remote server"; nginx tries the other Tomcat, "upstream prematurely closed connection"). The answers go into {@code traffic}'s, in a phase of their own. Whether they all came before Tomcat
      * stopped the connector is reported, not checked: behind nginx without keepalive there is no such connection, and
      * the retried requests take longer.
      */
