@@ -293,7 +293,8 @@ class PackagingIT {
 
     /**
      * The README's Apache httpd configuration for {@code mode} (the block after its "tested: packaging-tests httpd
-     * sticky" or "... non-sticky" mark), its two members pointed at the Tomcats' loopback ports.
+     * sticky", "... non-sticky" or, for GracefulStopIT, "... rolling-restart" mark), its two members pointed at the
+     * Tomcats' loopback ports.
      */
     static String readmeHttpd(String mode, int port1, int port2) throws IOException {
         String readme = Files.readString(Paths.get(System.getProperty("msm.packaging.readme")));

@@ -80,13 +80,13 @@ final class TomcatInstance implements AutoCloseable {
     }
 
     /**
-     * A graceful stop that a balancer in front rides through (README, "Rolling restarts behind nginx"). By
+     * A graceful stop that a balancer in front rides through (README, "Rolling restarts behind nginx or httpd"). By
      * default Tomcat's stop pauses the connector, its listening socket still open, then stops the webapps: a request
      * taken before the pause but not yet in its servlet when the webapp stops gets Tomcat's 404, one read after the
      * pause its 503, and nginx retries neither (GracefulStopIT). With {@code bindOnInit="false"} the stop first closes
-     * the listening socket (nginx's connections are refused, or reset if still in the backlog, and nginx retries them
-     * on the other Tomcat), then the Service's {@code gracefulStopAwaitMillis} waits, at most that long, until the
-     * open connections are closed, and only then the webapps stop. 2 s: the requests of these tests take milliseconds,
+     * the listening socket (the balancer's connections are refused, or reset if still in the backlog, and it retries
+     * them on the other Tomcat), then the Service's {@code gracefulStopAwaitMillis} waits, at most that long, until
+     * the open connections are closed, and only then the webapps stop. 2 s: the requests of these tests take milliseconds,
      * and Tomcat waits as long (its unloadDelay) for requests already in a servlet; a connection still open after that
      * (a client's idle keep-alive) makes the stop take the whole 2 s, hence the tests' clients close idle ones after
      * 1 s (packaging-tests/pom.xml).
@@ -278,6 +278,25 @@ final class TomcatInstance implements AutoCloseable {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
         } catch (IOException e) {
             return "(no console output: " + e + ")";
+        }
+    }
+
+    /** Lines of the console output that contain {@code text}. */
+    int consoleLines(String text) throws IOException {
+        try (Stream<String> lines = Files.lines(base.resolve("logs").resolve("console.log"), StandardCharsets.UTF_8)) {
+            return (int) lines.filter(l -> l.contains(text)).count();
+        }
+    }
+
+    /** Waits (polling every 5 ms, {@code max} at most) until the console output holds {@code count} such lines. */
+    void awaitConsoleLines(String text, int count, Duration max) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (consoleLines(text) < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(route + ": no " + count + " lines '" + text + "' within " + max + "\n"
+                        + console());
+            }
+            Thread.sleep(5); // poll interval of a wait bounded by its deadline
         }
     }
 
