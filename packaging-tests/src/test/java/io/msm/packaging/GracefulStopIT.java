@@ -169,9 +169,10 @@ class GracefulStopIT {
      * {@code t} stops), then one request of each user, all sent as soon as {@code t} logs that it pauses its connector
      * (the log polled, not a sleep), while it stops its webapp. A request a balancer sends then on an idle connection
      * that Tomcat kept open through the wait gets no answer: Tomcat closes the connection (httpd then answers 502,
-     * "Error reading from remote server"; nginx tries the other Tomcat, "upstream prematurely closed connection"). The answers go into {@code traffic}'s, in a phase of their own. Whether they all came before Tomcat
-     * stopped the connector is reported, not checked: behind nginx without keepalive there is no such connection, and
-     * the retried requests take longer.
+     * "Error reading from remote server"; nginx tries the other Tomcat, "upstream prematurely closed connection"). The
+     * answers go into {@code traffic}'s, in a phase of their own. Whether they all came before Tomcat stopped the
+     * connector is reported, not checked: behind nginx without keepalive there is no such connection, and the retried
+     * requests take longer.
      */
     private static String quietStop(TomcatInstance t, List<ShopUser> users, Traffic traffic) throws Exception {
         String phase = t.route + " stopping, quiet";
@@ -270,7 +271,7 @@ class GracefulStopIT {
         HTTPD("Apache httpd") {
             @Override
             Balancer start(Path dir, TomcatInstance[] tc) throws IOException, InterruptedException {
-                return Httpd.start(dir, PackagingIT.readmeHttpd("rolling-restart", tc[0].port, tc[1].port));
+                return Httpd.start(dir, PackagingIT.readmeHttpd("non-sticky", tc[0].port, tc[1].port));
             }
         };
 

@@ -293,7 +293,7 @@ class PackagingIT {
 
     /**
      * The README's Apache httpd configuration for {@code mode} (the block after its "tested: packaging-tests httpd
-     * sticky", "... non-sticky" or, for GracefulStopIT, "... rolling-restart" mark), its two members pointed at the
+     * sticky" or "... non-sticky" mark; GracefulStopIT runs the non-sticky one too), its two members pointed at the
      * Tomcats' loopback ports.
      */
     static String readmeHttpd(String mode, int port1, int port2) throws IOException {

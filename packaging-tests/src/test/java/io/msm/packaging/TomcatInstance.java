@@ -85,8 +85,8 @@ final class TomcatInstance implements AutoCloseable {
      * taken before the pause but not yet in its servlet when the webapp stops gets Tomcat's 404, one read after the
      * pause its 503, and nginx retries neither (GracefulStopIT). With {@code bindOnInit="false"} the stop first closes
      * the listening socket (the balancer's connections are refused, or reset if still in the backlog, and it retries
-     * them on the other Tomcat), then the Service's {@code gracefulStopAwaitMillis} waits, at most that long, until
-     * the open connections are closed, and only then the webapps stop. 2 s: the requests of these tests take milliseconds,
+     * them on the other Tomcat), then the Service's {@code gracefulStopAwaitMillis} waits, at most that long, until the
+     * open connections are closed, and only then the webapps stop. 2 s: the requests of these tests take milliseconds,
      * and Tomcat waits as long (its unloadDelay) for requests already in a servlet; a connection still open after that
      * (a client's idle keep-alive) makes the stop take the whole 2 s, hence the tests' clients close idle ones after
      * 1 s (packaging-tests/pom.xml).

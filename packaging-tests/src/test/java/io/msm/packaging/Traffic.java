@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * GracefulStopIT's users, each requesting its cart through a balancer in a thread of its own, one request after the
- * other (and {@link #PACE}), until closed. Bounded: {@link #MAX_REQUESTS_PER_USER} requests per user and {@link #MAX_TIME}.
- * An answer that is not the user's cart with its counter one more is kept, with the phases it was sent and
- * answered in; the user goes on (its next answer is checked against its last good one).
+ * other (and {@link #PACE}), until closed. Bounded: {@link #MAX_REQUESTS_PER_USER} requests per user and
+ * {@link #MAX_TIME}. An answer that is not the user's cart with its counter one more is kept, with the phases it was
+ * sent and answered in; the user goes on (its next answer is checked against its last good one).
  */
 final class Traffic implements AutoCloseable {
     /** Each user's pause between two requests (keeps the 2-core build machines able to start a Tomcat meanwhile). */
