@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,21 +22,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MovedSessionLogoutTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final List<SessionEngine> engines = new ArrayList<>();
-    private FakeStore store;
 
     @AfterEach
     void close() {
         engines.forEach(SessionEngine::close);
-    }
-
-    private SessionEngine start(boolean first) {
-        MsmConfig config = FakeStore.twoNodes().set(MsmConfig.MEMCACHED_NODES,
-                "n1:127.0.0.1:1,n2:127.0.0.1:2,n3:127.0.0.1:3").set(MsmConfig.STICKY, "false")
-                .build(getClass().getClassLoader());
-        SessionEngine e = SessionEngine.start(config, new EngineContext("/app", getClass().getClassLoader(), null,
-                "p_", clock::get), listener -> first ? (store = new FakeStore(clock::get, listener)) : store);
-        engines.add(e);
-        return e;
     }
 
     /** Several random parts: which of a session's two ids the end takes first depends on their hashes. */
@@ -45,7 +33,11 @@ class MovedSessionLogoutTest {
     @ValueSource(strings = {"0123456789ABCDEF0123456789ABCDEF", "FEDCBA9876543210FEDCBA9876543210",
         "00000000000000000000000000000001", "A1B2C3D4E5F60718293A4B5C6D7E8F90"})
     void aSessionMovedOffItsNodeAndLoggedOutDoesNotComeBackWhenItsNewNodeFails(String random) throws Exception {
-        SessionEngine engine = start(true);
+        FakeEngine started = FakeEngine.nonSticky(clock::get, MsmConfig.MEMCACHED_NODES,
+                "n1:127.0.0.1:1,n2:127.0.0.1:2,n3:127.0.0.1:3");
+        SessionEngine engine = started.engine;
+        FakeStore store = started.store;
+        engines.add(engine);
         String first = random + "-n1";
         TestSession s = new TestSession(first, clock.get());
         engine.created(s);
@@ -66,7 +58,8 @@ class MovedSessionLogoutTest {
         assertTrue(engine.awaitIdle(5000));
 
         store.disconnect("n2"); // its new node fails
-        SessionEngine other = start(false);
+        SessionEngine other = started.another();
+        engines.add(other);
         await("n2 unavailable", () -> {
             other.load(moved);
             return !other.availableNodes().contains("n2");
