@@ -9,17 +9,19 @@ import java.util.List;
 /**
  * The stored form of a session. Big-endian:
  * <pre>
- *   magic "MSMB" (4) | version u8 (1 or 2) | flags u8 (bit0 signed, bit1 encrypted, bit2 compressed; none yet)
+ *   magic "MSMB" (4) | version u8 (1, 2 or 3) | flags u8 (bit0 signed, bit1 encrypted, bit2 compressed; none yet)
  *   creationTime i64 | lastAccessedTime i64 | thisAccessedTime i64 | state u8 (bit0 new, bit1 valid)
  *   --- content: everything below is covered by {@link #contentHash(byte[])} ---
  *   maxInactiveInterval i32 | id str | authType str | principal bytes
  *   noteCount i32 | noteCount x (name str, value bytes)
  *   version 1: attributes bytes
  *   version 2: chunkCount i32 (at least 1) | chunkCount x (name str | chunk bytes)
+ *   version 3: chunkCount i32 (at least 1) | plainChunk i32 | chunkCount x (name str | chunk bytes)
  * </pre>
  * A session written whole is written as version 1. Version 2 holds attributes in chunks:
  * each chunk is the transcoder's bytes of some of them, with the name of the attribute if it holds exactly that one
- * ({@code null} if it holds any number).
+ * ({@code null} if it holds any number). Version 3 is version 2 with one chunk, at index {@code plainChunk}, in msm's
+ * own form ({@link PlainValues}) instead of the transcoder's; it is written only when there is such a chunk.
  * {@code str} and {@code bytes} are an i32 length ({@code -1} = null) followed by UTF-8 or raw bytes. Every length is
  * bounds-checked against the remaining input, and the blob must end exactly after the attributes. The header holds
  * what changes on every request (times, the new flag), so {@link #contentHash(byte[])} changes only when the session
@@ -29,6 +31,7 @@ public final class BlobCodec {
     static final byte[] MAGIC = {'M', 'S', 'M', 'B'};
     static final int VERSION = 1;
     static final int VERSION_CHUNKED = 2;
+    static final int VERSION_PLAIN = 3;
     /** The most chunks a blob may claim: more than any session has attributes worth a chunk of their own. */
     static final int MAX_CHUNKS = 65_536;
     /** Offset of the content section: magic + version + flags + 3 times + state. */
@@ -55,7 +58,8 @@ public final class BlobCodec {
         List<String> names = s.attributeChunkNames();
         boolean chunked = s.isChunked();
         byte[][] nameBytes = new byte[chunks.size()][];
-        size += chunked ? 4 : 0;
+        boolean plain = s.plainChunk() >= 0;
+        size += chunked ? (plain ? 8 : 4) : 0;
         for (int c = 0; c < chunks.size(); c++) {
             if (chunked) {
                 nameBytes[c] = utf8(names.get(c));
@@ -65,7 +69,7 @@ public final class BlobCodec {
         }
         Writer w = new Writer(size);
         w.bytes(MAGIC);
-        w.u8(chunked ? VERSION_CHUNKED : VERSION);
+        w.u8(!chunked ? VERSION : plain ? VERSION_PLAIN : VERSION_CHUNKED);
         w.u8(0);
         w.i64(s.creationTime());
         w.i64(s.lastAccessedTime());
@@ -83,6 +87,9 @@ public final class BlobCodec {
         }
         if (chunked) {
             w.i32(chunks.size());
+        }
+        if (plain) {
+            w.i32(s.plainChunk());
         }
         for (int c = 0; c < chunks.size(); c++) {
             if (chunked) {
@@ -124,7 +131,7 @@ public final class BlobCodec {
             byte[] attributes = r.field("attributes");
             b.attributes(attributes == null ? new byte[0] : attributes);
         } else {
-            readChunks(r, b);
+            readChunks(r, b, version == VERSION_PLAIN);
         }
         if (r.remaining() != 0) {
             throw new UnreadableBlobException(r.remaining() + " unexpected bytes after the attributes");
@@ -142,9 +149,9 @@ public final class BlobCodec {
         }
         r.pos = 4;
         int version = r.u8();
-        if (version != VERSION && version != VERSION_CHUNKED) {
+        if (version != VERSION && version != VERSION_CHUNKED && version != VERSION_PLAIN) {
             throw new UnreadableBlobException("unsupported format version " + version + " (this msm reads " + VERSION
-                    + " and " + VERSION_CHUNKED + ")");
+                    + " to " + VERSION_PLAIN + ")");
         }
         int flags = r.u8();
         if ((flags & ~KNOWN_FLAGS) != 0) {
@@ -170,11 +177,18 @@ public final class BlobCodec {
         }
     }
 
-    /** The attributes of a chunked blob (version {@link #VERSION_CHUNKED}): a count, then a name and bytes each. */
-    private static void readChunks(Reader r, SessionData.Builder b) {
+    /**
+     * The attributes of a chunked blob (version {@link #VERSION_CHUNKED} or {@link #VERSION_PLAIN}): a count, the plain
+     * chunk's index (version 3), then a name and bytes each.
+     */
+    private static void readChunks(Reader r, SessionData.Builder b, boolean withPlain) {
         int count = r.i32();
         if (count < 1 || count > MAX_CHUNKS || count > r.remaining() / 8) {
             throw new UnreadableBlobException("bad attribute chunk count " + count);
+        }
+        int plain = withPlain ? r.i32() : -1;
+        if (withPlain && (plain < 0 || plain >= count)) {
+            throw new UnreadableBlobException("bad plain chunk " + plain + " of " + count);
         }
         List<byte[]> chunks = new ArrayList<>(count);
         List<String> names = new ArrayList<>(count);
@@ -188,10 +202,13 @@ public final class BlobCodec {
             if (c == null) {
                 throw new UnreadableBlobException("attribute chunk " + i + " is null");
             }
+            if (i == plain && name != null) {
+                throw new UnreadableBlobException("the plain chunk is named " + name);
+            }
             names.add(name);
             chunks.add(c);
         }
-        b.attributeChunks(chunks, names);
+        b.attributeChunks(chunks, names, plain);
     }
 
     /**
@@ -202,7 +219,8 @@ public final class BlobCodec {
      */
     public static long attributesHash(byte[] blob) {
         Reader r = new Reader(blob);
-        boolean chunked = header(r) == VERSION_CHUNKED;
+        int version = header(r);
+        boolean chunked = version != VERSION;
         r.pos = CONTENT_OFFSET;
         r.i32(); // maxInactiveInterval
         r.skip("id");
@@ -214,6 +232,9 @@ public final class BlobCodec {
             r.skip("note value");
         }
         int chunks = chunked ? r.count("attribute chunk") : 1;
+        if (version == VERSION_PLAIN) {
+            r.i32(); // the plain chunk: hashed as any other
+        }
         long hash = 0;
         for (int i = 0; i < chunks; i++) {
             if (chunked) {

@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * Everything msm stores of one session: the container-neutral metadata plus the transcoder's attribute bytes, in one
- * or more chunks (each the transcoder's bytes of some of the attributes; together all of them, no name in two).
+ * or more chunks (each the transcoder's bytes of some of the attributes, or one in msm's own form for plain values;
+ * together all of them, no name in two).
  * Principal and notes are opaque bytes encoded by the container adapter.
  */
 public final class SessionData {
@@ -25,6 +26,7 @@ public final class SessionData {
     private final List<byte[]> attributeChunks;
     private final List<String> chunkNames;
     private final boolean chunked;
+    private final int plainChunk;
 
     private SessionData(Builder b) {
         this.id = Objects.requireNonNull(b.id, "id");
@@ -49,6 +51,12 @@ public final class SessionData {
             this.attributeChunks = List.copyOf(b.attributeChunks);
             this.chunkNames = Collections.unmodifiableList(new java.util.ArrayList<>(b.chunkNames));
         }
+        if (b.plainChunk < -1 || b.plainChunk >= attributeChunks.size() || b.plainChunk >= 0
+                && (!b.chunked || chunkNames.get(b.plainChunk) != null)) {
+            throw new IllegalArgumentException("plain chunk " + b.plainChunk + " of " + attributeChunks.size()
+                    + (b.chunked ? "" : ", written whole"));
+        }
+        this.plainChunk = b.plainChunk;
     }
 
     public static Builder builder(String id) {
@@ -70,6 +78,7 @@ public final class SessionData {
         b.attributeChunks = attributeChunks;
         b.chunkNames = chunkNames;
         b.chunked = chunked;
+        b.plainChunk = plainChunk;
         return b;
     }
 
@@ -138,6 +147,14 @@ public final class SessionData {
         return chunked;
     }
 
+    /**
+     * The index of the chunk msm wrote itself ({@link PlainValues}: strings, numbers, booleans), which the transcoder
+     * does not read; {@code -1} if every chunk is the transcoder's.
+     */
+    public int plainChunk() {
+        return plainChunk;
+    }
+
     /** Builds {@link SessionData}. */
     public static final class Builder {
         private String id;
@@ -153,6 +170,7 @@ public final class SessionData {
         private List<byte[]> attributeChunks;
         private List<String> chunkNames;
         private boolean chunked;
+        private int plainChunk = -1;
 
         private Builder(String id) {
             this.id = id;
@@ -208,6 +226,7 @@ public final class SessionData {
             attributeChunks = v == null ? null : List.of(v);
             chunkNames = Collections.singletonList(null);
             chunked = false;
+            plainChunk = -1;
             return this;
         }
 
@@ -217,9 +236,19 @@ public final class SessionData {
          * @param names for each chunk, the name of the one attribute it holds, or {@code null}
          */
         public Builder attributeChunks(List<byte[]> chunks, List<String> names) {
+            return attributeChunks(chunks, names, -1);
+        }
+
+        /**
+         * As {@link #attributeChunks(List, List)}, with one chunk in msm's own form.
+         *
+         * @param plainChunk the index of the chunk {@link PlainValues} wrote (its name {@code null}); {@code -1}: none
+         */
+        public Builder attributeChunks(List<byte[]> chunks, List<String> names, int plainChunk) {
             attributeChunks = chunks;
             chunkNames = names;
             chunked = true;
+            this.plainChunk = plainChunk;
             return this;
         }
 

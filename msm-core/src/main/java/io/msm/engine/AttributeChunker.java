@@ -1,5 +1,6 @@
 package io.msm.engine;
 
+import io.msm.codec.PlainValues;
 import io.msm.spi.SessionAttributesTranscoder;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,7 +32,9 @@ import java.util.Set;
  * immutable values alone. Objects the mutable attributes share are still in one graph; an immutable value is stored
  * apart from a mutable object that also holds it, and read back as an equal copy. An attribute the container cannot
  * watch ({@link ManagedSession#unwatchedAttributes()}) goes with the mutable ones, so objects it shares with them stay
- * shared; while the session holds one, their chunk is serialized on every write.
+ * shared; while the session holds one, their chunk is serialized on every write. Of the immutable values, the plain
+ * ones (strings, boxed primitives, booleans) are written by msm itself in a third form ({@link PlainValues}), not by
+ * the transcoder: a few bytes each, no stream to set up; the others (dates, decimals, enums) stay the transcoder's.
  */
 final class AttributeChunker {
     /** Attributes serializing to at least this many bytes are written in chunks from the session's next write. */
@@ -50,11 +53,18 @@ final class AttributeChunker {
         /** For each chunk, the one attribute it holds, or {@code null} for the shared one; {@code null}: written whole. */
         final List<String> names;
         final Map<String, Object> attributes;
+        /** The index of the chunk in msm's own form ({@link PlainValues}); {@code -1} if none. */
+        final int plainChunk;
 
         Serialized(List<byte[]> chunks, List<String> names, Map<String, Object> attributes) {
+            this(chunks, names, attributes, -1);
+        }
+
+        Serialized(List<byte[]> chunks, List<String> names, Map<String, Object> attributes, int plainChunk) {
             this.chunks = chunks;
             this.names = names;
             this.attributes = attributes;
+            this.plainChunk = plainChunk;
         }
     }
 
@@ -225,8 +235,9 @@ final class AttributeChunker {
     }
 
     /**
-     * A smaller session in two chunks: its mutable values (the last write's bytes if they still hold), its immutable
-     * ones; {@code null} if it holds only one kind, or is large, or a chunk is over {@code maxAttributeSize}.
+     * A smaller session in two or three chunks: its mutable values (the last write's bytes if they still hold), its
+     * other immutable values if any, and its plain ones (strings, numbers, booleans) in msm's own form if any;
+     * {@code null} if it holds only one kind, or is large, or a chunk is over {@code maxAttributeSize}.
      */
     private Serialized split(SessionState st, Layout last, Map<String, Object> attributes, Set<String> accessed) {
         Piece kept = last == null ? null : last.mutable;
@@ -236,9 +247,12 @@ final class AttributeChunker {
             keptValues = null;
         }
         Map<String, Object> fixed = new LinkedHashMap<>();
+        Map<String, Object> plain = new LinkedHashMap<>();
         int mutableCount = 0;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            if (steady(e)) {
+            if (PlainValues.canHold(e.getValue())) {
+                plain.put(e.getKey(), e.getValue());
+            } else if (steady(e)) {
                 fixed.put(e.getKey(), e.getValue());
             } else {
                 mutableCount++;
@@ -247,7 +261,7 @@ final class AttributeChunker {
                 }
             }
         }
-        if (mutableCount == 0 || fixed.isEmpty()) {
+        if (mutableCount == 0 || fixed.isEmpty() && plain.isEmpty()) {
             return null;
         }
         Piece changing = kept;
@@ -263,14 +277,29 @@ final class AttributeChunker {
         if (changing.bytes.length >= CHUNKED_SESSION_BYTES || cap > 0 && changing.bytes.length > cap) {
             return null;
         }
-        byte[] immutable = transcoder.serialize(fixed);
-        if (changing.bytes.length + immutable.length >= CHUNKED_SESSION_BYTES || cap > 0 && immutable.length > cap) {
+        List<byte[]> chunks = new ArrayList<>(3);
+        chunks.add(changing.bytes);
+        if (!fixed.isEmpty()) {
+            chunks.add(transcoder.serialize(fixed));
+        }
+        if (!plain.isEmpty()) {
+            chunks.add(PlainValues.encode(plain));
+        }
+        int total = 0;
+        for (byte[] chunk : chunks) {
+            if (cap > 0 && chunk.length > cap) {
+                return null;
+            }
+            total += chunk.length;
+        }
+        if (total >= CHUNKED_SESSION_BYTES) {
             return null;
         }
         Layout next = changing == kept ? last : new Layout(); // a split layout holds nothing else
         next.mutable = changing;
         st.layout = next;
-        return new Serialized(List.of(changing.bytes, immutable), java.util.Arrays.asList(null, null), attributes);
+        return new Serialized(chunks, java.util.Arrays.asList(new String[chunks.size()]), attributes,
+                plain.isEmpty() ? -1 : chunks.size() - 1);
     }
 
     /** Whether {@code attributes} holds any of {@code names} (looked up one by one: there are few). */

@@ -207,7 +207,8 @@ final class SessionDecoder {
 
     /**
      * The attributes stored as {@code bytes}: the objects this Tomcat kept for the idle session if they are that
-     * version ({@code idleSessionCache}), else deserialized.
+     * version ({@code idleSessionCache}), else deserialized (a plain chunk by msm itself, see {@link
+     * io.msm.codec.PlainValues}).
      */
     IdleSessionCache.Version attributesOf(String id, SessionData data) {
         List<byte[]> chunks = data.attributeChunks();
@@ -224,7 +225,8 @@ final class SessionDecoder {
         Map<String, Object> attributes = new LinkedHashMap<>();
         List<Set<String>> chunkNames = new java.util.ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
-            Map<String, Object> part = transcoder.deserialize(chunks.get(i));
+            Map<String, Object> part = i == data.plainChunk() ? io.msm.codec.PlainValues.decode(chunks.get(i))
+                    : transcoder.deserialize(chunks.get(i));
             chunkNames.add(Set.copyOf(part.keySet()));
             String name = data.attributeChunkNames().get(i);
             // a chunk named for one attribute holds that one alone (or none, if the serializer skipped it): its bytes

@@ -89,7 +89,7 @@ final class SessionEncoder {
         }
         byte[] encoded = BlobCodec.encode((serialized.names == null
                 ? meta.attributes(serialized.chunks.get(0))
-                : meta.attributeChunks(serialized.chunks, serialized.names)).build());
+                : meta.attributeChunks(serialized.chunks, serialized.names, serialized.plainChunk)).build());
         IdleSessionCache.Version version = base.idle == null ? null
                 : IdleSessionCache.Version.ofWrite(encoded, SessionDecoder.length(serialized.chunks),
                         serialized.attributes);

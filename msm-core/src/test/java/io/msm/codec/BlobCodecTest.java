@@ -93,10 +93,10 @@ class BlobCodecTest {
         assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(new byte[0]));
         assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(null));
         byte[] blob = BlobCodec.encode(sample());
-        byte[] v3 = blob.clone();
-        v3[4] = 3;
-        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(v3)).getMessage()
-                .contains("version 3"));
+        byte[] v9 = blob.clone();
+        v9[4] = 9;
+        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(v9)).getMessage()
+                .contains("version 9"));
         byte[] flagged = blob.clone();
         flagged[5] = 1;
         assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(flagged)).getMessage()
@@ -121,6 +121,62 @@ class BlobCodecTest {
         assertEquals("ABC-n1.tc1", d.id());
         assertEquals(1800, d.maxInactiveInterval());
         assertArrayEquals(new byte[] {5, 6, 7}, d.attributeChunks().get(0));
+    }
+
+    @Test
+    void aPlainChunkIsWrittenAsVersion3AndItsIndexReadBack() {
+        java.util.List<byte[]> chunks = java.util.List.of(new byte[] {1}, new byte[] {2, 3}, new byte[] {4});
+        java.util.List<String> names = java.util.Arrays.asList(null, null, null);
+        byte[] blob = BlobCodec.encode(sample().toBuilder().attributeChunks(chunks, names, 1).build());
+        assertEquals(3, blob[4]);
+        SessionData d = BlobCodec.decode(blob);
+        assertEquals(1, d.plainChunk());
+        assertEquals(names, d.attributeChunkNames());
+        for (int i = 0; i < chunks.size(); i++) {
+            assertArrayEquals(chunks.get(i), d.attributeChunks().get(i), "chunk " + i);
+        }
+        assertEquals(chainedHash(d.attributeChunks()), BlobCodec.attributesHash(blob));
+        assertEquals(-1, BlobCodec.decode(BlobCodec.encode(sample().toBuilder().attributeChunks(chunks, names)
+                .build())).plainChunk(), "version 2: none");
+        assertEquals(-1, BlobCodec.decode(BlobCodec.encode(sample())).plainChunk(), "version 1: none");
+
+        int at = blob.length - (4 + 4 + 1) - (4 + 4 + 2) - (4 + 4 + 1) - 4; // the index, before three null-named chunks
+        assertEquals(1, blob[at + 3]);
+        for (int bad : new int[] {-1, 3, Integer.MAX_VALUE}) {
+            byte[] b = blob.clone();
+            b[at] = (byte) (bad >>> 24);
+            b[at + 1] = (byte) (bad >>> 16);
+            b[at + 2] = (byte) (bad >>> 8);
+            b[at + 3] = (byte) bad;
+            assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(b)).getMessage()
+                    .contains("bad plain chunk " + bad), "index " + bad);
+        }
+        // a version 2 blob whose third chunk is named c, made version 3 with that chunk as the plain one
+        byte[] v2 = BlobCodec.encode(sample().toBuilder().attributeChunks(chunks,
+                java.util.Arrays.asList(null, null, "c")).build());
+        int entries = (4 + 4 + 1) + (4 + 4 + 2) + (4 + 1 + 4 + 1);
+        byte[] named = new byte[v2.length + 4];
+        System.arraycopy(v2, 0, named, 0, v2.length - entries);
+        named[v2.length - entries + 3] = 2;
+        System.arraycopy(v2, v2.length - entries, named, v2.length - entries + 4, entries);
+        named[4] = 3;
+        assertTrue(assertThrows(UnreadableBlobException.class, () -> BlobCodec.decode(named)).getMessage()
+                .contains("the plain chunk is named c"));
+    }
+
+    @Test
+    void sessionDataRefusesAPlainChunkThatIsNamedOutOfRangeOrWhole() {
+        java.util.List<byte[]> chunks = java.util.List.of(new byte[] {1}, new byte[] {2});
+        for (int bad : new int[] {-2, 2}) {
+            assertThrows(IllegalArgumentException.class, () -> sample().toBuilder()
+                    .attributeChunks(chunks, java.util.Arrays.asList(null, null), bad).build());
+        }
+        assertThrows(IllegalArgumentException.class, () -> sample().toBuilder()
+                .attributeChunks(chunks, java.util.Arrays.asList(null, "cart"), 1).build());
+        assertEquals(-1, sample().toBuilder().attributeChunks(chunks, java.util.Arrays.asList(null, null), 1)
+                .attributes(new byte[] {1}).build().plainChunk(), "written whole after all: no plain chunk");
+        assertEquals(1, sample().toBuilder().attributeChunks(chunks, java.util.Arrays.asList(null, null), 1)
+                .build().toBuilder().build().plainChunk());
     }
 
     @Test

@@ -35,6 +35,10 @@ class BlobFuzzTest {
                 .maxInactiveInterval(1800).state(true, true).authType("FORM")
                 .principal("bob".getBytes(StandardCharsets.UTF_8)).note("a", new byte[] {1}).note("b", new byte[40])
                 .attributes("cart=3 items; user=bob".repeat(20).getBytes(StandardCharsets.UTF_8)).build()));
+        blobs.add(BlobCodec.encode(SessionData.builder("0123456789ABCDEF-n2").maxInactiveInterval(1800)
+                .attributeChunks(List.of("user=bob".repeat(10).getBytes(StandardCharsets.UTF_8),
+                        PlainValues.encode(java.util.Map.of("csrfToken", "5a1b2c3d", "counter", 3))),
+                        java.util.Arrays.asList(null, null), 1).build()));
         return blobs;
     }
 

@@ -64,8 +64,10 @@ class AttributeChunkerTest {
 
     private Map<String, Object> read(AttributeChunker.Serialized s) {
         Map<String, Object> all = new LinkedHashMap<>();
-        for (byte[] chunk : s.chunks) {
-            Map<String, Object> part = transcoder.deserialize(chunk);
+        for (int i = 0; i < s.chunks.size(); i++) {
+            byte[] chunk = s.chunks.get(i);
+            Map<String, Object> part = i == s.plainChunk ? io.msm.codec.PlainValues.decode(chunk)
+                    : transcoder.deserialize(chunk);
             part.keySet().forEach(k -> assertTrue(!all.containsKey(k), k + " in two chunks"));
             all.putAll(part);
         }
@@ -252,7 +254,8 @@ class AttributeChunkerTest {
         Map<String, Object> a = mixed();
         AttributeChunker.Serialized first = c.serialize(st, a, null);
         assertEquals(java.util.Arrays.asList(null, null), first.names, "two shared chunks");
-        assertEquals(List.of(Set.of("user", "cart"), Set.of("token", "counter")), transcoder.calls);
+        assertEquals(1, first.plainChunk, "the plain values in msm's own form");
+        assertEquals(List.of(Set.of("user", "cart")), transcoder.calls, "the transcoder gets the mutable values");
         assertEquals(stringsOf(a), stringsOf(read(first)));
         assertEquals(a, first.attributes);
 
@@ -261,10 +264,74 @@ class AttributeChunkerTest {
             a.put("counter", i);
             a.put("token", "t" + i);
             AttributeChunker.Serialized next = c.serialize(st, a, Set.of("counter", "token"));
-            assertEquals(List.of(Set.of("token", "counter")), transcoder.calls, "write " + i);
+            assertEquals(List.of(), transcoder.calls, "write " + i + ": plain values alone changed");
             assertSame(first.chunks.get(0), next.chunks.get(0), "the mutable values' bytes of the first write");
             assertEquals(stringsOf(a), stringsOf(read(next)));
         }
+    }
+
+    /**
+     * Immutable values that are not plain (a date, a decimal) stay the transcoder's, in a chunk of their own beside the
+     * plain ones: serialized on every write, as all immutable values were before plain chunks.
+     */
+    @Test
+    void splitOtherImmutableValuesGoToTheTranscoderBesideThePlainChunk() {
+        List<Set<String>> calls = new ArrayList<>();
+        SessionAttributesTranscoder serializing = new SessionAttributesTranscoder() {
+            @Override
+            public byte[] serialize(Map<String, Object> attributes) {
+                calls.add(Set.copyOf(attributes.keySet()));
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                    out.writeObject(new LinkedHashMap<>(attributes));
+                } catch (java.io.IOException e) {
+                    throw new AssertionError(e);
+                }
+                return bytes.toByteArray();
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public Map<String, Object> deserialize(byte[] data) {
+                try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                        new java.io.ByteArrayInputStream(data))) {
+                    return (Map<String, Object>) in.readObject();
+                } catch (java.io.IOException | ClassNotFoundException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        };
+        AttributeChunker c = new AttributeChunker(serializing, 0, (name, size) -> tooLarge.add(name), true);
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("cart", new ArrayList<>(List.of("sku-1")));
+        a.put("total", new java.math.BigDecimal("12.50"));
+        a.put("day", java.time.LocalDate.of(2026, 12, 6));
+        a.put("token", "t0");
+        a.put("counter", 1);
+        AttributeChunker.Serialized first = c.serialize(st, a, null);
+        assertEquals(3, first.chunks.size());
+        assertEquals(2, first.plainChunk);
+        assertEquals(List.of(Set.of("cart"), Set.of("total", "day")), calls);
+        assertEquals(Map.of("token", "t0", "counter", 1), io.msm.codec.PlainValues.decode(first.chunks.get(2)));
+
+        calls.clear();
+        a.put("counter", 2);
+        AttributeChunker.Serialized next = c.serialize(st, a, Set.of("counter"));
+        assertEquals(List.of(Set.of("total", "day")), calls, "the mutable values' bytes reused");
+        assertSame(first.chunks.get(0), next.chunks.get(0));
+        Map<String, Object> read = new LinkedHashMap<>();
+        for (int i = 0; i < next.chunks.size(); i++) {
+            read.putAll(i == next.plainChunk ? io.msm.codec.PlainValues.decode(next.chunks.get(i))
+                    : serializing.deserialize(next.chunks.get(i)));
+        }
+        assertEquals(a, read);
+
+        Map<String, Object> noPlain = new LinkedHashMap<>(a);
+        noPlain.remove("token");
+        noPlain.remove("counter");
+        AttributeChunker.Serialized without = c.serialize(new SessionState(), noPlain, null);
+        assertEquals(2, without.chunks.size());
+        assertEquals(-1, without.plainChunk, "no plain values: no plain chunk");
     }
 
     @Test
@@ -336,7 +403,7 @@ class AttributeChunkerTest {
         AttributeChunker c = splitting(0);
         AttributeChunker.Serialized written = c.serialize(st, mixed(), null);
         io.msm.codec.SessionData data = io.msm.codec.SessionData.builder("X-n1")
-                .attributeChunks(written.chunks, written.names).build();
+                .attributeChunks(written.chunks, written.names, written.plainChunk).build();
         Map<String, Object> read = read(written); // what the other Tomcat deserializes, chunk by chunk
         List<Set<String>> held = List.of(Set.of("user", "cart"), Set.of("token", "counter"));
 
@@ -347,7 +414,7 @@ class AttributeChunkerTest {
         read.put("counter", 2);
         transcoder.calls.clear();
         AttributeChunker.Serialized next = c.serialize(other, read, other.takeAccessedNames(true));
-        assertEquals(List.of(Set.of("token", "counter")), transcoder.calls);
+        assertEquals(List.of(), transcoder.calls);
         assertSame(written.chunks.get(0), next.chunks.get(0));
         assertEquals(2, read(next).get("counter"));
 
@@ -370,7 +437,7 @@ class AttributeChunkerTest {
         ((StringBuilder) a.get(principal)).append("q"); // changed through the request, not getAttribute
         transcoder.calls.clear();
         AttributeChunker.Serialized s = c.serialize(st, a, Set.of(), Set.of(principal));
-        assertEquals(List.of(Set.of("user", "cart", principal), Set.of("token", "counter")), transcoder.calls,
+        assertEquals(List.of(Set.of("user", "cart", principal)), transcoder.calls,
                 "with the mutable values, which it may share objects with");
         assertEquals("pq", read(s).get(principal).toString());
 

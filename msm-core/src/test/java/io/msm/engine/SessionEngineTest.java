@@ -87,8 +87,10 @@ class SessionEngineTest {
         assertNotNull(blob, "nothing stored for " + s.id());
         SessionData d = BlobCodec.decode(blob);
         Map<String, Object> attributes = new java.util.LinkedHashMap<>();
-        for (byte[] chunk : d.attributeChunks()) {
-            attributes.putAll(new TestTranscoderFactory().createTranscoder(null).deserialize(chunk));
+        for (int i = 0; i < d.attributeChunks().size(); i++) {
+            byte[] chunk = d.attributeChunks().get(i);
+            attributes.putAll(i == d.plainChunk() ? io.msm.codec.PlainValues.decode(chunk)
+                    : new TestTranscoderFactory().createTranscoder(null).deserialize(chunk));
         }
         return attributes;
     }
