@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The stored form of a session. Big-endian:
@@ -47,11 +48,14 @@ public final class BlobCodec {
         byte[] id = utf8(s.id());
         byte[] authType = utf8(s.authType());
         int size = CONTENT_OFFSET + 4 + lenField(id) + lenField(authType) + lenField(s.principal()) + 4;
-        byte[][] noteNames = new byte[s.notes().size()][];
+        Map<String, byte[]> notes = s.notesAsBuilt(); // iterated without the unmodifiable view's entry objects
+        byte[][] noteNames = new byte[notes.size()][];
+        byte[][] noteValues = new byte[notes.size()][];
         int i = 0;
-        for (var e : s.notes().entrySet()) {
+        for (Map.Entry<String, byte[]> e : notes.entrySet()) {
             noteNames[i] = utf8(e.getKey());
-            size += lenField(noteNames[i]) + lenField(e.getValue());
+            noteValues[i] = e.getValue();
+            size += lenField(noteNames[i]) + lenField(noteValues[i]);
             i++;
         }
         List<byte[]> chunks = s.attributeChunks();
@@ -79,11 +83,10 @@ public final class BlobCodec {
         w.field(id);
         w.field(authType);
         w.field(s.principal());
-        w.i32(s.notes().size());
-        i = 0;
-        for (var e : s.notes().entrySet()) {
-            w.field(noteNames[i++]);
-            w.field(e.getValue());
+        w.i32(noteNames.length);
+        for (i = 0; i < noteNames.length; i++) {
+            w.field(noteNames[i]);
+            w.field(noteValues[i]);
         }
         if (chunked) {
             w.i32(chunks.size());

@@ -50,18 +50,40 @@ public final class PlainValues {
      * @throws IllegalArgumentException if a value cannot be held
      */
     public static byte[] encode(Map<String, Object> values) {
+        return encodeHeld(values, values.size());
+    }
+
+    /**
+     * The bytes of those of {@code attributes} whose values {@link #canHold}, in the map's order (no map of them is
+     * made).
+     *
+     * @param count how many there are
+     * @throws IllegalArgumentException if {@code count} is not their number (the map changed meanwhile), or (from
+     *     {@link #encode}) a value cannot be held
+     */
+    public static byte[] encodeHeld(Map<String, Object> attributes, int count) {
+        boolean all = count == attributes.size();
         int size = 4;
-        for (Map.Entry<String, Object> e : values.entrySet()) {
-            size += 1 + stringSize(e.getKey()) + 1 + valueSize(e.getValue());
+        int seen = 0;
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            if (all || canHold(e.getValue())) {
+                size += 1 + stringSize(e.getKey()) + 1 + valueSize(e.getValue()); // each with its tag
+                seen++;
+            }
+        }
+        if (seen != count) {
+            throw new IllegalArgumentException(seen + " plain values, not " + count);
         }
         Out w = new Out(size);
-        w.i32(values.size());
-        for (Map.Entry<String, Object> e : values.entrySet()) {
-            w.string(e.getKey());
-            w.value(e.getValue());
+        w.i32(count);
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            if (all || canHold(e.getValue())) {
+                w.string(e.getKey());
+                w.value(e.getValue());
+            }
         }
         if (w.pos != size) {
-            throw new IllegalStateException("encoded " + w.pos + " bytes, expected " + size);
+            throw new IllegalArgumentException("encoded " + w.pos + " bytes, expected " + size);
         }
         return w.buf;
     }
@@ -99,7 +121,7 @@ public final class PlainValues {
         return true;
     }
 
-    /** Tag, length and characters. */
+    /** Length and characters (the tag not counted). */
     private static int stringSize(String s) {
         return 4 + (latin1(s) ? s.length() : 2 * s.length());
     }

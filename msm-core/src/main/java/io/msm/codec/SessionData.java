@@ -23,6 +23,8 @@ public final class SessionData {
     private final String authType;
     private final byte[] principal;
     private final Map<String, byte[]> notes;
+    /** {@link #notes} without the unmodifiable view: the builder's map, which it no longer changes. */
+    private final Map<String, byte[]> notesAsBuilt;
     private final List<byte[]> attributeChunks;
     private final List<String> chunkNames;
     private final boolean chunked;
@@ -38,7 +40,9 @@ public final class SessionData {
         this.isValid = b.isValid;
         this.authType = b.authType;
         this.principal = b.principal;
-        this.notes = b.notes.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.notes));
+        this.notesAsBuilt = b.notes.isEmpty() ? Map.of() : b.notes;
+        b.notesBuilt = true; // the builder copies them before its next change
+        this.notes = b.notes.isEmpty() ? Map.of() : Collections.unmodifiableMap(b.notes);
         this.chunked = b.chunked;
         if (b.attributeChunks == null || b.attributeChunks.isEmpty()) {
             this.attributeChunks = List.of(new byte[0]);
@@ -126,6 +130,11 @@ public final class SessionData {
         return notes;
     }
 
+    /** {@link #notes()} for {@link BlobCodec} to read, not change. */
+    Map<String, byte[]> notesAsBuilt() {
+        return notesAsBuilt;
+    }
+
     /** The attribute bytes: one chunk, or several written separately (each readable alone by the transcoder). */
     public List<byte[]> attributeChunks() {
         return attributeChunks;
@@ -166,7 +175,9 @@ public final class SessionData {
         private boolean isValid = true;
         private String authType;
         private byte[] principal;
-        private final Map<String, byte[]> notes = new LinkedHashMap<>();
+        private Map<String, byte[]> notes = new LinkedHashMap<>();
+        /** {@link #notes} belongs to a {@link SessionData} built: copied before a change. */
+        private boolean notesBuilt;
         private List<byte[]> attributeChunks;
         private List<String> chunkNames;
         private boolean chunked;
@@ -217,6 +228,10 @@ public final class SessionData {
         }
 
         public Builder note(String name, byte[] value) {
+            if (notesBuilt) {
+                notes = new LinkedHashMap<>(notes);
+                notesBuilt = false;
+            }
             notes.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
             return this;
         }

@@ -246,14 +246,15 @@ final class AttributeChunker {
         if (keptValues != null && !java.util.Collections.disjoint(accessed, keptValues.keySet())) {
             keptValues = null;
         }
-        Map<String, Object> fixed = new LinkedHashMap<>();
-        Map<String, Object> plain = new LinkedHashMap<>();
+        // counted first, gathered only if there are any: most writes of a split session need no map
+        int plainCount = 0;
+        int fixedCount = 0;
         int mutableCount = 0;
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
             if (PlainValues.canHold(e.getValue())) {
-                plain.put(e.getKey(), e.getValue());
+                plainCount++;
             } else if (steady(e)) {
-                fixed.put(e.getKey(), e.getValue());
+                fixedCount++;
             } else {
                 mutableCount++;
                 if (keptValues != null && keptValues.get(e.getKey()) != e.getValue()) {
@@ -261,7 +262,7 @@ final class AttributeChunker {
                 }
             }
         }
-        if (mutableCount == 0 || fixed.isEmpty() && plain.isEmpty()) {
+        if (mutableCount == 0 || fixedCount == 0 && plainCount == 0) {
             return null;
         }
         Piece changing = kept;
@@ -279,11 +280,17 @@ final class AttributeChunker {
         }
         List<byte[]> chunks = new ArrayList<>(3);
         chunks.add(changing.bytes);
-        if (!fixed.isEmpty()) {
+        if (fixedCount > 0) {
+            Map<String, Object> fixed = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                if (!PlainValues.canHold(e.getValue()) && steady(e)) {
+                    fixed.put(e.getKey(), e.getValue());
+                }
+            }
             chunks.add(transcoder.serialize(fixed));
         }
-        if (!plain.isEmpty()) {
-            chunks.add(PlainValues.encode(plain));
+        if (plainCount > 0) {
+            chunks.add(PlainValues.encodeHeld(attributes, plainCount));
         }
         int total = 0;
         for (byte[] chunk : chunks) {
@@ -299,7 +306,7 @@ final class AttributeChunker {
         next.mutable = changing;
         st.layout = next;
         return new Serialized(chunks, java.util.Arrays.asList(new String[chunks.size()]), attributes,
-                plain.isEmpty() ? -1 : chunks.size() - 1);
+                plainCount == 0 ? -1 : chunks.size() - 1);
     }
 
     /** Whether {@code attributes} holds any of {@code names} (looked up one by one: there are few). */

@@ -164,6 +164,23 @@ class BlobCodecTest {
                 .contains("the plain chunk is named c"));
     }
 
+    /** A built session's notes are the builder's map, not a copy: a note the builder gets after does not reach it. */
+    @Test
+    void aNoteAddedAfterABuildChangesNeitherThatSessionNorItsBlob() {
+        SessionData.Builder b = SessionData.builder("ABC-n1").note("a", new byte[] {1});
+        SessionData first = b.build();
+        byte[] blob = BlobCodec.encode(first);
+        b.note("b", new byte[] {2});
+        SessionData second = b.build();
+        b.note("c", new byte[] {3});
+        assertEquals(java.util.Set.of("a"), first.notes().keySet());
+        assertEquals(java.util.Set.of("a", "b"), second.notes().keySet());
+        assertArrayEquals(blob, BlobCodec.encode(first));
+        assertEquals(java.util.List.of("a", "b"), new java.util.ArrayList<>(BlobCodec.decode(BlobCodec.encode(second))
+                .notes().keySet()));
+        assertThrows(UnsupportedOperationException.class, () -> first.notes().put("x", new byte[0]));
+    }
+
     @Test
     void sessionDataRefusesAPlainChunkThatIsNamedOutOfRangeOrWhole() {
         java.util.List<byte[]> chunks = java.util.List.of(new byte[] {1}, new byte[] {2});

@@ -68,6 +68,23 @@ class PlainValuesTest {
     }
 
     @Test
+    void encodesTheHeldValuesOfAMapInItsOrderAndChecksTheirCount() {
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("cart", new StringBuilder("sku-1"));
+        attributes.put("token", "t0");
+        attributes.put("total", new BigDecimal("1.5"));
+        attributes.put("counter", 3);
+        Map<String, Object> plain = new LinkedHashMap<>();
+        plain.put("token", "t0");
+        plain.put("counter", 3);
+        assertEquals(Arrays.toString(PlainValues.encode(plain)),
+                Arrays.toString(PlainValues.encodeHeld(attributes, 2)));
+        for (int wrong : new int[] {1, 3, 4}) {
+            assertThrows(IllegalArgumentException.class, () -> PlainValues.encodeHeld(attributes, wrong));
+        }
+    }
+
+    @Test
     void latin1StringsTakeOneByteACharacter() {
         assertEquals(4 + 5 + 1 + 4 + 5 + 5, PlainValues.encode(Map.of("token", "abcde")).length);
     }
