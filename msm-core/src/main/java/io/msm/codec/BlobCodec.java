@@ -281,28 +281,9 @@ public final class BlobCodec {
         return 4 + (b == null ? 0 : b.length);
     }
 
-    private static final class Writer {
-        final byte[] buf;
-        int pos;
-
+    private static final class Writer extends ByteWriter {
         Writer(int size) {
-            buf = new byte[size];
-        }
-
-        void u8(int v) {
-            buf[pos++] = (byte) v;
-        }
-
-        void i32(int v) {
-            buf[pos++] = (byte) (v >>> 24);
-            buf[pos++] = (byte) (v >>> 16);
-            buf[pos++] = (byte) (v >>> 8);
-            buf[pos++] = (byte) v;
-        }
-
-        void i64(long v) {
-            i32((int) (v >>> 32));
-            i32((int) v);
+            super(size);
         }
 
         void bytes(byte[] b) {
@@ -320,40 +301,9 @@ public final class BlobCodec {
         }
     }
 
-    private static final class Reader {
-        final byte[] buf;
-        int pos;
-
+    private static final class Reader extends ByteReader {
         Reader(byte[] buf) {
-            this.buf = buf;
-        }
-
-        int remaining() {
-            return buf.length - pos;
-        }
-
-        private void need(int n, String what) {
-            if (n > remaining()) {
-                throw new UnreadableBlobException("truncated: " + what + " needs " + n + " bytes, " + remaining()
-                        + " left at offset " + pos);
-            }
-        }
-
-        int u8() {
-            need(1, "a byte");
-            return buf[pos++] & 0xFF;
-        }
-
-        int i32() {
-            need(4, "an int");
-            int v = ((buf[pos] & 0xFF) << 24) | ((buf[pos + 1] & 0xFF) << 16) | ((buf[pos + 2] & 0xFF) << 8)
-                    | (buf[pos + 3] & 0xFF);
-            pos += 4;
-            return v;
-        }
-
-        long i64() {
-            return ((long) i32() << 32) | (i32() & 0xFFFFFFFFL);
+            super(buf);
         }
 
         /** Passes over a {@code str} or {@code bytes} field. */

@@ -142,29 +142,9 @@ public final class PlainValues {
         throw new IllegalArgumentException("not a plain value: " + c.getName());
     }
 
-    private static final class Out {
-        final byte[] buf;
-        int pos;
-
+    private static final class Out extends ByteWriter {
         Out(int size) {
-            buf = new byte[size];
-        }
-
-        void i16(int v) {
-            buf[pos++] = (byte) (v >>> 8);
-            buf[pos++] = (byte) v;
-        }
-
-        void i32(int v) {
-            buf[pos++] = (byte) (v >>> 24);
-            buf[pos++] = (byte) (v >>> 16);
-            buf[pos++] = (byte) (v >>> 8);
-            buf[pos++] = (byte) v;
-        }
-
-        void i64(long v) {
-            i32((int) (v >>> 32));
-            i32((int) v);
+            super(size);
         }
 
         /** A tag, the length in bytes, the characters. */
@@ -221,47 +201,9 @@ public final class PlainValues {
         }
     }
 
-    private static final class In {
-        final byte[] buf;
-        int pos;
-
+    private static final class In extends ByteReader {
         In(byte[] buf) {
-            this.buf = buf;
-        }
-
-        int remaining() {
-            return buf.length - pos;
-        }
-
-        private void need(int n, String what) {
-            if (n > remaining()) {
-                throw new UnreadableBlobException("truncated: " + what + " needs " + n + " bytes, " + remaining()
-                        + " left at offset " + pos);
-            }
-        }
-
-        int u8() {
-            need(1, "a tag");
-            return buf[pos++] & 0xFF;
-        }
-
-        int i16() {
-            need(2, "a short");
-            int v = ((buf[pos] & 0xFF) << 8) | (buf[pos + 1] & 0xFF);
-            pos += 2;
-            return v;
-        }
-
-        int i32() {
-            need(4, "an int");
-            int v = ((buf[pos] & 0xFF) << 24) | ((buf[pos + 1] & 0xFF) << 16) | ((buf[pos + 2] & 0xFF) << 8)
-                    | (buf[pos + 3] & 0xFF);
-            pos += 4;
-            return v;
-        }
-
-        long i64() {
-            return ((long) i32() << 32) | (i32() & 0xFFFFFFFFL);
+            super(buf);
         }
 
         String string(int tag, String what) {
