@@ -101,9 +101,10 @@ public final class PlainValues {
         }
         Map<String, Object> values = new LinkedHashMap<>(Math.max(4, count * 2));
         for (int i = 0; i < count; i++) {
-            String name = r.string(r.u8(), "plain value name " + i);
-            if (values.put(name, r.value(name)) != null) {
-                throw new UnreadableBlobException("two plain values named " + name);
+            r.entry = i;
+            String name = r.string(r.u8(), true);
+            if (values.put(name, r.value()) != null) {
+                throw new UnreadableBlobException("plain value " + i + " has the name of an earlier one");
             }
         }
         if (r.remaining() != 0) {
@@ -201,20 +202,30 @@ public final class PlainValues {
         }
     }
 
+    /** Its messages name an entry by its index: a name read from memcached never reaches a log line. */
     private static final class In extends ByteReader {
+        /** The entry being read. */
+        int entry;
+
         In(byte[] buf) {
             super(buf);
         }
 
-        String string(int tag, String what) {
+        private String what(boolean name) {
+            return "plain value " + entry + (name ? "'s name" : "");
+        }
+
+        String string(int tag, boolean name) {
             if (tag != LATIN1 && tag != UTF16) {
-                throw new UnreadableBlobException(what + ": tag " + tag + " is not a string's");
+                throw new UnreadableBlobException(what(name) + ": tag " + tag + " is not a string's");
             }
             int len = i32();
             if (len < 0 || tag == UTF16 && len % 2 != 0) {
-                throw new UnreadableBlobException(what + ": bad length " + len);
+                throw new UnreadableBlobException(what(name) + ": bad length " + len);
             }
-            need(len, what);
+            if (len > remaining()) {
+                need(len, what(name));
+            }
             String s;
             if (tag == LATIN1) {
                 s = new String(buf, pos, len, java.nio.charset.StandardCharsets.ISO_8859_1);
@@ -229,12 +240,12 @@ public final class PlainValues {
             return s;
         }
 
-        Object value(String name) {
+        Object value() {
             int tag = u8();
             switch (tag) {
                 case LATIN1:
                 case UTF16:
-                    return string(tag, "plain value " + name);
+                    return string(tag, false);
                 case INTEGER:
                     return i32();
                 case LONG:
@@ -242,7 +253,7 @@ public final class PlainValues {
                 case BOOLEAN:
                     int b = u8();
                     if (b > 1) {
-                        throw new UnreadableBlobException("plain value " + name + ": boolean " + b);
+                        throw new UnreadableBlobException(what(false) + ": boolean " + b);
                     }
                     return b == 1;
                 case SHORT:
@@ -257,7 +268,7 @@ public final class PlainValues {
                 case FLOAT:
                     return Float.intBitsToFloat(i32());
                 default:
-                    throw new UnreadableBlobException("plain value " + name + ": unknown tag " + tag);
+                    throw new UnreadableBlobException(what(false) + ": unknown tag " + tag);
             }
         }
     }

@@ -45,6 +45,9 @@ public final class SessionData {
         this.notes = b.notes.isEmpty() ? Map.of() : Collections.unmodifiableMap(b.notes);
         this.chunked = b.chunked;
         if (b.attributeChunks == null || b.attributeChunks.isEmpty()) {
+            if (b.plainChunk >= 0) {
+                throw new IllegalArgumentException("plain chunk " + b.plainChunk + " of no chunks");
+            }
             this.attributeChunks = List.of(new byte[0]);
             this.chunkNames = Collections.singletonList(null);
         } else {

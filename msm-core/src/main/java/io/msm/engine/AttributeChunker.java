@@ -356,8 +356,9 @@ final class AttributeChunker {
         }
         if (piece != null || !last.small.contains(name)) {
             byte[] alone = transcoder.serialize(Collections.singletonMap(name, value));
-            if (cap > 0 && alone.length > cap) {
-                tooLarge.attribute(name, alone.length);
+            int measured = cap > 0 ? measured(name, value, alone.length) : alone.length;
+            if (cap > 0 && measured > cap) {
+                tooLarge.attribute(name, measured);
                 d.dropped = true;
                 return;
             }
@@ -368,6 +369,19 @@ final class AttributeChunker {
         }
         d.next.small.add(name);
         d.shared.put(name, value);
+    }
+
+    /**
+     * An attribute's size as {@code maxAttributeSize} measures it: non-sticky, a plain value's in msm's own form (as a
+     * split write stores it, whatever else the session holds), else the transcoder's ({@code serialized} if known,
+     * else {@code -1}).
+     */
+    private int measured(String name, Object value, int serialized) {
+        Map<String, Object> alone = Collections.singletonMap(name, value);
+        if (split && PlainValues.canHold(value)) {
+            return PlainValues.encode(alone).length;
+        }
+        return serialized >= 0 ? serialized : transcoder.serialize(alone).length;
     }
 
     /** What is stored when attributes were left out: those with a chunk of their own, and those the shared one kept. */
@@ -402,7 +416,7 @@ final class AttributeChunker {
     private Map<String, Object> withoutLargeAttributes(Map<String, Object> attributes) {
         Map<String, Object> kept = new LinkedHashMap<>(attributes);
         for (Map.Entry<String, Object> e : attributes.entrySet()) {
-            int size = transcoder.serialize(Collections.singletonMap(e.getKey(), e.getValue())).length;
+            int size = measured(e.getKey(), e.getValue(), -1);
             if (size > cap) {
                 kept.remove(e.getKey());
                 tooLarge.attribute(e.getKey(), size);

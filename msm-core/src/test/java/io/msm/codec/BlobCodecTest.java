@@ -190,6 +190,8 @@ class BlobCodecTest {
         }
         assertThrows(IllegalArgumentException.class, () -> sample().toBuilder()
                 .attributeChunks(chunks, java.util.Arrays.asList(null, "cart"), 1).build());
+        assertThrows(IllegalArgumentException.class, () -> sample().toBuilder()
+                .attributeChunks(java.util.List.of(), java.util.List.of(), 0).build(), "no chunk to be plain");
         assertEquals(-1, sample().toBuilder().attributeChunks(chunks, java.util.Arrays.asList(null, null), 1)
                 .attributes(new byte[] {1}).build().plainChunk(), "written whole after all: no plain chunk");
         assertEquals(1, sample().toBuilder().attributeChunks(chunks, java.util.Arrays.asList(null, null), 1)

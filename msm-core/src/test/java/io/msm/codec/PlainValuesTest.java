@@ -113,7 +113,11 @@ class PlainValuesTest {
         assertRefused(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF}, "count");
         assertRefused(new byte[] {0, 0, 0, 9, 1, 0, 0, 0, 0, 5, 1}, "count 9");
         byte[] twice = {0, 0, 0, 2, 1, 0, 0, 0, 1, 'a', 5, 1, 1, 0, 0, 0, 1, 'a', 5, 0};
-        assertRefused(twice, "two plain values named a");
+        assertRefused(twice, "plain value 1 has the name of an earlier one");
+        // a name in a message would let whoever writes to memcached write log lines
+        byte[] named = {0, 0, 0, 1, 1, 0, 0, 0, 3, 'e', 'v', 'l', 11};
+        String message = assertThrows(UnreadableBlobException.class, () -> PlainValues.decode(named)).getMessage();
+        assertTrue(message.contains("plain value 0: unknown tag 11") && !message.contains("evl"), message);
     }
 
     /** Random and mutated bytes: only {@link UnreadableBlobException}, bounded allocation, no hang. */

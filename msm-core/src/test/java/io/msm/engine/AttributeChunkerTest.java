@@ -398,6 +398,31 @@ class AttributeChunkerTest {
         assertTrue(tooLarge.get(0).startsWith("history="), tooLarge.toString());
     }
 
+    /**
+     * maxAttributeSize measures a plain value in msm's own form (non-sticky) whether the session is written split or
+     * whole: whether a value is stored does not depend on the other attributes. A string of 400 characters that are
+     * not Latin-1 is 800 bytes in msm's form and 1,200 in the test serializer's (UTF-8).
+     */
+    @Test
+    void splitAPlainValueIsMeasuredInMsmsFormWhateverElseTheSessionHolds() {
+        for (int chars : new int[] {400, 600}) {
+            String note = "\u6771".repeat(chars);
+            boolean stored = chars == 400;
+            Map<String, Object> withMutable = mixed();
+            withMutable.put("note", note);
+            Map<String, Object> plainOnly = new LinkedHashMap<>();
+            plainOnly.put("token", "t0");
+            plainOnly.put("note", note);
+            for (Map<String, Object> a : List.of(withMutable, plainOnly)) {
+                tooLarge.clear();
+                AttributeChunker.Serialized s = splitting(1_000).serialize(new SessionState(), a, null);
+                assertEquals(stored, read(s).containsKey("note"), chars + " characters, " + a.keySet());
+                assertEquals(stored ? List.of() : List.of("note=" + (4 + 1 + 4 + 4 + 1 + 4 + 2 * chars)), tooLarge,
+                        a.keySet().toString());
+            }
+        }
+    }
+
     @Test
     void splitASessionReadOnAnotherTomcatReusesTheChunkThatHeldItsMutableValues() {
         AttributeChunker c = splitting(0);
