@@ -12,7 +12,9 @@ import java.util.Map;
  * request's memcached calls alone, without serialization or session handling). For each pair: the median and
  * quartiles of the per-slice ratios of requests/s (row / anchor) and of server CPU per request (anchor / row, so that
  * 1.00 is "costs the same" and below 1 "costs more" in both), the target, whether both medians reach it, and both
- * rows' median p99 latency and bytes allocated per request.
+ * rows' median p99 latency and bytes allocated per request. When the run has the floor with Java's size, each
+ * non-sticky Java row is also set against it, for reference (no target): the floor that sends what Java serialization
+ * stores.
  */
 final class TargetTable {
     private static final Map<String, Double> TARGETS = new LinkedHashMap<>();
@@ -35,36 +37,51 @@ final class TargetTable {
         StringBuilder t = new StringBuilder();
         results.forEach((workload, rows) -> rows.forEach((row, measured) -> {
             Double target = TARGETS.get(workload + "|" + row);
-            String anchorName = row.contains("non-sticky") ? EndToEndBenchmark.FLOOR + " (own JVM)"
-                    : EndToEndBenchmark.OWN_JVM_BASE;
-            List<EndToEndBenchmark.Result> anchor = rows.get(anchorName);
-            if (target == null || anchor == null) {
+            if (target == null) {
                 return;
             }
-            List<Double> throughput = new ArrayList<>();
-            List<Double> cpu = new ArrayList<>();
-            for (int i = 0; i < measured.size() && i < anchor.size(); i++) {
-                throughput.add(measured.get(i).perSecond / anchor.get(i).perSecond);
-                cpu.add(anchor.get(i).cpuMicrosPerRequest / measured.get(i).cpuMicrosPerRequest);
+            line(t, workload, row, measured, row.contains("non-sticky") ? EndToEndBenchmark.FLOOR + " (own JVM)"
+                    : EndToEndBenchmark.OWN_JVM_BASE, rows, target);
+            if (row.contains("non-sticky java")) {
+                // for reference, no target: the floor sending values of the size Java serialization gives the session
+                line(t, workload, row, measured, EndToEndBenchmark.FLOOR_JAVA_SIZE, rows, null);
             }
-            double tput = EndToEndBenchmark.median(throughput);
-            double cpuRatio = EndToEndBenchmark.median(cpu);
-            if (t.length() == 0) {
-                t.append(String.format(Locale.ROOT, "%n| workload | row | against | target | req/s row / anchor:"
-                        + " median (quartiles) | server CPU/req anchor / row: median (quartiles) | met"
-                        + " | p99 µs anchor | row | request threads' bytes/req anchor | row"
-                        + " | server's bytes/req anchor | row |%n"
-                        + "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|%n"));
-            }
-            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %s"
-                    + " | %.0f | %.0f | %,.0f | %,.0f | %,.0f | %,.0f |%n", workload, row, anchorName, target, tput,
-                    TwinComparison.quantile(throughput, 0.25), TwinComparison.quantile(throughput, 0.75), cpuRatio, TwinComparison.quantile(cpu, 0.25),
-                    TwinComparison.quantile(cpu, 0.75), tput >= target && cpuRatio >= target ? "met" : "missed",
-                    TwinComparison.median(anchor, r -> r.p99Micros), TwinComparison.median(measured, r -> r.p99Micros),
-                    TwinComparison.median(anchor, r -> r.requestThreadBytesPerRequest),
-                    TwinComparison.median(measured, r -> r.requestThreadBytesPerRequest),
-                    TwinComparison.median(anchor, r -> r.serverBytesPerRequest), TwinComparison.median(measured, r -> r.serverBytesPerRequest)));
         }));
         return t.toString();
+    }
+
+    /** One pair's line, if the anchor was measured; {@code target} {@code null}: a reference line, no verdict. */
+    private static void line(StringBuilder t, String workload, String row, List<EndToEndBenchmark.Result> measured,
+            String anchorName, Map<String, List<EndToEndBenchmark.Result>> rows, Double target) {
+        List<EndToEndBenchmark.Result> anchor = rows.get(anchorName);
+        if (anchor == null) {
+            return;
+        }
+        List<Double> throughput = new ArrayList<>();
+        List<Double> cpu = new ArrayList<>();
+        for (int i = 0; i < measured.size() && i < anchor.size(); i++) {
+            throughput.add(measured.get(i).perSecond / anchor.get(i).perSecond);
+            cpu.add(anchor.get(i).cpuMicrosPerRequest / measured.get(i).cpuMicrosPerRequest);
+        }
+        double tput = EndToEndBenchmark.median(throughput);
+        double cpuRatio = EndToEndBenchmark.median(cpu);
+        if (t.length() == 0) {
+            t.append(String.format(Locale.ROOT, "%n| workload | row | against | target | req/s row / anchor:"
+                    + " median (quartiles) | server CPU/req anchor / row: median (quartiles) | met"
+                    + " | p99 µs anchor | row | request threads' bytes/req anchor | row"
+                    + " | server's bytes/req anchor | row |%n"
+                    + "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|%n"));
+        }
+        t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %s"
+                + " | %.0f | %.0f | %,.0f | %,.0f | %,.0f | %,.0f |%n", workload, row, anchorName,
+                target == null ? "-" : String.format(Locale.ROOT, "%.2f", target), tput,
+                TwinComparison.quantile(throughput, 0.25), TwinComparison.quantile(throughput, 0.75), cpuRatio,
+                TwinComparison.quantile(cpu, 0.25), TwinComparison.quantile(cpu, 0.75),
+                target == null ? "reference" : tput >= target && cpuRatio >= target ? "met" : "missed",
+                TwinComparison.median(anchor, r -> r.p99Micros), TwinComparison.median(measured, r -> r.p99Micros),
+                TwinComparison.median(anchor, r -> r.requestThreadBytesPerRequest),
+                TwinComparison.median(measured, r -> r.requestThreadBytesPerRequest),
+                TwinComparison.median(anchor, r -> r.serverBytesPerRequest),
+                TwinComparison.median(measured, r -> r.serverBytesPerRequest)));
     }
 }

@@ -36,6 +36,20 @@ class TargetTableTest {
     }
 
     @Test
+    void aNonStickyJavaRowIsAlsoSetAgainstTheFloorWithJavasSizeForReference() {
+        Map<String, List<EndToEndBenchmark.Result>> rows = new LinkedHashMap<>();
+        rows.put(EndToEndBenchmark.FLOOR + " (own JVM)", List.of(result(100, 50, 700, 1000)));
+        rows.put(EndToEndBenchmark.FLOOR_JAVA_SIZE, List.of(result(90, 55, 750, 1000)));
+        rows.put("msm non-sticky java (own JVM)", List.of(result(85, 60, 800, 2000))); // 0.85 / 0.83 of the floor
+        String[] lines = TargetTable.table(Map.of("read 2KB", rows)).strip().split("\n");
+        assertEquals(4, lines.length, String.join("\n", lines));
+        assertEquals(true, lines[2].contains("| floor: memcached calls only (own JVM) | 0.95 | 0.85 (0.85-0.85)"
+                + " | 0.83 (0.83-0.83) | missed |"), lines[2]);
+        assertEquals(true, lines[3].contains("| floor with Java's size (own JVM) | - | 0.94 (0.94-0.94)"
+                + " | 0.92 (0.92-0.92) | reference |"), lines[3]);
+    }
+
+    @Test
     void aRowMissesWhenEitherRatioFallsShort() {
         Map<String, List<EndToEndBenchmark.Result>> rows = new LinkedHashMap<>();
         rows.put(EndToEndBenchmark.OWN_JVM_BASE, List.of(result(100, 50, 700, 1000)));
