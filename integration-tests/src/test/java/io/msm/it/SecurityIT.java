@@ -271,7 +271,7 @@ class SecurityIT extends MsmIT {
         // the timeout watch: a stop leaves its list of watched sessions; the restarted Tomcat claims their ends
         String[] shortTimeout = java.util.Arrays.copyOf(attributes, attributes.length + 2);
         shortTimeout[attributes.length] = "maxInactiveInterval";
-        // 4 s, not 2: the restarted Tomcat must be watching before the timeout comes (a copy lives only the slack, 2 s,
+        // 4 s, not 2: the restarted Tomcat must be watching before the timeout comes (a copy lives only the slack, 3 s,
         // past it); CI once restarted later than that on a loaded machine and the copy was gone before it was looked at
         shortTimeout[attributes.length + 1] = "4";
         EmbeddedTomcat tc3 = tomcat("tc3", shortTimeout);

@@ -293,9 +293,14 @@ public final class SessionEngine implements AutoCloseable {
         ends.endAll(abandoned, maxInactiveSeconds);
     }
 
-    /** Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). */
+    /**
+     * Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). At
+     * least 3: a copy is seen timed out ({@link ExpiryWatch#timedOut}) while its TTL is below the slack, and memcached's
+     * clock now and then moves two seconds at once (its timer is re-armed a second after it fired, so it drifts); a
+     * slack of 2 would leave one TTL to see it by, and that second can be skipped.
+     */
     static int slackSeconds(int maxInactiveSeconds) {
-        return Math.max(2, Math.min(60, maxInactiveSeconds / 10));
+        return Math.max(3, Math.min(60, maxInactiveSeconds / 10));
     }
 
     /** Forgets what memcached has dropped anyway: ended ids, idle attributes, refresh times (periodically). */

@@ -118,6 +118,33 @@ class ExpiryWatchTest {
         assertEquals(List.of(s.id() + " count=1"), ended, "less than the slack left");
     }
 
+    /**
+     * memcached's clock now and then moves two seconds at once (its timer is re-armed a second after it fires, and
+     * drifts): from the slack left straight to a second less than it. A copy must still be there to end it by: with a
+     * slack of 2 it was already gone, and the session ended without its listeners (CI, SecurityIT, a 4 s timeout).
+     */
+    @Test
+    void memcachedsClockSkippingTheSecondAfterTheTimeoutStillLeavesTheCopyToEndItBy() {
+        SessionEngine e = engine(MsmConfig.STICKY, "false");
+        e.expiry().adopt(container);
+        TestSession s = new TestSession("ABC1-n1", clock.get());
+        s.maxInactive = 4;
+        e.created(s);
+        e.requestStarted(s);
+        s.set("count", 1);
+        e.requestEnded(s);
+        assertTrue(e.awaitIdle(5000));
+        advance(4); // the slack left: memcached's clock may be a second behind
+        e.expiry().tick();
+        assertEquals(List.of(), ended);
+        advance(2); // the next look, two of memcached's seconds on
+        e.expiry().tick();
+        assertEquals(List.of(s.id() + " count=1"), ended, "its copy, a second before memcached drops it");
+        for (int mi = 1; mi <= 100_000; mi++) {
+            assertTrue(ExpiryWatch.timedOut(2, mi) && ExpiryWatch.timedOut(1, mi), "two TTLs to see " + mi + " s by");
+        }
+    }
+
     @Test
     void aSessionClaimedByAnotherTomcatOrGoneIsDroppedWithoutEnding() {
         SessionEngine e = engine(MsmConfig.STICKY, "false");
