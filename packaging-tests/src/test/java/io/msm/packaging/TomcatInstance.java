@@ -1,5 +1,6 @@
 package io.msm.packaging;
 
+import io.msm.test.Signals;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -206,23 +207,17 @@ final class TomcatInstance implements AutoCloseable {
         throw new AssertionError(route + " not ready within " + max + "\n" + console());
     }
 
-    /** SIGSTOP: the JVM stays alive and its sockets open (connections are accepted), but nothing is answered. */
-    void pause() throws IOException, InterruptedException {
-        signal("STOP");
+    /**
+     * SIGSTOP: the JVM stays alive and its sockets open (connections are accepted), but nothing is answered. Returns
+     * once every thread of it is stopped: {@code kill} returns before they all are.
+     */
+    void pause() {
+        Signals.stop(process.pid(), Duration.ofSeconds(10));
     }
 
     /** SIGCONT after {@link #pause()}. */
-    void resume() throws IOException, InterruptedException {
-        signal("CONT");
-    }
-
-    private void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true)
-                .start();
-        if (kill.waitFor() != 0) {
-            throw new IOException("kill -" + name + " " + process.pid() + ": "
-                    + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        }
+    void resume() {
+        Signals.cont(process.pid(), Duration.ofSeconds(10));
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.msm.test.memcached;
 
+import io.msm.test.Signals;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -122,7 +122,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
         server.destroy();
         if (paused) {
             // A stopped process only acts on SIGTERM once it is continued.
-            signal("CONT");
+            Signals.send(server.pid(), "CONT");
         }
         if (!awaitExit(EXIT_TIMEOUT)) {
             server.destroyForcibly();
@@ -147,8 +147,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
         if (paused) {
             return;
         }
-        signal("STOP");
-        awaitState(true);
+        Signals.stop(server.pid(), STATE_CHANGE_TIMEOUT);
         paused = true;
     }
 
@@ -158,8 +157,7 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
             return;
         }
         if (isRunning()) {
-            signal("CONT");
-            awaitState(false);
+            Signals.cont(server.pid(), STATE_CHANGE_TIMEOUT);
         }
         paused = false;
     }
@@ -301,66 +299,6 @@ final class ProcessMemcachedServer extends AbstractMemcachedServer {
             throw new IllegalStateException("interrupted while waiting for " + this + " to exit", e);
         } catch (ExecutionException | TimeoutException e) {
             return !server.isAlive();
-        }
-    }
-
-    /** Sends a signal with {@code kill -SIG pid}, bounded. */
-    private void signal(String name) {
-        long pid = server.pid();
-        List<String> command = List.of("kill", "-" + name, String.valueOf(pid));
-        try {
-            Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
-            closeQuietly(kill.getOutputStream());
-            if (!kill.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                kill.destroyForcibly();
-                throw new IllegalStateException("`" + String.join(" ", command) + "` did not finish");
-            }
-            if (kill.exitValue() != 0) {
-                String output;
-                try (InputStream in = kill.getInputStream()) {
-                    output = new String(in.readNBytes(TAIL_BYTES), StandardCharsets.UTF_8).trim();
-                }
-                throw new IllegalStateException("`" + String.join(" ", command) + "` failed with exit code "
-                        + kill.exitValue() + ": " + output);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run `" + String.join(" ", command) + "`", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while signalling " + this, e);
-        }
-    }
-
-    /**
-     * Waits until the kernel reports the process stopped (state {@code T}) or not stopped, so that a test acting
-     * right after {@link #pause()} or {@link #resume()} sees the new state. Without {@code /proc} it trusts the
-     * signal.
-     */
-    private void awaitState(boolean stopped) {
-        Path stat = Path.of("/proc", String.valueOf(server.pid()), "stat");
-        if (!Files.isReadable(stat)) {
-            return;
-        }
-        long deadline = System.nanoTime() + STATE_CHANGE_TIMEOUT.toNanos();
-        while (true) {
-            String content;
-            try {
-                content = Files.readString(stat, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return; // the process is gone; callers see that through isRunning()
-            }
-            // "pid (comm) S ...": comm may contain spaces and parentheses, the state follows the last ')'.
-            int close = content.lastIndexOf(')');
-            char state = close >= 0 && close + 2 < content.length() ? content.charAt(close + 2) : '?';
-            boolean isStopped = state == 'T' || state == 't';
-            if (isStopped == stopped) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(this + " did not become " + (stopped ? "stopped" : "continued")
-                        + " within " + STATE_CHANGE_TIMEOUT.toSeconds() + " s (state " + state + ")");
-            }
-            sleep(POLL_MILLIS);
         }
     }
 
