@@ -274,7 +274,9 @@ final class EngineBase {
      * twice the timeout, as memcached-session-manager gives its blob (see {@link #ttlSeconds}).
      */
     long refreshSeconds(int mi) {
-        return legacyWrites != null ? 2L * mi : (long) mi + SessionEngine.slackSeconds(mi);
+        long own = (long) mi + SessionEngine.slackSeconds(mi);
+        // at least the timeout plus the slack (timeouts of 1-2 s), or the copy is found timed out when read
+        return legacyWrites != null ? Math.max(2L * mi, own) : own;
     }
 
     /** Seconds memcached should keep the session: its remaining inactive time plus slack; 0 for never. */

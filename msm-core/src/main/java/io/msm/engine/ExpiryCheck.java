@@ -112,8 +112,8 @@ final class ExpiryCheck {
     /**
      * {@code true} (and looked at again later) if the copy's TTL says it did not time out: accessed since on some
      * Tomcat (look again when the slack is all that is left, never later than a timeout away), or in the second
-     * memcached's clock may still have to count (look at every tick: the copy may outlive that second by only a
-     * second, the shortest slack minus one: 2 s).
+     * memcached's clock may still have to count (look at every tick: the copy may outlive that second by only the
+     * shortest slack minus one, 2 s).
      */
     private boolean accessedSince(ExpiryIndex.Entry e, StoredValue v, long now) {
         int mi = e.maxInactive;

@@ -31,8 +31,12 @@ public final class SessionEngine implements AutoCloseable {
     static final long PROBE_INTERVAL_MILLIS = 500;
     /** How long {@link #close()} waits for the backup and probe threads to end once the store is closed. */
     static final long THREADS_END_MILLIS = 2000;
-    /** A stored copy is refreshed when it would expire less than this before Tomcat's expiry. */
-    static final long EXPIRY_MARGIN_MILLIS = 1000;
+    /**
+     * A stored copy is refreshed when it would outlive the session's timeout by less than this: the timeout watch
+     * needs the copy for a while after the timeout to see it timed out ({@link #slackSeconds}), and memcached's clock
+     * may be a second behind. One second less than the shortest slack, so a copy just written needs no touch.
+     */
+    static final long EXPIRY_MARGIN_MILLIS = 2000;
     /** Prefix of the key of a session's lock (non-sticky mode). */
     static final String LOCK_PREFIX = "lock:";
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */

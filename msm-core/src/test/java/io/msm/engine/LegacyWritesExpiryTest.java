@@ -1,6 +1,7 @@
 package io.msm.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.msm.anchor.AnchorBlob;
@@ -88,6 +89,10 @@ class LegacyWritesExpiryTest {
 
     /** An msm Tomcat in readWrite, non-sticky, and a session with a 60 s timeout one request stored there now. */
     private TestSession served() {
+        return served(60);
+    }
+
+    private TestSession served(int maxInactive) {
         MsmConfig.Builder b = FakeStore.twoNodes().set(MsmConfig.STICKY, "false")
                 .set(MsmConfig.LEGACY_SESSIONS, "readWrite");
         engine = SessionEngine.start(b.build(getClass().getClassLoader()),
@@ -96,6 +101,7 @@ class LegacyWritesExpiryTest {
                 listener -> store = new FakeStore(clock::get, listener));
         engine.expiry().adopt(container);
         TestSession s = new TestSession("ABC1-n1", clock.get());
+        s.maxInactive = maxInactive;
         engine.created(s);
         engine.requestStarted(s);
         s.set("count", 1);
@@ -124,6 +130,20 @@ class LegacyWritesExpiryTest {
         clock.addAndGet(4_000); // a timeout after that access
         engine.expiry().tick();
         assertEquals(List.of(s.id() + " count=1"), ended, "ends with its last state, a timeout after its last access");
+    }
+
+    /**
+     * A timeout shorter than the slack (1 s): twice the timeout would leave the blob less than the slack from its
+     * write, and every request would find the session timed out. It lives the timeout plus the slack.
+     */
+    @Test
+    void aTimeoutShorterThanTheSlackIsNotFoundTimedOutByTheNextRequest() {
+        TestSession s = served(1);
+        clock.addAndGet(500);
+        assertTrue(engine.load(s.id()).isFound(), "a request half a second after the write"); // refreshes the copy
+        clock.addAndGet(500);
+        int ttl = store.getWithTtl("n1", "p_" + s.id(), io.msm.store.SessionStore.KEEP_EXPIRATION, 1000).ttlSeconds();
+        assertFalse(ExpiryWatch.timedOut(ttl, 1), "the next request, half a second on, finds " + ttl + " s left");
     }
 
     @Test
