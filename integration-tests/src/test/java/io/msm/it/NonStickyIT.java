@@ -200,14 +200,15 @@ class NonStickyIT extends MsmIT {
         EmbeddedTomcat tc2 = nonSticky("tc2");
         Browser b = new Browser();
         b.get(tc1.url("/counter")); // the last change
-        // real time, what the test is about: the change, the read and the look 3 s apart (more than the 1.5 s allowed)
-        Thread.sleep(3000);
+        // real time, what the test is about: the change, the read and the look 4 s apart (more than the 2.5 s allowed:
+        // memcached dates the read to its second, on a clock up to a second behind that now and then jumps one)
+        Thread.sleep(4000);
         long readAt = System.currentTimeMillis();
         assertEquals("1", b.get(tc2.url("/read")).field("count")); // only reads
         awaitBackups(tc2);
-        Thread.sleep(3000); // real time: tc1's "now" differs from the read's time
+        Thread.sleep(4000); // real time: tc1's "now" differs from the read's time
         long last = Long.parseLong(b.get(tc1.url("/last-access")).field("last"));
-        assertTrue(Math.abs(last - readAt) <= 1500,
+        assertTrue(Math.abs(last - readAt) <= 2500,
                 "getLastAccessedTime() on tc1 is the read on tc2: off by " + (last - readAt) + " ms");
     }
 
@@ -460,7 +461,8 @@ class NonStickyIT extends MsmIT {
                 () -> isTombstone(server(nodeOf(id)).get(id)) && server(other).get("bak:" + id) == null);
         long idleMillis = (System.nanoTime() - idleSince) / 1_000_000;
         System.out.println("NonStickyIT: the idle session ended after about " + idleMillis + " ms idle");
-        assertTrue(idleMillis >= 2500, "ended early: " + idleMillis + " ms after its last request");
+        // a second early at most: memcached's clock now and then moves two seconds at once (README)
+        assertTrue(idleMillis >= 2000, "ended early: " + idleMillis + " ms after its last request");
         assertTombstone(server(nodeOf(id)).get(id), "idle 6.5 s: gone from memcached");
         assertEquals("no-session", b.get(tc1.url("/read")).body);
         assertEquals("no-session", b.get(tc2.url("/read")).body);

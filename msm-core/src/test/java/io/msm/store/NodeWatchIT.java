@@ -40,7 +40,7 @@ class NodeWatchIT {
             MEMCACHED.server(0).kill();
             long down = awaitMillis(1000, () -> !w.isConnected("n1"));
             System.out.println("NodeWatchIT: killed node noticed after " + down + " ms");
-            assertTrue(down < 100, "noticed after " + down + " ms");
+            assertTrue(down < 500, "noticed after " + down + " ms"); // not after a retry or a timeout (seconds)
             MEMCACHED.server(0).start();
             awaitMillis(2000, () -> w.isConnected("n1"));
             assertEquals(List.of("n1 up", "n1 down", "n1 up"), events);

@@ -25,10 +25,22 @@ public final class Signals {
     private Signals() {
     }
 
-    /** {@code kill -STOP pid}, then waits at most {@code max} until each of its threads is stopped. */
+    /**
+     * {@code kill -STOP pid}, then waits at most {@code max} until each of its threads is stopped; if they are not, it
+     * is continued again before this fails, so no test leaves a frozen process behind.
+     */
     public static void stop(long pid, Duration max) {
         send(pid, "STOP");
-        await(pid, true, max);
+        try {
+            await(pid, true, max);
+        } catch (RuntimeException e) {
+            try {
+                send(pid, "CONT");
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
     }
 
     /** {@code kill -CONT pid}, then waits at most {@code max} until none of its threads is stopped. */
@@ -86,8 +98,8 @@ public final class Signals {
                     // that thread ended meanwhile
                 }
             }
-        } catch (IOException gone) {
-            return "";
+        } catch (IOException | java.nio.file.DirectoryIteratorException gone) {
+            return ""; // gone, or reaped while its threads were listed
         }
         return states.toString();
     }
@@ -113,14 +125,18 @@ public final class Signals {
         }
     }
 
-    /** Every thread stopped ('T', or 't' when traced), or none, as {@code stopped} asks. */
+    /**
+     * Every thread stopped ('T', or 't' when traced), or none stopped by a signal ('T': a traced thread stays 't'
+     * until its tracer lets it go), as {@code stopped} asks; ending threads ('Z', 'X') count either way.
+     */
     private static boolean allMatch(String states, boolean stopped) {
         for (int i = 0; i < states.length(); i++) {
             char c = states.charAt(i);
             if (c == 'Z' || c == 'X') {
-                continue; // a thread that is ending
+                continue;
             }
-            if ((c == 'T' || c == 't') != stopped) {
+            boolean isStopped = stopped ? c == 'T' || c == 't' : c == 'T';
+            if (isStopped != stopped) {
                 return false;
             }
         }
