@@ -274,7 +274,7 @@ final class EngineBase {
      * twice the timeout, as memcached-session-manager gives its blob (see {@link #ttlSeconds}).
      */
     long refreshSeconds(int mi) {
-        long own = (long) mi + SessionEngine.slackSeconds(mi);
+        long own = (long) mi + Slack.seconds(mi);
         // at least the timeout plus the slack (timeouts of 1-2 s), or the copy is found timed out when read
         return legacyWrites != null ? Math.max(2L * mi, own) : own;
     }
@@ -292,6 +292,6 @@ final class EngineBase {
         }
         long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
         long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
-        return Math.max(1, mi - idleSeconds) + SessionEngine.slackSeconds(mi);
+        return Math.max(1, mi - idleSeconds) + Slack.seconds(mi);
     }
 }

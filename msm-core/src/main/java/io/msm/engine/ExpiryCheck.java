@@ -120,7 +120,7 @@ final class ExpiryCheck {
         if (v.ttlSeconds() == StoredValue.UNKNOWN_TTL || ExpiryWatch.timedOut(v.ttlSeconds(), mi)) {
             return false;
         }
-        int more = v.ttlSeconds() - SessionEngine.slackSeconds(mi);
+        int more = v.ttlSeconds() - Slack.seconds(mi);
         index.recheck(e, now + (more > 0 ? Math.min(more, Math.max(1, mi)) * 1000L : ExpiryWatch.TICK_MILLIS));
         return true;
     }
@@ -174,7 +174,7 @@ final class ExpiryCheck {
 
     /** A due session whose node cannot be asked: asked again later, or dropped once it cannot be alive anymore. */
     private void retryOrDrop(ExpiryIndex.Entry e, long now) {
-        long giveUp = e.due + ((long) e.maxInactive + SessionEngine.slackSeconds(e.maxInactive)) * 1000L;
+        long giveUp = e.due + ((long) e.maxInactive + Slack.seconds(e.maxInactive)) * 1000L;
         if (now > giveUp) {
             index.settle(e);
         } else {

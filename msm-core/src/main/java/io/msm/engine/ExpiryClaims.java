@@ -34,7 +34,7 @@ final class ExpiryClaims {
         if (node == null || !engine.base().isAvailable(node)) {
             return ExpiryWatch.Claim.UNKNOWN;
         }
-        int exp = Expiration.of(SessionEngine.slackSeconds(maxInactive) + EXTRA_SECONDS, engine.now());
+        int exp = Expiration.of(Slack.seconds(maxInactive) + EXTRA_SECONDS, engine.now());
         try {
             for (String key : engine.base().keys.claims(id)) {
                 if (engine.base().store.add(node, key, exp, ENDED, engine.config().operationTimeoutMillis()) < 0) {
@@ -75,7 +75,7 @@ final class ExpiryClaims {
                             engine.base().store.get(node, engine.base().key(id), timeout)) != last) {
                 return c; // taken from here, and not taken back since: a copy another Tomcat took over
             }
-            int exp = Expiration.of(SessionEngine.slackSeconds(s.maxInactiveInterval()) + EXTRA_SECONDS, engine.now());
+            int exp = Expiration.of(Slack.seconds(s.maxInactiveInterval()) + EXTRA_SECONDS, engine.now());
             for (String key : keys) {
                 engine.base().store.set(node, key, exp, ENDED, timeout);
             }
@@ -109,7 +109,7 @@ final class ExpiryClaims {
     void moved(String oldId, String newId, int maxInactive, long at) {
         SessionStore store = engine.base().store;
         long timeout = engine.config().operationTimeoutMillis();
-        long seconds = (long) maxInactive + SessionEngine.slackSeconds(maxInactive) + MOVED_EXTRA_SECONDS;
+        long seconds = (long) maxInactive + Slack.seconds(maxInactive) + MOVED_EXTRA_SECONDS;
         String oldNode = engine.base().nodeOf(oldId);
         String newNode = engine.base().nodeOf(newId);
         try {

@@ -99,7 +99,7 @@ final class ExpiryHandover {
                 long due = Math.max(s.thisAccessedTime(), s.state().lastRequestEnd) + mi * 1000L;
                 items.put(s.id(), new ExpiryList.Item(s.id(), due, mi, s.creationTime()));
                 if (System.nanoTime() < touchUntil) {
-                    keepCopyUntil(s, due + SessionEngine.slackSeconds(mi) * 1000L, now);
+                    keepCopyUntil(s, due + Slack.seconds(mi) * 1000L, now);
                 }
             }
         }

@@ -99,7 +99,7 @@ public final class ExpiryWatch {
      * is not yet a timeout (never early; about a second late at most).
      */
     static boolean timedOut(int ttlSeconds, int maxInactive) {
-        return maxInactive > 0 && ttlSeconds >= 0 && ttlSeconds < SessionEngine.slackSeconds(maxInactive);
+        return maxInactive > 0 && ttlSeconds >= 0 && ttlSeconds < Slack.seconds(maxInactive);
     }
 
     /** Takes the list the last stop of this Tomcat and context left, and starts watching. */

@@ -213,7 +213,7 @@ final class SecondaryCopies {
             return false;
         }
         Long at = secondaryRefreshed.get(s.id());
-        return at == null || now - at >= SessionEngine.slackSeconds(mi) * 500L;
+        return at == null || now - at >= Slack.seconds(mi) * 500L;
     }
 
     /**

@@ -272,7 +272,7 @@ final class SessionDecoder {
         }
         long now = ctx.clock().getAsLong();
         // the shortest refresh (timeout + slack) even with readWrite's longer one: a Tomcat in read mode refreshes so
-        long sinceRefresh = Math.max(0, (long) mi + SessionEngine.slackSeconds(mi) - ttl) * 1000;
+        long sinceRefresh = Math.max(0, (long) mi + Slack.seconds(mi) - ttl) * 1000;
         return Math.min(now, Math.max(fromBlob, now - sinceRefresh));
     }
 }

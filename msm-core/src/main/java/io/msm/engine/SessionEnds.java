@@ -172,7 +172,7 @@ final class SessionEnds {
 
     private static long keepTombstoneUntil(int maxInactiveSeconds, long now) {
         long seconds = maxInactiveSeconds > 0
-                ? maxInactiveSeconds + SessionEngine.slackSeconds(maxInactiveSeconds) : 24 * 3600;
+                ? maxInactiveSeconds + Slack.seconds(maxInactiveSeconds) : 24 * 3600;
         return now + seconds * 1000;
     }
 

@@ -31,12 +31,6 @@ public final class SessionEngine implements AutoCloseable {
     static final long PROBE_INTERVAL_MILLIS = 500;
     /** How long {@link #close()} waits for the backup and probe threads to end once the store is closed. */
     static final long THREADS_END_MILLIS = 2000;
-    /**
-     * A stored copy is refreshed when it would outlive the session's timeout by less than this: the timeout watch
-     * needs the copy for a while after the timeout to see it timed out ({@link #slackSeconds}), and memcached's clock
-     * may be a second behind. One second less than the shortest slack, so a copy just written needs no touch.
-     */
-    static final long EXPIRY_MARGIN_MILLIS = 2000;
     /** Prefix of the key of a session's lock (non-sticky mode). */
     static final String LOCK_PREFIX = "lock:";
     /** Prefix of the key of a session's secondary copy (non-sticky mode). */
@@ -295,16 +289,6 @@ public final class SessionEngine implements AutoCloseable {
     /** The application gave a session a new id: the ids it had are never loaded here again. */
     public void idsAbandoned(Collection<String> abandoned, int maxInactiveSeconds) {
         ends.endAll(abandoned, maxInactiveSeconds);
-    }
-
-    /**
-     * Seconds memcached keeps a copy beyond the session's own timeout (clock skew, memcached's 1 s resolution). At
-     * least 3: a copy is seen timed out ({@link ExpiryWatch#timedOut}) while its TTL is below the slack, and memcached's
-     * clock now and then moves two seconds at once (its timer is re-armed a second after it fired, so it drifts); a
-     * slack of 2 would leave one TTL to see it by, and that second can be skipped.
-     */
-    static int slackSeconds(int maxInactiveSeconds) {
-        return Math.max(3, Math.min(60, maxInactiveSeconds / 10));
     }
 
     /** Forgets what memcached has dropped anyway: ended ids, idle attributes, refresh times (periodically). */

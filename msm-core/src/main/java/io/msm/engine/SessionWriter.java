@@ -81,7 +81,7 @@ final class SessionWriter {
     /** Whether the stored copy of {@code s} expires before the session could (a touch refreshes it). */
     static boolean needsTouch(ManagedSession s, SessionState st, long now) {
         int mi = s.maxInactiveInterval();
-        return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + SessionEngine.EXPIRY_MARGIN_MILLIS;
+        return st.stored && mi > 0 && st.storeExpiresAt < now + mi * 1000L + Slack.TOUCH_MARGIN_MILLIS;
     }
 
     /**

@@ -72,7 +72,7 @@ class LateSecondaryCopyIT {
             TestSession s = storedWithoutItsCopy(tc1);
 
             CountDownLatch held = toN2.hold("set " + BAK + " ");
-            ahead.addAndGet(TimeUnit.SECONDS.toMillis(SessionEngine.slackSeconds(s.maxInactive))); // refresh due
+            ahead.addAndGet(TimeUnit.SECONDS.toMillis(Slack.seconds(s.maxInactive))); // refresh due
             s.thisAccessed = System.currentTimeMillis() + ahead.get();
             tc1.requestStarted(s); // read only
             tc1.requestEnded(s);

@@ -84,7 +84,7 @@ class LateSecondaryCopyTest {
 
         store.asyncHeld = new CountDownLatch(1);
         store.asyncGate = new CountDownLatch(1);
-        clock.addAndGet(TimeUnit.SECONDS.toMillis(SessionEngine.slackSeconds(s.maxInactive))); // the refresh is due
+        clock.addAndGet(TimeUnit.SECONDS.toMillis(Slack.seconds(s.maxInactive))); // the refresh is due
         s.thisAccessed = clock.get();
         engine.requestStarted(s); // read only
         engine.requestEnded(s);

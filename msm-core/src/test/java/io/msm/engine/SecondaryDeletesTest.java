@@ -388,7 +388,7 @@ class SecondaryDeletesTest {
     void aCopyLivesItsTimeoutPlusSlackOrNeverExpires() {
         SessionEnds ends = new SessionEnds(base, null, new WaitingDeletes(base));
         long now = clock.get();
-        assertEquals(now + (60 + SessionEngine.slackSeconds(60)) * 1000L, ends.copiesLiveUntil(60, now));
+        assertEquals(now + (60 + Slack.seconds(60)) * 1000L, ends.copiesLiveUntil(60, now));
         assertEquals(WaitingDeletes.NEVER, ends.copiesLiveUntil(0, now));
         assertEquals(WaitingDeletes.NEVER, ends.copiesLiveUntil(-1, now));
     }
