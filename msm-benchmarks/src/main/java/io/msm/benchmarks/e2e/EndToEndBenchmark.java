@@ -38,12 +38,13 @@ import org.apache.catalina.startup.Tomcat;
  *
  * <p>Run: {@code mvn -q -pl msm-benchmarks -am package -DskipTests && java -cp msm-benchmarks/target/benchmarks.jar
  * io.msm.benchmarks.e2e.EndToEndBenchmark [--clients 4] [--warmup 15] [--measure 10] [--rows a,b] [--workloads x,y]
- * [--rounds N | --slices N [--slice 2]] [--baseline earlier/benchmarks.jar]}
+ * [--rounds N | --slices N [--slice 2] [--forks 1] [--paired false]] [--baseline earlier/benchmarks.jar]}
  */
 public final class EndToEndBenchmark {
     /** A row with this key runs its Tomcat in a JVM of its own; the value is the Manager class. */
     static final String OWN_JVM = "ownJvm";
     static final String OWN_JVM_BASE = "StandardManager (own JVM)";
+    static final String CONTROL = "StandardManager again (own JVM)";
     private static final String MSM_MANAGER = "io.msm.tomcat.MemcachedSessionManager";
     /** A row with this key runs on an earlier build's benchmark jar (the value), see {@code --baseline}. */
     static final String BASELINE_JAR = "baselineJar";
@@ -73,6 +74,8 @@ public final class EndToEndBenchmark {
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         // In JVMs of their own, as the anchor must be: the ratios of these rows are to "StandardManager (own JVM)".
         ROWS.put(OWN_JVM_BASE, Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager"));
+        // the anchor once more, in a JVM of its own: what two identical rows differ by in the same run (no target)
+        ROWS.put(CONTROL, Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager"));
         ROWS.put("msm sticky java (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true"));
         ROWS.put("msm sticky kryo (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
@@ -133,6 +136,14 @@ public final class EndToEndBenchmark {
             throw new IllegalArgumentException("--slices must be 0 to 60 and --slice 1 to 60 seconds, were " + slices
                     + " and " + sliceSeconds);
         }
+        int forks = Integer.parseInt(opts.getOrDefault("forks", "1"));
+        if (forks < 1 || (slices > 0 && forks > slices)) {
+            throw new IllegalArgumentException("--forks must be 1 to --slices (" + slices + "), was " + forks);
+        }
+        boolean paired = Boolean.parseBoolean(opts.getOrDefault("paired", "false"));
+        if (paired && slices == 0) {
+            throw new IllegalArgumentException("--paired true needs --slices");
+        }
         if (opts.containsKey("baseline")) {
             addBaselineRows(Path.of(opts.get("baseline")));
         }
@@ -152,10 +163,12 @@ public final class EndToEndBenchmark {
         System.out.printf(Locale.ROOT, "End-to-end benchmark: Java %s, %d CPUs, %d keep-alive clients, %d s warm-up + %d s"
                 + " measured per cell, %s, memcached %s%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), clients, warmup, measure, slices > 0
-                        ? "interleaved: " + slices + " slices of 1 s + " + sliceSeconds + " s measured" : rounds
+                        ? "interleaved: " + slices + " slices of 1 s + " + sliceSeconds + " s measured, "
+                                + forks + " JVM(s) per row and workload" : rounds
                                 + " round(s)",
                 memcached.version());
         Map<String, Map<String, List<Result>>> results = new LinkedHashMap<>();
+        Map<String, Map<String, Map<String, List<Result>>>> pairs = new LinkedHashMap<>(); // --paired: by row
         try {
             for (int round = 1; slices == 0 && round <= rounds; round++) {
                 for (String row : rows) {
@@ -185,14 +198,22 @@ public final class EndToEndBenchmark {
                     }
                 }
             }
-            for (int w = 0; slices > 0 && w < workloads.size(); w++) {
+            for (int w = 0; slices > 0 && !paired && w < workloads.size(); w++) {
                 results.put(workloads.get(w), interleaved(rows, workloads.get(w), clients, warmup, slices,
-                        sliceSeconds, memcached));
+                        sliceSeconds, forks, memcached));
+            }
+            for (int w = 0; paired && w < workloads.size(); w++) {
+                pairs.put(workloads.get(w), PairedRun.run(rows, workloads.get(w), clients, warmup, slices,
+                        sliceSeconds, forks, memcached));
             }
         } finally {
             memcached.close();
         }
         System.out.println();
+        if (paired) {
+            System.out.print(TargetTable.pairedTable(pairs));
+            return;
+        }
         System.out.println(table(results));
         System.out.print(TwinComparison.table(results));
         System.out.print(TwinComparison.tlsTable(results));
@@ -224,10 +245,25 @@ public final class EndToEndBenchmark {
      * N times, starting each pass with another row. A slow spell of this shared machine then hits every row alike,
      * where consecutive cells of several seconds each can land on different spells; the table's ratios are the
      * median of the per-slice ratios to {@code StandardManager (own JVM)}.
+     *
+     * <p>With {@code --forks F} the slices are split into F runs of about N/F slices, and every row gets a fresh JVM
+     * (warmed up again) for each: what one JVM's compiler made of the code, which lasts for that JVM's life and moves
+     * a row's every slice alike, is then F draws instead of one.
      */
     private static Map<String, List<Result>> interleaved(List<String> rows, String workload, int clients, int warmup,
-            int slices, int sliceSeconds, BenchmarkServers memcached) throws Exception {
+            int slices, int sliceSeconds, int forks, BenchmarkServers memcached) throws Exception {
         Map<String, List<Result>> byRow = new LinkedHashMap<>(); // in the order of rows: the first pass starts at 0
+        int slice = 0;
+        for (int f = 0; f < forks; f++) {
+            int end = (int) ((long) slices * (f + 1) / forks);
+            slice = oneFork(rows, workload, clients, warmup, slice, end, sliceSeconds, memcached, byRow);
+        }
+        return byRow;
+    }
+
+    /** Slices {@code from} to {@code to} (exclusive) on a fresh JVM per row; returns {@code to}. */
+    private static int oneFork(List<String> rows, String workload, int clients, int warmup, int from, int to,
+            int sliceSeconds, BenchmarkServers memcached, Map<String, List<Result>> byRow) throws Exception {
         Map<String, ForkedJvm> jvms = new LinkedHashMap<>();
         String path = WORKLOADS.get(workload);
         try {
@@ -237,7 +273,7 @@ public final class EndToEndBenchmark {
             for (Map.Entry<String, ForkedJvm> j : jvms.entrySet()) {
                 run(j.getValue().port, path, clients, warmup, 1, memcached.servers(j.getKey()), null, j.getValue());
             }
-            for (int slice = 0; slice < slices; slice++) {
+            for (int slice = from; slice < to; slice++) {
                 for (int i = 0; i < rows.size(); i++) {
                     String row = rows.get((slice + i) % rows.size());
                     ForkedJvm jvm = jvms.get(row);
@@ -252,7 +288,19 @@ public final class EndToEndBenchmark {
             }
             memcached.flushAll();
         }
-        return byRow;
+        return to;
+    }
+
+    /** {@link #fork(String, BenchmarkServers)}, for a lambda. */
+    static ForkedJvm forkOrFail(String row, BenchmarkServers memcached) {
+        try {
+            return fork(row, memcached);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting " + row, e);
+        }
     }
 
     /** Starts a row's Tomcat in a JVM of its own, on the row's memcached pair. */

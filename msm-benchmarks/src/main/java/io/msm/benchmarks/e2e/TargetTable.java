@@ -14,7 +14,8 @@ import java.util.Map;
  * 1.00 is "costs the same" and below 1 "costs more" in both), the target, whether both medians reach it, and both
  * rows' median p99 latency and bytes allocated per request. When the run has the floor with Java's size, each
  * non-sticky Java row is also set against it, for reference (no target): the floor that sends what Java serialization
- * stores.
+ * stores. The control row (the anchor once more, in a JVM of its own) is set against the anchor the same way, as
+ * the scatter of the run.
  */
 final class TargetTable {
     private static final Map<String, Double> TARGETS = new LinkedHashMap<>();
@@ -33,20 +34,49 @@ final class TargetTable {
     private TargetTable() {
     }
 
+    /**
+     * The row a row is judged against: the floor for a non-sticky msm row, StandardManager for a sticky one and for
+     * the control; {@code null} for the anchors themselves and rows without a target.
+     */
+    static String anchorOf(String row) {
+        if (row.equals(EndToEndBenchmark.CONTROL)) {
+            return EndToEndBenchmark.OWN_JVM_BASE;
+        }
+        if (!row.startsWith("msm ") || !row.endsWith("(own JVM)")) {
+            return null;
+        }
+        return row.contains("non-sticky") ? EndToEndBenchmark.FLOOR + " (own JVM)" : EndToEndBenchmark.OWN_JVM_BASE;
+    }
+
     static String table(Map<String, Map<String, List<EndToEndBenchmark.Result>>> results) {
         StringBuilder t = new StringBuilder();
         results.forEach((workload, rows) -> rows.forEach((row, measured) -> {
+            if (row.equals(EndToEndBenchmark.CONTROL)) {
+                // no target: two JVMs of the same code, what this run's ratios move by without any code change
+                line(t, workload, row, measured, anchorOf(row), rows, null);
+                return;
+            }
             Double target = TARGETS.get(workload + "|" + row);
             if (target == null) {
                 return;
             }
-            line(t, workload, row, measured, row.contains("non-sticky") ? EndToEndBenchmark.FLOOR + " (own JVM)"
-                    : EndToEndBenchmark.OWN_JVM_BASE, rows, target);
+            line(t, workload, row, measured, anchorOf(row), rows, target);
             if (row.contains("non-sticky java")) {
                 // for reference, no target: the floor sending values of the size Java serialization gives the session
                 line(t, workload, row, measured, EndToEndBenchmark.FLOOR_JAVA_SIZE, rows, null);
             }
         }));
+        return t.toString();
+    }
+
+    /**
+     * The table of a paired run ({@link PairedRun}): workload -> row -> the row's and its anchor's results, measured
+     * at the same time. Rows without a target are set against their anchor as references.
+     */
+    static String pairedTable(Map<String, Map<String, Map<String, List<EndToEndBenchmark.Result>>>> pairs) {
+        StringBuilder t = new StringBuilder();
+        pairs.forEach((workload, byRow) -> byRow.forEach((row, pair) -> line(t, workload, row, pair.get(row),
+                anchorOf(row), pair, TARGETS.get(workload + "|" + row))));
         return t.toString();
     }
 
