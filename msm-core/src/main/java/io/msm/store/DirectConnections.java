@@ -58,6 +58,10 @@ final class DirectConnections implements AutoCloseable {
     /** The same, for the {@link NodeWatch} to ask which process answers now ({@link #takeClosedByPeer}). */
     private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
     private volatile boolean closed;
+    /** The connection {@link #watchIdle} reads on, {@code null} while none. */
+    private volatile TextConnection watched;
+    /** {@link #endWatch} was called: no connection is watched any more. */
+    private volatile boolean watchEnded;
 
     /**
      * A pool to the node at {@code host}, resolved now and by {@link #resolve} again.
@@ -316,7 +320,12 @@ final class DirectConnections implements AutoCloseable {
             return null;
         }
         idleCount.decrementAndGet();
+        watched = c;
         try {
+            if (watchEnded) { // endWatch() came before the connection was known to it
+                c.close();
+                return null;
+            }
             c.deadline(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis));
             int b = c.socket.getInputStream().read();
             c.close(); // closed by memcached, or bytes nobody asked for: out of step either way
@@ -335,8 +344,29 @@ final class DirectConnections implements AutoCloseable {
             return true;
         } catch (IOException e) {
             c.close();
+            if (closed || watchEnded) { // closed here, not by memcached
+                return null;
+            }
             closedByPeer();
             return false;
+        } finally {
+            watched = null;
+        }
+    }
+
+    /**
+     * Ends a {@link #watchIdle} under way at once, and any later one (the watch is closing): the watched connection is
+     * closed, so its read does not wait out its time.
+     */
+    void endWatch() {
+        watchEnded = true;
+        TextConnection c = watched;
+        if (c != null) {
+            try {
+                c.transport.close(); // the TCP socket (under TLS too): a read blocked on it ends
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
     }
 

@@ -57,4 +57,19 @@ class NodeWatchIT {
             assertEquals(List.of("n1 up"), events, "and the watch reconnected without reporting an outage");
         }
     }
+
+    @Test
+    void closingTheStoreEndsAWatchedReadAtOnce() throws Exception {
+        // the watch reads on an idle connection for NodeWatch.READ_MILLIS at a time, nearly all the time: a close
+        // that waited for that read would take up to that long
+        assertTrue(NodeWatch.READ_MILLIS >= 200, "the bound below tells a waited-out read from an ended one");
+        for (int i = 0; i < 5; i++) {
+            SessionStore w = watch(new CopyOnWriteArrayList<>());
+            awaitMillis(2000, () -> w.isConnected("n1") && MEMCACHED.server(0).stat("curr_connections") >= 3);
+            long start = System.nanoTime();
+            w.close();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 150, "close took " + millis + " ms");
+        }
+    }
 }
