@@ -58,10 +58,15 @@ final class DirectConnections implements AutoCloseable {
     /** The same, for the {@link NodeWatch} to ask which process answers now ({@link #takeClosedByPeer}). */
     private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
     private volatile boolean closed;
-    /** The connection {@link #watchIdle} reads on, {@code null} while none. */
-    private volatile TextConnection watched;
-    /** {@link #endWatch} was called: no connection is watched any more. */
-    private volatile boolean watchEnded;
+    private final Object watchLock = new Object();
+    /** The connection {@link #watchIdle} reads on, {@code null} while none (guarded by {@link #watchLock}). */
+    private TextConnection watched;
+    /** The watched connection was closed here ({@link #cutWatch}), not by memcached (guarded by the lock). */
+    private boolean watchCut;
+    /** {@link #endWatch} was called: no connection is watched any more (guarded by the lock). */
+    private boolean watchEnded;
+    /** The thread that runs {@link #watchIdle}, set by its first call. */
+    private volatile Thread watchThread;
 
     /**
      * A pool to the node at {@code host}, resolved now and by {@link #resolve} again.
@@ -268,7 +273,10 @@ final class DirectConnections implements AutoCloseable {
 
     private void closedByPeer() {
         peerClosed.set(true);
-        watchClosedByPeer.set(true);
+        if (!watchClosedByPeer.getAndSet(true) && Thread.currentThread() != watchThread) {
+            // a call saw it: the watch asks which process answers now, without waiting out its read
+            cutWatch();
+        }
     }
 
     /** Whether memcached closed a connection of this pool since the last time this was asked. */
@@ -315,17 +323,21 @@ final class DirectConnections implements AutoCloseable {
      *     {@code null} if there was no idle connection to watch
      */
     Boolean watchIdle(long millis) {
+        watchThread = Thread.currentThread();
         TextConnection c = idle.pollLast();
         if (c == null) {
             return null;
         }
         idleCount.decrementAndGet();
-        watched = c;
-        try {
-            if (watchEnded) { // endWatch() came before the connection was known to it
+        synchronized (watchLock) {
+            if (watchEnded) {
                 c.close();
                 return null;
             }
+            watched = c;
+            watchCut = false;
+        }
+        try {
             c.deadline(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis));
             int b = c.socket.getInputStream().read();
             c.close(); // closed by memcached, or bytes nobody asked for: out of step either way
@@ -335,22 +347,34 @@ final class DirectConnections implements AutoCloseable {
             }
             return true;
         } catch (SocketTimeoutException quiet) {
-            if (closed || idleCount.incrementAndGet() > MAX_IDLE) {
-                idleCount.decrementAndGet();
-                c.close();
-            } else {
+            boolean keep = unwatch() && !closed; // else cut meanwhile: closed, or about to be
+            if (keep && idleCount.incrementAndGet() <= MAX_IDLE) {
                 idle.addLast(c); // still the least recently used
+            } else {
+                if (keep) {
+                    idleCount.decrementAndGet();
+                }
+                c.close();
             }
             return true;
         } catch (IOException e) {
+            boolean cut = !unwatch();
             c.close();
-            if (closed || watchEnded) { // closed here, not by memcached
+            if (closed || cut) { // closed here (the watch ends, or a call has news for it), not by memcached
                 return null;
             }
             closedByPeer();
             return false;
         } finally {
+            unwatch();
+        }
+    }
+
+    /** The watched read is over; {@code true} if its connection was not cut meanwhile ({@link #cutWatch}). */
+    private boolean unwatch() {
+        synchronized (watchLock) {
             watched = null;
+            return !watchCut;
         }
     }
 
@@ -359,13 +383,22 @@ final class DirectConnections implements AutoCloseable {
      * closed, so its read does not wait out its time.
      */
     void endWatch() {
-        watchEnded = true;
-        TextConnection c = watched;
-        if (c != null) {
-            try {
-                c.transport.close(); // the TCP socket (under TLS too): a read blocked on it ends
-            } catch (IOException e) {
-                // closing anyway
+        synchronized (watchLock) {
+            watchEnded = true;
+        }
+        cutWatch();
+    }
+
+    /** Closes the connection {@link #watchIdle} reads on, if any: its read ends now ({@code null}). */
+    private void cutWatch() {
+        synchronized (watchLock) {
+            if (watched != null && !watchCut) {
+                watchCut = true;
+                try {
+                    watched.transport.close(); // the TCP socket (under TLS too): a read blocked on it ends
+                } catch (IOException e) {
+                    // closing anyway
+                }
             }
         }
     }

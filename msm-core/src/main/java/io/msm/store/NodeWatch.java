@@ -41,13 +41,15 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class NodeWatch implements AutoCloseable {
     /**
-     * How long an idle connection is watched at a time. A read ends as soon as memcached closes the connection, so
-     * this bounds only how soon the watch sees what a call told it (a connection memcached closed, too few open) and
-     * how often it wakes: each node's watch wakes 4 times a second on an idle Tomcat. At 20 ms it woke 50 times a
-     * second, each wake a timed-out read (an exception), and the watch threads of an idle sticky Tomcat with two nodes
-     * took 11 ms of CPU a second.
+     * How long an idle connection is watched at a time. A read ends as soon as memcached closes the connection, and
+     * a call that sees memcached close one ends it too ({@link DirectConnections#watchIdle}), so this sets only how
+     * often an idle Tomcat's watch wakes: 4 times a second per node. At 20 ms it woke 50 times a second, each wake a
+     * timed-out read (an exception), and the watch threads of an idle sticky Tomcat with two nodes took 11 ms of CPU a
+     * second.
      */
     static final long READ_MILLIS = 250;
+    /** The pause of a pass that read nothing (calls hold the connections, one was just opened, the node is down). */
+    static final long PAUSE_MILLIS = 20;
     /** Delay between connection attempts to a node that is down. */
     static final long RETRY_MILLIS = 250;
     /** Connections each node's pool keeps open (one watched, one for a call meanwhile). */
@@ -174,15 +176,15 @@ final class NodeWatch implements AutoCloseable {
         public void run() {
             while (!closed && !removed) {
                 if (isUp(id)) {
-                    if (!watch()) { // no read waited: pause as long as one would have
-                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(READ_MILLIS));
+                    if (!watch()) { // no read waited: pause a little
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(PAUSE_MILLIS));
                     }
                 } else {
                     long wait = retryAt - System.nanoTime();
                     if (wait <= 0) {
                         reconnect();
                     } else {
-                        LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(READ_MILLIS)));
+                        LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(PAUSE_MILLIS)));
                     }
                 }
             }

@@ -1,11 +1,18 @@
 package io.msm.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.EOFException;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,6 +62,60 @@ class DirectConnectionsTest {
             new WatchConnects(pool).openIdle(1000, false);
             assertThrows(IllegalStateException.class, () -> pool.call(1000, DirectConnectionsTest::refuse));
             assertEquals(0, pool.openConnections());
+        }
+    }
+
+    /**
+     * A call that finds a pooled connection closed by memcached ends the watch's read on another connection at once
+     * (it returns {@code null}: no verdict), so the watch asks which process answers now instead of after its read.
+     * The peer closes each connection once a command arrives on it: the watched one, asked nothing, stays open.
+     */
+    @Test
+    void aCallThatFindsAConnectionClosedByMemcachedEndsAWatchedReadAtOnce() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                WriteDeadline deadline = new WriteDeadline("test-write-deadline");
+                DirectConnections pool = pool(peer, deadline)) {
+            Thread acceptor = new Thread(() -> closeOnFirstByte(peer), "test-peer");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            new WatchConnects(pool).openIdle(1000, false);
+            new WatchConnects(pool).openIdle(1000, false);
+            CompletableFuture<Boolean> watch = new CompletableFuture<>();
+            Thread watcher = new Thread(() -> watch.complete(pool.watchIdle(60_000)), "test-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+            WatchedStore.awaitMillis(2000, "the watch took a connection", () -> pool.idleConnections() == 1);
+            assertThrows(EOFException.class, () -> pool.call(1000, DirectConnectionsTest::ask));
+            assertNull(watch.get(5, TimeUnit.SECONDS), "cut, not closed by memcached: no verdict");
+            assertEquals(true, pool.takeClosedByPeer(), "what the watch acts on next");
+        }
+    }
+
+    private static Void ask(TextConnection c) throws IOException {
+        c.out.write("version\r\n".getBytes(StandardCharsets.US_ASCII));
+        c.out.flush();
+        if (c.in.read() < 0) {
+            throw new EOFException("closed by the peer");
+        }
+        return null;
+    }
+
+    private static void closeOnFirstByte(ServerSocket peer) {
+        while (!peer.isClosed()) {
+            try {
+                Socket s = peer.accept();
+                Thread t = new Thread(() -> {
+                    try (Socket in = s) {
+                        in.getInputStream().read();
+                    } catch (IOException e) {
+                        // closed either way
+                    }
+                }, "test-peer-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
         }
     }
 }
