@@ -409,6 +409,8 @@ public final class EndToEndBenchmark {
         long[] errors = new long[clients];
         long[] cpu = new long[clients];
         CountDownLatch done = new CountDownLatch(clients);
+        long giveUpAt = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(warmupSeconds
+                + measureSeconds + 60L);
         for (int c = 0; c < clients; c++) {
             int id = c;
             samples[c] = new int[MAX_SAMPLES_PER_CLIENT];
@@ -420,7 +422,7 @@ public final class EndToEndBenchmark {
                         synchronized (lock) {
                             p = phase[0];
                         }
-                        if (p == STOP) {
+                        if (p == STOP || System.nanoTime() - giveUpAt > 0) { // the latter: run() failed
                             break;
                         }
                         if (p == MEASURE && cpuAtStart < 0) {

@@ -17,8 +17,10 @@ import java.util.concurrent.Future;
  * starting with another row. On this shared 2-core machine the speed of a slice moves by about a tenth from one slice
  * to the next; two rows measured in the same seconds see the same slice, so their per-slice ratio keeps little of it.
  * The two Tomcats share the machine's cores, each getting about half: the ratio is one of costs (requests/s and server
- * CPU per request), not of either row's requests/s alone. Both rows' Tomcats call the same memcached pair, so the
- * calls-per-request column counts both.
+ * CPU per request), not of either row's requests/s alone: the scheduler gives a Tomcat that asks for more CPU
+ * more of it, so server CPU per request is the figure that tells the rows' costs apart. Both rows' Tomcats call the
+ * same memcached pair, so the per-slice lines' memcached calls and memcached CPU count both. Each side reads its
+ * Tomcat's CPU counters before its window starts, so the two windows may start a few milliseconds apart.
  */
 final class PairedRun {
     private PairedRun() {
@@ -83,8 +85,13 @@ final class PairedRun {
                             path, clients, 1, sliceSeconds, memcached.servers(anchor), null, jvms.get(anchor)));
                     Future<EndToEndBenchmark.Result> r = two.submit(() -> EndToEndBenchmark.run(jvms.get(row).port,
                             path, clients, 1, sliceSeconds, memcached.servers(row), null, jvms.get(row)));
-                    byRow.get(row).get(anchor).add(a.get());
-                    byRow.get(row).get(row).add(r.get());
+                    try {
+                        byRow.get(row).get(anchor).add(a.get());
+                        byRow.get(row).get(row).add(r.get());
+                    } finally {
+                        a.cancel(true); // done, or the other failed: its load ends now
+                        r.cancel(true);
+                    }
                     System.out.printf(Locale.ROOT, "  %-14s %-34s slice %d, with %s: %.2f%n    %s%n    %s%n", workload,
                             row, slice + 1, anchor, r.get().perSecond / a.get().perSecond, a.get(), r.get());
                 }

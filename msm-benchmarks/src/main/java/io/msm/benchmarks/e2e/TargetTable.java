@@ -36,9 +36,12 @@ final class TargetTable {
 
     /**
      * The row a row is judged against: the floor for a non-sticky msm row, StandardManager for a sticky one and for
-     * the control; {@code null} for the anchors themselves and rows without a target.
+     * the control, its row's for an {@code @baseline} twin; {@code null} for the anchors themselves and other rows.
      */
     static String anchorOf(String row) {
+        if (row.endsWith(EndToEndBenchmark.BASELINE_SUFFIX)) { // an earlier build's twin: its row's anchor
+            return anchorOf(row.substring(0, row.length() - EndToEndBenchmark.BASELINE_SUFFIX.length()));
+        }
         if (row.equals(EndToEndBenchmark.CONTROL)) {
             return EndToEndBenchmark.OWN_JVM_BASE;
         }
@@ -93,6 +96,10 @@ final class TargetTable {
             throughput.add(measured.get(i).perSecond / anchor.get(i).perSecond);
             cpu.add(anchor.get(i).cpuMicrosPerRequest / measured.get(i).cpuMicrosPerRequest);
         }
+        long errors = 0; // failed requests count as served in req/s: no verdict on such a run
+        for (int i = 0; i < measured.size() && i < anchor.size(); i++) {
+            errors += measured.get(i).errors + anchor.get(i).errors;
+        }
         double tput = EndToEndBenchmark.median(throughput);
         double cpuRatio = EndToEndBenchmark.median(cpu);
         if (t.length() == 0) {
@@ -107,7 +114,8 @@ final class TargetTable {
                 target == null ? "-" : String.format(Locale.ROOT, "%.2f", target), tput,
                 TwinComparison.quantile(throughput, 0.25), TwinComparison.quantile(throughput, 0.75), cpuRatio,
                 TwinComparison.quantile(cpu, 0.25), TwinComparison.quantile(cpu, 0.75),
-                target == null ? "reference" : tput >= target && cpuRatio >= target ? "met" : "missed",
+                errors > 0 ? errors + " errors" : target == null ? "reference"
+                        : tput >= target && cpuRatio >= target ? "met" : "missed",
                 TwinComparison.median(anchor, r -> r.p99Micros), TwinComparison.median(measured, r -> r.p99Micros),
                 TwinComparison.median(anchor, r -> r.requestThreadBytesPerRequest),
                 TwinComparison.median(measured, r -> r.requestThreadBytesPerRequest),

@@ -59,6 +59,40 @@ class TargetTableTest {
     }
 
     @Test
+    void eachRowHasTheAnchorItIsJudgedAgainstAndTheAnchorsHaveNone() {
+        assertEquals(EndToEndBenchmark.OWN_JVM_BASE, TargetTable.anchorOf(EndToEndBenchmark.CONTROL));
+        assertEquals(EndToEndBenchmark.OWN_JVM_BASE, TargetTable.anchorOf("msm sticky kryo (own JVM)"));
+        assertEquals(EndToEndBenchmark.FLOOR + " (own JVM)", TargetTable.anchorOf("msm non-sticky java (own JVM)"));
+        assertEquals(EndToEndBenchmark.FLOOR + " (own JVM)",
+                TargetTable.anchorOf("msm non-sticky java (own JVM)" + EndToEndBenchmark.BASELINE_SUFFIX));
+        assertNull(TargetTable.anchorOf(EndToEndBenchmark.OWN_JVM_BASE));
+        assertNull(TargetTable.anchorOf(EndToEndBenchmark.FLOOR + " (own JVM)"));
+        assertNull(TargetTable.anchorOf(EndToEndBenchmark.FLOOR_JAVA_SIZE));
+        assertNull(TargetTable.anchorOf("msm sticky kryo")); // in the benchmark's JVM: never paired
+    }
+
+    @Test
+    void aPairedRunIsJudgedPairByPairAndFailedRequestsLeaveNoVerdict() {
+        Map<String, List<EndToEndBenchmark.Result>> sticky = new LinkedHashMap<>();
+        sticky.put(EndToEndBenchmark.OWN_JVM_BASE, List.of(result(100, 50, 700, 1000)));
+        sticky.put("msm sticky kryo (own JVM)", List.of(result(100, 51, 700, 1000))); // CPU 0.98
+        Map<String, List<EndToEndBenchmark.Result>> control = new LinkedHashMap<>();
+        control.put(EndToEndBenchmark.OWN_JVM_BASE, List.of(result(90, 50, 700, 1000))); // another slice's anchor
+        EndToEndBenchmark.Result failing = result(120, 50, 700, 1000);
+        failing.errors = 3; // refused connections of a dead JVM, counted in req/s
+        control.put(EndToEndBenchmark.CONTROL, List.of(failing));
+        Map<String, Map<String, List<EndToEndBenchmark.Result>>> byRow = new LinkedHashMap<>();
+        byRow.put("msm sticky kryo (own JVM)", sticky);
+        byRow.put(EndToEndBenchmark.CONTROL, control);
+        String[] lines = TargetTable.pairedTable(Map.of("read 2KB", byRow)).strip().split("\n");
+        assertEquals(4, lines.length, String.join("\n", lines));
+        assertEquals(true, lines[2].contains("| msm sticky kryo (own JVM) | StandardManager (own JVM) | 0.99"
+                + " | 1.00 (1.00-1.00) | 0.98 (0.98-0.98) | missed |"), lines[2]);
+        assertEquals(true, lines[3].contains("| StandardManager again (own JVM) | StandardManager (own JVM) | -"
+                + " | 1.33 (1.33-1.33) | 1.00 (1.00-1.00) | 3 errors |"), lines[3]);
+    }
+
+    @Test
     void aServerThreadsReadingSurvivesItsTextAndAnEarlierBuildsAnswerIsNone() {
         ServerThreads parsed = ServerThreads.parse("server-threads\n1 2\n3 4\n5 6\n7 8");
         ServerThreads before = ServerThreads.parse("server-threads\n0 0\n1 1\n0 0\n0 0");
