@@ -330,11 +330,16 @@ final class DirectConnections implements AutoCloseable {
         }
         idleCount.decrementAndGet();
         synchronized (watchLock) {
-            if (watchEnded) {
+            if (watchEnded || closed) {
                 c.close();
                 return null;
             }
-            watched = c;
+            if (watchClosedByPeer.get()) { // a call's news came before the read: the watch acts on it first
+                idleCount.incrementAndGet();
+                idle.addLast(c);
+                return null;
+            }
+            watched = c; // from here, a call's news cuts the read (closedByPeer sets the flag, then cuts)
             watchCut = false;
         }
         try {
@@ -389,7 +394,10 @@ final class DirectConnections implements AutoCloseable {
         cutWatch();
     }
 
-    /** Closes the connection {@link #watchIdle} reads on, if any: its read ends now ({@code null}). */
+    /**
+     * Closes the connection {@link #watchIdle} reads on, if any: its read ends now ({@code null}; {@code true} if it
+     * timed out at that moment: the caller's next pass sees the news either way).
+     */
     private void cutWatch() {
         synchronized (watchLock) {
             if (watched != null && !watchCut) {

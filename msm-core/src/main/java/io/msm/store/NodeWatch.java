@@ -120,6 +120,7 @@ final class NodeWatch implements AutoCloseable {
             up.remove(nodeId);
             LockSupport.unpark(n.thread);
             n.connects.abort();
+            n.pool.endWatch();
         }
     }
 

@@ -91,6 +91,26 @@ class DirectConnectionsTest {
         }
     }
 
+    /** The same news before the watch starts its read (the call came between two passes): no read at all. */
+    @Test
+    void aWatchThatStartsAfterACallFoundAConnectionClosedByMemcachedDoesNotRead() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                WriteDeadline deadline = new WriteDeadline("test-write-deadline");
+                DirectConnections pool = pool(peer, deadline)) {
+            Thread acceptor = new Thread(() -> closeOnFirstByte(peer), "test-peer");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            new WatchConnects(pool).openIdle(1000, false);
+            new WatchConnects(pool).openIdle(1000, false);
+            assertThrows(EOFException.class, () -> pool.call(1000, DirectConnectionsTest::ask));
+            long start = System.nanoTime();
+            assertNull(pool.watchIdle(60_000), "the news first");
+            assertEquals(true, (System.nanoTime() - start) < TimeUnit.SECONDS.toNanos(5), "without a read");
+            assertEquals(1, pool.idleConnections(), "the connection it took is back");
+            assertEquals(true, pool.takeClosedByPeer());
+        }
+    }
+
     private static Void ask(TextConnection c) throws IOException {
         c.out.write("version\r\n".getBytes(StandardCharsets.US_ASCII));
         c.out.flush();

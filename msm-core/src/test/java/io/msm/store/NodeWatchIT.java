@@ -73,7 +73,7 @@ class NodeWatchIT {
                 w.close();
             }
             long millis = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(millis < 150, "close took " + millis + " ms");
+            assertTrue(millis < 200, "close took " + millis + " ms"); // without the cut: the read's 250 ms
         }
     }
 }
