@@ -58,15 +58,8 @@ final class DirectConnections implements AutoCloseable {
     /** The same, for the {@link NodeWatch} to ask which process answers now ({@link #takeClosedByPeer}). */
     private final AtomicBoolean watchClosedByPeer = new AtomicBoolean();
     private volatile boolean closed;
-    private final Object watchLock = new Object();
-    /** The connection {@link #watchIdle} reads on, {@code null} while none (guarded by {@link #watchLock}). */
-    private TextConnection watched;
-    /** The watched connection was closed here ({@link #cutWatch}), not by memcached (guarded by the lock). */
-    private boolean watchCut;
-    /** {@link #endWatch} was called: no connection is watched any more (guarded by the lock). */
-    private boolean watchEnded;
-    /** The thread that runs {@link #watchIdle}, set by its first call. */
-    private volatile Thread watchThread;
+    /** The {@link NodeWatch}'s read on an idle connection ({@link #watchIdle}). */
+    private final WatchedRead watch = new WatchedRead();
 
     /**
      * A pool to the node at {@code host}, resolved now and by {@link #resolve} again.
@@ -273,9 +266,8 @@ final class DirectConnections implements AutoCloseable {
 
     private void closedByPeer() {
         peerClosed.set(true);
-        if (!watchClosedByPeer.getAndSet(true) && Thread.currentThread() != watchThread) {
-            // a call saw it: the watch asks which process answers now, without waiting out its read
-            cutWatch();
+        if (!watchClosedByPeer.getAndSet(true)) {
+            watch.cut(); // the watch asks which process answers now, without waiting out its read
         }
     }
 
@@ -315,100 +307,52 @@ final class DirectConnections implements AutoCloseable {
     }
 
     /**
-     * Watches the least recently used idle connection for {@code millis}: memcached never sends unsolicited bytes, so
-     * a read that ends before the time is up means memcached closed the connection (killed, stopped, or it closed an
-     * idle connection). Meanwhile no call can take that connection.
+     * Watches the least recently used idle connection for {@code millis} ({@link WatchedRead#read}). Meanwhile no call
+     * can take that connection.
      *
-     * @return {@code true} if it stayed open (it goes back to the pool), {@code false} if memcached closed it,
-     *     {@code null} if there was no idle connection to watch
+     * @return {@code true} if the node answers (the connection goes back to the pool if it stayed open), {@code false}
+     *     if memcached closed it, {@code null} if there was no idle connection to watch or the read was cut
      */
     Boolean watchIdle(long millis) {
-        watchThread = Thread.currentThread();
         TextConnection c = idle.pollLast();
         if (c == null) {
             return null;
         }
         idleCount.decrementAndGet();
-        synchronized (watchLock) {
-            if (watchEnded || closed) {
-                c.close();
-                return null;
-            }
-            if (watchClosedByPeer.get()) { // a call's news came before the read: the watch acts on it first
-                idleCount.incrementAndGet();
-                idle.addLast(c);
-                return null;
-            }
-            watched = c; // from here, a call's news cuts the read (closedByPeer sets the flag, then cuts)
-            watchCut = false;
+        if (closed) {
+            c.close();
+            return null;
         }
-        try {
-            c.deadline(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis));
-            int b = c.socket.getInputStream().read();
-            c.close(); // closed by memcached, or bytes nobody asked for: out of step either way
-            if (b < 0) {
+        switch (watch.read(c, millis, watchClosedByPeer)) {
+            case QUIET:
+                releaseOldest(c);
+                return true;
+            case ALIVE:
+                return true;
+            case PEER_CLOSED:
+                if (closed) {
+                    return null; // closed here, not by memcached
+                }
                 closedByPeer();
                 return false;
-            }
-            return true;
-        } catch (SocketTimeoutException quiet) {
-            boolean keep = unwatch() && !closed; // else cut meanwhile: closed, or about to be
-            if (keep && idleCount.incrementAndGet() <= MAX_IDLE) {
-                idle.addLast(c); // still the least recently used
-            } else {
-                if (keep) {
-                    idleCount.decrementAndGet();
-                }
-                c.close();
-            }
-            return true;
-        } catch (IOException e) {
-            boolean cut = !unwatch();
-            c.close();
-            if (closed || cut) { // closed here (the watch ends, or a call has news for it), not by memcached
+            case NEWS_FIRST: // the watch acts on the news first
+                releaseOldest(c);
                 return null;
-            }
-            closedByPeer();
-            return false;
-        } finally {
-            unwatch();
+            default:
+                return null;
         }
     }
 
-    /** The watched read is over; {@code true} if its connection was not cut meanwhile ({@link #cutWatch}). */
-    private boolean unwatch() {
-        synchronized (watchLock) {
-            watched = null;
-            return !watchCut;
+    /** Puts {@code c} back as the least recently used, or closes it if the pool is full or closed. */
+    private void releaseOldest(TextConnection c) {
+        if (admit(c)) {
+            idle.addLast(c);
         }
     }
 
-    /**
-     * Ends a {@link #watchIdle} under way at once, and any later one (the watch is closing): the watched connection is
-     * closed, so its read does not wait out its time.
-     */
+    /** Ends a {@link #watchIdle} under way at once, and any later one (the watch is closing). */
     void endWatch() {
-        synchronized (watchLock) {
-            watchEnded = true;
-        }
-        cutWatch();
-    }
-
-    /**
-     * Closes the connection {@link #watchIdle} reads on, if any: its read ends now ({@code null}; {@code true} if it
-     * timed out at that moment: the caller's next pass sees the news either way).
-     */
-    private void cutWatch() {
-        synchronized (watchLock) {
-            if (watched != null && !watchCut) {
-                watchCut = true;
-                try {
-                    watched.transport.close(); // the TCP socket (under TLS too): a read blocked on it ends
-                } catch (IOException e) {
-                    // closing anyway
-                }
-            }
-        }
+        watch.end();
     }
 
     /**
@@ -446,12 +390,23 @@ final class DirectConnections implements AutoCloseable {
 
     /** Puts {@code c} back into the pool (the most recently used), or closes it if the pool is full or closed. */
     void release(TextConnection c) {
-        if (closed || idleCount.incrementAndGet() > MAX_IDLE) {
+        if (admit(c)) {
+            idle.addFirst(c); // most recently used first: the rest may idle out
+        }
+    }
+
+    /** Counts {@code c} in as idle, or closes it if the pool is full or closed. */
+    private boolean admit(TextConnection c) {
+        if (closed) {
+            c.close();
+            return false;
+        }
+        if (idleCount.incrementAndGet() > MAX_IDLE) {
             idleCount.decrementAndGet();
             c.close();
-            return;
+            return false;
         }
-        idle.addFirst(c); // most recently used first: the rest may idle out
+        return true;
     }
 
     static int remainingMillis(long deadline) throws SocketTimeoutException {

@@ -75,11 +75,7 @@ class DirectConnectionsTest {
         try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 WriteDeadline deadline = new WriteDeadline("test-write-deadline");
                 DirectConnections pool = pool(peer, deadline)) {
-            Thread acceptor = new Thread(() -> closeOnFirstByte(peer), "test-peer");
-            acceptor.setDaemon(true);
-            acceptor.start();
-            new WatchConnects(pool).openIdle(1000, false);
-            new WatchConnects(pool).openIdle(1000, false);
+            twoIdleOn(peer, pool);
             CompletableFuture<Boolean> watch = new CompletableFuture<>();
             Thread watcher = new Thread(() -> watch.complete(pool.watchIdle(60_000)), "test-watch");
             watcher.setDaemon(true);
@@ -97,11 +93,7 @@ class DirectConnectionsTest {
         try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 WriteDeadline deadline = new WriteDeadline("test-write-deadline");
                 DirectConnections pool = pool(peer, deadline)) {
-            Thread acceptor = new Thread(() -> closeOnFirstByte(peer), "test-peer");
-            acceptor.setDaemon(true);
-            acceptor.start();
-            new WatchConnects(pool).openIdle(1000, false);
-            new WatchConnects(pool).openIdle(1000, false);
+            twoIdleOn(peer, pool);
             assertThrows(EOFException.class, () -> pool.call(1000, DirectConnectionsTest::ask));
             long start = System.nanoTime();
             assertNull(pool.watchIdle(60_000), "the news first");
@@ -109,6 +101,33 @@ class DirectConnectionsTest {
             assertEquals(1, pool.idleConnections(), "the connection it took is back");
             assertEquals(true, pool.takeClosedByPeer());
         }
+    }
+
+    /**
+     * A call that ends after the store closed hands its connection back: it is closed, and the count of idle
+     * connections stays at zero (it went below zero once, counting down a connection it never counted in).
+     */
+    @Test
+    void aConnectionHandedBackAfterTheStoreClosedIsClosedAndNotCounted() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                WriteDeadline deadline = new WriteDeadline("test-write-deadline")) {
+            DirectConnections pool = pool(peer, deadline);
+            new WatchConnects(pool).openIdle(1000, false);
+            DirectConnections.Sent sent = pool.send(1000, c -> null);
+            pool.close();
+            pool.release(sent.conn);
+            assertEquals(0, pool.idleConnections());
+            assertEquals(0, pool.openConnections());
+        }
+    }
+
+    /** Two idle connections to {@code peer}, which closes each connection once a command arrives on it. */
+    private static void twoIdleOn(ServerSocket peer, DirectConnections pool) throws IOException {
+        Thread acceptor = new Thread(() -> closeOnFirstByte(peer), "test-peer");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        new WatchConnects(pool).openIdle(1000, false);
+        new WatchConnects(pool).openIdle(1000, false);
     }
 
     private static Void ask(TextConnection c) throws IOException {
