@@ -347,6 +347,7 @@ final class DirectConnections implements AutoCloseable {
     private void releaseOldest(TextConnection c) {
         if (admit(c)) {
             idle.addLast(c);
+            unlessClosed(c);
         }
     }
 
@@ -392,6 +393,19 @@ final class DirectConnections implements AutoCloseable {
     void release(TextConnection c) {
         if (admit(c)) {
             idle.addFirst(c); // most recently used first: the rest may idle out
+            unlessClosed(c);
+        }
+    }
+
+    /**
+     * A {@link #close()} that began after {@link #admit} looked may have emptied the pool before {@code c} went in:
+     * it is taken out and closed again here. ({@code close} sets the flag before it empties the pool, and this looks
+     * after the add, so one of the two always finds it.)
+     */
+    private void unlessClosed(TextConnection c) {
+        if (closed && idle.remove(c)) {
+            idleCount.decrementAndGet();
+            c.close();
         }
     }
 

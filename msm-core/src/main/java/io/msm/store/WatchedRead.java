@@ -68,6 +68,9 @@ final class WatchedRead {
             boolean cutHere = !finish();
             c.close();
             return cutHere ? Found.CUT : Found.PEER_CLOSED;
+        } catch (RuntimeException e) {
+            c.close(); // neither pooled nor left open
+            throw e;
         } finally {
             finish();
         }

@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -118,6 +119,57 @@ class DirectConnectionsTest {
             pool.release(sent.conn);
             assertEquals(0, pool.idleConnections());
             assertEquals(0, pool.openConnections());
+        }
+    }
+
+    /**
+     * The same hand-back at the same moment as the close, many times: the connection ends closed and uncounted
+     * whichever comes first (a hand-back that checked the pool open just before the close emptied it was left in
+     * the pool, counted idle and open for good).
+     */
+    @Test
+    void aConnectionHandedBackWhileTheStoreClosesIsNeverLeftCounted() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                WriteDeadline deadline = new WriteDeadline("test-write-deadline")) {
+            Thread acceptor = new Thread(() -> acceptAndDrop(peer), "test-peer");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            for (int i = 0; i < ROUNDS; i++) {
+                DirectConnections pool = pool(peer, deadline);
+                new WatchConnects(pool).openIdle(1000, false);
+                DirectConnections.Sent sent = pool.send(1000, c -> null);
+                CyclicBarrier together = new CyclicBarrier(2);
+                Thread handBack = new Thread(() -> {
+                    awaitQuietly(together);
+                    pool.release(sent.conn);
+                }, "test-hand-back");
+                handBack.start();
+                awaitQuietly(together);
+                pool.close();
+                handBack.join(5000);
+                assertEquals(0, pool.idleConnections(), "round " + i);
+                assertEquals(0, pool.openConnections(), "round " + i);
+            }
+        }
+    }
+
+    private static final int ROUNDS = 2000;
+
+    private static void awaitQuietly(CyclicBarrier barrier) {
+        try {
+            barrier.await(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void acceptAndDrop(ServerSocket peer) {
+        while (!peer.isClosed()) {
+            try {
+                peer.accept().close();
+            } catch (IOException e) {
+                return;
+            }
         }
     }
 
