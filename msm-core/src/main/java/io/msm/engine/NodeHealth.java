@@ -169,10 +169,16 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         }
     }
 
-    /** Node {@code nodeId} is now at {@code address} (a new, empty node): unavailable until it connects there. */
+    /**
+     * Node {@code nodeId} is now at {@code address} (a new, empty node): reported unavailable, and available again once
+     * it connects there, which may have happened already (its watch connects as soon as the store adds it).
+     */
     void readdressed(String nodeId, String address) {
         lastProblem.put(nodeId, "moved to " + address);
-        changed(nodeId);
+        NodeAvailability a = availability;
+        if (a != null) {
+            a.renewed(nodeId);
+        }
     }
 
     /** Node {@code nodeId} was removed: forgotten, without a report. */

@@ -77,6 +77,19 @@ public final class NodeAvailability {
         }
     }
 
+    /**
+     * Node {@code nodeId} is a new, empty node now (the same id at another address): reported unavailable if it was
+     * reported available, then available at once if its new connections are up already, so its return is reported
+     * (what this Tomcat holds is stored there again) however soon it connected. Unknown while the start waits.
+     */
+    public synchronized void renewed(String nodeId) {
+        if (Boolean.TRUE.equals(reported.get(nodeId))) {
+            reported.put(nodeId, false);
+            listener.accept(nodeId, false);
+        }
+        changed(nodeId);
+    }
+
     /** Node {@code nodeId} was removed: what was known of it goes, without a report. */
     public synchronized void forget(String nodeId) {
         suspects.remove(nodeId);

@@ -37,6 +37,44 @@ class NodeAvailabilityTest {
         assertTrue(availability.isAvailable("n1") && availability.isAvailable("n2"));
     }
 
+    /**
+     * A node moved to another address is a new, empty one: its loss and return are reported even when its new
+     * connections came up before the move was told (the watch connects as soon as the store adds the node), so what
+     * this Tomcat holds is stored there again. Before, nothing was reported then and nothing stored (NodeChangeIT,
+     * now and then in CI).
+     */
+    @Test
+    void aNodeRenewedAfterItsNewConnectionsCameUpReportsItsLossAndReturn() {
+        clientUp.add("n1");
+        watchUp.add("n1");
+        availability.started("n1");
+        availability.changed("n1"); // the new address's watch connected first
+        availability.renewed("n1");
+        assertEquals(List.of("n1 unavailable", "n1 available"), reports);
+    }
+
+    @Test
+    void aNodeRenewedBeforeItsNewConnectionsCameUpReportsItsReturnWhenTheyDo() {
+        clientUp.add("n1");
+        watchUp.add("n1");
+        availability.started("n1");
+        watchUp.remove("n1"); // the new address's watch has not connected yet
+        availability.renewed("n1");
+        assertEquals(List.of("n1 unavailable"), reports);
+        watchUp.add("n1");
+        availability.changed("n1");
+        assertEquals(List.of("n1 unavailable", "n1 available"), reports);
+    }
+
+    @Test
+    void aNodeRenewedWhileTheStartWaitsIsStillUnknown() {
+        clientUp.add("n1");
+        watchUp.add("n1");
+        availability.renewed("n1");
+        availability.started("n1");
+        assertEquals(List.of(), reports);
+    }
+
     @Test
     void aNodeDownAtStartIsReportedOnceThenItsReturn() {
         clientUp.add("n1");
