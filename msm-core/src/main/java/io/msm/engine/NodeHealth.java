@@ -39,6 +39,7 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     private volatile SessionStore store;
     private volatile NodeAvailability availability;
     private volatile Consumer<String> recovered = nodeId -> { };
+    private volatile Consumer<String> added = nodeId -> { };
 
     NodeHealth(MsmConfig config, LiveNodes nodes, String logPrefix, StorageKeys keys, EngineThreads threads) {
         this.config = config;
@@ -63,6 +64,14 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     /** Told each node that is available again (after {@link #attach}). */
     void onRecovered(Consumer<String> listener) {
         this.recovered = listener;
+    }
+
+    /**
+     * Told each node added while running that connected within its start's wait (one that did not is told to
+     * {@link #onRecovered} when it connects).
+     */
+    void onAdded(Consumer<String> listener) {
+        this.added = listener;
     }
 
     @Override
@@ -158,10 +167,16 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
         try {
             threads.prober().schedule(() -> {
                 if (stillThere.test(nodeId)) {
-                    if (!availability.isAvailable(nodeId)) {
+                    boolean up = availability.isAvailable(nodeId);
+                    if (!up) {
                         lastProblem.put(nodeId, "not reachable since it was added: " + store.describe(nodeId));
                     }
                     availability.started(nodeId);
+                    // connected before its start: no return is reported, yet a node added again (discovery) may have
+                    // restarted empty meanwhile. (One still down is reported when it connects: stored again then.)
+                    if (up && !threads.stopping()) {
+                        added.accept(nodeId);
+                    }
                 }
             }, config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException stopping) {

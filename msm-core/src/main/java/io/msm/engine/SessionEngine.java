@@ -79,6 +79,7 @@ public final class SessionEngine implements AutoCloseable {
         this.routing = new Routing(base, mode, ends);
         this.lifecycle = new SessionLifecycle(base, mode, runner, ends, expiry);
         base.health.onRecovered(runner::nodeRecovered);
+        base.health.onAdded(runner::nodeAdded);
         base.threads.prober().scheduleWithFixedDelay(() -> base.health.probeSuspects(this::housekeeping),
                 PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }

@@ -299,17 +299,34 @@ final class SessionRunner {
                     }
                 }
                 ends.retryDeletes(nodeId);
-                // the node may have restarted empty: make sure it still holds what we stored there
-                for (ManagedSession s : base.ctx.residents()) {
-                    String storedId = s.state().storedId;
-                    SessionId p = storedId == null ? null : base.ids.parse(storedId);
-                    if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
-                        run(s, Work.VERIFY, false);
-                    }
-                }
+                verifyHeldOn(nodeId, writing); // the node may have restarted empty
             });
         } catch (RejectedExecutionException e) {
             // stopping
+        }
+    }
+
+    /**
+     * Node {@code nodeId} was added while running and connected at once: if it was added again (discovery lost it
+     * for a while), it may have restarted empty meanwhile, and no return was reported. What this Tomcat holds under
+     * its id is checked there, and stored again where missing (a new node holds nothing of it: nothing to check).
+     */
+    void nodeAdded(String nodeId) {
+        try {
+            base.threads.execute(() -> verifyHeldOn(nodeId, Set.of()));
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** Makes sure node {@code nodeId} still holds what this Tomcat stored there (but {@code writing}'s). */
+    private void verifyHeldOn(String nodeId, Set<ManagedSession> writing) {
+        for (ManagedSession s : base.ctx.residents()) {
+            String storedId = s.state().storedId;
+            SessionId p = storedId == null ? null : base.ids.parse(storedId);
+            if (p != null && p.nodeId().equals(nodeId) && s.isActive() && !writing.contains(s)) {
+                run(s, Work.VERIFY, false);
+            }
         }
     }
 

@@ -27,6 +27,8 @@ public final class NodeAvailability {
     private final Set<String> suspects = ConcurrentHashMap.newKeySet();
     /** The last availability reported (or found at the start) per node; absent while unknown. */
     private final Map<String, Boolean> reported = new ConcurrentHashMap<>();
+    /** The nodes whose start has waited for their connections ({@link #started}). */
+    private final Set<String> known = ConcurrentHashMap.newKeySet();
 
     /**
      * @param connected whether the store's connections to a node are up (no I/O)
@@ -66,6 +68,7 @@ public final class NodeAvailability {
      * unavailable (once) if it is not available yet.
      */
     public synchronized void started(String nodeId) {
+        known.add(nodeId);
         if (reported.containsKey(nodeId)) {
             changed(nodeId);
         } else {
@@ -80,10 +83,12 @@ public final class NodeAvailability {
     /**
      * Node {@code nodeId} is a new, empty node now (the same id at another address): reported unavailable if it was
      * reported available, then available at once if its new connections are up already, so its return is reported
-     * (what this Tomcat holds is stored there again) however soon it connected. Unknown while the start waits.
+     * (what this Tomcat holds is stored there again) however soon it connected. A timeout at the old address says
+     * nothing of the new one: the node is no longer suspect. Nothing is reported while the start waits.
      */
     public synchronized void renewed(String nodeId) {
-        if (Boolean.TRUE.equals(reported.get(nodeId))) {
+        suspects.remove(nodeId);
+        if (known.contains(nodeId) && Boolean.TRUE.equals(reported.get(nodeId))) {
             reported.put(nodeId, false);
             listener.accept(nodeId, false);
         }
@@ -92,6 +97,7 @@ public final class NodeAvailability {
 
     /** Node {@code nodeId} was removed: what was known of it goes, without a report. */
     public synchronized void forget(String nodeId) {
+        known.remove(nodeId);
         suspects.remove(nodeId);
         reported.remove(nodeId);
     }

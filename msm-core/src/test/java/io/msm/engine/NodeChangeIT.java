@@ -192,6 +192,37 @@ class NodeChangeIT {
         }
     }
 
+    /**
+     * A node removed and added again under its id (discovery lost it for a while) that restarted empty meanwhile:
+     * its watch connects before the node's start has waited for it, so no return is reported; what this Tomcat holds
+     * under its id is checked there and stored again all the same.
+     */
+    @Test
+    void aNodeAddedAgainAfterItRestartedEmptyGetsTheSessionsHeldHereStoredAgain() throws Exception {
+        List<TestSession> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String both = MEMCACHED.nodesAttribute("n1", "n2");
+        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, both)
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(getClass().getClassLoader());
+        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/readded", getClass().getClassLoader(),
+                null, "p_", System::currentTimeMillis, () -> held))) {
+            String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
+            TestSession s = new TestSession(id, System.currentTimeMillis());
+            held.add(s);
+            e.created(s);
+            e.requestStarted(s);
+            s.set("count", 1);
+            e.requestEnded(s);
+            assertTrue(e.awaitIdle(5000));
+            assertTrue(MEMCACHED.server(0).keys().stream().anyMatch(k -> k.contains(id)));
+            e.changeNodes(config(both.split(",")[1]).nodes(), 0); // n1 gone
+            MEMCACHED.server(0).flushAll(); // restarted empty meanwhile
+            e.changeNodes(config(both).nodes(), 0); // n1 back, at the same address
+            await("the session stored again on n1", () -> MEMCACHED.server(0).keys().stream()
+                    .anyMatch(k -> k.contains(id)));
+        }
+    }
+
     /** Review M3: a joining node gets no secondary copy (another Tomcat would not look for it there). */
     @Test
     void aJoiningNodeGetsNoSecondaryCopy() throws Exception {

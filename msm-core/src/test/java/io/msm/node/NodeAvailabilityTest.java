@@ -70,9 +70,23 @@ class NodeAvailabilityTest {
     void aNodeRenewedWhileTheStartWaitsIsStillUnknown() {
         clientUp.add("n1");
         watchUp.add("n1");
+        availability.changed("n1"); // the old address connected while the start waits
         availability.renewed("n1");
         availability.started("n1");
         assertEquals(List.of(), reports);
+    }
+
+    /** A timeout at the old address says nothing of the new one: the renewed node is not kept suspect. */
+    @Test
+    void aNodeRenewedIsNoLongerSuspect() {
+        clientUp.add("n1");
+        watchUp.add("n1");
+        availability.started("n1");
+        availability.timedOut("n1");
+        assertFalse(availability.isAvailable("n1"));
+        availability.renewed("n1");
+        assertTrue(availability.isAvailable("n1"), "without waiting for a probe of the old address's timeout");
+        assertEquals(List.of("n1 unavailable", "n1 available"), reports);
     }
 
     @Test
