@@ -288,6 +288,22 @@ final class SessionRunner {
     void nodeRecovered(String nodeId) {
         LOG.log(Level.WARNING, () -> base.logPrefix + "memcached node " + nodeId + " is available again; storing "
                 + base.unsaved.size() + " session(s) changed meanwhile");
+        storeAgainOn(nodeId);
+    }
+
+    /**
+     * Node {@code nodeId} was added while running and connected at once, so no return is reported: if it was added
+     * again (discovery lost it for a while), what could not be stored meanwhile is stored now, and what this Tomcat
+     * holds under its id is checked there (it may have restarted empty), as after any return. A node added for the
+     * first time holds nothing of this Tomcat's: nothing is asked of it.
+     */
+    void nodeAdded(String nodeId) {
+        LOG.log(Level.DEBUG, () -> base.logPrefix + "memcached node " + nodeId + " added and connected");
+        storeAgainOn(nodeId);
+    }
+
+    /** What could not be stored while node {@code nodeId} was away, and what it should hold, stored (in the background). */
+    private void storeAgainOn(String nodeId) {
         writer.nodeRecovered();
         try {
             base.threads.execute(() -> {
@@ -301,19 +317,6 @@ final class SessionRunner {
                 ends.retryDeletes(nodeId);
                 verifyHeldOn(nodeId, writing); // the node may have restarted empty
             });
-        } catch (RejectedExecutionException e) {
-            // stopping
-        }
-    }
-
-    /**
-     * Node {@code nodeId} was added while running and connected at once: if it was added again (discovery lost it
-     * for a while), it may have restarted empty meanwhile, and no return was reported. What this Tomcat holds under
-     * its id is checked there, and stored again where missing (a new node holds nothing of it: nothing to check).
-     */
-    void nodeAdded(String nodeId) {
-        try {
-            base.threads.execute(() -> verifyHeldOn(nodeId, Set.of()));
         } catch (RejectedExecutionException e) {
             // stopping
         }

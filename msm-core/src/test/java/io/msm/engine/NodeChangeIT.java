@@ -223,6 +223,49 @@ class NodeChangeIT {
         }
     }
 
+    /**
+     * The same for a change that could not be stored while the node did not answer: a node added again that kept its
+     * data (it only stopped answering for a while) gets the session's latest state, not a touch of the state before.
+     */
+    @Test
+    void aNodeAddedAgainGetsTheChangesThatCouldNotBeStoredMeanwhile() throws Exception {
+        List<TestSession> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String both = MEMCACHED.nodesAttribute("n1", "n2");
+        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, both)
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .set(MsmConfig.OPERATION_TIMEOUT, "300").build(getClass().getClassLoader());
+        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/readded-changed",
+                getClass().getClassLoader(), null, "p_", System::currentTimeMillis, () -> held))) {
+            String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
+            TestSession s = new TestSession(id, System.currentTimeMillis());
+            held.add(s);
+            e.created(s);
+            e.requestStarted(s);
+            s.set("count", 1);
+            e.requestEnded(s);
+            assertTrue(e.awaitIdle(5000));
+            MEMCACHED.server(0).pause();
+            try {
+                e.requestStarted(s);
+                s.set("count", 2);
+                e.requestEnded(s);
+                assertTrue(e.awaitIdle(5000));
+                assertTrue(e.isUnsaved(s), "the change could not be stored");
+                e.changeNodes(config(both.split(",")[1]).nodes(), 0); // n1 gone
+            } finally {
+                MEMCACHED.server(0).resume();
+            }
+            e.changeNodes(config(both).nodes(), 0); // n1 back, with its data
+            await("the change stored on n1", () -> !e.isUnsaved(s));
+            try (SessionEngine reader = SessionEngine.start(sticky, new EngineContext("/readded-changed",
+                    getClass().getClassLoader(), null, "p_", System::currentTimeMillis))) {
+                LoadResult r = reader.load(id);
+                assertTrue(r.isFound(), r.status() + " " + r.reason());
+                assertEquals(2, r.attributes().get("count"));
+            }
+        }
+    }
+
     /** Review M3: a joining node gets no secondary copy (another Tomcat would not look for it there). */
     @Test
     void aJoiningNodeGetsNoSecondaryCopy() throws Exception {
