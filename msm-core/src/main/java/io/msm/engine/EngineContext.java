@@ -18,6 +18,8 @@ public final class EngineContext {
     private java.util.function.Consumer<ManagedSession> lost = s -> { };
     private java.util.function.Consumer<ManagedSession> endedElsewhere = s -> { };
     private String host;
+    /** {@link #holdsAny}, or {@code null}. */
+    private java.util.function.BooleanSupplier holdsAny;
     private io.msm.anchor.AnchorKeys legacyKeys;
     private io.msm.anchor.AnchorConverter legacyConverter;
 
@@ -143,5 +145,19 @@ public final class EngineContext {
     /** The sessions the container holds now. */
     public Collection<? extends ManagedSession> residents() {
         return residents.get();
+    }
+
+    /**
+     * Tells, without listing them, whether the container holds any session now (asked four times a second: listing
+     * 100,000 sessions to find out would cost more than the read it saves). Without it {@link #residents()} is asked.
+     */
+    public EngineContext holdsAny(java.util.function.BooleanSupplier holdsAny) {
+        this.holdsAny = Objects.requireNonNull(holdsAny);
+        return this;
+    }
+
+    /** Whether the container holds any session now. */
+    boolean holdsAnySession() {
+        return holdsAny != null ? holdsAny.getAsBoolean() : !residents.get().isEmpty();
     }
 }

@@ -31,6 +31,10 @@ final class Takeovers {
     /** Notices of sessions other Tomcats took over from this one. */
     private final TakeoverNotices notices;
     private final FreshRun takeoverReads = new FreshRun(this::readTakeovers);
+    /** While no session is held, the background reads every this many polls. */
+    static final int IDLE_POLLS = 10;
+    /** Polls skipped since the last background read (the scheduled thread's alone). */
+    private int idlePolls;
     /** Ids whose dropped copy's delete waits on the background thread for its late write (deleteRewritten). */
     private final Map<String, java.util.concurrent.CountDownLatch> deferredDeletes = new ConcurrentHashMap<>();
 
@@ -40,8 +44,22 @@ final class Takeovers {
         this.retire = retire;
         this.notices = new TakeoverNotices(base.store, base.ctx.keyPrefix(), base.ctx.owner(), base.ctx.jvmRoute(),
                 base.ctx.clock());
-        base.threads.prober().scheduleWithFixedDelay(this::checkTakeovers, TakeoverNotices.POLL_MILLIS,
+        base.threads.prober().scheduleWithFixedDelay(this::poll, TakeoverNotices.POLL_MILLIS,
                 TakeoverNotices.POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The background read of the notices, every {@link TakeoverNotices#POLL_MILLIS}. A notice names a session this
+     * Tomcat holds (to drop or end it): while it holds none, there is nothing to act on, and the lists are read only
+     * every {@link #IDLE_POLLS}th time, so that they do not fill up meanwhile (a webapp nobody uses, such as Tomcat's
+     * docs under a global context.xml, then asks memcached once every few seconds, not four times a second).
+     */
+    private void poll() {
+        if (!base.ctx.holdsAnySession() && ++idlePolls < IDLE_POLLS) {
+            return;
+        }
+        idlePolls = 0;
+        checkTakeovers();
     }
 
     /**

@@ -56,7 +56,7 @@ final class ManagerStart {
         // the context's name (path##version) as memcached-session-manager resolved it: both name a session's keys alike
         String keyPrefix = config.storageKeyPrefix().resolve(hostName, context.getName(), context.getWebappVersion());
         EngineContext ec = new EngineContext(name, loader, m.getJvmRoute(), keyPrefix, System::currentTimeMillis,
-                m::residentSessions).ownedBy(hostName, context.getPath()).onLost(m.sessionHooks::lost)
+                m::residentSessions).holdsAny(m::holdsAnySession).ownedBy(hostName, context.getPath()).onLost(m.sessionHooks::lost)
                 .onEndedElsewhere(m.sessionHooks::endedElsewhere);
         if (config.legacySessions() != LegacySessions.OFF) {
             ec.legacySessions(AnchorKeys.withPrefix(keyPrefix), new LegacySessionConverter(

@@ -160,6 +160,11 @@ public class MemcachedSessionManager extends ManagerStatistics {
         super.stopInternal();
     }
 
+    /** Whether any session is in memory now (no copy of the list). */
+    boolean holdsAnySession() {
+        return !sessions.isEmpty();
+    }
+
     List<MemcachedSession> residentSessions() {
         List<MemcachedSession> list = new ArrayList<>(sessions.size());
         for (Session s : sessions.values()) {
