@@ -139,6 +139,22 @@ class TakeoverIT extends MsmIT {
     }
 
     /**
+     * A sticky Tomcat holding no session (a webapp nobody uses) reads its notices every 2.5 s, not four times a second:
+     * they name sessions to drop or end, and it holds none (the Tomcat tells msm so without listing its sessions).
+     */
+    @Test
+    void aTomcatHoldingNoSessionReadsItsNoticesSeldom() throws Exception {
+        tomcat("tc1");
+        long[] before = {server("n1").prefixGets("msm"), server("n2").prefixGets("msm")};
+        Thread.sleep(2000); // a measuring window in real time (reads per second are measured), not an ordering
+        long[] after = {server("n1").prefixGets("msm"), server("n2").prefixGets("msm")};
+        for (int i = 0; i < 2; i++) {
+            long reads = after[i] - before[i];
+            assertTrue(reads <= 1, "n" + (i + 1) + ": " + reads + " reads in 2 s while no session is held");
+        }
+    }
+
+    /**
      * A takeover that fails after the session was read (here a container listener of the webapp throws on the id
      * change) gives the request a new session and keeps no half-taken-over copy in memory: the session stays tc1's,
      * and the same cookie on tc2 later takes it over properly.

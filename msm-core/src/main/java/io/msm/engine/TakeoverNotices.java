@@ -16,8 +16,9 @@ import java.util.function.LongSupplier;
  * session's former id. The Tomcat that takes a session over leaves a notice for the one named by the former id's
  * jvmRoute: an entry appended to that Tomcat's list in memcached ({@code <prefix>msm:taken:<jvmRoute>:<context path>},
  * on any node; one per webapp, the webapps of a Tomcat may share a prefix).
- * Each Tomcat reads its list on every available node a few times a second, and at once before it serves a request
- * that carries another Tomcat's route, and drops the copies named there.
+ * Each Tomcat reads its list on every available node a few times a second while it holds sessions (every few seconds
+ * while it holds none), and at once before it serves a request that carries another Tomcat's route, and drops the
+ * copies named there.
  *
  * <p>An entry is {@code <token> <hash> <route>\n} (the route of the Tomcat that took the copy), or
  * {@code <token> end <route>\n} for a session ended on the Tomcat it was taken from (see {@link Notice}): the token is a SHA-256 digest of the webapp's key prefix and the former id

@@ -16,9 +16,9 @@ import java.util.function.Consumer;
 
 /**
  * Sticky mode with a jvmRoute: sessions that move between Tomcats. A Tomcat that takes a session over leaves a notice
- * for the Tomcat it came from ({@link TakeoverNotices}); that Tomcat reads its notices a few times a second and before
- * a request naming another Tomcat's route, and drops its copy (deleting a late write of it); an end on either side
- * is told to the other. Non-sticky mode, and sticky mode without a jvmRoute, have none of this.
+ * for the Tomcat it came from ({@link TakeoverNotices}); that Tomcat reads its notices a few times a second (while
+ * it holds sessions) and before a request naming another Tomcat's route, and drops its copy (deleting a late write of
+ * it); an end on either side is told to the other. Non-sticky mode, and sticky mode without a jvmRoute, have none of this.
  */
 final class Takeovers {
 
@@ -55,11 +55,21 @@ final class Takeovers {
      * docs under a global context.xml, then asks memcached once every few seconds, not four times a second).
      */
     private void poll() {
-        if (!base.ctx.holdsAnySession() && ++idlePolls < IDLE_POLLS) {
+        if (!holdsAnySession() && ++idlePolls < IDLE_POLLS) {
             return;
         }
         idlePolls = 0;
         checkTakeovers();
+    }
+
+    /** The container's answer; {@code true} if it fails (a scheduled task that throws is never run again). */
+    private boolean holdsAnySession() {
+        try {
+            return base.ctx.holdsAnySession();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, base.logPrefix + "asking whether any session is held failed", e);
+            return true;
+        }
     }
 
     /**

@@ -169,23 +169,11 @@ class NodeChangeIT {
     @Test
     void aNodeMovedToAnotherAddressGetsTheSessionsHeldHereStoredAgain() throws Exception {
         List<TestSession> held = new java.util.concurrent.CopyOnWriteArrayList<>();
-        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1", "n2"))
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(getClass().getClassLoader());
-        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/moved", getClass().getClassLoader(),
-                null, "p_", System::currentTimeMillis, () -> held))) {
-            String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
-            TestSession s = new TestSession(id, System.currentTimeMillis());
-            held.add(s);
-            e.created(s);
-            e.requestStarted(s);
-            s.set("count", 1);
-            e.requestEnded(s);
-            assertTrue(e.awaitIdle(5000));
-            assertTrue(MEMCACHED.server(0).keys().stream().anyMatch(k -> k.contains(id)));
+        String both = MEMCACHED.nodesAttribute("n1", "n2");
+        try (SessionEngine e = SessionEngine.start(sticky(both, String.valueOf(MsmConfig.DEFAULT_OPERATION_TIMEOUT_MILLIS)), heldBy("/moved", held))) {
+            String id = heldOnN1(e, held).id();
             // n1 now at server 2's address (as a node replaced behind a new address)
-            String moved = "n1:127.0.0.1:" + MEMCACHED.server(2).port() + ","
-                    + MEMCACHED.nodesAttribute("n1", "n2").split(",")[1];
+            String moved = "n1:127.0.0.1:" + MEMCACHED.server(2).port() + "," + both.split(",")[1];
             e.changeNodes(config(moved).nodes(), 0);
             await("the session stored again on n1's new address", () -> MEMCACHED.server(2).keys().stream()
                     .anyMatch(k -> k.contains(id)));
@@ -201,20 +189,8 @@ class NodeChangeIT {
     void aNodeAddedAgainAfterItRestartedEmptyGetsTheSessionsHeldHereStoredAgain() throws Exception {
         List<TestSession> held = new java.util.concurrent.CopyOnWriteArrayList<>();
         String both = MEMCACHED.nodesAttribute("n1", "n2");
-        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, both)
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .build(getClass().getClassLoader());
-        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/readded", getClass().getClassLoader(),
-                null, "p_", System::currentTimeMillis, () -> held))) {
-            String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
-            TestSession s = new TestSession(id, System.currentTimeMillis());
-            held.add(s);
-            e.created(s);
-            e.requestStarted(s);
-            s.set("count", 1);
-            e.requestEnded(s);
-            assertTrue(e.awaitIdle(5000));
-            assertTrue(MEMCACHED.server(0).keys().stream().anyMatch(k -> k.contains(id)));
+        try (SessionEngine e = SessionEngine.start(sticky(both, String.valueOf(MsmConfig.DEFAULT_OPERATION_TIMEOUT_MILLIS)), heldBy("/readded", held))) {
+            String id = heldOnN1(e, held).id();
             e.changeNodes(config(both.split(",")[1]).nodes(), 0); // n1 gone
             MEMCACHED.server(0).flushAll(); // restarted empty meanwhile
             e.changeNodes(config(both).nodes(), 0); // n1 back, at the same address
@@ -231,19 +207,9 @@ class NodeChangeIT {
     void aNodeAddedAgainGetsTheChangesThatCouldNotBeStoredMeanwhile() throws Exception {
         List<TestSession> held = new java.util.concurrent.CopyOnWriteArrayList<>();
         String both = MEMCACHED.nodesAttribute("n1", "n2");
-        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, both)
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
-                .set(MsmConfig.OPERATION_TIMEOUT, "300").build(getClass().getClassLoader());
-        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/readded-changed",
-                getClass().getClassLoader(), null, "p_", System::currentTimeMillis, () -> held))) {
-            String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
-            TestSession s = new TestSession(id, System.currentTimeMillis());
-            held.add(s);
-            e.created(s);
-            e.requestStarted(s);
-            s.set("count", 1);
-            e.requestEnded(s);
-            assertTrue(e.awaitIdle(5000));
+        MsmConfig sticky = sticky(both, "300");
+        try (SessionEngine e = SessionEngine.start(sticky, heldBy("/readded-changed", held))) {
+            TestSession s = heldOnN1(e, held);
             MEMCACHED.server(0).pause();
             try {
                 e.requestStarted(s);
@@ -259,11 +225,36 @@ class NodeChangeIT {
             await("the change stored on n1", () -> !e.isUnsaved(s));
             try (SessionEngine reader = SessionEngine.start(sticky, new EngineContext("/readded-changed",
                     getClass().getClassLoader(), null, "p_", System::currentTimeMillis))) {
-                LoadResult r = reader.load(id);
+                LoadResult r = reader.load(s.id());
                 assertTrue(r.isFound(), r.status() + " " + r.reason());
                 assertEquals(2, r.attributes().get("count"));
             }
         }
+    }
+
+    private static MsmConfig sticky(String nodes, String operationTimeout) {
+        return MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, nodes)
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .set(MsmConfig.OPERATION_TIMEOUT, operationTimeout).build(NodeChangeIT.class.getClassLoader());
+    }
+
+    private static EngineContext heldBy(String name, List<TestSession> held) {
+        return new EngineContext(name, NodeChangeIT.class.getClassLoader(), null, "p_", System::currentTimeMillis,
+                () -> held);
+    }
+
+    /** A session on n1 this Tomcat holds, with {@code count} 1, stored there. */
+    private static TestSession heldOnN1(SessionEngine e, List<TestSession> held) {
+        String id = String.format("%032X", IDS.incrementAndGet()) + "-n1";
+        TestSession s = new TestSession(id, System.currentTimeMillis());
+        held.add(s);
+        e.created(s);
+        e.requestStarted(s);
+        s.set("count", 1);
+        e.requestEnded(s);
+        assertTrue(e.awaitIdle(5000));
+        assertTrue(MEMCACHED.server(0).keys().stream().anyMatch(k -> k.contains(id)));
+        return s;
     }
 
     /** Review M3: a joining node gets no secondary copy (another Tomcat would not look for it there). */

@@ -41,6 +41,28 @@ class TakeoverPollIT {
         }
     }
 
+    /** A container that fails to say whether it holds a session does not stop the reads (they are read then). */
+    @Test
+    void aContainerThatFailsToSayWhetherItHoldsASessionDoesNotStopTheReads() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        MsmConfig sticky = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, MEMCACHED.nodesAttribute("n1"))
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, TestTranscoderFactory.class.getName())
+                .build(getClass().getClassLoader());
+        try (SessionEngine e = SessionEngine.start(sticky, new EngineContext("/poll-failing",
+                getClass().getClassLoader(), "tc1", "pollf_", System::currentTimeMillis, List::of).holdsAny(() -> {
+                    if (asked.incrementAndGet() == 1) {
+                        throw new IllegalStateException("the container's map is being replaced");
+                    }
+                    return true;
+                }))) {
+            assertTrue(e.nodes().size() == 1);
+            long before = MEMCACHED.server(0).prefixGets("pollf_msm");
+            Thread.sleep(WINDOW_MILLIS);
+            long reads = MEMCACHED.server(0).prefixGets("pollf_msm") - before;
+            assertTrue(reads >= 3, reads + " reads in " + WINDOW_MILLIS + " ms after the container failed once");
+        }
+    }
+
     private static long readsIn(long millis) throws InterruptedException {
         long before = MEMCACHED.server(0).prefixGets("poll_msm");
         Thread.sleep(millis);
