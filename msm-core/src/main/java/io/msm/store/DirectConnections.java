@@ -141,31 +141,18 @@ final class DirectConnections implements AutoCloseable {
         return !(e instanceof SocketTimeoutException) && !(e instanceof ProtocolException) && !c.answered;
     }
 
-    /** A command written on a connection whose answer is read later by {@link #receive}. */
-    static final class Sent {
-        final TextConnection conn;
-        final boolean pooled;
-        final Exchange<Void> command;
-
-        Sent(TextConnection conn, boolean pooled, Exchange<Void> command) {
-            this.conn = conn;
-            this.pooled = pooled;
-            this.command = command;
-        }
-    }
-
     /**
      * Writes {@code command} (within {@code timeoutMillis}) without reading its answer, so that one thread can have
      * commands on several nodes under way at once. The caller then calls {@link #receive} or {@link #abandon}.
      */
-    Sent send(long timeoutMillis, Exchange<Void> command) throws IOException {
+    SentCommand send(long timeoutMillis, Exchange<Void> command) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         TextConnection c = pooled();
         if (c != null) {
             try {
                 ready(c, deadline);
                 command.run(c);
-                return new Sent(c, true, command);
+                return new SentCommand(c, true, command);
             } catch (SocketTimeoutException e) {
                 c.close();
                 throw e;
@@ -181,7 +168,7 @@ final class DirectConnections implements AutoCloseable {
         try {
             ready(c, deadline);
             command.run(c);
-            return new Sent(c, false, command);
+            return new SentCommand(c, false, command);
         } catch (IOException | RuntimeException e) {
             c.close();
             throw e;
@@ -193,7 +180,7 @@ final class DirectConnections implements AutoCloseable {
      * closed before any answer came, the command is sent once more on a new connection (the commands sent this way
      * are idempotent).
      */
-    <T> T receive(Sent sent, long timeoutMillis, Exchange<T> answer) throws IOException {
+    <T> T receive(SentCommand sent, long timeoutMillis, Exchange<T> answer) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
             return run(sent.conn, deadline, answer);
@@ -210,7 +197,7 @@ final class DirectConnections implements AutoCloseable {
     }
 
     /** Gives up the answer of a {@link #send}: its connection is closed. */
-    void abandon(Sent sent) {
+    void abandon(SentCommand sent) {
         sent.conn.close();
     }
 

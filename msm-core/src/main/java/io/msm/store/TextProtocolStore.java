@@ -271,7 +271,7 @@ final class TextProtocolStore implements SessionStore {
         // the same bytes, but the secondary may hold smaller items (its -I): a copy it cannot hold is not sent
         boolean fits = sizes.takes(secondaryNodeId, secondaryKey, value, id -> settings(id, secondaryTimeoutMillis));
         long sendMillis = secondaryTimeoutMillis - MemcachedSessionStore.elapsed(start); // what asking it left
-        DirectConnections.Sent sent = null;
+        SentCommand sent = null;
         boolean sendTimedOut = fits && sendMillis <= 0;
         try {
             if (fits && !sendTimedOut) {

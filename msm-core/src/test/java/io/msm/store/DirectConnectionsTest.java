@@ -114,7 +114,7 @@ class DirectConnectionsTest {
                 WriteDeadline deadline = new WriteDeadline("test-write-deadline")) {
             DirectConnections pool = pool(peer, deadline);
             new WatchConnects(pool).openIdle(1000, false);
-            DirectConnections.Sent sent = pool.send(1000, c -> null);
+            SentCommand sent = pool.send(1000, c -> null);
             pool.close();
             pool.release(sent.conn);
             assertEquals(0, pool.idleConnections());
@@ -137,7 +137,7 @@ class DirectConnectionsTest {
             for (int i = 0; i < ROUNDS; i++) {
                 DirectConnections pool = pool(peer, deadline);
                 new WatchConnects(pool).openIdle(1000, false);
-                DirectConnections.Sent sent = pool.send(1000, c -> null);
+                SentCommand sent = pool.send(1000, c -> null);
                 CyclicBarrier together = new CyclicBarrier(2);
                 Thread handBack = new Thread(() -> {
                     awaitQuietly(together);
