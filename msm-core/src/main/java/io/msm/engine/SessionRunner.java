@@ -29,6 +29,12 @@ final class SessionRunner {
     private final long minBackupIntervalNanos;
     /** Sessions whose next backup waits for minBackupInterval; their runner stays "running" meanwhile. */
     private final Map<SessionState, Runnable> delayed = new ConcurrentHashMap<>();
+    /**
+     * Nodes whose pass ({@link #storeAgainOn}) is queued and has not started: it reads what to store when it starts,
+     * so it covers every return until then, and a node that comes and goes while the backup threads are busy queues
+     * one pass, not one per return.
+     */
+    private final Set<String> passQueued = ConcurrentHashMap.newKeySet();
 
     SessionRunner(EngineBase base, SessionMode mode, SessionEnds ends, SessionWriter writer) {
         this.base = base;
@@ -305,8 +311,12 @@ final class SessionRunner {
     /** What could not be stored while node {@code nodeId} was away, and what it should hold, stored (in the background). */
     private void storeAgainOn(String nodeId) {
         writer.nodeRecovered();
+        if (!passQueued.add(nodeId)) {
+            return; // the pass queued for it has not started: it covers this return too
+        }
         try {
             base.threads.execute(() -> {
+                passQueued.remove(nodeId); // a return from now on may find the node empty again: another pass
                 Set<ManagedSession> writing = base.unsaved.snapshot();
                 for (ManagedSession s : writing) {
                     SessionId p = base.ids.parse(s.id());
@@ -318,7 +328,7 @@ final class SessionRunner {
                 verifyHeldOn(nodeId, writing); // the node may have restarted empty
             });
         } catch (RejectedExecutionException e) {
-            // stopping
+            passQueued.remove(nodeId); // stopping
         }
     }
 

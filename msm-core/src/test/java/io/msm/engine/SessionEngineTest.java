@@ -38,11 +38,33 @@ class SessionEngineTest {
         }
         MsmConfig config = b.build(getClass().getClassLoader());
         engine = SessionEngine.start(config, new EngineContext("/test", getClass().getClassLoader(), "tc1", "p_",
-                clock::get, () -> residents).onLost(s -> {
+                clock::get, this::residents).onLost(s -> {
                     lost.add(s);
                     residents.remove(s);
                 }), listener -> store = new FakeStore(clock::get, listener));
         return engine;
+    }
+
+    /** While set, a backup thread asking for the residents counts down the first latch and waits for the second. */
+    private volatile CountDownLatch[] residentsGate;
+    /** How often a backup thread asked for the residents: once per pass over them after a node's return. */
+    private final java.util.concurrent.atomic.AtomicInteger residentPasses = new java.util.concurrent.atomic.AtomicInteger();
+
+    private java.util.List<TestSession> residents() {
+        if (!Thread.currentThread().getName().startsWith("msm-backup-")) {
+            return residents;
+        }
+        residentPasses.incrementAndGet();
+        CountDownLatch[] gate = residentsGate;
+        if (gate != null) {
+            gate[0].countDown();
+            try {
+                gate[1].await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return residents;
     }
 
     @AfterEach
@@ -320,6 +342,70 @@ class SessionEngineTest {
         assertEquals(Map.of("count", 1), stored(unchanged, "n1"), "unchanged but lost: stored again");
         assertEquals(callsBefore + 3, store.calls(), "one set for the changed session, a touch and a set "
                 + "for the lost one, nothing for n2's session");
+    }
+
+    /** Sessions on {@code node} this Tomcat holds, each stored there. */
+    private java.util.List<TestSession> heldOn(String node, int count) {
+        java.util.List<TestSession> held = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            TestSession s = newSession(node);
+            residents.add(s);
+            held.add(s);
+            request(s, () -> s.set("count", 1));
+        }
+        idle();
+        return held;
+    }
+
+    @Test
+    void aNodeThatComesAndGoesWhileTheBackupThreadsAreBusyGetsOnePassNotOnePerReturn() throws Exception {
+        engine();
+        java.util.List<TestSession> held = heldOn("n1", 10);
+        store.wipe("n1"); // it restarted empty
+        CountDownLatch busy = new CountDownLatch(1);
+        for (int i = 0; i < 2; i++) { // BACKUP_THREAD_COUNT
+            engine.base().threads.execute(() -> {
+                try {
+                    busy.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        int passes = residentPasses.get();
+        for (int i = 0; i < 50; i++) {
+            store.disconnect("n1");
+            store.reconnect("n1");
+        }
+        busy.countDown();
+        idle();
+        assertEquals(passes + 1, residentPasses.get(), "one pass for n1's 50 returns while none could start");
+        for (TestSession s : held) {
+            assertEquals(Map.of("count", 1), stored(s, "n1"), "the one pass stored it again");
+        }
+    }
+
+    @Test
+    void aNodeThatReturnsWhileItsPassRunsGetsAnotherPass() throws Exception {
+        engine();
+        java.util.List<TestSession> held = heldOn("n1", 3);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        residentsGate = new CountDownLatch[] {entered, release};
+        store.disconnect("n1");
+        store.reconnect("n1");
+        assertTrue(entered.await(10, TimeUnit.SECONDS), "the first return's pass runs");
+        residentsGate = null;
+        int passes = residentPasses.get();
+        store.disconnect("n1");
+        store.wipe("n1"); // it restarted empty while the first pass runs
+        store.reconnect("n1");
+        release.countDown();
+        idle();
+        assertEquals(passes + 1, residentPasses.get(), "a pass that started does not cover a later return");
+        for (TestSession s : held) {
+            assertEquals(Map.of("count", 1), stored(s, "n1"), "the second return's pass stored it again");
+        }
     }
 
     @Test
