@@ -35,6 +35,11 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     private final Map<String, String> lastProblem = new ConcurrentHashMap<>();
     /** Nodes with a probe queued after a short (synchronous backup) timeout. */
     private final Set<String> probing = ConcurrentHashMap.newKeySet();
+    /**
+     * Held while an added node is checked for and started, and while a removed one is forgotten: a removal that comes
+     * between the check and the start would otherwise be undone by it, and the node reported on for good.
+     */
+    private final Object membership = new Object();
     /** Set once at the start ({@link #useStore}, {@link #attach}); the store's events may come before. */
     private volatile SessionStore store;
     private volatile NodeAvailability availability;
@@ -166,17 +171,21 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
     void added(String nodeId, java.util.function.Predicate<String> stillThere) {
         try {
             threads.prober().schedule(() -> {
-                if (stillThere.test(nodeId)) {
-                    boolean up = availability.isAvailable(nodeId);
+                boolean up;
+                synchronized (membership) { // a removal from now on comes after this start, and forgets it
+                    if (!stillThere.test(nodeId)) {
+                        return;
+                    }
+                    up = availability.isAvailable(nodeId);
                     if (!up) {
                         lastProblem.put(nodeId, "not reachable since it was added: " + store.describe(nodeId));
                     }
                     availability.started(nodeId);
-                    // connected before its start: no return is reported, yet a node added again (discovery) may have
-                    // restarted empty meanwhile. (One still down is reported when it connects: stored again then.)
-                    if (up && !threads.stopping()) {
-                        added.accept(nodeId);
-                    }
+                }
+                // connected before its start: no return is reported, yet a node added again (discovery) may have
+                // restarted empty meanwhile. (One still down is reported when it connects: stored again then.)
+                if (up && !threads.stopping()) {
+                    added.accept(nodeId);
                 }
             }, config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException stopping) {
@@ -198,8 +207,10 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
 
     /** Node {@code nodeId} was removed: forgotten, without a report. */
     void removed(String nodeId) {
-        lastProblem.remove(nodeId);
-        availability.forget(nodeId);
+        synchronized (membership) {
+            lastProblem.remove(nodeId);
+            availability.forget(nodeId);
+        }
     }
 
     private boolean probe(String nodeId) {

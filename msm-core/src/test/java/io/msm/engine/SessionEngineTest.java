@@ -409,6 +409,32 @@ class SessionEngineTest {
     }
 
     @Test
+    void aNodeRemovedJustAfterItsStartCheckedItIsStillThereIsForgottenAndNeverReportedOn() throws Exception {
+        engine(MsmConfig.OPERATION_TIMEOUT, "100");
+        CountDownLatch checked = new CountDownLatch(1);
+        Thread[] remover = new Thread[1];
+        engine.base().health.added("n3", id -> { // n3 was added while running; its start checks it is still there
+            remover[0] = new Thread(() -> engine.base().health.removed("n3"), "remover"); // ... and it goes now
+            remover[0].start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (remover[0].isAlive() && remover[0].getState() != Thread.State.BLOCKED
+                    && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // the removal is done, or waits for the start to end
+            }
+            checked.countDown();
+            return true;
+        });
+        assertTrue(checked.await(10, TimeUnit.SECONDS));
+        remover[0].join(10_000);
+        idle();
+        int passes = residentPasses.get();
+        store.disconnect("n3"); // the removed node's last events
+        store.reconnect("n3");
+        idle();
+        assertEquals(passes, residentPasses.get(), "a removed node is not reported available again");
+    }
+
+    @Test
     void timedOutNodeIsSkippedUntilAProbeAnswers() throws Exception {
         engine();
         TestSession s = newSession("n1");
