@@ -23,6 +23,11 @@ final class ItemSizeCheck {
     static final int MEMCACHED_MAX_ITEM_SIZE = 1024 * 1024 * 1024;
     /** Room for memcached's item header, CAS and flags next to key and value. */
     private static final int ITEM_OVERHEAD = 128;
+    /**
+     * Kept for a node that answers {@code stats settings} without its limit (ElastiCache Serverless refuses the
+     * command): not asked again until its connection comes back; it is taken to hold memcached's default.
+     */
+    private static final int NOT_SAID = 0;
 
     private final Map<String, Integer> itemSizeMax = new ConcurrentHashMap<>();
     /** A node's {@code stats settings}; {@code null} or throws if it cannot answer. */
@@ -41,8 +46,8 @@ final class ItemSizeCheck {
         if (limit == null) {
             limit = ask(nodeId, settings);
         }
-        if (limit == null) {
-            limit = DEFAULT_ITEM_SIZE_MAX; // no answer: memcached's default assumed, asked again next time
+        if (limit == null || limit == NOT_SAID) {
+            limit = DEFAULT_ITEM_SIZE_MAX; // no answer (asked again next time), or none given: memcached's default
         }
         if (tooLarge(key, value, limit)) {
             throw StoreException.tooLarge(op, key, nodeId, 0, value.length + " bytes, memcached node " + nodeId
@@ -63,7 +68,7 @@ final class ItemSizeCheck {
         if (limit == null) {
             limit = ask(nodeId, settings);
         }
-        return limit == null || !tooLarge(key, value, limit);
+        return limit == null || limit == NOT_SAID || !tooLarge(key, value, limit);
     }
 
     private static boolean tooLarge(String key, byte[] value, int limit) {
@@ -76,7 +81,7 @@ final class ItemSizeCheck {
      */
     int largestValue(String nodeId) {
         Integer limit = itemSizeMax.get(nodeId);
-        return limit == null ? MEMCACHED_MAX_ITEM_SIZE : limit;
+        return limit == null || limit == NOT_SAID ? MEMCACHED_MAX_ITEM_SIZE : limit;
     }
 
     /** The node's connection came or went: ask again next time. */
@@ -84,16 +89,20 @@ final class ItemSizeCheck {
         itemSizeMax.remove(nodeId);
     }
 
-    /** The node's {@code item_size_max}, remembered; {@code null} if it does not answer. */
+    /**
+     * The node's {@code item_size_max}, remembered; {@code null} if it does not answer, {@link #NOT_SAID} (remembered)
+     * if it answers without it.
+     */
     private Integer ask(String nodeId, Function<String, Map<String, String>> settings) {
         try {
             Map<String, String> s = settings.apply(nodeId);
-            String v = s == null ? null : s.get("item_size_max");
-            if (v != null) {
-                int limit = Integer.parseInt(v.trim());
-                itemSizeMax.put(nodeId, limit);
-                return limit;
+            if (s == null) {
+                return null;
             }
+            String v = s.get("item_size_max");
+            int limit = v == null ? NOT_SAID : Integer.parseInt(v.trim());
+            itemSizeMax.put(nodeId, limit);
+            return limit;
         } catch (RuntimeException e) {
             // no answer: ask again next time
         }

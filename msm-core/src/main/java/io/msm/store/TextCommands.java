@@ -229,7 +229,10 @@ final class TextCommands {
         throw unexpected(line);
     }
 
-    /** {@code stats <group>} ({@code ""} for the general ones): name to value. */
+    /**
+     * {@code stats <group>} ({@code ""} for the general ones): name to value; empty if the server does not give that
+     * group ({@code ERROR}: ElastiCache Serverless gives the general ones only), which leaves the connection in step.
+     */
     static Map<String, String> stats(TextConnection c, String group) throws IOException {
         c.writeCommand(group.isEmpty() ? "stats\r\n" : "stats " + group + "\r\n");
         c.out.flush();
@@ -237,6 +240,9 @@ final class TextCommands {
         for (int i = 0; i < 1000; i++) {
             String line = c.readLine();
             if (line.equals("END")) {
+                return stats;
+            }
+            if (i == 0 && line.equals("ERROR")) {
                 return stats;
             }
             String[] parts = line.split(" ", 3);

@@ -43,6 +43,11 @@ final class FakeMemcached implements AutoCloseable {
         accept.start();
     }
 
+    /** Connections accepted so far. */
+    int connections() {
+        return sockets.size();
+    }
+
     /** {@code n1:127.0.0.1:<port>}. */
     String nodes() {
         return "n1:127.0.0.1:" + listener.getLocalPort();

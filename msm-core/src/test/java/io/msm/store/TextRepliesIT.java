@@ -2,6 +2,7 @@ package io.msm.store;
 
 import static io.msm.store.FakeMemcached.ascii;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -107,6 +108,35 @@ class TextRepliesIT {
     @Test
     void aGetsAnnouncingTwoGigabytesFailsAtItsHeader() throws Exception {
         refusesAHugeAnnouncedValue("gets ", "VALUE k 0 2000000000 1", () -> store.gets("n1", "k", TIMEOUT));
+    }
+
+    /**
+     * ElastiCache Serverless answers {@code stats settings} (any {@code stats} but the plain one) with {@code ERROR}: a
+     * large value is still stored, and the node is not asked again for each one, nor its connection dropped for it.
+     */
+    @Test
+    void aNodeThatRefusesStatsSettingsIsAskedOnceAndKeepsItsConnection() {
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        server.odd = (command, normal, out) -> {
+            if (!command.startsWith("stats ")) {
+                return false;
+            }
+            asked.incrementAndGet();
+            out.write(ascii("ERROR\r\n"));
+            out.flush();
+            return true;
+        };
+        int connections = server.connections();
+        for (int i = 0; i < 5; i++) {
+            store.set("n1", "large" + i, 100, new byte[600 * 1024], TIMEOUT);
+            assertArrayEquals(new byte[600 * 1024], store.get("n1", "large" + i, TIMEOUT));
+        }
+        assertEquals(1, asked.get(), "asked once, not per large value");
+        assertEquals(connections, server.connections(), "its answer is complete: the connection stays");
+        assertThrows(StoreException.class, () -> store.set("n1", "larger", 100, new byte[1100 * 1024], TIMEOUT),
+                "a value over memcached's default is refused, as when a node does not answer");
+        assertFalse(server.items.containsKey("larger"), "without being sent");
+        assertEquals(1, asked.get());
     }
 
     @Test
