@@ -158,8 +158,8 @@ final class EngineBase {
             }
             LiveNodes.Change change = nodes.replace(list, joinDelayMillis);
             for (MemcachedNode n : change.gone()) {
+                store.removeNode(n.id()); // first: no event of the node comes after it, to be reported on again
                 health.removed(n.id());
-                store.removeNode(n.id());
             }
             return change;
         }

@@ -184,7 +184,7 @@ final class NodeHealth implements MemcachedSessionStore.ConnectionListener {
                 }
                 // connected before its start: no return is reported, yet a node added again (discovery) may have
                 // restarted empty meanwhile. (One still down is reported when it connects: stored again then.)
-                if (up && !threads.stopping()) {
+                if (up && !threads.stopping() && stillThere.test(nodeId)) {
                     added.accept(nodeId);
                 }
             }, config.operationTimeoutMillis(), TimeUnit.MILLISECONDS);

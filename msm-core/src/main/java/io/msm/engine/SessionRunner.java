@@ -327,8 +327,12 @@ final class SessionRunner {
                 ends.retryDeletes(nodeId);
                 verifyHeldOn(nodeId, writing); // the node may have restarted empty
             });
-        } catch (RejectedExecutionException e) {
-            passQueued.remove(nodeId); // stopping
+        } catch (RejectedExecutionException | Error e) {
+            passQueued.remove(nodeId); // stopping, or no thread could be started: the node's next return tries again
+            if (e instanceof Error) {
+                LOG.log(Level.WARNING, base.logPrefix + "cannot store again what memcached node " + nodeId
+                        + " should hold", e);
+            }
         }
     }
 
