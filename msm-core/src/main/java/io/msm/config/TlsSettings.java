@@ -24,7 +24,8 @@ import javax.net.ssl.TrustManagerFactory;
  * The value of {@code tls}, read together with {@code tlsTrustStore}, {@code tlsTrustStorePassword},
  * {@code tlsKeyStore} and {@code tlsKeyStorePassword}: whether connections to memcached use TLS and, if so, the
  * {@link SSLContext} they use, built at start so that a store that cannot be read stops the start naming its attribute
- * (never the first request). Problems never show a password.
+ * (never the first request). Problems never show a password. Store files renewed while running are read again
+ * ({@link RotatingStores}).
  */
 final class TlsSettings {
     /** {@code tls="false"}: plain TCP. */
@@ -76,7 +77,12 @@ final class TlsSettings {
         }
         try {
             SSLContext c = SSLContext.getInstance("TLS");
-            c.init(keys.length == 0 ? null : keys, trust.getTrustManagers(), null);
+            RotatingStores files = RotatingStores.of(r, trust, keys); // a renewed certificate is taken without a restart
+            if (files != null) {
+                c.init(files.keyManagers(), files.trustManagers(), null);
+            } else {
+                c.init(keys.length == 0 ? null : keys, trust.getTrustManagers(), null);
+            }
             return new TlsSettings(c);
         } catch (GeneralSecurityException e) {
             r.problem(MsmConfig.TLS, "this JVM cannot make a TLS context: " + e);
@@ -85,7 +91,7 @@ final class TlsSettings {
     }
 
     /** Server certificates are checked against {@code tlsTrustStore}, or the JVM's own trust store. */
-    private static TrustManagerFactory trust(Reading r) {
+    static TrustManagerFactory trust(Reading r) {
         String path = r.text(MsmConfig.TLS_TRUST_STORE);
         String password = r.raw(MsmConfig.TLS_TRUST_STORE_PASSWORD);
         try {
@@ -124,7 +130,7 @@ final class TlsSettings {
     }
 
     /** The client certificate of {@code tlsKeyStore} (none if not set: an empty array). */
-    private static KeyManager[] keys(Reading r) {
+    static KeyManager[] keys(Reading r) {
         String path = r.text(MsmConfig.TLS_KEY_STORE);
         String password = r.raw(MsmConfig.TLS_KEY_STORE_PASSWORD);
         if (path == null) {
