@@ -47,8 +47,6 @@ final class WaitingDeletes {
     static final long REMOVED_NODE_KEPT_MILLIS = 24L * 3600 * 1000;
     /** The {@code until} of a copy that never expires (its session's timeout is 0 or less: TTL 0). */
     static final long NEVER = Long.MAX_VALUE;
-    /** {@link Waiting#endedAt} of a delete that leaves no mark. */
-    private static final long NO_MARK = Long.MIN_VALUE;
     /** The key name of a primary delete: every name of the id's primary key, made by {@link Primaries}. */
     static final int PRIMARY = -1;
     private static final System.Logger LOG = System.getLogger("io.msm.engine");
@@ -75,7 +73,7 @@ final class WaitingDeletes {
 
     /** The deletes of one kind waiting, their bound, and whether it was said. */
     private static final class Kind {
-        final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+        final Map<String, WaitingDelete> waiting = new ConcurrentHashMap<>();
         final int max;
         final Counter notKept;
         final String name;
@@ -86,44 +84,6 @@ final class WaitingDeletes {
             this.max = max;
             this.notKept = notKept;
             this.name = name;
-        }
-    }
-
-
-    /**
-     * A delete waiting for its node: the copy of {@code id} under key name {@code name} on {@code node}, or its
-     * primary key under every name ({@link #PRIMARY}).
-     */
-    private static final class Waiting {
-        final String node;
-        final String id;
-        final int name;
-        /** When the copy has expired in memcached anyway (clock millis; {@link #NEVER}). */
-        final long until;
-        /** When the delete was asked (clock millis). */
-        final long since;
-        /**
-         * A secondary copy of an ended session: the time its {@link GoneMarks mark} beside it holds; {@link #NO_MARK}
-         * for a copy of a session that lives on.
-         */
-        final long endedAt;
-
-        Waiting(String node, String id, int name, long until, long since, long endedAt) {
-            this.node = node;
-            this.id = id;
-            this.name = name;
-            this.until = until;
-            this.since = since;
-            this.endedAt = endedAt;
-        }
-
-        /** This delete, waiting until {@code until}. */
-        Waiting until(long until) {
-            return new Waiting(node, id, name, until, since, endedAt);
-        }
-
-        boolean marks() {
-            return endedAt != NO_MARK;
         }
     }
 
@@ -153,7 +113,7 @@ final class WaitingDeletes {
         this.primaries = primaries;
     }
 
-    private Kind kind(Waiting w) {
+    private Kind kind(WaitingDelete w) {
         return w.name == PRIMARY ? primary : secondary;
     }
 
@@ -167,7 +127,7 @@ final class WaitingDeletes {
      * the node (until {@code until}, when the copy has expired anyway).
      */
     void delete(String node, String id, int name, long until) {
-        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), NO_MARK));
+        delete(new WaitingDelete(node, id, name, until, base.ctx.clock().getAsLong(), WaitingDelete.NO_MARK));
     }
 
     /**
@@ -176,13 +136,13 @@ final class WaitingDeletes {
      * not read either.
      */
     void end(String node, String id, int name, long until, long endedAt) {
-        delete(new Waiting(node, id, name, until, base.ctx.clock().getAsLong(), endedAt));
+        delete(new WaitingDelete(node, id, name, until, base.ctx.clock().getAsLong(), endedAt));
     }
 
-    private void delete(Waiting asked) {
-        Waiting w = asked;
+    private void delete(WaitingDelete asked) {
+        WaitingDelete w = asked;
         if (!w.marks()) { // an end's delete waiting there goes with its mark (this one would drop it)
-            Waiting pending = secondary.waiting.get(key(w.node, w.id, w.name));
+            WaitingDelete pending = secondary.waiting.get(key(w.node, w.id, w.name));
             w = pending != null && pending.marks() ? pending : w;
         }
         boolean available = base.availability.isAvailable(w.node);
@@ -202,7 +162,7 @@ final class WaitingDeletes {
      * and this wait (its recovery's retry run before) gets it from the next housekeeping.
      */
     void waitForPrimary(String node, String id, long until) {
-        keep(new Waiting(node, id, PRIMARY, until, base.ctx.clock().getAsLong(), NO_MARK));
+        keep(new WaitingDelete(node, id, PRIMARY, until, base.ctx.clock().getAsLong(), WaitingDelete.NO_MARK));
     }
 
     /**
@@ -220,7 +180,7 @@ final class WaitingDeletes {
      * or did not answer, or another retry is making it. It is claimed first: made only if still waiting (a primary
      * one's id not taken back before the look).
      */
-    private boolean retry(Kind k, String key, Waiting w) {
+    private boolean retry(Kind k, String key, WaitingDelete w) {
         Object f = new Object(); // this retry's claim
         if (making.putIfAbsent(key, f) != null) {
             return false; // the other retry removes it
@@ -236,7 +196,7 @@ final class WaitingDeletes {
     }
 
     /** Makes the waiting delete {@code w} now; {@code false} if its node is unavailable or did not answer. */
-    private boolean make(Waiting w) {
+    private boolean make(WaitingDelete w) {
         if (w.name != PRIMARY) {
             return w.marks() ? endNow(w) : deleteNow(w.node, w.id, w.name);
         }
@@ -267,7 +227,7 @@ final class WaitingDeletes {
      * {@code false} if its node is unavailable or either failed (then it waits, the mark included). After a mark that
      * timed out the delete is not tried (one timeout at most); after one the node refused, it is.
      */
-    private boolean endNow(Waiting w) {
+    private boolean endNow(WaitingDelete w) {
         if (!base.availability.isAvailable(w.node)) {
             return false;
         }
@@ -288,8 +248,8 @@ final class WaitingDeletes {
     }
 
     /** Keeps {@code w} waiting; {@code false} past the bound of its kind (the copy is left to its TTL). */
-    private boolean keep(Waiting asked) {
-        Waiting w = capIfRemoved(asked);
+    private boolean keep(WaitingDelete asked) {
+        WaitingDelete w = capIfRemoved(asked);
         Kind k = kind(w);
         String key = key(w.node, w.id, w.name);
         if (k.waiting.size() >= k.max && !k.waiting.containsKey(key)) {
@@ -309,10 +269,11 @@ final class WaitingDeletes {
 
     /**
      * {@code w}, or, if its node is not in the node list (removed by discovery before the delete was asked: a
-     * tombstone for the id's form on every node, say), {@code w} waiting at most {@link #REMOVED_NODE_KEPT_MILLIS}, as
-     * the deletes waiting at the node's removal ({@link #nodeRemoved}): else one whose copy never expires waits forever.
+     * tombstone for the id's form on every node, say), {@code w} waiting at most {@link #REMOVED_NODE_KEPT_MILLIS},
+     * as the deletes waiting at the node's removal ({@link #nodeRemoved}): else one whose copy never expires waits
+     * forever.
      */
-    private Waiting capIfRemoved(Waiting w) {
+    private WaitingDelete capIfRemoved(WaitingDelete w) {
         long cap = w.since + REMOVED_NODE_KEPT_MILLIS;
         if (w.until <= cap || base.nodes.current().contains(w.node)) {
             return w;
@@ -383,8 +344,8 @@ final class WaitingDeletes {
         int tries = 0;
         Map<String, Boolean> usable = new HashMap<>(); // by node, looked at once: false after a failure
         for (Kind k : List.of(primary, secondary)) {
-            for (Map.Entry<String, Waiting> e : k.waiting.entrySet()) {
-                Waiting w = e.getValue();
+            for (Map.Entry<String, WaitingDelete> e : k.waiting.entrySet()) {
+                WaitingDelete w = e.getValue();
                 if (tries >= RETRIES_PER_HOUSEKEEPING) {
                     return;
                 }

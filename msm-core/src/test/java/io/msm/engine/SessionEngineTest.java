@@ -48,7 +48,8 @@ class SessionEngineTest {
     /** While set, a backup thread asking for the residents counts down the first latch and waits for the second. */
     private volatile CountDownLatch[] residentsGate;
     /** How often a backup thread asked for the residents: once per pass over them after a node's return. */
-    private final java.util.concurrent.atomic.AtomicInteger residentPasses = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger residentPasses =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private java.util.List<TestSession> residents() {
         if (!Thread.currentThread().getName().startsWith("msm-backup-")) {
