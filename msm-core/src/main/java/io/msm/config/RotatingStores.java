@@ -1,9 +1,11 @@
 package io.msm.config;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.net.Socket;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -13,13 +15,17 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -29,17 +35,25 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * The trust and key managers of msm's TLS context when {@code tlsTrustStore} or {@code tlsKeyStore} names a file: they
  * read the files again when they change (a certificate renewed in place, a new version of a mounted Kubernetes
  * secret), so connections made from then on present and check the new certificates without a restart; connections
- * already open keep theirs. A handshake reads the files (a few KB) at most once a {@link #CHECK_INTERVAL_MILLIS} and
- * compares their digests; a file that changed is loaded and checked as at the start, on that handshake's thread.
- * Stores that cannot be used (half written, another password) are reported once, and those read before stay in use.
+ * already open keep theirs. A full handshake reads the files (a few KB) at most once a {@link #CHECK_INTERVAL_MILLIS}
+ * and compares their digests; files that changed are loaded and checked as at the start, on that handshake's thread.
+ * A resumed handshake asks neither manager, so sessions are resumed for {@link #RESUMED_AT_MOST_SECONDS} at most, and
+ * not at all once the stores were read again. Stores that cannot be used (half written, another password) are
+ * reported once, and those read before stay in use; they are read again at each check until they can be used.
  */
 final class RotatingStores {
     /** How often a handshake looks at the files at most. */
     static final long CHECK_INTERVAL_MILLIS = 1000;
+    /** How long a TLS session is resumed at most: a reconnect makes a full handshake at least this often. */
+    static final int RESUMED_AT_MOST_SECONDS = 60;
+    /** A store file larger than this is not read (a trust store of every public CA is a few hundred KB). */
+    static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
     private static final System.Logger LOG = System.getLogger("io.msm.config");
-    private static final String[] ATTRIBUTES = {MsmConfig.TLS_TRUST_STORE, MsmConfig.TLS_TRUST_STORE_PASSWORD,
-        MsmConfig.TLS_KEY_STORE, MsmConfig.TLS_KEY_STORE_PASSWORD};
+    private static final String[] ATTRIBUTES = {MsmConfig.TLS, MsmConfig.TLS_TRUST_STORE,
+        MsmConfig.TLS_TRUST_STORE_PASSWORD, MsmConfig.TLS_KEY_STORE, MsmConfig.TLS_KEY_STORE_PASSWORD};
+    private static final String[] FILES = {MsmConfig.TLS_TRUST_STORE, MsmConfig.TLS_KEY_STORE};
+    private static final String UNREADABLE = "unreadable";
 
     /** What one read of the stores gave. */
     private static final class Read {
@@ -57,40 +71,61 @@ final class RotatingStores {
 
     /** The store attributes as written, to read them again as at the start. */
     private final Map<String, String> raw = new HashMap<>();
-    private final List<Path> files = new ArrayList<>();
+    private final List<Path> files;
     private final ReentrantLock checking = new ReentrantLock();
     private volatile Read current;
     /** The read before {@link #current}: a handshake that chose its key under it finishes with it. */
     private volatile Read previous;
-    /** What the files looked like when last read (or found unusable); under {@link #checking}. */
-    private List<Object> seen;
+    /** The digests of the files the stores in use were read from (taken before); under {@link #checking}. */
+    private List<Object> loaded;
+    /** The digests of the files last reported unusable ({@code null}: none is); under {@link #checking}. */
+    private List<Object> reported;
+    /** The context whose sessions end when the stores are read again. */
+    private volatile SSLContext context;
     private volatile long nextCheckNanos;
     /** {@link #CHECK_INTERVAL_MILLIS}; tests look at every handshake. */
     private volatile long intervalNanos = TimeUnit.MILLISECONDS.toNanos(CHECK_INTERVAL_MILLIS);
 
-    private RotatingStores(Reading r, Read first) {
+    private RotatingStores(Reading r, Read first, List<Object> digests) {
         for (String a : ATTRIBUTES) {
             raw.put(a, r.raw(a));
         }
-        for (String a : new String[] {MsmConfig.TLS_TRUST_STORE, MsmConfig.TLS_KEY_STORE}) {
-            String path = r.text(a);
-            if (path != null) {
-                files.add(Path.of(path));
-            }
-        }
+        this.files = files(r);
         this.current = first;
-        this.seen = stamps();
+        this.loaded = digests;
         this.nextCheckNanos = System.nanoTime() + intervalNanos;
     }
 
     /**
      * Stores that follow their files, if {@code tlsTrustStore} or {@code tlsKeyStore} names one (and the JDK's managers
      * are of the kinds a handshake asks, as its own are); else {@code null}: the managers are used as they are.
+     *
+     * @param digests {@link #digests(Reading)} taken before {@code trust} and {@code keys} were read (a renewal in
+     *     between is seen at the first check)
      */
-    static RotatingStores of(Reading r, TrustManagerFactory trust, KeyManager[] keys) {
+    static RotatingStores of(Reading r, TrustManagerFactory trust, KeyManager[] keys, List<Object> digests) {
         Read first = read(0, trust, keys);
-        boolean files = r.text(MsmConfig.TLS_TRUST_STORE) != null || r.text(MsmConfig.TLS_KEY_STORE) != null;
-        return files && first != null ? new RotatingStores(r, first) : null;
+        return !files(r).isEmpty() && first != null ? new RotatingStores(r, first, digests) : null;
+    }
+
+    /** The digests of the store files {@code r} names. */
+    static List<Object> digests(Reading r) {
+        return digests(files(r));
+    }
+
+    private static List<Path> files(Reading r) {
+        List<Path> files = new ArrayList<>();
+        for (String a : FILES) {
+            String path = r.text(a);
+            if (path != null) {
+                try {
+                    files.add(Path.of(path));
+                } catch (InvalidPathException e) {
+                    // reported by the read of the store
+                }
+            }
+        }
+        return files;
     }
 
     /** Tests: every handshake looks at the files. */
@@ -107,6 +142,15 @@ final class RotatingStores {
 
     TrustManager[] trustManagers() {
         return new TrustManager[] {new Trust()};
+    }
+
+    /**
+     * Bounds how long {@code c}, inited with these managers, resumes a TLS session ({@link #RESUMED_AT_MOST_SECONDS};
+     * the JDK's default is a day), and has the sessions made before end when the stores are read again.
+     */
+    void resumedAtMost(SSLContext c) {
+        c.getClientSessionContext().setSessionTimeout(RESUMED_AT_MOST_SECONDS);
+        this.context = c;
     }
 
     /** The managers the JDK made, if they are of the kinds a handshake asks (the JDK's are); else {@code null}. */
@@ -126,7 +170,7 @@ final class RotatingStores {
         return t == null || (keys.length > 0 && k == null) ? null : new Read(generation, t, k);
     }
 
-    /** Reads the stores again if the files changed since they were last read, at most once a check interval. */
+    /** Reads the stores again if the files changed since they were read, at most once a check interval. */
     private void check() {
         long now = System.nanoTime();
         if (now - nextCheckNanos < 0 || !checking.tryLock()) {
@@ -137,51 +181,88 @@ final class RotatingStores {
                 return;
             }
             nextCheckNanos = now + intervalNanos;
-            List<Object> stamps = stamps();
-            if (stamps.equals(seen)) {
-                return;
+            List<Object> digests = digests(files);
+            if (!digests.equals(loaded)) {
+                readAgain(digests);
             }
-            seen = stamps;
-            readAgain();
         } catch (RuntimeException e) { // a handshake goes on with the stores in use whatever a new file holds
-            LOG.log(Level.WARNING, "msm: the TLS stores changed and cannot be used; connections to memcached go on "
-                    + "with the certificates read before, until the files change again", e);
+            LOG.log(Level.WARNING, "msm: the TLS stores " + files + " changed and cannot be used; connections to "
+                    + "memcached go on with the certificates read before", e);
         } finally {
             checking.unlock();
         }
     }
 
-    private void readAgain() {
+    /** Reads the stores again from files whose digests were {@code digests} just before. */
+    private void readAgain(List<Object> digests) {
         Reading r = new Reading(raw, null);
         TrustManagerFactory trust = TlsSettings.trust(r);
         KeyManager[] keys = TlsSettings.keys(r);
         Read next = trust == null || keys == null ? null : read(current.generation + 1, trust, keys);
-        if (next == null || (next.keys == null) != (current.keys == null)) {
-            String why = r.problems.isEmpty() ? "not usable" : String.join("; ", r.problems);
-            LOG.log(Level.WARNING, () -> "msm: the TLS stores changed and cannot be used (" + why + "); connections "
-                    + "to memcached go on with the certificates read before, until the files change again");
+        if (next == null) {
+            if (!digests.equals(reported)) { // once per content: a file still being written is read again next time
+                reported = digests;
+                String why = r.problems.isEmpty() ? "not of the kinds the JDK makes" : String.join("; ", r.problems);
+                LOG.log(Level.WARNING, () -> "msm: the TLS stores changed and cannot be used (" + why + "); "
+                        + "connections to memcached go on with the certificates read before");
+            }
             return;
         }
         previous = current;
         current = next;
-        LOG.log(Level.DEBUG, () -> "msm: TLS stores read again (" + files + "); new connections to memcached use them");
+        loaded = digests;
+        endSessions();
+        boolean afterProblem = reported != null;
+        reported = null;
+        // said at WARNING after a problem was: an operator who read that line learns it is over
+        LOG.log(afterProblem ? Level.WARNING : Level.DEBUG, () -> "msm: the TLS stores " + files
+                + " are read again; new connections to memcached use them");
+    }
+
+    /** Sessions made with the stores before are not resumed: a reconnect checks and presents the new ones. */
+    private void endSessions() {
+        SSLContext c = context;
+        if (c == null) {
+            return;
+        }
+        SSLSessionContext sessions = c.getClientSessionContext();
+        for (Enumeration<byte[]> ids = sessions.getIds(); ids.hasMoreElements(); ) {
+            SSLSession s = sessions.getSession(ids.nextElement());
+            if (s != null) {
+                s.invalidate();
+            }
+        }
     }
 
     /**
-     * Each file's digest: whatever way a new version came (written in place, moved over it, a symbolic link pointed
-     * elsewhere, its time kept), within one tick of the file system's clock too.
+     * Each file's SHA-256: whatever way a new version came (written in place, moved over it, a symbolic link pointed
+     * elsewhere, its time kept), within one tick of the file system's clock too. Only a regular file of at most
+     * {@link #MAX_FILE_BYTES} is read (a device or a pipe put there would never end); another is {@link #UNREADABLE},
+     * and the read of the stores says why.
      */
-    private List<Object> stamps() {
-        List<Object> stamps = new ArrayList<>();
+    private static List<Object> digests(List<Path> files) {
+        List<Object> digests = new ArrayList<>();
         for (Path f : files) {
             try {
-                stamps.add(Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
-                        .digest(Files.readAllBytes(f))));
+                if (!Files.isRegularFile(f) || Files.size(f) > MAX_FILE_BYTES) {
+                    digests.add(UNREADABLE);
+                    continue;
+                }
+                MessageDigest d = MessageDigest.getInstance("SHA-256");
+                byte[] buffer = new byte[8192];
+                long left = MAX_FILE_BYTES; // it may grow meanwhile
+                try (InputStream in = Files.newInputStream(f)) {
+                    for (int n; left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0; ) {
+                        d.update(buffer, 0, n);
+                        left -= n;
+                    }
+                }
+                digests.add(Base64.getEncoder().encodeToString(d.digest()));
             } catch (IOException | GeneralSecurityException e) {
-                stamps.add("unreadable");
+                digests.add(UNREADABLE);
             }
         }
-        return stamps;
+        return digests;
     }
 
     /** Server certificates checked by the trust store read last. */

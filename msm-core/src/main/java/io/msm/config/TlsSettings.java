@@ -14,6 +14,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -70,6 +71,7 @@ final class TlsSettings {
                     + "has no TLS; SASL, which needs it, is not available with TLS)");
             return null;
         }
+        List<Object> digests = RotatingStores.digests(r); // before reading them: a renewal meanwhile is seen
         TrustManagerFactory trust = trust(r);
         KeyManager[] keys = keys(r);
         if (trust == null || keys == null) {
@@ -77,9 +79,11 @@ final class TlsSettings {
         }
         try {
             SSLContext c = SSLContext.getInstance("TLS");
-            RotatingStores files = RotatingStores.of(r, trust, keys); // a renewed certificate is taken without a restart
+            // a renewed certificate is taken without a restart
+            RotatingStores files = RotatingStores.of(r, trust, keys, digests);
             if (files != null) {
                 c.init(files.keyManagers(), files.trustManagers(), null);
+                files.resumedAtMost(c);
             } else {
                 c.init(keys.length == 0 ? null : keys, trust.getTrustManagers(), null);
             }
@@ -191,6 +195,11 @@ final class TlsSettings {
             return null;
         }
         try {
+            if (Files.size(file) > RotatingStores.MAX_FILE_BYTES) {
+                r.problem(attribute, "larger than " + RotatingStores.MAX_FILE_BYTES / (1024 * 1024) + " MB: no key "
+                        + "store or file of certificates is");
+                return null;
+            }
             if (isPem(file)) {
                 if (!pemAllowed) {
                     r.problem(attribute, "a PEM file; msm reads the client certificate and key from a PKCS12 or JKS "

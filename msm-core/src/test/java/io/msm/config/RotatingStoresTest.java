@@ -50,11 +50,54 @@ class RotatingStoresTest {
             raw.put(MsmConfig.TLS_KEY_STORE, keyStore.toString());
             raw.put(MsmConfig.TLS_KEY_STORE_PASSWORD, certs.clientKeyStorePassword());
         }
+        return stores(raw, () -> { });
+    }
+
+    /** {@code meanwhile} runs after the files' digests were taken and the stores read, before the managers exist. */
+    private RotatingStores stores(Map<String, String> raw, Runnable meanwhile) {
         Reading r = new Reading(raw, null);
+        java.util.List<Object> digests = RotatingStores.digests(r);
         TrustManagerFactory trust = TlsSettings.trust(r);
         KeyManager[] keys = TlsSettings.keys(r);
         assertEquals(java.util.List.of(), r.problems);
-        return RotatingStores.of(r, trust, keys).lookingEveryTime();
+        meanwhile.run();
+        return RotatingStores.of(r, trust, keys, digests).lookingEveryTime();
+    }
+
+    @Test
+    void aStoreRenewedWhileTheStartReadItIsReadAtTheFirstHandshake() throws Exception {
+        Path keyStore = placed(certs.clientKeyStore(), "client.p12");
+        Map<String, String> raw = new HashMap<>();
+        raw.put(MsmConfig.TLS_TRUST_STORE, certs.trustStore().toString());
+        raw.put(MsmConfig.TLS_TRUST_STORE_PASSWORD, certs.trustStorePassword());
+        raw.put(MsmConfig.TLS_KEY_STORE, keyStore.toString());
+        raw.put(MsmConfig.TLS_KEY_STORE_PASSWORD, certs.clientKeyStorePassword());
+        X509Certificate renewed = chain(certs.otherClientKeyStore())[0];
+        X509ExtendedKeyManager keys = (X509ExtendedKeyManager) stores(raw, () -> {
+            try {
+                placed(certs.otherClientKeyStore(), "client.p12");
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }).keyManagers()[0];
+        assertEquals(renewed, keys.getCertificateChain(keys.chooseClientAlias(EC, null, null))[0]);
+    }
+
+    private X509Certificate[] chain(Path keyStore) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance(keyStore.toFile(),
+                certs.clientKeyStorePassword().toCharArray());
+        java.security.cert.Certificate[] c = ks.getCertificateChain("client");
+        return java.util.Arrays.copyOf(c, c.length, X509Certificate[].class);
+    }
+
+    @Test
+    void aContextWithStoreFilesResumesASessionForAMinuteAtMost() throws Exception {
+        javax.net.ssl.SSLContext c = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, io.msm.testing.TestTranscoderFactory.class.getName())
+                .set(MsmConfig.TLS, "true").set(MsmConfig.TLS_TRUST_STORE, certs.trustStore().toString())
+                .set(MsmConfig.TLS_TRUST_STORE_PASSWORD, certs.trustStorePassword())
+                .build(getClass().getClassLoader()).tlsContext().orElseThrow();
+        assertEquals(RotatingStores.RESUMED_AT_MOST_SECONDS, c.getClientSessionContext().getSessionTimeout());
     }
 
     @Test
@@ -99,6 +142,21 @@ class RotatingStoresTest {
     }
 
     @Test
+    void aStoreCutShortIsReportedNamingItsFileAndReadOnceComplete() throws Exception {
+        Path keyStore = placed(certs.clientKeyStore(), "client.p12");
+        X509ExtendedKeyManager keys = (X509ExtendedKeyManager) stores(certs.trustStore(), keyStore).keyManagers()[0];
+        String before = keys.chooseClientAlias(EC, null, null);
+        byte[] renewed = Files.readAllBytes(certs.otherClientKeyStore());
+        Files.write(keyStore, java.util.Arrays.copyOf(renewed, renewed.length / 2)); // the copy is under way
+        assertEquals(before, keys.chooseClientAlias(EC, null, null));
+        assertEquals(1, warnings.lines().size(), warnings.lines().toString());
+        assertTrue(warnings.lines().get(0).contains(MsmConfig.TLS_KEY_STORE + "=\"" + keyStore + "\""),
+                warnings.lines().get(0));
+        Files.write(keyStore, renewed); // done
+        assertNotEquals(before, keys.chooseClientAlias(EC, null, null));
+    }
+
+    @Test
     void aStoreThatCannotBeUsedIsReportedOnceAndTheOneReadBeforeStays() throws Exception {
         Path keyStore = placed(certs.clientKeyStore(), "client.p12");
         X509ExtendedKeyManager keys = (X509ExtendedKeyManager) stores(certs.trustStore(), keyStore).keyManagers()[0];
@@ -114,6 +172,7 @@ class RotatingStoresTest {
 
         placed(certs.otherClientKeyStore(), "client.p12"); // written in full: read
         assertNotEquals(before, keys.chooseClientAlias(EC, null, null));
-        assertEquals(1, warnings.lines().size());
+        assertEquals(2, warnings.lines().size(), warnings.lines().toString());
+        assertTrue(warnings.lines().get(1).contains("are read again"), "the problem is over: " + warnings.lines());
     }
 }

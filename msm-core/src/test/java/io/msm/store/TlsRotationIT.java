@@ -39,6 +39,9 @@ class TlsRotationIT {
     static final MemcachedExtension CLIENT_CERTIFICATE = MemcachedExtension.servers(1)
             .withTls(MemcachedTls.serverCertificate().requireClientCertificate());
 
+    @RegisterExtension
+    static final MemcachedExtension TWO = MemcachedExtension.servers(2).withTls(MemcachedTls.serverCertificate());
+
     @TempDir
     Path dir;
     private final TestCertificates certs = TestCertificates.get();
@@ -63,10 +66,11 @@ class TlsRotationIT {
         return s;
     }
 
-    /** {@code file} copied to {@code name} in the test's directory, over what was there. */
+    /** {@code file} moved whole to {@code name} in the test's directory, over what was there (as a renewal does). */
     private Path placed(Path file, String name) throws Exception {
         Path target = dir.resolve(name);
-        Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
+        Path next = Files.copy(file, dir.resolve(name + ".next"), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(next, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return target;
     }
 
@@ -112,12 +116,66 @@ class TlsRotationIT {
         assertEquals(List.of(), capture.lines());
     }
 
+    /** Opens a connection to {@code port} with {@code context}, and closes it: the creation time of its TLS session. */
+    private static long connect(javax.net.ssl.SSLContext context, int port) throws Exception {
+        try (WriteDeadline wd = new WriteDeadline("tls-rotation-test");
+             DirectConnections pool = new DirectConnections(new java.net.InetSocketAddress("127.0.0.1", port), wd,
+                     new TlsLayer(context, "tls-rotation"))) {
+            long start = System.nanoTime();
+            TextConnection c = pool.open(new DeadlineSocket(),
+                    start + java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
+            long created = ((javax.net.ssl.SSLSocket) c.socket).getSession().getCreationTime();
+            DirectConnections.ready(c, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
+            TextCommands.stats(c, ""); // an answer read: the session ticket memcached sends after the handshake too
+            c.close();
+            return created;
+        }
+    }
+
+    /**
+     * A resumed handshake asks no manager, so it would keep the certificates of the session it resumes: once a
+     * handshake read the stores again, no session made before is resumed, towards any node.
+     */
+    @Test
+    void afterTheStoresAreReadAgainNoSessionMadeBeforeIsResumed() throws Exception {
+        Path trustStore = placed(certs.trustStore(), "trust.p12");
+        javax.net.ssl.SSLContext context = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, io.msm.testing.TestTranscoderFactory.class.getName())
+                .set(MsmConfig.TLS, "true").set(MsmConfig.TLS_TRUST_STORE, trustStore.toString())
+                .set(MsmConfig.TLS_TRUST_STORE_PASSWORD, certs.trustStorePassword())
+                .build(getClass().getClassLoader()).tlsContext().orElseThrow();
+        int first = TWO.server(0).port();
+        int second = TWO.server(1).port();
+        connect(context, first);
+        long made = connect(context, second);
+        assertEquals(made, connect(context, second), "resumed");
+
+        placed(certs.caPem(), "trust.p12"); // the same CA, written anew (as PEM)
+        // full handshakes with the first node, until one read the stores again (at most once a second)
+        WatchedStore.awaitMillis(10_000, "a session made before is no longer resumed", () -> {
+            try {
+                for (java.util.Enumeration<byte[]> ids = context.getClientSessionContext().getIds();
+                        ids.hasMoreElements(); ) {
+                    javax.net.ssl.SSLSession s = context.getClientSessionContext().getSession(ids.nextElement());
+                    if (s != null && s.getPeerPort() == first) {
+                        s.invalidate();
+                    }
+                }
+                connect(context, first);
+                return connect(context, second) != made;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
     @Test
     void aStoreThatCannotBeReadIsReportedOnceAndTheOneReadBeforeStaysInUse() throws Exception {
         Path keyStore = placed(certs.clientKeyStore(), "client.p12");
         SessionStore store = open(CLIENT_CERTIFICATE, withClientCertificate(keyStore));
         storesAndReads(store, "before");
-        Files.write(keyStore, "half written".getBytes(StandardCharsets.US_ASCII));
+        Path broken = Files.write(dir.resolve("broken"), "not a key store".getBytes(StandardCharsets.US_ASCII));
+        Files.move(broken, keyStore, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 
         // new connections (handshakes) after each restart of memcached, until one looked at the files again
         for (int i = 0; i < 20 && capture.lines().isEmpty(); i++) {
@@ -134,7 +192,7 @@ class TlsRotationIT {
 
         // handshakes for more than two check intervals more: the same unusable file is not reported again
         long until = System.nanoTime() + 2_500_000_000L;
-        for (int i = 0; i < 20 && System.nanoTime() < until; i++) {
+        for (int i = 0; i < 20 && (i < 3 || System.nanoTime() < until); i++) {
             CLIENT_CERTIFICATE.server(0).stop();
             CLIENT_CERTIFICATE.server(0).start();
             WatchedStore.awaitMillis(10_000, "n1 up again", () -> store.isConnected("n1"));
