@@ -245,6 +245,22 @@ public final class MsmConfig {
         return Optional.ofNullable(get(Attributes.TLS).context);
     }
 
+    /**
+     * Names the context (e.g. {@code "[/shop] "}) in the lines logged by what runs of this configuration outside an
+     * engine's own code: the reading of renewed TLS store files during handshakes.
+     */
+    public void nameLogs(String logPrefix) {
+        RotatingStores files = tlsFiles();
+        if (files != null) {
+            files.logPrefix = logPrefix;
+        }
+    }
+
+    /** The TLS store files followed; {@code null}: none. */
+    RotatingStores tlsFiles() {
+        return get(Attributes.TLS).files;
+    }
+
     public StorageKeyPrefix storageKeyPrefix() {
         return get(Attributes.STORAGE_KEY_PREFIX);
     }

@@ -83,6 +83,8 @@ final class RotatingStores {
     /** The context whose sessions end when the stores are read again. */
     private volatile SSLContext context;
     private volatile long nextCheckNanos;
+    /** Names the context in the log lines ({@link MsmConfig#nameLogs}); {@code "msm: "} until then. */
+    volatile String logPrefix = "msm: ";
     /** {@link #CHECK_INTERVAL_MILLIS}; tests look at every handshake. */
     private volatile long intervalNanos = TimeUnit.MILLISECONDS.toNanos(CHECK_INTERVAL_MILLIS);
 
@@ -186,7 +188,7 @@ final class RotatingStores {
                 readAgain(digests);
             }
         } catch (RuntimeException e) { // a handshake goes on with the stores in use whatever a new file holds
-            LOG.log(Level.WARNING, "msm: the TLS stores " + files + " changed and cannot be used; connections to "
+            LOG.log(Level.WARNING, logPrefix + "the TLS stores " + files + " changed and cannot be used; connections to "
                     + "memcached go on with the certificates read before", e);
         } finally {
             checking.unlock();
@@ -203,7 +205,7 @@ final class RotatingStores {
             if (!digests.equals(reported)) { // once per content: a file still being written is read again next time
                 reported = digests;
                 String why = r.problems.isEmpty() ? "not of the kinds the JDK makes" : String.join("; ", r.problems);
-                LOG.log(Level.WARNING, () -> "msm: the TLS stores changed and cannot be used (" + why + "); "
+                LOG.log(Level.WARNING, () -> logPrefix + "the TLS stores changed and cannot be used (" + why + "); "
                         + "connections to memcached go on with the certificates read before");
             }
             return;
@@ -215,7 +217,7 @@ final class RotatingStores {
         boolean afterProblem = reported != null;
         reported = null;
         // said at WARNING after a problem was: an operator who read that line learns it is over
-        LOG.log(afterProblem ? Level.WARNING : Level.DEBUG, () -> "msm: the TLS stores " + files
+        LOG.log(afterProblem ? Level.WARNING : Level.DEBUG, () -> logPrefix + "the TLS stores " + files
                 + " are read again; new connections to memcached use them");
     }
 

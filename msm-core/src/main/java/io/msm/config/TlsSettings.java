@@ -30,14 +30,17 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class TlsSettings {
     /** {@code tls="false"}: plain TCP. */
-    static final TlsSettings OFF = new TlsSettings(null);
+    static final TlsSettings OFF = new TlsSettings(null, null);
     private static final String PEM_HEAD = "-----BEGIN";
 
     /** {@code null}: TLS off. */
     final SSLContext context;
+    /** {@code null}: no store file to follow. */
+    final RotatingStores files;
 
-    private TlsSettings(SSLContext context) {
+    private TlsSettings(SSLContext context, RotatingStores files) {
         this.context = context;
+        this.files = files;
     }
 
     @Override
@@ -87,7 +90,7 @@ final class TlsSettings {
             } else {
                 c.init(keys.length == 0 ? null : keys, trust.getTrustManagers(), null);
             }
-            return new TlsSettings(c);
+            return new TlsSettings(c, files);
         } catch (GeneralSecurityException e) {
             r.problem(MsmConfig.TLS, "this JVM cannot make a TLS context: " + e);
             return null;

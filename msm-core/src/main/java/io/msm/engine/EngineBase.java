@@ -96,6 +96,7 @@ final class EngineBase {
         this.config = config;
         this.ctx = ctx;
         this.logPrefix = "[" + ctx.name() + "] ";
+        config.nameLogs(logPrefix);
         if (ctx.jvmRoute() != null && !SessionIdFormat.isRoute(ctx.jvmRoute())) {
             throw new MsmException(logPrefix + "jvmRoute \"" + ctx.jvmRoute()
                     + "\" cannot be part of a session id: use letters, digits, '_', '-' or '.'");

@@ -91,6 +91,22 @@ class RotatingStoresTest {
     }
 
     @Test
+    void itsLinesNameTheContextTheEngineGave() throws Exception {
+        Path keyStore = placed(certs.clientKeyStore(), "client.p12");
+        MsmConfig config = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
+                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, io.msm.testing.TestTranscoderFactory.class.getName())
+                .set(MsmConfig.TLS, "true").set(MsmConfig.TLS_KEY_STORE, keyStore.toString())
+                .set(MsmConfig.TLS_KEY_STORE_PASSWORD, certs.clientKeyStorePassword())
+                .build(getClass().getClassLoader());
+        config.nameLogs("[/shop] ");
+        X509ExtendedKeyManager keys = (X509ExtendedKeyManager) config.tlsFiles().lookingEveryTime().keyManagers()[0];
+        Files.write(keyStore, "not a key store".getBytes(StandardCharsets.US_ASCII));
+        keys.chooseClientAlias(EC, null, null);
+        assertEquals(1, warnings.lines().size(), warnings.lines().toString());
+        assertTrue(warnings.lines().get(0).startsWith("[/shop] the TLS stores changed"), warnings.lines().get(0));
+    }
+
+    @Test
     void aContextWithStoreFilesResumesASessionForAMinuteAtMost() throws Exception {
         javax.net.ssl.SSLContext c = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
                 .set(MsmConfig.TRANSCODER_FACTORY_CLASS, io.msm.testing.TestTranscoderFactory.class.getName())
