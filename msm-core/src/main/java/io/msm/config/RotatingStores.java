@@ -15,7 +15,6 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +23,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSession;
-import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -37,8 +34,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * secret), so connections made from then on present and check the new certificates without a restart; connections
  * already open keep theirs. A full handshake reads the files (a few KB) at most once a {@link #CHECK_INTERVAL_MILLIS}
  * and compares their digests; files that changed are loaded and checked as at the start, on that handshake's thread.
- * A resumed handshake asks neither manager, so sessions are resumed for {@link #RESUMED_AT_MOST_SECONDS} at most, and
- * not at all once the stores were read again. Stores that cannot be used (half written, another password) are
+ * A resumed handshake asks neither manager, so sessions are resumed for {@link #RESUMED_AT_MOST_SECONDS} at most.
+ * Stores that cannot be used (half written, another password) are
  * reported once, and those read before stay in use; they are read again at each check until they can be used.
  */
 final class RotatingStores {
@@ -80,8 +77,6 @@ final class RotatingStores {
     private List<Object> loaded;
     /** The digests of the files last reported unusable ({@code null}: none is); under {@link #checking}. */
     private List<Object> reported;
-    /** The context whose sessions end when the stores are read again. */
-    private volatile SSLContext context;
     private volatile long nextCheckNanos;
     /** Names the context in the log lines ({@link MsmConfig#nameLogs}); {@code "msm: "} until then. */
     volatile String logPrefix = "msm: ";
@@ -148,11 +143,11 @@ final class RotatingStores {
 
     /**
      * Bounds how long {@code c}, inited with these managers, resumes a TLS session ({@link #RESUMED_AT_MOST_SECONDS};
-     * the JDK's default is a day), and has the sessions made before end when the stores are read again.
+     * the JDK's default is a day). The sessions are not ended when the stores are read again: walking the JDK's
+     * session cache while a handshake ends an expired session can deadlock both, inside the JDK.
      */
-    void resumedAtMost(SSLContext c) {
+    static void resumedAtMost(SSLContext c) {
         c.getClientSessionContext().setSessionTimeout(RESUMED_AT_MOST_SECONDS);
-        this.context = c;
     }
 
     /** The managers the JDK made, if they are of the kinds a handshake asks (the JDK's are); else {@code null}. */
@@ -178,18 +173,22 @@ final class RotatingStores {
         if (now - nextCheckNanos < 0 || !checking.tryLock()) {
             return; // another handshake looks now: this one goes on with what is in use
         }
+        List<Object> digests = null;
         try {
             if (now - nextCheckNanos < 0) {
                 return;
             }
             nextCheckNanos = now + intervalNanos;
-            List<Object> digests = digests(files);
+            digests = digests(files);
             if (!digests.equals(loaded)) {
                 readAgain(digests);
             }
         } catch (RuntimeException e) { // a handshake goes on with the stores in use whatever a new file holds
-            LOG.log(Level.WARNING, logPrefix + "the TLS stores " + files + " changed and cannot be used; connections to "
-                    + "memcached go on with the certificates read before", e);
+            if (digests != null && !digests.equals(reported)) {
+                reported = digests;
+                LOG.log(Level.WARNING, logPrefix + "the TLS stores " + files + " changed and cannot be used; "
+                        + "connections to memcached go on with the certificates read before", e);
+            }
         } finally {
             checking.unlock();
         }
@@ -213,27 +212,11 @@ final class RotatingStores {
         previous = current;
         current = next;
         loaded = digests;
-        endSessions();
         boolean afterProblem = reported != null;
         reported = null;
         // said at WARNING after a problem was: an operator who read that line learns it is over
         LOG.log(afterProblem ? Level.WARNING : Level.DEBUG, () -> logPrefix + "the TLS stores " + files
                 + " are read again; new connections to memcached use them");
-    }
-
-    /** Sessions made with the stores before are not resumed: a reconnect checks and presents the new ones. */
-    private void endSessions() {
-        SSLContext c = context;
-        if (c == null) {
-            return;
-        }
-        SSLSessionContext sessions = c.getClientSessionContext();
-        for (Enumeration<byte[]> ids = sessions.getIds(); ids.hasMoreElements(); ) {
-            SSLSession s = sessions.getSession(ids.nextElement());
-            if (s != null) {
-                s.invalidate();
-            }
-        }
     }
 
     /**

@@ -86,7 +86,7 @@ final class TlsSettings {
             RotatingStores files = RotatingStores.of(r, trust, keys, digests);
             if (files != null) {
                 c.init(files.keyManagers(), files.trustManagers(), null);
-                files.resumedAtMost(c);
+                RotatingStores.resumedAtMost(c);
             } else {
                 c.init(keys.length == 0 ? null : keys, trust.getTrustManagers(), null);
             }

@@ -29,6 +29,7 @@ final class DiscoveredNodes {
      * @throws MsmException the source gave no nodes, or the engine could not be built (the poller is closed)
      */
     static SessionEngine start(MsmConfig config, EngineContext ctx) {
+        config.nameLogs(EngineBase.logPrefix(ctx)); // the first questions' handshakes come before the engine
         AtomicReference<SessionEngine> started = new AtomicReference<>();
         DiscoveryPoller poller = poller(config, ctx, started);
         List<MemcachedNode> nodes = first(poller, ctx);

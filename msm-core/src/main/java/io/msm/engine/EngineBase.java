@@ -95,7 +95,7 @@ final class EngineBase {
             Function<MemcachedSessionStore.ConnectionListener, SessionStore> storeFactory) {
         this.config = config;
         this.ctx = ctx;
-        this.logPrefix = "[" + ctx.name() + "] ";
+        this.logPrefix = logPrefix(ctx);
         config.nameLogs(logPrefix);
         if (ctx.jvmRoute() != null && !SessionIdFormat.isRoute(ctx.jvmRoute())) {
             throw new MsmException(logPrefix + "jvmRoute \"" + ctx.jvmRoute()
@@ -294,5 +294,10 @@ final class EngineBase {
         long lastActivity = Math.max(s.thisAccessedTime(), st.lastRequestEnd);
         long idleSeconds = Math.max(0, (now - lastActivity) / 1000);
         return Math.max(1, mi - idleSeconds) + Slack.seconds(mi);
+    }
+
+    /** What every log line of {@code ctx}'s engine starts with: {@code "[<context name>] "}. */
+    static String logPrefix(EngineContext ctx) {
+        return "[" + ctx.name() + "] ";
     }
 }

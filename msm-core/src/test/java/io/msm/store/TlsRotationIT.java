@@ -39,9 +39,6 @@ class TlsRotationIT {
     static final MemcachedExtension CLIENT_CERTIFICATE = MemcachedExtension.servers(1)
             .withTls(MemcachedTls.serverCertificate().requireClientCertificate());
 
-    @RegisterExtension
-    static final MemcachedExtension TWO = MemcachedExtension.servers(2).withTls(MemcachedTls.serverCertificate());
-
     @TempDir
     Path dir;
     private final TestCertificates certs = TestCertificates.get();
@@ -114,59 +111,6 @@ class TlsRotationIT {
         WatchedStore.awaitMillis(10_000, "n1 up with the new trust store", () -> store.isConnected("n1"));
         storesAndReads(store, "new-trust");
         assertEquals(List.of(), capture.lines());
-    }
-
-    /** Opens a connection to {@code port} with {@code context}, and closes it: the creation time of its TLS session. */
-    private static long connect(javax.net.ssl.SSLContext context, int port) throws Exception {
-        try (WriteDeadline wd = new WriteDeadline("tls-rotation-test");
-             DirectConnections pool = new DirectConnections(new java.net.InetSocketAddress("127.0.0.1", port), wd,
-                     new TlsLayer(context, "tls-rotation"))) {
-            long start = System.nanoTime();
-            TextConnection c = pool.open(new DeadlineSocket(),
-                    start + java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
-            long created = ((javax.net.ssl.SSLSocket) c.socket).getSession().getCreationTime();
-            DirectConnections.ready(c, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
-            TextCommands.stats(c, ""); // an answer read: the session ticket memcached sends after the handshake too
-            c.close();
-            return created;
-        }
-    }
-
-    /**
-     * A resumed handshake asks no manager, so it would keep the certificates of the session it resumes: once a
-     * handshake read the stores again, no session made before is resumed, towards any node.
-     */
-    @Test
-    void afterTheStoresAreReadAgainNoSessionMadeBeforeIsResumed() throws Exception {
-        Path trustStore = placed(certs.trustStore(), "trust.p12");
-        javax.net.ssl.SSLContext context = MsmConfig.builder().set(MsmConfig.MEMCACHED_NODES, "n1:127.0.0.1:1")
-                .set(MsmConfig.TRANSCODER_FACTORY_CLASS, io.msm.testing.TestTranscoderFactory.class.getName())
-                .set(MsmConfig.TLS, "true").set(MsmConfig.TLS_TRUST_STORE, trustStore.toString())
-                .set(MsmConfig.TLS_TRUST_STORE_PASSWORD, certs.trustStorePassword())
-                .build(getClass().getClassLoader()).tlsContext().orElseThrow();
-        int first = TWO.server(0).port();
-        int second = TWO.server(1).port();
-        connect(context, first);
-        long made = connect(context, second);
-        assertEquals(made, connect(context, second), "resumed");
-
-        placed(certs.caPem(), "trust.p12"); // the same CA, written anew (as PEM)
-        // full handshakes with the first node, until one read the stores again (at most once a second)
-        WatchedStore.awaitMillis(10_000, "a session made before is no longer resumed", () -> {
-            try {
-                for (java.util.Enumeration<byte[]> ids = context.getClientSessionContext().getIds();
-                        ids.hasMoreElements(); ) {
-                    javax.net.ssl.SSLSession s = context.getClientSessionContext().getSession(ids.nextElement());
-                    if (s != null && s.getPeerPort() == first) {
-                        s.invalidate();
-                    }
-                }
-                connect(context, first);
-                return connect(context, second) != made;
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        });
     }
 
     @Test
