@@ -184,10 +184,8 @@ final class RotatingStores {
                 readAgain(digests);
             }
         } catch (RuntimeException e) { // a handshake goes on with the stores in use whatever a new file holds
-            if (digests != null && !digests.equals(reported)) {
-                reported = digests;
-                LOG.log(Level.WARNING, logPrefix + "the TLS stores " + files + " changed and cannot be used; "
-                        + "connections to memcached go on with the certificates read before", e);
+            if (digests != null) {
+                reportOnce(digests, e.toString(), e);
             }
         } finally {
             checking.unlock();
@@ -201,12 +199,8 @@ final class RotatingStores {
         KeyManager[] keys = TlsSettings.keys(r);
         Read next = trust == null || keys == null ? null : read(current.generation + 1, trust, keys);
         if (next == null) {
-            if (!digests.equals(reported)) { // once per content: a file still being written is read again next time
-                reported = digests;
-                String why = r.problems.isEmpty() ? "not of the kinds the JDK makes" : String.join("; ", r.problems);
-                LOG.log(Level.WARNING, () -> logPrefix + "the TLS stores changed and cannot be used (" + why + "); "
-                        + "connections to memcached go on with the certificates read before");
-            }
+            reportOnce(digests, r.problems.isEmpty() ? "not of the kinds the JDK makes" : String.join("; ", r.problems),
+                    null);
             return;
         }
         previous = current;
@@ -217,6 +211,19 @@ final class RotatingStores {
         // said at WARNING after a problem was: an operator who read that line learns it is over
         LOG.log(afterProblem ? Level.WARNING : Level.DEBUG, () -> logPrefix + "the TLS stores " + files
                 + " are read again; new connections to memcached use them");
+    }
+
+    /**
+     * Says that files of {@code digests} cannot be used, once per content: a file still being written is read again
+     * at the next check, and said again only if it changed.
+     */
+    private void reportOnce(List<Object> digests, String why, Throwable cause) {
+        if (digests.equals(reported)) {
+            return;
+        }
+        reported = digests;
+        LOG.log(Level.WARNING, logPrefix + "the TLS stores changed and cannot be used (" + why + "); connections to "
+                + "memcached go on with the certificates read before", cause);
     }
 
     /**
