@@ -35,6 +35,7 @@ final class FakeMemcached implements AutoCloseable {
     volatile OddAnswer odd = (command, normal, out) -> false;
     private final ServerSocket listener;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger ended = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeMemcached() throws IOException {
         listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -43,9 +44,12 @@ final class FakeMemcached implements AutoCloseable {
         accept.start();
     }
 
-    /** Connections accepted so far. */
-    int connections() {
-        return sockets.size();
+    /**
+     * Connections the client ended so far (seen as an end of stream, so one ended just now may not be counted yet).
+     * Unlike the connections accepted, not changed by the connections the store's watch opens in the background.
+     */
+    int connectionsEnded() {
+        return ended.get();
     }
 
     /** {@code n1:127.0.0.1:<port>}. */
@@ -76,8 +80,9 @@ final class FakeMemcached implements AutoCloseable {
                     out.flush();
                 }
             }
+            ended.incrementAndGet();
         } catch (IOException e) {
-            // the client closed the connection
+            ended.incrementAndGet(); // the client closed the connection
         }
     }
 
