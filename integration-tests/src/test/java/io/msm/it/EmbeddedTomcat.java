@@ -28,6 +28,10 @@ final class EmbeddedTomcat implements AutoCloseable {
     /** The context path, percent-encoded as in a URL ("" for the root context). */
     private final String encodedPath;
     private final MemcachedSessionManager manager = new MemcachedSessionManager();
+    /** The msm attributes of {@link #manager}, for {@link #deployVersion}. */
+    private final Map<String, String> attributes;
+    private final String contextPath;
+    private final Path base;
     private boolean stopped;
 
     private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
@@ -38,7 +42,8 @@ final class EmbeddedTomcat implements AutoCloseable {
     private EmbeddedTomcat(String route, Map<String, String> attributes, String login, boolean otherContext,
             String host, String contextPath, int expiryCheckSeconds, String managerClass, String webappVersion) {
         this.route = route;
-        Path base;
+        this.attributes = new LinkedHashMap<>(attributes);
+        this.contextPath = contextPath;
         try {
             base = Files.createTempDirectory("msm-tomcat-" + route);
         } catch (IOException e) {
@@ -270,6 +275,33 @@ final class EmbeddedTomcat implements AutoCloseable {
 
     MemcachedSessionManager manager() {
         return manager;
+    }
+
+    /**
+     * Deploys the test webapp again, at the same path, as {@code version} (Tomcat's parallel deployment, the context
+     * named {@code path##version}), with an msm manager of the same attributes, while this Tomcat runs. Its pages say
+     * {@code route=<route>##<version>}.
+     */
+    MemcachedSessionManager deployVersion(String version) {
+        org.apache.catalina.core.StandardContext added = new org.apache.catalina.core.StandardContext();
+        added.setName(contextPath + "##" + version);
+        added.setPath(contextPath);
+        added.setWebappVersion(version);
+        added.setDocBase(base.toString());
+        added.addLifecycleListener(new Tomcat.FixContextListener());
+        MemcachedSessionManager m = new MemcachedSessionManager();
+        String transcoder = System.getProperty(TRANSCODER_PROPERTY);
+        if (transcoder != null && !transcoder.isBlank() && !attributes.containsKey("transcoderFactoryClass")) {
+            setAttribute(m, "transcoderFactoryClass", transcoder);
+        }
+        attributes.forEach((k, v) -> setAttribute(m, k, v));
+        added.setManager(m);
+        TestApp.install(added, route + "##" + version);
+        tomcat.getHost().addChild(added); // started at once: the host runs
+        if (added.getState() != LifecycleState.STARTED) {
+            throw new IllegalStateException("version " + version + " on " + route + " is " + added.getState());
+        }
+        return m;
     }
 
     Context context() {

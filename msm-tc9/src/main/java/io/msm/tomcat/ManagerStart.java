@@ -18,11 +18,13 @@ final class ManagerStart {
     private ManagerStart() {
     }
 
-    /** {@code host/path}, the name of the context in msm's log lines. */
+    /** {@code host/path}, the name of the context in msm's log lines ({@code host/path##version} for a version). */
     static String contextName(Context context) {
         String path = context.getPath();
         String host = context.getParent() != null ? context.getParent().getName() : "";
-        return host + (path == null || path.isEmpty() ? "/" : path);
+        String version = context.getWebappVersion();
+        return host + (path == null || path.isEmpty() ? "/" : path)
+                + (version == null || version.isEmpty() ? "" : "##" + version);
     }
 
     /** The webapp's class loader (serializer and converter classes), or the manager's when the context has none. */
@@ -40,6 +42,14 @@ final class ManagerStart {
                     + "forged requests after a login; keep memcached on a private network, or make a key with "
                     + "`openssl rand -base64 32` and set " + MsmConfig.SESSION_PROTECTION + "=\"sign\" and "
                     + MsmConfig.SESSION_KEYS + " (the same on every Tomcat; see Security in msm's README)");
+        }
+        String version = context.getWebappVersion();
+        if (version != null && !version.isEmpty() && config.storageKeyPrefix().resolve("", context.getName(), version)
+                .equals(config.storageKeyPrefix().resolve("", context.getPath(), ""))) {
+            log.warn(logPrefix + "version " + version + " of a parallel deployment, and " + MsmConfig.STORAGE_KEY_PREFIX
+                    + "=\"" + config.storageKeyPrefix() + "\" does not name the version: the versions share their "
+                    + "sessions' keys, so after a failover a user of an older version may be moved to this one (its "
+                    + "classes read the older version's session); the default, \"webappVersion\", keeps them apart");
         }
         if (context.getCrossContext() && !config.storageKeyPrefix().distinguishesWebapps()) {
             log.warn(logPrefix + "crossContext=\"true\": webapps that share a session id by cross-context dispatch "

@@ -61,6 +61,9 @@ final class SessionLookup {
         if (rc == null && SessionCookieChoice.duringCookieParsing()) {
             return null; // Tomcat trying each session cookie: msm's valve chooses among them (SessionCookieChoice)
         }
+        if (rc == null && heldByAnotherVersion(id)) {
+            return null; // parallel deployment: Tomcat asks each version, newest first, and maps to the one holding it
+        }
         if (!e.isValidId(id)) {
             return null;
         }
@@ -73,6 +76,30 @@ final class SessionLookup {
         }
         tellClient(rc, id, loaded.getIdInternal());
         return loaded;
+    }
+
+    /**
+     * Whether another version of this webapp (Tomcat's parallel deployment: {@code /app##1} beside {@code /app##2}) holds
+     * session {@code id} in memory, with msm too: then it is that version's, and this one does not look in memcached for it (its
+     * keys are apart anyway with the default {@code storageKeyPrefix}). Only outside a request of this webapp, where
+     * Tomcat picks the version before any valve runs.
+     */
+    private boolean heldByAnotherVersion(String id) {
+        Context context = manager.getContext();
+        if (context == null || context.getParent() == null) {
+            return false;
+        }
+        for (org.apache.catalina.Container c : context.getParent().findChildren()) {
+            if (c == context || !(c instanceof Context) || !((Context) c).getPath().equals(context.getPath())) {
+                continue;
+            }
+            org.apache.catalina.Manager other = ((Context) c).getManager();
+            // msm's managers only: another manager's findSession may do I/O (PersistentManager's store)
+            if (other instanceof MemcachedSessionManager && ((MemcachedSessionManager) other).resident(id) != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
