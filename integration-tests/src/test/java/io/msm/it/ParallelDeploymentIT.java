@@ -121,6 +121,41 @@ class ParallelDeploymentIT extends MsmIT {
                 "a read-only request of the old version, with the new one deployed beside it");
     }
 
+    /**
+     * Sticky: a session of the old version another Tomcat took over carries a new id there; a request that still sends
+     * the former id (a parallel request, a link with the id in its URL) is found by the new version under the id it
+     * moved to, and costs no more memcached calls than without the new version.
+     */
+    @org.junit.jupiter.api.Test
+    void aRequestWithTheFormerIdOfASessionTheOldVersionTookOverCostsNoMoreCalls() {
+        EmbeddedTomcat tc2 = versionOne("tc2", true);
+        Browser b = new Browser();
+        b.get(tc2.url("/counter"));
+        String former = b.sessionId();
+        awaitBackups(tc2);
+        EmbeddedTomcat tc1 = versionOne("tc1", true);
+        Browser.Page p = b.get(tc1.url("/counter"));
+        assertEquals(2, p.count(), p.body);
+        assertEquals("tc1", routeOf(b.sessionId()), "taken over: this Tomcat's id");
+        awaitBackups(tc1);
+        Map<String, Long> alone = staleRead(tc1, former);
+
+        tc1.deployVersion("2");
+        assertEquals(alone, staleRead(tc1, former), "with the new version beside the old one");
+    }
+
+    /** A read-only request of {@code tc} that sends a session's former id: the calls it made. */
+    private static Map<String, Long> staleRead(EmbeddedTomcat tc, String formerId) {
+        Browser stale = new Browser();
+        stale.setCookie("JSESSIONID", formerId);
+        MemcachedCalls before = MemcachedCalls.of(MEMCACHED.servers());
+        Browser.Page p = stale.get(tc.url("/read"));
+        assertEquals("tc1", p.field("route"), p.body);
+        assertEquals("2", p.field("count"), p.body);
+        awaitBackups(tc);
+        return MemcachedCalls.of(MEMCACHED.servers()).since(before);
+    }
+
     @org.junit.jupiter.api.Test
     void aKeyPrefixWithoutTheVersionIsWarnedAboutAtTheStartOfAVersion() {
         String warning = "does not name the version";
@@ -132,9 +167,9 @@ class ParallelDeploymentIT extends MsmIT {
             tc2.deployVersion("2");
             List<String> lines = log.containing(warning);
             assertEquals(2, lines.size(), lines.toString());
-            assertTrue(lines.get(0).contains("[127.0.0.1/app##1] version 1 of a parallel deployment, and "
+            assertTrue(lines.get(0).contains("[127.0.0.1/app##1] deployed as version 1, and "
                     + "storageKeyPrefix=\"static:shop\" does not name the version"), lines.get(0));
-            assertTrue(lines.get(1).startsWith("[127.0.0.1/app##2] version 2"), lines.get(1));
+            assertTrue(lines.get(1).startsWith("[127.0.0.1/app##2] deployed as version 2"), lines.get(1));
         }
     }
 }

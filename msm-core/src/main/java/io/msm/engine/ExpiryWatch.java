@@ -83,7 +83,7 @@ public final class ExpiryWatch {
         this.logPrefix = "[" + ctx.name() + "] ";
         this.blind = !sticky && engine.config().memcachedProtocol() == MemcachedProtocol.BINARY;
         String route = ctx.jvmRoute() == null ? "" : ctx.jvmRoute();
-        byte[] name = (route + "\n" + ctx.name()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] name = (route + "\n" + unversioned(ctx.name())).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.list = new ExpiryList(engine, "msm:expiry:"
                 + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0)));
         this.threads = new DaemonThreads("msm-expiry-" + ctx.name());
@@ -100,6 +100,17 @@ public final class ExpiryWatch {
      */
     static boolean timedOut(int ttlSeconds, int maxInactive) {
         return maxInactive > 0 && ttlSeconds >= 0 && ttlSeconds < Slack.seconds(maxInactive);
+    }
+
+    /**
+     * The context's name without its version ({@code host/app##2} is {@code host/app}), for the key of its list: a
+     * start looks for the key the stop before wrote, also when that stop ran a build of msm whose names did not carry
+     * the version (log lines name it now). Versions deployed side by side are kept apart by their key prefix
+     * ({@code storageKeyPrefix}, by default the version).
+     */
+    static String unversioned(String contextName) {
+        int version = contextName.indexOf("##");
+        return version < 0 ? contextName : contextName.substring(0, version);
     }
 
     /** Takes the list the last stop of this Tomcat and context left, and starts watching. */

@@ -241,6 +241,23 @@ class ExpiryWatchTest {
         assertNull(store.peek("n1", listKey + ":0"), "and it is gone");
     }
 
+    /**
+     * The name of a versioned context ({@code /test##2}) names log lines, not the list: its key is the one the context
+     * had before names carried the version, so the first restart on a build that names the version finds the list.
+     */
+    @Test
+    void aVersionedContextsListKeepsTheKeyOfItsPathAlone() {
+        SessionEngine first = tomcat("/test##2", "tc1", "p_");
+        TestSession s = served(first, "ABC1-n1.tc1");
+        first.stop(List.of(s));
+        byte[] name = "tc1\n/test".getBytes(StandardCharsets.UTF_8);
+        String listKey = "p_msm:expiry:" + Long.toHexString(io.msm.internal.XxHash64.hash(name, 0, name.length, 0));
+        assertNotNull(store.peek("n1", listKey + ":0"), "the list under the key of tc1 and /test");
+        SessionEngine unversioned = tomcat("/test", "tc1", "p_");
+        unversioned.expiry().adopt(container);
+        assertEquals(1, unversioned.expiry().size(), "taken by a start that names the context without its version");
+    }
+
     /** A container that ends a session as msm's Tomcat adapter does: its last state, ended through the engine. */
     private ExpiryWatch.Container ending(SessionEngine e) {
         return new ExpiryWatch.Container() {

@@ -46,10 +46,11 @@ final class ManagerStart {
         String version = context.getWebappVersion();
         if (version != null && !version.isEmpty() && config.storageKeyPrefix().resolve("", context.getName(), version)
                 .equals(config.storageKeyPrefix().resolve("", context.getPath(), ""))) {
-            log.warn(logPrefix + "version " + version + " of a parallel deployment, and " + MsmConfig.STORAGE_KEY_PREFIX
-                    + "=\"" + config.storageKeyPrefix() + "\" does not name the version: the versions share their "
-                    + "sessions' keys, so after a failover a user of an older version may be moved to this one (its "
-                    + "classes read the older version's session); the default, \"webappVersion\", keeps them apart");
+            log.warn(logPrefix + "deployed as version " + version + ", and " + MsmConfig.STORAGE_KEY_PREFIX + "=\""
+                    + config.storageKeyPrefix() + "\" does not name the version: versions deployed side by side "
+                    + "(parallel deployment) share their sessions' keys, so a user of an older version may be moved to "
+                    + "this one (non-sticky at their next request, sticky after a failover), its classes reading the "
+                    + "older version's session; the default, \"webappVersion\", keeps them apart");
         }
         if (context.getCrossContext() && !config.storageKeyPrefix().distinguishesWebapps()) {
             log.warn(logPrefix + "crossContext=\"true\": webapps that share a session id by cross-context dispatch "

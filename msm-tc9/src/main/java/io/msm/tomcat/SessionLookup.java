@@ -90,16 +90,26 @@ final class SessionLookup {
             return false;
         }
         for (org.apache.catalina.Container c : context.getParent().findChildren()) {
-            if (c == context || !(c instanceof Context) || !((Context) c).getPath().equals(context.getPath())) {
+            if (c == context || !(c instanceof Context)
+                    || !java.util.Objects.equals(((Context) c).getPath(), context.getPath())) {
                 continue;
             }
             org.apache.catalina.Manager other = ((Context) c).getManager();
             // msm's managers only: another manager's findSession may do I/O (PersistentManager's store)
-            if (other instanceof MemcachedSessionManager && ((MemcachedSessionManager) other).resident(id) != null) {
+            if (other instanceof MemcachedSessionManager && holds((MemcachedSessionManager) other, id)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** {@code m} holds session {@code id} in memory, under that id or the one it moved to (a takeover, a node move). */
+    private static boolean holds(MemcachedSessionManager m, String id) {
+        if (m.resident(id) != null) {
+            return true;
+        }
+        String current = m.movedIds.get(id);
+        return current != null && m.resident(current) != null;
     }
 
     /**
