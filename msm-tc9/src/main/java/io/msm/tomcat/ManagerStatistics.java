@@ -13,7 +13,7 @@ import java.util.function.ToIntFunction;
  * <p>Package-private: javac gives the public {@code MemcachedSessionManager} a public bridge for each of these public
  * methods, which is what Tomcat's digester and JMX find by reflection ({@code ManagerAttributesTest} checks both).
  */
-abstract class ManagerStatistics extends ManagerAttributes {
+abstract class ManagerStatistics extends ManagerAttributes implements org.apache.catalina.DistributedManager {
 
     /** What the getters read while msm is not running: nothing recorded, every value 0. */
     private static final MsmStatistics NOT_RUNNING = new MsmStatistics(false);
@@ -92,6 +92,28 @@ abstract class ManagerStatistics extends ManagerAttributes {
 
     /** Keys of ended or moved sessions waiting to be deleted until their node is available again. */
     public int getMsmPendingDeletes() { return ofEngine(SessionEngine::pendingDeletes); }
+
+    /**
+     * The sessions of {@link #findSessions()}: those held here and those this Tomcat watches for their timeout without
+     * holding them (non-sticky: the sessions it served; sticky: those its last stop left). Tomcat counts these, not
+     * {@link #getActiveSessions()} (held in memory only: non-sticky none between requests), before it undeploys an old
+     * version of a parallel deployment ({@code undeployOldVersions}); the manager webapp shows them with
+     * {@code showProxySessions}.
+     */
+    @Override
+    public int getActiveSessionsFull() {
+        return findSessions().length;
+    }
+
+    /** The ids of {@link #getActiveSessionsFull()}'s sessions. */
+    @Override
+    public java.util.Set<String> getSessionIdsFull() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (org.apache.catalina.Session s : findSessions()) {
+            ids.add(s.getIdInternal());
+        }
+        return ids;
+    }
 
     /** Memcached node ids currently available, comma separated. */
     public String getMsmAvailableNodes() {
