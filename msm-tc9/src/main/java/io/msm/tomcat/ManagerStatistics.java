@@ -94,23 +94,39 @@ abstract class ManagerStatistics extends ManagerAttributes implements org.apache
     public int getMsmPendingDeletes() { return ofEngine(SessionEngine::pendingDeletes); }
 
     /**
-     * The sessions of {@link #findSessions()}: those held here and those this Tomcat watches for their timeout without
-     * holding them (non-sticky: the sessions it served; sticky: those its last stop left). Tomcat counts these, not
-     * {@link #getActiveSessions()} (held in memory only: non-sticky none between requests), before it undeploys an old
-     * version of a parallel deployment ({@code undeployOldVersions}); the manager webapp shows them with
-     * {@code showProxySessions}.
+     * The sessions of {@link #findSessions()}, counted without listing them (JMX reads this at every poll): those held
+     * here and those this Tomcat watches for their timeout without holding them (non-sticky: the sessions it served;
+     * sticky: those its last stop left). Tomcat counts these, not {@link #getActiveSessions()} (held in memory only:
+     * non-sticky none between requests), before it undeploys an old version of a parallel deployment
+     * ({@code undeployOldVersions}); the manager webapp's list shows this count with {@code showProxySessions}.
      */
     @Override
     public int getActiveSessionsFull() {
-        return findSessions().length;
+        SessionEngine e = engine();
+        if (e == null) {
+            return sessions.size();
+        }
+        io.msm.engine.ExpiryWatch watch = e.expiry();
+        int held = 0;
+        int heldAndWatched = 0;
+        for (String id : sessions.keySet()) {
+            held++;
+            if (watch.watches(id)) {
+                heldAndWatched++;
+            }
+        }
+        return Math.max(held, held + watch.size() - heldAndWatched);
     }
 
     /** The ids of {@link #getActiveSessionsFull()}'s sessions. */
     @Override
     public java.util.Set<String> getSessionIdsFull() {
-        java.util.Set<String> ids = new java.util.HashSet<>();
-        for (org.apache.catalina.Session s : findSessions()) {
-            ids.add(s.getIdInternal());
+        java.util.Set<String> ids = new java.util.HashSet<>(sessions.keySet());
+        SessionEngine e = engine();
+        if (e != null) {
+            for (io.msm.engine.ExpiryWatch.Watched w : e.expiry().watched()) {
+                ids.add(w.id);
+            }
         }
         return ids;
     }
