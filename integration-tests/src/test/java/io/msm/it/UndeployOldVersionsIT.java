@@ -165,8 +165,7 @@ class UndeployOldVersionsIT extends MsmIT {
         await("the session out of memory between requests", 5_000,
                 () -> ((org.apache.catalina.Manager) one).getActiveSessions() == 0);
         assertEquals(1, one.getActiveSessionsFull(), "the one it watches");
-        assertEquals(java.util.Set.of(early.sessionId()), one.getSessionIdsFull());
-        assertEquals(((org.apache.catalina.Manager) one).findSessions().length, one.getActiveSessionsFull());
+        assertFullCountIsTheList(one, early.sessionId());
 
         checks.drainPermits();
         for (int count = 3; count <= 5; count++) { // its user goes on, one request after each check of the deployer
@@ -197,7 +196,19 @@ class UndeployOldVersionsIT extends MsmIT {
         org.apache.catalina.Host host = start(base, checks);
         assertTrue(checks.tryAcquire(2, 20, TimeUnit.SECONDS), "two checks of the deployer");
         assertTrue(host.findChild("/app##1") != null, "the old version still deployed");
-        assertEquals(1, versionOne(host).getActiveSessionsFull(), "the session its last stop left");
+        org.apache.catalina.DistributedManager one = versionOne(host);
+        assertEquals(1, one.getActiveSessionsFull(), "the session its last stop left");
+        assertFullCountIsTheList(one, early.sessionId()); // watched, not held
         assertEquals("count=2 version=1", early.get(app() + "/counter").body, "the old version is still there");
+        String id = early.sessionId();
+        await("the session in memory", 5_000, () -> ((org.apache.catalina.Manager) one).getActiveSessions() == 1);
+        assertEquals(1, one.getActiveSessionsFull(), "held (and watched, if still): counted once");
+        assertFullCountIsTheList(one, id);
+    }
+
+    /** The full count is what the manager webapp lists ({@code findSessions}), counted without listing. */
+    private static void assertFullCountIsTheList(org.apache.catalina.DistributedManager m, String... ids) {
+        assertEquals(java.util.Set.of(ids), m.getSessionIdsFull());
+        assertEquals(((org.apache.catalina.Manager) m).findSessions().length, m.getActiveSessionsFull());
     }
 }

@@ -46,13 +46,10 @@ final class SessionLookup {
             rc.takeoversChecked = true;
             e.checkTakeovers();
         }
-        String current = manager.movedIds.get(id);
-        if (current != null) {
-            Session moved = manager.resident(current);
-            if (moved != null) {
-                tellClient(rc, id, current);
-                return moved;
-            }
+        Session moved = movedResident(manager, id);
+        if (moved != null) {
+            tellClient(rc, id, moved.getIdInternal());
+            return moved;
         }
         if (rc != null && (rc.manager != manager || rc.ignored || rc.ended || rc.isMissing(id))) {
             // another webapp's request (Tomcat probing all contexts), an ignored or finished request, or known missing
@@ -61,11 +58,11 @@ final class SessionLookup {
         if (rc == null && SessionCookieChoice.duringCookieParsing()) {
             return null; // Tomcat trying each session cookie: msm's valve chooses among them (SessionCookieChoice)
         }
-        if (rc == null && heldByAnotherVersion(id)) {
-            return null; // parallel deployment: Tomcat asks each version, newest first, and maps to the one holding it
-        }
         if (!e.isValidId(id)) {
             return null;
+        }
+        if (rc == null && heldByAnotherVersion(id)) {
+            return null; // parallel deployment: Tomcat asks each version, newest first, and maps to the one holding it
         }
         MemcachedSession loaded = load(e, id, rc);
         if (loaded == null) {
@@ -79,10 +76,10 @@ final class SessionLookup {
     }
 
     /**
-     * Whether another version of this webapp (Tomcat's parallel deployment: {@code /app##1} beside {@code /app##2}) holds
-     * session {@code id} in memory, with msm too: then it is that version's, and this one does not look in memcached for it (its
-     * keys are apart anyway with the default {@code storageKeyPrefix}). Only outside a request of this webapp, where
-     * Tomcat picks the version before any valve runs.
+     * Whether another version of this webapp (Tomcat's parallel deployment: {@code /app##1} beside {@code /app##2})
+     * holds session {@code id} in memory, with msm too: then it is that version's, and this one does not look in
+     * memcached for it (its keys are apart anyway with the default {@code storageKeyPrefix}). Only outside a request of
+     * this webapp, where Tomcat picks the version before any valve runs.
      */
     private boolean heldByAnotherVersion(String id) {
         Context context = manager.getContext();
@@ -105,11 +102,13 @@ final class SessionLookup {
 
     /** {@code m} holds session {@code id} in memory, under that id or the one it moved to (a takeover, a node move). */
     private static boolean holds(MemcachedSessionManager m, String id) {
-        if (m.resident(id) != null) {
-            return true;
-        }
+        return m.resident(id) != null || movedResident(m, id) != null;
+    }
+
+    /** The session {@code id} moved to (a takeover, a node move) if {@code m} holds it in memory; else null. */
+    private static Session movedResident(MemcachedSessionManager m, String id) {
         String current = m.movedIds.get(id);
-        return current != null && m.resident(current) != null;
+        return current == null ? null : m.resident(current);
     }
 
     /**
