@@ -24,7 +24,8 @@ def rate(prefix):
     raise SystemExit(prefix + '.out: no row figure')
 
 
-def samples(prefix):
+def innermost_by_thread(prefix):
+    """(comm, pid) -> Counter of the innermost frames of that thread group's samples in <prefix>.data."""
     out = subprocess.run(['perf', 'script', '-i', prefix + '.data', '-F', 'comm,pid,tid,ip,sym'],
                          capture_output=True, text=True).stdout
     per = collections.defaultdict(collections.Counter)
@@ -39,6 +40,11 @@ def samples(prefix):
             first = False
             fields = line.strip().split(None, 1)
             per[head][re.sub(r'\s*\(.*\)$', '', fields[1] if len(fields) > 1 else '?')] += 1
+    return per
+
+
+def samples(prefix):
+    per = innermost_by_thread(prefix)
     pids = collections.Counter()
     for (comm, pid), c in per.items():
         if comm.startswith('http-nio'):

@@ -6,7 +6,7 @@ anchor's line comes first). A sample counts for the innermost frame.
 
 Usage: perf-paired-diff.py <prefix> [lines, default 40]
 """
-import collections, importlib.util, os, re, statistics, subprocess, sys
+import collections, importlib.util, os, re, statistics, sys
 
 spec = importlib.util.spec_from_file_location('perfdiff', os.path.join(os.path.dirname(__file__), 'perf-diff.py'))
 perfdiff = importlib.util.module_from_spec(spec)
@@ -30,22 +30,10 @@ for line in open(prefix + '.out'):
         rates[pending.pop(0)].append(float(m.group(1).replace(',', '')))
 rate = {k: statistics.median(v) for k, v in rates.items()}
 
-out = subprocess.run(['perf', 'script', '-i', prefix + '.data', '-F', 'comm,pid,tid,ip,sym'],
-                     capture_output=True, text=True).stdout
 per = {'anchor': collections.Counter(), 'row': collections.Counter()}
-who, first = None, False
-for line in out.splitlines():
-    if not line.strip():
-        who = None
-    elif not line[0].isspace():
-        parts = line.split()
-        pid = parts[1].split('/')[0] if '/' in parts[1] else parts[1]
-        who = pids.get(pid) if parts[0].startswith('http-nio') else None
-        first = True
-    elif first and who:
-        first = False
-        fields = line.strip().split(None, 1)
-        per[who][re.sub(r'\s*\(.*\)$', '', fields[1] if len(fields) > 1 else '?')] += 1
+for (comm, pid), counts in perfdiff.innermost_by_thread(prefix).items():
+    if comm.startswith('http-nio') and pid in pids:
+        per[pids[pid]].update(counts)
 unit = {k: 1e6 / HZ / SECONDS / rate[k] for k in rate}
 ca, cb = per['row'], per['anchor']
 ua, ub = unit['row'], unit['anchor']
