@@ -59,9 +59,8 @@ final class RequestHooks {
     /** Whether this Tomcat holds a valid, current session {@code id} (or one moved from it) in memory. */
     private boolean holdsValid(SessionEngine e, String id) {
         Session s = manager.resident(id);
-        String current = s == null ? manager.movedIds.get(id) : null;
-        if (current != null) {
-            s = manager.resident(current);
+        if (s == null) {
+            s = SessionLookup.movedResident(manager, id);
         }
         return s != null && SessionLookup.isCurrent(e, s) && s.isValid();
     }

@@ -106,7 +106,7 @@ final class SessionLookup {
     }
 
     /** The session {@code id} moved to (a takeover, a node move) if {@code m} holds it in memory; else null. */
-    private static Session movedResident(MemcachedSessionManager m, String id) {
+    static Session movedResident(MemcachedSessionManager m, String id) {
         String current = m.movedIds.get(id);
         return current == null ? null : m.resident(current);
     }
