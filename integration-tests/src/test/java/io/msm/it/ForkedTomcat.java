@@ -3,6 +3,7 @@ package io.msm.it;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -10,17 +11,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A Tomcat with msm in a child JVM ({@link ForkedTomcatMain}), killable with SIGKILL like a crashed server. */
 final class ForkedTomcat implements AutoCloseable {
     private final Process process;
     private final int port;
+    /** The child's answers to {@link ForkedTomcatMain#IDLE_QUESTION}. */
+    private final BlockingQueue<Boolean> idleAnswers;
 
-    private ForkedTomcat(Process process, int port) {
+    private ForkedTomcat(Process process, int port, BlockingQueue<Boolean> idleAnswers) {
         this.process = process;
         this.port = port;
+        this.idleAnswers = idleAnswers;
     }
 
     static ForkedTomcat start(String route, String... attributes) {
@@ -42,6 +48,7 @@ final class ForkedTomcat implements AutoCloseable {
             Path log = Files.createDirectories(Path.of("target", "forked-tomcats")).resolve(route + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             CompletableFuture<Integer> port = new CompletableFuture<>();
+            BlockingQueue<Boolean> idle = new LinkedBlockingQueue<>();
             Thread drain = new Thread(() -> {
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
                         StandardCharsets.UTF_8)); PrintWriter out = new PrintWriter(Files.newBufferedWriter(log))) {
@@ -50,6 +57,8 @@ final class ForkedTomcat implements AutoCloseable {
                         out.flush();
                         if (line.startsWith("PORT=")) {
                             port.complete(Integer.parseInt(line.substring(5).trim()));
+                        } else if (line.startsWith(ForkedTomcatMain.IDLE_ANSWER)) {
+                            idle.add(Boolean.parseBoolean(line.substring(ForkedTomcatMain.IDLE_ANSWER.length())));
                         }
                     }
                 } catch (IOException e) {
@@ -61,7 +70,7 @@ final class ForkedTomcat implements AutoCloseable {
             drain.setDaemon(true);
             drain.start();
             try {
-                return new ForkedTomcat(p, port.get(60, TimeUnit.SECONDS));
+                return new ForkedTomcat(p, port.get(60, TimeUnit.SECONDS), idle);
             } catch (Exception e) {
                 p.destroyForcibly();
                 throw new IllegalStateException("forked Tomcat " + route + " did not start; see " + log, e);
@@ -73,6 +82,22 @@ final class ForkedTomcat implements AutoCloseable {
 
     String url(String path) {
         return "http://127.0.0.1:" + port + path;
+    }
+
+    /**
+     * Waits until the child's backups are done: none queued or running (delayed ones included), as
+     * {@code SessionEngine.awaitIdle} counts them.
+     *
+     * @throws IllegalStateException if they are not done within {@link ForkedTomcatMain#IDLE_WAIT_MILLIS}
+     */
+    void awaitBackupsIdle() throws IOException, InterruptedException {
+        OutputStream in = process.getOutputStream();
+        in.write((ForkedTomcatMain.IDLE_QUESTION + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        Boolean idle = idleAnswers.poll(ForkedTomcatMain.IDLE_WAIT_MILLIS + 10_000, TimeUnit.MILLISECONDS);
+        if (!Boolean.TRUE.equals(idle)) {
+            throw new IllegalStateException("the forked Tomcat's backups are not done: " + idle);
+        }
     }
 
     /** SIGKILL: no shutdown hook, no flush, nothing. */

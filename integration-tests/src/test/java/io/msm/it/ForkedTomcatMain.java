@@ -1,13 +1,21 @@
 package io.msm.it;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Runs one {@link EmbeddedTomcat} in its own JVM, so a test can kill it with SIGKILL. Arguments: the jvmRoute, then
  * attribute/value pairs for the manager. Prints {@code PORT=<port>} when serving; stops when stdin closes (the test
- * JVM ended).
+ * JVM ended). A line {@value #IDLE_QUESTION} on stdin is answered with {@code IDLE=true} once no backup is queued or
+ * running, or {@code IDLE=false} after {@value #IDLE_WAIT_MILLIS} ms.
  */
 public final class ForkedTomcatMain {
+    static final String IDLE_QUESTION = "idle?";
+    static final String IDLE_ANSWER = "IDLE=";
+    static final long IDLE_WAIT_MILLIS = 10_000;
+
     private ForkedTomcatMain() {
     }
 
@@ -19,8 +27,12 @@ public final class ForkedTomcatMain {
         EmbeddedTomcat tomcat = b.start();
         System.out.println("PORT=" + tomcat.port());
         System.out.flush();
-        while (System.in.read() >= 0) {
-            // until the parent goes away
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) { // until the parent goes away
+            if (line.equals(IDLE_QUESTION)) {
+                System.out.println(IDLE_ANSWER + tomcat.manager().engine().awaitIdle(IDLE_WAIT_MILLIS));
+                System.out.flush();
+            }
         }
         tomcat.stop();
         System.exit(0);
