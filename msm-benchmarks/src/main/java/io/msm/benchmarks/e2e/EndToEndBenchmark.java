@@ -81,6 +81,15 @@ public final class EndToEndBenchmark {
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         ROWS.put("msm sticky java minBackupInterval=0 (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 "minBackupInterval", "0"));
+        // a hot session backed up half (20) or a quarter (40) as often: what backups of half or a quarter the cost
+        // would give at most (issue 26; not a configuration to recommend: a crash may lose more)
+        for (String interval : List.of("20", "40")) {
+            ROWS.put("msm sticky java minBackupInterval=" + interval + " (own JVM)", Map.of(OWN_JVM, MSM_MANAGER,
+                    "sticky", "true", "minBackupInterval", interval));
+            ROWS.put("msm sticky kryo minBackupInterval=" + interval + " (own JVM)", Map.of(OWN_JVM, MSM_MANAGER,
+                    "sticky", "true", "minBackupInterval", interval,
+                    "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        }
         ROWS.put(FLOOR + " (own JVM)", Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager",
                 FLOOR_ATTRIBUTE, "true"));
         // the same calls with values of the size msm's Java transcoder stores (not an anchor: what Java's bytes cost)
