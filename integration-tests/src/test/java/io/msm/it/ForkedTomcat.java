@@ -18,12 +18,14 @@ import java.util.concurrent.TimeUnit;
 
 /** A Tomcat with msm in a child JVM ({@link ForkedTomcatMain}), killable with SIGKILL like a crashed server. */
 final class ForkedTomcat implements AutoCloseable {
+    private static final String EXITED = "(the forked Tomcat exited)";
+
     private final Process process;
     private final int port;
-    /** The child's answers to {@link ForkedTomcatMain#IDLE_QUESTION}. */
-    private final BlockingQueue<Boolean> idleAnswers;
+    /** The child's answers to {@link ForkedTomcatMain#IDLE_QUESTION}; {@link #EXITED} once its output ended. */
+    private final BlockingQueue<String> idleAnswers;
 
-    private ForkedTomcat(Process process, int port, BlockingQueue<Boolean> idleAnswers) {
+    private ForkedTomcat(Process process, int port, BlockingQueue<String> idleAnswers) {
         this.process = process;
         this.port = port;
         this.idleAnswers = idleAnswers;
@@ -48,7 +50,7 @@ final class ForkedTomcat implements AutoCloseable {
             Path log = Files.createDirectories(Path.of("target", "forked-tomcats")).resolve(route + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             CompletableFuture<Integer> port = new CompletableFuture<>();
-            BlockingQueue<Boolean> idle = new LinkedBlockingQueue<>();
+            BlockingQueue<String> idle = new LinkedBlockingQueue<>();
             Thread drain = new Thread(() -> {
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
                         StandardCharsets.UTF_8)); PrintWriter out = new PrintWriter(Files.newBufferedWriter(log))) {
@@ -58,12 +60,13 @@ final class ForkedTomcat implements AutoCloseable {
                         if (line.startsWith("PORT=")) {
                             port.complete(Integer.parseInt(line.substring(5).trim()));
                         } else if (line.startsWith(ForkedTomcatMain.IDLE_ANSWER)) {
-                            idle.add(Boolean.parseBoolean(line.substring(ForkedTomcatMain.IDLE_ANSWER.length())));
+                            idle.add(line.substring(ForkedTomcatMain.IDLE_ANSWER.length()));
                         }
                     }
                 } catch (IOException e) {
                     // the process died
                 } finally {
+                    idle.add(EXITED);
                     port.completeExceptionally(new IllegalStateException("Tomcat " + route + " exited; see " + log));
                 }
             }, "forked-" + route + "-output");
@@ -94,8 +97,8 @@ final class ForkedTomcat implements AutoCloseable {
         OutputStream in = process.getOutputStream();
         in.write((ForkedTomcatMain.IDLE_QUESTION + "\n").getBytes(StandardCharsets.UTF_8));
         in.flush();
-        Boolean idle = idleAnswers.poll(ForkedTomcatMain.IDLE_WAIT_MILLIS + 10_000, TimeUnit.MILLISECONDS);
-        if (!Boolean.TRUE.equals(idle)) {
+        String idle = idleAnswers.poll(ForkedTomcatMain.IDLE_WAIT_MILLIS + 10_000, TimeUnit.MILLISECONDS);
+        if (!"true".equals(idle)) {
             throw new IllegalStateException("the forked Tomcat's backups are not done: " + idle);
         }
     }

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * Runs one {@link EmbeddedTomcat} in its own JVM, so a test can kill it with SIGKILL. Arguments: the jvmRoute, then
  * attribute/value pairs for the manager. Prints {@code PORT=<port>} when serving; stops when stdin closes (the test
  * JVM ended). A line {@value #IDLE_QUESTION} on stdin is answered with {@code IDLE=true} once no backup is queued or
- * running, or {@code IDLE=false} after {@value #IDLE_WAIT_MILLIS} ms.
+ * running, {@code IDLE=false} after {@value #IDLE_WAIT_MILLIS} ms, or {@code IDLE=} and what failed.
  */
 public final class ForkedTomcatMain {
     static final String IDLE_QUESTION = "idle?";
@@ -30,7 +30,13 @@ public final class ForkedTomcatMain {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) { // until the parent goes away
             if (line.equals(IDLE_QUESTION)) {
-                System.out.println(IDLE_ANSWER + tomcat.manager().engine().awaitIdle(IDLE_WAIT_MILLIS));
+                String answer;
+                try {
+                    answer = String.valueOf(tomcat.manager().engine().awaitIdle(IDLE_WAIT_MILLIS));
+                } catch (RuntimeException e) { // the engine is gone (stopped): said, not left unanswered
+                    answer = e.toString();
+                }
+                System.out.println(IDLE_ANSWER + answer);
                 System.out.flush();
             }
         }
