@@ -11,10 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -57,6 +59,8 @@ public final class EndToEndBenchmark {
 
     /** What a row puts on the Tomcat: no attributes = StandardManager. */
     static final Map<String, Map<String, String>> ROWS = new LinkedHashMap<>();
+    /** Rows left out of a run of every row (no {@code --rows}), with their {@code @baseline} twins. */
+    private static final Set<String> NAMED_ONLY = new HashSet<>();
 
     static {
         ROWS.put("StandardManager", Map.of());
@@ -81,14 +85,17 @@ public final class EndToEndBenchmark {
                 "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
         ROWS.put("msm sticky java minBackupInterval=0 (own JVM)", Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true",
                 "minBackupInterval", "0"));
-        // a hot session backed up half (20) or a quarter (40) as often: what backups of half or a quarter the cost
-        // would give at most (issue 26; not a configuration to recommend: a crash may lose more)
+        // a hot session backed up half (20) or a quarter (40) as often: an estimate of what backups of half or a
+        // quarter the cost would give (issue 26; not a configuration to recommend: a crash may lose more). Run only
+        // when --rows names them.
         for (String interval : List.of("20", "40")) {
-            ROWS.put("msm sticky java minBackupInterval=" + interval + " (own JVM)", Map.of(OWN_JVM, MSM_MANAGER,
-                    "sticky", "true", "minBackupInterval", interval));
-            ROWS.put("msm sticky kryo minBackupInterval=" + interval + " (own JVM)", Map.of(OWN_JVM, MSM_MANAGER,
-                    "sticky", "true", "minBackupInterval", interval,
+            String java = "msm sticky java minBackupInterval=" + interval + " (own JVM)";
+            String kryo = "msm sticky kryo minBackupInterval=" + interval + " (own JVM)";
+            ROWS.put(java, Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true", "minBackupInterval", interval));
+            ROWS.put(kryo, Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true", "minBackupInterval", interval,
                     "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+            NAMED_ONLY.add(java);
+            NAMED_ONLY.add(kryo);
         }
         ROWS.put(FLOOR + " (own JVM)", Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager",
                 FLOOR_ATTRIBUTE, "true"));
@@ -157,6 +164,10 @@ public final class EndToEndBenchmark {
             addBaselineRows(Path.of(opts.get("baseline")));
         }
         List<String> rows = select(opts.get("rows"), new ArrayList<>(ROWS.keySet()));
+        if (!opts.containsKey("rows")) {
+            rows.removeIf(r -> NAMED_ONLY.contains(r.endsWith(BASELINE_SUFFIX)
+                    ? r.substring(0, r.length() - BASELINE_SUFFIX.length()) : r));
+        }
         for (String row : rows) {
             if (slices > 0 && ROWS.get(row).get(OWN_JVM) == null) {
                 throw new IllegalArgumentException("--slices runs rows in JVMs of their own only; not: " + row);
