@@ -97,6 +97,15 @@ public final class EndToEndBenchmark {
             NAMED_ONLY.add(java);
             NAMED_ONLY.add(kryo);
         }
+        // one backup thread: a delayed backup's timer wakes that thread alone (with two, the pool also wakes the
+        // other to wait for the next one); issue 26, run only when --rows names them
+        String javaOne = "msm sticky java backupThreadCount=1 (own JVM)";
+        String kryoOne = "msm sticky kryo backupThreadCount=1 (own JVM)";
+        ROWS.put(javaOne, Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true", "backupThreadCount", "1"));
+        ROWS.put(kryoOne, Map.of(OWN_JVM, MSM_MANAGER, "sticky", "true", "backupThreadCount", "1",
+                "transcoderFactoryClass", "io.msm.serializer.kryo.KryoTranscoderFactory"));
+        NAMED_ONLY.add(javaOne);
+        NAMED_ONLY.add(kryoOne);
         ROWS.put(FLOOR + " (own JVM)", Map.of(OWN_JVM, "org.apache.catalina.session.StandardManager",
                 FLOOR_ATTRIBUTE, "true"));
         // the same calls with values of the size msm's Java transcoder stores (not an anchor: what Java's bytes cost)
